@@ -1,0 +1,16 @@
+{{ config(materialized='table', unique_key=none) }}
+
+with source as (
+    select * from {{ source('raw', 'divisions') }}
+),
+
+final as (
+    select
+        trim(street_code) as street_code,
+        trim(street_name) as street_name,
+        trim(community_code) as community_code,
+        trim(community_name) as community_name
+    from source
+)
+
+select * from final

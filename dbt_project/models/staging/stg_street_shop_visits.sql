@@ -1,0 +1,29 @@
+with source as (
+    select * from {{ source('raw', 'street_shop_visits') }}
+    {{ new_raw_rows() }}
+),
+
+parsed as (
+    select
+        *,
+        cn_parse_address(business_address) as business_parsed
+    from source
+),
+
+final as (
+    select
+        {{ lineage_columns() }},
+        cn_parse_date(visited_on) as visited_on,
+        nullif(trim(sign_name), '') as sign_name,
+        {{ address_columns('business_address', 'business') }},
+        cn_normalize_name(contact_name) as contact_name,
+        {{ phone_columns('phone') }},
+        nullif(trim(business_format), '') as business_format,
+        nullif(trim(inspection_result), '') as inspection_result,
+        nullif(trim(street_name), '') as street_name,
+        nullif(trim(community_name), '') as community_name,
+        nullif(trim(visitor), '') as visitor
+    from parsed
+)
+
+select * from final

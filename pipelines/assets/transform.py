@@ -1,0 +1,31 @@
+"""dbt models (staging today; matching and master marts later) as Dagster assets.
+
+dbt tests surface as Dagster asset checks. The partition (delivery) is passed as a dbt var.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from pipelines.dbt_project import civichub_dbt
+from pipelines.partitions import deliveries
+
+
+class CivicHubDbtTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props):
+        fqn = dbt_resource_props.get("fqn") or []
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+@dbt_assets(
+    manifest=civichub_dbt.manifest_path,
+    project=civichub_dbt,
+    partitions_def=deliveries,
+    dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def civichub_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    dbt_vars = {"delivery": context.partition_key}
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

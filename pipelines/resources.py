@@ -1,0 +1,43 @@
+"""Dagster resources: the hub's DuckDB file and inbox, and the dbt CLI."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource, EnvVar
+from dagster_dbt import DbtCliResource
+
+from pipelines.dbt_project import civichub_dbt
+
+
+class HubResource(ConfigurableResource):
+    """The inbox of deliveries and the DuckDB database.
+
+    Connections are opened per use and closed at once: DuckDB allows one writing process, and dbt
+    needs the file free while it runs.
+    """
+
+    inbox: str
+    db_path: str
+
+    @property
+    def inbox_path(self) -> Path:
+        return Path(self.inbox)
+
+    @contextmanager
+    def connect(self, read_only: bool = False):
+        Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.db_path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def build_resources() -> dict:
+    return {
+        "hub": HubResource(inbox=EnvVar("CIVICHUB_INBOX"), db_path=EnvVar("CIVICHUB_DB")),
+        "dbt": DbtCliResource(project_dir=civichub_dbt),
+    }
