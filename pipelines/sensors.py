@@ -4,7 +4,6 @@ The sensor does not open DuckDB (a read lock would block a running job): it comp
 the known partitions. Runs are queued one at a time (see settings._write_dagster_yaml), oldest first.
 """
 
-from __future__ import annotations
 
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 

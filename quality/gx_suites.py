@@ -12,6 +12,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import count
 
 import pandas as pd
 
@@ -22,6 +23,8 @@ RAW_USCC_PATTERN = r"^\s*[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}\s*$"
 # Share of rows that must pass before a suite fails: real exports always carry some noise, and the
 # row-level problems become quality findings; the suite fails when a file is broadly wrong.
 DEFAULT_MOSTLY = 0.9
+
+_run_numbers = count()
 
 ID_FIELDS = {"id_number", "head_id_number", "member_id_number"}
 USCC_FIELDS = {"uscc"}
@@ -115,9 +118,10 @@ def validate_dataframe(suite_name: str, expectations: list, df: pd.DataFrame) ->
         asset = ds.get_asset(asset_name)
     except (LookupError, ValueError):
         asset = ds.add_dataframe_asset(asset_name)
-    batch_definition = asset.add_batch_definition_whole_dataframe(f"{suite_name}_{len(ctx.validation_definitions.all())}")
+    run_name = f"{suite_name}_{next(_run_numbers)}"
+    batch_definition = asset.add_batch_definition_whole_dataframe(run_name)
 
-    suite = gx.ExpectationSuite(name=f"{suite_name}_{id(df)}")
+    suite = gx.ExpectationSuite(name=run_name)
     for exp in expectations:
         suite.add_expectation(exp.copy() if hasattr(exp, "copy") else exp)
     suite = ctx.suites.add(suite)
@@ -142,6 +146,7 @@ def validate_dataframe(suite_name: str, expectations: list, df: pd.DataFrame) ->
     # Tidy up so a long-lived process (dagster dev) does not accumulate suites.
     ctx.validation_definitions.delete(validation.name)
     ctx.suites.delete(suite.name)
+    asset.delete_batch_definition(run_name)
     stats = result.statistics
     return SuiteOutcome(
         suite=suite_name,

@@ -5,7 +5,6 @@ not fail the asset, so the rest of the delivery and the dbt models still run; th
 as a failed `file_accepted` check with the reason, and in ingest.file_log.
 """
 
-from __future__ import annotations
 
 from dagster import (
     AssetCheckResult,

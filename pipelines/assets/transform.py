@@ -3,7 +3,6 @@
 dbt tests surface as Dagster asset checks. The partition (delivery) is passed as a dbt var.
 """
 
-from __future__ import annotations
 
 import json
 

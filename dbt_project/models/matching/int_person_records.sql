@@ -1,0 +1,88 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='delivery', schema='matching') }}
+
+-- Every person mention of one delivery, from every registry that names people, in one shape.
+-- Utility account holders are not here: they are weaker evidence, linked to households instead.
+with police as (
+    select
+        delivery, source, source_file, source_row,
+        id_number, id_number_status,
+        name, name_pinyin_key,
+        coalesce(sex, id_number_sex) as sex,
+        coalesce(birth_date, id_number_birth_date) as birth_date,
+        phone,
+        residence_address_key as address_key, residence_room as room,
+        registered_address_key as registered_address_key, registered_room as registered_room,
+        person_status,
+        hukou_number as family_key,
+        relation_to_head
+    from {{ ref('stg_police_population') }}
+    where delivery = '{{ var("delivery") }}'
+),
+
+assistance as (
+    select
+        delivery, source, source_file, source_row,
+        id_number, id_number_status,
+        name, name_pinyin_key,
+        id_number_sex as sex,
+        id_number_birth_date as birth_date,
+        null::varchar as phone,
+        family_address_key as address_key, family_room as room,
+        null::varchar as registered_address_key, null::varchar as registered_room,
+        null::varchar as person_status,
+        aid_certificate_no as family_key,
+        relation_to_head
+    from {{ ref('stg_civil_affairs_assistance') }}
+    where delivery = '{{ var("delivery") }}'
+),
+
+elderly as (
+    select
+        delivery, source, source_file, source_row,
+        id_number, id_number_status,
+        name, name_pinyin_key,
+        coalesce(sex, id_number_sex) as sex,
+        id_number_birth_date as birth_date,
+        phone,
+        residence_address_key as address_key, residence_room as room,
+        null::varchar, null::varchar,
+        null::varchar,
+        null::varchar,
+        null::varchar
+    from {{ ref('stg_civil_affairs_elderly_alone') }}
+    where delivery = '{{ var("delivery") }}'
+),
+
+graduates as (
+    select
+        delivery, source, source_file, source_row,
+        id_number, id_number_status,
+        name, name_pinyin_key,
+        id_number_sex as sex,
+        id_number_birth_date as birth_date,
+        phone,
+        null::varchar, null::varchar,
+        null::varchar, null::varchar,
+        null::varchar,
+        null::varchar,
+        null::varchar
+    from {{ ref('stg_hr_graduates') }}
+    where delivery = '{{ var("delivery") }}'
+),
+
+unioned as (
+    select * from police
+    union all select * from assistance
+    union all select * from elderly
+    union all select * from graduates
+),
+
+final as (
+    select
+        source || ':' || source_file || ':' || source_row as record_key,
+        *,
+        id_number_status in ('valid', 'valid_from_15') as has_valid_id
+    from unioned
+)
+
+select * from final

@@ -1,0 +1,145 @@
+"""End to end: the Dagster job on a generated district, as `civichub run` executes it."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.spec import load_specs
+
+SPECS = load_specs()
+
+
+def _truth_rows(inbox: Path, delivery: str, source: str) -> int:
+    with open(inbox / "_truth" / delivery / f"{source}.csv", encoding="utf-8") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+def _table_counts(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'ingest', 'staging') order by 1, 2"
+        ).fetchall()
+        return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables}
+    finally:
+        con.close()
+
+
+def test_definitions_load_with_the_whole_graph():
+    from dagster import AssetKey
+
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    for name in SPECS.sources:
+        assert f"raw/{name}" in keys
+        assert f"stg_{name}" in keys
+    assert "raw/standard_addresses" in keys
+    job = defs.resolve_job_def("civichub_job")
+    assert job.partitions_def is not None
+    checks = {(c.asset_key, c.name) for c in graph.asset_check_keys}
+    assert (AssetKey(["raw", "police_population"]), "gx_expectations") in checks
+    assert (AssetKey(["raw", "police_population"]), "file_accepted") in checks
+    # dbt tests surface as asset checks
+    assert any(k == AssetKey(["stg_police_population"]) for k, _ in checks)
+    assert defs.resolve_sensor_def("new_delivery_sensor") is not None
+
+
+@pytest.mark.slow
+def test_run_loads_every_file_balances_rows_and_is_idempotent(small_district, tmp_path):
+    from pipelines.run import run_hub
+
+    db = tmp_path / "hub.duckdb"
+    summary = run_hub(small_district, db)
+    assert summary.ok, [d.error for d in summary.deliveries]
+    assert [d.delivery for d in summary.deliveries] == ["2026-10", "2026-11"]
+    assert not [c for d in summary.deliveries for c in d.failed_checks]
+
+    con = duckdb.connect(str(db), read_only=True)
+    log = con.execute(
+        "select delivery, source, status, rows_read, rows_loaded, rows_quarantined from ingest.file_log "
+        "where delivery <> 'reference'"
+    ).fetchall()
+    staged = {
+        name: con.execute(f"select delivery, count(*) from staging.stg_{name} group by 1").fetchall()
+        for name in SPECS.sources
+    }
+    con.close()
+    assert len(log) == 2 * len(SPECS.sources)
+    for delivery, source, status, read, loaded, quarantined in log:
+        assert status == "loaded", (delivery, source)
+        assert read == loaded + quarantined
+        # every data row of the file was read: the answer key has one row per data row
+        assert read == _truth_rows(small_district, delivery, source), (delivery, source)
+        assert dict(staged[source])[delivery] == loaded
+
+    before = _table_counts(db)
+    again = run_hub(small_district, db)
+    assert again.deliveries == []  # nothing new: no job run at all
+    assert _table_counts(db) == before
+
+
+@pytest.mark.slow
+def test_broken_files_are_rejected_and_the_rest_loads(district_copy, tmp_path):
+    from pipelines.run import run_hub
+
+    month = district_copy / "2026-11"
+    # wrong encoding: the GB18030 police file re-saved as UTF-8
+    police = month / "police_population.csv"
+    police.write_text(police.read_bytes().decode("gb18030"), encoding="utf-8")
+    # missing columns: drop 身份证号 from the graduates file
+    grads = month / "hr_graduates.csv"
+    lines = grads.read_bytes().decode("gbk").splitlines()
+    header = lines[0].split(",")
+    drop = header.index("身份证号")
+    grads.write_bytes(
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in lines).encode("gbk")
+    )
+    # a truncated workbook
+    book = month / "civil_affairs_elderly_alone.xlsx"
+    data = book.read_bytes()
+    book.write_bytes(data[: len(data) // 2])
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(book)
+
+    db = tmp_path / "hub.duckdb"
+    summary = run_hub(district_copy, db)
+    assert all(d.success for d in summary.deliveries)
+    by_file = {f[2]: f for f in summary.files}
+    rejected = {f: row[7] for f, row in by_file.items() if row[3] == "rejected"}
+    assert set(rejected) == {
+        "2026-11/police_population.csv",
+        "2026-11/hr_graduates.csv",
+        "2026-11/civil_affairs_elderly_alone.xlsx",
+    }
+    assert "police_population.csv" in rejected["2026-11/police_population.csv"]
+    assert "UTF-8" in rejected["2026-11/police_population.csv"] or "utf-8" in rejected["2026-11/police_population.csv"]
+    assert "身份证号" in rejected["2026-11/hr_graduates.csv"]
+    assert "civil_affairs_elderly_alone.xlsx" in rejected["2026-11/civil_affairs_elderly_alone.xlsx"]
+    loaded = [f for f, row in by_file.items() if row[3] == "loaded"]
+    assert len(loaded) == 2 * len(SPECS.sources) - 3
+    failed = {c for d in summary.deliveries for c in d.failed_checks}
+    assert "raw/police_population:file_accepted" in failed
+
+
+def test_sensor_requests_a_run_per_new_delivery(small_district):
+    from dagster import DagsterInstance, build_sensor_context
+
+    from pipelines.definitions import defs
+    from pipelines.resources import HubResource
+
+    sensor = defs.resolve_sensor_def("new_delivery_sensor")
+    with DagsterInstance.ephemeral() as instance:
+        ctx = build_sensor_context(instance=instance, resources={"hub": HubResource(inbox=str(small_district), db_path="unused.duckdb")})
+        result = sensor(ctx)
+        assert [r.partition_key for r in result.run_requests] == ["2026-10", "2026-11"]
+        instance.add_dynamic_partitions("delivery", ["2026-10", "2026-11"])
+        ctx = build_sensor_context(instance=instance, resources={"hub": HubResource(inbox=str(small_district), db_path="unused.duckdb")})
+        assert not getattr(sensor(ctx), "run_requests", None)
