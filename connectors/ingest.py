@@ -34,10 +34,12 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import logging
+import os
 import queue
-import threading
 import re
+import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -56,7 +58,8 @@ INGEST = "ingest"
 REFERENCE_DELIVERY = "reference"
 DELIVERY_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 STATUSES = ("loaded", "rejected", "skipped", "missing")
-PREFETCH = True  # read the next batch in a thread while DuckDB inserts the current one
+# read the next batch in a thread while DuckDB inserts the current one (CIVICHUB_INGEST_PREFETCH=0: off)
+PREFETCH = os.environ.get("CIVICHUB_INGEST_PREFETCH", "1") != "0"
 
 FILE_LOG_COLUMNS = [
     ("source", "VARCHAR"), ("source_file", "VARCHAR"), ("delivery", "VARCHAR"), ("file_hash", "VARCHAR"),
@@ -261,7 +264,7 @@ def ingest_delivery(con: duckdb.DuckDBPyConnection, inbox: Path, delivery: str, 
         try:
             r = ingest_file(con, inbox, delivery, spec)
         except Exception as e:  # noqa: BLE001 - one file must not stop the delivery
-            log.exception("ingesting %s of %s failed", spec.name, delivery)
+            log.error("ingesting %s of %s failed: %s", spec.name, delivery, mask_text(traceback.format_exc()))
             r = FileResult(spec.name, f"{delivery}/{spec.file}", "rejected", delivery=delivery,
                            seconds=time.perf_counter() - t0,
                            message=mask_text(f"{delivery}/{spec.file}: internal error, not logged (will be "

@@ -49,6 +49,21 @@ def _cmd_run(args) -> int:
     return 0 if summary.ok else 1
 
 
+def _cmd_evaluate(args) -> int:
+    from pipelines.evaluate import EvaluateError, evaluate, print_report, write_json
+
+    try:
+        result = evaluate(Path(args.inbox), Path(args.db), delivery=args.delivery)
+    except EvaluateError as e:
+        print(f"civichub evaluate: {e}", file=sys.stderr)
+        return 2
+    print_report(result)
+    if args.json:
+        write_json(result, Path(args.json))
+        print(f"\nfigures written to {args.json}")
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from pipelines.run import run_hub, print_summary
     from synthetic.generate import generate
@@ -93,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--db", required=True)
     r.add_argument("-v", "--verbose", action="store_true", help="show Dagster's own log lines")
     r.set_defaults(func=_cmd_run)
+
+    e = sub.add_parser("evaluate", help="precision, recall and F1 of persons, households and shops against _truth/")
+    e.add_argument("--inbox", required=True)
+    e.add_argument("--db", required=True)
+    e.add_argument("--delivery", default=None, help="one delivery, YYYY-MM (default: every delivery in _truth/)")
+    e.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    e.set_defaults(func=_cmd_evaluate)
 
     d = sub.add_parser("demo", help="generate a small district, run it, say where to look")
     d.add_argument("--dir", default=str(settings.DEFAULT_DATA_DIR / "demo"))

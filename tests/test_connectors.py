@@ -262,7 +262,7 @@ def test_headers_reordered_extra_alias_and_dirty_are_mapped(tmp_path, con):
     header = ["备注", " 手机号码", "学历", "\ufeff证件号码 ", "姓名", "毕业年份", "就业状态", "毕业院校", "", "来源"]
     rows = [["补录", "13900001111", "硕士", "310105199901010014", "王䶮", "2024", "未就业", "同济大学", "", "街道"],
             ["", "13900002222", "本科", "310105199901010022", "李丽", "2025", "已就业", "复旦大学", "", ""]]
-    write_csv(inbox / D / "毕业生.csv", header, rows, "gbk".replace("gbk", "gb18030"))
+    write_csv(inbox / D / "毕业生.csv", header, rows, "gb18030")  # GBK-declared, GB18030 content (䶮)
     r = ingest_file(con, inbox, D, specs.sources["hr_graduates"])
     assert r.status == "loaded" and r.source_file == f"{D}/毕业生.csv", r.message
     got = con.execute("select source_row, name, id_number, school, degree, graduation_year, employment_status, phone, "

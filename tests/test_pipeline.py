@@ -40,7 +40,7 @@ def test_definitions_load_with_the_whole_graph():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     for name in SPECS.sources:
         assert f"raw/{name}" in keys
-        assert f"stg_{name}" in keys
+        assert f"staging/stg_{name}" in keys
     assert "raw/standard_addresses" in keys
     job = defs.resolve_job_def("civichub_job")
     assert job.partitions_def is not None
@@ -48,7 +48,10 @@ def test_definitions_load_with_the_whole_graph():
     assert (AssetKey(["raw", "police_population"]), "gx_expectations") in checks
     assert (AssetKey(["raw", "police_population"]), "file_accepted") in checks
     # dbt tests surface as asset checks
-    assert any(k == AssetKey(["stg_police_population"]) for k, _ in checks)
+    assert any(k == AssetKey(["staging", "stg_police_population"]) for k, _ in checks)
+    assert {f"master/{t}" for t in ("person", "household", "person_xref", "household_xref", "id_history")} <= keys
+    # master data is built after the dbt models it reads
+    assert AssetKey(["matching", "int_person_clusters"]) in graph.get(AssetKey(["master", "person"])).parent_keys
     assert defs.resolve_sensor_def("new_delivery_sensor") is not None
 
 

@@ -1,4 +1,3 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='delivery', schema='matching') }}
 
 -- Every person mention of one delivery, from every registry that names people, in one shape.
 -- Utility account holders are not here: they are weaker evidence, linked to households instead.
@@ -10,13 +9,13 @@ with police as (
         coalesce(sex, id_number_sex) as sex,
         coalesce(birth_date, id_number_birth_date) as birth_date,
         phone,
-        residence_address_key as address_key, residence_room as room,
+        residence_address_key as address_key, residence_room as room, residence_road as road,
         registered_address_key as registered_address_key, registered_room as registered_room,
         person_status,
         hukou_number as family_key,
         relation_to_head
     from {{ ref('stg_police_population') }}
-    where delivery = '{{ var("delivery") }}'
+    where delivery = {{ current_delivery() }}
 ),
 
 assistance as (
@@ -27,13 +26,13 @@ assistance as (
         id_number_sex as sex,
         id_number_birth_date as birth_date,
         null::varchar as phone,
-        family_address_key as address_key, family_room as room,
+        family_address_key as address_key, family_room as room, family_road as road,
         null::varchar as registered_address_key, null::varchar as registered_room,
         null::varchar as person_status,
         aid_certificate_no as family_key,
         relation_to_head
     from {{ ref('stg_civil_affairs_assistance') }}
-    where delivery = '{{ var("delivery") }}'
+    where delivery = {{ current_delivery() }}
 ),
 
 elderly as (
@@ -44,13 +43,13 @@ elderly as (
         coalesce(sex, id_number_sex) as sex,
         id_number_birth_date as birth_date,
         phone,
-        residence_address_key as address_key, residence_room as room,
+        residence_address_key as address_key, residence_room as room, residence_road as road,
         null::varchar, null::varchar,
         null::varchar,
         null::varchar,
         null::varchar
     from {{ ref('stg_civil_affairs_elderly_alone') }}
-    where delivery = '{{ var("delivery") }}'
+    where delivery = {{ current_delivery() }}
 ),
 
 graduates as (
@@ -61,13 +60,13 @@ graduates as (
         id_number_sex as sex,
         id_number_birth_date as birth_date,
         phone,
-        null::varchar, null::varchar,
+        null::varchar, null::varchar, null::varchar,
         null::varchar, null::varchar,
         null::varchar,
         null::varchar,
         null::varchar
     from {{ ref('stg_hr_graduates') }}
-    where delivery = '{{ var("delivery") }}'
+    where delivery = {{ current_delivery() }}
 ),
 
 unioned as (
@@ -81,7 +80,11 @@ final as (
     select
         source || ':' || source_file || ':' || source_row as record_key,
         *,
-        id_number_status in ('valid', 'valid_from_15') as has_valid_id
+        id_number_status in ('valid', 'valid_from_15') as has_valid_id,
+        -- the same record in another month's snapshot has the same fingerprint: reviewers'
+        -- decisions and stable ids follow records through it
+        md5(concat_ws('|', source, coalesce(id_number, ''), coalesce(name, ''), coalesce(birth_date::varchar, ''),
+                      coalesce(address_key, ''), coalesce(room, ''), coalesce(phone, ''))) as fingerprint
     from unioned
 )
 

@@ -1,0 +1,67 @@
+{# The delivery being built: the dbt var set by Dagster, else the latest one staged. #}
+{% macro current_delivery() -%}
+    {%- if var('delivery', '') -%}'{{ var('delivery') }}'
+    {%- else -%}(select max(delivery) from {{ ref('stg_police_population') }}){%- endif -%}
+{%- endmacro %}
+
+{#
+  Comparison levels of two person records (aliases a, b), the Fellegi–Sunter comparison vector.
+  Used for candidate pairs and for random pairs alike, so that m and u describe the same levels.
+  ID numbers are ASCII, so DuckDB's byte-based distance is safe there; names go through the
+  character-aware cn_levenshtein (rapidfuzz).
+#}
+{% macro person_comparison_levels(a, b) -%}
+    case
+        when {{ a }}.id_number is null or {{ b }}.id_number is null or length({{ a }}.id_number) <> length({{ b }}.id_number) then case when {{ a }}.id_number is null or {{ b }}.id_number is null then 'null' else 'diff' end
+        when {{ a }}.id_number = {{ b }}.id_number then 'exact'
+        -- one wrong character, or two adjacent characters swapped (the typos a check digit catches)
+        when hamming({{ a }}.id_number, {{ b }}.id_number) = 1 then 'one_edit'
+        when hamming({{ a }}.id_number, {{ b }}.id_number) = 2
+             and list_reverse(list_transform(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)),
+                                             lambda i: substr({{ b }}.id_number, i, 1)))
+                 = list_transform(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)),
+                                  lambda i: substr({{ a }}.id_number, i, 1))
+             and list_reduce(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)), lambda x, y: y - x) = 1
+            then 'one_edit'
+        when substr({{ a }}.id_number, 7, 8) = substr({{ b }}.id_number, 7, 8) then 'same_birth'
+        else 'diff'
+    end as id_level,
+    case
+        when {{ a }}.name is null or {{ b }}.name is null then 'null'
+        when {{ a }}.name = {{ b }}.name then 'exact'
+        when {{ a }}.name_pinyin_key = {{ b }}.name_pinyin_key then 'pinyin'
+        when abs(length({{ a }}.name) - length({{ b }}.name)) <= 1
+             and cn_levenshtein({{ a }}.name, {{ b }}.name) = 1 then 'one_char'
+        else 'diff'
+    end as name_level,
+    case
+        when {{ a }}.birth_date is null or {{ b }}.birth_date is null then 'null'
+        when {{ a }}.birth_date = {{ b }}.birth_date then 'exact'
+        when year({{ a }}.birth_date) = year({{ b }}.birth_date)
+             and (month({{ a }}.birth_date) = month({{ b }}.birth_date)
+                  or (month({{ a }}.birth_date) = day({{ b }}.birth_date) and day({{ a }}.birth_date) = month({{ b }}.birth_date)))
+            then 'close'
+        else 'diff'
+    end as birth_level,
+    case
+        when {{ a }}.sex is null or {{ b }}.sex is null then 'null'
+        when {{ a }}.sex = {{ b }}.sex then 'same'
+        else 'diff'
+    end as sex_level,
+    case
+        when coalesce({{ a }}.address_key, {{ a }}.registered_address_key) is null
+          or coalesce({{ b }}.address_key, {{ b }}.registered_address_key) is null then 'null'
+        when ({{ a }}.address_key = {{ b }}.address_key and {{ a }}.room is not distinct from {{ b }}.room)
+          or ({{ a }}.address_key = {{ b }}.registered_address_key and {{ a }}.room is not distinct from {{ b }}.registered_room)
+          or ({{ a }}.registered_address_key = {{ b }}.address_key and {{ a }}.registered_room is not distinct from {{ b }}.room)
+            then 'dwelling'
+        when {{ a }}.address_key = {{ b }}.address_key then 'building'
+        when {{ a }}.road = {{ b }}.road then 'road'
+        else 'diff'
+    end as address_level,
+    case
+        when {{ a }}.phone is null or {{ b }}.phone is null then 'null'
+        when {{ a }}.phone = {{ b }}.phone then 'same'
+        else 'diff'
+    end as phone_level
+{%- endmacro %}

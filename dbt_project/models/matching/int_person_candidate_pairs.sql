@@ -1,0 +1,100 @@
+-- Candidate pairs for records that a valid ID number cannot place on its own (check digit failed,
+-- blank, malformed). Records sharing a valid ID number are one person by rule and are not paired
+-- here; two different valid ID numbers are never paired. Blocking is by equality joins only, so
+-- the cost grows linearly with the data.
+with records as (
+    select * from {{ ref('int_person_records') }}
+),
+
+open_records as (
+    select * from records where not has_valid_id
+),
+
+-- An ID with one wrong character: same 17 of 18 positions (one mask per position).
+id_masks as (
+    select record_key, pos, substr(id_number, 1, pos - 1) || substr(id_number, pos + 1) as masked
+    from records, range(1, 19) as t(pos)
+    where length(id_number) = 18
+),
+
+open_id_masks as (
+    select m.* from id_masks m semi join open_records o on m.record_key = o.record_key
+),
+
+by_id_substitution as (
+    select o.record_key as a, m.record_key as b, 'id_one_char' as rule
+    from open_id_masks o
+    join id_masks m on m.pos = o.pos and m.masked = o.masked and m.record_key <> o.record_key
+),
+
+-- Two adjacent digits swapped.
+by_id_transposition as (
+    select o.record_key as a, r.record_key as b, 'id_transposed' as rule
+    from open_records o, range(1, 18) as t(pos)
+    join records r
+      on r.id_number = substr(o.id_number, 1, pos - 1) || substr(o.id_number, pos + 1, 1)
+                       || substr(o.id_number, pos, 1) || substr(o.id_number, pos + 2)
+    where length(o.id_number) = 18 and r.record_key <> o.record_key
+),
+
+by_same_id as (
+    select o.record_key as a, r.record_key as b, 'id_same_unchecked' as rule
+    from open_records o join records r on r.id_number = o.id_number and r.record_key <> o.record_key
+),
+
+by_name_birth as (
+    select o.record_key as a, r.record_key as b, 'pinyin_birth' as rule
+    from open_records o
+    join records r on r.name_pinyin_key = o.name_pinyin_key and r.birth_date = o.birth_date
+    where r.record_key <> o.record_key
+),
+
+by_name_address as (
+    select o.record_key as a, r.record_key as b, 'pinyin_address' as rule
+    from open_records o
+    join records r
+      on r.name_pinyin_key = o.name_pinyin_key
+     and (r.address_key = o.address_key or r.registered_address_key = o.address_key or r.address_key = o.registered_address_key)
+    where r.record_key <> o.record_key
+),
+
+by_name_phone as (
+    select o.record_key as a, r.record_key as b, 'pinyin_phone' as rule
+    from open_records o
+    join records r on r.name_pinyin_key = o.name_pinyin_key and r.phone = o.phone
+    where r.record_key <> o.record_key
+),
+
+-- Last resort for records with nothing else (e.g. a graduate without ID number or phone): the
+-- same name, when the name is rare in the district. The score decides; most land in review.
+name_counts as (
+    select name, count(*) as n from records group by name
+),
+
+by_rare_name as (
+    select o.record_key as a, r.record_key as b, 'rare_name' as rule
+    from open_records o
+    join name_counts c on c.name = o.name and c.n <= {{ var('rare_name_max_records', 5) }}
+    join records r on r.name = o.name and r.record_key <> o.record_key
+),
+
+all_pairs as (
+    select * from by_id_substitution
+    union all select * from by_id_transposition
+    union all select * from by_same_id
+    union all select * from by_name_birth
+    union all select * from by_name_address
+    union all select * from by_name_phone
+    union all select * from by_rare_name
+),
+
+final as (
+    select
+        least(a, b) as record_a,
+        greatest(a, b) as record_b,
+        string_agg(distinct rule, ',' order by rule) as blocking_rules
+    from all_pairs
+    group by 1, 2
+)
+
+select * from final

@@ -1,0 +1,84 @@
+-- One golden record per person (cluster): per field the value from the most trusted source
+-- (dbt var source_rank), then the most frequent; each value keeps its provenance (which source).
+with records as (
+    select
+        r.*,
+        c.cluster_key,
+        case r.source
+            {% for source, rank in var('source_rank').items() %}when '{{ source }}' then {{ rank }}
+            {% endfor %}else 99
+        end as source_rank
+    from {{ ref('int_person_records') }} r
+    join {{ ref('int_person_clusters') }} c on c.record_key = r.record_key
+),
+
+per_value as (
+    -- one row per cluster, field and distinct value, with the support it has
+    select cluster_key, 'id_number' as field, id_number as value, min(source_rank) as best_rank, count(*) as n,
+           arg_min(source, source_rank) as source
+    from records where has_valid_id group by all
+    union all
+    select cluster_key, 'id_number_unchecked', id_number, min(source_rank), count(*), arg_min(source, source_rank)
+    from records where id_number is not null and not has_valid_id group by all
+    union all
+    select cluster_key, 'name', name, min(source_rank), count(*), arg_min(source, source_rank)
+    from records where name is not null group by all
+    union all
+    select cluster_key, 'sex', sex, min(source_rank), count(*), arg_min(source, source_rank)
+    from records where sex is not null group by all
+    union all
+    select cluster_key, 'birth_date', birth_date::varchar, min(source_rank), count(*), arg_min(source, source_rank)
+    from records where birth_date is not null group by all
+    union all
+    select cluster_key, 'phone', phone, min(source_rank), count(*), arg_min(source, source_rank)
+    from records where phone is not null group by all
+    union all
+    select cluster_key, 'person_status', person_status, min(source_rank), count(*), arg_min(source, source_rank)
+    from records where person_status is not null group by all
+),
+
+chosen as (
+    select
+        cluster_key, field, value, source,
+        row_number() over (partition by cluster_key, field order by best_rank, n desc, value) as rank
+    from per_value
+),
+
+pivoted as (
+    select
+        cluster_key,
+        coalesce(max(value) filter (field = 'id_number'), max(value) filter (field = 'id_number_unchecked')) as id_number,
+        max(value) filter (field = 'id_number') is not null as id_number_valid,
+        max(value) filter (field = 'name') as name,
+        max(source) filter (field = 'name') as name_source,
+        max(value) filter (field = 'sex') as sex,
+        max(source) filter (field = 'sex') as sex_source,
+        max(value) filter (field = 'birth_date')::date as birth_date,
+        max(source) filter (field = 'birth_date') as birth_date_source,
+        max(value) filter (field = 'phone') as phone,
+        max(source) filter (field = 'phone') as phone_source,
+        max(value) filter (field = 'person_status') as person_status
+    from chosen
+    where rank = 1
+    group by cluster_key
+),
+
+flags as (
+    select
+        cluster_key,
+        count(*) as record_count,
+        string_agg(distinct source, ',' order by source) as sources,
+        bool_or(source = 'police_population') as in_police,
+        max(case when source = 'civil_affairs_assistance' then family_key end) as aid_certificate_no,
+        bool_or(source = 'civil_affairs_elderly_alone') as on_elderly_alone_list,
+        bool_or(source = 'hr_graduates') as is_graduate
+    from records
+    group by cluster_key
+),
+
+final as (
+    select p.*, f.record_count, f.sources, f.in_police, f.aid_certificate_no, f.on_elderly_alone_list, f.is_graduate
+    from pivoted p join flags f using (cluster_key)
+)
+
+select * from final

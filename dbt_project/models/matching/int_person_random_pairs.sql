@@ -1,0 +1,18 @@
+-- Comparison vectors of record pairs drawn at random: almost all are different people, so their
+-- level frequencies estimate the u probabilities of the Fellegi–Sunter model.
+with sample_a as (
+    select * from {{ ref('int_person_records') }} using sample reservoir({{ var('u_sample_records', 1500) }} rows) repeatable (17)
+),
+
+sample_b as (
+    select * from {{ ref('int_person_records') }} using sample reservoir({{ var('u_sample_records', 1500) }} rows) repeatable (29)
+),
+
+final as (
+    select {{ person_comparison_levels('a', 'b') }}
+    from sample_a a
+    cross join sample_b b
+    where a.record_key <> b.record_key
+)
+
+select * from final

@@ -1,0 +1,129 @@
+"""Clusters of records that are one person (or one shop), without chaining errors.
+
+Records that share a hard key (a valid ID number) form one cluster by rule. Scored links above the
+acceptance threshold are then merged best first, refusing any merge that would put two different
+hard keys in one cluster: a chain A–B–C can never join two different valid ID numbers. Decisions
+a reviewer made are applied before the scores: a confirmed pair is merged first, a rejected pair
+never links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+class _DisjointSet:
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+        self.keys: dict[str, frozenset] = {}
+
+    def add(self, x: str, hard_key: str | None) -> None:
+        if x not in self.parent:
+            self.parent[x] = x
+            self.keys[x] = frozenset([hard_key]) if hard_key else frozenset()
+        elif hard_key:
+            root = self.find(x)
+            self.keys[root] = self.keys[root] | {hard_key}
+
+    def find(self, x: str) -> str:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:  # path compression
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def can_union(self, a: str, b: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        ka, kb = self.keys[ra], self.keys[rb]
+        return not (ka and kb and ka != kb)
+
+    def union(self, a: str, b: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if not self.can_union(a, b):
+            return False
+        if ra > rb:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.keys[ra] = self.keys[ra] | self.keys[rb]
+        del self.keys[rb]
+        return True
+
+
+@dataclass
+class ClusterResult:
+    assignments: pd.DataFrame  # record_key, cluster_key, match_rule, match_score, matched_record
+    refused_links: int = 0
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def cluster(
+    records: pd.DataFrame,
+    scored_pairs: pd.DataFrame,
+    accept: float,
+    review_floor: float,
+    decisions: pd.DataFrame | None = None,
+) -> ClusterResult:
+    """records: record_key, hard_key (None when absent). scored_pairs: record_a, record_b, probability.
+    decisions: record_a, record_b, decision ('confirm'|'reject')."""
+    ds = _DisjointSet()
+    for rk, hk in zip(records["record_key"], records["hard_key"]):
+        ds.add(rk, hk if isinstance(hk, str) and hk else None)
+    # records sharing a hard key are one cluster
+    first_of_key: dict[str, str] = {}
+    rule: dict[str, tuple[str, float, str | None]] = {}
+    for rk, hk in zip(records["record_key"], records["hard_key"]):
+        if isinstance(hk, str) and hk:
+            if hk in first_of_key:
+                ds.union(first_of_key[hk], rk)
+            else:
+                first_of_key[hk] = rk
+            rule[rk] = ("id_exact", 1.0, None)
+
+    confirmed, rejected = set(), set()
+    if decisions is not None and len(decisions):
+        for a, b, d in zip(decisions["record_a"], decisions["record_b"], decisions["decision"]):
+            pair = (min(a, b), max(a, b))
+            (confirmed if d == "confirm" else rejected).add(pair)
+    refused = 0
+    for a, b in sorted(confirmed):
+        if a in ds.parent and b in ds.parent:
+            if ds.union(a, b):
+                for x, y in ((a, b), (b, a)):
+                    rule.setdefault(x, ("review_confirmed", 1.0, y))
+            else:
+                refused += 1
+
+    pairs = scored_pairs.sort_values(["probability", "record_a", "record_b"], ascending=[False, True, True])
+    review_rows = []
+    for a, b, p in zip(pairs["record_a"], pairs["record_b"], pairs["probability"]):
+        key = (min(a, b), max(a, b))
+        if key in rejected or key in confirmed:
+            continue
+        if p >= accept:
+            if ds.find(a) == ds.find(b):
+                continue
+            if ds.union(a, b):
+                for x, y in ((a, b), (b, a)):
+                    rule.setdefault(x, ("fs_score", float(p), y))
+            else:
+                refused += 1
+        elif p >= review_floor and ds.find(a) != ds.find(b):
+            review_rows.append((key[0], key[1], float(p)))
+
+    out = []
+    for rk in records["record_key"]:
+        root = ds.find(rk)
+        keys = ds.keys.get(root) or frozenset()
+        cluster_key = ("id:" + min(keys)) if keys else ("rec:" + root)
+        r = rule.get(rk, ("singleton", None, None))
+        out.append((rk, cluster_key, r[0], r[1], r[2]))
+    assignments = pd.DataFrame(out, columns=["record_key", "cluster_key", "match_rule", "match_score", "matched_record"])
+    review = pd.DataFrame(review_rows, columns=["record_a", "record_b", "probability"])
+    return ClusterResult(assignments=assignments, refused_links=refused, review=review)

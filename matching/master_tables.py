@@ -1,0 +1,319 @@
+"""Write the person and household master data of one delivery (一户一档), with stable ids.
+
+dbt builds this delivery's clusters, golden records and residences (schema `matching`); this module
+keeps the state that spans deliveries: which id each person and dwelling has, the cross-references
+of every source row, and the history of merges and splits. All writes of a delivery happen in one
+transaction, and building the same delivery again replaces its rows (idempotent).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from matching import stable_ids
+
+DDL = """
+create schema if not exists master;
+create table if not exists master.person (
+    person_id varchar primary key, id_number varchar, id_number_valid boolean, name varchar, sex varchar,
+    birth_date date, phone varchar, household_id varchar, status varchar,
+    name_source varchar, sex_source varchar, birth_date_source varchar, phone_source varchar,
+    sources varchar, record_count integer, aid_certificate_no varchar, on_elderly_alone_list boolean,
+    is_graduate boolean, in_latest_delivery boolean, first_seen varchar, last_seen varchar
+);
+create table if not exists master.household (
+    household_id varchar primary key, dwelling_key varchar, address_id varchar, room varchar,
+    full_address varchar, street_code varchar, community_code varchar, member_count integer,
+    aid_certificate_no varchar, has_elderly_alone boolean, electricity_accounts varchar,
+    in_latest_delivery boolean, first_seen varchar, last_seen varchar
+);
+create table if not exists master.household_member (
+    delivery varchar, household_id varchar, person_id varchar, name varchar, relation_to_head varchar,
+    status varchar
+);
+create table if not exists master.person_xref (
+    delivery varchar, source varchar, source_file varchar, source_row integer, person_id varchar,
+    match_rule varchar, match_score double, matched_record varchar, fingerprint varchar
+);
+create table if not exists master.household_xref (
+    delivery varchar, source varchar, source_file varchar, source_row integer, household_id varchar,
+    match_rule varchar, match_score double
+);
+create table if not exists master.id_history (
+    old_id varchar, new_id varchar, entity_type varchar, kind varchar, delivery varchar, recorded_at timestamp
+);
+create table if not exists master.id_sequence (entity_type varchar primary key, next_seq bigint);
+"""
+
+
+@dataclass
+class MasterSummary:
+    delivery: str
+    persons: int
+    new_person_ids: int
+    merges: int
+    splits: int
+    households: int
+    new_household_ids: int
+    person_xref_rows: int
+    household_xref_rows: int
+
+
+def _next_seq(con, entity_type: str) -> int:
+    row = con.execute("select next_seq from master.id_sequence where entity_type = ?", [entity_type]).fetchall()
+    return row[0][0] if row else 1
+
+
+def _save_seq(con, entity_type: str, value: int) -> None:
+    con.execute(
+        "insert or replace into master.id_sequence values (?, ?)", [entity_type, value]
+    )
+
+
+def _previous_delivery(con, delivery: str) -> str | None:
+    row = con.execute(
+        "select max(delivery) from master.person_xref where delivery < ?", [delivery]
+    ).fetchall()
+    return row[0][0] if row and row[0][0] else None
+
+
+def build(con: duckdb.DuckDBPyConnection, delivery: str) -> MasterSummary:
+    con.execute(DDL)
+    con.execute("begin transaction")
+    try:
+        summary = _build(con, delivery)
+        con.execute("commit")
+        return summary
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _build(con, delivery: str) -> MasterSummary:
+    now = _dt.datetime.now()
+    # Rebuilding a delivery replaces what it wrote before.
+    for table in ("person_xref", "household_xref", "household_member", "id_history"):
+        con.execute(f"delete from master.{table} where delivery = ?", [delivery])
+
+    # --- persons -------------------------------------------------------------------------------
+    clusters = con.execute(
+        """
+        select c.cluster_key, r.fingerprint, case when r.has_valid_id then r.id_number end as hard_key
+        from matching.int_person_clusters c join matching.int_person_records r using (record_key)
+        """
+    ).df()
+    previous = _previous_delivery(con, delivery)
+    prev_fp = (
+        con.execute(
+            "select fingerprint, person_id as entity_id from master.person_xref where delivery = ?", [previous]
+        ).df()
+        if previous
+        else pd.DataFrame(columns=["fingerprint", "entity_id"])
+    )
+    prev_hard = con.execute(
+        "select id_number as hard_key, person_id as entity_id from master.person where id_number_valid"
+    ).df()
+    assignment = stable_ids.assign(clusters, prev_fp, prev_hard, "P", _next_seq(con, "person"))
+    _save_seq(con, "person", assignment.next_seq)
+    ids = pd.DataFrame(
+        list(assignment.cluster_ids.items()), columns=["cluster_key", "person_id"]
+    )
+    con.register("person_ids_df", ids)
+    con.execute("create or replace temp table person_ids as select * from person_ids_df")
+    con.unregister("person_ids_df")
+    merges = [h for h in assignment.history if h[2] == "merge"]
+    splits = [h for h in assignment.history if h[2] == "split"]
+    for old, new, kind in assignment.history:
+        con.execute(
+            "insert into master.id_history values (?, ?, 'person', ?, ?, ?)", [old, new, kind, delivery, now]
+        )
+
+    con.execute(
+        """
+        insert into master.person_xref
+        select r.delivery, r.source, r.source_file, r.source_row, i.person_id,
+               c.match_rule, c.match_score, c.matched_record, r.fingerprint
+        from matching.int_person_records r
+        join matching.int_person_clusters c using (record_key)
+        join person_ids i using (cluster_key)
+        """
+    )
+
+    # --- households (dwellings) ------------------------------------------------------------------
+    # Dwellings are keyed by standard address + room, so their ids are stable by construction.
+    con.execute(
+        """
+        create or replace temp table dwellings as
+        with person_dwellings as (
+            select address_id, room from matching.int_person_residence
+        ),
+        meter_dwellings as (
+            select l.address_id, u.supply_room as room
+            from staging.stg_utility_electricity u
+            join matching.int_address_lookup l on l.address_key = u.supply_address_key
+            where u.delivery = ? and u.supply_room is not null
+        ),
+        all_dwellings as (
+            select * from person_dwellings union select * from meter_dwellings
+        )
+        select d.address_id || '#' || d.room as dwelling_key, d.address_id, d.room,
+               a.full_address || d.room || '室' as full_address, a.street_code, a.community_code
+        from all_dwellings d join staging.stg_standard_addresses a using (address_id)
+        """,
+        [delivery],
+    )
+    known = con.execute("select dwelling_key, household_id from master.household").df()
+    new_keys = con.execute(
+        "select dwelling_key from dwellings where dwelling_key not in (select dwelling_key from master.household) order by dwelling_key"
+    ).fetchall()
+    seq = _next_seq(con, "household")
+    new_rows = []
+    for (key,) in new_keys:
+        new_rows.append((key, stable_ids.make_id("H", seq)))
+        seq += 1
+    _save_seq(con, "household", seq)
+    mapping = pd.concat([known, pd.DataFrame(new_rows, columns=["dwelling_key", "household_id"])], ignore_index=True)
+    con.register("household_map_df", mapping)
+    con.execute("create or replace temp table household_map as select * from household_map_df")
+    con.unregister("household_map_df")
+
+    con.execute(
+        """
+        create or replace temp table person_household as
+        select i.person_id, h.household_id, r.address_id, r.room, r.residence_sources, r.residence_evidence
+        from person_ids i
+        join matching.int_person_residence r using (cluster_key)
+        join household_map h on h.dwelling_key = r.address_id || '#' || r.room
+        """
+    )
+
+    # --- master.person -------------------------------------------------------------------------
+    con.execute(
+        """
+        create or replace temp table person_now as
+        select i.person_id, g.id_number, g.id_number_valid, g.name, g.sex, g.birth_date, g.phone,
+               ph.household_id, coalesce(g.person_status, '正常') as status,
+               g.name_source, g.sex_source, g.birth_date_source, g.phone_source, g.sources,
+               g.record_count, g.aid_certificate_no, g.on_elderly_alone_list, g.is_graduate
+        from person_ids i
+        join matching.int_person_golden g using (cluster_key)
+        left join person_household ph using (person_id)
+        """
+    )
+    merged_away = [old for old, _new, kind in assignment.history if kind == "merge"]
+    if merged_away:
+        con.execute(
+            "delete from master.person where person_id in (select unnest(?::varchar[]))", [merged_away]
+        )
+    con.execute("update master.person set in_latest_delivery = false")
+    con.execute(
+        """
+        insert or replace into master.person
+        select n.*, true, coalesce(p.first_seen, ?), ?
+        from person_now n left join master.person p using (person_id)
+        """,
+        [delivery, delivery],
+    )
+
+    # --- master.household ------------------------------------------------------------------------
+    con.execute(
+        """
+        create or replace temp table household_now as
+        with members as (
+            select household_id,
+                   count(*) filter (where status = '正常') as member_count,
+                   max(aid_certificate_no) as aid_certificate_no,
+                   bool_or(on_elderly_alone_list) as has_elderly_alone
+            from person_now where household_id is not null group by household_id
+        ),
+        meters as (
+            select h.household_id, string_agg(distinct u.account_no, ',' order by u.account_no) as accounts
+            from staging.stg_utility_electricity u
+            join matching.int_address_lookup l on l.address_key = u.supply_address_key
+            join household_map h on h.dwelling_key = l.address_id || '#' || u.supply_room
+            where u.delivery = ?
+            group by h.household_id
+        )
+        select h.household_id, d.dwelling_key, d.address_id, d.room, d.full_address, d.street_code,
+               d.community_code, coalesce(m.member_count, 0) as member_count, m.aid_certificate_no,
+               coalesce(m.has_elderly_alone, false) as has_elderly_alone, mt.accounts as electricity_accounts
+        from dwellings d
+        join household_map h using (dwelling_key)
+        left join members m using (household_id)
+        left join meters mt using (household_id)
+        """,
+        [delivery],
+    )
+    con.execute("update master.household set in_latest_delivery = false")
+    con.execute(
+        """
+        insert or replace into master.household
+        select n.*, true, coalesce(p.first_seen, ?), ?
+        from household_now n left join master.household p using (household_id)
+        """,
+        [delivery, delivery],
+    )
+    con.execute(
+        """
+        insert into master.household_member
+        select ?, p.household_id, p.person_id, p.name,
+               (select arg_min(r.relation_to_head, r.source)
+                from matching.int_person_records r
+                join matching.int_person_clusters c using (record_key)
+                join person_ids i using (cluster_key)
+                where i.person_id = p.person_id and r.relation_to_head is not null),
+               p.status
+        from person_now p where p.household_id is not null
+        """,
+        [delivery],
+    )
+
+    # --- household cross-references ---------------------------------------------------------------
+    con.execute(
+        """
+        insert into master.household_xref
+        select x.delivery, x.source, x.source_file, x.source_row, ph.household_id,
+               'residence:' || ph.residence_sources, ph.residence_evidence
+        from master.person_xref x join person_household ph using (person_id)
+        where x.delivery = ?
+        """,
+        [delivery],
+    )
+    con.execute(
+        """
+        insert into master.household_xref
+        select u.delivery, u.source, u.source_file, u.source_row, h.household_id,
+               'supply_address:' || l.match_rule, l.match_score
+        from staging.stg_utility_electricity u
+        join matching.int_address_lookup l on l.address_key = u.supply_address_key
+        join household_map h on h.dwelling_key = l.address_id || '#' || u.supply_room
+        where u.delivery = ?
+        """,
+        [delivery],
+    )
+
+    counts = con.execute(
+        """
+        select
+            (select count(*) from person_now),
+            (select count(*) from household_now),
+            (select count(*) from master.person_xref where delivery = ?),
+            (select count(*) from master.household_xref where delivery = ?)
+        """,
+        [delivery, delivery],
+    ).fetchall()[0]
+    return MasterSummary(
+        delivery=delivery,
+        persons=counts[0],
+        new_person_ids=assignment.new_ids,
+        merges=len(merges),
+        splits=len(splits),
+        households=counts[1],
+        new_household_ids=len(new_rows),
+        person_xref_rows=counts[2],
+        household_xref_rows=counts[3],
+    )

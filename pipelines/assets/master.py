@@ -1,0 +1,100 @@
+"""Master data (一户一档): persons and households with stable ids, after dbt has clustered.
+
+The ids span deliveries, so this step keeps state (matching/master_tables.py); dbt models before it
+are pure transforms of one delivery. Checks here are the promises the master tables make.
+"""
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    multi_asset,
+)
+
+from dagster_dbt import get_asset_key_for_model
+
+from matching import master_tables
+from matching.stable_ids import is_valid_id
+from pipelines.assets.transform import civichub_dbt_models
+from pipelines.partitions import deliveries
+from pipelines.resources import HubResource
+
+MASTER_TABLES = ["person", "household", "household_member", "person_xref", "household_xref", "id_history"]
+UPSTREAM = [
+    get_asset_key_for_model([civichub_dbt_models], model)
+    for model in ("int_person_clusters", "int_person_golden", "int_person_residence", "int_address_lookup",
+                  "stg_utility_electricity")
+]
+PERSON = AssetKey(["master", "person"])
+HOUSEHOLD = AssetKey(["master", "household"])
+PERSON_XREF = AssetKey(["master", "person_xref"])
+
+
+@multi_asset(
+    name="person_household_master",
+    specs=[
+        AssetSpec(AssetKey(["master", t]), deps=UPSTREAM, group_name="master", kinds={"python", "duckdb"})
+        for t in MASTER_TABLES
+    ],
+    check_specs=[
+        AssetCheckSpec("one_valid_id_number_per_person", asset=PERSON,
+                       description="No person carries records with two different valid ID numbers."),
+        AssetCheckSpec("ids_carry_valid_check_character", asset=PERSON),
+        AssetCheckSpec("every_household_has_address", asset=HOUSEHOLD,
+                       description="Every household has a standard address_id and a room."),
+        AssetCheckSpec("every_person_record_resolved", asset=PERSON_XREF,
+                       description="Every person record of the delivery has exactly one person_id."),
+    ],
+    partitions_def=deliveries,
+    description="Persons and households (dwellings) with stable ids, cross-references and id history.",
+)
+def person_household_master(context: AssetExecutionContext, hub: HubResource):
+    delivery = context.partition_key
+    with hub.connect() as con:
+        summary = master_tables.build(con, delivery)
+        context.log.info(
+            f"master {delivery}: {summary.persons} persons ({summary.new_person_ids} new ids, "
+            f"{summary.merges} merges, {summary.splits} splits), {summary.households} households"
+        )
+        meta = {k: v for k, v in vars(summary).items() if k != "delivery"}
+        for t in MASTER_TABLES:
+            yield MaterializeResult(asset_key=AssetKey(["master", t]), metadata=meta if t == "person" else {})
+
+        two_ids = con.execute(
+            """
+            select count(*) from (
+                select x.person_id from master.person_xref x
+                join matching.int_person_records r
+                  on r.source_file = x.source_file and r.source_row = x.source_row and r.source = x.source
+                where x.delivery = ? and r.has_valid_id
+                group by x.person_id having count(distinct r.id_number) > 1)
+            """,
+            [delivery],
+        ).fetchall()[0][0]
+        yield AssetCheckResult(asset_key=PERSON, check_name="one_valid_id_number_per_person",
+                               passed=two_ids == 0, severity=AssetCheckSeverity.ERROR,
+                               metadata={"persons_with_two_valid_ids": two_ids})
+        ids = [r[0] for r in con.execute("select person_id from master.person").fetchall()]
+        bad = sum(1 for i in ids if not is_valid_id(i))
+        yield AssetCheckResult(asset_key=PERSON, check_name="ids_carry_valid_check_character",
+                               passed=bad == 0, severity=AssetCheckSeverity.ERROR, metadata={"bad_ids": bad})
+        no_address = con.execute(
+            "select count(*) from master.household where address_id is null or room is null"
+        ).fetchall()[0][0]
+        yield AssetCheckResult(asset_key=HOUSEHOLD, check_name="every_household_has_address",
+                               passed=no_address == 0, severity=AssetCheckSeverity.ERROR,
+                               metadata={"households_without_address": no_address})
+        unresolved = con.execute(
+            """
+            select (select count(*) from matching.int_person_records)
+                 - (select count(distinct (source_file, source_row)) from master.person_xref where delivery = ?)
+            """,
+            [delivery],
+        ).fetchall()[0][0]
+        yield AssetCheckResult(asset_key=PERSON_XREF, check_name="every_person_record_resolved",
+                               passed=unresolved == 0, severity=AssetCheckSeverity.ERROR,
+                               metadata={"records_without_person": unresolved})
