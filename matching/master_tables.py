@@ -117,7 +117,27 @@ def _build(con, delivery: str) -> MasterSummary:
     prev_hard = con.execute(
         "select id_number as hard_key, person_id as entity_id from master.person where id_number_valid"
     ).df()
-    assignment = stable_ids.assign(clusters, prev_fp, prev_hard, "P", _next_seq(con, "person"))
+    # weak evidence for persons whose every record changed: same name and birth date, or the same
+    # (unchecked) ID number, as a person not otherwise claimed
+    soft = con.execute(
+        """
+        select cluster_key, name || '|' || birth_date as soft_key from matching.int_person_golden
+        where name is not null and birth_date is not null
+        union all
+        select cluster_key, 'id|' || id_number from matching.int_person_golden where id_number is not null
+        """
+    ).df()
+    prev_soft = con.execute(
+        """
+        select name || '|' || birth_date as soft_key, person_id as entity_id from master.person
+        where name is not null and birth_date is not null
+        union all
+        select 'id|' || id_number, person_id from master.person where id_number is not null
+        """
+    ).df()
+    assignment = stable_ids.assign(
+        clusters, prev_fp, prev_hard, "P", _next_seq(con, "person"), soft_keys=soft, previous_soft_keys=prev_soft
+    )
     _save_seq(con, "person", assignment.next_seq)
     ids = pd.DataFrame(
         list(assignment.cluster_ids.items()), columns=["cluster_key", "person_id"]

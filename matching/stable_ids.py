@@ -21,6 +21,7 @@ import pandas as pd
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 HARD_KEY_VOTE = 1000
+SOFT_KEY_VOTE = 0.5
 
 
 def check_char(body: str) -> str:
@@ -61,24 +62,30 @@ def assign(
     previous_hard_keys: pd.DataFrame,
     prefix: str,
     next_seq: int,
+    soft_keys: pd.DataFrame | None = None,
+    previous_soft_keys: pd.DataFrame | None = None,
 ) -> Assignment:
     """clusters: cluster_key, fingerprint, hard_key (per record).
-    previous_fingerprints: fingerprint, entity_id. previous_hard_keys: hard_key, entity_id."""
-    votes: dict[tuple[str, str], int] = {}
+    previous_fingerprints: fingerprint, entity_id. previous_hard_keys: hard_key, entity_id.
+    soft_keys: cluster_key, soft_key; previous_soft_keys: soft_key, entity_id — weak evidence (e.g.
+    name + birth date) that keeps the id of a person whose records all changed since last month."""
+    votes: dict[tuple[str, str], float] = {}
+
+    def add(pairs: pd.DataFrame, weight: float) -> None:
+        for (ck, eid), n in pairs.groupby(["cluster_key", "entity_id"]).size().items():
+            votes[(ck, eid)] = votes.get((ck, eid), 0) + weight * int(n)
+
     if len(previous_fingerprints):
-        fp = clusters[["cluster_key", "fingerprint"]].merge(
-            previous_fingerprints.drop_duplicates("fingerprint"), on="fingerprint"
-        )
-        for (ck, eid), n in fp.groupby(["cluster_key", "entity_id"]).size().items():
-            votes[(ck, eid)] = votes.get((ck, eid), 0) + int(n)
+        add(clusters[["cluster_key", "fingerprint"]].merge(
+            previous_fingerprints.drop_duplicates("fingerprint"), on="fingerprint"), 1.0)
     if len(previous_hard_keys):
-        hk = (
-            clusters.dropna(subset=["hard_key"])[["cluster_key", "hard_key"]]
-            .drop_duplicates()
-            .merge(previous_hard_keys.drop_duplicates("hard_key"), on="hard_key")
-        )
-        for ck, eid in zip(hk["cluster_key"], hk["entity_id"]):
-            votes[(ck, eid)] = votes.get((ck, eid), 0) + HARD_KEY_VOTE
+        add(clusters.dropna(subset=["hard_key"])[["cluster_key", "hard_key"]].drop_duplicates()
+            .merge(previous_hard_keys.drop_duplicates("hard_key"), on="hard_key"), HARD_KEY_VOTE)
+    if soft_keys is not None and previous_soft_keys is not None and len(previous_soft_keys):
+        # a soft key shared by several previous entities says nothing
+        prev = previous_soft_keys.drop_duplicates()
+        unique_prev = prev[prev.groupby("soft_key")["entity_id"].transform("size") == 1]
+        add(soft_keys.dropna().drop_duplicates().merge(unique_prev, on="soft_key"), SOFT_KEY_VOTE)
 
     ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1]))
     cluster_ids: dict[str, str] = {}
