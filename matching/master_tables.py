@@ -19,14 +19,14 @@ from matching import stable_ids
 DDL = """
 create schema if not exists master;
 create table if not exists master.person (
-    person_id varchar primary key, id_number varchar, id_number_valid boolean, name varchar, sex varchar,
+    person_id varchar, id_number varchar, id_number_valid boolean, name varchar, sex varchar,
     birth_date date, phone varchar, household_id varchar, status varchar,
     name_source varchar, sex_source varchar, birth_date_source varchar, phone_source varchar,
     sources varchar, record_count integer, aid_certificate_no varchar, on_elderly_alone_list boolean,
     is_graduate boolean, in_latest_delivery boolean, first_seen varchar, last_seen varchar
 );
 create table if not exists master.household (
-    household_id varchar primary key, dwelling_key varchar, address_id varchar, room varchar,
+    household_id varchar, dwelling_key varchar, address_id varchar, room varchar,
     full_address varchar, street_code varchar, community_code varchar, member_count integer,
     aid_certificate_no varchar, has_elderly_alone boolean, electricity_accounts varchar,
     in_latest_delivery boolean, first_seen varchar, last_seen varchar
@@ -72,6 +72,13 @@ def _save_seq(con, entity_type: str, value: int) -> None:
     con.execute(
         "insert or replace into master.id_sequence values (?, ?)", [entity_type, value]
     )
+
+
+def _replace_table(con, table: str, select_sql: str, params: dict) -> None:
+    con.execute(f"create or replace temp table _next as {select_sql}", params)
+    con.execute(f"delete from {table}")
+    con.execute(f"insert into {table} select * from _next")
+    con.execute("drop table _next")
 
 
 def _previous_delivery(con, delivery: str) -> str | None:
@@ -224,19 +231,22 @@ def _build(con, delivery: str) -> MasterSummary:
         left join person_household ph using (person_id)
         """
     )
+    # Persons not in this delivery stay (with their last status); ids merged away leave master.person
+    # (id_history says where they went). Rebuilt whole: DuckDB's upsert is slow on large tables.
     merged_away = [old for old, _new, kind in assignment.history if kind == "merge"]
-    if merged_away:
-        con.execute(
-            "delete from master.person where person_id in (select unnest(?::varchar[]))", [merged_away]
-        )
-    con.execute("update master.person set in_latest_delivery = false")
-    con.execute(
+    _replace_table(
+        con,
+        "master.person",
         """
-        insert or replace into master.person
-        select n.*, true, coalesce(p.first_seen, ?), ?
+        select n.*, true, coalesce(p.first_seen, $delivery), $delivery
         from person_now n left join master.person p using (person_id)
+        union all
+        select p.* replace (false as in_latest_delivery)
+        from master.person p
+        where p.person_id not in (select person_id from person_now)
+          and p.person_id not in (select unnest($merged::varchar[]))
         """,
-        [delivery, delivery],
+        {"delivery": delivery, "merged": merged_away},
     )
 
     # --- master.household ------------------------------------------------------------------------
@@ -268,26 +278,33 @@ def _build(con, delivery: str) -> MasterSummary:
         """,
         [delivery],
     )
-    con.execute("update master.household set in_latest_delivery = false")
-    con.execute(
+    _replace_table(
+        con,
+        "master.household",
         """
-        insert or replace into master.household
-        select n.*, true, coalesce(p.first_seen, ?), ?
+        select n.*, true, coalesce(p.first_seen, $delivery), $delivery
         from household_now n left join master.household p using (household_id)
+        union all
+        select p.* replace (false as in_latest_delivery)
+        from master.household p
+        where p.household_id not in (select household_id from household_now)
         """,
-        [delivery, delivery],
+        {"delivery": delivery},
     )
     con.execute(
         """
         insert into master.household_member
-        select ?, p.household_id, p.person_id, p.name,
-               (select arg_min(r.relation_to_head, r.source)
-                from matching.int_person_records r
-                join matching.int_person_clusters c using (record_key)
-                join person_ids i using (cluster_key)
-                where i.person_id = p.person_id and r.relation_to_head is not null),
-               p.status
-        from person_now p where p.household_id is not null
+        with relations as (
+            select i.person_id, arg_min(r.relation_to_head, r.source) as relation_to_head
+            from matching.int_person_records r
+            join matching.int_person_clusters c using (record_key)
+            join person_ids i using (cluster_key)
+            where r.relation_to_head is not null
+            group by i.person_id
+        )
+        select ?, p.household_id, p.person_id, p.name, rel.relation_to_head, p.status
+        from person_now p left join relations rel using (person_id)
+        where p.household_id is not null
         """,
         [delivery],
     )

@@ -43,7 +43,8 @@ PERSON_XREF = AssetKey(["master", "person_xref"])
     check_specs=[
         AssetCheckSpec("one_valid_id_number_per_person", asset=PERSON,
                        description="No person carries records with two different valid ID numbers."),
-        AssetCheckSpec("ids_carry_valid_check_character", asset=PERSON),
+        AssetCheckSpec("ids_carry_valid_check_character", asset=PERSON,
+                       description="Every person id is unique and its check character is right."),
         AssetCheckSpec("every_household_has_address", asset=HOUSEHOLD,
                        description="Every household has a standard address_id and a room."),
         AssetCheckSpec("every_person_record_resolved", asset=PERSON_XREF,
@@ -80,8 +81,10 @@ def person_household_master(context: AssetExecutionContext, hub: HubResource):
                                metadata={"persons_with_two_valid_ids": two_ids})
         ids = [r[0] for r in con.execute("select person_id from master.person").fetchall()]
         bad = sum(1 for i in ids if not is_valid_id(i))
+        duplicated = len(ids) - len(set(ids))
         yield AssetCheckResult(asset_key=PERSON, check_name="ids_carry_valid_check_character",
-                               passed=bad == 0, severity=AssetCheckSeverity.ERROR, metadata={"bad_ids": bad})
+                               passed=bad == 0 and duplicated == 0, severity=AssetCheckSeverity.ERROR,
+                               metadata={"bad_ids": bad, "duplicated_ids": duplicated})
         no_address = con.execute(
             "select count(*) from master.household where address_id is null or room is null"
         ).fetchall()[0][0]
