@@ -290,7 +290,8 @@ def run_splink(con, args, model_path: Path | None) -> dict:
     t0 = time.perf_counter()
     db_api = DuckDBAPI(con)
     sdf = db_api.register("person_records")
-    linker = Linker(sdf, splink_settings(), log_level=logging.INFO if args.verbose else logging.WARNING)
+    # Splink's per-level "not observed" warnings are summarised in the report instead (-v shows its log).
+    linker = Linker(sdf, splink_settings(), log_level=logging.INFO if args.verbose else logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("id_number"), block_on("name_pinyin_key", "birth_date", "address_key")], recall=0.9)
     t["lambda_s"] = time.perf_counter() - t0
@@ -332,13 +333,24 @@ def run_splink(con, args, model_path: Path | None) -> dict:
         sweep_tables[th] = name
 
     model = linker._settings_obj._probability_two_random_records_match
+    levels, untrained = [], []
+    for comp in linker._settings_obj.comparisons:
+        for lev in comp.comparison_levels:
+            if lev.is_null_level:
+                continue
+            levels.append({"comparison": comp.output_column_name, "level": lev.label_for_charts,
+                           "m": lev.m_probability, "u": lev.u_probability,
+                           "m_trained": lev._m_is_trained, "u_trained": lev._u_is_trained})
+            missing = "/".join(x for x, ok in (("m", lev._m_is_trained), ("u", lev._u_is_trained)) if not ok)
+            if missing:
+                untrained.append(f"{comp.output_column_name}: {lev.label_for_charts} ({missing})")
     if model_path is not None:
         try:
             linker.misc.save_model_to_json(str(model_path), overwrite=True)
         except Exception as e:  # noqa: BLE001 - informative only
             print(f"  (could not save the Splink model: {e})", file=sys.stderr)
     return {"times": t, "predicted_pairs": int(n_pairs), "probability_two_random_records_match": model,
-            "sweep_tables": sweep_tables}
+            "levels": levels, "untrained_levels": untrained, "sweep_tables": sweep_tables}
 
 
 # ---- 4. scoring ----------------------------------------------------------------------------------
@@ -482,12 +494,14 @@ def print_report(res: dict) -> None:
           f"(setup+λ {t['lambda_s']:.1f}s, u {t['u_s']:.1f}s, EM {t['em_s']:.1f}s) + predict {t['predict_s']:.1f}s "
           f"+ cluster {t['cluster_s']:.1f}s = {s['time_s']:.1f}s; {s['predicted_pairs']:,} scored pairs kept, "
           f"{s['score']['predicted_persons']:,} clusters")
+    if s["untrained_levels"]:
+        print(f"Splink levels left at default m/u (never observed in training): {'; '.join(s['untrained_levels'])}")
     if hub_time:
         per = h.get("per_delivery_s") or {}
         per_s = ", ".join(f"{d} {v:.1f}s" for d, v in sorted(per.items()))
         print(f"hub time: whole `civichub run` {hub_time:.1f}s ({per_s}; every delivery, ingest to master data"
               f"{'; run FAILED: ' + ', '.join(h['failed_deliveries']) if h.get('failed_deliveries') else ''})")
-        print(f"ratio Splink / hub: time ×{s['time_s'] / hub_time:.2f}"
+        print(f"ratio: Splink time / hub time = {s['time_s'] / hub_time:.2f}"
               + (f", F1 {s['score']['f1'] - h['score']['f1']:+.4f} (Splink − hub)" if h["status"] == "ok" else ""))
     else:
         print("hub time: unknown (the run was not made by this script; no <db>.timing.json)")
@@ -542,7 +556,10 @@ def main(argv: list[str] | None = None) -> int:
         missing = [f"staging.stg_{s}" for s in PERSON_SOURCES if f"staging.stg_{s}" not in tables]
         if missing:
             raise SystemExit(f"{db} lacks {', '.join(missing)}: the hub run did not stage the person sources")
-        delivery = args.delivery or _deliveries(con)[-1]
+        staged = _deliveries(con)
+        if not staged or (args.delivery and args.delivery not in staged):
+            raise SystemExit(f"delivery {args.delivery or '(any)'} is not staged in {db} (staged: {', '.join(staged)})")
+        delivery = args.delivery or staged[-1]
         n_records = export_person_records(con, delivery)
         con.execute("DETACH hub")
         preprocess_s = time.perf_counter() - t0
@@ -582,7 +599,8 @@ def main(argv: list[str] | None = None) -> int:
         "splink": {"version": __import__("splink").__version__, "time_s": total, "times": sp["times"],
                    "predicted_pairs": sp["predicted_pairs"],
                    "probability_two_random_records_match": sp["probability_two_random_records_match"],
-                   "u_max_pairs": args.u_max_pairs, "score": score, "sweep": sweep},
+                   "u_max_pairs": args.u_max_pairs, "untrained_levels": sp["untrained_levels"],
+                   "levels": sp["levels"], "model_json": str(model_path), "score": score, "sweep": sweep},
         "hub": hub,
     }
     print_report(res)

@@ -25,6 +25,7 @@ class Thresholds:
 @dataclass(frozen=True)
 class MatchingConfig:
     person: Thresholds
+    shop_page_base_url: str
 
 
 def _thresholds(section: str, raw: dict, path: Path) -> Thresholds:
@@ -50,4 +51,8 @@ def load_matching_config(path: Path | None = None) -> MatchingConfig:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if "person" not in raw:
         raise MatchingConfigError(f"{path}: missing section 'person'")
-    return MatchingConfig(person=_thresholds("person", raw["person"], path))
+    shop = raw.get("shop") or {}
+    base = shop.get("page_base_url")
+    if not isinstance(base, str) or not base.startswith(("http://", "https://")):
+        raise MatchingConfigError(f"{path}: 'shop.page_base_url' must be an http(s) URL (got {base!r})")
+    return MatchingConfig(person=_thresholds("person", raw["person"], path), shop_page_base_url=base)

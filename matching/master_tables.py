@@ -171,6 +171,13 @@ def _build(con, delivery: str) -> MasterSummary:
     )
 
     # --- households (dwellings) ------------------------------------------------------------------
+    # A meter at a shop's premises serves the shop, not a dwelling (matching/shops.py).
+    con.execute(
+        """
+        create or replace temp table shop_meters as
+        select source_file, source_row from matching.int_shop_records where source = 'utility_electricity'
+        """
+    )
     # Dwellings are keyed by standard address + room, so their ids are stable by construction.
     con.execute(
         """
@@ -183,6 +190,7 @@ def _build(con, delivery: str) -> MasterSummary:
             from staging.stg_utility_electricity u
             join matching.int_address_lookup l on l.address_key = u.supply_address_key
             where u.delivery = ? and u.supply_room is not null
+              and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
         ),
         all_dwellings as (
             select * from person_dwellings union select * from meter_dwellings
@@ -266,6 +274,7 @@ def _build(con, delivery: str) -> MasterSummary:
             join matching.int_address_lookup l on l.address_key = u.supply_address_key
             join household_map h on h.dwelling_key = l.address_id || '#' || u.supply_room
             where u.delivery = ?
+              and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
             group by h.household_id
         )
         select h.household_id, d.dwelling_key, d.address_id, d.room, d.full_address, d.street_code,
@@ -329,6 +338,7 @@ def _build(con, delivery: str) -> MasterSummary:
         join matching.int_address_lookup l on l.address_key = u.supply_address_key
         join household_map h on h.dwelling_key = l.address_id || '#' || u.supply_room
         where u.delivery = ?
+          and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
         """,
         [delivery],
     )

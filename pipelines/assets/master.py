@@ -27,7 +27,7 @@ MASTER_TABLES = ["person", "household", "household_member", "person_xref", "hous
 UPSTREAM = [
     get_asset_key_for_model([civichub_dbt_models], model)
     for model in ("int_person_clusters", "int_person_golden", "int_person_residence", "int_address_lookup",
-                  "stg_utility_electricity")
+                  "stg_utility_electricity", "int_shop_records")
 ]
 PERSON = AssetKey(["master", "person"])
 HOUSEHOLD = AssetKey(["master", "household"])
@@ -101,3 +101,59 @@ def person_household_master(context: AssetExecutionContext, hub: HubResource):
         yield AssetCheckResult(asset_key=PERSON_XREF, check_name="every_person_record_resolved",
                                passed=unresolved == 0, severity=AssetCheckSeverity.ERROR,
                                metadata={"records_without_person": unresolved})
+
+
+SHOP = AssetKey(["master", "shop"])
+SHOP_TABLES = ["shop", "shop_xref", "shop_inspection"]
+
+
+@multi_asset(
+    name="shop_master",
+    specs=[
+        AssetSpec(AssetKey(["master", t]), deps=[get_asset_key_for_model([civichub_dbt_models], "int_shop_clusters")],
+                  group_name="master", kinds={"python", "duckdb"})
+        for t in SHOP_TABLES
+    ],
+    check_specs=[
+        AssetCheckSpec("shop_codes_unique_and_valid", asset=SHOP,
+                       description="No shop code assigned twice; every code's check character is right."),
+        AssetCheckSpec("licences_with_registered_uscc_resolve_to_its_shop", asset=SHOP,
+                       description="Every licence whose USCC is registered resolves to the registered entity's shop."),
+    ],
+    partitions_def=deliveries,
+    description="Street shops (一店一码) with stable codes, QR codes, inspection history and flags.",
+)
+def shop_master(context: AssetExecutionContext, hub: HubResource):
+    from matching import shop_master as shops
+    from matching.config import load_matching_config
+
+    delivery = context.partition_key
+    cfg = load_matching_config()
+    with hub.connect() as con:
+        summary = shops.build(con, delivery, shops.default_qr_dir(hub.db_path), cfg.shop_page_base_url)
+        context.log.info(f"shops {delivery}: {summary.shops} shops, {summary.new_codes} new codes, {summary.qr_written} QR codes written")
+        meta = {k: v for k, v in vars(summary).items() if k != "delivery"}
+        for t in SHOP_TABLES:
+            yield MaterializeResult(asset_key=AssetKey(["master", t]), metadata=meta if t == "shop" else {})
+        codes = [r[0] for r in con.execute("select shop_code from master.shop").fetchall()]
+        bad = sum(1 for c in codes if not is_valid_id(c))
+        dup = len(codes) - len(set(codes))
+        yield AssetCheckResult(asset_key=SHOP, check_name="shop_codes_unique_and_valid", passed=bad == 0 and dup == 0,
+                               severity=AssetCheckSeverity.ERROR, metadata={"bad_codes": bad, "duplicated_codes": dup})
+        stray = con.execute(
+            """
+            with reg as (
+                select r.uscc, x.shop_code from matching.int_shop_records r
+                join master.shop_xref x on x.source_file = r.source_file and x.source_row = r.source_row
+                where r.source = 'market_business_registry' and x.delivery = $d
+            )
+            select count(*) from matching.int_shop_records r
+            join reg on reg.uscc = r.uscc
+            left join master.shop_xref x on x.source_file = r.source_file and x.source_row = r.source_row and x.delivery = $d
+            where r.source = 'market_food_licence' and (x.shop_code is null or x.shop_code <> reg.shop_code)
+            """,
+            {"d": delivery},
+        ).fetchall()[0][0]
+        yield AssetCheckResult(asset_key=SHOP, check_name="licences_with_registered_uscc_resolve_to_its_shop",
+                               passed=stray == 0, severity=AssetCheckSeverity.ERROR,
+                               metadata={"licences_not_on_their_entity_shop": stray})

@@ -7,6 +7,11 @@ with seen as (
     union
     select supply_address_key, supply_road from {{ ref('stg_utility_electricity') }}
     where delivery = {{ current_delivery() }} and supply_address_key is not null
+    {% for model in ['stg_market_business_registry', 'stg_market_food_licence', 'stg_street_shop_visits'] %}
+    union
+    select business_address_key, business_road from {{ ref(model) }}
+    where delivery = {{ current_delivery() }} and business_address_key is not null
+    {% endfor %}
 ),
 
 keys as (
