@@ -434,7 +434,7 @@ def hub_xref_pred(con, db: Path, delivery: str) -> str:
         except duckdb.Error as e:
             return f"error: {str(e).splitlines()[0]}"
         n = con.execute("SELECT count(*) FROM hub_pred").fetchall()[0][0]
-        return "ok" if n else NOT_BUILT
+        return "ok" if n else f"{NOT_BUILT} for {delivery}"
     finally:
         con.execute("DETACH hub")
 

@@ -29,7 +29,7 @@ create table if not exists master.household (
     household_id varchar, dwelling_key varchar, address_id varchar, room varchar,
     full_address varchar, street_code varchar, community_code varchar, member_count integer,
     aid_certificate_no varchar, has_elderly_alone boolean, electricity_accounts varchar,
-    in_latest_delivery boolean, first_seen varchar, last_seen varchar
+    in_address_library boolean, in_latest_delivery boolean, first_seen varchar, last_seen varchar
 );
 create table if not exists master.household_member (
     delivery varchar, household_id varchar, person_id varchar, name varchar, relation_to_head varchar,
@@ -181,25 +181,33 @@ def _build(con, delivery: str) -> MasterSummary:
     # Dwellings are keyed by standard address + room, so their ids are stable by construction.
     con.execute(
         """
-        create or replace temp table dwellings as
-        with person_dwellings as (
-            select address_id, room from matching.int_person_residence
-        ),
-        meter_dwellings as (
-            select l.address_id, u.supply_room as room
-            from staging.stg_utility_electricity u
-            join matching.int_address_lookup l on l.address_key = u.supply_address_key
-            where u.delivery = ? and u.supply_room is not null
-              and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
-        ),
-        all_dwellings as (
-            select * from person_dwellings union select * from meter_dwellings
-        )
-        select d.address_id || '#' || d.room as dwelling_key, d.address_id, d.room,
-               a.full_address || d.room || '室' as full_address, a.street_code, a.community_code
-        from all_dwellings d join staging.stg_standard_addresses a using (address_id)
+        create or replace temp table meter_dwellings as
+        select u.source_file, u.source_row, u.account_no, l.address_id,
+               coalesce(l.address_id, 'unlisted:' || u.supply_address_key) || '#' || u.supply_room as dwelling_key,
+               u.supply_address_key as address_key, u.supply_room as room, l.match_rule
+        from staging.stg_utility_electricity u
+        left join matching.int_address_lookup l on l.address_key = u.supply_address_key
+        where u.delivery = ? and u.supply_room is not null and u.supply_address_key is not null
+          and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
         """,
         [delivery],
+    )
+    con.execute(
+        """
+        create or replace temp table dwellings as
+        with all_dwellings as (
+            select dwelling_key, address_id, room from matching.int_person_residence
+            union all
+            select dwelling_key, address_id, room from meter_dwellings
+        ),
+        keyed as (
+            select dwelling_key, max(address_id) as address_id, max(room) as room from all_dwellings group by dwelling_key
+        )
+        select k.dwelling_key, k.address_id, k.room,
+               coalesce(a.full_address, split_part(split_part(k.dwelling_key, '#', 1), ':', 2)) || k.room || '室' as full_address,
+               a.street_code, a.community_code
+        from keyed k left join staging.stg_standard_addresses a using (address_id)
+        """
     )
     known = con.execute("select dwelling_key, household_id from master.household").df()
     new_keys = con.execute(
@@ -222,7 +230,7 @@ def _build(con, delivery: str) -> MasterSummary:
         select i.person_id, h.household_id, r.address_id, r.room, r.residence_sources, r.residence_evidence
         from person_ids i
         join matching.int_person_residence r using (cluster_key)
-        join household_map h on h.dwelling_key = r.address_id || '#' || r.room
+        join household_map h on h.dwelling_key = r.dwelling_key
         """
     )
 
@@ -269,23 +277,19 @@ def _build(con, delivery: str) -> MasterSummary:
             from person_now where household_id is not null group by household_id
         ),
         meters as (
-            select h.household_id, string_agg(distinct u.account_no, ',' order by u.account_no) as accounts
-            from staging.stg_utility_electricity u
-            join matching.int_address_lookup l on l.address_key = u.supply_address_key
-            join household_map h on h.dwelling_key = l.address_id || '#' || u.supply_room
-            where u.delivery = ?
-              and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
+            select h.household_id, string_agg(distinct m.account_no, ',' order by m.account_no) as accounts
+            from meter_dwellings m join household_map h using (dwelling_key)
             group by h.household_id
         )
         select h.household_id, d.dwelling_key, d.address_id, d.room, d.full_address, d.street_code,
                d.community_code, coalesce(m.member_count, 0) as member_count, m.aid_certificate_no,
-               coalesce(m.has_elderly_alone, false) as has_elderly_alone, mt.accounts as electricity_accounts
+               coalesce(m.has_elderly_alone, false) as has_elderly_alone, mt.accounts as electricity_accounts,
+               d.address_id is not null as in_address_library
         from dwellings d
         join household_map h using (dwelling_key)
         left join members m using (household_id)
         left join meters mt using (household_id)
-        """,
-        [delivery],
+        """
     )
     _replace_table(
         con,
@@ -332,13 +336,9 @@ def _build(con, delivery: str) -> MasterSummary:
     con.execute(
         """
         insert into master.household_xref
-        select u.delivery, u.source, u.source_file, u.source_row, h.household_id,
-               'supply_address:' || l.match_rule, l.match_score
-        from staging.stg_utility_electricity u
-        join matching.int_address_lookup l on l.address_key = u.supply_address_key
-        join household_map h on h.dwelling_key = l.address_id || '#' || u.supply_room
-        where u.delivery = ?
-          and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
+        select ?, 'utility_electricity', m.source_file, m.source_row, h.household_id,
+               'supply_address:' || coalesce(m.match_rule, 'outside_library'), case when m.address_id is null then 0.5 else 1.0 end
+        from meter_dwellings m join household_map h using (dwelling_key)
         """,
         [delivery],
     )

@@ -89,6 +89,48 @@ def _cmd_demo(args) -> int:
     return 0 if summary.ok else 1
 
 
+def _cmd_review(args) -> int:
+    import duckdb
+
+    from matching import review
+
+    db = Path(args.db)
+    try:
+        if not db.exists():
+            raise review.ReviewError(f"database {db} does not exist")
+        if args.review_command == "list":
+            with duckdb.connect(str(db), read_only=True) as con:
+                queue = review.list_queue(con, args.limit)
+            print(review.format_queue(queue))
+        elif args.review_command == "export":
+            n = review.export_queue(db, Path(args.out), limit=args.limit)
+            print(f"{n} pair(s) to review written to {args.out}: fill in 决定 (确认/否决), then")
+            print(f"  civichub review import --db {args.db} --file {args.out} --by NAME")
+        elif args.review_command == "import":
+            report = review.import_decisions(db, Path(args.file), args.by)
+            print(f"{len(report.applied)} decision(s) kept from {args.file} "
+                  f"({report.confirmed} confirmed, {report.rejected_pairs} rejected), "
+                  f"{report.undecided} row(s) left undecided, {len(report.rejected)} row(s) not accepted")
+            for row, reason in report.rejected:
+                print(f"  row {row}: {reason}")
+            if report.applied:
+                print("Decisions take effect when a delivery is next built (civichub run, or the Dagster job).")
+            return 1 if report.rejected else 0
+        elif args.review_command == "decide":
+            with duckdb.connect(str(db)) as con:
+                made = review.record_decision(con, args.a, args.b, args.decision, args.by, note=args.note)
+            print(f"kept: {made.decision} {made.fingerprint_a} {made.fingerprint_b} by {made.decided_by} "
+                  f"at {made.decided_at:%Y-%m-%d %H:%M:%S}")
+            print("It takes effect when a delivery is next built (civichub run, or the Dagster job).")
+    except review.ReviewError as e:
+        print(f"civichub review: {e}", file=sys.stderr)
+        return 2
+    except duckdb.IOException as e:  # typically the database is locked by a running job
+        print(f"civichub review: cannot open {db}: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="civichub", description="District data-integration and sharing hub.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -115,6 +157,28 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--delivery", default=None, help="one delivery, YYYY-MM (default: every delivery in _truth/)")
     e.add_argument("--json", default=None, help="also write the figures to this JSON file")
     e.set_defaults(func=_cmd_evaluate)
+
+    rv = sub.add_parser("review", help="pairs of person records to confirm or reject by hand")
+    rsub = rv.add_subparsers(dest="review_command", required=True)
+    rl = rsub.add_parser("list", help="print the pairs waiting for a decision (masked evidence)")
+    rl.add_argument("--db", required=True)
+    rl.add_argument("--limit", type=int, default=20)
+    rx = rsub.add_parser("export", help="write the queue to a .xlsx (or .csv) with an empty 决定 column")
+    rx.add_argument("--db", required=True)
+    rx.add_argument("--out", required=True)
+    rx.add_argument("--limit", type=int, default=None)
+    ri = rsub.add_parser("import", help="keep the decisions of a filled review file")
+    ri.add_argument("--db", required=True)
+    ri.add_argument("--file", required=True)
+    ri.add_argument("--by", required=True, help="who reviewed")
+    rd = rsub.add_parser("decide", help="keep one decision: confirm (same person) or reject")
+    rd.add_argument("--db", required=True)
+    rd.add_argument("--a", required=True, help="fingerprint of record A")
+    rd.add_argument("--b", required=True, help="fingerprint of record B")
+    rd.add_argument("--decision", required=True, choices=["confirm", "reject"])
+    rd.add_argument("--by", required=True, help="who decided")
+    rd.add_argument("--note", default=None)
+    rv.set_defaults(func=_cmd_review)
 
     d = sub.add_parser("demo", help="generate a small district, run it, say where to look")
     d.add_argument("--dir", default=str(settings.DEFAULT_DATA_DIR / "demo"))

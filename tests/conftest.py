@@ -40,3 +40,13 @@ def district_copy(small_district, tmp_path) -> Path:
     dst = tmp_path / "inbox"
     shutil.copytree(small_district, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def hub_run(small_district, tmp_path_factory):
+    """The small district run through the whole job once: (inbox, db, summary). Tests only read it."""
+    from pipelines.run import run_hub
+
+    db = tmp_path_factory.mktemp("hub") / "hub.duckdb"
+    summary = run_hub(small_district, db)
+    return small_district, db, summary

@@ -56,11 +56,10 @@ def test_definitions_load_with_the_whole_graph():
 
 
 @pytest.mark.slow
-def test_run_loads_every_file_balances_rows_and_is_idempotent(small_district, tmp_path):
+def test_run_loads_every_file_balances_rows_and_is_idempotent(hub_run):
     from pipelines.run import run_hub
 
-    db = tmp_path / "hub.duckdb"
-    summary = run_hub(small_district, db)
+    small_district, db, summary = hub_run
     assert summary.ok, [d.error for d in summary.deliveries]
     assert [d.delivery for d in summary.deliveries] == ["2026-10", "2026-11"]
     assert not [c for d in summary.deliveries for c in d.failed_checks]

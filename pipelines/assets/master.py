@@ -46,7 +46,7 @@ PERSON_XREF = AssetKey(["master", "person_xref"])
         AssetCheckSpec("ids_carry_valid_check_character", asset=PERSON,
                        description="Every person id is unique and its check character is right."),
         AssetCheckSpec("every_household_has_address", asset=HOUSEHOLD,
-                       description="Every household has a standard address_id and a room."),
+                       description="Every household has a room and a standard address_id, or is marked as outside the address library (a finding for the library)."),
         AssetCheckSpec("every_person_record_resolved", asset=PERSON_XREF,
                        description="Every person record of the delivery has exactly one person_id."),
     ],
@@ -85,12 +85,15 @@ def person_household_master(context: AssetExecutionContext, hub: HubResource):
         yield AssetCheckResult(asset_key=PERSON, check_name="ids_carry_valid_check_character",
                                passed=bad == 0 and duplicated == 0, severity=AssetCheckSeverity.ERROR,
                                metadata={"bad_ids": bad, "duplicated_ids": duplicated})
-        no_address = con.execute(
-            "select count(*) from master.household where address_id is null or room is null"
-        ).fetchall()[0][0]
+        no_address, outside = con.execute(
+            """select count(*) filter (where room is null or (address_id is null and in_address_library)),
+                      count(*) filter (where not in_address_library)
+               from master.household where in_latest_delivery"""
+        ).fetchall()[0]
         yield AssetCheckResult(asset_key=HOUSEHOLD, check_name="every_household_has_address",
                                passed=no_address == 0, severity=AssetCheckSeverity.ERROR,
-                               metadata={"households_without_address": no_address})
+                               metadata={"households_without_address": no_address,
+                                         "households_outside_address_library": outside})
         unresolved = con.execute(
             """
             select (select count(*) from matching.int_person_records)
