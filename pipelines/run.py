@@ -20,6 +20,7 @@ class DeliveryOutcome:
     delivery: str
     success: bool
     seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     error: str | None = None
@@ -39,16 +40,68 @@ class RunSummary:
         return all(d.success for d in self.deliveries)
 
 
+def _connect(db: Path, read_only: bool = False, wait_seconds: float = 120.0):
+    """Open the database, waiting while another process (e.g. a dbt run still finishing after a
+    failed step) holds DuckDB's single-writer lock; then fail with a message that says so."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(db), read_only=read_only)
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                raise SystemExit(
+                    f"civichub: {db} is locked by another process (DuckDB allows one writer): {e}"
+                ) from None
+            time.sleep(2)
+
+
 def _pending(inbox: Path, db: Path) -> list[str]:
     from connectors.ingest import list_deliveries, pending_deliveries
 
     if not db.exists():
         return list_deliveries(inbox)
-    con = duckdb.connect(str(db))
+    con = _connect(db)
     try:
         return pending_deliveries(con, inbox)
     finally:
         con.close()
+
+
+STAGES = {
+    # a dbt model's stage is named by its folder (staging, matching for persons/households, shops)
+    "ingest": ("raw__", "reference_data"),
+    "persons_households": ("matching/", "person_household_master"),
+    "shops": ("matching/int_shop", "shop_master"),
+    "staging": ("staging/",),
+}
+
+
+def stage_seconds(result) -> dict[str, float]:
+    """Wall time per stage: Dagster step durations, with the dbt step split by model durations."""
+    out: dict[str, float] = {}
+
+    def add(name: str, seconds: float) -> None:
+        for stage in ("shops", "ingest", "persons_households", "staging"):
+            if any(name.startswith(p) for p in STAGES[stage]):
+                out[stage] = out.get(stage, 0.0) + seconds
+                return
+        out["other"] = out.get("other", 0.0) + seconds
+
+    dbt_models = 0.0
+    for ev in result.all_events:
+        if ev.event_type_value == "STEP_SUCCESS" and ev.step_key != "civichub_dbt_models":
+            add(ev.step_key, ev.event_specific_data.duration_ms / 1000)
+        elif ev.event_type_value == "STEP_SUCCESS":
+            dbt_step = ev.event_specific_data.duration_ms / 1000
+        elif ev.event_type_value == "ASSET_MATERIALIZATION":
+            meta = ev.event_specific_data.materialization.metadata
+            if "Execution Duration" in meta:
+                seconds = float(meta["Execution Duration"].value)
+                dbt_models += seconds
+                add(ev.event_specific_data.materialization.asset_key.to_user_string(), seconds)
+    if "dbt_step" in locals():
+        out["dbt_overhead_and_tests"] = max(dbt_step - dbt_models, 0.0)
+    return {k: round(v, 1) for k, v in out.items()}
 
 
 def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
@@ -83,6 +136,7 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
                 tags={"civichub/trigger": "cli"},
             )
             outcome = DeliveryOutcome(delivery, result.success, time.perf_counter() - t)
+            outcome.stage_seconds = stage_seconds(result)
             for ev in result.get_asset_check_evaluations():
                 name = f"{'/'.join(ev.asset_key.path)}:{ev.check_name}"
                 if not ev.passed:
@@ -96,10 +150,11 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
                     f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}" for e in failures
                 ) or "run failed"
             outcomes.append(outcome)
-            print(f"  delivery {delivery}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s", flush=True)
+            stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.stage_seconds.items())
+            print(f"  delivery {delivery}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s ({stages})", flush=True)
     summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes, seconds=time.perf_counter() - t0)
     if pending and db.exists():
-        con = duckdb.connect(str(db), read_only=True)
+        con = _connect(db, read_only=True)
         try:
             marks = ",".join("?" for _ in pending)
             summary.files = con.execute(

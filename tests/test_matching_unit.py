@@ -9,6 +9,7 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from matching import stable_ids
 from matching.clustering import cluster
@@ -237,7 +238,7 @@ def test_pairs_in_the_review_band_are_listed_unless_already_linked():
 def _sample_ids() -> list[str]:
     rng = random.Random(3)
     seqs = [0, 1, 9, 10, 30, 31, 99_999_999] + [rng.randrange(100_000_000) for _ in range(40)]
-    return [stable_ids.make_id(prefix, s) for prefix in ("P", "H", "S") for s in seqs]
+    return [stable_ids.make_id(prefix, s) for prefix in ("P", "H", "A") for s in seqs]
 
 
 def test_check_character_catches_every_substitution_and_adjacent_swap():
@@ -340,21 +341,36 @@ def test_the_shipped_matching_yml_is_valid():
     assert cfg.trust["name"][0] == "police_population"
 
 
-@pytest.mark.parametrize(
-    "body, words",
-    [
-        ("person:\n  accept: 0.4\n  review_floor: 0.6\n", ["review_floor", "accept", "0.6", "0.4"]),
-        ("person:\n  accept: 0.9\n", ["review_floor"]),
-        ("person:\n  review_floor: 0.5\n", ["accept"]),
-        ("person:\n  accept: high\n  review_floor: 0.5\n", ["accept", "number"]),
-        ("person:\n  accept: 1.0\n  review_floor: 0.5\n", ["accept", "< 1"]),
-        ("shops:\n  accept: 0.9\n", ["person"]),
-        ("person:\n  accept: 0.9\n  review_floor: 0.5\n  trust: [police_population]\n", ["trust"]),
-    ],
-)
-def test_a_bad_matching_yml_fails_naming_the_file_and_the_key(tmp_path, body, words):
+def _shipped() -> dict:
+    from matching.config import DEFAULT_PATH
+
+    return yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+
+
+def _without(d: dict, key: str) -> dict:
+    return {k: v for k, v in d.items() if k != key}
+
+
+# each case: the shipped file with one mistake in the person section, and words the message must hold
+BAD_PERSON = [
+    (lambda p: {**p, "accept": 0.4, "review_floor": 0.6}, ["review_floor", "accept", "0.6", "0.4"]),
+    (lambda p: _without(p, "review_floor"), ["review_floor"]),
+    (lambda p: _without(p, "accept"), ["accept"]),
+    (lambda p: {**p, "accept": "high"}, ["accept", "number"]),
+    (lambda p: {**p, "accept": 1.0}, ["accept", "< 1"]),
+    (lambda p: {**p, "trust": ["police_population"]}, ["trust"]),
+    (lambda p: None, ["person"]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(BAD_PERSON)))
+def test_a_bad_matching_yml_fails_naming_the_file_and_the_key(tmp_path, case):
+    mistake, words = BAD_PERSON[case]
+    raw = _shipped()
+    person = mistake(dict(raw["person"]))
+    raw = {**raw, "person": person} if person is not None else _without(raw, "person")
     path = tmp_path / "matching.yml"
-    path.write_text(body, encoding="utf-8")
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(MatchingConfigError) as e:
         load_matching_config(path)
     message = str(e.value)

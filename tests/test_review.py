@@ -261,12 +261,22 @@ def _append_police(path: Path, rows: list[list[str]]) -> None:
     path.write_bytes(data + buf.getvalue().encode("gb18030"))
 
 
-def _plant_ambiguous_twins(inbox: Path, deliveries: list[str], seed: int, count: int = 16) -> int:
-    """Add police rows that resemble an existing resident without being clearly them: no ID number,
-    the same or a homophone name, another birth year, the same road or building, another or no
-    phone. The registries carry few such cases at this size; real ones are the review queue's daily
-    bread. Each twin is appended unchanged to every delivery (same fingerprint), and only residents
-    whose row is the same in every delivery are copied."""
+def _bad_check_id(birth: str, rng: random.Random) -> str:
+    """An ID-shaped number for this birth date whose check character is wrong (a typo)."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    body = "310106" + birth.replace("-", "") + f"{rng.randrange(1000):03d}"
+    right = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+    return body + ("1" if right == "0" else "0")
+
+
+def _plant_ambiguous_twins(inbox: Path, deliveries: list[str], seed: int, count: int = 21) -> int:
+    """Add police rows that resemble an existing resident without being clearly them: no valid ID
+    number, the same or a homophone name, another birth year, the same road or building, another
+    or no phone. The variants spread their evidence over a range of match weights, so that some land
+    in the review band whatever this district's estimated weights are. The registries carry few such
+    cases at this size; real districts have plenty. Each twin is appended unchanged to every
+    delivery (same fingerprint), and only residents whose row is the same in every delivery are
+    copied."""
     from normalize.addresses import parse_address
     from synthetic.names import homophone
 
@@ -293,30 +303,42 @@ def _plant_ambiguous_twins(inbox: Path, deliveries: list[str], seed: int, count:
             candidates.append((r, addr))
     rng = random.Random(seed)
     rng.shuffle(candidates)
-    # (name, address, phone): evidence that partly agrees, partly not
-    variants = [("same", "road", "other"), ("same", "road", "none"), ("homophone", "building", "none"),
-                ("homophone", "building", "other"), ("same", "building", "other")]
+    roads = sorted({addr.road for _r, addr in candidates})
+    # (name, address, phone, ID number): evidence that partly agrees, partly not, from weak to strong
+    variants = [
+        ("same", "other_road", "none", "blank"),
+        ("homophone", "building", "other", "blank"),
+        ("same", "road", "other", "blank"),
+        ("same", "building", "other", "typo"),
+        ("homophone", "building", "none", "blank"),
+        ("same", "building", "none", "typo"),
+        ("same", "road", "none", "blank"),
+    ]
     twins = []
     for r, addr in candidates:
         if len(twins) >= count:
             break
-        name_kind, addr_kind, phone_kind = variants[len(twins) % len(variants)]
+        name_kind, addr_kind, phone_kind, id_kind = variants[len(twins) % len(variants)]
         name = r[col["姓名"]] if name_kind == "same" else homophone(r[col["姓名"]], rng.randrange(1000), 1)
         if not name:
             continue
         year, month, day = r[col["出生日期"]].split("-")
-        birth = f"{int(year) - 3 - len(twins) % 7}-{month}-{min(int(day), 28):02d}"
+        birth = f"{int(year) - 3 - len(twins) % 5}-{month}-{min(int(day), 28):02d}"
         if addr_kind == "road":
             where = f"{addr.road}{addr.lane}弄{int(addr.number) + 2}号{addr.room}室"
-        else:
+        elif addr_kind == "building":
             where = f"{addr.road}{addr.lane}弄{addr.number}号{int(addr.room) + 100}室"
-        phone = f"139{rng.randrange(10**8):08d}" if phone_kind == "other" else ""
+        else:
+            other = next(road for road in roads[rng.randrange(len(roads)):] + roads if road != addr.road)
+            where = f"{other}{addr.lane}弄{addr.number}号{addr.room}室"
         twin = [""] * len(header)
+        twin[col["公民身份号码"]] = _bad_check_id(birth, rng) if id_kind == "typo" else ""
         twin[col["姓名"]], twin[col["性别"]], twin[col["民族"]] = name, r[col["性别"]], r[col["民族"]]
         twin[col["出生日期"]] = birth
         twin[col["户籍地址"]] = twin[col["居住地址"]] = "上海市静安区" + where
         twin[col["人员状态"]], twin[col["文化程度"]] = "正常", r[col["文化程度"]]
-        twin[col["联系电话"]], twin[col["更新日期"]] = phone, r[col["更新日期"]]
+        twin[col["联系电话"]] = f"139{rng.randrange(10**8):08d}" if phone_kind == "other" else ""
+        twin[col["更新日期"]] = r[col["更新日期"]]
         twins.append(twin)
     for d in deliveries:
         _append_police(inbox / d / "police_population.csv", twins)
