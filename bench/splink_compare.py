@@ -131,7 +131,11 @@ def prepare_district(args) -> tuple[Path, Path, dict]:
         per_delivery = {m.group(1): float(m.group(3))
                         for m in re.finditer(r"delivery (\d{4}-\d{2}): (done|FAILED) in ([\d.]+)s", out)}
         failed = sorted(set(re.findall(r"delivery (\d{4}-\d{2}): FAILED", out)))
+        # the resolution stage alone (dbt matching models + master data), like for like with Splink
+        resolution = {m.group(1): float(m.group(2))
+                      for m in re.finditer(r"delivery (\d{4}-\d{2}): done in [\d.]+s \(.*?persons_households ([\d.]+)s", out)}
         timing = {"run_s": sec, "run_peak_mib": peak, "returncode": rc, "per_delivery_s": per_delivery,
+                  "resolution_s": resolution,
                   "failed_deliveries": failed, "log": str(log)}
         Path(f"{db}.timing.json").write_text(json.dumps(timing, indent=2), encoding="utf-8")
         state = "ok" if rc == 0 else f"exit code {rc}, failed deliveries: {', '.join(failed) or '?'} (see {log})"
@@ -501,6 +505,11 @@ def print_report(res: dict) -> None:
         per_s = ", ".join(f"{d} {v:.1f}s" for d, v in sorted(per.items()))
         print(f"hub time: whole `civichub run` {hub_time:.1f}s ({per_s}; every delivery, ingest to master data"
               f"{'; run FAILED: ' + ', '.join(h['failed_deliveries']) if h.get('failed_deliveries') else ''})")
+        res_s = (h.get("resolution_s") or {}).get(res["delivery"])
+        if res_s:
+            print(f"hub resolution stage of delivery {res['delivery']} alone (dbt matching models + master data, "
+                  f"persons and households): {res_s:.1f}s — like for like: Splink time / hub resolution = "
+                  f"{s['time_s'] / res_s:.2f}")
         print(f"ratio: Splink time / hub time = {s['time_s'] / hub_time:.2f}"
               + (f", F1 {s['score']['f1'] - h['score']['f1']:+.4f} (Splink − hub)" if h["status"] == "ok" else ""))
     else:
@@ -583,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
         hub: dict[str, Any] = {"status": hub_status, "time_s": timing.get("run_s"),
                                "run_peak_mib": timing.get("run_peak_mib"),
                                "per_delivery_s": timing.get("per_delivery_s"),
+                               "resolution_s": timing.get("resolution_s"),
                                "failed_deliveries": timing.get("failed_deliveries"),
                                "returncode": timing.get("returncode")}
         if hub_status == "ok":

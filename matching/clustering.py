@@ -4,7 +4,7 @@ Records that share a hard key (a valid ID number) form one cluster by rule. Scor
 acceptance threshold are then merged best first, refusing any merge that would put two different
 hard keys in one cluster: a chain A–B–C can never join two different valid ID numbers. Decisions
 a reviewer made are applied before the scores: a confirmed pair is merged first, a rejected pair
-never links.
+never links, directly or through a chain.
 """
 
 from __future__ import annotations
@@ -15,9 +15,18 @@ import pandas as pd
 
 
 class _DisjointSet:
+    """Union-find whose components carry hard keys and cannot-link tags: a union is refused when it
+    would join two different hard keys, or both sides of a pair a reviewer rejected."""
+
     def __init__(self):
         self.parent: dict[str, str] = {}
         self.keys: dict[str, frozenset] = {}
+        self.apart: dict[str, frozenset] = {}  # root -> {(rejection number, side)}
+
+    def keep_apart(self, number: int, a: str, b: str) -> None:
+        for x, side in ((a, 0), (b, 1)):
+            root = self.find(x)
+            self.apart[root] = self.apart.get(root, frozenset()) | {(number, side)}
 
     def add(self, x: str, hard_key: str | None) -> None:
         if x not in self.parent:
@@ -40,7 +49,10 @@ class _DisjointSet:
         if ra == rb:
             return True
         ka, kb = self.keys[ra], self.keys[rb]
-        return not (ka and kb and ka != kb)
+        if ka and kb and ka != kb:
+            return False
+        sa, sb = self.apart.get(ra, frozenset()), self.apart.get(rb, frozenset())
+        return not ({(n, 1 - side) for n, side in sa} & sb)
 
     def union(self, a: str, b: str) -> bool:
         ra, rb = self.find(a), self.find(b)
@@ -53,6 +65,8 @@ class _DisjointSet:
         self.parent[rb] = ra
         self.keys[ra] = self.keys[ra] | self.keys[rb]
         del self.keys[rb]
+        if rb in self.apart:
+            self.apart[ra] = self.apart.get(ra, frozenset()) | self.apart.pop(rb)
         return True
 
 
@@ -92,6 +106,9 @@ def cluster(
             pair = (min(a, b), max(a, b))
             (confirmed if d == "confirm" else rejected).add(pair)
     refused = 0
+    for number, (a, b) in enumerate(sorted(rejected)):
+        if a in ds.parent and b in ds.parent and ds.find(a) != ds.find(b):
+            ds.keep_apart(number, a, b)
     for a, b in sorted(confirmed):
         if a in ds.parent and b in ds.parent:
             if ds.union(a, b):

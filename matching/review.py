@@ -495,6 +495,10 @@ def import_decisions(db: str | Path, path: str | Path, decided_by: str) -> Impor
 # text for the terminal
 
 
+def _text(v) -> str:
+    return "-" if _blank(v) else str(v)
+
+
 def format_queue(queue: pd.DataFrame) -> str:
     """The queue for a terminal: one block per pair, masked evidence, both fingerprints in full."""
     if queue.empty:
@@ -507,12 +511,12 @@ def format_queue(queue: pd.DataFrame) -> str:
             birth = r.get(f"birth_date_{side}")
             birth = pd.Timestamp(birth).strftime("%Y-%m-%d") if not _blank(birth) else "-"
             fields = [
-                str(r.get(f"name_{side}") or "-"),
-                str(r.get(f"id_number_masked_{side}") or "-"),
+                _text(r.get(f"name_{side}")),
+                _text(r.get(f"id_number_masked_{side}")),
                 birth,
-                str(r.get(f"sex_{side}") or "-"),
+                _text(r.get(f"sex_{side}")),
                 _address(r.get(f"address_key_{side}"), r.get(f"room_{side}")) or "-",
-                str(r.get(f"phone_masked_{side}") or "-"),
+                _text(r.get(f"phone_masked_{side}")),
             ]
             lines.append(
                 f"    {side.upper()} {r[f'fingerprint_{side}']}  {r[f'source_file_{side}']}:{r[f'source_row_{side}']}"

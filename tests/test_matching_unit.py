@@ -200,11 +200,6 @@ def test_confirmed_pairs_merge_and_rejected_pairs_do_not_link():
     assert result.review.empty  # decided pairs are not asked again
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "clustering only drops the rejected pair's own link: two records a reviewer rejected can still end "
-    "in one person through a chain of accepted links (a–x–b). matching/clustering.py would need to treat "
-    "a rejection like a cannot-link constraint (as it does for different hard keys)."
-))
 def test_a_rejected_pair_is_not_joined_through_a_chain():
     records = _records({"a": None, "x": None, "b": None})
     result = cluster(records, _pairs([("a", "x", 0.99), ("x", "b", 0.98)]), accept=0.9, review_floor=0.5,
