@@ -74,7 +74,8 @@ def _save_seq(con, entity_type: str, value: int) -> None:
     )
 
 
-def _replace_table(con, table: str, select_sql: str, params: dict) -> None:
+def replace_table(con, table: str, select_sql: str, params: dict) -> None:
+    """Replace a master table's rows by a query over its next state (DuckDB's upsert is slow)."""
     con.execute(f"create or replace temp table _next as {select_sql}", params)
     con.execute(f"delete from {table}")
     con.execute(f"insert into {table} select * from _next")
@@ -250,7 +251,7 @@ def _build(con, delivery: str) -> MasterSummary:
     # Persons not in this delivery stay (with their last status); ids merged away leave master.person
     # (id_history says where they went). Rebuilt whole: DuckDB's upsert is slow on large tables.
     merged_away = [old for old, _new, kind in assignment.history if kind == "merge"]
-    _replace_table(
+    replace_table(
         con,
         "master.person",
         """
@@ -291,7 +292,7 @@ def _build(con, delivery: str) -> MasterSummary:
         left join meters mt using (household_id)
         """
     )
-    _replace_table(
+    replace_table(
         con,
         "master.household",
         """

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from matching import stable_ids
+from matching.master_tables import replace_table
 
 SHOP_PREFIX = "M"  # 店 → merchant; the code alphabet has no S
 RECENT_VISIT_DAYS = 92  # "seen operating": a visit in the last three months not saying 已停业
@@ -229,9 +230,10 @@ def _build(con, delivery: str, base_url: str) -> tuple[ShopSummary, list[str]]:
         {"as_of": as_of, "recent": RECENT_VISIT_DAYS},
     )
     merged_away = [old for old, _new, kind in assignment.history if kind == "merge"]
-    con.execute(
+    replace_table(
+        con,
+        "master.shop",
         """
-        create or replace temp table _next as
         select n.*, $base || n.shop_code as page_url, true, coalesce(p.first_seen, $delivery), $delivery
         from shop_now n left join master.shop p using (shop_code)
         union all
@@ -242,9 +244,6 @@ def _build(con, delivery: str, base_url: str) -> tuple[ShopSummary, list[str]]:
         """,
         {"base": base_url.rstrip("/") + "/", "delivery": delivery, "merged": merged_away},
     )
-    con.execute("delete from master.shop")
-    con.execute("insert into master.shop select * from _next")
-    con.execute("drop table _next")
     n_shops, n_xref = con.execute(
         "select (select count(*) from shop_now), (select count(*) from master.shop_xref where delivery = ?)", [delivery]
     ).fetchall()[0]
