@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,8 +38,14 @@ class HubResource(ConfigurableResource):
             con.close()
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (a venv run without activation has no dbt on PATH)."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 def build_resources() -> dict:
     return {
         "hub": HubResource(inbox=EnvVar("CIVICHUB_INBOX"), db_path=EnvVar("CIVICHUB_DB")),
-        "dbt": DbtCliResource(project_dir=civichub_dbt),
+        "dbt": DbtCliResource(project_dir=civichub_dbt, dbt_executable=dbt_executable()),
     }
