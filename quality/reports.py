@@ -1,0 +1,298 @@
+"""Monthly reports (多表合一): the forms a committee files every month, generated from master data.
+
+One workbook per committee under `<db dir>/out/reports/<delivery>/<street name>/<code>_<name>_月报.xlsx`:
+- 汇总: the counts of every sheet;
+- 救助对象花名册: aid families (民政) living in the committee, with monthly amounts and totals per
+  aid type (Excel formulas over the roster, so a change in the sheet recomputes);
+- 独居老人花名册: persons on the elderly-living-alone list living in the committee, with age, the
+  household's other residents and the latest electricity reading against its usual level;
+- 沿街商铺花名册: the committee's street shops (一店一码) with licence status.
+Families and persons are placed by where the hub resolved them to live (master.household), not by
+the committee a department wrote. ID numbers and phones are masked (shared/domain.md).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from connectors.masking import mask_text
+from quality.worklists import _formats, _has_table, _print_setup, _safe, _txt, divisions
+
+AID_TYPES = ["低保", "低收入", "特困"]
+EXPIRING_DAYS = 30
+
+
+@dataclass
+class ReportSummary:
+    delivery: str
+    folder: Path
+    reports: int = 0
+    aid_families: int = 0
+    elderly: int = 0
+    shops: int = 0
+    files: list[Path] = field(default_factory=list)
+
+
+def month_end(delivery: str) -> _dt.date:
+    y, m = (int(x) for x in delivery.split("-"))
+    return _dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def aid_families(con, delivery: str) -> pd.DataFrame:
+    """One row per aid certificate in the delivery, placed in the committee where most members live."""
+    if not _has_table(con, "staging", "stg_civil_affairs_assistance"):
+        return pd.DataFrame()
+    return con.execute(
+        """
+        with rows as (
+            select a.*, h.community_code as lives_in, h.full_address as lives_at
+            from staging.stg_civil_affairs_assistance a
+            left join master.person_xref x on x.source_file = a.source_file and x.source_row = a.source_row
+                 and x.delivery = a.delivery
+            left join master.person p on p.person_id = x.person_id
+            left join master.household h on h.household_id = p.household_id
+            where a.delivery = $d and a.aid_certificate_no is not null
+        )
+        select aid_certificate_no,
+               any_value(aid_type) as aid_type,
+               any_value(head_name) as head_name,
+               any_value(head_id_number) as head_id_number,
+               max(family_size) as family_size,
+               count(distinct coalesce(id_number, name)) as members_listed,
+               string_agg(distinct name, '、') as member_names,
+               max(monthly_amount) as monthly_amount,
+               any_value(family_address_raw) as family_address,
+               mode(lives_at) as lives_at,
+               mode(lives_in) as community_code,
+               min(aid_since) as aid_since
+        from rows group by aid_certificate_no
+        order by aid_type, aid_certificate_no
+        """,
+        {"d": delivery},
+    ).df()
+
+
+def elderly_alone(con, delivery: str) -> pd.DataFrame:
+    usage = ""
+    if _has_table(con, "staging", "stg_utility_electricity"):
+        usage = """
+        , readings as (
+            select account_no, reading_month, kwh from staging.stg_utility_electricity where delivery = $d
+        ),
+        per_household as (
+            select h.household_id, r.reading_month, sum(r.kwh) as kwh
+            from master.household h, unnest(string_split(h.electricity_accounts, ',')) as t(account_no)
+            join readings r on r.account_no = t.account_no
+            group by all
+        ),
+        usage as (
+            select household_id, arg_max(kwh, reading_month) as latest_kwh, max(reading_month) as latest_month,
+                   median(kwh) as median_kwh
+            from per_household group by household_id
+        )"""
+    return con.execute(
+        f"""
+        with base as (select 1){usage}
+        select h.community_code, p.person_id, p.name, p.sex, p.birth_date,
+               date_diff('year', p.birth_date, $end) - case when strftime(p.birth_date, '%m%d') > strftime($end, '%m%d') then 1 else 0 end as age,
+               h.full_address, p.phone, p.status, greatest(h.member_count - 1, 0) as others_in_dwelling
+               {", u.latest_month, u.latest_kwh, u.median_kwh" if usage else ", null as latest_month, null as latest_kwh, null as median_kwh"}
+        from master.person p
+        left join master.household h on h.household_id = p.household_id
+        {"left join usage u on u.household_id = p.household_id" if usage else ""}
+        where p.on_elderly_alone_list and p.in_latest_delivery
+        order by h.full_address, p.name
+        """,
+        {"d": delivery, "end": month_end(delivery)} if usage else {"end": month_end(delivery)},
+    ).df()
+
+
+def shops(con, delivery: str) -> pd.DataFrame:
+    if not _has_table(con, "master", "shop"):
+        return pd.DataFrame()
+    df = con.execute("select * from master.shop where in_latest_delivery order by full_address, shop_code").df()
+    end = month_end(delivery)
+
+    def licence_status(row) -> str:
+        until = row["licence_valid_until"]
+        if pd.isna(row["licence_no"]) or not row["licence_no"]:
+            return "无食品经营许可" if pd.isna(until) else "有效期待核"
+        if pd.isna(until):
+            return "有效期不详"
+        until = pd.Timestamp(until).date()
+        if until < end:
+            return "已过期"
+        if (until - end).days <= EXPIRING_DAYS:
+            return "即将到期"
+        return "有效"
+
+    df["licence_status"] = df.apply(licence_status, axis=1) if len(df) else []
+    return df
+
+
+def _write_table(ws, fmt, top: int, columns: list[tuple[str, int]], rows: list[list], numeric: set[int] = frozenset()):
+    for c, (name, width) in enumerate(columns):
+        ws.write_string(top, c, name, fmt["head_locked"])
+        ws.set_column(c, c, width)
+    for r, values in enumerate(rows, start=top + 1):
+        for c, v in enumerate(values):
+            if c in numeric and v not in (None, "") and not (isinstance(v, float) and pd.isna(v)):
+                ws.write_number(r, c, float(v), fmt["num"])
+            else:
+                ws.write_string(r, c, _txt(v), fmt["text"])
+    return top + len(rows)
+
+
+def build_report(path: Path, title: str, delivery: str, aid: pd.DataFrame, elderly: pd.DataFrame,
+                 shop: pd.DataFrame) -> None:
+    import xlsxwriter
+    from xlsxwriter.utility import xl_range
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    fmt = _formats(wb)
+    money = wb.add_format({"border": 1, "num_format": "#,##0.00"})
+    bold_money = wb.add_format({"border": 1, "bold": True, "num_format": "#,##0.00"})
+    bold = wb.add_format({"border": 1, "bold": True})
+
+    summary = wb.add_worksheet("汇总")
+    summary.write(0, 0, f"{title}（{delivery}）", fmt["title"])
+    summary.write(1, 0, f"由数据中心根据各部门数据自动生成，{_dt.date.today().isoformat()}；如有出入请在核实清单中反馈。", fmt["hint"])
+
+    # --- 救助对象花名册 ---
+    ws = wb.add_worksheet("救助对象花名册")
+    ws.write(0, 0, f"{title} 救助对象花名册（{delivery}）", fmt["title"])
+    cols = [("救助证编号", 18), ("救助类型", 8), ("户主姓名", 10), ("户主身份证号", 20), ("家庭人口数", 8),
+            ("名单成员数", 8), ("成员", 24), ("月救助金额(元)", 12), ("家庭地址(民政)", 30), ("实际居住地址", 30), ("起始年月", 9)]
+    rows = [[r.aid_certificate_no, r.aid_type, r.head_name, mask_text(_txt(r.head_id_number)), r.family_size,
+             r.members_listed, r.member_names, r.monthly_amount, r.family_address, r.lives_at, r.aid_since]
+            for r in aid.itertuples(index=False)]
+    top = 2
+    last = _write_table(ws, fmt, top, cols, rows, numeric={4, 5})
+    for r, values in enumerate(rows, start=top + 1):
+        v = values[7]
+        if v is not None and not pd.isna(v):
+            ws.write_number(r, 7, float(v), money)
+    first_data, last_data = top + 1, max(last, top + 1)
+    type_range, amount_range = xl_range(first_data, 1, last_data, 1), xl_range(first_data, 7, last_data, 7)
+    size_range = xl_range(first_data, 4, last_data, 4)
+    t = last + 2
+    ws.write_string(t, 0, "按救助类型合计", bold)
+    for c, name in enumerate(["救助类型", "户数", "人数(家庭人口数)", "月救助金额合计(元)"]):
+        ws.write_string(t + 1, c, name, fmt["head_locked"])
+    types = AID_TYPES + sorted(set(aid.aid_type.dropna()) - set(AID_TYPES)) if len(aid) else AID_TYPES
+    for i, ty in enumerate(types, start=t + 2):
+        sub = aid[aid.aid_type == ty] if len(aid) else aid
+        ws.write_string(i, 0, ty, fmt["text"])
+        ws.write_formula(i, 1, f'=COUNTIF({type_range},"{ty}")', fmt["num"], len(sub))
+        ws.write_formula(i, 2, f'=SUMIF({type_range},"{ty}",{size_range})', fmt["num"],
+                         int(sub.family_size.fillna(0).sum()) if len(sub) else 0)
+        ws.write_formula(i, 3, f'=SUMIF({type_range},"{ty}",{amount_range})', money,
+                         float(sub.monthly_amount.fillna(0).sum()) if len(sub) else 0.0)
+    end = t + 2 + len(types)
+    ws.write_string(end, 0, "合计", bold)
+    ws.write_formula(end, 1, f"=SUM(B{t + 3}:B{end})", bold, len(aid))
+    ws.write_formula(end, 2, f"=SUM(C{t + 3}:C{end})", bold, int(aid.family_size.fillna(0).sum()) if len(aid) else 0)
+    ws.write_formula(end, 3, f"=SUM(D{t + 3}:D{end})", bold_money, float(aid.monthly_amount.fillna(0).sum()) if len(aid) else 0.0)
+    ws.freeze_panes(top + 1, 1)
+    _print_setup(ws, top, end, len(cols))
+
+    # --- 独居老人花名册 ---
+    ws = wb.add_worksheet("独居老人花名册")
+    ws.write(0, 0, f"{title} 独居老人花名册（{delivery}）", fmt["title"])
+    cols = [("姓名", 10), ("性别", 6), ("出生日期", 12), ("年龄", 6), ("居住地址", 34), ("联系电话", 14),
+            ("人员状态", 8), ("同住人数", 8), ("最近抄表月份", 10), ("最近月用电量(kWh)", 12), ("平时月用电量(kWh)", 12), ("提示", 24)]
+    rows = []
+    for r in elderly.itertuples(index=False):
+        notes = []
+        if _txt(r.status) and r.status != "正常":
+            notes.append(f"公安登记为{r.status}")
+        if r.others_in_dwelling and r.others_in_dwelling > 0:
+            notes.append(f"另有{int(r.others_in_dwelling)}人同住")
+        if pd.notna(r.latest_kwh) and pd.notna(r.median_kwh) and r.median_kwh > 0 and r.latest_kwh < 0.3 * r.median_kwh:
+            notes.append("用电量骤降，请上门探视")
+        rows.append([r.name, r.sex, r.birth_date, r.age, r.full_address, mask_text(_txt(r.phone)), r.status,
+                     r.others_in_dwelling, r.latest_month, r.latest_kwh, None if pd.isna(r.median_kwh) else round(float(r.median_kwh), 1),
+                     "；".join(notes)])
+    last = _write_table(ws, fmt, 2, cols, rows, numeric={3, 7, 9, 10})
+    ws.freeze_panes(3, 1)
+    _print_setup(ws, 2, last, len(cols))
+
+    # --- 沿街商铺花名册 ---
+    ws = wb.add_worksheet("沿街商铺花名册")
+    ws.write(0, 0, f"{title} 沿街商铺花名册（{delivery}）", fmt["title"])
+    cols = [("一店一码", 13), ("店招名称", 16), ("登记名称", 24), ("统一社会信用代码", 20), ("经营地址", 30),
+            ("经营状态", 8), ("登记状态", 8), ("食品经营许可证", 18), ("有效期至", 12), ("许可状态", 10),
+            ("走访次数", 8), ("最近走访", 12), ("最近检查结果", 10)]
+    rows = [[r.shop_code, r.name, r.registered_name, r.uscc, r.full_address, r.status, r.registration_status,
+             r.licence_no, r.licence_valid_until, r.licence_status, r.visit_count, r.last_visit_date, r.last_inspection_result]
+            for r in shop.itertuples(index=False)] if len(shop) else []
+    last = _write_table(ws, fmt, 2, cols, rows, numeric={10})
+    ws.freeze_panes(3, 2)
+    _print_setup(ws, 2, last, len(cols))
+
+    # --- 汇总 ---
+    lines = [
+        ("救助家庭（户）", len(aid)),
+        ("救助人数（家庭人口数合计）", int(aid.family_size.fillna(0).sum()) if len(aid) else 0),
+        ("月救助金额合计（元）", float(aid.monthly_amount.fillna(0).sum()) if len(aid) else 0.0),
+        ("独居老人（人）", len(elderly)),
+        ("独居老人中需关注（状态异常/有同住/用电骤降）", sum(1 for r in rows_elderly_flags(elderly))),
+        ("沿街商铺（家）", len(shop)),
+        ("许可证已过期", int((shop.licence_status == "已过期").sum()) if len(shop) else 0),
+        ("许可证即将到期（30天内）", int((shop.licence_status == "即将到期").sum()) if len(shop) else 0),
+    ]
+    summary.set_column(0, 0, 44)
+    summary.set_column(1, 1, 16)
+    for i, (label, value) in enumerate(lines, start=3):
+        summary.write_string(i, 0, label, fmt["text"])
+        summary.write_number(i, 1, value, money if isinstance(value, float) else fmt["num"])
+    summary.activate()
+    wb.close()
+
+
+def rows_elderly_flags(elderly: pd.DataFrame):
+    for r in elderly.itertuples(index=False):
+        low = pd.notna(r.latest_kwh) and pd.notna(r.median_kwh) and r.median_kwh > 0 and r.latest_kwh < 0.3 * r.median_kwh
+        if (_txt(r.status) and r.status != "正常") or (r.others_in_dwelling or 0) > 0 or low:
+            yield r
+
+
+def report_root(db_path: str | Path) -> Path:
+    return Path(db_path).resolve().parent / "out" / "reports"
+
+
+def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:
+    """One report workbook per committee that has aid families, elderly people living alone or shops."""
+    folder = Path(out_root) / delivery
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    summary = ReportSummary(delivery=delivery, folder=folder)
+    div = divisions(con).drop_duplicates("community_code").set_index("community_code")
+    aid, elderly, shop = aid_families(con, delivery), elderly_alone(con, delivery), shops(con, delivery)
+    codes = set()
+    for frame in (aid, elderly, shop):
+        if len(frame):
+            codes |= set(frame.community_code.dropna())
+    empty = lambda df: df.iloc[0:0] if len(df.columns) else df  # noqa: E731
+    for code in sorted(c for c in codes if c in div.index):
+        info = div.loc[code]
+        pick = lambda df: df[df.community_code == code].reset_index(drop=True) if len(df) else empty(df)  # noqa: E731
+        a, e, s = pick(aid), pick(elderly), pick(shop)
+        path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}_月报.xlsx"
+        build_report(path, f"{info.street_name} {info.community_name}", delivery, a, e, s)
+        summary.reports += 1
+        summary.aid_families += len(a)
+        summary.elderly += len(e)
+        summary.shops += len(s)
+        summary.files.append(path)
+    return summary
+
+
