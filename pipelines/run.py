@@ -34,10 +34,12 @@ class RunSummary:
     files: list[tuple] = field(default_factory=list)  # rows of ingest.file_log for these deliveries
     quarantine_reasons: list[tuple] = field(default_factory=list)
     seconds: float = 0.0
+    corrections: object = None  # quality.corrections.CorrectionsSummary when returned worklists were taken in
+    corrections_error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return all(d.success for d in self.deliveries)
+        return all(d.success for d in self.deliveries) and self.corrections_error is None
 
 
 def _connect(db: Path, read_only: bool = False, wait_seconds: float = 120.0):
@@ -152,7 +154,9 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
             outcomes.append(outcome)
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.stage_seconds.items())
             print(f"  delivery {delivery}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s ({stages})", flush=True)
-    summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes, seconds=time.perf_counter() - t0)
+    summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes)
+    _take_in_corrections(summary, verbose)
+    summary.seconds = time.perf_counter() - t0
     if pending and db.exists():
         con = _connect(db, read_only=True)
         try:
@@ -172,8 +176,54 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
     return summary
 
 
+def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
+    """Returned worklists in <inbox>/corrections/ not yet taken in: run `corrections_job` (also when no
+    delivery was pending)."""
+    from quality.corrections import unprocessed_files
+
+    if not summary.db.exists():
+        return
+    con = _connect(summary.db, read_only=True)
+    try:
+        todo = unprocessed_files(con, summary.inbox)
+    finally:
+        con.close()
+    if not todo:
+        return
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import defs
+
+    print(f"  corrections: {len(todo)} returned worklist(s) …", flush=True)
+    result = defs.resolve_job_def("corrections_job").execute_in_process(
+        instance=DagsterInstance.get(),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}},
+        tags={"civichub/trigger": "cli"},
+    )
+    if result.success:
+        summary.corrections = result.output_for_node("take_in_corrections")
+    else:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        summary.corrections_error = "; ".join(
+            e.event_specific_data.error.message.strip().splitlines()[0] for e in failures) or "run failed"
+
+
+def _print_corrections(s: RunSummary) -> None:
+    from quality.corrections import describe
+
+    if s.corrections_error:
+        print(f"\nCorrections FAILED: {s.corrections_error}")
+    if s.corrections is not None:
+        print("\nReturned worklists (corrections/), see quality.correction_audit:")
+        for line in describe(s.corrections):
+            print(line)
+        print(f"  {s.corrections.overrides_applied} master record value(s) changed")
+
+
 def print_summary(s: RunSummary) -> None:
     print()
+    _print_corrections(s)
     if not s.deliveries:
         print(f"Nothing new in {s.inbox}: every delivery is already ingested ({s.db}).")
         return

@@ -25,3 +25,26 @@ def new_delivery_sensor_for(job):
         )
 
     return new_delivery_sensor
+
+
+def corrections_sensor_for(job):
+    """Start `corrections_job` when a returned worklist appears (or changes) in <inbox>/corrections/.
+
+    The run key is the files' content hashes: the same files never start two runs, and the job itself
+    skips content it has already taken in (quality.correction_file_log)."""
+    import hashlib
+
+    from quality.corrections import file_hash, pending_files
+
+    @sensor(job=job, minimum_interval_seconds=60, description="Returned worklist in inbox/corrections → take in the corrections.")
+    def corrections_sensor(context: SensorEvaluationContext, hub: HubResource):
+        files = pending_files(hub.inbox_path)
+        if not files:
+            return SkipReason("no returned worklist in corrections/")
+        digest = hashlib.sha256("".join(sorted(file_hash(p) for p in files)).encode()).hexdigest()[:16]
+        if context.cursor == digest:
+            return SkipReason("no new or changed file in corrections/")
+        context.update_cursor(digest)
+        return RunRequest(run_key=f"corrections-{digest}")
+
+    return corrections_sensor

@@ -273,7 +273,8 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
         ws.set_column(c, c, COLUMN_WIDTHS.get(name, 12))
     first_input = len(wf.LOCKED_COLUMNS)
     id_col = wf.ALL_COLUMNS.index(wf.ID_COLUMN)
-    ws.set_column(id_col, id_col + 1, 20, None, {"hidden": True})
+    for c in (id_col, id_col + 1):
+        ws.set_column(c, c, 20, None, {"hidden": True})
     ws.set_row(h, 30)
     r = h
     for seq, (_, row) in enumerate(findings.iterrows(), start=1):

@@ -19,6 +19,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from matching import master_tables
 from matching.stable_ids import is_valid_id
+from quality.corrections import apply_overrides
 from pipelines.assets.transform import civichub_dbt_models
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
@@ -57,11 +58,13 @@ def person_household_master(context: AssetExecutionContext, hub: HubResource):
     delivery = context.partition_key
     with hub.connect() as con:
         summary = master_tables.build(con, delivery)
+        # corrections the streets sent back hold over every rebuild (quality/corrections.py)
+        overridden = apply_overrides(con, ["person", "household"])
         context.log.info(
             f"master {delivery}: {summary.persons} persons ({summary.new_person_ids} new ids, "
             f"{summary.merges} merges, {summary.splits} splits), {summary.households} households"
         )
-        meta = {k: v for k, v in vars(summary).items() if k != "delivery"}
+        meta = {k: v for k, v in vars(summary).items() if k != "delivery"} | {"overrides_applied": overridden}
         for t in MASTER_TABLES:
             yield MaterializeResult(asset_key=AssetKey(["master", t]), metadata=meta if t == "person" else {})
 
@@ -134,8 +137,9 @@ def shop_master(context: AssetExecutionContext, hub: HubResource):
     cfg = load_matching_config()
     with hub.connect() as con:
         summary = shops.build(con, delivery, shops.default_qr_dir(hub.db_path), cfg.shop_page_base_url)
+        overridden = apply_overrides(con, ["shop"])
         context.log.info(f"shops {delivery}: {summary.shops} shops, {summary.new_codes} new codes, {summary.qr_written} QR codes written")
-        meta = {k: v for k, v in vars(summary).items() if k != "delivery"}
+        meta = {k: v for k, v in vars(summary).items() if k != "delivery"} | {"overrides_applied": overridden}
         for t in SHOP_TABLES:
             yield MaterializeResult(asset_key=AssetKey(["master", t]), metadata=meta if t == "shop" else {})
         codes = [r[0] for r in con.execute("select shop_code from master.shop").fetchall()]
