@@ -73,7 +73,9 @@ STAGES = {
     "persons_households": ("matching/", "person_household_master"),
     "shops": ("matching/int_shop", "shop_master"),
     "staging": ("staging/",),
+    "quality": ("quality/", "quality__finding"),
 }
+DBT_STEPS = ("civichub_dbt_models", "civichub_dbt_quality_rules")
 
 
 def stage_seconds(result) -> dict[str, float]:
@@ -81,25 +83,26 @@ def stage_seconds(result) -> dict[str, float]:
     out: dict[str, float] = {}
 
     def add(name: str, seconds: float) -> None:
-        for stage in ("shops", "ingest", "persons_households", "staging"):
+        for stage in ("shops", "ingest", "persons_households", "staging", "quality"):
             if any(name.startswith(p) for p in STAGES[stage]):
                 out[stage] = out.get(stage, 0.0) + seconds
                 return
         out["other"] = out.get("other", 0.0) + seconds
 
     dbt_models = 0.0
+    dbt_step = None
     for ev in result.all_events:
-        if ev.event_type_value == "STEP_SUCCESS" and ev.step_key != "civichub_dbt_models":
+        if ev.event_type_value == "STEP_SUCCESS" and ev.step_key not in DBT_STEPS:
             add(ev.step_key, ev.event_specific_data.duration_ms / 1000)
         elif ev.event_type_value == "STEP_SUCCESS":
-            dbt_step = ev.event_specific_data.duration_ms / 1000
+            dbt_step = (dbt_step or 0.0) + ev.event_specific_data.duration_ms / 1000
         elif ev.event_type_value == "ASSET_MATERIALIZATION":
             meta = ev.event_specific_data.materialization.metadata
             if "Execution Duration" in meta:
                 seconds = float(meta["Execution Duration"].value)
                 dbt_models += seconds
                 add(ev.event_specific_data.materialization.asset_key.to_user_string(), seconds)
-    if "dbt_step" in locals():
+    if dbt_step is not None:
         out["dbt_overhead_and_tests"] = max(dbt_step - dbt_models, 0.0)
     return {k: round(v, 1) for k, v in out.items()}
 
