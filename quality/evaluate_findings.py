@@ -115,37 +115,40 @@ def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> Fin
 
     scores: dict[str, RuleScore] = {}
     mapped_kinds = {k for kinds, _ in RULES.values() for k in kinds}
+
+    def fields_agree(a: str, b: str) -> bool:
+        return not a or not b or a == b
+
     for rule, (kinds, level) in RULES.items():
         score = RuleScore(rule)
-        mine = findings[findings["rule"] == rule]
+        # rules judged together (the same kinds) find each other's cases
+        group = [r for r, (k, _) in RULES.items() if set(k) == set(kinds)]
         lvl = lambda fld: "family" if fld in FAMILY_FIELDS else level  # noqa: E731
-        found_keys: dict = {}
-        for f in mine.itertuples():
-            found_keys.setdefault(case_key(lvl(f.field), f.source, int(f.source_row), f.field), []).append(f.field or "")
-        cases = planted[planted["kind"].isin(kinds)]
-        case_set = {}
-        for p in cases.itertuples():
+        found_fields: dict = {}
+        for f in findings[findings["rule"].isin(group)].itertuples():
+            key = case_key(lvl(f.field), f.source, int(f.source_row), f.field)
+            found_fields.setdefault(key, []).append(f.field or "")
+        # a case: one planted problem (record or entity, and field)
+        cases: dict = {}
+        for p in planted[planted["kind"].isin(kinds)].itertuples():
             key = case_key(lvl(p.field), p.source, p.source_row, p.field)
-            case_set.setdefault(key, set()).add((p.kind, p.field or ""))
-
-        def fields_agree(a: str, b: str) -> bool:
-            return not a or not b or a == b
-
-        for key, kinds_fields in case_set.items():
-            hit = any(fields_agree(pf, ff) for _k, pf in kinds_fields for ff in found_keys.get(key, []))
-            for kind in {k for k, _ in kinds_fields}:
+            cases.setdefault((key, p.field or ""), set()).add(p.kind)
+        for (key, pf), case_kinds in cases.items():
+            hit = any(fields_agree(pf, ff) for ff in found_fields.get(key, []))
+            for kind in case_kinds:
                 p_n, f_n = score.by_kind.get(kind, (0, 0))
                 score.by_kind[kind] = (p_n + 1, f_n + hit)
-        primary = {k: v for k, v in case_set.items() if any(kk == kinds[0] for kk, _ in v)}
-        score.planted = len(primary)
-        score.found = sum(
-            1 for key, kf in primary.items()
-            if any(fields_agree(pf, ff) for _k, pf in kf for ff in found_keys.get(key, []))
-        )
+            if kinds[0] in case_kinds:
+                score.planted += 1
+                score.found += hit
+        mine = findings[findings["rule"] == rule]
         score.findings = len(mine)
+        planted_fields: dict = {}
+        for key, pf in cases:
+            planted_fields.setdefault(key, []).append(pf)
         for f in mine.itertuples():
             key = case_key(lvl(f.field), f.source, int(f.source_row), f.field)
-            planted_hit = any(fields_agree(pf, f.field or "") for _k, pf in case_set.get(key, ()))
+            planted_hit = any(fields_agree(pf, f.field or "") for pf in planted_fields.get(key, []))
             score.true += bool(planted_hit or facts.get((rule, f.finding_id), False))
         scores[rule] = score
     unmapped = planted[~planted["kind"].isin(mapped_kinds)]["kind"].value_counts().to_dict()

@@ -8,6 +8,10 @@
     'qc_id_number_mismatch',
     'qc_status_conflicts',
     'qc_shop_operating',
+    'qc_address_not_in_library',
+    'qc_households',
+    'qc_electricity',
+    'qc_duplicates',
 ] %}
 
 with candidates as (
