@@ -1,9 +1,47 @@
--- Street shops seen operating (a recent street visit not saying 已停业) whose food licence has
--- expired, whose business was deregistered or revoked, or that have neither a registration nor a
--- licence. The finding points at the record that shows the problem: the licence, the registration,
--- or the latest visit.
+-- Street shops operating whose food licence has expired, whose business was deregistered or
+-- revoked, or that have neither a registration nor a licence. Operating means: a street visit in
+-- the last three months not saying 已停业, or — when the latest visit did not find it closed — the
+-- shop's own meter still drawing its usual power in the delivery month (visits are rare; a shop
+-- that closed stops drawing power). The finding points at the record that shows the problem: the
+-- licence, the registration, or the latest visit.
 with shops as (
     select * from {{ source('master', 'shop') }} where in_latest_delivery
+),
+
+month_end as (
+    select last_day(cast({{ current_delivery() }} || '-01' as date)) as as_of
+),
+
+meter_readings as (
+    select x.shop_code, u.account_no, u.reading_month, u.kwh
+    from {{ source('master', 'shop_xref') }} x
+    join {{ ref('stg_utility_electricity') }} u on u.source_file = x.source_file and u.source_row = x.source_row
+    where x.delivery = {{ current_delivery() }} and x.source = 'utility_electricity' and u.kwh is not null
+),
+
+meters as (
+    select m.shop_code,
+           max(m.kwh) filter (where m.reading_month = {{ current_delivery() }}) as kwh_now,
+           median(m.kwh) filter (where m.reading_month < {{ current_delivery() }}) as kwh_usual
+    from meter_readings m
+    group by m.shop_code
+),
+
+activity as (
+    select s.shop_code,
+           coalesce(s.last_visit_date > me.as_of - interval 92 day and s.last_visit_date <= me.as_of
+                    and coalesce(s.last_inspection_result, '') <> '已停业', false) as seen_operating,
+           coalesce(s.last_inspection_result, '') <> '已停业'
+               and coalesce(m.kwh_now >= 0.3 * m.kwh_usual and m.kwh_now > 0, false) as powered,
+           s.licence_valid_until < me.as_of as licence_expired
+    from shops s
+    cross join month_end me
+    left join meters m using (shop_code)
+),
+
+operating as (
+    select shop_code, seen_operating, powered, licence_expired, seen_operating or powered as operating
+    from activity
 ),
 
 xref as (
@@ -57,11 +95,14 @@ expired as (
         strftime(l.valid_until, '%Y-%m-%d') as observed_value,
         null::varchar as suggested_value,
         '食品经营许可证（' || coalesce(l.licence_no, '无编号') || '）已于' || strftime(l.valid_until, '%Y-%m-%d')
-            || '到期，但' || coalesce(strftime(v.visited_on, '%Y-%m-%d'), '近期') || '走访时该店仍在营业，请督促办理延续或停止经营。' as message
+            || '到期，但' || case when o.seen_operating then strftime(v.visited_on, '%Y-%m-%d') || '走访时该店仍在营业'
+                                 else '该店电表本月仍正常用电' end
+            || '，请督促办理延续或停止经营。' as message
     from shops s
+    join operating o using (shop_code)
     join licences l using (shop_code)
     left join visits v using (shop_code)
-    where s.flag_licence_expired_operating
+    where o.operating and o.licence_expired
 ),
 
 deregistered as (
@@ -73,11 +114,14 @@ deregistered as (
         r.status_raw,
         null::varchar,
         '市场主体（' || coalesce(r.entity_name, '') || '）登记状态为' || coalesce(r.status_raw, '注销') || '，但'
-            || coalesce(strftime(v.visited_on, '%Y-%m-%d'), '近期') || '走访时该店仍在营业，请核实经营主体并通报市场监管所。'
+            || case when o.seen_operating then strftime(v.visited_on, '%Y-%m-%d') || '走访时该店仍在营业'
+                    else '该店电表本月仍正常用电' end
+            || '，请核实经营主体并通报市场监管所。'
     from shops s
+    join operating o using (shop_code)
     join registrations r using (shop_code)
     left join visits v using (shop_code)
-    where s.flag_deregistered_operating
+    where o.operating and s.registration_status in ('注销', '吊销')
 ),
 
 unregistered as (
@@ -91,8 +135,21 @@ unregistered as (
         '沿街商铺“' || coalesce(v.sign_name, '') || '”' || coalesce(strftime(v.visited_on, '%Y-%m-%d'), '近期')
             || '走访时在营业，但查不到其营业执照登记或食品经营许可，请核实是否无证经营。'
     from shops s
+    join operating o using (shop_code)
     join visits v using (shop_code)
-    where s.flag_unregistered_operating
+    where o.seen_operating and s.uscc is null and s.licence_no is null
+      -- a registration or licence at the same premises whose legal representative is the visit's
+      -- contact (by pinyin: names are often misspelt) is this shop's, even if matching missed it
+      and not exists (
+          select 1
+          from {{ ref('int_shop_records') }} r
+          join {{ ref('int_shop_records') }} vr
+            on vr.premises_key = r.premises_key and vr.source = 'street_shop_visits'
+          where r.source in ('market_business_registry', 'market_food_licence')
+            and coalesce(r.registration_status, '存续') in ('存续', '在业')
+            and vr.source_file = v.source_file and vr.source_row = v.source_row
+            and cn_name_pinyin_key(r.person_name) = cn_name_pinyin_key(vr.person_name)
+      )
 ),
 
 final as (
