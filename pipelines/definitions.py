@@ -4,7 +4,7 @@ from dagster import Definitions
 
 from pipelines.assets.ingestion import raw_assets, reference_data
 from pipelines.assets.master import person_household_master, shop_master
-from pipelines.assets.quality import finding
+from pipelines.assets.quality import finding, gx_master_suites
 from pipelines.assets.transform import civichub_dbt_models, civichub_dbt_quality_rules
 from pipelines.jobs import civichub_job
 from pipelines.resources import build_resources
@@ -13,6 +13,7 @@ from pipelines.sensors import new_delivery_sensor_for
 defs = Definitions(
     assets=[*raw_assets, reference_data, civichub_dbt_models, person_household_master, shop_master,
             civichub_dbt_quality_rules, finding],
+    asset_checks=[gx_master_suites],
     jobs=[civichub_job],
     sensors=[new_delivery_sensor_for(civichub_job)],
     resources=build_resources(),

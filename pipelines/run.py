@@ -33,6 +33,8 @@ class RunSummary:
     deliveries: list[DeliveryOutcome]
     files: list[tuple] = field(default_factory=list)  # rows of ingest.file_log for these deliveries
     quarantine_reasons: list[tuple] = field(default_factory=list)
+    findings: list[tuple] = field(default_factory=list)  # (rule, open findings) of the latest delivery
+    data_docs: Path | None = None
     seconds: float = 0.0
 
     @property
@@ -156,6 +158,10 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.stage_seconds.items())
             print(f"  delivery {delivery}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s ({stages})", flush=True)
     summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes, seconds=time.perf_counter() - t0)
+    from quality.gx_master import data_docs_index
+
+    if data_docs_index(db).exists():
+        summary.data_docs = data_docs_index(db)
     if pending and db.exists():
         con = _connect(db, read_only=True)
         try:
@@ -170,6 +176,15 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
                     group by all order by 3 desc limit 15""",
                 pending,
             ).fetchall()
+            has_findings = con.execute(
+                "select count(*) from information_schema.tables where table_schema = 'quality' and table_name = 'finding'"
+            ).fetchall()[0][0]
+            if has_findings:
+                summary.findings = con.execute(
+                    """select rule, count(*) from quality.finding
+                       where status = 'open' and last_seen = (select max(last_seen) from quality.finding)
+                       group by 1 order by 2 desc, 1"""
+                ).fetchall()
         finally:
             con.close()
     return summary
@@ -212,6 +227,12 @@ def print_summary(s: RunSummary) -> None:
         print(f"  ! {c}")
     if len(warned) > 20:
         print(f"  … and {len(warned) - 20} more warnings (Dagster UI, asset checks)")
+    if s.findings:
+        print(f"\nQuality findings open after this run: {sum(n for _, n in s.findings):,} (table quality.finding)")
+        for rule, n in s.findings:
+            print(f"  {n:>7,}  {rule}")
+    if s.data_docs:
+        print(f"\nGreat Expectations Data Docs: {s.data_docs}")
     for d in s.deliveries:
         if not d.success:
             print(f"\nDelivery {d.delivery} FAILED: {d.error}")

@@ -12,14 +12,16 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     MaterializeResult,
+    MetadataValue,
     asset,
+    multi_asset_check,
 )
 from dagster_dbt import get_asset_key_for_model
 
 from pipelines.assets.transform import civichub_dbt_quality_rules
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
-from quality import findings
+from quality import findings, gx_master
 
 FINDING = AssetKey(["quality", "finding"])
 
@@ -77,3 +79,35 @@ def finding(context: AssetExecutionContext, hub: HubResource):
         ).fetchall()[0][0]
         yield AssetCheckResult(check_name="findings_point_at_a_record", passed=incomplete == 0,
                                severity=AssetCheckSeverity.ERROR, metadata={"incomplete_findings": incomplete})
+
+
+MASTER_SUITES = {"person": AssetKey(["master", "person"]), "household": AssetKey(["master", "household"]),
+                 "shop": AssetKey(["master", "shop"])}
+
+
+@multi_asset_check(
+    specs=[
+        AssetCheckSpec("gx_master_suite", asset=key,
+                       description=f"Great Expectations suite for master.{table} (ids, codes, value sets); results in the Data Docs.")
+        for table, key in MASTER_SUITES.items()
+    ],
+    name="gx_master_suites",
+)
+def gx_master_suites(context, hub: HubResource):
+    with hub.connect() as con:
+        delivery = context.partition_key if context.has_partition_key else ""
+        outcomes = gx_master.validate_master_tables(con, hub.db_path, delivery)
+    docs = gx_master.data_docs_index(hub.db_path)
+    context.log.info(f"Great Expectations Data Docs: {docs}")
+    for table, key in MASTER_SUITES.items():
+        o = outcomes.get(table)
+        if o is None:
+            yield AssetCheckResult(asset_key=key, check_name="gx_master_suite", passed=True,
+                                   severity=AssetCheckSeverity.WARN, description=f"master.{table} does not exist yet")
+            continue
+        yield AssetCheckResult(
+            asset_key=key, check_name="gx_master_suite", passed=o.success, severity=AssetCheckSeverity.WARN,
+            metadata={"rows": o.rows, "evaluated": o.evaluated, "failed": len(o.failed),
+                      "failed_expectations": MetadataValue.text("\n".join(o.failed) or "none"),
+                      "data_docs": MetadataValue.path(str(docs))},
+        )
