@@ -146,7 +146,15 @@ def _merge(con, delivery: str, candidates: str) -> int:
                $d as last_seen
         from _cand c left join quality.finding f using (finding_id)
         union all
-        select f.* from quality.finding f where f.finding_id not in (select finding_id from _cand)
+        -- not seen in this delivery: as before; a delivery built again takes back what its earlier
+        -- build saw (last seen in the delivery before, or never seen at all)
+        select f.* replace (
+                   case when f.last_seen >= $d then coalesce(h.before, f.last_seen) else f.last_seen end as last_seen)
+        from quality.finding f
+        left join (select finding_id, max(delivery) as before from quality.finding_history
+                   where delivery < $d group by finding_id) h using (finding_id)
+        where f.finding_id not in (select finding_id from _cand)
+          and not (f.first_seen >= $d and h.before is null)
         """,
         {"d": delivery},
     )

@@ -83,6 +83,15 @@ def test_merge_opens_updates_resolves_and_applies_decisions():
     before = con.execute("select * from quality.finding order by finding_id").fetchall()
     findings.merge_delivery(con, "2026-12", candidates="cand")
     assert con.execute("select * from quality.finding order by finding_id").fetchall() == before
+    # building a delivery again with other candidates takes back what its first build saw
+    _candidates(con, [("F2", 4, "B2"), ("F5", 7, "E")])
+    findings.merge_delivery(con, "2026-12", candidates="cand")
+    rows = dict(con.execute("select finding_id, last_seen from quality.finding").fetchall())
+    assert rows == {"F1": "2026-11", "F2": "2026-12", "F3": "2026-11", "F4": "2026-11", "F5": "2026-12"}
+    assert _status(con)["F4"] == "resolved"
+    _candidates(con, [("F2", 4, "B2"), ("F4", 6, "D")])
+    findings.merge_delivery(con, "2026-12", candidates="cand")
+    assert "F5" not in _status(con)
     # the history keeps one row per finding per delivery it was seen in
     seen = con.execute("select delivery, count(*) from quality.finding_history group by 1 order by 1").fetchall()
     assert seen == [("2026-10", 3), ("2026-11", 4), ("2026-12", 2)]

@@ -155,7 +155,7 @@ elderly_homes as (
 power_drop as (
     select
         'elderly_power_drop', 'high',
-        'household', j.household_id, 'account:' || j.account_no || '|' || j.last_month,
+        'household', j.household_id, 'account:' || j.account_no,
         j.source, j.source_file, j.source_row, j.street_code, j.community_code,
         '用电量',
         j.last_kwh::varchar,
