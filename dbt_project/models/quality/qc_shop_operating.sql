@@ -108,7 +108,10 @@ expired as (
     from shops s
     join activity a using (shop_code)
     join licences l using (shop_code)
+    left join registrations r using (shop_code)
     where l.valid_until < a.as_of
+      -- deregistered after the last open visit: it has closed since
+      and not (r.status in ('注销', '吊销') and r.approved_on > coalesce(a.last_open, date '1900-01-01'))
       and (a.last_closed is null or a.last_closed < l.valid_until)
       and ((a.open_at_last_visit and a.last_open > l.valid_until) or a.powered)
 ),
