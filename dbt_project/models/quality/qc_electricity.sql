@@ -1,6 +1,6 @@
 -- Electricity accounts of dwellings (not shop meters), judged on each account's latest row:
--- * account_holder_dead: the holder (户名) is a person of this dwelling, or a unique namesake in
---   the district, whom the police register as dead;
+-- * account_holder_dead: the holder (户名) is a person of this dwelling whom the police register
+--   as dead, or the only person of the district with that name, dead;
 -- * account_holder_not_resident: the holder is not among the dwelling's residents but is a
 --   resident elsewhere in the district, or has moved out;
 -- * account_holder_unknown: nobody in the district's person data has the holder's name;
@@ -74,11 +74,17 @@ at_home as (
 ),
 
 namesakes as (
+    -- people of the district with the holder's name: the same characters when there are any,
+    -- else the same pinyin (a misspelt name)
     select l.account_no,
-           count(*) filter (where p.status = '正常') as living,
-           count(*) filter (where p.status = '死亡') as dead,
-           count(*) filter (where p.status = '迁出') as moved_out,
-           count(*) as total
+           count(*) filter (where p.status = '正常' and p.name = l.holder) as living_exact,
+           count(*) filter (where p.status = '死亡' and p.name = l.holder) as dead_exact,
+           count(*) filter (where p.status = '迁出' and p.name = l.holder) as moved_exact,
+           count(*) filter (where p.name = l.holder) as total_exact,
+           count(*) filter (where p.status = '正常') as living_any,
+           count(*) filter (where p.status = '死亡') as dead_any,
+           count(*) filter (where p.status = '迁出') as moved_any,
+           count(*) as total_any
     from located l
     join persons p on p.name = l.holder or p.name_key = l.holder_key
     group by l.account_no
@@ -90,10 +96,11 @@ judged as (
         coalesce(m.holder_lives_here, false) as lives_here,
         coalesce(m.holder_dead_here, false) as dead_here,
         coalesce(m.holder_moved_out, false) as moved_out_here,
-        coalesce(n.living, 0) as living_namesakes,
-        coalesce(n.dead, 0) as dead_namesakes,
-        coalesce(n.moved_out, 0) as moved_namesakes,
-        coalesce(n.total, 0) as namesakes,
+        coalesce(case when n.total_exact > 0 then n.living_exact else n.living_any end, 0) as living_namesakes,
+        coalesce(case when n.total_exact > 0 then n.dead_exact else n.dead_any end, 0) as dead_namesakes,
+        coalesce(case when n.total_exact > 0 then n.moved_exact else n.moved_any end, 0) as moved_namesakes,
+        coalesce(n.total_any, 0) as namesakes,
+        coalesce(n.dead_exact = 1 and n.total_exact = 1, false) as unique_dead_namesake,
         e.median_kwh, e.months
     from located l
     left join at_home m using (account_no)
@@ -104,7 +111,7 @@ judged as (
 holder as (
     select
         case
-            when dead_here or (dead_namesakes > 0 and living_namesakes = 0 and moved_namesakes = 0) then 'account_holder_dead'
+            when dead_here or unique_dead_namesake then 'account_holder_dead'
             when moved_out_here or namesakes > 0 then 'account_holder_not_resident'
             else 'account_holder_unknown'
         end as rule,
