@@ -64,6 +64,18 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_findings_eval(args) -> int:
+    from quality.evaluate_findings import evaluate_findings, format_evaluation
+
+    deliveries = [args.delivery] if args.delivery else sorted(
+        p.name for p in (Path(args.inbox) / "_truth").iterdir() if (p / "planted.csv").exists()
+    )
+    for delivery in deliveries:
+        print(format_evaluation(evaluate_findings(Path(args.inbox), Path(args.db), delivery)))
+        print()
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from pipelines.run import run_hub, print_summary
     from synthetic.generate import generate
@@ -159,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--delivery", default=None, help="one delivery, YYYY-MM (default: every delivery in _truth/)")
     e.add_argument("--json", default=None, help="also write the figures to this JSON file")
     e.set_defaults(func=_cmd_evaluate)
+
+    fe = sub.add_parser("findings-eval", help="recall and false share of each quality rule against _truth/planted.csv")
+    fe.add_argument("--inbox", required=True)
+    fe.add_argument("--db", required=True)
+    fe.add_argument("--delivery", default=None, help="one delivery, YYYY-MM (default: every delivery in _truth/)")
+    fe.set_defaults(func=_cmd_findings_eval)
 
     rv = sub.add_parser("review", help="pairs of person records to confirm or reject by hand")
     rsub = rv.add_subparsers(dest="review_command", required=True)

@@ -33,6 +33,8 @@ class RunSummary:
     deliveries: list[DeliveryOutcome]
     files: list[tuple] = field(default_factory=list)  # rows of ingest.file_log for these deliveries
     quarantine_reasons: list[tuple] = field(default_factory=list)
+    findings: list[tuple] = field(default_factory=list)  # (rule, open findings) of the latest delivery
+    data_docs: Path | None = None
     seconds: float = 0.0
     corrections: object = None  # quality.corrections.CorrectionsSummary when returned worklists were taken in
     corrections_error: str | None = None
@@ -75,7 +77,9 @@ STAGES = {
     "persons_households": ("matching/", "person_household_master"),
     "shops": ("matching/int_shop", "shop_master"),
     "staging": ("staging/",),
+    "quality": ("quality/", "quality__finding"),
 }
+DBT_STEPS = ("civichub_dbt_models", "civichub_dbt_quality_rules")
 
 
 def stage_seconds(result) -> dict[str, float]:
@@ -83,25 +87,26 @@ def stage_seconds(result) -> dict[str, float]:
     out: dict[str, float] = {}
 
     def add(name: str, seconds: float) -> None:
-        for stage in ("shops", "ingest", "persons_households", "staging"):
+        for stage in ("shops", "ingest", "persons_households", "staging", "quality"):
             if any(name.startswith(p) for p in STAGES[stage]):
                 out[stage] = out.get(stage, 0.0) + seconds
                 return
         out["other"] = out.get("other", 0.0) + seconds
 
     dbt_models = 0.0
+    dbt_step = None
     for ev in result.all_events:
-        if ev.event_type_value == "STEP_SUCCESS" and ev.step_key != "civichub_dbt_models":
+        if ev.event_type_value == "STEP_SUCCESS" and ev.step_key not in DBT_STEPS:
             add(ev.step_key, ev.event_specific_data.duration_ms / 1000)
         elif ev.event_type_value == "STEP_SUCCESS":
-            dbt_step = ev.event_specific_data.duration_ms / 1000
+            dbt_step = (dbt_step or 0.0) + ev.event_specific_data.duration_ms / 1000
         elif ev.event_type_value == "ASSET_MATERIALIZATION":
             meta = ev.event_specific_data.materialization.metadata
             if "Execution Duration" in meta:
                 seconds = float(meta["Execution Duration"].value)
                 dbt_models += seconds
                 add(ev.event_specific_data.materialization.asset_key.to_user_string(), seconds)
-    if "dbt_step" in locals():
+    if dbt_step is not None:
         out["dbt_overhead_and_tests"] = max(dbt_step - dbt_models, 0.0)
     return {k: round(v, 1) for k, v in out.items()}
 
@@ -157,6 +162,10 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
     summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes)
     _take_in_corrections(summary, verbose)
     summary.seconds = time.perf_counter() - t0
+    from quality.gx_master import data_docs_index
+
+    if data_docs_index(db).exists():
+        summary.data_docs = data_docs_index(db)
     if pending and db.exists():
         con = _connect(db, read_only=True)
         try:
@@ -171,6 +180,15 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
                     group by all order by 3 desc limit 15""",
                 pending,
             ).fetchall()
+            has_findings = con.execute(
+                "select count(*) from information_schema.tables where table_schema = 'quality' and table_name = 'finding'"
+            ).fetchall()[0][0]
+            if has_findings:
+                summary.findings = con.execute(
+                    """select rule, count(*) from quality.finding
+                       where status = 'open' and last_seen = (select max(last_seen) from quality.finding)
+                       group by 1 order by 2 desc, 1"""
+                ).fetchall()
         finally:
             con.close()
     return summary
@@ -259,6 +277,12 @@ def print_summary(s: RunSummary) -> None:
         print(f"  ! {c}")
     if len(warned) > 20:
         print(f"  … and {len(warned) - 20} more warnings (Dagster UI, asset checks)")
+    if s.findings:
+        print(f"\nQuality findings open after this run: {sum(n for _, n in s.findings):,} (table quality.finding)")
+        for rule, n in s.findings:
+            print(f"  {n:>7,}  {rule}")
+    if s.data_docs:
+        print(f"\nGreat Expectations Data Docs: {s.data_docs}")
     for d in s.deliveries:
         if not d.success:
             print(f"\nDelivery {d.delivery} FAILED: {d.error}")

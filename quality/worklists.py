@@ -44,6 +44,7 @@ RULE_LABELS = {
     "aid_renhu_fenli": "救助家庭人户分离",
     "account_holder_dead": "电力户主已死亡",
     "account_holder_unknown": "电力户主查无此人",
+    "account_holder_not_resident": "电力户主不在此居住",
     "licence_expired_operating": "许可证过期仍在经营",
     "deregistered_operating": "已注销仍在经营",
     "unregistered_operating": "无登记仍在经营",

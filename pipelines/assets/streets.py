@@ -19,8 +19,9 @@ from dagster import (
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
 
-# Built after the master data; once the findings step is merged, after quality/finding too.
-UPSTREAM = [AssetKey(["master", "person"]), AssetKey(["master", "household"]), AssetKey(["master", "shop"])]
+# Built after the findings and the master data.
+UPSTREAM = [AssetKey(["quality", "finding"]), AssetKey(["master", "person"]), AssetKey(["master", "household"]),
+            AssetKey(["master", "shop"])]
 
 
 @asset(

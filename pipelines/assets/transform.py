@@ -19,12 +19,32 @@ class CivicHubDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
+# The quality rules (models/quality) read the master tables, which Python writes after the matching
+# models: they are a second dbt step, after the master assets (their dbt sources `master.*` map to
+# the asset keys master/<table>).
+QUALITY_MODELS = "path:models/quality"
+
+
 @dbt_assets(
     manifest=civichub_dbt.manifest_path,
     project=civichub_dbt,
+    exclude=QUALITY_MODELS,
     partitions_def=deliveries,
     dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
 def civichub_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    dbt_vars = {"delivery": context.partition_key}
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+
+
+@dbt_assets(
+    manifest=civichub_dbt.manifest_path,
+    project=civichub_dbt,
+    select=QUALITY_MODELS,
+    name="civichub_dbt_quality_rules",
+    partitions_def=deliveries,
+    dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def civichub_dbt_quality_rules(context: AssetExecutionContext, dbt: DbtCliResource):
     dbt_vars = {"delivery": context.partition_key}
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

@@ -1,0 +1,185 @@
+-- Electricity accounts of dwellings (not shop meters), judged on each account's latest row:
+-- * account_holder_dead: the holder (户名) is a person of this dwelling whom the police register
+--   as dead, or the only person of the district with that name, dead;
+-- * account_holder_not_resident: the holder is not among the dwelling's residents but is a
+--   resident elsewhere in the district, or has moved out;
+-- * account_holder_unknown: nobody in the district's person data has the holder's name;
+-- * account_vacant: nobody lives in the dwelling per the household file, yet the meter is active;
+-- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below 30% of
+--   the median of its earlier readings (a possible emergency: visit at once).
+-- Names are compared by characters or by pinyin (homophones, traditional characters).
+with shop_meters as (
+    select source_file, source_row from {{ ref('int_shop_records') }} where source = 'utility_electricity'
+),
+
+readings as (
+    select u.*
+    from {{ ref('stg_utility_electricity') }} u
+    where u.delivery = {{ current_delivery() }} and u.account_no is not null
+      and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
+),
+
+accounts as (
+    select
+        account_no,
+        any_value(source) as source,
+        arg_max(source_file, (reading_month, source_row)) as source_file,
+        arg_max(source_row, (reading_month, source_row)) as source_row,
+        arg_max(account_name, (reading_month, source_row)) as holder,
+        arg_max(account_name_pinyin_key, (reading_month, source_row)) as holder_key,
+        arg_max(account_name_raw, (reading_month, source_row)) as holder_raw,
+        max(reading_month) as last_month,
+        arg_max(kwh, (reading_month, source_row)) as last_kwh
+    from readings
+    group by account_no
+),
+
+earlier as (
+    select r.account_no, median(r.kwh) as median_kwh, count(*) as months
+    from readings r join accounts a using (account_no)
+    where r.reading_month < a.last_month and r.kwh is not null
+    group by r.account_no
+),
+
+located as (
+    select a.*, hx.household_id, h.full_address, h.street_code, h.community_code, h.member_count
+    from accounts a
+    join {{ source('master', 'household_xref') }} hx
+      on hx.source_file = a.source_file and hx.source_row = a.source_row and hx.source = 'utility_electricity'
+     and hx.delivery = {{ current_delivery() }}
+    join {{ source('master', 'household') }} h on h.household_id = hx.household_id
+),
+
+members as (
+    select m.household_id, m.person_id, m.name, cn_name_pinyin_key(m.name) as name_key, m.status
+    from {{ source('master', 'household_member') }} m
+    where m.delivery = {{ current_delivery() }}
+),
+
+persons as (
+    select person_id, name, cn_name_pinyin_key(name) as name_key, status, household_id
+    from {{ source('master', 'person') }}
+    where name is not null
+),
+
+at_home as (
+    -- the holder among the dwelling's own people (living, dead or moved out), best status first
+    select l.account_no,
+           bool_or(m.status = '正常') as holder_lives_here,
+           bool_or(m.status = '死亡') as holder_dead_here,
+           bool_or(m.status = '迁出') as holder_moved_out
+    from located l
+    join members m on m.household_id = l.household_id and (m.name = l.holder or m.name_key = l.holder_key)
+    group by l.account_no
+),
+
+namesakes as (
+    -- people of the district with the holder's name: the same characters when there are any,
+    -- else the same pinyin (a misspelt name)
+    select l.account_no,
+           count(*) filter (where p.status = '正常' and p.name = l.holder) as living_exact,
+           count(*) filter (where p.status = '死亡' and p.name = l.holder) as dead_exact,
+           count(*) filter (where p.status = '迁出' and p.name = l.holder) as moved_exact,
+           count(*) filter (where p.name = l.holder) as total_exact,
+           count(*) filter (where p.status = '正常') as living_any,
+           count(*) filter (where p.status = '死亡') as dead_any,
+           count(*) filter (where p.status = '迁出') as moved_any,
+           count(*) as total_any
+    from located l
+    join persons p on p.name = l.holder or p.name_key = l.holder_key
+    group by l.account_no
+),
+
+judged as (
+    select
+        l.*,
+        coalesce(m.holder_lives_here, false) as lives_here,
+        coalesce(m.holder_dead_here, false) as dead_here,
+        coalesce(m.holder_moved_out, false) as moved_out_here,
+        coalesce(case when n.total_exact > 0 then n.living_exact else n.living_any end, 0) as living_namesakes,
+        coalesce(case when n.total_exact > 0 then n.dead_exact else n.dead_any end, 0) as dead_namesakes,
+        coalesce(case when n.total_exact > 0 then n.moved_exact else n.moved_any end, 0) as moved_namesakes,
+        coalesce(n.total_any, 0) as namesakes,
+        coalesce(n.dead_exact = 1 and n.total_exact = 1, false) as unique_dead_namesake,
+        e.median_kwh, e.months
+    from located l
+    left join at_home m using (account_no)
+    left join namesakes n using (account_no)
+    left join earlier e using (account_no)
+),
+
+holder as (
+    select
+        case
+            when dead_here or unique_dead_namesake then 'account_holder_dead'
+            when moved_out_here or namesakes > 0 then 'account_holder_not_resident'
+            else 'account_holder_unknown'
+        end as rule,
+        *
+    from judged
+    where holder is not null and not lives_here
+),
+
+holder_findings as (
+    select
+        rule,
+        case rule when 'account_holder_dead' then 'high' else 'low' end as severity,
+        'household' as entity_type, household_id as entity_id, 'account:' || account_no as subject_key,
+        source, source_file, source_row, street_code, community_code,
+        '户名' as field,
+        holder_raw as observed_value,
+        null::varchar as suggested_value,
+        case rule
+            when 'account_holder_dead' then '用电户（户号' || account_no || '）户名为已故居民，请提醒家属办理电力过户。'
+            when 'account_holder_not_resident' then '用电户（户号' || account_no || '）户名不是该户实际居住人员'
+                || case when moved_out_here then '（已迁出）' else '（登记居住在别处）' end
+                || '，请核实该户实际居住人员，必要时办理电力过户。'
+            else '用电户（户号' || account_no || '）户名在本区人口数据中查无此人，请核实该户实际居住人员。'
+        end as message
+    from holder
+),
+
+vacant as (
+    select
+        'account_vacant', 'low',
+        'household', household_id, 'account:' || account_no,
+        source, source_file, source_row, street_code, community_code,
+        '用电地址',
+        full_address,
+        null::varchar,
+        '住址“' || full_address || '”在人口数据中无人居住，但电表（户号' || account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
+    from judged
+    where member_count = 0
+),
+
+elderly_homes as (
+    -- every listed person's home: a list that is out of date is no reason to skip the alert
+    select distinct pr.household_id
+    from {{ ref('int_quality_person_rows') }} pr
+    where pr.source = 'civil_affairs_elderly_alone' and pr.household_id is not null
+),
+
+power_drop as (
+    select
+        'elderly_power_drop', 'high',
+        'household', j.household_id, 'account:' || j.account_no,
+        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
+        '用电量',
+        j.last_kwh::varchar,
+        null::varchar,
+        '独居老人住处（' || j.full_address || '）' || j.last_month || '用电量' || j.last_kwh::integer
+            || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。'
+    from judged j
+    where j.household_id in (select household_id from elderly_homes)
+      and j.months >= 3 and j.last_kwh < 0.3 * j.median_kwh
+),
+
+final as (
+    select * from holder_findings
+    union all
+    select * from vacant
+    union all
+    select * from power_drop
+)
+
+select * from final

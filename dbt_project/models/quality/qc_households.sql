@@ -1,0 +1,144 @@
+-- Household facts that contradict a civil-affairs list:
+-- * elderly_not_alone: a person on the elderly-living-alone list who is alive, but others live
+--   in the same dwelling (per the household file: police residence first);
+-- * aid_family_size_mismatch: an aid family whose declared 家庭人口数 differs from the members
+--   listed under its certificate;
+-- * aid_renhu_fenli: an aid family whose 家庭地址 is not the dwelling its members live in (人户分离).
+with members as (
+    select * from {{ source('master', 'household_member') }} where delivery = {{ current_delivery() }}
+),
+
+households as (
+    select * from {{ source('master', 'household') }}
+),
+
+person_rows as (
+    select * from {{ ref('int_quality_person_rows') }}
+),
+
+police_status as (
+    select * from {{ ref('int_quality_police_status') }}
+),
+
+elderly as (
+    select e.source, e.source_file, e.source_row, e.residence_address_raw, pr.person_id, pr.household_id,
+           pr.street_code, pr.community_code
+    from {{ ref('stg_civil_affairs_elderly_alone') }} e
+    join person_rows pr on pr.source_file = e.source_file and pr.source_row = e.source_row and pr.source = e.source
+    where e.delivery = {{ current_delivery() }}
+),
+
+co_residents as (
+    select e.source_file, e.source_row, count(distinct m.person_id) as others
+    from elderly e
+    join members m on m.household_id = e.household_id and m.person_id <> e.person_id and m.status = '正常'
+    group by all
+),
+
+not_alone as (
+    select
+        'elderly_not_alone' as rule, 'medium' as severity,
+        'person' as entity_type, e.person_id as entity_id, e.person_id as subject_key,
+        e.source, e.source_file, e.source_row, e.street_code, e.community_code,
+        '居住地址' as field,
+        coalesce(h.full_address, e.residence_address_raw) as observed_value,
+        null::varchar as suggested_value,
+        '该老人在独居老人名单中，但同一住址（' || coalesce(h.full_address, e.residence_address_raw) || '）还登记有'
+            || c.others || '名其他居住人员，请上门核实是否仍为独居。' as message
+    from elderly e
+    join co_residents c on c.source_file = e.source_file and c.source_row = e.source_row
+    left join households h on h.household_id = e.household_id
+    left join police_status s on s.person_id = e.person_id
+    where coalesce(s.police_status, '正常') = '正常'
+),
+
+aid as (
+    select a.*, pr.person_id, pr.household_id, pr.street_code as person_street_code, pr.community_code as person_community_code,
+           l.address_id as family_address_id,
+           coalesce(l.address_id, 'unlisted:' || a.family_address_key) || '#' || a.family_room as family_dwelling_key
+    from {{ ref('stg_civil_affairs_assistance') }} a
+    left join person_rows pr on pr.source_file = a.source_file and pr.source_row = a.source_row and pr.source = a.source
+    left join {{ ref('int_address_lookup') }} l on l.address_key = a.family_address_key
+    where a.delivery = {{ current_delivery() }} and a.aid_certificate_no is not null
+),
+
+families as (
+    select
+        aid_certificate_no,
+        any_value(source) as source,
+        min(source_file) as source_file,
+        min(source_row) as source_row,
+        mode(family_size) as declared,
+        count(distinct coalesce(person_id, id_number, name)) as listed,
+        mode(family_address_raw) as family_address_raw,
+        mode(family_dwelling_key) as family_dwelling_key,
+        any_value(aid_type) as aid_type,
+        arg_min(household_id, case when relation_to_head = '户主' then 0 else 1 end) as head_household_id,
+        arg_min(person_id, case when relation_to_head = '户主' then 0 else 1 end) as head_person_id,
+        mode(person_street_code) as street_code,
+        mode(person_community_code) as community_code
+    from aid
+    group by aid_certificate_no
+),
+
+size_mismatch as (
+    select
+        'aid_family_size_mismatch', 'medium',
+        'household', f.head_household_id, 'cert:' || f.aid_certificate_no,
+        f.source, f.source_file, f.source_row,
+        coalesce(f.street_code, h.street_code), coalesce(f.community_code, h.community_code),
+        '家庭人口数',
+        f.declared::varchar,
+        f.listed::varchar,
+        coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记家庭人口数为' || f.declared
+            || '人，但名单中列出的成员为' || f.listed || '人，请核实家庭人口并更正。'
+    from families f
+    left join households h on h.household_id = f.head_household_id
+    where f.declared is not null and f.declared <> f.listed
+),
+
+-- where the members live, per the household file, when the police place them there
+member_dwellings as (
+    select a.aid_certificate_no, h.dwelling_key, h.full_address, h.household_id, h.street_code, h.community_code,
+           count(*) as members
+    from aid a
+    join households h on h.household_id = a.household_id
+    join {{ source('master', 'household_xref') }} hx
+      on hx.household_id = a.household_id and hx.source = 'police_population' and hx.delivery = {{ current_delivery() }}
+    join {{ source('master', 'person_xref') }} px
+      on px.source_file = hx.source_file and px.source_row = hx.source_row and px.person_id = a.person_id
+    group by all
+),
+
+lives as (
+    select aid_certificate_no, arg_max(dwelling_key, members) as dwelling_key, arg_max(full_address, members) as full_address,
+           arg_max(household_id, members) as household_id, arg_max(street_code, members) as street_code,
+           arg_max(community_code, members) as community_code
+    from member_dwellings
+    group by aid_certificate_no
+),
+
+renhu_fenli as (
+    select
+        'aid_renhu_fenli', 'low',
+        'household', l.household_id, 'cert:' || f.aid_certificate_no,
+        f.source, f.source_file, f.source_row, l.street_code, l.community_code,
+        '家庭地址',
+        f.family_address_raw,
+        l.full_address,
+        coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
+            || '”，但公安实有人口登记其实际居住在“' || l.full_address || '”（人户分离），请核实实际居住地并更新家庭地址。'
+    from families f
+    join lives l using (aid_certificate_no)
+    where f.family_dwelling_key is not null and l.dwelling_key <> f.family_dwelling_key
+),
+
+final as (
+    select * from not_alone
+    union all
+    select * from size_mismatch
+    union all
+    select * from renhu_fenli
+)
+
+select * from final

@@ -1,0 +1,251 @@
+"""How well the findings catch the problems a synthetic district was planted with (`_truth/`).
+
+Per rule: recall of the planted cases it is meant to find, and the share of its findings that are
+false. A planted case is the generator's `_truth/<delivery>/planted.csv` row, matched to a finding
+on the same record (source + row, and field when both name one), or, for problems that belong to
+an entity rather than a row, on the same entity: an aid family (certificate), an electricity
+account, a shop. A finding is true when it matches a planted case of its rule's kinds, or when the
+answer key states the fact it reports (e.g. the person is dead per persons.csv, the ID number on the
+row is not the person's). Everything else counts as false.
+
+Only counts leave this module: no ID numbers, names or phones.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+# rule -> (planted kinds it is meant to find, how a case is matched)
+RULES: dict[str, tuple[tuple[str, ...], str]] = {
+    "id_number_invalid": (("id_bad_check", "id_transposed"), "row"),
+    "id_number_15_digit": (("id_15digit",), "row"),
+    "id_birth_date_mismatch": (("id_birthdate_mismatch",), "row"),
+    "id_sex_mismatch": (("id_sex_mismatch",), "row"),
+    "address_not_in_library": (("address_not_in_library",), "row"),
+    "dead_but_aided": (("dead_but_aided",), "row"),
+    "moved_out_but_aided": (("moved_out_but_aided",), "row"),
+    "dead_elderly_alone": (("dead_elderly_alone",), "row"),
+    "moved_out_elderly_alone": (("moved_out_elderly_alone",), "row"),
+    "elderly_not_alone": (("elderly_not_alone",), "row"),
+    "aid_family_size_mismatch": (("aid_family_size_mismatch",), "family"),
+    "aid_renhu_fenli": (("aid_renhu_fenli",), "family"),
+    "account_holder_dead": (("account_holder_dead",), "account"),
+    # A holder who lives elsewhere in the district and a name nobody in the district has look the
+    # same unless the name is rare: the two rules are judged together.
+    "account_holder_not_resident": (("account_holder_not_resident", "account_holder_unknown"), "account"),
+    "account_holder_unknown": (("account_holder_unknown", "account_holder_not_resident"), "account"),
+    "account_vacant": (("account_vacant",), "account"),
+    "elderly_power_drop": (("elderly_power_drop",), "account"),
+    "licence_expired_operating": (("licence_expired_operating",), "shop"),
+    "deregistered_operating": (("deregistered_operating",), "shop"),
+    "unregistered_operating": (("unregistered_operating",), "shop"),
+    "duplicate_row": (("duplicate_row",), "row"),
+}
+# Fields a family-level problem may be planted on / reported at.
+FAMILY_FIELDS = {"户主身份证号"}
+
+
+@dataclass
+class RuleScore:
+    rule: str
+    planted: int = 0
+    found: int = 0
+    findings: int = 0
+    true: int = 0
+    by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (planted, found)
+
+    @property
+    def recall(self) -> float | None:
+        return self.found / self.planted if self.planted else None
+
+    @property
+    def false_share(self) -> float | None:
+        return (self.findings - self.true) / self.findings if self.findings else None
+
+
+@dataclass
+class FindingsEvaluation:
+    delivery: str
+    rules: dict[str, RuleScore]
+    unmapped_kinds: dict[str, int]  # planted kinds no finding rule is meant to find
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    with open(path, encoding="utf-8", newline="") as f:
+        return pd.DataFrame(list(csv.DictReader(f)))
+
+
+def _month_end(delivery: str) -> _dt.date:
+    y, m = (int(x) for x in delivery.split("-"))
+    return _dt.date(y + (m == 12), m % 12 + 1, 1) - _dt.timedelta(days=1)
+
+
+def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> FindingsEvaluation:
+    inbox, db = Path(inbox), Path(db)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        if delivery is None:
+            delivery = con.execute("select max(delivery) from quality.finding_history").fetchall()[0][0]
+        if delivery is None:
+            raise SystemExit(f"civichub: no quality findings in {db} (run the hub first)")
+        truth = inbox / "_truth" / delivery
+        if not (truth / "planted.csv").exists():
+            raise SystemExit(f"civichub: no answer key {truth / 'planted.csv'} (only synthetic districts have one)")
+        planted = _read_csv(truth / "planted.csv")
+        planted["source_row"] = planted["source_row"].astype(int)
+        findings = con.execute(
+            "select * from quality.finding_history where delivery = ?", [delivery]
+        ).df()
+        keys = _entity_keys(con, delivery)
+        facts = _truth_facts(con, inbox, delivery, findings)
+    finally:
+        con.close()
+
+    def case_key(level: str, source: str, row: int, fld: str):
+        if level == "row":
+            return (source, row)
+        k = keys.get((level, source, row))
+        return (level, k) if k is not None else (source, row)
+
+    scores: dict[str, RuleScore] = {}
+    mapped_kinds = {k for kinds, _ in RULES.values() for k in kinds}
+
+    def fields_agree(a: str, b: str) -> bool:
+        return not a or not b or a == b
+
+    for rule, (kinds, level) in RULES.items():
+        score = RuleScore(rule)
+        # rules judged together (the same kinds) find each other's cases
+        group = [r for r, (k, _) in RULES.items() if set(k) == set(kinds)]
+        lvl = lambda fld: "family" if fld in FAMILY_FIELDS else level  # noqa: E731
+        found_fields: dict = {}
+        for f in findings[findings["rule"].isin(group)].itertuples():
+            key = case_key(lvl(f.field), f.source, int(f.source_row), f.field)
+            found_fields.setdefault(key, []).append(f.field or "")
+        # a case: one planted problem (record or entity, and field)
+        cases: dict = {}
+        for p in planted[planted["kind"].isin(kinds)].itertuples():
+            key = case_key(lvl(p.field), p.source, p.source_row, p.field)
+            cases.setdefault((key, p.field or ""), set()).add(p.kind)
+        for (key, pf), case_kinds in cases.items():
+            hit = any(fields_agree(pf, ff) for ff in found_fields.get(key, []))
+            for kind in case_kinds:
+                p_n, f_n = score.by_kind.get(kind, (0, 0))
+                score.by_kind[kind] = (p_n + 1, f_n + hit)
+            if kinds[0] in case_kinds:
+                score.planted += 1
+                score.found += hit
+        mine = findings[findings["rule"] == rule]
+        score.findings = len(mine)
+        planted_fields: dict = {}
+        for key, pf in cases:
+            planted_fields.setdefault(key, []).append(pf)
+        for f in mine.itertuples():
+            key = case_key(lvl(f.field), f.source, int(f.source_row), f.field)
+            planted_hit = any(fields_agree(pf, f.field or "") for pf in planted_fields.get(key, []))
+            score.true += bool(planted_hit or facts.get((rule, f.finding_id), False))
+        scores[rule] = score
+    unmapped = planted[~planted["kind"].isin(mapped_kinds)]["kind"].value_counts().to_dict()
+    return FindingsEvaluation(delivery=delivery, rules=scores, unmapped_kinds=unmapped)
+
+
+def _entity_keys(con, delivery: str) -> dict:
+    """(level, source, source_row) -> the family / account / shop the row belongs to."""
+    out: dict = {}
+    for source, row, cert in con.execute(
+        "select source, source_row, aid_certificate_no from staging.stg_civil_affairs_assistance where delivery = ?",
+        [delivery],
+    ).fetchall():
+        out[("family", source, row)] = cert
+    for source, row, acc in con.execute(
+        "select source, source_row, account_no from staging.stg_utility_electricity where delivery = ?", [delivery]
+    ).fetchall():
+        out[("account", source, row)] = acc
+    for source, row, code in con.execute(
+        "select source, source_row, shop_code from master.shop_xref where delivery = ?", [delivery]
+    ).fetchall():
+        out[("shop", source, row)] = code
+    return out
+
+
+def _truth_facts(con, inbox: Path, delivery: str, findings: pd.DataFrame) -> dict:
+    """(rule, finding_id) -> True when the answer key states the reported fact."""
+    truth = inbox / "_truth" / delivery
+    persons = _read_csv(truth / "persons.csv").set_index("person_id")
+    facts: dict = {}
+    row_person: dict = {}
+    for source in ("police_population", "civil_affairs_assistance", "civil_affairs_elderly_alone", "hr_graduates"):
+        path = truth / f"{source}.csv"
+        if path.exists():
+            for r in _read_csv(path).itertuples():
+                row_person[(source, int(r.source_row))] = r.person_id
+    from normalize.id_number import normalize_id
+
+    for f in findings.itertuples():
+        pid = row_person.get((f.source, int(f.source_row)))
+        person = persons.loc[pid] if pid and pid in persons.index else None
+        if person is None:
+            continue
+        if f.rule in ("id_number_invalid", "id_birth_date_mismatch", "id_sex_mismatch") and f.field != "户主身份证号":
+            facts[(f.rule, f.finding_id)] = normalize_id(f.observed_value) != person["id_number"]
+        elif f.rule in ("dead_but_aided", "dead_elderly_alone"):
+            facts[(f.rule, f.finding_id)] = person["status"] == "死亡"
+        elif f.rule in ("moved_out_but_aided", "moved_out_elderly_alone"):
+            facts[(f.rule, f.finding_id)] = person["status"] == "迁出"
+    shop_rules = {"licence_expired_operating", "deregistered_operating", "unregistered_operating"}
+    if findings["rule"].isin(shop_rules).any():
+        shops = _read_csv(truth / "shops.csv").set_index("shop_id")
+        row_shop: dict = {}
+        for source in ("market_business_registry", "market_food_licence", "street_shop_visits"):
+            for r in _read_csv(truth / f"{source}.csv").itertuples():
+                row_shop[(source, int(r.source_row))] = r.shop_id
+        end = _month_end(delivery).isoformat()
+        for f in findings[findings["rule"].isin(shop_rules)].itertuples():
+            sid = row_shop.get((f.source, int(f.source_row)))
+            if not sid or sid not in shops.index:
+                continue
+            s = shops.loc[sid]
+            operating = s["status"] == "营业"
+            if f.rule == "licence_expired_operating":
+                facts[(f.rule, f.finding_id)] = operating and bool(s["licence_valid_until"]) and s["licence_valid_until"] <= end
+            elif f.rule == "deregistered_operating":
+                facts[(f.rule, f.finding_id)] = operating and s["registration_status"] in ("注销", "吊销")
+            else:
+                facts[(f.rule, f.finding_id)] = operating and not s["uscc"] and not s["licence_no"]
+    return facts
+
+
+def format_evaluation(ev: FindingsEvaluation) -> str:
+    lines = [f"Quality findings vs _truth/{ev.delivery}/planted.csv",
+             f"  {'rule':<30} {'planted':>7} {'found':>6} {'recall':>7} {'findings':>8} {'false':>6} {'false %':>7}"]
+    for s in ev.rules.values():
+        if not s.planted and not s.findings:
+            continue
+        recall = f"{s.recall:.3f}" if s.recall is not None else "-"
+        false = f"{100 * s.false_share:.1f}" if s.false_share is not None else "-"
+        lines.append(f"  {s.rule:<30} {s.planted:>7} {s.found:>6} {recall:>7} {s.findings:>8} {s.findings - s.true:>6} {false:>7}")
+    if ev.unmapped_kinds:
+        lines.append("  planted kinds that are not finding rules: "
+                     + ", ".join(f"{k} {n}" for k, n in sorted(ev.unmapped_kinds.items())))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Recall and false share of quality findings vs _truth/")
+    ap.add_argument("--inbox", required=True, type=Path)
+    ap.add_argument("--db", required=True, type=Path)
+    ap.add_argument("--delivery")
+    a = ap.parse_args(argv)
+    print(format_evaluation(evaluate_findings(a.inbox, a.db, a.delivery)))
+
+
+if __name__ == "__main__":
+    main()
