@@ -283,6 +283,13 @@ def print_summary(s: RunSummary) -> None:
             print(f"  {n:>7,}  {rule}")
     if s.data_docs:
         print(f"\nGreat Expectations Data Docs: {s.data_docs}")
+    latest = max((d.delivery for d in s.deliveries if d.success), default=None)
+    out = s.db.resolve().parent / "out"
+    if latest and (out / "worklists" / latest).is_dir():
+        print(f"Worklists and rosters for the streets: {out / 'worklists' / latest}/ "
+              f"(return filled ones into {s.inbox / 'corrections'}/)")
+    if latest and (out / "reports" / latest).is_dir():
+        print(f"Monthly reports (多表合一) per committee: {out / 'reports' / latest}/")
     for d in s.deliveries:
         if not d.success:
             print(f"\nDelivery {d.delivery} FAILED: {d.error}")

@@ -319,12 +319,11 @@ def test_returned_worklists_change_the_master_data_and_resolve_findings(hub_run,
 
     # 3. the same file again (even under another name) changes nothing
     shutil.copy(good_file, inbox / "corrections" / "again.xlsx")
-    again = run_hub(inbox, db)
-    assert [f.status for f in again.corrections.files if f.source_file.endswith("again.xlsx")] == ["skipped"]
-    assert again.corrections.processed == []
-    with duckdb.connect(str(db), read_only=True) as con:
+    assert run_hub(inbox, db).corrections is None  # its content is known: no corrections run at all
+    with duckdb.connect(str(db)) as con:
+        direct = corr.process_pending(con, inbox)  # and taken in directly, every file is skipped
+        assert {f.status for f in direct.files} == {"skipped"} and direct.overrides_applied == 0
         assert tables == {t: con.execute(f"select count(*) from quality.{t}").fetchall()[0][0] for t in tables}
-    assert run_hub(inbox, db).corrections is None  # nothing left to take in
 
     # 4. the correction holds when the master data is rebuilt (the master asset re-applies overrides)
     from dagster import DagsterInstance, materialize
@@ -339,3 +338,39 @@ def test_returned_worklists_change_the_master_data_and_resolve_findings(hub_run,
         rebuilt = con.execute("select birth_date::varchar from master.person where person_id = ?",
                               [finding[corrected][0]]).fetchall()[0][0]
     assert rebuilt == "1950-01-02"
+
+
+@pytest.mark.slow
+def test_the_job_writes_a_worklist_per_committee_and_monthly_reports(hub_run):
+    """The session run (both deliveries through civichub_job) left worklists and reports beside the db."""
+    from quality.reports import report_root
+    from quality.worklists import worklist_root
+
+    _inbox, db, summary = hub_run
+    assert summary.ok
+    folder = worklist_root(db) / "2026-11"
+    books = [p for p in folder.rglob("*.xlsx") if "花名册" not in p.name and not p.name.startswith("00_")]
+    rows = 0
+    for p in books:
+        ws = load_workbook(p, read_only=True)[wf.SHEET_WORKLIST]
+        rows += sum(1 for r in ws.iter_rows(min_row=wf.HEADER_ROW + 1, values_only=True) if any(r))
+    with duckdb.connect(str(db), read_only=True) as con:
+        open_findings = con.execute("select count(*) from quality.finding where status = 'open'").fetchall()[0][0]
+        committees = con.execute(
+            """select count(distinct community_code) from quality.finding where status = 'open'
+               and community_code in (select community_code from staging.stg_divisions)""").fetchall()[0][0]
+        aid_total = con.execute(
+            """select sum(amount) from (select aid_certificate_no, max(monthly_amount) as amount
+               from staging.stg_civil_affairs_assistance where delivery = '2026-11' group by 1)""").fetchall()[0][0]
+    assert open_findings > 0 and rows == open_findings
+    routed = [p for p in books if p.parent.name != "未能定位"]
+    assert len(routed) == committees
+    assert list(folder.rglob("*_花名册.xlsx"))
+    # every aid family lands in one committee's report; the totals add up to the 民政 file
+    reports = list((report_root(db) / "2026-11").rglob("*_月报.xlsx"))
+    assert reports
+    total = 0.0
+    for p in reports:
+        ws = load_workbook(p, read_only=True)["汇总"]
+        total += next(r[1] for r in ws.iter_rows(values_only=True) if r[0] == "月救助金额合计（元）")
+    assert total == pytest.approx(float(aid_total), abs=0.01)
