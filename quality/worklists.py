@@ -45,6 +45,8 @@ RULE_LABELS = {
     "account_holder_dead": "电力户主已死亡",
     "account_holder_unknown": "电力户主查无此人",
     "account_holder_not_resident": "电力户主不在此居住",
+    "account_vacant": "电力户疑似空置",
+    "elderly_power_drop": "独居老人家中用电量骤降",
     "licence_expired_operating": "许可证过期仍在经营",
     "deregistered_operating": "已注销仍在经营",
     "unregistered_operating": "无登记仍在经营",
