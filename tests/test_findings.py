@@ -181,3 +181,36 @@ def test_findings_are_routed_stable_and_resolved_when_gone(hub_run):
 
     assert all(re.search(r"[\u4e00-\u9fff]", m) for (m,) in messages)
     assert not any(re.search(r"\d{17}[\dX]", m) for (m,) in messages)
+
+
+def test_findings_asset_runs_after_master_and_gx_checks_are_registered():
+    from dagster import AssetKey
+
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    finding = graph.get(AssetKey(["quality", "finding"]))
+    assert AssetKey(["quality", "int_quality_findings"]) in finding.parent_keys
+    # the rule models read the master tables, so they run after them
+    rules = graph.get(AssetKey(["quality", "int_quality_person_rows"]))
+    assert AssetKey(["master", "person_xref"]) in rules.parent_keys
+    checks = {(c.asset_key, c.name) for c in graph.asset_check_keys}
+    for table in ("person", "household", "shop"):
+        assert (AssetKey(["master", table]), "gx_master_suite") in checks
+    assert (AssetKey(["quality", "finding"]), "finding_ids_unique") in checks
+
+
+@pytest.mark.slow
+def test_data_docs_are_built_without_personal_data(hub_run):
+    import re
+
+    from quality.gx_master import data_docs_index
+
+    inbox, db, summary = hub_run
+    index = data_docs_index(db)
+    assert summary.data_docs == index and index.exists()
+    pages = list(index.parent.rglob("*.html"))
+    assert any("master_person" in str(p) for p in pages)
+    for page in pages:
+        text = page.read_text(encoding="utf-8", errors="ignore")
+        assert not re.search(r"(?<![0-9])\d{17}[\dX](?![0-9])", text), page  # no ID number in clear

@@ -28,6 +28,8 @@ accounts as (
         arg_max(account_name, (reading_month, source_row)) as holder,
         arg_max(account_name_pinyin_key, (reading_month, source_row)) as holder_key,
         arg_max(account_name_raw, (reading_month, source_row)) as holder_raw,
+        arg_max(supply_road, (reading_month, source_row)) as road,
+        arg_max(coalesce(supply_lane, ''), (reading_month, source_row)) as lane,
         max(reading_month) as last_month,
         arg_max(kwh, (reading_month, source_row)) as last_kwh
     from readings
@@ -42,12 +44,18 @@ earlier as (
 ),
 
 located as (
-    select a.*, hx.household_id, h.full_address, h.street_code, h.community_code, h.member_count
+    -- a dwelling outside the address library is routed by its road and lane
+    select a.*, hx.household_id, h.full_address,
+           coalesce(h.street_code, rl.street_code, rr.street_code) as street_code,
+           coalesce(h.community_code, rl.community_code, rr.community_code) as community_code,
+           h.member_count
     from accounts a
     join {{ source('master', 'household_xref') }} hx
       on hx.source_file = a.source_file and hx.source_row = a.source_row and hx.source = 'utility_electricity'
      and hx.delivery = {{ current_delivery() }}
     join {{ source('master', 'household') }} h on h.household_id = hx.household_id
+    left join {{ ref('int_quality_road_routing') }} rl on rl.level = 'lane' and rl.road = a.road and rl.lane = a.lane
+    left join {{ ref('int_quality_road_routing') }} rr on rr.level = 'road' and rr.road = a.road
 ),
 
 members as (
