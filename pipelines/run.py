@@ -73,6 +73,7 @@ STAGES = {
     "persons_households": ("matching/", "person_household_master"),
     "shops": ("matching/int_shop", "shop_master"),
     "staging": ("staging/",),
+    "targeting": ("targeting", "committee_workbooks"),
 }
 
 
@@ -81,7 +82,7 @@ def stage_seconds(result) -> dict[str, float]:
     out: dict[str, float] = {}
 
     def add(name: str, seconds: float) -> None:
-        for stage in ("shops", "ingest", "persons_households", "staging"):
+        for stage in ("shops", "ingest", "persons_households", "staging", "targeting"):
             if any(name.startswith(p) for p in STAGES[stage]):
                 out[stage] = out.get(stage, 0.0) + seconds
                 return
@@ -95,7 +96,7 @@ def stage_seconds(result) -> dict[str, float]:
             dbt_step = ev.event_specific_data.duration_ms / 1000
         elif ev.event_type_value == "ASSET_MATERIALIZATION":
             meta = ev.event_specific_data.materialization.metadata
-            if "Execution Duration" in meta:
+            if "Execution Duration" in meta and ev.step_key == "civichub_dbt_models":
                 seconds = float(meta["Execution Duration"].value)
                 dbt_models += seconds
                 add(ev.event_specific_data.materialization.asset_key.to_user_string(), seconds)

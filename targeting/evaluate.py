@@ -214,6 +214,9 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         "aid_address_is_registered vs planted aid_renhu_fenli": _score(
             con, "select k from pred where scenario = 'aid_renhu_fenli' and reason_code = 'aid_address_is_registered'",
             planted("aid_renhu_fenli")),
+        "aid_address_is_registered vs planted aid_renhu_fenli, living persons": _score(
+            con, "select k from pred where scenario = 'aid_renhu_fenli' and reason_code = 'aid_address_is_registered'",
+            f"select k from ({planted('aid_renhu_fenli')}) where k in (select person_id from t_persons where status = '正常')"),
         "all reasons vs persons.csv (listed aid members, living, renhu_fenli)": _score(
             con, "select k from pred where scenario = 'aid_renhu_fenli'",
             """select person_id as k from t_persons where status = '正常' and renhu_fenli = '1'

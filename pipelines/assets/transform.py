@@ -22,6 +22,8 @@ class CivicHubDbtTranslator(DagsterDbtTranslator):
 @dbt_assets(
     manifest=civichub_dbt.manifest_path,
     project=civichub_dbt,
+    # the targeting models read the master tables: their own asset, after master (assets/targeting.py)
+    exclude="path:models/targeting",
     partitions_def=deliveries,
     dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
