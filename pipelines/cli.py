@@ -145,6 +145,84 @@ def _cmd_review(args) -> int:
     return 0
 
 
+def _cmd_find(args) -> int:
+    import duckdb
+
+    from targeting.config import ScenarioConfigError, load_scenarios
+    from targeting.search import FindCriteria, FindError, find, format_rows, parse_age_range
+
+    db = Path(args.db)
+    try:
+        if not db.exists():
+            raise FindError(f"database {db} does not exist")
+        scenarios = load_scenarios(args.scenarios)
+        if args.scenario:
+            scenarios.get(args.scenario)
+        criteria = FindCriteria(
+            scenario=args.scenario, entity=args.entity,
+            age=parse_age_range(args.age) if args.age else None,
+            flags=args.flag or [], street=args.street, committee=args.committee,
+            graduation_year=args.graduation_year,
+            aid=[a for v in (args.aid or []) for a in v.split(",") if a],
+            employment=[e for v in (args.employment or []) for e in v.split(",") if e],
+            status=None if args.any_status else "正常", delivery=args.delivery, limit=args.limit,
+        )
+        with duckdb.connect(str(db), read_only=True) as con:
+            rows = find(con, criteria, role=args.role, scenarios=scenarios)
+    except (FindError, ScenarioConfigError) as e:
+        print(f"civichub find: {e}", file=sys.stderr)
+        return 2
+    except duckdb.IOException as e:
+        print(f"civichub find: cannot open {db}: {e}", file=sys.stderr)
+        return 2
+    if args.scenario:
+        s = scenarios.get(args.scenario)
+        print(f"{s.title}  (scenario {s.name}, owner {s.owner}; view: {args.role})")
+    print(format_rows(rows))
+    return 0
+
+
+def _cmd_scenarios(args) -> int:
+    import duckdb
+
+    from targeting.config import ScenarioConfigError, load_scenarios
+
+    try:
+        scenarios = load_scenarios(getattr(args, "scenarios", None))
+    except ScenarioConfigError as e:
+        print(f"civichub scenarios: {e}", file=sys.stderr)
+        return 2
+    if args.scenarios_command == "list":
+        for s in scenarios.scenarios:
+            print(f"{s.name:<24} {s.entity:<10} {s.title}  — {s.owner}")
+            print(f"{'':<24} reasons: {', '.join(s.reasons)}")
+        return 0
+    if args.scenarios_command == "evaluate":
+        from targeting.evaluate import TargetingEvaluateError, evaluate, format_report
+
+        try:
+            print(format_report(evaluate(Path(args.inbox), Path(args.db), args.delivery)))
+        except TargetingEvaluateError as e:
+            print(f"civichub scenarios evaluate: {e}", file=sys.stderr)
+            return 2
+        return 0
+    if args.scenarios_command == "follow-up":
+        from targeting.worklists import read_follow_up
+
+        try:
+            with duckdb.connect(str(args.db)) as con:
+                report = read_follow_up(con, Path(args.file))
+        except (ValueError, duckdb.IOException) as e:
+            print(f"civichub scenarios follow-up: {e}", file=sys.stderr)
+            return 2
+        print(f"{report.kept} follow-up row(s) kept from {args.file}, {report.blank} row(s) not filled in, "
+              f"{len(report.rejected)} row(s) rejected")
+        for sheet, row, reason in report.rejected:
+            print(f"  {sheet} row {row}: {reason}")
+        return 1 if report.rejected else 0
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="civichub", description="District data-integration and sharing hub.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -199,6 +277,38 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--by", required=True, help="who decided")
     rd.add_argument("--note", default=None)
     rv.set_defaults(func=_cmd_review)
+
+    f = sub.add_parser("find", help="people or households who may need help: a named scenario or criteria, per street and committee")
+    f.add_argument("--db", required=True)
+    f.add_argument("--scenario", default=None, help="a scenario of targeting/scenarios.yml (civichub scenarios list)")
+    f.add_argument("--entity", default="person", choices=["person", "household"])
+    f.add_argument("--age", default=None, help="age range: 60-, -17, 18-35 or 70")
+    f.add_argument("--flag", action="append", help="elderly_alone, on_elderly_list, lives_alone, renhu_fenli, "
+                   "registered_elsewhere, graduate, aided, left_aid (repeatable)")
+    f.add_argument("--street", default=None, help="street code or name")
+    f.add_argument("--committee", default=None, help="committee code or name")
+    f.add_argument("--graduation-year", type=int, default=None)
+    f.add_argument("--aid", action="append", help="低保, 低收入, 特困 (comma-separated), any or none")
+    f.add_argument("--employment", action="append", help="已就业, 未就业, 灵活就业")
+    f.add_argument("--any-status", action="store_true", help="include dead and moved-out persons")
+    f.add_argument("--delivery", default=None, help="a scenario's delivery, YYYY-MM (default: the latest)")
+    f.add_argument("--role", default="masked", choices=["masked", "committee", "full"],
+                   help="what the caller may see (default: masked)")
+    f.add_argument("--limit", type=int, default=None)
+    f.add_argument("--scenarios", default=None, help=argparse.SUPPRESS)
+    f.set_defaults(func=_cmd_find)
+
+    sc = sub.add_parser("scenarios", help="targeted aid and alert scenarios: list, evaluate, record follow-up")
+    scsub = sc.add_subparsers(dest="scenarios_command", required=True)
+    scsub.add_parser("list", help="the scenarios of targeting/scenarios.yml")
+    se = scsub.add_parser("evaluate", help="recall and precision of each scenario against _truth/")
+    se.add_argument("--inbox", required=True)
+    se.add_argument("--db", required=True)
+    se.add_argument("--delivery", default=None)
+    sf = scsub.add_parser("follow-up", help="record the 跟进结果 of a returned committee workbook")
+    sf.add_argument("--db", required=True)
+    sf.add_argument("--file", required=True)
+    sc.set_defaults(func=_cmd_scenarios)
 
     d = sub.add_parser("demo", help="generate a small district, run it, say where to look")
     d.add_argument("--dir", default=str(settings.DEFAULT_DATA_DIR / "demo"))

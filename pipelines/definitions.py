@@ -7,13 +7,14 @@ from pipelines.assets.master import person_household_master, shop_master
 from pipelines.assets.quality import finding, gx_master_suites
 from pipelines.assets.streets import corrections_job, monthly_reports, worklists
 from pipelines.assets.transform import civichub_dbt_models, civichub_dbt_quality_rules
+from pipelines.assets.targeting import targeting_assets
 from pipelines.jobs import civichub_job
 from pipelines.resources import build_resources
 from pipelines.sensors import corrections_sensor_for, new_delivery_sensor_for
 
 defs = Definitions(
     assets=[*raw_assets, reference_data, civichub_dbt_models, person_household_master, shop_master,
-            civichub_dbt_quality_rules, finding, worklists, monthly_reports],
+            civichub_dbt_quality_rules, finding, worklists, monthly_reports, *targeting_assets],
     asset_checks=[gx_master_suites],
     jobs=[civichub_job, corrections_job],
     sensors=[new_delivery_sensor_for(civichub_job), corrections_sensor_for(corrections_job)],

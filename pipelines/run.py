@@ -78,8 +78,9 @@ STAGES = {
     "shops": ("matching/int_shop", "shop_master"),
     "staging": ("staging/",),
     "quality": ("quality/", "quality__finding"),
+    "targeting": ("targeting", "committee_workbooks"),
 }
-DBT_STEPS = ("civichub_dbt_models", "civichub_dbt_quality_rules")
+DBT_STEPS = ("civichub_dbt_models", "civichub_dbt_quality_rules", "targeting_dbt_models")
 
 
 def stage_seconds(result) -> dict[str, float]:
@@ -87,7 +88,7 @@ def stage_seconds(result) -> dict[str, float]:
     out: dict[str, float] = {}
 
     def add(name: str, seconds: float) -> None:
-        for stage in ("shops", "ingest", "persons_households", "staging", "quality"):
+        for stage in ("shops", "ingest", "persons_households", "staging", "quality", "targeting"):
             if any(name.startswith(p) for p in STAGES[stage]):
                 out[stage] = out.get(stage, 0.0) + seconds
                 return
@@ -102,7 +103,7 @@ def stage_seconds(result) -> dict[str, float]:
             dbt_step = (dbt_step or 0.0) + ev.event_specific_data.duration_ms / 1000
         elif ev.event_type_value == "ASSET_MATERIALIZATION":
             meta = ev.event_specific_data.materialization.metadata
-            if "Execution Duration" in meta:
+            if "Execution Duration" in meta and ev.step_key in DBT_STEPS:
                 seconds = float(meta["Execution Duration"].value)
                 dbt_models += seconds
                 add(ev.event_specific_data.materialization.asset_key.to_user_string(), seconds)

@@ -28,7 +28,8 @@ QUALITY_MODELS = "path:models/quality"
 @dbt_assets(
     manifest=civichub_dbt.manifest_path,
     project=civichub_dbt,
-    exclude=QUALITY_MODELS,
+    # quality rules and targeting models read the master tables: their own dbt assets, after master
+    exclude=f"{QUALITY_MODELS} path:models/targeting",
     partitions_def=deliveries,
     dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )

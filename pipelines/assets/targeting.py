@@ -1,0 +1,125 @@
+"""Targeted aid and alerts as Dagster assets: the targeting facts (dbt, after the master tables), one
+asset per scenario of targeting/scenarios.yml writing scenario.match, and the workbooks per committee.
+
+The targeting dbt models read master.*, which Python writes after the main dbt build, so they are a
+dbt asset of their own (the main one excludes them).
+"""
+
+import json
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    asset,
+)
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from dagster_dbt import DagsterDbtTranslatorSettings
+
+from pipelines.assets.transform import CivicHubDbtTranslator
+from pipelines.dbt_project import civichub_dbt
+from pipelines.partitions import deliveries
+from pipelines.resources import HubResource
+from targeting.config import load_scenarios
+
+TARGETING_DBT_SELECT = "path:models/targeting"
+FACTS = [AssetKey(["targeting", m]) for m in ("tgt_person_facts", "tgt_household_facts", "tgt_household_electricity")]
+
+
+@dbt_assets(
+    manifest=civichub_dbt.manifest_path,
+    project=civichub_dbt,
+    select=TARGETING_DBT_SELECT,
+    name="targeting_dbt_models",
+    partitions_def=deliveries,
+    dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def targeting_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    dbt_vars = {"delivery": context.partition_key}
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+
+
+def scenario_asset(scenario):
+    key = AssetKey(["targeting", scenario.name])
+
+    @asset(
+        key=key,
+        name=None,
+        deps=FACTS + [AssetKey(["master", "person"]), AssetKey(["master", "household"])],
+        group_name="targeting",
+        partitions_def=deliveries,
+        kinds={"python", "duckdb"},
+        description=f"{scenario.title} (owner: {scenario.owner}). {scenario.description}",
+        check_specs=[
+            AssetCheckSpec("every_match_has_a_reason", asset=key,
+                           description="Every listed entity has a reason rendered from its template."),
+            AssetCheckSpec("every_match_is_a_master_entity", asset=key,
+                           description="Every listed person/household exists in the master data."),
+            AssetCheckSpec("every_match_has_a_committee", asset=key,
+                           description="Every listed entity is located in a street and committee (else it reaches no one)."),
+        ],
+    )
+    def _scenario(context: AssetExecutionContext, hub: HubResource):
+        from targeting.engine import run_scenario
+
+        delivery = context.partition_key
+        with hub.connect() as con:
+            result = run_scenario(con, scenario, delivery)
+            # counts only: the rows themselves are personal data
+            context.log.info(f"scenario {scenario.name} {delivery}: {result.matches} rows, "
+                             f"{result.entities} {scenario.entity}(s), by reason {result.by_reason}")
+            yield MaterializeResult(metadata={
+                "rows": result.matches, "entities": result.entities,
+                "new_since_last_delivery": result.new_since_last_delivery,
+                "by_reason": json.dumps(result.by_reason, ensure_ascii=False),
+            })
+            no_reason = con.execute(
+                "select count(*) from scenario.match where scenario = ? and delivery = ? and coalesce(reason, '') = ''",
+                [scenario.name, delivery]).fetchall()[0][0]
+            yield AssetCheckResult(check_name="every_match_has_a_reason", passed=no_reason == 0,
+                                   severity=AssetCheckSeverity.ERROR, metadata={"rows_without_reason": no_reason})
+            table = "person" if scenario.entity == "person" else "household"
+            orphans = con.execute(
+                f"""select count(*) from scenario.match m
+                    where m.scenario = ? and m.delivery = ?
+                      and m.entity_id not in (select {table}_id from master.{table})""",
+                [scenario.name, delivery]).fetchall()[0][0]
+            yield AssetCheckResult(check_name="every_match_is_a_master_entity", passed=orphans == 0,
+                                   severity=AssetCheckSeverity.ERROR, metadata={"unknown_entities": orphans})
+            yield AssetCheckResult(check_name="every_match_has_a_committee", passed=result.unlocated == 0,
+                                   severity=AssetCheckSeverity.WARN, metadata={"rows_without_committee": result.unlocated})
+
+    return _scenario
+
+
+SCENARIOS = load_scenarios()
+scenario_assets = [scenario_asset(s) for s in SCENARIOS.scenarios]
+
+
+@asset(
+    key=AssetKey(["targeting", "committee_workbooks"]),
+    deps=[AssetKey(["targeting", s.name]) for s in SCENARIOS.scenarios],
+    group_name="targeting",
+    partitions_def=deliveries,
+    kinds={"python", "excel"},
+    description="The scenario lists of the delivery as one workbook per committee "
+                "(<db folder>/out/scenarios/<delivery>/<street>/<committee>.xlsx), a sheet per scenario, "
+                "each row with its reason and 跟进结果 / 跟进人 / 跟进日期 to fill in and return.",
+)
+def committee_workbooks(context: AssetExecutionContext, hub: HubResource):
+    from pathlib import Path
+
+    from targeting.worklists import default_out_dir, write_workbooks
+
+    delivery = context.partition_key
+    with hub.connect(read_only=False) as con:
+        written = write_workbooks(con, SCENARIOS, delivery, default_out_dir(Path(hub.db_path)))
+    context.log.info(f"scenario workbooks {delivery}: {written.files} file(s), {written.rows} row(s)")
+    return MaterializeResult(metadata={"files": written.files, "rows": written.rows, "folder": str(written.folder)})
+
+
+targeting_assets = [targeting_dbt_models, *scenario_assets, committee_workbooks]
