@@ -22,7 +22,7 @@ th{background:#f2f2f2}.L1{color:#2a7}.L2{color:#27a}.L3{color:#c70}.L4{color:#c2
 """
 MASK_LABELS = {
     None: "明文", "id_number": "脱敏：前6后4", "phone": "脱敏：138****1234", "name": "脱敏：保留姓",
-    "address": "脱敏：隐去门牌", "birth_year": "脱敏：仅年份", "text": "脱敏：文中证件号、电话", "hide": "不提供",
+    "address": "脱敏：只留到路名", "birth_year": "脱敏：仅年份", "text": "脱敏：文中证件号、电话", "hide": "不提供",
 }
 
 

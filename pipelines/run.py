@@ -73,6 +73,7 @@ STAGES = {
     "persons_households": ("matching/", "person_household_master"),
     "shops": ("matching/int_shop", "shop_master"),
     "staging": ("staging/",),
+    "catalog_and_publishing": ("catalog__", "sharing__", "catalog/", "sharing/"),
 }
 
 
@@ -81,7 +82,7 @@ def stage_seconds(result) -> dict[str, float]:
     out: dict[str, float] = {}
 
     def add(name: str, seconds: float) -> None:
-        for stage in ("shops", "ingest", "persons_households", "staging"):
+        for stage in ("shops", "ingest", "persons_households", "staging", "catalog_and_publishing"):
             if any(name.startswith(p) for p in STAGES[stage]):
                 out[stage] = out.get(stage, 0.0) + seconds
                 return

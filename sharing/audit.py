@@ -119,3 +119,16 @@ def verify(path: Path) -> Verification:
                 return Verification(False, n - 1, "record altered: its hash does not match its content", n)
             prev_hash, seq = stored, rec["seq"]
     return Verification(True, seq)
+
+
+def head(path: Path) -> tuple[int, str]:
+    """(records, hash of the last record): recorded elsewhere (Dagster metadata) to anchor the chain."""
+    path = Path(path)
+    if not path.exists():
+        return 0, GENESIS
+    with open(path, "rb") as f:
+        last = _last_line(f)
+    if not last:
+        return 0, GENESIS
+    rec = json.loads(last)
+    return int(rec["seq"]), str(rec["hash"])

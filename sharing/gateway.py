@@ -75,6 +75,7 @@ class QueryResult:
     role: str
     statement: str
     allowed: bool
+    outcome: str = "refused"  # allowed | refused (by the checks) | failed (DuckDB error or time limit)
     reason: str | None = None
     columns: list[str] = field(default_factory=list)
     rows: list[tuple] = field(default_factory=list)
@@ -271,6 +272,7 @@ def run_query(role: str, sql: str, *, db_path: str | Path, limit: int = DEFAULT_
     except Refused as e:
         result.reason = str(e)
     result.seconds = time.perf_counter() - t0
+    result.outcome = outcome
     record = audit.append(log, role=role, statement=result.statement, outcome=outcome,
                           rows_returned=len(result.rows) if result.allowed else 0, reason=result.reason,
                           seconds=result.seconds)

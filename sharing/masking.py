@@ -4,7 +4,7 @@ No national display standard exists; common practice is followed:
 - ID number: first 6 + last 4 (`310104********1234`, hides the birth date);
 - mobile: first 3 + last 4 (`138****1234`); other numbers keep their last 4 at most;
 - name: keeps the surname (`张*`, `张**`, `欧阳**`), at least one `*` even for one-character names;
-- address: every digit and every Chinese numeral before 弄/号/室/幢/栋/楼/层/座 becomes `*` (road kept);
+- address: kept up to the first road (路/街/巷), the rest (弄, 号, 室 …) becomes `****`;
 - birth_year: `1988-**-**`;
 - text: ID numbers and mobiles inside free text masked as above;
 - hide: the column is not published at all.
@@ -45,8 +45,8 @@ def mask_sql(mask: str, column: str, alias: str = "t") -> str | None:
                 f"THEN left({v}, 2) || repeat('*', length({v}) - 2) "
                 f"ELSE left({v}, 1) || repeat('*', greatest(length({v}) - 1, 1)) END")
     if mask == "address":
-        return (f"regexp_replace(regexp_replace({v}, '[0-9０-９]', '*', 'g'), "
-                f"'[一二三四五六七八九十百零〇两]+(弄|号|室|幢|栋|楼|层|座)', '*\\1', 'g')")
+        return (f"CASE WHEN {c} IS NULL THEN NULL WHEN regexp_matches({v}, '^.*?[路街巷]') "
+                f"THEN regexp_extract({v}, '^.*?[路街巷]') || '****' ELSE left({v}, 6) || '****' END")
     if mask == "birth_year":
         return f"CASE WHEN {c} IS NULL THEN NULL ELSE left({v}, 4) || '-**-**' END"
     if mask == "text":
