@@ -147,7 +147,8 @@ def _walk_duckdb(node, ctes: set[str], tables: list, functions: list, table_func
             _walk_duckdb(v, ctes, tables, functions, table_functions)
 
 
-def _check_with_duckdb(sql: str, allowed: set[str]) -> None:
+def _duckdb_statement(sql: str) -> dict:
+    """DuckDB's own parse: exactly one SELECT; returns its syntax tree (json_serialize_sql)."""
     with duckdb.connect(config={"enable_external_access": False}) as parser:
         try:
             statements = parser.extract_statements(sql)
@@ -163,6 +164,24 @@ def _check_with_duckdb(sql: str, allowed: set[str]) -> None:
         tree = json.loads(parser.execute("select json_serialize_sql(?::VARCHAR)", [sql]).fetchall()[0][0])
     if tree.get("error"):
         raise Refused(f"cannot be checked: {tree.get('error_message') or tree.get('error_type')}")
+    return tree
+
+
+def _sqlglot_statement(sql: str):
+    """sqlglot's parse: exactly one statement whose root is SELECT / UNION / INTERSECT / EXCEPT."""
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
+    except sqlglot.errors.SqlglotError as e:
+        raise Refused(f"cannot be parsed safely: {str(e).splitlines()[0]}") from None
+    if len(trees) != 1:
+        raise Refused(f"several statements in one ({len(trees)}): send one SELECT at a time")
+    tree = trees[0]
+    if not isinstance(tree, _QUERY_ROOTS):
+        raise Refused(f"only SELECT queries are allowed: this is {type(tree).__name__.upper()}")
+    return tree
+
+
+def _check_duckdb_tree(tree: dict, allowed: set[str]) -> None:
     ctes: set[str] = set()
     tables: list = []
     functions: list = []
@@ -177,16 +196,7 @@ def _check_with_duckdb(sql: str, allowed: set[str]) -> None:
         _check_table_name(catalog, schema, table, ctes, allowed)
 
 
-def _check_with_sqlglot(sql: str, allowed: set[str]) -> None:
-    try:
-        trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
-    except sqlglot.errors.SqlglotError as e:
-        raise Refused(f"cannot be parsed safely: {str(e).splitlines()[0]}") from None
-    if len(trees) != 1:
-        raise Refused(f"several statements in one ({len(trees)}): send one SELECT at a time")
-    tree = trees[0]
-    if not isinstance(tree, _QUERY_ROOTS):
-        raise Refused(f"only SELECT queries are allowed: this is {type(tree).__name__.upper()}")
+def _check_sqlglot_tree(tree, allowed: set[str]) -> None:
     for node in tree.walk():
         if isinstance(node, exp.Command):
             raise Refused(f"command {node.name!r} inside the query is not allowed")
@@ -208,15 +218,20 @@ def _check_with_sqlglot(sql: str, allowed: set[str]) -> None:
 
 
 def check_statement(sql: str, allowed: set[str]) -> None:
-    """Raise Refused with the reason if `sql` is not one plain SELECT over `allowed` views."""
+    """Raise Refused with the reason if `sql` is not one plain SELECT over `allowed` views.
+
+    First what kind of statement it is, by both parsers; then what it reads, on both trees.
+    """
     if sql is None or not sql.strip():
         raise Refused("empty statement")
     if len(sql) > MAX_STATEMENT_CHARS:
         raise Refused(f"statement longer than {MAX_STATEMENT_CHARS} characters")
     if "\x00" in sql:
         raise Refused("statement contains a NUL character")
-    _check_with_duckdb(sql, allowed)
-    _check_with_sqlglot(sql, allowed)
+    duck_tree = _duckdb_statement(sql)
+    glot_tree = _sqlglot_statement(sql)
+    _check_sqlglot_tree(glot_tree, allowed)
+    _check_duckdb_tree(duck_tree, allowed)
 
 
 # ------------------------------------------------------------------------------------------ run

@@ -323,6 +323,6 @@ def test_cli_query_prints_rows_and_refuses_with_reason(published, capsys, tmp_pa
     out = capsys.readouterr()
     assert "********" in out.out and "2 row(s)" in out.err and "row limit 2 reached" in out.err
     assert main(["query", "--db", str(target), "--role", "renshe", "select * from read_csv('/etc/passwd')"]) == 2
-    assert "refused (renshe): table function read_csv()" in capsys.readouterr().err
+    assert "refused (renshe): " in (err := capsys.readouterr().err) and "read_csv() is not allowed" in err
     assert main(["audit", "--db", str(target), "--tail", "0"]) == 0
     assert "2 record(s), hash chain intact" in capsys.readouterr().out
