@@ -1,4 +1,4 @@
-"""The `civichub` command (contracts.md): generate, run, demo."""
+"""The `civichub` command (contracts.md): generate, run, evaluate, review, catalog, publish, query, audit, demo."""
 
 from __future__ import annotations
 
@@ -97,6 +97,9 @@ def _cmd_demo(args) -> int:
     print("                e.g. select * from ingest.file_log;  select * from master.household limit 10;")
     print(f"  quality       .venv/bin/civichub evaluate --inbox {inbox} --db {db}   (F1 against the answer key)")
     print(f"  shop QR codes {db.parent / 'out' / 'qr'}")
+    print(f"  catalog       {db.parent / 'out' / 'catalog' / 'index.html'}   (civichub catalog --db {db})")
+    print(f"  shared views  {db.parent / 'out' / 'published'}/<role>/   e.g.")
+    print(f"                .venv/bin/civichub query --db {db} --role minzheng \"select count(*) from master.person\"")
     print(f"  Dagster UI    CIVICHUB_INBOX={inbox} CIVICHUB_DB={db} DAGSTER_HOME={home} \\")
     print("                .venv/bin/dagster dev -m pipelines.definitions")
     print("  run again     .venv/bin/civichub run --inbox " + str(inbox) + " --db " + str(db) + "   (nothing new: a no-op)")
@@ -223,6 +226,130 @@ def _cmd_scenarios(args) -> int:
     return 2
 
 
+def _db_arg(args) -> Path:
+    import os
+
+    db = Path(args.db or os.environ.get("CIVICHUB_DB") or settings.DEFAULT_DB)
+    if not db.exists():
+        raise SystemExit(f"civichub: database {db} does not exist (civichub run --inbox DIR --db FILE builds it)")
+    return db
+
+
+def _cmd_catalog(args) -> int:
+    import duckdb
+
+    from catalog.spec import SHARING_CLASSES, CatalogError
+    from sharing.roles import RolesError
+
+    db = _db_arg(args)
+    settings.configure(db=db)
+    from pipelines.assets.sharing import build_catalog
+    from pipelines.definitions import defs
+
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            catalog, found, gaps, index = build_catalog(con, db, defs.resolve_asset_graph())
+    except (CatalogError, RolesError) as e:
+        print(f"civichub catalog: {e}", file=sys.stderr)
+        return 2
+    per_class = ", ".join(f"{c} {sum(1 for e in catalog.entries.values() if e.sharing_class == c)}" for c in SHARING_CLASSES)
+    built = sum(1 for d in catalog.entries if d in found.columns)
+    print(f"{len(catalog.entries)} catalog entries ({per_class}); {built} built in {db.name}; "
+          f"{len(found.found_in)} datasets found in DuckDB, dbt and Dagster")
+    print(f"HTML: {index}")
+    if gaps:
+        print(f"\nCatalog check FAILED: {len(gaps)} gap(s)")
+        for g in gaps:
+            print(f"  ✗ {g}")
+        return 1
+    print("Catalog check passed: every dataset has an entry, every field a grade.")
+    return 0
+
+
+def _cmd_publish(args) -> int:
+    import duckdb
+
+    from catalog.spec import CatalogError, load_catalog
+    from sharing.publish import PublishError, default_out_root, publish_all
+    from sharing.roles import RolesError, load_roles, streets_from
+
+    db = _db_arg(args)
+    try:
+        catalog = load_catalog()
+        with duckdb.connect(str(db)) as con:
+            roles = load_roles(catalog).expand(streets_from(con))
+            report = publish_all(con, catalog, roles, default_out_root(db))
+    except (CatalogError, RolesError, PublishError) as e:
+        print(f"civichub publish: {e}", file=sys.stderr)
+        return 2
+    print(f"published {len(report.roles)} roles in {report.seconds:.1f}s under {report.out_dir}")
+    for rid, o in report.roles.items():
+        print(f"  {rid:<22} " + ", ".join(f"{d.dataset} {d.rows:,}" for d in o.datasets))
+    if report.removed:
+        print("removed (no longer configured): " + ", ".join(report.removed))
+    return 0
+
+
+def _format_rows(columns, rows, fmt: str) -> str:
+    import csv
+    import io
+    import json
+
+    if fmt == "json":
+        return json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, default=str, indent=1)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(columns)
+        w.writerows(rows)
+        return buf.getvalue().rstrip("\n")
+    cells = [[str(c) for c in columns]] + [["" if v is None else str(v) for v in r] for r in rows]
+
+    def width(s: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+    widths = [max(width(row[i]) for row in cells) for i in range(len(columns))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(v + " " * (widths[i] - width(v)) for i, v in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cmd_query(args) -> int:
+    from sharing.gateway import run_query
+
+    db = _db_arg(args)
+    sql = sys.stdin.read() if args.sql == "-" else args.sql
+    r = run_query(args.role, sql, db_path=db, limit=args.limit)
+    if not r.allowed:
+        print(f"civichub query: {r.outcome} ({args.role}): {r.reason}   [audit #{r.audit_seq}]", file=sys.stderr)
+        return 2
+    print(_format_rows(r.columns, r.rows, args.format))
+    more = f" (row limit {args.limit} reached: more rows were not returned)" if r.truncated else ""
+    print(f"{len(r.rows)} row(s){more}   [audit #{r.audit_seq}]", file=sys.stderr)
+    return 0
+
+
+def _cmd_audit(args) -> int:
+    from sharing import audit
+    from sharing.gateway import audit_log_path
+
+    db = _db_arg(args)
+    path = audit_log_path(db)
+    check = audit.verify(path)
+    for rec in audit.read(path)[-args.tail:] if args.tail else []:
+        rows = "" if rec["rows_returned"] is None else f"{rec['rows_returned']} rows"
+        print(f"#{rec['seq']} {rec['time']} {rec['role']} {rec['outcome']} {rows} {rec['reason'] or ''}".rstrip())
+        print(f"    {rec['statement'][:200]}")
+    if check.ok:
+        print(f"audit log {path}: {check.records} record(s), hash chain intact")
+        return 0
+    print(f"audit log {path}: TAMPERED at line {check.line}: {check.problem}", file=sys.stderr)
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="civichub", description="District data-integration and sharing hub.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -309,6 +436,28 @@ def build_parser() -> argparse.ArgumentParser:
     sf.add_argument("--db", required=True)
     sf.add_argument("--file", required=True)
     sc.set_defaults(func=_cmd_scenarios)
+
+
+    c = sub.add_parser("catalog", help="data catalog: check coverage, write the HTML under <db dir>/out/catalog/")
+    c.add_argument("--db", default=None, help="hub database (default: $CIVICHUB_DB or data/civichub.duckdb)")
+    c.set_defaults(func=_cmd_catalog)
+
+    pb = sub.add_parser("publish", help="rebuild every role's published files now (after editing sharing/roles.yml)")
+    pb.add_argument("--db", default=None)
+    pb.set_defaults(func=_cmd_publish)
+
+    q = sub.add_parser("query", help="run a read-only SELECT over a role's published views (audited)")
+    q.add_argument("--role", required=True, help="role id, e.g. minzheng or street_310106012000")
+    q.add_argument("--db", default=None)
+    q.add_argument("--limit", type=int, default=1000, help="row limit (default 1000)")
+    q.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    q.add_argument("sql", help='one SELECT statement, or "-" to read it from standard input')
+    q.set_defaults(func=_cmd_query)
+
+    a = sub.add_parser("audit", help="show the query audit log and verify its hash chain")
+    a.add_argument("--db", default=None)
+    a.add_argument("--tail", type=int, default=20, help="show the last N records (0: none)")
+    a.set_defaults(func=_cmd_audit)
 
     d = sub.add_parser("demo", help="generate a small district, run it, say where to look")
     d.add_argument("--dir", default=str(settings.DEFAULT_DATA_DIR / "demo"))

@@ -79,6 +79,7 @@ STAGES = {
     "staging": ("staging/",),
     "quality": ("quality/", "quality__finding"),
     "targeting": ("targeting", "committee_workbooks"),
+    "catalog_and_publishing": ("catalog__", "sharing__", "catalog/", "sharing/"),
 }
 DBT_STEPS = ("civichub_dbt_models", "civichub_dbt_quality_rules", "targeting_dbt_models")
 
@@ -88,7 +89,7 @@ def stage_seconds(result) -> dict[str, float]:
     out: dict[str, float] = {}
 
     def add(name: str, seconds: float) -> None:
-        for stage in ("shops", "ingest", "persons_households", "staging", "quality", "targeting"):
+        for stage in ("shops", "ingest", "persons_households", "staging", "quality", "targeting", "catalog_and_publishing"):
             if any(name.startswith(p) for p in STAGES[stage]):
                 out[stage] = out.get(stage, 0.0) + seconds
                 return

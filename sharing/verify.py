@@ -1,0 +1,60 @@
+"""Check published files after the fact, from the files themselves (Dagster asset checks).
+
+- every table in a role's DuckDB file and every Parquet file is a catalogued, shareable dataset
+  (or the role's own `about.fields`);
+- in a street office's files, every row that carries a street_code is of that street (datasets the
+  catalog marks `street_scope: district`, such as the list of divisions, are shown whole by design).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from catalog.spec import DISTRICT, NOT_SHARED, Catalog
+from sharing.roles import Role
+
+OWN_TABLES = {"about.fields"}
+
+
+def published_tables(role_db: Path) -> list[str]:
+    with duckdb.connect(str(role_db), read_only=True) as con:
+        return [f"{s}.{t}" for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall()]
+
+
+def verify_published(out_root: Path, catalog: Catalog, roles: dict[str, Role]) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {"unshareable": [], "out_of_street": []}
+    for rid, role in sorted(roles.items()):
+        folder = Path(out_root) / rid
+        role_db = folder / f"{rid}.duckdb"
+        if not role_db.exists():
+            problems["unshareable"].append(f"{rid}: no published file")
+            continue
+        names = published_tables(role_db) + [p.stem for p in folder.glob("*.parquet")]
+        for name in sorted(set(names)):
+            if name in OWN_TABLES:
+                continue
+            entry = catalog.entries.get(name)
+            if entry is None:
+                problems["unshareable"].append(f"{rid}: {name} has no catalog entry")
+            elif entry.sharing_class == NOT_SHARED:
+                problems["unshareable"].append(f"{rid}: {name} is 不予共享")
+        if role.scope != "street":
+            continue
+        with duckdb.connect(str(role_db), read_only=True) as con:
+            for s, t in con.execute(
+                """select table_schema, table_name from information_schema.columns
+                   where column_name = 'street_code' and table_catalog = current_database()"""
+            ).fetchall():
+                n = con.execute(
+                    f'select count(*) from "{s}"."{t}" where street_code is distinct from ?', [role.street_code]
+                ).fetchall()[0][0]
+                entry = catalog.entries.get(f"{s}.{t}")
+                if entry is not None and entry.street_scope == DISTRICT:
+                    continue  # not tied to a street (e.g. the list of divisions): shown whole by design
+                if n:
+                    problems["out_of_street"].append(f"{rid}: {s}.{t} has {n} row(s) of another street")
+    return problems
