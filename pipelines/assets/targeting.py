@@ -16,31 +16,15 @@ from dagster import (
     MaterializeResult,
     asset,
 )
-from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_dbt import DagsterDbtTranslatorSettings
-
-from pipelines.assets.transform import CivicHubDbtTranslator
-from pipelines.dbt_project import civichub_dbt
+from pipelines.assets.transform import TARGETING_MODELS, delivery_dbt_assets
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
 from targeting.config import load_scenarios
 
-TARGETING_DBT_SELECT = "path:models/targeting"
 FACTS = [AssetKey(["targeting", m]) for m in ("tgt_person_facts", "tgt_household_facts", "tgt_household_electricity")]
 
-
-@dbt_assets(
-    manifest=civichub_dbt.manifest_path,
-    project=civichub_dbt,
-    select=TARGETING_DBT_SELECT,
-    name="targeting_dbt_models",
-    partitions_def=deliveries,
-    dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
-)
-def targeting_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    dbt_vars = {"delivery": context.partition_key}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+targeting_dbt_models = delivery_dbt_assets("targeting_dbt_models", select=TARGETING_MODELS)
 
 
 def scenario_asset(scenario):

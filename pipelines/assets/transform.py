@@ -1,6 +1,10 @@
-"""dbt models (staging today; matching and master marts later) as Dagster assets.
+"""dbt models as Dagster assets, in three dbt steps per delivery.
 
-dbt tests surface as Dagster asset checks. The partition (delivery) is passed as a dbt var.
+dbt tests surface as Dagster asset checks. The partition (delivery) is passed as a dbt var. The main
+step builds staging and matching; the quality rules (models/quality) and the targeting facts
+(models/targeting) read the master tables, which Python writes after the matching models, so each is
+a dbt step of its own after the master assets (their dbt sources `master.*` map to the asset keys
+master/<table>).
 """
 
 
@@ -19,33 +23,28 @@ class CivicHubDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-# The quality rules (models/quality) read the master tables, which Python writes after the matching
-# models: they are a second dbt step, after the master assets (their dbt sources `master.*` map to
-# the asset keys master/<table>).
 QUALITY_MODELS = "path:models/quality"
+TARGETING_MODELS = "path:models/targeting"
 
 
-@dbt_assets(
-    manifest=civichub_dbt.manifest_path,
-    project=civichub_dbt,
-    # quality rules and targeting models read the master tables: their own dbt assets, after master
-    exclude=f"{QUALITY_MODELS} path:models/targeting",
-    partitions_def=deliveries,
-    dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
-)
-def civichub_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    dbt_vars = {"delivery": context.partition_key}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = None):
+    """A partitioned `dbt build` of the selected models for one delivery."""
+
+    @dbt_assets(
+        manifest=civichub_dbt.manifest_path,
+        project=civichub_dbt,
+        select=select,
+        exclude=exclude,
+        name=name,
+        partitions_def=deliveries,
+        dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    )
+    def _dbt_step(context: AssetExecutionContext, dbt: DbtCliResource):
+        dbt_vars = {"delivery": context.partition_key}
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+
+    return _dbt_step
 
 
-@dbt_assets(
-    manifest=civichub_dbt.manifest_path,
-    project=civichub_dbt,
-    select=QUALITY_MODELS,
-    name="civichub_dbt_quality_rules",
-    partitions_def=deliveries,
-    dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
-)
-def civichub_dbt_quality_rules(context: AssetExecutionContext, dbt: DbtCliResource):
-    dbt_vars = {"delivery": context.partition_key}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+civichub_dbt_models = delivery_dbt_assets("civichub_dbt_models", exclude=f"{QUALITY_MODELS} {TARGETING_MODELS}")
+civichub_dbt_quality_rules = delivery_dbt_assets("civichub_dbt_quality_rules", select=QUALITY_MODELS)
