@@ -86,14 +86,25 @@ def dataset_of_asset_key(key: str, catalog: Catalog | None) -> str:
     return ".".join(parts) if len(parts) == 2 else key
 
 
+DATASET_METADATA = "civichub/dataset"
+
+
+def _dataset_of_node(key, asset_graph, catalog: Catalog | None) -> str:
+    """An asset that writes its rows into a shared table says so in its metadata
+    (`civichub/dataset: scenario.match`, e.g. every scenario); otherwise its key names it."""
+    declared = (asset_graph.get(key).metadata or {}).get(DATASET_METADATA)
+    value = getattr(declared, "value", declared)
+    return str(value) if value else dataset_of_asset_key(key.to_user_string(), catalog)
+
+
 def dagster_datasets(asset_graph, catalog: Catalog | None) -> tuple[dict[str, str], dict[str, set[str]]]:
     keys: dict[str, str] = {}
     parents: dict[str, set[str]] = {}
-    for key in asset_graph.get_all_asset_keys():
-        name = key.to_user_string()
-        dataset = dataset_of_asset_key(name, catalog)
-        keys[dataset] = name
-        parents[dataset] = {dataset_of_asset_key(p.to_user_string(), catalog) for p in asset_graph.get(key).parent_keys}
+    for key in sorted(asset_graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        dataset = _dataset_of_node(key, asset_graph, catalog)
+        keys.setdefault(dataset, key.to_user_string())
+        parents.setdefault(dataset, set()).update(
+            _dataset_of_node(p, asset_graph, catalog) for p in asset_graph.get(key).parent_keys)
     return keys, parents
 
 

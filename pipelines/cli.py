@@ -151,7 +151,10 @@ def _cmd_review(args) -> int:
 def _cmd_find(args) -> int:
     import duckdb
 
+    from catalog.spec import CatalogError
+    from sharing.roles import RolesError
     from targeting.config import ScenarioConfigError, load_scenarios
+    from targeting.masking import RoleError, view_for_role
     from targeting.search import FindCriteria, FindError, find, format_rows, parse_age_range
 
     db = Path(args.db)
@@ -171,8 +174,9 @@ def _cmd_find(args) -> int:
             status=None if args.any_status else "正常", delivery=args.delivery, limit=args.limit,
         )
         with duckdb.connect(str(db), read_only=True) as con:
-            rows = find(con, criteria, role=args.role, scenarios=scenarios)
-    except (FindError, ScenarioConfigError) as e:
+            view = view_for_role(con, args.role)
+            rows = find(con, criteria, role=view, scenarios=scenarios)
+    except (FindError, ScenarioConfigError, RoleError, RolesError, CatalogError) as e:
         print(f"civichub find: {e}", file=sys.stderr)
         return 2
     except duckdb.IOException as e:
@@ -180,7 +184,7 @@ def _cmd_find(args) -> int:
         return 2
     if args.scenario:
         s = scenarios.get(args.scenario)
-        print(f"{s.title}  (scenario {s.name}, owner {s.owner}; view: {args.role})")
+        print(f"{s.title}  (scenario {s.name}, owner {s.owner}; view: {view.role})")
     print(format_rows(rows))
     return 0
 
@@ -419,8 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--employment", action="append", help="已就业, 未就业, 灵活就业")
     f.add_argument("--any-status", action="store_true", help="include dead and moved-out persons")
     f.add_argument("--delivery", default=None, help="a scenario's delivery, YYYY-MM (default: the latest)")
-    f.add_argument("--role", default="masked", choices=["masked", "committee", "full"],
-                   help="what the caller may see (default: masked)")
+    f.add_argument("--role", default=None,
+                   help="the caller's role in sharing/roles.yml, e.g. minzheng or street_310106012000: fields in "
+                        "clear per its grants, a street office sees its street only (default: masked for everyone: "
+                        "surname only, ID, phone and address masked, aid status hidden)")
     f.add_argument("--limit", type=int, default=None)
     f.add_argument("--scenarios", default=None, help=argparse.SUPPRESS)
     f.set_defaults(func=_cmd_find)

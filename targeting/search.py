@@ -1,5 +1,6 @@
 """`civichub find`: a named scenario's list, or persons/households by a few criteria, with reasons,
-per street and committee, masked for the caller's role.
+per street and committee, masked for the caller's role (a sharing role of sharing/roles.yml:
+fields in clear per its grants, a street office's rows limited to its street; see targeting/masking.py).
 
 The builders are pure: criteria in, (SQL, parameters) out. User values only ever travel as
 parameters; the SQL text is assembled from fixed fragments chosen by which criteria are given.
@@ -9,11 +10,11 @@ Ad-hoc searches read the targeting facts of the latest delivery built (targeting
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from targeting.masking import HIDDEN, mask_row
+from targeting.masking import BUILTIN_VIEWS, DEFAULT_ROLE, HIDDEN, View, mask_row
 
 AID_TYPES = ("低保", "低收入", "特困")
 EMPLOYMENT = ("已就业", "未就业", "灵活就业")
@@ -50,6 +51,7 @@ class FindCriteria:
     status: str | None = "正常"
     delivery: str | None = None
     limit: int | None = None
+    within_street: str | None = None  # row scope of the caller (a street office's street code)
 
 
 def parse_age_range(text: str) -> tuple[int | None, int | None]:
@@ -69,6 +71,9 @@ def parse_age_range(text: str) -> tuple[int | None, int | None]:
 
 def _location_filter(criteria: FindCriteria, params: dict, street_col: str, community_col: str) -> list[str]:
     where = []
+    if criteria.within_street:
+        params["within_street"] = criteria.within_street
+        where.append(f"{street_col} = $within_street")
     if criteria.street:
         params["street"] = criteria.street
         where.append(f"({street_col} = $street or {street_col} in "
@@ -201,8 +206,19 @@ def build_find_query(criteria: FindCriteria) -> tuple[str, dict]:
     return select, params
 
 
-def find(con: duckdb.DuckDBPyConnection, criteria: FindCriteria, role: str = "masked", scenarios=None) -> list[dict]:
-    """Run a search and return rows as the role may see them."""
+def find(con: duckdb.DuckDBPyConnection, criteria: FindCriteria, role: str | View = DEFAULT_ROLE,
+         scenarios=None) -> list[dict]:
+    """Run a search and return rows as the role may see them: `role` is a `View` (from
+    `targeting.masking.view_for_role`) or the name of a built-in view."""
+    view = role if isinstance(role, View) else BUILTIN_VIEWS.get(role)
+    if view is None:
+        raise FindError(f"unknown role {role!r}")
+    if criteria.scenario:
+        view.require("scenario.match", "read scenario lists")
+    else:
+        view.require("master.person", "search persons and households")
+    if view.street_code:
+        criteria = replace(criteria, within_street=view.street_code)
     sql, params = build_find_query(criteria)
     try:
         rows = con.execute(sql, params).df().to_dict("records")
@@ -220,7 +236,7 @@ def find(con: duckdb.DuckDBPyConnection, criteria: FindCriteria, role: str = "ma
         else:
             hidden = row.pop("reason_masked", None)
         row.pop("reason_fields", None)
-        out.append(mask_row(row, role, sensitive_reason=hidden))
+        out.append(mask_row(row, view, sensitive_reason=hidden))
     return out
 
 

@@ -26,6 +26,12 @@ def test_catalog_loads_every_entry_with_the_required_metadata():
     assert cat.entries["raw.civil_affairs_assistance"].provider == "民政"
     assert all(e.sharing_class == "不予共享" for d, e in cat.entries.items() if d.startswith(("raw.", "matching.")))
     assert "quality.finding" in cat.entries and "reports.street_worklists" in cat.entries
+    # secrets, audit records and work tables are never shared; aid lists only on conditions
+    for d in ("quality.worklist_key", "quality.correction_audit", "targeting.tgt_person_facts"):
+        assert cat.entries[d].sharing_class == "不予共享" and cat.entries[d].legal_basis
+    assert cat.entries["scenario.match"].sharing_class == "有条件共享"
+    assert cat.grade_of("scenario.match", "reason").grade == "L4"
+    assert cat.grade_of("quality.override", "new_value").mask == "hide"
 
 
 def test_field_grades_resolve_by_data_element_and_override():
@@ -94,13 +100,13 @@ def test_a_dataset_without_entry_or_a_field_without_grade_is_a_named_gap():
     found = Discovered()
     found.columns = {
         "master.person": [("person_id", "VARCHAR"), ("disability_status", "VARCHAR")],
-        "quality.finding_decision": [("finding_id", "VARCHAR")],
+        "quality.unlisted_notes": [("finding_id", "VARCHAR")],
     }
     for d in found.columns:
         found.add(d, "duckdb")
     found.add("scenario.aid_list", "dagster")
     gaps = {(g.dataset, g.field) for g in coverage_gaps(cat, found)}
-    assert gaps == {("master.person", "disability_status"), ("quality.finding_decision", None),
+    assert gaps == {("master.person", "disability_status"), ("quality.unlisted_notes", None),
                     ("scenario.aid_list", None)}
 
 
@@ -121,6 +127,10 @@ def test_catalog_covers_everything_the_hub_holds_with_types_and_lineage(hub_run)
     assert "raw.police_population" in found.upstream["staging.stg_police_population"]
     assert "matching.int_person_clusters" in found.upstream["master.person"]
     assert "reports.data_catalog" in found.upstream["reports.role_publications"]
+    # every scenario asset writes scenario.match and is catalogued there (metadata civichub/dataset)
+    assert "dagster" in found.found_in["scenario.match"] and "targeting.aid_screening" not in found.found_in
+    assert {"master.person", "targeting.tgt_person_facts"} <= found.upstream["scenario.match"]
+    assert "quality.finding" in found.upstream["reports.street_worklists"]
     # the job wrote the HTML catalog beside the database, and its check passed
     site = db.parent / "out" / "catalog"
     index = (site / "index.html").read_text(encoding="utf-8")
@@ -146,12 +156,12 @@ def test_a_catalog_gap_fails_the_check_and_the_cli(hub_run, tmp_path, capsys):
     shutil.copy(db, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("create schema if not exists quality")
-        con.execute("create table quality.finding_decision (finding_id varchar, decided_by varchar)")
+        con.execute("create table quality.unlisted_notes (finding_id varchar, decided_by varchar)")
         con.execute("alter table master.person add column disability_status varchar")
 
     assert main(["catalog", "--db", str(copy)]) == 1
     out = capsys.readouterr().out
-    assert "quality.finding_decision (duckdb): no catalog entry" in out
+    assert "quality.unlisted_notes (duckdb): no catalog entry" in out
     assert "master.person.disability_status (duckdb): field without a grade" in out
 
     instance = DagsterInstance.ephemeral()
@@ -161,10 +171,10 @@ def test_a_catalog_gap_fails_the_check_and_the_cli(hub_run, tmp_path, capsys):
                          resources={"hub": HubResource(inbox=str(tmp_path), db_path=str(copy))})
     checks = result.get_asset_check_evaluations()
     assert len(checks) == 1 and not checks[0].passed
-    assert "quality.finding_decision" in checks[0].description
+    assert "quality.unlisted_notes" in checks[0].description
     assert "master.person.disability_status" in checks[0].description
     html = (tmp_path / "out" / "catalog" / "index.html").read_text(encoding="utf-8")
-    assert "目录检查不通过" in html and "quality.finding_decision" in html
+    assert "目录检查不通过" in html and "quality.unlisted_notes" in html
 
 
 def test_entries_dir_is_the_package_folder():

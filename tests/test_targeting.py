@@ -261,3 +261,10 @@ def test_find_cli_prints_a_scenario_per_committee_masked(hub_run, capsys):
     out = capsys.readouterr().out
     assert "岁" in out and "低保" not in out and "低收入" not in out
     assert main(["find", "--db", str(db), "--scenario", "nope"]) == 2
+    # a sharing role: 民政 sees the aid status it is granted; an unknown role is refused
+    assert main(["find", "--db", str(db), "--age", "60-", "--flag", "elderly_alone", "--aid", "any",
+                 "--role", "minzheng"]) == 0
+    out = capsys.readouterr().out
+    assert "低保" in out or "低收入" in out or "特困" in out
+    assert main(["find", "--db", str(db), "--scenario", "elderly_power_alert", "--role", "full"]) == 2
+    assert "unknown role 'full'" in capsys.readouterr().err

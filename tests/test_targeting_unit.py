@@ -10,7 +10,7 @@ import yaml
 
 from targeting.config import DEFAULT_PATH, ScenarioConfigError, load_scenarios, parse_scenarios
 from targeting.engine import match_id, render_reason
-from targeting.masking import mask_name, mask_row
+from targeting.masking import RoleError, View, mask_address, mask_name, mask_row, view_for_role
 from targeting.search import FindCriteria, FindError, build_find_query, build_scenario_query, parse_age_range
 
 RAW = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
@@ -148,6 +148,41 @@ def test_masking_roles():
     assert mask_name("李") == "李*"
     with pytest.raises(ValueError):
         mask_row(row, "admin")
+    # a sharing role's view: only the fields it is granted are in clear
+    view = View("renshe", frozenset({"name", "phone"}))
+    shown = mask_row({**row, "address": "上海市静安区华山路1弄1号101室"}, view, sensitive_reason="享受***")
+    assert shown["name"] == "欧阳娜娜" and shown["phone"] == "13812345678"
+    assert shown["id_number"] == "310106********123X" and shown["reason"] == "享受***"
+    assert shown["address"] == mask_address("上海市静安区华山路1弄1号101室") == "上海市静安区华山路****"
+
+
+def test_find_uses_the_sharing_roles_fields_and_street():
+    """`civichub find --role` takes the roles of sharing/roles.yml: fields in clear per grants,
+    a street office sees only its street, a role without the data is refused."""
+    from targeting.search import find
+
+    con = duckdb.connect()
+    _facts(con)
+    criteria = FindCriteria(age=(60, None), flags=["elderly_alone"], aid=["any"])
+    minzheng = view_for_role(con, "minzheng")
+    r = find(con, criteria, role=minzheng)[0]
+    assert r["name"] == "张三丰" and r["id_number"] == "310106194001011234" and "享受低保" in r["reason"]
+    street = view_for_role(con, "street_310106012000")  # expanded from staging.stg_divisions
+    assert street.street_code == "310106012000"
+    r = find(con, criteria, role=street)[0]
+    assert r["name"] == "张三丰" and r["id_number"] == "310106********1234" and "享受低保" in r["reason"]
+    other = View("street_310106099000", street.clear, "310106099000", street.datasets)
+    assert find(con, criteria, role=other) == []
+    renshe = view_for_role(con, "renshe")  # master.person with name and phone, no scenario lists
+    r = find(con, criteria, role=renshe)[0]
+    assert r["name"] == "张三丰" and r["id_number"] == "310106********1234" and "低保" not in r["reason"]
+    with pytest.raises(RoleError, match="scenario.match"):
+        find(con, FindCriteria(scenario="aid_screening"), role=renshe)
+    with pytest.raises(RoleError, match="master.person"):
+        find(con, criteria, role=view_for_role(con, "chengguan"))
+    with pytest.raises(RoleError, match="minzheng"):
+        view_for_role(con, "full")  # the built-in views are not caller roles
+    assert view_for_role(con, None).role == "masked"
 
 
 def test_reasons_render_and_hide_sensitive_fields():

@@ -37,6 +37,7 @@ def scenario_asset(scenario):
         group_name="targeting",
         partitions_def=deliveries,
         kinds={"python", "duckdb"},
+        metadata={"civichub/dataset": "scenario.match"},  # its rows go to scenario.match (catalogued there)
         description=f"{scenario.title} (owner: {scenario.owner}). {scenario.description}",
         check_specs=[
             AssetCheckSpec("every_match_has_a_reason", asset=key,
