@@ -3,21 +3,13 @@ data, so worklists and corrections can be tested whatever rules the findings ste
 
 from __future__ import annotations
 
-FINDING_DDL = """
-create schema if not exists quality;
-create table if not exists quality.finding (
-    finding_id varchar, rule varchar, severity varchar, entity_type varchar, entity_id varchar,
-    source varchar, source_file varchar, source_row integer, street_code varchar, community_code varchar,
-    field varchar, observed_value varchar, suggested_value varchar, message varchar, status varchar,
-    first_seen varchar, last_seen varchar
-);
-"""
+from quality.findings import ensure_tables
 
 
 def add_handmade_findings(con, delivery: str, per_rule: int = 6) -> int:
     """Insert findings for persons (birth date, sex, ID number), households (member count) and shops
     (licence date), spread over committees; returns how many were added."""
-    con.execute(FINDING_DDL)
+    ensure_tables(con)  # the contract table, as the findings step creates it
     before = con.execute("select count(*) from quality.finding").fetchall()[0][0]
     con.execute(
         f"""
