@@ -54,8 +54,30 @@ NOT_BUILT = "not built"
 
 # Compound surnames: a careful user splits 欧阳娜 as ou yang | na, not ou | yang na.
 COMPOUND_SURNAMES = (
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
-    "夏侯", "轩辕", "令狐", "钟离", "闾丘", "呼延", "端木", "澹台", "南宫", "万俟", "太史", "申屠",
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "轩辕",
+    "令狐",
+    "钟离",
+    "闾丘",
+    "呼延",
+    "端木",
+    "澹台",
+    "南宫",
+    "万俟",
+    "太史",
+    "申屠",
 )
 
 
@@ -71,11 +93,14 @@ def _f1(p: float | None, r: float | None) -> float | None:
 
 # ---- 1. district and hub run ---------------------------------------------------------------------
 
+
 def _run_timed(cmd: list[str], env: dict, log: Path) -> tuple[int, float, float, str]:
     """Return code, wall seconds, peak RSS MiB (the command and its children) and stdout."""
-    wrapper = ("import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]);"
-               "print('__PEAK__', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
-               "sys.exit(r.returncode)")
+    wrapper = (
+        "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]);"
+        "print('__PEAK__', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
+        "sys.exit(r.returncode)"
+    )
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - t0
@@ -113,9 +138,22 @@ def prepare_district(args) -> tuple[Path, Path, dict]:
             p.unlink(missing_ok=True)
         shutil.rmtree(dagster_home, ignore_errors=True)
         print(f"generating {args.persons:,} persons × {args.months} month(s), seed {args.seed} → {inbox}", flush=True)
-        rc, sec, _, _ = _run_timed([civichub, "generate", "--out", str(inbox), "--persons", str(args.persons),
-                                    "--months", str(args.months), "--seed", str(args.seed)], env,
-                                   workdir / f"generate_{tag}.log")
+        rc, sec, _, _ = _run_timed(
+            [
+                civichub,
+                "generate",
+                "--out",
+                str(inbox),
+                "--persons",
+                str(args.persons),
+                "--months",
+                str(args.months),
+                "--seed",
+                str(args.seed),
+            ],
+            env,
+            workdir / f"generate_{tag}.log",
+        )
         if rc != 0:
             raise SystemExit(f"civichub generate failed (see {workdir / f'generate_{tag}.log'})")
         print(f"  generated in {sec:.1f}s", flush=True)
@@ -128,15 +166,25 @@ def prepare_district(args) -> tuple[Path, Path, dict]:
         print(f"running the hub: civichub run --inbox {inbox} --db {db}", flush=True)
         log = workdir / f"run_{tag}.log"
         rc, sec, peak, out = _run_timed([civichub, "run", "--inbox", str(inbox), "--db", str(db)], env, log)
-        per_delivery = {m.group(1): float(m.group(3))
-                        for m in re.finditer(r"delivery (\d{4}-\d{2}): (done|FAILED) in ([\d.]+)s", out)}
+        per_delivery = {
+            m.group(1): float(m.group(3))
+            for m in re.finditer(r"delivery (\d{4}-\d{2}): (done|FAILED) in ([\d.]+)s", out)
+        }
         failed = sorted(set(re.findall(r"delivery (\d{4}-\d{2}): FAILED", out)))
         # the resolution stage alone (dbt matching models + master data), like for like with Splink
-        resolution = {m.group(1): float(m.group(2))
-                      for m in re.finditer(r"delivery (\d{4}-\d{2}): done in [\d.]+s \(.*?persons_households ([\d.]+)s", out)}
-        timing = {"run_s": sec, "run_peak_mib": peak, "returncode": rc, "per_delivery_s": per_delivery,
-                  "resolution_s": resolution,
-                  "failed_deliveries": failed, "log": str(log)}
+        resolution = {
+            m.group(1): float(m.group(2))
+            for m in re.finditer(r"delivery (\d{4}-\d{2}): done in [\d.]+s \(.*?persons_households ([\d.]+)s", out)
+        }
+        timing = {
+            "run_s": sec,
+            "run_peak_mib": peak,
+            "returncode": rc,
+            "per_delivery_s": per_delivery,
+            "resolution_s": resolution,
+            "failed_deliveries": failed,
+            "log": str(log),
+        }
         Path(f"{db}.timing.json").write_text(json.dumps(timing, indent=2), encoding="utf-8")
         state = "ok" if rc == 0 else f"exit code {rc}, failed deliveries: {', '.join(failed) or '?'} (see {log})"
         print(f"  hub run: {sec:.1f}s, peak {peak:,.0f} MiB, {state}", flush=True)
@@ -169,49 +217,74 @@ def _attach_hub(con: duckdb.DuckDBPyConnection, db: Path, wait_s: float = 300.0)
 
 
 def _hub_tables(con) -> set[str]:
-    return {f"{s}.{t}" for s, t in con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'hub' "
-        "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 'hub'").fetchall()}
+    return {
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'hub' "
+            "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 'hub'"
+        ).fetchall()
+    }
 
 
 def _deliveries(con) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT delivery FROM hub.staging.stg_police_population ORDER BY 1").fetchall()]
+    return [
+        r[0]
+        for r in con.execute("SELECT DISTINCT delivery FROM hub.staging.stg_police_population ORDER BY 1").fetchall()
+    ]
 
 
 # ---- 2. preprocessing: the Splink input table ------------------------------------------------------
+
 
 def export_person_records(con, delivery: str) -> int:
     """`person_records`: one row per staged person row of `delivery`, in the shape Splink wants."""
     compound = ", ".join(_q(s) for s in COMPOUND_SURNAMES)
     src = {
         "police_population": dict(
-            table="stg_police_population", birth="coalesce(birth_date, id_number_birth_date)",
-            sex="coalesce(sex, id_number_sex)", phone="phone",
-            addr="residence_address_key", room="residence_room"),
+            table="stg_police_population",
+            birth="coalesce(birth_date, id_number_birth_date)",
+            sex="coalesce(sex, id_number_sex)",
+            phone="phone",
+            addr="residence_address_key",
+            room="residence_room",
+        ),
         "civil_affairs_assistance": dict(
-            table="stg_civil_affairs_assistance", birth="id_number_birth_date", sex="id_number_sex",
-            phone="NULL", addr="family_address_key", room="family_room"),
+            table="stg_civil_affairs_assistance",
+            birth="id_number_birth_date",
+            sex="id_number_sex",
+            phone="NULL",
+            addr="family_address_key",
+            room="family_room",
+        ),
         "civil_affairs_elderly_alone": dict(
-            table="stg_civil_affairs_elderly_alone", birth="id_number_birth_date",
-            sex="coalesce(sex, id_number_sex)", phone="phone",
-            addr="residence_address_key", room="residence_room"),
+            table="stg_civil_affairs_elderly_alone",
+            birth="id_number_birth_date",
+            sex="coalesce(sex, id_number_sex)",
+            phone="phone",
+            addr="residence_address_key",
+            room="residence_room",
+        ),
         "hr_graduates": dict(
-            table="stg_hr_graduates", birth="id_number_birth_date", sex="id_number_sex", phone="phone",
-            addr="NULL", room="NULL"),
+            table="stg_hr_graduates",
+            birth="id_number_birth_date",
+            sex="id_number_sex",
+            phone="phone",
+            addr="NULL",
+            room="NULL",
+        ),
     }
     parts = []
     for source, s in src.items():
         parts.append(f"""
             SELECT source_file || ':' || source_row AS unique_id, {_q(source)} AS source, source_file, source_row,
                    nullif(trim(name), '') AS name, nullif(trim(name_pinyin), '') AS name_pinyin,
-                   id_number, CAST({s['birth']} AS DATE) AS birth_date, {s['sex']} AS sex,
-                   CAST({s['phone']} AS VARCHAR) AS phone,
-                   CAST({s['addr']} AS VARCHAR) AS address_key, CAST({s['room']} AS VARCHAR) AS room
-            FROM hub.staging.{s['table']} WHERE delivery = {_q(delivery)}""")
+                   id_number, CAST({s["birth"]} AS DATE) AS birth_date, {s["sex"]} AS sex,
+                   CAST({s["phone"]} AS VARCHAR) AS phone,
+                   CAST({s["addr"]} AS VARCHAR) AS address_key, CAST({s["room"]} AS VARCHAR) AS room
+            FROM hub.staging.{s["table"]} WHERE delivery = {_q(delivery)}""")
     con.execute(f"""
         CREATE OR REPLACE TABLE person_records AS
-        WITH u AS ({' UNION ALL '.join(parts)}),
+        WITH u AS ({" UNION ALL ".join(parts)}),
         s AS (
             SELECT *, string_split(name_pinyin, ' ') AS syl,
                    CASE WHEN left(name, 2) IN ({compound}) THEN 2 ELSE 1 END AS n_sur
@@ -234,9 +307,9 @@ EM_BLOCKING_RULES = (("name_pinyin_key", "birth_date"), ("address_key", "room"),
 
 
 def splink_settings():
-    from splink import SettingsCreator, block_on
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
 
     name = cl.CustomComparison(
         output_column_name="name",
@@ -257,7 +330,8 @@ def splink_settings():
         comparison_levels=[
             cll.NullLevel("address_key"),
             cll.And(cll.ExactMatchLevel("address_key"), cll.ExactMatchLevel("room")).configure(
-                label_for_charts="same building and room"),
+                label_for_charts="same building and room"
+            ),
             cll.ExactMatchLevel("address_key").configure(label_for_charts="same building"),
             cll.ElseLevel(),
         ],
@@ -269,8 +343,9 @@ def splink_settings():
             # exact / one typo / two edits (an adjacent swap) / else
             cl.LevenshteinAtThresholds("id_number", [1, 2]),
             name,
-            cl.DateOfBirthComparison("birth_date", input_is_string=False,
-                                     datetime_metrics=["month", "year"], datetime_thresholds=[1, 1]),
+            cl.DateOfBirthComparison(
+                "birth_date", input_is_string=False, datetime_metrics=["month", "year"], datetime_thresholds=[1, 1]
+            ),
             address,
             cl.ExactMatch("phone"),
             cl.ExactMatch("sex"),
@@ -297,7 +372,8 @@ def run_splink(con, args, model_path: Path | None) -> dict:
     # Splink's per-level "not observed" warnings are summarised in the report instead (-v shows its log).
     linker = Linker(sdf, splink_settings(), log_level=logging.INFO if args.verbose else logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("id_number"), block_on("name_pinyin_key", "birth_date", "address_key")], recall=0.9)
+        [block_on("id_number"), block_on("name_pinyin_key", "birth_date", "address_key")], recall=0.9
+    )
     t["lambda_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(max_pairs=args.u_max_pairs, seed=args.seed)
@@ -318,7 +394,8 @@ def run_splink(con, args, model_path: Path | None) -> dict:
 
     t0 = time.perf_counter()
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predict, threshold_match_probability=args.threshold)
+        predict, threshold_match_probability=args.threshold
+    )
     t["cluster_s"] = time.perf_counter() - t0
     con.execute(f"""CREATE OR REPLACE TABLE splink_pred AS
                     SELECT source, source_row, CAST(cluster_id AS VARCHAR) AS pred FROM {clusters.physical_name}""")
@@ -342,9 +419,16 @@ def run_splink(con, args, model_path: Path | None) -> dict:
         for lev in comp.comparison_levels:
             if lev.is_null_level:
                 continue
-            levels.append({"comparison": comp.output_column_name, "level": lev.label_for_charts,
-                           "m": lev.m_probability, "u": lev.u_probability,
-                           "m_trained": lev._m_is_trained, "u_trained": lev._u_is_trained})
+            levels.append(
+                {
+                    "comparison": comp.output_column_name,
+                    "level": lev.label_for_charts,
+                    "m": lev.m_probability,
+                    "u": lev.u_probability,
+                    "m_trained": lev._m_is_trained,
+                    "u_trained": lev._u_is_trained,
+                }
+            )
             missing = "/".join(x for x, ok in (("m", lev._m_is_trained), ("u", lev._u_is_trained)) if not ok)
             if missing:
                 untrained.append(f"{comp.output_column_name}: {lev.label_for_charts} ({missing})")
@@ -353,11 +437,18 @@ def run_splink(con, args, model_path: Path | None) -> dict:
             linker.misc.save_model_to_json(str(model_path), overwrite=True)
         except Exception as e:  # noqa: BLE001 - informative only
             print(f"  (could not save the Splink model: {e})", file=sys.stderr)
-    return {"times": t, "predicted_pairs": int(n_pairs), "probability_two_random_records_match": model,
-            "levels": levels, "untrained_levels": untrained, "sweep_tables": sweep_tables}
+    return {
+        "times": t,
+        "predicted_pairs": int(n_pairs),
+        "probability_two_random_records_match": model,
+        "levels": levels,
+        "untrained_levels": untrained,
+        "sweep_tables": sweep_tables,
+    }
 
 
 # ---- 4. scoring ----------------------------------------------------------------------------------
+
 
 def load_truth(con, inbox: Path, delivery: str) -> int:
     files = [(str(inbox / "_truth" / delivery / f"{s}.csv"), s) for s in PERSON_SOURCES]
@@ -403,8 +494,18 @@ def pairwise(con, pred_table: str) -> dict:
     records, te, pe, tp, pp, tt, unresolved = (int(v) for v in row)
     p = tp / pp if pp else None
     r = tp / tt if tt else None
-    return {"records": records, "truth_persons": te, "predicted_persons": pe, "unresolved": unresolved,
-            "tp": tp, "predicted_pairs": pp, "true_pairs": tt, "precision": p, "recall": r, "f1": _f1(p, r)}
+    return {
+        "records": records,
+        "truth_persons": te,
+        "predicted_persons": pe,
+        "unresolved": unresolved,
+        "tp": tp,
+        "predicted_pairs": pp,
+        "true_pairs": tt,
+        "precision": p,
+        "recall": r,
+        "f1": _f1(p, r),
+    }
 
 
 def hub_xref_pred(con, db: Path, delivery: str) -> str:
@@ -413,17 +514,30 @@ def hub_xref_pred(con, db: Path, delivery: str) -> str:
     try:
         if "master.person_xref" not in _hub_tables(con):
             return NOT_BUILT
-        cols = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'hub' "
-            "AND table_schema = 'master' AND table_name = 'person_xref'").fetchall()}
+        cols = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'hub' "
+                "AND table_schema = 'master' AND table_name = 'person_xref'"
+            ).fetchall()
+        }
         if "person_id" not in cols or "source_row" not in cols or not ({"source", "source_file"} & cols):
             return f"error: master.person_xref lacks person_id/source/source_row ({', '.join(sorted(cols))})"
         from_file = "regexp_extract(source_file, '([^/]+?)(\\.[^./]*)?$', 1)"
-        source = ("coalesce(CAST(source AS VARCHAR), " + from_file + ")" if {"source", "source_file"} <= cols
-                  else "CAST(source AS VARCHAR)" if "source" in cols else from_file)
-        deliv = ("coalesce(CAST(delivery AS VARCHAR), split_part(source_file, '/', 1))"
-                 if {"delivery", "source_file"} <= cols
-                 else "CAST(delivery AS VARCHAR)" if "delivery" in cols else "split_part(source_file, '/', 1)")
+        source = (
+            "coalesce(CAST(source AS VARCHAR), " + from_file + ")"
+            if {"source", "source_file"} <= cols
+            else "CAST(source AS VARCHAR)"
+            if "source" in cols
+            else from_file
+        )
+        deliv = (
+            "coalesce(CAST(delivery AS VARCHAR), split_part(source_file, '/', 1))"
+            if {"delivery", "source_file"} <= cols
+            else "CAST(delivery AS VARCHAR)"
+            if "delivery" in cols
+            else "split_part(source_file, '/', 1)"
+        )
         order = "match_score DESC NULLS LAST, " if "match_score" in cols else ""
         try:
             con.execute(f"""
@@ -458,13 +572,20 @@ def hub_official(inbox: Path, db: Path, delivery: str) -> dict:
         if m.get("status", "ok") != "ok":
             return {"status": m["status"]}
         pw = m["pairwise"]
-        return {"status": "ok", "precision": pw["precision"], "recall": pw["recall"], "f1": pw["f1"],
-                "records": m.get("records"), "bcubed_f1": m.get("bcubed", {}).get("f1")}
+        return {
+            "status": "ok",
+            "precision": pw["precision"],
+            "recall": pw["recall"],
+            "f1": pw["f1"],
+            "records": m.get("records"),
+            "bcubed_f1": m.get("bcubed", {}).get("f1"),
+        }
     except Exception as e:  # noqa: BLE001
         return {"status": f"error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
 
 
 # ---- 5. report -----------------------------------------------------------------------------------
+
 
 def _fmt(v, spec=".4f", width=9) -> str:
     return f"{'—':>{width}}" if v is None else f"{v:>{width}{spec}}"
@@ -473,53 +594,71 @@ def _fmt(v, spec=".4f", width=9) -> str:
 def print_report(res: dict) -> None:
     s, h, ho = res["splink"], res["hub"], res["hub"].get("official", {})
     print()
-    print(f"persons, delivery {res['delivery']}: {res['records_exported']:,} staged person rows exported for Splink; "
-          f"{s['score']['records']:,} answer-key records, {s['score']['truth_persons']:,} true persons, "
-          f"{s['score']['true_pairs']:,} true pairs")
+    print(
+        f"persons, delivery {res['delivery']}: {res['records_exported']:,} staged person rows exported for Splink; "
+        f"{s['score']['records']:,} answer-key records, {s['score']['truth_persons']:,} true persons, "
+        f"{s['score']['true_pairs']:,} true pairs"
+    )
     print()
     print(f"{'system':<34} {'precision':>9} {'recall':>9} {'F1':>9} {'time s':>9}")
-    print(f"{'Splink 5 (DuckDB), p >= ' + format(res['threshold'], 'g'):<34} {_fmt(s['score']['precision'])} "
-          f"{_fmt(s['score']['recall'])} {_fmt(s['score']['f1'])} {_fmt(s['time_s'], '.1f')}")
+    print(
+        f"{'Splink 5 (DuckDB), p >= ' + format(res['threshold'], 'g'):<34} {_fmt(s['score']['precision'])} "
+        f"{_fmt(s['score']['recall'])} {_fmt(s['score']['f1'])} {_fmt(s['time_s'], '.1f')}"
+    )
     hub_time = h.get("time_s")
     if h["status"] == "ok":
         sc = h["score"]
-        print(f"{'civichub (this script scoring)':<34} {_fmt(sc['precision'])} {_fmt(sc['recall'])} "
-              f"{_fmt(sc['f1'])} {_fmt(hub_time, '.1f')}")
+        print(
+            f"{'civichub (this script scoring)':<34} {_fmt(sc['precision'])} {_fmt(sc['recall'])} "
+            f"{_fmt(sc['f1'])} {_fmt(hub_time, '.1f')}"
+        )
     else:
         print(f"{'civichub':<34} {h['status']:>29} {_fmt(hub_time, '.1f')}")
     if ho.get("status") == "ok":
-        print(f"{'civichub (pipelines.evaluate)':<34} {_fmt(ho['precision'])} {_fmt(ho['recall'])} "
-              f"{_fmt(ho['f1'])} {_fmt(hub_time, '.1f')}")
+        print(
+            f"{'civichub (pipelines.evaluate)':<34} {_fmt(ho['precision'])} {_fmt(ho['recall'])} "
+            f"{_fmt(ho['f1'])} {_fmt(hub_time, '.1f')}"
+        )
     else:
         print(f"{'civichub (pipelines.evaluate)':<34} {ho.get('status', '—')}")
     print()
     t = s["times"]
-    print(f"Splink time: preprocessing {t['preprocess_s']:.1f}s + training {t['training_s']:.1f}s "
-          f"(setup+λ {t['lambda_s']:.1f}s, u {t['u_s']:.1f}s, EM {t['em_s']:.1f}s) + predict {t['predict_s']:.1f}s "
-          f"+ cluster {t['cluster_s']:.1f}s = {s['time_s']:.1f}s; {s['predicted_pairs']:,} scored pairs kept, "
-          f"{s['score']['predicted_persons']:,} clusters")
+    print(
+        f"Splink time: preprocessing {t['preprocess_s']:.1f}s + training {t['training_s']:.1f}s "
+        f"(setup+λ {t['lambda_s']:.1f}s, u {t['u_s']:.1f}s, EM {t['em_s']:.1f}s) + predict {t['predict_s']:.1f}s "
+        f"+ cluster {t['cluster_s']:.1f}s = {s['time_s']:.1f}s; {s['predicted_pairs']:,} scored pairs kept, "
+        f"{s['score']['predicted_persons']:,} clusters"
+    )
     if s["untrained_levels"]:
         print(f"Splink levels left at default m/u (never observed in training): {'; '.join(s['untrained_levels'])}")
     if hub_time:
         per = h.get("per_delivery_s") or {}
         per_s = ", ".join(f"{d} {v:.1f}s" for d, v in sorted(per.items()))
-        print(f"hub time: whole `civichub run` {hub_time:.1f}s ({per_s}; every delivery, ingest to master data"
-              f"{'; run FAILED: ' + ', '.join(h['failed_deliveries']) if h.get('failed_deliveries') else ''})")
+        print(
+            f"hub time: whole `civichub run` {hub_time:.1f}s ({per_s}; every delivery, ingest to master data"
+            f"{'; run FAILED: ' + ', '.join(h['failed_deliveries']) if h.get('failed_deliveries') else ''})"
+        )
         res_s = (h.get("resolution_s") or {}).get(res["delivery"])
         if res_s:
-            print(f"hub resolution stage of delivery {res['delivery']} alone (dbt matching models + master data, "
-                  f"persons and households): {res_s:.1f}s — like for like: Splink time / hub resolution = "
-                  f"{s['time_s'] / res_s:.2f}")
-        print(f"ratio: Splink time / hub time = {s['time_s'] / hub_time:.2f}"
-              + (f", F1 {s['score']['f1'] - h['score']['f1']:+.4f} (Splink − hub)" if h["status"] == "ok" else ""))
+            print(
+                f"hub resolution stage of delivery {res['delivery']} alone (dbt matching models + master data, "
+                f"persons and households): {res_s:.1f}s — like for like: Splink time / hub resolution = "
+                f"{s['time_s'] / res_s:.2f}"
+            )
+        print(
+            f"ratio: Splink time / hub time = {s['time_s'] / hub_time:.2f}"
+            + (f", F1 {s['score']['f1'] - h['score']['f1']:+.4f} (Splink − hub)" if h["status"] == "ok" else "")
+        )
     else:
         print("hub time: unknown (the run was not made by this script; no <db>.timing.json)")
     if len(s["sweep"]) > 1:
         print("\nSplink at other cluster thresholds (same model and predictions; not timed):")
         print(f"  {'threshold':>9} {'precision':>9} {'recall':>9} {'F1':>9} {'clusters':>9}")
         for row in s["sweep"]:
-            print(f"  {row['threshold']:>9g} {_fmt(row['precision'])} {_fmt(row['recall'])} {_fmt(row['f1'])} "
-                  f"{row['predicted_persons']:>9,}")
+            print(
+                f"  {row['threshold']:>9g} {_fmt(row['precision'])} {_fmt(row['recall'])} {_fmt(row['f1'])} "
+                f"{row['predicted_persons']:>9,}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -533,8 +672,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default=None, help="the hub database of that inbox")
     ap.add_argument("--delivery", default=None, help="YYYY-MM to compare (default: the last staged delivery)")
     ap.add_argument("--threshold", type=float, default=0.9, help="Splink cluster threshold (match probability)")
-    ap.add_argument("--sweep", type=float, nargs="*", default=[0.5, 0.8, 0.95, 0.99],
-                    help="also score Splink at these thresholds (untimed); empty to skip")
+    ap.add_argument(
+        "--sweep",
+        type=float,
+        nargs="*",
+        default=[0.5, 0.8, 0.95, 0.99],
+        help="also score Splink at these thresholds (untimed); empty to skip",
+    )
     ap.add_argument("--u-max-pairs", type=float, default=1e7, help="pairs sampled to estimate u")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads for Splink (default: DuckDB's)")
     ap.add_argument("--memory-limit", default="8GB", help="DuckDB memory limit for Splink")
@@ -572,8 +716,9 @@ def main(argv: list[str] | None = None) -> int:
         n_records = export_person_records(con, delivery)
         con.execute("DETACH hub")
         preprocess_s = time.perf_counter() - t0
-        print(f"Splink preprocessing: {n_records:,} person rows of delivery {delivery} in {preprocess_s:.1f}s",
-              flush=True)
+        print(
+            f"Splink preprocessing: {n_records:,} person rows of delivery {delivery} in {preprocess_s:.1f}s", flush=True
+        )
 
         # 3. Splink
         print("Splink: training, predicting, clustering …", flush=True)
@@ -589,12 +734,15 @@ def main(argv: list[str] | None = None) -> int:
             sweep.append({"threshold": th, **pairwise(con, table)})
 
         hub_status = hub_xref_pred(con, db, delivery)
-        hub: dict[str, Any] = {"status": hub_status, "time_s": timing.get("run_s"),
-                               "run_peak_mib": timing.get("run_peak_mib"),
-                               "per_delivery_s": timing.get("per_delivery_s"),
-                               "resolution_s": timing.get("resolution_s"),
-                               "failed_deliveries": timing.get("failed_deliveries"),
-                               "returncode": timing.get("returncode")}
+        hub: dict[str, Any] = {
+            "status": hub_status,
+            "time_s": timing.get("run_s"),
+            "run_peak_mib": timing.get("run_peak_mib"),
+            "per_delivery_s": timing.get("per_delivery_s"),
+            "resolution_s": timing.get("resolution_s"),
+            "failed_deliveries": timing.get("failed_deliveries"),
+            "returncode": timing.get("returncode"),
+        }
         if hub_status == "ok":
             hub["score"] = pairwise(con, "hub_pred")
     finally:
@@ -603,14 +751,27 @@ def main(argv: list[str] | None = None) -> int:
     hub["official"] = hub_official(inbox, db, delivery)
 
     res = {
-        "persons": args.persons if not args.inbox else None, "months": args.months, "seed": args.seed,
-        "inbox": str(inbox), "db": str(db), "delivery": delivery, "records_exported": n_records,
+        "persons": args.persons if not args.inbox else None,
+        "months": args.months,
+        "seed": args.seed,
+        "inbox": str(inbox),
+        "db": str(db),
+        "delivery": delivery,
+        "records_exported": n_records,
         "threshold": args.threshold,
-        "splink": {"version": __import__("splink").__version__, "time_s": total, "times": sp["times"],
-                   "predicted_pairs": sp["predicted_pairs"],
-                   "probability_two_random_records_match": sp["probability_two_random_records_match"],
-                   "u_max_pairs": args.u_max_pairs, "untrained_levels": sp["untrained_levels"],
-                   "levels": sp["levels"], "model_json": str(model_path), "score": score, "sweep": sweep},
+        "splink": {
+            "version": __import__("splink").__version__,
+            "time_s": total,
+            "times": sp["times"],
+            "predicted_pairs": sp["predicted_pairs"],
+            "probability_two_random_records_match": sp["probability_two_random_records_match"],
+            "u_max_pairs": args.u_max_pairs,
+            "untrained_levels": sp["untrained_levels"],
+            "levels": sp["levels"],
+            "model_json": str(model_path),
+            "score": score,
+            "sweep": sweep,
+        },
         "hub": hub,
     }
     print_report(res)

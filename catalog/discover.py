@@ -104,7 +104,8 @@ def dagster_datasets(asset_graph, catalog: Catalog | None) -> tuple[dict[str, st
         dataset = _dataset_of_node(key, asset_graph, catalog)
         keys.setdefault(dataset, key.to_user_string())
         parents.setdefault(dataset, set()).update(
-            _dataset_of_node(p, asset_graph, catalog) for p in asset_graph.get(key).parent_keys)
+            _dataset_of_node(p, asset_graph, catalog) for p in asset_graph.get(key).parent_keys
+        )
     return keys, parents
 
 
@@ -120,8 +121,9 @@ def default_manifest_path() -> Path:
     return Path(civichub_dbt.manifest_path)
 
 
-def discover(con=None, manifest_path: Path | None = None, asset_graph=None, catalog: Catalog | None = None,
-             counts: bool = True) -> Discovered:
+def discover(
+    con=None, manifest_path: Path | None = None, asset_graph=None, catalog: Catalog | None = None, counts: bool = True
+) -> Discovered:
     d = Discovered()
     if con is not None:
         d.columns, d.row_counts = duckdb_tables(con, counts=counts)
@@ -167,15 +169,27 @@ def coverage_gaps(catalog: Catalog, found: Discovered) -> list[Gap]:
         where = tuple(sorted(found.found_in[dataset]))
         if dataset not in catalog.entries:
             schema = dataset.split(".", 1)[0] if "." in dataset else "?"
-            gaps.append(Gap(dataset, None, where,
-                            f"no catalog entry: add one to catalog/entries/ (e.g. {schema}.yml) with code, name, "
-                            "provider, abstract, sharing_class, sharing_method, open_attribute, update_cycle"))
+            gaps.append(
+                Gap(
+                    dataset,
+                    None,
+                    where,
+                    f"no catalog entry: add one to catalog/entries/ (e.g. {schema}.yml) with code, name, "
+                    "provider, abstract, sharing_class, sharing_method, open_attribute, update_cycle",
+                )
+            )
     for dataset, cols in sorted(found.columns.items()):
         for column, _type in cols:
             if catalog.grade_of(dataset, column) is None:
-                gaps.append(Gap(dataset, column, ("duckdb",),
-                                "field without a grade: add the element to catalog/data_elements.yml "
-                                "or a `fields:` override to the dataset's entry"))
+                gaps.append(
+                    Gap(
+                        dataset,
+                        column,
+                        ("duckdb",),
+                        "field without a grade: add the element to catalog/data_elements.yml "
+                        "or a `fields:` override to the dataset's entry",
+                    )
+                )
     for entry in catalog.entries.values():
         if entry.dataset in found.columns:
             continue

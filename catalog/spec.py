@@ -39,17 +39,42 @@ DISTRICT = "district"  # street_scope: data not tied to a street
 _DATASET_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 _ENTRY_KEYS = {
-    "kind", "code", "name", "provider", "abstract", "sharing_class", "conditions", "legal_basis",
-    "sharing_method", "open_attribute", "update_cycle", "street_scope", "fields", "declared_fields",
-    "location", "derived_from", "asset_key",
+    "kind",
+    "code",
+    "name",
+    "provider",
+    "abstract",
+    "sharing_class",
+    "conditions",
+    "legal_basis",
+    "sharing_method",
+    "open_attribute",
+    "update_cycle",
+    "street_scope",
+    "fields",
+    "declared_fields",
+    "location",
+    "derived_from",
+    "asset_key",
 }
-_REQUIRED = ("code", "name", "provider", "abstract", "sharing_class", "sharing_method", "open_attribute",
-             "update_cycle")
+_REQUIRED = (
+    "code",
+    "name",
+    "provider",
+    "abstract",
+    "sharing_class",
+    "sharing_method",
+    "open_attribute",
+    "update_cycle",
+)
 _FILE_KEYS = {"defaults", "datasets"}
 _ELEMENT_KEYS = {"grade", "mask", "label"}
 # A statement street_scope may not contain: it is SQL evaluated while publishing.
-_SCOPE_FORBIDDEN = re.compile(r";|--|/\*|\b(attach|detach|copy|export|install|load|pragma|set|call|"
-                              r"insert|update|delete|drop|create|alter)\b", re.IGNORECASE)
+_SCOPE_FORBIDDEN = re.compile(
+    r";|--|/\*|\b(attach|detach|copy|export|install|load|pragma|set|call|"
+    r"insert|update|delete|drop|create|alter)\b",
+    re.IGNORECASE,
+)
 
 
 class CatalogError(ValueError):
@@ -128,7 +153,7 @@ class Catalog:
                     return found
         for prefix in self.qualifier_prefixes:
             if column.startswith(prefix) and len(column) > len(prefix):
-                found = self.element_for(column[len(prefix):], _depth + 1)
+                found = self.element_for(column[len(prefix) :], _depth + 1)
                 if found:
                     return found
         return None
@@ -166,8 +191,10 @@ def _grade(raw: Any, where: str, errors: list[str], via: str) -> FieldGrade | No
         errors.append(f"{where}: mask {mask!r} is not one of {', '.join(MASKS)}")
         ok = False
     if grade in ("L3", "L4") and mask is None:
-        errors.append(f"{where}: a {grade} field must say how it is masked for roles not granted it "
-                      f"(mask: one of {', '.join(MASKS)})")
+        errors.append(
+            f"{where}: a {grade} field must say how it is masked for roles not granted it "
+            f"(mask: one of {', '.join(MASKS)})"
+        )
         ok = False
     if grade in ("L1", "L2") and mask is not None:
         errors.append(f"{where}: a {grade} field is shown as is; remove mask {mask!r} or raise the grade")
@@ -207,8 +234,7 @@ def load_elements(path: Path = ELEMENTS_PATH, errors: list[str] | None = None):
     return elements, suffixes, prefixes
 
 
-def load_catalog(entries_dir: Path = ENTRIES_DIR, elements_path: Path = ELEMENTS_PATH,
-                 source_specs=None) -> Catalog:
+def load_catalog(entries_dir: Path = ENTRIES_DIR, elements_path: Path = ELEMENTS_PATH, source_specs=None) -> Catalog:
     """Load and validate the catalog. Raw entries default provider/abstract from the source specs."""
     errors: list[str] = []
     elements, suffixes, prefixes = load_elements(elements_path, errors)
@@ -294,7 +320,9 @@ def _entry(dataset: str, m: dict, where: str, errors: list[str], file_name: str)
         if cls == NOT_SHARED:
             errors.append(f"{where}: street_scope makes no sense for a dataset that is 不予共享")
         elif scope != DISTRICT and _SCOPE_FORBIDDEN.search(scope):
-            errors.append(f"{where}: street_scope must be one SQL expression over the row t (no statements or comments)")
+            errors.append(
+                f"{where}: street_scope must be one SQL expression over the row t (no statements or comments)"
+            )
     fields: dict[str, FieldGrade] = {}
     for name, spec in (m.get("fields") or {}).items():
         g = _grade(spec, f"{where}: field {name}", errors, "entry")
@@ -313,10 +341,23 @@ def _entry(dataset: str, m: dict, where: str, errors: list[str], file_name: str)
     if len(errors) > before:
         return None
     return Entry(
-        dataset=dataset, kind=kind, code=code, name=_text(m["name"]), provider=_text(m["provider"]),
-        abstract=_text(m["abstract"]), sharing_class=cls, sharing_method=_text(m["sharing_method"]),
-        open_attribute=m["open_attribute"], update_cycle=_text(m["update_cycle"]),
-        conditions=_text(m.get("conditions")), legal_basis=_text(m.get("legal_basis")), street_scope=scope,
-        fields=fields, declared_fields=[str(c) for c in declared], location=_text(m.get("location")),
-        derived_from=[str(d) for d in derived], asset_key=_text(m.get("asset_key")), source_file=file_name,
+        dataset=dataset,
+        kind=kind,
+        code=code,
+        name=_text(m["name"]),
+        provider=_text(m["provider"]),
+        abstract=_text(m["abstract"]),
+        sharing_class=cls,
+        sharing_method=_text(m["sharing_method"]),
+        open_attribute=m["open_attribute"],
+        update_cycle=_text(m["update_cycle"]),
+        conditions=_text(m.get("conditions")),
+        legal_basis=_text(m.get("legal_basis")),
+        street_scope=scope,
+        fields=fields,
+        declared_fields=[str(c) for c in declared],
+        location=_text(m.get("location")),
+        derived_from=[str(d) for d in derived],
+        asset_key=_text(m.get("asset_key")),
+        source_file=file_name,
     )

@@ -38,8 +38,10 @@ def write_electricity(path: Path, rows: int, seed: int = 1) -> None:
             if i % 250_000 == 1000:
                 buf.append(f"31{i:010d},坏行\r\n")  # wrong field count
                 continue
-            buf.append(f"31{i // 12:010d},{rnd.choice(SURNAMES)}{rnd.choice(GIVEN)},{_address(rnd)},"
-                       f"13{rnd.randint(100000000, 999999999)},2026-{i % 12 + 1:02d},{rnd.randint(0, 900)}\r\n")
+            buf.append(
+                f"31{i // 12:010d},{rnd.choice(SURNAMES)}{rnd.choice(GIVEN)},{_address(rnd)},"
+                f"13{rnd.randint(100000000, 999999999)},2026-{i % 12 + 1:02d},{rnd.randint(0, 900)}\r\n"
+            )
             if len(buf) >= 50_000:
                 f.write("".join(buf))
                 buf.clear()
@@ -48,7 +50,9 @@ def write_electricity(path: Path, rows: int, seed: int = 1) -> None:
 
 def write_police(path: Path, rows: int, seed: int = 2) -> None:
     rnd = random.Random(seed)
-    header = "公民身份号码,姓名,性别,民族,出生日期,户号,与户主关系,户籍地址,居住地址,人员状态,文化程度,联系电话,更新日期"
+    header = (
+        "公民身份号码,姓名,性别,民族,出生日期,户号,与户主关系,户籍地址,居住地址,人员状态,文化程度,联系电话,更新日期"
+    )
     with open(path, "w", encoding="gb18030", newline="") as f:
         f.write(header + "\r\n")
         buf = []
@@ -57,9 +61,11 @@ def write_police(path: Path, rows: int, seed: int = 2) -> None:
                 buf.append(",,男,,,,,,,,,,\r\n")  # nothing that identifies a person
                 continue
             addr = _address(rnd)
-            buf.append(f"310104{1940 + i % 80}0101{i % 1000:03d}X,{rnd.choice(SURNAMES)}{rnd.choice(GIVEN)},"
-                       f"{rnd.choice('男女')},汉,{1940 + i % 80}-01-01,H{i // 3:08d},户主,\"{addr}\",{addr},正常,"
-                       f"大学,13{rnd.randint(100000000, 999999999)},2026-10-01\r\n")
+            buf.append(
+                f"310104{1940 + i % 80}0101{i % 1000:03d}X,{rnd.choice(SURNAMES)}{rnd.choice(GIVEN)},"
+                f'{rnd.choice("男女")},汉,{1940 + i % 80}-01-01,H{i // 3:08d},户主,"{addr}",{addr},正常,'
+                f"大学,13{rnd.randint(100000000, 999999999)},2026-10-01\r\n"
+            )
             if len(buf) >= 50_000:
                 f.write("".join(buf))
                 buf.clear()
@@ -92,9 +98,11 @@ def main() -> None:
             t = time.perf_counter()
             r = ingest_file(con, inbox, "2026-10", specs.sources[name])
             s = time.perf_counter() - t
-            print(f"{name:<22} {specs.sources[name].encoding:<10} {mb:7.1f} MB  {r.rows_read:>10,} rows "
-                  f"({r.rows_quarantined} quarantined)  {s:6.2f}s  {r.rows_read / s:>10,.0f} rows/s  "
-                  f"{mb / s:6.1f} MB/s  [{r.status}]")
+            print(
+                f"{name:<22} {specs.sources[name].encoding:<10} {mb:7.1f} MB  {r.rows_read:>10,} rows "
+                f"({r.rows_quarantined} quarantined)  {s:6.2f}s  {r.rows_read / s:>10,.0f} rows/s  "
+                f"{mb / s:6.1f} MB/s  [{r.status}]"
+            )
     finally:
         con.close()
         if not args.keep:

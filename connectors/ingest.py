@@ -40,15 +40,15 @@ import re
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import duckdb
 import pyarrow as pa
 
 from connectors.masking import mask_text
-from connectors.readers import BATCH_ROWS, Batch, FileRejected, FileReader, open_source_file
+from connectors.readers import BATCH_ROWS, Batch, FileReader, FileRejected, open_source_file
 from connectors.spec import SourceSpec, Specs, load_specs
 
 log = logging.getLogger(__name__)
@@ -62,15 +62,33 @@ STATUSES = ("loaded", "rejected", "skipped", "missing")
 PREFETCH = os.environ.get("CIVICHUB_INGEST_PREFETCH", "1") != "0"
 
 FILE_LOG_COLUMNS = [
-    ("source", "VARCHAR"), ("source_file", "VARCHAR"), ("delivery", "VARCHAR"), ("file_hash", "VARCHAR"),
-    ("file_size", "BIGINT"), ("rows_read", "BIGINT"), ("rows_loaded", "BIGINT"), ("rows_quarantined", "BIGINT"),
-    ("status", "VARCHAR"), ("message", "VARCHAR"), ("ingested_at", "TIMESTAMP"),
+    ("source", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("delivery", "VARCHAR"),
+    ("file_hash", "VARCHAR"),
+    ("file_size", "BIGINT"),
+    ("rows_read", "BIGINT"),
+    ("rows_loaded", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("status", "VARCHAR"),
+    ("message", "VARCHAR"),
+    ("ingested_at", "TIMESTAMP"),
 ]
 QUARANTINE_COLUMNS = [
-    ("delivery", "VARCHAR"), ("source", "VARCHAR"), ("source_file", "VARCHAR"), ("source_row", "INTEGER"),
-    ("reason", "VARCHAR"), ("raw_record", "VARCHAR"), ("ingested_at", "TIMESTAMP"),
+    ("delivery", "VARCHAR"),
+    ("source", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("source_row", "INTEGER"),
+    ("reason", "VARCHAR"),
+    ("raw_record", "VARCHAR"),
+    ("ingested_at", "TIMESTAMP"),
 ]
-LINEAGE_COLUMNS = [("delivery", "VARCHAR"), ("source", "VARCHAR"), ("source_file", "VARCHAR"), ("source_row", "INTEGER")]
+LINEAGE_COLUMNS = [
+    ("delivery", "VARCHAR"),
+    ("source", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("source_row", "INTEGER"),
+]
 TRAILER_COLUMNS = [("extra_columns", "VARCHAR"), ("ingested_at", "TIMESTAMP")]
 
 
@@ -99,7 +117,7 @@ def _lit(s: str) -> str:
 
 
 def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
 
 
 # ------------------------------------------------------------------------------------------- schema
@@ -112,9 +130,13 @@ def raw_table_columns(spec: SourceSpec) -> list[tuple[str, str]]:
 def _create(con, schema: str, table: str, columns: list[tuple[str, str]]) -> None:
     cols = ", ".join(f"{_q(c)} {t}" for c, t in columns)
     con.execute(f"CREATE TABLE IF NOT EXISTS {_q(schema)}.{_q(table)} ({cols})")
-    have = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-        [schema, table]).fetchall()}
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
     for c, t in columns:  # a spec that gained a column: add it (NULL for earlier rows)
         if c not in have:
             con.execute(f"ALTER TABLE {_q(schema)}.{_q(table)} ADD COLUMN {_q(c)} {t}")
@@ -140,9 +162,11 @@ def _ensure_for(con, spec: SourceSpec) -> None:
 
 
 def _table_exists(con, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table]).fetchone()[0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
 
 
 # -------------------------------------------------------------------------------------------- files
@@ -175,8 +199,11 @@ def unexpected_files(inbox: Path, delivery: str, specs: Specs | None = None) -> 
     if not folder.is_dir():
         return []
     known = {n.casefold() for s in specs.sources.values() for n in s.filenames}
-    return sorted(f"{delivery}/{p.name}" for p in folder.iterdir()
-                  if p.is_file() and p.name.casefold() not in known and not p.name.startswith("."))
+    return sorted(
+        f"{delivery}/{p.name}"
+        for p in folder.iterdir()
+        if p.is_file() and p.name.casefold() not in known and not p.name.startswith(".")
+    )
 
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
@@ -205,33 +232,41 @@ def _latest_log(con, source_file: str) -> tuple | None:
     return con.execute(
         f"""SELECT file_hash, status, file_size, rows_read, rows_loaded, rows_quarantined, message, ingested_at
             FROM {INGEST}.file_log WHERE source_file = ? ORDER BY ingested_at DESC, rowid DESC LIMIT 1""",
-        [source_file]).fetchone()
+        [source_file],
+    ).fetchone()
 
 
 # ------------------------------------------------------------------------------------------- ingest
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, inbox: Path, delivery: str, spec: SourceSpec, *,
-                batch_rows: int = BATCH_ROWS) -> FileResult:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, inbox: Path, delivery: str, spec: SourceSpec, *, batch_rows: int = BATCH_ROWS
+) -> FileResult:
     """Ingest one source's file of one delivery. Never raises for a bad file: it is 'rejected'."""
     inbox = Path(inbox)
     folder = inbox / delivery
     path, others = find_source_file(folder, spec)
     if path is None:
-        return FileResult(spec.name, f"{delivery}/{spec.file}", "missing", delivery=delivery,
-                          message=f"not delivered: no {spec.file} in {delivery}/")
+        return FileResult(
+            spec.name,
+            f"{delivery}/{spec.file}",
+            "missing",
+            delivery=delivery,
+            message=f"not delivered: no {spec.file} in {delivery}/",
+        )
     rel = f"{delivery}/{path.name}"
     _ensure_for(con, spec)
     problem = None
     if others:
-        problem = (f"ambiguous delivery: {', '.join(p.name for p in [path, *others])} are all files of "
-                   f"{spec.name}; keep one")
-    return _ingest_path(con, path, rel, delivery, spec, batch_rows=batch_rows, replace="delivery",
-                        problem=problem)
+        problem = (
+            f"ambiguous delivery: {', '.join(p.name for p in [path, *others])} are all files of {spec.name}; keep one"
+        )
+    return _ingest_path(con, path, rel, delivery, spec, batch_rows=batch_rows, replace="delivery", problem=problem)
 
 
-def ingest_reference(con: duckdb.DuckDBPyConnection, inbox: Path, specs: Specs | None = None, *,
-                     batch_rows: int = BATCH_ROWS) -> list[FileResult]:
+def ingest_reference(
+    con: duckdb.DuckDBPyConnection, inbox: Path, specs: Specs | None = None, *, batch_rows: int = BATCH_ROWS
+) -> list[FileResult]:
     """(Re)load the reference files of <inbox>/reference/ whose content changed."""
     specs = specs or load_specs()
     folder = Path(inbox) / "reference"
@@ -240,17 +275,28 @@ def ingest_reference(con: duckdb.DuckDBPyConnection, inbox: Path, specs: Specs |
         path, others = find_source_file(folder, spec)
         _ensure_for(con, spec)
         if path is None:
-            results.append(FileResult(spec.name, f"reference/{spec.file}", "missing", delivery=REFERENCE_DELIVERY,
-                                      message=f"not found: no {spec.file} in reference/"))
+            results.append(
+                FileResult(
+                    spec.name,
+                    f"reference/{spec.file}",
+                    "missing",
+                    delivery=REFERENCE_DELIVERY,
+                    message=f"not found: no {spec.file} in reference/",
+                )
+            )
             continue
         rel = f"reference/{path.name}"
-        results.append(_ingest_path(con, path, rel, REFERENCE_DELIVERY, spec, batch_rows=batch_rows,
-                                    replace="all"))
+        results.append(_ingest_path(con, path, rel, REFERENCE_DELIVERY, spec, batch_rows=batch_rows, replace="all"))
     return results
 
 
-def ingest_delivery(con: duckdb.DuckDBPyConnection, inbox: Path, delivery: str, specs: Specs | None = None,
-                    progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+def ingest_delivery(
+    con: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    delivery: str,
+    specs: Specs | None = None,
+    progress: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
     """Ingest every source of one delivery; a rejected (or failing) file never stops the others.
 
     An unexpected error (a bug, a full disk) is reported as 'rejected' with the error, but not logged,
@@ -265,10 +311,16 @@ def ingest_delivery(con: duckdb.DuckDBPyConnection, inbox: Path, delivery: str, 
             r = ingest_file(con, inbox, delivery, spec)
         except Exception as e:  # noqa: BLE001 - one file must not stop the delivery
             log.error("ingesting %s of %s failed: %s", spec.name, delivery, mask_text(traceback.format_exc()))
-            r = FileResult(spec.name, f"{delivery}/{spec.file}", "rejected", delivery=delivery,
-                           seconds=time.perf_counter() - t0,
-                           message=mask_text(f"{delivery}/{spec.file}: internal error, not logged (will be "
-                                             f"retried): {type(e).__name__}: {e}")[:500])
+            r = FileResult(
+                spec.name,
+                f"{delivery}/{spec.file}",
+                "rejected",
+                delivery=delivery,
+                seconds=time.perf_counter() - t0,
+                message=mask_text(
+                    f"{delivery}/{spec.file}: internal error, not logged (will be retried): {type(e).__name__}: {e}"
+                )[:500],
+            )
         results.append(r)
         if progress is not None:
             progress(r)
@@ -283,8 +335,9 @@ def pending_deliveries(con: duckdb.DuckDBPyConnection, inbox: Path, specs: Specs
     latest: dict[str, tuple[str, int]] = {}
     if have_log:
         for sf, h, size in con.execute(
-                f"""SELECT source_file, arg_max(file_hash, (ingested_at, rowid)), arg_max(file_size, (ingested_at, rowid))
-                    FROM {INGEST}.file_log GROUP BY source_file""").fetchall():
+            f"""SELECT source_file, arg_max(file_hash, (ingested_at, rowid)), arg_max(file_size, (ingested_at, rowid))
+                    FROM {INGEST}.file_log GROUP BY source_file"""
+        ).fetchall():
             latest[sf] = (h, size)
     out = []
     for delivery in list_deliveries(inbox):
@@ -306,17 +359,35 @@ def pending_deliveries(con: duckdb.DuckDBPyConnection, inbox: Path, specs: Specs
 # ------------------------------------------------------------------------------------------ loading
 
 
-def _ingest_path(con, path: Path, rel: str, delivery: str, spec: SourceSpec, *, batch_rows: int,
-                 replace: str, problem: str | None = None) -> FileResult:
+def _ingest_path(
+    con,
+    path: Path,
+    rel: str,
+    delivery: str,
+    spec: SourceSpec,
+    *,
+    batch_rows: int,
+    replace: str,
+    problem: str | None = None,
+) -> FileResult:
     t0 = time.perf_counter()
     file_hash, size = file_sha256(path)
     last = _latest_log(con, rel)
     if last is not None and last[0] == file_hash:
         _, status, _, read, loaded, quarantined, message, at = last
-        return FileResult(spec.name, rel, "skipped", read or 0, loaded or 0, quarantined or 0,
-                          message=f"unchanged since {at:%Y-%m-%d %H:%M:%S} UTC (was {status}): {message or ''}",
-                          delivery=delivery, file_hash=file_hash, file_size=size,
-                          seconds=time.perf_counter() - t0)
+        return FileResult(
+            spec.name,
+            rel,
+            "skipped",
+            read or 0,
+            loaded or 0,
+            quarantined or 0,
+            message=f"unchanged since {at:%Y-%m-%d %H:%M:%S} UTC (was {status}): {message or ''}",
+            delivery=delivery,
+            file_hash=file_hash,
+            file_size=size,
+            seconds=time.perf_counter() - t0,
+        )
     ts = _now()
     try:
         if problem:
@@ -327,14 +398,24 @@ def _ingest_path(con, path: Path, rel: str, delivery: str, spec: SourceSpec, *, 
         message = str(e)
         _write_log(con, spec.name, rel, delivery, file_hash, size, 0, 0, 0, "rejected", message, ts)
         log.info("rejected %s", message)
-        return FileResult(spec.name, rel, "rejected", message=message, delivery=delivery, file_hash=file_hash,
-                          file_size=size, seconds=time.perf_counter() - t0, logged=True)
+        return FileResult(
+            spec.name,
+            rel,
+            "rejected",
+            message=message,
+            delivery=delivery,
+            file_hash=file_hash,
+            file_size=size,
+            seconds=time.perf_counter() - t0,
+            logged=True,
+        )
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def _write_log(con, source, rel, delivery, file_hash, size, read, loaded, quarantined, status, message, ts,
-               in_txn: bool = False) -> None:
+def _write_log(
+    con, source, rel, delivery, file_hash, size, read, loaded, quarantined, status, message, ts, in_txn: bool = False
+) -> None:
     sql = f"INSERT INTO {INGEST}.file_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     params = [source, rel, delivery, file_hash, size, read, loaded, quarantined, status, message, ts]
     if in_txn:
@@ -359,22 +440,37 @@ def _insert_sql(spec: SourceSpec, reader: FileReader) -> str:
     if extras:
         xs = [f"__x{i}" for i in range(len(extras))]
         obj = ", ".join(f"{_lit(h)}, {_q(x)}" for h, x in zip(extras, xs))
-        extra_sql = (f"CASE WHEN {' AND '.join(f'{_q(x)} IS NULL' for x in xs)} THEN NULL "
-                     f"ELSE json_object({obj})::VARCHAR END")
+        extra_sql = (
+            f"CASE WHEN {' AND '.join(f'{_q(x)} IS NULL' for x in xs)} THEN NULL ELSE json_object({obj})::VARCHAR END"
+        )
     else:
         extra_sql = "NULL"
     cols = ["delivery", "source", "source_file", "source_row", *present, "extra_columns", "ingested_at"]
     sel = ["$delivery", "$source", "$source_file", "source_row", *(_q(f) for f in present), extra_sql, "$ts"]
-    return (f"INSERT INTO {RAW}.{_q(spec.name)} ({', '.join(_q(c) for c in cols)}) "
-            f"SELECT {', '.join(sel)} FROM {_BATCH_VIEW}")
+    return (
+        f"INSERT INTO {RAW}.{_q(spec.name)} ({', '.join(_q(c) for c in cols)}) "
+        f"SELECT {', '.join(sel)} FROM {_BATCH_VIEW}"
+    )
 
 
-def _load(con, reader: FileReader, rel: str, delivery: str, spec: SourceSpec, file_hash: str, size: int,
-          ts: _dt.datetime, replace: str, replaced_before: bool) -> FileResult:
+def _load(
+    con,
+    reader: FileReader,
+    rel: str,
+    delivery: str,
+    spec: SourceSpec,
+    file_hash: str,
+    size: int,
+    ts: _dt.datetime,
+    replace: str,
+    replaced_before: bool,
+) -> FileResult:
     insert_sql = _insert_sql(spec, reader)
     params = {"delivery": delivery, "source": spec.name, "source_file": rel, "ts": ts}
-    q_sql = (f"INSERT INTO {INGEST}.quarantine SELECT $delivery, $source, $source_file, source_row, reason, "
-             f"raw_record, $ts FROM {_QUAR_VIEW}")
+    q_sql = (
+        f"INSERT INTO {INGEST}.quarantine SELECT $delivery, $source, $source_file, source_row, reason, "
+        f"raw_record, $ts FROM {_QUAR_VIEW}"
+    )
     con.begin()
     try:
         replaced = 0
@@ -383,25 +479,50 @@ def _load(con, reader: FileReader, rel: str, delivery: str, spec: SourceSpec, fi
             con.execute(f"DELETE FROM {RAW}.{_q(spec.name)}")
             con.execute(f"DELETE FROM {INGEST}.quarantine WHERE source = ?", [spec.name])
         elif replaced_before:
-            replaced = con.execute(f"SELECT count(*) FROM {RAW}.{_q(spec.name)} WHERE delivery = ?",
-                                   [delivery]).fetchone()[0]
+            replaced = con.execute(
+                f"SELECT count(*) FROM {RAW}.{_q(spec.name)} WHERE delivery = ?", [delivery]
+            ).fetchone()[0]
             con.execute(f"DELETE FROM {RAW}.{_q(spec.name)} WHERE delivery = ?", [delivery])
             con.execute(f"DELETE FROM {INGEST}.quarantine WHERE source = ? AND delivery = ?", [spec.name, delivery])
-        for batch in (_prefetch(reader) if PREFETCH else reader):
+        for batch in _prefetch(reader) if PREFETCH else reader:
             _insert_batch(con, batch, insert_sql, q_sql, params)
         st = reader.stats
         message = reader.describe()
         if replaced:
             message += f"; replaces the {replaced} rows of the earlier version"
-        _write_log(con, spec.name, rel, delivery, file_hash, size, st.rows_read, st.rows_loaded,
-                   st.rows_quarantined, "loaded", message, ts, in_txn=True)
+        _write_log(
+            con,
+            spec.name,
+            rel,
+            delivery,
+            file_hash,
+            size,
+            st.rows_read,
+            st.rows_loaded,
+            st.rows_quarantined,
+            "loaded",
+            message,
+            ts,
+            in_txn=True,
+        )
         con.commit()
     except BaseException:
         con.rollback()
         raise
     log.info("loaded %s: %s", rel, message)
-    return FileResult(spec.name, rel, "loaded", st.rows_read, st.rows_loaded, st.rows_quarantined,
-                      message=message, delivery=delivery, file_hash=file_hash, file_size=size, logged=True)
+    return FileResult(
+        spec.name,
+        rel,
+        "loaded",
+        st.rows_read,
+        st.rows_loaded,
+        st.rows_quarantined,
+        message=message,
+        delivery=delivery,
+        file_hash=file_hash,
+        file_size=size,
+        logged=True,
+    )
 
 
 def _prefetch(batches: Iterable[Batch], depth: int = 2) -> Iterable[Batch]:
@@ -462,11 +583,13 @@ def _insert_batch(con, batch: Batch, insert_sql: str, q_sql: str, params: dict) 
         finally:
             con.unregister(_BATCH_VIEW)
     if batch.quarantined:
-        qt = pa.table({
-            "source_row": pa.array([q.source_row for q in batch.quarantined], pa.int32()),
-            "reason": pa.array([q.reason for q in batch.quarantined], pa.string()),
-            "raw_record": pa.array([_safe_json(q.raw_record) for q in batch.quarantined], pa.string()),
-        })
+        qt = pa.table(
+            {
+                "source_row": pa.array([q.source_row for q in batch.quarantined], pa.int32()),
+                "reason": pa.array([q.reason for q in batch.quarantined], pa.string()),
+                "raw_record": pa.array([_safe_json(q.raw_record) for q in batch.quarantined], pa.string()),
+            }
+        )
         con.register(_QUAR_VIEW, qt)
         try:
             con.execute(q_sql, params)
@@ -487,13 +610,25 @@ def summarize(results: Iterable[FileResult]) -> str:
     """A short human summary of a delivery's results (for logs and the CLI)."""
     lines = []
     for r in results:
-        lines.append(f"{r.status:<8} {r.source_file}: {r.rows_read} read, {r.rows_loaded} loaded, "
-                     f"{r.rows_quarantined} quarantined" + (f" — {r.message}" if r.status == "rejected" else ""))
+        lines.append(
+            f"{r.status:<8} {r.source_file}: {r.rows_read} read, {r.rows_loaded} loaded, "
+            f"{r.rows_quarantined} quarantined" + (f" — {r.message}" if r.status == "rejected" else "")
+        )
     return "\n".join(lines)
 
 
 __all__ = [
-    "FileResult", "FileRejected", "ensure_schema", "ingest_file", "ingest_reference", "ingest_delivery",
-    "list_deliveries", "pending_deliveries", "find_source_file", "unexpected_files", "file_sha256",
-    "raw_table_columns", "summarize",
+    "FileResult",
+    "FileRejected",
+    "ensure_schema",
+    "ingest_file",
+    "ingest_reference",
+    "ingest_delivery",
+    "list_deliveries",
+    "pending_deliveries",
+    "find_source_file",
+    "unexpected_files",
+    "file_sha256",
+    "raw_table_columns",
+    "summarize",
 ]

@@ -34,9 +34,9 @@ import os
 import threading
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -176,8 +176,10 @@ def _missing_message(spec: SourceSpec, raw_headers: list[object], missing: list[
     parts = []
     if missing and len(missing) == len(spec.required_columns) and len(missing) > 3:
         names = ", ".join(spec.header(f) for f in missing[:4])
-        parts.append(f"missing required columns: none of the {len(missing)} expected headers ({names}, …) found; "
-                     "is the header row missing, or is this another registry's file?")
+        parts.append(
+            f"missing required columns: none of the {len(missing)} expected headers ({names}, …) found; "
+            "is the header row missing, or is this another registry's file?"
+        )
     elif missing:
         names = ", ".join(f"{spec.header(f)} ({f})" for f in missing)
         parts.append(f"missing required columns: {names}")
@@ -210,11 +212,12 @@ class _Finisher:
         for h, v in zip(self.hmap.headers, values):
             rec[h] = v
         if len(values) > self.n:
-            rec["_extra_fields"] = list(values[self.n:])
+            rec["_extra_fields"] = list(values[self.n :])
         return json.dumps(rec, ensure_ascii=False)
 
-    def finish(self, cols: list[pa.Array], rows: np.ndarray, check_fffd: bool, check_nul: bool
-               ) -> tuple[pa.Table, list[Quarantined], Counter]:
+    def finish(
+        self, cols: list[pa.Array], rows: np.ndarray, check_fffd: bool, check_nul: bool
+    ) -> tuple[pa.Table, list[Quarantined], Counter]:
         """cols: one string array per file column (no nulls, '' for empty); rows: source_row per row."""
         trimmed = [pc.utf8_trim(c, WHITESPACE) for c in cols]
         empty = [pc.equal(pc.binary_length(t), 0) for t in trimmed]
@@ -330,13 +333,16 @@ class FileReader:
         if self.extra_headers:
             parts.append("extra columns kept in extra_columns: " + ", ".join(_short(h, 20) for h in self.extra_headers))
         if self.hmap.missing_optional:
-            parts.append("optional columns absent: " + ", ".join(self.spec.header(f) for f in self.hmap.missing_optional))
+            parts.append(
+                "optional columns absent: " + ", ".join(self.spec.header(f) for f in self.hmap.missing_optional)
+            )
         parts.extend(self.notes)
         return mask_text("; ".join(parts))
 
 
-def open_source_file(path: Path, spec: SourceSpec, display_name: str | None = None,
-                     batch_rows: int = BATCH_ROWS) -> FileReader:
+def open_source_file(
+    path: Path, spec: SourceSpec, display_name: str | None = None, batch_rows: int = BATCH_ROWS
+) -> FileReader:
     """Open a file for reading per its spec; raises FileRejected for file-level problems found up front."""
     path = Path(path)
     display = display_name or path.name
@@ -401,7 +407,7 @@ class _Transcoder:
                         if cut < 0:
                             rest = chunk
                             continue
-                        data, rest = chunk[: cut + 1], chunk[cut + 1:]
+                        data, rest = chunk[: cut + 1], chunk[cut + 1 :]
                     else:
                         data, rest = rest, b""
                     start = offset
@@ -410,7 +416,7 @@ class _Transcoder:
                         first = False
                         bom = _UTF8_BOM if self.codec == "utf-8" else _GB18030_BOM
                         if data.startswith(bom):
-                            data = data[len(bom):]
+                            data = data[len(bom) :]
                             start += len(bom)
                     if data:
                         self._write(self._transcode(data, start))
@@ -499,7 +505,7 @@ class CsvReader(FileReader):
         stripped = self.sample
         for bom in (_UTF8_BOM, _GB18030_BOM):
             if stripped.startswith(bom):
-                stripped = stripped[len(bom):]
+                stripped = stripped[len(bom) :]
         if not stripped.strip(b" \t\r\n"):
             raise self._reject("empty file: no header row")
         first_line = stripped.split(b"\n", 1)[0]
@@ -509,8 +515,11 @@ class CsvReader(FileReader):
         hmap, missing, problems = match_header(header, spec)
         family = _FAMILY.get(spec.encoding or "utf-8-sig", "utf-8")
         alt = "gb18030" if family == "utf-8" else "utf-8"
-        alt_name = "GB18030 (or GBK)" if alt == "gb18030" else (
-            "UTF-8 with BOM" if self.sample.startswith(_UTF8_BOM) else "UTF-8")
+        alt_name = (
+            "GB18030 (or GBK)"
+            if alt == "gb18030"
+            else ("UTF-8 with BOM" if self.sample.startswith(_UTF8_BOM) else "UTF-8")
+        )
         if hmap is None:
             alt_header = _decode_header(self.sample, alt, spec.delimiter, strict=True)
             alt_map, alt_missing, _ = match_header(alt_header, spec) if alt_header else (None, missing + [None], [])
@@ -524,11 +533,13 @@ class CsvReader(FileReader):
             if bad is not None and bad < len(first_line) + 3:
                 raise self._reject(
                     f"undecodable: the header row is not valid {self.encoding_name} (invalid bytes at byte "
-                    f"offset {bad}); the file may be in another encoding")
+                    f"offset {bad}); the file may be in another encoding"
+                )
             raise self._reject(_missing_message(spec, header, missing, problems))
         if family == "gb18030" and self._looks_utf8(stripped):
-            raise self._reject(f"wrong encoding: looks like {alt_name}, the spec says {self.encoding_name} "
-                               "(the text decodes as UTF-8)")
+            raise self._reject(
+                f"wrong encoding: looks like {alt_name}, the spec says {self.encoding_name} (the text decodes as UTF-8)"
+            )
         return hmap
 
     @staticmethod
@@ -595,12 +606,15 @@ class CsvReader(FileReader):
                 stream.open(),
                 read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=_ARROW_BLOCK),
                 parse_options=pacsv.ParseOptions(
-                    delimiter=parse_delim, newlines_in_values=True, ignore_empty_lines=False,
+                    delimiter=parse_delim,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
                     invalid_row_handler=on_invalid,
                 ),
                 convert_options=pacsv.ConvertOptions(
                     column_types={c: pa.string() for c in names},
-                    strings_can_be_null=False, quoted_strings_can_be_null=False,
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
                 ),
             )
         except pa.ArrowException as e:
@@ -620,8 +634,9 @@ class CsvReader(FileReader):
                     if stream.error is not None:  # the file could not be read: not the file's fault
                         raise stream.error from None
                     hint = " (an unclosed quote?)" if "straddl" in str(e) else ""
-                    raise self._reject(f"CSV parse error after data row {max(next_row - 1, 0)}{hint}: "
-                                       f"{_arrow_msg(e)}") from None
+                    raise self._reject(
+                        f"CSV parse error after data row {max(next_row - 1, 0)}{hint}: {_arrow_msg(e)}"
+                    ) from None
                 if rb is not None:
                     buf_tables.append(rb)
                     buf_rows += rb.num_rows
@@ -630,8 +645,12 @@ class CsvReader(FileReader):
                     buf_tables, buf_rows = [], 0
                     k = tbl.num_rows
                     rows, next_row = _number_rows(next_row, k, pending_bad)
-                    cols = [tbl.column(i).chunk(0) if tbl.column(i).num_chunks == 1 else
-                            pa.concat_arrays(tbl.column(i).chunks) for i in range(n)]
+                    cols = [
+                        tbl.column(i).chunk(0)
+                        if tbl.column(i).num_chunks == 1
+                        else pa.concat_arrays(tbl.column(i).chunks)
+                        for i in range(n)
+                    ]
                     if header_pending:
                         header_pending = False
                         cols = [c.slice(1) for c in cols]
@@ -663,16 +682,23 @@ class CsvReader(FileReader):
         self._check_end()
         bad = self.stats.reasons.get(REASON_UNDECODABLE, 0)
         if bad:
-            where = f" (first invalid byte at offset {stream.first_bad_offset})" if stream.first_bad_offset is not None else ""
+            where = (
+                f" (first invalid byte at offset {stream.first_bad_offset})"
+                if stream.first_bad_offset is not None
+                else ""
+            )
             if bad > UNDECODABLE_MAX_ROWS and bad > UNDECODABLE_MAX_SHARE * self.stats.rows_read:
                 hint = ""
                 alt = "utf-8" if _FAMILY.get(self.spec.encoding or "", "utf-8") == "gb18030" else "gb18030"
                 if self._decodes_as(alt):
-                    hint = (f"; the rows look like {'UTF-8' if alt == 'utf-8' else 'GB18030 (or GBK)'}, "
-                            f"the spec says {self.encoding_name}")
+                    hint = (
+                        f"; the rows look like {'UTF-8' if alt == 'utf-8' else 'GB18030 (or GBK)'}, "
+                        f"the spec says {self.encoding_name}"
+                    )
                 raise self._reject(
                     f"undecodable: {bad} of {self.stats.rows_read} data rows are not valid {self.encoding_name}"
-                    f"{where}{hint}")
+                    f"{where}{hint}"
+                )
             self.notes.append(f"{bad} rows with bytes that are not {self.encoding_name} quarantined{where}")
 
     def _decodes_as(self, codec: str) -> bool:
@@ -757,12 +783,14 @@ class XlsxReader(FileReader):
             head = f.read(8)
         if not zipfile.is_zipfile(path):
             if head.startswith(b"\xd0\xcf\x11\xe0"):
-                raise self._reject("not an xlsx workbook: an old Excel 97-2003 (.xls) or encrypted file; "
-                                   "save it as .xlsx")
+                raise self._reject(
+                    "not an xlsx workbook: an old Excel 97-2003 (.xls) or encrypted file; save it as .xlsx"
+                )
             if head.startswith(b"PK"):
                 raise self._reject("corrupt xlsx: the zip archive is truncated or damaged (bad zip file)")
-            raise self._reject("not an xlsx workbook: the file is not a zip archive (truncated, or not an "
-                               "Excel 2007+ file)")
+            raise self._reject(
+                "not an xlsx workbook: the file is not a zip archive (truncated, or not an Excel 2007+ file)"
+            )
         try:
             with zipfile.ZipFile(path) as z:
                 if not any(n.startswith("xl/") for n in z.namelist()):
@@ -791,7 +819,9 @@ class XlsxReader(FileReader):
         except FileRejected:
             raise
         except Exception as e:  # calamine's errors: XmlError, ZipError, CalamineError...
-            raise self._reject(f"corrupt xlsx: cannot read the workbook ({type(e).__name__}: {_short(str(e), 160)})") from None
+            raise self._reject(
+                f"corrupt xlsx: cannot read the workbook ({type(e).__name__}: {_short(str(e), 160)})"
+            ) from None
         self._first_rows: list[tuple[int, list]] = []
         self.hmap = self._read_header()
 
@@ -813,7 +843,9 @@ class XlsxReader(FileReader):
                             self.notes.append(f"header found in sheet row {idx + 1}; rows above it ignored")
                         return hm
         except Exception as e:
-            raise self._reject(f"corrupt xlsx: cannot read sheet rows ({type(e).__name__}: {_short(str(e), 160)})") from None
+            raise self._reject(
+                f"corrupt xlsx: cannot read sheet rows ({type(e).__name__}: {_short(str(e), 160)})"
+            ) from None
         if not candidates:
             raise self._reject(f"empty workbook: sheet {self.sheet_name!r} has no cells")
         # report against the row that looks most like the header (the first non-empty one on a tie)
@@ -848,8 +880,9 @@ class XlsxReader(FileReader):
                     i += 1
                     yield i, r
             except Exception as e:
-                raise self._reject(f"corrupt xlsx: cannot read sheet row {i + 2} ({type(e).__name__}: "
-                                   f"{_short(str(e), 160)})") from None
+                raise self._reject(
+                    f"corrupt xlsx: cannot read sheet row {i + 2} ({type(e).__name__}: {_short(str(e), 160)})"
+                ) from None
 
         def flush():
             cols = [pa.array(c, pa.string()) for c in zip(*buf)]

@@ -42,11 +42,33 @@ RESERVED_FIELDS = ("delivery", "source", "source_file", "source_row", "extra_col
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SOURCE_KEYS = {
-    "department", "description", "file", "aliases", "format", "encoding", "columns", "required_any",
-    "vocabularies", "key_fields", "optional_columns", "delimiter", "sheet",
+    "department",
+    "description",
+    "file",
+    "aliases",
+    "format",
+    "encoding",
+    "columns",
+    "required_any",
+    "vocabularies",
+    "key_fields",
+    "optional_columns",
+    "delimiter",
+    "sheet",
 }
-_REFERENCE_KEYS = {"file", "aliases", "encoding", "columns", "required_any", "key_fields", "optional_columns",
-                   "delimiter", "description", "department", "format"}
+_REFERENCE_KEYS = {
+    "file",
+    "aliases",
+    "encoding",
+    "columns",
+    "required_any",
+    "key_fields",
+    "optional_columns",
+    "delimiter",
+    "description",
+    "department",
+    "format",
+}
 _EXTENSIONS = {"csv": (".csv", ".txt", ".tsv"), "xlsx": (".xlsx", ".xlsm")}
 
 
@@ -150,7 +172,8 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
             continue
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark,
+                "while constructing a mapping",
+                node.start_mark,
                 f"duplicate key {key!r} (first at line {seen[key] + 1}, again at line {key_node.start_mark.line + 1})",
                 key_node.start_mark,
             )
@@ -288,18 +311,24 @@ def _parse_one(name: Any, body: Any, kind: str, errors: list[str]) -> SourceSpec
             if kind == "reference":
                 encoding = "utf-8-sig"  # reference files are UTF-8; tolerate a BOM
             else:
-                errors.append(f"{label}, key 'encoding': missing; a csv source must declare its encoding "
-                              f"(one of: {', '.join(SUPPORTED_ENCODINGS)})")
+                errors.append(
+                    f"{label}, key 'encoding': missing; a csv source must declare its encoding "
+                    f"(one of: {', '.join(SUPPORTED_ENCODINGS)})"
+                )
         else:
             e = enc_raw.strip().lower() if isinstance(enc_raw, str) else ""
             e = e if e in ENCODINGS else e.replace("_", "-")
             if e not in ENCODINGS:
-                errors.append(f"{label}, key 'encoding': unsupported encoding {enc_raw!r} "
-                              f"(supported: {', '.join(SUPPORTED_ENCODINGS)})")
+                errors.append(
+                    f"{label}, key 'encoding': unsupported encoding {enc_raw!r} "
+                    f"(supported: {', '.join(SUPPORTED_ENCODINGS)})"
+                )
             else:
                 encoding = ENCODINGS[e]
     elif fmt == "xlsx" and enc_raw is not None:
-        errors.append(f"{label}, key 'encoding': only csv files have an encoding (an xlsx is always Unicode); remove it")
+        errors.append(
+            f"{label}, key 'encoding': only csv files have an encoding (an xlsx is always Unicode); remove it"
+        )
 
     # file and aliases
     fname = text("file", True)
@@ -310,8 +339,10 @@ def _parse_one(name: Any, body: Any, kind: str, errors: list[str]) -> SourceSpec
         if "/" in f or "\\" in f or f in (".", ".."):
             errors.append(f"{label}, key {key!r}: {f!r} must be a file name inside the delivery folder, not a path")
         elif fmt in _EXTENSIONS and not f.lower().endswith(_EXTENSIONS[fmt]):
-            errors.append(f"{label}, key {key!r}: {f!r} does not look like a {fmt} file "
-                          f"(expected {' or '.join(_EXTENSIONS[fmt])})")
+            errors.append(
+                f"{label}, key {key!r}: {f!r} does not look like a {fmt} file "
+                f"(expected {' or '.join(_EXTENSIONS[fmt])})"
+            )
 
     # columns
     columns: dict[str, tuple[str, ...]] = {}
@@ -330,8 +361,11 @@ def _parse_one(name: Any, body: Any, kind: str, errors: list[str]) -> SourceSpec
             continue
         if isinstance(headers, (str, int)) and not isinstance(headers, bool):
             headers = [headers]
-        if not isinstance(headers, list) or not headers or \
-                not all(isinstance(h, (str, int)) and not isinstance(h, bool) for h in headers):
+        if (
+            not isinstance(headers, list)
+            or not headers
+            or not all(isinstance(h, (str, int)) and not isinstance(h, bool) for h in headers)
+        ):
             errors.append(f"{where}: must be a header or a non-empty list of accepted headers")
             continue
         hs = tuple(str(h).strip() for h in headers)
@@ -356,7 +390,9 @@ def _parse_one(name: Any, body: Any, kind: str, errors: list[str]) -> SourceSpec
             return ()
         for v in vals:
             if raw_cols and v not in raw_cols:
-                errors.append(f"{label}, key {key!r}: {v!r} is not one of the columns ({', '.join(map(str, raw_cols))})")
+                errors.append(
+                    f"{label}, key {key!r}: {v!r} is not one of the columns ({', '.join(map(str, raw_cols))})"
+                )
         return vals
 
     required_any = field_list("required_any")
@@ -381,7 +417,7 @@ def _parse_one(name: Any, body: Any, kind: str, errors: list[str]) -> SourceSpec
             vocabularies[str(fld)] = vals
 
     delimiter = body.get("delimiter", ",")
-    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"":
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
         errors.append(f"{label}, key 'delimiter': must be one character (not a quote or a newline)")
         delimiter = ","
     elif fmt == "xlsx" and "delimiter" in body:
@@ -397,7 +433,19 @@ def _parse_one(name: Any, body: Any, kind: str, errors: list[str]) -> SourceSpec
     if len(errors) > n_errors:
         return None
     return SourceSpec(
-        name=name, file=fname, format=fmt, columns=columns, encoding=encoding, department=department,
-        description=description, aliases=aliases, required_any=required_any, key_fields=key_fields,
-        vocabularies=vocabularies, optional_columns=optional, delimiter=delimiter, sheet=sheet, kind=kind,
+        name=name,
+        file=fname,
+        format=fmt,
+        columns=columns,
+        encoding=encoding,
+        department=department,
+        description=description,
+        aliases=aliases,
+        required_any=required_any,
+        key_fields=key_fields,
+        vocabularies=vocabularies,
+        optional_columns=optional,
+        delimiter=delimiter,
+        sheet=sheet,
+        kind=kind,
     )

@@ -141,6 +141,8 @@ def cluster(
         cluster_key = ("id:" + min(keys)) if keys else ("rec:" + root)
         r = rule.get(rk, ("singleton", None, None))
         out.append((rk, cluster_key, r[0], r[1], r[2]))
-    assignments = pd.DataFrame(out, columns=["record_key", "cluster_key", "match_rule", "match_score", "matched_record"])
+    assignments = pd.DataFrame(
+        out, columns=["record_key", "cluster_key", "match_rule", "match_score", "matched_record"]
+    )
     review = pd.DataFrame(review_rows, columns=["record_a", "record_b", "probability"])
     return ClusterResult(assignments=assignments, refused_links=refused, review=review)

@@ -69,9 +69,7 @@ def _next_seq(con, entity_type: str) -> int:
 
 
 def _save_seq(con, entity_type: str, value: int) -> None:
-    con.execute(
-        "insert or replace into master.id_sequence values (?, ?)", [entity_type, value]
-    )
+    con.execute("insert or replace into master.id_sequence values (?, ?)", [entity_type, value])
 
 
 def replace_table(con, table: str, select_sql: str, params: dict) -> None:
@@ -83,9 +81,7 @@ def replace_table(con, table: str, select_sql: str, params: dict) -> None:
 
 
 def _previous_delivery(con, delivery: str) -> str | None:
-    row = con.execute(
-        "select max(delivery) from master.person_xref where delivery < ?", [delivery]
-    ).fetchall()
+    row = con.execute("select max(delivery) from master.person_xref where delivery < ?", [delivery]).fetchall()
     return row[0][0] if row and row[0][0] else None
 
 
@@ -147,18 +143,14 @@ def _build(con, delivery: str) -> MasterSummary:
         clusters, prev_fp, prev_hard, "P", _next_seq(con, "person"), soft_keys=soft, previous_soft_keys=prev_soft
     )
     _save_seq(con, "person", assignment.next_seq)
-    ids = pd.DataFrame(
-        list(assignment.cluster_ids.items()), columns=["cluster_key", "person_id"]
-    )
+    ids = pd.DataFrame(list(assignment.cluster_ids.items()), columns=["cluster_key", "person_id"])
     con.register("person_ids_df", ids)
     con.execute("create or replace temp table person_ids as select * from person_ids_df")
     con.unregister("person_ids_df")
     merges = [h for h in assignment.history if h[2] == "merge"]
     splits = [h for h in assignment.history if h[2] == "split"]
     for old, new, kind in assignment.history:
-        con.execute(
-            "insert into master.id_history values (?, ?, 'person', ?, ?, ?)", [old, new, kind, delivery, now]
-        )
+        con.execute("insert into master.id_history values (?, ?, 'person', ?, ?, ?)", [old, new, kind, delivery, now])
 
     con.execute(
         """

@@ -19,9 +19,8 @@ opened here in a short `with` block.
 from __future__ import annotations
 
 import csv
-import numbers
 import datetime as _dt
-import re
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +47,15 @@ create table if not exists {LOG_TABLE} (
 CONFIRM, REJECT = "confirm", "reject"
 # What a reviewer may write in the 决定 column (or pass on the command line).
 DECISION_SPELLINGS = {
-    "confirm": CONFIRM, "确认": CONFIRM, "同一人": CONFIRM, "是": CONFIRM,
-    "reject": REJECT, "否决": REJECT, "不是同一人": REJECT, "非同一人": REJECT, "否": REJECT,
+    "confirm": CONFIRM,
+    "确认": CONFIRM,
+    "同一人": CONFIRM,
+    "是": CONFIRM,
+    "reject": REJECT,
+    "否决": REJECT,
+    "不是同一人": REJECT,
+    "非同一人": REJECT,
+    "否": REJECT,
 }
 DECISION_LABELS = {CONFIRM: "确认", REJECT: "否决"}
 
@@ -78,9 +84,7 @@ def list_queue(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.D
     A pair decided since the queue was built (the decision is applied on the next build) is left out.
     """
     if not _table_exists(con, QUEUE_TABLE):
-        raise ReviewError(
-            f"no review queue in this database ({QUEUE_TABLE} is missing): run `civichub run` first"
-        )
+        raise ReviewError(f"no review queue in this database ({QUEUE_TABLE} is missing): run `civichub run` first")
     undecided = ""
     if _table_exists(con, DECISIONS_TABLE):
         undecided = f"""
@@ -231,16 +235,30 @@ SOURCE_LABELS = {
     "hr_graduates": "人社高校毕业生",
 }
 ID_STATUS_LABELS = {
-    "valid": "有效", "valid_from_15": "有效(15位转换)", "bad_check": "校验位错误", "bad_date": "出生日期无效",
-    "blank": "空白", "malformed": "格式错误",
+    "valid": "有效",
+    "valid_from_15": "有效(15位转换)",
+    "bad_check": "校验位错误",
+    "bad_date": "出生日期无效",
+    "blank": "空白",
+    "malformed": "格式错误",
 }
 RULE_LABELS = {
-    "id_one_char": "身份证号差一位", "id_transposed": "身份证号相邻两位颠倒", "id_same_unchecked": "身份证号相同(未通过校验)",
-    "pinyin_birth": "姓名读音+出生日期", "pinyin_address": "姓名读音+地址", "pinyin_phone": "姓名读音+电话",
+    "id_one_char": "身份证号差一位",
+    "id_transposed": "身份证号相邻两位颠倒",
+    "id_same_unchecked": "身份证号相同(未通过校验)",
+    "pinyin_birth": "姓名读音+出生日期",
+    "pinyin_address": "姓名读音+地址",
+    "pinyin_phone": "姓名读音+电话",
     "rare_name": "罕见姓名相同",
 }
 LEVEL_LABELS = {
-    "id": {"exact": "相同", "one_edit": "差一位或相邻颠倒", "same_birth": "出生日期段相同", "diff": "不同", "null": "缺失"},
+    "id": {
+        "exact": "相同",
+        "one_edit": "差一位或相邻颠倒",
+        "same_birth": "出生日期段相同",
+        "diff": "不同",
+        "null": "缺失",
+    },
     "name": {"exact": "相同", "pinyin": "同音", "one_char": "差一字", "diff": "不同", "null": "缺失"},
     "birth": {"exact": "相同", "close": "相近", "diff": "不同", "null": "缺失"},
     "sex": {"same": "相同", "diff": "不同", "null": "缺失"},
@@ -248,15 +266,27 @@ LEVEL_LABELS = {
     "phone": {"same": "相同", "diff": "不同", "null": "缺失"},
 }
 COMPARISON_HEADERS = {
-    "id": "身份证号比对", "name": "姓名比对", "birth": "出生日期比对", "sex": "性别比对", "address": "地址比对", "phone": "电话比对",
+    "id": "身份证号比对",
+    "name": "姓名比对",
+    "birth": "出生日期比对",
+    "sex": "性别比对",
+    "address": "地址比对",
+    "phone": "电话比对",
 }
 DECISION_HEADER = "决定"
 NOTE_HEADER = "备注"
 FP_HEADERS = {"a": "记录A指纹", "b": "记录B指纹"}
 SIDE_FIELDS = [  # (queue column stem, header after 记录A/记录B)
-    ("source", "来源"), ("source_file", "文件"), ("source_row", "行号"), ("name", "姓名"),
-    ("id_number_masked", "身份证号(脱敏)"), ("id_number_status", "身份证号状态"), ("birth_date", "出生日期"),
-    ("sex", "性别"), ("address", "居住地址"), ("phone_masked", "电话(脱敏)"),
+    ("source", "来源"),
+    ("source_file", "文件"),
+    ("source_row", "行号"),
+    ("name", "姓名"),
+    ("id_number_masked", "身份证号(脱敏)"),
+    ("id_number_status", "身份证号状态"),
+    ("birth_date", "出生日期"),
+    ("sex", "性别"),
+    ("address", "居住地址"),
+    ("phone_masked", "电话(脱敏)"),
 ]
 INSTRUCTIONS = [
     "人员匹配复核说明",
@@ -346,14 +376,24 @@ def _write_xlsx(sheet: pd.DataFrame, path: Path) -> None:
                     ws.write_string(r, c, "" if _blank(value) else str(value), text)
         widths = {"序号": 5, "匹配概率": 8, "候选依据": 22, DECISION_HEADER: 10, NOTE_HEADER: 20}
         for c, name in enumerate(columns):
-            width = widths.get(name, 34 if name in FP_HEADERS.values() else 30 if "文件" in name or "地址" in name else 14)
+            width = widths.get(
+                name, 34 if name in FP_HEADERS.values() else 30 if "文件" in name or "地址" in name else 14
+            )
             ws.set_column(c, c, width)
         d = columns.index(DECISION_HEADER)
         if len(sheet):
-            ws.data_validation(1, d, len(sheet), d, {
-                "validate": "list", "source": ["确认", "否决"],
-                "input_title": "决定", "input_message": "确认：同一人；否决：不是同一人；留空：暂不决定",
-            })
+            ws.data_validation(
+                1,
+                d,
+                len(sheet),
+                d,
+                {
+                    "validate": "list",
+                    "source": ["确认", "否决"],
+                    "input_title": "决定",
+                    "input_message": "确认：同一人；否决：不是同一人；留空：暂不决定",
+                },
+            )
         ws.freeze_panes(1, 3)
         ws.autofilter(0, 0, max(len(sheet), 1), len(columns) - 1)
         notes = book.add_worksheet("说明")
@@ -481,7 +521,11 @@ def import_decisions(db: str | Path, path: str | Path, decided_by: str) -> Impor
                     report.undecided += 1
                     continue
                 made = record_decision(
-                    con, cell(values, "fingerprint_a"), cell(values, "fingerprint_b"), verdict, decided_by,
+                    con,
+                    cell(values, "fingerprint_a"),
+                    cell(values, "fingerprint_b"),
+                    verdict,
+                    decided_by,
                     note=cell(values, "note"),
                 )
             except ReviewError as e:

@@ -111,7 +111,9 @@ def _build(con, delivery: str, base_url: str) -> tuple[ShopSummary, list[str]]:
     ).df()
     previous = con.execute("select max(delivery) from master.shop_xref where delivery < ?", [delivery]).fetchall()[0][0]
     prev_fp = (
-        con.execute("select fingerprint, shop_code as entity_id from master.shop_xref where delivery = ?", [previous]).df()
+        con.execute(
+            "select fingerprint, shop_code as entity_id from master.shop_xref where delivery = ?", [previous]
+        ).df()
         if previous
         else pd.DataFrame(columns=["fingerprint", "entity_id"])
     )
@@ -120,7 +122,11 @@ def _build(con, delivery: str, base_url: str) -> tuple[ShopSummary, list[str]]:
     ).df()
     row = con.execute("select next_seq from master.id_sequence where entity_type = 'shop'").fetchall()
     assignment = stable_ids.assign(
-        clusters[["cluster_key", "fingerprint", "hard_key"]], prev_fp, prev_hard, SHOP_PREFIX, row[0][0] if row else 1,
+        clusters[["cluster_key", "fingerprint", "hard_key"]],
+        prev_fp,
+        prev_hard,
+        SHOP_PREFIX,
+        row[0][0] if row else 1,
         # an unregistered shop has no credit code: its premises and sign are what persist
         soft_keys=clusters[["cluster_key", "soft_key"]].dropna(),
         previous_soft_keys=con.execute(

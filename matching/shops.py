@@ -24,9 +24,9 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 @dataclass(frozen=True)
 class ShopRules:
-    contact_weight: float = 0.6      # visit contact is the entity's legal representative
-    name_weight: float = 0.4         # similarity of identity cores (0-1 scaled)
-    accept: float = 0.5              # a visit joins an entity at or above this score
+    contact_weight: float = 0.6  # visit contact is the entity's legal representative
+    name_weight: float = 0.4  # similarity of identity cores (0-1 scaled)
+    accept: float = 0.5  # a visit joins an entity at or above this score
     sign_group_similarity: float = 80.0  # unregistered visits with sign cores this similar are one shop
 
 
@@ -97,7 +97,7 @@ def cluster_shops(records: pd.DataFrame, rules: ShopRules = ShopRules()) -> pd.D
 
     # --- 2. visits -------------------------------------------------------------------------------
     visits = recs[recs["source"] == "street_shop_visits"].sort_values(["premises_key", "event_date", "record_key"])
-    shop_cores: dict[str, set] = {}   # cluster_key -> sign cores seen
+    shop_cores: dict[str, set] = {}  # cluster_key -> sign cores seen
     shop_people: dict[str, set] = {}
     unregistered: dict[str, list[str]] = {}  # premises -> cluster keys of unregistered shops
     for row in visits.itertuples(index=False):
@@ -109,7 +109,13 @@ def cluster_shops(records: pd.DataFrame, rules: ShopRules = ShopRules()) -> pd.D
         for ent in candidates:
             info = entity_info[ent]
             contact = 1.0 if isinstance(row.person_name, str) and row.person_name in info["people"] else 0.0
-            name = max((_similar(row.name_core, c) for c in info["cores"] | shop_cores.get("uscc:" + ent, set())), default=0.0) / 100
+            name = (
+                max(
+                    (_similar(row.name_core, c) for c in info["cores"] | shop_cores.get("uscc:" + ent, set())),
+                    default=0.0,
+                )
+                / 100
+            )
             score = rules.contact_weight * contact + rules.name_weight * name
             if not located and name < 0.8:
                 continue  # away from its premises, the contact alone is not enough

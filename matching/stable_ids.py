@@ -76,11 +76,19 @@ def assign(
             votes[(ck, eid)] = votes.get((ck, eid), 0) + weight * int(n)
 
     if len(previous_fingerprints):
-        add(clusters[["cluster_key", "fingerprint"]].merge(
-            previous_fingerprints.drop_duplicates("fingerprint"), on="fingerprint"), 1.0)
+        add(
+            clusters[["cluster_key", "fingerprint"]].merge(
+                previous_fingerprints.drop_duplicates("fingerprint"), on="fingerprint"
+            ),
+            1.0,
+        )
     if len(previous_hard_keys):
-        add(clusters.dropna(subset=["hard_key"])[["cluster_key", "hard_key"]].drop_duplicates()
-            .merge(previous_hard_keys.drop_duplicates("hard_key"), on="hard_key"), HARD_KEY_VOTE)
+        add(
+            clusters.dropna(subset=["hard_key"])[["cluster_key", "hard_key"]]
+            .drop_duplicates()
+            .merge(previous_hard_keys.drop_duplicates("hard_key"), on="hard_key"),
+            HARD_KEY_VOTE,
+        )
     if soft_keys is not None and previous_soft_keys is not None and len(previous_soft_keys):
         # a soft key shared by several previous entities says nothing
         prev = previous_soft_keys.drop_duplicates()

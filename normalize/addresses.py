@@ -59,9 +59,21 @@ EMPTY = ParsedAddress()
 
 # --- Shanghai districts, with the abolished ones mapped to today's -----------------------------
 SH_DISTRICTS = {
-    "黄浦": "黄浦区", "徐汇": "徐汇区", "长宁": "长宁区", "静安": "静安区", "普陀": "普陀区",
-    "虹口": "虹口区", "杨浦": "杨浦区", "闵行": "闵行区", "宝山": "宝山区", "嘉定": "嘉定区",
-    "浦东": "浦东新区", "金山": "金山区", "松江": "松江区", "青浦": "青浦区", "奉贤": "奉贤区",
+    "黄浦": "黄浦区",
+    "徐汇": "徐汇区",
+    "长宁": "长宁区",
+    "静安": "静安区",
+    "普陀": "普陀区",
+    "虹口": "虹口区",
+    "杨浦": "杨浦区",
+    "闵行": "闵行区",
+    "宝山": "宝山区",
+    "嘉定": "嘉定区",
+    "浦东": "浦东新区",
+    "金山": "金山区",
+    "松江": "松江区",
+    "青浦": "青浦区",
+    "奉贤": "奉贤区",
     "崇明": "崇明区",
     # abolished or merged
     "闸北": "静安区",  # 2015
@@ -72,8 +84,14 @@ SH_DISTRICTS = {
     "吴淞": "宝山区",  # 1988
     "上海": "闵行区",  # 上海县, merged into 闵行 1992 (only with the 县 suffix, see _SH_DISTRICT_RE)
 }
-ABOLISHED_DISTRICTS = {"闸北": "静安区", "卢湾": "黄浦区", "南汇": "浦东新区", "南市": "黄浦区",
-                       "川沙": "浦东新区", "吴淞": "宝山区"}
+ABOLISHED_DISTRICTS = {
+    "闸北": "静安区",
+    "卢湾": "黄浦区",
+    "南汇": "浦东新区",
+    "南市": "黄浦区",
+    "川沙": "浦东新区",
+    "吴淞": "宝山区",
+}
 
 _SH_DISTRICT_RE = re.compile(
     r"(黄浦|徐汇|长宁|静安|普陀|虹口|杨浦|闵行|宝山|嘉定|浦东|金山|松江|青浦|奉贤|崇明|闸北|卢湾|"
@@ -87,12 +105,8 @@ _CITY_RE = re.compile(
 _GENERIC_DISTRICT_RE = re.compile(rf"{_CN}{{1,6}}?(?:新区|区|县|市|旗)(?![场政民])")
 # A district at the very start without a city: not 小区/园区/社区… (those are compound names).
 _BARE_DISTRICT_RE = re.compile(rf"{_CN}{{1,3}}(?<![小园社校厂景城片发营矿])(?:新区|区|县)")
-_STREET_RE = re.compile(
-    rf"({_CN}{{1,10}}?)(街道办事处|街道|镇|乡)(?![路街巷弄浜]|大道|公路)"
-)
-_COMMITTEE_RE = re.compile(
-    rf"{_CN}{{1,12}}?(?:居民委员会|居委会|居委|村民委员会|村委会)"
-)
+_STREET_RE = re.compile(rf"({_CN}{{1,10}}?)(街道办事处|街道|镇|乡)(?![路街巷弄浜]|大道|公路)")
+_COMMITTEE_RE = re.compile(rf"{_CN}{{1,12}}?(?:居民委员会|居委会|居委|村民委员会|村委会)")
 _VILLAGE_RE = re.compile(rf"{_CN}{{1,8}}?村(?=\d+(?:组|队|号|弄))")
 _GROUP_AHEAD_RE = re.compile(r"\d+(?:组|队)")
 _ROAD_SUFFIX = r"(?:大道|公路|大街|胡同|路|街|巷|浜|道)"
@@ -103,8 +117,21 @@ _ROAD_STEM_RE = re.compile(rf"^(.+?){_ROAD_SUFFIX}$")
 _PLACE_RE = re.compile(rf"{_CN}{{2,14}}?(?=\d+(?:弄|号|幢|栋|座))")
 
 # --- Chinese numerals, only right before a unit --------------------------------------------------
-_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "○": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _UNIT_AFTER = r"(?=支弄|弄|号|室|组|队|栋|幢|楼|层|座|单元)"
 _CN_NUM_RE = re.compile(r"[零〇○一二三四五六七八九十百千]+" + _UNIT_AFTER)
@@ -337,9 +364,8 @@ def _parse(raw: str, fast: bool = True) -> ParsedAddress:
         city, s = "上海市", s[2:]
     elif "市" in s or "州" in s or "盟" in s or "地区" in s:
         m = _CITY_RE.match(s)
-        if m and (m.group("prov") or _GENERIC_DISTRICT_RE.match(s, m.end())
-                  or _SH_DISTRICT_RE.match(s, m.end())):
-            city, s = m.group("city"), s[m.end():]
+        if m and (m.group("prov") or _GENERIC_DISTRICT_RE.match(s, m.end()) or _SH_DISTRICT_RE.match(s, m.end())):
+            city, s = m.group("city"), s[m.end() :]
     if s.startswith("上海市"):  # 上海市上海市… happens
         s = s[3:]
 
@@ -349,26 +375,26 @@ def _parse(raw: str, fast: bool = True) -> ParsedAddress:
         key = m.group(1) or m.group(3)
         district = SH_DISTRICTS[key]
         city = "上海市"
-        s = s[m.end():]
+        s = s[m.end() :]
     elif city is not None and city != "上海市":
         m = _GENERIC_DISTRICT_RE.match(s)
         if m:
-            district, s = m.group(0), s[m.end():]
+            district, s = m.group(0), s[m.end() :]
     elif "区" in s or "县" in s:
         m = _BARE_DISTRICT_RE.match(s)
         if m and not _ROAD_RE.fullmatch(m.group(0)):
-            district, s = m.group(0), s[m.end():]
+            district, s = m.group(0), s[m.end() :]
 
     # Street (街道) or town (镇/乡).
     m = _STREET_RE.match(s) if ("街道" in s or "镇" in s or "乡" in s) else None
     if m:
         suffix = "街道" if m.group(2) == "街道办事处" else m.group(2)
-        street, s = m.group(1) + suffix, s[m.end():]
+        street, s = m.group(1) + suffix, s[m.end() :]
 
     # Residents' committee or village.
     m = _COMMITTEE_RE.match(s) if "委" in s else None
     if m:
-        community, s = m.group(0), s[m.end():]
+        community, s = m.group(0), s[m.end() :]
         for long, short in (("居民委员会", "居委会"), ("村民委员会", "村委会")):
             if community.endswith(long):
                 community = community[: -len(long)] + short
@@ -376,21 +402,20 @@ def _parse(raw: str, fast: bool = True) -> ParsedAddress:
         m = _VILLAGE_RE.match(s)
         # XX村 is a village only in a town or before a 组; in the city, 曹杨新村 is a compound.
         if m and ((street and street[-1] in "镇乡") or _GROUP_AHEAD_RE.match(s, m.end())):
-            community, s = m.group(0), s[m.end():]
+            community, s = m.group(0), s[m.end() :]
 
     # Road; failing that, a named place directly followed by house numbers.
     m = _ROAD_RE.match(s)
     if m:
-        road, s = m.group(0), s[m.end():]
+        road, s = m.group(0), s[m.end() :]
     else:
         m = _PLACE_RE.match(s)
         if m and not (community and community.endswith("村")):
-            road, s = m.group(0), s[m.end():]
+            road, s = m.group(0), s[m.end() :]
 
     m = _TAIL_RE.fullmatch(s) if fast else None
     if m:
-        lane, number, room = _nz(m.group(1) or m.group(4)), _nz(m.group(2) or m.group(5)), \
-            _nz(m.group(3) or m.group(6))
+        lane, number, room = _nz(m.group(1) or m.group(4)), _nz(m.group(2) or m.group(5)), _nz(m.group(3) or m.group(6))
         sub_lane = building = group = None
         rest = "".join(notes) or None
     else:
@@ -419,8 +444,20 @@ def _parse(raw: str, fast: bool = True) -> ParsedAddress:
         road_key = m.group(1) if m and len(m.group(1)) >= 2 else road
 
     return ParsedAddress(  # positional: this runs once per distinct address
-        district, street, community, road, lane, number, building, room, rest, key,
-        road_key, sub_lane, group, city,
+        district,
+        street,
+        community,
+        road,
+        lane,
+        number,
+        building,
+        room,
+        rest,
+        key,
+        road_key,
+        sub_lane,
+        group,
+        city,
     )
 
 

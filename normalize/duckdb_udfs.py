@@ -42,8 +42,18 @@ from normalize.uscc import normalize_uscc, uscc_check_ok, uscc_status
 
 # Fields of cn_parse_address's STRUCT, in order: the contract's ten, then the extras.
 ADDRESS_FIELDS = ParsedAddress._fields
-assert ADDRESS_FIELDS[:10] == ("district", "street", "community", "road", "lane", "number",
-                               "building", "room", "rest", "address_key")
+assert ADDRESS_FIELDS[:10] == (
+    "district",
+    "street",
+    "community",
+    "road",
+    "lane",
+    "number",
+    "building",
+    "room",
+    "rest",
+    "address_key",
+)
 _ADDRESS_ARROW_TYPE = pa.struct([(f, pa.string()) for f in ADDRESS_FIELDS])
 _ADDRESS_SQL_TYPE = "STRUCT(" + ", ".join(f"{f} VARCHAR" for f in ADDRESS_FIELDS) + ")"
 _SURNAME_ARROW_TYPE = pa.struct([("surname", pa.string()), ("given", pa.string())])
@@ -120,11 +130,17 @@ def _id_eval(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     dim = _DAYS_IN_MONTH[np.where(month_ok, m, 0)] + ((m == 2) & leap)
     today = date.today()
     ymd = y * 10000 + m * 100 + dd
-    date_ok = (month_ok & (dd >= 1) & (dd <= dim) & (y >= _MIN_BIRTH_YEAR)
-               & (ymd <= today.year * 10000 + today.month * 100 + today.day))
+    date_ok = (
+        month_ok
+        & (dd >= 1)
+        & (dd <= dim)
+        & (y >= _MIN_BIRTH_YEAR)
+        & (ymd <= today.year * 10000 + today.month * 100 + today.day)
+    )
     ys = np.where(date_ok, y, 1970) - 1970
-    days = (ys.astype("datetime64[Y]").astype("datetime64[M]")
-            + (np.where(date_ok, m, 1) - 1).astype("timedelta64[M]")).astype("datetime64[D]")
+    days = (
+        ys.astype("datetime64[Y]").astype("datetime64[M]") + (np.where(date_ok, m, 1) - 1).astype("timedelta64[M]")
+    ).astype("datetime64[D]")
     days = (days + (np.where(date_ok, dd, 1) - 1).astype("timedelta64[D]")).astype(np.int64)
     male = d[:, 16] % 2 == 1
     return check_ok, date_ok, days, male
@@ -148,8 +164,9 @@ def _id_status_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     codes = np.full(len(a), _STATUS_INDEX["blank"], dtype=np.int8)
     if len(mat):
         check_ok, date_ok, _, _ = _id_eval(mat)
-        codes[clean] = np.where(~date_ok, _STATUS_INDEX["bad_date"],
-                                np.where(check_ok, _STATUS_INDEX["valid"], _STATUS_INDEX["bad_check"]))
+        codes[clean] = np.where(
+            ~date_ok, _STATUS_INDEX["bad_date"], np.where(check_ok, _STATUS_INDEX["valid"], _STATUS_INDEX["bad_check"])
+        )
     idx, vals = _others(a, clean)
     if len(idx):
         codes[idx] = [_STATUS_INDEX[id_status(v)] for v in vals]
@@ -231,8 +248,9 @@ def _pair_scorer(scorer_name: str, out_type: pa.DataType):
         from rapidfuzz.distance import JaroWinkler, Levenshtein
         from rapidfuzz.fuzz import ratio
 
-        scorer = {"levenshtein": Levenshtein.distance, "ratio": ratio,
-                  "jaro_winkler": JaroWinkler.similarity}[scorer_name]
+        scorer = {"levenshtein": Levenshtein.distance, "ratio": ratio, "jaro_winkler": JaroWinkler.similarity}[
+            scorer_name
+        ]
         lv = _as_array(left).cast(pa.string())
         rv = _as_array(right).cast(pa.string())
         mask = pc.or_(lv.is_null(), rv.is_null())
@@ -269,8 +287,7 @@ def _udfs() -> list[tuple[str, Callable, list[str], str]]:
         ("cn_parse_date", _map_unique(parse_date, pa.date32()), [V], "DATE"),
         ("cn_parse_year_month", _map_unique(parse_year_month, pa.string()), [V], V),
         ("cn_parse_address", _address_udf, [V], _ADDRESS_SQL_TYPE),
-        ("cn_address_key",
-         _map_unique(lambda v: address_tuple(v)[_KEY_INDEX], pa.string()), [V], V),
+        ("cn_address_key", _map_unique(lambda v: address_tuple(v)[_KEY_INDEX], pa.string()), [V], V),
         ("cn_levenshtein", _pair_scorer("levenshtein", pa.int64()), [V, V], "BIGINT"),
         ("cn_ratio", _pair_scorer("ratio", pa.float64()), [V, V], "DOUBLE"),
         ("cn_jaro_winkler", _pair_scorer("jaro_winkler", pa.float64()), [V, V], "DOUBLE"),

@@ -34,9 +34,25 @@ def check_char(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character for the first 17 digits."""
     b = first17.encode("ascii")
     # Unrolled over the ASCII codes: this runs on every row of every person registry.
-    s = (7 * b[0] + 9 * b[1] + 10 * b[2] + 5 * b[3] + 8 * b[4] + 4 * b[5] + 2 * b[6] + b[7]
-         + 6 * b[8] + 3 * b[9] + 7 * b[10] + 9 * b[11] + 10 * b[12] + 5 * b[13] + 8 * b[14]
-         + 4 * b[15] + 2 * b[16]) - _WEIGHT_SUM_48
+    s = (
+        7 * b[0]
+        + 9 * b[1]
+        + 10 * b[2]
+        + 5 * b[3]
+        + 8 * b[4]
+        + 4 * b[5]
+        + 2 * b[6]
+        + b[7]
+        + 6 * b[8]
+        + 3 * b[9]
+        + 7 * b[10]
+        + 9 * b[11]
+        + 10 * b[12]
+        + 5 * b[13]
+        + 8 * b[14]
+        + 4 * b[15]
+        + 2 * b[16]
+    ) - _WEIGHT_SUM_48
     return _CHECK_CHARS[s % 11]
 
 

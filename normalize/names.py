@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from normalize.text import as_text, remove_invisible
 
@@ -46,7 +46,7 @@ def _opencc():
 _CONVERTER = None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _t2s_char(ch: str) -> str:
     global _CONVERTER
     if ch.isascii() or ch in _T2S_KEEP:
@@ -90,25 +90,95 @@ def normalize_name(raw: object) -> str | None:
 # Two-character surnames, checked before single ones (only for names of three or more characters:
 # 司马 alone is more likely surname 司 + given name 马).
 COMPOUND_SURNAMES: dict[str, str] = {
-    "欧阳": "ou yang", "司马": "si ma", "诸葛": "zhu ge", "上官": "shang guan", "尉迟": "yu chi",
-    "万俟": "mo qi", "皇甫": "huang fu", "东方": "dong fang", "独孤": "du gu", "南宫": "nan gong",
-    "令狐": "ling hu", "长孙": "zhang sun", "宇文": "yu wen", "慕容": "mu rong", "公孙": "gong sun",
-    "夏侯": "xia hou", "澹台": "tan tai", "端木": "duan mu", "西门": "xi men", "呼延": "hu yan",
-    "轩辕": "xuan yuan", "拓跋": "tuo ba", "申屠": "shen tu", "闻人": "wen ren", "濮阳": "pu yang",
-    "太史": "tai shi", "司徒": "si tu", "司空": "si kong", "钟离": "zhong li", "宗政": "zong zheng",
-    "赫连": "he lian", "鲜于": "xian yu", "公冶": "gong ye", "仲孙": "zhong sun", "叔孙": "shu sun",
-    "漆雕": "qi diao", "巫马": "wu ma", "公羊": "gong yang", "谷梁": "gu liang", "左丘": "zuo qiu",
-    "羊舌": "yang she", "亓官": "qi guan", "司寇": "si kou", "颛孙": "zhuan sun", "公西": "gong xi",
+    "欧阳": "ou yang",
+    "司马": "si ma",
+    "诸葛": "zhu ge",
+    "上官": "shang guan",
+    "尉迟": "yu chi",
+    "万俟": "mo qi",
+    "皇甫": "huang fu",
+    "东方": "dong fang",
+    "独孤": "du gu",
+    "南宫": "nan gong",
+    "令狐": "ling hu",
+    "长孙": "zhang sun",
+    "宇文": "yu wen",
+    "慕容": "mu rong",
+    "公孙": "gong sun",
+    "夏侯": "xia hou",
+    "澹台": "tan tai",
+    "端木": "duan mu",
+    "西门": "xi men",
+    "呼延": "hu yan",
+    "轩辕": "xuan yuan",
+    "拓跋": "tuo ba",
+    "申屠": "shen tu",
+    "闻人": "wen ren",
+    "濮阳": "pu yang",
+    "太史": "tai shi",
+    "司徒": "si tu",
+    "司空": "si kong",
+    "钟离": "zhong li",
+    "宗政": "zong zheng",
+    "赫连": "he lian",
+    "鲜于": "xian yu",
+    "公冶": "gong ye",
+    "仲孙": "zhong sun",
+    "叔孙": "shu sun",
+    "漆雕": "qi diao",
+    "巫马": "wu ma",
+    "公羊": "gong yang",
+    "谷梁": "gu liang",
+    "左丘": "zuo qiu",
+    "羊舌": "yang she",
+    "亓官": "qi guan",
+    "司寇": "si kou",
+    "颛孙": "zhuan sun",
+    "公西": "gong xi",
 }
 
 # Single surnames whose surname reading differs from the one pypinyin picks on its own.
 SURNAME_READINGS: dict[str, str] = {
-    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao",
-    "盖": "ge", "覃": "qin", "尉": "wei", "缪": "miao", "翟": "zhai", "都": "du", "藏": "zang",
-    "秘": "bi", "繁": "po", "员": "yun", "召": "shao", "黑": "he", "句": "gou", "隗": "wei",
-    "薄": "bo", "郇": "xun", "阚": "kan", "卜": "bu", "乜": "nie", "粘": "nian", "佴": "nai",
-    "折": "she", "种": "chong", "重": "chong", "长": "chang", "柏": "bai", "莘": "shen",
-    "冼": "xian", "谌": "chen", "宿": "su", "能": "nai", "逄": "pang", "厍": "she",
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "仇": "qiu",
+    "区": "ou",
+    "查": "zha",
+    "朴": "piao",
+    "盖": "ge",
+    "覃": "qin",
+    "尉": "wei",
+    "缪": "miao",
+    "翟": "zhai",
+    "都": "du",
+    "藏": "zang",
+    "秘": "bi",
+    "繁": "po",
+    "员": "yun",
+    "召": "shao",
+    "黑": "he",
+    "句": "gou",
+    "隗": "wei",
+    "薄": "bo",
+    "郇": "xun",
+    "阚": "kan",
+    "卜": "bu",
+    "乜": "nie",
+    "粘": "nian",
+    "佴": "nai",
+    "折": "she",
+    "种": "chong",
+    "重": "chong",
+    "长": "chang",
+    "柏": "bai",
+    "莘": "shen",
+    "冼": "xian",
+    "谌": "chen",
+    "宿": "su",
+    "能": "nai",
+    "逄": "pang",
+    "厍": "she",
 }
 
 
@@ -133,7 +203,7 @@ def split_surname(name: object) -> tuple[str, str]:
 _ASCII_WORD_RE = re.compile(r"[A-Za-z0-9]+")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _char_pinyin(ch: str) -> str:
     from pypinyin import Style, lazy_pinyin
 

@@ -24,7 +24,9 @@ def _cmd_generate(args) -> int:
         district=args.district,
         start_month=args.start,
     )
-    print(f"generated {args.persons:,} persons × {args.months} month(s) into {args.out} in {time.perf_counter() - t0:.1f}s")
+    print(
+        f"generated {args.persons:,} persons × {args.months} month(s) into {args.out} in {time.perf_counter() - t0:.1f}s"
+    )
     _print_generate_summary(summary)
     return 0
 
@@ -42,7 +44,7 @@ def _print_generate_summary(summary) -> None:
 
 
 def _cmd_run(args) -> int:
-    from pipelines.run import run_hub, print_summary
+    from pipelines.run import print_summary, run_hub
 
     summary = run_hub(Path(args.inbox), Path(args.db), verbose=args.verbose)
     print_summary(summary)
@@ -67,8 +69,10 @@ def _cmd_evaluate(args) -> int:
 def _cmd_findings_eval(args) -> int:
     from quality.evaluate_findings import evaluate_findings, format_evaluation
 
-    deliveries = [args.delivery] if args.delivery else sorted(
-        p.name for p in (Path(args.inbox) / "_truth").iterdir() if (p / "planted.csv").exists()
+    deliveries = (
+        [args.delivery]
+        if args.delivery
+        else sorted(p.name for p in (Path(args.inbox) / "_truth").iterdir() if (p / "planted.csv").exists())
     )
     for delivery in deliveries:
         print(format_evaluation(evaluate_findings(Path(args.inbox), Path(args.db), delivery)))
@@ -77,7 +81,7 @@ def _cmd_findings_eval(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from pipelines.run import run_hub, print_summary
+    from pipelines.run import print_summary, run_hub
     from synthetic.generate import generate
 
     base = Path(args.dir).resolve()
@@ -99,10 +103,16 @@ def _cmd_demo(args) -> int:
     print(f"  shop QR codes {db.parent / 'out' / 'qr'}")
     print(f"  catalog       {db.parent / 'out' / 'catalog' / 'index.html'}   (civichub catalog --db {db})")
     print(f"  shared views  {db.parent / 'out' / 'published'}/<role>/   e.g.")
-    print(f"                .venv/bin/civichub query --db {db} --role minzheng \"select count(*) from master.person\"")
+    print(f'                .venv/bin/civichub query --db {db} --role minzheng "select count(*) from master.person"')
     print(f"  Dagster UI    CIVICHUB_INBOX={inbox} CIVICHUB_DB={db} DAGSTER_HOME={home} \\")
     print("                .venv/bin/dagster dev -m pipelines.definitions")
-    print("  run again     .venv/bin/civichub run --inbox " + str(inbox) + " --db " + str(db) + "   (nothing new: a no-op)")
+    print(
+        "  run again     .venv/bin/civichub run --inbox "
+        + str(inbox)
+        + " --db "
+        + str(db)
+        + "   (nothing new: a no-op)"
+    )
     return 0 if summary.ok else 1
 
 
@@ -125,9 +135,11 @@ def _cmd_review(args) -> int:
             print(f"  civichub review import --db {args.db} --file {args.out} --by NAME")
         elif args.review_command == "import":
             report = review.import_decisions(db, Path(args.file), args.by)
-            print(f"{len(report.applied)} decision(s) kept from {args.file} "
-                  f"({report.confirmed} confirmed, {report.rejected_pairs} rejected), "
-                  f"{report.undecided} row(s) left undecided, {len(report.rejected)} row(s) not accepted")
+            print(
+                f"{len(report.applied)} decision(s) kept from {args.file} "
+                f"({report.confirmed} confirmed, {report.rejected_pairs} rejected), "
+                f"{report.undecided} row(s) left undecided, {len(report.rejected)} row(s) not accepted"
+            )
             for row, reason in report.rejected:
                 print(f"  row {row}: {reason}")
             if report.applied:
@@ -136,8 +148,10 @@ def _cmd_review(args) -> int:
         elif args.review_command == "decide":
             with duckdb.connect(str(db)) as con:
                 made = review.record_decision(con, args.a, args.b, args.decision, args.by, note=args.note)
-            print(f"kept: {made.decision} {made.fingerprint_a} {made.fingerprint_b} by {made.decided_by} "
-                  f"at {made.decided_at:%Y-%m-%d %H:%M:%S}")
+            print(
+                f"kept: {made.decision} {made.fingerprint_a} {made.fingerprint_b} by {made.decided_by} "
+                f"at {made.decided_at:%Y-%m-%d %H:%M:%S}"
+            )
             print("It takes effect when a delivery is next built (civichub run, or the Dagster job).")
     except review.ReviewError as e:
         print(f"civichub review: {e}", file=sys.stderr)
@@ -165,13 +179,18 @@ def _cmd_find(args) -> int:
         if args.scenario:
             scenarios.get(args.scenario)
         criteria = FindCriteria(
-            scenario=args.scenario, entity=args.entity,
+            scenario=args.scenario,
+            entity=args.entity,
             age=parse_age_range(args.age) if args.age else None,
-            flags=args.flag or [], street=args.street, committee=args.committee,
+            flags=args.flag or [],
+            street=args.street,
+            committee=args.committee,
             graduation_year=args.graduation_year,
             aid=[a for v in (args.aid or []) for a in v.split(",") if a],
             employment=[e for v in (args.employment or []) for e in v.split(",") if e],
-            status=None if args.any_status else "正常", delivery=args.delivery, limit=args.limit,
+            status=None if args.any_status else "正常",
+            delivery=args.delivery,
+            limit=args.limit,
         )
         with duckdb.connect(str(db), read_only=True) as con:
             view = view_for_role(con, args.role)
@@ -222,8 +241,10 @@ def _cmd_scenarios(args) -> int:
         except (ValueError, duckdb.IOException) as e:
             print(f"civichub scenarios follow-up: {e}", file=sys.stderr)
             return 2
-        print(f"{report.kept} follow-up row(s) kept from {args.file}, {report.blank} row(s) not filled in, "
-              f"{len(report.rejected)} row(s) rejected")
+        print(
+            f"{report.kept} follow-up row(s) kept from {args.file}, {report.blank} row(s) not filled in, "
+            f"{len(report.rejected)} row(s) rejected"
+        )
         for sheet, row, reason in report.rejected:
             print(f"  {sheet} row {row}: {reason}")
         return 1 if report.rejected else 0
@@ -256,10 +277,14 @@ def _cmd_catalog(args) -> int:
     except (CatalogError, RolesError) as e:
         print(f"civichub catalog: {e}", file=sys.stderr)
         return 2
-    per_class = ", ".join(f"{c} {sum(1 for e in catalog.entries.values() if e.sharing_class == c)}" for c in SHARING_CLASSES)
+    per_class = ", ".join(
+        f"{c} {sum(1 for e in catalog.entries.values() if e.sharing_class == c)}" for c in SHARING_CLASSES
+    )
     built = sum(1 for d in catalog.entries if d in found.columns)
-    print(f"{len(catalog.entries)} catalog entries ({per_class}); {built} built in {db.name}; "
-          f"{len(found.found_in)} datasets found in DuckDB, dbt and Dagster")
+    print(
+        f"{len(catalog.entries)} catalog entries ({per_class}); {built} built in {db.name}; "
+        f"{len(found.found_in)} datasets found in DuckDB, dbt and Dagster"
+    )
     print(f"HTML: {index}")
     if gaps:
         print(f"\nCatalog check FAILED: {len(gaps)} gap(s)")
@@ -343,7 +368,7 @@ def _cmd_audit(args) -> int:
     db = _db_arg(args)
     path = audit_log_path(db)
     check = audit.verify(path)
-    for rec in audit.read(path)[-args.tail:] if args.tail else []:
+    for rec in audit.read(path)[-args.tail :] if args.tail else []:
         rows = "" if rec["rows_returned"] is None else f"{rec['rows_returned']} rows"
         print(f"#{rec['seq']} {rec['time']} {rec['role']} {rec['outcome']} {rows} {rec['reason'] or ''}".rstrip())
         print(f"    {rec['statement'][:200]}")
@@ -409,13 +434,19 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--note", default=None)
     rv.set_defaults(func=_cmd_review)
 
-    f = sub.add_parser("find", help="people or households who may need help: a named scenario or criteria, per street and committee")
+    f = sub.add_parser(
+        "find", help="people or households who may need help: a named scenario or criteria, per street and committee"
+    )
     f.add_argument("--db", required=True)
     f.add_argument("--scenario", default=None, help="a scenario of targeting/scenarios.yml (civichub scenarios list)")
     f.add_argument("--entity", default="person", choices=["person", "household"])
     f.add_argument("--age", default=None, help="age range: 60-, -17, 18-35 or 70")
-    f.add_argument("--flag", action="append", help="elderly_alone, on_elderly_list, lives_alone, renhu_fenli, "
-                   "registered_elsewhere, graduate, aided, left_aid (repeatable)")
+    f.add_argument(
+        "--flag",
+        action="append",
+        help="elderly_alone, on_elderly_list, lives_alone, renhu_fenli, "
+        "registered_elsewhere, graduate, aided, left_aid (repeatable)",
+    )
     f.add_argument("--street", default=None, help="street code or name")
     f.add_argument("--committee", default=None, help="committee code or name")
     f.add_argument("--graduation-year", type=int, default=None)
@@ -423,10 +454,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--employment", action="append", help="已就业, 未就业, 灵活就业")
     f.add_argument("--any-status", action="store_true", help="include dead and moved-out persons")
     f.add_argument("--delivery", default=None, help="a scenario's delivery, YYYY-MM (default: the latest)")
-    f.add_argument("--role", default=None,
-                   help="the caller's role in sharing/roles.yml, e.g. minzheng or street_310106012000: fields in "
-                        "clear per its grants, a street office sees its street only (default: masked for everyone: "
-                        "surname only, ID, phone and address masked, aid status hidden)")
+    f.add_argument(
+        "--role",
+        default=None,
+        help="the caller's role in sharing/roles.yml, e.g. minzheng or street_310106012000: fields in "
+        "clear per its grants, a street office sees its street only (default: masked for everyone: "
+        "surname only, ID, phone and address masked, aid status hidden)",
+    )
     f.add_argument("--limit", type=int, default=None)
     f.add_argument("--scenarios", default=None, help=argparse.SUPPRESS)
     f.set_defaults(func=_cmd_find)
@@ -442,7 +476,6 @@ def build_parser() -> argparse.ArgumentParser:
     sf.add_argument("--db", required=True)
     sf.add_argument("--file", required=True)
     sc.set_defaults(func=_cmd_scenarios)
-
 
     c = sub.add_parser("catalog", help="data catalog: check coverage, write the HTML under <db dir>/out/catalog/")
     c.add_argument("--db", default=None, help="hub database (default: $CIVICHUB_DB or data/civichub.duckdb)")

@@ -16,8 +16,16 @@ from pipelines.sensors import corrections_sensor_for, new_delivery_sensor_for
 # Everything that builds data; the catalog and publishing come after all of it (they depend on
 # every asset listed here, so an asset added to this list is catalogued and published after).
 core_assets = [
-    *raw_assets, reference_data, civichub_dbt_models, person_household_master, shop_master,
-    civichub_dbt_quality_rules, finding, worklists, monthly_reports, *targeting_assets,
+    *raw_assets,
+    reference_data,
+    civichub_dbt_models,
+    person_household_master,
+    shop_master,
+    civichub_dbt_quality_rules,
+    finding,
+    worklists,
+    monthly_reports,
+    *targeting_assets,
 ]
 
 defs = Definitions(

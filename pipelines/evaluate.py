@@ -40,12 +40,19 @@ TRUTH_SOURCES = PERSON_SOURCES + (UTILITY,) + SHOP_SOURCES
 
 # entity -> (xref table, candidate id columns in the xref, truth id column, sources scored)
 ENTITIES: dict[str, dict[str, Any]] = {
-    "person": {"table": "person_xref", "id_cols": ("person_id",), "truth_col": "person_id",
-               "sources": PERSON_SOURCES},
-    "household": {"table": "household_xref", "id_cols": ("household_id",), "truth_col": "household_id",
-                  "sources": PERSON_SOURCES + (UTILITY,)},
-    "shop": {"table": "shop_xref", "id_cols": ("shop_code", "shop_id"), "truth_col": "shop_id",
-             "sources": SHOP_SOURCES + (UTILITY,)},
+    "person": {"table": "person_xref", "id_cols": ("person_id",), "truth_col": "person_id", "sources": PERSON_SOURCES},
+    "household": {
+        "table": "household_xref",
+        "id_cols": ("household_id",),
+        "truth_col": "household_id",
+        "sources": PERSON_SOURCES + (UTILITY,),
+    },
+    "shop": {
+        "table": "shop_xref",
+        "id_cols": ("shop_code", "shop_id"),
+        "truth_col": "shop_id",
+        "sources": SHOP_SOURCES + (UTILITY,),
+    },
 }
 
 NOT_BUILT = "not built"
@@ -56,6 +63,7 @@ class EvaluateError(RuntimeError):
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
 
 def _q(s: str) -> str:
     return "'" + str(s).replace("'", "''") + "'"
@@ -86,6 +94,7 @@ def _truth_deliveries(inbox: Path) -> list[str]:
 
 
 # ---- loading ------------------------------------------------------------------------------------
+
 
 def _load_truth(con, inbox: Path, deliveries: list[str]) -> None:
     files = []
@@ -134,6 +143,7 @@ def _copy_hub(con, db: Path, deliveries: list[str]) -> dict[str, str]:
     try:
         try:  # a master view may call the hub's Python UDFs
             from normalize.duckdb_udfs import register_udfs
+
             register_udfs(con)
         except Exception:  # noqa: BLE001 - optional
             pass
@@ -145,13 +155,21 @@ def _copy_hub(con, db: Path, deliveries: list[str]) -> dict[str, str]:
                 continue
             id_col = next((c for c in spec["id_cols"] if c in cols), None)
             if id_col is None or "source_row" not in cols or not ({"source", "source_file"} & set(cols)):
-                status[entity] = f"error: master.{spec['table']} lacks the id/source/source_row columns ({', '.join(cols)})"
+                status[entity] = (
+                    f"error: master.{spec['table']} lacks the id/source/source_row columns ({', '.join(cols)})"
+                )
                 continue
-            deliv = ("COALESCE(CAST(delivery AS VARCHAR), split_part(source_file, '/', 1))" if "delivery" in cols
-                     else "split_part(source_file, '/', 1)")
+            deliv = (
+                "COALESCE(CAST(delivery AS VARCHAR), split_part(source_file, '/', 1))"
+                if "delivery" in cols
+                else "split_part(source_file, '/', 1)"
+            )
             src_from_file = "regexp_extract(source_file, '([^/]+?)(\\.[^./]*)?$', 1)"
-            src = (f"COALESCE(source, {src_from_file})" if {"source", "source_file"} <= set(cols)
-                   else ("source" if "source" in cols else src_from_file))
+            src = (
+                f"COALESCE(source, {src_from_file})"
+                if {"source", "source_file"} <= set(cols)
+                else ("source" if "source" in cols else src_from_file)
+            )
             score = "match_score" if "match_score" in cols else "NULL"
             try:
                 con.execute(f"""
@@ -160,7 +178,7 @@ def _copy_hub(con, db: Path, deliveries: list[str]) -> dict[str, str]:
                         SELECT {deliv} AS delivery, CAST({src} AS VARCHAR) AS source,
                                CAST(source_row AS INTEGER) AS source_row,
                                CAST({id_col} AS VARCHAR) AS pred, TRY_CAST({score} AS DOUBLE) AS score
-                        FROM hub.master.{spec['table']}
+                        FROM hub.master.{spec["table"]}
                     ) WHERE delivery IN {_in_list(deliveries)} AND pred IS NOT NULL
                 """)
                 status[entity] = "ok"
@@ -186,6 +204,7 @@ def _copy_hub(con, db: Path, deliveries: list[str]) -> dict[str, str]:
 
 
 # ---- per entity -------------------------------------------------------------------------------
+
 
 def _build_records(con, entity: str) -> dict[str, dict[str, int]]:
     """Temp table r_<entity>: scored records grouped by (delivery, source, predicted id, true id), with
@@ -272,25 +291,48 @@ def _metrics(con, entity: str, deliveries: list[str], book: dict) -> dict[str, d
         b = book.get(d, {"xref_rows": 0, "xref_duplicate_rows": 0, "xref_rows_without_truth": 0})
         row = by_d.get(d)
         if row is None:
-            m = {"records": 0, "truth_entities": 0, "pred_entities": 0, "unresolved": 0, "extra_records": 0,
-                 "pairwise": {"precision": None, "recall": None, "f1": None, "tp": 0, "pred_pairs": 0, "true_pairs": 0},
-                 "bcubed": {"precision": None, "recall": None, "f1": None}, "by_source": {}}
+            m = {
+                "records": 0,
+                "truth_entities": 0,
+                "pred_entities": 0,
+                "unresolved": 0,
+                "extra_records": 0,
+                "pairwise": {"precision": None, "recall": None, "f1": None, "tp": 0, "pred_pairs": 0, "true_pairs": 0},
+                "bcubed": {"precision": None, "recall": None, "f1": None},
+                "by_source": {},
+            }
         else:
             _, n, te, pe, un, ex, tp, pp, tt, b3p, b3r = row
             tp, pp, tt = int(tp), int(pp), int(tt)
             p, rc = _ratio(tp, pp), _ratio(tp, tt)
-            m = {"records": int(n), "truth_entities": int(te), "pred_entities": int(pe), "unresolved": int(un),
-                 "extra_records": int(ex),
-                 "pairwise": {"precision": p, "recall": rc, "f1": _f1(p, rc), "tp": tp, "pred_pairs": pp,
-                              "true_pairs": tt},
-                 "bcubed": {"precision": float(b3p), "recall": float(b3r), "f1": _f1(float(b3p), float(b3r))},
-                 "by_source": {}}
+            m = {
+                "records": int(n),
+                "truth_entities": int(te),
+                "pred_entities": int(pe),
+                "unresolved": int(un),
+                "extra_records": int(ex),
+                "pairwise": {
+                    "precision": p,
+                    "recall": rc,
+                    "f1": _f1(p, rc),
+                    "tp": tp,
+                    "pred_pairs": pp,
+                    "true_pairs": tt,
+                },
+                "bcubed": {"precision": float(b3p), "recall": float(b3r), "f1": _f1(float(b3p), float(b3r))},
+                "by_source": {},
+            }
         m.update(b)
         m["status"] = "ok" if b["xref_rows"] else "not built"  # no xref row at all for this delivery
         out[d] = m
     for d, s, n, un, ex, tpe, tte, ppe in src_rows:
-        out[d]["by_source"][s] = {"records": int(n), "unresolved": int(un), "extra_records": int(ex),
-                                  "pair_recall": _ratio(tpe, tte), "pair_precision": _ratio(tpe, ppe)}
+        out[d]["by_source"][s] = {
+            "records": int(n),
+            "unresolved": int(un),
+            "extra_records": int(ex),
+            "pair_recall": _ratio(tpe, tte),
+            "pair_precision": _ratio(tpe, ppe),
+        }
     return out
 
 
@@ -312,7 +354,8 @@ def _stability(con, entity: str, pairs: list[tuple[str, str]]) -> list[dict]:
     """)
     out = []
     for d0, d1 in pairs:
-        row = con.execute(f"""
+        row = con.execute(
+            f"""
             WITH both_m AS (
                 SELECT a.tid, a.pred AS id0, b.pred AS id1
                 FROM ent_{entity} a JOIN ent_{entity} b ON a.tid = b.tid
@@ -327,15 +370,29 @@ def _stability(con, entity: str, pairs: list[tuple[str, str]]) -> list[dict]:
                    count(*) FILTER (WHERE id0 <> id1),
                    count(*) FILTER (WHERE id0 <> id1 AND h.old_id IS NOT NULL)
             FROM both_m LEFT JOIN h ON h.old_id = both_m.id0 AND h.new_id = both_m.id1
-        """, [d0, d1, entity + "%"]).fetchone()
+        """,
+            [d0, d1, entity + "%"],
+        ).fetchone()
         present, compared, same, changed, explained = (int(v) for v in row)
-        out.append({"from": d0, "to": d1, "entities_in_both": present, "compared": compared, "same": same,
-                    "same_share": _ratio(same, compared), "changed": changed, "changed_explained": explained,
-                    "changed_unexplained": changed - explained, "without_predicted_id": present - compared})
+        out.append(
+            {
+                "from": d0,
+                "to": d1,
+                "entities_in_both": present,
+                "compared": compared,
+                "same": same,
+                "same_share": _ratio(same, compared),
+                "changed": changed,
+                "changed_explained": explained,
+                "changed_unexplained": changed - explained,
+                "without_predicted_id": present - compared,
+            }
+        )
     return out
 
 
 # ---- API --------------------------------------------------------------------------------------
+
 
 def evaluate(inbox: Path, db: Path, delivery: str | None = None) -> dict:
     """Score the hub's person/household/shop resolution in `db` against `<inbox>/_truth/`.
@@ -366,8 +423,12 @@ def evaluate(inbox: Path, db: Path, delivery: str | None = None) -> dict:
             result["id_history"] = status["id_history"]
             _load_truth(con, inbox, needed)
             for entity, spec in ENTITIES.items():
-                ent: dict[str, Any] = {"status": status[entity], "table": f"master.{spec['table']}",
-                                       "deliveries": {}, "stability": []}
+                ent: dict[str, Any] = {
+                    "status": status[entity],
+                    "table": f"master.{spec['table']}",
+                    "deliveries": {},
+                    "stability": [],
+                }
                 if status[entity] == "ok":
                     book = _build_records(con, entity)
                     ent["deliveries"] = _metrics(con, entity, months, book)
@@ -381,20 +442,24 @@ def evaluate(inbox: Path, db: Path, delivery: str | None = None) -> dict:
 
 # ---- report -----------------------------------------------------------------------------------
 
+
 def _fmt(v, width=7) -> str:
     return f"{'—':>{width}}" if v is None else f"{v:>{width}.4f}"
 
 
 def print_report(result: dict, file=None) -> None:
     """Print the entity × delivery table, the per-source lines and the stability lines."""
+
     def say(s=""):
         print(s, file=file)
 
     say(f"Resolution quality against {result['inbox']}/_truth  (hub {result['db']})")
     say(f"deliveries: {', '.join(result['deliveries'])}")
     say()
-    head = (f"{'entity':<10} {'delivery':<8} {'pair P':>7} {'pair R':>7} {'pair F1':>7} {'B3 P':>7} {'B3 R':>7}"
-            f" {'B3 F1':>7} {'records':>11} {'true ent':>10} {'pred ent':>10} {'unresolved':>10} {'extra FP':>8}")
+    head = (
+        f"{'entity':<10} {'delivery':<8} {'pair P':>7} {'pair R':>7} {'pair F1':>7} {'B3 P':>7} {'B3 R':>7}"
+        f" {'B3 F1':>7} {'records':>11} {'true ent':>10} {'pred ent':>10} {'unresolved':>10} {'extra FP':>8}"
+    )
     say(head)
     say("-" * len(head))
     for entity, ent in result["entities"].items():
@@ -406,18 +471,24 @@ def print_report(result: dict, file=None) -> None:
                 say(f"{entity:<10} {d:<8} not built (no {ent['table']} rows for this delivery)")
                 continue
             pw, b3 = m["pairwise"], m["bcubed"]
-            say(f"{entity:<10} {d:<8} {_fmt(pw['precision'])} {_fmt(pw['recall'])} {_fmt(pw['f1'])}"
+            say(
+                f"{entity:<10} {d:<8} {_fmt(pw['precision'])} {_fmt(pw['recall'])} {_fmt(pw['f1'])}"
                 f" {_fmt(b3['precision'])} {_fmt(b3['recall'])} {_fmt(b3['f1'])} {m['records']:>11,}"
-                f" {m['truth_entities']:>10,} {m['pred_entities']:>10,} {m['unresolved']:>10,} {m['extra_records']:>8,}")
+                f" {m['truth_entities']:>10,} {m['pred_entities']:>10,} {m['unresolved']:>10,} {m['extra_records']:>8,}"
+            )
     notes = []
     for entity, ent in result["entities"].items():
         for d, m in ent["deliveries"].items():
             if m.get("xref_rows_without_truth"):
-                notes.append(f"{entity} {d}: {m['xref_rows_without_truth']:,} xref rows match no answer-key row"
-                             " (source name or source_row mismatch?)")
+                notes.append(
+                    f"{entity} {d}: {m['xref_rows_without_truth']:,} xref rows match no answer-key row"
+                    " (source name or source_row mismatch?)"
+                )
             if m.get("xref_duplicate_rows"):
-                notes.append(f"{entity} {d}: {m['xref_duplicate_rows']:,} extra xref rows for an already-resolved"
-                             " source row (highest score kept)")
+                notes.append(
+                    f"{entity} {d}: {m['xref_duplicate_rows']:,} extra xref rows for an already-resolved"
+                    " source row (highest score kept)"
+                )
     say()
     say("pred ent = distinct hub ids; unresolved = records with no xref row (scored as singletons);")
     say("extra FP = rows with no id in the answer key that the hub clustered with other records.")
@@ -432,12 +503,16 @@ def print_report(result: dict, file=None) -> None:
         say(f"{entity}: pairwise recall/precision of pairs involving each source's records")
         for d, m in shown:
             for s, v in m["by_source"].items():
-                say(f"  {d} {s:<30} records {v['records']:>10,}  unresolved {v['unresolved']:>9,}"
-                    f"  recall {_fmt(v['pair_recall'])}  precision {_fmt(v['pair_precision'])}")
+                say(
+                    f"  {d} {s:<30} records {v['records']:>10,}  unresolved {v['unresolved']:>9,}"
+                    f"  recall {_fmt(v['pair_recall'])}  precision {_fmt(v['pair_precision'])}"
+                )
 
     say()
-    say(f"Stability (majority hub id of each true entity present in consecutive deliveries;"
-        f" id_history: {result.get('id_history', '?')})")
+    say(
+        f"Stability (majority hub id of each true entity present in consecutive deliveries;"
+        f" id_history: {result.get('id_history', '?')})"
+    )
     any_line = False
     for entity, ent in result["entities"].items():
         if ent["status"] != "ok":
@@ -447,10 +522,12 @@ def print_report(result: dict, file=None) -> None:
         for s in ent["stability"]:
             any_line = True
             share = "—" if s["same_share"] is None else f"{100 * s['same_share']:.2f}%"
-            say(f"  {entity:<10} {s['from']}→{s['to']}: {s['same']:,}/{s['compared']:,} same id ({share});"
+            say(
+                f"  {entity:<10} {s['from']}→{s['to']}: {s['same']:,}/{s['compared']:,} same id ({share});"
                 f" {s['changed']:,} changed: {s['changed_explained']:,} explained by id_history,"
                 f" {s['changed_unexplained']:,} changed without a recorded merge/split;"
-                f" {s['without_predicted_id']:,} without a hub id in one month")
+                f" {s['without_predicted_id']:,} without a hub id in one month"
+            )
     if not any_line:
         say("  (needs two consecutive deliveries)")
 

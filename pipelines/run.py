@@ -89,7 +89,15 @@ def stage_seconds(result) -> dict[str, float]:
     out: dict[str, float] = {}
 
     def add(name: str, seconds: float) -> None:
-        for stage in ("shops", "ingest", "persons_households", "staging", "quality", "targeting", "catalog_and_publishing"):
+        for stage in (
+            "shops",
+            "ingest",
+            "persons_households",
+            "staging",
+            "quality",
+            "targeting",
+            "catalog_and_publishing",
+        ):
             if any(name.startswith(p) for p in STAGES[stage]):
                 out[stage] = out.get(stage, 0.0) + seconds
                 return
@@ -155,12 +163,18 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
                         outcome.warned_checks.append(name)
             if not result.success:
                 failures = [e for e in result.all_events if e.is_step_failure]
-                outcome.error = "; ".join(
-                    f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}" for e in failures
-                ) or "run failed"
+                outcome.error = (
+                    "; ".join(
+                        f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}" for e in failures
+                    )
+                    or "run failed"
+                )
             outcomes.append(outcome)
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.stage_seconds.items())
-            print(f"  delivery {delivery}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s ({stages})", flush=True)
+            print(
+                f"  delivery {delivery}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s ({stages})",
+                flush=True,
+            )
     summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes)
     _take_in_corrections(summary, verbose)
     summary.seconds = time.perf_counter() - t0
@@ -225,8 +239,9 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         summary.corrections = result.output_for_node("take_in_corrections")
     else:
         failures = [e for e in result.all_events if e.is_step_failure]
-        summary.corrections_error = "; ".join(
-            e.event_specific_data.error.message.strip().splitlines()[0] for e in failures) or "run failed"
+        summary.corrections_error = (
+            "; ".join(e.event_specific_data.error.message.strip().splitlines()[0] for e in failures) or "run failed"
+        )
 
 
 def _print_corrections(s: RunSummary) -> None:
@@ -288,8 +303,10 @@ def print_summary(s: RunSummary) -> None:
     latest = max((d.delivery for d in s.deliveries if d.success), default=None)
     out = s.db.resolve().parent / "out"
     if latest and (out / "worklists" / latest).is_dir():
-        print(f"Worklists and rosters for the streets: {out / 'worklists' / latest}/ "
-              f"(return filled ones into {s.inbox / 'corrections'}/)")
+        print(
+            f"Worklists and rosters for the streets: {out / 'worklists' / latest}/ "
+            f"(return filled ones into {s.inbox / 'corrections'}/)"
+        )
     if latest and (out / "reports" / latest).is_dir():
         print(f"Monthly reports (多表合一) per committee: {out / 'reports' / latest}/")
     for d in s.deliveries:

@@ -4,7 +4,6 @@ The sensor does not open DuckDB (a read lock would block a running job): it comp
 the known partitions. Runs are queued one at a time (see settings._write_dagster_yaml), oldest first.
 """
 
-
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from connectors.ingest import list_deliveries
@@ -36,7 +35,11 @@ def corrections_sensor_for(job):
 
     from quality.corrections import file_hash, pending_files
 
-    @sensor(job=job, minimum_interval_seconds=60, description="Returned worklist in inbox/corrections → take in the corrections.")
+    @sensor(
+        job=job,
+        minimum_interval_seconds=60,
+        description="Returned worklist in inbox/corrections → take in the corrections.",
+    )
     def corrections_sensor(context: SensorEvaluationContext, hub: HubResource):
         files = pending_files(hub.inbox_path)
         if not files:

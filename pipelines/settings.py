@@ -38,7 +38,6 @@ def _write_dagster_yaml(home: Path) -> None:
     cfg = home / "dagster.yaml"
     if not cfg.exists():
         cfg.write_text(
-            "concurrency:\n  runs:\n    max_concurrent_runs: 1\n"
-            "telemetry:\n  enabled: false\n",
+            "concurrency:\n  runs:\n    max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n",
             encoding="utf-8",
         )

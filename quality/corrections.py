@@ -60,11 +60,15 @@ create table if not exists quality.correction_file_log (
 );
 """
 
-MASTER_TABLES = {"person": ("master.person", "person_id"), "household": ("master.household", "household_id"),
-                 "shop": ("master.shop", "shop_code")}
+MASTER_TABLES = {
+    "person": ("master.person", "person_id"),
+    "household": ("master.household", "household_id"),
+    "shop": ("master.shop", "shop_code"),
+}
 
 
 # --- configuration ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -123,10 +127,16 @@ def load_field_specs(path: Path | str = CONFIG_PATH) -> FieldSpecs:
             if s["type"] == "vocab" and not values:
                 raise ConfigError(f"{where}: a vocab field needs 'values'")
             column = s.get("column")
-            if column is not None and (entity not in MASTER_TABLES or not re.fullmatch(r"[a-z_][a-z0-9_]*", str(column))):
-                raise ConfigError(f"{where}: column {column!r} is not a column of a master table "
-                                  f"(entity types with master tables: {sorted(MASTER_TABLES)})")
-            by_entity.setdefault(entity, {})[name] = FieldSpec(name, str(s.get("label") or name), s["type"], values, column)
+            if column is not None and (
+                entity not in MASTER_TABLES or not re.fullmatch(r"[a-z_][a-z0-9_]*", str(column))
+            ):
+                raise ConfigError(
+                    f"{where}: column {column!r} is not a column of a master table "
+                    f"(entity types with master tables: {sorted(MASTER_TABLES)})"
+                )
+            by_entity.setdefault(entity, {})[name] = FieldSpec(
+                name, str(s.get("label") or name), s["type"], values, column
+            )
     aliases = {str(k): str(v) for k, v in (raw.get("aliases") or {}).items()}
     known = {n for f in by_entity.values() for n in f}
     for alias, target in aliases.items():
@@ -141,6 +151,7 @@ def default_specs() -> FieldSpecs:
 
 
 # --- values ----------------------------------------------------------------------------------------
+
 
 def check_value(spec: FieldSpec, raw: object) -> tuple[str | None, str | None]:
     """(normalised value, None) when `raw` is legal for the field, else (None, reason in Chinese)."""
@@ -207,6 +218,7 @@ def parse_decided_on(raw: object) -> tuple[_dt.datetime | None, str | None]:
 
 # --- reading a returned workbook ---------------------------------------------------------------------
 
+
 @dataclass
 class ReturnedRow:
     excel_row: int
@@ -251,7 +263,10 @@ def read_returned(path: Path) -> ReturnedWorkbook:
         if row[0]:
             meta[str(row[0])] = wf.cell_text(row[1])
     ws = wb[wf.SHEET_WORKLIST]
-    header = [wf.cell_text(c).strip() for c in next(ws.iter_rows(min_row=wf.HEADER_ROW, max_row=wf.HEADER_ROW, values_only=True))]
+    header = [
+        wf.cell_text(c).strip()
+        for c in next(ws.iter_rows(min_row=wf.HEADER_ROW, max_row=wf.HEADER_ROW, values_only=True))
+    ]
     missing = [c for c in wf.ALL_COLUMNS if c not in header]
     if missing:
         raise NotAWorklist(f"核实清单的列被删除或改名：{'、'.join(missing)}")
@@ -261,21 +276,24 @@ def read_returned(path: Path) -> ReturnedWorkbook:
         values = list(values) + [None] * (len(header) - len(values))
         if all(v is None or wf.cell_text(v).strip() == "" for v in values):
             continue
-        rows.append(ReturnedRow(
-            excel_row=r,
-            finding_id=wf.cell_text(values[col[wf.ID_COLUMN]]).strip(),
-            checksum=wf.cell_text(values[col[wf.CHECKSUM_COLUMN]]).strip(),
-            locked=[values[col[c]] for c in wf.LOCKED_COLUMNS],
-            decision=wf.cell_text(values[col[wf.DECISION_COLUMN]]).strip(),
-            value=values[col[wf.VALUE_COLUMN]],
-            decided_by=wf.cell_text(values[col[wf.BY_COLUMN]]).strip(),
-            decided_on=values[col[wf.DATE_COLUMN]],
-            note=wf.cell_text(values[col[wf.NOTE_COLUMN]]).strip(),
-        ))
+        rows.append(
+            ReturnedRow(
+                excel_row=r,
+                finding_id=wf.cell_text(values[col[wf.ID_COLUMN]]).strip(),
+                checksum=wf.cell_text(values[col[wf.CHECKSUM_COLUMN]]).strip(),
+                locked=[values[col[c]] for c in wf.LOCKED_COLUMNS],
+                decision=wf.cell_text(values[col[wf.DECISION_COLUMN]]).strip(),
+                value=values[col[wf.VALUE_COLUMN]],
+                decided_by=wf.cell_text(values[col[wf.BY_COLUMN]]).strip(),
+                decided_on=values[col[wf.DATE_COLUMN]],
+                note=wf.cell_text(values[col[wf.NOTE_COLUMN]]).strip(),
+            )
+        )
     return ReturnedWorkbook(meta, rows)
 
 
 # --- validation (pure) -------------------------------------------------------------------------------
+
 
 @dataclass
 class Accepted:
@@ -294,8 +312,9 @@ class Rejected:
     reason: str
 
 
-def validate(book: ReturnedWorkbook, findings: dict[str, dict], key: str, specs: FieldSpecs,
-             received_at: _dt.datetime) -> tuple[list[Accepted], list[Rejected], int]:
+def validate(
+    book: ReturnedWorkbook, findings: dict[str, dict], key: str, specs: FieldSpecs, received_at: _dt.datetime
+) -> tuple[list[Accepted], list[Rejected], int]:
     """Split the filled rows into accepted and rejected (with reasons); also count blank rows.
 
     findings: finding_id → the finding's columns (community_code, entity_type, entity_id, field,
@@ -367,6 +386,7 @@ def validate(book: ReturnedWorkbook, findings: dict[str, dict], key: str, specs:
 
 # --- applying ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class FileOutcome:
     source_file: str
@@ -398,7 +418,11 @@ def pending_files(inbox: Path | str) -> list[Path]:
     folder = corrections_dir(inbox)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".xlsx" and not p.name.startswith(("~$", ".")))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() == ".xlsx" and not p.name.startswith(("~$", "."))
+    )
 
 
 def file_hash(path: Path) -> str:
@@ -455,47 +479,117 @@ def apply_file(con, path: Path, inbox: Path | str, specs: FieldSpecs | None = No
         if book.meta.get("signature") != wf.meta_signature(key, book.meta):
             raise NotAWorklist("清单信息页被修改或不是本数据中心下发的清单")
     except NotAWorklist as e:
-        con.execute("insert into quality.correction_file_log values (?, ?, null, null, 0, 0, 0, 0, 0, 'rejected', ?, ?)",
-                    [digest, source_file, str(e), now])
+        con.execute(
+            "insert into quality.correction_file_log values (?, ?, null, null, 0, 0, 0, 0, 0, 'rejected', ?, ?)",
+            [digest, source_file, str(e), now],
+        )
         return FileOutcome(source_file, "rejected", message=str(e))
 
     accepted, rejected, blank = validate(book, _findings(con), key, specs, now)
-    outcome = FileOutcome(source_file, "processed", committee=book.meta.get("committee_name") or "",
-                          accepted=len(accepted), rejected=len(rejected), blank=blank)
+    outcome = FileOutcome(
+        source_file,
+        "processed",
+        committee=book.meta.get("committee_name") or "",
+        accepted=len(accepted),
+        rejected=len(rejected),
+        blank=blank,
+    )
     con.execute("begin transaction")
     try:
         for a in accepted:
             f = a.finding
-            con.execute("insert into quality.finding_decision values (?, ?, ?, ?, ?, ?, ?)",
-                        [f["finding_id"], a.decision, a.corrected_value, a.row.decided_by, a.decided_at,
-                         source_file, a.row.excel_row])
+            con.execute(
+                "insert into quality.finding_decision values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    f["finding_id"],
+                    a.decision,
+                    a.corrected_value,
+                    a.row.decided_by,
+                    a.decided_at,
+                    source_file,
+                    a.row.excel_row,
+                ],
+            )
             old = _master_value(con, f.get("entity_type"), f.get("entity_id"), a.spec.column)
             if old is None:
                 old = f.get("observed_value")
             result = "decision_recorded"
             if a.corrected_value is not None:
-                con.execute("insert into quality.override values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
-                            [f.get("entity_type"), f.get("entity_id"), a.spec.name, old, a.corrected_value,
-                             a.row.decided_by, a.decided_at, source_file, a.row.excel_row, f["finding_id"],
-                             a.spec.column])
+                con.execute(
+                    "insert into quality.override values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
+                    [
+                        f.get("entity_type"),
+                        f.get("entity_id"),
+                        a.spec.name,
+                        old,
+                        a.corrected_value,
+                        a.row.decided_by,
+                        a.decided_at,
+                        source_file,
+                        a.row.excel_row,
+                        f["finding_id"],
+                        a.spec.column,
+                    ],
+                )
                 outcome.overrides += 1
                 result = "override" if a.spec.column else "override_for_department"
-            con.execute("insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
-                        [source_file, a.row.excel_row, f["finding_id"], f.get("entity_type"), f.get("entity_id"),
-                         a.spec.name, a.decision, old, a.corrected_value, a.row.decided_by, a.decided_at, result, now])
+            con.execute(
+                "insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
+                [
+                    source_file,
+                    a.row.excel_row,
+                    f["finding_id"],
+                    f.get("entity_type"),
+                    f.get("entity_id"),
+                    a.spec.name,
+                    a.decision,
+                    old,
+                    a.corrected_value,
+                    a.row.decided_by,
+                    a.decided_at,
+                    result,
+                    now,
+                ],
+            )
         for r in rejected:
             f = r.finding or {}
-            con.execute("insert into quality.correction_rejection values (?, ?, ?, ?, ?)",
-                        [source_file, r.row.excel_row, r.row.finding_id or None, r.reason, now])
-            con.execute("insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, null, 'rejected', ?, ?)",
-                        [source_file, r.row.excel_row, r.row.finding_id or None, f.get("entity_type"),
-                         f.get("entity_id"), f.get("field"), r.row.decision or None,
-                         wf.cell_text(r.row.value) or None, r.row.decided_by or None, r.reason, now])
+            con.execute(
+                "insert into quality.correction_rejection values (?, ?, ?, ?, ?)",
+                [source_file, r.row.excel_row, r.row.finding_id or None, r.reason, now],
+            )
+            con.execute(
+                "insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, null, 'rejected', ?, ?)",
+                [
+                    source_file,
+                    r.row.excel_row,
+                    r.row.finding_id or None,
+                    f.get("entity_type"),
+                    f.get("entity_id"),
+                    f.get("field"),
+                    r.row.decision or None,
+                    wf.cell_text(r.row.value) or None,
+                    r.row.decided_by or None,
+                    r.reason,
+                    now,
+                ],
+            )
             outcome.rejections.append((r.row.excel_row, r.reason))
-        con.execute("insert into quality.correction_file_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'processed', ?, ?)",
-                    [digest, source_file, book.meta.get("committee_code"), book.meta.get("delivery"),
-                     len(book.rows), len(accepted), len(rejected), blank, outcome.overrides,
-                     f"{len(accepted)} 行采用，{len(rejected)} 行退回，{blank} 行未填", now])
+        con.execute(
+            "insert into quality.correction_file_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'processed', ?, ?)",
+            [
+                digest,
+                source_file,
+                book.meta.get("committee_code"),
+                book.meta.get("delivery"),
+                len(book.rows),
+                len(accepted),
+                len(rejected),
+                blank,
+                outcome.overrides,
+                f"{len(accepted)} 行采用，{len(rejected)} 行退回，{blank} 行未填",
+                now,
+            ],
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -543,9 +637,12 @@ def apply_overrides(con, entity_types: list[str] | None = None) -> int:
     for entity_type, items in by_type.items():
         table, keycol = MASTER_TABLES[entity_type]
         schema, name = table.split(".")
-        cols = dict(con.execute(
-            "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
-            [schema, name]).fetchall())
+        cols = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchall()
+        )
         if not cols:
             continue
         merged = _resolve_ids(con, entity_type)
@@ -556,13 +653,15 @@ def apply_overrides(con, entity_types: list[str] | None = None) -> int:
             n = con.execute(
                 f"update {table} set {column} = cast(? as {cols[column]}) where {keycol} = ? "
                 f"and {column} is distinct from cast(? as {cols[column]}) returning 1",
-                [value, target, value]).fetchall()
+                [value, target, value],
+            ).fetchall()
             if entity_type == "person" and column == "id_number" and "id_number_valid" in cols:
                 con.execute("update master.person set id_number_valid = true where person_id = ?", [target])
             changed += len(n)
             con.execute(
                 "update quality.override set applied_at = ? where entity_type = ? and entity_id = ? and master_column = ?",
-                [now, entity_type, entity_id, column])
+                [now, entity_type, entity_id, column],
+            )
     return changed
 
 
@@ -603,8 +702,10 @@ def describe(summary: CorrectionsSummary) -> list[str]:
         if f.status == "rejected":
             lines.append(f"  ✗ {f.source_file}: 整个文件退回 — {f.message}")
             continue
-        lines.append(f"  {f.source_file} ({f.committee}): {f.accepted} 行采用, {f.rejected} 行退回, "
-                     f"{f.blank} 行未填, {f.overrides} 条更正")
+        lines.append(
+            f"  {f.source_file} ({f.committee}): {f.accepted} 行采用, {f.rejected} 行退回, "
+            f"{f.blank} 行未填, {f.overrides} 条更正"
+        )
         for row, reason in f.rejections:
             lines.append(f"      第{row}行: {mask_text(reason)}")
     return lines

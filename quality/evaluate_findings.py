@@ -99,9 +99,7 @@ def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> Fin
             raise SystemExit(f"civichub: no answer key {truth / 'planted.csv'} (only synthetic districts have one)")
         planted = _read_csv(truth / "planted.csv")
         planted["source_row"] = planted["source_row"].astype(int)
-        findings = con.execute(
-            "select * from quality.finding_history where delivery = ?", [delivery]
-        ).df()
+        findings = con.execute("select * from quality.finding_history where delivery = ?", [delivery]).df()
         keys = _entity_keys(con, delivery)
         facts = _truth_facts(con, inbox, delivery, findings)
     finally:
@@ -213,7 +211,9 @@ def _truth_facts(con, inbox: Path, delivery: str, findings: pd.DataFrame) -> dic
             s = shops.loc[sid]
             operating = s["status"] == "营业"
             if f.rule == "licence_expired_operating":
-                facts[(f.rule, f.finding_id)] = operating and bool(s["licence_valid_until"]) and s["licence_valid_until"] <= end
+                facts[(f.rule, f.finding_id)] = (
+                    operating and bool(s["licence_valid_until"]) and s["licence_valid_until"] <= end
+                )
             elif f.rule == "deregistered_operating":
                 facts[(f.rule, f.finding_id)] = operating and s["registration_status"] in ("注销", "吊销")
             else:
@@ -222,17 +222,23 @@ def _truth_facts(con, inbox: Path, delivery: str, findings: pd.DataFrame) -> dic
 
 
 def format_evaluation(ev: FindingsEvaluation) -> str:
-    lines = [f"Quality findings vs _truth/{ev.delivery}/planted.csv",
-             f"  {'rule':<30} {'planted':>7} {'found':>6} {'recall':>7} {'findings':>8} {'false':>6} {'false %':>7}"]
+    lines = [
+        f"Quality findings vs _truth/{ev.delivery}/planted.csv",
+        f"  {'rule':<30} {'planted':>7} {'found':>6} {'recall':>7} {'findings':>8} {'false':>6} {'false %':>7}",
+    ]
     for s in ev.rules.values():
         if not s.planted and not s.findings:
             continue
         recall = f"{s.recall:.3f}" if s.recall is not None else "-"
         false = f"{100 * s.false_share:.1f}" if s.false_share is not None else "-"
-        lines.append(f"  {s.rule:<30} {s.planted:>7} {s.found:>6} {recall:>7} {s.findings:>8} {s.findings - s.true:>6} {false:>7}")
+        lines.append(
+            f"  {s.rule:<30} {s.planted:>7} {s.found:>6} {recall:>7} {s.findings:>8} {s.findings - s.true:>6} {false:>7}"
+        )
     if ev.unmapped_kinds:
-        lines.append("  planted kinds that are not finding rules: "
-                     + ", ".join(f"{k} {n}" for k, n in sorted(ev.unmapped_kinds.items())))
+        lines.append(
+            "  planted kinds that are not finding rules: "
+            + ", ".join(f"{k} {n}" for k, n in sorted(ev.unmapped_kinds.items()))
+        )
     return "\n".join(lines)
 
 

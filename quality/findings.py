@@ -24,9 +24,23 @@ import duckdb
 import pandas as pd
 
 FINDING_COLUMNS = (
-    "finding_id", "rule", "severity", "entity_type", "entity_id", "source", "source_file", "source_row",
-    "street_code", "community_code", "field", "observed_value", "suggested_value", "message", "status",
-    "first_seen", "last_seen",
+    "finding_id",
+    "rule",
+    "severity",
+    "entity_type",
+    "entity_id",
+    "source",
+    "source_file",
+    "source_row",
+    "street_code",
+    "community_code",
+    "field",
+    "observed_value",
+    "suggested_value",
+    "message",
+    "status",
+    "first_seen",
+    "last_seen",
 )
 STATUSES = ("open", "resolved", "rejected")
 DECISIONS = {"确认": "resolved", "更正": "resolved", "不属实": "rejected"}
@@ -56,8 +70,9 @@ create table if not exists quality.finding_history (
 """
 
 
-def decide_status(present: bool, observed: str | None, decision: str | None, decided_on: str | None,
-                  previous: str | None = None) -> str:
+def decide_status(
+    present: bool, observed: str | None, decision: str | None, decided_on: str | None, previous: str | None = None
+) -> str:
     """Status of a finding.
 
     present: the latest delivery still shows the problem; observed: its value now; decision: the
@@ -86,8 +101,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def merge_delivery(con: duckdb.DuckDBPyConnection, delivery: str,
-                   candidates: str = "quality.int_quality_findings") -> FindingSummary:
+def merge_delivery(
+    con: duckdb.DuckDBPyConnection, delivery: str, candidates: str = "quality.int_quality_findings"
+) -> FindingSummary:
     """Merge the delivery's candidate findings into quality.finding, then apply decisions."""
     ensure_tables(con)
     con.execute("begin transaction")
@@ -139,7 +155,7 @@ def _merge(con, delivery: str, candidates: str) -> int:
     # Replace the whole table (DuckDB's upserts are slow): candidates take their current values and
     # keep first_seen; findings not seen in this delivery keep their last values.
     con.execute(
-        f"""
+        """
         create or replace temp table _next as
         select c.*, coalesce(f.status, 'open') as status,
                case when f.first_seen is null or f.first_seen > $d then $d else f.first_seen end as first_seen,
@@ -192,21 +208,32 @@ def _apply(con, delivery: str) -> None:
         """,
         {"d": delivery},
     ).fetchall()
-    statuses = [(fid, decide_status(present, observed, decision, decided_on, previous))
-                for fid, present, observed, decision, decided_on, previous in rows]
+    statuses = [
+        (fid, decide_status(present, observed, decision, decided_on, previous))
+        for fid, present, observed, decision, decided_on, previous in rows
+    ]
     changed = [(fid, s) for (fid, s), row in zip(statuses, rows) if s != row[5]]
     if changed:
         frame = pd.DataFrame(changed, columns=["finding_id", "status"])
         con.register("_status_df", frame)
-        con.execute("update quality.finding f set status = s.status from _status_df s where s.finding_id = f.finding_id")
+        con.execute(
+            "update quality.finding f set status = s.status from _status_df s where s.finding_id = f.finding_id"
+        )
         con.unregister("_status_df")
 
 
 def _summary(con, delivery: str, new: int) -> FindingSummary:
     counts = dict(con.execute("select status, count(*) from quality.finding group by 1").fetchall())
-    by_rule = dict(con.execute(
-        "select rule, count(*) from quality.finding where status = 'open' group by 1 order by 1"
-    ).fetchall())
+    by_rule = dict(
+        con.execute("select rule, count(*) from quality.finding where status = 'open' group by 1 order by 1").fetchall()
+    )
     candidates = con.execute("select count(*) from quality.finding where last_seen = ?", [delivery]).fetchall()[0][0]
-    return FindingSummary(delivery=delivery, candidates=candidates, new=new, open=counts.get("open", 0),
-                          resolved=counts.get("resolved", 0), rejected=counts.get("rejected", 0), by_rule=by_rule)
+    return FindingSummary(
+        delivery=delivery,
+        candidates=candidates,
+        new=new,
+        open=counts.get("open", 0),
+        resolved=counts.get("resolved", 0),
+        rejected=counts.get("rejected", 0),
+        by_rule=by_rule,
+    )

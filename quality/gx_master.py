@@ -149,8 +149,9 @@ def _context(db_path: str | Path):
     return ctx
 
 
-def validate_master_tables(con, db_path: str | Path, delivery: str,
-                           tables: tuple[str, ...] = ("person", "household", "shop")) -> dict[str, MasterSuiteOutcome]:
+def validate_master_tables(
+    con, db_path: str | Path, delivery: str, tables: tuple[str, ...] = ("person", "household", "shop")
+) -> dict[str, MasterSuiteOutcome]:
     """Validate each master table's latest state, keep the results and rebuild the Data Docs."""
     import great_expectations as gx
 
@@ -197,8 +198,11 @@ def validate_master_tables(con, db_path: str | Path, delivery: str,
                 n = (res.result or {}).get("unexpected_count")
                 failed.append(f"{cfg.type}({cfg.kwargs.get('column')}): {n} unexpected")
         outcomes[table] = MasterSuiteOutcome(
-            table=table, success=bool(vr.success), rows=len(df),
-            evaluated=int(vr.statistics["evaluated_expectations"]), failed=failed,
+            table=table,
+            success=bool(vr.success),
+            rows=len(df),
+            evaluated=int(vr.statistics["evaluated_expectations"]),
+            failed=failed,
         )
     ctx.build_data_docs(site_names=[SITE])
     return outcomes

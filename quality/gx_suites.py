@@ -70,16 +70,12 @@ def expectations_for_source(spec) -> list:
         exps.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=fld, mostly=DEFAULT_MOSTLY))
     for fld, allowed in spec.vocabularies.items():
         exps.append(
-            gx.expectations.ExpectColumnValuesToBeInSet(
-                column=fld, value_set=list(allowed), mostly=DEFAULT_MOSTLY
-            )
+            gx.expectations.ExpectColumnValuesToBeInSet(column=fld, value_set=list(allowed), mostly=DEFAULT_MOSTLY)
         )
     for fld in spec.columns:
         if fld in ID_FIELDS:
             exps.append(
-                gx.expectations.ExpectColumnValuesToMatchRegex(
-                    column=fld, regex=RAW_ID_PATTERN, mostly=DEFAULT_MOSTLY
-                )
+                gx.expectations.ExpectColumnValuesToMatchRegex(column=fld, regex=RAW_ID_PATTERN, mostly=DEFAULT_MOSTLY)
             )
         elif fld in USCC_FIELDS:
             exps.append(
@@ -160,7 +156,5 @@ def validate_dataframe(suite_name: str, expectations: list, df: pd.DataFrame) ->
 def validate_source_delivery(con, spec, delivery: str) -> SuiteOutcome:
     """Validate one delivery of one source as ingested into raw.<source>."""
     cols = ", ".join(f'"{c}"' for c in spec.columns)
-    df = con.execute(
-        f'select {cols} from raw."{spec.name}" where delivery = ?', [delivery]
-    ).df()
+    df = con.execute(f'select {cols} from raw."{spec.name}" where delivery = ?', [delivery]).df()
     return validate_dataframe(spec.name, expectations_for_source(spec), df)

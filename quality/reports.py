@@ -149,8 +149,9 @@ def _write_table(ws, fmt, top: int, columns: list[tuple[str, int]], rows: list[l
     return top + len(rows)
 
 
-def build_report(path: Path, title: str, delivery: str, aid: pd.DataFrame, elderly: pd.DataFrame,
-                 shop: pd.DataFrame) -> None:
+def build_report(
+    path: Path, title: str, delivery: str, aid: pd.DataFrame, elderly: pd.DataFrame, shop: pd.DataFrame
+) -> None:
     import xlsxwriter
     from xlsxwriter.utility import xl_range
 
@@ -163,16 +164,45 @@ def build_report(path: Path, title: str, delivery: str, aid: pd.DataFrame, elder
 
     summary = wb.add_worksheet("汇总")
     summary.write(0, 0, f"{title}（{delivery}）", fmt["title"])
-    summary.write(1, 0, f"由数据中心根据各部门数据自动生成，{_dt.date.today().isoformat()}；如有出入请在核实清单中反馈。", fmt["hint"])
+    summary.write(
+        1,
+        0,
+        f"由数据中心根据各部门数据自动生成，{_dt.date.today().isoformat()}；如有出入请在核实清单中反馈。",
+        fmt["hint"],
+    )
 
     # --- 救助对象花名册 ---
     ws = wb.add_worksheet("救助对象花名册")
     ws.write(0, 0, f"{title} 救助对象花名册（{delivery}）", fmt["title"])
-    cols = [("救助证编号", 18), ("救助类型", 8), ("户主姓名", 10), ("户主身份证号", 20), ("家庭人口数", 8),
-            ("名单成员数", 8), ("成员", 24), ("月救助金额(元)", 12), ("家庭地址(民政)", 30), ("实际居住地址", 30), ("起始年月", 9)]
-    rows = [[r.aid_certificate_no, r.aid_type, r.head_name, mask_text(_txt(r.head_id_number)), r.family_size,
-             r.members_listed, r.member_names, r.monthly_amount, r.family_address, r.lives_at, r.aid_since]
-            for r in aid.itertuples(index=False)]
+    cols = [
+        ("救助证编号", 18),
+        ("救助类型", 8),
+        ("户主姓名", 10),
+        ("户主身份证号", 20),
+        ("家庭人口数", 8),
+        ("名单成员数", 8),
+        ("成员", 24),
+        ("月救助金额(元)", 12),
+        ("家庭地址(民政)", 30),
+        ("实际居住地址", 30),
+        ("起始年月", 9),
+    ]
+    rows = [
+        [
+            r.aid_certificate_no,
+            r.aid_type,
+            r.head_name,
+            mask_text(_txt(r.head_id_number)),
+            r.family_size,
+            r.members_listed,
+            r.member_names,
+            r.monthly_amount,
+            r.family_address,
+            r.lives_at,
+            r.aid_since,
+        ]
+        for r in aid.itertuples(index=False)
+    ]
     top = 2
     last = _write_table(ws, fmt, top, cols, rows, numeric={4, 5})
     for r, values in enumerate(rows, start=top + 1):
@@ -191,23 +221,47 @@ def build_report(path: Path, title: str, delivery: str, aid: pd.DataFrame, elder
         sub = aid[aid.aid_type == ty] if len(aid) else aid
         ws.write_string(i, 0, ty, fmt["text"])
         ws.write_formula(i, 1, f'=COUNTIF({type_range},"{ty}")', fmt["num"], len(sub))
-        ws.write_formula(i, 2, f'=SUMIF({type_range},"{ty}",{size_range})', fmt["num"],
-                         int(sub.family_size.fillna(0).sum()) if len(sub) else 0)
-        ws.write_formula(i, 3, f'=SUMIF({type_range},"{ty}",{amount_range})', money,
-                         float(sub.monthly_amount.fillna(0).sum()) if len(sub) else 0.0)
+        ws.write_formula(
+            i,
+            2,
+            f'=SUMIF({type_range},"{ty}",{size_range})',
+            fmt["num"],
+            int(sub.family_size.fillna(0).sum()) if len(sub) else 0,
+        )
+        ws.write_formula(
+            i,
+            3,
+            f'=SUMIF({type_range},"{ty}",{amount_range})',
+            money,
+            float(sub.monthly_amount.fillna(0).sum()) if len(sub) else 0.0,
+        )
     end = t + 2 + len(types)
     ws.write_string(end, 0, "合计", bold)
     ws.write_formula(end, 1, f"=SUM(B{t + 3}:B{end})", bold, len(aid))
     ws.write_formula(end, 2, f"=SUM(C{t + 3}:C{end})", bold, int(aid.family_size.fillna(0).sum()) if len(aid) else 0)
-    ws.write_formula(end, 3, f"=SUM(D{t + 3}:D{end})", bold_money, float(aid.monthly_amount.fillna(0).sum()) if len(aid) else 0.0)
+    ws.write_formula(
+        end, 3, f"=SUM(D{t + 3}:D{end})", bold_money, float(aid.monthly_amount.fillna(0).sum()) if len(aid) else 0.0
+    )
     ws.freeze_panes(top + 1, 1)
     _print_setup(ws, top, end, len(cols))
 
     # --- 独居老人花名册 ---
     ws = wb.add_worksheet("独居老人花名册")
     ws.write(0, 0, f"{title} 独居老人花名册（{delivery}）", fmt["title"])
-    cols = [("姓名", 10), ("性别", 6), ("出生日期", 12), ("年龄", 6), ("居住地址", 34), ("联系电话", 14),
-            ("人员状态", 8), ("同住人数", 8), ("最近抄表月份", 10), ("最近月用电量(kWh)", 12), ("平时月用电量(kWh)", 12), ("提示", 24)]
+    cols = [
+        ("姓名", 10),
+        ("性别", 6),
+        ("出生日期", 12),
+        ("年龄", 6),
+        ("居住地址", 34),
+        ("联系电话", 14),
+        ("人员状态", 8),
+        ("同住人数", 8),
+        ("最近抄表月份", 10),
+        ("最近月用电量(kWh)", 12),
+        ("平时月用电量(kWh)", 12),
+        ("提示", 24),
+    ]
     rows = []
     for r in elderly.itertuples(index=False):
         notes = []
@@ -217,9 +271,22 @@ def build_report(path: Path, title: str, delivery: str, aid: pd.DataFrame, elder
             notes.append(f"另有{int(r.others_in_dwelling)}人同住")
         if pd.notna(r.latest_kwh) and pd.notna(r.median_kwh) and r.median_kwh > 0 and r.latest_kwh < 0.3 * r.median_kwh:
             notes.append("用电量骤降，请上门探视")
-        rows.append([r.name, r.sex, r.birth_date, r.age, r.full_address, mask_text(_txt(r.phone)), r.status,
-                     r.others_in_dwelling, r.latest_month, r.latest_kwh, None if pd.isna(r.median_kwh) else round(float(r.median_kwh), 1),
-                     "；".join(notes)])
+        rows.append(
+            [
+                r.name,
+                r.sex,
+                r.birth_date,
+                r.age,
+                r.full_address,
+                mask_text(_txt(r.phone)),
+                r.status,
+                r.others_in_dwelling,
+                r.latest_month,
+                r.latest_kwh,
+                None if pd.isna(r.median_kwh) else round(float(r.median_kwh), 1),
+                "；".join(notes),
+            ]
+        )
     last = _write_table(ws, fmt, 2, cols, rows, numeric={3, 7, 9, 10})
     ws.freeze_panes(3, 1)
     _print_setup(ws, 2, last, len(cols))
@@ -227,12 +294,43 @@ def build_report(path: Path, title: str, delivery: str, aid: pd.DataFrame, elder
     # --- 沿街商铺花名册 ---
     ws = wb.add_worksheet("沿街商铺花名册")
     ws.write(0, 0, f"{title} 沿街商铺花名册（{delivery}）", fmt["title"])
-    cols = [("一店一码", 13), ("店招名称", 16), ("登记名称", 24), ("统一社会信用代码", 20), ("经营地址", 30),
-            ("经营状态", 8), ("登记状态", 8), ("食品经营许可证", 18), ("有效期至", 12), ("许可状态", 10),
-            ("走访次数", 8), ("最近走访", 12), ("最近检查结果", 10)]
-    rows = [[r.shop_code, r.name, r.registered_name, r.uscc, r.full_address, r.status, r.registration_status,
-             r.licence_no, r.licence_valid_until, r.licence_status, r.visit_count, r.last_visit_date, r.last_inspection_result]
-            for r in shop.itertuples(index=False)] if len(shop) else []
+    cols = [
+        ("一店一码", 13),
+        ("店招名称", 16),
+        ("登记名称", 24),
+        ("统一社会信用代码", 20),
+        ("经营地址", 30),
+        ("经营状态", 8),
+        ("登记状态", 8),
+        ("食品经营许可证", 18),
+        ("有效期至", 12),
+        ("许可状态", 10),
+        ("走访次数", 8),
+        ("最近走访", 12),
+        ("最近检查结果", 10),
+    ]
+    rows = (
+        [
+            [
+                r.shop_code,
+                r.name,
+                r.registered_name,
+                r.uscc,
+                r.full_address,
+                r.status,
+                r.registration_status,
+                r.licence_no,
+                r.licence_valid_until,
+                r.licence_status,
+                r.visit_count,
+                r.last_visit_date,
+                r.last_inspection_result,
+            ]
+            for r in shop.itertuples(index=False)
+        ]
+        if len(shop)
+        else []
+    )
     last = _write_table(ws, fmt, 2, cols, rows, numeric={10})
     ws.freeze_panes(3, 2)
     _print_setup(ws, 2, last, len(cols))
@@ -259,7 +357,9 @@ def build_report(path: Path, title: str, delivery: str, aid: pd.DataFrame, elder
 
 def rows_elderly_flags(elderly: pd.DataFrame):
     for r in elderly.itertuples(index=False):
-        low = pd.notna(r.latest_kwh) and pd.notna(r.median_kwh) and r.median_kwh > 0 and r.latest_kwh < 0.3 * r.median_kwh
+        low = (
+            pd.notna(r.latest_kwh) and pd.notna(r.median_kwh) and r.median_kwh > 0 and r.latest_kwh < 0.3 * r.median_kwh
+        )
         if (_txt(r.status) and r.status != "正常") or (r.others_in_dwelling or 0) > 0 or low:
             yield r
 
@@ -294,5 +394,3 @@ def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:
         summary.shops += len(s)
         summary.files.append(path)
     return summary
-
-

@@ -23,8 +23,20 @@ SHEET_META = "_civichub"
 
 # Evidence: written by the hub, locked.
 LOCKED_COLUMNS = [
-    "序号", "问题类型", "严重程度", "对象类型", "对象编号", "姓名/名称", "地址",
-    "核实项目", "现有值", "建议值", "问题说明", "数据来源", "来源行", "首次发现",
+    "序号",
+    "问题类型",
+    "严重程度",
+    "对象类型",
+    "对象编号",
+    "姓名/名称",
+    "地址",
+    "核实项目",
+    "现有值",
+    "建议值",
+    "问题说明",
+    "数据来源",
+    "来源行",
+    "首次发现",
 ]
 # Filled in by the committee, unlocked.
 DECISION_COLUMN = "核实结果"
@@ -46,8 +58,16 @@ HEADER_ROW = 3  # 1-based: title, one-line hint, header; data from row 4
 TITLE_ROW = 1
 HINT_ROW = 2
 
-META_KEYS = ["format_version", "delivery", "street_code", "street_name", "committee_code",
-             "committee_name", "generated_at", "signature"]
+META_KEYS = [
+    "format_version",
+    "delivery",
+    "street_code",
+    "street_name",
+    "committee_code",
+    "committee_name",
+    "generated_at",
+    "signature",
+]
 
 
 def cell_text(value: object) -> str:

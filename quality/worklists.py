@@ -54,17 +54,38 @@ RULE_LABELS = {
     "duplicate_row": "同一来源重复记录",
 }
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低", "error": "高", "warning": "中", "info": "低"}
-ENTITY_LABELS = {"person": "人员", "household": "户", "shop": "商铺", "aid_family": "救助家庭",
-                 "electricity_account": "电力户", "account": "电力户"}
-SOURCE_LABELS = {
-    "police_population": "公安实有人口", "civil_affairs_assistance": "民政社会救助",
-    "civil_affairs_elderly_alone": "民政独居老人", "utility_electricity": "电力公司",
-    "market_business_registry": "市场监管主体登记", "market_food_licence": "市场监管食品经营许可",
-    "street_shop_visits": "沿街商铺走访", "hr_graduates": "人社高校毕业生",
+ENTITY_LABELS = {
+    "person": "人员",
+    "household": "户",
+    "shop": "商铺",
+    "aid_family": "救助家庭",
+    "electricity_account": "电力户",
+    "account": "电力户",
 }
-FIELD_LABELS = {"id_number": "身份证号", "birth_date": "出生日期", "sex": "性别", "name": "姓名", "phone": "联系电话",
-                "status": "人员状态", "member_count": "家庭人口数", "family_size": "家庭人口数", "address": "地址",
-                "licence_valid_until": "许可证有效期至", "registration_status": "登记状态", "uscc": "统一社会信用代码"}
+SOURCE_LABELS = {
+    "police_population": "公安实有人口",
+    "civil_affairs_assistance": "民政社会救助",
+    "civil_affairs_elderly_alone": "民政独居老人",
+    "utility_electricity": "电力公司",
+    "market_business_registry": "市场监管主体登记",
+    "market_food_licence": "市场监管食品经营许可",
+    "street_shop_visits": "沿街商铺走访",
+    "hr_graduates": "人社高校毕业生",
+}
+FIELD_LABELS = {
+    "id_number": "身份证号",
+    "birth_date": "出生日期",
+    "sex": "性别",
+    "name": "姓名",
+    "phone": "联系电话",
+    "status": "人员状态",
+    "member_count": "家庭人口数",
+    "family_size": "家庭人口数",
+    "address": "地址",
+    "licence_valid_until": "许可证有效期至",
+    "registration_status": "登记状态",
+    "uscc": "统一社会信用代码",
+}
 ID_FIELDS = {"id_number", "公民身份号码", "身份证号", "成员身份证号", "户主身份证号", "head_id_number"}
 
 UNROUTED_FOLDER = "未能定位"
@@ -122,10 +143,13 @@ class WorklistSummary:
 
 # --- data ------------------------------------------------------------------------------------------
 
+
 def _has_table(con, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchall()[0][0])
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+        ).fetchall()[0][0]
+    )
 
 
 def divisions(con) -> pd.DataFrame:
@@ -159,8 +183,8 @@ def open_findings(con) -> pd.DataFrame:
         addr_expr.append("s.full_address")
     return con.execute(
         f"""
-        select f.*, coalesce({', '.join(name_expr)}) as entity_name, coalesce({', '.join(addr_expr)}) as entity_address
-        from quality.finding f {' '.join(joins)}
+        select f.*, coalesce({", ".join(name_expr)}) as entity_name, coalesce({", ".join(addr_expr)}) as entity_address
+        from quality.finding f {" ".join(joins)}
         where f.status = 'open'
         order by f.community_code, f.rule, f.entity_id, f.source_file, f.source_row
         """
@@ -210,16 +234,25 @@ def street_summary(findings: pd.DataFrame, div: pd.DataFrame, street_code: str) 
 
 # --- workbooks -------------------------------------------------------------------------------------
 
+
 def _formats(wb):
     return {
         "title": wb.add_format({"bold": True, "font_size": 14}),
         "hint": wb.add_format({"font_color": "#C00000"}),
-        "head_locked": wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True, "valign": "vcenter"}),
-        "head_input": wb.add_format({"bold": True, "bg_color": "#FFE699", "border": 1, "text_wrap": True, "valign": "vcenter"}),
+        "head_locked": wb.add_format(
+            {"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        ),
+        "head_input": wb.add_format(
+            {"bold": True, "bg_color": "#FFE699", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        ),
         "locked": wb.add_format({"bg_color": "#F2F2F2", "border": 1, "valign": "top"}),
         "input": wb.add_format({"locked": False, "bg_color": "#FFF2CC", "border": 1, "valign": "top"}),
-        "input_text": wb.add_format({"locked": False, "bg_color": "#FFF2CC", "border": 1, "valign": "top", "num_format": "@"}),
-        "input_date": wb.add_format({"locked": False, "bg_color": "#FFF2CC", "border": 1, "valign": "top", "num_format": "yyyy-mm-dd"}),
+        "input_text": wb.add_format(
+            {"locked": False, "bg_color": "#FFF2CC", "border": 1, "valign": "top", "num_format": "@"}
+        ),
+        "input_date": wb.add_format(
+            {"locked": False, "bg_color": "#FFF2CC", "border": 1, "valign": "top", "num_format": "yyyy-mm-dd"}
+        ),
         "plain": wb.add_format({"text_wrap": True, "valign": "top"}),
         "bold": wb.add_format({"bold": True}),
         "num": wb.add_format({"border": 1}),
@@ -227,9 +260,27 @@ def _formats(wb):
     }
 
 
-COLUMN_WIDTHS = {"序号": 5, "问题类型": 18, "严重程度": 6, "对象类型": 8, "对象编号": 13, "姓名/名称": 12,
-                 "地址": 30, "核实项目": 12, "现有值": 20, "建议值": 20, "问题说明": 40, "数据来源": 14,
-                 "来源行": 24, "首次发现": 9, "核实结果": 10, "正确值": 20, "核实人": 10, "核实日期": 12, "备注": 20}
+COLUMN_WIDTHS = {
+    "序号": 5,
+    "问题类型": 18,
+    "严重程度": 6,
+    "对象类型": 8,
+    "对象编号": 13,
+    "姓名/名称": 12,
+    "地址": 30,
+    "核实项目": 12,
+    "现有值": 20,
+    "建议值": 20,
+    "问题说明": 40,
+    "数据来源": 14,
+    "来源行": 24,
+    "首次发现": 9,
+    "核实结果": 10,
+    "正确值": 20,
+    "核实人": 10,
+    "核实日期": 12,
+    "备注": 20,
+}
 
 
 def _print_setup(ws, header_row: int, last_row: int, columns: int) -> None:
@@ -269,7 +320,12 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
     ws = wb.add_worksheet(wf.SHEET_WORKLIST)
     who = f"{meta.get('street_name') or ''} {meta.get('committee_name') or ''}".strip()
     ws.write(wf.TITLE_ROW - 1, 0, f"{who} 数据核实清单（{meta['delivery']}）共 {len(findings)} 条", fmt["title"])
-    ws.write(wf.HINT_ROW - 1, 0, "请只填写黄色列（核实结果请用下拉选择）；填写方法见“填写说明”页。灰色列已锁定。", fmt["hint"])
+    ws.write(
+        wf.HINT_ROW - 1,
+        0,
+        "请只填写黄色列（核实结果请用下拉选择）；填写方法见“填写说明”页。灰色列已锁定。",
+        fmt["hint"],
+    )
     h = wf.HEADER_ROW - 1
     for c, name in enumerate(wf.ALL_COLUMNS):
         ws.write_string(h, c, name, fmt["head_input"] if name in wf.INPUT_COLUMNS else fmt["head_locked"])
@@ -292,18 +348,37 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
         ws.write_string(r, id_col + 1, wf.row_checksum(key, row["finding_id"], values), fmt["locked"])
     last = max(r, h + 1)
     dcol = wf.ALL_COLUMNS.index(wf.DECISION_COLUMN)
-    ws.data_validation(h + 1, dcol, last, dcol, {
-        "validate": "list", "source": list(wf.DECISIONS),
-        "input_title": "核实结果", "input_message": "请选择：确认 / 更正 / 不属实",
-        "error_title": "核实结果", "error_message": "只能选择：确认、更正、不属实",
-    })
+    ws.data_validation(
+        h + 1,
+        dcol,
+        last,
+        dcol,
+        {
+            "validate": "list",
+            "source": list(wf.DECISIONS),
+            "input_title": "核实结果",
+            "input_message": "请选择：确认 / 更正 / 不属实",
+            "error_title": "核实结果",
+            "error_message": "只能选择：确认、更正、不属实",
+        },
+    )
     datecol = wf.ALL_COLUMNS.index(wf.DATE_COLUMN)
-    ws.data_validation(h + 1, datecol, last, datecol, {
-        "validate": "date", "criteria": "between",
-        "minimum": _dt.date(2000, 1, 1), "maximum": _dt.date(2100, 12, 31),
-        "input_title": "核实日期", "input_message": "例如 2026-11-05",
-        "error_title": "核实日期", "error_message": "请填写日期，例如 2026-11-05",
-    })
+    ws.data_validation(
+        h + 1,
+        datecol,
+        last,
+        datecol,
+        {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": _dt.date(2000, 1, 1),
+            "maximum": _dt.date(2100, 12, 31),
+            "input_title": "核实日期",
+            "input_message": "例如 2026-11-05",
+            "error_title": "核实日期",
+            "error_message": "请填写日期，例如 2026-11-05",
+        },
+    )
     ws.freeze_panes(h + 1, 3)
     ws.autofilter(h, 0, last, len(wf.ALL_COLUMNS) - 1)
     _print_setup(ws, h, last, len(wf.ALL_COLUMNS) - len(wf.HIDDEN_COLUMNS))
@@ -340,8 +415,23 @@ def build_street_summary(path: Path, summary: pd.DataFrame, title: str) -> None:
 
 # --- rosters ---------------------------------------------------------------------------------------
 
-ROSTER_COLUMNS = ["户编号", "居住地址", "户内人数", "是否在标准地址库", "姓名", "与户主关系", "性别", "出生日期",
-                  "身份证号", "联系电话", "人员状态", "救助", "独居老人", "高校毕业生", "待核实问题数"]
+ROSTER_COLUMNS = [
+    "户编号",
+    "居住地址",
+    "户内人数",
+    "是否在标准地址库",
+    "姓名",
+    "与户主关系",
+    "性别",
+    "出生日期",
+    "身份证号",
+    "联系电话",
+    "人员状态",
+    "救助",
+    "独居老人",
+    "高校毕业生",
+    "待核实问题数",
+]
 
 
 def roster_frame(con, community_code: str | None = None) -> pd.DataFrame:
@@ -351,14 +441,14 @@ def roster_frame(con, community_code: str | None = None) -> pd.DataFrame:
         """left join (select aid_certificate_no, any_value(aid_type) as aid_type from staging.stg_civil_affairs_assistance
                        where delivery = (select max(delivery) from staging.stg_civil_affairs_assistance)
                        group by 1) a on a.aid_certificate_no = p.aid_certificate_no"""
-        if _has_table(con, "staging", "stg_civil_affairs_assistance") else
-        "left join (select null::varchar as aid_certificate_no, null::varchar as aid_type) a on false"
+        if _has_table(con, "staging", "stg_civil_affairs_assistance")
+        else "left join (select null::varchar as aid_certificate_no, null::varchar as aid_type) a on false"
     )
     findings = (
         """left join (select entity_id, count(*) as n from quality.finding where status = 'open' group by 1) fo
                    on fo.entity_id = p.person_id"""
-        if _has_table(con, "quality", "finding") else
-        "left join (select null::varchar as entity_id, 0 as n) fo on false"
+        if _has_table(con, "quality", "finding")
+        else "left join (select null::varchar as entity_id, 0 as n) fo on false"
     )
     return con.execute(
         f"""
@@ -389,7 +479,12 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
     shade = wb.add_format({"border": 1, "num_format": "@", "bg_color": "#EAF1FB"})
     ws = wb.add_worksheet("花名册")
     ws.write(0, 0, title, fmt["title"])
-    ws.write(1, 0, f"共 {roster.household_id.nunique()} 户 {len(roster)} 人；身份证号、电话已遮蔽；数据来自各部门比对结果，如有出入请在核实清单中反馈。", fmt["hint"])
+    ws.write(
+        1,
+        0,
+        f"共 {roster.household_id.nunique()} 户 {len(roster)} 人；身份证号、电话已遮蔽；数据来自各部门比对结果，如有出入请在核实清单中反馈。",
+        fmt["hint"],
+    )
     widths = [13, 34, 8, 8, 10, 10, 6, 12, 20, 14, 8, 8, 8, 10, 10]
     for c, (name, w) in enumerate(zip(ROSTER_COLUMNS, widths)):
         ws.write_string(3, c, name, fmt["head_locked"])
@@ -401,11 +496,20 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
         if rec.household_id != previous:
             band, previous = not band, rec.household_id
         values = [
-            _txt(rec.household_id), _txt(rec.full_address), _txt(rec.member_count),
+            _txt(rec.household_id),
+            _txt(rec.full_address),
+            _txt(rec.member_count),
             "是" if rec.in_address_library else "否",
-            _txt(rec.name), _txt(rec.relation_to_head), _txt(rec.sex), _txt(rec.birth_date),
-            mask_text(_txt(rec.id_number)), mask_text(_txt(rec.phone)), _txt(rec.status),
-            _txt(rec.aid), yes(rec.elderly_alone), yes(rec.graduate),
+            _txt(rec.name),
+            _txt(rec.relation_to_head),
+            _txt(rec.sex),
+            _txt(rec.birth_date),
+            mask_text(_txt(rec.id_number)),
+            mask_text(_txt(rec.phone)),
+            _txt(rec.status),
+            _txt(rec.aid),
+            yes(rec.elderly_alone),
+            yes(rec.graduate),
             str(int(rec.open_findings)) if rec.open_findings else "",
         ]
         for c, v in enumerate(values):
@@ -418,6 +522,7 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
 
 
 # --- per delivery --------------------------------------------------------------------------------
+
 
 def worklist_root(db_path: str | Path) -> Path:
     return Path(db_path).resolve().parent / "out" / "worklists"
@@ -437,21 +542,35 @@ def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) ->
     names = div.drop_duplicates("community_code").set_index("community_code")
 
     routed = findings[findings.community_code.isin(names.index)] if len(findings) else findings
-    for code, group in (routed.groupby("community_code") if len(routed) else []):
+    for code, group in routed.groupby("community_code") if len(routed) else []:
         info = names.loc[code]
         street_folder = folder / _safe(info.street_name)
         path = street_folder / f"{code}_{_safe(info.community_name)}.xlsx"
-        meta = {"delivery": delivery, "street_code": info.street_code, "street_name": info.street_name,
-                "committee_code": code, "committee_name": info.community_name, "generated_at": now}
+        meta = {
+            "delivery": delivery,
+            "street_code": info.street_code,
+            "street_name": info.street_name,
+            "committee_code": code,
+            "committee_name": info.community_name,
+            "generated_at": now,
+        }
         summary.rows += build_worklist(path, meta, group, street_summary(findings, div, info.street_code), key)
         summary.worklists += 1
         summary.files.append(path)
     unrouted = findings[~findings.community_code.isin(names.index)] if len(findings) else findings
     if len(unrouted):
         path = folder / UNROUTED_FOLDER / f"{UNROUTED_NAME}.xlsx"
-        meta = {"delivery": delivery, "street_code": "", "street_name": "", "committee_code": "",
-                "committee_name": UNROUTED_NAME, "generated_at": now}
-        n = build_worklist(path, meta, unrouted, pd.DataFrame({"说明": ["以下问题无法按标准地址定位到居委，请区数据中心分派"]}), key)
+        meta = {
+            "delivery": delivery,
+            "street_code": "",
+            "street_name": "",
+            "committee_code": "",
+            "committee_name": UNROUTED_NAME,
+            "generated_at": now,
+        }
+        n = build_worklist(
+            path, meta, unrouted, pd.DataFrame({"说明": ["以下问题无法按标准地址定位到居委，请区数据中心分派"]}), key
+        )
         summary.unrouted_rows = n
         summary.rows += n
         summary.worklists += 1
@@ -464,13 +583,18 @@ def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) ->
                 continue
             info = names.loc[code]
             path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}_花名册.xlsx"
-            build_roster(path, f"{info.street_name} {info.community_name} 居民户花名册（{delivery}，数据中心比对后）",
-                         group.reset_index(drop=True))
+            build_roster(
+                path,
+                f"{info.street_name} {info.community_name} 居民户花名册（{delivery}，数据中心比对后）",
+                group.reset_index(drop=True),
+            )
             summary.rosters += 1
             summary.files.append(path)
     for street_code in sorted(streets):
         street_name = div[div.street_code == street_code].street_name.iloc[0]
-        build_street_summary(folder / _safe(street_name) / "00_街道汇总.xlsx",
-                             street_summary(findings, div, street_code),
-                             f"{street_name} 各居委待核实问题（{delivery}）")
+        build_street_summary(
+            folder / _safe(street_name) / "00_街道汇总.xlsx",
+            street_summary(findings, div, street_code),
+            f"{street_name} 各居委待核实问题（{delivery}）",
+        )
     return summary

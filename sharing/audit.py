@@ -50,8 +50,16 @@ def _last_line(f) -> str | None:
     return None
 
 
-def append(path: Path, *, role: str, statement: str, outcome: str, rows_returned: int | None,
-           reason: str | None, seconds: float | None = None) -> dict:
+def append(
+    path: Path,
+    *,
+    role: str,
+    statement: str,
+    outcome: str,
+    rows_returned: int | None,
+    reason: str | None,
+    seconds: float | None = None,
+) -> dict:
     """Append one record (allowed, refused or failed query) and return it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +71,7 @@ def append(path: Path, *, role: str, statement: str, outcome: str, rows_returned
             prev = json.loads(last) if last else None
             record = {
                 "seq": (prev["seq"] + 1) if prev else 1,
-                "time": _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="milliseconds"),
+                "time": _dt.datetime.now(_dt.UTC).astimezone().isoformat(timespec="milliseconds"),
                 "role": role,
                 "statement": mask_text(statement),
                 "statement_sha256": hashlib.sha256(statement.encode("utf-8")).hexdigest(),

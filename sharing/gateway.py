@@ -41,27 +41,98 @@ TIMEOUT_SECONDS = 30.0
 # Functions a query may not call: they read files or the network, reveal settings, the environment
 # or the catalog of the database, or change state. Checked by name on both parsers' trees.
 DENIED_FUNCTIONS = {
-    "getenv", "current_setting", "getvariable", "set_variable", "glob", "query", "query_table",
-    "sniff_csv", "checkpoint", "force_checkpoint", "enable_profiling", "disable_profiling",
-    "which_secret", "summary", "current_database", "current_catalog", "version", "platform",
-    "pg_get_viewdef", "pg_get_constraintdef", "has_table_privilege", "has_schema_privilege",
-    "has_column_privilege", "has_database_privilege", "has_function_privilege", "has_any_column_privilege",
-    "pg_has_role", "col_description", "obj_description", "shobj_description", "nextval", "currval",
+    "getenv",
+    "current_setting",
+    "getvariable",
+    "set_variable",
+    "glob",
+    "query",
+    "query_table",
+    "sniff_csv",
+    "checkpoint",
+    "force_checkpoint",
+    "enable_profiling",
+    "disable_profiling",
+    "which_secret",
+    "summary",
+    "current_database",
+    "current_catalog",
+    "version",
+    "platform",
+    "pg_get_viewdef",
+    "pg_get_constraintdef",
+    "has_table_privilege",
+    "has_schema_privilege",
+    "has_column_privilege",
+    "has_database_privilege",
+    "has_function_privilege",
+    "has_any_column_privilege",
+    "pg_has_role",
+    "col_description",
+    "obj_description",
+    "shobj_description",
+    "nextval",
+    "currval",
 }
 DENIED_PREFIXES = (
-    "read_", "duckdb_", "pragma_", "parquet_", "iceberg_", "delta_", "sqlite_", "postgres_", "mysql_",
-    "write_", "load_", "install_", "export_", "import_", "copy_", "http", "s3", "azure", "gcs", "test_",
-    "arrow_", "json_execute", "system", "shell", "pg_",
+    "read_",
+    "duckdb_",
+    "pragma_",
+    "parquet_",
+    "iceberg_",
+    "delta_",
+    "sqlite_",
+    "postgres_",
+    "mysql_",
+    "write_",
+    "load_",
+    "install_",
+    "export_",
+    "import_",
+    "copy_",
+    "http",
+    "s3",
+    "azure",
+    "gcs",
+    "test_",
+    "arrow_",
+    "json_execute",
+    "system",
+    "shell",
+    "pg_",
 )
 # DuckDB statement types, in words a department user understands.
 STATEMENT_KINDS = {
-    "CREATE": "DDL (CREATE)", "DROP": "DDL (DROP)", "ALTER": "DDL (ALTER)", "INSERT": "DML (INSERT)",
-    "UPDATE": "DML (UPDATE)", "DELETE": "DML (DELETE)", "MERGE_INTO": "DML (MERGE)", "ATTACH": "ATTACH",
-    "DETACH": "DETACH", "COPY": "COPY", "COPY_DATABASE": "COPY", "EXPORT": "EXPORT", "LOAD": "INSTALL/LOAD",
-    "PRAGMA": "PRAGMA", "SET": "SET", "VARIABLE_SET": "SET", "CALL": "CALL", "TRANSACTION": "transaction control",
-    "EXPLAIN": "EXPLAIN", "PREPARE": "PREPARE", "EXECUTE": "EXECUTE", "VACUUM": "VACUUM", "ANALYZE": "ANALYZE",
-    "MULTI": "PIVOT/UNPIVOT", "UPDATE_EXTENSIONS": "UPDATE EXTENSIONS", "LOGICAL_PLAN": "logical plan",
-    "RELATION": "relation", "EXTENSION": "extension", "DROP_SECRET": "secret", "CREATE_SECRET": "secret",
+    "CREATE": "DDL (CREATE)",
+    "DROP": "DDL (DROP)",
+    "ALTER": "DDL (ALTER)",
+    "INSERT": "DML (INSERT)",
+    "UPDATE": "DML (UPDATE)",
+    "DELETE": "DML (DELETE)",
+    "MERGE_INTO": "DML (MERGE)",
+    "ATTACH": "ATTACH",
+    "DETACH": "DETACH",
+    "COPY": "COPY",
+    "COPY_DATABASE": "COPY",
+    "EXPORT": "EXPORT",
+    "LOAD": "INSTALL/LOAD",
+    "PRAGMA": "PRAGMA",
+    "SET": "SET",
+    "VARIABLE_SET": "SET",
+    "CALL": "CALL",
+    "TRANSACTION": "transaction control",
+    "EXPLAIN": "EXPLAIN",
+    "PREPARE": "PREPARE",
+    "EXECUTE": "EXECUTE",
+    "VACUUM": "VACUUM",
+    "ANALYZE": "ANALYZE",
+    "MULTI": "PIVOT/UNPIVOT",
+    "UPDATE_EXTENSIONS": "UPDATE EXTENSIONS",
+    "LOGICAL_PLAN": "logical plan",
+    "RELATION": "relation",
+    "EXTENSION": "extension",
+    "DROP_SECRET": "secret",
+    "CREATE_SECRET": "secret",
 }
 _QUERY_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except)
 
@@ -99,8 +170,7 @@ def audit_log_path(db_path: str | Path) -> Path:
 
 def allowed_views(role_db: Path) -> set[str]:
     """The tables of the role's published file: exactly what the role may read."""
-    with duckdb.connect(str(role_db), read_only=True,
-                        config={"enable_external_access": False}) as con:
+    with duckdb.connect(str(role_db), read_only=True, config={"enable_external_access": False}) as con:
         rows = con.execute(
             "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
         ).fetchall()
@@ -118,7 +188,9 @@ def _check_table_name(catalog: str, schema: str, table: str, ctes: set[str], all
         raise Refused(f"database-qualified name {catalog}.{schema}.{table}: name views as schema.table only")
     if not schema and table.lower() in ctes:
         return
-    if any(ch in table for ch in "/\\") or re.search(r"\.(csv|tsv|parquet|json|jsonl|ndjson|txt|xlsx|db|duckdb|gz)$", table, re.I):
+    if any(ch in table for ch in "/\\") or re.search(
+        r"\.(csv|tsv|parquet|json|jsonl|ndjson|txt|xlsx|db|duckdb|gz)$", table, re.I
+    ):
         raise Refused(f"reading a file ({table!r} in FROM) is not allowed: only the role's views can be read")
     name = f"{schema}.{table}".lower() if schema else table.lower()
     if name not in allowed:
@@ -212,7 +284,11 @@ def _check_sqlglot_tree(tree, allowed: set[str]) -> None:
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
             fn = table.this
-            name = fn.name if isinstance(fn, exp.Anonymous) else (fn.sql_name() if isinstance(fn, exp.Func) else type(fn).__name__)
+            name = (
+                fn.name
+                if isinstance(fn, exp.Anonymous)
+                else (fn.sql_name() if isinstance(fn, exp.Func) else type(fn).__name__)
+            )
             raise Refused(f"table function {str(name).lower()}() is not allowed: only the role's views can be read")
         _check_table_name(table.catalog, table.db, table.name, ctes, allowed)
 
@@ -258,8 +334,15 @@ def _execute(role_db: Path, sql: str, limit: int, timeout: float) -> tuple[list[
         con.close()
 
 
-def run_query(role: str, sql: str, *, db_path: str | Path, limit: int = DEFAULT_LIMIT,
-              timeout: float = TIMEOUT_SECONDS, audit_path: Path | None = None) -> QueryResult:
+def run_query(
+    role: str,
+    sql: str,
+    *,
+    db_path: str | Path,
+    limit: int = DEFAULT_LIMIT,
+    timeout: float = TIMEOUT_SECONDS,
+    audit_path: Path | None = None,
+) -> QueryResult:
     """Check and run one statement for a role; every call is written to the audit log."""
     t0 = time.perf_counter()
     log = Path(audit_path) if audit_path else audit_log_path(db_path)
@@ -288,8 +371,14 @@ def run_query(role: str, sql: str, *, db_path: str | Path, limit: int = DEFAULT_
         result.reason = str(e)
     result.seconds = time.perf_counter() - t0
     result.outcome = outcome
-    record = audit.append(log, role=role, statement=result.statement, outcome=outcome,
-                          rows_returned=len(result.rows) if result.allowed else 0, reason=result.reason,
-                          seconds=result.seconds)
+    record = audit.append(
+        log,
+        role=role,
+        statement=result.statement,
+        outcome=outcome,
+        rows_returned=len(result.rows) if result.allowed else 0,
+        reason=result.reason,
+        seconds=result.seconds,
+    )
     result.audit_seq = record["seq"]
     return result

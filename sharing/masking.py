@@ -32,28 +32,38 @@ def mask_sql(mask: str, column: str, alias: str = "t") -> str | None:
     if mask == "hide":
         return None
     if mask == "id_number":
-        return (f"CASE WHEN {c} IS NULL THEN NULL WHEN length({v}) >= 11 "
-                f"THEN left({v}, 6) || repeat('*', length({v}) - 10) || right({v}, 4) "
-                f"ELSE repeat('*', length({v})) END")
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN length({v}) >= 11 "
+            f"THEN left({v}, 6) || repeat('*', length({v}) - 10) || right({v}, 4) "
+            f"ELSE repeat('*', length({v})) END"
+        )
     if mask == "phone":
-        return (f"CASE WHEN {c} IS NULL THEN NULL WHEN length({v}) >= 8 "
-                f"THEN left({v}, 3) || repeat('*', length({v}) - 7) || right({v}, 4) "
-                f"ELSE repeat('*', length({v})) END")
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN length({v}) >= 8 "
+            f"THEN left({v}, 3) || repeat('*', length({v}) - 7) || right({v}, 4) "
+            f"ELSE repeat('*', length({v})) END"
+        )
     if mask == "name":
-        return (f"CASE WHEN {c} IS NULL THEN NULL WHEN length({v}) = 0 THEN {v} "
-                f"WHEN length({v}) >= 3 AND left({v}, 2) IN ({_compound()}) "
-                f"THEN left({v}, 2) || repeat('*', length({v}) - 2) "
-                f"ELSE left({v}, 1) || repeat('*', greatest(length({v}) - 1, 1)) END")
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN length({v}) = 0 THEN {v} "
+            f"WHEN length({v}) >= 3 AND left({v}, 2) IN ({_compound()}) "
+            f"THEN left({v}, 2) || repeat('*', length({v}) - 2) "
+            f"ELSE left({v}, 1) || repeat('*', greatest(length({v}) - 1, 1)) END"
+        )
     if mask == "address":
-        return (f"CASE WHEN {c} IS NULL THEN NULL WHEN regexp_matches({v}, '^.*?[路街巷]') "
-                f"THEN regexp_extract({v}, '^.*?[路街巷]') || '****' ELSE left({v}, 6) || '****' END")
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN regexp_matches({v}, '^.*?[路街巷]') "
+            f"THEN regexp_extract({v}, '^.*?[路街巷]') || '****' ELSE left({v}, 6) || '****' END"
+        )
     if mask == "birth_year":
         return f"CASE WHEN {c} IS NULL THEN NULL ELSE left({v}, 4) || '-**-**' END"
     if mask == "text":
-        return (f"regexp_replace(regexp_replace(regexp_replace({v}, "
-                f"'([0-9]{{6}})[0-9]{{8}}([0-9]{{3}}[0-9Xx])', '\\1********\\2', 'g'), "
-                f"'(1[3-9][0-9])[0-9]{{4}}([0-9]{{4}})', '\\1****\\2', 'g'), "
-                f"'([0-9]{{4}})[0-9]{{6,}}([0-9]{{4}})', '\\1******\\2', 'g')")
+        return (
+            f"regexp_replace(regexp_replace(regexp_replace({v}, "
+            f"'([0-9]{{6}})[0-9]{{8}}([0-9]{{3}}[0-9Xx])', '\\1********\\2', 'g'), "
+            f"'(1[3-9][0-9])[0-9]{{4}}([0-9]{{4}})', '\\1****\\2', 'g'), "
+            f"'([0-9]{{4}})[0-9]{{6,}}([0-9]{{4}})', '\\1******\\2', 'g')"
+        )
     raise ValueError(f"unknown mask {mask!r}")
 
 
@@ -66,5 +76,7 @@ def mask_values(mask: str, values: list) -> list:
         return [None for _ in values]
     with duckdb.connect() as con:
         con.execute("create table t (i integer, v varchar)")
-        con.executemany("insert into t values (?, ?)", [(i, None if x is None else str(x)) for i, x in enumerate(values)])
+        con.executemany(
+            "insert into t values (?, ?)", [(i, None if x is None else str(x)) for i, x in enumerate(values)]
+        )
         return [r[0] for r in con.execute(f"select {expr} from t order by i").fetchall()]

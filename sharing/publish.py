@@ -82,8 +82,10 @@ def projection(catalog: Catalog, role: Role, dataset: str, columns: list[tuple[s
     known = {c for c, _ in columns}
     unknown = sorted(unmasked - known)
     if unknown:
-        raise PublishError(f"role {role.id}: grant {dataset} unmasks {', '.join(unknown)}, "
-                           f"which {dataset} does not have (fields: {', '.join(sorted(known))})")
+        raise PublishError(
+            f"role {role.id}: grant {dataset} unmasks {', '.join(unknown)}, "
+            f"which {dataset} does not have (fields: {', '.join(sorted(known))})"
+        )
     select, notes, hidden = [], [], []
     for column, dtype in columns:
         g = catalog.grade_of(dataset, column)
@@ -123,9 +125,12 @@ def publish_role(con, catalog: Catalog, role: Role, out_root: Path) -> RoleOutco
     tmp.mkdir(parents=True)
     db_file = tmp / f"{role.id}.duckdb"
     alias = "pub_" + role.id
-    present = {f"{s}.{t}" for s, t in con.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
-    ).fetchall()}
+    present = {
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+        ).fetchall()
+    }
     con.execute(f"ATTACH {_sql_str(str(db_file))} AS {_q(alias)}")
     try:
         notes_rows = []
@@ -153,18 +158,25 @@ def publish_role(con, catalog: Catalog, role: Role, out_root: Path) -> RoleOutco
             notes_rows += [(dataset, n["field"], n["type"], n["grade"], n["shown"]) for n in notes]
             notes_rows += [(dataset, h, None, catalog.grade_of(dataset, h).grade, "hidden") for h in hidden]
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(alias)}.about")
-        con.execute(f"CREATE TABLE {_q(alias)}.about.fields (dataset VARCHAR, field VARCHAR, type VARCHAR, "
-                    "grade VARCHAR, shown VARCHAR)")
+        con.execute(
+            f"CREATE TABLE {_q(alias)}.about.fields (dataset VARCHAR, field VARCHAR, type VARCHAR, "
+            "grade VARCHAR, shown VARCHAR)"
+        )
         if notes_rows:
             con.executemany(f"INSERT INTO {_q(alias)}.about.fields VALUES (?, ?, ?, ?, ?)", notes_rows)
     finally:
         con.execute(f"DETACH {_q(alias)}")
     manifest = {
-        "role": role.id, "name": role.name, "department": role.department, "purpose": role.purpose,
-        "scope": role.scope, "street_code": role.street_code,
+        "role": role.id,
+        "name": role.name,
+        "department": role.department,
+        "purpose": role.purpose,
+        "scope": role.scope,
+        "street_code": role.street_code,
         "built_at": _dt.datetime.now().isoformat(timespec="seconds"),
-        "datasets": [{"dataset": d.dataset, "rows": d.rows, "fields": d.fields, "hidden": d.hidden}
-                     for d in outcome.datasets],
+        "datasets": [
+            {"dataset": d.dataset, "rows": d.rows, "fields": d.fields, "hidden": d.hidden} for d in outcome.datasets
+        ],
         "not_built": outcome.not_built,
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

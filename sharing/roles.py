@@ -13,7 +13,7 @@ publishing (the fields live there).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -70,8 +70,15 @@ class RolesConfig:
                 rid = t["id"].format(**fill)
                 if rid in out:
                     raise RolesError([f"street office role {rid} collides with a role of the same id"])
-                out[rid] = Role(rid, t["name"].format(**fill), t["department"], t["purpose"], "street",
-                                dict(t["grants"]), street_code=code)
+                out[rid] = Role(
+                    rid,
+                    t["name"].format(**fill),
+                    t["department"],
+                    t["purpose"],
+                    "street",
+                    dict(t["grants"]),
+                    street_code=code,
+                )
         return out
 
 
@@ -160,7 +167,9 @@ def load_roles(catalog: Catalog, path: Path = ROLES_PATH) -> RolesConfig:
                 errors.append(f"{where}: scope must be street")
             rid = str(template.get("id") or "")
             if "{street_code}" not in rid or not _ROLE_ID.match(rid.replace("{street_code}", "x")):
-                errors.append(f"{where}: id must contain {{street_code}} and otherwise be lower-case letters, digits and _")
+                errors.append(
+                    f"{where}: id must contain {{street_code}} and otherwise be lower-case letters, digits and _"
+                )
             template = {**template, "grants": _grants(template.get("grants"), where, catalog, "street", errors)}
     if errors:
         raise RolesError(errors)

@@ -20,9 +20,12 @@ OWN_TABLES = {"about.fields"}
 
 def published_tables(role_db: Path) -> list[str]:
     with duckdb.connect(str(role_db), read_only=True) as con:
-        return [f"{s}.{t}" for s, t in con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
-        ).fetchall()]
+        return [
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+            ).fetchall()
+        ]
 
 
 def verify_published(out_root: Path, catalog: Catalog, roles: dict[str, Role]) -> dict[str, list[str]]:

@@ -44,6 +44,7 @@ __all__ = ["generate", "SOURCES", "NOISE_KINDS", "SCENARIO_KINDS"]
 
 # ---- writers ------------------------------------------------------------------------------------
 
+
 def _write_csv(path: Path, header: list[str], lines: list[str], encoding: str) -> None:
     text = ",".join(header) + "\n" + ("\n".join(lines) + "\n" if lines else "")
     if encoding == "utf-8-sig":
@@ -56,8 +57,10 @@ def _write_csv(path: Path, header: list[str], lines: list[str], encoding: str) -
 
 
 def _write_xlsx(path: Path, sheet: str, header: list[str], rows: list[list]) -> None:
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
     wb.set_properties({"created": FIXED_TIME, "author": "civichub synthetic"})
     ws = wb.add_worksheet(sheet)
     ws.write_row(0, 0, header)
@@ -89,11 +92,13 @@ def _q(x) -> str:
 
 def _write_truth(path: Path, tab: Table) -> None:
     lines = [f"{k},{pid_s(p)},{hid_s(h)},{sid_s(s)}" for k, (p, h, s) in enumerate(tab.truth, start=1)]
-    path.write_text("source_row,person_id,household_id,shop_id\n" + ("\n".join(lines) + "\n" if lines else ""),
-                    encoding="utf-8")
+    path.write_text(
+        "source_row,person_id,household_id,shop_id\n" + ("\n".join(lines) + "\n" if lines else ""), encoding="utf-8"
+    )
 
 
 # ---- answer-key tables --------------------------------------------------------------------------
+
 
 def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
     P, L = w.P, w.lib
@@ -131,24 +136,56 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
     ym = [_ym(w, k) for k in range(w.n_months)]
     st = P["status"].tolist()
     cols = [
-        [pid_s(i) for i in range(n)], [hid_s(d) for d in dw.tolist()],
-        [hid_s(d) if d >= 0 else "" for d in regdw.tolist()], P["idn"].tolist(), P["name"].tolist(),
+        [pid_s(i) for i in range(n)],
+        [hid_s(d) for d in dw.tolist()],
+        [hid_s(d) if d >= 0 else "" for d in regdw.tolist()],
+        P["idn"].tolist(),
+        P["name"].tolist(),
         ["男" if x else "女" for x in P["sex"].tolist()],
         np.datetime_as_string(P["birth"].astype("datetime64[D]")).tolist(),
-        [eth_names[e] for e in P["eth"].tolist()], [STATUS[x] for x in st],
+        [eth_names[e] for e in P["eth"].tolist()],
+        [STATUS[x] for x in st],
         [ym[k] if x else "" for x, k in zip(st, P["status_t"].tolist())],
-        [rel_names[x] for x in P["rel"].tolist()], aid_type, aid_cert,
-        alone.astype(np.int64).tolist(), on_list.tolist(), P["grad"].tolist(),
+        [rel_names[x] for x in P["rel"].tolist()],
+        aid_type,
+        aid_cert,
+        alone.astype(np.int64).tolist(),
+        on_list.tolist(),
+        P["grad"].tolist(),
         [["已就业", "未就业", "灵活就业"][e] if g else "" for e, g in zip(P["employ"].tolist(), P["grad"].tolist())],
-        ((P["regk"] != 0) | (regdw != dw)).astype(np.int64).tolist(), P["hukou"].tolist(), P["phone"].tolist(),
+        ((P["regk"] != 0) | (regdw != dw)).astype(np.int64).tolist(),
+        P["hukou"].tolist(),
+        P["phone"].tolist(),
         [ym[k] for k in P["created_t"].tolist()],
     ]
     rows = zip(*cols)
-    _write_fast(tdir / "persons.csv",
-                 ["person_id", "household_id", "registered_household_id", "id_number", "name", "sex", "birth_date",
-                  "ethnicity", "status", "status_month", "relation", "aid_type", "aid_certificate_no",
-                  "is_elderly_alone", "on_elderly_list", "is_graduate", "employment_status", "renhu_fenli",
-                  "hukou_number", "phone", "first_month"], rows)
+    _write_fast(
+        tdir / "persons.csv",
+        [
+            "person_id",
+            "household_id",
+            "registered_household_id",
+            "id_number",
+            "name",
+            "sex",
+            "birth_date",
+            "ethnicity",
+            "status",
+            "status_month",
+            "relation",
+            "aid_type",
+            "aid_certificate_no",
+            "is_elderly_alone",
+            "on_elderly_list",
+            "is_graduate",
+            "employment_status",
+            "renhu_fenli",
+            "hukou_number",
+            "phone",
+            "first_month",
+        ],
+        rows,
+    )
     rows = []
     acc = w.acc_of_dw
     A = w.A
@@ -156,15 +193,42 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
         ai = int(L.dw_addr[d])
         f = aid_of_dw.get(d)
         a = acc.get(d)
-        rows.append((hid_s(d), L.a_id[ai], L.dw_room[d], L.street_code[L.a_street[ai]], L.comm_code_of(ai),
-                     int(occ[d]), L.a_std[ai] + L.dw_room[d] + "室", int(bool(L.a_inlib[ai])),
-                     str(3100000000 + (a * 104729) % 100000000) if a is not None and A["opened"][a] <= t else "",
-                     AID_TYPES[f["type"]] if f else "", f["cert"] if f else "", f["amount"] if f else "",
-                     f["declared"] if f else ""))
-    _write_fast(tdir / "households.csv",
-                 ["household_id", "address_id", "room", "street_code", "community_code", "member_count",
-                  "full_address", "in_library", "account_no", "aid_type", "aid_certificate_no", "aid_amount",
-                  "aid_declared_size"], rows)
+        rows.append(
+            (
+                hid_s(d),
+                L.a_id[ai],
+                L.dw_room[d],
+                L.street_code[L.a_street[ai]],
+                L.comm_code_of(ai),
+                int(occ[d]),
+                L.a_std[ai] + L.dw_room[d] + "室",
+                int(bool(L.a_inlib[ai])),
+                str(3100000000 + (a * 104729) % 100000000) if a is not None and A["opened"][a] <= t else "",
+                AID_TYPES[f["type"]] if f else "",
+                f["cert"] if f else "",
+                f["amount"] if f else "",
+                f["declared"] if f else "",
+            )
+        )
+    _write_fast(
+        tdir / "households.csv",
+        [
+            "household_id",
+            "address_id",
+            "room",
+            "street_code",
+            "community_code",
+            "member_count",
+            "full_address",
+            "in_library",
+            "account_no",
+            "aid_type",
+            "aid_certificate_no",
+            "aid_amount",
+            "aid_declared_size",
+        ],
+        rows,
+    )
     rows = []
     for s in w.shops:
         if s["opened_t"] > t:
@@ -172,28 +236,94 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
         e = w.entities[s["entity"]] if s["entity"] >= 0 else None
         lic = w.licences[s["licence"]] if s["licence"] >= 0 else None
         ai = s["addr"]
-        rows.append((sid_s(s["id"]), L.a_id[ai], s["unit"], L.street_code[L.a_street[ai]], L.comm_code_of(ai),
-                     s["sign"], _cat(s["cat"]), s["chain"] >= 0, e["uscc"] if e else "", e["name"] if e else "",
-                     e["etype"] if e else "", e["status"] if e else "", lic["no"] if lic else "",
-                     ymd(lic["valid_until"]).isoformat() if lic else "", s["status"], int(L.a_kind[ai] == 3),
-                     _ym(w, s["opened_t"]), _ym(w, s["closed_t"]) if s["closed_t"] >= 0 else "",
-                     sid_s(s["successor_of"]), s["owner"], int(bool(L.a_inlib[ai]))))
-    _write_plain(tdir / "shops.csv",
-                 ["shop_id", "address_id", "unit", "street_code", "community_code", "sign_name", "category",
-                  "is_chain", "uscc", "registered_name", "entity_type", "registration_status", "licence_no",
-                  "licence_valid_until", "status", "is_mall", "opened_month", "closed_month", "successor_of",
-                  "owner", "in_library"], [tuple(int(x) if isinstance(x, bool) else x for x in r_) for r_ in rows])
+        rows.append(
+            (
+                sid_s(s["id"]),
+                L.a_id[ai],
+                s["unit"],
+                L.street_code[L.a_street[ai]],
+                L.comm_code_of(ai),
+                s["sign"],
+                _cat(s["cat"]),
+                s["chain"] >= 0,
+                e["uscc"] if e else "",
+                e["name"] if e else "",
+                e["etype"] if e else "",
+                e["status"] if e else "",
+                lic["no"] if lic else "",
+                ymd(lic["valid_until"]).isoformat() if lic else "",
+                s["status"],
+                int(L.a_kind[ai] == 3),
+                _ym(w, s["opened_t"]),
+                _ym(w, s["closed_t"]) if s["closed_t"] >= 0 else "",
+                sid_s(s["successor_of"]),
+                s["owner"],
+                int(bool(L.a_inlib[ai])),
+            )
+        )
+    _write_plain(
+        tdir / "shops.csv",
+        [
+            "shop_id",
+            "address_id",
+            "unit",
+            "street_code",
+            "community_code",
+            "sign_name",
+            "category",
+            "is_chain",
+            "uscc",
+            "registered_name",
+            "entity_type",
+            "registration_status",
+            "licence_no",
+            "licence_valid_until",
+            "status",
+            "is_mall",
+            "opened_month",
+            "closed_month",
+            "successor_of",
+            "owner",
+            "in_library",
+        ],
+        [tuple(int(x) if isinstance(x, bool) else x for x in r_) for r_ in rows],
+    )
     kinds = ["residential_lane", "residential_house", "shop_front", "mall", "office"]
-    _write_plain(tdir / "addresses.csv",
-                 ["address_id", "full_address", "street_code", "community_code", "road", "lane", "number", "kind",
-                  "in_library", "mall_name"],
-                 [(L.a_id[a], L.a_std[a], L.street_code[L.a_street[a]], L.comm_code_of(a), L.a_road_name[a],
-                   int(L.a_lane[a]) or "", int(L.a_no[a]), kinds[L.a_kind[a]], int(bool(L.a_inlib[a])), L.a_mall[a])
-                  for a in range(len(L.a_id))])
+    _write_plain(
+        tdir / "addresses.csv",
+        [
+            "address_id",
+            "full_address",
+            "street_code",
+            "community_code",
+            "road",
+            "lane",
+            "number",
+            "kind",
+            "in_library",
+            "mall_name",
+        ],
+        [
+            (
+                L.a_id[a],
+                L.a_std[a],
+                L.street_code[L.a_street[a]],
+                L.comm_code_of(a),
+                L.a_road_name[a],
+                int(L.a_lane[a]) or "",
+                int(L.a_no[a]),
+                kinds[L.a_kind[a]],
+                int(bool(L.a_inlib[a])),
+                L.a_mall[a],
+            )
+            for a in range(len(L.a_id))
+        ],
+    )
 
 
 def _cat(c: int) -> str:
     from .names import SHOP_CATEGORIES
+
     return SHOP_CATEGORIES[c][0]
 
 
@@ -215,15 +345,36 @@ def _write_reference(out: Path, w: World) -> None:
     for a in range(len(L.a_id)):
         if not L.a_inlib[a]:
             continue
-        rows.append((L.a_id[a], w.d.name, L.street_code[L.a_street[a]], L.comm_code_of(a), L.a_road_name[a],
-                     str(int(L.a_lane[a])) if L.a_lane[a] else "", str(int(L.a_no[a])), L.a_std[a]))
-    _write_plain(ref / "standard_addresses.csv", ["地址编码", "区", "街道代码", "居委代码", "路名", "弄", "号", "标准地址"], rows)
+        rows.append(
+            (
+                L.a_id[a],
+                w.d.name,
+                L.street_code[L.a_street[a]],
+                L.comm_code_of(a),
+                L.a_road_name[a],
+                str(int(L.a_lane[a])) if L.a_lane[a] else "",
+                str(int(L.a_no[a])),
+                L.a_std[a],
+            )
+        )
+    _write_plain(
+        ref / "standard_addresses.csv", ["地址编码", "区", "街道代码", "居委代码", "路名", "弄", "号", "标准地址"], rows
+    )
 
 
 # ---- main entry ---------------------------------------------------------------------------------
 
-def generate(out_dir: Path, persons: int, months: int, seed: int, noise: float = 1.0, district: str = "jingan",
-             start_month: str = "2026-10", verbose: bool = False) -> dict:
+
+def generate(
+    out_dir: Path,
+    persons: int,
+    months: int,
+    seed: int,
+    noise: float = 1.0,
+    district: str = "jingan",
+    start_month: str = "2026-10",
+    verbose: bool = False,
+) -> dict:
     """Write a synthetic district (reference data, `months` monthly deliveries, `_truth/`) to out_dir.
 
     Returns a summary: {"district", "seed", "persons", "noise", "months": {YYYY-MM: {source: rows,
@@ -245,8 +396,14 @@ def generate(out_dir: Path, persons: int, months: int, seed: int, noise: float =
 
     log(f"world: {w.n_persons} persons, {w.n_dw} dwellings, {len(w.shops)} shops")
     _write_reference(out, w)
-    summary = {"district": d.name, "district_code": d.code, "seed": seed, "persons": persons, "noise": noise,
-               "months": {}}
+    summary = {
+        "district": d.name,
+        "district_code": d.code,
+        "seed": seed,
+        "persons": persons,
+        "noise": noise,
+        "months": {},
+    }
     for t in range(1, w.n_months):
         w.step(t)
         if t < 12:
@@ -260,11 +417,16 @@ def generate(out_dir: Path, persons: int, months: int, seed: int, noise: float =
         msum = {}
         planted_rows = []
         elderly_people = sorted(w.elderly.keys())
-        for name, fn in (("police_population", r.police), ("civil_affairs_assistance", r.assistance),
-                         ("civil_affairs_elderly_alone", r.elderly),
-                         ("utility_electricity", lambda: r.electricity(elderly_people)),
-                         ("market_business_registry", r.registry), ("market_food_licence", r.licence),
-                         ("street_shop_visits", r.visits), ("hr_graduates", r.graduates)):
+        for name, fn in (
+            ("police_population", r.police),
+            ("civil_affairs_assistance", r.assistance),
+            ("civil_affairs_elderly_alone", r.elderly),
+            ("utility_electricity", lambda: r.electricity(elderly_people)),
+            ("market_business_registry", r.registry),
+            ("market_food_licence", r.licence),
+            ("street_shop_visits", r.visits),
+            ("hr_graduates", r.graduates),
+        ):
             tab = fn()
             fname, fmt, enc = SOURCES[name]
             if fmt == "csv":
@@ -278,8 +440,11 @@ def generate(out_dir: Path, persons: int, months: int, seed: int, noise: float =
             log(f"{ym} {name}: {len(tab.rows)} rows, {len(tab.planted)} planted")
             del tab
         planted_rows.sort(key=lambda x: (x[1], x[2], x[0], x[6]))
-        _write_plain(tdir / "planted.csv", ["kind", "source", "source_row", "person_id", "household_id", "shop_id",
-                                            "field", "detail"], planted_rows)
+        _write_plain(
+            tdir / "planted.csv",
+            ["kind", "source", "source_row", "person_id", "household_id", "shop_id", "field", "detail"],
+            planted_rows,
+        )
         _truth_tables(w, r, tdir)
         counts: dict[str, int] = {}
         for p_ in planted_rows:

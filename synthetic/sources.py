@@ -13,16 +13,40 @@ from .codes import FULLWIDTH, USCC_ALPHABET, cn_number, excel_serial, hash64, ha
 from .world import AID_TYPES, EDU, ETH_NAMES, REL, ST_DEAD, ST_OK, ST_OUT, STATUS, World, ymd
 
 NOISE_KINDS = {
-    "id_bad_check", "id_transposed", "id_15digit", "field_blank", "name_homophone", "name_traditional",
-    "name_unencodable", "vocab_unknown", "duplicate_row", "address_stale", "uscc_bad_check",
-    "phone_invalid", "id_birthdate_mismatch", "id_sex_mismatch",
+    "id_bad_check",
+    "id_transposed",
+    "id_15digit",
+    "field_blank",
+    "name_homophone",
+    "name_traditional",
+    "name_unencodable",
+    "vocab_unknown",
+    "duplicate_row",
+    "address_stale",
+    "uscc_bad_check",
+    "phone_invalid",
+    "id_birthdate_mismatch",
+    "id_sex_mismatch",
 }
 SCENARIO_KINDS = {
-    "dead_but_aided", "moved_out_but_aided", "aid_family_size_mismatch", "aid_renhu_fenli",
-    "dead_elderly_alone", "moved_out_elderly_alone", "elderly_not_alone", "elderly_power_drop",
-    "account_holder_dead", "account_holder_unknown", "account_holder_not_resident", "account_vacant",
-    "licence_expired_operating", "deregistered_operating", "closed_but_registered_active",
-    "unregistered_operating", "address_not_in_library", "graduate_from_aid_family",
+    "dead_but_aided",
+    "moved_out_but_aided",
+    "aid_family_size_mismatch",
+    "aid_renhu_fenli",
+    "dead_elderly_alone",
+    "moved_out_elderly_alone",
+    "elderly_not_alone",
+    "elderly_power_drop",
+    "account_holder_dead",
+    "account_holder_unknown",
+    "account_holder_not_resident",
+    "account_vacant",
+    "licence_expired_operating",
+    "deregistered_operating",
+    "closed_but_registered_active",
+    "unregistered_operating",
+    "address_not_in_library",
+    "graduate_from_aid_family",
     "graduate_from_aid_family_unemployed",
 }
 
@@ -77,8 +101,9 @@ class Renderer:
 
     # ---- addresses ------------------------------------------------------------------------------
 
-    def addr(self, ai: int, room: str, style: int, variant: int = -1, former: bool = False,
-             street_in: bool = False) -> str:
+    def addr(
+        self, ai: int, room: str, style: int, variant: int = -1, former: bool = False, street_in: bool = False
+    ) -> str:
         """style 0: 上海市静安区…, 1: 静安区…, 2: bare road…; room: dwelling room or shop unit."""
         L = self.lib
         road = L.a_road_name[ai]
@@ -183,7 +208,7 @@ class Renderer:
             x = u[j]
             if x < ri and not p.startswith("021"):
                 k = int(h[j] % 10)
-                bad = p[:k + 1] + p[k + 2:]
+                bad = p[: k + 1] + p[k + 2 :]
                 out.append(bad)
                 planted.append(("phone_invalid", j, field_name, f"true={p}"))
                 continue
@@ -192,8 +217,12 @@ class Renderer:
                 continue
             if x < ri + rb + rv and not p.startswith("021"):
                 k = int(h[j] % 4)
-                p = [f"+86 {p[:3]} {p[3:7]} {p[7:]}", f"{p[:3]}-{p[3:7]}-{p[7:]}", f"86-{p}",
-                     f"{p[:3]} {p[3:7]} {p[7:]}"][k]
+                p = [
+                    f"+86 {p[:3]} {p[3:7]} {p[7:]}",
+                    f"{p[:3]}-{p[3:7]}-{p[7:]}",
+                    f"86-{p}",
+                    f"{p[:3]} {p[3:7]} {p[7:]}",
+                ][k]
             out.append(p)
         return out
 
@@ -202,8 +231,9 @@ class Renderer:
         u = self.u(keys, source, salt, "u")
         h = self.h(keys, source, salt, "h")
         ux = self.u(keys, source, salt, "x")
-        r_typo, r_tr, r_15, r_bl, r_fw = (self.r(source, k) for k in
-                                          ("id_typo", "id_transposed", "id_15digit", "id_blank", "id_fullwidth"))
+        r_typo, r_tr, r_15, r_bl, r_fw = (
+            self.r(source, k) for k in ("id_typo", "id_transposed", "id_15digit", "id_blank", "id_fullwidth")
+        )
         r_x = self.r(source, "id_lowercase_x")
         c1, c2, c3, c4, c5 = np.cumsum([r_typo, r_tr, r_15, r_bl, r_fw])
         out = list(ids)
@@ -218,7 +248,7 @@ class Renderer:
                     new = idn[:17] + ch
                 else:
                     dgt = (int(idn[p]) + 1 + (hh >> 8) % 9) % 10
-                    new = idn[:p] + str(dgt) + idn[p + 1:]
+                    new = idn[:p] + str(dgt) + idn[p + 1 :]
                 out[j] = new
                 planted.append(("id_bad_check", j, field_name, f"true={idn}"))
             elif x < c2:
@@ -226,7 +256,7 @@ class Renderer:
                 if not cands:
                     continue
                 p = cands[hh % len(cands)]
-                out[j] = idn[:p] + idn[p + 1] + idn[p] + idn[p + 2:]
+                out[j] = idn[:p] + idn[p + 1] + idn[p] + idn[p + 2 :]
                 planted.append(("id_transposed", j, field_name, f"true={idn}"))
             elif x < c3:
                 if ymd(int(births[j])).year >= 1985 or not idn.startswith(("1", "2", "3", "4", "5", "6")):
@@ -289,8 +319,7 @@ class Renderer:
 
     # ---- assembling -----------------------------------------------------------------------------
 
-    def finish(self, tab: Table, cols: list, truth: list, planted_local: list, keys, xlsx: bool,
-               extra_planted=None):
+    def finish(self, tab: Table, cols: list, truth: list, planted_local: list, keys, xlsx: bool, extra_planted=None):
         """Assemble rows (with duplicates), truth and planted. planted_local entries:
         (kind, j, field, detail) with j the record index."""
         n = len(truth)
@@ -311,15 +340,33 @@ class Renderer:
                 tab.planted.append((kind, int(row_of[j]) + 1, pid, hid, sid, fld, det))
         for j in np.nonzero(dup)[0].tolist():
             pid, hid, sid = truth[j]
-            tab.planted.append(("duplicate_row", int(row_of[j]) + 1, pid, hid, sid, "", f"duplicate of row {row_of[j] + 1}"))
+            tab.planted.append(
+                ("duplicate_row", int(row_of[j]) + 1, pid, hid, sid, "", f"duplicate of row {row_of[j] + 1}")
+            )
         return row_of, dup
 
     # ---- sources --------------------------------------------------------------------------------
 
     def police(self) -> Table:
         w, P, L, src = self.w, self.P, self.lib, "police_population"
-        tab = Table(src, ["公民身份号码", "姓名", "性别", "民族", "出生日期", "户号", "与户主关系", "户籍地址",
-                          "居住地址", "人员状态", "文化程度", "联系电话", "更新日期"])
+        tab = Table(
+            src,
+            [
+                "公民身份号码",
+                "姓名",
+                "性别",
+                "民族",
+                "出生日期",
+                "户号",
+                "与户主关系",
+                "户籍地址",
+                "居住地址",
+                "人员状态",
+                "文化程度",
+                "联系电话",
+                "更新日期",
+            ],
+        )
         n = w.n_persons
         keys = np.arange(n)
         pl: list = []
@@ -334,13 +381,21 @@ class Renderer:
         regk, regdw, regaddr = P["regk"], P["regdw"], P["regaddr"]
         reg_in = np.nonzero(regdw >= 0)[0]
         reg_col = list(regaddr)
-        rc = self.addr_col(src, reg_in, L.dw_addr[regdw[reg_in]], [L.dw_room[d] for d in regdw[reg_in].tolist()], 0, "reg")
+        rc = self.addr_col(
+            src, reg_in, L.dw_addr[regdw[reg_in]], [L.dw_room[d] for d in regdw[reg_in].tolist()], 0, "reg"
+        )
         for j, s in zip(reg_in.tolist(), rc):
             reg_col[j] = s
         pdw = P["police_dw"]
         res_col = self.addr_col(src, keys, L.dw_addr[pdw], [L.dw_room[d] for d in pdw.tolist()], 0, "res")
-        status = self.vocab(src, keys, [STATUS[s] for s in P["status"].tolist()],
-                            {"正常": "在册", "死亡": "注销", "迁出": "迁移"}, pl, "人员状态")
+        status = self.vocab(
+            src,
+            keys,
+            [STATUS[s] for s in P["status"].tolist()],
+            {"正常": "在册", "死亡": "注销", "迁出": "迁移"},
+            pl,
+            "人员状态",
+        )
         ub = self.u(keys, src, "edu", "blank")
         rb = self.r(src, "blank_field")
         edu = [("" if ub[j] < rb else EDU[e]) for j, e in enumerate(P["edu"].tolist())]
@@ -374,8 +429,24 @@ class Renderer:
 
     def assistance(self) -> Table:
         w, P, L, src = self.w, self.P, self.lib, "civil_affairs_assistance"
-        tab = Table(src, ["救助证编号", "救助类型", "户主姓名", "户主身份证号", "成员姓名", "成员身份证号", "与户主关系",
-                          "家庭人口数", "月救助金额", "家庭地址", "所属街道", "所属居委", "起始年月"])
+        tab = Table(
+            src,
+            [
+                "救助证编号",
+                "救助类型",
+                "户主姓名",
+                "户主身份证号",
+                "成员姓名",
+                "成员身份证号",
+                "与户主关系",
+                "家庭人口数",
+                "月救助金额",
+                "家庭地址",
+                "所属街道",
+                "所属居委",
+                "起始年月",
+            ],
+        )
         fams = sorted(w.aid.items(), key=lambda kv: kv[1]["cert"])
         recs = []  # (dwelling, family, member)
         for d, f in fams:
@@ -391,13 +462,25 @@ class Renderer:
         m_ids = self.id_col(src, keys, [P["idn"][i] for i in mem.tolist()], births, pl, "成员身份证号")
         m_nms = self.name_col(src, keys, [P["name"][i] for i in mem.tolist()], pl, "成员姓名")
         pl_h: list = []
-        h_ids = self.id_col(src, hkeys, [P["idn"][i] for i in heads.tolist()], P["birth"][heads] if n else [],
-                            pl_h, "户主身份证号", salt="hid")
+        h_ids = self.id_col(
+            src,
+            hkeys,
+            [P["idn"][i] for i in heads.tolist()],
+            P["birth"][heads] if n else [],
+            pl_h,
+            "户主身份证号",
+            salt="hid",
+        )
         h_nms = self.name_col(src, hkeys, [P["name"][i] for i in heads.tolist()], pl_h, "户主姓名", salt="hname")
         pl += pl_h
-        types = self.vocab(src, heads * 3,
-                           [AID_TYPES[f["type"]] for _, f, _ in recs],
-                           {"低保": "低保户", "低收入": "低收入户", "特困": "特困供养"}, pl, "救助类型")
+        types = self.vocab(
+            src,
+            heads * 3,
+            [AID_TYPES[f["type"]] for _, f, _ in recs],
+            {"低保": "低保户", "低收入": "低收入户", "特困": "特困供养"},
+            pl,
+            "救助类型",
+        )
         rel = ["户主" if i == f["head"] else REL[P["rel"][i]] for _, f, i in recs]
         rel = [("其他" if r == "户主" and i != f["head"] else r) for r, (_, f, i) in zip(rel, recs)]
         size = [f["declared"] for _, f, _ in recs]
@@ -415,8 +498,11 @@ class Renderer:
         for j, dd in enumerate(since_days):
             dt = ymd(dd)
             k = int(hs[j] % 4) if us[j] < rs else 0
-            since.append([f"{dt.year}-{dt.month:02d}", f"{dt.year}年{dt.month}月", f"{dt.year}{dt.month:02d}",
-                          excel_serial(dd)][k])
+            since.append(
+                [f"{dt.year}-{dt.month:02d}", f"{dt.year}年{dt.month}月", f"{dt.year}{dt.month:02d}", excel_serial(dd)][
+                    k
+                ]
+            )
         # scans
         count = {}
         for _, f, _ in recs:
@@ -428,24 +514,49 @@ class Renderer:
             elif st == ST_OUT:
                 pl.append(("moved_out_but_aided", j, "成员身份证号", f"moved out {_ym(w, P['status_t'][i])}"))
             if f["declared"] != count[f["cert"]]:
-                pl.append(("aid_family_size_mismatch", j, "家庭人口数", f"declared {f['declared']}, listed {count[f['cert']]}"))
+                pl.append(
+                    (
+                        "aid_family_size_mismatch",
+                        j,
+                        "家庭人口数",
+                        f"declared {f['declared']}, listed {count[f['cert']]}",
+                    )
+                )
             ad = int(adws[j])
             if ad != int(P["dw"][i]):
                 if ad == int(P["regdw"][i]):
-                    pl.append(("aid_renhu_fenli", j, "家庭地址", f"registered {hid_s(ad)}, lives {hid_s(int(P['dw'][i]))}"))
+                    pl.append(
+                        ("aid_renhu_fenli", j, "家庭地址", f"registered {hid_s(ad)}, lives {hid_s(int(P['dw'][i]))}")
+                    )
                 else:
                     pl.append(("address_stale", j, "家庭地址", f"written {hid_s(ad)}, lives {hid_s(int(P['dw'][i]))}"))
             if not L.a_inlib[int(L.dw_addr[ad])]:
                 pl.append(("address_not_in_library", j, "家庭地址", L.a_id[int(L.dw_addr[ad])]))
         truth = [(int(i), int(P["dw"][i]), -1) for _, _, i in recs]
-        cols = [[f["cert"] for _, f, _ in recs], types, h_nms, h_ids, m_nms, m_ids, rel, size, amount, addr,
-                st_name, cm_name, since]
+        cols = [
+            [f["cert"] for _, f, _ in recs],
+            types,
+            h_nms,
+            h_ids,
+            m_nms,
+            m_ids,
+            rel,
+            size,
+            amount,
+            addr,
+            st_name,
+            cm_name,
+            since,
+        ]
         self.finish(tab, cols, truth, pl, keys, xlsx=True)
         return tab
 
     def elderly(self) -> Table:
         w, P, L, src = self.w, self.P, self.lib, "civil_affairs_elderly_alone"
-        tab = Table(src, ["姓名", "身份证号", "性别", "年龄", "居住地址", "联系电话", "紧急联系人", "紧急联系人电话", "所属居委"])
+        tab = Table(
+            src,
+            ["姓名", "身份证号", "性别", "年龄", "居住地址", "联系电话", "紧急联系人", "紧急联系人电话", "所属居委"],
+        )
         people = sorted(w.elderly.keys())
         n = len(people)
         idx = np.array(people, dtype=np.int64)
@@ -459,8 +570,9 @@ class Renderer:
         addr = self.addr_col(src, keys, L.dw_addr[adws] if n else [], [L.dw_room[d] for d in adws.tolist()], 2)
         phones = self.phone_col(src, keys, [w.elderly[i]["phone"] for i in people], "phone", pl)
         contact = [w.elderly[i]["contact"] for i in people]
-        cphone = self.phone_col(src, keys, [w.elderly[i]["cphone"] for i in people], "cphone", pl,
-                                field_name="紧急联系人电话")
+        cphone = self.phone_col(
+            src, keys, [w.elderly[i]["cphone"] for i in people], "cphone", pl, field_name="紧急联系人电话"
+        )
         comm = [L.comm_name_of(int(L.dw_addr[d])) for d in adws.tolist()]
         for j, i in enumerate(people):
             st = P["status"][i]
@@ -471,7 +583,9 @@ class Renderer:
             elif self.occ[P["dw"][i]] > 1:
                 pl.append(("elderly_not_alone", j, "居住地址", f"{self.occ[P['dw'][i]]} residents"))
             if adws[j] != P["dw"][i]:
-                pl.append(("address_stale", j, "居住地址", f"written {hid_s(int(adws[j]))}, lives {hid_s(int(P['dw'][i]))}"))
+                pl.append(
+                    ("address_stale", j, "居住地址", f"written {hid_s(int(adws[j]))}, lives {hid_s(int(P['dw'][i]))}")
+                )
             if not L.a_inlib[int(L.dw_addr[adws[j]])]:
                 pl.append(("address_not_in_library", j, "居住地址", L.a_id[int(L.dw_addr[adws[j]])]))
         truth = [(int(i), int(P["dw"][i]), -1) for i in people]
@@ -488,7 +602,9 @@ class Renderer:
         for c, m in enumerate(months):
             k = w.kwh[m]
             M[: len(k), c] = k
-        miss = self.u(np.arange(n_acc)[:, None] * 64 + np.array(months)[None, :], src, "miss") < self.r(src, "reading_missing")
+        miss = self.u(np.arange(n_acc)[:, None] * 64 + np.array(months)[None, :], src, "miss") < self.r(
+            src, "reading_missing"
+        )
         M[miss] = -1
         accs = np.nonzero((M >= 0).any(axis=1))[0]
         kind = np.array(A["kind"])[:n_acc]
@@ -503,10 +619,12 @@ class Renderer:
         shops = w.shops
         for a in accs.tolist():
             if kind[a] == 0:
-                ais.append(int(L.dw_addr[target[a]])); rooms.append(L.dw_room[target[a]])
+                ais.append(int(L.dw_addr[target[a]]))
+                rooms.append(L.dw_room[target[a]])
             else:
                 s = shops[target[a]]
-                ais.append(s["addr"]); rooms.append(s["unit"])
+                ais.append(s["addr"])
+                rooms.append(s["unit"])
         addr = self.addr_col(src, keys, ais, rooms, 2)
         phones = self.phone_col(src, keys, [A["phone"][a] for a in accs.tolist()], "phone", pl)
         acc_no = [str(3100000000 + (int(a) * 104729) % 100000000) for a in accs.tolist()]
@@ -551,10 +669,21 @@ class Renderer:
             if kind[a] == 0:
                 hd = holder[a]
                 if hd >= 0 and P["status"][hd] == ST_DEAD:
-                    tab.planted.append(("account_holder_dead", row0, int(hd), tr[1], -1, "户名", f"died {_ym(w, P['status_t'][hd])}"))
+                    tab.planted.append(
+                        ("account_holder_dead", row0, int(hd), tr[1], -1, "户名", f"died {_ym(w, P['status_t'][hd])}")
+                    )
                 elif hd >= 0 and (P["status"][hd] == ST_OUT or P["dw"][hd] != target[a]):
-                    tab.planted.append(("account_holder_not_resident", row0, int(hd), tr[1], -1, "户名",
-                                        f"holder lives {hid_s(int(P['dw'][hd]))} status {STATUS[P['status'][hd]]}"))
+                    tab.planted.append(
+                        (
+                            "account_holder_not_resident",
+                            row0,
+                            int(hd),
+                            tr[1],
+                            -1,
+                            "户名",
+                            f"holder lives {hid_s(int(P['dw'][hd]))} status {STATUS[P['status'][hd]]}",
+                        )
+                    )
                 elif hd < 0:
                     tab.planted.append(("account_holder_unknown", row0, -1, tr[1], -1, "户名", A["hname"][a]))
                 if occ[target[a]] == 0:
@@ -574,8 +703,17 @@ class Renderer:
                 continue
             med = float(np.median(prior))
             if latest < 0.3 * med:
-                tab.planted.append(("elderly_power_drop", last_row[a][0], int(i), d, -1, "用电量",
-                                    f"latest {latest} vs median {med:.0f}"))
+                tab.planted.append(
+                    (
+                        "elderly_power_drop",
+                        last_row[a][0],
+                        int(i),
+                        d,
+                        -1,
+                        "用电量",
+                        f"latest {latest} vs median {med:.0f}",
+                    )
+                )
         return tab
 
     def _shop_addr_parts(self, e):
@@ -583,7 +721,20 @@ class Renderer:
 
     def registry(self) -> Table:
         w, L, src = self.w, self.lib, "market_business_registry"
-        tab = Table(src, ["统一社会信用代码", "主体名称", "主体类型", "法定代表人", "经营场所", "经营范围", "成立日期", "登记状态", "核准日期"])
+        tab = Table(
+            src,
+            [
+                "统一社会信用代码",
+                "主体名称",
+                "主体类型",
+                "法定代表人",
+                "经营场所",
+                "经营范围",
+                "成立日期",
+                "登记状态",
+                "核准日期",
+            ],
+        )
         ents = [k for k, e in enumerate(w.entities) if not e.get("dropped") and e["est"] <= self.as_of]
         n = len(ents)
         keys = np.array(ents, dtype=np.int64)
@@ -596,7 +747,9 @@ class Renderer:
         addr = self.addr_col(src, keys, [e["addr"] for e in E], [e["unit"] for e in E], 0)
         scope = [e["scope"] for e in E]
         est = self.date_col(src, keys, [e["est"] for e in E], "est")
-        status = self.vocab(src, keys, [e["status"] for e in E], {"存续": "开业", "在业": "在营", "注销": "已注销"}, pl, "登记状态")
+        status = self.vocab(
+            src, keys, [e["status"] for e in E], {"存续": "开业", "在业": "在营", "注销": "已注销"}, pl, "登记状态"
+        )
         appr = self.date_col(src, keys, [min(e["approved"], self.as_of) for e in E], "appr")
         for j, e in enumerate(E):
             s = e["shop"]
@@ -622,14 +775,26 @@ class Renderer:
             c = codes[j]
             p = int(h[j] % 17)
             ch = USCC_ALPHABET[(USCC_ALPHABET.index(c[p]) + 1 + int(h[j] >> 8) % 30) % 31]
-            out[j] = c[:p] + ch + c[p + 1:]
+            out[j] = c[:p] + ch + c[p + 1 :]
             if not uscc_valid(out[j]):
                 planted.append(("uscc_bad_check", j, field_name, f"true={c}"))
         return out
 
     def licence(self) -> Table:
         w, L, src = self.w, self.lib, "market_food_licence"
-        tab = Table(src, ["许可证编号", "经营者名称", "统一社会信用代码", "法定代表人", "经营场所", "主体业态", "发证日期", "有效期至"])
+        tab = Table(
+            src,
+            [
+                "许可证编号",
+                "经营者名称",
+                "统一社会信用代码",
+                "法定代表人",
+                "经营场所",
+                "主体业态",
+                "发证日期",
+                "有效期至",
+            ],
+        )
         lics = [k for k, l in enumerate(w.licences) if not l["dropped"] and l["issued"] <= self.as_of]
         keys = np.array(lics, dtype=np.int64)
         Ls = [w.licences[k] for k in lics]
@@ -654,7 +819,21 @@ class Renderer:
 
     def visits(self) -> Table:
         w, L, src, t = self.w, self.lib, "street_shop_visits", self.t
-        tab = Table(src, ["走访日期", "店招名称", "经营地址", "联系人", "联系电话", "业态", "检查结果", "所属街道", "所属居委", "走访人"])
+        tab = Table(
+            src,
+            [
+                "走访日期",
+                "店招名称",
+                "经营地址",
+                "联系人",
+                "联系电话",
+                "业态",
+                "检查结果",
+                "所属街道",
+                "所属居委",
+                "走访人",
+            ],
+        )
         vis = [(k, v) for k, v in enumerate(w.visits) if v[4] <= t]
         keys = np.array([k for k, _ in vis], dtype=np.int64)
         pl: list = []
@@ -692,7 +871,18 @@ class Renderer:
             if s["status"] == "营业" and not s["registered"]:
                 pl.append(("unregistered_operating", j, "店招名称", s["sign"]))
         truth = [(-1, -1, v[0]) for _, v in vis]
-        cols = [dates, signs, addr, [s["owner"] for s in S], phones, cat, [v[3] for _, v in vis], st_name, cm_name, visitor]
+        cols = [
+            dates,
+            signs,
+            addr,
+            [s["owner"] for s in S],
+            phones,
+            cat,
+            [v[3] for _, v in vis],
+            st_name,
+            cm_name,
+            visitor,
+        ]
         self.finish(tab, cols, truth, pl, keys, xlsx=True)
         return tab
 
@@ -715,8 +905,14 @@ class Renderer:
             except UnicodeEncodeError:
                 pl.append(("name_unencodable", j, "姓名", f"true={P['name'][idx[j]]}"))
         ids = self.id_col(src, keys, [P["idn"][i] for i in idx.tolist()], P["birth"][idx], pl, "身份证号")
-        emp = self.vocab(src, keys, [["已就业", "未就业", "灵活就业"][e] for e in P["employ"][idx].tolist()],
-                         {"未就业": "待业", "灵活就业": "自主创业", "已就业": "已签约"}, pl, "就业状态")
+        emp = self.vocab(
+            src,
+            keys,
+            [["已就业", "未就业", "灵活就业"][e] for e in P["employ"][idx].tolist()],
+            {"未就业": "待业", "灵活就业": "自主创业", "已就业": "已签约"},
+            pl,
+            "就业状态",
+        )
         phones = self.phone_col(src, keys, [P["phone"][i] for i in idx.tolist()], "phone", pl)
         aided = set(w.aid.keys())
         for j, i in enumerate(idx.tolist()):
@@ -726,8 +922,15 @@ class Renderer:
                 if P["employ"][i] == 1:
                     pl.append(("graduate_from_aid_family_unemployed", j, "就业状态", w.aid[d]["cert"]))
         truth = [(int(i), int(P["dw"][i]), -1) for i in idx.tolist()]
-        cols = [nms, ids, [N.SCHOOLS[s] for s in P["school"][idx].tolist()],
-                [N.DEGREES[d] for d in P["degree"][idx].tolist()], [str(w.grad_year)] * len(idx), emp, phones]
+        cols = [
+            nms,
+            ids,
+            [N.SCHOOLS[s] for s in P["school"][idx].tolist()],
+            [N.DEGREES[d] for d in P["degree"][idx].tolist()],
+            [str(w.grad_year)] * len(idx),
+            emp,
+            phones,
+        ]
         self.finish(tab, cols, truth, pl, keys, xlsx=False)
         return tab
 

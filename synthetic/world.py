@@ -53,7 +53,7 @@ class Cfg:
     sc: dict
 
     @classmethod
-    def load(cls, noise_mult: float) -> "Cfg":
+    def load(cls, noise_mult: float) -> Cfg:
         d = load_yaml(HERE / "noise.yml")
         return cls(noise_mult, d["noise"], d["scenarios"])
 
@@ -69,10 +69,52 @@ def _road_stem(road: str) -> str:
     return road[:2]
 
 
-COMMUNITY_POOL = ["景华", "春光", "和平", "文化", "光明", "幸福", "安康", "晋元", "蕃瓜弄", "洪南", "三兴",
-                  "中华", "保德", "阳城", "汾西", "岭南", "宝华", "昌平", "新康", "锦华", "明园", "裕华",
-                  "康乐", "馨苑", "永乐", "鼎邦", "华康", "南梅", "泰和", "嘉和", "怡景", "静德", "华侨",
-                  "延平", "万航", "美丽园", "静园", "威海", "三和", "久安", "民晏", "桃源", "金茂", "新福康里"]
+COMMUNITY_POOL = [
+    "景华",
+    "春光",
+    "和平",
+    "文化",
+    "光明",
+    "幸福",
+    "安康",
+    "晋元",
+    "蕃瓜弄",
+    "洪南",
+    "三兴",
+    "中华",
+    "保德",
+    "阳城",
+    "汾西",
+    "岭南",
+    "宝华",
+    "昌平",
+    "新康",
+    "锦华",
+    "明园",
+    "裕华",
+    "康乐",
+    "馨苑",
+    "永乐",
+    "鼎邦",
+    "华康",
+    "南梅",
+    "泰和",
+    "嘉和",
+    "怡景",
+    "静德",
+    "华侨",
+    "延平",
+    "万航",
+    "美丽园",
+    "静园",
+    "威海",
+    "三和",
+    "久安",
+    "民晏",
+    "桃源",
+    "金茂",
+    "新福康里",
+]
 COMMUNITY_SUFFIX = ["", "第一", "第二", "一村", "二村", "三村", "新村", "苑", "坊", "里", "花园", "公寓"]
 
 
@@ -87,7 +129,7 @@ class District:
     streets: list  # dicts: code9, name, roads, former, communities [(code12, name)]
 
     @classmethod
-    def load(cls, key: str) -> "District":
+    def load(cls, key: str) -> District:
         p = HERE / "districts" / f"{key}.yml"
         if not p.exists():
             raise ValueError(f"unknown district {key!r}: no {p}")
@@ -112,8 +154,15 @@ class District:
                     continue
                 used.add(nm)
                 comms.append((f"{s['code']}{len(comms) + 1:03d}", nm))
-            streets.append(dict(code9=s["code"], name=s["name"], roads=list(s["roads"]),
-                                former=bool(s.get("former", False)), communities=comms))
+            streets.append(
+                dict(
+                    code9=s["code"],
+                    name=s["name"],
+                    roads=list(s["roads"]),
+                    former=bool(s.get("former", False)),
+                    communities=comms,
+                )
+            )
         return cls(d["key"], d["name"], d["short"], d["code"], d["city"], d.get("former_district"), streets)
 
 
@@ -128,8 +177,9 @@ MALL_NAMES = ["广场", "商厦", "生活广场", "购物中心", "商城"]
 class Library:
     """Addresses (buildings / premises) and the dwellings (rooms) inside residential ones."""
 
-    def __init__(self, district: District, n_dwellings: int, n_shops: int, n_offices: int,
-                 rng: np.random.Generator, cfg: Cfg):
+    def __init__(
+        self, district: District, n_dwellings: int, n_shops: int, n_offices: int, rng: np.random.Generator, cfg: Cfg
+    ):
         self.d = district
         road_list = []  # (street idx, road)
         for si, s in enumerate(district.streets):
@@ -186,16 +236,27 @@ class Library:
         for m in range(n_mall):
             ri = int(rng.choice(n_roads, p=road_w))
             ai = len(a_road)
-            a_road.append(ri); a_lane.append(0); a_no.append(take_no(ri)); a_kind.append(A_MALL)
+            a_road.append(ri)
+            a_lane.append(0)
+            a_no.append(take_no(ri))
+            a_kind.append(A_MALL)
             a_mall.append(_road_stem(road_list[ri][1]) + MALL_NAMES[m % len(MALL_NAMES)])
             for u in range(int(rng.integers(8, 21))):
-                unit = f"{u // 6 + 1}层{'ABC'[u % 3]}{u + 1:02d}铺" if rng.random() < 0.6 else f"{u // 6 + 1}{u % 6 + 1:02d}室"
+                unit = (
+                    f"{u // 6 + 1}层{'ABC'[u % 3]}{u + 1:02d}铺"
+                    if rng.random() < 0.6
+                    else f"{u // 6 + 1}{u % 6 + 1:02d}室"
+                )
                 mall_units.append((ai, unit))
         n_front = max(0, n_prem - len(mall_units))
         for _ in range(n_front):
             ri = int(rng.choice(n_roads, p=road_w))
             ai = len(a_road)
-            a_road.append(ri); a_lane.append(0); a_no.append(take_no(ri)); a_kind.append(A_SHOP); a_mall.append("")
+            a_road.append(ri)
+            a_lane.append(0)
+            a_no.append(take_no(ri))
+            a_kind.append(A_SHOP)
+            a_mall.append("")
             self.shop_premises.append((ai, ""))
         self.shop_premises += mall_units
         self.office_premises: list[tuple[int, str]] = []
@@ -204,7 +265,11 @@ class Library:
         for _ in range(n_off_bld):
             ri = int(rng.choice(n_roads, p=road_w))
             ai = len(a_road)
-            a_road.append(ri); a_lane.append(0); a_no.append(take_no(ri)); a_kind.append(A_OFFICE); a_mall.append("")
+            a_road.append(ri)
+            a_lane.append(0)
+            a_no.append(take_no(ri))
+            a_kind.append(A_OFFICE)
+            a_mall.append("")
             off_blds.append(ai)
         for k in range(n_offices):
             ai = off_blds[int(rng.integers(0, len(off_blds)))]
@@ -240,8 +305,9 @@ class Library:
         # not in library: a few residential buildings (new builds) and shop fronts
         u = rng.random(n)
         rate = cfg.sc["not_in_library"]
-        self.a_inlib = ~(((self.a_kind == A_LANE) | (self.a_kind == A_HOUSE)) & (u < rate)
-                         | (self.a_kind == A_SHOP) & (u < rate * 2))
+        self.a_inlib = ~(
+            ((self.a_kind == A_LANE) | (self.a_kind == A_HOUSE)) & (u < rate) | (self.a_kind == A_SHOP) & (u < rate * 2)
+        )
         if self.n_res > 20 and not (~self.a_inlib[: self.n_res]).any():
             self.a_inlib[int(rng.integers(0, self.n_res))] = False
         self.a_id = [f"{district.code}{i + 1:08d}" for i in range(n)]
@@ -392,8 +458,21 @@ class World:
         t0 = self.month_start[0]
         # single, single elderly, couple, elderly couple, +1 child, +2 children, single parent, 3 generations, roommates
         kinds_p = np.array([0.10, 0.12, 0.08, 0.17, 0.23, 0.06, 0.05, 0.12, 0.07])
-        P = dict(sex=[], birth=[], name=[], eth=[], dw=[], rel=[], regk=[], regdw=[], regaddr=[], hukou=[],
-                 rare=[], fam=[], region=[])
+        P = dict(
+            sex=[],
+            birth=[],
+            name=[],
+            eth=[],
+            dw=[],
+            rel=[],
+            regk=[],
+            regdw=[],
+            regaddr=[],
+            hukou=[],
+            rare=[],
+            fam=[],
+            region=[],
+        )
         dw_perm = rng.permutation(self.n_dw)
         st_kind = Stream(rng, kinds_p)
         h = 0
@@ -407,8 +486,10 @@ class World:
             self._add_family(P, members, dw, t0, kind)
             h += 1
             count += len(members)
-        self.P = {k: np.array(v, dtype=object if k in ("name", "regaddr", "hukou", "region") else np.int64)
-                  for k, v in P.items()}
+        self.P = {
+            k: np.array(v, dtype=object if k in ("name", "regaddr", "hukou", "region") else np.int64)
+            for k, v in P.items()
+        }
         n = len(self.P["sex"])
         self.P["status"] = np.zeros(n, dtype=np.int64)
         self.P["status_t"] = np.zeros(n, dtype=np.int64)
@@ -433,8 +514,10 @@ class World:
         elif regk == 2:
             o = self.sh_other[rr.randrange(len(self.sh_other))]
             regdw = -1
-            regaddr = (f"上海市{o['name']}{rr.choice(o['roads'])}{rr.randint(1, 1500)}弄"
-                       f"{rr.randint(1, 60)}号{rr.randint(1, 6)}{rr.randint(1, 4):02d}室")
+            regaddr = (
+                f"上海市{o['name']}{rr.choice(o['roads'])}{rr.randint(1, 1500)}弄"
+                f"{rr.randint(1, 60)}号{rr.randint(1, 6)}{rr.randint(1, 4):02d}室"
+            )
         else:
             regdw = dw if regk == 0 else -1
             regaddr = ""
@@ -504,8 +587,10 @@ class World:
         while len(todo):
             seq = rng.integers(0, 500, size=len(todo)) * 2 + sex[todo]
             body = [f"{P['region'][lo + i]}{dates[i]}{s:03d}" for i, s in zip(todo, seq)]
-            digits = (np.frombuffer("".join(body).encode("ascii"), dtype=np.uint8).reshape(len(todo), 17)
-                      .astype(np.int64) - 48)
+            digits = (
+                np.frombuffer("".join(body).encode("ascii"), dtype=np.uint8).reshape(len(todo), 17).astype(np.int64)
+                - 48
+            )
             chk = id_check_chars(digits)
             again = []
             for k, i in enumerate(todo):
@@ -560,8 +645,14 @@ class World:
         employ = rng.choice(3, size=n, p=[0.65, 0.23, 0.12])  # 已就业 未就业 灵活就业
         school = rng.integers(0, len(N.SCHOOLS), size=n)
         degree = rng.choice(4, size=n, p=N.DEGREE_WEIGHTS)
-        for key, val in (("edu", edu), ("phone", phones), ("grad", grad.astype(np.int64)), ("employ", employ),
-                         ("school", school), ("degree", degree)):
+        for key, val in (
+            ("edu", edu),
+            ("phone", phones),
+            ("grad", grad.astype(np.int64)),
+            ("employ", employ),
+            ("school", school),
+            ("degree", degree),
+        ):
             P[key] = np.concatenate([P[key], val]) if key in P and len(P[key]) == lo else val
 
     def _append_persons(self, P_new: dict, t: int, dw_for_police: bool = True):
@@ -621,7 +712,10 @@ class World:
                 holder = int(adults[int(rng.integers(0, len(adults)))])
             if holder < 0:
                 hname = self._name(self._pick_surname(), self.rr.random() < 0.5, 1950 + self.rr.randint(0, 40))
-            A["kind"].append(0); A["target"].append(d); A["holder"].append(holder); A["hname"].append(hname)
+            A["kind"].append(0)
+            A["target"].append(d)
+            A["holder"].append(holder)
+            A["hname"].append(hname)
             A["phone"].append(self.mobile() if self.rr.random() < 0.5 else "")
             A["opened"].append(int(rng.integers(1, 12)) if rng.random() < sc["account_new"] else 0)
             A["factor"].append(float(np.exp(rng.normal(0, 0.25))))
@@ -631,7 +725,10 @@ class World:
 
     def _new_account(self, kind: int, target: int, holder: int, hname: str, t: int, base_factor: float = 1.0):
         A = self.A
-        A["kind"].append(kind); A["target"].append(target); A["holder"].append(holder); A["hname"].append(hname)
+        A["kind"].append(kind)
+        A["target"].append(target)
+        A["holder"].append(holder)
+        A["hname"].append(hname)
         A["phone"].append(self.mobile() if self.rr.random() < 0.6 else "")
         A["opened"].append(t)
         A["factor"].append(float(np.exp(self.rng.normal(0, 0.25))) * base_factor)
@@ -657,19 +754,30 @@ class World:
         self.free_premises = [prem[i] for i in order[n_shops:].tolist()]
         chain_counts: dict[int, int] = {}
         for i in order[:n_shops].tolist():
-            self._new_shop(prem[i], t=0, opened_day=self.month_start[0] - int(rng.integers(30, 4000)),
-                           chain_counts=chain_counts, init=True)
+            self._new_shop(
+                prem[i],
+                t=0,
+                opened_day=self.month_start[0] - int(rng.integers(30, 4000)),
+                chain_counts=chain_counts,
+                init=True,
+            )
         # office entities (not street shops)
         for k in range(n_off):
             ai, unit = self.lib.office_premises[k]
             est = self.month_start[0] - int(rng.integers(60, 6000))
-            e = dict(shop=-1, uscc=self._uscc("company"),
-                     name=f"上海{rr.choice(N.COMPANY_WORDS)}{rr.choice(N.OFFICE_INDUSTRY)}有限公司",
-                     etype=rr.choice(["有限责任公司", "有限责任公司", "股份有限公司", "有限责任公司分公司"]),
-                     rep=self._name(self._pick_surname(), rr.random() < 0.6, 1960 + rr.randint(0, 30)),
-                     addr=ai, unit=unit, scope="技术服务；信息咨询服务；企业管理",
-                     est=est, status="存续" if rng.random() < 0.93 else rr.choice(["注销", "吊销"]),
-                     approved=min(est + int(rng.integers(0, 2000)), self.month_start[0]))
+            e = dict(
+                shop=-1,
+                uscc=self._uscc("company"),
+                name=f"上海{rr.choice(N.COMPANY_WORDS)}{rr.choice(N.OFFICE_INDUSTRY)}有限公司",
+                etype=rr.choice(["有限责任公司", "有限责任公司", "股份有限公司", "有限责任公司分公司"]),
+                rep=self._name(self._pick_surname(), rr.random() < 0.6, 1960 + rr.randint(0, 30)),
+                addr=ai,
+                unit=unit,
+                scope="技术服务；信息咨询服务；企业管理",
+                est=est,
+                status="存续" if rng.random() < 0.93 else rr.choice(["注销", "吊销"]),
+                approved=min(est + int(rng.integers(0, 2000)), self.month_start[0]),
+            )
             self.entities.append(e)
             if rng.random() < 0.04 or k == 0:  # a staff canteen holds a food licence
                 self._new_licence(len(self.entities) - 1, -1, 3, est + 100)
@@ -713,8 +821,9 @@ class World:
         lic["valid_until"] = _safe_day(vu)
         lic["issued"] = _safe_day(lic["valid_until"] - 5 * 365 + 1)
 
-    def _new_shop(self, premises, t: int, opened_day: int, chain_counts: dict, init: bool = False,
-                  successor_of: int = -1):
+    def _new_shop(
+        self, premises, t: int, opened_day: int, chain_counts: dict, init: bool = False, successor_of: int = -1
+    ):
         rng, rr, sc = self.rng, self.rr, self.sc
         ai, unit = premises
         sid = len(self.shops)
@@ -735,11 +844,26 @@ class World:
                 sign = f"{rr.choice(N.SHOP_WORDS)}{item}"
             reg_stem = None
         owner = self._name(self._pick_surname(), rr.random() < 0.6, 1960 + rr.randint(0, 35))
-        s = dict(id=sid, addr=ai, unit=unit, sign=sign, cat=cat, chain=chain, owner=owner,
-                 phone=self.mobile(), opened=opened_day, opened_t=t, closed_t=-1, status="营业",
-                 successor_of=successor_of, entity=-1, licence=-1, registered=True,
-                 base=float(np.exp(rng.normal(np.log(900 if N.SHOP_CATEGORIES[cat][1] else 450), 0.5))),
-                 account=-1)
+        s = dict(
+            id=sid,
+            addr=ai,
+            unit=unit,
+            sign=sign,
+            cat=cat,
+            chain=chain,
+            owner=owner,
+            phone=self.mobile(),
+            opened=opened_day,
+            opened_t=t,
+            closed_t=-1,
+            status="营业",
+            successor_of=successor_of,
+            entity=-1,
+            licence=-1,
+            registered=True,
+            base=float(np.exp(rng.normal(np.log(900 if N.SHOP_CATEGORIES[cat][1] else 450), 0.5))),
+            account=-1,
+        )
         self.shops.append(s)
         # registration
         unreg = rng.random() < sc["shop_unregistered"]
@@ -762,15 +886,31 @@ class World:
             est = opened_day - int(rng.integers(0, 60))
             dereg = init and rng.random() < sc["shop_deregistered"]
             changed = est + int(rng.integers(0, max(1, self.month_start[0] - est))) if rng.random() < 0.4 else est
-            e = dict(shop=sid, uscc=self._uscc(kind), name=name, etype=etype,
-                     rep=owner, addr=ai, unit=unit, scope=N.SHOP_CATEGORIES[cat][4], est=est,
-                     status=(rr.choice(["注销", "吊销"]) if dereg else rr.choice(["存续", "存续", "存续", "在业"])),
-                     approved=min(changed, self.month_start[t]) if not dereg else self.month_start[0] - int(rng.integers(30, 700)))
+            e = dict(
+                shop=sid,
+                uscc=self._uscc(kind),
+                name=name,
+                etype=etype,
+                rep=owner,
+                addr=ai,
+                unit=unit,
+                scope=N.SHOP_CATEGORIES[cat][4],
+                est=est,
+                status=(rr.choice(["注销", "吊销"]) if dereg else rr.choice(["存续", "存续", "存续", "在业"])),
+                approved=min(changed, self.month_start[t])
+                if not dereg
+                else self.month_start[0] - int(rng.integers(30, 700)),
+            )
             self.entities.append(e)
             s["entity"] = len(self.entities) - 1
             if N.SHOP_CATEGORIES[cat][1]:
-                li = self._new_licence(s["entity"], sid, 2 if N.SHOP_CATEGORIES[cat][2].startswith("餐饮") else 1,
-                                       est + int(rng.integers(10, 60)), init=init)
+                li = self._new_licence(
+                    s["entity"],
+                    sid,
+                    2 if N.SHOP_CATEGORIES[cat][2].startswith("餐饮") else 1,
+                    est + int(rng.integers(10, 60)),
+                    init=init,
+                )
                 s["licence"] = li
         else:
             s["registered"] = False
@@ -784,8 +924,16 @@ class World:
         if init:
             # issued (or last renewed) any time in the last five years, not before the business existed
             issued = max(issued, self.month_start[0] - int(rng.integers(30, 5 * 365 - 30)))
-        lic = dict(no=f"JY{body}{chk}", entity=ent, shop=sid, kind=kind_digit, issued=_safe_day(issued),
-                   valid_until=_safe_day(issued + 5 * 365 - 1), no_renew=False, dropped=False)
+        lic = dict(
+            no=f"JY{body}{chk}",
+            entity=ent,
+            shop=sid,
+            kind=kind_digit,
+            issued=_safe_day(issued),
+            valid_until=_safe_day(issued + 5 * 365 - 1),
+            no_renew=False,
+            dropped=False,
+        )
         self.licences.append(lic)
         li = len(self.licences) - 1
         if init and rng.random() < self.sc["licence_expired"]:
@@ -835,8 +983,9 @@ class World:
         else:
             rf = [d for d, f in sorted(self.aid.items()) if P["regk"][f["head"]] == 1]
             if not rf:
-                cands = [d for d in occupied.tolist() if d not in self.aid and by_dw.get(d)
-                         and P["regk"][by_dw[d][0]] == 1]
+                cands = [
+                    d for d in occupied.tolist() if d not in self.aid and by_dw.get(d) and P["regk"][by_dw[d][0]] == 1
+                ]
                 if cands:
                     d = cands[len(cands) // 2]
                     self._aid_enrol(d, by_dw[d], 0)
@@ -892,10 +1041,22 @@ class World:
         if regk == 1 and rng.random() < self.sc["aid_registered_address"]:
             addr_dw = int(P["regdw"][members[0]])
         since_t = t
-        since = (ymd(self.month_start[t]).year - (rr.randint(0, 6) if t == 0 else 0), rr.randint(1, 12) if t == 0 else self.month_ym[t][1])
-        self.aid[d] = dict(cert=cert, type=typ, members=list(members), declared=declared, addr_dw=addr_dw,
-                           since=since, since_t=since_t, stuck=set(), head=members[0],
-                           income=int(rr.randint(0, 8) * 100 * max(0, size - 1)))
+        since = (
+            ymd(self.month_start[t]).year - (rr.randint(0, 6) if t == 0 else 0),
+            rr.randint(1, 12) if t == 0 else self.month_ym[t][1],
+        )
+        self.aid[d] = dict(
+            cert=cert,
+            type=typ,
+            members=list(members),
+            declared=declared,
+            addr_dw=addr_dw,
+            since=since,
+            since_t=since_t,
+            stuck=set(),
+            head=members[0],
+            income=int(rr.randint(0, 8) * 100 * max(0, size - 1)),
+        )
         self._aid_amount(d)
 
     def _aid_amount(self, d: int):
@@ -911,11 +1072,19 @@ class World:
 
     def _elderly_add(self, i: int, t: int):
         rr, P = self.rr, self.P
-        contact = self._name(P["name"][i][0] if "·" not in P["name"][i] else "王", rr.random() < 0.5,
-                             ymd(P["birth"][i]).year + rr.randint(22, 35))
-        self.elderly[i] = dict(addr_dw=int(P["dw"][i]), contact=contact, cphone=self.mobile(),
-                               phone=("021-" + str(rr.randint(50000000, 69999999))) if rr.random() < 0.5 else
-                               (P["phone"][i] or ""), stuck=False, added_t=t)
+        contact = self._name(
+            P["name"][i][0] if "·" not in P["name"][i] else "王",
+            rr.random() < 0.5,
+            ymd(P["birth"][i]).year + rr.randint(22, 35),
+        )
+        self.elderly[i] = dict(
+            addr_dw=int(P["dw"][i]),
+            contact=contact,
+            cphone=self.mobile(),
+            phone=("021-" + str(rr.randint(50000000, 69999999))) if rr.random() < 0.5 else (P["phone"][i] or ""),
+            stuck=False,
+            added_t=t,
+        )
 
     # ---- monthly dynamics -----------------------------------------------------------------------
 
@@ -960,7 +1129,9 @@ class World:
         occupied = np.nonzero(occ > 0)[0]
         n_out = rng.binomial(len(occupied), sc["move_out_households"])
         out_dw = rng.choice(occupied, size=n_out, replace=False) if n_out else np.array([], dtype=np.int64)
-        out_dw = np.array([d for d in out_dw.tolist() if not (d in self.aid and self.aid[d].get("keep"))], dtype=np.int64)
+        out_dw = np.array(
+            [d for d in out_dw.tolist() if not (d in self.aid and self.aid[d].get("keep"))], dtype=np.int64
+        )
         live = self.living()
         mv = live & np.isin(P["dw"], out_dw)
         # single young adults leaving
@@ -977,7 +1148,9 @@ class World:
         # moves within the district (whole households to an empty dwelling)
         occ = self.occupancy()
         vacant = np.nonzero(occ == 0)[0]
-        vacant = vacant[~np.isin(vacant, np.array(sorted(self.aid), dtype=np.int64))]  # a dead aided person's home stays theirs
+        vacant = vacant[
+            ~np.isin(vacant, np.array(sorted(self.aid), dtype=np.int64))
+        ]  # a dead aided person's home stays theirs
         occupied = np.nonzero(occ > 0)[0]
         n_w = min(rng.binomial(len(occupied), sc["move_within_households"]), len(vacant) // 3)
         if n_w:
@@ -1003,22 +1176,46 @@ class World:
         # move-ins: new households into empty dwellings
         occ = self.occupancy()
         vacant = np.nonzero(occ == 0)[0]
-        vacant = vacant[~np.isin(vacant, np.array(sorted(self.aid), dtype=np.int64))]  # a dead aided person's home stays theirs
+        vacant = vacant[
+            ~np.isin(vacant, np.array(sorted(self.aid), dtype=np.int64))
+        ]  # a dead aided person's home stays theirs
         n_in = min(len(vacant), max(0, int(n_out + rng.binomial(max(1, len(occupied)), 0.0003))))
-        newP = dict(sex=[], birth=[], name=[], eth=[], dw=[], rel=[], regk=[], regdw=[], regaddr=[], hukou=[],
-                    rare=[], fam=[], region=[])
+        newP = dict(
+            sex=[],
+            birth=[],
+            name=[],
+            eth=[],
+            dw=[],
+            rel=[],
+            regk=[],
+            regdw=[],
+            regaddr=[],
+            hukou=[],
+            rare=[],
+            fam=[],
+            region=[],
+        )
         kinds_p = np.array([0.2, 0.03, 0.15, 0.02, 0.3, 0.08, 0.05, 0.07, 0.1])
         new_dws = rng.choice(vacant, size=n_in, replace=False).tolist() if n_in else []
         for d in new_dws:
             members = self._new_family(int(rng.choice(9, p=kinds_p)), ms)
             self._add_family(newP, members, int(d), ms)
         # births
-        mothers = np.nonzero(self.living() & (P["sex"] == 0) & (ages >= 22) & (ages < 42)
-                             & np.isin(P["rel"], [R_HEAD, R_SPOUSE]))[0]
+        mothers = np.nonzero(
+            self.living() & (P["sex"] == 0) & (ages >= 22) & (ages < 42) & np.isin(P["rel"], [R_HEAD, R_SPOUSE])
+        )[0]
         n_b = min(len(mothers), rng.binomial(self.n_persons, sc["births"]))
         chosen_m = rng.choice(mothers, size=n_b, replace=False).tolist() if n_b else []
-        fathers = np.nonzero(self.living() & np.isin(P["dw"], P["dw"][chosen_m]) & (P["sex"] == 1)
-                             & np.isin(P["rel"], [R_HEAD, R_SPOUSE]))[0] if n_b else []
+        fathers = (
+            np.nonzero(
+                self.living()
+                & np.isin(P["dw"], P["dw"][chosen_m])
+                & (P["sex"] == 1)
+                & np.isin(P["rel"], [R_HEAD, R_SPOUSE])
+            )[0]
+            if n_b
+            else []
+        )
         father_of = {}
         for i in list(fathers)[::-1]:
             father_of[int(P["dw"][i])] = int(i)
@@ -1029,13 +1226,18 @@ class World:
             sur = surname_src[:2] if surname_src[:2] in {s for s, _ in N.SURNAMES if len(s) == 2} else surname_src[0]
             sex = 1 if rr.random() < 0.52 else 0
             birth = ms + rr.randint(0, 27)
-            newP["sex"].append(sex); newP["birth"].append(birth)
+            newP["sex"].append(sex)
+            newP["birth"].append(birth)
             newP["name"].append(self._name(sur, sex, ymd(birth).year))
-            newP["eth"].append(int(P["eth"][mo])); newP["dw"].append(d)
+            newP["eth"].append(int(P["eth"][mo]))
+            newP["dw"].append(d)
             newP["rel"].append(R_SON if sex else R_DAU)
-            newP["regk"].append(int(P["regk"][mo])); newP["regdw"].append(int(P["regdw"][mo]))
-            newP["regaddr"].append(P["regaddr"][mo]); newP["hukou"].append("")
-            newP["rare"].append(0); newP["fam"].append(int(P["fam"][mo]))
+            newP["regk"].append(int(P["regk"][mo]))
+            newP["regdw"].append(int(P["regdw"][mo]))
+            newP["regaddr"].append(P["regaddr"][mo])
+            newP["hukou"].append("")
+            newP["rare"].append(0)
+            newP["fam"].append(int(P["fam"][mo]))
             newP["region"].append(self.d.code if P["regk"][mo] != 3 else P["region"][mo])
             ev["births"] += 1
         lo = self.n_persons
@@ -1092,8 +1294,11 @@ class World:
                 if rng.random() < 0.6 and not f.get("size_off"):  # declared size updated with the roster (or not)
                     f["declared"] = len(keep)
                     self._aid_amount(d)
-            if (rng.random() >= self.cfg.rate("civil_affairs_assistance", "address_stale")
-                    and f["addr_dw"] != d and f["addr_dw"] != P["regdw"][f["head"]]):
+            if (
+                rng.random() >= self.cfg.rate("civil_affairs_assistance", "address_stale")
+                and f["addr_dw"] != d
+                and f["addr_dw"] != P["regdw"][f["head"]]
+            ):
                 f["addr_dw"] = d  # the family's move reaches the aid file (or not yet: stale)
             if not keep or not any(P["status"][i] == ST_OK for i in keep) and not f["stuck"]:
                 del self.aid[d]
@@ -1121,8 +1326,11 @@ class World:
                 del self.elderly[i]
             elif st == ST_OUT and rng.random() < 0.8:
                 del self.elderly[i]
-            elif st == ST_OK and e["addr_dw"] != P["dw"][i] and rng.random() >= self.cfg.rate(
-                    "civil_affairs_elderly_alone", "address_stale"):
+            elif (
+                st == ST_OK
+                and e["addr_dw"] != P["dw"][i]
+                and rng.random() >= self.cfg.rate("civil_affairs_elderly_alone", "address_stale")
+            ):
                 e["addr_dw"] = int(P["dw"][i])
         occ = self.occupancy()
         live = self.living()
@@ -1151,8 +1359,9 @@ class World:
                     e["status"] = "注销"
                     e["approved"] = s["closed_day"] + int(rng.integers(0, 3))
                 if rng.random() < sc["shop_successor"]:
-                    self._new_shop((s["addr"], s["unit"]), t, ms + int(rng.integers(0, 28)), chain_counts,
-                                   successor_of=s["id"])
+                    self._new_shop(
+                        (s["addr"], s["unit"]), t, ms + int(rng.integers(0, 28)), chain_counts, successor_of=s["id"]
+                    )
                 else:
                     self.free_premises.append((s["addr"], s["unit"]))
         # late deregistration of closed shops
@@ -1212,6 +1421,7 @@ class World:
                     base[a] = base[a] * self.rr.uniform(0.0, 0.12)
         self.drop_sets[t] = drops
         from .codes import hash_u, salt_of
+
         z = hash_u(np.arange(n_acc), salt_of(self.seed, "kwh", t))
         z2 = hash_u(np.arange(n_acc), salt_of(self.seed, "kwh2", t))
         gauss = np.sqrt(-2 * np.log(np.maximum(z, 1e-12))) * np.cos(2 * np.pi * z2)
@@ -1246,13 +1456,20 @@ def _safe_day(d: int) -> int:
 
 def _cn_ordinal(n: int) -> str:
     from .codes import cn_number
+
     return cn_number(n, 1)
 
 
 # codes of districts/counties that were abolished or created: a person's region code is the one
 # in force when the number was assigned (approximated by the birth year)
-_SUCCESSOR = {"310108": (2016, "310106"), "310103": (2012, "310101"), "310119": (2010, "310115"),
-              "310102": (2001, "310101"), "310230": (2017, "310151"), "310227": (1999, "310117")}
+_SUCCESSOR = {
+    "310108": (2016, "310106"),
+    "310103": (2012, "310101"),
+    "310119": (2010, "310115"),
+    "310102": (2001, "310101"),
+    "310230": (2017, "310151"),
+    "310227": (1999, "310117"),
+}
 
 
 def _region_for_year(code: str, birth_year: int) -> str:

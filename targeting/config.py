@@ -99,9 +99,7 @@ def check_sql(sql: str, where: str) -> tuple[str, ...]:
         if not table.db:
             if table.name in ctes:
                 continue
-            raise ScenarioConfigError(
-                f"{where}: table {table.name!r} needs its schema ({', '.join(ALLOWED_SCHEMAS)})"
-            )
+            raise ScenarioConfigError(f"{where}: table {table.name!r} needs its schema ({', '.join(ALLOWED_SCHEMAS)})")
         if table.db not in ALLOWED_SCHEMAS:
             raise ScenarioConfigError(
                 f"{where}: table {table.db}.{table.name} is outside the schemas a scenario may read "
@@ -164,9 +162,16 @@ def _parse_scenario(raw: object, index: int, source: str) -> Scenario:
         if s not in columns:
             raise ScenarioConfigError(f"{where}: sensitive column {s!r} is not returned by the sql")
     return Scenario(
-        name=name, title=raw["title"].strip(), owner=raw["owner"].strip(), entity=entity, sql=raw["sql"],
-        reasons={str(k): v for k, v in reasons.items()}, description=str(raw.get("description") or "").strip(),
-        params=dict(params), sensitive=tuple(sensitive), columns=columns,
+        name=name,
+        title=raw["title"].strip(),
+        owner=raw["owner"].strip(),
+        entity=entity,
+        sql=raw["sql"],
+        reasons={str(k): v for k, v in reasons.items()},
+        description=str(raw.get("description") or "").strip(),
+        params=dict(params),
+        sensitive=tuple(sensitive),
+        columns=columns,
     )
 
 

@@ -28,8 +28,20 @@ create table if not exists scenario.match (
 """
 
 MATCH_COLUMNS = [
-    "match_id", "scenario", "delivery", "entity_type", "entity_id", "person_id", "household_id", "street_code",
-    "community_code", "reason_code", "reason", "reason_fields", "first_seen", "computed_at",
+    "match_id",
+    "scenario",
+    "delivery",
+    "entity_type",
+    "entity_id",
+    "person_id",
+    "household_id",
+    "street_code",
+    "community_code",
+    "reason_code",
+    "reason",
+    "reason_fields",
+    "first_seen",
+    "computed_at",
 ]
 
 
@@ -93,18 +105,22 @@ def run_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario, delivery: s
     con.execute(DDL)
     frame = evaluate_scenario(con, scenario, delivery)
     now = _dt.datetime.now()
-    out = pd.DataFrame({
-        "match_id": [match_id(scenario.name, scenario.entity, e, r) for e, r in zip(frame["entity_id"], frame["reason_code"])],
-        "scenario": scenario.name,
-        "delivery": delivery,
-        "entity_type": scenario.entity,
-        "entity_id": frame["entity_id"].astype(str),
-        "person_id": frame["person_id"].astype(object).where(frame["person_id"].notna(), None),
-        "household_id": frame["household_id"].astype(object).where(frame["household_id"].notna(), None),
-        "reason_code": frame["reason_code"].astype(str),
-        "reason": frame["reason"],
-        "reason_fields": frame["reason_fields"],
-    })
+    out = pd.DataFrame(
+        {
+            "match_id": [
+                match_id(scenario.name, scenario.entity, e, r) for e, r in zip(frame["entity_id"], frame["reason_code"])
+            ],
+            "scenario": scenario.name,
+            "delivery": delivery,
+            "entity_type": scenario.entity,
+            "entity_id": frame["entity_id"].astype(str),
+            "person_id": frame["person_id"].astype(object).where(frame["person_id"].notna(), None),
+            "household_id": frame["household_id"].astype(object).where(frame["household_id"].notna(), None),
+            "reason_code": frame["reason_code"].astype(str),
+            "reason": frame["reason"],
+            "reason_fields": frame["reason_fields"],
+        }
+    )
     con.execute("begin transaction")
     try:
         con.execute("delete from scenario.match where scenario = ? and delivery = ?", [scenario.name, delivery])
@@ -147,6 +163,11 @@ def run_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario, delivery: s
         "select max(delivery) from scenario.match where scenario = ? and delivery < ?", [scenario.name, delivery]
     ).fetchall()[0][0]
     return ScenarioResult(
-        scenario=scenario.name, delivery=delivery, matches=stats[0], entities=stats[1],
-        by_reason=by_reason, new_since_last_delivery=stats[2] if previous else 0, unlocated=stats[3],
+        scenario=scenario.name,
+        delivery=delivery,
+        matches=stats[0],
+        entities=stats[1],
+        by_reason=by_reason,
+        new_since_last_delivery=stats[2] if previous else 0,
+        unlocated=stats[3],
     )

@@ -46,7 +46,9 @@ def _score(con, predicted_sql: str, truth_sql: str) -> dict:
         """
     ).fetchall()[0]
     return {
-        "truth": n_truth, "listed": n_pred, "found": tp,
+        "truth": n_truth,
+        "listed": n_pred,
+        "found": tp,
         "recall": (tp / n_truth) if n_truth else None,
         "precision": (tp / n_pred) if n_pred else None,
     }
@@ -55,7 +57,9 @@ def _score(con, predicted_sql: str, truth_sql: str) -> dict:
 def _read(con, path: Path, name: str) -> None:
     if not path.is_file():
         raise TargetingEvaluateError(f"answer key file missing: {path}")
-    con.execute(f"create or replace temp table {name} as select * from read_csv({_q(path)}, all_varchar = true, header = true)")
+    con.execute(
+        f"create or replace temp table {name} as select * from read_csv({_q(path)}, all_varchar = true, header = true)"
+    )
 
 
 def evaluate(inbox: Path, db: Path, delivery: str | None = None) -> dict:
@@ -153,7 +157,10 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
     # --- graduates -------------------------------------------------------------------------------
     results["aid_family_graduates"] = {
         "vs planted graduate_from_aid_family_unemployed": _score(
-            con, "select k from pred where scenario = 'aid_family_graduates'", planted("graduate_from_aid_family_unemployed"))
+            con,
+            "select k from pred where scenario = 'aid_family_graduates'",
+            planted("graduate_from_aid_family_unemployed"),
+        )
     }
 
     # --- elderly and electricity ----------------------------------------------------------------
@@ -196,31 +203,42 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
     elderly = {}
     for reason in ("power_drop", "zero_use", "latest_reading_missing"):
         elderly[f"{reason} (same criteria on truth)"] = _score(
-            con, f"select k from pred where scenario = 'elderly_power_alert' and reason_code = '{reason}'",
-            f"select k from t_elderly_truth where reason_code = '{reason}'")
+            con,
+            f"select k from pred where scenario = 'elderly_power_alert' and reason_code = '{reason}'",
+            f"select k from t_elderly_truth where reason_code = '{reason}'",
+        )
     elderly["all reasons (same criteria on truth)"] = _score(
-        con, "select k from pred where scenario = 'elderly_power_alert'",
-        "select k from t_elderly_truth where reason_code is not null")
+        con,
+        "select k from pred where scenario = 'elderly_power_alert'",
+        "select k from t_elderly_truth where reason_code is not null",
+    )
     elderly["drop of listed persons vs planted elderly_power_drop"] = _score(
         con,
         """select k from pred where scenario = 'elderly_power_alert' and reason_code in ('power_drop', 'zero_use')
            and json_extract_string(reason_fields, '$.listed') = '独居老人名单在册'
            and try_cast(json_extract_string(reason_fields, '$.previous_readings') as integer) >= 3""",
-        planted("elderly_power_drop"))
+        planted("elderly_power_drop"),
+    )
     results["elderly_power_alert"] = elderly
 
     # --- aid families, 人户分离 ------------------------------------------------------------------
     results["aid_renhu_fenli"] = {
         "aid_address_is_registered vs planted aid_renhu_fenli": _score(
-            con, "select k from pred where scenario = 'aid_renhu_fenli' and reason_code = 'aid_address_is_registered'",
-            planted("aid_renhu_fenli")),
+            con,
+            "select k from pred where scenario = 'aid_renhu_fenli' and reason_code = 'aid_address_is_registered'",
+            planted("aid_renhu_fenli"),
+        ),
         "aid_address_is_registered vs planted aid_renhu_fenli, living persons": _score(
-            con, "select k from pred where scenario = 'aid_renhu_fenli' and reason_code = 'aid_address_is_registered'",
-            f"select k from ({planted('aid_renhu_fenli')}) where k in (select person_id from t_persons where status = '正常')"),
+            con,
+            "select k from pred where scenario = 'aid_renhu_fenli' and reason_code = 'aid_address_is_registered'",
+            f"select k from ({planted('aid_renhu_fenli')}) where k in (select person_id from t_persons where status = '正常')",
+        ),
         "all reasons vs persons.csv (listed aid members, living, renhu_fenli)": _score(
-            con, "select k from pred where scenario = 'aid_renhu_fenli'",
+            con,
+            "select k from pred where scenario = 'aid_renhu_fenli'",
             """select person_id as k from t_persons where status = '正常' and renhu_fenli = '1'
-               and person_id in (select nullif(person_id, '') from t_civil_affairs_assistance)"""),
+               and person_id in (select nullif(person_id, '') from t_civil_affairs_assistance)""",
+        ),
     }
 
     # --- screening: truth by the same criteria ---------------------------------------------------
@@ -256,10 +274,13 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
     screening = {}
     for reason in ("very_old_alone", "no_working_age_member", "unemployed_graduates", "left_assistance"):
         screening[reason] = _score(
-            con, f"select k from pred where scenario = 'aid_screening' and reason_code = '{reason}'",
-            f"select k from t_screen where reason_code = '{reason}'")
+            con,
+            f"select k from pred where scenario = 'aid_screening' and reason_code = '{reason}'",
+            f"select k from t_screen where reason_code = '{reason}'",
+        )
     screening["all reasons"] = _score(
-        con, "select k from pred where scenario = 'aid_screening'", "select k from t_screen")
+        con, "select k from pred where scenario = 'aid_screening'", "select k from t_screen"
+    )
     results["aid_screening"] = screening
     return results
 
@@ -273,6 +294,8 @@ def format_report(results: dict) -> str:
         for label, s in rows.items():
             r = "—" if s["recall"] is None else f"{s['recall']:.3f}"
             p = "—" if s["precision"] is None else f"{s['precision']:.3f}"
-            lines.append(f"  {label:<70} recall {r:>6}  precision {p:>6}  "
-                         f"(truth {s['truth']}, listed {s['listed']}, found {s['found']})")
+            lines.append(
+                f"  {label:<70} recall {r:>6}  precision {p:>6}  "
+                f"(truth {s['truth']}, listed {s['listed']}, found {s['found']})"
+            )
     return "\n".join(lines)

@@ -69,17 +69,18 @@ def view_for_role(con, role: str | None, roles_path: Path | str | None = None) -
     if r is None:
         departments = ", ".join(k for k in sorted(roles) if not k.startswith("street_"))
         streets = [k for k in sorted(roles) if k.startswith("street_")]
-        raise RoleError(f"unknown role {role!r}: use a role of sharing/roles.yml ({departments}, or a street "
-                        f"office such as {streets[0] if streets else 'street_<street code>'}), or leave --role out "
-                        f"for the masked view")
+        raise RoleError(
+            f"unknown role {role!r}: use a role of sharing/roles.yml ({departments}, or a street "
+            f"office such as {streets[0] if streets else 'street_<street code>'}), or leave --role out "
+            f"for the masked view"
+        )
     person, household = r.unmasked("master.person"), r.unmasked("master.household")
     clear = {f for f in ("name", "id_number", "phone") if f in person}
     if "full_address" in household:
         clear.add("address")
     if "reason" in r.unmasked("scenario.match"):
         clear.add("reason")
-    return View(r.id, frozenset(clear), r.street_code if r.scope == "street" else None,
-                frozenset(r.datasets(catalog)))
+    return View(r.id, frozenset(clear), r.street_code if r.scope == "street" else None, frozenset(r.datasets(catalog)))
 
 
 def mask_name(name: str | None) -> str:
@@ -91,7 +92,23 @@ def mask_name(name: str | None) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
-_COMPOUND_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "宇文", "长孙", "夏侯", "端木", "司徒"}
+_COMPOUND_SURNAMES = {
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "令狐",
+    "宇文",
+    "长孙",
+    "夏侯",
+    "端木",
+    "司徒",
+}
 
 
 def mask_id_number(value: str | None) -> str:

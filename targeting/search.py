@@ -76,20 +76,25 @@ def _location_filter(criteria: FindCriteria, params: dict, street_col: str, comm
         where.append(f"{street_col} = $within_street")
     if criteria.street:
         params["street"] = criteria.street
-        where.append(f"({street_col} = $street or {street_col} in "
-                     "(select street_code from staging.stg_divisions where street_name = $street))")
+        where.append(
+            f"({street_col} = $street or {street_col} in "
+            "(select street_code from staging.stg_divisions where street_name = $street))"
+        )
     if criteria.committee:
         params["committee"] = criteria.committee
-        where.append(f"({community_col} = $committee or {community_col} in "
-                     "(select community_code from staging.stg_divisions where community_name = $committee))")
+        where.append(
+            f"({community_col} = $committee or {community_col} in "
+            "(select community_code from staging.stg_divisions where community_name = $committee))"
+        )
     return where
 
 
 def build_scenario_query(criteria: FindCriteria) -> tuple[str, dict]:
     """The rows of a scenario's list (scenario.match) for a delivery (default: the latest)."""
     params: dict = {"scenario": criteria.scenario}
-    delivery = "$delivery" if criteria.delivery else \
-        "(select max(delivery) from scenario.match where scenario = $scenario)"
+    delivery = (
+        "$delivery" if criteria.delivery else "(select max(delivery) from scenario.match where scenario = $scenario)"
+    )
     if criteria.delivery:
         params["delivery"] = criteria.delivery
     where = ["m.scenario = $scenario", f"m.delivery = {delivery}"]
@@ -105,7 +110,7 @@ def build_scenario_query(criteria: FindCriteria) -> tuple[str, dict]:
         left join master.household h on h.household_id = m.household_id
         left join (select distinct street_code, street_name from staging.stg_divisions) s on s.street_code = m.street_code
         left join staging.stg_divisions c on c.community_code = m.community_code
-        where {' and '.join(where)}
+        where {" and ".join(where)}
         order by m.street_code, m.community_code, m.entity_id, m.reason_code
     """
     if criteria.limit:
@@ -171,8 +176,7 @@ def build_find_query(criteria: FindCriteria) -> tuple[str, dict]:
     if not where:
         where.append("true")
     reason = "concat_ws('；', " + ", ".join(e for e, _ in parts) + ")" if parts else "''"
-    masked = "concat_ws('；', " + ", ".join(
-        (f"'{HIDDEN}'" if s else e) for e, s in parts) + ")" if parts else "''"
+    masked = "concat_ws('；', " + ", ".join((f"'{HIDDEN}'" if s else e) for e, s in parts) + ")" if parts else "''"
     if criteria.entity == "person":
         select = f"""
             select p.street_code, coalesce(s.street_name, p.street_code) as street_name,
@@ -182,7 +186,7 @@ def build_find_query(criteria: FindCriteria) -> tuple[str, dict]:
             from targeting.tgt_person_facts p
             left join (select distinct street_code, street_name from staging.stg_divisions) s on s.street_code = p.street_code
             left join staging.stg_divisions c on c.community_code = p.community_code
-            where {' and '.join(where)}
+            where {" and ".join(where)}
             order by p.street_code, p.community_code, p.person_id
         """
     else:
@@ -196,7 +200,7 @@ def build_find_query(criteria: FindCriteria) -> tuple[str, dict]:
             from targeting.tgt_person_facts p
             left join (select distinct street_code, street_name from staging.stg_divisions) s on s.street_code = p.street_code
             left join staging.stg_divisions c on c.community_code = p.community_code
-            where p.household_id is not null and {' and '.join(where)}
+            where p.household_id is not null and {" and ".join(where)}
             group by p.street_code, p.community_code, p.household_id
             order by p.street_code, p.community_code, p.household_id
         """
@@ -206,8 +210,9 @@ def build_find_query(criteria: FindCriteria) -> tuple[str, dict]:
     return select, params
 
 
-def find(con: duckdb.DuckDBPyConnection, criteria: FindCriteria, role: str | View = DEFAULT_ROLE,
-         scenarios=None) -> list[dict]:
+def find(
+    con: duckdb.DuckDBPyConnection, criteria: FindCriteria, role: str | View = DEFAULT_ROLE, scenarios=None
+) -> list[dict]:
     """Run a search and return rows as the role may see them: `role` is a `View` (from
     `targeting.masking.view_for_role`) or the name of a built-in view."""
     view = role if isinstance(role, View) else BUILTIN_VIEWS.get(role)
@@ -223,8 +228,9 @@ def find(con: duckdb.DuckDBPyConnection, criteria: FindCriteria, role: str | Vie
     try:
         rows = con.execute(sql, params).df().to_dict("records")
     except duckdb.CatalogException as e:
-        raise FindError(f"the database has no scenario lists or targeting facts yet (run the hub first): "
-                        f"{str(e).splitlines()[0]}") from None
+        raise FindError(
+            f"the database has no scenario lists or targeting facts yet (run the hub first): {str(e).splitlines()[0]}"
+        ) from None
     out = []
     scenario = scenarios.get(criteria.scenario) if (criteria.scenario and scenarios) else None
     for row in rows:

@@ -24,8 +24,22 @@ from targeting.config import ScenarioSet
 from targeting.masking import mask_row, masked_reason
 
 RESULTS = ("已核实-需帮扶", "已核实-情况正常", "已转介相关部门", "联系不上", "信息有误", "已去世或迁出")
-HEADERS = ["列表编号", "街道", "居委", "对象编号", "姓名", "身份证号", "联系电话", "居住地址", "列入原因",
-           "首次列入", "跟进结果", "跟进人", "跟进日期", "备注"]
+HEADERS = [
+    "列表编号",
+    "街道",
+    "居委",
+    "对象编号",
+    "姓名",
+    "身份证号",
+    "联系电话",
+    "居住地址",
+    "列入原因",
+    "首次列入",
+    "跟进结果",
+    "跟进人",
+    "跟进日期",
+    "备注",
+]
 FOLLOW_UP_DDL = """
 create schema if not exists scenario;
 create table if not exists scenario.follow_up (
@@ -75,7 +89,12 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, scenarios: ScenarioSet, deli
             r = {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
             hidden = masked_reason(s.reasons[r["reason_code"]], r["reason_fields"], s.sensitive)
             r = mask_row(r, role, sensitive_reason=hidden)
-            key = (r["street_code"] or "", r["street_name"] or "未定位", r["community_code"] or "", r["community_name"] or "未定位")
+            key = (
+                r["street_code"] or "",
+                r["street_name"] or "未定位",
+                r["community_code"] or "",
+                r["community_name"] or "未定位",
+            )
             per_committee.setdefault(key, {}).setdefault(s.name, []).append(r)
     if folder.exists():  # a rebuilt delivery replaces its workbooks
         for old in folder.rglob("*.xlsx"):
@@ -87,8 +106,13 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, scenarios: ScenarioSet, deli
         info.append(["重点人群排查名单", f"{street_name} {community_name}"])
         info.append(["数据批次", delivery])
         info.append(["居委代码", community_code])
-        info.append(["填写说明", "请逐行走访核实，在“跟进结果”下拉框中选择结果，填写跟进人和跟进日期（如 2026-11-20），"
-                               "填好后将本文件交回街道。名单仅用于排查，不作为救助认定结论。"])
+        info.append(
+            [
+                "填写说明",
+                "请逐行走访核实，在“跟进结果”下拉框中选择结果，填写跟进人和跟进日期（如 2026-11-20），"
+                "填好后将本文件交回街道。名单仅用于排查，不作为救助认定结论。",
+            ]
+        )
         info.append(["跟进结果可选", "、".join(RESULTS)])
         info.column_dimensions["A"].width = 14
         info.column_dimensions["B"].width = 90
@@ -101,12 +125,33 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, scenarios: ScenarioSet, deli
             for c in ws[1]:
                 c.font = Font(bold=True)
             for r in rows:
-                ws.append([r["match_id"], street_name, community_name, r["entity_id"], r.get("name") or "",
-                           r.get("id_number") or "", r.get("phone") or "", r.get("address") or "",
-                           r.get("reason") or "", r.get("first_seen") or "", "", "", "", ""])
+                ws.append(
+                    [
+                        r["match_id"],
+                        street_name,
+                        community_name,
+                        r["entity_id"],
+                        r.get("name") or "",
+                        r.get("id_number") or "",
+                        r.get("phone") or "",
+                        r.get("address") or "",
+                        r.get("reason") or "",
+                        r.get("first_seen") or "",
+                        "",
+                        "",
+                        "",
+                        "",
+                    ]
+                )
             n = len(rows) + 1
-            dv = DataValidation(type="list", formula1='"' + ",".join(RESULTS) + '"', allow_blank=True,
-                                showErrorMessage=True, errorTitle="跟进结果", error="请从下拉列表中选择")
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(RESULTS) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="跟进结果",
+                error="请从下拉列表中选择",
+            )
             ws.add_data_validation(dv)
             dv.add(f"K2:K{n}")
             ws.column_dimensions["A"].hidden = True
@@ -165,8 +210,17 @@ def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date |
     file_hash = hashlib.sha256(data).hexdigest()
     today = today or _dt.date.today()
     con.execute(FOLLOW_UP_DDL)
-    known = dict(con.execute("select match_id, any_value(scenario || '|' || entity_id) from scenario.match group by 1").fetchall()) \
-        if con.execute("select count(*) from information_schema.tables where table_schema = 'scenario' and table_name = 'match'").fetchall()[0][0] else {}
+    known = (
+        dict(
+            con.execute(
+                "select match_id, any_value(scenario || '|' || entity_id) from scenario.match group by 1"
+            ).fetchall()
+        )
+        if con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'scenario' and table_name = 'match'"
+        ).fetchall()[0][0]
+        else {}
+    )
     keep = []
     now = _dt.datetime.now()
     for ws in wb.worksheets:
@@ -180,10 +234,12 @@ def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date |
             report.rejected.append((ws.title, 1, f"missing column(s) {', '.join(missing)}"))
             continue
         for n, row in enumerate(rows, start=2):
+
             def get(h):
                 i = col.get(h)
                 v = row[i] if i is not None and i < len(row) else None
                 return v.strip() if isinstance(v, str) else v
+
             result, who, when = get("跟进结果"), get("跟进人"), get("跟进日期")
             if not result and not who and not when:
                 report.blank += 1
@@ -205,8 +261,22 @@ def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date |
                 report.rejected.append((ws.title, n, "; ".join(problems)))
                 continue
             scenario, entity = known[str(mid)].split("|", 1)
-            keep.append((str(mid), scenario, entity, result, str(who), day, get("备注"), str(path.name), ws.title, n,
-                         file_hash, now))
+            keep.append(
+                (
+                    str(mid),
+                    scenario,
+                    entity,
+                    result,
+                    str(who),
+                    day,
+                    get("备注"),
+                    str(path.name),
+                    ws.title,
+                    n,
+                    file_hash,
+                    now,
+                )
+            )
     con.execute("begin transaction")
     try:
         con.execute("delete from scenario.follow_up where file_hash = ?", [file_hash])

@@ -59,7 +59,9 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_invalid_entries_are_reported_all_at_once_with_file_and_dataset(tmp_path):
-    entries = _write(tmp_path, """
+    entries = _write(
+        tmp_path,
+        """
 datasets:
   master.a:
     code: CH-X-001
@@ -82,7 +84,8 @@ datasets:
     fields: {x: {grade: L5}, y: {grade: L3}}
   master.c: {code: bad code, name: C, provider: P, abstract: c, sharing_class: 随便共享,
              sharing_method: m, open_attribute: 不予开放, update_cycle: 每月, colour: red}
-""")
+""",
+    )
     with pytest.raises(CatalogError) as e:
         load_catalog(entries_dir=entries)
     text = str(e.value)
@@ -106,8 +109,11 @@ def test_a_dataset_without_entry_or_a_field_without_grade_is_a_named_gap():
         found.add(d, "duckdb")
     found.add("scenario.aid_list", "dagster")
     gaps = {(g.dataset, g.field) for g in coverage_gaps(cat, found)}
-    assert gaps == {("master.person", "disability_status"), ("quality.unlisted_notes", None),
-                    ("scenario.aid_list", None)}
+    assert gaps == {
+        ("master.person", "disability_status"),
+        ("quality.unlisted_notes", None),
+        ("scenario.aid_list", None),
+    }
 
 
 @pytest.mark.slow
@@ -167,8 +173,13 @@ def test_a_catalog_gap_fails_the_check_and_the_cli(hub_run, tmp_path, capsys):
     instance = DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("delivery", ["2026-11"])
     catalog_asset = defs.get_assets_def(CATALOG_KEY)
-    result = materialize([catalog_asset], partition_key="2026-11", instance=instance, raise_on_error=False,
-                         resources={"hub": HubResource(inbox=str(tmp_path), db_path=str(copy))})
+    result = materialize(
+        [catalog_asset],
+        partition_key="2026-11",
+        instance=instance,
+        raise_on_error=False,
+        resources={"hub": HubResource(inbox=str(tmp_path), db_path=str(copy))},
+    )
     checks = result.get_asset_check_evaluations()
     assert len(checks) == 1 and not checks[0].passed
     assert "quality.unlisted_notes" in checks[0].description

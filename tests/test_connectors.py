@@ -38,18 +38,63 @@ D = "2026-10"
 # Any unmasked 18-digit ID number or 11-digit mobile in a message is a leak.
 LEAK = re.compile(r"(?<![0-9])(\d{17}[0-9Xx]|1[3-9]\d{9})(?![0-9])")
 
-POLICE_HEADER = ["公民身份号码", "姓名", "性别", "民族", "出生日期", "户号", "与户主关系", "户籍地址", "居住地址",
-                 "人员状态", "文化程度", "联系电话", "更新日期"]
+POLICE_HEADER = [
+    "公民身份号码",
+    "姓名",
+    "性别",
+    "民族",
+    "出生日期",
+    "户号",
+    "与户主关系",
+    "户籍地址",
+    "居住地址",
+    "人员状态",
+    "文化程度",
+    "联系电话",
+    "更新日期",
+]
 GRAD_HEADER = ["姓名", "身份证号", "毕业院校", "学历", "毕业年份", "就业状态", "联系电话"]
 ELEC_HEADER = ["用电户号", "户名", "用电地址", "联系电话", "抄表月份", "用电量"]
-BIZ_HEADER = ["统一社会信用代码", "主体名称", "主体类型", "法定代表人", "经营场所", "经营范围", "成立日期", "登记状态", "核准日期"]
-ELDERLY_HEADER = ["姓名", "身份证号", "性别", "年龄", "居住地址", "联系电话", "紧急联系人", "紧急联系人电话", "所属居委"]
+BIZ_HEADER = [
+    "统一社会信用代码",
+    "主体名称",
+    "主体类型",
+    "法定代表人",
+    "经营场所",
+    "经营范围",
+    "成立日期",
+    "登记状态",
+    "核准日期",
+]
+ELDERLY_HEADER = [
+    "姓名",
+    "身份证号",
+    "性别",
+    "年龄",
+    "居住地址",
+    "联系电话",
+    "紧急联系人",
+    "紧急联系人电话",
+    "所属居委",
+]
 
 
 def police_row(i: int, name: str = "张三") -> list[str]:
-    return [f"31010419900101{i:03d}X", name, "男", "汉", "1990-01-01", f"H{i:04d}", "户主",
-            "上海市静安区柳营路669弄14号", "上海市静安区柳营路669弄14号1102室", "正常", "大学", f"1381234{i:04d}",
-            "2026-10-01"]
+    return [
+        f"31010419900101{i:03d}X",
+        name,
+        "男",
+        "汉",
+        "1990-01-01",
+        f"H{i:04d}",
+        "户主",
+        "上海市静安区柳营路669弄14号",
+        "上海市静安区柳营路669弄14号1102室",
+        "正常",
+        "大学",
+        f"1381234{i:04d}",
+        "2026-10-01",
+    ]
 
 
 def grad_row(i: int, name: str = "李丽") -> list[str]:
@@ -61,13 +106,23 @@ def elec_row(i: int) -> list[str]:
 
 
 def biz_row(i: int) -> list[str]:
-    return [f"91310106MA1FL{i:04d}X", f"上海某某商店{i}", "个体工商户", "赵强", "南京西路1号", "零售", "2020-01-01", "存续",
-            "2020-01-02"]
+    return [
+        f"91310106MA1FL{i:04d}X",
+        f"上海某某商店{i}",
+        "个体工商户",
+        "赵强",
+        "南京西路1号",
+        "零售",
+        "2020-01-01",
+        "存续",
+        "2020-01-02",
+    ]
 
 
 def csv_text(header: list[str], rows: list[list[str]], eol: str = "\r\n") -> str:
     def cell(v: str) -> str:
         return f'"{v}"' if any(c in v for c in ',"\n') else v
+
     return eol.join(",".join(cell(v) for v in r) for r in [header, *rows]) + eol
 
 
@@ -97,13 +152,16 @@ def con():
 def counts(con) -> dict[str, int]:
     tables = con.execute(
         "select table_schema, table_name from information_schema.tables "
-        "where table_schema in ('raw', 'ingest') order by 1, 2").fetchall()
+        "where table_schema in ('raw', 'ingest') order by 1, 2"
+    ).fetchall()
     return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables}
 
 
 def file_log(con) -> list[tuple]:
-    return con.execute("select source, source_file, delivery, file_hash, file_size, rows_read, rows_loaded, "
-                       "rows_quarantined, status, message from ingest.file_log order by source_file, ingested_at").fetchall()
+    return con.execute(
+        "select source, source_file, delivery, file_hash, file_size, rows_read, rows_loaded, "
+        "rows_quarantined, status, message from ingest.file_log order by source_file, ingested_at"
+    ).fetchall()
 
 
 def assert_no_leak(*texts: str) -> None:
@@ -134,23 +192,41 @@ def test_sources_yml_loads_into_typed_specs():
         assert all(lookup[header_key(spec.header(f))] == f for f in spec.columns)
 
 
-@pytest.mark.parametrize("mutate, needle", [
-    (lambda d: d["sources"]["police_population"].update(format="xls"), "police_population', key 'format': unknown format 'xls'"),
-    (lambda d: d["sources"]["police_population"].pop("encoding"), "police_population', key 'encoding': missing"),
-    (lambda d: d["sources"]["hr_graduates"].update(encoding="big5"), "hr_graduates', key 'encoding': unsupported encoding 'big5'"),
-    (lambda d: d["sources"]["hr_graduates"]["columns"].update(school="姓名"), "column mapped twice: header '姓名'"),
-    (lambda d: d["sources"]["hr_graduates"].update(required_any=["id_number", "passport"]),
-     "hr_graduates', key 'required_any': 'passport' is not one of the columns"),
-    (lambda d: d["sources"]["hr_graduates"].update(key_fields=["nope"]), "key 'key_fields': 'nope'"),
-    (lambda d: d["sources"]["hr_graduates"]["vocabularies"].update(colour=["red"]), "vocabularies.colour"),
-    (lambda d: d["sources"]["hr_graduates"].update(encodng="gbk"), "hr_graduates': unknown key 'encodng'"),
-    (lambda d: d["sources"]["civil_affairs_assistance"].update(encoding="utf-8"), "only csv files have an encoding"),
-    (lambda d: d["sources"]["hr_graduates"].update(file="hr_graduates.xlsx"), "does not look like a csv file"),
-    (lambda d: d["sources"]["hr_graduates"]["columns"].update(source_row="行号"), "reserved"),
-    (lambda d: d["sources"]["hr_graduates"]["columns"].update(school=[]), "columns.school"),
-    (lambda d: d["sources"]["market_food_licence"].update(file="market_business_registry.csv", format="csv",
-                                                          encoding="utf-8"), "is also the file of"),
-])
+@pytest.mark.parametrize(
+    "mutate, needle",
+    [
+        (
+            lambda d: d["sources"]["police_population"].update(format="xls"),
+            "police_population', key 'format': unknown format 'xls'",
+        ),
+        (lambda d: d["sources"]["police_population"].pop("encoding"), "police_population', key 'encoding': missing"),
+        (
+            lambda d: d["sources"]["hr_graduates"].update(encoding="big5"),
+            "hr_graduates', key 'encoding': unsupported encoding 'big5'",
+        ),
+        (lambda d: d["sources"]["hr_graduates"]["columns"].update(school="姓名"), "column mapped twice: header '姓名'"),
+        (
+            lambda d: d["sources"]["hr_graduates"].update(required_any=["id_number", "passport"]),
+            "hr_graduates', key 'required_any': 'passport' is not one of the columns",
+        ),
+        (lambda d: d["sources"]["hr_graduates"].update(key_fields=["nope"]), "key 'key_fields': 'nope'"),
+        (lambda d: d["sources"]["hr_graduates"]["vocabularies"].update(colour=["red"]), "vocabularies.colour"),
+        (lambda d: d["sources"]["hr_graduates"].update(encodng="gbk"), "hr_graduates': unknown key 'encodng'"),
+        (
+            lambda d: d["sources"]["civil_affairs_assistance"].update(encoding="utf-8"),
+            "only csv files have an encoding",
+        ),
+        (lambda d: d["sources"]["hr_graduates"].update(file="hr_graduates.xlsx"), "does not look like a csv file"),
+        (lambda d: d["sources"]["hr_graduates"]["columns"].update(source_row="行号"), "reserved"),
+        (lambda d: d["sources"]["hr_graduates"]["columns"].update(school=[]), "columns.school"),
+        (
+            lambda d: d["sources"]["market_food_licence"].update(
+                file="market_business_registry.csv", format="csv", encoding="utf-8"
+            ),
+            "is also the file of",
+        ),
+    ],
+)
 def test_spec_errors_name_the_source_and_the_key(mutate, needle):
     doc = _spec_doc()
     mutate(doc)
@@ -166,7 +242,9 @@ def test_spec_errors_are_all_reported_at_once_and_duplicate_yaml_keys_caught(tmp
     with pytest.raises(SpecError) as e:
         parse_specs(doc)
     assert len(e.value.errors) == 2
-    text = SOURCES_YML.read_text(encoding="utf-8").replace("      name: 姓名\n", "      name: 姓名\n      name: 名字\n", 1)
+    text = SOURCES_YML.read_text(encoding="utf-8").replace(
+        "      name: 姓名\n", "      name: 姓名\n      name: 名字\n", 1
+    )
     p = tmp_path / "sources.yml"
     p.write_text(text, encoding="utf-8")
     with pytest.raises(SpecError, match="duplicate key 'name'"):
@@ -202,25 +280,37 @@ def test_each_encoding_loads_with_exact_values_and_lineage(tmp_path, con):
     results = ingest_delivery(con, inbox, D, SPECS)
     by = {r.source: r for r in results}
     assert by["police_population"].status == "loaded", by["police_population"].message
-    assert [by[s].rows_loaded for s in ("police_population", "hr_graduates", "utility_electricity",
-                                        "market_business_registry")] == [3, 2, 5, 2]
+    assert [
+        by[s].rows_loaded
+        for s in ("police_population", "hr_graduates", "utility_electricity", "market_business_registry")
+    ] == [3, 2, 5, 2]
     assert by["civil_affairs_assistance"].status == "missing"
-    rows = con.execute("select delivery, source, source_file, source_row, id_number, name, phone "
-                       "from raw.police_population order by source_row").fetchall()
+    rows = con.execute(
+        "select delivery, source, source_file, source_row, id_number, name, phone "
+        "from raw.police_population order by source_row"
+    ).fetchall()
     assert rows == [
         (D, "police_population", f"{D}/police_population.csv", 1, "31010419900101001X", "王䶮", "13812340001"),
         (D, "police_population", f"{D}/police_population.csv", 2, "31010419900101002X", "欧阳·娜娜", "13812340002"),
         (D, "police_population", f"{D}/police_population.csv", 3, "31010419900101003X", "陈晨", "13812340003"),
     ]
     assert con.execute("select name, graduation_year from raw.hr_graduates order by source_row").fetchall() == [
-        ("李丽", "2025"), ("程晨", "2025")]
+        ("李丽", "2025"),
+        ("程晨", "2025"),
+    ]
     assert con.execute("select account_no, kwh from raw.utility_electricity where source_row = 1").fetchone() == (
-        "310000000000", "100")
+        "310000000000",
+        "100",
+    )
     # the BOM is not part of the first header nor of any value
-    assert con.execute("select count(*) from raw.utility_electricity where account_no like '%\ufeff%'").fetchone()[0] == 0
+    assert (
+        con.execute("select count(*) from raw.utility_electricity where account_no like '%\ufeff%'").fetchone()[0] == 0
+    )
     # table layout: lineage, spec fields in order, extra_columns, ingested_at
-    cols = con.execute("select column_name, data_type from information_schema.columns "
-                       "where table_schema='raw' and table_name='police_population' order by ordinal_position").fetchall()
+    cols = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema='raw' and table_name='police_population' order by ordinal_position"
+    ).fetchall()
     assert cols == [(c, t) for c, t in raw_table_columns(SPECS.sources["police_population"])]
     assert cols[3] == ("source_row", "INTEGER") and cols[-1] == ("ingested_at", "TIMESTAMP")
     log = {r[0]: r for r in file_log(con)}
@@ -229,21 +319,78 @@ def test_each_encoding_loads_with_exact_values_and_lineage(tmp_path, con):
 
 def test_xlsx_typed_cells_are_rendered_as_text(tmp_path, con):
     inbox = tmp_path / "inbox"
-    header = ["救助证编号", "救助类型", "户主姓名", "户主身份证号", "成员姓名", "成员身份证号", "与户主关系", "家庭人口数",
-              "月救助金额", "家庭地址", "所属街道", "所属居委", "起始年月"]
-    write_xlsx(inbox / D / "civil_affairs_assistance.xlsx", [
-        header,
-        ["JZ001", "低保", "王䶮", "310104199001011234", "王䶮", "310104199001011234", "本人", 3, 1530.5,
-         "柳营路669弄14号", "共和新路街道", "柳营居委", dt.date(2024, 3, 1)],
-        ["JZ001", "低保", "王䶮", "310104199001011234", "李丽", 310104199202021234.0, "配偶", 3.0, 1530.0,
-         None, "共和新路街道", "柳营居委", dt.datetime(2024, 3, 1, 0, 0)],
-        ["JZ002", "特困", None, None, "赵强", "31010419500101123X", "本人", 1, 0, "  大统路1号  ", None, None,
-         dt.datetime(2024, 5, 6, 7, 8, 9)],
-    ])
+    header = [
+        "救助证编号",
+        "救助类型",
+        "户主姓名",
+        "户主身份证号",
+        "成员姓名",
+        "成员身份证号",
+        "与户主关系",
+        "家庭人口数",
+        "月救助金额",
+        "家庭地址",
+        "所属街道",
+        "所属居委",
+        "起始年月",
+    ]
+    write_xlsx(
+        inbox / D / "civil_affairs_assistance.xlsx",
+        [
+            header,
+            [
+                "JZ001",
+                "低保",
+                "王䶮",
+                "310104199001011234",
+                "王䶮",
+                "310104199001011234",
+                "本人",
+                3,
+                1530.5,
+                "柳营路669弄14号",
+                "共和新路街道",
+                "柳营居委",
+                dt.date(2024, 3, 1),
+            ],
+            [
+                "JZ001",
+                "低保",
+                "王䶮",
+                "310104199001011234",
+                "李丽",
+                310104199202021234.0,
+                "配偶",
+                3.0,
+                1530.0,
+                None,
+                "共和新路街道",
+                "柳营居委",
+                dt.datetime(2024, 3, 1, 0, 0),
+            ],
+            [
+                "JZ002",
+                "特困",
+                None,
+                None,
+                "赵强",
+                "31010419500101123X",
+                "本人",
+                1,
+                0,
+                "  大统路1号  ",
+                None,
+                None,
+                dt.datetime(2024, 5, 6, 7, 8, 9),
+            ],
+        ],
+    )
     r = ingest_file(con, inbox, D, SPECS.sources["civil_affairs_assistance"])
     assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 3, 3, 0), r.message
-    rows = con.execute("select source_row, member_name, member_id_number, family_size, monthly_amount, family_address, "
-                       "aid_since, head_name from raw.civil_affairs_assistance order by source_row").fetchall()
+    rows = con.execute(
+        "select source_row, member_name, member_id_number, family_size, monthly_amount, family_address, "
+        "aid_since, head_name from raw.civil_affairs_assistance order by source_row"
+    ).fetchall()
     assert rows[0] == (1, "王䶮", "310104199001011234", "3", "1530.5", "柳营路669弄14号", "2024-03-01", "王䶮")
     # a number cell: integral floats lose '.0' (an 18-digit number has already lost precision in Excel)
     assert rows[1][2].isdigit() and rows[1][3:5] == ("3", "1530") and rows[1][5] is None and rows[1][6] == "2024-03-01"
@@ -260,13 +407,17 @@ def test_headers_reordered_extra_alias_and_dirty_are_mapped(tmp_path, con):
     specs = parse_specs(doc)
     inbox = tmp_path / "inbox"
     header = ["备注", " 手机号码", "学历", "\ufeff证件号码 ", "姓名", "毕业年份", "就业状态", "毕业院校", "", "来源"]
-    rows = [["补录", "13900001111", "硕士", "310105199901010014", "王䶮", "2024", "未就业", "同济大学", "", "街道"],
-            ["", "13900002222", "本科", "310105199901010022", "李丽", "2025", "已就业", "复旦大学", "", ""]]
+    rows = [
+        ["补录", "13900001111", "硕士", "310105199901010014", "王䶮", "2024", "未就业", "同济大学", "", "街道"],
+        ["", "13900002222", "本科", "310105199901010022", "李丽", "2025", "已就业", "复旦大学", "", ""],
+    ]
     write_csv(inbox / D / "毕业生.csv", header, rows, "gb18030")  # GBK-declared, GB18030 content (䶮)
     r = ingest_file(con, inbox, D, specs.sources["hr_graduates"])
     assert r.status == "loaded" and r.source_file == f"{D}/毕业生.csv", r.message
-    got = con.execute("select source_row, name, id_number, school, degree, graduation_year, employment_status, phone, "
-                      "extra_columns from raw.hr_graduates order by source_row").fetchall()
+    got = con.execute(
+        "select source_row, name, id_number, school, degree, graduation_year, employment_status, phone, "
+        "extra_columns from raw.hr_graduates order by source_row"
+    ).fetchall()
     assert got[0][:8] == (1, "王䶮", "310105199901010014", "同济大学", "硕士", "2024", "未就业", "13900001111")
     assert json.loads(got[0][8]) == {"备注": "补录", "column_I": None, "来源": "街道"}
     assert got[1][8] is None  # no extra value in that row
@@ -275,13 +426,26 @@ def test_headers_reordered_extra_alias_and_dirty_are_mapped(tmp_path, con):
 
 def test_row_level_problems_are_quarantined_with_reasons_and_exact_rows(tmp_path, con):
     inbox = tmp_path / "inbox"
-    rows = [police_row(1), police_row(2)[:5], police_row(3) + ["多余"], [""] * 13, ["", "", "男"] + [""] * 10,
-            police_row(6), police_row(7)]
+    rows = [
+        police_row(1),
+        police_row(2)[:5],
+        police_row(3) + ["多余"],
+        [""] * 13,
+        ["", "", "男"] + [""] * 10,
+        police_row(6),
+        police_row(7),
+    ]
     text = csv_text(POLICE_HEADER, rows)
     # row 8: a line that does not decode; row 9: an embedded NUL; then an empty line (row 10); row 11 quoted newline
-    raw = text.encode("gb18030") + ",".join(police_row(8)).encode("gb18030").replace("张三".encode("gb18030"), b"\x81\x20") \
-        + b"\r\n" + ",".join(police_row(9, "张\x00三")).encode("gb18030") + b"\r\n" + b"\r\n" \
+    raw = (
+        text.encode("gb18030")
+        + ",".join(police_row(8)).encode("gb18030").replace("张三".encode("gb18030"), b"\x81\x20")
+        + b"\r\n"
+        + ",".join(police_row(9, "张\x00三")).encode("gb18030")
+        + b"\r\n"
+        + b"\r\n"
         + csv_text(POLICE_HEADER, [police_row(11, "多\n行")]).split("\r\n", 1)[1].encode("gb18030")
+    )
     (inbox / D).mkdir(parents=True)
     (inbox / D / "police_population.csv").write_bytes(raw)
     r = ingest_file(con, inbox, D, SPECS.sources["police_population"], batch_rows=3)
@@ -289,8 +453,12 @@ def test_row_level_problems_are_quarantined_with_reasons_and_exact_rows(tmp_path
     assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (11, 4, 7)
     assert r.rows_read == r.rows_loaded + r.rows_quarantined
     loaded = con.execute("select source_row, id_number, name from raw.police_population order by 1").fetchall()
-    assert loaded == [(1, "31010419900101001X", "张三"), (6, "31010419900101006X", "张三"),
-                      (7, "31010419900101007X", "张三"), (11, "31010419900101011X", "多\n行")]
+    assert loaded == [
+        (1, "31010419900101001X", "张三"),
+        (6, "31010419900101006X", "张三"),
+        (7, "31010419900101007X", "张三"),
+        (11, "31010419900101011X", "多\n行"),
+    ]
     q = dict(con.execute("select source_row, reason from ingest.quarantine order by 1").fetchall())
     assert q == {
         2: "wrong field count: expected 13, found 5",
@@ -333,14 +501,20 @@ def test_xlsx_blank_rows_keep_their_place_and_title_rows_are_skipped(tmp_path, c
     inbox = tmp_path / "inbox"
     e1 = ["张三", "310104193001011234", "男", 90, "柳营路1号", "13812341234", "李四", "13900001111", "柳营居委"]
     e2 = ["李丽", "310104193502021244", "女", 85, "柳营路2号", None, None, None, "柳营居委"]
-    write_xlsx(inbox / D / "civil_affairs_elderly_alone.xlsx",
-               [["2026年10月独居老人名册"], ELDERLY_HEADER, e1, [], [None, None, "女"], e2])
+    write_xlsx(
+        inbox / D / "civil_affairs_elderly_alone.xlsx",
+        [["2026年10月独居老人名册"], ELDERLY_HEADER, e1, [], [None, None, "女"], e2],
+    )
     r = ingest_file(con, inbox, D, SPECS.sources["civil_affairs_elderly_alone"])
     assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 4, 2, 2), r.message
     assert con.execute("select source_row, name, age from raw.civil_affairs_elderly_alone order by 1").fetchall() == [
-        (1, "张三", "90"), (4, "李丽", "85")]
+        (1, "张三", "90"),
+        (4, "李丽", "85"),
+    ]
     assert con.execute("select source_row, reason from ingest.quarantine order by 1").fetchall() == [
-        (2, "blank row"), (3, "required fields all blank: 身份证号, 姓名")]
+        (2, "blank row"),
+        (3, "required fields all blank: 身份证号, 姓名"),
+    ]
     assert "header found in sheet row 2" in r.message
 
 
@@ -352,31 +526,96 @@ def _broken_delivery(inbox: Path) -> dict[str, str]:
     m = inbox / D
     m.mkdir(parents=True)
     # mojibake trap: the GB18030 police file saved as UTF-8 (decodes as GB18030 without error into garbage)
-    (m / "police_population.csv").write_text(csv_text(POLICE_HEADER, [police_row(i) for i in range(5)]), encoding="utf-8")
+    (m / "police_population.csv").write_text(
+        csv_text(POLICE_HEADER, [police_row(i) for i in range(5)]), encoding="utf-8"
+    )
     # missing column 身份证号
-    write_csv(m / "hr_graduates.csv", [h for h in GRAD_HEADER if h != "身份证号"],
-              [[v for j, v in enumerate(grad_row(i)) if j != 1] for i in range(3)], "gbk")
+    write_csv(
+        m / "hr_graduates.csv",
+        [h for h in GRAD_HEADER if h != "身份证号"],
+        [[v for j, v in enumerate(grad_row(i)) if j != 1] for i in range(3)],
+        "gbk",
+    )
     # empty file
     (m / "market_business_registry.csv").write_bytes(b"")
     # header only
     (m / "utility_electricity.csv").write_bytes(csv_text(ELEC_HEADER, []).encode("utf-8-sig"))
     # truncated workbook
-    good = write_xlsx(m / "tmp.xlsx", [ELDERLY_HEADER] + [["张三", f"31010419300101{i:03d}4", "男", 90, "地址",
-                                                           "13812341234", "", "", "居委"] for i in range(300)])
+    good = write_xlsx(
+        m / "tmp.xlsx",
+        [ELDERLY_HEADER]
+        + [["张三", f"31010419300101{i:03d}4", "男", 90, "地址", "13812341234", "", "", "居委"] for i in range(300)],
+    )
     data = good.read_bytes()
     good.unlink()
     (m / "civil_affairs_elderly_alone.xlsx").write_bytes(data[: len(data) // 2])
     # not a workbook at all
     (m / "market_food_licence.xlsx").write_text("许可证编号,经营者名称\n", encoding="utf-8")
     # two good files
-    write_xlsx(m / "street_shop_visits.xlsx", [
-        ["走访日期", "店招名称", "经营地址", "联系人", "联系电话", "业态", "检查结果", "所属街道", "所属居委", "走访人"],
-        [dt.date(2026, 10, 3), "老王面馆", "柳营路12号", "王", "13800001234", "餐饮", "合格", "共和新路街道", "柳营居委", "小李"]])
-    write_xlsx(m / "civil_affairs_assistance.xlsx", [
-        ["救助证编号", "救助类型", "户主姓名", "户主身份证号", "成员姓名", "成员身份证号", "与户主关系", "家庭人口数",
-         "月救助金额", "家庭地址", "所属街道", "所属居委", "起始年月"],
-        ["JZ1", "低保", "王五", "310104199001011234", "王五", "310104199001011234", "本人", 1, 1000, "地址", "街道",
-         "居委", "2024-01"]])
+    write_xlsx(
+        m / "street_shop_visits.xlsx",
+        [
+            [
+                "走访日期",
+                "店招名称",
+                "经营地址",
+                "联系人",
+                "联系电话",
+                "业态",
+                "检查结果",
+                "所属街道",
+                "所属居委",
+                "走访人",
+            ],
+            [
+                dt.date(2026, 10, 3),
+                "老王面馆",
+                "柳营路12号",
+                "王",
+                "13800001234",
+                "餐饮",
+                "合格",
+                "共和新路街道",
+                "柳营居委",
+                "小李",
+            ],
+        ],
+    )
+    write_xlsx(
+        m / "civil_affairs_assistance.xlsx",
+        [
+            [
+                "救助证编号",
+                "救助类型",
+                "户主姓名",
+                "户主身份证号",
+                "成员姓名",
+                "成员身份证号",
+                "与户主关系",
+                "家庭人口数",
+                "月救助金额",
+                "家庭地址",
+                "所属街道",
+                "所属居委",
+                "起始年月",
+            ],
+            [
+                "JZ1",
+                "低保",
+                "王五",
+                "310104199001011234",
+                "王五",
+                "310104199001011234",
+                "本人",
+                1,
+                1000,
+                "地址",
+                "街道",
+                "居委",
+                "2024-01",
+            ],
+        ],
+    )
     return {
         "police_population.csv": "looks like UTF-8, the spec says GB18030",
         "hr_graduates.csv": "missing required columns: 身份证号 (id_number)",
@@ -417,7 +656,8 @@ def test_wrong_encoding_the_other_way_round_and_undecodable_files(tmp_path, con)
     # a UTF-8-BOM file: header fine, but the rows are GBK (a concatenation gone wrong)
     body = csv_text(ELEC_HEADER, [elec_row(i) for i in range(40)]).split("\r\n", 1)[1]
     (m / "utility_electricity.csv").write_bytes(
-        ("\ufeff" + ",".join(ELEC_HEADER) + "\r\n").encode("utf-8") + body.encode("gbk"))
+        ("\ufeff" + ",".join(ELEC_HEADER) + "\r\n").encode("utf-8") + body.encode("gbk")
+    )
     # a GB18030 file with a UTF-8 BOM in front
     (m / "police_population.csv").write_bytes(_utf8_bom_police())
     res = {r.source: r for r in ingest_delivery(con, inbox, D, SPECS)}
@@ -425,7 +665,10 @@ def test_wrong_encoding_the_other_way_round_and_undecodable_files(tmp_path, con)
     assert "looks like GB18030 (or GBK), the spec says UTF-8" in res["market_business_registry"].message
     assert res["utility_electricity"].status == "rejected"
     msg = res["utility_electricity"].message
-    assert "undecodable: 40 of 40 data rows are not valid UTF-8 (with BOM)" in msg and "the rows look like GB18030 (or GBK)" in msg
+    assert (
+        "undecodable: 40 of 40 data rows are not valid UTF-8 (with BOM)" in msg
+        and "the rows look like GB18030 (or GBK)" in msg
+    )
     assert res["police_population"].status == "rejected"
     assert "looks like UTF-8 with BOM, the spec says GB18030" in res["police_population"].message
     assert counts(con)["raw.utility_electricity"] == 0  # rolled back
@@ -440,13 +683,16 @@ def test_messages_never_show_an_unmasked_identifier(tmp_path, con):
     inbox = tmp_path / "inbox"
     (inbox / D).mkdir(parents=True)
     (inbox / D / "police_population.csv").write_bytes(
-        "\r\n".join(",".join(police_row(i)) for i in range(3)).encode("gb18030"))
+        "\r\n".join(",".join(police_row(i)) for i in range(3)).encode("gb18030")
+    )
     r = ingest_file(con, inbox, D, SPECS.sources["police_population"])
     assert r.status == "rejected" and "missing required columns" in r.message
     assert "310104********000X" in r.message and "138****0000" in r.message and "header row missing" in r.message
     assert_no_leak(r.message, file_log(con)[0][9])
-    assert mask_text("身份证 11010519491231002X 手机 13912345678 旧号 370802940221002") == \
-        "身份证 110105********002X 手机 139****5678 旧号 370802*****1002"
+    assert (
+        mask_text("身份证 11010519491231002X 手机 13912345678 旧号 370802940221002")
+        == "身份证 110105********002X 手机 139****5678 旧号 370802*****1002"
+    )
 
 
 def test_reader_api_rejects_up_front(tmp_path):
@@ -469,8 +715,11 @@ def _good_delivery(inbox: Path, month: str = D, n: int = 4) -> None:
     m = inbox / month
     write_csv(m / "police_population.csv", POLICE_HEADER, [police_row(i) for i in range(n)], "gb18030")
     write_csv(m / "hr_graduates.csv", GRAD_HEADER, [grad_row(i) for i in range(n)], "gbk")
-    write_xlsx(m / "civil_affairs_elderly_alone.xlsx",
-               [ELDERLY_HEADER] + [["张三", f"31010419300101{i:03d}4", "男", 90, "地址", "", "", "", "居委"] for i in range(n)])
+    write_xlsx(
+        m / "civil_affairs_elderly_alone.xlsx",
+        [ELDERLY_HEADER]
+        + [["张三", f"31010419300101{i:03d}4", "男", 90, "地址", "", "", "", "居委"] for i in range(n)],
+    )
 
 
 def test_second_ingest_changes_nothing(tmp_path, con):
@@ -489,8 +738,9 @@ def test_second_ingest_changes_nothing(tmp_path, con):
     assert before["raw.police_population"] == 6
     again = ingest_delivery(con, inbox, D, SPECS)
     assert [r.status for r in again if r.status != "missing"] == ["skipped"] * 3
-    assert {r.source: r.rows_loaded for r in again if r.status == "skipped"} == \
-        {r.source: r.rows_loaded for r in first if r.status == "loaded"}
+    assert {r.source: r.rows_loaded for r in again if r.status == "skipped"} == {
+        r.source: r.rows_loaded for r in first if r.status == "loaded"
+    }
     assert counts(con) == before and file_log(con) == log_before
 
 
@@ -500,15 +750,21 @@ def test_a_redelivered_changed_file_replaces_that_months_rows(tmp_path, con):
     _good_delivery(inbox, "2026-11", 2)
     for d in ("2026-10", "2026-11"):
         ingest_delivery(con, inbox, d, SPECS)
-    write_csv(inbox / D / "police_population.csv", POLICE_HEADER, [police_row(i) for i in range(7)] + [["x"]], "gb18030")
+    write_csv(
+        inbox / D / "police_population.csv", POLICE_HEADER, [police_row(i) for i in range(7)] + [["x"]], "gb18030"
+    )
     assert pending_deliveries(con, inbox, SPECS) == [D]
     r = ingest_file(con, inbox, D, SPECS.sources["police_population"])
     assert (r.status, r.rows_loaded, r.rows_quarantined) == ("loaded", 7, 1)
     assert "replaces the 4 rows of the earlier version" in r.message
     assert dict(con.execute("select delivery, count(*) from raw.police_population group by 1").fetchall()) == {
-        D: 7, "2026-11": 2}
-    hashes = con.execute("select file_hash from ingest.file_log where source_file = ? order by ingested_at",
-                         [f"{D}/police_population.csv"]).fetchall()
+        D: 7,
+        "2026-11": 2,
+    }
+    hashes = con.execute(
+        "select file_hash from ingest.file_log where source_file = ? order by ingested_at",
+        [f"{D}/police_population.csv"],
+    ).fetchall()
     assert len(hashes) == 2 and hashes[0] != hashes[1]
     assert ingest_file(con, inbox, D, SPECS.sources["police_population"]).status == "skipped"
     assert pending_deliveries(con, inbox, SPECS) == []
@@ -519,7 +775,9 @@ def test_a_crash_mid_file_leaves_nothing_half_loaded(tmp_path, con, monkeypatch)
 
     monkeypatch.setattr(readers, "_ARROW_BLOCK", 300)
     inbox = tmp_path / "inbox"
-    write_csv(inbox / D / "utility_electricity.csv", ELEC_HEADER, [elec_row(i) for i in range(50)] + [["bad"]], "utf-8-sig")
+    write_csv(
+        inbox / D / "utility_electricity.csv", ELEC_HEADER, [elec_row(i) for i in range(50)] + [["bad"]], "utf-8-sig"
+    )
     ensure_schema(con, SPECS)
     real = ingest_mod._insert_batch
     calls = {"n": 0}
@@ -539,7 +797,9 @@ def test_a_crash_mid_file_leaves_nothing_half_loaded(tmp_path, con, monkeypatch)
     assert calls["n"] == 3
     calls["n"] = 5
     write_csv(inbox / D / "hr_graduates.csv", GRAD_HEADER, [grad_row(1)], "gbk")
-    monkeypatch.setattr(ingest_mod, "_insert_batch", lambda *a, **k: crash(*a, **k) if "utility" in a[2] else real(*a, **k))
+    monkeypatch.setattr(
+        ingest_mod, "_insert_batch", lambda *a, **k: crash(*a, **k) if "utility" in a[2] else real(*a, **k)
+    )
     res = {r.source: r for r in ingest_delivery(con, inbox, D, SPECS)}
     assert res["hr_graduates"].status == "loaded"
     assert res["utility_electricity"].status == "rejected" and "will be retried" in res["utility_electricity"].message
@@ -570,17 +830,31 @@ def test_reference_files_are_replaced_when_they_change(tmp_path, con):
     div = ["街道代码", "街道名称", "居委代码", "居委名称"]
     addr = ["地址编码", "区", "街道代码", "居委代码", "路名", "弄", "号", "标准地址"]
     write_csv(ref / "divisions.csv", div, [["310106012000", "南京西路街道", "310106012001", "一居"]], "utf-8")
-    write_csv(ref / "standard_addresses.csv", addr,
-              [["A1", "静安区", "310106012000", "310106012001", "柳营路", "669弄", "14号", "上海市静安区柳营路669弄14号"]],
-              "utf-8")
+    write_csv(
+        ref / "standard_addresses.csv",
+        addr,
+        [["A1", "静安区", "310106012000", "310106012001", "柳营路", "669弄", "14号", "上海市静安区柳营路669弄14号"]],
+        "utf-8",
+    )
     res = ingest_reference(con, inbox, SPECS)
-    assert [(r.source, r.status, r.rows_loaded) for r in res] == [("divisions", "loaded", 1), ("standard_addresses", "loaded", 1)]
+    assert [(r.source, r.status, r.rows_loaded) for r in res] == [
+        ("divisions", "loaded", 1),
+        ("standard_addresses", "loaded", 1),
+    ]
     assert res[0].source_file == "reference/divisions.csv"
     assert con.execute("select delivery, source_row, street_code, community_name from raw.divisions").fetchall() == [
-        ("reference", 1, "310106012000", "一居")]
+        ("reference", 1, "310106012000", "一居")
+    ]
     assert [r.status for r in ingest_reference(con, inbox, SPECS)] == ["skipped", "skipped"]
-    write_csv(ref / "divisions.csv", div, [["310106012000", "南京西路街道", "310106012001", "一居"],
-                                           ["310106012000", "南京西路街道", "310106012002", "二居"]], "utf-8")
+    write_csv(
+        ref / "divisions.csv",
+        div,
+        [
+            ["310106012000", "南京西路街道", "310106012001", "一居"],
+            ["310106012000", "南京西路街道", "310106012002", "二居"],
+        ],
+        "utf-8",
+    )
     res = ingest_reference(con, inbox, SPECS)
     assert [r.status for r in res] == ["loaded", "skipped"]
     assert con.execute("select count(*) from raw.divisions").fetchone()[0] == 2
@@ -598,8 +872,11 @@ def test_unclosed_quote_and_blank_only_files(tmp_path, con, monkeypatch):
 
     inbox = tmp_path / "inbox"
     rows = [elec_row(1), elec_row(2)]
-    text = csv_text(ELEC_HEADER, rows) + '310000000003,"王芳,共和新路,13712340003,2026-09,1\r\n' + \
-        csv_text(ELEC_HEADER, [elec_row(4), elec_row(5)]).split("\r\n", 1)[1]
+    text = (
+        csv_text(ELEC_HEADER, rows)
+        + '310000000003,"王芳,共和新路,13712340003,2026-09,1\r\n'
+        + csv_text(ELEC_HEADER, [elec_row(4), elec_row(5)]).split("\r\n", 1)[1]
+    )
     (inbox / D).mkdir(parents=True)
     (inbox / D / "utility_electricity.csv").write_text(text, encoding="utf-8-sig")
     r = ingest_file(con, inbox, D, SPECS.sources["utility_electricity"])

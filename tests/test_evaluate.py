@@ -10,15 +10,24 @@ import pytest
 
 from pipelines.evaluate import EvaluateError, evaluate, print_report
 
-EXT = {"civil_affairs_assistance": "xlsx", "civil_affairs_elderly_alone": "xlsx", "market_food_licence": "xlsx",
-       "street_shop_visits": "xlsx"}
+EXT = {
+    "civil_affairs_assistance": "xlsx",
+    "civil_affairs_elderly_alone": "xlsx",
+    "market_food_licence": "xlsx",
+    "street_shop_visits": "xlsx",
+}
 
 # person truth in both months: P1 = police 1 + graduates 1, P2 = police 2, P3 = police 3 + elderly 1;
 # police 4 and 5 carry no person (e.g. a garbage row); households H1 = {P1, P2, utility 1}, H2 = {P3};
 # utility 2 is a shop's meter (S1), which also has registry 1 and visits 1; registry 2 is no street shop.
 TRUTH = {
-    "police_population": [(1, "P1", "H1", ""), (2, "P2", "H1", ""), (3, "P3", "H2", ""), (4, "", "", ""),
-                          (5, "", "", "")],
+    "police_population": [
+        (1, "P1", "H1", ""),
+        (2, "P2", "H1", ""),
+        (3, "P3", "H2", ""),
+        (4, "", "", ""),
+        (5, "", "", ""),
+    ],
     "hr_graduates": [(1, "P1", "H1", "")],
     "civil_affairs_elderly_alone": [(1, "P3", "H2", "")],
     "utility_electricity": [(1, "", "H1", ""), (2, "", "", "S1")],
@@ -26,8 +35,13 @@ TRUTH = {
     "street_shop_visits": [(1, "", "", "S1")],
 }
 
-PERFECT_PERSON = {("police_population", 1): "A", ("hr_graduates", 1): "A", ("police_population", 2): "B",
-                  ("police_population", 3): "C", ("civil_affairs_elderly_alone", 1): "C"}
+PERFECT_PERSON = {
+    ("police_population", 1): "A",
+    ("hr_graduates", 1): "A",
+    ("police_population", 2): "B",
+    ("police_population", 3): "C",
+    ("civil_affairs_elderly_alone", 1): "C",
+}
 
 
 def write_truth(inbox: Path, months=("2026-10",), truth=TRUTH) -> None:
@@ -50,8 +64,10 @@ def write_db(db: Path, xrefs: dict[str, dict[str, dict]], id_history=None) -> No
                             source_row INTEGER, {cols[entity]} VARCHAR, match_rule VARCHAR, match_score DOUBLE)""")
             for month, mapping in by_month.items():
                 for (src, row), eid in mapping.items():
-                    con.execute(f"INSERT INTO master.{entity}_xref VALUES (?, ?, ?, ?, ?, 'test', 1.0)",
-                                [month, src, f"{month}/{src}.{EXT.get(src, 'csv')}", row, eid])
+                    con.execute(
+                        f"INSERT INTO master.{entity}_xref VALUES (?, ?, ?, ?, ?, 'test', 1.0)",
+                        [month, src, f"{month}/{src}.{EXT.get(src, 'csv')}", row, eid],
+                    )
         if id_history is not None:
             con.execute("""CREATE TABLE master.id_history (old_id VARCHAR, new_id VARCHAR, entity_type VARCHAR,
                            kind VARCHAR, delivery VARCHAR, recorded_at TIMESTAMP)""")
@@ -77,7 +93,13 @@ def test_perfect_clustering(inbox, tmp_path):
     m = res["entities"]["person"]["deliveries"]["2026-10"]
     assert m["pairwise"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "tp": 2, "pred_pairs": 2, "true_pairs": 2}
     assert m["bcubed"]["precision"] == m["bcubed"]["recall"] == m["bcubed"]["f1"] == 1.0
-    assert (m["records"], m["truth_entities"], m["pred_entities"], m["unresolved"], m["extra_records"]) == (5, 3, 3, 0, 0)
+    assert (m["records"], m["truth_entities"], m["pred_entities"], m["unresolved"], m["extra_records"]) == (
+        5,
+        3,
+        3,
+        0,
+        0,
+    )
     assert m["by_source"]["police_population"]["pair_recall"] == 1.0
 
 
@@ -102,8 +124,13 @@ def test_missing_xref_row_is_a_singleton(inbox, tmp_path):
     assert (m["pairwise"]["tp"], m["pairwise"]["pred_pairs"], m["pairwise"]["true_pairs"]) == (1, 1, 2)
     assert m["pairwise"]["precision"] == 1.0 and m["pairwise"]["recall"] == pytest.approx(0.5)
     assert m["bcubed"]["recall"] == pytest.approx((0.5 + 0.5 + 1 + 1 + 1) / 5)
-    assert m["by_source"]["hr_graduates"] == {"records": 1, "unresolved": 1, "extra_records": 0,
-                                              "pair_recall": 0.0, "pair_precision": None}
+    assert m["by_source"]["hr_graduates"] == {
+        "records": 1,
+        "unresolved": 1,
+        "extra_records": 0,
+        "pair_recall": 0.0,
+        "pair_precision": None,
+    }
     assert m["by_source"]["police_population"]["pair_recall"] == pytest.approx(0.5)
 
 
@@ -117,11 +144,21 @@ def test_empty_truth_id_in_a_cluster_is_a_false_positive(inbox, tmp_path):
 
 
 def test_households_with_utility_and_a_shop_meter(inbox, tmp_path):
-    hh = {("police_population", 1): "h1", ("police_population", 2): "h1", ("hr_graduates", 1): "h1",
-          ("utility_electricity", 1): "h1", ("utility_electricity", 2): "h1",  # a shop meter put in a dwelling
-          ("police_population", 3): "h2", ("civil_affairs_elderly_alone", 1): "h2"}
-    shop = {("utility_electricity", 2): "Q1", ("market_business_registry", 1): "Q1",
-            ("street_shop_visits", 1): "Q1", ("market_business_registry", 2): "Q2"}
+    hh = {
+        ("police_population", 1): "h1",
+        ("police_population", 2): "h1",
+        ("hr_graduates", 1): "h1",
+        ("utility_electricity", 1): "h1",
+        ("utility_electricity", 2): "h1",  # a shop meter put in a dwelling
+        ("police_population", 3): "h2",
+        ("civil_affairs_elderly_alone", 1): "h2",
+    }
+    shop = {
+        ("utility_electricity", 2): "Q1",
+        ("market_business_registry", 1): "Q1",
+        ("street_shop_visits", 1): "Q1",
+        ("market_business_registry", 2): "Q2",
+    }
     res = run(inbox, tmp_path, {"household": {"2026-10": hh}, "shop": {"2026-10": shop}})
     m = res["entities"]["household"]["deliveries"]["2026-10"]
     # h1 has 5 records (10 pairs), 4 of them H1 (6 pairs); h2 = H2 (1 pair)
@@ -136,8 +173,12 @@ def test_missing_tables_are_not_built(inbox, tmp_path):
     res = run(inbox, tmp_path, {"person": {"2026-10": PERFECT_PERSON}})
     assert res["entities"]["person"]["status"] == "ok"
     assert res["entities"]["household"]["status"] == "not built"
-    assert res["entities"]["shop"] == {"status": "not built", "table": "master.shop_xref", "deliveries": {},
-                                       "stability": []}
+    assert res["entities"]["shop"] == {
+        "status": "not built",
+        "table": "master.shop_xref",
+        "deliveries": {},
+        "stability": [],
+    }
     assert res["id_history"] == "not built"
     # a database with no master schema at all
     empty = tmp_path / "empty.duckdb"
@@ -150,8 +191,12 @@ def test_missing_tables_are_not_built(inbox, tmp_path):
 def two_months(tmp_path, id_history):
     ib = tmp_path / "inbox2"
     write_truth(ib, months=("2026-10", "2026-11"))
-    nov = {**PERFECT_PERSON, ("police_population", 2): "B2", ("police_population", 3): "C2",
-           ("civil_affairs_elderly_alone", 1): "C2"}
+    nov = {
+        **PERFECT_PERSON,
+        ("police_population", 2): "B2",
+        ("police_population", 3): "C2",
+        ("civil_affairs_elderly_alone", 1): "C2",
+    }
     db = tmp_path / "hub2.duckdb"
     write_db(db, {"person": {"2026-10": PERFECT_PERSON, "2026-11": nov}}, id_history)
     return ib, db

@@ -16,15 +16,15 @@ from quality.findings import decide_status
 @pytest.mark.parametrize(
     "present, observed, decision, decided_on, previous, expected",
     [
-        (True, "a", None, None, None, "open"),              # seen, nobody decided
-        (False, "a", None, None, "open", "resolved"),       # gone from the latest delivery
-        (True, "a", "不属实", "a", "open", "rejected"),      # the street says it is not a problem
-        (True, "b", "不属实", "a", "rejected", "open"),      # ... but the value changed: a new problem
+        (True, "a", None, None, None, "open"),  # seen, nobody decided
+        (False, "a", None, None, "open", "resolved"),  # gone from the latest delivery
+        (True, "a", "不属实", "a", "open", "rejected"),  # the street says it is not a problem
+        (True, "b", "不属实", "a", "rejected", "open"),  # ... but the value changed: a new problem
         (False, "a", "不属实", "a", "rejected", "rejected"),  # rejected and gone stays rejected
-        (True, "a", "更正", "a", "open", "resolved"),        # corrected (the source may lag a month)
-        (True, "a", "确认", "a", "open", "resolved"),        # confirmed and handled
-        (True, "c", "确认", "a", "resolved", "open"),        # the problem came back with another value
-        (True, "a", "随便", "a", "open", "open"),            # not a decision
+        (True, "a", "更正", "a", "open", "resolved"),  # corrected (the source may lag a month)
+        (True, "a", "确认", "a", "open", "resolved"),  # confirmed and handled
+        (True, "c", "确认", "a", "resolved", "open"),  # the problem came back with another value
+        (True, "a", "随便", "a", "open", "open"),  # not a decision
     ],
 )
 def test_decide_status(present, observed, decision, decided_on, previous, expected):
@@ -58,10 +58,14 @@ def test_merge_opens_updates_resolves_and_applies_decisions():
     s = findings.merge_delivery(con, "2026-10", candidates="cand")
     assert (s.new, s.open) == (3, 3)
     # the street rejects F2 and corrects F3 (written by the corrections step)
-    con.execute("insert into quality.finding_decision values ('F2', '不属实', null, '王*', ?, 'c.xlsx', 2)",
-                [dt.datetime(2026, 11, 3)])
-    con.execute("insert into quality.finding_decision values ('F3', '更正', 'X', '王*', ?, 'c.xlsx', 3)",
-                [dt.datetime(2026, 11, 3)])
+    con.execute(
+        "insert into quality.finding_decision values ('F2', '不属实', null, '王*', ?, 'c.xlsx', 2)",
+        [dt.datetime(2026, 11, 3)],
+    )
+    con.execute(
+        "insert into quality.finding_decision values ('F3', '更正', 'X', '王*', ?, 'c.xlsx', 3)",
+        [dt.datetime(2026, 11, 3)],
+    )
     findings.refresh_findings(con)  # no new delivery: decisions apply at once
     assert _status(con) == {"F1": "open", "F2": "rejected", "F3": "resolved"}
 
@@ -71,7 +75,9 @@ def test_merge_opens_updates_resolves_and_applies_decisions():
     s = findings.merge_delivery(con, "2026-11", candidates="cand")
     assert s.new == 1
     assert _status(con) == {"F1": "open", "F2": "rejected", "F3": "resolved", "F4": "open"}
-    row = con.execute("select source_row, first_seen, last_seen from quality.finding where finding_id = 'F1'").fetchall()
+    row = con.execute(
+        "select source_row, first_seen, last_seen from quality.finding where finding_id = 'F1'"
+    ).fetchall()
     assert row == [(9, "2026-10", "2026-11")]
 
     # a month later F1 is gone, F2 shows another value (a new problem), F4 is unchanged

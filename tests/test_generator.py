@@ -56,6 +56,7 @@ def test_id_check_vectors():
 
 # ---- helpers ------------------------------------------------------------------------------------
 
+
 def contract_headers() -> dict[str, list[str]]:
     spec = yaml.safe_load((ROOT / "connectors" / "sources.yml").read_text(encoding="utf-8"))
     out = {}
@@ -84,8 +85,11 @@ def read_csv(p: Path) -> list[dict]:
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +107,7 @@ def planted(gen) -> dict[str, list[dict]]:
 
 
 # ---- tests --------------------------------------------------------------------------------------
+
 
 def test_small_district_is_fast(gen):
     assert gen["elapsed"] < 20, gen["elapsed"]
@@ -239,10 +244,23 @@ def test_planted_rows_point_at_truth(gen, planted):
                 assert p["person_id"] == tr["person_id"], p
             if p["shop_id"]:
                 assert p["shop_id"] == tr["shop_id"], p
-        for k in ("dead_but_aided", "dead_elderly_alone", "elderly_not_alone", "elderly_power_drop",
-                  "aid_family_size_mismatch", "aid_renhu_fenli", "account_holder_dead", "account_holder_unknown",
-                  "licence_expired_operating", "deregistered_operating", "unregistered_operating",
-                  "graduate_from_aid_family_unemployed", "duplicate_row", "id_bad_check", "address_not_in_library"):
+        for k in (
+            "dead_but_aided",
+            "dead_elderly_alone",
+            "elderly_not_alone",
+            "elderly_power_drop",
+            "aid_family_size_mismatch",
+            "aid_renhu_fenli",
+            "account_holder_dead",
+            "account_holder_unknown",
+            "licence_expired_operating",
+            "deregistered_operating",
+            "unregistered_operating",
+            "graduate_from_aid_family_unemployed",
+            "duplicate_row",
+            "id_bad_check",
+            "address_not_in_library",
+        ):
             assert kinds[k] > 0, (m, k)
 
 
@@ -318,7 +336,11 @@ def test_noise_two_doubles(tmp_path, gen, planted):
     generate(out, persons=PERSONS, months=1, seed=SEED, noise=2.0)
     pl = read_csv(out / "_truth" / MONTHS[0] / "planted.csv")
     n2 = sum(1 for p in pl if p["kind"] in ("id_bad_check", "name_homophone", "duplicate_row", "phone_invalid"))
-    n1 = sum(1 for p in planted[MONTHS[0]] if p["kind"] in ("id_bad_check", "name_homophone", "duplicate_row", "phone_invalid"))
+    n1 = sum(
+        1
+        for p in planted[MONTHS[0]]
+        if p["kind"] in ("id_bad_check", "name_homophone", "duplicate_row", "phone_invalid")
+    )
     assert 1.4 * n1 < n2 < 2.8 * n1
 
 

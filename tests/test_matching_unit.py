@@ -147,7 +147,10 @@ def _cluster_of(result) -> dict[str, str]:
 def test_a_chain_of_strong_links_never_joins_two_valid_id_numbers(first_link):
     records = _records({"A": "110105194912310021", "x": None, "B": "440524188001010014"})
     strong, stronger = 0.97, 0.99
-    links = [("A", "x", stronger if first_link == "A" else strong), ("x", "B", strong if first_link == "A" else stronger)]
+    links = [
+        ("A", "x", stronger if first_link == "A" else strong),
+        ("x", "B", strong if first_link == "A" else stronger),
+    ]
     result = cluster(records, _pairs(links), accept=0.9, review_floor=0.5)
     c = _cluster_of(result)
     assert c["A"] != c["B"]
@@ -179,18 +182,26 @@ def test_random_graphs_keep_one_valid_id_per_cluster_and_every_id_in_one_cluster
 def test_records_sharing_a_valid_id_are_one_cluster_whatever_else():
     records = _records({"a": "110105194912310021", "b": "110105194912310021", "c": None})
     # not even a reviewer's rejection separates two records with the same valid ID number
-    result = cluster(records, _pairs([("a", "b", 0.01)]), accept=0.9, review_floor=0.5,
-                     decisions=_decisions([("a", "b", "reject")]))
+    result = cluster(
+        records, _pairs([("a", "b", 0.01)]), accept=0.9, review_floor=0.5, decisions=_decisions([("a", "b", "reject")])
+    )
     c = _cluster_of(result)
     assert c["a"] == c["b"] != c["c"]
     assert set(result.assignments.set_index("record_key").loc[["a", "b"], "match_rule"]) == {"id_exact"}
 
 
 def test_confirmed_pairs_merge_and_rejected_pairs_do_not_link():
-    records = _records({"a": None, "b": None, "c": None, "d": None, "e": "110105194912310021", "f": "440524188001010014"})
+    records = _records(
+        {"a": None, "b": None, "c": None, "d": None, "e": "110105194912310021", "f": "440524188001010014"}
+    )
     pairs = _pairs([("a", "b", 0.2), ("c", "d", 0.99)])
-    result = cluster(records, pairs, accept=0.9, review_floor=0.5,
-                     decisions=_decisions([("b", "a", "confirm"), ("c", "d", "reject"), ("e", "f", "confirm")]))
+    result = cluster(
+        records,
+        pairs,
+        accept=0.9,
+        review_floor=0.5,
+        decisions=_decisions([("b", "a", "confirm"), ("c", "d", "reject"), ("e", "f", "confirm")]),
+    )
     c = _cluster_of(result)
     rules = dict(zip(result.assignments["record_key"], result.assignments["match_rule"]))
     assert c["a"] == c["b"] and rules["a"] == rules["b"] == "review_confirmed"
@@ -202,22 +213,29 @@ def test_confirmed_pairs_merge_and_rejected_pairs_do_not_link():
 
 def test_a_rejected_pair_is_not_joined_through_a_chain():
     records = _records({"a": None, "x": None, "b": None})
-    result = cluster(records, _pairs([("a", "x", 0.99), ("x", "b", 0.98)]), accept=0.9, review_floor=0.5,
-                     decisions=_decisions([("a", "b", "reject")]))
+    result = cluster(
+        records,
+        _pairs([("a", "x", 0.99), ("x", "b", 0.98)]),
+        accept=0.9,
+        review_floor=0.5,
+        decisions=_decisions([("a", "b", "reject")]),
+    )
     c = _cluster_of(result)
     assert c["a"] != c["b"]
 
 
 def test_pairs_in_the_review_band_are_listed_unless_already_linked():
     records = _records({k: None for k in "abcdefgh"})
-    pairs = _pairs([
-        ("a", "b", 0.95),   # accepted
-        ("b", "c", 0.92),   # accepted
-        ("a", "c", 0.70),   # in the band, but a and c are one cluster already: not asked
-        ("d", "e", 0.70),   # in the band: asked
-        ("f", "g", 0.50),   # at the floor: asked
-        ("g", "h", 0.49),   # below the floor: neither linked nor asked
-    ])
+    pairs = _pairs(
+        [
+            ("a", "b", 0.95),  # accepted
+            ("b", "c", 0.92),  # accepted
+            ("a", "c", 0.70),  # in the band, but a and c are one cluster already: not asked
+            ("d", "e", 0.70),  # in the band: asked
+            ("f", "g", 0.50),  # at the floor: asked
+            ("g", "h", 0.49),  # below the floor: neither linked nor asked
+        ]
+    )
     result = cluster(records, pairs, accept=0.9, review_floor=0.5)
     c = _cluster_of(result)
     assert c["a"] == c["b"] == c["c"]
@@ -243,10 +261,10 @@ def test_check_character_catches_every_substitution_and_adjacent_swap():
         for i, original in enumerate(code):
             for c in alphabet:
                 if c != original:
-                    assert not stable_ids.is_valid_id(code[:i] + c + code[i + 1:]), (code, i, c)
+                    assert not stable_ids.is_valid_id(code[:i] + c + code[i + 1 :]), (code, i, c)
         for i in range(len(code) - 1):
             if code[i] != code[i + 1]:
-                swapped = code[:i] + code[i + 1] + code[i] + code[i + 2:]
+                swapped = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
                 assert not stable_ids.is_valid_id(swapped), (code, i)
 
 
@@ -275,8 +293,15 @@ def _previous(rows: dict[str, str]) -> pd.DataFrame:
 
 def test_assign_keeps_ids_across_deliveries():
     previous = _previous({"f1": P1, "f2": P1, "f3": P2, "f4": P2})
-    now = _clusters([("rec:x", "f1", None), ("rec:x", "f2", None), ("rec:y", "f3", None), ("rec:y", "f4", None),
-                     ("rec:z", "f5", None)])
+    now = _clusters(
+        [
+            ("rec:x", "f1", None),
+            ("rec:x", "f2", None),
+            ("rec:y", "f3", None),
+            ("rec:y", "f4", None),
+            ("rec:z", "f5", None),
+        ]
+    )
     result = stable_ids.assign(now, previous, NO_HARD, "P", next_seq=4)
     assert result.cluster_ids["rec:x"] == P1 and result.cluster_ids["rec:y"] == P2
     assert result.cluster_ids["rec:z"] == stable_ids.make_id("P", 4)  # a new person, a new id
@@ -289,12 +314,19 @@ def test_assign_keeps_ids_across_deliveries():
 
 def test_assign_records_merges_and_splits():
     previous = _previous({"f1": P1, "f2": P1, "f3": P2, "f4": P2, "f5": P3, "f6": P3, "f7": P3})
-    now = _clusters([
-        # P1 and P2 are now one person
-        ("rec:m", "f1", None), ("rec:m", "f2", None), ("rec:m", "f3", None), ("rec:m", "f4", None),
-        # P3 is now two persons
-        ("rec:s1", "f5", None), ("rec:s1", "f6", None), ("rec:s2", "f7", None),
-    ])
+    now = _clusters(
+        [
+            # P1 and P2 are now one person
+            ("rec:m", "f1", None),
+            ("rec:m", "f2", None),
+            ("rec:m", "f3", None),
+            ("rec:m", "f4", None),
+            # P3 is now two persons
+            ("rec:s1", "f5", None),
+            ("rec:s1", "f6", None),
+            ("rec:s2", "f7", None),
+        ]
+    )
     result = stable_ids.assign(now, previous, NO_HARD, "P", next_seq=10)
     ids = result.cluster_ids
     assert ids["rec:m"] in (P1, P2)
@@ -308,21 +340,27 @@ def test_assign_records_merges_and_splits():
 
 def test_assign_uses_soft_keys_only_when_unique():
     previous = _previous({"f1": P1})
-    previous_soft = pd.DataFrame({
-        "soft_key": ["李丽|1990-01-02", "王伟|1980-05-06", "王伟|1980-05-06"],
-        "entity_id": [P1, P2, P3],
-    })
+    previous_soft = pd.DataFrame(
+        {
+            "soft_key": ["李丽|1990-01-02", "王伟|1980-05-06", "王伟|1980-05-06"],
+            "entity_id": [P1, P2, P3],
+        }
+    )
     # every record changed since last month: only the soft keys can carry an id
     now = _clusters([("rec:a", "g1", None), ("rec:b", "g2", None)])
     soft = pd.DataFrame({"cluster_key": ["rec:a", "rec:b"], "soft_key": ["李丽|1990-01-02", "王伟|1980-05-06"]})
-    result = stable_ids.assign(now, previous, NO_HARD, "P", next_seq=4, soft_keys=soft, previous_soft_keys=previous_soft)
+    result = stable_ids.assign(
+        now, previous, NO_HARD, "P", next_seq=4, soft_keys=soft, previous_soft_keys=previous_soft
+    )
     assert result.cluster_ids["rec:a"] == P1  # unique: kept
     assert result.cluster_ids["rec:b"] not in (P2, P3)  # shared by two persons: says nothing
     assert result.new_ids == 1 and result.history == []
     # a fingerprint vote outweighs a soft key
     now = _clusters([("rec:a", "f1", None), ("rec:c", "g3", None)])
     soft = pd.DataFrame({"cluster_key": ["rec:c"], "soft_key": ["李丽|1990-01-02"]})
-    result = stable_ids.assign(now, previous, NO_HARD, "P", next_seq=4, soft_keys=soft, previous_soft_keys=previous_soft)
+    result = stable_ids.assign(
+        now, previous, NO_HARD, "P", next_seq=4, soft_keys=soft, previous_soft_keys=previous_soft
+    )
     assert result.cluster_ids["rec:a"] == P1 and result.cluster_ids["rec:c"] != P1
 
 

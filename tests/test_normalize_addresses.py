@@ -98,8 +98,7 @@ def test_lane_suffixes_and_number_suffixes():
 
 def test_suburb_village_group():
     p = parse_address("宝山区顾村镇沈杨村5组12号")
-    assert (p.district, p.street, p.community, p.village_group, p.number) == (
-        "宝山区", "顾村镇", "沈杨村", "5", "12")
+    assert (p.district, p.street, p.community, p.village_group, p.number) == ("宝山区", "顾村镇", "沈杨村", "5", "12")
     assert p.address_key == "沈杨村5组12号"
     assert parse_address("金山区枫泾镇新义村十八组二十号").address_key == "新义村18组20号"
     assert parse_address("江苏省苏州市张家港市杨舍镇新华村23号").address_key == "新华村23号"
@@ -157,8 +156,10 @@ def test_chinese_numerals():
 
 def test_fuzz_never_crashes():
     rng = random.Random(20261123)
-    alphabet = list("上海市静安区共和新路街道柳营路居委会村组镇弄衖支号楼幢栋座室层甲乙之"
-                    "零〇一二三四五六七八九十百千0123456789０１２３-－#（）()[]【】 ,，/\\.\u3000\u200babcXYZ")
+    alphabet = list(
+        "上海市静安区共和新路街道柳营路居委会村组镇弄衖支号楼幢栋座室层甲乙之"
+        "零〇一二三四五六七八九十百千0123456789０１２３-－#（）()[]【】 ,，/\\.\u3000\u200babcXYZ"
+    )
     for _ in range(3000):
         s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         p = parse_address(s)
@@ -177,10 +178,26 @@ def test_fast_tail_matches_token_reader():
     rng = random.Random(7)
     heads = ["", "上海市", "上海", "上海市静安区", "静安区共和新路街道", "闸北区柳营居委"]
     roads = ["柳营路", "七莘路", "世纪大道", "沪南公路"]
-    tails = ["{l}弄{n}号{r}室", "{l}弄{n}号{r}", "{l}弄{n}号", "{n}号{r}室", "{n}号", "{l}弄", "{l}-{n}-{r}",
-             "{l}弄{n}-{r}", "{l}弄{n}号-{r}", "{n}号-{r}", "{l}弄{r}室", "{r}室", "", "0{l}弄0{n}号",
-             "{l}弄{n}号{r}室(近{n}号)", "{l}衖{n}號{r}"]
+    tails = [
+        "{l}弄{n}号{r}室",
+        "{l}弄{n}号{r}",
+        "{l}弄{n}号",
+        "{n}号{r}室",
+        "{n}号",
+        "{l}弄",
+        "{l}-{n}-{r}",
+        "{l}弄{n}-{r}",
+        "{l}弄{n}号-{r}",
+        "{n}号-{r}",
+        "{l}弄{r}室",
+        "{r}室",
+        "",
+        "0{l}弄0{n}号",
+        "{l}弄{n}号{r}室(近{n}号)",
+        "{l}衖{n}號{r}",
+    ]
     for _ in range(2000):
         raw = (rng.choice(heads) + rng.choice(roads) + rng.choice(tails)).format(
-            l=rng.randint(1, 2000), n=rng.randint(1, 99), r=rng.randint(101, 2501))
+            l=rng.randint(1, 2000), n=rng.randint(1, 99), r=rng.randint(101, 2501)
+        )
         assert _parse(raw, fast=True) == _parse(raw, fast=False), raw

@@ -10,10 +10,23 @@ from normalize.phones import normalize_phone, phone_kind
 from normalize.uscc import normalize_uscc, uscc_check_ok, uscc_status
 
 FUNCTIONS = [
-    normalize_id, id_status, id_check_ok, id_birth_date, id_sex,
-    normalize_uscc, uscc_check_ok, uscc_status,
-    normalize_name, name_pinyin, name_pinyin_key, split_surname,
-    normalize_phone, phone_kind, parse_date, parse_year_month, parse_address,
+    normalize_id,
+    id_status,
+    id_check_ok,
+    id_birth_date,
+    id_sex,
+    normalize_uscc,
+    uscc_check_ok,
+    uscc_status,
+    normalize_name,
+    name_pinyin,
+    name_pinyin_key,
+    split_surname,
+    normalize_phone,
+    phone_kind,
+    parse_date,
+    parse_year_month,
+    parse_address,
 ]
 
 

@@ -38,7 +38,9 @@ def test_normalize_phone(raw, expected):
     assert normalize_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12345678901", "1381234567", "010-62345678", "12345", "暂无", "138****5678", "6234567"])
+@pytest.mark.parametrize(
+    "raw", ["12345678901", "1381234567", "010-62345678", "12345", "暂无", "138****5678", "6234567"]
+)
 def test_invalid_phone(raw):
     assert normalize_phone(raw) is None
     assert phone_kind(raw) == "invalid"
@@ -94,7 +96,8 @@ def test_excel_serial_range():
 
 
 @pytest.mark.parametrize(
-    "raw", ["2026-10", "2026/10", "202610", "2026年10月", "2026.10", "2026-10-15", "2026年10月15日", "20261015", " 2026-10 "]
+    "raw",
+    ["2026-10", "2026/10", "202610", "2026年10月", "2026.10", "2026-10-15", "2026年10月15日", "20261015", " 2026-10 "],
 )
 def test_parse_year_month(raw):
     assert parse_year_month(raw) == "2026-10"

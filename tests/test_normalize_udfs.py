@@ -31,10 +31,22 @@ def con():
 
 def _ids(n=3000, seed=5):
     rng = random.Random(seed)
-    out = ["11010519491231002X", "11010519491231002x", "440524188001010014", "370802940221002",
-           "370802941321002", "11010519490230002" + check_char("11010519490230002"),
-           "11010521990101002" + check_char("11010521990101002"), "１１０１０５１９４９１２３１００２Ｘ",
-           "abc", "", " ", None, "11010519491231002Y", "20000229"]
+    out = [
+        "11010519491231002X",
+        "11010519491231002x",
+        "440524188001010014",
+        "370802940221002",
+        "370802941321002",
+        "11010519490230002" + check_char("11010519490230002"),
+        "11010521990101002" + check_char("11010521990101002"),
+        "１１０１０５１９４９１２３１００２Ｘ",
+        "abc",
+        "",
+        " ",
+        None,
+        "11010519491231002Y",
+        "20000229",
+    ]
     for _ in range(n):
         region = rng.choice(["310106", "310108", "810000", "931840", "440524"])
         birth = f"{rng.randint(1840, 2030)}{rng.randint(0, 13):02d}{rng.randint(0, 31):02d}"
@@ -54,8 +66,10 @@ def test_registration_is_idempotent():
     register_udfs(c)
     register_udfs(c)
     assert c.execute("select cn_normalize_id('11010519491231002x')").fetchone()[0] == "11010519491231002X"
-    names = {r[0] for r in c.execute(
-        "select function_name from duckdb_functions() where function_name like 'cn_%'").fetchall()}
+    names = {
+        r[0]
+        for r in c.execute("select function_name from duckdb_functions() where function_name like 'cn_%'").fetchall()
+    }
     assert set(UDF_NAMES) <= names
     c.close()
 
@@ -79,8 +93,9 @@ def test_id_functions_match_python(con, fn, py, null_out):
 
 def test_id_functions_on_normalised_input(con):
     # the staging macros call cn_id_birth_date(cn_normalize_id(x))
-    row = con.execute("select cn_id_birth_date(cn_normalize_id('370802940221002')), "
-                      "cn_id_sex(cn_normalize_id('11010519491231002x'))").fetchone()
+    row = con.execute(
+        "select cn_id_birth_date(cn_normalize_id('370802940221002')), cn_id_sex(cn_normalize_id('11010519491231002x'))"
+    ).fetchone()
     assert row == (id_birth_date("370802199402210029"), "女")
 
 
@@ -104,44 +119,67 @@ def test_text_functions_match_python(con):
 
 
 def test_parse_address_struct(con):
-    values = ["上海市静安区共和新路街道柳营路669弄14号1102室", "柳营路669-14-1102", "宝山区顾村镇沈杨村5组12号",
-              "不详", "", None] + ["柳营路669弄14号1102室"] * 5
+    values = [
+        "上海市静安区共和新路街道柳营路669弄14号1102室",
+        "柳营路669-14-1102",
+        "宝山区顾村镇沈杨村5组12号",
+        "不详",
+        "",
+        None,
+    ] + ["柳营路669弄14号1102室"] * 5
     got = _column(con, "cn_parse_address", values)
     for v, g in zip(values, got):
         if v is None:
             assert g is None
         else:
             assert g == parse_address(v)._asdict()
-    row = con.execute("select a.road, a.lane, a.number, a.room, a.address_key from "
-                      "(select cn_parse_address('柳营路669-14-1102') a)").fetchone()
+    row = con.execute(
+        "select a.road, a.lane, a.number, a.room, a.address_key from (select cn_parse_address('柳营路669-14-1102') a)"
+    ).fetchone()
     assert row == ("柳营路", "669", "14", "1102", "柳营路669弄14号")
     cols = con.execute("select unnest(cn_parse_address('柳营路1号'))").description
     assert tuple(c[0] for c in cols) == ADDRESS_FIELDS
-    assert ADDRESS_FIELDS[:10] == ("district", "street", "community", "road", "lane", "number",
-                                   "building", "room", "rest", "address_key")
+    assert ADDRESS_FIELDS[:10] == (
+        "district",
+        "street",
+        "community",
+        "road",
+        "lane",
+        "number",
+        "building",
+        "room",
+        "rest",
+        "address_key",
+    )
     assert con.execute("select cn_address_key('柳营路669弄14号1102室')").fetchone()[0] == "柳营路669弄14号"
 
 
 def test_split_surname_and_string_distances(con):
     assert con.execute("select cn_split_surname('欧阳娜娜')").fetchone()[0] == dict(
-        zip(("surname", "given"), split_surname("欧阳娜娜")))
-    row = con.execute("select cn_levenshtein('李丽', '李莉'), cn_ratio('李丽', '李丽'), "
-                      "cn_jaro_winkler('abc', 'abc'), cn_levenshtein(NULL, 'a')").fetchone()
+        zip(("surname", "given"), split_surname("欧阳娜娜"))
+    )
+    row = con.execute(
+        "select cn_levenshtein('李丽', '李莉'), cn_ratio('李丽', '李丽'), "
+        "cn_jaro_winkler('abc', 'abc'), cn_levenshtein(NULL, 'a')"
+    ).fetchone()
     assert row == (1, 100.0, 1.0, None)
 
 
 def test_sql_types(con):
-    types = dict(con.execute(
-        "select 'id' k, typeof(cn_normalize_id('x')) union all "
-        "select 'birth', typeof(cn_id_birth_date('x')) union all "
-        "select 'ok', typeof(cn_uscc_check_ok('x')) union all "
-        "select 'date', typeof(cn_parse_date('x'))").fetchall())
+    types = dict(
+        con.execute(
+            "select 'id' k, typeof(cn_normalize_id('x')) union all "
+            "select 'birth', typeof(cn_id_birth_date('x')) union all "
+            "select 'ok', typeof(cn_uscc_check_ok('x')) union all "
+            "select 'date', typeof(cn_parse_date('x'))"
+        ).fetchall()
+    )
     assert types == {"id": "VARCHAR", "birth": "DATE", "ok": "BOOLEAN", "date": "DATE"}
 
 
 def test_large_batch(con):
     # several DuckDB vectors, repeated values, NULLs interleaved
-    values = (["柳营路669弄14号1102室", None, "11010519491231002x", "李莉"] * 3000)
+    values = ["柳营路669弄14号1102室", None, "11010519491231002x", "李莉"] * 3000
     got = _column(con, "cn_address_key", values)
     assert got == [None if v is None else parse_address(v).address_key for v in values]
     got = _column(con, "cn_normalize_id", values)

@@ -139,9 +139,13 @@ def test_sensor_requests_a_run_per_new_delivery(small_district):
 
     sensor = defs.resolve_sensor_def("new_delivery_sensor")
     with DagsterInstance.ephemeral() as instance:
-        ctx = build_sensor_context(instance=instance, resources={"hub": HubResource(inbox=str(small_district), db_path="unused.duckdb")})
+        ctx = build_sensor_context(
+            instance=instance, resources={"hub": HubResource(inbox=str(small_district), db_path="unused.duckdb")}
+        )
         result = sensor(ctx)
         assert [r.partition_key for r in result.run_requests] == ["2026-10", "2026-11"]
         instance.add_dynamic_partitions("delivery", ["2026-10", "2026-11"])
-        ctx = build_sensor_context(instance=instance, resources={"hub": HubResource(inbox=str(small_district), db_path="unused.duckdb")})
+        ctx = build_sensor_context(
+            instance=instance, resources={"hub": HubResource(inbox=str(small_district), db_path="unused.duckdb")}
+        )
         assert not getattr(sensor(ctx), "run_requests", None)

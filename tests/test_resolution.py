@@ -72,20 +72,18 @@ def test_mall_shops_and_successor_shops_are_kept_apart(hub_run):
     for s in shops:
         if s["shop_id"] in predicted:
             by_address[s["address_id"]].append(s["shop_id"])
-    mall_pairs = [
-        (a, b)
-        for s_ids in by_address.values()
-        for i, a in enumerate(s_ids)
-        for b in s_ids[i + 1 :]
-    ]
+    mall_pairs = [(a, b) for s_ids in by_address.values() for i, a in enumerate(s_ids) for b in s_ids[i + 1 :]]
     successor_pairs = [
-        (s["shop_id"], s["successor_of"]) for s in shops
+        (s["shop_id"], s["successor_of"])
+        for s in shops
         if s["successor_of"] and s["shop_id"] in predicted and s["successor_of"] in predicted
     ]
     assert mall_pairs, "the district should have shops sharing an address"
     assert successor_pairs, "the district should have a shop succeeding a closed one"
     merged = [(a, b) for a, b in mall_pairs + successor_pairs if predicted[a] == predicted[b]]
-    assert merged == [], f"{len(merged)} of {len(mall_pairs)} same-address and {len(successor_pairs)} successor pairs merged"
+    assert merged == [], (
+        f"{len(merged)} of {len(mall_pairs)} same-address and {len(successor_pairs)} successor pairs merged"
+    )
 
 
 def test_shop_codes_catch_every_single_character_error(hub_run):

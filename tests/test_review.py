@@ -85,12 +85,18 @@ def small_db(tmp_path) -> Path:
             "address_key_b": [None, "永和路34弄3号"],
             "room_b": [None, "401"],
             "phone_masked_b": ["138****1234", "021-****5678"],
-            "id_level": ["null", "null"], "id_weight": [0.0, 0.0],
-            "name_level": ["pinyin", "pinyin"], "name_weight": [9.1, 9.1],
-            "birth_level": ["null", "exact"], "birth_weight": [0.0, 13.8],
-            "sex_level": ["null", "same"], "sex_weight": [0.0, 1.0],
-            "address_level": ["null", "building"], "address_weight": [0.0, -0.8],
-            "phone_level": ["same", "diff"], "phone_weight": [14.7, -1.1],
+            "id_level": ["null", "null"],
+            "id_weight": [0.0, 0.0],
+            "name_level": ["pinyin", "pinyin"],
+            "name_weight": [9.1, 9.1],
+            "birth_level": ["null", "exact"],
+            "birth_weight": [0.0, 13.8],
+            "sex_level": ["null", "same"],
+            "sex_weight": [0.0, 1.0],
+            "address_level": ["null", "building"],
+            "address_weight": [0.0, -0.8],
+            "phone_level": ["same", "diff"],
+            "phone_weight": [14.7, -1.1],
         }
     )
     with duckdb.connect(str(db)) as con:
@@ -145,12 +151,20 @@ def test_record_decision_validates_and_the_latest_decision_wins(small_db):
         assert con.execute("select count(*) from review.person_decisions").fetchone()[0] == 3
         # every decision as made stays in the log
         assert con.execute("select count(*) from review.person_decision_log").fetchone()[0] == 5
-        types = dict(con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'review' and table_name = 'person_decisions'"
-        ).fetchall())
-        assert types == {"fingerprint_a": "VARCHAR", "fingerprint_b": "VARCHAR", "decision": "VARCHAR",
-                         "decided_by": "VARCHAR", "decided_at": "TIMESTAMP", "note": "VARCHAR"}
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'review' and table_name = 'person_decisions'"
+            ).fetchall()
+        )
+        assert types == {
+            "fingerprint_a": "VARCHAR",
+            "fingerprint_b": "VARCHAR",
+            "decision": "VARCHAR",
+            "decided_by": "VARCHAR",
+            "decided_at": "TIMESTAMP",
+            "note": "VARCHAR",
+        }
 
 
 def _fill_xlsx(path: Path, decisions: dict[int, str], edits=None) -> None:
@@ -171,7 +185,16 @@ def test_export_and_import_round_trip_reports_rejected_rows(small_db, tmp_path):
     out = tmp_path / "queue.xlsx"
     assert review.export_queue(small_db, out) == 2
     sheet = pd.read_excel(out, sheet_name=0, dtype=str, engine="openpyxl")
-    for header in ("决定", "备注", "记录A指纹", "记录B指纹", "记录A姓名", "记录B身份证号(脱敏)", "匹配概率", "姓名比对"):
+    for header in (
+        "决定",
+        "备注",
+        "记录A指纹",
+        "记录B指纹",
+        "记录A姓名",
+        "记录B身份证号(脱敏)",
+        "匹配概率",
+        "姓名比对",
+    ):
         assert header in sheet.columns
     assert sheet["决定"].isna().all()
     assert sheet.loc[0, "记录A身份证号(脱敏)"] == "110105********002X"
@@ -179,9 +202,17 @@ def test_export_and_import_round_trip_reports_rejected_rows(small_db, tmp_path):
     assert sheet.loc[1, "记录B居住地址"] == "永和路34弄3号401室"
 
     # a filled copy: one confirmed, one bad value; then extra rows a reviewer might add
-    _fill_xlsx(out, {2: "确认", 3: "也许"},
-               edits={(4, "记录A指纹"): FP["a"], (4, "记录B指纹"): "0" * 32, (4, "决定"): "否决",
-                      (5, "记录A指纹"): FP["c"], (5, "记录B指纹"): FP["d"]})
+    _fill_xlsx(
+        out,
+        {2: "确认", 3: "也许"},
+        edits={
+            (4, "记录A指纹"): FP["a"],
+            (4, "记录B指纹"): "0" * 32,
+            (4, "决定"): "否决",
+            (5, "记录A指纹"): FP["c"],
+            (5, "记录B指纹"): FP["d"],
+        },
+    )
     report = review.import_decisions(small_db, out, decided_by="王五")
     assert [(d.fingerprint_a, d.fingerprint_b, d.decision) for d in report.applied] == [(FP["a"], FP["b"], "confirm")]
     assert report.undecided == 1  # row 5: no decision yet
@@ -220,10 +251,44 @@ def test_cli_review_commands(small_db, tmp_path, capsys):
     assert cli(["review", "list", "--db", str(small_db)]) == 0
     out = capsys.readouterr().out
     assert FP["a"] in out and "110105********002X" in out and "138****1234" in out
-    assert cli(["review", "decide", "--db", str(small_db), "--a", FP["c"], "--b", FP["e"],
-                "--decision", "reject", "--by", "张三"]) == 0
-    assert cli(["review", "decide", "--db", str(small_db), "--a", FP["a"], "--b", "9" * 32,
-                "--decision", "confirm", "--by", "张三"]) == 2
+    assert (
+        cli(
+            [
+                "review",
+                "decide",
+                "--db",
+                str(small_db),
+                "--a",
+                FP["c"],
+                "--b",
+                FP["e"],
+                "--decision",
+                "reject",
+                "--by",
+                "张三",
+            ]
+        )
+        == 0
+    )
+    assert (
+        cli(
+            [
+                "review",
+                "decide",
+                "--db",
+                str(small_db),
+                "--a",
+                FP["a"],
+                "--b",
+                "9" * 32,
+                "--decision",
+                "confirm",
+                "--by",
+                "张三",
+            ]
+        )
+        == 2
+    )
     assert "unknown fingerprint" in capsys.readouterr().err
     xlsx = tmp_path / "q.xlsx"
     assert cli(["review", "export", "--db", str(small_db), "--out", str(xlsx)]) == 0
@@ -294,10 +359,17 @@ def _plant_ambiguous_twins(inbox: Path, deliveries: list[str], seed: int, count:
     for r in first_rows:
         addr = parse_address(r[col["居住地址"]])
         if (
-            len(r[col["公民身份号码"]]) == 18 and r[col["人员状态"]] == "正常" and name_counts[r[col["姓名"]]] == 1
+            len(r[col["公民身份号码"]]) == 18
+            and r[col["人员状态"]] == "正常"
+            and name_counts[r[col["姓名"]]] == 1
             and re.fullmatch(r"\d{4}-\d{2}-\d{2}", r[col["出生日期"]] or "")
-            and addr.road and addr.lane and addr.number and addr.number.isdigit() and addr.room
-            and addr.room.isdigit() and not addr.building
+            and addr.road
+            and addr.lane
+            and addr.number
+            and addr.number.isdigit()
+            and addr.room
+            and addr.room.isdigit()
+            and not addr.building
             and tuple(v for i, v in enumerate(r) if i != col["更新日期"]) in stable
         ):
             candidates.append((r, addr))
@@ -329,7 +401,7 @@ def _plant_ambiguous_twins(inbox: Path, deliveries: list[str], seed: int, count:
         elif addr_kind == "building":
             where = f"{addr.road}{addr.lane}弄{addr.number}号{int(addr.room) + 100}室"
         else:
-            other = next(road for road in roads[rng.randrange(len(roads)):] + roads if road != addr.road)
+            other = next(road for road in roads[rng.randrange(len(roads)) :] + roads if road != addr.road)
             where = f"{other}{addr.lane}弄{addr.number}号{addr.room}室"
         twin = [""] * len(header)
         twin[col["公民身份号码"]] = _bad_check_id(birth, rng) if id_kind == "typo" else ""
@@ -362,7 +434,8 @@ def _assert_masked(queue: pd.DataFrame, records: pd.DataFrame) -> None:
 
 def _person_ids(con, delivery: str, fingerprint: str) -> set[str]:
     return {
-        r[0] for r in con.execute(
+        r[0]
+        for r in con.execute(
             "select person_id from master.person_xref where delivery = ? and fingerprint = ?", [delivery, fingerprint]
         ).fetchall()
     }
@@ -396,27 +469,60 @@ def test_decisions_are_applied_on_rebuild_and_hold_in_the_next_delivery(tmp_path
     assert len(queue) >= 2, "no uncertain pairs to review: the planted twins no longer land in the review band"
     assert queue["probability"].between(cfg.review_floor, cfg.accept, inclusive="left").all()
     assert all(cluster_of[a] != cluster_of[b] for a, b in zip(queue["record_a"], queue["record_b"]))
-    for column in ("source_a", "source_file_b", "source_row_a", "name_b", "birth_date_a", "sex_b", "address_key_a",
-                   "room_b", "blocking_rules", "id_level", "name_weight", "phone_level", "probability"):
+    for column in (
+        "source_a",
+        "source_file_b",
+        "source_row_a",
+        "name_b",
+        "birth_date_a",
+        "sex_b",
+        "address_key_a",
+        "room_b",
+        "blocking_rules",
+        "id_level",
+        "name_weight",
+        "phone_level",
+        "probability",
+    ):
         assert column in queue.columns
     _assert_masked(queue, records)
 
     # two pairs that share no record and no person: confirm the first, reject the other
     confirm = queue.iloc[0]
     taken = {cluster_of[confirm["record_a"]], cluster_of[confirm["record_b"]]}
-    reject = next(r for _, r in queue.iloc[1:].iterrows()
-                  if not taken & {cluster_of[r["record_a"]], cluster_of[r["record_b"]]})
+    reject = next(
+        r for _, r in queue.iloc[1:].iterrows() if not taken & {cluster_of[r["record_a"]], cluster_of[r["record_b"]]}
+    )
     # the confirmation through the spreadsheet a reviewer fills in …
     sheet_path = tmp_path / "review.xlsx"
     assert review.export_queue(db, sheet_path) == len(queue)
     sheet = pd.read_excel(sheet_path, sheet_name=0, dtype=str, engine="openpyxl")
-    row = sheet.index[(sheet["记录A指纹"] == confirm["fingerprint_a"]) & (sheet["记录B指纹"] == confirm["fingerprint_b"])]
+    row = sheet.index[
+        (sheet["记录A指纹"] == confirm["fingerprint_a"]) & (sheet["记录B指纹"] == confirm["fingerprint_b"])
+    ]
     _fill_xlsx(sheet_path, {int(row[0]) + 2: "确认"})
     report = review.import_decisions(db, sheet_path, decided_by="街道复核员")
     assert len(report.applied) == 1 and not report.rejected
     # … the rejection on the command line
-    assert cli(["review", "decide", "--db", str(db), "--a", reject["fingerprint_a"], "--b", reject["fingerprint_b"],
-                "--decision", "reject", "--by", "街道复核员"]) == 0
+    assert (
+        cli(
+            [
+                "review",
+                "decide",
+                "--db",
+                str(db),
+                "--a",
+                reject["fingerprint_a"],
+                "--b",
+                reject["fingerprint_b"],
+                "--decision",
+                "reject",
+                "--by",
+                "街道复核员",
+            ]
+        )
+        == 0
+    )
     decided = {(confirm["fingerprint_a"], confirm["fingerprint_b"]), (reject["fingerprint_a"], reject["fingerprint_b"])}
 
     # rebuild the delivery as the job does
@@ -433,9 +539,13 @@ def test_decisions_are_applied_on_rebuild_and_hold_in_the_next_delivery(tmp_path
         assert not decided & set(rebuilt)
         same = _person_ids(con, first, confirm["fingerprint_a"]) | _person_ids(con, first, confirm["fingerprint_b"])
         assert len(same) == 1, same
-        rules = {r[0] for r in con.execute(
-            "select match_rule from master.person_xref where delivery = ? and fingerprint in (?, ?)",
-            [first, confirm["fingerprint_a"], confirm["fingerprint_b"]]).fetchall()}
+        rules = {
+            r[0]
+            for r in con.execute(
+                "select match_rule from master.person_xref where delivery = ? and fingerprint in (?, ?)",
+                [first, confirm["fingerprint_a"], confirm["fingerprint_b"]],
+            ).fetchall()
+        }
         assert "review_confirmed" in rules
         apart_a = _person_ids(con, first, reject["fingerprint_a"])
         apart_b = _person_ids(con, first, reject["fingerprint_b"])

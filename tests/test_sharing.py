@@ -33,7 +33,9 @@ def test_masks_follow_the_conventions():
     assert mask_values("name", ["张三", "张三丰", "欧阳娜娜", "李"]) == ["张*", "张**", "欧阳**", "李*"]
     assert mask_values("address", ["上海市静安区柳营路669弄14号1102室"]) == ["上海市静安区柳营路****"]
     assert mask_values("birth_year", ["1988-10-29"]) == ["1988-**-**"]
-    assert mask_values("text", ["号码310104199001011234，电话13812341234"]) == ["号码310104********1234，电话138****1234"]
+    assert mask_values("text", ["号码310104199001011234，电话13812341234"]) == [
+        "号码310104********1234，电话138****1234"
+    ]
 
 
 def _roles_file(tmp_path, text: str) -> Path:
@@ -44,7 +46,9 @@ def _roles_file(tmp_path, text: str) -> Path:
 
 def test_roles_config_refuses_unshareable_grants_and_names_the_role(tmp_path):
     cat = load_catalog()
-    path = _roles_file(tmp_path, """
+    path = _roles_file(
+        tmp_path,
+        """
 roles:
   leaky:
     name: 某局
@@ -65,7 +69,8 @@ street_offices:
   grants:
     master.id_sequence: {}
     review.person_decisions: {}
-""")
+""",
+    )
     with pytest.raises(RolesError) as e:
         load_roles(cat, path)
     text = str(e.value)
@@ -100,8 +105,10 @@ def published(hub_run):
 
 def _tables(role_db: Path) -> dict[str, list[str]]:
     with duckdb.connect(str(role_db), read_only=True) as con:
-        rows = con.execute("select table_schema, table_name, column_name from information_schema.columns "
-                           "where table_catalog = current_database() order by ordinal_position").fetchall()
+        rows = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_catalog = current_database() order by ordinal_position"
+        ).fetchall()
     out: dict[str, list[str]] = {}
     for s, t, c in rows:
         out.setdefault(f"{s}.{t}", []).append(c)
@@ -132,9 +139,12 @@ def test_every_role_has_its_files_and_nothing_unshareable(published):
 
 def _tables_in_hub(db: Path) -> set[str]:
     with duckdb.connect(str(db), read_only=True) as con:
-        return {f"{s}.{t}" for s, t in con.execute(
-            "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
-        ).fetchall()}
+        return {
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+            ).fetchall()
+        }
 
 
 @pytest.mark.slow
@@ -147,13 +157,25 @@ def test_street_offices_see_no_row_outside_their_street(published):
         persons_placed = 0
         for role in streets:
             code = role.street_code
-            households = {r[0] for r in hub.execute(
-                "select household_id from master.household where street_code = ?", [code]).fetchall()}
-            persons = {r[0] for r in hub.execute(
-                "select p.person_id from master.person p join master.household h using (household_id) "
-                "where h.street_code = ?", [code]).fetchall()}
-            shops = {r[0] for r in hub.execute("select shop_code from master.shop where street_code = ?", [code]).fetchall()}
+            households = {
+                r[0]
+                for r in hub.execute(
+                    "select household_id from master.household where street_code = ?", [code]
+                ).fetchall()
+            }
+            persons = {
+                r[0]
+                for r in hub.execute(
+                    "select p.person_id from master.person p join master.household h using (household_id) "
+                    "where h.street_code = ?",
+                    [code],
+                ).fetchall()
+            }
+            shops = {
+                r[0] for r in hub.execute("select shop_code from master.shop where street_code = ?", [code]).fetchall()
+            }
             with duckdb.connect(str(root / role.id / f"{role.id}.duckdb"), read_only=True) as pub:
+
                 def col(sql):
                     return [r[0] for r in pub.execute(sql).fetchall()]
 
@@ -182,8 +204,12 @@ def test_no_role_sees_a_sensitive_field_in_clear_unless_granted(published):
             if (dataset, column) not in originals:
                 s, t = dataset.split(".")
                 originals[(dataset, column)] = {
-                    str(r[0]) for r in hub.execute(f'select distinct "{column}" from "{s}"."{t}" '
-                                                   f'where "{column}" is not null').fetchall() if str(r[0]).strip()}
+                    str(r[0])
+                    for r in hub.execute(
+                        f'select distinct "{column}" from "{s}"."{t}" where "{column}" is not null'
+                    ).fetchall()
+                    if str(r[0]).strip()
+                }
             return originals[(dataset, column)]
 
         for rid, role in sorted(roles.items()):
@@ -196,9 +222,13 @@ def test_no_role_sees_a_sensitive_field_in_clear_unless_granted(published):
                         g = cat.grade_of(dataset, column)
                         assert g is not None, (rid, dataset, column)
                         s, t = dataset.split(".")
-                        values = {str(r[0]) for r in pub.execute(
-                            f'select distinct "{column}" from "{s}"."{t}" where "{column}" is not null').fetchall()
-                            if str(r[0]).strip()}
+                        values = {
+                            str(r[0])
+                            for r in pub.execute(
+                                f'select distinct "{column}" from "{s}"."{t}" where "{column}" is not null'
+                            ).fetchall()
+                            if str(r[0]).strip()
+                        }
                         if not g.sensitive:
                             continue
                         if column in role.unmasked(dataset):
@@ -222,8 +252,9 @@ def test_no_role_sees_a_sensitive_field_in_clear_unless_granted(published):
     with duckdb.connect(str(root / "gongan" / "gongan.duckdb"), read_only=True) as pub:
         clear = pub.execute("select id_number from master.person where id_number is not null limit 1").fetchall()[0][0]
     with duckdb.connect(str(root / "renshe" / "renshe.duckdb"), read_only=True) as pub:
-        masked = pub.execute("select id_number from master.person where id_number like ? limit 1",
-                             [clear[:6] + "%" + clear[-4:]]).fetchall()[0][0]
+        masked = pub.execute(
+            "select id_number from master.person where id_number like ? limit 1", [clear[:6] + "%" + clear[-4:]]
+        ).fetchall()[0][0]
     assert _ID.fullmatch(clear) and masked == clear[:6] + "*" * 8 + clear[-4:]
 
 
@@ -231,7 +262,9 @@ def test_no_role_sees_a_sensitive_field_in_clear_unless_granted(published):
 def _other_view(cat, roles, rid: str, db: Path) -> str:
     mine = set(roles[rid].datasets(cat))
     hub = _tables_in_hub(db)
-    return sorted(d for d, e in cat.entries.items() if e.shareable and e.kind == "table" and d in hub and d not in mine)[0]
+    return sorted(
+        d for d, e in cat.entries.items() if e.shareable and e.kind == "table" and d in hub and d not in mine
+    )[0]
 
 
 @pytest.mark.slow
@@ -255,7 +288,10 @@ def test_gateway_refuses_the_corpus_allows_selects_and_audits_every_attempt(publ
     # allowed: plain SELECTs, CTEs, joins, unions over the role's views, with the row limit
     ok = [
         ("select count(*) as n from master.person", None),
-        ("with h as (select household_id from master.household) select count(*) from master.person join h using (household_id)", None),
+        (
+            "with h as (select household_id from master.household) select count(*) from master.person join h using (household_id)",
+            None,
+        ),
         ("select person_id from master.person union all select household_id from master.household", None),
         ("select * from about.fields where dataset = 'master.person'", None),
         ("from master.person select name limit 3", 3),
@@ -289,8 +325,14 @@ def test_gateway_refuses_the_corpus_allows_selects_and_audits_every_attempt(publ
 def test_audit_log_masks_identifiers_and_detects_tampering(tmp_path):
     log = tmp_path / "audit.jsonl"
     for i in range(5):
-        audit.append(log, role="minzheng", statement=f"select * from master.person where id_number = '31010419900101123{i}'",
-                     outcome="allowed", rows_returned=i, reason=None)
+        audit.append(
+            log,
+            role="minzheng",
+            statement=f"select * from master.person where id_number = '31010419900101123{i}'",
+            outcome="allowed",
+            rows_returned=i,
+            reason=None,
+        )
     text = log.read_text(encoding="utf-8")
     assert "310104199001011230" not in text and "310104********1230" in text
     assert audit.verify(log).ok and audit.head(log)[0] == 5
@@ -299,7 +341,9 @@ def test_audit_log_masks_identifiers_and_detects_tampering(tmp_path):
     altered = tmp_path / "altered.jsonl"
     rec = json.loads(lines[2])
     rec["rows_returned"] = 999
-    altered.write_text("\n".join(lines[:2] + [json.dumps(rec, ensure_ascii=False)] + lines[3:]) + "\n", encoding="utf-8")
+    altered.write_text(
+        "\n".join(lines[:2] + [json.dumps(rec, ensure_ascii=False)] + lines[3:]) + "\n", encoding="utf-8"
+    )
     v = audit.verify(altered)
     assert not v.ok and v.line == 3 and "altered" in v.problem
 
@@ -318,8 +362,21 @@ def test_cli_query_prints_rows_and_refuses_with_reason(published, capsys, tmp_pa
     shutil.copytree(db.parent / "out" / "published", copy_dir / "out" / "published")
     (copy_dir / "hub.duckdb").write_bytes(b"")  # the gateway reads only the published files
     target = copy_dir / "hub.duckdb"
-    assert main(["query", "--db", str(target), "--role", "renshe", "--limit", "2",
-                 "select name, id_number from master.person"]) == 0
+    assert (
+        main(
+            [
+                "query",
+                "--db",
+                str(target),
+                "--role",
+                "renshe",
+                "--limit",
+                "2",
+                "select name, id_number from master.person",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr()
     assert "********" in out.out and "2 row(s)" in out.err and "row limit 2 reached" in out.err
     assert main(["query", "--db", str(target), "--role", "renshe", "select * from read_csv('/etc/passwd')"]) == 2

@@ -92,15 +92,29 @@ def test_scenario_lists_go_to_each_committee_masked(hub_run):
 
 # ---- edge cases on a copy of the district, edited and rebuilt ---------------------------------
 
+
 def _dbt_build_targeting(db: Path) -> None:
     from pipelines import settings
     from pipelines.resources import dbt_executable
 
     env = dict(os.environ, CIVICHUB_DB=str(db))
     proc = subprocess.run(
-        [dbt_executable(), "build", "--select", "path:models/targeting", "--vars", json.dumps({"delivery": DELIVERY}),
-         "--profiles-dir", str(settings.DBT_PROJECT_DIR), "--project-dir", str(settings.DBT_PROJECT_DIR)],
-        env=env, capture_output=True, text=True, cwd=settings.DBT_PROJECT_DIR,
+        [
+            dbt_executable(),
+            "build",
+            "--select",
+            "path:models/targeting",
+            "--vars",
+            json.dumps({"delivery": DELIVERY}),
+            "--profiles-dir",
+            str(settings.DBT_PROJECT_DIR),
+            "--project-dir",
+            str(settings.DBT_PROJECT_DIR),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.DBT_PROJECT_DIR,
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
 
@@ -144,14 +158,24 @@ def edited_hub(hub_run, tmp_path_factory):
     with duckdb.connect(str(path)) as con:
         grad = con.execute(
             "select person_id, household_id from scenario.match where scenario = 'aid_family_graduates' and delivery = ? "
-            "order by person_id limit 1", [DELIVERY]).fetchall()
+            "order by person_id limit 1",
+            [DELIVERY],
+        ).fetchall()
         assert grad, "the district has a planted graduate from an aid family"
         cases["graduate"] = grad[0]
-        certs = [r[0] for r in con.execute(
-            "select distinct aid_certificate_no from targeting.tgt_person_facts where household_id = ? "
-            "and aid_certificate_no is not null", [grad[0][1]]).fetchall()]
-        con.execute("delete from staging.stg_civil_affairs_assistance where delivery = ? and aid_certificate_no in "
-                    "(select unnest(?::varchar[]))", [DELIVERY, certs])
+        certs = [
+            r[0]
+            for r in con.execute(
+                "select distinct aid_certificate_no from targeting.tgt_person_facts where household_id = ? "
+                "and aid_certificate_no is not null",
+                [grad[0][1]],
+            ).fetchall()
+        ]
+        con.execute(
+            "delete from staging.stg_civil_affairs_assistance where delivery = ? and aid_certificate_no in "
+            "(select unnest(?::varchar[]))",
+            [DELIVERY, certs],
+        )
         picked = _elderly_households(con, 4)
         assert len(picked) == 4
         cases.update(zip(("new_meter_zero", "new_meter_low", "gaps_then_drop", "latest_missing"), picked))
@@ -160,15 +184,19 @@ def edited_hub(hub_run, tmp_path_factory):
         gaps = "reading_month in ('2026-03', '2026-05', '2026-07')"
         for key in ("new_meter_zero", "new_meter_low"):
             con.execute("delete from staging.stg_utility_electricity where " + _meter_rows(cases[key][1], before_sep))
-        con.execute("update staging.stg_utility_electricity set kwh = 0 where "
-                    + _meter_rows(cases["new_meter_zero"][1], latest))
-        con.execute("update staging.stg_utility_electricity set kwh = 1 where "
-                    + _meter_rows(cases["new_meter_low"][1], latest))
+        con.execute(
+            "update staging.stg_utility_electricity set kwh = 0 where "
+            + _meter_rows(cases["new_meter_zero"][1], latest)
+        )
+        con.execute(
+            "update staging.stg_utility_electricity set kwh = 1 where " + _meter_rows(cases["new_meter_low"][1], latest)
+        )
         hh = cases["gaps_then_drop"][1]
         con.execute("delete from staging.stg_utility_electricity where " + _meter_rows(hh, gaps))
         con.execute("update staging.stg_utility_electricity set kwh = 2 where " + _meter_rows(hh, latest))
-        con.execute("delete from staging.stg_utility_electricity where "
-                    + _meter_rows(cases["latest_missing"][1], latest))
+        con.execute(
+            "delete from staging.stg_utility_electricity where " + _meter_rows(cases["latest_missing"][1], latest)
+        )
     _dbt_build_targeting(path)
     with duckdb.connect(str(path)) as con:
         for s in load_scenarios().scenarios:
@@ -178,9 +206,13 @@ def edited_hub(hub_run, tmp_path_factory):
 
 def _reasons(db: Path, scenario: str, entity_id: str) -> set[str]:
     with duckdb.connect(str(db), read_only=True) as con:
-        return {r[0] for r in con.execute(
-            "select reason_code from scenario.match where scenario = ? and delivery = ? and entity_id = ?",
-            [scenario, DELIVERY, entity_id]).fetchall()}
+        return {
+            r[0]
+            for r in con.execute(
+                "select reason_code from scenario.match where scenario = ? and delivery = ? and entity_id = ?",
+                [scenario, DELIVERY, entity_id],
+            ).fetchall()
+        }
 
 
 def test_graduate_whose_family_left_aid_is_not_listed_but_the_family_is_screened(edited_hub):
@@ -195,8 +227,10 @@ def test_new_meter_without_history_is_flagged_for_zero_use_only(edited_hub):
     assert _reasons(db, "elderly_power_alert", cases["new_meter_zero"][0]) == {"zero_use"}
     assert _reasons(db, "elderly_power_alert", cases["new_meter_low"][0]) == set()
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select previous_readings from targeting.tgt_household_electricity where household_id = ?",
-                           [cases["new_meter_low"][1]]).fetchall() == [(2,)]
+        assert con.execute(
+            "select previous_readings from targeting.tgt_household_electricity where household_id = ?",
+            [cases["new_meter_low"][1]],
+        ).fetchall() == [(2,)]
 
 
 def test_meter_with_missing_months_still_has_a_baseline_and_a_missing_latest_month_is_its_own_reason(edited_hub):
@@ -204,10 +238,14 @@ def test_meter_with_missing_months_still_has_a_baseline_and_a_missing_latest_mon
     assert _reasons(db, "elderly_power_alert", cases["gaps_then_drop"][0]) == {"power_drop"}
     assert _reasons(db, "elderly_power_alert", cases["latest_missing"][0]) == {"latest_reading_missing"}
     with duckdb.connect(str(db), read_only=True) as con:
-        missing = con.execute("select missing_months from targeting.tgt_household_electricity where household_id = ?",
-                              [cases["gaps_then_drop"][1]]).fetchall()
-        reason = con.execute("select reason from scenario.match where scenario = 'elderly_power_alert' and entity_id = ?",
-                             [cases["gaps_then_drop"][0]]).fetchall()[0][0]
+        missing = con.execute(
+            "select missing_months from targeting.tgt_household_electricity where household_id = ?",
+            [cases["gaps_then_drop"][1]],
+        ).fetchall()
+        reason = con.execute(
+            "select reason from scenario.match where scenario = 'elderly_power_alert' and entity_id = ?",
+            [cases["gaps_then_drop"][0]],
+        ).fetchall()[0][0]
     assert missing == [(3,)]
     assert "2026-11用电2度" in reason
 
@@ -221,7 +259,9 @@ def test_follow_up_comes_back_idempotently_and_bad_rows_are_rejected(edited_hub,
     with duckdb.connect(str(db)) as con:
         written = write_workbooks(con, load_scenarios(), DELIVERY, tmp_path / "out")
         assert written.files > 0
-        book = max(written.folder.rglob("*.xlsx"), key=lambda f: sum(ws.max_row for ws in load_workbook(f).worksheets[1:]))
+        book = max(
+            written.folder.rglob("*.xlsx"), key=lambda f: sum(ws.max_row for ws in load_workbook(f).worksheets[1:])
+        )
         wb = load_workbook(book)
         ws = wb.worksheets[1]
         assert ws.max_row >= 3, "a committee with two rows to follow up"
@@ -231,11 +271,14 @@ def test_follow_up_comes_back_idempotently_and_bad_rows_are_rejected(edited_hub,
         wb.save(returned)
         first = read_follow_up(con, returned, today=_dt.date(2026, 12, 10))
         again = read_follow_up(con, returned, today=_dt.date(2026, 12, 10))
-        rows = con.execute("select match_id, result, followed_by, followed_on, source_file, sheet, source_row "
-                           "from scenario.follow_up").fetchall()
+        rows = con.execute(
+            "select match_id, result, followed_by, followed_on, source_file, sheet, source_row from scenario.follow_up"
+        ).fetchall()
     assert first.kept == again.kept == 1
     assert len(first.rejected) == 1 and first.rejected[0][1] == 3
-    assert "跟进结果" in first.rejected[0][2] and "跟进人" in first.rejected[0][2] and "跟进日期" in first.rejected[0][2]
+    assert (
+        "跟进结果" in first.rejected[0][2] and "跟进人" in first.rejected[0][2] and "跟进日期" in first.rejected[0][2]
+    )
     assert rows == [(ws["A2"].value, "已核实-需帮扶", "王社工", _dt.date(2026, 12, 3), "returned.xlsx", ws.title, 2)]
 
 
@@ -262,8 +305,10 @@ def test_find_cli_prints_a_scenario_per_committee_masked(hub_run, capsys):
     assert "岁" in out and "低保" not in out and "低收入" not in out
     assert main(["find", "--db", str(db), "--scenario", "nope"]) == 2
     # a sharing role: 民政 sees the aid status it is granted; an unknown role is refused
-    assert main(["find", "--db", str(db), "--age", "60-", "--flag", "elderly_alone", "--aid", "any",
-                 "--role", "minzheng"]) == 0
+    assert (
+        main(["find", "--db", str(db), "--age", "60-", "--flag", "elderly_alone", "--aid", "any", "--role", "minzheng"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "低保" in out or "低收入" in out or "特困" in out
     assert main(["find", "--db", str(db), "--scenario", "elderly_power_alert", "--role", "full"]) == 2

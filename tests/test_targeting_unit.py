@@ -36,13 +36,23 @@ def test_shipped_scenarios_load_with_the_four_required():
     [
         ({"entity": "shop"}, "entity must be one of"),
         ({"sql": "delete from master.person"}, "must be a SELECT"),
-        ({"sql": "select person_id as entity_id, person_id, household_id, 'x' as reason_code from raw.police_population"},
-         "outside the schemas"),
-        ({"sql": "select person_id as entity_id, household_id, 'x' as reason_code from master.person"},
-         "must return the column(s) person_id"),
+        (
+            {
+                "sql": "select person_id as entity_id, person_id, household_id, 'x' as reason_code from raw.police_population"
+            },
+            "outside the schemas",
+        ),
+        (
+            {"sql": "select person_id as entity_id, household_id, 'x' as reason_code from master.person"},
+            "must return the column(s) person_id",
+        ),
         ({"sql": "select * from master.person"}, "no select *"),
-        ({"sql": "select person_id as entity_id, person_id, household_id, reason_code from targeting.t where a = $nope"},
-         "$nope"),
+        (
+            {
+                "sql": "select person_id as entity_id, person_id, household_id, reason_code from targeting.t where a = $nope"
+            },
+            "$nope",
+        ),
         ({"reasons": {"unemployed_graduate_aid_family": "{no_such_column}"}}, "{no_such_column}"),
         ({"sql": "select from where"}, "does not parse"),
         ({"title": ""}, "title is required"),
@@ -69,8 +79,10 @@ def test_unknown_scenario_names_the_known_ones():
         load_scenarios().get("nope")
 
 
-@pytest.mark.parametrize("text, expected", [("60-", (60, None)), ("-17", (None, 17)), ("18-35", (18, 35)),
-                                            ("70", (70, 70)), (" 60 - 80 ", (60, 80))])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("60-", (60, None)), ("-17", (None, 17)), ("18-35", (18, 35)), ("70", (70, 70)), (" 60 - 80 ", (60, 80))],
+)
 def test_age_ranges(text, expected):
     assert parse_age_range(text) == expected
 
@@ -83,9 +95,17 @@ def test_bad_age_ranges(text):
 
 def test_user_values_travel_as_parameters_never_in_the_sql():
     evil = "x'); drop table master.person; --"
-    sql, params = build_find_query(FindCriteria(age=(60, None), flags=["elderly_alone"], street=evil,
-                                                committee=evil, graduation_year=2026, aid=["低保", "特困"],
-                                                employment=["未就业"]))
+    sql, params = build_find_query(
+        FindCriteria(
+            age=(60, None),
+            flags=["elderly_alone"],
+            street=evil,
+            committee=evil,
+            graduation_year=2026,
+            aid=["低保", "特困"],
+            employment=["未就业"],
+        )
+    )
     assert evil not in sql and "低保" not in sql and "2026" not in sql
     assert params["street"] == evil and params["committee"] == evil
     assert params["aid"] == ["低保", "特困"] and params["age_min"] == 60 and params["graduation_year"] == 2026
@@ -132,7 +152,10 @@ def test_find_runs_on_the_facts_groups_and_masks():
     # the dead are left out unless asked for
     assert [r["entity_id"] for r in find(con, FindCriteria(age=(89, None)))] == []
     assert [r["entity_id"] for r in find(con, FindCriteria(age=(89, None), status=None))] == ["P3"]
-    assert [r["entity_id"] for r in find(con, FindCriteria(graduation_year=2026, employment=["未就业"], street="南京西路街道"))] == ["P2"]
+    assert [
+        r["entity_id"]
+        for r in find(con, FindCriteria(graduation_year=2026, employment=["未就业"], street="南京西路街道"))
+    ] == ["P2"]
     assert find(con, FindCriteria(graduation_year=2026, committee="别的居委会")) == []
     hh = find(con, FindCriteria(entity="household", status=None, age=(80, None)), role="committee")
     assert [(r["entity_id"], r["reason"].split("：")[0]) for r in hh] == [("H1", "2名成员")]
@@ -189,5 +212,10 @@ def test_reasons_render_and_hide_sensitive_fields():
     t = "{graduation_year}年毕业，家庭享受{aid_type}"
     assert render_reason(t, {"graduation_year": 2026, "aid_type": "低保"}) == "2026年毕业，家庭享受低保"
     assert render_reason(t, {"graduation_year": 2026.0, "aid_type": None}) == "2026年毕业，家庭享受"
-    assert render_reason(t, {"graduation_year": 2026, "aid_type": "低保"}, hidden=("aid_type",)) == "2026年毕业，家庭享受***"
-    assert match_id("a", "person", "P1", "r") == match_id("a", "person", "P1", "r") != match_id("a", "person", "P1", "s")
+    assert (
+        render_reason(t, {"graduation_year": 2026, "aid_type": "低保"}, hidden=("aid_type",))
+        == "2026年毕业，家庭享受***"
+    )
+    assert (
+        match_id("a", "person", "P1", "r") == match_id("a", "person", "P1", "r") != match_id("a", "person", "P1", "s")
+    )

@@ -21,28 +21,84 @@ COMMITTEE = "310106006001"
 
 
 def _findings() -> pd.DataFrame:
-    base = dict(severity="medium", source="police_population", source_file="2026-11/police_population.csv",
-                street_code="310106006000", community_code=COMMITTEE, status="open", first_seen="2026-11",
-                last_seen="2026-11", message="请核实", entity_name="张三", entity_address="上海市静安区康定路1号101室")
+    base = dict(
+        severity="medium",
+        source="police_population",
+        source_file="2026-11/police_population.csv",
+        street_code="310106006000",
+        community_code=COMMITTEE,
+        status="open",
+        first_seen="2026-11",
+        last_seen="2026-11",
+        message="请核实",
+        entity_name="张三",
+        entity_address="上海市静安区康定路1号101室",
+    )
     rows = [
-        dict(finding_id="F1", rule="id_birth_date_mismatch", entity_type="person", entity_id="P1", source_row=1,
-             field="出生日期", observed_value="1950-01-01", suggested_value="1950-01-02"),
-        dict(finding_id="F2", rule="id_number_invalid", entity_type="person", entity_id="P2", source_row=2,
-             field="公民身份号码", observed_value="110105194912310021", suggested_value=None,
-             message="身份证号 110105194912310021 校验位不正确，电话 13812345678"),
-        dict(finding_id="F3", rule="aid_family_size_mismatch", entity_type="household", entity_id="H1", source_row=3,
-             field="member_count", observed_value="3", suggested_value=None),
-        dict(finding_id="F4", rule="x_phone", entity_type="person", entity_id="P4", source_row=4,
-             field="联系电话", observed_value="13812345678", suggested_value=None),
-        dict(finding_id="F5", rule="id_birth_date_mismatch", entity_type="person", entity_id="P5", source_row=5,
-             field="出生日期", observed_value="1960-01-01", suggested_value=None),
+        dict(
+            finding_id="F1",
+            rule="id_birth_date_mismatch",
+            entity_type="person",
+            entity_id="P1",
+            source_row=1,
+            field="出生日期",
+            observed_value="1950-01-01",
+            suggested_value="1950-01-02",
+        ),
+        dict(
+            finding_id="F2",
+            rule="id_number_invalid",
+            entity_type="person",
+            entity_id="P2",
+            source_row=2,
+            field="公民身份号码",
+            observed_value="110105194912310021",
+            suggested_value=None,
+            message="身份证号 110105194912310021 校验位不正确，电话 13812345678",
+        ),
+        dict(
+            finding_id="F3",
+            rule="aid_family_size_mismatch",
+            entity_type="household",
+            entity_id="H1",
+            source_row=3,
+            field="member_count",
+            observed_value="3",
+            suggested_value=None,
+        ),
+        dict(
+            finding_id="F4",
+            rule="x_phone",
+            entity_type="person",
+            entity_id="P4",
+            source_row=4,
+            field="联系电话",
+            observed_value="13812345678",
+            suggested_value=None,
+        ),
+        dict(
+            finding_id="F5",
+            rule="id_birth_date_mismatch",
+            entity_type="person",
+            entity_id="P5",
+            source_row=5,
+            field="出生日期",
+            observed_value="1960-01-01",
+            suggested_value=None,
+        ),
     ]
     return pd.DataFrame([{**base, **r} for r in rows])
 
 
 def _meta(code=COMMITTEE, name="江宁居委会"):
-    return {"delivery": "2026-11", "street_code": "310106006000", "street_name": "江宁路街道",
-            "committee_code": code, "committee_name": name, "generated_at": "2026-12-01T00:00:00"}
+    return {
+        "delivery": "2026-11",
+        "street_code": "310106006000",
+        "street_name": "江宁路街道",
+        "committee_code": code,
+        "committee_name": name,
+        "generated_at": "2026-12-01T00:00:00",
+    }
 
 
 def _write(tmp_path: Path, name="wl.xlsx", findings=None, meta=None) -> Path:
@@ -79,6 +135,7 @@ def _lookup(frame: pd.DataFrame) -> dict[str, dict]:
 
 
 # --- the workbook ------------------------------------------------------------------------------------
+
 
 def test_worklist_locks_evidence_offers_the_dropdown_and_hides_the_id(tmp_path):
     wb = load_workbook(_write(tmp_path))
@@ -117,24 +174,28 @@ def test_what_reaches_the_street_is_masked_except_the_id_under_verification(tmp_
 
 # --- values ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("field,entity,raw,expected,error", [
-    ("公民身份号码", "person", "11010519491231002x", "11010519491231002X", None),
-    ("公民身份号码", "person", "110105194912310021", None, "校验位"),
-    ("公民身份号码", "person", "370802940221002", "370802199402210029", None),
-    ("出生日期", "person", "1990/1/2", "1990-01-02", None),
-    ("出生日期", "person", dt.datetime(1990, 1, 2), "1990-01-02", None),
-    ("出生日期", "person", "1990-13-45", None, "日期"),
-    ("member_count", "household", "3", "3", None),
-    ("member_count", "household", 3.0, "3", None),
-    ("member_count", "household", "-1", None, "整数"),
-    ("member_count", "household", "2.5", None, "整数"),
-    ("人员状态", "person", "死亡", "死亡", None),
-    ("人员状态", "person", "去世", None, "之一"),
-    ("有效期至", "shop", "2027年3月1日", "2027-03-01", None),
-    ("联系电话", "person", "138 1234 5678", "13812345678", None),
-    ("联系电话", "person", "12345", None, "电话"),
-    ("whatever", "person", "", None, "必须填写"),
-])
+
+@pytest.mark.parametrize(
+    "field,entity,raw,expected,error",
+    [
+        ("公民身份号码", "person", "11010519491231002x", "11010519491231002X", None),
+        ("公民身份号码", "person", "110105194912310021", None, "校验位"),
+        ("公民身份号码", "person", "370802940221002", "370802199402210029", None),
+        ("出生日期", "person", "1990/1/2", "1990-01-02", None),
+        ("出生日期", "person", dt.datetime(1990, 1, 2), "1990-01-02", None),
+        ("出生日期", "person", "1990-13-45", None, "日期"),
+        ("member_count", "household", "3", "3", None),
+        ("member_count", "household", 3.0, "3", None),
+        ("member_count", "household", "-1", None, "整数"),
+        ("member_count", "household", "2.5", None, "整数"),
+        ("人员状态", "person", "死亡", "死亡", None),
+        ("人员状态", "person", "去世", None, "之一"),
+        ("有效期至", "shop", "2027年3月1日", "2027-03-01", None),
+        ("联系电话", "person", "138 1234 5678", "13812345678", None),
+        ("联系电话", "person", "12345", None, "电话"),
+        ("whatever", "person", "", None, "必须填写"),
+    ],
+)
 def test_corrected_value_must_be_legal_for_its_field(field, entity, raw, expected, error):
     spec = corr.default_specs().get(entity, field)
     value, reason = corr.check_value(spec, raw)
@@ -158,6 +219,7 @@ def test_field_configuration_is_validated_with_clear_errors(tmp_path):
 
 # --- validation of a returned workbook ------------------------------------------------------------------
 
+
 def test_filled_rows_are_accepted_and_bad_rows_rejected_with_reasons(tmp_path):
     path = _write(tmp_path)
     other = _findings().assign(finding_id=lambda d: "O" + d.finding_id, community_code="310106006002")
@@ -165,12 +227,11 @@ def test_filled_rows_are_accepted_and_bad_rows_rejected_with_reasons(tmp_path):
     wb = load_workbook(path)
     ws = wb[wf.SHEET_WORKLIST]
     col = _columns(ws)
-    good = {_fill(ws, "F1", "更正", "1950-01-03", on=dt.datetime(2026, 12, 3)): "F1",
-            _fill(ws, "F3", "确认"): "F3"}
+    good = {_fill(ws, "F1", "更正", "1950-01-03", on=dt.datetime(2026, 12, 3)): "F1", _fill(ws, "F3", "确认"): "F3"}
     bad = {
-        _fill(ws, "F2", "更正", "110105194912310021"): "校验位",           # illegal value
-        _fill(ws, "F5", "更正", "1960-01-05"): "锁定列被修改",              # tampered below
-        _fill(ws, "F4", "已核实"): "不在 确认/更正/不属实",                   # not in the vocabulary
+        _fill(ws, "F2", "更正", "110105194912310021"): "校验位",  # illegal value
+        _fill(ws, "F5", "更正", "1960-01-05"): "锁定列被修改",  # tampered below
+        _fill(ws, "F4", "已核实"): "不在 确认/更正/不属实",  # not in the vocabulary
     }
     ws.cell(_row_of(ws, "F5"), col["现有值"]).value = "1960-01-05"
     # a row copied in from another committee's worklist, and a row with an unknown finding id
@@ -215,6 +276,7 @@ def test_a_workbook_that_is_not_a_worklist_is_refused(tmp_path):
 
 # --- end to end: returned into inbox/corrections, taken in by `civichub run` -------------------------------
 
+
 def _committee_with_handmade(con) -> str:
     return con.execute(
         """select community_code from quality.finding where finding_id like 'FT%' and entity_type = 'person'
@@ -237,16 +299,27 @@ def test_returned_worklists_change_the_master_data_and_resolve_findings(hub_run,
         add_handmade_findings(con, "2026-11")
         committee = _committee_with_handmade(con)
         written = write_worklists(con, tmp_path / "out", "2026-11", rosters=False)
-        fids = [r[0] for r in con.execute(
-            """select finding_id from quality.finding where community_code = ? and finding_id like 'FT%'
-               and entity_type = 'person' order by rule, entity_id""", [committee]).fetchall()]
+        fids = [
+            r[0]
+            for r in con.execute(
+                """select finding_id from quality.finding where community_code = ? and finding_id like 'FT%'
+               and entity_type = 'person' order by rule, entity_id""",
+                [committee],
+            ).fetchall()
+        ]
         other_fid = con.execute(
             "select finding_id from quality.finding where community_code <> ? and finding_id like 'FT%' limit 1",
-            [committee]).fetchall()[0][0]
-        other_committee = con.execute("select community_code from quality.finding where finding_id = ?",
-                                      [other_fid]).fetchall()[0][0]
-        finding = {r[0]: r[1:] for r in con.execute(
-            "select finding_id, entity_id, field, observed_value, suggested_value from quality.finding").fetchall()}
+            [committee],
+        ).fetchall()[0][0]
+        other_committee = con.execute(
+            "select community_code from quality.finding where finding_id = ?", [other_fid]
+        ).fetchall()[0][0]
+        finding = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select finding_id, entity_id, field, observed_value, suggested_value from quality.finding"
+            ).fetchall()
+        }
     path = next(p for p in written.files if p.name.startswith(committee))
     other_path = next(p for p in written.files if p.name.startswith(other_committee))
     birth = [f for f in fids if finding[f][1] == "出生日期"]
@@ -301,10 +374,14 @@ def test_returned_worklists_change_the_master_data_and_resolve_findings(hub_run,
         status = dict(con.execute("select finding_id, status from quality.finding").fetchall())
         audit = con.execute(
             """select finding_id, decision, old_value, new_value, decided_by, outcome from quality.correction_audit
-               where source_file = ?""", [f"corrections/{good_file.name}"]).fetchall()
+               where source_file = ?""",
+            [f"corrections/{good_file.name}"],
+        ).fetchall()
         rejections = con.execute("select source_row, reason from quality.correction_rejection").fetchall()
-        tables = {t: con.execute(f"select count(*) from quality.{t}").fetchall()[0][0]
-                  for t in ("finding_decision", "override", "correction_audit", "correction_rejection")}
+        tables = {
+            t: con.execute(f"select count(*) from quality.{t}").fetchall()[0][0]
+            for t in ("finding_decision", "override", "correction_audit", "correction_rejection")
+        }
         birth_before = finding[corrected][2]
     assert birth_of[finding[corrected][0]] == "1950-01-02"
     assert birth_of[finding[confirmed][0]] == finding[confirmed][3]  # 确认 takes the suggested value
@@ -331,12 +408,17 @@ def test_returned_worklists_change_the_master_data_and_resolve_findings(hub_run,
     from pipelines.assets.master import person_household_master
     from pipelines.resources import HubResource
 
-    result = materialize([person_household_master], partition_key="2026-11", instance=DagsterInstance.get(),
-                         resources={"hub": HubResource(inbox=str(inbox), db_path=str(db))})
+    result = materialize(
+        [person_household_master],
+        partition_key="2026-11",
+        instance=DagsterInstance.get(),
+        resources={"hub": HubResource(inbox=str(inbox), db_path=str(db))},
+    )
     assert result.success
     with duckdb.connect(str(db), read_only=True) as con:
-        rebuilt = con.execute("select birth_date::varchar from master.person where person_id = ?",
-                              [finding[corrected][0]]).fetchall()[0][0]
+        rebuilt = con.execute(
+            "select birth_date::varchar from master.person where person_id = ?", [finding[corrected][0]]
+        ).fetchall()[0][0]
     assert rebuilt == "1950-01-02"
 
 
@@ -358,10 +440,12 @@ def test_the_job_writes_a_worklist_per_committee_and_monthly_reports(hub_run):
         open_findings = con.execute("select count(*) from quality.finding where status = 'open'").fetchall()[0][0]
         committees = con.execute(
             """select count(distinct community_code) from quality.finding where status = 'open'
-               and community_code in (select community_code from staging.stg_divisions)""").fetchall()[0][0]
+               and community_code in (select community_code from staging.stg_divisions)"""
+        ).fetchall()[0][0]
         aid_total = con.execute(
             """select sum(amount) from (select aid_certificate_no, max(monthly_amount) as amount
-               from staging.stg_civil_affairs_assistance where delivery = '2026-11' group by 1)""").fetchall()[0][0]
+               from staging.stg_civil_affairs_assistance where delivery = '2026-11' group by 1)"""
+        ).fetchall()[0][0]
     assert open_findings > 0 and rows == open_findings
     routed = [p for p in books if p.parent.name != "未能定位"]
     assert len(routed) == committees

@@ -5,7 +5,6 @@ not fail the asset, so the rest of the delivery and the dbt models still run; th
 as a failed `file_accepted` check with the reason, and in ingest.file_log.
 """
 
-
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -15,8 +14,8 @@ from dagster import (
     AssetSpec,
     MaterializeResult,
     MetadataValue,
-    multi_asset,
     asset,
+    multi_asset,
 )
 
 from connectors.ingest import ingest_file, ingest_reference

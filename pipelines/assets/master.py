@@ -14,21 +14,26 @@ from dagster import (
     MaterializeResult,
     multi_asset,
 )
-
 from dagster_dbt import get_asset_key_for_model
 
 from matching import master_tables
 from matching.stable_ids import is_valid_id
-from quality.corrections import apply_overrides
 from pipelines.assets.transform import civichub_dbt_models
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
+from quality.corrections import apply_overrides
 
 MASTER_TABLES = ["person", "household", "household_member", "person_xref", "household_xref", "id_history"]
 UPSTREAM = [
     get_asset_key_for_model([civichub_dbt_models], model)
-    for model in ("int_person_clusters", "int_person_golden", "int_person_residence", "int_address_lookup",
-                  "stg_utility_electricity", "int_shop_records")
+    for model in (
+        "int_person_clusters",
+        "int_person_golden",
+        "int_person_residence",
+        "int_address_lookup",
+        "stg_utility_electricity",
+        "int_shop_records",
+    )
 ]
 PERSON = AssetKey(["master", "person"])
 HOUSEHOLD = AssetKey(["master", "household"])
@@ -42,14 +47,26 @@ PERSON_XREF = AssetKey(["master", "person_xref"])
         for t in MASTER_TABLES
     ],
     check_specs=[
-        AssetCheckSpec("one_valid_id_number_per_person", asset=PERSON,
-                       description="No person carries records with two different valid ID numbers."),
-        AssetCheckSpec("ids_carry_valid_check_character", asset=PERSON,
-                       description="Every person id is unique and its check character is right."),
-        AssetCheckSpec("every_household_has_address", asset=HOUSEHOLD,
-                       description="Every household has a room and a standard address_id, or is marked as outside the address library (a finding for the library)."),
-        AssetCheckSpec("every_person_record_resolved", asset=PERSON_XREF,
-                       description="Every person record of the delivery has exactly one person_id."),
+        AssetCheckSpec(
+            "one_valid_id_number_per_person",
+            asset=PERSON,
+            description="No person carries records with two different valid ID numbers.",
+        ),
+        AssetCheckSpec(
+            "ids_carry_valid_check_character",
+            asset=PERSON,
+            description="Every person id is unique and its check character is right.",
+        ),
+        AssetCheckSpec(
+            "every_household_has_address",
+            asset=HOUSEHOLD,
+            description="Every household has a room and a standard address_id, or is marked as outside the address library (a finding for the library).",
+        ),
+        AssetCheckSpec(
+            "every_person_record_resolved",
+            asset=PERSON_XREF,
+            description="Every person record of the delivery has exactly one person_id.",
+        ),
     ],
     partitions_def=deliveries,
     description="Persons and households (dwellings) with stable ids, cross-references and id history.",
@@ -79,24 +96,35 @@ def person_household_master(context: AssetExecutionContext, hub: HubResource):
             """,
             [delivery],
         ).fetchall()[0][0]
-        yield AssetCheckResult(asset_key=PERSON, check_name="one_valid_id_number_per_person",
-                               passed=two_ids == 0, severity=AssetCheckSeverity.ERROR,
-                               metadata={"persons_with_two_valid_ids": two_ids})
+        yield AssetCheckResult(
+            asset_key=PERSON,
+            check_name="one_valid_id_number_per_person",
+            passed=two_ids == 0,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"persons_with_two_valid_ids": two_ids},
+        )
         ids = [r[0] for r in con.execute("select person_id from master.person").fetchall()]
         bad = sum(1 for i in ids if not is_valid_id(i))
         duplicated = len(ids) - len(set(ids))
-        yield AssetCheckResult(asset_key=PERSON, check_name="ids_carry_valid_check_character",
-                               passed=bad == 0 and duplicated == 0, severity=AssetCheckSeverity.ERROR,
-                               metadata={"bad_ids": bad, "duplicated_ids": duplicated})
+        yield AssetCheckResult(
+            asset_key=PERSON,
+            check_name="ids_carry_valid_check_character",
+            passed=bad == 0 and duplicated == 0,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"bad_ids": bad, "duplicated_ids": duplicated},
+        )
         no_address, outside = con.execute(
             """select count(*) filter (where room is null or (address_id is null and in_address_library)),
                       count(*) filter (where not in_address_library)
                from master.household where in_latest_delivery"""
         ).fetchall()[0]
-        yield AssetCheckResult(asset_key=HOUSEHOLD, check_name="every_household_has_address",
-                               passed=no_address == 0, severity=AssetCheckSeverity.ERROR,
-                               metadata={"households_without_address": no_address,
-                                         "households_outside_address_library": outside})
+        yield AssetCheckResult(
+            asset_key=HOUSEHOLD,
+            check_name="every_household_has_address",
+            passed=no_address == 0,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"households_without_address": no_address, "households_outside_address_library": outside},
+        )
         unresolved = con.execute(
             """
             select (select count(*) from matching.int_person_records)
@@ -104,9 +132,13 @@ def person_household_master(context: AssetExecutionContext, hub: HubResource):
             """,
             [delivery],
         ).fetchall()[0][0]
-        yield AssetCheckResult(asset_key=PERSON_XREF, check_name="every_person_record_resolved",
-                               passed=unresolved == 0, severity=AssetCheckSeverity.ERROR,
-                               metadata={"records_without_person": unresolved})
+        yield AssetCheckResult(
+            asset_key=PERSON_XREF,
+            check_name="every_person_record_resolved",
+            passed=unresolved == 0,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"records_without_person": unresolved},
+        )
 
 
 SHOP = AssetKey(["master", "shop"])
@@ -116,15 +148,25 @@ SHOP_TABLES = ["shop", "shop_xref", "shop_inspection"]
 @multi_asset(
     name="shop_master",
     specs=[
-        AssetSpec(AssetKey(["master", t]), deps=[get_asset_key_for_model([civichub_dbt_models], "int_shop_clusters")],
-                  group_name="master", kinds={"python", "duckdb"})
+        AssetSpec(
+            AssetKey(["master", t]),
+            deps=[get_asset_key_for_model([civichub_dbt_models], "int_shop_clusters")],
+            group_name="master",
+            kinds={"python", "duckdb"},
+        )
         for t in SHOP_TABLES
     ],
     check_specs=[
-        AssetCheckSpec("shop_codes_unique_and_valid", asset=SHOP,
-                       description="No shop code assigned twice; every code's check character is right."),
-        AssetCheckSpec("licences_with_registered_uscc_resolve_to_its_shop", asset=SHOP,
-                       description="Every licence whose USCC is registered resolves to the registered entity's shop."),
+        AssetCheckSpec(
+            "shop_codes_unique_and_valid",
+            asset=SHOP,
+            description="No shop code assigned twice; every code's check character is right.",
+        ),
+        AssetCheckSpec(
+            "licences_with_registered_uscc_resolve_to_its_shop",
+            asset=SHOP,
+            description="Every licence whose USCC is registered resolves to the registered entity's shop.",
+        ),
     ],
     partitions_def=deliveries,
     description="Street shops (一店一码) with stable codes, QR codes, inspection history and flags.",
@@ -138,15 +180,22 @@ def shop_master(context: AssetExecutionContext, hub: HubResource):
     with hub.connect() as con:
         summary = shops.build(con, delivery, shops.default_qr_dir(hub.db_path), cfg.shop_page_base_url)
         overridden = apply_overrides(con, ["shop"])
-        context.log.info(f"shops {delivery}: {summary.shops} shops, {summary.new_codes} new codes, {summary.qr_written} QR codes written")
+        context.log.info(
+            f"shops {delivery}: {summary.shops} shops, {summary.new_codes} new codes, {summary.qr_written} QR codes written"
+        )
         meta = {k: v for k, v in vars(summary).items() if k != "delivery"} | {"overrides_applied": overridden}
         for t in SHOP_TABLES:
             yield MaterializeResult(asset_key=AssetKey(["master", t]), metadata=meta if t == "shop" else {})
         codes = [r[0] for r in con.execute("select shop_code from master.shop").fetchall()]
         bad = sum(1 for c in codes if not is_valid_id(c))
         dup = len(codes) - len(set(codes))
-        yield AssetCheckResult(asset_key=SHOP, check_name="shop_codes_unique_and_valid", passed=bad == 0 and dup == 0,
-                               severity=AssetCheckSeverity.ERROR, metadata={"bad_codes": bad, "duplicated_codes": dup})
+        yield AssetCheckResult(
+            asset_key=SHOP,
+            check_name="shop_codes_unique_and_valid",
+            passed=bad == 0 and dup == 0,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"bad_codes": bad, "duplicated_codes": dup},
+        )
         stray = con.execute(
             """
             with reg as (
@@ -161,6 +210,10 @@ def shop_master(context: AssetExecutionContext, hub: HubResource):
             """,
             {"d": delivery},
         ).fetchall()[0][0]
-        yield AssetCheckResult(asset_key=SHOP, check_name="licences_with_registered_uscc_resolve_to_its_shop",
-                               passed=stray == 0, severity=AssetCheckSeverity.ERROR,
-                               metadata={"licences_not_on_their_entity_shop": stray})
+        yield AssetCheckResult(
+            asset_key=SHOP,
+            check_name="licences_with_registered_uscc_resolve_to_its_shop",
+            passed=stray == 0,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"licences_not_on_their_entity_shop": stray},
+        )

@@ -75,13 +75,15 @@ def build_sharing_assets(upstream_assets) -> list:
         partitions_def=deliveries,
         check_specs=[
             AssetCheckSpec(
-                "every_dataset_and_field_catalogued", asset=CATALOG_KEY, blocking=True,
+                "every_dataset_and_field_catalogued",
+                asset=CATALOG_KEY,
+                blocking=True,
                 description="Every dataset in DuckDB, the dbt manifest and the Dagster graph has a catalog entry, "
-                            "and every field a sensitivity grade. Blocks publishing when it fails.",
+                "and every field a sensitivity grade. Blocks publishing when it fails.",
             )
         ],
         description="政务信息资源目录: entries from catalog/entries/*.yml, field types from DuckDB, lineage from dbt "
-                    "and Dagster; static HTML under <db dir>/out/catalog/.",
+        "and Dagster; static HTML under <db dir>/out/catalog/.",
     )
     def data_catalog(context: AssetExecutionContext, hub: HubResource):
         from pipelines.definitions import defs
@@ -92,14 +94,23 @@ def build_sharing_assets(upstream_assets) -> list:
             context.log.error(f"catalog gap: {g}")
         yield MaterializeResult(
             asset_key=CATALOG_KEY,
-            metadata={"entries": len(catalog.entries), "datasets_found": len(found.found_in),
-                      "gaps": len(gaps), "index": MetadataValue.path(str(index))},
+            metadata={
+                "entries": len(catalog.entries),
+                "datasets_found": len(found.found_in),
+                "gaps": len(gaps),
+                "index": MetadataValue.path(str(index)),
+            },
         )
         yield AssetCheckResult(
-            asset_key=CATALOG_KEY, check_name="every_dataset_and_field_catalogued", passed=not gaps,
+            asset_key=CATALOG_KEY,
+            check_name="every_dataset_and_field_catalogued",
+            passed=not gaps,
             severity=AssetCheckSeverity.ERROR,
-            description=("; ".join(str(g) for g in gaps[:20]) + (f" … and {len(gaps) - 20} more" if len(gaps) > 20 else ""))
-            if gaps else "every dataset has an entry and every field a grade",
+            description=(
+                "; ".join(str(g) for g in gaps[:20]) + (f" … and {len(gaps) - 20} more" if len(gaps) > 20 else "")
+            )
+            if gaps
+            else "every dataset has an entry and every field a grade",
             metadata={"gaps": MetadataValue.md("\n".join(f"- {g}" for g in gaps) or "none")},
         )
 
@@ -110,13 +121,19 @@ def build_sharing_assets(upstream_assets) -> list:
         kinds={"duckdb", "parquet"},
         partitions_def=deliveries,
         check_specs=[
-            AssetCheckSpec("nothing_unshareable_published", asset=PUBLISHED_KEY,
-                           description="No role's files hold a 不予共享 dataset or a dataset without a catalog entry."),
-            AssetCheckSpec("street_offices_see_their_street_only", asset=PUBLISHED_KEY,
-                           description="Every published row with a street_code in a street office's files is of its street."),
+            AssetCheckSpec(
+                "nothing_unshareable_published",
+                asset=PUBLISHED_KEY,
+                description="No role's files hold a 不予共享 dataset or a dataset without a catalog entry.",
+            ),
+            AssetCheckSpec(
+                "street_offices_see_their_street_only",
+                asset=PUBLISHED_KEY,
+                description="Every published row with a street_code in a street office's files is of its street.",
+            ),
         ],
         description="Per role (sharing/roles.yml): a read-only DuckDB file and Parquet files with exactly what the "
-                    "role may see, under <db dir>/out/published/<role>/.",
+        "role may see, under <db dir>/out/published/<role>/.",
     )
     def published_views(context: AssetExecutionContext, hub: HubResource):
         from catalog.spec import load_catalog
@@ -138,9 +155,12 @@ def build_sharing_assets(upstream_assets) -> list:
                 "roles": len(report.roles),
                 "seconds": round(report.seconds, 1),
                 "removed_roles": ", ".join(report.removed) or "none",
-                "datasets_per_role": MetadataValue.md("\n".join(
-                    f"- {rid}: " + ", ".join(f"{d.dataset} ({d.rows})" for d in o.datasets)
-                    for rid, o in report.roles.items())),
+                "datasets_per_role": MetadataValue.md(
+                    "\n".join(
+                        f"- {rid}: " + ", ".join(f"{d.dataset} ({d.rows})" for d in o.datasets)
+                        for rid, o in report.roles.items()
+                    )
+                ),
                 "out_dir": MetadataValue.path(str(report.out_dir)),
                 # anchors the audit log: a later truncation before this point is detectable
                 "audit_log_records": head[0],
@@ -148,11 +168,19 @@ def build_sharing_assets(upstream_assets) -> list:
             },
         )
         problems = verify_published(report.out_dir, catalog, roles)
-        yield AssetCheckResult(asset_key=PUBLISHED_KEY, check_name="nothing_unshareable_published",
-                               passed=not problems["unshareable"], severity=AssetCheckSeverity.ERROR,
-                               metadata={"problems": MetadataValue.md("\n".join(problems["unshareable"]) or "none")})
-        yield AssetCheckResult(asset_key=PUBLISHED_KEY, check_name="street_offices_see_their_street_only",
-                               passed=not problems["out_of_street"], severity=AssetCheckSeverity.ERROR,
-                               metadata={"problems": MetadataValue.md("\n".join(problems["out_of_street"]) or "none")})
+        yield AssetCheckResult(
+            asset_key=PUBLISHED_KEY,
+            check_name="nothing_unshareable_published",
+            passed=not problems["unshareable"],
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"problems": MetadataValue.md("\n".join(problems["unshareable"]) or "none")},
+        )
+        yield AssetCheckResult(
+            asset_key=PUBLISHED_KEY,
+            check_name="street_offices_see_their_street_only",
+            passed=not problems["out_of_street"],
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"problems": MetadataValue.md("\n".join(problems["out_of_street"]) or "none")},
+        )
 
     return [data_catalog, published_views]

@@ -40,12 +40,21 @@ def scenario_asset(scenario):
         metadata={"civichub/dataset": "scenario.match"},  # its rows go to scenario.match (catalogued there)
         description=f"{scenario.title} (owner: {scenario.owner}). {scenario.description}",
         check_specs=[
-            AssetCheckSpec("every_match_has_a_reason", asset=key,
-                           description="Every listed entity has a reason rendered from its template."),
-            AssetCheckSpec("every_match_is_a_master_entity", asset=key,
-                           description="Every listed person/household exists in the master data."),
-            AssetCheckSpec("every_match_has_a_committee", asset=key,
-                           description="Every listed entity is located in a street and committee (else it reaches no one)."),
+            AssetCheckSpec(
+                "every_match_has_a_reason",
+                asset=key,
+                description="Every listed entity has a reason rendered from its template.",
+            ),
+            AssetCheckSpec(
+                "every_match_is_a_master_entity",
+                asset=key,
+                description="Every listed person/household exists in the master data.",
+            ),
+            AssetCheckSpec(
+                "every_match_has_a_committee",
+                asset=key,
+                description="Every listed entity is located in a street and committee (else it reaches no one).",
+            ),
         ],
     )
     def _scenario(context: AssetExecutionContext, hub: HubResource):
@@ -55,28 +64,47 @@ def scenario_asset(scenario):
         with hub.connect() as con:
             result = run_scenario(con, scenario, delivery)
             # counts only: the rows themselves are personal data
-            context.log.info(f"scenario {scenario.name} {delivery}: {result.matches} rows, "
-                             f"{result.entities} {scenario.entity}(s), by reason {result.by_reason}")
-            yield MaterializeResult(metadata={
-                "rows": result.matches, "entities": result.entities,
-                "new_since_last_delivery": result.new_since_last_delivery,
-                "by_reason": json.dumps(result.by_reason, ensure_ascii=False),
-            })
+            context.log.info(
+                f"scenario {scenario.name} {delivery}: {result.matches} rows, "
+                f"{result.entities} {scenario.entity}(s), by reason {result.by_reason}"
+            )
+            yield MaterializeResult(
+                metadata={
+                    "rows": result.matches,
+                    "entities": result.entities,
+                    "new_since_last_delivery": result.new_since_last_delivery,
+                    "by_reason": json.dumps(result.by_reason, ensure_ascii=False),
+                }
+            )
             no_reason = con.execute(
                 "select count(*) from scenario.match where scenario = ? and delivery = ? and coalesce(reason, '') = ''",
-                [scenario.name, delivery]).fetchall()[0][0]
-            yield AssetCheckResult(check_name="every_match_has_a_reason", passed=no_reason == 0,
-                                   severity=AssetCheckSeverity.ERROR, metadata={"rows_without_reason": no_reason})
+                [scenario.name, delivery],
+            ).fetchall()[0][0]
+            yield AssetCheckResult(
+                check_name="every_match_has_a_reason",
+                passed=no_reason == 0,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"rows_without_reason": no_reason},
+            )
             table = "person" if scenario.entity == "person" else "household"
             orphans = con.execute(
                 f"""select count(*) from scenario.match m
                     where m.scenario = ? and m.delivery = ?
                       and m.entity_id not in (select {table}_id from master.{table})""",
-                [scenario.name, delivery]).fetchall()[0][0]
-            yield AssetCheckResult(check_name="every_match_is_a_master_entity", passed=orphans == 0,
-                                   severity=AssetCheckSeverity.ERROR, metadata={"unknown_entities": orphans})
-            yield AssetCheckResult(check_name="every_match_has_a_committee", passed=result.unlocated == 0,
-                                   severity=AssetCheckSeverity.WARN, metadata={"rows_without_committee": result.unlocated})
+                [scenario.name, delivery],
+            ).fetchall()[0][0]
+            yield AssetCheckResult(
+                check_name="every_match_is_a_master_entity",
+                passed=orphans == 0,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"unknown_entities": orphans},
+            )
+            yield AssetCheckResult(
+                check_name="every_match_has_a_committee",
+                passed=result.unlocated == 0,
+                severity=AssetCheckSeverity.WARN,
+                metadata={"rows_without_committee": result.unlocated},
+            )
 
     return _scenario
 
@@ -92,8 +120,8 @@ scenario_assets = [scenario_asset(s) for s in SCENARIOS.scenarios]
     partitions_def=deliveries,
     kinds={"python", "excel"},
     description="The scenario lists of the delivery as one workbook per committee "
-                "(<db folder>/out/scenarios/<delivery>/<street>/<committee>.xlsx), a sheet per scenario, "
-                "each row with its reason and 跟进结果 / 跟进人 / 跟进日期 to fill in and return.",
+    "(<db folder>/out/scenarios/<delivery>/<street>/<committee>.xlsx), a sheet per scenario, "
+    "each row with its reason and 跟进结果 / 跟进人 / 跟进日期 to fill in and return.",
 )
 def committee_workbooks(context: AssetExecutionContext, hub: HubResource):
     from pathlib import Path

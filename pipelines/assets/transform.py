@@ -7,7 +7,6 @@ a dbt step of its own after the master assets (their dbt sources `master.*` map 
 master/<table>).
 """
 
-
 import json
 
 from dagster import AssetExecutionContext
