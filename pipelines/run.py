@@ -127,8 +127,7 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
     if not inbox.is_dir():
         raise SystemExit(f"civichub: inbox {inbox} is not a folder")
     # Imported after configure(): the definitions read the paths from the environment.
-    from dagster import DagsterInstance
-
+    from pipelines.dagster_storage import instance as dagster_instance
     from pipelines.definitions import defs
     from pipelines.partitions import deliveries as delivery_partitions
 
@@ -137,7 +136,7 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
     pending = _pending(inbox, db)
     outcomes: list[DeliveryOutcome] = []
     if pending:
-        instance = DagsterInstance.get()
+        instance = dagster_instance()
         job = defs.resolve_job_def("civichub_job")
         known = set(instance.get_dynamic_partitions(delivery_partitions.name))
         for delivery in pending:
@@ -224,13 +223,12 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         con.close()
     if not todo:
         return
-    from dagster import DagsterInstance
-
+    from pipelines.dagster_storage import instance as dagster_instance
     from pipelines.definitions import defs
 
     print(f"  corrections: {len(todo)} returned worklist(s) …", flush=True)
     result = defs.resolve_job_def("corrections_job").execute_in_process(
-        instance=DagsterInstance.get(),
+        instance=dagster_instance(),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}},
         tags={"civichub/trigger": "cli"},
