@@ -5,6 +5,9 @@ No `from __future__ import annotations` here: Dagster reads the context type hin
 """
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     MaterializeResult,
@@ -19,7 +22,36 @@ from dagster import (
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
 
-# Built after the findings and the master data.
+
+def files_written_check(check_name: str, summary) -> AssetCheckResult:
+    """Every file of the step was written (or kept unchanged); the ones that failed, with why."""
+    failed = getattr(summary, "failed", []) or []
+    return AssetCheckResult(
+        check_name=check_name,
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR,
+        description="; ".join(f"{p.name}: {why}" for p, why in failed[:10])
+        + (f" … and {len(failed) - 10} more" if len(failed) > 10 else "")
+        if failed
+        else "every workbook written",
+        metadata={"failed_files": len(failed), "kept_unchanged": getattr(summary, "kept", 0)},
+    )
+
+
+def written_spec(key: AssetKey, check_name: str, what: str) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        check_name,
+        asset=key,
+        description=f"Every {what} was written; one that could not be is named here with its reason "
+        "(the others are written all the same).",
+    )
+
+
+WORKLISTS = AssetKey(["quality", "worklists"])
+MONTHLY_REPORTS = AssetKey(["reports", "monthly"])
+
+# Built after the findings and the master data. Nothing in the job depends on these workbooks: a
+# failure here is reported and the catalog and publishing still run (pipelines/definitions.py).
 UPSTREAM = [
     AssetKey(["quality", "finding"]),
     AssetKey(["master", "person"]),
@@ -29,8 +61,9 @@ UPSTREAM = [
 
 
 @asset(
-    key=AssetKey(["quality", "worklists"]),
+    key=WORKLISTS,
     deps=UPSTREAM,
+    check_specs=[written_spec(WORKLISTS, "every_worklist_written", "worklist, roster and street summary")],
     partitions_def=deliveries,
     group_name="streets",
     kinds={"python", "excel"},
@@ -44,21 +77,25 @@ def worklists(context: AssetExecutionContext, hub: HubResource):
         s = write_worklists(con, worklist_root(hub.db_path), context.partition_key)
     context.log.info(
         f"worklists {s.delivery}: {s.worklists} workbooks, {s.rows} findings, {s.rosters} rosters → {s.folder}"
+        f" ({s.kept} unchanged, {len(s.failed)} failed)"
     )
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
             "folder": MetadataValue.path(str(s.folder)),
             "worklists": s.worklists,
             "finding_rows": s.rows,
             "rosters": s.rosters,
             "unrouted_rows": s.unrouted_rows,
+            "kept_unchanged": s.kept,
         }
     )
+    yield files_written_check("every_worklist_written", s)
 
 
 @asset(
-    key=AssetKey(["reports", "monthly"]),
+    key=MONTHLY_REPORTS,
     deps=UPSTREAM,
+    check_specs=[written_spec(MONTHLY_REPORTS, "every_report_written", "committee's monthly report")],
     partitions_def=deliveries,
     group_name="streets",
     kinds={"python", "excel"},
@@ -70,16 +107,20 @@ def monthly_reports(context: AssetExecutionContext, hub: HubResource):
 
     with hub.connect() as con:
         s = write_monthly_reports(con, report_root(hub.db_path), context.partition_key)
-    context.log.info(f"reports {s.delivery}: {s.reports} committees → {s.folder}")
-    return MaterializeResult(
+    context.log.info(
+        f"reports {s.delivery}: {s.reports} committees → {s.folder} ({s.kept} unchanged, {len(s.failed)} failed)"
+    )
+    yield MaterializeResult(
         metadata={
             "folder": MetadataValue.path(str(s.folder)),
             "reports": s.reports,
             "aid_families": s.aid_families,
             "elderly_alone": s.elderly,
             "shops": s.shops,
+            "kept_unchanged": s.kept,
         }
     )
+    yield files_written_check("every_report_written", s)
 
 
 @op(description="Validate and apply the returned worklists in <inbox>/corrections/ (once per file content).")

@@ -17,6 +17,7 @@ from dagster import (
     asset,
 )
 
+from pipelines.assets.streets import files_written_check, written_spec
 from pipelines.assets.transform import TARGETING_MODELS, delivery_dbt_assets
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
@@ -113,9 +114,13 @@ SCENARIOS = load_scenarios()
 scenario_assets = [scenario_asset(s) for s in SCENARIOS.scenarios]
 
 
+COMMITTEE_WORKBOOKS = AssetKey(["targeting", "committee_workbooks"])
+
+
 @asset(
-    key=AssetKey(["targeting", "committee_workbooks"]),
+    key=COMMITTEE_WORKBOOKS,
     deps=[AssetKey(["targeting", s.name]) for s in SCENARIOS.scenarios],
+    check_specs=[written_spec(COMMITTEE_WORKBOOKS, "every_workbook_written", "committee's scenario workbook")],
     group_name="targeting",
     partitions_def=deliveries,
     kinds={"python", "excel"},
@@ -132,7 +137,12 @@ def committee_workbooks(context: AssetExecutionContext, hub: HubResource):
     with hub.connect(read_only=False) as con:
         written = write_workbooks(con, SCENARIOS, delivery, default_out_dir(Path(hub.db_path)))
     context.log.info(f"scenario workbooks {delivery}: {written.files} file(s), {written.rows} row(s)")
-    return MaterializeResult(metadata={"files": written.files, "rows": written.rows, "folder": str(written.folder)})
+    yield MaterializeResult(metadata={"files": written.files, "rows": written.rows, "folder": str(written.folder)})
+    yield files_written_check("every_workbook_written", written)
 
 
-targeting_assets = [targeting_dbt_models, *scenario_assets, committee_workbooks]
+# Data (scenario.match, the facts) and what is written from it for the committees: nothing in the
+# job depends on the workbooks, so their failure does not hold back the catalog and publishing.
+targeting_data_assets = [targeting_dbt_models, *scenario_assets]
+targeting_report_assets = [committee_workbooks]
+targeting_assets = [*targeting_data_assets, *targeting_report_assets]
