@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from connectors.spec import load_specs
+
 CATALOG_DIR = Path(__file__).resolve().parent
 ELEMENTS_PATH = CATALOG_DIR / "data_elements.yml"
 ENTRIES_DIR = CATALOG_DIR / "entries"
@@ -239,8 +241,6 @@ def load_catalog(entries_dir: Path = ENTRIES_DIR, elements_path: Path = ELEMENTS
     errors: list[str] = []
     elements, suffixes, prefixes = load_elements(elements_path, errors)
     if source_specs is None:
-        from connectors.spec import load_specs
-
         source_specs = load_specs()
     spec_by_name = {**getattr(source_specs, "reference", {}), **source_specs.sources}
 

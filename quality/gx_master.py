@@ -16,21 +16,20 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import great_expectations as gx
 import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from connectors.masking import mask_text  # noqa: F401  (the house masking, for reference)
 from normalize.id_number import id_check_ok
+from pipelines.settings import output_dir
 
 SITE = "civichub_master"
 CODE12 = r"^\d{12}$"
 
 
-def out_dir(db_path: str | Path) -> Path:
-    return Path(os.environ.get("CIVICHUB_OUT", Path(db_path).parent / "out"))
-
-
 def data_docs_dir(db_path: str | Path) -> Path:
-    return out_dir(db_path) / "data_docs"
+    return output_dir(db_path) / "data_docs"
 
 
 def data_docs_index(db_path: str | Path) -> Path:
@@ -70,8 +69,6 @@ def shop_frame(con) -> pd.DataFrame:
 
 
 def expectations(table: str) -> list:
-    import great_expectations as gx
-
     E = gx.expectations
     this_year = _dt.date.today().year
     if table == "person":
@@ -127,11 +124,9 @@ class MasterSuiteOutcome:
 
 def _context(db_path: str | Path):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    root = out_dir(db_path)
+    root = output_dir(db_path)
     root.mkdir(parents=True, exist_ok=True)
     ctx = gx.get_context(mode="file", project_root_dir=str(root))
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -153,8 +148,6 @@ def validate_master_tables(
     con, db_path: str | Path, delivery: str, tables: tuple[str, ...] = ("person", "household", "shop")
 ) -> dict[str, MasterSuiteOutcome]:
     """Validate each master table's latest state, keep the results and rebuild the Data Docs."""
-    import great_expectations as gx
-
     ctx = _context(db_path)
     outcomes: dict[str, MasterSuiteOutcome] = {}
     for table in tables:

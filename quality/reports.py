@@ -20,8 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_range
 
 from connectors.masking import mask_text
+from pipelines.settings import output_dir
 from quality.worklists import _formats, _has_table, _print_setup, _safe, _txt, divisions
 
 AID_TYPES = ["低保", "低收入", "特困"]
@@ -152,8 +155,6 @@ def _write_table(ws, fmt, top: int, columns: list[tuple[str, int]], rows: list[l
 def build_report(
     path: Path, title: str, delivery: str, aid: pd.DataFrame, elderly: pd.DataFrame, shop: pd.DataFrame
 ) -> None:
-    import xlsxwriter
-    from xlsxwriter.utility import xl_range
 
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
@@ -365,7 +366,7 @@ def rows_elderly_flags(elderly: pd.DataFrame):
 
 
 def report_root(db_path: str | Path) -> Path:
-    return Path(db_path).resolve().parent / "out" / "reports"
+    return output_dir(db_path) / "reports"
 
 
 def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:

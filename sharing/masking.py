@@ -14,6 +14,8 @@ SQL (not Python UDFs) so that publishing stays a set operation inside DuckDB.
 
 from __future__ import annotations
 
+import duckdb
+
 from normalize.names import COMPOUND_SURNAMES
 
 
@@ -69,7 +71,6 @@ def mask_sql(mask: str, column: str, alias: str = "t") -> str | None:
 
 def mask_values(mask: str, values: list) -> list:
     """Mask Python values with the same SQL (for tests and previews)."""
-    import duckdb
 
     expr = mask_sql(mask, "v")
     if expr is None:

@@ -23,8 +23,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from catalog.spec import load_catalog
 from connectors.masking import mask_text
+from sharing.roles import ROLES_PATH, load_roles, streets_from
 from targeting.config import ROLES
+from targeting.engine import render_reason
 
 DEFAULT_ROLE = "masked"
 HIDDEN = "（敏感信息已隐藏）"
@@ -60,8 +63,6 @@ def view_for_role(con, role: str | None, roles_path: Path | str | None = None) -
     divisions); the default `masked` view when no role is given."""
     if role in (None, "", DEFAULT_ROLE):
         return BUILTIN_VIEWS[DEFAULT_ROLE]
-    from catalog.spec import load_catalog
-    from sharing.roles import ROLES_PATH, load_roles, streets_from
 
     catalog = load_catalog()
     roles = load_roles(catalog, Path(roles_path) if roles_path else ROLES_PATH).expand(streets_from(con))
@@ -157,7 +158,6 @@ def mask_row(row: dict, role: str | View = DEFAULT_ROLE, sensitive_reason: str |
 
 
 def masked_reason(template: str, reason_fields: str | dict, sensitive: tuple[str, ...]) -> str:
-    from targeting.engine import render_reason
 
     fields = json.loads(reason_fields) if isinstance(reason_fields, str) else reason_fields
     return render_reason(template, fields, hidden=sensitive, mask=HIDDEN)
