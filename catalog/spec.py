@@ -25,13 +25,13 @@ from typing import Any
 import yaml
 
 from connectors.spec import load_specs
+from sharing.masking import MASKS
 
 CATALOG_DIR = Path(__file__).resolve().parent
 ELEMENTS_PATH = CATALOG_DIR / "data_elements.yml"
 ENTRIES_DIR = CATALOG_DIR / "entries"
 
 GRADES = ("L1", "L2", "L3", "L4")
-MASKS = ("id_number", "phone", "name", "address", "birth_year", "text", "hide")
 UNCONDITIONAL, CONDITIONAL, NOT_SHARED = "无条件共享", "有条件共享", "不予共享"
 SHARING_CLASSES = (UNCONDITIONAL, CONDITIONAL, NOT_SHARED)
 OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")

@@ -44,8 +44,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from python_calamine import CalamineWorkbook
 
-from connectors.masking import mask_text
 from connectors.spec import SourceSpec, header_key
+from sharing.masking import mask_text
 
 BATCH_ROWS = 200_000
 _BLOCK = 4 << 20  # bytes read and transcoded at a time

@@ -29,13 +29,13 @@ from pathlib import Path
 import yaml
 from openpyxl import load_workbook
 
-from connectors.masking import mask_text
 from normalize.dates import parse_date
 from normalize.id_number import id_check_ok, normalize_id
 from normalize.phones import normalize_phone
 from normalize.uscc import normalize_uscc
 from quality import worklist_format as wf
 from quality.findings import refresh_findings
+from sharing.masking import mask_text
 
 CONFIG_PATH = Path(__file__).with_name("corrections.yml")
 TYPES = {"id_number", "date", "count", "vocab", "phone", "uscc", "text"}

@@ -20,9 +20,9 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from connectors.masking import mask_text  # noqa: F401  (the house masking, for reference)
 from normalize.id_number import id_check_ok
 from pipelines.settings import output_dir
+from sharing.masking import mask_id_number
 
 SITE = "civichub_master"
 CODE12 = r"^\d{12}$"
@@ -36,19 +36,13 @@ def data_docs_index(db_path: str | Path) -> Path:
     return data_docs_dir(db_path) / "index.html"
 
 
-def _mask_id(s: object) -> object:
-    if not isinstance(s, str) or len(s) != 18:
-        return None
-    return s[:6] + "*" * 8 + s[-4:]
-
-
 def person_frame(con) -> pd.DataFrame:
     df = con.execute(
         """select person_id, id_number, id_number_valid, sex, birth_date, household_id, status
            from master.person where in_latest_delivery"""
     ).df()
     df["id_number_check_ok"] = [None if not isinstance(v, str) else id_check_ok(v) for v in df["id_number"]]
-    df["id_number_masked"] = df["id_number"].map(_mask_id)
+    df["id_number_masked"] = [mask_id_number(v) if isinstance(v, str) else None for v in df["id_number"]]
     df["birth_year"] = pd.to_datetime(df["birth_date"]).dt.year
     return df.drop(columns=["id_number", "birth_date"])
 

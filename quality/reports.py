@@ -23,9 +23,9 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_range
 
-from connectors.masking import mask_text
 from pipelines.settings import output_dir
 from quality.worklists import _formats, _has_table, _print_setup, _safe, _txt, divisions
+from sharing.masking import mask_id_number, mask_phone
 
 AID_TYPES = ["低保", "低收入", "特困"]
 EXPIRING_DAYS = 30
@@ -193,7 +193,7 @@ def build_report(
             r.aid_certificate_no,
             r.aid_type,
             r.head_name,
-            mask_text(_txt(r.head_id_number)),
+            mask_id_number(_txt(r.head_id_number)),
             r.family_size,
             r.members_listed,
             r.member_names,
@@ -279,7 +279,7 @@ def build_report(
                 r.birth_date,
                 r.age,
                 r.full_address,
-                mask_text(_txt(r.phone)),
+                mask_phone(_txt(r.phone)),
                 r.status,
                 r.others_in_dwelling,
                 r.latest_month,

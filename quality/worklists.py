@@ -27,9 +27,9 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from connectors.masking import mask_text
 from pipelines.settings import output_dir
 from quality import worklist_format as wf
+from sharing.masking import mask_id_number, mask_phone, mask_text
 
 RULE_LABELS = {
     "id_number_invalid": "身份证号校验不通过",
@@ -503,8 +503,8 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
             _txt(rec.relation_to_head),
             _txt(rec.sex),
             _txt(rec.birth_date),
-            mask_text(_txt(rec.id_number)),
-            mask_text(_txt(rec.phone)),
+            mask_id_number(_txt(rec.id_number)),
+            mask_phone(_txt(rec.phone)),
             _txt(rec.status),
             _txt(rec.aid),
             yes(rec.elderly_alone),
