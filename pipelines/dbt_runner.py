@@ -32,6 +32,7 @@ from typing import Any
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output
 
 from pipelines import settings
+from pipelines.dbt_project import civichub_dbt
 
 CONSOLE_ENV = "CIVICHUB_DBT_CONSOLE"
 _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}
@@ -112,7 +113,19 @@ class DbtStepOutcome:
 
 
 def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> DbtStepOutcome:
-    """Run one dbt command in this process on the cached manifest; collect results and error lines."""
+    """Run one dbt command in this process on the cached manifest; collect results and error lines.
+
+    `db_path`: the database to build (dbt's profile reads CIVICHUB_DB); default the configured one."""
+    if db_path is not None and Path(db_path).resolve() != Path(os.environ.get("CIVICHUB_DB", "")).resolve():
+        previous = os.environ.get("CIVICHUB_DB")
+        os.environ["CIVICHUB_DB"] = str(Path(db_path).resolve())
+        try:
+            return invoke(args, step, None)
+        finally:
+            if previous is None:
+                os.environ.pop("CIVICHUB_DB", None)
+            else:
+                os.environ["CIVICHUB_DB"] = previous
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
 
@@ -144,9 +157,7 @@ def manifest_dict() -> dict:
     """The manifest.json the Dagster asset definitions were built from (unique ids are the same)."""
     from dagster_dbt.dbt_manifest import validate_manifest
 
-    from pipelines.dbt_project import civichub_dbt
-
-    return validate_manifest(civichub_dbt.manifest_path)
+    return validate_manifest(civichub_dbt().manifest_path)
 
 
 def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> Iterator:

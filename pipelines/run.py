@@ -8,13 +8,23 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from connectors.ingest import list_deliveries, pending_deliveries
 from pipelines import settings
+from pipelines.dagster_storage import instance as dagster_instance
 from pipelines.dbt_runner import CONSOLE_ENV as DBT_CONSOLE_ENV
+from pipelines.definitions import build_definitions
+from pipelines.partitions import deliveries as delivery_partitions
+from quality.corrections import describe, unprocessed_files
+from quality.gx_master import data_docs_index
 
 
 @dataclass
@@ -66,8 +76,6 @@ def _connect(db: Path, read_only: bool = False, wait_seconds: float = 120.0):
 
 
 def _pending(inbox: Path, db: Path) -> list[str]:
-    from connectors.ingest import list_deliveries, pending_deliveries
-
     if not db.exists():
         return list_deliveries(inbox)
     con = _connect(db)
@@ -141,9 +149,6 @@ class StageProgress:
     """One line per stage of the delivery being run (rich), advanced by the run's step events."""
 
     def __init__(self, job, delivery: str, enabled: bool = True):
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
         self.steps: dict[str, list[str]] = {}
         for node in job.nodes_in_topological_order:
             self.steps.setdefault(stage_of(node.name), []).append(node.name)
@@ -193,6 +198,20 @@ class StageProgress:
                 self.progress.stop_task(task)
 
 
+def _failure_message(failure) -> str:
+    """What went wrong in a step: the innermost error's message (Dagster wraps the user's error)."""
+    error = getattr(failure, "error", None)
+    if error is None:
+        return "failed"
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = [ln for ln in (error.message or "").strip().splitlines() if ln.strip()]
+    meta = getattr(failure, "user_failure_data", None)
+    if meta is not None and getattr(meta, "description", None):
+        lines = [ln for ln in meta.description.strip().splitlines() if ln.strip()]
+    return "\n".join(lines) or "failed"
+
+
 def _check_name(ev) -> str:
     return f"{'/'.join(ev.asset_key.path)}:{ev.check_name}"
 
@@ -220,8 +239,7 @@ def _outcome(delivery: str, result, seconds: float) -> DeliveryOutcome:
     outcome.warned_checks += [f"dbt test {t}" for t in _dbt_warned_tests(result)]
     for e in result.all_events:
         if e.is_step_failure:
-            message = e.event_specific_data.error.message.strip() if e.event_specific_data.error else "failed"
-            outcome.failed_steps[e.step_key] = message
+            outcome.failed_steps[e.step_key] = _failure_message(e.event_specific_data)
         elif e.event_type_value == "STEP_SKIPPED":
             outcome.skipped_steps.append(e.step_key)
     if outcome.failed_steps:
@@ -233,21 +251,16 @@ def _outcome(delivery: str, result, seconds: float) -> DeliveryOutcome:
 
 def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True) -> RunSummary:
     """Run the hub job on every pending delivery, oldest first; one progress line per stage."""
-    import uuid
-    import warnings
-
     t0 = time.perf_counter()
-    inbox, db = settings.configure(inbox, db)
+    hub = settings.configure(inbox, db)
+    inbox, db = hub.inbox, hub.db
     if not inbox.is_dir():
         raise SystemExit(f"civichub: inbox {inbox} is not a folder")
     os.environ[DBT_CONSOLE_ENV] = "1" if verbose else "0"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
-        # Imported after configure(): the definitions read the paths from the environment.
-        from pipelines.dagster_storage import instance as dagster_instance
-        from pipelines.definitions import defs
-        from pipelines.partitions import deliveries as delivery_partitions
-
+        settings.prepare_dagster_home(hub)
+        defs = build_definitions()
         if not verbose:
             logging.getLogger("dagster").setLevel(logging.WARNING)
         pending = _pending(inbox, db)
@@ -280,8 +293,6 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
         _take_in_corrections(summary, verbose)
     summary.python_warnings = _group_warnings(caught)
     summary.seconds = time.perf_counter() - t0
-    from quality.gx_master import data_docs_index
-
     if data_docs_index(db).exists():
         summary.data_docs = data_docs_index(db)
     if pending and db.exists():
@@ -314,7 +325,8 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
 
 def _print_delivery_line(o: DeliveryOutcome) -> None:
     stages = ", ".join(f"{STAGE_LABELS.get(k, k)} {v:.1f}s" for k, v in o.stage_seconds.items())
-    state = "done" if o.success else "done with failures" if o.failed_steps else "FAILED"
+    only_workbooks = o.failed_steps and all(stage_of(k) == "workbooks" for k in o.failed_steps)
+    state = "done" if o.success else "done, but workbooks failed" if only_workbooks else "FAILED"
     print(f"  delivery {o.delivery}: {state} in {o.seconds:.1f}s ({stages})", flush=True)
     for step, message in o.failed_steps.items():
         print(f"    ✗ step {step} failed: {message.splitlines()[0]}", flush=True)
@@ -332,8 +344,6 @@ def _group_warnings(caught) -> list[tuple[str, int]]:
 def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
     """Returned worklists in <inbox>/corrections/ not yet taken in: run `corrections_job` (also when no
     delivery was pending)."""
-    from quality.corrections import unprocessed_files
-
     if not summary.db.exists():
         return
     con = _connect(summary.db, read_only=True)
@@ -343,15 +353,16 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         con.close()
     if not todo:
         return
-    from pipelines.dagster_storage import instance as dagster_instance
-    from pipelines.definitions import defs
-
     print(f"  corrections: {len(todo)} returned worklist(s) …", flush=True)
-    result = defs.resolve_job_def("corrections_job").execute_in_process(
-        instance=dagster_instance(),
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}},
-        tags={"civichub/trigger": "cli"},
+    result = (
+        build_definitions()
+        .resolve_job_def("corrections_job")
+        .execute_in_process(
+            instance=dagster_instance(),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}},
+            tags={"civichub/trigger": "cli"},
+        )
     )
     if result.success:
         summary.corrections = result.output_for_node("take_in_corrections")
@@ -363,8 +374,6 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
 
 
 def _print_corrections(s: RunSummary) -> None:
-    from quality.corrections import describe
-
     if s.corrections_error:
         print(f"\nCorrections FAILED: {s.corrections_error}")
     if s.corrections is not None:
@@ -444,7 +453,7 @@ def print_summary(s: RunSummary) -> None:
     if s.data_docs:
         print(f"\nGreat Expectations Data Docs: {s.data_docs}")
     latest = max((d.delivery for d in s.deliveries if d.success), default=None)
-    out = s.db.resolve().parent / "out"
+    out = settings.output_dir(s.db)
     if latest and (out / "worklists" / latest).is_dir():
         print(
             f"Worklists and rosters for the streets: {out / 'worklists' / latest}/ "

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -24,9 +22,9 @@ pytestmark = pytest.mark.slow
 def test_scenarios_are_assets_after_the_master_data():
     from dagster import AssetKey
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     for s in load_scenarios().scenarios:
         node = graph.get(AssetKey(["targeting", s.name]))
         assert AssetKey(["targeting", "tgt_person_facts"]) in node.parent_keys
@@ -34,8 +32,9 @@ def test_scenarios_are_assets_after_the_master_data():
     facts = graph.get(AssetKey(["targeting", "tgt_person_facts"]))
     assert {AssetKey(["master", "person"]), AssetKey(["master", "person_xref"])} <= facts.parent_keys
     # the main dbt build does not try to build the targeting models before the master data exists
-    from pipelines.assets.transform import civichub_dbt_models
+    from pipelines.assets.transform import build_dbt_assets
 
+    civichub_dbt_models = build_dbt_assets()[0]
     assert not [k for k in civichub_dbt_models.keys if k.path[0] == "targeting"]
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("targeting/elderly_power_alert", "every_match_has_a_reason") in checks
@@ -94,29 +93,14 @@ def test_scenario_lists_go_to_each_committee_masked(hub_run):
 
 
 def _dbt_build_targeting(db: Path) -> None:
-    from pipelines import settings
-    from pipelines.resources import dbt_executable
+    from pipelines import dbt_runner
 
-    env = dict(os.environ, CIVICHUB_DB=str(db))
-    proc = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--select",
-            "path:models/targeting",
-            "--vars",
-            json.dumps({"delivery": DELIVERY}),
-            "--profiles-dir",
-            str(settings.DBT_PROJECT_DIR),
-            "--project-dir",
-            str(settings.DBT_PROJECT_DIR),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=settings.DBT_PROJECT_DIR,
+    outcome = dbt_runner.invoke(
+        ["build", "--select", "path:models/targeting", "--vars", json.dumps({"delivery": DELIVERY})],
+        "test_targeting",
+        db,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert outcome.success, "\n".join(outcome.errors[-20:]) or outcome.exception
 
 
 def _elderly_households(con, n: int) -> list[tuple[str, str]]:

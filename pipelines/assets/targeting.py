@@ -2,10 +2,11 @@
 asset per scenario of targeting/scenarios.yml writing scenario.match, and the workbooks per committee.
 
 The targeting dbt models read master.*, which Python writes after the main dbt build, so they are a
-dbt asset of their own (the main one excludes them).
+dbt step of their own (pipelines/assets/transform.py).
 """
 
 import json
+from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
@@ -18,14 +19,13 @@ from dagster import (
 )
 
 from pipelines.assets.streets import files_written_check, written_spec
-from pipelines.assets.transform import TARGETING_MODELS, delivery_dbt_assets
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
 from targeting.config import load_scenarios
+from targeting.engine import run_scenario
+from targeting.worklists import default_out_dir, write_workbooks
 
 FACTS = [AssetKey(["targeting", m]) for m in ("tgt_person_facts", "tgt_household_facts", "tgt_household_electricity")]
-
-targeting_dbt_models = delivery_dbt_assets("targeting_dbt_models", select=TARGETING_MODELS)
 
 
 def scenario_asset(scenario):
@@ -59,8 +59,6 @@ def scenario_asset(scenario):
         ],
     )
     def _scenario(context: AssetExecutionContext, hub: HubResource):
-        from targeting.engine import run_scenario
-
         delivery = context.partition_key
         with hub.connect() as con:
             result = run_scenario(con, scenario, delivery)
@@ -119,8 +117,8 @@ COMMITTEE_WORKBOOKS = AssetKey(["targeting", "committee_workbooks"])
 
 @asset(
     key=COMMITTEE_WORKBOOKS,
-    deps=[AssetKey(["targeting", s.name]) for s in SCENARIOS.scenarios],
     check_specs=[written_spec(COMMITTEE_WORKBOOKS, "every_workbook_written", "committee's scenario workbook")],
+    deps=[AssetKey(["targeting", s.name]) for s in SCENARIOS.scenarios],
     group_name="targeting",
     partitions_def=deliveries,
     kinds={"python", "excel"},
@@ -129,10 +127,6 @@ COMMITTEE_WORKBOOKS = AssetKey(["targeting", "committee_workbooks"])
     "each row with its reason and 跟进结果 / 跟进人 / 跟进日期 to fill in and return.",
 )
 def committee_workbooks(context: AssetExecutionContext, hub: HubResource):
-    from pathlib import Path
-
-    from targeting.worklists import default_out_dir, write_workbooks
-
     delivery = context.partition_key
     with hub.connect(read_only=False) as con:
         written = write_workbooks(con, SCENARIOS, delivery, default_out_dir(Path(hub.db_path)))
@@ -141,8 +135,8 @@ def committee_workbooks(context: AssetExecutionContext, hub: HubResource):
     yield files_written_check("every_workbook_written", written)
 
 
-# Data (scenario.match, the facts) and what is written from it for the committees: nothing in the
-# job depends on the workbooks, so their failure does not hold back the catalog and publishing.
-targeting_data_assets = [targeting_dbt_models, *scenario_assets]
+# Data (scenario.match) and what is written from it for the committees: nothing in the job depends
+# on the workbooks, so their failure does not hold back the catalog and publishing.
+targeting_data_assets = [*scenario_assets]
 targeting_report_assets = [committee_workbooks]
 targeting_assets = [*targeting_data_assets, *targeting_report_assets]

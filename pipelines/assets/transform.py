@@ -9,7 +9,12 @@ and invoked in-process (pipelines/dbt_runner.py), so three steps are not three d
 dbt tests of severity `error` (the keys the master data relies on) are blocking Dagster asset
 checks; the warning tests are batched into their model's materialization metadata.
 The partition (delivery) is passed as a dbt var.
+
+The steps need the dbt manifest, so they are built by `build_dbt_assets()` when the definitions are
+built, not at import. A dbt model's asset key is [schema, model] (e.g. matching/int_person_clusters).
 """
+
+import functools
 
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
@@ -43,8 +48,8 @@ def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = 
     """A partitioned `dbt build` of the selected models for one delivery."""
 
     @dbt_assets(
-        manifest=civichub_dbt.manifest_path,
-        project=civichub_dbt,
+        manifest=civichub_dbt().manifest_path,
+        project=civichub_dbt(),
         select=select,
         exclude=exclude,
         name=name,
@@ -59,5 +64,11 @@ def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = 
     return _dbt_step
 
 
-civichub_dbt_models = delivery_dbt_assets("civichub_dbt_models", exclude=f"{QUALITY_MODELS} {TARGETING_MODELS}")
-civichub_dbt_quality_rules = delivery_dbt_assets("civichub_dbt_quality_rules", select=QUALITY_MODELS)
+@functools.cache
+def build_dbt_assets() -> tuple:
+    """The three dbt steps of a delivery: staging and matching; the quality rules; the targeting facts."""
+    return (
+        delivery_dbt_assets("civichub_dbt_models", exclude=f"{QUALITY_MODELS} {TARGETING_MODELS}"),
+        delivery_dbt_assets("civichub_dbt_quality_rules", select=QUALITY_MODELS),
+        delivery_dbt_assets("targeting_dbt_models", select=TARGETING_MODELS),
+    )
