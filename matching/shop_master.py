@@ -8,6 +8,7 @@ with its status, and a successor at the same premises gets a new one.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import segno
 from matching import stable_ids
 from matching.master_tables import replace_table
 from pipelines.settings import output_dir
+from quality import cells
 
 SHOP_PREFIX = "M"  # 店 → merchant; the code alphabet has no S
 RECENT_VISIT_DAYS = 92  # "seen operating": a visit in the last three months not saying 已停业
@@ -60,13 +62,21 @@ class ShopSummary:
     shop_xref_rows: int
 
 
+_FILE_SAFE_CODE = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
 def page_url(base_url: str, code: str) -> str:
-    return base_url.rstrip("/") + "/" + code
+    return base_url.rstrip("/") + "/" + cells.text(code)
 
 
 def write_qr(code: str, url: str, folder: Path) -> bool:
-    """PNG and SVG encoding the shop page URL; written once per code (the code never changes)."""
+    """PNG and SVG encoding the shop page URL; written once per code (the code never changes).
 
+    A code that cannot name a file (missing, empty, with a path separator) or a missing URL writes
+    nothing and answers False: one bad value never stops the shop master."""
+    code, url = cells.text(code).strip(), cells.text(url).strip()
+    if not code or not url or not _FILE_SAFE_CODE.fullmatch(code):
+        return False
     png, svg = folder / f"{code}.png", folder / f"{code}.svg"
     if png.exists() and svg.exists():
         return False

@@ -134,11 +134,12 @@ def shops(con, delivery: str) -> pd.DataFrame:
 def licence_status(licence_no: object, valid_until: object, end: _dt.date) -> str:
     """The licence's state at the end of the report month (any value of either cell is accepted)."""
     try:
-        until = None if cells.is_missing(valid_until) else pd.Timestamp(valid_until).date()
+        stamp = None if cells.is_missing(valid_until) else pd.Timestamp(valid_until)
+        until = None if stamp is None or cells.is_missing(stamp) else stamp.date()
     except (TypeError, ValueError, OverflowError):
         until = None
-    if not cells.text(licence_no):
-        return "有效期待核" if cells.text(valid_until) else "无食品经营许可"
+    if not cells.text(licence_no).strip():
+        return "有效期待核" if cells.text(valid_until).strip() else "无食品经营许可"
     if until is None:
         return "有效期不详"
     if until < end:
