@@ -20,6 +20,7 @@ from matching import stable_ids
 from matching.master_tables import replace_table
 from pipelines.settings import output_dir
 from quality import cells
+from quality.writing import run_many
 
 SHOP_PREFIX = "M"  # 店 → merchant; the code alphabet has no S
 RECENT_VISIT_DAYS = 92  # "seen operating": a visit in the last three months not saying 已停业
@@ -96,7 +97,9 @@ def build(con: duckdb.DuckDBPyConnection, delivery: str, qr_dir: Path, base_url:
         con.execute("rollback")
         raise
     qr_dir.mkdir(parents=True, exist_ok=True)
-    written = sum(write_qr(code, page_url(base_url, code), qr_dir) for code in codes)
+    # new codes only (a code's QR never changes); many at once are drawn on every core
+    todo = [(c, page_url(base_url, c), qr_dir) for c in codes if not (qr_dir / f"{cells.text(c)}.svg").exists()]
+    written = sum(run_many(write_qr, todo))
     summary.qr_written = written
     return summary
 

@@ -99,6 +99,20 @@ def _run(fn: Callable[..., int], path: Path, args: tuple) -> tuple[int, str | No
         return 0, f"{type(e).__name__}: {e}"
 
 
+def _starmap_chunk(fn: Callable, chunk: list[tuple]) -> list:
+    return [fn(*args) for args in chunk]
+
+
+def run_many(fn: Callable, calls: list[tuple], min_calls: int = 2_000, chunk: int = 500) -> list:
+    """`fn(*args)` for every args of `calls`, in the worker processes when there are many (in
+    chunks, so the cost of shipping a call stays below the call), else here; results in order."""
+    if len(calls) < min_calls or _workers() < 2:
+        return [fn(*args) for args in calls]
+    pool = _shared_pool()
+    futures = [pool.submit(_starmap_chunk, fn, calls[i : i + chunk]) for i in range(0, len(calls), chunk)]
+    return [r for f in futures for r in f.result()]
+
+
 def write_files(folder: Path, tasks: list[FileTask], parallel: bool | None = None) -> WriteReport:
     """Write the files of `folder` (see the module docstring); returns what was written and kept."""
     folder = Path(folder)
