@@ -4,7 +4,7 @@
     python -m bench.profile record --out /tmp/run.speedscope.json -- .venv/bin/civichub run --inbox I --db D
     # inclusive seconds of the project's own functions, and the run split into its big buckets
     python -m bench.profile top /tmp/run.speedscope.json
-    # dbt's own timing of every model and test of each dbt step (run_results.json)
+    # dbt's own timing of every model and test of each dbt step (<db dir>/logs/dbt/<step>/timing.json)
     python -m bench.profile dbt --db D
     # DuckDB's EXPLAIN ANALYZE of a model's compiled SQL (read-only; the model's own tables are read)
     python -m bench.profile explain --db D stg_utility_electricity
@@ -98,12 +98,12 @@ def top(args) -> int:
 
 def dbt(args) -> int:
     logs = Path(args.db).resolve().parent / "logs" / "dbt"
-    for results in sorted(logs.glob("*/run_results.json")):
+    for results in sorted(logs.glob("*/timing.json")):
         r = json.loads(results.read_text())
         nodes = r["results"]
         tests = [x for x in nodes if x["unique_id"].startswith("test.")]
         print(
-            f"\n{results.parent.name}: {r['elapsed_time']:.1f}s elapsed, {len(nodes) - len(tests)} models "
+            f"\n{results.parent.name}: {len(nodes) - len(tests)} models "
             f"{sum(x['execution_time'] for x in nodes if x not in tests):.1f}s, {len(tests)} tests "
             f"{sum(x['execution_time'] for x in tests):.1f}s"
         )
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--rate", type=int, default=20, help="the rate it was recorded at")
     t.add_argument("--limit", type=int, default=40)
     t.set_defaults(func=top)
-    d = sub.add_parser("dbt", help="dbt's timing of each model and test (run_results.json of each step)")
+    d = sub.add_parser("dbt", help="dbt's timing of each model and test of each step")
     d.add_argument("--db", required=True)
     d.add_argument("--limit", type=int, default=10)
     d.set_defaults(func=dbt)

@@ -63,6 +63,7 @@ def _common_args(target: Path, logs: Path) -> list[str]:
         "--log-level-file",
         "info",
         "--no-send-anonymous-usage-stats",
+        "--no-write-json",
         "--no-use-colors",
     ]
 
@@ -76,7 +77,10 @@ def parsed_manifest(db_path: str | Path | None = None):
     with _lock:
         if key not in _parsed:
             logs.mkdir(parents=True, exist_ok=True)
-            res = dbtRunner().invoke(["parse", *_common_args(logs / "dbt" / "parse", logs)])
+            try:
+                res = dbtRunner().invoke(["parse", *_common_args(logs / "dbt" / "parse", logs)])
+            finally:
+                _release_database()
             if not res.success or res.result is None:
                 raise Failure(f"dbt parse failed: {res.exception or 'see ' + str(logs / 'dbt.log')}")
             _parsed[key] = res.result
@@ -84,14 +88,20 @@ def parsed_manifest(db_path: str | Path | None = None):
 
 
 def _release_database() -> None:
-    """Close dbt-duckdb's connection: it can outlive the invocation in this process, and DuckDB then
-    refuses the read-only connections of later steps (another configuration of the same file)."""
+    """Close what a dbt invocation leaves open in this process: dbt-duckdb's connection (DuckDB
+    would refuse later steps' read-only connections: another configuration of the same file) and
+    the handle on dbt.log (each invocation opens its own)."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt_common.events.event_manager_client import cleanup_event_logger, get_event_manager
 
     env = DuckDBConnectionManager._ENV
     if env is not None:
         env.close()
     DuckDBConnectionManager.close_all_connections()
+    for logger in list(get_event_manager().loggers):
+        for handler in getattr(getattr(logger, "_python_logger", None), "handlers", []):
+            handler.close()
+    cleanup_event_logger()
 
 
 @dataclass
@@ -150,7 +160,26 @@ def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> Dbt
     outcome.success = bool(res.success)
     if res.exception is not None:
         outcome.exception = f"{type(res.exception).__name__}: {res.exception}"
+    _write_timing(logs / "dbt" / step / "timing.json", outcome)
     return outcome
+
+
+def _write_timing(path: Path, outcome: DbtStepOutcome) -> None:
+    """Each node's status and seconds (what `python -m bench.profile dbt` reads). dbt's own artifacts
+    (manifest.json, run_results.json) are not written: serialising the manifest on every step cost
+    more than the step's small models."""
+    import json
+
+    nodes = [
+        {
+            "unique_id": r["data"]["node_info"]["unique_id"],
+            "status": str(r["data"]["node_info"].get("node_status", "")),
+            "execution_time": float(r["data"].get("execution_time") or 0.0),
+        }
+        for r in outcome.results
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"success": outcome.success, "results": nodes}, indent=0), encoding="utf-8")
 
 
 def manifest_dict() -> dict:
@@ -167,7 +196,8 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
     from dagster_dbt.asset_utils import get_subset_selection_for_context
 
     manifest = manifest_dict()
-    tags = context.op.tags
+    op = context.op_execution_context.op
+    tags = op.tags
     selection, indirect = get_subset_selection_for_context(
         context=context,
         manifest=manifest,
@@ -180,7 +210,7 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
     args = ["build", "--vars", json.dumps(dbt_vars), *selection]
     if indirect:
         args += ["--indirect-selection", indirect]
-    step = context.op.name
+    step = op.name
     outcome = invoke(args, step)
 
     warned_by_model: dict[str, list[str]] = {}
