@@ -689,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import splink  # noqa: F401
     except ImportError:
-        raise SystemExit("splink is not installed: pip install -e '.[bench]'")
+        raise SystemExit("splink is not installed: pip install -e '.[bench]'") from None
 
     inbox, db, timing = prepare_district(args)
     if not db.is_file():
