@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 LAYOUT_VERSION = "1"  # bump when a writer's output changes for the same data
-PARALLEL_MIN_ROWS = 20_000
+PARALLEL_MIN_ROWS = 50_000  # below this, starting the workers costs more than they save
 FINGERPRINTS = ".fingerprints.json"
 _pool: ProcessPoolExecutor | None = None
 
