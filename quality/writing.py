@@ -28,8 +28,9 @@ from typing import Any
 import pandas as pd
 
 LAYOUT_VERSION = "1"  # bump when a writer's output changes for the same data
-PARALLEL_MIN_ROWS = 50_000  # below this much work, starting the workers costs more than they save
-FILE_COST_ROWS = 200  # a workbook's fixed cost (formats, parts, zip), counted as that many rows
+# Below this many rows, starting the workers (a Python with pandas and xlsxwriter each) costs more
+# than they save; the demo (5,000 persons) and the tests' districts stay in this process.
+PARALLEL_MIN_ROWS = 50_000
 FINGERPRINTS = ".fingerprints.json"
 _pool: ProcessPoolExecutor | None = None
 
@@ -140,8 +141,7 @@ def write_files(folder: Path, tasks: list[FileTask], parallel: bool | None = Non
         Path(t.path).parent.mkdir(parents=True, exist_ok=True)
         Path(t.path).unlink(missing_ok=True)
     if parallel is None:
-        work = sum(t.rows_hint + FILE_COST_ROWS for t in todo)
-        parallel = len(todo) > 1 and work >= PARALLEL_MIN_ROWS and _workers() > 1
+        parallel = len(todo) > 1 and sum(t.rows_hint for t in todo) >= PARALLEL_MIN_ROWS and _workers() > 1
     if parallel:
         pool = _shared_pool()
         futures = [pool.submit(_run, t.fn, Path(t.path), t.args) for t in todo]
