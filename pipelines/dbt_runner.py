@@ -22,6 +22,7 @@ fails, its error lines are raised with the failure.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -77,8 +78,12 @@ def parsed_manifest(db_path: str | Path | None = None):
     with _lock:
         if key not in _parsed:
             logs.mkdir(parents=True, exist_ok=True)
+            from matching.config import dbt_vars
+
+            # the matching settings as vars (the delivery is given per step and read at compile time)
+            parse_args = ["parse", "--vars", json.dumps(dbt_vars()), *_common_args(logs / "dbt" / "parse", logs)]
             try:
-                res = dbtRunner().invoke(["parse", *_common_args(logs / "dbt" / "parse", logs)])
+                res = dbtRunner().invoke(parse_args)
             finally:
                 _release_database()
             if not res.success or res.result is None:
@@ -168,8 +173,6 @@ def _write_timing(path: Path, outcome: DbtStepOutcome) -> None:
     """Each node's status and seconds (what `python -m bench.profile dbt` reads). dbt's own artifacts
     (manifest.json, run_results.json) are not written: serialising the manifest on every step cost
     more than the step's small models."""
-    import json
-
     nodes = [
         {
             "unique_id": r["data"]["node_info"]["unique_id"],
@@ -191,8 +194,6 @@ def manifest_dict() -> dict:
 
 def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> Iterator:
     """`dbt build` of the step's selection (subset-aware) with `dbt_vars`, as Dagster events."""
-    import json
-
     from dagster_dbt.asset_utils import get_subset_selection_for_context
 
     manifest = manifest_dict()

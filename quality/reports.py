@@ -13,7 +13,6 @@ the committee a department wrote. ID numbers and phones are masked (shared/domai
 
 from __future__ import annotations
 
-import calendar
 import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_range
 
+from normalize.dates import month_end
 from pipelines.settings import output_dir
 from quality import cells
 from quality.worklists import _account, _formats, _has_table, _print_setup, _safe, _txt, divisions
@@ -43,11 +43,6 @@ class ReportSummary:
     files: list[Path] = field(default_factory=list)
     kept: int = 0  # reports whose data had not changed since they were written (not rewritten)
     failed: list[tuple[Path, str]] = field(default_factory=list)  # reports that could not be written, why
-
-
-def month_end(delivery: str) -> _dt.date:
-    y, m = (int(x) for x in delivery.split("-"))
-    return _dt.date(y, m, calendar.monthrange(y, m)[1])
 
 
 def aid_families(con, delivery: str) -> pd.DataFrame:

@@ -93,10 +93,11 @@ def test_scenario_lists_go_to_each_committee_masked(hub_run):
 
 
 def _dbt_build_targeting(db: Path) -> None:
+    from matching.config import dbt_vars
     from pipelines import dbt_runner
 
     outcome = dbt_runner.invoke(
-        ["build", "--select", "path:models/targeting", "--vars", json.dumps({"delivery": DELIVERY})],
+        ["build", "--select", "path:models/targeting", "--vars", json.dumps(dbt_vars(DELIVERY))],
         "test_targeting",
         db,
     )

@@ -8,7 +8,7 @@ and invoked in-process (pipelines/dbt_runner.py), so three steps are not three d
 
 dbt tests of severity `error` (the keys the master data relies on) are blocking Dagster asset
 checks; the warning tests are batched into their model's materialization metadata.
-The partition (delivery) is passed as a dbt var.
+The partition (delivery) and the matching settings (matching/matching.yml) are passed as dbt vars.
 
 The steps need the dbt manifest, so they are built by `build_dbt_assets()` when the definitions are
 built, not at import. A dbt model's asset key is [schema, model] (e.g. matching/int_person_clusters).
@@ -19,6 +19,7 @@ import functools
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
+from matching.config import dbt_vars
 from pipelines.dbt_project import civichub_dbt
 from pipelines.partitions import deliveries
 
@@ -59,7 +60,8 @@ def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = 
     def _dbt_step(context: AssetExecutionContext):
         from pipelines.dbt_runner import build_events
 
-        yield from build_events(context, TRANSLATOR, {"delivery": context.partition_key})
+        # the delivery and matching/matching.yml's settings
+        yield from build_events(context, TRANSLATOR, dbt_vars(context.partition_key))
 
     return _dbt_step
 
