@@ -11,7 +11,7 @@ from pipelines.assets.targeting import targeting_assets
 from pipelines.assets.transform import civichub_dbt_models, civichub_dbt_quality_rules
 from pipelines.jobs import civichub_job
 from pipelines.resources import build_resources
-from pipelines.sensors import corrections_sensor_for, new_delivery_sensor_for
+from pipelines.sensors import app_submissions_sensor_for, corrections_sensor_for, new_delivery_sensor_for
 
 # Everything that builds data; the catalog and publishing come after all of it (they depend on
 # every asset listed here, so an asset added to this list is catalogued and published after).
@@ -32,6 +32,10 @@ defs = Definitions(
     assets=[*core_assets, *build_sharing_assets(core_assets)],
     asset_checks=[gx_master_suites],
     jobs=[civichub_job, corrections_job],
-    sensors=[new_delivery_sensor_for(civichub_job), corrections_sensor_for(corrections_job)],
+    sensors=[
+        new_delivery_sensor_for(civichub_job),
+        corrections_sensor_for(corrections_job),
+        app_submissions_sensor_for(corrections_job),
+    ],
     resources=build_resources(),
 )

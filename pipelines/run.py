@@ -135,7 +135,11 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
     if not verbose:
         logging.getLogger("dagster").setLevel(logging.WARNING)
     pending = _pending(inbox, db)
-    outcomes: list[DeliveryOutcome] = []
+    summary = RunSummary(inbox=inbox, db=db, deliveries=[])
+    # What the streets sent back first (returned worklists, the street app): the build that follows
+    # then starts from their decisions and overrides.
+    _take_in_corrections(summary, verbose)
+    outcomes: list[DeliveryOutcome] = summary.deliveries
     if pending:
         instance = DagsterInstance.get()
         job = defs.resolve_job_def("civichub_job")
@@ -175,8 +179,6 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
                 f"  delivery {delivery}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s ({stages})",
                 flush=True,
             )
-    summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes)
-    _take_in_corrections(summary, verbose)
     summary.seconds = time.perf_counter() - t0
     from quality.gx_master import data_docs_index
 
@@ -211,8 +213,9 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
 
 
 def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
-    """Returned worklists in <inbox>/corrections/ not yet taken in: run `corrections_job` (also when no
-    delivery was pending)."""
+    """Returned worklists in <inbox>/corrections/ not yet taken in, or verifications and follow-ups saved
+    in the street app: run `corrections_job` (also when no delivery is pending)."""
+    from app.intake import pending as app_pending
     from quality.corrections import unprocessed_files
 
     if not summary.db.exists():
@@ -222,13 +225,18 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         todo = unprocessed_files(con, summary.inbox)
     finally:
         con.close()
-    if not todo:
+    try:
+        from_app = sum(app_pending(summary.db))
+    except Exception as e:  # noqa: BLE001 - an unreachable app database must not stop the run
+        print(f"  ! street app database unreachable ({type(e).__name__}): its answers are not taken in this time")
+        from_app = 0
+    if not todo and not from_app:
         return
     from dagster import DagsterInstance
 
     from pipelines.definitions import defs
 
-    print(f"  corrections: {len(todo)} returned worklist(s) …", flush=True)
+    print(f"  corrections: {len(todo)} returned worklist(s), {from_app} answer(s) from the street app …", flush=True)
     result = defs.resolve_job_def("corrections_job").execute_in_process(
         instance=DagsterInstance.get(),
         raise_on_error=False,
@@ -250,10 +258,16 @@ def _print_corrections(s: RunSummary) -> None:
     if s.corrections_error:
         print(f"\nCorrections FAILED: {s.corrections_error}")
     if s.corrections is not None:
-        print("\nReturned worklists (corrections/), see quality.correction_audit:")
+        from app.intake import describe as describe_app
+
+        print("\nFrom the streets (returned worklists and the street app), see quality.correction_audit:")
         for line in describe(s.corrections):
             print(line)
-        print(f"  {s.corrections.overrides_applied} master record value(s) changed")
+        app = getattr(s.corrections, "app", None)
+        for line in describe_app(app) if app is not None else []:
+            print(line)
+        changed = s.corrections.overrides_applied + (app.overrides_applied if app is not None else 0)
+        print(f"  {changed} master record value(s) changed")
 
 
 def print_summary(s: RunSummary) -> None:

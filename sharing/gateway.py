@@ -342,8 +342,10 @@ def run_query(
     limit: int = DEFAULT_LIMIT,
     timeout: float = TIMEOUT_SECONDS,
     audit_path: Path | None = None,
+    actor: str | None = None,
 ) -> QueryResult:
-    """Check and run one statement for a role; every call is written to the audit log."""
+    """Check and run one statement for a role; every call is written to the audit log
+    (with `actor`, the person behind the role, when the caller knows it: the street app's user)."""
     t0 = time.perf_counter()
     log = Path(audit_path) if audit_path else audit_log_path(db_path)
     result = QueryResult(role=role, statement=sql or "", allowed=False)
@@ -379,6 +381,7 @@ def run_query(
         rows_returned=len(result.rows) if result.allowed else 0,
         reason=result.reason,
         seconds=result.seconds,
+        actor=actor,
     )
     result.audit_seq = record["seq"]
     return result

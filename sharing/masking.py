@@ -14,6 +14,7 @@ SQL (not Python UDFs) so that publishing stays a set operation inside DuckDB.
 
 from __future__ import annotations
 
+from connectors.masking import mask_text  # noqa: F401 - the Python twin of mask_sql("text"), for messages
 from normalize.names import COMPOUND_SURNAMES
 
 

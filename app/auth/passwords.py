@@ -1,0 +1,39 @@
+"""Passwords: Argon2id hashes (argon2-cffi), generated passwords a person can type on a phone.
+
+A password is generated for every new account and printed once (CLI) or shown once (admin page);
+it is never stored, logged or printed again.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()  # Argon2id, RFC 9106 low-memory profile (argon2-cffi's defaults)
+# no 0/O, 1/l/I: read from a slip of paper and typed on a phone
+ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+# verifying against this when the login is unknown takes as long as a real check (no timing oracle)
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def generate_password(groups: int = 3, size: int = 4) -> str:
+    """e.g. `k7mq-x3td-9ha2`: 60 bits of randomness."""
+    return "-".join("".join(secrets.choice(ALPHABET) for _ in range(size)) for _ in range(groups))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """True when `password` matches; an unknown account (None) is checked against a dummy hash."""
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    return _hasher.check_needs_rehash(stored_hash)

@@ -1,0 +1,185 @@
+"""Committee worker (居委): my open findings with evidence, verdicts saved at once, my roster (花名册).
+
+Everything is read from the street's publication filtered to the worker's committee; a finding or a
+household of another committee is "not found" (404), exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from app import verifications as ver
+from app.audit import audit
+from app.auth.deps import NotFound, get_db, require
+from app.auth.principal import Principal
+from app.pages import render
+from app.queries import findings as fq
+from app.queries import rosters as rq
+from quality import worklist_format as wf
+
+router = APIRouter(prefix="/c")
+committee = require("committee")
+
+
+def _scope(request: Request, p: Principal):
+    store = request.app.state.store
+    return store, p.hub_role, store.tables(p.hub_role)
+
+
+def _committee_name(cur, tables, p: Principal) -> str:
+    for c in fq.committees_of(cur, tables, p.street_code):
+        if c["community_code"] == p.community_code:
+            return c["community_name"]
+    return p.community_code or ""
+
+
+@router.get("/findings")
+def my_findings(request: Request, show: str = "todo", p: Principal = Depends(committee), db: Session = Depends(get_db)):
+    store, role, tables = _scope(request, p)
+    with store.cursor(role) as cur:
+        found = fq.findings_of(cur, tables, p.street_code, p.community_code, status="open")
+        name = _committee_name(cur, tables, p)
+    latest = ver.latest(db, p.community_code, [f["finding_id"] for f in found])
+    for f in found:
+        v = latest.get(f["finding_id"])
+        f["verification"] = v
+        f["state"] = ver.state_label(v)
+        f["done"] = v is not None and v.intake_status in ver.DONE
+    done = sum(1 for f in found if f["done"])
+    shown = [
+        f for f in found if (show == "all") or (show == "done" and f["done"]) or (show == "todo" and not f["done"])
+    ]
+    audit(request, p, "view", "committee/findings")
+    return render(
+        request,
+        "committee/findings.html",
+        p,
+        findings=shown,
+        total=len(found),
+        done=done,
+        left=len(found) - done,
+        show=show,
+        committee_name=name,
+    )
+
+
+def _finding_or_404(request: Request, p: Principal, finding_id: str) -> dict:
+    store, role, tables = _scope(request, p)
+    with store.cursor(role) as cur:
+        f = fq.finding_in_scope(cur, tables, finding_id, p.street_code, p.community_code)
+        if f is None:
+            raise NotFound("没有找到这条问题（不存在，或不属于本居委）")
+        f["master"] = fq.master_record(cur, tables, f)
+        f["open_ids"] = fq.open_ids(cur, tables, p.street_code, p.community_code)
+    return f
+
+
+def _next_open(db: Session, p: Principal, f: dict) -> str | None:
+    """The next finding still to verify after this one in the list's order (then from the top)."""
+    ids = f["open_ids"]
+    latest = ver.latest(db, p.community_code, ids)
+    position = {fid: n for n, fid in enumerate(ids)}
+    here = position.get(f["finding_id"], -1)
+    todo = [
+        i
+        for i in ids
+        if i != f["finding_id"] and not (latest.get(i) is not None and latest[i].intake_status in ver.DONE)
+    ]
+    after = [i for i in todo if position[i] > here]
+    return (after or todo or [None])[0]
+
+
+def _finding_page(request, p, db, f, status_code=200, error=None, form=None, saved=False):
+    latest = ver.latest(db, p.community_code, [f["finding_id"]]).get(f["finding_id"])
+    template = "committee/_verify.html" if "hx-request" in request.headers else "committee/finding.html"
+    return render(
+        request,
+        template,
+        p,
+        status_code=status_code,
+        f=f,
+        verification=latest,
+        state=ver.state_label(latest),
+        decisions=wf.DECISIONS,
+        error=error,
+        form=form or {"decision": "", "value": "", "note": ""},
+        saved=saved,
+        next_id=_next_open(db, p, f),
+        can_verify=f.get("status") == "open",
+    )
+
+
+@router.get("/findings/{finding_id}")
+def finding(
+    request: Request, finding_id: str, saved: int = 0, p: Principal = Depends(committee), db: Session = Depends(get_db)
+):
+    f = _finding_or_404(request, p, finding_id)
+    audit(request, p, "view", f"finding/{f['finding_id']}")
+    return _finding_page(request, p, db, f, saved=bool(saved))
+
+
+@router.post("/findings/{finding_id}/verify")
+def verify(
+    request: Request,
+    finding_id: str,
+    decision: str = Form(""),
+    value: str = Form(""),
+    note: str = Form(""),
+    p: Principal = Depends(committee),
+    db: Session = Depends(get_db),
+):
+    f = _finding_or_404(request, p, finding_id)
+    form = {"decision": decision, "value": value, "note": note}
+    htmx = "hx-request" in request.headers
+    if f.get("status") != "open":
+        audit(request, p, "submit", f"finding/{f['finding_id']}", "refused", "finding not open")
+        return _finding_page(request, p, db, f, 200 if htmx else 409, "该问题已处理，无需再核实", form)
+    result = ver.save(db, f, decision, value, note, p)
+    if result.error:
+        db.rollback()
+        audit(request, p, "submit", f"finding/{f['finding_id']}", "refused", result.error)
+        return _finding_page(request, p, db, f, 200 if htmx else 422, result.error, form)
+    db.commit()
+    audit(
+        request, p, "submit", f"finding/{f['finding_id']}", "ok", f"verification {result.verification.id}: {decision}"
+    )
+    if htmx:
+        return _finding_page(request, p, db, f, saved=True)
+    return RedirectResponse(f"/c/findings/{f['finding_id']}?saved=1", status_code=303)
+
+
+@router.get("/roster")
+def roster(request: Request, q: str = "", page: int = 1, p: Principal = Depends(committee)):
+    store, role, tables = _scope(request, p)
+    q = q.strip()[:50]
+    with store.cursor(role) as cur:
+        found, total = rq.households(cur, tables, p.street_code, p.community_code, q, page)
+        name = _committee_name(cur, tables, p)
+    audit(request, p, "view", f"roster/{p.community_code}")
+    return render(
+        request,
+        "roster.html",
+        p,
+        households=found,
+        total=total,
+        q=q,
+        page=max(1, page),
+        pages=max(1, -(-total // rq.PAGE_SIZE)),
+        title=f"{name} 花名册",
+        base="/c/roster",
+        household_base="/c/households",
+        download=None,
+    )
+
+
+@router.get("/households/{household_id}")
+def household(request: Request, household_id: str, p: Principal = Depends(committee)):
+    store, role, tables = _scope(request, p)
+    with store.cursor(role) as cur:
+        h = rq.household(cur, tables, household_id, p.street_code, p.community_code)
+    if h is None:
+        raise NotFound("没有找到这一户（不存在，或不属于本居委）")
+    audit(request, p, "view", f"household/{h['household_id']}")
+    return render(request, "household.html", p, h=h, flags=rq.flags, finding_base="/c/findings", back="/c/roster")

@@ -1,0 +1,245 @@
+"""Street office (街道): progress per committee, the street's findings and rosters, Excel downloads.
+
+All from the street's own publication; a committee of another street is "not found".
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+
+from app import excel
+from app import verifications as ver
+from app.audit import audit
+from app.auth.deps import NotFound, get_db, require
+from app.auth.principal import Principal
+from app.pages import render
+from app.queries import findings as fq
+from app.queries import rosters as rq
+
+router = APIRouter(prefix="/s")
+street = require("street")
+
+
+def _scope(request: Request, p: Principal):
+    store = request.app.state.store
+    return store, p.hub_role, store.tables(p.hub_role)
+
+
+def _progress(request: Request, p: Principal, db: Session) -> tuple[str, list[dict]]:
+    store, role, tables = _scope(request, p)
+    with store.cursor(role) as cur:
+        name = fq.street_name(cur, tables, p.street_code)
+        per = fq.progress(cur, tables, p.street_code)
+    latest = ver.latest_in_street(db, p.street_code)
+    for c in per:
+        done = sum(1 for fid in c["open_ids"] if latest.get(fid) is not None and latest[fid].intake_status in ver.DONE)
+        c["verified_in_app"] = done
+        c["left"] = c["open"] - done
+    return name, per
+
+
+@router.get("/progress")
+def progress(request: Request, p: Principal = Depends(street), db: Session = Depends(get_db)):
+    name, per = _progress(request, p, db)
+    totals = {k: sum(c[k] or 0 for c in per) for k in ("open", "resolved", "rejected", "verified_in_app", "left")}
+    return render(request, "street/progress.html", p, street_name=name, committees=per, totals=totals)
+
+
+PROGRESS_HEADERS = ["居委代码", "居委名称", "待核实", "已在应用中核实", "尚余", "已解决", "不属实", "最早未结批次"]
+
+
+@router.get("/progress.xlsx")
+def progress_xlsx(request: Request, p: Principal = Depends(street), db: Session = Depends(get_db)):
+    name, per = _progress(request, p, db)
+    data = excel.workbook(
+        f"{name} 各居委核实进度（{_dt.date.today():%Y-%m-%d}）",
+        PROGRESS_HEADERS,
+        [
+            [
+                c["community_code"],
+                c["community_name"],
+                c["open"],
+                c["verified_in_app"],
+                c["left"],
+                c["resolved"],
+                c["rejected"],
+                c["oldest_open"],
+            ]
+            for c in per
+        ],
+    )
+    audit(request, p, "download", "street/progress.xlsx")
+    return excel.download(f"{name}_核实进度.xlsx", data)
+
+
+def _community_or_404(cur, tables, p: Principal, community: str) -> dict:
+    for c in fq.committees_of(cur, tables, p.street_code):
+        if c["community_code"] == community:
+            return c
+    raise NotFound("没有找到这个居委（不存在，或不属于本街道）")
+
+
+def _findings(request: Request, p: Principal, db: Session, community: str, status: str):
+    store, role, tables = _scope(request, p)
+    with store.cursor(role) as cur:
+        committees = fq.committees_of(cur, tables, p.street_code)
+        if community:
+            _community_or_404(cur, tables, p, community)
+        found = fq.findings_of(cur, tables, p.street_code, community or None, status=status or None)
+    latest = ver.latest_in_street(db, p.street_code)
+    for f in found:
+        f["state"] = ver.state_label(latest.get(f["finding_id"])) if f["status"] == "open" else f["status"]
+    return committees, found
+
+
+STATUSES = {"open": "待核实", "resolved": "已解决", "rejected": "不属实", "": "全部"}
+
+
+@router.get("/findings")
+def findings(
+    request: Request,
+    community: str = "",
+    status: str = "open",
+    p: Principal = Depends(street),
+    db: Session = Depends(get_db),
+):
+    status = status if status in STATUSES else "open"
+    committees, found = _findings(request, p, db, community, status)
+    audit(request, p, "view", f"street/findings?community={community}&status={status}")
+    return render(
+        request,
+        "street/findings.html",
+        p,
+        committees=committees,
+        findings=found,
+        community=community,
+        status=status,
+        statuses=STATUSES,
+    )
+
+
+FINDING_HEADERS = ["问题编号", "居委代码", "问题类型", "严重程度", "对象编号", "姓名/名称", "地址", "核实项目",
+                   "现有值", "建议值", "问题说明", "数据来源", "来源行", "首次发现", "状态"]  # fmt: skip
+
+
+@router.get("/findings.xlsx")
+def findings_xlsx(
+    request: Request,
+    community: str = "",
+    status: str = "open",
+    p: Principal = Depends(street),
+    db: Session = Depends(get_db),
+):
+    status = status if status in STATUSES else "open"
+    _committees, found = _findings(request, p, db, community, status)
+    data = excel.workbook(
+        f"{p.street_code} 数据质量问题（{STATUSES[status]}，{_dt.date.today():%Y-%m-%d}）",
+        FINDING_HEADERS,
+        [
+            [
+                f["finding_id"],
+                f["community_code"],
+                f["rule_label"],
+                f["severity_label"],
+                f["entity_id"],
+                f["name_shown"],
+                f["address_shown"],
+                f["field_label"],
+                f["observed"],
+                f["suggested"],
+                f["message_shown"],
+                f["source_label"],
+                f["source_where"],
+                f["first_seen"],
+                f["state"],
+            ]
+            for f in found
+        ],
+        note="含个人信息，仅限核实使用；此表为导出件，核实结果请在应用中保存。",
+    )
+    audit(request, p, "download", f"street/findings.xlsx?community={community}&status={status}")
+    return excel.download(f"{community or p.street_code}_问题清单.xlsx", data)
+
+
+@router.get("/findings/{finding_id}")
+def finding(request: Request, finding_id: str, p: Principal = Depends(street), db: Session = Depends(get_db)):
+    store, role, tables = _scope(request, p)
+    with store.cursor(role) as cur:
+        f = fq.finding_in_scope(cur, tables, finding_id, p.street_code)
+        if f is None:
+            raise NotFound("没有找到这条问题（不存在，或不属于本街道）")
+        f["master"] = fq.master_record(cur, tables, f)
+    latest = ver.latest_in_street(db, p.street_code).get(f["finding_id"])
+    audit(request, p, "view", f"finding/{f['finding_id']}")
+    return render(request, "street/finding.html", p, f=f, verification=latest, state=ver.state_label(latest))
+
+
+@router.get("/rosters")
+def rosters(request: Request, p: Principal = Depends(street)):
+    store, role, tables = _scope(request, p)
+    with store.cursor(role) as cur:
+        committees = fq.committees_of(cur, tables, p.street_code)
+        name = fq.street_name(cur, tables, p.street_code)
+    return render(request, "street/rosters.html", p, committees=committees, street_name=name)
+
+
+@router.get("/rosters/{community}.xlsx")
+def roster_xlsx(request: Request, community: str, p: Principal = Depends(street)):
+    store, role, tables = _scope(request, p)
+    with store.cursor(role) as cur:
+        c = _community_or_404(cur, tables, p, community)
+        members = rq.roster_rows(cur, tables, p.street_code, community)
+    data = excel.workbook(
+        f"{c['community_name']} 居民户花名册",
+        [h for _k, h in rq.ROSTER_HEADERS],
+        [[m.get(k) for k, _h in rq.ROSTER_HEADERS] for m in members],
+        note="含个人信息，仅限基层治理使用，不得外传；身份证号已遮蔽。",
+    )
+    audit(request, p, "download", f"roster/{community}.xlsx")
+    return excel.download(f"{community}_{c['community_name']}_花名册.xlsx", data)
+
+
+@router.get("/rosters/{community}")
+def roster(request: Request, community: str, q: str = "", page: int = 1, p: Principal = Depends(street)):
+    store, role, tables = _scope(request, p)
+    q = q.strip()[:50]
+    with store.cursor(role) as cur:
+        c = _community_or_404(cur, tables, p, community)
+        found, total = rq.households(cur, tables, p.street_code, community, q, page)
+    audit(request, p, "view", f"roster/{community}")
+    return render(
+        request,
+        "roster.html",
+        p,
+        households=found,
+        total=total,
+        q=q,
+        page=max(1, page),
+        pages=max(1, -(-total // rq.PAGE_SIZE)),
+        title=f"{c['community_name']} 花名册",
+        base=f"/s/rosters/{community}",
+        household_base="/s/households",
+        download=f"/s/rosters/{community}.xlsx",
+    )
+
+
+@router.get("/households/{household_id}")
+def household(request: Request, household_id: str, p: Principal = Depends(street)):
+    store, role, tables = _scope(request, p)
+    with store.cursor(role) as cur:
+        h = rq.household(cur, tables, household_id, p.street_code, None)
+    if h is None:
+        raise NotFound("没有找到这一户（不存在，或不属于本街道）")
+    audit(request, p, "view", f"household/{h['household_id']}")
+    return render(
+        request,
+        "household.html",
+        p,
+        h=h,
+        flags=rq.flags,
+        finding_base="/s/findings",
+        back=f"/s/rosters/{h['community_code']}",
+    )
