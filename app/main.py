@@ -130,7 +130,8 @@ def _error(request: Request, status: int, message: str) -> HTMLResponse:
             principal = load_principal(request)
         except Exception:  # noqa: BLE001 - an error page must render whatever the session state
             principal = None
-    return render(request, "error.html", principal, status_code=status, status=status, message=message)
+    # an anonymous error page has no form: it sets no cookie
+    return render(request, "error.html", principal, status_code=status, with_csrf=False, status=status, message=message)
 
 
 def app_from_env() -> FastAPI:

@@ -21,12 +21,8 @@ from pathlib import Path
 
 import duckdb
 
-READ_CONFIG = {
-    "enable_external_access": False,
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-    "threads": 2,
-}
+from sharing.gateway import READ_CONFIG  # one configuration per file and process (the query page shares it)
+
 GRACE_SECONDS = 120.0  # an old publication stays open this long after a new one is picked up
 
 
