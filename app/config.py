@@ -2,8 +2,10 @@
 
     settings = AppSettings.from_hub_db("data/civichub.duckdb")
 
-Paths (one small function, `hub_paths`, until the hub has a settings factory of its own):
-    <db dir>/out/published/<role>/<role>.duckdb   what each role may read (read-only)
+Paths (one small function, `hub_paths`, from the hub's own rules: pipelines.settings.output_dir,
+sharing.gateway.audit_log_path):
+    <out>/published/<role>/<role>.duckdb          what each role may read (read-only); <out> is
+                                                  CIVICHUB_OUT, else <db dir>/out
     <db dir>/audit/query_audit.jsonl              the hub's hash-chained audit log
     <db dir>/app.sqlite                           the app database (default; CIVICHUB_APP_DB overrides)
     <db dir>/secrets/                             generated secrets, 0600 (CIVICHUB_APP_SECRETS_DIR overrides)
@@ -44,14 +46,17 @@ class HubPaths:
 
 def hub_paths(db: str | Path) -> HubPaths:
     """Where the app finds what the hub wrote, from the hub database's path (the one place they are computed)."""
+    from pipelines.settings import output_dir
+    from sharing.gateway import audit_log_path
+
     db = Path(db).resolve()
     base = db.parent
     secrets_dir = Path(os.environ.get(SECRETS_DIR_ENV) or base / "secrets")
     return HubPaths(
         db=db,
         base=base,
-        published_root=base / "out" / "published",
-        audit_log=base / "audit" / "query_audit.jsonl",
+        published_root=output_dir(db) / "published",
+        audit_log=audit_log_path(db),
         secrets_dir=secrets_dir,
         default_app_db=base / "app.sqlite",
     )

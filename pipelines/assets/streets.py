@@ -16,8 +16,16 @@ from dagster import (
     op,
 )
 
+from app.intake import describe as describe_app
+from app.intake import take_in
+from catalog.spec import load_catalog
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
+from quality.corrections import describe, process_pending
+from quality.reports import report_root, write_monthly_reports
+from quality.worklists import worklist_root, write_worklists
+from sharing.publish import default_out_root, publish_all
+from sharing.roles import load_roles, streets_from
 
 # Built after the findings and the master data.
 UPSTREAM = [
@@ -38,8 +46,6 @@ UPSTREAM = [
     "committee's corrected roster (花名册): <db dir>/out/worklists/<delivery>/.",
 )
 def worklists(context: AssetExecutionContext, hub: HubResource):
-    from quality.worklists import worklist_root, write_worklists
-
     with hub.connect() as con:
         s = write_worklists(con, worklist_root(hub.db_path), context.partition_key)
     context.log.info(
@@ -66,8 +72,6 @@ def worklists(context: AssetExecutionContext, hub: HubResource):
     "per type, elderly living alone, street shops with licence status: <db dir>/out/reports/<delivery>/.",
 )
 def monthly_reports(context: AssetExecutionContext, hub: HubResource):
-    from quality.reports import report_root, write_monthly_reports
-
     with hub.connect() as con:
         s = write_monthly_reports(con, report_root(hub.db_path), context.partition_key)
     context.log.info(f"reports {s.delivery}: {s.reports} committees → {s.folder}")
@@ -87,10 +91,6 @@ def monthly_reports(context: AssetExecutionContext, hub: HubResource):
     "the verifications and follow-ups saved in the street app (one code path, two channels)."
 )
 def take_in_corrections(context: OpExecutionContext, hub: HubResource):
-    from app.intake import describe as describe_app
-    from app.intake import take_in
-    from quality.corrections import describe, process_pending
-
     with hub.connect() as con:
         s = process_pending(con, hub.inbox_path)
         s.app = take_in(con, hub.db_path)
@@ -101,10 +101,6 @@ def take_in_corrections(context: OpExecutionContext, hub: HubResource):
 
 @op(description="Publish again when corrections changed the master data or the findings, so every role sees them.")
 def publish_after_corrections(context: OpExecutionContext, hub: HubResource, corrections):
-    from catalog.spec import load_catalog
-    from sharing.publish import default_out_root, publish_all
-    from sharing.roles import load_roles, streets_from
-
     app = corrections.app
     changed = any(f.accepted for f in corrections.files) or (
         app is not None and (app.verifications_accepted or app.follow_ups_kept)
