@@ -7,6 +7,10 @@ between threads); when it points at a new version, that version is opened and us
 and the old one is closed a little later, once requests that started on it have finished.
 A request therefore reads one whole publication, never a mix of two, and never waits for the pipeline.
 
+A publication never changes once written, so what a page reads from it is kept (`query`, an LRU cache
+keyed by the publication's version): fifty workers opening their lists again and again cost DuckDB
+one query each per publication, and a new publication is a new key.
+
 The app never opens the hub's writer database: only these files, read-only, external access off.
 """
 
@@ -15,6 +19,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +30,7 @@ import duckdb
 from sharing.gateway import READ_CONFIG  # one configuration per file and process (the query page shares it)
 
 GRACE_SECONDS = 120.0  # an old publication stays open this long after a new one is picked up
+CACHE_ENTRIES = 1024  # results kept per process (a committee's list, a roster page, a household …)
 
 
 class NotPublished(LookupError):
@@ -40,11 +47,14 @@ class _Open:
 
 
 class PublishedStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, cache_entries: int = CACHE_ENTRIES):
         self.root = Path(root)
         self._lock = threading.Lock()
         self._current: dict[str, _Open] = {}
         self._retired: list[_Open] = []
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cache_entries = cache_entries
 
     def _resolve(self, role: str) -> Path:
         link = self.root / role
@@ -97,6 +107,24 @@ class PublishedStore:
         finally:
             cur.close()
 
+    def query(self, role: str, key: Hashable, read: Callable):
+        """`read(cursor, tables)` on the role's current publication, remembered for that publication.
+
+        The caller gets its own copy of a list of dicts or a dict (pages add to what they read)."""
+        opened = self._open(role)
+        ck = (role, opened.version, key)
+        with self._cache_lock:
+            if ck in self._cache:
+                self._cache.move_to_end(ck)
+                return _copy(self._cache[ck])
+        with self.cursor(role) as cur:
+            value = read(cur, opened.tables)
+        with self._cache_lock:
+            self._cache[ck] = value
+            while len(self._cache) > self._cache_entries:
+                self._cache.popitem(last=False)
+        return _copy(value)
+
     def has(self, role: str, dataset: str) -> bool:
         try:
             return dataset in self._open(role).tables
@@ -134,3 +162,13 @@ class PublishedStore:
                     pass
             self._current.clear()
             self._retired.clear()
+
+
+def _copy(value):
+    if isinstance(value, list):
+        return [dict(v) if isinstance(v, dict) else v for v in value]
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    return value

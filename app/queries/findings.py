@@ -15,9 +15,11 @@ SEVERITY_ORDER = (
 )
 
 
-def _select(tables: frozenset[str]) -> str:
-    """Findings with the name and address of the record they are about (joins on what is published)."""
+def _select(tables: frozenset[str], where: str) -> str:
+    """Findings matching `where` (over quality.finding f) with the name and address of the record they are
+    about. The scope is applied first, so the joins only touch the records of those findings."""
     joins, names, addrs = [], [], []
+    ctes = [f"f as (select * from quality.finding f where {where})"]
     if "master.person" in tables:
         joins.append("left join master.person p on f.entity_type = 'person' and p.person_id = f.entity_id")
         names.append("p.name")
@@ -28,13 +30,15 @@ def _select(tables: frozenset[str]) -> str:
         joins.append("left join master.household h on f.entity_type = 'household' and h.household_id = f.entity_id")
         addrs.append("h.full_address")
         if "master.household_member" in tables:
-            joins.append(
-                """left join (select household_id,
-                                     arg_min(name, case relation_to_head when '户主' then 0 else 1 end) as head
-                              from master.household_member
-                              where delivery = (select max(delivery) from master.household_member)
-                              group by household_id) hm on hm.household_id = h.household_id"""
+            ctes.append(
+                """hm as (select household_id,
+                                 arg_min(name, case relation_to_head when '户主' then 0 else 1 end) as head
+                          from master.household_member
+                          where delivery = (select max(delivery) from master.household_member)
+                            and household_id in (select entity_id from f where entity_type = 'household')
+                          group by household_id)"""
             )
+            joins.append("left join hm on hm.household_id = h.household_id")
             names.append("hm.head")
     if "master.shop" in tables:
         joins.append("left join master.shop s on f.entity_type = 'shop' and s.shop_code = f.entity_id")
@@ -42,7 +46,9 @@ def _select(tables: frozenset[str]) -> str:
         addrs.append("s.full_address")
     name = f"coalesce({', '.join(names)})" if names else "null"
     addr = f"coalesce({', '.join(addrs)})" if addrs else "null"
-    return f"select f.*, {name} as entity_name, {addr} as entity_address from quality.finding f {' '.join(joins)}"
+    return (
+        f"with {', '.join(ctes)} select f.*, {name} as entity_name, {addr} as entity_address from f {' '.join(joins)}"
+    )
 
 
 def present(finding: dict) -> dict:
@@ -85,7 +91,7 @@ def findings_of(
         where.append("f.status = ?")
         params.append(status)
     sql = (
-        f"{_select(tables)} where {' and '.join(where)} "
+        f"{_select(tables, ' and '.join(where))} "
         f"order by f.community_code, {SEVERITY_ORDER}, f.rule, f.entity_id, f.finding_id limit {int(limit)}"
     )
     return [present(r) for r in rows(cur, sql, params)]
@@ -117,7 +123,7 @@ def finding_in_scope(
     if community_code is not None:
         where.append("f.community_code = ?")
         params.append(community_code)
-    found = rows(cur, f"{_select(tables)} where {' and '.join(where)}", params)
+    found = rows(cur, _select(tables, " and ".join(where)), params)
     return present(found[0]) if found else None
 
 

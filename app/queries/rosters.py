@@ -27,27 +27,45 @@ def households(
         where.append(f"({cond})")
     base = f"from master.household h where {' and '.join(where)}"
     total = rows(cur, f"select count(*) as n {base}", params)[0]["n"]
-    head = (
-        """(select arg_min(m.name, case m.relation_to_head when '户主' then 0 else 1 end) from master.household_member m
-            where m.household_id = h.household_id
-              and m.delivery = (select max(delivery) from master.household_member))"""
-        if has_members
-        else "null"
-    )
-    findings = (
-        """(select count(*) from quality.finding f where f.status = 'open' and f.street_code = h.street_code
-            and (f.entity_id = h.household_id or f.entity_id in
-                 (select person_id from master.person p where p.household_id = h.household_id)))"""
-        if "quality.finding" in tables and "master.person" in tables
-        else "0"
-    )
     page = max(1, int(page))
+    # one page of households first; members and open findings only for those
+    ctes = [
+        f"""pg as (select h.household_id, h.street_code, h.full_address, h.member_count, h.in_address_library,
+                          h.aid_certificate_no is not null as aided,
+                          coalesce(h.has_elderly_alone, false) as elderly_alone
+                   {base} order by h.full_address, h.household_id
+                   limit {PAGE_SIZE} offset {(page - 1) * PAGE_SIZE})"""
+    ]
+    head, findings, joins = "null", "0", []
+    if has_members:
+        ctes.append(
+            """heads as (select m.household_id, arg_min(m.name, case m.relation_to_head when '户主' then 0 else 1 end) as head
+                         from master.household_member m
+                         where m.delivery = (select max(delivery) from master.household_member)
+                           and m.household_id in (select household_id from pg)
+                         group by 1)"""
+        )
+        joins.append("left join heads using (household_id)")
+        head = "heads.head"
+    if "quality.finding" in tables and "master.person" in tables:
+        ctes.append(
+            """subjects as (select household_id, household_id as entity_id from pg
+                            union all
+                            select p.household_id, p.person_id from master.person p
+                            where p.household_id in (select household_id from pg)),
+               open_f as (select s.household_id, count(*) as n from subjects s
+                          join quality.finding f on f.entity_id = s.entity_id and f.status = 'open'
+                          group by 1)"""
+        )
+        joins.append("left join open_f using (household_id)")
+        findings = "coalesce(open_f.n, 0)"
     found = rows(
         cur,
-        f"""select h.household_id, h.full_address, h.member_count, h.in_address_library,
-                   h.aid_certificate_no is not null as aided, coalesce(h.has_elderly_alone, false) as elderly_alone,
-                   {head} as head, {findings} as open_findings
-            {base} order by h.full_address, h.household_id limit {PAGE_SIZE} offset {(page - 1) * PAGE_SIZE}""",
+        f"""with {", ".join(ctes)}
+            select pg.household_id, pg.full_address, pg.member_count, pg.in_address_library, pg.aided,
+                   pg.elderly_alone, {head} as head, {findings} as open_findings
+            from pg {" ".join(joins)}
+            order by pg.full_address, pg.household_id""",
         params,
     )
     return found, total

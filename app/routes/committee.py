@@ -23,13 +23,16 @@ router = APIRouter(prefix="/c")
 committee = require("committee")
 
 
-def _scope(request: Request, p: Principal):
-    store = request.app.state.store
-    return store, p.hub_role, store.tables(p.hub_role)
+def _read(request: Request, p: Principal, key: tuple, read):
+    """What a page reads from the street's publication, remembered per publication (app/published.py)."""
+    return request.app.state.store.query(p.hub_role, key, read)
 
 
-def _committee_name(cur, tables, p: Principal) -> str:
-    for c in fq.committees_of(cur, tables, p.street_code):
+def _committee_name(request: Request, p: Principal) -> str:
+    committees = _read(
+        request, p, ("committees", p.street_code), lambda cur, t: fq.committees_of(cur, t, p.street_code)
+    )
+    for c in committees:
         if c["community_code"] == p.community_code:
             return c["community_name"]
     return p.community_code or ""
@@ -37,10 +40,13 @@ def _committee_name(cur, tables, p: Principal) -> str:
 
 @router.get("/findings")
 def my_findings(request: Request, show: str = "todo", p: Principal = Depends(committee), db: Session = Depends(get_db)):
-    store, role, tables = _scope(request, p)
-    with store.cursor(role) as cur:
-        found = fq.findings_of(cur, tables, p.street_code, p.community_code, status="open")
-        name = _committee_name(cur, tables, p)
+    found = _read(
+        request,
+        p,
+        ("findings", p.street_code, p.community_code, "open"),
+        lambda cur, t: fq.findings_of(cur, t, p.street_code, p.community_code, status="open"),
+    )
+    name = _committee_name(request, p)
     latest = ver.latest(db, p.community_code, [f["finding_id"] for f in found])
     for f in found:
         v = latest.get(f["finding_id"])
@@ -66,13 +72,21 @@ def my_findings(request: Request, show: str = "todo", p: Principal = Depends(com
 
 
 def _finding_or_404(request: Request, p: Principal, finding_id: str) -> dict:
-    store, role, tables = _scope(request, p)
-    with store.cursor(role) as cur:
+    def read(cur, tables):
         f = fq.finding_in_scope(cur, tables, finding_id, p.street_code, p.community_code)
-        if f is None:
-            raise NotFound("没有找到这条问题（不存在，或不属于本居委）")
-        f["master"] = fq.master_record(cur, tables, f)
-        f["open_ids"] = fq.open_ids(cur, tables, p.street_code, p.community_code)
+        if f is not None:
+            f["master"] = fq.master_record(cur, tables, f)
+        return f
+
+    f = _read(request, p, ("finding", finding_id[:64], p.street_code, p.community_code), read)
+    if f is None:
+        raise NotFound("没有找到这条问题（不存在，或不属于本居委）")
+    f["open_ids"] = _read(
+        request,
+        p,
+        ("open_ids", p.street_code, p.community_code),
+        lambda cur, t: fq.open_ids(cur, t, p.street_code, p.community_code),
+    )
     return f
 
 
@@ -152,11 +166,15 @@ def verify(
 
 @router.get("/roster")
 def roster(request: Request, q: str = "", page: int = 1, p: Principal = Depends(committee)):
-    store, role, tables = _scope(request, p)
     q = q.strip()[:50]
-    with store.cursor(role) as cur:
-        found, total = rq.households(cur, tables, p.street_code, p.community_code, q, page)
-        name = _committee_name(cur, tables, p)
+    page = max(1, page)
+    found, total = _read(
+        request,
+        p,
+        ("households", p.street_code, p.community_code, q, page),
+        lambda cur, t: rq.households(cur, t, p.street_code, p.community_code, q, page),
+    )
+    name = _committee_name(request, p)
     audit(request, p, "view", f"roster/{p.community_code}")
     return render(
         request,
@@ -176,9 +194,12 @@ def roster(request: Request, q: str = "", page: int = 1, p: Principal = Depends(
 
 @router.get("/households/{household_id}")
 def household(request: Request, household_id: str, p: Principal = Depends(committee)):
-    store, role, tables = _scope(request, p)
-    with store.cursor(role) as cur:
-        h = rq.household(cur, tables, household_id, p.street_code, p.community_code)
+    h = _read(
+        request,
+        p,
+        ("household", household_id[:32], p.street_code, p.community_code),
+        lambda cur, t: rq.household(cur, t, household_id, p.street_code, p.community_code),
+    )
     if h is None:
         raise NotFound("没有找到这一户（不存在，或不属于本居委）")
     audit(request, p, "view", f"household/{h['household_id']}")

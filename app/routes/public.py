@@ -21,17 +21,15 @@ def shop_page(request: Request, code: str):
     store = request.app.state.store
     code = shops.normalise_code(code)
     try:
-        tables = store.tables(shops.PUBLIC_ROLE)
+        store.tables(shops.PUBLIC_ROLE)
     except NotPublished:
         return render(
             request, "error.html", None, 503, with_csrf=False, status=503, message="商铺信息暂未发布，请稍后再试"
         )
     if shops.check(code) == "mistyped":
-        with store.cursor(shops.PUBLIC_ROLE) as cur:
-            near = shops.near_codes(cur, tables, code)
+        near = store.query(shops.PUBLIC_ROLE, ("near", code), lambda cur, t: shops.near_codes(cur, t, code))
         return render(request, "public/mistyped.html", None, 400, with_csrf=False, code=code, near=near)
-    with store.cursor(shops.PUBLIC_ROLE) as cur:
-        s = shops.shop(cur, tables, code)
+    s = store.query(shops.PUBLIC_ROLE, ("shop", code), lambda cur, t: shops.shop(cur, t, code))
     if s is None:
         return render(
             request, "error.html", None, 404, with_csrf=False, status=404, message=f"没有编码为 {code} 的商铺"

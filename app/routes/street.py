@@ -23,16 +23,22 @@ router = APIRouter(prefix="/s")
 street = require("street")
 
 
-def _scope(request: Request, p: Principal):
-    store = request.app.state.store
-    return store, p.hub_role, store.tables(p.hub_role)
+def _read(request: Request, p: Principal, key: tuple, read):
+    """What a page reads from the street's publication, remembered per publication (app/published.py)."""
+    return request.app.state.store.query(p.hub_role, key, read)
+
+
+def _committees(request: Request, p: Principal) -> list[dict]:
+    return _read(request, p, ("committees", p.street_code), lambda cur, t: fq.committees_of(cur, t, p.street_code))
+
+
+def _street_name(request: Request, p: Principal) -> str:
+    return _read(request, p, ("street_name", p.street_code), lambda cur, t: fq.street_name(cur, t, p.street_code))
 
 
 def _progress(request: Request, p: Principal, db: Session) -> tuple[str, list[dict]]:
-    store, role, tables = _scope(request, p)
-    with store.cursor(role) as cur:
-        name = fq.street_name(cur, tables, p.street_code)
-        per = fq.progress(cur, tables, p.street_code)
+    name = _street_name(request, p)
+    per = _read(request, p, ("progress", p.street_code), lambda cur, t: fq.progress(cur, t, p.street_code))
     latest = ver.latest_in_street(db, p.street_code)
     for c in per:
         done = sum(1 for fid in c["open_ids"] if latest.get(fid) is not None and latest[fid].intake_status in ver.DONE)
@@ -75,20 +81,23 @@ def progress_xlsx(request: Request, p: Principal = Depends(street), db: Session 
     return excel.download(f"{name}_核实进度.xlsx", data)
 
 
-def _community_or_404(cur, tables, p: Principal, community: str) -> dict:
-    for c in fq.committees_of(cur, tables, p.street_code):
+def _community_or_404(request: Request, p: Principal, community: str) -> dict:
+    for c in _committees(request, p):
         if c["community_code"] == community:
             return c
     raise NotFound("没有找到这个居委（不存在，或不属于本街道）")
 
 
 def _findings(request: Request, p: Principal, db: Session, community: str, status: str):
-    store, role, tables = _scope(request, p)
-    with store.cursor(role) as cur:
-        committees = fq.committees_of(cur, tables, p.street_code)
-        if community:
-            _community_or_404(cur, tables, p, community)
-        found = fq.findings_of(cur, tables, p.street_code, community or None, status=status or None)
+    committees = _committees(request, p)
+    if community:
+        _community_or_404(request, p, community)
+    found = _read(
+        request,
+        p,
+        ("findings", p.street_code, community or None, status or None),
+        lambda cur, t: fq.findings_of(cur, t, p.street_code, community or None, status=status or None),
+    )
     latest = ver.latest_in_street(db, p.street_code)
     for f in found:
         f["state"] = ver.state_label(latest.get(f["finding_id"])) if f["status"] == "open" else f["status"]
@@ -166,12 +175,15 @@ def findings_xlsx(
 
 @router.get("/findings/{finding_id}")
 def finding(request: Request, finding_id: str, p: Principal = Depends(street), db: Session = Depends(get_db)):
-    store, role, tables = _scope(request, p)
-    with store.cursor(role) as cur:
+    def read(cur, tables):
         f = fq.finding_in_scope(cur, tables, finding_id, p.street_code)
-        if f is None:
-            raise NotFound("没有找到这条问题（不存在，或不属于本街道）")
-        f["master"] = fq.master_record(cur, tables, f)
+        if f is not None:
+            f["master"] = fq.master_record(cur, tables, f)
+        return f
+
+    f = _read(request, p, ("finding", finding_id[:64], p.street_code, None), read)
+    if f is None:
+        raise NotFound("没有找到这条问题（不存在，或不属于本街道）")
     latest = ver.latest_in_street(db, p.street_code).get(f["finding_id"])
     audit(request, p, "view", f"finding/{f['finding_id']}")
     return render(request, "street/finding.html", p, f=f, verification=latest, state=ver.state_label(latest))
@@ -179,19 +191,20 @@ def finding(request: Request, finding_id: str, p: Principal = Depends(street), d
 
 @router.get("/rosters")
 def rosters(request: Request, p: Principal = Depends(street)):
-    store, role, tables = _scope(request, p)
-    with store.cursor(role) as cur:
-        committees = fq.committees_of(cur, tables, p.street_code)
-        name = fq.street_name(cur, tables, p.street_code)
-    return render(request, "street/rosters.html", p, committees=committees, street_name=name)
+    return render(
+        request, "street/rosters.html", p, committees=_committees(request, p), street_name=_street_name(request, p)
+    )
 
 
 @router.get("/rosters/{community}.xlsx")
 def roster_xlsx(request: Request, community: str, p: Principal = Depends(street)):
-    store, role, tables = _scope(request, p)
-    with store.cursor(role) as cur:
-        c = _community_or_404(cur, tables, p, community)
-        members = rq.roster_rows(cur, tables, p.street_code, community)
+    c = _community_or_404(request, p, community)
+    members = _read(
+        request,
+        p,
+        ("roster_rows", p.street_code, community),
+        lambda cur, t: rq.roster_rows(cur, t, p.street_code, community),
+    )
     data = excel.workbook(
         f"{c['community_name']} 居民户花名册",
         [h for _k, h in rq.ROSTER_HEADERS],
@@ -204,11 +217,15 @@ def roster_xlsx(request: Request, community: str, p: Principal = Depends(street)
 
 @router.get("/rosters/{community}")
 def roster(request: Request, community: str, q: str = "", page: int = 1, p: Principal = Depends(street)):
-    store, role, tables = _scope(request, p)
     q = q.strip()[:50]
-    with store.cursor(role) as cur:
-        c = _community_or_404(cur, tables, p, community)
-        found, total = rq.households(cur, tables, p.street_code, community, q, page)
+    page = max(1, page)
+    c = _community_or_404(request, p, community)
+    found, total = _read(
+        request,
+        p,
+        ("households", p.street_code, community, q, page),
+        lambda cur, t: rq.households(cur, t, p.street_code, community, q, page),
+    )
     audit(request, p, "view", f"roster/{community}")
     return render(
         request,
@@ -228,9 +245,12 @@ def roster(request: Request, community: str, q: str = "", page: int = 1, p: Prin
 
 @router.get("/households/{household_id}")
 def household(request: Request, household_id: str, p: Principal = Depends(street)):
-    store, role, tables = _scope(request, p)
-    with store.cursor(role) as cur:
-        h = rq.household(cur, tables, household_id, p.street_code, None)
+    h = _read(
+        request,
+        p,
+        ("household", household_id[:32], p.street_code, None),
+        lambda cur, t: rq.household(cur, t, household_id, p.street_code, None),
+    )
     if h is None:
         raise NotFound("没有找到这一户（不存在，或不属于本街道）")
     audit(request, p, "view", f"household/{h['household_id']}")
