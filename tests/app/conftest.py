@@ -61,13 +61,14 @@ def app_hub_template(hub_run, tmp_path_factory) -> Path:
     from handmade_findings import add_handmade_findings
 
     from catalog.spec import load_catalog
-    from sharing.publish import default_out_root, publish_all
+    from sharing.publish import default_out_root, publish_role
     from sharing.roles import load_roles, streets_from
 
     _inbox, db, summary = hub_run
     assert summary.ok
     dst = tmp_path_factory.mktemp("app_hub") / "hub.duckdb"
     shutil.copy(db, dst)
+    shutil.copytree(default_out_root(db), default_out_root(dst), symlinks=True)
     with duckdb.connect(str(dst)) as con:
         add_handmade_findings(con, "2026-11")
         # hostile values in a name and an address that the pages show (they must come out escaped)
@@ -77,9 +78,21 @@ def app_hub_template(hub_run, tmp_path_factory) -> Path:
         ).fetchone()
         con.execute("update master.person set name = ? where person_id = ?", [XSS_NAME, victim[0]])
         con.execute("update master.household set full_address = ? where household_id = ?", [XSS_ADDRESS, victim[1]])
+        # publish again the roles whose data changed: the streets with hand-made findings, the departments
+        # that receive quality.finding or master.person (the rest are the session run's, unchanged)
         catalog = load_catalog()
         roles = load_roles(catalog).expand(streets_from(con))
-        publish_all(con, catalog, roles, default_out_root(dst))
+        streets = {
+            f"street_{r[0]}"
+            for r in con.execute(
+                "select distinct street_code from quality.finding where finding_id like 'FT%'"
+            ).fetchall()
+        }
+        changed = [
+            r for rid, r in roles.items() if rid in streets or {"quality.finding", "master.person"} & set(r.grants)
+        ]
+        for role in changed:
+            publish_role(con, catalog, role, default_out_root(dst))
     return dst
 
 
