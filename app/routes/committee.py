@@ -38,8 +38,17 @@ def _committee_name(request: Request, p: Principal) -> str:
     return p.community_code or ""
 
 
+PAGE_SIZE = 50  # a phone at the door on a slow connection: a page of 50, the count of what is left on top
+
+
 @router.get("/findings")
-def my_findings(request: Request, show: str = "todo", p: Principal = Depends(committee), db: Session = Depends(get_db)):
+def my_findings(
+    request: Request,
+    show: str = "todo",
+    page: int = 1,
+    p: Principal = Depends(committee),
+    db: Session = Depends(get_db),
+):
     found = _read(
         request,
         p,
@@ -47,26 +56,31 @@ def my_findings(request: Request, show: str = "todo", p: Principal = Depends(com
         lambda cur, t: fq.findings_of(cur, t, p.street_code, p.community_code, status="open"),
     )
     name = _committee_name(request, p)
-    latest = ver.latest(db, p.community_code, [f["finding_id"] for f in found])
+    latest = ver.latest(db, p.community_code)
     for f in found:
         v = latest.get(f["finding_id"])
         f["verification"] = v
         f["state"] = ver.state_label(v)
         f["done"] = v is not None and v.intake_status in ver.DONE
     done = sum(1 for f in found if f["done"])
+    show = show if show in ("todo", "done", "all") else "todo"
     shown = [
         f for f in found if (show == "all") or (show == "done" and f["done"]) or (show == "todo" and not f["done"])
     ]
-    audit(request, p, "view", "committee/findings")
+    pages = max(1, -(-len(shown) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    audit(request, p, "view", f"committee/findings?show={show}&page={page}")
     return render(
         request,
         "committee/findings.html",
         p,
-        findings=shown,
+        findings=shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
         total=len(found),
         done=done,
         left=len(found) - done,
         show=show,
+        page=page,
+        pages=pages,
         committee_name=name,
     )
 
@@ -93,7 +107,7 @@ def _finding_or_404(request: Request, p: Principal, finding_id: str) -> dict:
 def _next_open(db: Session, p: Principal, f: dict) -> str | None:
     """The next finding still to verify after this one in the list's order (then from the top)."""
     ids = f["open_ids"]
-    latest = ver.latest(db, p.community_code, ids)
+    latest = ver.latest(db, p.community_code)
     position = {fid: n for n, fid in enumerate(ids)}
     here = position.get(f["finding_id"], -1)
     todo = [

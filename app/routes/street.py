@@ -107,23 +107,32 @@ def _findings(request: Request, p: Principal, db: Session, community: str, statu
 STATUSES = {"open": "待核实", "resolved": "已解决", "rejected": "不属实", "": "全部"}
 
 
+PAGE_SIZE = 100
+
+
 @router.get("/findings")
 def findings(
     request: Request,
     community: str = "",
     status: str = "open",
+    page: int = 1,
     p: Principal = Depends(street),
     db: Session = Depends(get_db),
 ):
     status = status if status in STATUSES else "open"
     committees, found = _findings(request, p, db, community, status)
-    audit(request, p, "view", f"street/findings?community={community}&status={status}")
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    audit(request, p, "view", f"street/findings?community={community}&status={status}&page={page}")
     return render(
         request,
         "street/findings.html",
         p,
         committees=committees,
-        findings=found,
+        findings=found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        total=len(found),
+        page=page,
+        pages=pages,
         community=community,
         status=status,
         statuses=STATUSES,
