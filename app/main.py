@@ -41,6 +41,10 @@ def create_app(settings: AppSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # open every published file once at start, so the first visitors do not pay for it
+        from starlette.concurrency import run_in_threadpool
+
+        await run_in_threadpool(_warm, app.state.store)
         yield
         app.state.store.close()
         app.state.engine.dispose()
@@ -119,6 +123,14 @@ def create_app(settings: AppSettings) -> FastAPI:
         return _error(request, exc.status_code, message)
 
     return app
+
+
+def _warm(store: PublishedStore) -> None:
+    for role in store.roles():
+        try:
+            store.tables(role)
+        except Exception as e:  # noqa: BLE001 - a broken publication is reported by its pages, not here
+            log.warning("published files of %s cannot be opened: %s", role, type(e).__name__)
 
 
 def _error(request: Request, status: int, message: str) -> HTMLResponse:
