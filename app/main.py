@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -116,6 +117,11 @@ def create_app(settings: AppSettings) -> FastAPI:
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed):
         return _error(request, 403, "页面已过期或请求来源不明（CSRF 校验失败），请刷新页面后重试")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        fields = "、".join(str(e.get("loc", ["", "?"])[-1]) for e in exc.errors()[:5])
+        return _error(request, 422, f"输入有误（{fields}），请检查后重试")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

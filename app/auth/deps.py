@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.principal import Principal
 from app.auth.sessions import SESSION_COOKIE
+from app.db import session_scope
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_FIELD = "csrf_token"
@@ -50,15 +51,8 @@ class CsrfFailed(Exception):
 
 
 def get_db(request: Request):
-    s = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as s:
         yield s
-        s.commit()
-    except Exception:
-        s.rollback()
-        raise
-    finally:
-        s.close()
 
 
 def load_principal(request: Request) -> Principal | None:

@@ -16,22 +16,15 @@ from app.auth.deps import NotFound, get_db, require
 from app.auth.principal import Principal
 from app.pages import render
 from app.queries import findings as fq
-from app.queries import rosters as rq
+from app.routes.common import household_page, read, roster_page
 from quality import worklist_format as wf
 
 router = APIRouter(prefix="/c")
 committee = require("committee")
 
 
-def _read(request: Request, p: Principal, key: tuple, read):
-    """What a page reads from the street's publication, remembered per publication (app/published.py)."""
-    return request.app.state.store.query(p.hub_role, key, read)
-
-
 def _committee_name(request: Request, p: Principal) -> str:
-    committees = _read(
-        request, p, ("committees", p.street_code), lambda cur, t: fq.committees_of(cur, t, p.street_code)
-    )
+    committees = read(request, p, ("committees", p.street_code), lambda cur, t: fq.committees_of(cur, t, p.street_code))
     for c in committees:
         if c["community_code"] == p.community_code:
             return c["community_name"]
@@ -49,7 +42,7 @@ def my_findings(
     p: Principal = Depends(committee),
     db: Session = Depends(get_db),
 ):
-    found = _read(
+    found = read(
         request,
         p,
         ("findings", p.street_code, p.community_code, "open"),
@@ -86,16 +79,16 @@ def my_findings(
 
 
 def _finding_or_404(request: Request, p: Principal, finding_id: str) -> dict:
-    def read(cur, tables):
+    def reader(cur, tables):
         f = fq.finding_in_scope(cur, tables, finding_id, p.street_code, p.community_code)
         if f is not None:
             f["master"] = fq.master_record(cur, tables, f)
         return f
 
-    f = _read(request, p, ("finding", finding_id[:64], p.street_code, p.community_code), read)
+    f = read(request, p, ("finding", finding_id[:64], p.street_code, p.community_code), reader)
     if f is None:
         raise NotFound("没有找到这条问题（不存在，或不属于本居委）")
-    f["open_ids"] = _read(
+    f["open_ids"] = read(
         request,
         p,
         ("open_ids", p.street_code, p.community_code),
@@ -180,26 +173,14 @@ def verify(
 
 @router.get("/roster")
 def roster(request: Request, q: str = "", page: int = 1, p: Principal = Depends(committee)):
-    q = q.strip()[:50]
-    page = max(1, page)
-    found, total = _read(
+    title = f"{_committee_name(request, p)} 花名册"
+    return roster_page(
         request,
         p,
-        ("households", p.street_code, p.community_code, q, page),
-        lambda cur, t: rq.households(cur, t, p.street_code, p.community_code, q, page),
-    )
-    name = _committee_name(request, p)
-    audit(request, p, "view", f"roster/{p.community_code}")
-    return render(
-        request,
-        "roster.html",
-        p,
-        households=found,
-        total=total,
-        q=q,
-        page=max(1, page),
-        pages=max(1, -(-total // rq.PAGE_SIZE)),
-        title=f"{name} 花名册",
+        p.community_code,
+        q,
+        page,
+        title=title,
         base="/c/roster",
         household_base="/c/households",
         download=None,
@@ -208,13 +189,4 @@ def roster(request: Request, q: str = "", page: int = 1, p: Principal = Depends(
 
 @router.get("/households/{household_id}")
 def household(request: Request, household_id: str, p: Principal = Depends(committee)):
-    h = _read(
-        request,
-        p,
-        ("household", household_id[:32], p.street_code, p.community_code),
-        lambda cur, t: rq.household(cur, t, household_id, p.street_code, p.community_code),
-    )
-    if h is None:
-        raise NotFound("没有找到这一户（不存在，或不属于本居委）")
-    audit(request, p, "view", f"household/{h['household_id']}")
-    return render(request, "household.html", p, h=h, flags=rq.flags, finding_base="/c/findings", back="/c/roster")
+    return household_page(request, p, household_id, finding_base="/c/findings", back="/c/roster")

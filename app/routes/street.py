@@ -18,27 +18,23 @@ from app.auth.principal import Principal
 from app.pages import render
 from app.queries import findings as fq
 from app.queries import rosters as rq
+from app.routes.common import household_page, read, roster_page
 
 router = APIRouter(prefix="/s")
 street = require("street")
 
 
-def _read(request: Request, p: Principal, key: tuple, read):
-    """What a page reads from the street's publication, remembered per publication (app/published.py)."""
-    return request.app.state.store.query(p.hub_role, key, read)
-
-
 def _committees(request: Request, p: Principal) -> list[dict]:
-    return _read(request, p, ("committees", p.street_code), lambda cur, t: fq.committees_of(cur, t, p.street_code))
+    return read(request, p, ("committees", p.street_code), lambda cur, t: fq.committees_of(cur, t, p.street_code))
 
 
 def _street_name(request: Request, p: Principal) -> str:
-    return _read(request, p, ("street_name", p.street_code), lambda cur, t: fq.street_name(cur, t, p.street_code))
+    return read(request, p, ("street_name", p.street_code), lambda cur, t: fq.street_name(cur, t, p.street_code))
 
 
 def _progress(request: Request, p: Principal, db: Session) -> tuple[str, list[dict]]:
     name = _street_name(request, p)
-    per = _read(request, p, ("progress", p.street_code), lambda cur, t: fq.progress(cur, t, p.street_code))
+    per = read(request, p, ("progress", p.street_code), lambda cur, t: fq.progress(cur, t, p.street_code))
     latest = ver.latest_in_street(db, p.street_code)
     for c in per:
         done = sum(1 for fid in c["open_ids"] if latest.get(fid) is not None and latest[fid].intake_status in ver.DONE)
@@ -92,7 +88,7 @@ def _findings(request: Request, p: Principal, db: Session, community: str, statu
     committees = _committees(request, p)
     if community:
         _community_or_404(request, p, community)
-    found = _read(
+    found = read(
         request,
         p,
         ("findings", p.street_code, community or None, status or None),
@@ -184,13 +180,13 @@ def findings_xlsx(
 
 @router.get("/findings/{finding_id}")
 def finding(request: Request, finding_id: str, p: Principal = Depends(street), db: Session = Depends(get_db)):
-    def read(cur, tables):
+    def reader(cur, tables):
         f = fq.finding_in_scope(cur, tables, finding_id, p.street_code)
         if f is not None:
             f["master"] = fq.master_record(cur, tables, f)
         return f
 
-    f = _read(request, p, ("finding", finding_id[:64], p.street_code, None), read)
+    f = read(request, p, ("finding", finding_id[:64], p.street_code, None), reader)
     if f is None:
         raise NotFound("没有找到这条问题（不存在，或不属于本街道）")
     latest = ver.latest_in_street(db, p.street_code).get(f["finding_id"])
@@ -208,7 +204,7 @@ def rosters(request: Request, p: Principal = Depends(street)):
 @router.get("/rosters/{community}.xlsx")
 def roster_xlsx(request: Request, community: str, p: Principal = Depends(street)):
     c = _community_or_404(request, p, community)
-    members = _read(
+    members = read(
         request,
         p,
         ("roster_rows", p.street_code, community),
@@ -226,25 +222,13 @@ def roster_xlsx(request: Request, community: str, p: Principal = Depends(street)
 
 @router.get("/rosters/{community}")
 def roster(request: Request, community: str, q: str = "", page: int = 1, p: Principal = Depends(street)):
-    q = q.strip()[:50]
-    page = max(1, page)
     c = _community_or_404(request, p, community)
-    found, total = _read(
+    return roster_page(
         request,
         p,
-        ("households", p.street_code, community, q, page),
-        lambda cur, t: rq.households(cur, t, p.street_code, community, q, page),
-    )
-    audit(request, p, "view", f"roster/{community}")
-    return render(
-        request,
-        "roster.html",
-        p,
-        households=found,
-        total=total,
-        q=q,
-        page=max(1, page),
-        pages=max(1, -(-total // rq.PAGE_SIZE)),
+        community,
+        q,
+        page,
         title=f"{c['community_name']} 花名册",
         base=f"/s/rosters/{community}",
         household_base="/s/households",
@@ -254,21 +238,4 @@ def roster(request: Request, community: str, q: str = "", page: int = 1, p: Prin
 
 @router.get("/households/{household_id}")
 def household(request: Request, household_id: str, p: Principal = Depends(street)):
-    h = _read(
-        request,
-        p,
-        ("household", household_id[:32], p.street_code, None),
-        lambda cur, t: rq.household(cur, t, household_id, p.street_code, None),
-    )
-    if h is None:
-        raise NotFound("没有找到这一户（不存在，或不属于本街道）")
-    audit(request, p, "view", f"household/{h['household_id']}")
-    return render(
-        request,
-        "household.html",
-        p,
-        h=h,
-        flags=rq.flags,
-        finding_base="/s/findings",
-        back=f"/s/rosters/{h['community_code']}",
-    )
+    return household_page(request, p, household_id, finding_base="/s/findings")

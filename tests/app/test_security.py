@@ -179,6 +179,8 @@ def test_sql_like_input_in_every_form_field_changes_nothing(app, world):
         assert s.get("/s/findings", params={"status": payload}).status_code == 200
         assert c.get(f"/c/findings/{payload}").status_code in (404, 405)
         assert "共 0 户" in c.get("/c/roster", params={"q": payload}).text
+        bad_number = c.get("/c/roster", params={"page": payload})
+        assert bad_number.status_code == 422 and "输入有误" in bad_number.text
     # the verification form: a date field refuses it; a text note is kept literally, nothing executed
     for payload in SQLISH:
         r = c.post(

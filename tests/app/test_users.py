@@ -99,3 +99,30 @@ def test_the_admin_page_creates_and_imports_accounts_and_shows_each_password_onc
         "/admin/users/import", data={"csrf_token": csrf_from(r.text)}, files={"roster": ("x.xlsx", b"not a workbook")}
     )
     assert r.status_code == 422 and "不是可读的" in r.text
+
+
+@pytest.mark.slow
+def test_the_demo_prints_accounts_that_log_in_and_how_to_start_the_app(app_hub_template, tmp_path, capsys, monkeypatch):
+    from conftest import clone_hub
+    from fastapi.testclient import TestClient
+
+    from app.config import AppSettings
+    from app.main import create_app
+    from pipelines.cli import _demo_app
+
+    monkeypatch.delenv("CIVICHUB_APP_DB", raising=False)
+    db = clone_hub(app_hub_template, tmp_path / "demo")
+    _demo_app(db)
+    out = capsys.readouterr().out
+    assert f"civichub serve --db {db}" in out and "http://127.0.0.1:8000/" in out
+    accounts = dict(re.findall(r"^    (\w+)\s+([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\s", out, flags=re.M))
+    assert set(accounts) == {"admin", "juwei", "jiedao", "minzheng", "shijian"}
+    shop = re.search(r"http://127\.0\.0\.1:8000(/shops/\w+)", out).group(1)
+    app = create_app(AppSettings.from_hub_db(db))
+    for login, password in accounts.items():
+        c = TestClient(app, follow_redirects=False)
+        page = c.get("/login")
+        r = c.post("/login", data={"login": login, "password": password, "csrf_token": csrf_from(page.text)})
+        assert r.status_code == 303, login
+        assert c.get(r.headers["location"]).status_code == 200, login  # each lands on a page of its own
+    assert TestClient(app).get(shop).status_code == 200
