@@ -10,8 +10,9 @@
   another street); `app` / `client` talk to it in-process, `live_server` is `civichub serve` in a
   subprocess (one per backend and session) for the browser tests.
 
-All app tests run on one xdist worker (group "app"; ./dev test passes --dist loadgroup), so the
-PostgreSQL cluster and the servers start once.
+Session fixtures are per xdist worker: each worker that runs app tests starts its own PostgreSQL
+cluster (own folder, own free port) and servers; nothing is shared between workers but the read-only
+session district.
 """
 
 from __future__ import annotations
@@ -47,12 +48,6 @@ CHROMIUM_ARGS = [
 ]
 XSS_NAME = "<script>alert('name')</script>"
 XSS_ADDRESS = '"><img src=x onerror=alert(1)>路1号'
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if APP_TESTS in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.xdist_group("app"))
 
 
 # --------------------------------------------------------------------------------------- hub copies
