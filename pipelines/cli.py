@@ -1,4 +1,5 @@
-"""The `civichub` command (contracts.md): generate, run, evaluate, review, catalog, publish, query, audit, demo.
+"""The `civichub` command (contracts.md): generate, run, evaluate, review, catalog, publish, query, audit, demo;
+serve and users (the street app, app/cli.py).
 
 Each command imports what it needs when it runs, so that `civichub query` or `civichub find` answer
 at once instead of first loading Dagster, dbt and Great Expectations (seconds each).
@@ -118,7 +119,42 @@ def _cmd_demo(args) -> int:
         + str(db)
         + "   (nothing new: a no-op)"
     )
+    _demo_app(db)
     return 0 if summary.ok else 1
+
+
+def _demo_app(db: Path) -> None:
+    """Demo accounts of the street app (random passwords, printed here once) and how to start it."""
+    from app.demo import create_demo_users
+    from app.queries.shops import PUBLIC_ROLE
+
+    try:
+        accounts = create_demo_users(db)
+    except Exception as e:  # noqa: BLE001 - the demo's data is built; say why the app part is missing
+        print(f"\nStreet app: demo accounts not created ({type(e).__name__}: {e})")
+        return
+    print("\nStreet app (轻应用) — start it, then open http://127.0.0.1:8000/ (a phone on the same network:")
+    print("  use --host 0.0.0.0 behind a TLS proxy, see README):")
+    print(f"  .venv/bin/civichub serve --db {db}")
+    print("  demo accounts (passwords shown only now; civichub users reset --login L makes a new one):")
+    for login, name, what, password in accounts:
+        print(f"    {login:<10} {password}   {name} · {what}")
+    shop = _a_shop_code(db, PUBLIC_ROLE)
+    if shop:
+        print(f"  a public shop page (what its QR code in out/qr/ opens): http://127.0.0.1:8000/shops/{shop}")
+
+
+def _a_shop_code(db: Path, role: str) -> str | None:
+    import duckdb
+
+    f = Path(db).resolve().parent / "out" / "published" / role / f"{role}.duckdb"
+    if not f.exists():
+        return None
+    with duckdb.connect(str(f), read_only=True) as con:
+        row = con.execute(
+            "select shop_code from master.shop where status = '营业' order by visit_count desc, shop_code limit 1"
+        ).fetchone()
+    return row[0] if row else None
 
 
 def _cmd_review(args) -> int:
@@ -371,9 +407,7 @@ def _cmd_audit(args) -> int:
     path = audit_log_path(db)
     check = audit.verify(path)
     for rec in audit.read(path)[-args.tail :] if args.tail else []:
-        rows = "" if rec["rows_returned"] is None else f"{rec['rows_returned']} rows"
-        print(f"#{rec['seq']} {rec['time']} {rec['role']} {rec['outcome']} {rows} {rec['reason'] or ''}".rstrip())
-        print(f"    {rec['statement'][:200]}")
+        print(audit.describe(rec))
     if check.ok:
         print(f"audit log {path}: {check.records} record(s), hash chain intact")
         return 0
@@ -507,6 +541,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("-v", "--verbose", action="store_true")
     d.set_defaults(func=_cmd_demo)
+
+    from app.cli import add_parsers as add_app_parsers
+
+    add_app_parsers(sub)
     return p
 
 

@@ -18,7 +18,7 @@ from pipelines.assets.targeting import targeting_data_assets, targeting_report_a
 from pipelines.assets.transform import build_dbt_assets
 from pipelines.jobs import civichub_job
 from pipelines.resources import build_resources
-from pipelines.sensors import corrections_sensor_for, new_delivery_sensor_for
+from pipelines.sensors import app_submissions_sensor_for, corrections_sensor_for, new_delivery_sensor_for
 
 
 @functools.cache
@@ -45,7 +45,11 @@ def build_definitions() -> dg.Definitions:
         assets=[*core_assets, *report_assets, *build_sharing_assets(core_assets)],
         asset_checks=[gx_master_suites],
         jobs=[civichub_job, corrections_job],
-        sensors=[new_delivery_sensor_for(civichub_job), corrections_sensor_for(corrections_job)],
+        sensors=[
+            new_delivery_sensor_for(civichub_job),
+            corrections_sensor_for(corrections_job),
+            app_submissions_sensor_for(corrections_job),
+        ],
         resources=build_resources(),
     )
 

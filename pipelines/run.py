@@ -17,6 +17,8 @@ import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.intake import describe as describe_app
+from app.intake import pending as app_pending
 from connectors.ingest import list_deliveries, pending_deliveries
 from pipelines import settings
 from pipelines.dagster_storage import instance as dagster_instance
@@ -264,7 +266,11 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
         if not verbose:
             logging.getLogger("dagster").setLevel(logging.WARNING)
         pending = _pending(inbox, db)
-        outcomes: list[DeliveryOutcome] = []
+        summary = RunSummary(inbox=inbox, db=db, deliveries=[])
+        # What the streets sent back first (returned worklists, the street app): the build that follows
+        # then starts from their decisions and overrides.
+        _take_in_corrections(summary, verbose)
+        outcomes: list[DeliveryOutcome] = summary.deliveries
         if pending:
             instance = dagster_instance()
             job = defs.resolve_job_def("civichub_job")
@@ -289,8 +295,6 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
                 outcome = _outcome(delivery, result, time.perf_counter() - t)
                 outcomes.append(outcome)
                 _print_delivery_line(outcome)
-        summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes)
-        _take_in_corrections(summary, verbose)
     summary.python_warnings = _group_warnings(caught)
     summary.seconds = time.perf_counter() - t0
     if data_docs_index(db).exists():
@@ -342,8 +346,8 @@ def _group_warnings(caught) -> list[tuple[str, int]]:
 
 
 def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
-    """Returned worklists in <inbox>/corrections/ not yet taken in: run `corrections_job` (also when no
-    delivery was pending)."""
+    """Returned worklists in <inbox>/corrections/ not yet taken in, or verifications and follow-ups saved
+    in the street app: run `corrections_job` (also when no delivery is pending)."""
     if not summary.db.exists():
         return
     con = _connect(summary.db, read_only=True)
@@ -351,9 +355,14 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         todo = unprocessed_files(con, summary.inbox)
     finally:
         con.close()
-    if not todo:
+    try:
+        from_app = sum(app_pending(summary.db))
+    except Exception as e:  # noqa: BLE001 - an unreachable app database must not stop the run
+        print(f"  ! street app database unreachable ({type(e).__name__}): its answers are not taken in this time")
+        from_app = 0
+    if not todo and not from_app:
         return
-    print(f"  corrections: {len(todo)} returned worklist(s) …", flush=True)
+    print(f"  corrections: {len(todo)} returned worklist(s), {from_app} answer(s) from the street app …", flush=True)
     result = (
         build_definitions()
         .resolve_job_def("corrections_job")
@@ -377,10 +386,14 @@ def _print_corrections(s: RunSummary) -> None:
     if s.corrections_error:
         print(f"\nCorrections FAILED: {s.corrections_error}")
     if s.corrections is not None:
-        print("\nReturned worklists (corrections/), see quality.correction_audit:")
+        print("\nFrom the streets (returned worklists and the street app), see quality.correction_audit:")
         for line in describe(s.corrections):
             print(line)
-        print(f"  {s.corrections.overrides_applied} master record value(s) changed")
+        app = getattr(s.corrections, "app", None)
+        for line in describe_app(app) if app is not None else []:
+            print(line)
+        changed = s.corrections.overrides_applied + (app.overrides_applied if app is not None else 0)
+        print(f"  {changed} master record value(s) changed")
 
 
 def _count(names) -> list[tuple[str, int]]:

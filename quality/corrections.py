@@ -1,4 +1,8 @@
-"""Corrections back from the streets: returned worklists in `<inbox>/corrections/`.
+"""Corrections back from the streets, by two channels and one code path: returned worklists in
+`<inbox>/corrections/`, and verifications saved in the street app (app/intake.py calls
+`validate_and_apply` for each one). Both go through `check_owner` and `check_verdict`, write the same
+tables and the same audit; a decision equal to the finding's latest decision, from either channel, is
+the same decision (audited as `same_decision`, nothing added twice).
 
 Each workbook is read and validated row by row:
 - the finding exists (quality.finding) and belongs to the workbook's committee;
@@ -237,6 +241,10 @@ class ReturnedRow:
     def blank(self) -> bool:
         return not (self.decision or wf.cell_text(self.value).strip() or self.decided_by)
 
+    @property
+    def source_row(self) -> int:
+        return self.excel_row
+
 
 @dataclass
 class ReturnedWorkbook:
@@ -295,8 +303,24 @@ def read_returned(path: Path) -> ReturnedWorkbook:
 
 
 @dataclass
+class Decision:
+    """One verdict on one finding, from either channel: the street app (a saved verification) or
+    anything else that is not a workbook row. Workbook rows (ReturnedRow) carry the same fields."""
+
+    finding_id: str
+    committee_code: str  # the committee the decision comes from (its worklist, its app account)
+    decision: str  # 确认 / 更正 / 不属实
+    value: object  # 正确值 as typed ('' or None when none)
+    decided_by: str  # 核实人
+    decided_on: object = None  # 核实日期 (a date, a datetime or text); None: when received
+    note: str = ""
+    source_file: str = ""  # where it came from: corrections/<file>.xlsx, app:<uid>
+    source_row: int = 0  # the workbook row, the app's verification id
+
+
+@dataclass
 class Accepted:
-    row: ReturnedRow
+    row: ReturnedRow | Decision
     finding: dict
     spec: FieldSpec
     decision: str
@@ -306,9 +330,53 @@ class Accepted:
 
 @dataclass
 class Rejected:
-    row: ReturnedRow
+    row: ReturnedRow | Decision
     finding: dict | None
     reason: str
+
+
+def check_owner(finding_id: str, finding: dict | None, committee: str) -> str | None:
+    """Why a decision on this finding cannot come from this committee (None: it can)."""
+    if not finding_id:
+        return "问题编号为空（隐藏列被清空或行是手工添加的）"
+    if finding is None:
+        return f"问题编号 {finding_id} 不存在"
+    owner = finding.get("community_code") or ""
+    if owner != committee:
+        return f"该问题不属于本居委（属于 {owner or '未定位的居委'}）"
+    return None
+
+
+def check_verdict(
+    finding: dict, decision: str, value: object, decided_by: str, decided_on: object, specs: FieldSpecs
+) -> tuple[tuple[FieldSpec, str | None, _dt.datetime | None] | None, str | None]:
+    """The rules of a verdict, the same for every channel: ((spec, value to override with, decided_at),
+    None) when it can be taken, else (None, the reason in Chinese)."""
+    if decision not in wf.DECISIONS:
+        return None, (f"核实结果“{decision}”不在 确认/更正/不属实 之内" if decision else "核实结果为空")
+    if not decided_by:
+        return None, "缺少核实人"
+    decided_at, err = parse_decided_on(decided_on)
+    if err:
+        return None, err
+    spec = specs.get(finding.get("entity_type"), finding.get("field"))
+    checked: str | None = None
+    typed = wf.cell_text(value).strip()
+    if decision == wf.CORRECT:
+        checked, err = check_value(spec, value)
+        if err:
+            return None, f"{err}（核实项目：{spec.label}）"
+    elif decision == wf.CONFIRM:
+        suggested = finding.get("suggested_value")
+        if typed:
+            return None, "选择“确认”时不填正确值；如需改为其他值请选择“更正”"
+        if suggested not in (None, ""):
+            checked, err = check_value(spec, suggested)
+            if err:
+                checked = None  # the suggestion is not a legal value: keep the decision only
+    elif typed:
+        return None, "选择“不属实”时不填正确值"
+    return (spec, checked, decided_at), None
 
 
 def validate(
@@ -328,59 +396,36 @@ def validate(
             blank += 1
             continue
         f = findings.get(row.finding_id)
-
-        def reject(reason: str, row=row, f=f) -> None:
+        reason = check_owner(row.finding_id, f, committee)
+        if reason is None and wf.row_checksum(key, row.finding_id, row.locked) != row.checksum:
+            reason = "锁定列被修改（校验码不符），请使用原清单重新填写"
+        if reason is None and row.finding_id in seen:
+            reason = "同一问题在本文件中出现多次，只采用第一次"
+        verdict = None
+        if reason is None:
+            verdict, reason = check_verdict(f, row.decision, row.value, row.decided_by, row.decided_on, specs)
+        if reason is not None:
             rejected.append(Rejected(row, f, reason))
-
-        if not row.finding_id:
-            reject("问题编号为空（隐藏列被清空或行是手工添加的）")
             continue
-        if f is None:
-            reject(f"问题编号 {row.finding_id} 不存在")
-            continue
-        owner = f.get("community_code") or ""
-        if owner != committee:
-            reject(f"该问题不属于本居委（属于 {owner or '未定位的居委'}）")
-            continue
-        if wf.row_checksum(key, row.finding_id, row.locked) != row.checksum:
-            reject("锁定列被修改（校验码不符），请使用原清单重新填写")
-            continue
-        if row.finding_id in seen:
-            reject("同一问题在本文件中出现多次，只采用第一次")
-            continue
-        if row.decision not in wf.DECISIONS:
-            reject(f"核实结果“{row.decision}”不在 确认/更正/不属实 之内" if row.decision else "核实结果为空")
-            continue
-        if not row.decided_by:
-            reject("缺少核实人")
-            continue
-        decided_at, err = parse_decided_on(row.decided_on)
-        if err:
-            reject(err)
-            continue
-        spec = specs.get(f.get("entity_type"), f.get("field"))
-        value: str | None = None
-        if row.decision == wf.CORRECT:
-            value, err = check_value(spec, row.value)
-            if err:
-                reject(f"{err}（核实项目：{spec.label}）")
-                continue
-        elif row.decision == wf.CONFIRM:
-            typed = wf.cell_text(row.value).strip()
-            suggested = f.get("suggested_value")
-            if typed:
-                reject("选择“确认”时不填正确值；如需改为其他值请选择“更正”")
-                continue
-            if suggested not in (None, ""):
-                value, err = check_value(spec, suggested)
-                if err:
-                    value = None  # the suggestion is not a legal value: keep the decision only
-        elif wf.cell_text(row.value).strip():
-            reject("选择“不属实”时不填正确值")
-            continue
+        spec, value, decided_at = verdict
         seen.add(row.finding_id)
         accepted.append(Accepted(row, f, spec, row.decision, value, decided_at or received_at))
     return accepted, rejected, blank
+
+
+def validate_decision(
+    d: Decision, finding: dict | None, specs: FieldSpecs, received_at: _dt.datetime
+) -> Accepted | Rejected:
+    """One decision from the street app through the same checks as a workbook row (less the workbook's
+    own: checksum, duplicate rows)."""
+    reason = check_owner(d.finding_id, finding, d.committee_code)
+    verdict = None
+    if reason is None:
+        verdict, reason = check_verdict(finding, d.decision, d.value, d.decided_by, d.decided_on, specs)
+    if reason is not None:
+        return Rejected(d, finding, reason)
+    spec, value, decided_at = verdict
+    return Accepted(d, finding, spec, d.decision, value, decided_at or received_at)
 
 
 # --- applying ------------------------------------------------------------------------------------------
@@ -403,6 +448,7 @@ class FileOutcome:
 class CorrectionsSummary:
     files: list[FileOutcome] = field(default_factory=list)
     overrides_applied: int = 0
+    app: object = None  # app.intake.IntakeSummary: what the street app's channel brought in the same step
 
     @property
     def processed(self) -> list[FileOutcome]:
@@ -449,6 +495,17 @@ def _findings(con) -> dict[str, dict]:
     return {r["finding_id"]: r for r in df.to_dict("records")}
 
 
+def _finding(con, finding_id: str) -> dict | None:
+    try:
+        df = con.execute("select * from quality.finding where finding_id = ?", [finding_id]).df()
+    except Exception:
+        return None
+    if df.empty:
+        return None
+    df = df.astype(object).where(df.notna(), None)
+    return df.to_dict("records")[0]
+
+
 def _master_value(con, entity_type: str, entity_id: str, column: str | None) -> str | None:
     if column is None or entity_type not in MASTER_TABLES:
         return None
@@ -458,6 +515,138 @@ def _master_value(con, entity_type: str, entity_id: str, column: str | None) -> 
     except Exception:
         return None
     return rows[0][0] if rows else None
+
+
+def latest_decision(con, finding_id: str) -> tuple[str, str | None] | None:
+    """(decision, corrected value) of the finding's latest decision, from any channel."""
+    rows = con.execute(
+        """select decision, corrected_value from quality.finding_decision where finding_id = ?
+           order by decided_at desc, source_file desc, source_row desc limit 1""",
+        [finding_id],
+    ).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def apply_accepted(con, a: Accepted, source_file: str, now: _dt.datetime) -> str:
+    """Record one accepted decision (inside the caller's transaction); returns the audit outcome.
+
+    A decision equal to the finding's latest one (same verdict, same value), whichever channel made
+    it, is the same decision: it is audited as `same_decision` and adds no decision and no override."""
+    f = a.finding
+    old = _master_value(con, f.get("entity_type"), f.get("entity_id"), a.spec.column)
+    if old is None:
+        old = f.get("observed_value")
+    if latest_decision(con, f["finding_id"]) == (a.decision, a.corrected_value):
+        result = "same_decision"
+    else:
+        con.execute(
+            "insert into quality.finding_decision values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                f["finding_id"],
+                a.decision,
+                a.corrected_value,
+                a.row.decided_by,
+                a.decided_at,
+                source_file,
+                a.row.source_row,
+            ],
+        )
+        result = "decision_recorded"
+        if a.corrected_value is not None:
+            con.execute(
+                "insert into quality.override values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
+                [
+                    f.get("entity_type"),
+                    f.get("entity_id"),
+                    a.spec.name,
+                    old,
+                    a.corrected_value,
+                    a.row.decided_by,
+                    a.decided_at,
+                    source_file,
+                    a.row.source_row,
+                    f["finding_id"],
+                    a.spec.column,
+                ],
+            )
+            result = "override" if a.spec.column else "override_for_department"
+    con.execute(
+        "insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
+        [
+            source_file,
+            a.row.source_row,
+            f["finding_id"],
+            f.get("entity_type"),
+            f.get("entity_id"),
+            a.spec.name,
+            a.decision,
+            old,
+            a.corrected_value,
+            a.row.decided_by,
+            a.decided_at,
+            result,
+            now,
+        ],
+    )
+    return result
+
+
+def record_rejected(con, r: Rejected, source_file: str, now: _dt.datetime) -> None:
+    """Record one rejected decision with its reason (inside the caller's transaction)."""
+    f = r.finding or {}
+    con.execute(
+        "insert into quality.correction_rejection values (?, ?, ?, ?, ?)",
+        [source_file, r.row.source_row, r.row.finding_id or None, r.reason, now],
+    )
+    con.execute(
+        "insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, null, 'rejected', ?, ?)",
+        [
+            source_file,
+            r.row.source_row,
+            r.row.finding_id or None,
+            f.get("entity_type"),
+            f.get("entity_id"),
+            f.get("field"),
+            r.row.decision or None,
+            wf.cell_text(r.row.value) or None,
+            r.row.decided_by or None,
+            r.reason,
+            now,
+        ],
+    )
+
+
+@dataclass
+class DecisionOutcome:
+    status: str  # accepted | same_decision | rejected
+    reason: str | None = None
+    result: str | None = None  # the audit outcome: decision_recorded, override, … (None when rejected)
+
+
+def validate_and_apply(
+    con, d: Decision, specs: FieldSpecs | None = None, now: _dt.datetime | None = None
+) -> DecisionOutcome:
+    """Validate one decision (the street app's channel) and apply it: the same checks, tables and audit
+    as a row of a returned workbook. The caller applies the overrides and refreshes the findings after
+    a batch (apply_overrides, refresh_statuses)."""
+    specs = specs or default_specs()
+    now = now or _dt.datetime.now()
+    con.execute(DDL)
+    finding = _finding(con, d.finding_id)
+    checked = validate_decision(d, finding, specs, now)
+    con.execute("begin transaction")
+    try:
+        if isinstance(checked, Rejected):
+            record_rejected(con, checked, d.source_file, now)
+            out = DecisionOutcome("rejected", checked.reason)
+        else:
+            result = apply_accepted(con, checked, d.source_file, now)
+            out = DecisionOutcome("same_decision" if result == "same_decision" else "accepted", None, result)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return out
 
 
 def apply_file(con, path: Path, inbox: Path | str, specs: FieldSpecs | None = None) -> FileOutcome:
@@ -496,82 +685,10 @@ def apply_file(con, path: Path, inbox: Path | str, specs: FieldSpecs | None = No
     con.execute("begin transaction")
     try:
         for a in accepted:
-            f = a.finding
-            con.execute(
-                "insert into quality.finding_decision values (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    f["finding_id"],
-                    a.decision,
-                    a.corrected_value,
-                    a.row.decided_by,
-                    a.decided_at,
-                    source_file,
-                    a.row.excel_row,
-                ],
-            )
-            old = _master_value(con, f.get("entity_type"), f.get("entity_id"), a.spec.column)
-            if old is None:
-                old = f.get("observed_value")
-            result = "decision_recorded"
-            if a.corrected_value is not None:
-                con.execute(
-                    "insert into quality.override values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
-                    [
-                        f.get("entity_type"),
-                        f.get("entity_id"),
-                        a.spec.name,
-                        old,
-                        a.corrected_value,
-                        a.row.decided_by,
-                        a.decided_at,
-                        source_file,
-                        a.row.excel_row,
-                        f["finding_id"],
-                        a.spec.column,
-                    ],
-                )
+            if apply_accepted(con, a, source_file, now) in ("override", "override_for_department"):
                 outcome.overrides += 1
-                result = "override" if a.spec.column else "override_for_department"
-            con.execute(
-                "insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
-                [
-                    source_file,
-                    a.row.excel_row,
-                    f["finding_id"],
-                    f.get("entity_type"),
-                    f.get("entity_id"),
-                    a.spec.name,
-                    a.decision,
-                    old,
-                    a.corrected_value,
-                    a.row.decided_by,
-                    a.decided_at,
-                    result,
-                    now,
-                ],
-            )
         for r in rejected:
-            f = r.finding or {}
-            con.execute(
-                "insert into quality.correction_rejection values (?, ?, ?, ?, ?)",
-                [source_file, r.row.excel_row, r.row.finding_id or None, r.reason, now],
-            )
-            con.execute(
-                "insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, null, 'rejected', ?, ?)",
-                [
-                    source_file,
-                    r.row.excel_row,
-                    r.row.finding_id or None,
-                    f.get("entity_type"),
-                    f.get("entity_id"),
-                    f.get("field"),
-                    r.row.decision or None,
-                    wf.cell_text(r.row.value) or None,
-                    r.row.decided_by or None,
-                    r.reason,
-                    now,
-                ],
-            )
+            record_rejected(con, r, source_file, now)
             outcome.rejections.append((r.row.excel_row, r.reason))
         con.execute(
             "insert into quality.correction_file_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'processed', ?, ?)",

@@ -9,8 +9,12 @@ For each dataset the role receives (sharing/roles.py: granted, or 无条件共�
 - fields: L1/L2 as they are; L3/L4 in clear only if the role's grant lists them under `unmasked`,
   otherwise masked (sharing/masking.py) or left out (`hide`);
 - a field without a grade stops publishing (the catalog check names it); 不予共享 data is never read.
-Each role's folder is built beside the old one and swapped in, so consumers never see half a file;
-folders of roles that no longer exist are removed (a street that loses its role loses its data).
+Each role's publication is built in a new version folder (`.<role>.v<time>`) and made current by one
+atomic rename: `<role>` is a symlink replaced with os.replace, so a reader (the street app, the query
+gateway) opening `<role>/<role>.duckdb` gets the old publication or the new one, never half of one and
+never nothing. The previous version stays on disk until the next publication (a reader that resolved it
+a moment ago can still open it); older versions are removed. Folders of roles that no longer exist are
+removed (a street that loses its role loses its data).
 A role whose files would be the same is not rebuilt: its fingerprint (the content of every dataset
 it receives, read as a hash of the rows, and how each is projected for the role) is kept in its
 manifest.json, and a re-run, a corrections run or `civichub publish` after a change to one grant
@@ -23,6 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -157,6 +162,43 @@ def _row_filter(catalog: Catalog, role: Role, dataset: str) -> tuple[str, list]:
     return f" WHERE ({scope}) = ?", [role.street_code]
 
 
+def _version_prefix(role_id: str) -> str:
+    return f".{role_id}."
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def current_version(out_root: Path, role_id: str) -> Path | None:
+    """The version folder `<out_root>/<role>` points at now (None when nothing is published)."""
+    final = Path(out_root) / role_id
+    if not final.exists():
+        return None
+    return final.resolve()
+
+
+def _swap_in(out_root: Path, role_id: str, built: Path) -> None:
+    """Make `built` the role's current publication in one atomic rename, keep the previous version."""
+    final = out_root / role_id
+    link = out_root / f".{role_id}.link"
+    _remove(link)
+    os.symlink(built.name, link)  # relative: the published folder can be copied or moved whole
+    if final.exists() and not final.is_symlink():  # a plain folder from before versioned publishing
+        legacy = out_root / f".{role_id}.legacy"
+        _remove(legacy)
+        final.rename(legacy)
+    previous = current_version(out_root, role_id)
+    os.replace(link, final)
+    keep = {built.name} | ({previous.name} if previous is not None else set())
+    for child in out_root.iterdir():
+        if child.name.startswith(_version_prefix(role_id)) and child.name not in keep:
+            _remove(child)
+
+
 def _kept(final: Path, role: Role, fingerprint: str) -> RoleOutcome | None:
     """The outcome of the role's last publishing, when its files stand and were made of the same."""
     try:
@@ -174,7 +216,7 @@ def _kept(final: Path, role: Role, fingerprint: str) -> RoleOutcome | None:
 def publish_role(
     con, catalog: Catalog, role: Role, out_root: Path, contents: dict[str, str] | None = None, columns=None
 ) -> RoleOutcome:
-    """Build one role's folder beside the old one, then swap it in (or keep it, when unchanged)."""
+    """Build one role's publication in a new version folder and swap it in (or keep it, when unchanged)."""
     columns = {} if columns is None else columns
     present = {
         f"{s}.{t}"
@@ -199,9 +241,7 @@ def publish_role(
     if kept is not None:
         return kept
     outcome = RoleOutcome(role.id)
-    tmp = out_root / f".{role.id}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = out_root / f"{_version_prefix(role.id)}v{time.time_ns()}"
     tmp.mkdir(parents=True)
     db_file = tmp / f"{role.id}.duckdb"
     alias = "pub_" + role.id
@@ -258,14 +298,7 @@ def publish_role(
         "fingerprint": fingerprint,
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    old = out_root / f".{role.id}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
+    _swap_in(out_root, role.id, tmp)
     return outcome
 
 
@@ -286,10 +319,12 @@ def publish_all(con, catalog: Catalog, roles: dict[str, Role], out_root: Path) -
     }
     removed = []
     for child in out_root.iterdir():
-        if child.is_dir() and child.name not in roles:
-            shutil.rmtree(child)
-            if not child.name.startswith("."):
-                removed.append(child.name)
+        if child.name.startswith("."):  # version folders: of a role no longer configured, removed
+            if child.name[1:].split(".", 1)[0] not in roles:
+                _remove(child)
+        elif child.name not in roles:
+            _remove(child)
+            removed.append(child.name)
     return PublishReport(out_root, outcomes, removed, time.perf_counter() - t0)
 
 

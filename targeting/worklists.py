@@ -222,6 +222,39 @@ def _parse_date(value) -> _dt.date | None:
     return parsed if isinstance(parsed, _dt.date) else None
 
 
+def follow_up_problems(
+    match_id: object, result: object, who: object, when: object, known: dict, today: _dt.date
+) -> tuple[list[str], _dt.date | None]:
+    """What is wrong with one follow-up (empty list: nothing) and its date; the same rules for a row of a
+    returned workbook and a follow-up recorded in the street app. known: match_id → scenario|entity."""
+    problems = []
+    if not match_id or str(match_id) not in known:
+        problems.append("列表编号 is missing or unknown (was the hidden column changed?)")
+    if result not in RESULTS:
+        problems.append(f"跟进结果 {result!r} is not one of {'/'.join(RESULTS)}")
+    if not who:
+        problems.append("跟进人 is empty")
+    day = _parse_date(when)
+    if day is None:
+        problems.append(f"跟进日期 {when!r} is not a date")
+    elif day > today:
+        problems.append(f"跟进日期 {day} is in the future")
+    return problems, day
+
+
+def known_matches(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """match_id → 'scenario|entity_id' of every row of scenario.match (empty when not built)."""
+    if not con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'scenario' and table_name = 'match'"
+    ).fetchall()[0][0]:
+        return {}
+    return dict(
+        con.execute(
+            "select match_id, any_value(scenario || '|' || entity_id) from scenario.match group by 1"
+        ).fetchall()
+    )
+
+
 def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date | None = None) -> FollowUpReport:
     """Record the follow-up of a returned scenario workbook; see the module docstring."""
 
@@ -237,17 +270,7 @@ def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date |
     file_hash = hashlib.sha256(data).hexdigest()
     today = today or _dt.date.today()
     con.execute(FOLLOW_UP_DDL)
-    known = (
-        dict(
-            con.execute(
-                "select match_id, any_value(scenario || '|' || entity_id) from scenario.match group by 1"
-            ).fetchall()
-        )
-        if con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'scenario' and table_name = 'match'"
-        ).fetchall()[0][0]
-        else {}
-    )
+    known = known_matches(con)
     keep = []
     now = _dt.datetime.now()
     for ws in wb.worksheets:
@@ -272,18 +295,7 @@ def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date |
                 report.blank += 1
                 continue
             mid = get("列表编号")
-            problems = []
-            if not mid or str(mid) not in known:
-                problems.append("列表编号 is missing or unknown (was the hidden column changed?)")
-            if result not in RESULTS:
-                problems.append(f"跟进结果 {result!r} is not one of {'/'.join(RESULTS)}")
-            if not who:
-                problems.append("跟进人 is empty")
-            day = _parse_date(when)
-            if day is None:
-                problems.append(f"跟进日期 {when!r} is not a date")
-            elif day > today:
-                problems.append(f"跟进日期 {day} is in the future")
+            problems, day = follow_up_problems(mid, result, who, when, known, today)
             if problems:
                 report.rejected.append((ws.title, n, "; ".join(problems)))
                 continue

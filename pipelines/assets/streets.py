@@ -19,11 +19,16 @@ from dagster import (
     op,
 )
 
+from app.intake import describe as describe_app
+from app.intake import take_in
+from catalog.spec import load_catalog
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
 from quality.corrections import describe, process_pending
 from quality.reports import report_root, write_monthly_reports
 from quality.worklists import worklist_root, write_worklists
+from sharing.publish import default_out_root, publish_all
+from sharing.roles import load_roles, streets_from
 
 
 def files_written_check(check_name: str, summary) -> AssetCheckResult:
@@ -122,18 +127,40 @@ def monthly_reports(context: AssetExecutionContext, hub: HubResource):
     yield files_written_check("every_report_written", s)
 
 
-@op(description="Validate and apply the returned worklists in <inbox>/corrections/ (once per file content).")
+@op(
+    description="Validate and apply the returned worklists in <inbox>/corrections/ (once per file content) and "
+    "the verifications and follow-ups saved in the street app (one code path, two channels)."
+)
 def take_in_corrections(context: OpExecutionContext, hub: HubResource):
     with hub.connect() as con:
         s = process_pending(con, hub.inbox_path)
-    for line in describe(s) or ["  no new returned worklist"]:
+        s.app = take_in(con, hub.db_path)
+    for line in (describe(s) + describe_app(s.app)) or ["  nothing new from the streets"]:
         context.log.info(line)
     return s
 
 
+@op(description="Publish again when corrections changed the master data or the findings, so every role sees them.")
+def publish_after_corrections(context: OpExecutionContext, hub: HubResource, corrections):
+    app = corrections.app
+    changed = any(f.accepted for f in corrections.files) or (
+        app is not None and (app.verifications_accepted or app.follow_ups_kept)
+    )
+    if not changed:
+        context.log.info("nothing accepted: the published files stay as they are")
+        return 0
+    catalog = load_catalog()
+    with hub.connect() as con:
+        roles = load_roles(catalog).expand(streets_from(con))
+        report = publish_all(con, catalog, roles, default_out_root(hub.db_path))
+    context.log.info(f"published {len(report.roles)} roles again in {report.seconds:.1f}s")
+    return len(report.roles)
+
+
 @job(
     executor_def=in_process_executor,
-    description="Take in the worklists the streets returned: decisions, overrides on the master data, audit.",
+    description="Take in what the streets sent back (returned worklists, the street app's verifications and "
+    "follow-ups): decisions, overrides on the master data, audit; then publish again.",
 )
 def corrections_job():
-    take_in_corrections()
+    publish_after_corrections(take_in_corrections())
