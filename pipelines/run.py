@@ -38,10 +38,12 @@ class RunSummary:
     seconds: float = 0.0
     corrections: object = None  # quality.corrections.CorrectionsSummary when returned worklists were taken in
     corrections_error: str | None = None
+    reports: list = field(default_factory=list)  # citizen_reports.service.FileOutcome per daily file taken in
+    reports_error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return all(d.success for d in self.deliveries) and self.corrections_error is None
+        return all(d.success for d in self.deliveries) and self.corrections_error is None and self.reports_error is None
 
 
 def _connect(db: Path, read_only: bool = False, wait_seconds: float = 120.0):
@@ -177,6 +179,7 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
             )
     summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes)
     _take_in_corrections(summary, verbose)
+    _take_in_reports(summary)
     summary.seconds = time.perf_counter() - t0
     from quality.gx_master import data_docs_index
 
@@ -244,6 +247,36 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         )
 
 
+def _take_in_reports(summary: RunSummary) -> None:
+    """Citizen reports (<inbox>/reports/YYYY-MM-DD.csv) not yet taken, into the app database: the
+    same code path as `civichub reports import`."""
+    from citizen_reports.cli import take_in_inbox
+    from citizen_reports.config import ReportsConfigError
+    from citizen_reports.routing import AddressLibraryError
+
+    if not (summary.inbox / "reports").is_dir():
+        return
+    try:
+        summary.reports = take_in_inbox(summary.inbox, summary.db)
+    except (ReportsConfigError, AddressLibraryError) as e:
+        summary.reports_error = str(e)
+
+
+def _print_reports(s: RunSummary) -> None:
+    from citizen_reports.cli import describe
+
+    if s.reports_error:
+        print(f"\nCitizen reports FAILED: {s.reports_error}")
+    if s.reports:
+        print(
+            f"\nCitizen reports (reports/), into {s.db.resolve().parent / 'app.sqlite'} unless CIVICHUB_APP_DB says otherwise:"
+        )
+        for o in s.reports[:5]:
+            print("\n".join(describe(o)))
+        if len(s.reports) > 5:
+            print(f"  … and {len(s.reports) - 5} more day(s)")
+
+
 def _print_corrections(s: RunSummary) -> None:
     from quality.corrections import describe
 
@@ -259,6 +292,7 @@ def _print_corrections(s: RunSummary) -> None:
 def print_summary(s: RunSummary) -> None:
     print()
     _print_corrections(s)
+    _print_reports(s)
     if not s.deliveries:
         print(f"Nothing new in {s.inbox}: every delivery is already ingested ({s.db}).")
         return

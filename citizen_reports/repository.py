@@ -1,0 +1,183 @@
+"""Where reports and incidents are kept: a small interface over the app database (SQLAlchemy 2).
+
+The intake, the duplicate detection and the routing only talk to `ReportRepository`; `SqlRepository`
+is the one implementation (SQLite by default, PostgreSQL in production). `app_engine` opens the app's
+database the way the street app does (CIVICHUB_APP_DB, default `<db dir>/app.sqlite`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from citizen_reports.models import (
+    OPEN_STATES,
+    DedupeModel,
+    Incident,
+    IncidentSequence,
+    RejectedRow,
+    Report,
+    ReportFileLog,
+    ReviewItem,
+    metadata,
+)
+
+
+def app_db_url(db: Path | str) -> str:
+    """The app database: $CIVICHUB_APP_DB, else SQLite beside the hub database (contracts.md)."""
+    url = os.environ.get("CIVICHUB_APP_DB")
+    if url:
+        return url
+    return f"sqlite:///{Path(db).resolve().parent / 'app.sqlite'}"
+
+
+def app_engine(url: str) -> Engine:
+    """An engine with the report tables in place (created when missing; the app's Alembic chain does
+    the same for a deployed database)."""
+    engine = create_engine(url, future=True)
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(con, _record):  # a writer and readers at once; wait rather than fail on a lock
+            cur = con.cursor()
+            cur.execute("pragma journal_mode=wal")
+            cur.execute("pragma busy_timeout=30000")
+            cur.execute("pragma foreign_keys=on")
+            cur.close()
+
+    metadata.create_all(engine)
+    return engine
+
+
+class ReportRepository(Protocol):
+    def reports_by_no(self, report_nos: Iterable[str]) -> dict[str, Report]: ...
+    def open_reports(self, since: dt.datetime, bbox: tuple[float, float, float, float] | None) -> list[Report]: ...
+    def reports_since(self, since: dt.datetime) -> list[tuple[Report, bool]]: ...
+    def incidents(self, ids: Iterable[str]) -> dict[str, Incident]: ...
+    def allocate_incident_numbers(self, day: str, n: int) -> int: ...
+    def move_reports(self, from_incident: str, to_incident: str, first_report_no: str) -> None: ...
+    def latest_model(self) -> str | None: ...
+    def add(self, obj) -> None: ...
+    def add_all(self, objs) -> None: ...
+    def file_taken(self, name: str, sha256: str) -> bool: ...
+    def commit(self) -> None: ...
+
+
+class SqlRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def reports_by_no(self, report_nos: Iterable[str]) -> dict[str, Report]:
+        nos = list(dict.fromkeys(report_nos))
+        out: dict[str, Report] = {}
+        for i in range(0, len(nos), 500):
+            chunk = nos[i : i + 500]
+            out.update(
+                {r.report_no: r for r in self.session.scalars(select(Report).where(Report.report_no.in_(chunk)))}
+            )
+        return out
+
+    def open_reports(self, since: dt.datetime, bbox=None) -> list[Report]:
+        """Reports of open incidents whose latest report is at or after `since` (UTC), optionally
+        only those placed inside bbox (min_lon, min_lat, max_lon, max_lat)."""
+        q = (
+            select(Report)
+            .join(Incident, Report.incident_id == Incident.id)
+            .where(Incident.status.in_(OPEN_STATES), Incident.last_report_at >= since, Incident.merged_into.is_(None))
+        )
+        if bbox is not None:
+            lo_lon, lo_lat, hi_lon, hi_lat = bbox
+            q = q.where(Report.pos_lat.between(lo_lat, hi_lat), Report.pos_lon.between(lo_lon, hi_lon))
+        return list(self.session.scalars(q))
+
+    def reports_since(self, since: dt.datetime) -> list[tuple[Report, bool]]:
+        """Every report at or after `since` (UTC), with whether its incident is still open."""
+        q = (
+            select(Report, Incident.status.in_(OPEN_STATES) & Incident.merged_into.is_(None))
+            .join(Incident, Report.incident_id == Incident.id)
+            .where(Report.reported_at >= since)
+        )
+        return [(r, bool(o)) for r, o in self.session.execute(q)]
+
+    def incidents(self, ids: Iterable[str]) -> dict[str, Incident]:
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, Incident] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            out.update({x.id: x for x in self.session.scalars(select(Incident).where(Incident.id.in_(chunk)))})
+        return out
+
+    def incident(self, incident_id: str, with_reports: bool = False) -> Incident | None:
+        q = select(Incident).where(Incident.id == incident_id)
+        if with_reports:
+            q = q.options(selectinload(Incident.reports), selectinload(Incident.events))
+        return self.session.scalars(q).first()
+
+    def allocate_incident_numbers(self, day: str, n: int) -> int:
+        """Reserve n consecutive numbers of `day` (YYYYMMDD); returns the first."""
+        q = select(IncidentSequence).where(IncidentSequence.day == day)
+        if self.session.bind.dialect.name == "postgresql":
+            q = q.with_for_update()
+        seq = self.session.scalars(q).first()
+        if seq is None:
+            seq = IncidentSequence(day=day, last=0)
+            self.session.add(seq)
+        first = seq.last + 1
+        seq.last += n
+        return first
+
+    def move_reports(self, from_incident: str, to_incident: str, first_report_no: str) -> None:
+        """Reports of one incident join another (a merge); the stored ones, in the database."""
+        self.session.execute(
+            update(Report)
+            .where(Report.incident_id == from_incident)
+            .values(incident_id=to_incident, duplicate_of=first_report_no)
+            .execution_options(synchronize_session=False)
+        )
+
+    def latest_model(self) -> str | None:
+        row = self.session.scalars(select(DedupeModel).order_by(DedupeModel.id.desc()).limit(1)).first()
+        return row.model if row else None
+
+    def file_taken(self, name: str, sha256: str) -> bool:
+        q = (
+            select(func.count())
+            .select_from(ReportFileLog)
+            .where(ReportFileLog.sha256 == sha256, ReportFileLog.status == "loaded")
+        )
+        return bool(self.session.scalar(q))
+
+    def taken_file_names(self) -> set[str]:
+        return set(self.session.scalars(select(ReportFileLog.name).where(ReportFileLog.status == "loaded")))
+
+    def add(self, obj) -> None:
+        self.session.add(obj)
+
+    def add_all(self, objs) -> None:
+        self.session.add_all(objs)
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def open_reviews(self, department: str | None = None) -> list[ReviewItem]:
+        q = select(ReviewItem).where(ReviewItem.status == "open").order_by(ReviewItem.id)
+        if department:
+            q = q.where(ReviewItem.department == department)
+        return list(self.session.scalars(q))
+
+    def rejected_rows(self, source_file: str | None = None) -> list[RejectedRow]:
+        q = select(RejectedRow).order_by(RejectedRow.id)
+        if source_file:
+            q = q.where(RejectedRow.source_file == source_file)
+        return list(self.session.scalars(q))
+
+
+def notes_json(notes: list[str]) -> str | None:
+    return json.dumps(notes, ensure_ascii=False) if notes else None
