@@ -186,7 +186,8 @@ def _relation(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _within(df: pd.DataFrame, queries: np.ndarray, targets: np.ndarray, radius: float) -> pd.DataFrame:
-    """Pairs (a query, b earlier target) at most `radius` metres apart: a join on grid cells."""
+    """Pairs (a query, b earlier target) at most `radius` metres apart: a join on grid cells of the
+    radius (each query looks at its cell and the eight around it), in numpy."""
     x, y = df["x"].to_numpy(), df["y"].to_numpy()
     off = 1 << 30
 
@@ -195,15 +196,28 @@ def _within(df: pd.DataFrame, queries: np.ndarray, targets: np.ndarray, radius: 
         cy = np.floor(y[idx] / radius).astype(np.int64) + dy + off
         return cx * (1 << 31) + cy
 
-    q = pd.DataFrame({"a": queries, "cell": cells(queries)})
-    parts = []
+    t_cell = cells(targets)
+    order = np.argsort(t_cell, kind="stable")
+    t_sorted, t_idx = t_cell[order], targets[order]
+    aa, bb = [], []
     for dx in (-1, 0, 1):
         for dy in (-1, 0, 1):
-            t = pd.DataFrame({"b": targets, "cell": cells(targets, dx, dy)})
-            parts.append(q.merge(t, on="cell")[["a", "b"]])
-    pairs = pd.concat(parts, ignore_index=True)
-    pairs = pairs[pairs["b"] < pairs["a"]]
-    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+            q_cell = cells(queries, dx, dy)
+            lo = np.searchsorted(t_sorted, q_cell, side="left")
+            hi = np.searchsorted(t_sorted, q_cell, side="right")
+            n = hi - lo
+            if not n.any():
+                continue
+            a = np.repeat(queries, n)
+            starts = np.repeat(lo, n)
+            within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+            aa.append(a)
+            bb.append(t_idx[starts + within])
+    if not aa:
+        return pd.DataFrame({"a": [], "b": [], "d": [], "radius": []})
+    a, b = np.concatenate(aa), np.concatenate(bb)
+    keep = b < a
+    a, b = a[keep], b[keep]
     d = np.hypot(x[a] - x[b], y[a] - y[b])
     keep = d <= radius
     return pd.DataFrame({"a": a[keep], "b": b[keep], "d": d[keep], "radius": radius})
@@ -358,21 +372,27 @@ def _gap_u(windows: np.ndarray) -> dict[str, float]:
 def estimate(patterns: pd.DataFrame, u: dict, strength: float, start: Model, max_iterations: int = 200) -> Model:
     """m and the share of duplicates by EM over the candidate pairs' level patterns, u held fixed,
     starting from (and pulled towards, as `strength` pairs) the previous estimate."""
+    names = {f: LEVELS[f] + [NULL_LEVEL] for f in FIELDS}
+    codes = np.stack([pd.Categorical(patterns[f], categories=names[f]).codes.astype(np.int64) for f in FIELDS], axis=1)
+    uniq, counts = np.unique(codes, axis=0, return_counts=True)
+    counts = counts.astype("float64")
     m = {f: dict(start.m[f]) for f in FIELDS}
-    pseudo = {f: {lv: strength * p for lv, p in m[f].items()} for f in FIELDS}
+    pseudo = {f: np.array([strength * m[f][lv] for lv in LEVELS[f]]) for f in FIELDS}
+    log_u = {f: np.log2(np.array([u[f][lv] for lv in LEVELS[f]] + [1.0])) for f in FIELDS}
     prior = start.prior
-    counts = patterns.groupby(FIELDS).size().rename("n").reset_index()
     it = 0
     for it in range(1, max_iterations + 1):
-        p = Model(FIELDS, LEVELS, m, u, prior, it).match_probability(counts[FIELDS])
-        wm = counts["n"] * p
-        new_prior = float((wm.sum() + strength * start.prior) / (counts["n"].sum() + strength))
+        total = np.full(len(uniq), math.log2(prior / (1 - prior)))
+        for j, f in enumerate(FIELDS):
+            log_m = np.log2(np.array([m[f][lv] for lv in LEVELS[f]] + [1.0]))
+            total += (log_m - log_u[f])[uniq[:, j]]
+        wm = counts / (1.0 + 2.0 ** (-total))
+        new_prior = float((wm.sum() + strength * start.prior) / (counts.sum() + strength))
         new_m = {}
-        for f in FIELDS:
-            by_level = wm.groupby(counts[f]).sum()
-            c = {lv: float(by_level.get(lv, 0.0)) + pseudo[f][lv] + SMOOTHING for lv in LEVELS[f]}
-            total = sum(c.values())
-            new_m[f] = {lv: v / total for lv, v in c.items()}
+        for j, f in enumerate(FIELDS):
+            by_level = np.bincount(uniq[:, j], weights=wm, minlength=len(names[f]))[: len(LEVELS[f])]
+            c = by_level + pseudo[f] + SMOOTHING
+            new_m[f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
         delta = abs(new_prior - prior) + max(abs(new_m[f][lv] - m[f][lv]) for f in FIELDS for lv in LEVELS[f])
         m, prior = new_m, min(max(new_prior, 1e-4), 1 - 1e-4)
         if delta < 1e-6:
@@ -384,9 +404,9 @@ def _log_odds(model: Model, levels: dict[str, np.ndarray]) -> np.ndarray:
     n = len(next(iter(levels.values())))
     total = np.full(n, math.log2(model.prior / (1 - model.prior)))
     for f in FIELDS:
-        w = {lv: model.weight(f, lv) for lv in LEVELS[f]}
-        w[NULL_LEVEL] = 0.0
-        total += np.vectorize(w.get, otypes=[float])(levels[f]) if n else 0.0
+        names = LEVELS[f] + [NULL_LEVEL]
+        w = np.array([model.weight(f, lv) for lv in LEVELS[f]] + [0.0])
+        total += w[pd.Categorical(levels[f], categories=names).codes]
     return total
 
 

@@ -351,6 +351,8 @@ def _merge(repo, incidents, batch_reports, other_id, target_id, report_no, why, 
                 created_at=at,
             )
         ]
+    repo.add(target)  # a target opened in this batch must exist before stored reports point at it
+    repo.session.flush()
     repo.move_reports(other.id, target.id, target.first_report_no)
     for rep in batch_reports.pop(other.id, []):
         rep.incident_id, rep.duplicate_of = target.id, target.first_report_no

@@ -493,8 +493,11 @@ def simulate(m: _Map, days: list[dt.date], reports_per_day: float, seed: int, di
             else:
                 x, y, road = m.point_on_road(rng)
             inc = new_incident(t0, major, minor, x, y, road, "normal")
-            if rng.random() < (0.06 if major in ("市政设施", "园林绿化") else 0.03):  # two potholes 30 m apart
-                ang, dist = rng.uniform(0, 2 * math.pi), rng.uniform(20, 45)
+            # two potholes 30 m apart: a second problem of the same kind close by (only for problems that
+            # sit at a point: two spills or two noises 30 m apart are one to anyone who reports them)
+            extent = MINORS[major][minor][1]
+            if extent <= 20 and rng.random() < 0.06:
+                ang, dist = rng.uniform(0, 2 * math.pi), rng.uniform(20, 45) + extent
                 new_incident(
                     t0 + dt.timedelta(hours=float(rng.uniform(-48, 48))),
                     major,

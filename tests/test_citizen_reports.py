@@ -129,7 +129,7 @@ def test_configuration_names_file_and_key_and_refuses_unknown_keys(tmp_path):
         load_reports_config(wrong_owner)
     sib = tmp_path / "sib.yml"
     sib.write_text(good.replace("  - [树木倒伏, 树枝遮挡]", "  - [树木倒伏, 树枝乱长]"), encoding="utf-8")
-    with pytest.raises(ReportsConfigError, match="siblings.6.1: 树枝乱长 is not a 小类"):
+    with pytest.raises(ReportsConfigError, match="siblings.9.1: 树枝乱长 is not a 小类"):
         load_reports_config(sib)
 
 
@@ -357,3 +357,73 @@ def test_cli_import_export_and_run_path(inbox, tmp_path, capsys):
     ]
     assert rows[0]["编号"] == "R1" and rows[0]["street_code"] == "310106011000" and rows[0]["status"] == "received"
     assert rows[1]["duplicate_of"] == "R1" and rows[1]["incident_id"] == rows[0]["incident_id"]
+
+
+# ----------------------------------------------------------------------------- a generated month
+
+
+@pytest.fixture(scope="module")
+def generated_month(tmp_path_factory):
+    """A month of reports of a 20,000-resident district (70 a day), taken in day by day."""
+    from citizen_reports.cli import take_in_inbox
+    from synthetic.generate import generate
+
+    base = tmp_path_factory.mktemp("reports_month")
+    inbox, db = base / "inbox", base / "hub.duckdb"
+    generate(out_dir=inbox, persons=20_000, months=1, seed=5, noise=1.0)
+    outcomes = take_in_inbox(inbox, db)
+    return inbox, db, outcomes
+
+
+@pytest.mark.slow
+def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month):
+    """Pairwise precision and recall of duplicates over the month (civichub reports evaluate).
+
+    Issue 16 asks F1 >= 0.95 with precision >= 0.97. Measured on generated months of this size
+    (seeds 1-5, `civichub reports evaluate`): precision 0.92-0.97, recall 0.82-0.87, F1 0.88-0.90 —
+    not reached: twins, recurrences within the window and mislabelled categories (see the closing
+    note of issue 16). This guards what is reached."""
+    from citizen_reports.cli import app_session
+    from citizen_reports.evaluate import evaluate
+
+    inbox, db, outcomes = generated_month
+    assert len(outcomes) == 31 and all(o.status == "loaded" for o in outcomes)
+    with app_session(db) as s:
+        scores = evaluate(inbox, s)
+    assert scores.true_pairs > 500
+    assert scores.precision >= 0.93, scores
+    assert scores.recall >= 0.78, scores
+    assert scores.f1 >= 0.86, scores
+    assert scores.street_accuracy >= 0.93  # the street of the nearest library address, GPS error and all
+
+
+@pytest.mark.slow
+def test_generated_bad_rows_are_refused_or_queued_and_nothing_is_lost(generated_month):
+    from citizen_reports.cli import app_session
+
+    inbox, db, outcomes = generated_month
+    planted = list(csv.DictReader(open(inbox / "_truth" / "reports_planted.csv", encoding="utf-8")))
+    kinds = {(p["file"], int(p["source_row"])): p["kind"] for p in planted}
+    assert {"missing_id", "unknown_category", "future_time", "swapped_coordinates", "sent_again"} <= set(kinds.values())
+    rows_read = sum(o.rows for o in outcomes)
+    taken = sum(len(o.result.taken) for o in outcomes)
+    already = sum(
+        len(o.result.already) + (o.rows - len(o.result.taken) - len(o.result.already) - len(o.result.rejected))
+        for o in outcomes
+    )
+    refused = sum(len(o.result.rejected) for o in outcomes)
+    assert rows_read == taken + already + refused  # every row accounted for
+    with app_session(db) as s:
+        refused_rows = {(r.source_file, r.source_row): r.code for r in s.scalars(select(RejectedRow))}
+        queued = {
+            (r.source_file, r.source_row)
+            for r, i in s.execute(select(Report, Incident).join(Incident, Report.incident_id == Incident.id))
+            if i.department == "district"
+        }
+    for where, kind in kinds.items():
+        if kind in ("missing_id", "unknown_category", "future_time"):
+            assert refused_rows.get(where) == {"future_time": "future_time", "missing_id": "missing_id"}.get(
+                kind, "unknown_category"
+            ), (where, kind)
+        elif kind in ("swapped_coordinates", "outside_district"):
+            assert where in queued, (where, kind)
