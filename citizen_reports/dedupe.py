@@ -381,7 +381,8 @@ def estimate(patterns: pd.DataFrame, u: dict, strength: float, start: Model, max
     log_u = {f: np.log2(np.array([u[f][lv] for lv in LEVELS[f]] + [1.0])) for f in FIELDS}
     prior = start.prior
     it = 0
-    for it in range(1, max_iterations + 1):
+    while it < max_iterations:
+        it += 1
         total = np.full(len(uniq), math.log2(prior / (1 - prior)))
         for j, f in enumerate(FIELDS):
             log_m = np.log2(np.array([m[f][lv] for lv in LEVELS[f]] + [1.0]))
