@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from citizen_reports.config import ReportsConfigError, load_reports_config
 from citizen_reports.models import Incident, RejectedRow, Report
-from citizen_reports.repository import SqlRepository, app_db_url, app_engine
+from citizen_reports.repository import SqlRepository, app_db_url, app_engine, sync_library
 from citizen_reports.routing import AddressLibrary, AddressLibraryError, find_inbox
 from citizen_reports.service import FileOutcome, import_file
 
@@ -54,6 +54,7 @@ def take_in_inbox(inbox: Path, db: Path, config_path: Path | None = None) -> lis
     out = []
     with app_session(db) as session:
         repo = SqlRepository(session)
+        sync_library(session, lib)
         taken = repo.taken_file_names()
         for f in files:
             name = f"reports/{f.name}"
@@ -141,6 +142,7 @@ def _cmd_import(args) -> int:
         return 2
     name = f"reports/{path.name}" if path.resolve().parent == (inbox / "reports").resolve() else str(path)
     with app_session(args.db) as session:
+        sync_library(session, lib)
         outcome = import_file(path, SqlRepository(session), cfg, lib, name=name)
     print("\n".join(describe(outcome)))
     if not lib.has_coordinates:

@@ -215,3 +215,34 @@ class IncidentSequence(Base):
     __tablename__ = "incident_sequence"
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class AddressPoint(Base):
+    """The standard address library as reports were last placed with (reference/standard_addresses.csv
+    with its 经度/纬度), kept here so that the app places a report posted to it the same way."""
+
+    __tablename__ = "report_address_point"
+    address_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    street_code: Mapped[str] = mapped_column(String(12))
+    community_code: Mapped[str] = mapped_column(String(12))
+    full_address: Mapped[str] = mapped_column(Text)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+
+
+class Division(Base):
+    """Streets and committees by name (reference/divisions.csv), for boards and pages."""
+
+    __tablename__ = "report_division"
+    community_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    community_name: Mapped[str] = mapped_column(String(64))
+    street_code: Mapped[str] = mapped_column(String(12), index=True)
+    street_name: Mapped[str] = mapped_column(String(64))
+
+
+class Meta(Base):
+    """Small facts about the report tables, e.g. the fingerprint of the address library kept."""
+
+    __tablename__ = "report_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

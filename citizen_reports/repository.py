@@ -19,9 +19,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from citizen_reports.models import (
     OPEN_STATES,
+    AddressPoint,
     DedupeModel,
+    Division,
     Incident,
     IncidentSequence,
+    Meta,
     RejectedRow,
     Report,
     ReportFileLog,
@@ -177,6 +180,86 @@ class SqlRepository:
         if source_file:
             q = q.where(RejectedRow.source_file == source_file)
         return list(self.session.scalars(q))
+
+
+def sync_library(session: Session, lib) -> bool:
+    """Keep the address library (and the divisions' names) in the app database when it changed."""
+    from sqlalchemy import delete, insert
+
+    fp = lib.fingerprint()
+    meta = session.get(Meta, "address_library")
+    if meta is not None and meta.value == fp:
+        return False
+    session.execute(delete(AddressPoint))
+    session.execute(delete(Division))
+    rows = [
+        {
+            "address_id": a,
+            "street_code": s,
+            "community_code": c,
+            "full_address": f,
+            "lon": None if lon != lon else float(lon),
+            "lat": None if lat != lat else float(lat),
+        }
+        for a, s, c, f, lon, lat in zip(
+            lib.address_id, lib.street_code, lib.community_code, lib.full_address, lib.lon, lib.lat
+        )
+    ]
+    if rows:
+        session.execute(insert(AddressPoint), rows)
+    streets = lib.street_names
+    divisions = [
+        {
+            "community_code": c,
+            "community_name": n,
+            "street_code": c[:9] + "000",
+            "street_name": streets.get(c[:9] + "000", ""),
+        }
+        for c, n in lib.community_names.items()
+        if c
+    ]
+    if divisions:
+        session.execute(insert(Division), divisions)
+    if meta is None:
+        session.add(Meta(key="address_library", value=fp))
+    else:
+        meta.value = fp
+    session.commit()
+    return True
+
+
+def stored_library(session: Session):
+    """The address library kept by the last import (None before any): what the app places reports with."""
+    import numpy as np
+
+    from citizen_reports.routing import AddressLibrary
+
+    points = session.execute(
+        select(
+            AddressPoint.address_id,
+            AddressPoint.street_code,
+            AddressPoint.community_code,
+            AddressPoint.full_address,
+            AddressPoint.lon,
+            AddressPoint.lat,
+        ).order_by(AddressPoint.address_id)
+    ).all()
+    if not points:
+        return None
+    divisions = session.execute(
+        select(Division.community_code, Division.community_name, Division.street_code, Division.street_name)
+    ).all()
+    return AddressLibrary(
+        [p[0] for p in points],
+        [p[1] for p in points],
+        [p[2] for p in points],
+        [p[3] for p in points],
+        np.array([np.nan if p[4] is None else p[4] for p in points], dtype="float64"),
+        np.array([np.nan if p[5] is None else p[5] for p in points], dtype="float64"),
+        {d[2]: d[3] for d in divisions},
+        {d[0]: d[1] for d in divisions},
+        "app database",
+    )
 
 
 def notes_json(notes: list[str]) -> str | None:

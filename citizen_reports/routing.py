@@ -117,6 +117,16 @@ class AddressLibrary:
             str(path),
         )
 
+    def fingerprint(self) -> str:
+        import hashlib
+
+        h = hashlib.sha256()
+        for row in zip(self.address_id, self.street_code, self.community_code, self.full_address, self.lon, self.lat):
+            h.update(repr(row).encode())
+        for code in sorted(self.community_names):
+            h.update(f"{code}{self.community_names[code]}".encode())
+        return h.hexdigest()
+
     def nearest(self, lon: float, lat: float, max_m: float) -> tuple[int, float] | None:
         x, y = self.projection.xy(lon, lat)
         hit = self.nearest_index.nearest(float(x), float(y), max_m)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -427,3 +428,125 @@ def test_generated_bad_rows_are_refused_or_queued_and_nothing_is_lost(generated_
             ), (where, kind)
         elif kind in ("swapped_coordinates", "outside_district"):
             assert where in queued, (where, kind)
+
+
+# ------------------------------------------------------------- states, Open311, the day's board
+
+
+def test_states_follow_fixmystreet_and_need_notes(inbox, repo):
+    from citizen_reports.states import StateError, change_state, transfer
+
+    take(inbox, repo, "2026-11-03", [report("S1", "2026-11-03T08:00:00+08:00", -300, 0)])
+    inc = repo.session.scalars(select(Incident)).one()
+    with pytest.raises(StateError, match="请填写给市民的处理说明"):
+        change_state(repo.session, inc, "resolved", "u1")
+    with pytest.raises(StateError, match="关闭须说明原因"):
+        change_state(repo.session, inc, "closed", "u1", public_note="不是我们管的")
+    change_state(repo.session, inc, "accepted", "u1", public_note="已派人查看")
+    change_state(repo.session, inc, "in_progress", "u1")
+    transfer(repo.session, inc, "chengguan", "u1", "占道施工，城管负责")
+    change_state(repo.session, inc, "resolved", "u2", public_note="坑已填平")
+    with pytest.raises(StateError, match="已办结的事件不能改为已确认"):
+        change_state(repo.session, inc, "accepted", "u2")
+    repo.commit()
+    events = [(e.action, e.to_status) for e in repo.incident(inc.id, with_reports=True).events]
+    assert events == [
+        ("created", "received"),
+        ("status", "accepted"),
+        ("status", "in_progress"),
+        ("transfer", "in_progress"),
+        ("status", "resolved"),
+    ]
+    assert inc.public_note == "坑已填平" and inc.department == "chengguan" and inc.resolved_at is not None
+
+
+def test_review_decision_merges_the_pair(inbox, repo):
+    from citizen_reports.states import decide_review
+
+    take(inbox, repo, "2026-11-03", [report("A1", "2026-11-03T08:00:00+08:00", -300, 0)])
+    take(inbox, repo, "2026-11-04", [report("A2", "2026-11-04T08:00:00+08:00", -100, 0)])
+    a1, a2 = (repo.session.scalars(select(Report).where(Report.report_no == n)).one() for n in ("A1", "A2"))
+    item = ReviewItem(
+        report_no="A2",
+        incident_id=a2.incident_id,
+        candidate_incident_id=a1.incident_id,
+        candidate_report_no="A1",
+        department="jianguanwei",
+        probability=0.7,
+        explanation="{}",
+        created_at=dt.datetime(2026, 11, 4),
+    )
+    repo.add(item)
+    decide_review(repo.session, item, True, "u1")
+    repo.commit()
+    assert a2.incident_id == a1.incident_id and a2.duplicate_of == "A1"
+    merged = [i for i in repo.session.scalars(select(Incident)) if i.merged_into]
+    assert len(merged) == 1 and merged[0].status == CLOSED and merged[0].close_reason == "duplicate"
+
+
+def test_open311_services_post_and_read(inbox, repo):
+    from citizen_reports.open311 import Open311Error, find_requests, incoming_from_form, request_view, services
+    from citizen_reports.repository import stored_library, sync_library
+    from citizen_reports.service import take_in
+
+    cfg = load_reports_config()
+    sync_library(repo.session, AddressLibrary.from_inbox(inbox))
+    lib = stored_library(repo.session)  # what the app places a posted report with
+    listed = services(cfg)
+    road = next(s for s in listed if s["service_name"] == "道路破损")
+    assert road["service_code"] == "SZ-DLPS" and road["group"] == "市政设施"
+    assert len({s["service_code"] for s in listed}) == len(listed)
+    with pytest.raises(Open311Error, match="not found"):
+        incoming_from_form({"service_code": "NOPE", "lat": "31.2", "long": "121.4"}, cfg, NOW)
+    with pytest.raises(Open311Error, match="a location is required"):
+        incoming_from_form({"service_code": "SZ-DLPS"}, cfg, NOW)
+    lon, lat = lonlat(-300, 0)
+    posted = []
+    for k in range(2):
+        form = {
+            "service_code": "SZ-DLPS",
+            "lat": lat,
+            "long": lon,
+            "description": "路面有个大坑",
+            "email": "someone@example.com",
+            "device_id": "phone-1",
+            "attribute[photo_hash]": "a5a5a5a5a5a5a5a5",
+        }
+        r = incoming_from_form(form, cfg, NOW + dt.timedelta(minutes=10 * k))
+        out = take_in([r], repo, cfg, lib, now=NOW + dt.timedelta(minutes=10 * k))
+        posted.append((r.report_no, out.incident_of[r.report_no]))
+    assert posted[0][1] == posted[1][1]  # the second post joined the first one's incident
+    ((rep, inc),) = find_requests(repo.session, ids=[posted[1][0]], cfg=cfg)
+    view = request_view(rep, inc, cfg, {"jianguanwei": "区建设和管理委员会"})
+    assert view["status"] == "open" and view["duplicate_of"] == posted[0][0]
+    assert view["agency_responsible"] == "区建设和管理委员会" and view["incident_id"] == inc.id
+    assert "someone@example.com" not in json.dumps(view, ensure_ascii=False) and rep.reporter.startswith("O")
+
+
+def test_board_counts_the_day_and_writes_a_workbook(inbox, repo):
+    from openpyxl import load_workbook
+
+    from citizen_reports.board import board, board_workbook, chart_svg
+    from citizen_reports.states import change_state
+
+    rows = [
+        report("D1", "2026-11-20T08:00:00+08:00", -300, 0, 照片指纹="a5a5a5a5a5a5a5a5"),
+        report("D2", "2026-11-20T08:10:00+08:00", -298, 1, 照片指纹="a5a5a5a5a5a5a5a4", 上报人="U2"),
+        report("D3", "2026-11-18T08:10:00+08:00", 300, 0, major="综合执法", minor="占道经营"),
+        report("D4", "2026-11-20T09:00:00+08:00", 100, 0, major="环境卫生", minor="暴露垃圾"),
+    ]
+    take(inbox, repo, "2026-11-20", rows)
+    lv = repo.session.scalars(select(Incident).where(Incident.major == "环境卫生")).one()
+    change_state(repo.session, lv, "resolved", "u", public_note="已清运", now=NOW)
+    repo.commit()
+    b = board(repo.session, NOW, department="jianguanwei", title="区建设和管理委员会")
+    assert (b.received_today, b.merged_today, b.open, b.overdue) == (2, 1, 1, 0)
+    c = board(repo.session, NOW, department="chengguan")
+    assert c.open == 1 and c.overdue == 1 and c.overdue_by_category == [("综合执法", "占道经营", 1)]
+    d = board(repo.session, NOW, street="310106012000")
+    assert d.closed_this_month == 1 and d.resolved_on_time_this_month == 1
+    assert "<svg" in chart_svg(b) and "<script" not in chart_svg(b)
+    wb = load_workbook(io.BytesIO(board_workbook(c)))
+    figures = {r[0]: r[1] for r in wb["概况"].iter_rows(min_row=3, values_only=True)}
+    assert figures["未办结事件"] == 1 and figures["其中超期"] == 1
+    assert list(wb["超期（按类别）"].iter_rows(min_row=2, values_only=True)) == [("综合执法", "占道经营", 1)]
