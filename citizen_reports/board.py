@@ -131,29 +131,44 @@ def board(
     return b
 
 
-def chart_svg(b: Board, width: int = 600, height: int = 160) -> str:
-    """The last 30 days as an inline SVG (no script: the app's Content-Security-Policy allows none):
-    reports received (bars) and incidents closed (line)."""
+def chart_geometry(b: Board, width: int = 600, height: int = 160) -> dict:
+    """The last 30 days drawn: reports received (bars), incidents closed (line), day labels. Plain
+    numbers, so that a template draws the SVG (no script, no markup built in code)."""
     top = max([1] + [r for _, r, _ in b.days] + [c for _, _, c in b.days])
     n = len(b.days) or 1
     bw = width / n
-    bars, points = [], []
+    bars, points, labels = [], [], []
     for k, (day, r, c) in enumerate(b.days):
         h = (height - 20) * r / top
         bars.append(
-            f'<rect x="{k * bw + 1:.1f}" y="{height - 15 - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" class="bar">'
-            f"<title>{day:%m-%d} 收到 {r} 条，办结 {c} 件</title></rect>"
+            {
+                "x": round(k * bw + 1, 1),
+                "y": round(height - 15 - h, 1),
+                "w": round(bw - 2, 1),
+                "h": round(h, 1),
+                "title": f"{day:%m-%d} 收到 {r} 条，办结 {c} 件",
+            }
         )
         points.append(f"{k * bw + bw / 2:.1f},{height - 15 - (height - 20) * c / top:.1f}")
-    labels = "".join(
-        f'<text x="{k * bw + bw / 2:.1f}" y="{height - 2}" class="tick">{day:%d}</text>'
-        for k, (day, _, _) in enumerate(b.days)
-        if k % 5 == 0
+        if k % 5 == 0:
+            labels.append({"x": round(k * bw + bw / 2, 1), "y": height - 2, "text": f"{day:%d}"})
+    return {"width": width, "height": height, "bars": bars, "points": " ".join(points), "labels": labels, "top": top}
+
+
+def chart_svg(b: Board) -> str:
+    """The same chart as a standalone SVG document (for files and tests)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    g = chart_geometry(b)
+    bars = "".join(
+        f'<rect x="{r["x"]}" y="{r["y"]}" width="{r["w"]}" height="{r["h"]}" class="bar"><title>{escape(r["title"])}</title></rect>'
+        for r in g["bars"]
     )
+    labels = "".join(f'<text x="{t["x"]}" y="{t["y"]}" class="tick">{escape(t["text"])}</text>' for t in g["labels"])
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img" '
-        f'aria-label="近30天收到的上报（柱）与办结的事件（线）">{"".join(bars)}'
-        f'<polyline points="{" ".join(points)}" class="line" fill="none"/>{labels}</svg>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {g["width"]} {g["height"]}" class="chart" role="img" '
+        f"aria-label={quoteattr('近30天收到的上报（柱）与办结的事件（线）')}>{bars}"
+        f'<polyline points="{g["points"]}" class="line" fill="none"/>{labels}</svg>'
     )
 
 

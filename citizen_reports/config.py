@@ -224,6 +224,16 @@ def _role_ids() -> set[str]:
     return set((doc.get("roles") or {}).keys())
 
 
+def department_names(cfg: ReportsConfig) -> dict[str, str]:
+    """Role id → the body's name (sharing/roles.yml), and the district's queue."""
+    from sharing.roles import ROLES_PATH
+
+    doc = yaml.safe_load(ROLES_PATH.read_text(encoding="utf-8")) or {}
+    names = {rid: str((r or {}).get("name") or rid) for rid, r in (doc.get("roles") or {}).items()}
+    names[cfg.district_queue.id] = cfg.district_queue.name
+    return names
+
+
 def load_reports_config(path: Path | str | None = None, known_departments: set[str] | None = None) -> ReportsConfig:
     """Read and validate the file; `known_departments` defaults to the roles of sharing/roles.yml."""
     path = Path(path or DEFAULT_PATH)

@@ -185,6 +185,11 @@ def _relation(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.select([same, sib, major], ["same", "sibling", "major"], "")
 
 
+def _no_pairs() -> pd.DataFrame:
+    empty = np.zeros(0, dtype=np.int64)
+    return pd.DataFrame({"a": empty, "b": empty, "d": np.zeros(0), "radius": np.zeros(0)})
+
+
 def _within(df: pd.DataFrame, queries: np.ndarray, targets: np.ndarray, radius: float) -> pd.DataFrame:
     """Pairs (a query, b earlier target) at most `radius` metres apart: a join on grid cells of the
     radius (each query looks at its cell and the eight around it), in numpy."""
@@ -214,7 +219,7 @@ def _within(df: pd.DataFrame, queries: np.ndarray, targets: np.ndarray, radius: 
             aa.append(a)
             bb.append(t_idx[starts + within])
     if not aa:
-        return pd.DataFrame({"a": [], "b": [], "d": [], "radius": []})
+        return _no_pairs()
     a, b = np.concatenate(aa), np.concatenate(bb)
     keep = b < a
     a, b = a[keep], b[keep]
@@ -230,7 +235,7 @@ def _spatial_pairs(df: pd.DataFrame, batch_only: bool) -> pd.DataFrame:
     later = df["batch"].to_numpy() | (df["open"].to_numpy() & (not batch_only))
     queries = np.nonzero(has & later)[0]
     if len(queries) == 0:
-        return pd.DataFrame({"a": [], "b": [], "d": [], "radius": []})
+        return _no_pairs()
     parts = []
     radius = df["radius"].to_numpy()
     for r in sorted(set(radius[has])):

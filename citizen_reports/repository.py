@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from citizen_reports.models import (
@@ -42,21 +42,16 @@ def app_db_url(db: Path | str) -> str:
 
 
 def app_engine(url: str) -> Engine:
-    """An engine with the report tables in place (created when missing; the app's Alembic chain does
-    the same for a deployed database)."""
-    engine = create_engine(url, future=True)
-    if url.startswith("sqlite"):
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(con, _record):  # a writer and readers at once; wait rather than fail on a lock
-            cur = con.cursor()
-            cur.execute("pragma journal_mode=wal")
-            cur.execute("pragma busy_timeout=30000")
-            cur.execute("pragma foreign_keys=on")
-            cur.close()
-
-    metadata.create_all(engine)
-    return engine
+    """An engine on the app database with the report tables in place: the street app's Alembic chain
+    brought to its head (the report tables are one of its revisions); without the app, the tables alone."""
+    try:
+        from app.db import make_engine, upgrade
+    except ImportError:  # the street app is not installed: the report tables alone
+        engine = create_engine(url)
+        metadata.create_all(engine)
+        return engine
+    upgrade(url)
+    return make_engine(url)
 
 
 class ReportRepository(Protocol):

@@ -278,6 +278,15 @@ def test_duplicates_join_near_and_far_problems_stay_apart_with_an_explanation(in
     assert inc.id.startswith("SJ-20261103-") and len(inc.id) == len("SJ-20261103-0001")
 
 
+def test_a_day_without_any_position_goes_in(inbox, repo):
+    rows = [
+        report("N1", "2026-11-03T08:00:00+08:00", None, None, 地址="测试路33号"),
+        report("N2", "2026-11-03T09:00:00+08:00", None, None),
+    ]
+    out = take(inbox, repo, "2026-11-03", rows)
+    assert out.status == "loaded" and len(out.result.taken) == 2 and out.result.queued == 1
+
+
 def test_a_closed_incident_is_not_reopened_by_a_report_days_later(inbox, repo):
     take(inbox, repo, "2026-11-03", [report("P1", "2026-11-03T08:00:00+08:00", -300, 0, 照片指纹="a5a5a5a5a5a5a5a5")])
     inc = repo.session.scalars(select(Incident)).one()
