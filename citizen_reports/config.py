@@ -129,6 +129,15 @@ class ReportsConfig:
         out |= {s.department for c in self.categories.values() for s in c.subcategories.values() if s.department}
         return sorted(out)
 
+    def related(self, kinds) -> set[tuple[str, str]]:
+        """The configured (大类, 小类) that could be the same problem as any of `kinds` (with `kinds`)."""
+        out = set(kinds)
+        for major, cat in self.categories.items():
+            for minor in cat.subcategories:
+                if any(self.relation((major, minor), k) for k in kinds):
+                    out.add((major, minor))
+        return out
+
     def siblings(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
         return bool(self.sibling_groups.get(a, frozenset()) & self.sibling_groups.get(b, frozenset()))
 

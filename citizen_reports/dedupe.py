@@ -159,7 +159,6 @@ def frame(items: list[Item], cfg: ReportsConfig) -> pd.DataFrame:
         }
     )
     df = df.sort_values(["hours", "batch"], kind="stable").reset_index(drop=True)
-    df["text_py"] = [description_pinyin(t) for t in df["text"]]
     rules = {k: cfg.rule(k[0], k[1]) for k in set(zip(df["major"], df["minor"]))}
     pair = list(zip(df["major"], df["minor"]))
     df["radius"] = [rules[k].radius_m for k in pair]
@@ -260,8 +259,9 @@ def _levels(df: pd.DataFrame, a: np.ndarray, b: np.ndarray, d: np.ndarray | None
     values["gap"] = gap
     rel = _relation(df, a, b)
     out["category"] = np.where(rel == "", NULL_LEVEL, rel)
-    text, text_py = df["text"].to_numpy(), df["text_py"].to_numpy()
-    sim = text_similarity(list(text[a]), list(text[b]), list(text_py[a]), list(text_py[b]))
+    text = df["text"].to_numpy()
+    ta, tb = list(text[a]), list(text[b])
+    sim = text_similarity(ta, tb, [description_pinyin(t) for t in ta], [description_pinyin(t) for t in tb])
     out["text"] = np.select([np.isnan(sim), sim >= 0.8, sim >= 0.6, sim >= 0.4], [NULL_LEVEL, "x0", "x1", "x2"], "x3")
     values["text"] = sim
     has_photo, photo = df["has_photo"].to_numpy(), df["photo"].to_numpy()
@@ -410,9 +410,13 @@ def _log_odds(model: Model, levels: dict[str, np.ndarray]) -> np.ndarray:
     n = len(next(iter(levels.values())))
     total = np.full(n, math.log2(model.prior / (1 - model.prior)))
     for f in FIELDS:
-        names = LEVELS[f] + [NULL_LEVEL]
-        w = np.array([model.weight(f, lv) for lv in LEVELS[f]] + [0.0])
-        total += w[pd.Categorical(levels[f], categories=names).codes]
+        w = {lv: model.weight(f, lv) for lv in LEVELS[f]}
+        w[NULL_LEVEL] = 0.0
+        if n > 1000:  # many pairs: by category codes
+            names = LEVELS[f] + [NULL_LEVEL]
+            total += np.array([w[lv] for lv in names])[pd.Categorical(levels[f], categories=names).codes]
+        else:
+            total += np.array([w[lv] for lv in levels[f]], dtype="float64")
     return total
 
 

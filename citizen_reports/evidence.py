@@ -79,6 +79,7 @@ def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
+@lru_cache(maxsize=1 << 16)
 def address_evidence(text: str | None) -> tuple[str | None, int | None]:
     """(road, door on the road) said by a free-text address; Nones when it does not say. The door of
     大宁路39弄1号 is the lane, 39: where it opens on the road."""

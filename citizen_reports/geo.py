@@ -122,3 +122,23 @@ class NearestPoints:
                     if d[k] <= best_d:
                         best, best_d = int(idx[k]), float(d[k])
         return None if best is None else (best, best_d)
+
+
+# Grid cells in degrees for the database ("which stored reports are near"): about 280 m north-south
+# and 285 m east-west at Shanghai's latitude; a key per cell, indexed with the report time.
+CELL_LAT, CELL_LON = 0.0025, 0.003
+
+
+def cell_of(lon: float | None, lat: float | None) -> int | None:
+    if lon is None or lat is None:
+        return None
+    return math.floor(lat / CELL_LAT) * 100_000 + math.floor(lon / CELL_LON)
+
+
+def cells_near(lon: float, lat: float, radius_m: float) -> list[int]:
+    """Every cell a circle of radius_m around the point touches."""
+    dlat = radius_m / (math.radians(1) * EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.1)
+    la0, la1 = math.floor((lat - dlat) / CELL_LAT), math.floor((lat + dlat) / CELL_LAT)
+    lo0, lo1 = math.floor((lon - dlon) / CELL_LON), math.floor((lon + dlon) / CELL_LON)
+    return [a * 100_000 + b for a in range(la0, la1 + 1) for b in range(lo0, lo1 + 1)]

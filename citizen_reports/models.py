@@ -135,7 +135,8 @@ class Report(Base):
     # where the hub takes it to be: the position, or the library address its text names
     pos_lon: Mapped[float | None] = mapped_column(Float)
     pos_lat: Mapped[float | None] = mapped_column(Float)
-    placement: Mapped[str] = mapped_column(String(16))  # position | address | address_near | road | none
+    placement: Mapped[str] = mapped_column(String(16))  # position | address | address_near | crossing | road | none
+    cell: Mapped[int | None] = mapped_column(Integer)  # grid cell of the position (geo.cell_of): "what is near"
     street_code: Mapped[str | None] = mapped_column(String(12))
     community_code: Mapped[str | None] = mapped_column(String(12))
     address_id: Mapped[str | None] = mapped_column(String(32))
@@ -143,7 +144,7 @@ class Report(Base):
 
     incident: Mapped[Incident] = relationship(back_populates="reports")
 
-    __table_args__ = (Index("ix_report_pos", "pos_lat", "pos_lon"),)
+    __table_args__ = (Index("ix_report_cell", "cell", "reported_at"),)
 
 
 class IncidentEvent(Base):

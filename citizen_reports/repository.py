@@ -56,7 +56,9 @@ def app_engine(url: str) -> Engine:
 
 class ReportRepository(Protocol):
     def reports_by_no(self, report_nos: Iterable[str]) -> dict[str, Report]: ...
-    def open_reports(self, since: dt.datetime, bbox: tuple[float, float, float, float] | None) -> list[Report]: ...
+    def open_reports(
+        self, since: dt.datetime, cells: list[int] | None = None, majors: list[str] | None = None
+    ) -> list: ...
     def reports_since(self, since: dt.datetime) -> list[tuple[Report, bool]]: ...
     def incidents(self, ids: Iterable[str]) -> dict[str, Incident]: ...
     def allocate_incident_numbers(self, day: str, n: int) -> int: ...
@@ -66,6 +68,22 @@ class ReportRepository(Protocol):
     def add_all(self, objs) -> None: ...
     def file_taken(self, name: str, sha256: str) -> bool: ...
     def commit(self) -> None: ...
+
+
+# what duplicate detection reads of a stored report (plain rows: no ORM objects to build)
+HISTORY_COLUMNS = (
+    Report.report_no,
+    Report.reported_at,
+    Report.major,
+    Report.minor,
+    Report.pos_lon,
+    Report.pos_lat,
+    Report.description,
+    Report.photo_hash,
+    Report.address_text,
+    Report.reporter,
+    Report.incident_id,
+)
 
 
 class SqlRepository:
@@ -82,27 +100,38 @@ class SqlRepository:
             )
         return out
 
-    def open_reports(self, since: dt.datetime, bbox=None) -> list[Report]:
-        """Reports of open incidents whose latest report is at or after `since` (UTC), optionally
-        only those placed inside bbox (min_lon, min_lat, max_lon, max_lat)."""
-        q = (
-            select(Report)
-            .join(Incident, Report.incident_id == Incident.id)
-            .where(Incident.status.in_(OPEN_STATES), Incident.last_report_at >= since, Incident.merged_into.is_(None))
+    def open_reports(self, since: dt.datetime, cells: list[int] | None = None, majors: list[str] | None = None) -> list:
+        """Reports since `since` (UTC) of open incidents whose latest report is at or after it too
+        (rows of HISTORY_COLUMNS); with `cells` (geo.cells_near), only those placed in them: found by
+        cell first (its index), then kept if their incident is open (a single post reads little)."""
+        open_incident = (
+            Incident.status.in_(OPEN_STATES),
+            Incident.last_report_at >= since,
+            Incident.merged_into.is_(None),
         )
-        if bbox is not None:
-            lo_lon, lo_lat, hi_lon, hi_lat = bbox
-            q = q.where(Report.pos_lat.between(lo_lat, hi_lat), Report.pos_lon.between(lo_lon, hi_lon))
-        return list(self.session.scalars(q))
+        if cells is None:
+            q = select(*HISTORY_COLUMNS).join(Incident, Report.incident_id == Incident.id).where(*open_incident)
+            return list(self.session.execute(q))
+        if not cells:
+            return []
+        q = select(*HISTORY_COLUMNS).where(Report.cell.in_(cells), Report.reported_at >= since)
+        if majors:
+            q = q.where(Report.major.in_(majors))
+        near = list(self.session.execute(q))
+        if not near:
+            return []
+        ids = {r.incident_id for r in near}
+        keep = set(self.session.scalars(select(Incident.id).where(Incident.id.in_(ids), *open_incident)))
+        return [r for r in near if r.incident_id in keep]
 
-    def reports_since(self, since: dt.datetime) -> list[tuple[Report, bool]]:
-        """Every report at or after `since` (UTC), with whether its incident is still open."""
+    def reports_since(self, since: dt.datetime) -> list[tuple]:
+        """Every report at or after `since` (UTC) (HISTORY_COLUMNS), with whether its incident is open."""
         q = (
-            select(Report, Incident.status.in_(OPEN_STATES) & Incident.merged_into.is_(None))
+            select(*HISTORY_COLUMNS, Incident.status.in_(OPEN_STATES) & Incident.merged_into.is_(None))
             .join(Incident, Report.incident_id == Incident.id)
             .where(Report.reported_at >= since)
         )
-        return [(r, bool(o)) for r, o in self.session.execute(q)]
+        return [(r, bool(r[-1])) for r in self.session.execute(q)]
 
     def incidents(self, ids: Iterable[str]) -> dict[str, Incident]:
         ids = list(dict.fromkeys(ids))

@@ -18,6 +18,7 @@ from pathlib import Path
 from citizen_reports.config import ReportsConfig
 from citizen_reports.dedupe import Item, detect, model_from_json, model_to_json
 from citizen_reports.evidence import address_evidence
+from citizen_reports.geo import cell_of, cells_near
 from citizen_reports.intake import (
     CST,
     IncomingReport,
@@ -72,7 +73,8 @@ def _hours(t: dt.datetime) -> float:
     return t.timestamp() / 3600.0
 
 
-def _stored_item(r: Report, lib: AddressLibrary, is_open: bool = True) -> Item:
+def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
+    """A stored report (a row of repository.HISTORY_COLUMNS) as duplicate detection sees it."""
     x = y = None
     if r.pos_lon is not None and r.pos_lat is not None:
         x, y = (float(v) for v in lib.projection.xy(r.pos_lon, r.pos_lat))
@@ -159,10 +161,17 @@ def take_in(
         if estimate:  # the open incidents, and a week more of reports to learn what "another problem" looks like
             since = start - dt.timedelta(hours=cfg.max_window_hours) - ESTIMATE_HISTORY
             history = [_stored_item(s, lib, o) for s, o in repo.reports_since(since)]
-        else:
-            bbox = _bbox(placements, lib, cfg.max_radius_m)
-            since = start - dt.timedelta(hours=cfg.max_window_hours)
-            history = [_stored_item(s, lib) for s in repo.open_reports(since, bbox)] if bbox else []
+        else:  # a few reports (a post): only what could be the same problem, as far as it can reach
+            kinds = {(r.major, r.minor) for r in fresh}
+            related = cfg.related(kinds)
+            reach = max(cfg.rule(*k).radius_m for k in related)
+            since = start - dt.timedelta(hours=max(cfg.rule(*k).window_hours for k in related))
+            cells = sorted({c for p in placements if p.x is not None for c in cells_near(*_lonlat(lib, p), reach)})
+            history = [
+                _stored_item(s, lib)
+                for s in repo.open_reports(since, cells, majors=sorted({k[0] for k in related}))
+                if any(cfg.relation((s.major, s.minor), k) for k in kinds)
+            ]
     stored = repo.latest_model()
     outcome = detect(history + batch_items, cfg, model_from_json(stored) if stored else None, estimate)
     res.model_estimated, res.candidate_pairs = outcome.estimated, outcome.candidate_pairs
@@ -217,6 +226,7 @@ def take_in(
             pos_lon=pos_lon,
             pos_lat=pos_lat,
             placement=p.method,
+            cell=cell_of(pos_lon, pos_lat),
             street_code=p.street_code,
             community_code=p.community_code,
             address_id=p.address_id,
@@ -441,14 +451,9 @@ def _raw(r: IncomingReport) -> dict:
     }
 
 
-def _bbox(placements: list[Placement], lib: AddressLibrary, margin_m: float):
-    xs = [p.x for p in placements if p.x is not None]
-    ys = [p.y for p in placements if p.y is not None]
-    if not xs:
-        return None
-    lo = lib.projection.lonlat(min(xs) - margin_m, min(ys) - margin_m)
-    hi = lib.projection.lonlat(max(xs) + margin_m, max(ys) + margin_m)
-    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+def _lonlat(lib: AddressLibrary, p: Placement) -> tuple[float, float]:
+    lon, lat = lib.projection.lonlat(p.x, p.y)
+    return float(lon), float(lat)
 
 
 # ---- files ------------------------------------------------------------------------------------
