@@ -117,6 +117,30 @@ class AddressLibrary:
             str(path),
         )
 
+    def outside_m(self, configured: float) -> float:
+        """How far from every library address a position is outside the district: the configured
+        distance, or more where the library itself is sparse (three times the largest gap between
+        an address and its nearest neighbour, 99th percentile), so that a district with wide
+        stretches between addresses does not lose its own reports."""
+        cached = getattr(self, "_outside", None)
+        if cached is not None and cached[0] == configured:
+            return cached[1]
+        gap = 0.0
+        n = len(self.with_xy)
+        if n >= 20:
+            rng = np.random.default_rng(0)
+            sample = rng.choice(n, size=min(n, 2000), replace=False)
+            xs, ys = self.x[self.with_xy], self.y[self.with_xy]
+            nn = []
+            for i in sample:
+                d = np.hypot(xs - xs[i], ys - ys[i])
+                d[i] = np.inf
+                nn.append(d.min())
+            gap = float(np.percentile(nn, 99))
+        value = max(configured, 3 * gap)
+        self._outside = (configured, value)
+        return value
+
     def fingerprint(self) -> str:
         import hashlib
 
@@ -188,7 +212,8 @@ class AddressLibrary:
             return Placement(None, None, None, "none", None, None, None, "经纬度无效，请核实位置后分拨")
         if r.lon is not None and self.has_coordinates:
             x, y = (float(v) for v in self.projection.xy(r.lon, r.lat))
-            hit = self.nearest(r.lon, r.lat, rc.outside_district_m)
+            outside = self.outside_m(rc.outside_district_m)
+            hit = self.nearest(r.lon, r.lat, outside)
             if hit is None:
                 return Placement(
                     None,
@@ -198,7 +223,7 @@ class AddressLibrary:
                     None,
                     None,
                     None,
-                    f"位置在辖区外（{rc.outside_district_m:.0f}米内没有标准地址），请核实",
+                    f"位置在辖区外（{outside:.0f}米内没有标准地址），请核实",
                 )
             i, d = hit
             if d <= rc.max_distance_m:
