@@ -52,7 +52,6 @@ def cluster_shops(records: pd.DataFrame, rules: ShopRules = ShopRules()) -> pd.D
 
     # --- 1. entities by credit code -------------------------------------------------------------
     legal = recs[recs["source"].isin(["market_business_registry", "market_food_licence"])]
-    registry_usccs = set(legal.loc[legal["source"] == "market_business_registry", "uscc"].dropna())
     entity_of: dict[str, str] = {}  # uscc (as written) -> entity uscc
     by_premises_registry: dict[str, list[str]] = {}
     for u, prem in zip(
