@@ -326,7 +326,7 @@ def test_a_borderline_pair_goes_to_the_departments_review(inbox, repo):
     if out.result.review:  # evidence in the review band: both reports named, the owner's queue
         (item,) = reviews
         assert {item.report_no, item.candidate_report_no} == {"B1", "B2"} and item.department == "jianguanwei"
-        assert 0.6 <= item.probability < 0.95
+        assert 0.6 <= item.probability < 0.98
     else:
         assert by_no["B2"].match_probability < 0.6
 
@@ -390,9 +390,9 @@ def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month)
     """Pairwise precision and recall of duplicates over the month (civichub reports evaluate).
 
     Issue 16 asks F1 >= 0.95 with precision >= 0.97. Measured on generated months of this size
-    (seeds 1-5, `civichub reports evaluate`): precision 0.92-0.97, recall 0.82-0.87, F1 0.88-0.90 —
-    not reached: twins, recurrences within the window and mislabelled categories (see the closing
-    note of issue 16). This guards what is reached."""
+    (seeds 1-5, `civichub reports evaluate`, accept 0.98): precision 0.968-0.992, recall 0.775-0.803,
+    F1 0.862-0.882 — precision reached, F1 not: twins, recurrences within the window and mislabelled
+    categories (see the closing note of issue 16). This guards what is reached."""
     from citizen_reports.cli import app_session
     from citizen_reports.evaluate import evaluate
 
@@ -401,9 +401,9 @@ def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month)
     with app_session(db) as s:
         scores = evaluate(inbox, s)
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.93, scores
-    assert scores.recall >= 0.78, scores
-    assert scores.f1 >= 0.86, scores
+    assert scores.precision >= 0.97, scores
+    assert scores.recall >= 0.74, scores
+    assert scores.f1 >= 0.84, scores
     assert scores.street_accuracy >= 0.93  # the street of the nearest library address, GPS error and all
 
 
