@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from citizen_reports.models import (
@@ -62,7 +62,6 @@ class ReportRepository(Protocol):
     def reports_since(self, since: dt.datetime) -> list[tuple[Report, bool]]: ...
     def incidents(self, ids: Iterable[str]) -> dict[str, Incident]: ...
     def allocate_incident_numbers(self, day: str, n: int) -> int: ...
-    def move_reports(self, from_incident: str, to_incident: str, first_report_no: str) -> None: ...
     def latest_model(self) -> str | None: ...
     def add(self, obj) -> None: ...
     def add_all(self, objs) -> None: ...
@@ -159,15 +158,6 @@ class SqlRepository:
         first = seq.last + 1
         seq.last += n
         return first
-
-    def move_reports(self, from_incident: str, to_incident: str, first_report_no: str) -> None:
-        """Reports of one incident join another (a merge); the stored ones, in the database."""
-        self.session.execute(
-            update(Report)
-            .where(Report.incident_id == from_incident)
-            .values(incident_id=to_incident, duplicate_of=first_report_no)
-            .execution_options(synchronize_session=False)
-        )
 
     def latest_model(self) -> str | None:
         row = self.session.scalars(select(DedupeModel).order_by(DedupeModel.id.desc()).limit(1)).first()

@@ -27,7 +27,6 @@ from citizen_reports.intake import (
     read_report_file,
 )
 from citizen_reports.models import (
-    CLOSED,
     OPEN_STATES,
     RECEIVED,
     DedupeModel,
@@ -41,6 +40,7 @@ from citizen_reports.models import (
 )
 from citizen_reports.repository import SqlRepository, notes_json
 from citizen_reports.routing import AddressLibrary, Placement
+from citizen_reports.states import merge_into
 
 # A batch smaller than this is scored with the stored weights (a single post must be fast, and a
 # handful of reports says too little to estimate from).
@@ -363,42 +363,23 @@ def _merge(repo, incidents, batch_reports, other_id, target_id, report_no, why, 
         ]
     repo.add(target)  # a target opened in this batch must exist before stored reports point at it
     repo.session.flush()
-    repo.move_reports(other.id, target.id, target.first_report_no)
-    for rep in batch_reports.pop(other.id, []):
+    events = merge_into(
+        repo.session,
+        other,
+        target,
+        "system",
+        at,
+        f"与{target.id}为同一问题（{report_no}同时是两者的重复上报）：{summary}",
+        report_no,
+    )
+    for rep in batch_reports.pop(other.id, []):  # this batch's reports, not stored yet
         rep.incident_id, rep.duplicate_of = target.id, target.first_report_no
         batch_reports.setdefault(target.id, []).append(rep)
     for no, iid in list(res.incident_of.items()):
         if iid == other.id:
             res.incident_of[no] = target.id
-    target.report_count += other.report_count
-    target.last_report_at = max(target.last_report_at, other.last_report_at)
-    target.updated_at = at
-    other.status, other.close_reason, other.merged_into, other.closed_at, other.updated_at = (
-        CLOSED,
-        "duplicate",
-        target.id,
-        at,
-        at,
-    )
     res.incidents_merged += 1
-    note = f"与{target.id}为同一问题（{report_no}同时是两者的重复上报）：{summary}"
-    return [
-        IncidentEvent(
-            incident_id=other.id,
-            at=at,
-            actor="system",
-            action="merged",
-            from_status=RECEIVED,
-            to_status=CLOSED,
-            close_reason="duplicate",
-            report_no=report_no,
-            public_note=f"重复问题，已并入{target.id}",
-            internal_note=note,
-        ),
-        IncidentEvent(
-            incident_id=target.id, at=at, actor="system", action="merged", report_no=report_no, internal_note=note
-        ),
-    ]
+    return events
 
 
 def _open_incident(iid: str, r: IncomingReport, p: Placement, rule, cfg: ReportsConfig, at: dt.datetime) -> Incident:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import update
 
 from citizen_reports.models import (
     ACCEPTED,
@@ -166,8 +166,19 @@ def decide_review(session, item: ReviewItem, same: bool, actor: str, now=None) -
         raise StateError(f"{other.id} 已并入 {other.merged_into}")
     if target.status not in OPEN_STATES:
         raise StateError(f"{target.id} 已{STATE_LABELS[target.status]}，不能再并入")
-    for r in session.scalars(select(Report).where(Report.incident_id == other.id)):
-        r.incident_id, r.duplicate_of = target.id, target.first_report_no
+    session.add_all(merge_into(session, other, target, actor, at, note=f"复核：与{target.id}为同一问题"))
+
+
+def merge_into(session, other: Incident, target: Incident, actor: str, at: dt.datetime, note: str, report_no=None):
+    """`other` is the same problem as `target`: its stored reports join the target (their
+    duplicate_of: the target's first report), the counts add up, and `other` is closed as a duplicate
+    pointing at the target. Returns the two events (the caller adds them)."""
+    session.execute(
+        update(Report)
+        .where(Report.incident_id == other.id)
+        .values(incident_id=target.id, duplicate_of=target.first_report_no)
+        .execution_options(synchronize_session="fetch")
+    )
     target.report_count += other.report_count
     target.last_report_at = max(target.last_report_at, other.last_report_at)
     target.updated_at = at
@@ -180,28 +191,28 @@ def decide_review(session, item: ReviewItem, same: bool, actor: str, now=None) -
         at,
     )
     other.public_note = f"重复问题，已并入{target.id}"
-    session.add_all(
-        [
-            IncidentEvent(
-                incident_id=other.id,
-                at=at,
-                actor=actor,
-                action="merged",
-                from_status=before,
-                to_status=CLOSED,
-                close_reason="duplicate",
-                public_note=other.public_note,
-                internal_note=f"复核：与{target.id}为同一问题",
-            ),
-            IncidentEvent(
-                incident_id=target.id,
-                at=at,
-                actor=actor,
-                action="merged",
-                internal_note=f"复核：{other.id} 并入（{other.report_count} 条上报）",
-            ),
-        ]
-    )
+    return [
+        IncidentEvent(
+            incident_id=other.id,
+            at=at,
+            actor=actor,
+            action="merged",
+            from_status=before,
+            to_status=CLOSED,
+            close_reason="duplicate",
+            report_no=report_no,
+            public_note=other.public_note,
+            internal_note=note,
+        ),
+        IncidentEvent(
+            incident_id=target.id,
+            at=at,
+            actor=actor,
+            action="merged",
+            report_no=report_no,
+            internal_note=f"{other.id} 并入（{other.report_count} 条上报）：{note}",
+        ),
+    ]
 
 
 def resolve_merged(session, incident_id: str) -> Incident | None:
