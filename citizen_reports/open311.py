@@ -29,6 +29,7 @@ from citizen_reports.config import ReportsConfig
 from citizen_reports.intake import CST, Rejected, validate
 from citizen_reports.models import Incident, Report, as_cst
 from citizen_reports.states import OPEN311_STATUS
+from sharing.masking import mask_text
 
 MAJOR_CODES = {
     "市政设施": "SZ",
@@ -144,7 +145,8 @@ def incoming_from_form(form: Mapping[str, str], cfg: ReportsConfig, now: dt.date
 
 
 def request_view(report: Report, incident: Incident, cfg: ReportsConfig, department_names: Mapping[str, str]) -> dict:
-    """One request as GET requests.json shows it (no personal data: no reporter, no photo hash)."""
+    """One request as GET requests.json shows it (no personal data: no reporter, no photo hash; ID
+    numbers and phones a citizen typed into the description masked)."""
     code = service_code(cfg, report.major, report.minor)
     lat = report.lat if report.lat is not None else report.pos_lat
     lon = report.lon if report.lon is not None else report.pos_lon
@@ -155,13 +157,13 @@ def request_view(report: Report, incident: Incident, cfg: ReportsConfig, departm
         "status_notes": incident.public_note or "",
         "service_name": report.minor,
         "service_code": code or "",
-        "description": report.description,
+        "description": mask_text(report.description),  # a phone or ID number typed in is not published
         "agency_responsible": department_names.get(incident.department, incident.department),
         "service_notice": "",
         "requested_datetime": as_cst(report.reported_at).isoformat(timespec="seconds"),
         "updated_datetime": as_cst(incident.updated_at).isoformat(timespec="seconds"),
         "expected_datetime": expected.isoformat(timespec="seconds") if expected else "",
-        "address": report.address_text,
+        "address": mask_text(report.address_text),
         "address_id": report.address_id or "",
         "zipcode": "",
         "lat": round(lat, 6) if lat is not None else None,

@@ -516,7 +516,7 @@ def test_open311_services_post_and_read(inbox, repo):
             "service_code": "SZ-DLPS",
             "lat": lat,
             "long": lon,
-            "description": "路面有个大坑",
+            "description": "路面有个大坑，联系我13812345678",
             "email": "someone@example.com",
             "device_id": "phone-1",
             "attribute[photo_hash]": "a5a5a5a5a5a5a5a5",
@@ -530,6 +530,7 @@ def test_open311_services_post_and_read(inbox, repo):
     assert view["status"] == "open" and view["duplicate_of"] == posted[0][0]
     assert view["agency_responsible"] == "区建设和管理委员会" and view["incident_id"] == inc.id
     assert "someone@example.com" not in json.dumps(view, ensure_ascii=False) and rep.reporter.startswith("O")
+    assert "13812345678" not in view["description"] and "大坑" in view["description"]
 
 
 def test_board_counts_the_day_and_writes_a_workbook(inbox, repo):
