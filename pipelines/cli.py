@@ -534,6 +534,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--tail", type=int, default=20, help="show the last N records (0: none)")
     a.set_defaults(func=_cmd_audit)
 
+    from citizen_reports.cli import add_parser as add_reports_parser
+
+    add_reports_parser(sub)
+
     d = sub.add_parser("demo", help="generate a small district, run it, say where to look")
     d.add_argument("--dir", default=str(settings.DEFAULT_DATA_DIR / "demo"))
     d.add_argument("--persons", type=int, default=5_000)

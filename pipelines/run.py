@@ -56,10 +56,12 @@ class RunSummary:
     corrections: object = None  # quality.corrections.CorrectionsSummary when returned worklists were taken in
     corrections_error: str | None = None
     python_warnings: list[tuple[str, int]] = field(default_factory=list)  # (kind: message, count)
+    reports: list = field(default_factory=list)  # citizen_reports.service.FileOutcome per daily file taken in
+    reports_error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return all(d.success for d in self.deliveries) and self.corrections_error is None
+        return all(d.success for d in self.deliveries) and self.corrections_error is None and self.reports_error is None
 
 
 def _connect(db: Path, read_only: bool = False, wait_seconds: float = 120.0):
@@ -295,6 +297,7 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
                 outcome = _outcome(delivery, result, time.perf_counter() - t)
                 outcomes.append(outcome)
                 _print_delivery_line(outcome)
+        _take_in_reports(summary)
     summary.python_warnings = _group_warnings(caught)
     summary.seconds = time.perf_counter() - t0
     if data_docs_index(db).exists():
@@ -382,6 +385,36 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         )
 
 
+def _take_in_reports(summary: RunSummary) -> None:
+    """Citizen reports (<inbox>/reports/YYYY-MM-DD.csv) not yet taken, into the app database: the
+    same code path as `civichub reports import`."""
+    from citizen_reports.cli import take_in_inbox
+    from citizen_reports.config import ReportsConfigError
+    from citizen_reports.routing import AddressLibraryError
+
+    if not (summary.inbox / "reports").is_dir():
+        return
+    try:
+        summary.reports = take_in_inbox(summary.inbox, summary.db)
+    except (ReportsConfigError, AddressLibraryError) as e:
+        summary.reports_error = str(e)
+
+
+def _print_reports(s: RunSummary) -> None:
+    from citizen_reports.cli import describe
+
+    if s.reports_error:
+        print(f"\nCitizen reports FAILED: {s.reports_error}")
+    if s.reports:
+        print(
+            f"\nCitizen reports (reports/), into {s.db.resolve().parent / 'app.sqlite'} unless CIVICHUB_APP_DB says otherwise:"
+        )
+        for o in s.reports[:5]:
+            print("\n".join(describe(o)))
+        if len(s.reports) > 5:
+            print(f"  … and {len(s.reports) - 5} more day(s)")
+
+
 def _print_corrections(s: RunSummary) -> None:
     if s.corrections_error:
         print(f"\nCorrections FAILED: {s.corrections_error}")
@@ -406,6 +439,7 @@ def _count(names) -> list[tuple[str, int]]:
 def print_summary(s: RunSummary) -> None:
     print()
     _print_corrections(s)
+    _print_reports(s)
     if not s.deliveries:
         print(f"Nothing new in {s.inbox}: every delivery is already ingested ({s.db}).")
         return

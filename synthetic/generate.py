@@ -374,6 +374,7 @@ def generate(
     district: str = "jingan",
     start_month: str = "2026-10",
     verbose: bool = False,
+    reports: bool = True,
 ) -> dict:
     """Write a synthetic district (reference data, `months` monthly deliveries, `_truth/`) to out_dir.
 
@@ -454,6 +455,10 @@ def generate(
         msum["events"] = {k: int(v) for k, v in w.month_events.get(t, {}).items()}
         summary["months"][ym] = msum
         log(f"{ym} done")
+    if reports:  # citizen reports (百姓拍) of the last month: library coordinates, reports/, _truth/reports/
+        from .citizen_reports import write_citizen_reports
+
+        summary["reports"] = write_citizen_reports(out, persons, seed, max(summary["months"]), 1)
     summary["seconds"] = round(time.time() - t_start, 1)
     return summary
 
@@ -468,8 +473,19 @@ def main(argv=None) -> int:
     ap.add_argument("--district", default="jingan")
     ap.add_argument("--start-month", default="2026-10")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--no-reports", action="store_true", help="no citizen reports (reports/)")
     a = ap.parse_args(argv)
-    s = generate(a.out, a.persons, a.months, a.seed, a.noise, a.district, a.start_month, verbose=not a.quiet)
+    s = generate(
+        a.out,
+        a.persons,
+        a.months,
+        a.seed,
+        a.noise,
+        a.district,
+        a.start_month,
+        verbose=not a.quiet,
+        reports=not a.no_reports,
+    )
     print(json.dumps(s, ensure_ascii=False, indent=1))
     return 0
 

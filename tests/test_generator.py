@@ -131,7 +131,19 @@ def test_layout_and_reference(gen):
         assert d["居委代码"][:9] == d["街道代码"][:9] and 1 <= int(d["居委代码"][9:]) <= 199
     comm = {d["居委代码"]: d["街道代码"] for d in div}
     addrs = read_csv(a / "reference" / "standard_addresses.csv")
-    assert list(addrs[0].keys()) == ["地址编码", "区", "街道代码", "居委代码", "路名", "弄", "号", "标准地址"]
+    # + the optional 经度, 纬度 (GCJ-02) of contracts.md, written with the citizen reports
+    assert list(addrs[0].keys()) == [
+        "地址编码",
+        "区",
+        "街道代码",
+        "居委代码",
+        "路名",
+        "弄",
+        "号",
+        "标准地址",
+        "经度",
+        "纬度",
+    ]
     ids = set()
     for r in addrs:
         assert comm[r["居委代码"]] == r["街道代码"]
