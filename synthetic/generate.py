@@ -1,8 +1,13 @@
 """Synthetic district generator: the contracts.md inbox layout with its `_truth/` answer key.
 
-    generate(out_dir, persons, months, seed, noise=1.0, district="jingan", start_month="2026-10")
+    generate(out_dir, persons, months, seed, noise=1.0, district="jingan", start_month="2026-10",
+             noise_profile="default")
 
-or standalone:  python -m synthetic.generate --out /tmp/inbox --persons 5000 --months 2 --seed 1
+or standalone:  python -m synthetic.generate --out /tmp/inbox --persons 5000 --months 2 --seed 1 [--noise-profile field]
+
+Noise profiles (config.NOISE_PROFILES): `default` (sources.Renderer, noise.yml: noise fixed per record
+month after month) and `field` (field_profile.FieldRenderer, noise_field.yml: written apart from it,
+from what real exports do; noise drawn afresh every month).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import xlsxwriter
 
+from .config import NOISE_PROFILES
+from .field_profile import FieldRenderer
 from .sources import NOISE_KINDS, SCENARIO_KINDS, Renderer, Table, hid_s, pid_s, sid_s
 from .world import AID_TYPES, STATUS, District, GeneratorConfig, World, ymd
 
@@ -379,6 +386,7 @@ def generate(
     district: str = "jingan",
     start_month: str = "2026-10",
     verbose: bool = False,
+    noise_profile: str = "default",
 ) -> dict:
     """Write a synthetic district (reference data, `months` monthly deliveries, `_truth/`) to out_dir.
 
@@ -391,7 +399,8 @@ def generate(
         raise ValueError("persons must be at least 50")
     if months < 1:
         raise ValueError("months must be at least 1")
-    config = GeneratorConfig.load(noise)
+    config = GeneratorConfig.load(noise, noise_profile)
+    renderer_class = FieldRenderer if noise_profile == "field" else Renderer
     d = District.load(district)
     w = World(d, persons, months, seed, config, start_month)
 
@@ -407,6 +416,7 @@ def generate(
         "seed": seed,
         "persons": persons,
         "noise": noise,
+        "noise_profile": noise_profile,
         "months": {},
     }
     for t in range(1, w.n_months):
@@ -418,7 +428,7 @@ def generate(
         tdir = out / "_truth" / ym
         mdir.mkdir(parents=True, exist_ok=True)
         tdir.mkdir(parents=True, exist_ok=True)
-        r = Renderer(w, t)
+        r = renderer_class(w, t)
         msum = {}
         planted_rows = []
         elderly_people = sorted(w.elderly.keys())
@@ -426,7 +436,7 @@ def generate(
             ("police_population", r.police),
             ("civil_affairs_assistance", r.assistance),
             ("civil_affairs_elderly_alone", r.elderly),
-            ("utility_electricity", lambda: r.electricity(elderly_people)),
+            ("utility_electricity", lambda r=r, listed=elderly_people: r.electricity(listed)),
             ("market_business_registry", r.registry),
             ("market_food_licence", r.licence),
             ("street_shop_visits", r.visits),
@@ -472,9 +482,20 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", type=float, default=1.0)
     ap.add_argument("--district", default="jingan")
     ap.add_argument("--start-month", default="2026-10")
+    ap.add_argument("--noise-profile", default="default", choices=sorted(NOISE_PROFILES))
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
-    s = generate(a.out, a.persons, a.months, a.seed, a.noise, a.district, a.start_month, verbose=not a.quiet)
+    s = generate(
+        a.out,
+        a.persons,
+        a.months,
+        a.seed,
+        a.noise,
+        a.district,
+        a.start_month,
+        verbose=not a.quiet,
+        noise_profile=a.noise_profile,
+    )
     print(json.dumps(s, ensure_ascii=False, indent=1))
     return 0
 

@@ -13,6 +13,7 @@ from .codes import FULLWIDTH, USCC_ALPHABET, cn_number, excel_serial, hash64, ha
 from .world import AID_TYPES, EDU, ETH_NAMES, REL, ST_DEAD, ST_OK, ST_OUT, STATUS, World, ymd
 
 NOISE_KINDS = {
+    "address_room_missing",
     "id_bad_check",
     "id_transposed",
     "id_15digit",
@@ -167,6 +168,38 @@ class Renderer:
 
     def dwelling_address(self, d: int, style: int) -> str:
         return self.addr(int(self.library.dwelling_address[d]), self.library.dwelling_room[d], style)
+
+    def residence_col(self, source: str, keys, police_dwellings) -> list[str]:
+        """居住地址 of the police export (the dwelling the police have on file)."""
+        library = self.library
+        return self.addr_col(
+            source,
+            keys,
+            library.dwelling_address[police_dwellings],
+            [library.dwelling_room[d] for d in police_dwellings.tolist()],
+            0,
+            "res",
+        )
+
+    def extra_police_plants(self, source: str, ids: list[str], births) -> list[tuple]:
+        """Planted problems of the police rows that only a noise profile knows about."""
+        return []
+
+    def operator_names(self, keys, entities: list[dict]) -> list[str]:
+        """经营者名称 of the food licences: the registered name."""
+        return [e["name"] for e in entities]
+
+    def reading_months(self) -> list[int]:
+        """抄表月份 in the utility export: the last twelve months up to the delivery month."""
+        return list(range(max(0, self.t - 11), self.t + 1))
+
+    def account_holder_names(self, account_ids) -> list[str]:
+        """户名 of each account: the holder's name, or the stored name of a holder unknown here."""
+        people, accounts = self.people, self.w.accounts
+        holder = accounts["holder_person"]
+        return [
+            people["name"][holder[a]] if holder[a] >= 0 else accounts["holder_name"][a] for a in account_ids.tolist()
+        ]
 
     # ---- field noise ----------------------------------------------------------------------------
 
@@ -391,9 +424,7 @@ class Renderer:
         for j, s in zip(reg_in.tolist(), rc):
             reg_col[j] = s
         pdw = people["police_dwelling"]
-        res_col = self.addr_col(
-            src, keys, library.dwelling_address[pdw], [library.dwelling_room[d] for d in pdw.tolist()], 0, "res"
-        )
+        res_col = self.residence_col(src, keys, pdw)
         status = self.vocab_col(
             src,
             keys,
@@ -410,10 +441,11 @@ class Renderer:
         hk = people["hukou_number"].tolist()
         # scans: stale address, library, ID vs birth date / sex
         dw = people["dwelling"]
-        for j in np.nonzero(pdw != dw)[0].tolist():
+        written = np.array([bool(s) for s in res_col], dtype=bool)
+        for j in np.nonzero((pdw != dw) & written)[0].tolist():
             pl.append(("address_stale", j, "居住地址", f"written {hid_s(int(pdw[j]))}, lives {hid_s(int(dw[j]))}"))
         inlib = library.address_in_library
-        for j in np.nonzero(~inlib[library.dwelling_address[pdw]])[0].tolist():
+        for j in np.nonzero(~inlib[library.dwelling_address[pdw]] & written)[0].tolist():
             pl.append(
                 ("address_not_in_library", j, "居住地址", library.address_code[int(library.dwelling_address[pdw[j]])])
             )
@@ -425,13 +457,14 @@ class Renderer:
         for j, s in enumerate(ids):
             if s == true_ids[j] or not s:
                 continue
-            norm = unicodedata.normalize("NFKC", s).upper()
+            norm = unicodedata.normalize("NFKC", s).upper().replace(" ", "").lstrip("'")
             tid = true_ids[j]
             if len(norm) == 18:
                 if norm[6:14] != tid[6:14]:
                     pl.append(("id_birthdate_mismatch", j, "公民身份号码", f"{norm[6:14]} vs {tid[6:14]}"))
                 if norm[16].isdigit() and int(norm[16]) % 2 != int(tid[16]) % 2:
                     pl.append(("id_sex_mismatch", j, "公民身份号码", f"{norm[16]} vs {sex[j]}"))
+        pl += self.extra_police_plants(src, ids, births)
         truth = [(j, int(dw[j]), -1) for j in range(n)]
         cols = [ids, nms, sex, eth, bdate, hk, rel, reg_col, res_col, status, edu, phones, upd]
         self.finish(tab, cols, truth, pl, keys, xlsx=False)
@@ -649,7 +682,7 @@ class Renderer:
             self.t,
         )
         tab = Table(src, ["用电户号", "户名", "用电地址", "联系电话", "抄表月份", "用电量"])
-        months = list(range(max(0, t - 11), t + 1))
+        months = self.reading_months()
         n_acc = len(w.kwh[t])
         M = np.full((n_acc, len(months)), -1, dtype=np.int64)
         for c, m in enumerate(months):
@@ -666,7 +699,7 @@ class Renderer:
         pl: list = []
         keys = accs
         # holder names (noise keyed by account)
-        hn = [people["name"][holder[a]] if holder[a] >= 0 else accounts["holder_name"][a] for a in accs.tolist()]
+        hn = self.account_holder_names(accs)
         hn = self.name_col(src, keys, hn, pl, "户名")
         ais, rooms = [], []
         shops = w.shops
@@ -877,7 +910,7 @@ class Renderer:
             if not library.address_in_library[E[j]["address"]]:
                 pl.append(("address_not_in_library", j, "经营场所", library.address_code[E[j]["address"]]))
         truth = [(-1, -1, lic["shop"] if lic["shop"] >= 0 else -1) for lic in licences]
-        cols = [[lic["no"] for lic in licences], [e["name"] for e in E], uscc, rep, addr, fmt, issued, valid]
+        cols = [[lic["no"] for lic in licences], self.operator_names(keys, E), uscc, rep, addr, fmt, issued, valid]
         self.finish(tab, cols, truth, pl, keys, xlsx=True)
         return tab
 
@@ -903,24 +936,10 @@ class Renderer:
         pl: list = []
         S = [w.shops[v[0]] for _, v in vis]
         dates = self.date_col(src, keys, [v[1] for _, v in vis], "date", xlsx=True)
-        usv = self.uniform(keys, src, "sign")
-        hsv = self.hashes(keys, src, "sign_h")
-        rs = self.rate(src, "sign_variant")
-        signs = []
-        for j, s in enumerate(S):
-            sg = s["sign"]
-            if usv[j] < rs:
-                k = int(hsv[j] % 3)
-                road = library.address_road_name[s["address"]]
-                if k == 0:
-                    sg = f"{sg}（{road}店）" if s["chain"] >= 0 else f"{sg}{road[:2]}店"
-                elif k == 1 and len(sg) > 3:
-                    sg = sg[:-1]
-                else:
-                    sg = f"{sg}({road}{library.address_number[s['address']]}号)"
-            signs.append(sg)
+        signs = self.visit_signs(keys, S)
         addr = self.addr_col(src, keys, [s["address"] for s in S], [s["unit"] for s in S], 2)
-        phones = self.phone_col(src, keys, [s["phone"] for s in S], "phone", pl)
+        contacts, contact_phones = self.visit_contacts(keys, S)
+        phones = self.phone_col(src, keys, contact_phones, "phone", pl)
         cat = [vocabulary.SHOP_CATEGORIES[s["category"]][0] for s in S]
         st_name = [library.street_name[library.address_street[s["address"]]] for s in S]
         cm_name = [library.committee_name_of(s["address"]) for s in S]
@@ -939,7 +958,7 @@ class Renderer:
             dates,
             signs,
             addr,
-            [s["owner"] for s in S],
+            contacts,
             phones,
             cat,
             [v[3] for _, v in vis],
@@ -949,6 +968,31 @@ class Renderer:
         ]
         self.finish(tab, cols, truth, pl, keys, xlsx=True)
         return tab
+
+    def visit_signs(self, keys, shops: list[dict]) -> list[str]:
+        """店招 as the visitor wrote it: the sign, now and then with a branch suffix or shortened."""
+        library, src = self.library, "street_shop_visits"
+        usv = self.uniform(keys, src, "sign")
+        hsv = self.hashes(keys, src, "sign_h")
+        rs = self.rate(src, "sign_variant")
+        signs = []
+        for j, s in enumerate(shops):
+            sg = s["sign"]
+            if usv[j] < rs:
+                k = int(hsv[j] % 3)
+                road = library.address_road_name[s["address"]]
+                if k == 0:
+                    sg = f"{sg}（{road}店）" if s["chain"] >= 0 else f"{sg}{road[:2]}店"
+                elif k == 1 and len(sg) > 3:
+                    sg = sg[:-1]
+                else:
+                    sg = f"{sg}({road}{library.address_number[s['address']]}号)"
+            signs.append(sg)
+        return signs
+
+    def visit_contacts(self, keys, shops: list[dict]) -> tuple[list[str], list[str]]:
+        """联系人 and 联系电话 of each visit: here the shop's owner (its legal representative)."""
+        return [s["owner"] for s in shops], [s["phone"] for s in shops]
 
     def _visitor(self, street: int, k: int) -> str:
         rr_key = self.seed * 131 + street * 17 + k
