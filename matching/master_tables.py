@@ -164,26 +164,15 @@ def _build(con, delivery: str) -> MasterSummary:
     )
 
     # --- households (dwellings) ------------------------------------------------------------------
-    # A meter at a shop's premises serves the shop, not a dwelling (matching/shops.py).
-    con.execute(
-        """
-        create or replace temp table shop_meters as
-        select source_file, source_row from matching.int_shop_records where source = 'utility_electricity'
-        """
-    )
-    # Dwellings are keyed by standard address + room, so their ids are stable by construction.
+    # Dwellings are keyed by standard address + room (or the building with the room unknown, per
+    # 户号 or per meter), so their ids are stable by construction. Which dwelling a meter serves is
+    # decided in dbt (int_meter_dwellings; a shop's meter serves the shop, not a dwelling).
     con.execute(
         """
         create or replace temp table meter_dwellings as
-        select u.source_file, u.source_row, u.account_no, l.address_id,
-               coalesce(l.address_id, 'unlisted:' || u.supply_address_key) || '#' || u.supply_room as dwelling_key,
-               u.supply_address_key as address_key, u.supply_room as room, l.match_rule
-        from staging.stg_utility_electricity u
-        left join matching.int_address_lookup l on l.address_key = u.supply_address_key
-        where u.delivery = ? and u.supply_room is not null and u.supply_address_key is not null
-          and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
-        """,
-        [delivery],
+        select source_file, source_row, account_no, address_id, dwelling_key, room, match_rule, match_score
+        from matching.int_meter_dwellings
+        """
     )
     con.execute(
         """
@@ -197,7 +186,8 @@ def _build(con, delivery: str) -> MasterSummary:
             select dwelling_key, max(address_id) as address_id, max(room) as room from all_dwellings group by dwelling_key
         )
         select k.dwelling_key, k.address_id, k.room,
-               coalesce(a.full_address, split_part(split_part(k.dwelling_key, '#', 1), ':', 2)) || k.room || '室' as full_address,
+               coalesce(a.full_address, split_part(split_part(k.dwelling_key, '#', 1), ':', 2))
+                   || coalesce(k.room || '室', '（室号不详）') as full_address,
                a.street_code, a.community_code
         from keyed k left join staging.stg_standard_addresses a using (address_id)
         """
@@ -330,7 +320,7 @@ def _build(con, delivery: str) -> MasterSummary:
         """
         insert into master.household_xref
         select ?, 'utility_electricity', m.source_file, m.source_row, h.household_id,
-               'supply_address:' || coalesce(m.match_rule, 'outside_library'), case when m.address_id is null then 0.5 else 1.0 end
+               m.match_rule, m.match_score
         from meter_dwellings m join household_map h using (dwelling_key)
         """,
         [delivery],

@@ -65,3 +65,13 @@
         else 'diff'
     end as phone_level
 {%- endmacro %}
+
+{#
+  The latest 抄表月份 present in this delivery's electricity export. A utility's monthly export
+  usually ends with the month before the export (the November file's latest reading is October),
+  so "the latest reading" is this month, whatever it is: never the delivery month itself.
+#}
+{% macro latest_reading_month() -%}
+    (select max(reading_month) from {{ ref('stg_utility_electricity') }}
+     where delivery = {{ current_delivery() }} and kwh is not null)
+{%- endmacro %}

@@ -1,5 +1,10 @@
 -- Every address key seen in this delivery, resolved to the standard address library: exact after
--- normalisation, else the same lane and number on the most similar road name (character-aware).
+-- normalisation, else the same lane and number on the most similar road name (character-aware),
+-- else a road name one character away (a homophone typed for another: 玫园路 for 梅园路, 化山路 for
+-- 华山路) from exactly one library road that has the same lane and number. A one-character change
+-- scores only 67-75 on three- and four-character names, under the fuzzy floor; the lane and number
+-- that must exist on exactly one such road are what make it safe. Direction characters (东南西北中)
+-- are never the one difference: 延长西路 and 延长中路 are different roads.
 with seen as (
     select address_key, road from {{ ref('int_person_records') }} where address_key is not null
     union
@@ -50,10 +55,39 @@ fuzzy as (
     group by address_key
 ),
 
+one_char_candidates as (
+    select
+        u.address_key,
+        l.address_id,
+        l.road as library_road
+    from unmatched u
+    join library l
+      on substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
+     and length(l.road) = length(u.road)
+     and l.road <> u.road
+    where u.address_key not in (select address_key from fuzzy)
+      and len(list_filter(range(1, length(u.road) + 1),
+                             lambda i: substr(u.road, i, 1) <> substr(l.road, i, 1))) = 1
+      and not list_bool_or(list_transform(range(1, length(u.road) + 1),
+                           lambda i: substr(u.road, i, 1) <> substr(l.road, i, 1)
+                                     and (substr(u.road, i, 1) in ('东', '南', '西', '北', '中')
+                                          or substr(l.road, i, 1) in ('东', '南', '西', '北', '中'))))
+),
+
+one_char as (
+    select address_key, any_value(address_id) as address_id, 'road_one_char' as match_rule,
+           90.0 as match_score
+    from one_char_candidates
+    group by address_key
+    having count(distinct address_id) = 1
+),
+
 resolved as (
     select * from exact
     union all
     select * from fuzzy
+    union all
+    select * from one_char
 ),
 
 final as (

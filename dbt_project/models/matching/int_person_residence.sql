@@ -1,14 +1,33 @@
--- Where each person (cluster) actually lives: the dwelling (standard address + room) with the most
--- weighted evidence across registries. Police residence outweighs a family address that may be the
--- registered one (人户分离); ties go to the most trusted source, then the smallest key. An address
--- missing from the standard library still locates a dwelling (keyed by the parsed address), marked
--- as outside the library so that the library can be fixed, rather than losing the household.
+-- Where each person (cluster) actually lives: a dwelling (standard address + room), or, when the
+-- room cannot be told, the building with the room unknown.
+--
+-- 1. A person whose police 居住地址 names a room: the dwelling with the most weighted evidence of
+--    their own records (police > elderly list > aid file, whose 家庭地址 may be the registered one,
+--    人户分离); ties go to the most trusted source, then the smallest key.
+-- 2. A person whose police 居住地址 names the building only, or is blank (other people each month
+--    in real exports): the evidence of int_person_dwelling_evidence (last month's dwelling, family
+--    members, a meter in their name, the elderly or aid file, the 户籍地址), each kind weighed by how
+--    often it agrees with the police 居住地址 of the people whose address is complete — estimated
+--    from this delivery's own data, per kind, in the same building and anywhere. The best dwelling
+--    is taken when the evidence for it (1 - Π(1 - p) over its kinds) reaches
+--    residence_min_confidence and no other dwelling is as well supported; the registered address
+--    is one kind of evidence among others, never the answer by default.
+-- 3. Otherwise a named building is kept with the room unknown (a household "室号不详" of the
+--    person's 户号), and quality asks the street to confirm the room; a person with no address
+--    at all and no conclusive evidence is left unplaced.
+-- An address missing from the standard library still locates a dwelling (keyed by the parsed
+-- address), marked as outside the library, rather than losing the household.
 with records as (
     select r.*, c.cluster_key
     from {{ ref('int_person_records') }} r
     join {{ ref('int_person_clusters') }} c on c.record_key = r.record_key
 ),
 
+evidence as (
+    select * from {{ ref('int_person_dwelling_evidence') }}
+),
+
+-- 1. people whose police record names a room ------------------------------------------------------
 candidates as (
     select
         r.cluster_key,
@@ -23,10 +42,12 @@ candidates as (
     from records r
     left join {{ ref('int_address_lookup') }} l on l.address_key = r.address_key
     where r.room is not null and r.address_key is not null
+      and r.cluster_key in (select cluster_key from evidence where kind = 'own:police_population')
 ),
 
 scored as (
-    select cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence, max(weight) as best_source_weight,
+    select cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence,
+           max(weight) as best_source_weight,
            string_agg(distinct source, ',' order by source) as sources
     from candidates
     group by all
@@ -42,15 +63,139 @@ ranked as (
     from scored
 ),
 
-final as (
+from_police_room as (
     select
-        cluster_key, address_id, room,
-        dwelling_address || '#' || room as dwelling_key,
-        sources as residence_sources,
-        evidence as residence_evidence,
-        candidate_dwellings
+        cluster_key, dwelling_address as building, room, sources as residence_sources,
+        evidence::double as residence_evidence, candidate_dwellings
     from ranked
     where rank = 1
+),
+
+-- how often each kind of evidence names the dwelling the police name, where they name a room ------
+labels as (
+    select cluster_key, any_value(building) as building, any_value(room) as room
+    from evidence
+    where kind = 'own:police_population'
+    group by cluster_key
+    having count(distinct building || '#' || room) = 1
+),
+
+agreement as (
+    select
+        e.kind,
+        count(*) filter (where e.building = l.building) as n_building,
+        count(*) filter (where e.building = l.building and e.room = l.room) as agree_building,
+        count(*) as n_any,
+        count(*) filter (where e.building = l.building and e.room = l.room) as agree_any
+    from evidence e
+    join labels l using (cluster_key)
+    where e.kind <> 'own:police_population' and e.room is not null
+    group by e.kind
+),
+
+reliability as (
+    -- Laplace-smoothed share of agreement: a kind seen rarely is trusted little
+    select kind,
+           (agree_building + 1.0) / (n_building + 2.0) as p_building,
+           (agree_any + 1.0) / (n_any + 2.0) as p_any,
+           n_building, n_any
+    from agreement
+),
+
+-- 2. people whose police record names the building only, or nothing -------------------------------
+unplaced as (
+    select distinct cluster_key from records
+    where cluster_key not in (select cluster_key from from_police_room)
+),
+
+stated_building as (
+    -- the building the police record names without a room (the most trusted source that does)
+    select cluster_key, any_value(building) as building
+    from evidence
+    where kind = 'building:police_population'
+    group by cluster_key
+    having count(distinct building) = 1
+),
+
+inferred_candidates as (
+    select
+        u.cluster_key, e.building, e.room, e.kind,
+        case when s.building is not null then rl.p_building else rl.p_any end as p
+    from unplaced u
+    join evidence e on e.cluster_key = u.cluster_key and e.room is not null
+    left join stated_building s on s.cluster_key = u.cluster_key
+    join reliability rl on rl.kind = e.kind
+    -- a person the police place in a building lives in that building
+    where s.building is null or e.building = s.building
+),
+
+inferred_scored as (
+    select cluster_key, building, room,
+           1 - exp(sum(ln(greatest(1 - p, 1e-9)))) as confidence,
+           string_agg(kind, '+' order by kind) as kinds
+    from inferred_candidates
+    group by all
+),
+
+inferred_ranked as (
+    select *,
+           row_number() over (partition by cluster_key order by confidence desc, building, room) as rank,
+           lead(confidence) over (partition by cluster_key order by confidence desc, building, room) as runner_up,
+           count(*) over (partition by cluster_key) as candidate_dwellings
+    from inferred_scored
+),
+
+from_evidence as (
+    select cluster_key, building, room, 'evidence:' || kinds as residence_sources,
+           round(confidence, 4) as residence_evidence, candidate_dwellings
+    from inferred_ranked
+    where rank = 1
+      and confidence >= {{ var('residence_min_confidence', 0.95) }}
+      and confidence > coalesce(runner_up, 0)
+),
+
+-- 3. the building, room unknown --------------------------------------------------------------------
+group_keys as (
+    -- people of one 户号 in one building without a room are taken as one household
+    select cluster_key,
+           coalesce(
+               'hk:' || any_value(family_key) filter (where source = 'police_population' and family_key is not null),
+               'id:' || any_value(id_number) filter (where has_valid_id),
+               'p:' || cluster_key
+           ) as group_key
+    from records
+    group by cluster_key
+),
+
+building_only as (
+    select s.cluster_key, s.building, null::varchar as room, 'building_only:police_population' as residence_sources,
+           0.0 as residence_evidence, 0 as candidate_dwellings
+    from stated_building s
+    where s.cluster_key in (select cluster_key from unplaced)
+      and s.cluster_key not in (select cluster_key from from_evidence)
+),
+
+resolved as (
+    select * from from_police_room
+    union all
+    select * from from_evidence
+    union all
+    select * from building_only
+),
+
+final as (
+    select
+        r.cluster_key,
+        case when r.building not like 'unlisted:%' then r.building end as address_id,
+        r.room,
+        r.room is not null as room_known,
+        case when r.room is not null then r.building || '#' || r.room
+             else r.building || '#?' || g.group_key end as dwelling_key,
+        r.residence_sources,
+        r.residence_evidence,
+        r.candidate_dwellings
+    from resolved r
+    join group_keys g using (cluster_key)
 )
 
 select * from final

@@ -182,6 +182,8 @@ power_drop as (
     from judged j
     where j.household_id in (select household_id from elderly_homes)
       and j.months >= 3 and j.last_kwh < 0.3 * j.median_kwh
+      -- a meter whose readings stopped months ago has no latest reading to compare
+      and j.last_month = {{ latest_reading_month() }}
 ),
 
 final as (

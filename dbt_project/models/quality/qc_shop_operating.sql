@@ -1,8 +1,8 @@
 -- Street shops operating whose food licence has expired, whose business was deregistered or
 -- revoked, or that have neither a registration nor a licence. "Operating after a date" means a
 -- street visit after that date found it open (not 已停业) and no later visit found it closed; for
--- a licence, also the shop's own meter still drawing its usual power in the delivery month (visits
--- are rare). Unregistered needs an open visit in the last three months. The finding points at the record
+-- a licence, also the shop's own meter still drawing its usual power in the latest month of the
+-- electricity export (visits are rare). Unregistered needs an open visit in the last three months. The finding points at the record
 -- that shows the problem: the licence, the registration, or the latest visit.
 with shops as (
     select * from {{ source('master', 'shop') }} where in_latest_delivery
@@ -73,8 +73,9 @@ meter_readings as (
 
 meters as (
     select shop_code,
-           max(kwh) filter (where reading_month = {{ current_delivery() }}) as kwh_now,
-           median(kwh) filter (where reading_month < {{ current_delivery() }}) as kwh_usual
+           -- the latest month of the export (it lags the delivery), against the months before it
+           max(kwh) filter (where reading_month = {{ latest_reading_month() }}) as kwh_now,
+           median(kwh) filter (where reading_month < {{ latest_reading_month() }}) as kwh_usual
     from meter_readings
     group by shop_code
 ),

@@ -14,7 +14,8 @@ registry as (
         business_address_key as address_key, business_room as unit, business_rest as unit_rest,
         approved_on as event_date, registration_status, entity_type,
         null::varchar as licence_no, null::date as licence_valid_until, null::varchar as business_format,
-        null::varchar as inspection_result, null::varchar as account_no
+        null::varchar as inspection_result, null::varchar as account_no,
+        established_on
     from {{ ref('stg_market_business_registry') }}
     where delivery = {{ current_delivery() }}
 ),
@@ -28,7 +29,8 @@ licences as (
         business_address_key, business_room, business_rest,
         issued_on, null, null,
         licence_no, valid_until, business_format,
-        null, null
+        null, null,
+        null
     from {{ ref('stg_market_food_licence') }}
     where delivery = {{ current_delivery() }}
 ),
@@ -42,7 +44,8 @@ visits as (
         business_address_key, business_room, business_rest,
         visited_on, null, null,
         null, null, business_format,
-        inspection_result, null
+        inspection_result, null,
+        null
     from {{ ref('stg_street_shop_visits') }}
     where delivery = {{ current_delivery() }}
 ),
@@ -66,10 +69,51 @@ located as (
 ),
 
 shop_premises as (
-    -- premises where a shop is evidenced by a licence or a visit
+    -- premises where a shop is evidenced by a licence or a visit: every meter there is the shop's
     select distinct address_id, coalesce(unit, '') as unit
     from located
     where source in ('market_food_licence', 'street_shop_visits') and address_id is not null
+),
+
+registered_premises as (
+    -- premises only the registry knows (no licence, no visit this month): a meter there is the
+    -- shop's when its 户名 is the registered name (or its core) or the legal representative, or
+    -- when nobody lives at that address
+    select distinct
+        address_id, coalesce(unit, '') as unit, name as registered_name, {{ shop_name_core('name') }} as core,
+        person_name as legal_representative, cn_name_pinyin_key(person_name) as legal_representative_key
+    from located
+    where source = 'market_business_registry' and address_id is not null and not upper_floor_office
+      and coalesce(registration_status, '存续') not in ('注销', '吊销')
+),
+
+inhabited as (
+    select distinct address_id from {{ ref('int_person_residence') }} where address_id is not null
+),
+
+electricity as (
+    select e.*, l.address_id, l.street_code, l.community_code, {{ shop_name_core('e.account_name') }} as account_core
+    from {{ ref('stg_utility_electricity') }} e
+    join lookup l on l.address_key = e.supply_address_key
+    where e.delivery = {{ current_delivery() }}
+),
+
+meter_rows as (
+    select e.*
+    from electricity e
+    join shop_premises p on p.address_id = e.address_id and p.unit = coalesce(e.supply_room, '')
+    union all
+    select e.*
+    from electricity e
+    where (e.address_id, coalesce(e.supply_room, '')) not in (select (address_id, unit) from shop_premises)
+      and exists (
+          select 1 from registered_premises r
+          where r.address_id = e.address_id and r.unit = coalesce(e.supply_room, '')
+            and (e.account_name = r.registered_name or e.account_core = r.core
+                 or e.account_name = r.legal_representative
+                 or e.account_name_pinyin_key = r.legal_representative_key
+                 or e.address_id not in (select address_id from inhabited))
+      )
 ),
 
 meters as (
@@ -83,11 +127,9 @@ meters as (
         null::date as event_date, null::varchar as registration_status, null::varchar as entity_type,
         null::varchar as licence_no, null::date as licence_valid_until, null::varchar as business_format,
         null::varchar as inspection_result, e.account_no,
-        l.address_id, l.street_code, l.community_code, false as upper_floor_office
-    from {{ ref('stg_utility_electricity') }} e
-    join lookup l on l.address_key = e.supply_address_key
-    join shop_premises p on p.address_id = l.address_id and p.unit = coalesce(e.supply_room, '')
-    where e.delivery = {{ current_delivery() }}
+        null::date as established_on,
+        e.address_id, e.street_code, e.community_code, false as upper_floor_office
+    from meter_rows e
 ),
 
 final as (
@@ -95,7 +137,8 @@ final as (
         source || ':' || source_file || ':' || source_row as record_key,
         *,
         case when address_id is not null then address_id || '#' || coalesce(unit, '') end as premises_key,
-        {{ shop_name_core('name') }} as name_core
+        {{ shop_name_core('name') }} as name_core,
+        cn_name_pinyin_key(person_name) as person_name_key
     from (select * from located union all select * from meters)
 )
 
