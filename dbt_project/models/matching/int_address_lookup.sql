@@ -3,12 +3,13 @@
 -- else a road name one character away (a homophone typed for another: 玫园路 for 梅园路, 化山路 for
 -- 华山路) from exactly one library road that has the same lane and number. A one-character change
 -- scores only 67-75 on three- and four-character names, under the fuzzy floor; the lane and number
--- that must exist on exactly one such road are what make it safe. Direction characters (东南西北中)
--- are never the one difference: 延长西路 and 延长中路 are different roads.
+-- that must exist on exactly one such road are what make it safe. A direction before 路 (东南西北中)
+-- is never the one difference: 延长西路 and 延长中路 are different roads.
 with seen as (
     select address_key, road from {{ ref('int_person_records') }} where address_key is not null
     union
-    select registered_address_key, null from {{ ref('int_person_records') }} where registered_address_key is not null
+    select registered_address_key, registered_road from {{ ref('int_person_records') }}
+    where registered_address_key is not null
     union
     select supply_address_key, supply_road from {{ ref('stg_utility_electricity') }}
     where delivery = {{ current_delivery() }} and supply_address_key is not null
@@ -68,10 +69,10 @@ one_char_candidates as (
     where u.address_key not in (select address_key from fuzzy)
       and len(list_filter(range(1, length(u.road) + 1),
                              lambda i: substr(u.road, i, 1) <> substr(l.road, i, 1))) = 1
-      and not list_bool_or(list_transform(range(1, length(u.road) + 1),
-                           lambda i: substr(u.road, i, 1) <> substr(l.road, i, 1)
-                                     and (substr(u.road, i, 1) in ('东', '南', '西', '北', '中')
-                                          or substr(l.road, i, 1) in ('东', '南', '西', '北', '中'))))
+      -- the character before 路 telling a direction (延长中路 / 延长西路) is never the one difference
+      and not (substr(u.road, length(u.road) - 1, 1) <> substr(l.road, length(l.road) - 1, 1)
+               and (substr(u.road, length(u.road) - 1, 1) in ('东', '南', '西', '北', '中')
+                    or substr(l.road, length(l.road) - 1, 1) in ('东', '南', '西', '北', '中')))
 ),
 
 one_char as (

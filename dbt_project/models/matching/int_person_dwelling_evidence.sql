@@ -7,10 +7,11 @@
 --                 elderly list's 居住地址, the aid file's 家庭地址 — which may be the registered one);
 --   registered    the police 户籍地址 with its room (人户分离: often not where the person lives);
 --   last_month    the dwelling the hub placed the person in at the previous delivery;
---   family        a family member (same police 户号, both related to the head as family, not 其他)
---                 whose own police record names a dwelling with its room;
+--   family        a family member (same police 户号 with one 户主, both related to the head as family,
+--                 not 其他) whose own police record names a dwelling with its room;
 --   meter         an electricity account in the person's name (same name or same pinyin) whose
 --                 用电地址 names the room, in the building the person's police record names;
+--   meter_anywhere  a meter in their name in any building (a name carried by at most three meters);
 --   building:<source>  the person's own record names the building only (room null).
 -- int_person_residence weighs these kinds by how often each agrees with the police 居住地址 where
 -- that has a room (estimated per delivery), and decides where people without a room live.
@@ -82,13 +83,22 @@ family_members as (
       and coalesce(relation_to_head, '') not in ('其他', '')
 ),
 
+families as (
+    -- a 户号 is one family when it has one head (户主) and at most 12 people: a collective hukou
+    -- (集体户), or people registered into another family's 户号 (挂靠, often living elsewhere), is not
+    select family_key from located
+    where source = 'police_population' and family_key is not null
+    group by family_key
+    having count(distinct cluster_key) <= 12
+       and count(distinct cluster_key) filter (where relation_to_head = '户主') = 1
+),
+
 family as (
-    -- a collective hukou (集体户) of dozens of people is no family: households of at most 12
     select distinct m.cluster_key, f.building, f.room, 'family' as kind
     from family_members m
     join family_members f on f.family_key = m.family_key and f.cluster_key <> m.cluster_key
     where f.building is not null and f.room is not null
-      and m.family_key in (select family_key from family_members group by family_key having count(*) <= 12)
+      and m.family_key in (select family_key from families)
 ),
 
 names as (
@@ -115,6 +125,22 @@ meter as (
     join meters m
       on m.building = b.building
      and coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
+),
+
+-- a meter in the person's name anywhere, when at most three meters carry that name (a common name
+-- says nothing): what a person whose police record names no building has (computed for everyone, so
+-- that its weight can be estimated)
+rare_meter_names as (
+    select coalesce(account_name_pinyin_key, '#' || account_name) as name_key
+    from meters group by 1 having count(*) <= 3
+),
+
+meter_anywhere as (
+    select distinct n.cluster_key, m.building, m.room, 'meter_anywhere' as kind
+    from names n
+    join meters m
+      on coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
+    where coalesce(n.name_key, '#' || n.name) in (select name_key from rare_meter_names)
 ),
 
 {% if master_ready %}
@@ -161,6 +187,8 @@ final as (
     select cluster_key, building, room, kind from family
     union
     select cluster_key, building, room, kind from meter
+    union
+    select cluster_key, building, room, kind from meter_anywhere
     union
     select cluster_key, building, room, kind from last_month
 )

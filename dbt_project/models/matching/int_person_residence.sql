@@ -8,10 +8,11 @@
 --    in real exports): the evidence of int_person_dwelling_evidence (last month's dwelling, family
 --    members, a meter in their name, the elderly or aid file, the 户籍地址), each kind weighed by how
 --    often it agrees with the police 居住地址 of the people whose address is complete — estimated
---    from this delivery's own data, per kind, in the same building and anywhere. The best dwelling
---    is taken when the evidence for it (1 - Π(1 - p) over its kinds) reaches
---    residence_min_confidence and no other dwelling is as well supported; the registered address
---    is one kind of evidence among others, never the answer by default.
+--    from this delivery's own data, per kind (and per combination of kinds, which are not
+--    independent), in the same building and anywhere. The best dwelling is taken when the evidence
+--    for it (the combination's share, or 1 - Π(1 - p) over its kinds where the combination is
+--    rare) reaches residence_min_confidence and no other dwelling is as well supported; the
+--    registered address is one kind of evidence among others, never the answer by default.
 -- 3. Otherwise a named building is kept with the room unknown (a household "室号不详" of the
 --    person's 户号), and quality asks the street to confirm the room; a person with no address
 --    at all and no conclusive evidence is left unplaced.
@@ -102,6 +103,30 @@ reliability as (
     from agreement
 ),
 
+-- kinds are not independent (a family's 户号 is often its registered address): where a combination
+-- of kinds names a dwelling often enough among the labelled people, its own share of agreement is
+-- the estimate
+labelled_candidates as (
+    select e.cluster_key, e.building, e.room,
+           string_agg(distinct e.kind, '+' order by e.kind) as kinds,
+           any_value(e.building = l.building) as in_label_building,
+           any_value(e.building = l.building and e.room = l.room) as correct
+    from evidence e
+    join labels l using (cluster_key)
+    where e.kind <> 'own:police_population' and e.room is not null
+    group by e.cluster_key, e.building, e.room
+),
+
+combination_reliability as (
+    select kinds,
+           count(*) filter (where in_label_building) as n_building,
+           (count(*) filter (where correct) + 1.0) / (count(*) filter (where in_label_building) + 2.0) as p_building,
+           count(*) as n_any,
+           (count(*) filter (where correct) + 1.0) / (count(*) + 2.0) as p_any
+    from labelled_candidates
+    group by kinds
+),
+
 -- 2. people whose police record names the building only, or nothing -------------------------------
 unplaced as (
     select distinct cluster_key from records
@@ -129,12 +154,27 @@ inferred_candidates as (
     where s.building is null or e.building = s.building
 ),
 
+inferred_combined as (
+    select i.cluster_key, i.building, i.room,
+           1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
+           string_agg(i.kind, '+' order by i.kind) as kinds,
+           any_value(s.building is not null) as in_stated_building
+    from inferred_candidates i
+    left join stated_building s using (cluster_key)
+    group by i.cluster_key, i.building, i.room
+),
+
 inferred_scored as (
-    select cluster_key, building, room,
-           1 - exp(sum(ln(greatest(1 - p, 1e-9)))) as confidence,
-           string_agg(kind, '+' order by kind) as kinds
-    from inferred_candidates
-    group by all
+    select i.cluster_key, i.building, i.room, i.kinds,
+           case
+               when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases', 30) }}
+                   then c.p_building
+               when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases', 30) }}
+                   then c.p_any
+               else i.independent_confidence
+           end as confidence
+    from inferred_combined i
+    left join combination_reliability c using (kinds)
 ),
 
 inferred_ranked as (
