@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalog.spec import Catalog
+from pipelines.settings import get_settings
 
 SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
 
@@ -109,16 +110,9 @@ def dagster_datasets(asset_graph, catalog: Catalog | None) -> tuple[dict[str, st
     return keys, parents
 
 
-def default_asset_graph():
-    from pipelines.definitions import defs
-
-    return defs.resolve_asset_graph()
-
-
 def default_manifest_path() -> Path:
-    from pipelines.dbt_project import civichub_dbt
-
-    return Path(civichub_dbt.manifest_path)
+    """The dbt manifest of the project (written by `dbt parse` when the definitions are built)."""
+    return get_settings().dbt_manifest_path
 
 
 def discover(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from catalog.discover import Discovered, Gap
 from catalog.spec import NOT_SHARED, Catalog, Entry
+from sharing.masking import MASK_LABELS
 
 CSS = """
 body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:2em;color:#222;max-width:1200px}
@@ -20,16 +21,6 @@ th{background:#f2f2f2}.L1{color:#2a7}.L2{color:#27a}.L3{color:#c70}.L4{color:#c2
 .cls-不予共享{color:#c22}.cls-有条件共享{color:#c70}.cls-无条件共享{color:#2a7}.gap{background:#fee;border:1px solid #c22;padding:1em}
 .muted{color:#888}code{font-size:13px}dl{display:grid;grid-template-columns:10em 1fr;gap:4px 1em}dt{font-weight:bold}
 """
-MASK_LABELS = {
-    None: "明文",
-    "id_number": "脱敏：前6后4",
-    "phone": "脱敏：138****1234",
-    "name": "脱敏：保留姓",
-    "address": "脱敏：只留到路名",
-    "birth_year": "脱敏：仅年份",
-    "text": "脱敏：文中证件号、电话",
-    "hide": "不提供",
-}
 
 
 def page_name(dataset: str) -> str:

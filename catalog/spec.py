@@ -24,12 +24,14 @@ from typing import Any
 
 import yaml
 
+from connectors.spec import load_specs
+from sharing.masking import MASKS
+
 CATALOG_DIR = Path(__file__).resolve().parent
 ELEMENTS_PATH = CATALOG_DIR / "data_elements.yml"
 ENTRIES_DIR = CATALOG_DIR / "entries"
 
 GRADES = ("L1", "L2", "L3", "L4")
-MASKS = ("id_number", "phone", "name", "address", "birth_year", "text", "hide")
 UNCONDITIONAL, CONDITIONAL, NOT_SHARED = "无条件共享", "有条件共享", "不予共享"
 SHARING_CLASSES = (UNCONDITIONAL, CONDITIONAL, NOT_SHARED)
 OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
@@ -239,8 +241,6 @@ def load_catalog(entries_dir: Path = ENTRIES_DIR, elements_path: Path = ELEMENTS
     errors: list[str] = []
     elements, suffixes, prefixes = load_elements(elements_path, errors)
     if source_specs is None:
-        from connectors.spec import load_specs
-
         source_specs = load_specs()
     spec_by_name = {**getattr(source_specs, "reference", {}), **source_specs.sources}
 

@@ -47,9 +47,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from connectors.masking import mask_text
 from connectors.readers import BATCH_ROWS, Batch, FileReader, FileRejected, open_source_file
 from connectors.spec import SourceSpec, Specs, load_specs
+from sharing.masking import mask_text
 
 log = logging.getLogger(__name__)
 

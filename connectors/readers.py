@@ -42,9 +42,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from python_calamine import CalamineWorkbook
 
-from connectors.masking import mask_text
 from connectors.spec import SourceSpec, header_key
+from sharing.masking import mask_text
 
 BATCH_ROWS = 200_000
 _BLOCK = 4 << 20  # bytes read and transcoded at a time
@@ -798,8 +799,6 @@ class XlsxReader(FileReader):
         except zipfile.BadZipFile as e:
             raise self._reject(f"corrupt xlsx: bad zip file ({e})") from None
         try:
-            from python_calamine import CalamineWorkbook
-
             self._wb = CalamineWorkbook.from_path(str(path))
             names = self._wb.sheet_names
             if not names:

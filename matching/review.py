@@ -26,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import xlsxwriter
+from openpyxl import load_workbook
 
 QUEUE_TABLE = "matching.int_person_review_queue"
 RECORDS_TABLE = "matching.int_person_records"
@@ -357,7 +359,6 @@ def queue_sheet(queue: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_xlsx(sheet: pd.DataFrame, path: Path) -> None:
-    import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path))
     try:
@@ -456,8 +457,6 @@ class ImportReport:
 def _read_rows(path: Path) -> list[list[object]]:
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as e:  # a broken or non-Excel file

@@ -8,15 +8,16 @@ with its status, and a successor at the same premises gets a new one.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import segno
 
 from matching import stable_ids
 from matching.master_tables import replace_table
+from pipelines.settings import output_dir
 
 SHOP_PREFIX = "M"  # 店 → merchant; the code alphabet has no S
 RECENT_VISIT_DAYS = 92  # "seen operating": a visit in the last three months not saying 已停业
@@ -65,7 +66,6 @@ def page_url(base_url: str, code: str) -> str:
 
 def write_qr(code: str, url: str, folder: Path) -> bool:
     """PNG and SVG encoding the shop page URL; written once per code (the code never changes)."""
-    import segno
 
     png, svg = folder / f"{code}.png", folder / f"{code}.svg"
     if png.exists() and svg.exists():
@@ -272,4 +272,4 @@ def _month_end(delivery: str) -> _dt.date:
 
 
 def default_qr_dir(db_path: str | Path) -> Path:
-    return Path(os.environ.get("CIVICHUB_OUT", Path(db_path).parent / "out")) / "qr"
+    return output_dir(db_path) / "qr"

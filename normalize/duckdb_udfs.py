@@ -23,6 +23,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.fuzz import ratio
 
 from normalize.addresses import ParsedAddress, address_tuple
 from normalize.dates import parse_date, parse_year_month
@@ -244,9 +247,6 @@ def _pair_scorer(scorer_name: str, out_type: pa.DataType):
     """Character-aware string comparison of two columns (rapidfuzz), NULL if either side is."""
 
     def udf(left: pa.Array | pa.ChunkedArray, right: pa.Array | pa.ChunkedArray) -> pa.Array:
-        from rapidfuzz import process
-        from rapidfuzz.distance import JaroWinkler, Levenshtein
-        from rapidfuzz.fuzz import ratio
 
         scorer = {"levenshtein": Levenshtein.distance, "ratio": ratio, "jaro_winkler": JaroWinkler.similarity}[
             scorer_name

@@ -1,4 +1,8 @@
-"""The `civichub` command (contracts.md): generate, run, evaluate, review, catalog, publish, query, audit, demo."""
+"""The `civichub` command (contracts.md): generate, run, evaluate, review, catalog, publish, query, audit, demo.
+
+Each command imports what it needs when it runs, so that `civichub query` or `civichub find` answer
+at once instead of first loading Dagster, dbt and Great Expectations (seconds each).
+"""
 
 from __future__ import annotations
 
@@ -96,14 +100,15 @@ def _cmd_demo(args) -> int:
     print(f"2/2 running the hub job (Dagster, in-process) on every delivery → {db}")
     summary = run_hub(inbox, db, verbose=args.verbose)
     print_summary(summary)
-    home = Path(settings.os.environ["DAGSTER_HOME"])
+    home = settings.get_settings().dagster_home
+    out = settings.output_dir(db)
     print("\nWhere to look:")
     print(f"  database      duckdb {db}   (schemas: raw, ingest, staging, matching, master)")
     print("                e.g. select * from ingest.file_log;  select * from master.household limit 10;")
     print(f"  quality       .venv/bin/civichub evaluate --inbox {inbox} --db {db}   (F1 against the answer key)")
-    print(f"  shop QR codes {db.parent / 'out' / 'qr'}")
-    print(f"  catalog       {db.parent / 'out' / 'catalog' / 'index.html'}   (civichub catalog --db {db})")
-    print(f"  shared views  {db.parent / 'out' / 'published'}/<role>/   e.g.")
+    print(f"  shop QR codes {out / 'qr'}")
+    print(f"  catalog       {out / 'catalog' / 'index.html'}   (civichub catalog --db {db})")
+    print(f"  shared views  {out / 'published'}/<role>/   e.g.")
     print(f'                .venv/bin/civichub query --db {db} --role minzheng "select count(*) from master.person"')
     print(f"  Dagster UI    CIVICHUB_INBOX={inbox} CIVICHUB_DB={db} DAGSTER_HOME={home} \\")
     print("                .venv/bin/dagster dev -m pipelines.definitions")
@@ -253,9 +258,7 @@ def _cmd_scenarios(args) -> int:
 
 
 def _db_arg(args) -> Path:
-    import os
-
-    db = Path(args.db or os.environ.get("CIVICHUB_DB") or settings.DEFAULT_DB)
+    db = Path(args.db) if args.db else settings.get_settings().db
     if not db.exists():
         raise SystemExit(f"civichub: database {db} does not exist (civichub run --inbox DIR --db FILE builds it)")
     return db
@@ -265,16 +268,15 @@ def _cmd_catalog(args) -> int:
     import duckdb
 
     from catalog.spec import SHARING_CLASSES, CatalogError
+    from pipelines.assets.sharing import build_catalog
+    from pipelines.definitions import build_definitions
     from sharing.roles import RolesError
 
     db = _db_arg(args)
     settings.configure(db=db)
-    from pipelines.assets.sharing import build_catalog
-    from pipelines.definitions import defs
-
     try:
         with duckdb.connect(str(db), read_only=True) as con:
-            catalog, found, gaps, index = build_catalog(con, db, defs.resolve_asset_graph())
+            catalog, found, gaps, index = build_catalog(con, db, build_definitions().resolve_asset_graph())
     except (CatalogError, RolesError) as e:
         print(f"civichub catalog: {e}", file=sys.stderr)
         return 2

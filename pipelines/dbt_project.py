@@ -1,31 +1,36 @@
-"""The dbt project as Dagster sees it, with its manifest prepared when missing or stale.
+"""The dbt project as Dagster sees it, built once per process when the definitions are built.
 
-`prepare_if_dev()` only acts under `dagster dev`; the CLI, tests and CI load these definitions
+`prepare_if_dev()` only acts under `dagster dev`; the CLI, tests and CI build the definitions
 without it, so the manifest is rebuilt here (`dbt parse`) when absent or older than any model,
-macro or project file: a stale manifest would hide new models from the asset graph.
+macro or project file: a stale manifest would hide new models from the asset graph. Nothing runs at
+import: `civichub_dbt()` does the work on its first call.
 """
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from pipelines import settings
-
-settings.configure()
-
-civichub_dbt = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+from pipelines.settings import DBT_PROJECT_DIR
 
 
-def _manifest_is_stale() -> bool:
-    manifest = civichub_dbt.manifest_path
+def manifest_is_stale(manifest: Path, project_dir: Path = DBT_PROJECT_DIR) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    project = settings.DBT_PROJECT_DIR
-    sources = [project / "dbt_project.yml", project / "profiles.yml"]
-    for folder in ("models", "macros", "tests"):
-        sources.extend(p for p in (project / folder).rglob("*") if p.is_file())
+    sources = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in ("models", "macros", "tests", "seeds", "snapshots"):
+        sources.extend(p for p in (project_dir / folder).rglob("*") if p.is_file())
     return any(p.exists() and p.stat().st_mtime > built for p in sources)
 
 
-civichub_dbt.prepare_if_dev()
-if _manifest_is_stale():
-    civichub_dbt.preparer.prepare(civichub_dbt)
+@functools.cache
+def civichub_dbt() -> DbtProject:
+    """The dbt project with a current manifest (parsed now when missing or stale)."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.prepare_if_dev()
+    if manifest_is_stale(Path(project.manifest_path)):
+        project.preparer.prepare(project)
+    return project

@@ -33,6 +33,8 @@ from typing import Any
 
 import duckdb
 
+from normalize.duckdb_udfs import register_udfs
+
 PERSON_SOURCES = ("police_population", "civil_affairs_assistance", "civil_affairs_elderly_alone", "hr_graduates")
 SHOP_SOURCES = ("market_business_registry", "market_food_licence", "street_shop_visits")
 UTILITY = "utility_electricity"
@@ -142,8 +144,6 @@ def _copy_hub(con, db: Path, deliveries: list[str]) -> dict[str, str]:
         raise EvaluateError(f"cannot open {db} read-only: {e}") from e
     try:
         try:  # a master view may call the hub's Python UDFs
-            from normalize.duckdb_udfs import register_udfs
-
             register_udfs(con)
         except Exception:  # noqa: BLE001 - optional
             pass

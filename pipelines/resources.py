@@ -47,5 +47,5 @@ def dbt_executable() -> str:
 def build_resources() -> dict:
     return {
         "hub": HubResource(inbox=EnvVar("CIVICHUB_INBOX"), db_path=EnvVar("CIVICHUB_DB")),
-        "dbt": DbtCliResource(project_dir=civichub_dbt, dbt_executable=dbt_executable()),
+        "dbt": DbtCliResource(project_dir=civichub_dbt(), dbt_executable=dbt_executable()),
     }

@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from dagster import DagsterInstance
 
+from connectors.ingest import list_deliveries, pending_deliveries
 from pipelines import settings
+from pipelines.definitions import build_definitions
+from pipelines.partitions import deliveries as delivery_partitions
+from quality.corrections import describe, unprocessed_files
+from quality.gx_master import data_docs_index
 
 
 @dataclass
@@ -60,8 +66,6 @@ def _connect(db: Path, read_only: bool = False, wait_seconds: float = 120.0):
 
 
 def _pending(inbox: Path, db: Path) -> list[str]:
-    from connectors.ingest import list_deliveries, pending_deliveries
-
     if not db.exists():
         return list_deliveries(inbox)
     con = _connect(db)
@@ -123,15 +127,12 @@ def stage_seconds(result) -> dict[str, float]:
 
 def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
     t0 = time.perf_counter()
-    inbox, db = settings.configure(inbox, db)
+    hub = settings.configure(inbox, db)
+    inbox, db = hub.inbox, hub.db
     if not inbox.is_dir():
         raise SystemExit(f"civichub: inbox {inbox} is not a folder")
-    # Imported after configure(): the definitions read the paths from the environment.
-    from dagster import DagsterInstance
-
-    from pipelines.definitions import defs
-    from pipelines.partitions import deliveries as delivery_partitions
-
+    settings.prepare_dagster_home(hub)
+    defs = build_definitions()
     if not verbose:
         logging.getLogger("dagster").setLevel(logging.WARNING)
     pending = _pending(inbox, db)
@@ -178,8 +179,6 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
     summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes)
     _take_in_corrections(summary, verbose)
     summary.seconds = time.perf_counter() - t0
-    from quality.gx_master import data_docs_index
-
     if data_docs_index(db).exists():
         summary.data_docs = data_docs_index(db)
     if pending and db.exists():
@@ -213,8 +212,6 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
 def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
     """Returned worklists in <inbox>/corrections/ not yet taken in: run `corrections_job` (also when no
     delivery was pending)."""
-    from quality.corrections import unprocessed_files
-
     if not summary.db.exists():
         return
     con = _connect(summary.db, read_only=True)
@@ -224,16 +221,16 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         con.close()
     if not todo:
         return
-    from dagster import DagsterInstance
-
-    from pipelines.definitions import defs
-
     print(f"  corrections: {len(todo)} returned worklist(s) …", flush=True)
-    result = defs.resolve_job_def("corrections_job").execute_in_process(
-        instance=DagsterInstance.get(),
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}},
-        tags={"civichub/trigger": "cli"},
+    result = (
+        build_definitions()
+        .resolve_job_def("corrections_job")
+        .execute_in_process(
+            instance=DagsterInstance.get(),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}},
+            tags={"civichub/trigger": "cli"},
+        )
     )
     if result.success:
         summary.corrections = result.output_for_node("take_in_corrections")
@@ -245,8 +242,6 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
 
 
 def _print_corrections(s: RunSummary) -> None:
-    from quality.corrections import describe
-
     if s.corrections_error:
         print(f"\nCorrections FAILED: {s.corrections_error}")
     if s.corrections is not None:
@@ -301,7 +296,7 @@ def print_summary(s: RunSummary) -> None:
     if s.data_docs:
         print(f"\nGreat Expectations Data Docs: {s.data_docs}")
     latest = max((d.delivery for d in s.deliveries if d.success), default=None)
-    out = s.db.resolve().parent / "out"
+    out = settings.output_dir(s.db)
     if latest and (out / "worklists" / latest).is_dir():
         print(
             f"Worklists and rosters for the streets: {out / 'worklists' / latest}/ "

@@ -1,14 +1,17 @@
 """Start a run when a new delivery folder (YYYY-MM) appears in the inbox.
 
 The sensor does not open DuckDB (a read lock would block a running job): it compares the inbox with
-the known partitions. Runs are queued one at a time (see settings._write_dagster_yaml), oldest first.
+the known partitions. Runs are queued one at a time (see settings.prepare_dagster_home), oldest first.
 """
+
+import hashlib
 
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from connectors.ingest import list_deliveries
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
+from quality.corrections import file_hash, pending_files
 
 
 def new_delivery_sensor_for(job):
@@ -31,9 +34,6 @@ def corrections_sensor_for(job):
 
     The run key is the files' content hashes: the same files never start two runs, and the job itself
     skips content it has already taken in (quality.correction_file_log)."""
-    import hashlib
-
-    from quality.corrections import file_hash, pending_files
 
     @sensor(
         job=job,

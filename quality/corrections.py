@@ -21,14 +21,21 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
+import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from openpyxl import load_workbook
 
-from connectors.masking import mask_text
+from normalize.dates import parse_date
+from normalize.id_number import id_check_ok, normalize_id
+from normalize.phones import normalize_phone
+from normalize.uscc import normalize_uscc
 from quality import worklist_format as wf
+from quality.findings import refresh_findings
+from sharing.masking import mask_text
 
 CONFIG_PATH = Path(__file__).with_name("corrections.yml")
 TYPES = {"id_number", "date", "count", "vocab", "phone", "uscc", "text"}
@@ -155,10 +162,6 @@ def default_specs() -> FieldSpecs:
 
 def check_value(spec: FieldSpec, raw: object) -> tuple[str | None, str | None]:
     """(normalised value, None) when `raw` is legal for the field, else (None, reason in Chinese)."""
-    from normalize.dates import parse_date
-    from normalize.id_number import id_check_ok, normalize_id
-    from normalize.phones import normalize_phone
-    from normalize.uscc import normalize_uscc
 
     text = wf.cell_text(raw).strip()
     if not text:
@@ -202,7 +205,6 @@ def check_value(spec: FieldSpec, raw: object) -> tuple[str | None, str | None]:
 
 
 def parse_decided_on(raw: object) -> tuple[_dt.datetime | None, str | None]:
-    from normalize.dates import parse_date
 
     if raw is None or wf.cell_text(raw).strip() == "":
         return None, None
@@ -248,9 +250,6 @@ class NotAWorklist(ValueError):
 
 def read_returned(path: Path) -> ReturnedWorkbook:
     """The metadata and filled rows of a returned worklist; NotAWorklist with the reason otherwise."""
-    import zipfile
-
-    from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, data_only=True)
@@ -666,21 +665,8 @@ def apply_overrides(con, entity_types: list[str] | None = None) -> int:
 
 
 def refresh_statuses(con) -> None:
-    """Recompute finding statuses from the decisions (the findings step's rule when available)."""
-    try:
-        from quality.findings import refresh_findings
-    except ImportError:
-        refresh_findings = None
-    if refresh_findings is not None:
-        refresh_findings(con)
-        return
-    con.execute(
-        """
-        update quality.finding f set status = case d.decision when '不属实' then 'rejected' else 'resolved' end
-        from (select finding_id, arg_max(decision, decided_at) as decision from quality.finding_decision group by 1) d
-        where d.finding_id = f.finding_id
-        """
-    )
+    """Recompute finding statuses from the decisions (quality/findings.py states the rule)."""
+    refresh_findings(con)
 
 
 def process_pending(con, inbox: Path | str, specs: FieldSpecs | None = None) -> CorrectionsSummary:

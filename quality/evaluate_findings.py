@@ -13,6 +13,7 @@ Only counts leave this module: no ID numbers, names or phones.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as _dt
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from normalize.id_number import normalize_id
 
 # rule -> (planted kinds it is meant to find, how a case is matched)
 RULES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -212,7 +215,6 @@ def _truth_facts(con, inbox: Path, delivery: str, findings: pd.DataFrame) -> dic
         if path.exists():
             for r in _read_csv(path).itertuples():
                 row_person[(source, int(r.source_row))] = r.person_id
-    from normalize.id_number import normalize_id
 
     for f in findings.itertuples():
         pid = row_person.get((f.source, int(f.source_row)))
@@ -272,7 +274,6 @@ def format_evaluation(ev: FindingsEvaluation) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
 
     ap = argparse.ArgumentParser(description="Recall and false share of quality findings vs _truth/")
     ap.add_argument("--inbox", required=True, type=Path)

@@ -16,31 +16,24 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import great_expectations as gx
 import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from connectors.masking import mask_text  # noqa: F401  (the house masking, for reference)
 from normalize.id_number import id_check_ok
+from pipelines.settings import output_dir
+from sharing.masking import mask_id_number
 
 SITE = "civichub_master"
 CODE12 = r"^\d{12}$"
 
 
-def out_dir(db_path: str | Path) -> Path:
-    return Path(os.environ.get("CIVICHUB_OUT", Path(db_path).parent / "out"))
-
-
 def data_docs_dir(db_path: str | Path) -> Path:
-    return out_dir(db_path) / "data_docs"
+    return output_dir(db_path) / "data_docs"
 
 
 def data_docs_index(db_path: str | Path) -> Path:
     return data_docs_dir(db_path) / "index.html"
-
-
-def _mask_id(s: object) -> object:
-    if not isinstance(s, str) or len(s) != 18:
-        return None
-    return s[:6] + "*" * 8 + s[-4:]
 
 
 def person_frame(con) -> pd.DataFrame:
@@ -49,7 +42,7 @@ def person_frame(con) -> pd.DataFrame:
            from master.person where in_latest_delivery"""
     ).df()
     df["id_number_check_ok"] = [None if not isinstance(v, str) else id_check_ok(v) for v in df["id_number"]]
-    df["id_number_masked"] = df["id_number"].map(_mask_id)
+    df["id_number_masked"] = [mask_id_number(v) if isinstance(v, str) else None for v in df["id_number"]]
     df["birth_year"] = pd.to_datetime(df["birth_date"]).dt.year
     return df.drop(columns=["id_number", "birth_date"])
 
@@ -70,8 +63,6 @@ def shop_frame(con) -> pd.DataFrame:
 
 
 def expectations(table: str) -> list:
-    import great_expectations as gx
-
     E = gx.expectations
     this_year = _dt.date.today().year
     if table == "person":
@@ -127,11 +118,9 @@ class MasterSuiteOutcome:
 
 def _context(db_path: str | Path):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    root = out_dir(db_path)
+    root = output_dir(db_path)
     root.mkdir(parents=True, exist_ok=True)
     ctx = gx.get_context(mode="file", project_root_dir=str(root))
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -153,8 +142,6 @@ def validate_master_tables(
     con, db_path: str | Path, delivery: str, tables: tuple[str, ...] = ("person", "household", "shop")
 ) -> dict[str, MasterSuiteOutcome]:
     """Validate each master table's latest state, keep the results and rebuild the Data Docs."""
-    import great_expectations as gx
-
     ctx = _context(db_path)
     outcomes: dict[str, MasterSuiteOutcome] = {}
     for table in tables:

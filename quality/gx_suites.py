@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import count
 
+import great_expectations as gx
 import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 # Raw text of an ID number: 15 or 18 characters, full-width digits and a lowercase x allowed.
 RAW_ID_PATTERN = r"^\s*[0-9０-９]{15}([0-9０-９]{2}[0-9Xxｘ Ｘ０-９])?\s*$"
@@ -60,8 +62,6 @@ class SuiteOutcome:
 
 def expectations_for_source(spec) -> list:
     """The expectations a source's delivery must meet, derived from its specification."""
-    import great_expectations as gx
-
     exps: list = []
     for fld in spec.columns:
         exps.append(gx.expectations.ExpectColumnToExist(column=fld))
@@ -90,8 +90,6 @@ def expectations_for_source(spec) -> list:
 @lru_cache(maxsize=1)
 def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     ctx = gx.get_context(mode="ephemeral")
@@ -101,8 +99,6 @@ def _context():
 
 def validate_dataframe(suite_name: str, expectations: list, df: pd.DataFrame) -> SuiteOutcome:
     """Run the expectations over a DataFrame and keep only counts (no values)."""
-    import great_expectations as gx
-
     ctx = _context()
     ds_name = f"pandas_{suite_name}"
     try:

@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_range
 
-from connectors.masking import mask_text
+from pipelines.settings import output_dir
 from quality.worklists import _formats, _has_table, _print_setup, _safe, _txt, divisions
+from sharing.masking import mask_id_number, mask_phone
 
 AID_TYPES = ["低保", "低收入", "特困"]
 EXPIRING_DAYS = 30
@@ -152,8 +155,6 @@ def _write_table(ws, fmt, top: int, columns: list[tuple[str, int]], rows: list[l
 def build_report(
     path: Path, title: str, delivery: str, aid: pd.DataFrame, elderly: pd.DataFrame, shop: pd.DataFrame
 ) -> None:
-    import xlsxwriter
-    from xlsxwriter.utility import xl_range
 
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
@@ -192,7 +193,7 @@ def build_report(
             r.aid_certificate_no,
             r.aid_type,
             r.head_name,
-            mask_text(_txt(r.head_id_number)),
+            mask_id_number(_txt(r.head_id_number)),
             r.family_size,
             r.members_listed,
             r.member_names,
@@ -278,7 +279,7 @@ def build_report(
                 r.birth_date,
                 r.age,
                 r.full_address,
-                mask_text(_txt(r.phone)),
+                mask_phone(_txt(r.phone)),
                 r.status,
                 r.others_in_dwelling,
                 r.latest_month,
@@ -365,7 +366,7 @@ def rows_elderly_flags(elderly: pd.DataFrame):
 
 
 def report_root(db_path: str | Path) -> Path:
-    return Path(db_path).resolve().parent / "out" / "reports"
+    return output_dir(db_path) / "reports"
 
 
 def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:

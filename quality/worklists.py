@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import xlsxwriter
 
-from connectors.masking import mask_text
+from pipelines.settings import output_dir
 from quality import worklist_format as wf
+from sharing.masking import mask_id_number, mask_phone, mask_text
 
 RULE_LABELS = {
     "id_number_invalid": "身份证号校验不通过",
@@ -311,7 +313,6 @@ def _write_summary_sheet(wb, fmt, summary: pd.DataFrame, title: str) -> None:
 
 def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.DataFrame, key: str) -> int:
     """Write one committee's worklist workbook; returns the number of finding rows."""
-    import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {**meta, "format_version": wf.FORMAT_VERSION}
@@ -406,7 +407,6 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
 
 
 def build_street_summary(path: Path, summary: pd.DataFrame, title: str) -> None:
-    import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
@@ -472,7 +472,6 @@ def roster_frame(con, community_code: str | None = None) -> pd.DataFrame:
 
 
 def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
-    import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
@@ -505,8 +504,8 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
             _txt(rec.relation_to_head),
             _txt(rec.sex),
             _txt(rec.birth_date),
-            mask_text(_txt(rec.id_number)),
-            mask_text(_txt(rec.phone)),
+            mask_id_number(_txt(rec.id_number)),
+            mask_phone(_txt(rec.phone)),
             _txt(rec.status),
             _txt(rec.aid),
             yes(rec.elderly_alone),
@@ -526,7 +525,7 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
 
 
 def worklist_root(db_path: str | Path) -> Path:
-    return Path(db_path).resolve().parent / "out" / "worklists"
+    return output_dir(db_path) / "worklists"
 
 
 def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) -> WorklistSummary:

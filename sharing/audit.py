@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.masking import mask_text
+from sharing.masking import mask_text
 
 GENESIS = "0" * 64
 

@@ -31,6 +31,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from pipelines.settings import output_dir
 from sharing import audit
 
 DEFAULT_LIMIT = 1000
@@ -157,7 +158,7 @@ class QueryResult:
 
 # ------------------------------------------------------------------------------------------ paths
 def published_root(db_path: str | Path) -> Path:
-    return Path(db_path).resolve().parent / "out" / "published"
+    return output_dir(db_path) / "published"
 
 
 def role_db_path(db_path: str | Path, role: str) -> Path:

@@ -1,76 +1,233 @@
-"""Masking conventions (shared/domain.md) as DuckDB SQL expressions, applied while publishing.
+"""THE masking rules of the hub: one place, as Python functions and as the equal DuckDB SQL.
 
-No national display standard exists; common practice is followed:
-- ID number: first 6 + last 4 (`310104********1234`, hides the birth date);
-- mobile: first 3 + last 4 (`138****1234`); other numbers keep their last 4 at most;
-- name: keeps the surname (`张*`, `张**`, `欧阳**`), at least one `*` even for one-character names;
-- address: kept up to the first road (路/街/巷), the rest (弄, 号, 室 …) becomes `****`;
-- birth_year: `1988-**-**`;
-- text: ID numbers and mobiles inside free text masked as above;
-- hide: the column is not published at all.
+No national display standard exists; common practice is followed (shared/domain.md):
 
-SQL (not Python UDFs) so that publishing stays a set operation inside DuckDB.
+- ID number: first 6 + last 4 (`310104********1234`, hides the birth date). A value shorter than an
+  ID number (15 characters) is masked whole: showing 6 + 4 of it would show nearly all of it.
+- phone: a mobile keeps its first 3 and last 4 (`138****1234`); any other number its area code
+  (`021-`) and last 4 (`021-****5678`); fewer than 8 characters: masked whole.
+- name: keeps the surname, compound surnames included (`张*`, `张**`, `欧阳*`, `欧阳**`), with at
+  least one `*` even for a one-character name.
+- address: kept up to the first road (路/街/巷); the rest (弄, 号, 室 …) becomes `****`.
+- birth_year: `1988-**-**`.
+- text: ID numbers, mobiles, landlines and other long digit runs inside free text masked as above
+  (messages, reasons, logs, audit records).
+- hide: not shown at all.
+
+Everyone masks through this module: publishing (`mask_sql`, a set operation inside DuckDB), the
+connectors' messages and the audit log (`mask_text`), `civichub find` and the committee workbooks
+(`mask_value`), Great Expectations Data Docs, and dbt: `dbt_project/macros/masking.sql` is generated
+from `mask_expression` (`python -m sharing.masking`), and a test fails when it is out of date. Tests
+also check that the Python functions and the SQL give the same answer on every case.
 """
 
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
+
+import duckdb
+
 from normalize.names import COMPOUND_SURNAMES
 
+MASKS = ("id_number", "phone", "name", "address", "birth_year", "text", "hide")
+MASK_LABELS = {
+    None: "明文",
+    "id_number": "脱敏：前6后4",
+    "phone": "脱敏：138****1234",
+    "name": "脱敏：保留姓",
+    "address": "脱敏：只留到路名",
+    "birth_year": "脱敏：仅年份",
+    "text": "脱敏：文中证件号、电话",
+    "hide": "不提供",
+}
 
-def _q(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
+ID_NUMBER_MIN_LENGTH = 15  # an old 15-digit number; shorter values are masked whole
+PHONE_MIN_LENGTH = 8  # a bare local number; shorter values are masked whole
+MOBILE = r"1[3-9][0-9]{9}"
+LANDLINE = r"(0[0-9]{2,3}-)([0-9]{5,})"
+ADDRESS_UP_TO_ROAD = r"^.*?[路街巷]"
+ADDRESS_FALLBACK_CHARS = 6
+HIDDEN_TAIL = "****"
+
+# Identifiers inside free text, applied in order (each twice: a boundary character consumed by one
+# match would hide an identifier right after it). Written for both Python's `re` and DuckDB's RE2,
+# which has no look-around: the boundaries are captured and put back.
+_NOT_ALNUM = "[^0-9A-Za-z]"
+_NOT_DIGIT = "[^0-9]"
+TEXT_RULES: tuple[tuple[str, str], ...] = (
+    # 18-digit ID number (the check may be X)
+    (rf"(^|{_NOT_ALNUM})([0-9]{{6}})[0-9]{{8}}([0-9]{{3}}[0-9Xx])($|{_NOT_ALNUM})", r"\1\2********\3\4"),
+    # old 15-digit ID number
+    (rf"(^|{_NOT_ALNUM})([0-9]{{6}})[0-9]{{5}}([0-9]{{4}})($|{_NOT_ALNUM})", r"\1\2*****\3\4"),
+    # mobile, with +86 and separators
+    (rf"(^|{_NOT_DIGIT})((?:\+?86[- ]?)?1[3-9][0-9])[- ]?[0-9]{{4}}[- ]?([0-9]{{4}})($|{_NOT_DIGIT})", r"\1\2****\3\4"),
+    # landline with its area code
+    (rf"(^|{_NOT_DIGIT})(0[1-9][0-9]{{1,2}}[- ]?)[0-9]{{4}}([0-9]{{4}})($|{_NOT_DIGIT})", r"\1\2****\3\4"),
+    # any other long run of digits (account numbers, ID numbers with typos): the ends only
+    (rf"(^|{_NOT_DIGIT})([0-9]{{4}})[0-9]{{6,}}([0-9]{{4}})($|{_NOT_DIGIT})", r"\1\2******\3\4"),
+)
+_FULLWIDTH_FROM, _FULLWIDTH_TO = "０１２３４５６７８９ｘＸ", "0123456789xX"
+_FULLWIDTH = str.maketrans(_FULLWIDTH_FROM, _FULLWIDTH_TO)
+_TEXT_RULES_RE = tuple((re.compile(p), r) for p, r in TEXT_RULES)
+_MOBILE_RE = re.compile(MOBILE)
+_LANDLINE_RE = re.compile(LANDLINE)
+_ADDRESS_RE = re.compile(ADDRESS_UP_TO_ROAD)
 
 
-def _compound() -> str:
-    return ", ".join("'" + s + "'" for s in sorted(COMPOUND_SURNAMES))
+# --- Python --------------------------------------------------------------------------------------
 
 
-def mask_sql(mask: str, column: str, alias: str = "t") -> str | None:
-    """A SQL expression giving the masked value of `alias.column`; None for `hide` (not published)."""
-    c = f"{alias}.{_q(column)}"
-    v = f"CAST({c} AS VARCHAR)"
+def mask_id_number(value: object) -> str | None:
+    if value is None:
+        return None
+    v = str(value)
+    if len(v) >= ID_NUMBER_MIN_LENGTH:
+        return v[:6] + "*" * (len(v) - 10) + v[-4:]
+    return "*" * len(v)
+
+
+def mask_phone(value: object) -> str | None:
+    if value is None:
+        return None
+    v = str(value)
+    if _MOBILE_RE.fullmatch(v):
+        return v[:3] + "****" + v[-4:]
+    landline = _LANDLINE_RE.fullmatch(v)
+    if landline:
+        area, number = landline.groups()
+        return area + "*" * (len(number) - 4) + number[-4:]
+    if len(v) >= PHONE_MIN_LENGTH:
+        return "*" * (len(v) - 4) + v[-4:]
+    return "*" * len(v)
+
+
+def mask_name(value: object) -> str | None:
+    if value is None:
+        return None
+    v = str(value)
+    if not v:
+        return v
+    if len(v) >= 3 and v[:2] in COMPOUND_SURNAMES:
+        return v[:2] + "*" * (len(v) - 2)
+    return v[0] + "*" * max(len(v) - 1, 1)
+
+
+def mask_address(value: object) -> str | None:
+    if value is None:
+        return None
+    v = str(value)
+    road = _ADDRESS_RE.match(v)
+    return (road.group(0) if road else v[:ADDRESS_FALLBACK_CHARS]) + HIDDEN_TAIL
+
+
+def mask_birth_year(value: object) -> str | None:
+    if value is None:
+        return None
+    return str(value)[:4] + "-**-**"
+
+
+def mask_text(value: object) -> str:
+    """Identifiers inside free text masked; '' for None (messages are always text)."""
+    if value is None:
+        return ""
+    s = str(value).translate(_FULLWIDTH)
+    for _ in range(2):
+        for pattern, replacement in _TEXT_RULES_RE:
+            s = pattern.sub(replacement, s)
+    return s
+
+
+PYTHON_MASKS = {
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+    "name": mask_name,
+    "address": mask_address,
+    "birth_year": mask_birth_year,
+    "text": mask_text,
+}
+
+
+def mask_value(mask: str, value: object) -> object:
+    """`value` as shown under `mask` (None for `hide`)."""
+    if mask == "hide":
+        return None
+    if mask not in PYTHON_MASKS:
+        raise ValueError(f"unknown mask {mask!r}; masks: {', '.join(MASKS)}")
+    return PYTHON_MASKS[mask](value)
+
+
+# --- SQL (DuckDB) --------------------------------------------------------------------------------
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier in double quotes, inner quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """A SQL string literal in single quotes, inner quotes doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _compound_surnames_sql() -> str:
+    return ", ".join(quote_literal(s) for s in sorted(COMPOUND_SURNAMES))
+
+
+def mask_expression(mask: str, expr: str) -> str | None:
+    """A DuckDB expression giving the masked value of the SQL expression `expr` (NULL stays NULL);
+    None for `hide` (the column is not shown)."""
+    v = f"CAST({expr} AS VARCHAR)"
     if mask == "hide":
         return None
     if mask == "id_number":
         return (
-            f"CASE WHEN {c} IS NULL THEN NULL WHEN length({v}) >= 11 "
+            f"CASE WHEN {expr} IS NULL THEN NULL WHEN length({v}) >= {ID_NUMBER_MIN_LENGTH} "
             f"THEN left({v}, 6) || repeat('*', length({v}) - 10) || right({v}, 4) "
             f"ELSE repeat('*', length({v})) END"
         )
     if mask == "phone":
         return (
-            f"CASE WHEN {c} IS NULL THEN NULL WHEN length({v}) >= 8 "
-            f"THEN left({v}, 3) || repeat('*', length({v}) - 7) || right({v}, 4) "
+            f"CASE WHEN {expr} IS NULL THEN NULL "
+            f"WHEN regexp_full_match({v}, '{MOBILE}') THEN left({v}, 3) || '****' || right({v}, 4) "
+            f"WHEN regexp_full_match({v}, '{LANDLINE}') "
+            f"THEN regexp_extract({v}, '{LANDLINE}', 1) "
+            f"|| repeat('*', length(regexp_extract({v}, '{LANDLINE}', 2)) - 4) || right({v}, 4) "
+            f"WHEN length({v}) >= {PHONE_MIN_LENGTH} THEN repeat('*', length({v}) - 4) || right({v}, 4) "
             f"ELSE repeat('*', length({v})) END"
         )
     if mask == "name":
         return (
-            f"CASE WHEN {c} IS NULL THEN NULL WHEN length({v}) = 0 THEN {v} "
-            f"WHEN length({v}) >= 3 AND left({v}, 2) IN ({_compound()}) "
+            f"CASE WHEN {expr} IS NULL THEN NULL WHEN length({v}) = 0 THEN {v} "
+            f"WHEN length({v}) >= 3 AND left({v}, 2) IN ({_compound_surnames_sql()}) "
             f"THEN left({v}, 2) || repeat('*', length({v}) - 2) "
             f"ELSE left({v}, 1) || repeat('*', greatest(length({v}) - 1, 1)) END"
         )
     if mask == "address":
         return (
-            f"CASE WHEN {c} IS NULL THEN NULL WHEN regexp_matches({v}, '^.*?[路街巷]') "
-            f"THEN regexp_extract({v}, '^.*?[路街巷]') || '****' ELSE left({v}, 6) || '****' END"
+            f"CASE WHEN {expr} IS NULL THEN NULL WHEN regexp_matches({v}, '{ADDRESS_UP_TO_ROAD}') "
+            f"THEN regexp_extract({v}, '{ADDRESS_UP_TO_ROAD}') || '{HIDDEN_TAIL}' "
+            f"ELSE left({v}, {ADDRESS_FALLBACK_CHARS}) || '{HIDDEN_TAIL}' END"
         )
     if mask == "birth_year":
-        return f"CASE WHEN {c} IS NULL THEN NULL ELSE left({v}, 4) || '-**-**' END"
+        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE left({v}, 4) || '-**-**' END"
     if mask == "text":
-        return (
-            f"regexp_replace(regexp_replace(regexp_replace({v}, "
-            f"'([0-9]{{6}})[0-9]{{8}}([0-9]{{3}}[0-9Xx])', '\\1********\\2', 'g'), "
-            f"'(1[3-9][0-9])[0-9]{{4}}([0-9]{{4}})', '\\1****\\2', 'g'), "
-            f"'([0-9]{{4}})[0-9]{{6,}}([0-9]{{4}})', '\\1******\\2', 'g')"
-        )
-    raise ValueError(f"unknown mask {mask!r}")
+        out = f"translate({v}, {quote_literal(_FULLWIDTH_FROM)}, {quote_literal(_FULLWIDTH_TO)})"
+        for _ in range(2):
+            for pattern, replacement in TEXT_RULES:
+                out = f"regexp_replace({out}, {quote_literal(pattern)}, {quote_literal(replacement)}, 'g')"
+        return out
+    raise ValueError(f"unknown mask {mask!r}; masks: {', '.join(MASKS)}")
 
 
-def mask_values(mask: str, values: list) -> list:
-    """Mask Python values with the same SQL (for tests and previews)."""
-    import duckdb
+def mask_sql(mask: str, column: str, alias: str = "t") -> str | None:
+    """The masked value of column `alias.column` (see `mask_expression`)."""
+    return mask_expression(mask, f"{alias}.{quote_identifier(column)}")
 
+
+def mask_values_sql(mask: str, values: list) -> list:
+    """Mask Python values with the SQL (to test it against the Python functions)."""
     expr = mask_sql(mask, "v")
     if expr is None:
         return [None for _ in values]
@@ -80,3 +237,35 @@ def mask_values(mask: str, values: list) -> list:
             "insert into t values (?, ?)", [(i, None if x is None else str(x)) for i, x in enumerate(values)]
         )
         return [r[0] for r in con.execute(f"select {expr} from t order by i").fetchall()]
+
+
+# --- dbt -----------------------------------------------------------------------------------------
+
+DBT_MACROS_PATH = Path(__file__).resolve().parents[1] / "dbt_project" / "macros" / "masking.sql"
+
+
+def dbt_macros() -> str:
+    """The text of dbt_project/macros/masking.sql: one macro per mask, `{{ mask_phone('a.phone') }}`."""
+    parts = [
+        "{# Generated by `python -m sharing.masking` from sharing/masking.py, the hub's one set of masking",
+        "   rules: do not edit here (tests/test_masking.py fails when this file is out of date). #}",
+    ]
+    for mask in MASKS:
+        if mask == "hide":
+            continue
+        body = mask_expression(mask, "{{ expr }}")
+        assert body is not None
+        stripped = body.replace("{{ expr }}", "")
+        if any(t in stripped for t in ("{{", "{%", "{#")):
+            raise ValueError(f"the SQL of mask {mask} holds Jinja delimiters")
+        parts += ["", f"{{% macro mask_{mask}(expr) -%}}", body, "{%- endmacro %}"]
+    return "\n".join(parts) + "\n"
+
+
+def write_dbt_macros(path: Path = DBT_MACROS_PATH) -> Path:
+    path.write_text(dbt_macros(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_dbt_macros(Path(sys.argv[1]) if len(sys.argv) > 1 else DBT_MACROS_PATH)}")

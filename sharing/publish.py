@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalog.spec import DISTRICT, NOT_SHARED, Catalog
+from pipelines.settings import output_dir
 from sharing.masking import mask_sql
 from sharing.roles import Role
 
@@ -211,4 +212,4 @@ def publish_all(con, catalog: Catalog, roles: dict[str, Role], out_root: Path) -
 
 
 def default_out_root(db_path: str | Path) -> Path:
-    return Path(db_path).resolve().parent / "out" / "published"
+    return output_dir(db_path) / "published"

@@ -19,12 +19,14 @@ shown in clear and, for a street office, which street's rows it sees. Views come
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.masking import mask_text
+from catalog.spec import load_catalog
+from sharing.masking import mask_address, mask_id_number, mask_name, mask_phone, mask_text
+from sharing.roles import ROLES_PATH, load_roles, streets_from
 from targeting.config import ROLES
+from targeting.engine import render_reason
 
 DEFAULT_ROLE = "masked"
 HIDDEN = "（敏感信息已隐藏）"
@@ -60,8 +62,6 @@ def view_for_role(con, role: str | None, roles_path: Path | str | None = None) -
     divisions); the default `masked` view when no role is given."""
     if role in (None, "", DEFAULT_ROLE):
         return BUILTIN_VIEWS[DEFAULT_ROLE]
-    from catalog.spec import load_catalog
-    from sharing.roles import ROLES_PATH, load_roles, streets_from
 
     catalog = load_catalog()
     roles = load_roles(catalog, Path(roles_path) if roles_path else ROLES_PATH).expand(streets_from(con))
@@ -83,58 +83,17 @@ def view_for_role(con, role: str | None, roles_path: Path | str | None = None) -
     return View(r.id, frozenset(clear), r.street_code if r.scope == "street" else None, frozenset(r.datasets(catalog)))
 
 
-def mask_name(name: str | None) -> str:
-    if not name:
-        return ""
-    name = str(name)
-    if len(name) >= 4 and name[:2] in _COMPOUND_SURNAMES:
-        return name[:2] + "*" * (len(name) - 2)
-    return name[0] + "*" * max(1, len(name) - 1)
+def _shown(mask):
+    return lambda value: mask(value) or ""
 
 
-_COMPOUND_SURNAMES = {
-    "欧阳",
-    "司马",
-    "上官",
-    "诸葛",
-    "东方",
-    "皇甫",
-    "尉迟",
-    "公孙",
-    "慕容",
-    "令狐",
-    "宇文",
-    "长孙",
-    "夏侯",
-    "端木",
-    "司徒",
+# the rules live in sharing/masking.py; here only which field of a row takes which
+_MASKS = {
+    "name": _shown(mask_name),
+    "id_number": _shown(mask_id_number),
+    "phone": _shown(mask_phone),
+    "address": _shown(mask_address),
 }
-
-
-def mask_id_number(value: str | None) -> str:
-    if not value:
-        return ""
-    v = str(value)
-    return f"{v[:6]}{'*' * (len(v) - 10)}{v[-4:]}" if len(v) >= 15 else mask_text(v)
-
-
-def mask_phone(value: str | None) -> str:
-    if not value:
-        return ""
-    v = str(value)
-    return f"{v[:3]}****{v[-4:]}" if len(v) == 11 and v.isdigit() else mask_text(v)
-
-
-def mask_address(value: str | None) -> str:
-    """Kept up to the first road (路/街/巷), the rest hidden (as sharing/masking.py publishes it)."""
-    if not value:
-        return ""
-    v = str(value)
-    m = re.match(r"^.*?[路街巷]", v)
-    return (m.group(0) if m else v[:6]) + "****"
-
-
-_MASKS = {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone, "address": mask_address}
 
 
 def mask_row(row: dict, role: str | View = DEFAULT_ROLE, sensitive_reason: str | None = None) -> dict:
@@ -157,7 +116,6 @@ def mask_row(row: dict, role: str | View = DEFAULT_ROLE, sensitive_reason: str |
 
 
 def masked_reason(template: str, reason_fields: str | dict, sensitive: tuple[str, ...]) -> str:
-    from targeting.engine import render_reason
 
     fields = json.loads(reason_fields) if isinstance(reason_fields, str) else reason_fields
     return render_reason(template, fields, hidden=sensitive, mask=HIDDEN)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from targeting.masking import BUILTIN_VIEWS, DEFAULT_ROLE, HIDDEN, View, mask_row
+from targeting.masking import BUILTIN_VIEWS, DEFAULT_ROLE, HIDDEN, View, mask_row, masked_reason
 
 AID_TYPES = ("低保", "低收入", "特困")
 EMPLOYMENT = ("已就业", "未就业", "灵活就业")
@@ -236,8 +236,6 @@ def find(
     for row in rows:
         row = {k: (None if v != v else v) if isinstance(v, float) else v for k, v in row.items()}
         if scenario is not None:
-            from targeting.masking import masked_reason
-
             hidden = masked_reason(scenario.reasons[row["reason_code"]], row["reason_fields"], scenario.sensitive)
         else:
             hidden = row.pop("reason_masked", None)

@@ -19,9 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.datavalidation import DataValidation
 
+from normalize.dates import parse_date
+from pipelines.settings import output_dir
 from targeting.config import ScenarioSet
 from targeting.masking import mask_row, masked_reason
+from targeting.search import FindCriteria, build_scenario_query
 
 RESULTS = ("已核实-需帮扶", "已核实-情况正常", "已转介相关部门", "联系不上", "信息有误", "已去世或迁出")
 HEADERS = [
@@ -51,7 +57,7 @@ create table if not exists scenario.follow_up (
 
 
 def default_out_dir(db_path: Path) -> Path:
-    return Path(db_path).parent / "out" / "scenarios"
+    return output_dir(db_path) / "scenarios"
 
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\[\]]')
@@ -69,11 +75,6 @@ class Written:
 
 
 def write_workbooks(con: duckdb.DuckDBPyConnection, scenarios: ScenarioSet, delivery: str, out_dir: Path) -> Written:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    from targeting.search import FindCriteria, build_scenario_query
 
     folder = Path(out_dir) / delivery
     written = Written(folder=folder)
@@ -183,7 +184,6 @@ def _parse_date(value) -> _dt.date | None:
         return value
     if value is None:
         return None
-    from normalize.dates import parse_date
 
     try:
         parsed = parse_date(str(value))
@@ -196,7 +196,6 @@ def _parse_date(value) -> _dt.date | None:
 
 def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date | None = None) -> FollowUpReport:
     """Record the follow-up of a returned scenario workbook; see the module docstring."""
-    from openpyxl import load_workbook
 
     path = Path(path)
     report = FollowUpReport(file=str(path))

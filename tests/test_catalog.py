@@ -118,12 +118,12 @@ def test_a_dataset_without_entry_or_a_field_without_grade_is_a_named_gap():
 
 @pytest.mark.slow
 def test_catalog_covers_everything_the_hub_holds_with_types_and_lineage(hub_run):
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
     _inbox, db, summary = hub_run
     cat = load_catalog()
     with duckdb.connect(str(db), read_only=True) as con:
-        found = discover(con, default_manifest_path(), defs.resolve_asset_graph(), cat)
+        found = discover(con, default_manifest_path(), build_definitions().resolve_asset_graph(), cat)
     assert coverage_gaps(cat, found) == []
     # every kind of source was consulted
     assert "duckdb" in found.found_in["master.person"] and "dagster" in found.found_in["master.person"]
@@ -154,7 +154,7 @@ def test_a_catalog_gap_fails_the_check_and_the_cli(hub_run, tmp_path, capsys):
 
     from pipelines.assets.sharing import CATALOG_KEY
     from pipelines.cli import main
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
     from pipelines.resources import HubResource
 
     _inbox, db, _ = hub_run
@@ -172,7 +172,7 @@ def test_a_catalog_gap_fails_the_check_and_the_cli(hub_run, tmp_path, capsys):
 
     instance = DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("delivery", ["2026-11"])
-    catalog_asset = defs.get_assets_def(CATALOG_KEY)
+    catalog_asset = build_definitions().get_assets_def(CATALOG_KEY)
     result = materialize(
         [catalog_asset],
         partition_key="2026-11",

@@ -27,9 +27,9 @@ from connectors.ingest import (
     pending_deliveries,
     raw_table_columns,
 )
-from connectors.masking import mask_text
 from connectors.readers import FileRejected, open_source_file, render_cell
 from connectors.spec import SpecError, header_key, load_specs, parse_specs
+from sharing.masking import mask_text
 
 SPECS = load_specs()
 SOURCES_YML = Path(__file__).resolve().parents[1] / "connectors" / "sources.yml"

@@ -192,9 +192,9 @@ def test_findings_are_routed_stable_and_resolved_when_gone(hub_run):
 def test_findings_asset_runs_after_master_and_gx_checks_are_registered():
     from dagster import AssetKey
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     finding = graph.get(AssetKey(["quality", "finding"]))
     assert AssetKey(["quality", "int_quality_findings"]) in finding.parent_keys
     # the rule models read the master tables, so they run after them

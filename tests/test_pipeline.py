@@ -34,15 +34,15 @@ def _table_counts(db: Path) -> dict[str, int]:
 def test_definitions_load_with_the_whole_graph():
     from dagster import AssetKey
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     for name in SPECS.sources:
         assert f"raw/{name}" in keys
         assert f"staging/stg_{name}" in keys
     assert "raw/standard_addresses" in keys
-    job = defs.resolve_job_def("civichub_job")
+    job = build_definitions().resolve_job_def("civichub_job")
     assert job.partitions_def is not None
     checks = {(c.asset_key, c.name) for c in graph.asset_check_keys}
     assert (AssetKey(["raw", "police_population"]), "gx_expectations") in checks
@@ -52,7 +52,7 @@ def test_definitions_load_with_the_whole_graph():
     assert {f"master/{t}" for t in ("person", "household", "person_xref", "household_xref", "id_history")} <= keys
     # master data is built after the dbt models it reads
     assert AssetKey(["matching", "int_person_clusters"]) in graph.get(AssetKey(["master", "person"])).parent_keys
-    assert defs.resolve_sensor_def("new_delivery_sensor") is not None
+    assert build_definitions().resolve_sensor_def("new_delivery_sensor") is not None
 
 
 @pytest.mark.slow
@@ -134,10 +134,10 @@ def test_broken_files_are_rejected_and_the_rest_loads(district_copy, tmp_path):
 def test_sensor_requests_a_run_per_new_delivery(small_district):
     from dagster import DagsterInstance, build_sensor_context
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
     from pipelines.resources import HubResource
 
-    sensor = defs.resolve_sensor_def("new_delivery_sensor")
+    sensor = build_definitions().resolve_sensor_def("new_delivery_sensor")
     with DagsterInstance.ephemeral() as instance:
         ctx = build_sensor_context(
             instance=instance, resources={"hub": HubResource(inbox=str(small_district), db_path="unused.duckdb")}

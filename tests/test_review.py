@@ -526,11 +526,15 @@ def test_decisions_are_applied_on_rebuild_and_hold_in_the_next_delivery(tmp_path
     decided = {(confirm["fingerprint_a"], confirm["fingerprint_b"]), (reject["fingerprint_a"], reject["fingerprint_b"])}
 
     # rebuild the delivery as the job does
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
     with DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("delivery", [first])
-        result = defs.resolve_job_def("civichub_job").execute_in_process(partition_key=first, instance=instance)
+        result = (
+            build_definitions()
+            .resolve_job_def("civichub_job")
+            .execute_in_process(partition_key=first, instance=instance)
+        )
     assert result.success
 
     with duckdb.connect(str(db), read_only=True) as con:

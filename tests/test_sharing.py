@@ -18,7 +18,7 @@ import yaml
 
 from catalog.spec import NOT_SHARED, load_catalog
 from sharing import audit
-from sharing.masking import mask_values
+from sharing.masking import mask_values_sql as mask_values
 from sharing.roles import RolesError, load_roles, streets_from
 
 CORPUS = yaml.safe_load((Path(__file__).with_name("gateway_refusals.yml")).read_text(encoding="utf-8"))

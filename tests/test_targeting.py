@@ -24,9 +24,9 @@ pytestmark = pytest.mark.slow
 def test_scenarios_are_assets_after_the_master_data():
     from dagster import AssetKey
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     for s in load_scenarios().scenarios:
         node = graph.get(AssetKey(["targeting", s.name]))
         assert AssetKey(["targeting", "tgt_person_facts"]) in node.parent_keys
@@ -34,8 +34,9 @@ def test_scenarios_are_assets_after_the_master_data():
     facts = graph.get(AssetKey(["targeting", "tgt_person_facts"]))
     assert {AssetKey(["master", "person"]), AssetKey(["master", "person_xref"])} <= facts.parent_keys
     # the main dbt build does not try to build the targeting models before the master data exists
-    from pipelines.assets.transform import civichub_dbt_models
+    from pipelines.assets.transform import build_dbt_assets
 
+    civichub_dbt_models = build_dbt_assets()[0]
     assert not [k for k in civichub_dbt_models.keys if k.path[0] == "targeting"]
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("targeting/elderly_power_alert", "every_match_has_a_reason") in checks

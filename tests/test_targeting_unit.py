@@ -8,9 +8,10 @@ import duckdb
 import pytest
 import yaml
 
+from sharing.masking import mask_address, mask_name
 from targeting.config import DEFAULT_PATH, ScenarioConfigError, load_scenarios, parse_scenarios
 from targeting.engine import match_id, render_reason
-from targeting.masking import RoleError, View, mask_address, mask_name, mask_row, view_for_role
+from targeting.masking import RoleError, View, mask_row, view_for_role
 from targeting.search import FindCriteria, FindError, build_find_query, build_scenario_query, parse_age_range
 
 RAW = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))

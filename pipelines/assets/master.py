@@ -14,27 +14,25 @@ from dagster import (
     MaterializeResult,
     multi_asset,
 )
-from dagster_dbt import get_asset_key_for_model
 
 from matching import master_tables
+from matching import shop_master as shops
+from matching.config import load_matching_config
 from matching.stable_ids import is_valid_id
-from pipelines.assets.transform import civichub_dbt_models
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
 from quality.corrections import apply_overrides
 
 MASTER_TABLES = ["person", "household", "household_member", "person_xref", "household_xref", "id_history"]
+# dbt models (asset key: schema, model)
 UPSTREAM = [
-    get_asset_key_for_model([civichub_dbt_models], model)
-    for model in (
-        "int_person_clusters",
-        "int_person_golden",
-        "int_person_residence",
-        "int_meter_dwellings",
-        "int_address_lookup",
-        "stg_utility_electricity",
-        "int_shop_records",
-    )
+    AssetKey(["matching", "int_person_clusters"]),
+    AssetKey(["matching", "int_person_golden"]),
+    AssetKey(["matching", "int_person_residence"]),
+    AssetKey(["matching", "int_meter_dwellings"]),
+    AssetKey(["matching", "int_address_lookup"]),
+    AssetKey(["staging", "stg_utility_electricity"]),
+    AssetKey(["matching", "int_shop_records"]),
 ]
 PERSON = AssetKey(["master", "person"])
 HOUSEHOLD = AssetKey(["master", "household"])
@@ -152,7 +150,7 @@ SHOP_TABLES = ["shop", "shop_xref", "shop_inspection"]
     specs=[
         AssetSpec(
             AssetKey(["master", t]),
-            deps=[get_asset_key_for_model([civichub_dbt_models], "int_shop_clusters")],
+            deps=[AssetKey(["matching", "int_shop_clusters"])],
             group_name="master",
             kinds={"python", "duckdb"},
         )
@@ -174,9 +172,6 @@ SHOP_TABLES = ["shop", "shop_xref", "shop_inspection"]
     description="Street shops (一店一码) with stable codes, QR codes, inspection history and flags.",
 )
 def shop_master(context: AssetExecutionContext, hub: HubResource):
-    from matching import shop_master as shops
-    from matching.config import load_matching_config
-
     delivery = context.partition_key
     cfg = load_matching_config()
     with hub.connect() as con:

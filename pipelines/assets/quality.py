@@ -16,9 +16,7 @@ from dagster import (
     asset,
     multi_asset_check,
 )
-from dagster_dbt import get_asset_key_for_model
 
-from pipelines.assets.transform import civichub_dbt_quality_rules
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
 from quality import findings, gx_master
@@ -29,7 +27,7 @@ FINDING = AssetKey(["quality", "finding"])
 @asset(
     key=FINDING,
     deps=[
-        get_asset_key_for_model([civichub_dbt_quality_rules], "int_quality_findings"),
+        AssetKey(["quality", "int_quality_findings"]),
         AssetKey(["master", "person"]),
         AssetKey(["master", "household"]),
         AssetKey(["master", "shop"]),

@@ -25,8 +25,17 @@ from dagster import (
     asset,
 )
 
+from catalog.discover import coverage_gaps, default_manifest_path, discover
+from catalog.html import build_site
+from catalog.spec import load_catalog
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
+from pipelines.settings import output_dir
+from sharing import audit
+from sharing.gateway import audit_log_path
+from sharing.publish import default_out_root, publish_all
+from sharing.roles import load_roles, streets_from
+from sharing.verify import verify_published
 
 CATALOG_KEY = AssetKey(["catalog", "data_catalog"])
 PUBLISHED_KEY = AssetKey(["sharing", "published_views"])
@@ -40,16 +49,11 @@ def _asset_keys(assets_defs) -> list[AssetKey]:
 
 
 def catalog_outputs(db_path: str | Path) -> Path:
-    return Path(db_path).resolve().parent / "out" / "catalog"
+    return output_dir(db_path) / "catalog"
 
 
 def build_catalog(con, db_path, asset_graph=None, manifest_path=None):
     """Load the catalog, discover what the hub holds, write the HTML; (catalog, found, gaps, index)."""
-    from catalog.discover import coverage_gaps, default_manifest_path, discover
-    from catalog.html import build_site
-    from catalog.spec import load_catalog
-    from sharing.roles import load_roles, streets_from
-
     catalog = load_catalog()
     found = discover(con, manifest_path or default_manifest_path(), asset_graph, catalog)
     gaps = coverage_gaps(catalog, found)
@@ -86,10 +90,10 @@ def build_sharing_assets(upstream_assets) -> list:
         "and Dagster; static HTML under <db dir>/out/catalog/.",
     )
     def data_catalog(context: AssetExecutionContext, hub: HubResource):
-        from pipelines.definitions import defs
-
+        # the asset graph of the job this run belongs to (every asset of the definitions: the job
+        # selects them all; an in-process run has no repository on its context)
         with hub.connect(read_only=True) as con:
-            catalog, found, gaps, index = build_catalog(con, hub.db_path, defs.resolve_asset_graph())
+            catalog, found, gaps, index = build_catalog(con, hub.db_path, context.job_def.asset_layer.asset_graph)
         for g in gaps:
             context.log.error(f"catalog gap: {g}")
         yield MaterializeResult(
@@ -136,13 +140,6 @@ def build_sharing_assets(upstream_assets) -> list:
         "role may see, under <db dir>/out/published/<role>/.",
     )
     def published_views(context: AssetExecutionContext, hub: HubResource):
-        from catalog.spec import load_catalog
-        from sharing import audit
-        from sharing.gateway import audit_log_path
-        from sharing.publish import default_out_root, publish_all
-        from sharing.roles import load_roles, streets_from
-        from sharing.verify import verify_published
-
         catalog = load_catalog()
         with hub.connect() as con:
             roles = load_roles(catalog).expand(streets_from(con))

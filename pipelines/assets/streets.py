@@ -18,6 +18,9 @@ from dagster import (
 
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
+from quality.corrections import describe, process_pending
+from quality.reports import report_root, write_monthly_reports
+from quality.worklists import worklist_root, write_worklists
 
 # Built after the findings and the master data.
 UPSTREAM = [
@@ -38,8 +41,6 @@ UPSTREAM = [
     "committee's corrected roster (花名册): <db dir>/out/worklists/<delivery>/.",
 )
 def worklists(context: AssetExecutionContext, hub: HubResource):
-    from quality.worklists import worklist_root, write_worklists
-
     with hub.connect() as con:
         s = write_worklists(con, worklist_root(hub.db_path), context.partition_key)
     context.log.info(
@@ -66,8 +67,6 @@ def worklists(context: AssetExecutionContext, hub: HubResource):
     "per type, elderly living alone, street shops with licence status: <db dir>/out/reports/<delivery>/.",
 )
 def monthly_reports(context: AssetExecutionContext, hub: HubResource):
-    from quality.reports import report_root, write_monthly_reports
-
     with hub.connect() as con:
         s = write_monthly_reports(con, report_root(hub.db_path), context.partition_key)
     context.log.info(f"reports {s.delivery}: {s.reports} committees → {s.folder}")
@@ -84,8 +83,6 @@ def monthly_reports(context: AssetExecutionContext, hub: HubResource):
 
 @op(description="Validate and apply the returned worklists in <inbox>/corrections/ (once per file content).")
 def take_in_corrections(context: OpExecutionContext, hub: HubResource):
-    from quality.corrections import describe, process_pending
-
     with hub.connect() as con:
         s = process_pending(con, hub.inbox_path)
     for line in describe(s) or ["  no new returned worklist"]:

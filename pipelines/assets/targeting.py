@@ -2,10 +2,11 @@
 asset per scenario of targeting/scenarios.yml writing scenario.match, and the workbooks per committee.
 
 The targeting dbt models read master.*, which Python writes after the main dbt build, so they are a
-dbt asset of their own (the main one excludes them).
+dbt step of their own (pipelines/assets/transform.py).
 """
 
 import json
+from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
@@ -17,14 +18,13 @@ from dagster import (
     asset,
 )
 
-from pipelines.assets.transform import TARGETING_MODELS, delivery_dbt_assets
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
 from targeting.config import load_scenarios
+from targeting.engine import run_scenario
+from targeting.worklists import default_out_dir, write_workbooks
 
 FACTS = [AssetKey(["targeting", m]) for m in ("tgt_person_facts", "tgt_household_facts", "tgt_household_electricity")]
-
-targeting_dbt_models = delivery_dbt_assets("targeting_dbt_models", select=TARGETING_MODELS)
 
 
 def scenario_asset(scenario):
@@ -58,8 +58,6 @@ def scenario_asset(scenario):
         ],
     )
     def _scenario(context: AssetExecutionContext, hub: HubResource):
-        from targeting.engine import run_scenario
-
         delivery = context.partition_key
         with hub.connect() as con:
             result = run_scenario(con, scenario, delivery)
@@ -124,10 +122,6 @@ scenario_assets = [scenario_asset(s) for s in SCENARIOS.scenarios]
     "each row with its reason and 跟进结果 / 跟进人 / 跟进日期 to fill in and return.",
 )
 def committee_workbooks(context: AssetExecutionContext, hub: HubResource):
-    from pathlib import Path
-
-    from targeting.worklists import default_out_dir, write_workbooks
-
     delivery = context.partition_key
     with hub.connect(read_only=False) as con:
         written = write_workbooks(con, SCENARIOS, delivery, default_out_dir(Path(hub.db_path)))
@@ -135,4 +129,4 @@ def committee_workbooks(context: AssetExecutionContext, hub: HubResource):
     return MaterializeResult(metadata={"files": written.files, "rows": written.rows, "folder": str(written.folder)})
 
 
-targeting_assets = [targeting_dbt_models, *scenario_assets, committee_workbooks]
+targeting_assets = [*scenario_assets, committee_workbooks]

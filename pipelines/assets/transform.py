@@ -5,8 +5,12 @@ step builds staging and matching; the quality rules (models/quality) and the tar
 (models/targeting) read the master tables, which Python writes after the matching models, so each is
 a dbt step of its own after the master assets (their dbt sources `master.*` map to the asset keys
 master/<table>).
+
+The steps need the dbt manifest, so they are built by `build_dbt_assets()` when the definitions are
+built, not at import. A dbt model's asset key is [schema, model] (e.g. matching/int_person_clusters).
 """
 
+import functools
 import json
 
 from dagster import AssetExecutionContext
@@ -30,8 +34,8 @@ def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = 
     """A partitioned `dbt build` of the selected models for one delivery."""
 
     @dbt_assets(
-        manifest=civichub_dbt.manifest_path,
-        project=civichub_dbt,
+        manifest=civichub_dbt().manifest_path,
+        project=civichub_dbt(),
         select=select,
         exclude=exclude,
         name=name,
@@ -45,5 +49,11 @@ def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = 
     return _dbt_step
 
 
-civichub_dbt_models = delivery_dbt_assets("civichub_dbt_models", exclude=f"{QUALITY_MODELS} {TARGETING_MODELS}")
-civichub_dbt_quality_rules = delivery_dbt_assets("civichub_dbt_quality_rules", select=QUALITY_MODELS)
+@functools.cache
+def build_dbt_assets() -> tuple:
+    """The three dbt steps of a delivery: staging and matching; the quality rules; the targeting facts."""
+    return (
+        delivery_dbt_assets("civichub_dbt_models", exclude=f"{QUALITY_MODELS} {TARGETING_MODELS}"),
+        delivery_dbt_assets("civichub_dbt_quality_rules", select=QUALITY_MODELS),
+        delivery_dbt_assets("targeting_dbt_models", select=TARGETING_MODELS),
+    )

@@ -7,9 +7,9 @@ from matching.config import load_matching_config
 def model(dbt, session):
     dbt.config(materialized="table")
     cfg = load_matching_config().person
-    records = dbt.ref("int_person_records").project(
-        "record_key, case when has_valid_id then id_number end as hard_key"
-    ).df()
+    records = (
+        dbt.ref("int_person_records").project("record_key, case when has_valid_id then id_number end as hard_key").df()
+    )
     pairs = dbt.ref("int_person_pair_scores").project("record_a, record_b, probability").df()
     decisions = None
     if session.sql(

@@ -8,13 +8,12 @@
 -- file, so they come in as vars whose defaults are the yml's numbers; tests/test_review.py fails
 -- when the two disagree.
 --
--- Personal data is masked here, not in the tools that read the queue: ID numbers keep their first 6
--- and last 4 characters (310104********1234, hides the birth date), phones their first 3 and last 4
+-- Personal data is masked here, not in the tools that read the queue, by the hub's one set of masking
+-- rules (macros/masking.sql, generated from sharing/masking.py): ID numbers keep their first 6 and
+-- last 4 characters (310104********1234, hides the birth date), mobiles their first 3 and last 4
 -- (138****1234). Names stay: a reviewer cannot judge a pair without them.
 {%- set accept = var('person_accept', 0.9) %}
 {%- set review_floor = var('person_review_floor', 0.5) %}
-{%- set mask_id = "case when {c} is null then null when length({c}) >= 10 then left({c}, 6) || repeat('*', length({c}) - 10) || right({c}, 4) else repeat('*', length({c})) end" %}
-{%- set mask_phone = "case when {c} is null then null when length({c}) >= 7 then left({c}, 3) || repeat('*', length({c}) - 7) || right({c}, 4) else repeat('*', length({c})) end" %}
 {%- set decisions = adapter.get_relation(database=target.database, schema='review', identifier='person_decisions') if execute else none %}
 
 with scores as (
@@ -53,13 +52,13 @@ final as (
         {{ side }}.source_file as source_file_{{ side }},
         {{ side }}.source_row as source_row_{{ side }},
         {{ side }}.name as name_{{ side }},
-        {{ mask_id.replace('{c}', side ~ '.id_number') }} as id_number_masked_{{ side }},
+        {{ mask_id_number(side ~ '.id_number') }} as id_number_masked_{{ side }},
         {{ side }}.id_number_status as id_number_status_{{ side }},
         {{ side }}.birth_date::date as birth_date_{{ side }},
         {{ side }}.sex as sex_{{ side }},
         {{ side }}.address_key as address_key_{{ side }},
         {{ side }}.room as room_{{ side }},
-        {{ mask_phone.replace('{c}', side ~ '.phone') }} as phone_masked_{{ side }},
+        {{ mask_phone(side ~ '.phone') }} as phone_masked_{{ side }},
         {%- endfor %}
         {%- for f in ['id', 'name', 'birth', 'sex', 'address', 'phone'] %}
         p.{{ f }}_level,
