@@ -7,7 +7,9 @@
 --   dwelling of the account holder (户名, by name or pinyin) in that building — each kind weighed by
 --   how often it agrees with the room on the meters whose address has one, estimated from this
 --   delivery's data, and taken when that reaches meter_min_confidence;
--- * otherwise the building with the room unknown (one household per account, "室号不详").
+-- * otherwise the building with the room unknown (one household per account, "室号不详"), when
+--   people live in that building; a meter without a room where nobody lives (a shop front outside
+--   the address library, an office) is no dwelling's.
 {% set master_ready = false %}
 {% if execute %}
     {% set prev_household = adapter.get_relation(database=target.database, schema='master', identifier='household') %}
@@ -104,6 +106,10 @@ reliability as (
     group by kind
 ),
 
+inhabited as (
+    select distinct split_part(dwelling_key, '#', 1) as building from {{ ref('int_person_residence') }}
+),
+
 inferred_candidates as (
     select e.account_no, e.meter_building, e.building, e.room, e.kind,
            case when e.meter_building is not null then r.p_building else r.p_any end as p
@@ -143,7 +149,7 @@ final as (
         case
             when x.room is not null and x.building is not null then x.building || '#' || x.room
             when i.building is not null then i.building || '#' || i.room
-            when x.building is not null then x.building || '#?acct:' || x.account_no
+            when x.building in (select building from inhabited) then x.building || '#?acct:' || x.account_no
         end as dwelling_key,
         case
             when x.room is not null and x.building is not null then 'supply_address:' || coalesce(x.match_rule, 'outside_library')
