@@ -220,9 +220,13 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
         for person in info.people:
             of_person.setdefault(person, []).append(ent)
 
-    visits = recs[recs["source"] == VISITS].sort_values(
-        ["premises_key", "event_date", "record_key"], na_position="last"
-    )
+    visits = recs[recs["source"] == VISITS].copy()
+    # visits naming a registered premises first: a visit whose address lost its unit (or is outside
+    # the library) is judged after them, against every sign its building's businesses were seen under
+    visits["_elsewhere"] = [
+        not (isinstance(p, str) and (p in at_premises or not p.endswith("#"))) for p in visits["premises_key"]
+    ]
+    visits = visits.sort_values(["_elsewhere", "premises_key", "event_date", "record_key"], na_position="last")
     shop_cores: dict[str, set] = {}  # cluster_key -> sign cores seen
     shop_people: dict[str, set] = {}
     unregistered: dict[str, list[str]] = {}  # premises -> cluster keys of unregistered shops
