@@ -29,9 +29,10 @@ export_rows as (
         u.source_file, u.source_row, u.account_no, u.account_name, u.account_name_pinyin_key,
         u.supply_address_key, u.supply_room as room, l.address_id, l.match_rule,
         case when u.supply_address_key is not null
-            then coalesce(l.address_id, 'unlisted:' || u.supply_address_key) end as building
+            then coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key)) end as building
     from {{ ref('stg_utility_electricity') }} u
     left join lookup l on l.address_key = u.supply_address_key
+    left join {{ ref('int_address_unlisted') }} un on un.address_key = u.supply_address_key
     where u.delivery = {{ current_delivery() }}
       and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
 ),

@@ -34,16 +34,21 @@ with records as (
 ),
 
 lookup as (
-    select address_key, address_id from {{ ref('int_address_lookup') }}
+    -- the library's address, else the building's own key (a misspelt road written as the library's)
+    select address_key, address_id, 'unlisted:' || address_key as unlisted_building
+    from {{ ref('int_address_lookup') }}
+    union all
+    select address_key, null, 'unlisted:' || building_key from {{ ref('int_address_unlisted') }}
 ),
 
 located as (
     select
         r.cluster_key, r.source, r.room, r.family_key, r.relation_to_head,
         r.registered_room,
-        case when r.address_key is not null then coalesce(l.address_id, 'unlisted:' || r.address_key) end as building,
+        case when r.address_key is not null
+            then coalesce(l.address_id, l.unlisted_building, 'unlisted:' || r.address_key) end as building,
         case when r.registered_address_key is not null
-            then coalesce(lr.address_id, 'unlisted:' || r.registered_address_key) end as registered_building
+            then coalesce(lr.address_id, lr.unlisted_building, 'unlisted:' || r.registered_address_key) end as registered_building
     from records r
     left join lookup l on l.address_key = r.address_key
     left join lookup lr on lr.address_key = r.registered_address_key
@@ -109,7 +114,7 @@ names as (
 
 meters as (
     select distinct
-        coalesce(l.address_id, 'unlisted:' || u.supply_address_key) as building,
+        coalesce(l.address_id, l.unlisted_building, 'unlisted:' || u.supply_address_key) as building,
         u.supply_room as room,
         u.account_name, u.account_name_pinyin_key
     from {{ ref('stg_utility_electricity') }} u

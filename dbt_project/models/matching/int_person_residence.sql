@@ -33,7 +33,7 @@ candidates as (
     select
         r.cluster_key,
         l.address_id,
-        coalesce(l.address_id, 'unlisted:' || r.address_key) as dwelling_address,
+        coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, r.address_key)) as dwelling_address,
         r.room,
         r.source,
         case r.source
@@ -42,6 +42,7 @@ candidates as (
         end as weight
     from records r
     left join {{ ref('int_address_lookup') }} l on l.address_key = r.address_key
+    left join {{ ref('int_address_unlisted') }} un on un.address_key = r.address_key
     where r.room is not null and r.address_key is not null
       and r.cluster_key in (select cluster_key from evidence where kind = 'own:police_population')
 ),

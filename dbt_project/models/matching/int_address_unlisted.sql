@@ -1,0 +1,48 @@
+-- Addresses outside the standard library keep a key of their own (a household there is still a
+-- household). So that one building keeps one key from month to month, a road name one character
+-- away from exactly one library road name (a homophone typed for it: 田目西路 for 天目西路), and not
+-- itself a library road, is written as that road. (Inside the library, int_address_lookup matches
+-- the misspelt road by lane and number; outside it there is no lane and number to check against.)
+with seen as (
+    select address_key, road from {{ ref('int_person_records') }} where address_key is not null
+    union
+    select registered_address_key, registered_road from {{ ref('int_person_records') }}
+    where registered_address_key is not null
+    union
+    select supply_address_key, supply_road from {{ ref('stg_utility_electricity') }}
+    where delivery = {{ current_delivery() }} and supply_address_key is not null
+),
+
+unlisted as (
+    select address_key, any_value(road) as road
+    from seen
+    where road is not null and address_key not in (select address_key from {{ ref('int_address_lookup') }})
+    group by address_key
+),
+
+library_roads as (
+    select distinct road from {{ ref('stg_standard_addresses') }} where road is not null
+),
+
+candidates as (
+    select u.address_key, u.road, r.road as library_road
+    from unlisted u
+    join library_roads r on length(r.road) = length(u.road) and r.road <> u.road
+    where u.road not in (select road from library_roads)
+      and len(list_filter(range(1, length(u.road) + 1), lambda i: substr(u.road, i, 1) <> substr(r.road, i, 1))) = 1
+      and not (substr(u.road, length(u.road) - 1, 1) <> substr(r.road, length(r.road) - 1, 1)
+               and (substr(u.road, length(u.road) - 1, 1) in ('东', '南', '西', '北', '中')
+                    or substr(r.road, length(r.road) - 1, 1) in ('东', '南', '西', '北', '中')))
+),
+
+final as (
+    select u.address_key,
+           coalesce(c.library_road || substr(u.address_key, length(u.road) + 1), u.address_key) as building_key
+    from unlisted u
+    left join (
+        select address_key, any_value(road) as road, any_value(library_road) as library_road
+        from candidates group by address_key having count(distinct library_road) = 1
+    ) c using (address_key)
+)
+
+select * from final
