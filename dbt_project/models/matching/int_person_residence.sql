@@ -65,12 +65,80 @@ ranked as (
     from scored
 ),
 
-from_police_room as (
+police_room as (
     select
         cluster_key, dwelling_address as building, room, sources as residence_sources,
         evidence::double as residence_evidence, candidate_dwellings
     from ranked
     where rank = 1
+),
+
+-- A police 居住地址 can be stale: the family moved, the police updated some of its members and not
+-- yet the others. A person whose family (one 户号, one 户主) lives, per the police, in one other
+-- dwelling, while the meter of the person's own dwelling has read like an empty flat for the
+-- export's last two months and the family's meter reads like a lived-in one, lives with the family.
+-- (Not a person on the elderly-alone list: a collapse of their power use is an alarm, not a move.)
+meter_use as (
+    select
+        coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key)) as building,
+        u.supply_room as room, u.reading_month, sum(u.kwh) as kwh
+    from (
+        select distinct account_no, supply_address_key, supply_room, reading_month, kwh
+        from {{ ref('stg_utility_electricity') }}
+        where delivery = {{ current_delivery() }} and supply_room is not null and kwh is not null
+    ) u
+    left join {{ ref('int_address_lookup') }} l on l.address_key = u.supply_address_key
+    left join {{ ref('int_address_unlisted') }} un on un.address_key = u.supply_address_key
+    group by all
+),
+
+export_months as (
+    select m as latest, strftime(strptime(m || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m') as before
+    from (select {{ latest_reading_month() }} as m)
+),
+
+dwelling_use as (
+    select building, room,
+           max(kwh) filter (where reading_month = latest) as kwh_latest,
+           max(kwh) filter (where reading_month = before) as kwh_before,
+           median(kwh) filter (where reading_month < before) as kwh_usual,
+           count(*) filter (where reading_month < before) as usual_months
+    from meter_use cross join export_months
+    group by building, room
+),
+
+family_elsewhere as (
+    select p.cluster_key, any_value(e.building) as building, any_value(e.room) as room
+    from police_room p
+    join evidence e on e.cluster_key = p.cluster_key and e.kind = 'family'
+    group by p.cluster_key, p.building, p.room
+    having count(distinct e.building || '#' || e.room) = 1
+       and any_value(e.building || '#' || e.room) <> p.building || '#' || p.room
+),
+
+moved_with_family as (
+    select f.cluster_key, f.building, f.room
+    from family_elsewhere f
+    join police_room p using (cluster_key)
+    join dwelling_use old on old.building = p.building and old.room = p.room
+    join dwelling_use new on new.building = f.building and new.room = f.room
+    where old.usual_months >= 3
+      and old.kwh_latest < 0.3 * old.kwh_usual and old.kwh_before < 0.3 * old.kwh_usual
+      and new.kwh_latest >= 0.5 * new.kwh_usual
+      and p.cluster_key not in (select cluster_key from records where source = 'civil_affairs_elderly_alone')
+),
+
+from_police_room as (
+    select
+        p.cluster_key,
+        coalesce(m.building, p.building) as building,
+        coalesce(m.room, p.room) as room,
+        case when m.cluster_key is not null then 'evidence:family_moved,police_population_stale'
+             else p.residence_sources end as residence_sources,
+        p.residence_evidence,
+        p.candidate_dwellings
+    from police_room p
+    left join moved_with_family m using (cluster_key)
 ),
 
 -- how often each kind of evidence names the dwelling the police name, where they name a room ------
