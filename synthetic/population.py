@@ -17,6 +17,28 @@ STATUS = ["正常", "死亡", "迁出"]
 ETH_NAMES = vocabulary.ETHNICITIES
 
 
+# the columns a family is added with (_add_family); the rest are derived (_finish_new_persons)
+PERSON_COLUMNS = (
+    "sex",
+    "birth_day",
+    "name",
+    "ethnicity",
+    "dwelling",
+    "relation",
+    "registration_kind",
+    "registered_dwelling",
+    "registered_address",
+    "hukou_number",
+    "rare_name",
+    "family",
+    "region_code",
+)
+
+
+def _new_person_columns() -> dict[str, list]:
+    return {column: [] for column in PERSON_COLUMNS}
+
+
 class PopulationMixin:
     def _name(self, surname: str, sex: int, birth_year: int, rare: bool = False) -> str:
         py_rng = self.py_rng
@@ -85,21 +107,7 @@ class PopulationMixin:
         t0 = self.month_start[0]
         # single, single elderly, couple, elderly couple, +1 child, +2 children, single parent, 3 generations, roommates
         kinds_p = np.array([0.10, 0.12, 0.08, 0.17, 0.23, 0.06, 0.05, 0.12, 0.07])
-        people = dict(
-            sex=[],
-            birth_day=[],
-            name=[],
-            ethnicity=[],
-            dwelling=[],
-            relation=[],
-            registration_kind=[],
-            registered_dwelling=[],
-            registered_address=[],
-            hukou_number=[],
-            rare_name=[],
-            family=[],
-            region_code=[],
-        )
+        people = _new_person_columns()
         dw_perm = rng.permutation(self.n_dwellings)
         st_kind = CategoricalStream(rng, kinds_p)
         h = 0
@@ -423,21 +431,7 @@ class PopulationMixin:
             ~np.isin(vacant, np.array(sorted(self.aid), dtype=np.int64))
         ]  # a dead aided person's home stays theirs
         n_in = min(len(vacant), max(0, int(n_out + rng.binomial(max(1, len(occupied)), 0.0003))))
-        new_people = dict(
-            sex=[],
-            birth_day=[],
-            name=[],
-            ethnicity=[],
-            dwelling=[],
-            relation=[],
-            registration_kind=[],
-            registered_dwelling=[],
-            registered_address=[],
-            hukou_number=[],
-            rare_name=[],
-            family=[],
-            region_code=[],
-        )
+        new_people = _new_person_columns()
         kinds_p = np.array([0.2, 0.03, 0.15, 0.02, 0.3, 0.08, 0.05, 0.07, 0.1])
         new_dws = rng.choice(vacant, size=n_in, replace=False).tolist() if n_in else []
         for d in new_dws:

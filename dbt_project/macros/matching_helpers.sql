@@ -75,3 +75,16 @@
     (select max(reading_month) from {{ ref('stg_utility_electricity') }}
      where delivery = {{ current_delivery() }} and kwh is not null)
 {%- endmacro %}
+
+{#
+  Two road names of the same length that differ in exactly one character (a homophone typed for
+  another: 玫园路 / 梅园路), where that character is not a direction before the road type (延长西路 and
+  延长中路 are different roads). DuckDB's substr and length count characters.
+#}
+{% macro road_one_character_apart(a, b) -%}
+    (length({{ a }}) = length({{ b }})
+     and len(list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))) = 1
+     and not (substr({{ a }}, length({{ a }}) - 1, 1) <> substr({{ b }}, length({{ b }}) - 1, 1)
+              and (substr({{ a }}, length({{ a }}) - 1, 1) in ('东', '南', '西', '北', '中')
+                   or substr({{ b }}, length({{ b }}) - 1, 1) in ('东', '南', '西', '北', '中'))))
+{%- endmacro %}

@@ -5,23 +5,8 @@
 -- scores only 67-75 on three- and four-character names, under the fuzzy floor; the lane and number
 -- that must exist on exactly one such road are what make it safe. A direction before 路 (东南西北中)
 -- is never the one difference: 延长西路 and 延长中路 are different roads.
-with seen as (
-    select address_key, road from {{ ref('int_person_records') }} where address_key is not null
-    union
-    select registered_address_key, registered_road from {{ ref('int_person_records') }}
-    where registered_address_key is not null
-    union
-    select supply_address_key, supply_road from {{ ref('stg_utility_electricity') }}
-    where delivery = {{ current_delivery() }} and supply_address_key is not null
-    {% for model in ['stg_market_business_registry', 'stg_market_food_licence', 'stg_street_shop_visits'] %}
-    union
-    select business_address_key, business_road from {{ ref(model) }}
-    where delivery = {{ current_delivery() }} and business_address_key is not null
-    {% endfor %}
-),
-
-keys as (
-    select address_key, any_value(road) as road from seen group by address_key
+with keys as (
+    select * from {{ ref('int_address_keys') }}
 ),
 
 library as (
@@ -67,12 +52,7 @@ one_char_candidates as (
      and length(l.road) = length(u.road)
      and l.road <> u.road
     where u.address_key not in (select address_key from fuzzy)
-      and len(list_filter(range(1, length(u.road) + 1),
-                             lambda i: substr(u.road, i, 1) <> substr(l.road, i, 1))) = 1
-      -- the character before 路 telling a direction (延长中路 / 延长西路) is never the one difference
-      and not (substr(u.road, length(u.road) - 1, 1) <> substr(l.road, length(l.road) - 1, 1)
-               and (substr(u.road, length(u.road) - 1, 1) in ('东', '南', '西', '北', '中')
-                    or substr(l.road, length(l.road) - 1, 1) in ('东', '南', '西', '北', '中')))
+      and {{ road_one_character_apart('u.road', 'l.road') }}
 ),
 
 one_char as (

@@ -3,19 +3,9 @@
 -- away from exactly one library road name (a homophone typed for it: 田目西路 for 天目西路), and not
 -- itself a library road, is written as that road. (Inside the library, int_address_lookup matches
 -- the misspelt road by lane and number; outside it there is no lane and number to check against.)
-with seen as (
-    select address_key, road from {{ ref('int_person_records') }} where address_key is not null
-    union
-    select registered_address_key, registered_road from {{ ref('int_person_records') }}
-    where registered_address_key is not null
-    union
-    select supply_address_key, supply_road from {{ ref('stg_utility_electricity') }}
-    where delivery = {{ current_delivery() }} and supply_address_key is not null
-),
-
-unlisted as (
+with unlisted as (
     select address_key, any_value(road) as road
-    from seen
+    from {{ ref('int_address_keys') }}
     where road is not null and address_key not in (select address_key from {{ ref('int_address_lookup') }})
     group by address_key
 ),
@@ -29,10 +19,7 @@ candidates as (
     from unlisted u
     join library_roads r on length(r.road) = length(u.road) and r.road <> u.road
     where u.road not in (select road from library_roads)
-      and len(list_filter(range(1, length(u.road) + 1), lambda i: substr(u.road, i, 1) <> substr(r.road, i, 1))) = 1
-      and not (substr(u.road, length(u.road) - 1, 1) <> substr(r.road, length(r.road) - 1, 1)
-               and (substr(u.road, length(u.road) - 1, 1) in ('东', '南', '西', '北', '中')
-                    or substr(r.road, length(r.road) - 1, 1) in ('东', '南', '西', '北', '中')))
+      and {{ road_one_character_apart('u.road', 'r.road') }}
 ),
 
 final as (
