@@ -7,8 +7,8 @@
 --                 elderly list's 居住地址, the aid file's 家庭地址 — which may be the registered one);
 --   registered    the police 户籍地址 with its room (人户分离: often not where the person lives);
 --   last_month    the dwelling the hub placed the person in at the previous delivery;
---   family        a family member (same police 户号 with one 户主, both related to the head as family,
---                 not 其他) whose own police record names a dwelling with its room;
+--   family        a family member (same police 户号 with at most one 户主, neither of them 其他)
+--                 whose own police record names a dwelling with its room;
 --   meter         an electricity account in the person's name (same name or same pinyin) whose
 --                 用电地址 names the room, in the building the person's police record names;
 --   meter_anywhere  a meter in their name in any building (a name carried by at most three meters);
@@ -82,20 +82,22 @@ police_building as (
 ),
 
 family_members as (
+    -- 其他 (a lodger, a roommate) is no family member; a blank relation may be one
     select cluster_key, family_key, building, room
     from located
     where source = 'police_population' and family_key is not null
-      and coalesce(relation_to_head, '') not in ('其他', '')
+      and coalesce(relation_to_head, '') <> '其他'
 ),
 
 families as (
-    -- a 户号 is one family when it has one head (户主) and at most 12 people: a collective hukou
-    -- (集体户), or people registered into another family's 户号 (挂靠, often living elsewhere), is not
+    -- a 户号 is one family when it has at most one head (户主) and at most 12 people: a collective
+    -- hukou (集体户), or people registered into another family's 户号 (挂靠, often living elsewhere,
+    -- with a 户主 of their own), is not
     select family_key from located
     where source = 'police_population' and family_key is not null
     group by family_key
     having count(distinct cluster_key) <= 12
-       and count(distinct cluster_key) filter (where relation_to_head = '户主') = 1
+       and count(distinct cluster_key) filter (where relation_to_head = '户主') <= 1
 ),
 
 family as (
