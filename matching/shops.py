@@ -255,8 +255,9 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
             if unit_missing and not (contact or name * 100 >= rules.sign_match):
                 continue  # a building holds many shops: only a name or the representative tells
             score = rules.contact_weight * contact + rules.name_weight * name
-            if name * 100 >= rules.sign_match:
-                score = max(score, rules.accept + 0.1 * name)  # the sign names the registered business
+            if name * 100 >= rules.sign_match and (contact or _operating_on(info, day, None)):
+                # the sign names the registered business (one that existed on the visit's date)
+                score = max(score, rules.accept + 0.1 * name)
             if score > best_score:
                 best, best_score = "uscc:" + ent, score
                 best_rule = "visit_contact_is_legal_rep" if contact else "visit_sign_matches_name"
