@@ -196,16 +196,22 @@ def _licences_without_credit_code(recs: pd.DataFrame, entities: dict[str, _Entit
 # ---- 2. street visits -----------------------------------------------------------------------------
 
 
-def _operating_on(info: _Entity, day: _dt.date | None, closed_since: _dt.date | None) -> bool:
-    """Could this registered business be the one trading at its premises on `day`?"""
+def _existed_on(info: _Entity, day: _dt.date | None, closed_since: _dt.date | None) -> bool:
+    """Had this registered business been founded by `day`, and not been found closed since? (A
+    business deregistered on paper may trade on: that is what deregistered_operating finds.)"""
     if day is None:
-        return info.ended_on is None
+        return True
     if info.established and info.established > day:
-        return False
-    if info.ended_on and info.ended_on < day:
         return False
     # the street found the premises closed after this business was founded: it has gone since
     return not (closed_since and info.established and info.established <= closed_since < day)
+
+
+def _operating_on(info: _Entity, day: _dt.date | None, closed_since: _dt.date | None) -> bool:
+    """Could this registered business be the one trading at its premises on `day`, on paper too?"""
+    if info.ended_on is not None and (day is None or info.ended_on < day):
+        return False
+    return _existed_on(info, day, closed_since)
 
 
 def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
@@ -255,7 +261,7 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
             if unit_missing and not (contact or name * 100 >= rules.sign_match):
                 continue  # a building holds many shops: only a name or the representative tells
             score = rules.contact_weight * contact + rules.name_weight * name
-            if name * 100 >= rules.sign_match and (contact or _operating_on(info, day, None)):
+            if name * 100 >= rules.sign_match and (contact or _existed_on(info, day, None)):
                 # the sign names the registered business (one that existed on the visit's date)
                 score = max(score, rules.accept + 0.1 * name)
             if score > best_score:
@@ -265,12 +271,18 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
             operating = [
                 e for e in candidates if _operating_on(entities[e], day, closed_since.get(prem)) and not unit_missing
             ]
+            existing = [
+                e for e in candidates if _existed_on(entities[e], day, closed_since.get(prem)) and not unit_missing
+            ]
             if located and len(operating) == 1:
                 best, best_score, best_rule = (
                     "uscc:" + operating[0],
                     rules.only_shop_score,
                     "visit_only_shop_at_premises",
                 )
+            elif located and not operating and len(existing) == 1:
+                # the one business there was deregistered on paper, and the street finds a shop open
+                best, best_score, best_rule = "uscc:" + existing[0], 0.6, "visit_only_shop_at_premises_deregistered"
             elif located and len(operating) > 1:
                 # a successor at the same premises: the business founded last before the visit
                 latest = max(operating, key=lambda e: (entities[e].established or _dt.date.min, e))

@@ -128,3 +128,26 @@ def test_a_meter_at_premises_only_the_registry_knows_joins_by_the_representative
         ]
     )
     assert got["e1"] == (got["r1"][0], "meter_name_matches_shop")
+
+
+def test_a_shop_trading_after_deregistration_keeps_its_visits():
+    """Deregistered on paper, still open: the visits must land on it for deregistered_operating."""
+    got = clusters(
+        [
+            registered(
+                "r1",
+                "92310106MA0000001X",
+                "上海市静安区聚福生鲜店",
+                "聚福生鲜店",
+                "顾磊",
+                "A47#",
+                "2016-08-22",
+                status="注销",
+                approved="2024-02-21",
+            ),  # fmt: skip
+            visit("v1", "A47#", "聚福生鲜店", "姜佳", "2026-10-07"),  # staff; the sign is its name
+            visit("v2", "A47#", "弄口熟食", "韩睿", "2026-11-01"),  # staff; the sign says nothing
+        ]
+    )
+    assert got["v1"] == (got["r1"][0], "visit_sign_matches_name")
+    assert got["v2"] == (got["r1"][0], "visit_only_shop_at_premises_deregistered")
