@@ -10,7 +10,7 @@ A shop is a premises (standard address + unit) where a business operates. Within
   characters or pinyin), or whose registered name shares its identity-bearing core with the sign
   name (上海润泽食品有限公司 ~ 润泽); when the contact is a shop assistant and the sign says nothing,
   the visit joins the one registered shop operating at the premises on the visit's date (founded
-  before it, not deregistered before it, not succeeded by a closure the street recorded); visits no
+  before it, not deregistered before it, not found closed by an earlier visit); visits no
   entity claims are a shop of their own (unregistered), grouped by sign name or contact;
 - a visit whose address lost its unit (a mall shop written as the mall's address) joins the entity
   of that building whose representative or name it names, and only then;
@@ -196,22 +196,21 @@ def _licences_without_credit_code(recs: pd.DataFrame, entities: dict[str, _Entit
 # ---- 2. street visits -----------------------------------------------------------------------------
 
 
-def _existed_on(info: _Entity, day: _dt.date | None, closed_since: _dt.date | None) -> bool:
-    """Had this registered business been founded by `day`, and not been found closed since? (A
-    business deregistered on paper may trade on: that is what deregistered_operating finds.)"""
+def _existed_on(info: _Entity, day: _dt.date | None, found_closed: _dt.date | None) -> bool:
+    """Had this registered business been founded by `day`, and had no visit found it closed before?
+    (A business deregistered on paper may trade on: that is what deregistered_operating finds.)"""
     if day is None:
         return True
     if info.established and info.established > day:
         return False
-    # the street found the premises closed after this business was founded: it has gone since
-    return not (closed_since and info.established and info.established <= closed_since < day)
+    return not (found_closed and found_closed < day)
 
 
-def _operating_on(info: _Entity, day: _dt.date | None, closed_since: _dt.date | None) -> bool:
+def _operating_on(info: _Entity, day: _dt.date | None, found_closed: _dt.date | None) -> bool:
     """Could this registered business be the one trading at its premises on `day`, on paper too?"""
     if info.ended_on is not None and (day is None or info.ended_on < day):
         return False
-    return _existed_on(info, day, closed_since)
+    return _existed_on(info, day, found_closed)
 
 
 def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
@@ -236,7 +235,7 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
     shop_cores: dict[str, set] = {}  # cluster_key -> sign cores seen
     shop_people: dict[str, set] = {}
     unregistered: dict[str, list[str]] = {}  # premises -> cluster keys of unregistered shops
-    closed_since: dict[str, _dt.date] = {}  # premises -> latest visit that found it closed
+    found_closed: dict[str, _dt.date] = {}  # entity -> the visit (assigned to it) that found it closed
     for row in visits.itertuples(index=False):
         located = row.premises_key is not None
         prem = row.premises_key if located else "unlocated:" + str(row.name_core)
@@ -269,10 +268,10 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
                 best_rule = "visit_contact_is_legal_rep" if contact else "visit_sign_matches_name"
         if best is None or best_score < rules.accept:
             operating = [
-                e for e in candidates if _operating_on(entities[e], day, closed_since.get(prem)) and not unit_missing
+                e for e in candidates if _operating_on(entities[e], day, found_closed.get(e)) and not unit_missing
             ]
             existing = [
-                e for e in candidates if _existed_on(entities[e], day, closed_since.get(prem)) and not unit_missing
+                e for e in candidates if _existed_on(entities[e], day, found_closed.get(e)) and not unit_missing
             ]
             if located and len(operating) == 1:
                 best, best_score, best_rule = (
@@ -287,9 +286,10 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
                 # a successor at the same premises: the business founded last before the visit
                 latest = max(operating, key=lambda e: (entities[e].established or _dt.date.min, e))
                 best, best_score, best_rule = "uscc:" + latest, 0.5, "visit_latest_shop_at_premises"
-        if row.inspection_result == CLOSED_RESULT and day is not None:
-            closed_since[prem] = max(day, closed_since.get(prem, day))
         if best is not None and best_score >= rules.accept:
+            if row.inspection_result == CLOSED_RESULT and day is not None:
+                # the street found this business closed: a later visit there is another's
+                found_closed[best[5:]] = min(day, found_closed.get(best[5:], day))
             out[row.record_key] = (best, best_rule, round(best_score, 3))
             shop_cores.setdefault(best, set()).add(row.name_core)
             continue
