@@ -73,11 +73,12 @@ police_room as (
     where rank = 1
 ),
 
--- A police 居住地址 can be stale: the family moved, the police updated some of its members and not
--- yet the others. A person whose family (one 户号, one 户主) lives, per the police, in one other
--- dwelling, while the meter of the person's own dwelling has read like an empty flat for the
--- export's last two months and the family's meter reads like a lived-in one, lives with the family.
--- (Not a person on the elderly-alone list: a collapse of their power use is an alarm, not a move.)
+-- A police 居住地址 can be stale: the family moved and the police have not (all) caught up. A person
+-- whose family (one 户号) lives, per the police, in one other dwelling, or whose own meter (a rare
+-- name) is at one other dwelling, while the meter of the dwelling the police name has read like an
+-- empty flat for the export's last two months and the other reads like a lived-in one, lives in
+-- the other. (Not a person on the elderly-alone list: a collapse of their power use is an alarm,
+-- not a move.)
 meter_use as (
     select
         coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key)) as building,
@@ -107,18 +108,19 @@ dwelling_use as (
     group by building, room
 ),
 
-family_elsewhere as (
-    select p.cluster_key, any_value(e.building) as building, any_value(e.room) as room
+elsewhere as (
+    select p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
+           string_agg(distinct e.kind, '+' order by e.kind) as kinds
     from police_room p
-    join evidence e on e.cluster_key = p.cluster_key and e.kind = 'family'
-    group by p.cluster_key, p.building, p.room
+    join evidence e on e.cluster_key = p.cluster_key and e.kind in ('family', 'meter_anywhere')
+    where e.building || '#' || e.room <> p.building || '#' || p.room
+    group by p.cluster_key
     having count(distinct e.building || '#' || e.room) = 1
-       and any_value(e.building || '#' || e.room) <> p.building || '#' || p.room
 ),
 
-moved_with_family as (
-    select f.cluster_key, f.building, f.room
-    from family_elsewhere f
+moved as (
+    select f.cluster_key, f.building, f.room, f.kinds
+    from elsewhere f
     join police_room p using (cluster_key)
     join dwelling_use old on old.building = p.building and old.room = p.room
     join dwelling_use new on new.building = f.building and new.room = f.room
@@ -133,12 +135,12 @@ from_police_room as (
         p.cluster_key,
         coalesce(m.building, p.building) as building,
         coalesce(m.room, p.room) as room,
-        case when m.cluster_key is not null then 'evidence:family_moved,police_population_stale'
+        case when m.cluster_key is not null then 'evidence:moved(' || m.kinds || '),police_population_stale'
              else p.residence_sources end as residence_sources,
         p.residence_evidence,
         p.candidate_dwellings
     from police_room p
-    left join moved_with_family m using (cluster_key)
+    left join moved m using (cluster_key)
 ),
 
 -- how often each kind of evidence names the dwelling the police name, where they name a room ------
