@@ -99,13 +99,20 @@ export_months as (
 ),
 
 dwelling_use as (
-    select building, room,
-           max(kwh) filter (where reading_month = latest) as kwh_latest,
-           max(kwh) filter (where reading_month = before) as kwh_before,
-           median(kwh) filter (where reading_month < before) as kwh_usual,
-           count(*) filter (where reading_month < before) as usual_months
-    from meter_use cross join export_months
-    group by building, room
+    -- a flat "reads empty" in a month when its use is under 15% of the district's median dwelling
+    -- that month, and "lived in" above 30% of it (medians of this delivery's export)
+    select *,
+           kwh_latest < 0.15 * median(kwh_latest) over () and kwh_before < 0.15 * median(kwh_before) over ()
+               as reads_empty,
+           kwh_latest >= 0.3 * median(kwh_latest) over () as lived_in
+    from (
+        select building, room,
+               max(kwh) filter (where reading_month = latest) as kwh_latest,
+               max(kwh) filter (where reading_month = before) as kwh_before
+        from meter_use cross join export_months
+        group by building, room
+    )
+    where kwh_latest is not null and kwh_before is not null
 ),
 
 elsewhere as (
@@ -124,10 +131,17 @@ moved as (
     join police_room p using (cluster_key)
     join dwelling_use old on old.building = p.building and old.room = p.room
     join dwelling_use new on new.building = f.building and new.room = f.room
-    where old.usual_months >= 3
-      and old.kwh_latest < 0.3 * old.kwh_usual and old.kwh_before < 0.3 * old.kwh_usual
-      and new.kwh_latest >= 0.5 * new.kwh_usual
+    where old.reads_empty and new.lived_in
+      -- the person's own meter alone (no family there) says so only of a flat the police place
+      -- nobody in: a meter in one's name is often a relative's flat
+      and (f.kinds like '%family%'
+           or f.building || '#' || f.room not in (select building || '#' || room from police_room))
       and p.cluster_key not in (select cluster_key from records where source = 'civil_affairs_elderly_alone')
+      -- nor anyone of 60 or over: an old person's empty-reading flat is a reason to knock on the door
+      and p.cluster_key in (
+          select cluster_key from {{ ref('int_person_golden') }}
+          where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
+      )
 ),
 
 from_police_room as (
