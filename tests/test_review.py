@@ -429,7 +429,7 @@ def _assert_masked(queue: pd.DataFrame, records: pd.DataFrame) -> None:
         ids = queue[f"id_number_masked_{side}"].dropna()
         assert ids.str.fullmatch(r"\d{6}\*{8}[0-9X]{4}").all(), list(ids)
         phones = queue[f"phone_masked_{side}"].dropna()
-        assert phones.str.fullmatch(r"[0-9+]{3}\*+[0-9]{4}").all(), list(phones)
+        assert phones.str.fullmatch(r"1\d{2}\*{4}\d{4}|0\d{2,3}-\*+\d{4}").all(), list(phones)
 
 
 def _person_ids(con, delivery: str, fingerprint: str) -> set[str]:
