@@ -4,7 +4,8 @@
 -- * account_holder_not_resident: the holder is not among the dwelling's residents but is a
 --   resident elsewhere in the district, or has moved out;
 -- * account_holder_unknown: nobody in the district's person data has the holder's name;
--- * account_vacant: nobody lives in the dwelling per the household file, yet the meter is active;
+-- * account_vacant: nobody lives in the dwelling per the household file, and its meter reads like an
+--   empty flat (or its people have just died or left), yet the account is active;
 -- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below 30% of
 --   the median of its earlier readings (a possible emergency: visit at once).
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
@@ -189,6 +190,11 @@ vacant as (
         '住址“' || full_address || '”在人口数据中无人居住，但电表（户号' || account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
     from judged j
     where member_count = 0
+      -- an empty flat reads like one (under 30% of the district's median in the export's latest
+      -- month), unless its people have just died or left (the export lags the delivery); a flat
+      -- drawing ordinary power with nobody on file is lived in by people whose records are elsewhere
+      and (j.last_kwh < 0.3 * (select median(last_kwh) from accounts where last_month = {{ latest_reading_month() }})
+           or exists (select 1 from members m where m.household_id = j.household_id and m.status <> '正常'))
       -- someone the hub could not place may live here: the holder, or a person registered here
       and not exists (
           select 1 from unplaced u
