@@ -88,3 +88,10 @@
               and (substr({{ a }}, length({{ a }}) - 1, 1) in ('东', '南', '西', '北', '中')
                    or substr({{ b }}, length({{ b }}) - 1, 1) in ('东', '南', '西', '北', '中'))))
 {%- endmacro %}
+
+{# Of two road names one character apart: do the differing characters sound the same (a homophone,
+   玫/梅, 吴/武)? A misspelling by sound is likelier than one by shape. #}
+{% macro road_difference_sounds_alike(a, b) -%}
+    (cn_name_pinyin(substr({{ a }}, list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))[1], 1))
+     = cn_name_pinyin(substr({{ b }}, list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))[1], 1)))
+{%- endmacro %}

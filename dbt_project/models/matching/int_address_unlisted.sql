@@ -1,6 +1,7 @@
 -- Addresses outside the standard library keep a key of their own (a household there is still a
 -- household). So that one building keeps one key from month to month, a road name one character
--- away from exactly one library road name (a homophone typed for it: 田目西路 for 天目西路), and not
+-- away from exactly one library road name (of several, the one whose differing character sounds the
+-- same: a homophone typed for it, 田目西路 for 天目西路), and not
 -- itself a library road, is written as that road. (Inside the library, int_address_lookup matches
 -- the misspelt road by lane and number; outside it there is no lane and number to check against.)
 with unlisted as (
@@ -15,7 +16,8 @@ library_roads as (
 ),
 
 candidates as (
-    select u.address_key, u.road, r.road as library_road
+    select u.address_key, u.road, r.road as library_road,
+           {{ road_difference_sounds_alike('u.road', 'r.road') }} as sounds_alike
     from unlisted u
     join library_roads r on length(r.road) = length(u.road) and r.road <> u.road
     where u.road not in (select road from library_roads)
@@ -27,8 +29,13 @@ final as (
            coalesce(c.library_road || substr(u.address_key, length(u.road) + 1), u.address_key) as building_key
     from unlisted u
     left join (
+        -- exactly one such road; or, of several, exactly one whose differing character sounds the same
         select address_key, any_value(road) as road, any_value(library_road) as library_road
-        from candidates group by address_key having count(distinct library_road) = 1
+        from candidates c
+        where (select count(distinct o.library_road) from candidates o where o.address_key = c.address_key) = 1
+           or (sounds_alike and (select count(distinct o.library_road) from candidates o
+                                 where o.address_key = c.address_key and o.sounds_alike) = 1)
+        group by address_key
     ) c using (address_key)
 )
 
