@@ -49,6 +49,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.sql import quote_literal
+
 PERSON_SOURCES = ("police_population", "civil_affairs_assistance", "civil_affairs_elderly_alone", "hr_graduates")
 NOT_BUILT = "not built"
 
@@ -79,10 +81,6 @@ COMPOUND_SURNAMES = (
     "太史",
     "申屠",
 )
-
-
-def _q(s: Any) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
 
 
 def _f1(p: float | None, r: float | None) -> float | None:
@@ -208,7 +206,7 @@ def _attach_hub(con: duckdb.DuckDBPyConnection, db: Path, wait_s: float = 300.0)
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            con.execute(f"ATTACH {_q(db)} AS hub (READ_ONLY)")
+            con.execute(f"ATTACH {quote_literal(db)} AS hub (READ_ONLY)")
             return
         except duckdb.IOException as e:
             if "lock" not in str(e).lower() or time.monotonic() > deadline:
@@ -238,7 +236,7 @@ def _deliveries(con) -> list[str]:
 
 def export_person_records(con, delivery: str) -> int:
     """`person_records`: one row per staged person row of `delivery`, in the shape Splink wants."""
-    compound = ", ".join(_q(s) for s in COMPOUND_SURNAMES)
+    compound = ", ".join(quote_literal(s) for s in COMPOUND_SURNAMES)
     src = {
         "police_population": dict(
             table="stg_police_population",
@@ -276,12 +274,12 @@ def export_person_records(con, delivery: str) -> int:
     parts = []
     for source, s in src.items():
         parts.append(f"""
-            SELECT source_file || ':' || source_row AS unique_id, {_q(source)} AS source, source_file, source_row,
+            SELECT source_file || ':' || source_row AS unique_id, {quote_literal(source)} AS source, source_file, source_row,
                    nullif(trim(name), '') AS name, nullif(trim(name_pinyin), '') AS name_pinyin,
                    id_number, CAST({s["birth"]} AS DATE) AS birth_date, {s["sex"]} AS sex,
                    CAST({s["phone"]} AS VARCHAR) AS phone,
                    CAST({s["addr"]} AS VARCHAR) AS address_key, CAST({s["room"]} AS VARCHAR) AS room
-            FROM hub.staging.{s["table"]} WHERE delivery = {_q(delivery)}""")
+            FROM hub.staging.{s["table"]} WHERE delivery = {quote_literal(delivery)}""")
     con.execute(f"""
         CREATE OR REPLACE TABLE person_records AS
         WITH u AS ({" UNION ALL ".join(parts)}),
@@ -459,8 +457,8 @@ def load_truth(con, inbox: Path, delivery: str) -> int:
     for f, s in files:
         con.execute(f"""
             INSERT INTO truth
-            SELECT {_q(s)}, TRY_CAST(source_row AS INTEGER), nullif(trim(person_id), '')
-            FROM read_csv({_q(f)}, header = true, all_varchar = true)
+            SELECT {quote_literal(s)}, TRY_CAST(source_row AS INTEGER), nullif(trim(person_id), '')
+            FROM read_csv({quote_literal(f)}, header = true, all_varchar = true)
         """)
     return con.execute("SELECT count(*) FROM truth WHERE person_id IS NOT NULL").fetchall()[0][0]
 
@@ -546,7 +544,7 @@ def hub_xref_pred(con, db: Path, delivery: str) -> str:
                     SELECT {source} AS source, CAST(source_row AS INTEGER) AS source_row,
                            CAST(person_id AS VARCHAR) AS pred,
                            row_number() OVER (PARTITION BY {source}, source_row ORDER BY {order}person_id) AS k
-                    FROM hub.master.person_xref WHERE {deliv} = {_q(delivery)} AND person_id IS NOT NULL
+                    FROM hub.master.person_xref WHERE {deliv} = {quote_literal(delivery)} AND person_id IS NOT NULL
                 ) WHERE k = 1
             """)
         except duckdb.Error as e:
@@ -689,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import splink  # noqa: F401
     except ImportError:
-        raise SystemExit("splink is not installed: pip install -e '.[bench]'")
+        raise SystemExit("splink is not installed: pip install -e '.[bench]'") from None
 
     inbox, db, timing = prepare_district(args)
     if not db.is_file():

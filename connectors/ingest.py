@@ -49,6 +49,7 @@ import pyarrow as pa
 
 from connectors.readers import BATCH_ROWS, Batch, FileReader, FileRejected, open_source_file
 from connectors.spec import SourceSpec, Specs, load_specs
+from pipelines.sql import quote_identifier
 from sharing.masking import mask_text
 
 log = logging.getLogger(__name__)
@@ -108,10 +109,6 @@ class FileResult:
     logged: bool = False  # a file_log row was written by this call
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
@@ -128,8 +125,8 @@ def raw_table_columns(spec: SourceSpec) -> list[tuple[str, str]]:
 
 
 def _create(con, schema: str, table: str, columns: list[tuple[str, str]]) -> None:
-    cols = ", ".join(f"{_q(c)} {t}" for c, t in columns)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {_q(schema)}.{_q(table)} ({cols})")
+    cols = ", ".join(f"{quote_identifier(c)} {t}" for c, t in columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {quote_identifier(schema)}.{quote_identifier(table)} ({cols})")
     have = {
         r[0]
         for r in con.execute(
@@ -139,7 +136,9 @@ def _create(con, schema: str, table: str, columns: list[tuple[str, str]]) -> Non
     }
     for c, t in columns:  # a spec that gained a column: add it (NULL for earlier rows)
         if c not in have:
-            con.execute(f"ALTER TABLE {_q(schema)}.{_q(table)} ADD COLUMN {_q(c)} {t}")
+            con.execute(
+                f"ALTER TABLE {quote_identifier(schema)}.{quote_identifier(table)} ADD COLUMN {quote_identifier(c)} {t}"
+            )
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Specs | None = None) -> None:
@@ -439,16 +438,22 @@ def _insert_sql(spec: SourceSpec, reader: FileReader) -> str:
     extras = reader.extra_headers
     if extras:
         xs = [f"__x{i}" for i in range(len(extras))]
-        obj = ", ".join(f"{_lit(h)}, {_q(x)}" for h, x in zip(extras, xs))
-        extra_sql = (
-            f"CASE WHEN {' AND '.join(f'{_q(x)} IS NULL' for x in xs)} THEN NULL ELSE json_object({obj})::VARCHAR END"
-        )
+        obj = ", ".join(f"{_lit(h)}, {quote_identifier(x)}" for h, x in zip(extras, xs))
+        extra_sql = f"CASE WHEN {' AND '.join(f'{quote_identifier(x)} IS NULL' for x in xs)} THEN NULL ELSE json_object({obj})::VARCHAR END"
     else:
         extra_sql = "NULL"
     cols = ["delivery", "source", "source_file", "source_row", *present, "extra_columns", "ingested_at"]
-    sel = ["$delivery", "$source", "$source_file", "source_row", *(_q(f) for f in present), extra_sql, "$ts"]
+    sel = [
+        "$delivery",
+        "$source",
+        "$source_file",
+        "source_row",
+        *(quote_identifier(f) for f in present),
+        extra_sql,
+        "$ts",
+    ]
     return (
-        f"INSERT INTO {RAW}.{_q(spec.name)} ({', '.join(_q(c) for c in cols)}) "
+        f"INSERT INTO {RAW}.{quote_identifier(spec.name)} ({', '.join(quote_identifier(c) for c in cols)}) "
         f"SELECT {', '.join(sel)} FROM {_BATCH_VIEW}"
     )
 
@@ -475,14 +480,14 @@ def _load(
     try:
         replaced = 0
         if replace == "all":
-            replaced = con.execute(f"SELECT count(*) FROM {RAW}.{_q(spec.name)}").fetchone()[0]
-            con.execute(f"DELETE FROM {RAW}.{_q(spec.name)}")
+            replaced = con.execute(f"SELECT count(*) FROM {RAW}.{quote_identifier(spec.name)}").fetchone()[0]
+            con.execute(f"DELETE FROM {RAW}.{quote_identifier(spec.name)}")
             con.execute(f"DELETE FROM {INGEST}.quarantine WHERE source = ?", [spec.name])
         elif replaced_before:
             replaced = con.execute(
-                f"SELECT count(*) FROM {RAW}.{_q(spec.name)} WHERE delivery = ?", [delivery]
+                f"SELECT count(*) FROM {RAW}.{quote_identifier(spec.name)} WHERE delivery = ?", [delivery]
             ).fetchone()[0]
-            con.execute(f"DELETE FROM {RAW}.{_q(spec.name)} WHERE delivery = ?", [delivery])
+            con.execute(f"DELETE FROM {RAW}.{quote_identifier(spec.name)} WHERE delivery = ?", [delivery])
             con.execute(f"DELETE FROM {INGEST}.quarantine WHERE source = ? AND delivery = ?", [spec.name, delivery])
         for batch in _prefetch(reader) if PREFETCH else reader:
             _insert_batch(con, batch, insert_sql, q_sql, params)

@@ -1,12 +1,14 @@
-"""Load and validate matching/matching.yml."""
+"""matching/matching.yml: the matching thresholds and survivorship, validated, and the dbt vars made
+from them (the file is the one place these settings are written)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+import functools
 from pathlib import Path
 
-import yaml
+from pydantic import AnyHttpUrl, Field, field_validator, model_validator
+
+from pipelines.yaml_models import StrictModel, load_yaml_model
 
 DEFAULT_PATH = Path(__file__).with_name("matching.yml")
 
@@ -15,44 +17,75 @@ class MatchingConfigError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    accept: float
-    review_floor: float
-    trust: dict[str, list[str]]
+class PersonMatching(StrictModel):
+    accept: float = Field(gt=0, lt=1, description="link at or above this match probability (< 1)")
+    review_floor: float = Field(gt=0, lt=1)
+    source_rank: list[str] = Field(min_length=1)
+    residence_trust: dict[str, int]
+    residence_min_confidence: float = Field(gt=0.5, lt=1)
+    residence_min_combination_cases: int = Field(ge=1)
+    meter_min_confidence: float = Field(gt=0.5, lt=1)
+    birth_conflict_cap: float = Field(gt=0, lt=1)
+    rare_name_max_records: int = Field(ge=1)
+    u_sample_records: int = Field(ge=100)
+    labelled_pairs_sample: int = Field(ge=1000)
+
+    @model_validator(mode="after")
+    def _floor_below_accept(self):
+        if self.review_floor > self.accept:
+            raise ValueError(
+                f"needs review_floor <= accept (got review_floor {self.review_floor}, accept {self.accept})"
+            )
+        if self.birth_conflict_cap >= self.accept:
+            raise ValueError(
+                f"needs birth_conflict_cap < accept (got {self.birth_conflict_cap}, accept {self.accept}): "
+                "namesakes with other birth dates must not link on their own"
+            )
+        return self
+
+    @field_validator("source_rank")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("a source is listed twice")
+        return v
 
 
-@dataclass(frozen=True)
-class MatchingConfig:
-    person: Thresholds
-    shop_page_base_url: str
+class ShopMatching(StrictModel):
+    page_base_url: AnyHttpUrl
 
 
-def _thresholds(section: str, raw: dict, path: Path) -> Thresholds:
-    if not isinstance(raw, dict):
-        raise MatchingConfigError(f"{path}: '{section}' must be a mapping")
-    try:
-        accept, floor = float(raw["accept"]), float(raw["review_floor"])
-    except KeyError as e:
-        raise MatchingConfigError(f"{path}: '{section}' needs key {e}") from None
-    except (TypeError, ValueError):
-        raise MatchingConfigError(f"{path}: '{section}.accept' and '.review_floor' must be numbers") from None
-    if not 0 < floor <= accept < 1:
-        raise MatchingConfigError(f"{path}: '{section}' needs 0 < review_floor <= accept < 1 (got {floor}, {accept})")
-    trust = raw.get("trust") or {}
-    if not isinstance(trust, dict) or not all(isinstance(v, list) for v in trust.values()):
-        raise MatchingConfigError(f"{path}: '{section}.trust' must map a field to a list of sources")
-    return Thresholds(accept, floor, {k: list(v) for k, v in trust.items()})
+class MatchingConfig(StrictModel):
+    person: PersonMatching
+    shop: ShopMatching
+
+    @property
+    def shop_page_base_url(self) -> str:
+        return str(self.shop.page_base_url)
+
+    def dbt_vars(self) -> dict:
+        """The dbt vars of the matching models (passed with the delivery on every dbt run)."""
+        p = self.person
+        return {
+            "person_accept": p.accept,
+            "person_review_floor": p.review_floor,
+            "source_rank": {source: rank for rank, source in enumerate(p.source_rank, 1)},
+            "residence_trust": dict(p.residence_trust),
+            "residence_min_confidence": p.residence_min_confidence,
+            "residence_min_combination_cases": p.residence_min_combination_cases,
+            "meter_min_confidence": p.meter_min_confidence,
+            "person_birth_conflict_cap": p.birth_conflict_cap,
+            "rare_name_max_records": p.rare_name_max_records,
+            "u_sample_records": p.u_sample_records,
+            "labelled_pairs_sample": p.labelled_pairs_sample,
+        }
 
 
-@lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=4)
 def load_matching_config(path: Path | None = None) -> MatchingConfig:
-    path = Path(path or DEFAULT_PATH)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if "person" not in raw:
-        raise MatchingConfigError(f"{path}: missing section 'person'")
-    shop = raw.get("shop") or {}
-    base = shop.get("page_base_url")
-    if not isinstance(base, str) or not base.startswith(("http://", "https://")):
-        raise MatchingConfigError(f"{path}: 'shop.page_base_url' must be an http(s) URL (got {base!r})")
-    return MatchingConfig(person=_thresholds("person", raw["person"], path), shop_page_base_url=base)
+    return load_yaml_model(Path(path or DEFAULT_PATH), MatchingConfig, MatchingConfigError)
+
+
+def dbt_vars(delivery: str | None = None) -> dict:
+    """Every dbt var of a run: the delivery and the matching settings."""
+    return ({"delivery": delivery} if delivery else {}) | load_matching_config().dbt_vars()

@@ -72,11 +72,29 @@ def _save_seq(con, entity_type: str, value: int) -> None:
     con.execute("insert or replace into master.id_sequence values (?, ?)", [entity_type, value])
 
 
-def replace_table(con, table: str, select_sql: str, params: dict) -> None:
-    """Replace a master table's rows by a query over its next state (DuckDB's upsert is slow)."""
-    con.execute(f"create or replace temp table _next as {select_sql}", params)
+def carry_forward(con, table: str, key: str, now: str, delivery: str, merged_away: list[str]) -> None:
+    """Replace a master table by its next state, column by column name.
+
+    `now` holds this delivery's entities with the table's columns except in_latest_delivery,
+    first_seen and last_seen: they are in the latest delivery, seen now, first seen when they were
+    first seen. Entities not in this delivery stay as they were, no longer latest; ids merged away
+    (`merged_away`, written to master.id_history) leave the table. Rebuilt whole: DuckDB's upsert is
+    slow on large tables."""
+    con.execute(
+        f"""
+        create or replace temp table _next as
+        select n.*, true as in_latest_delivery, coalesce(p.first_seen, $delivery) as first_seen, $delivery as last_seen
+        from {now} n left join {table} p using ({key})
+        union all by name
+        select p.* replace (false as in_latest_delivery)
+        from {table} p
+        where p.{key} not in (select {key} from {now})
+          and p.{key} not in (select unnest($merged::varchar[]))
+        """,
+        {"delivery": delivery, "merged": merged_away},
+    )
     con.execute(f"delete from {table}")
-    con.execute(f"insert into {table} select * from _next")
+    con.execute(f"insert into {table} by name select * from _next")
     con.execute("drop table _next")
 
 
@@ -112,7 +130,7 @@ def _record_rooms_found(con, previous: str, delivery: str, now: _dt.datetime) ->
             union
             select b.old_id, b.old_key, hm.household_id, md.dwelling_key
             from before_meters b
-            join meter_dwellings md using (account_no)
+            join matching.int_household_meters md using (account_no)
             join household_map hm on hm.dwelling_key = md.dwelling_key
         )
         select distinct old_id, new_id, count(distinct new_id) over (partition by old_id) as targets
@@ -198,7 +216,7 @@ def _build(con, delivery: str) -> MasterSummary:
 
     con.execute(
         """
-        insert into master.person_xref
+        insert into master.person_xref by name
         select r.delivery, r.source, r.source_file, r.source_row, i.person_id,
                c.match_rule, c.match_score, c.matched_record, r.fingerprint
         from matching.int_person_records r
@@ -207,38 +225,11 @@ def _build(con, delivery: str) -> MasterSummary:
         """
     )
 
-    # --- households (dwellings) ------------------------------------------------------------------
-    # Dwellings are keyed by standard address + room (or the building with the room unknown, per
-    # 户号 or per meter), so their ids are stable by construction. Which dwelling a meter serves is
-    # decided in dbt (int_meter_dwellings; a shop's meter serves the shop, not a dwelling).
-    con.execute(
-        """
-        create or replace temp table meter_dwellings as
-        select source_file, source_row, account_no, address_id, dwelling_key, room, match_rule, match_score
-        from matching.int_meter_dwellings
-        """
-    )
-    con.execute(
-        """
-        create or replace temp table dwellings as
-        with all_dwellings as (
-            select dwelling_key, address_id, room from matching.int_person_residence
-            union all
-            select dwelling_key, address_id, room from meter_dwellings
-        ),
-        keyed as (
-            select dwelling_key, max(address_id) as address_id, max(room) as room from all_dwellings group by dwelling_key
-        )
-        select k.dwelling_key, k.address_id, k.room,
-               coalesce(a.full_address, split_part(split_part(k.dwelling_key, '#', 1), ':', 2))
-                   || coalesce(k.room || '室', '（室号不详）') as full_address,
-               a.street_code, a.community_code
-        from keyed k left join staging.stg_standard_addresses a using (address_id)
-        """
-    )
+    # --- households (dwellings, matching.int_household_dwellings) ---------------------------------
     known = con.execute("select dwelling_key, household_id from master.household").df()
     new_keys = con.execute(
-        "select dwelling_key from dwellings where dwelling_key not in (select dwelling_key from master.household) order by dwelling_key"
+        """select dwelling_key from matching.int_household_dwellings
+           where dwelling_key not in (select dwelling_key from master.household) order by dwelling_key"""
     ).fetchall()
     seq = _next_seq(con, "household")
     new_rows = []
@@ -277,22 +268,9 @@ def _build(con, delivery: str) -> MasterSummary:
         """
     )
     # Persons not in this delivery stay (with their last status); ids merged away leave master.person
-    # (id_history says where they went). Rebuilt whole: DuckDB's upsert is slow on large tables.
+    # (id_history says where they went).
     merged_away = [old for old, _new, kind in assignment.history if kind == "merge"]
-    replace_table(
-        con,
-        "master.person",
-        """
-        select n.*, true, coalesce(p.first_seen, $delivery), $delivery
-        from person_now n left join master.person p using (person_id)
-        union all
-        select p.* replace (false as in_latest_delivery)
-        from master.person p
-        where p.person_id not in (select person_id from person_now)
-          and p.person_id not in (select unnest($merged::varchar[]))
-        """,
-        {"delivery": delivery, "merged": merged_away},
-    )
+    carry_forward(con, "master.person", "person_id", "person_now", delivery, merged_away)
 
     # --- master.household ------------------------------------------------------------------------
     con.execute(
@@ -307,35 +285,23 @@ def _build(con, delivery: str) -> MasterSummary:
         ),
         meters as (
             select h.household_id, string_agg(distinct m.account_no, ',' order by m.account_no) as accounts
-            from meter_dwellings m join household_map h using (dwelling_key)
+            from matching.int_household_meters m join household_map h using (dwelling_key)
             group by h.household_id
         )
         select h.household_id, d.dwelling_key, d.address_id, d.room, d.full_address, d.street_code,
                d.community_code, coalesce(m.member_count, 0) as member_count, m.aid_certificate_no,
                coalesce(m.has_elderly_alone, false) as has_elderly_alone, mt.accounts as electricity_accounts,
                d.address_id is not null as in_address_library
-        from dwellings d
+        from matching.int_household_dwellings d
         join household_map h using (dwelling_key)
         left join members m using (household_id)
         left join meters mt using (household_id)
         """
     )
-    replace_table(
-        con,
-        "master.household",
-        """
-        select n.*, true, coalesce(p.first_seen, $delivery), $delivery
-        from household_now n left join master.household p using (household_id)
-        union all
-        select p.* replace (false as in_latest_delivery)
-        from master.household p
-        where p.household_id not in (select household_id from household_now)
-        """,
-        {"delivery": delivery},
-    )
+    carry_forward(con, "master.household", "household_id", "household_now", delivery, [])
     con.execute(
         """
-        insert into master.household_member
+        insert into master.household_member by name
         with relations as (
             select i.person_id, arg_min(r.relation_to_head, r.source) as relation_to_head
             from matching.int_person_records r
@@ -344,7 +310,7 @@ def _build(con, delivery: str) -> MasterSummary:
             where r.relation_to_head is not null
             group by i.person_id
         )
-        select ?, p.household_id, p.person_id, p.name, rel.relation_to_head, p.status
+        select ? as delivery, p.household_id, p.person_id, p.name, rel.relation_to_head, p.status
         from person_now p left join relations rel using (person_id)
         where p.household_id is not null
         """,
@@ -354,9 +320,9 @@ def _build(con, delivery: str) -> MasterSummary:
     # --- household cross-references ---------------------------------------------------------------
     con.execute(
         """
-        insert into master.household_xref
+        insert into master.household_xref by name
         select x.delivery, x.source, x.source_file, x.source_row, ph.household_id,
-               'residence:' || ph.residence_sources, ph.residence_evidence
+               'residence:' || ph.residence_sources as match_rule, ph.residence_evidence as match_score
         from master.person_xref x join person_household ph using (person_id)
         where x.delivery = ?
         """,
@@ -364,10 +330,10 @@ def _build(con, delivery: str) -> MasterSummary:
     )
     con.execute(
         """
-        insert into master.household_xref
-        select ?, 'utility_electricity', m.source_file, m.source_row, h.household_id,
+        insert into master.household_xref by name
+        select ? as delivery, 'utility_electricity' as source, m.source_file, m.source_row, h.household_id,
                m.match_rule, m.match_score
-        from meter_dwellings m join household_map h using (dwelling_key)
+        from matching.int_household_meters m join household_map h using (dwelling_key)
         """,
         [delivery],
     )

@@ -94,3 +94,9 @@ def parse_year_month(raw: object) -> str | None:
     if not s:
         return None
     return _parse_ym(s)
+
+
+def month_end(delivery: str) -> date:
+    """The last day of a delivery month 'YYYY-MM' (the day the delivery describes the district on)."""
+    y, m = (int(x) for x in delivery.split("-"))
+    return date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)

@@ -34,6 +34,7 @@ from typing import Any
 import duckdb
 
 from normalize.duckdb_udfs import register_udfs
+from pipelines.sql import quote_literal
 
 PERSON_SOURCES = ("police_population", "civil_affairs_assistance", "civil_affairs_elderly_alone", "hr_graduates")
 SHOP_SOURCES = ("market_business_registry", "market_food_licence", "street_shop_visits")
@@ -67,12 +68,8 @@ class EvaluateError(RuntimeError):
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def _q(s: str) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
-
-
 def _in_list(values) -> str:
-    return "(" + ", ".join(_q(v) for v in values) + ")" if values else "(NULL)"
+    return "(" + ", ".join(quote_literal(v) for v in values) + ")" if values else "(NULL)"
 
 
 def _ratio(num, den):
@@ -108,7 +105,7 @@ def _load_truth(con, inbox: Path, deliveries: list[str]) -> None:
     con.execute("CREATE TEMP TABLE truth_files (filename VARCHAR, delivery VARCHAR, source VARCHAR)")
     if files:
         con.executemany("INSERT INTO truth_files VALUES (?, ?, ?)", files)
-        paths = "[" + ", ".join(_q(f[0]) for f in files) + "]"
+        paths = "[" + ", ".join(quote_literal(f[0]) for f in files) + "]"
         con.execute(f"""
             CREATE TEMP TABLE truth AS
             SELECT f.delivery, f.source,
@@ -139,7 +136,7 @@ def _copy_hub(con, db: Path, deliveries: list[str]) -> dict[str, str]:
     """Copy the xref rows of `deliveries` and id_history into temp tables; returns a status per table."""
     status: dict[str, str] = {}
     try:
-        con.execute(f"ATTACH {_q(str(db))} AS hub (READ_ONLY)")
+        con.execute(f"ATTACH {quote_literal(str(db))} AS hub (READ_ONLY)")
     except duckdb.Error as e:  # locked by a running writer, not a DuckDB file, ...
         raise EvaluateError(f"cannot open {db} read-only: {e}") from e
     try:

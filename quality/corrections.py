@@ -329,7 +329,7 @@ def validate(
             continue
         f = findings.get(row.finding_id)
 
-        def reject(reason: str) -> None:
+        def reject(reason: str, row=row, f=f) -> None:
             rejected.append(Rejected(row, f, reason))
 
         if not row.finding_id:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from normalize.dates import month_end
 from normalize.id_number import normalize_id
 
 # rule -> (planted kinds it is meant to find, how a case is matched)
@@ -89,11 +89,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
         return pd.DataFrame(list(csv.DictReader(f)))
 
 
-def _month_end(delivery: str) -> _dt.date:
-    y, m = (int(x) for x in delivery.split("-"))
-    return _dt.date(y + (m == 12), m % 12 + 1, 1) - _dt.timedelta(days=1)
-
-
 def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> FindingsEvaluation:
     inbox, db = Path(inbox), Path(db)
     con = duckdb.connect(str(db), read_only=True)
@@ -130,7 +125,7 @@ def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> Fin
         score = RuleScore(rule)
         # rules judged together (the same kinds) find each other's cases
         group = [r for r, (k, _) in RULES.items() if set(k) == set(kinds)]
-        lvl = lambda fld: "family" if fld in FAMILY_FIELDS else level  # noqa: E731
+        lvl = lambda fld, level=level: "family" if fld in FAMILY_FIELDS else level  # noqa: E731
         found_fields: dict = {}
         for f in findings[findings["rule"].isin(group)].itertuples():
             key = case_key(lvl(f.field), f.source, int(f.source_row), f.field)
@@ -234,7 +229,7 @@ def _truth_facts(con, inbox: Path, delivery: str, findings: pd.DataFrame) -> dic
         for source in ("market_business_registry", "market_food_licence", "street_shop_visits"):
             for r in _read_csv(truth / f"{source}.csv").itertuples():
                 row_shop[(source, int(r.source_row))] = r.shop_id
-        end = _month_end(delivery).isoformat()
+        end = month_end(delivery).isoformat()
         for f in findings[findings["rule"].isin(shop_rules)].itertuples():
             sid = row_shop.get((f.source, int(f.source_row)))
             if not sid or sid not in shops.index:

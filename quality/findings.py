@@ -12,8 +12,9 @@ that spans deliveries, like the master tables do:
   the decision was taken on; a different value next month is a new problem, and the finding opens.
 
 `refresh_findings(con, delivery)` re-applies decisions without a new delivery (the corrections run).
-Everything here is plain SQL over DuckDB plus one pure function (`decide_status`) that states the
-rule and is unit-tested on its own.
+Everything here is plain SQL over DuckDB; the status rule is one SQL macro in the database,
+`quality.finding_status(...)` (STATUS_MACRO), that any query (or dbt model) can call and that is
+unit-tested on its own.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 FINDING_COLUMNS = (
     "finding_id",
@@ -44,6 +44,22 @@ FINDING_COLUMNS = (
 )
 STATUSES = ("open", "resolved", "rejected")
 DECISIONS = {"确认": "resolved", "更正": "resolved", "不属实": "rejected"}
+
+# The status of a finding. present: the latest delivery still shows the problem; observed: its
+# value now; decision: the latest street verdict (确认/更正/不属实) or NULL; decided_on: the observed
+# value it was taken on; previous: the status before. A decision holds while the problem is gone or
+# its value is the one decided on; a different value is a new problem, and the finding opens again.
+STATUS_MACRO = f"""
+create or replace macro quality.finding_status(present, observed, decision, decided_on, previous) as
+    case
+        when decision in ({", ".join(f"'{d}'" for d in DECISIONS)})
+             and (not present or observed is not distinct from decided_on)
+            then case decision {" ".join(f"when '{d}' then '{s}'" for d, s in DECISIONS.items())} end
+        when present then 'open'
+        when previous = 'rejected' then 'rejected'
+        else 'resolved'
+    end
+"""
 
 DDL = """
 create schema if not exists quality;
@@ -70,22 +86,6 @@ create table if not exists quality.finding_history (
 """
 
 
-def decide_status(
-    present: bool, observed: str | None, decision: str | None, decided_on: str | None, previous: str | None = None
-) -> str:
-    """Status of a finding.
-
-    present: the latest delivery still shows the problem; observed: its value now; decision: the
-    latest street verdict (确认/更正/不属实) or None; decided_on: the observed value it was taken on.
-    """
-    holds = decision in DECISIONS and (not present or observed == decided_on)
-    if holds:
-        return DECISIONS[decision]
-    if present:
-        return "open"
-    return "rejected" if previous == "rejected" else "resolved"
-
-
 @dataclass
 class FindingSummary:
     delivery: str
@@ -99,6 +99,7 @@ class FindingSummary:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
+    con.execute(STATUS_MACRO)
 
 
 def merge_delivery(
@@ -161,7 +162,7 @@ def _merge(con, delivery: str, candidates: str) -> int:
                case when f.first_seen is null or f.first_seen > $d then $d else f.first_seen end as first_seen,
                $d as last_seen
         from _cand c left join quality.finding f using (finding_id)
-        union all
+        union all by name
         -- not seen in this delivery: as before; a delivery built again takes back what its earlier
         -- build saw (last seen in the delivery before, or never seen at all)
         select f.* replace (
@@ -175,7 +176,7 @@ def _merge(con, delivery: str, candidates: str) -> int:
         {"d": delivery},
     )
     con.execute("delete from quality.finding")
-    con.execute("insert into quality.finding select * from _next")
+    con.execute("insert into quality.finding by name select * from _next")
     con.execute("drop table _next")
     con.execute("drop table _cand")
     return new
@@ -188,38 +189,32 @@ def _apply(con, delivery: str) -> None:
         insert into quality.finding_decision_basis
         with latest as (
             select finding_id, arg_max(decision, decided_at) as decision, max(decided_at) as decided_at
-            from quality.finding_decision where decision in ('确认', '更正', '不属实')
+            from quality.finding_decision where decision in $decisions
             group by finding_id
         )
         select l.finding_id, l.decided_at, l.decision, f.observed_value
         from latest l join quality.finding f using (finding_id)
         where (l.finding_id, l.decided_at) not in (select (finding_id, decided_at) from quality.finding_decision_basis)
-        """
+        """,
+        {"decisions": list(DECISIONS)},
     )
-    rows = con.execute(
+    con.execute(
         """
-        with basis as (
-            select finding_id, arg_max(decision, decided_at) as decision,
-                   arg_max(observed_value, decided_at) as decided_on
-            from quality.finding_decision_basis group by finding_id
-        )
-        select f.finding_id, f.last_seen = $d as present, f.observed_value, b.decision, b.decided_on, f.status
-        from quality.finding f left join basis b using (finding_id)
+        update quality.finding f set status = s.status
+        from (
+            with basis as (
+                select finding_id, arg_max(decision, decided_at) as decision,
+                       arg_max(observed_value, decided_at) as decided_on
+                from quality.finding_decision_basis group by finding_id
+            )
+            select f.finding_id,
+                   quality.finding_status(f.last_seen = $d, f.observed_value, b.decision, b.decided_on, f.status) as status
+            from quality.finding f left join basis b using (finding_id)
+        ) s
+        where s.finding_id = f.finding_id and s.status is distinct from f.status
         """,
         {"d": delivery},
-    ).fetchall()
-    statuses = [
-        (fid, decide_status(present, observed, decision, decided_on, previous))
-        for fid, present, observed, decision, decided_on, previous in rows
-    ]
-    changed = [(fid, s) for (fid, s), row in zip(statuses, rows) if s != row[5]]
-    if changed:
-        frame = pd.DataFrame(changed, columns=["finding_id", "status"])
-        con.register("_status_df", frame)
-        con.execute(
-            "update quality.finding f set status = s.status from _status_df s where s.finding_id = f.finding_id"
-        )
-        con.unregister("_status_df")
+    )
 
 
 def _summary(con, delivery: str, new: int) -> FindingSummary:

@@ -13,7 +13,6 @@ the committee a department wrote. ID numbers and phones are masked (shared/domai
 
 from __future__ import annotations
 
-import calendar
 import datetime as _dt
 import shutil
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_range
 
+from normalize.dates import month_end
 from pipelines.settings import output_dir
 from quality.worklists import _formats, _has_table, _print_setup, _safe, _txt, divisions
 from sharing.masking import mask_id_number, mask_phone
@@ -40,11 +40,6 @@ class ReportSummary:
     elderly: int = 0
     shops: int = 0
     files: list[Path] = field(default_factory=list)
-
-
-def month_end(delivery: str) -> _dt.date:
-    y, m = (int(x) for x in delivery.split("-"))
-    return _dt.date(y, m, calendar.monthrange(y, m)[1])
 
 
 def aid_families(con, delivery: str) -> pd.DataFrame:
@@ -385,7 +380,7 @@ def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:
     empty = lambda df: df.iloc[0:0] if len(df.columns) else df  # noqa: E731
     for code in sorted(c for c in codes if c in div.index):
         info = div.loc[code]
-        pick = lambda df: df[df.community_code == code].reset_index(drop=True) if len(df) else empty(df)  # noqa: E731
+        pick = lambda df, code=code: df[df.community_code == code].reset_index(drop=True) if len(df) else empty(df)  # noqa: E731
         a, e, s = pick(aid), pick(elderly), pick(shop)
         path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}_月报.xlsx"
         build_report(path, f"{info.street_name} {info.community_name}", delivery, a, e, s)

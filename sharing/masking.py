@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from normalize.names import COMPOUND_SURNAMES
+from pipelines.sql import quote_identifier, quote_literal
 
 MASKS = ("id_number", "phone", "name", "address", "birth_year", "text", "hide")
 MASK_LABELS = {
@@ -159,16 +160,6 @@ def mask_value(mask: str, value: object) -> object:
 
 
 # --- SQL (DuckDB) --------------------------------------------------------------------------------
-
-
-def quote_identifier(name: str) -> str:
-    """A SQL identifier in double quotes, inner quotes doubled."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    """A SQL string literal in single quotes, inner quotes doubled."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _compound_surnames_sql() -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from catalog.spec import DISTRICT, NOT_SHARED, Catalog
 from pipelines.settings import output_dir
+from pipelines.sql import quote_identifier
 from sharing.masking import mask_sql
 from sharing.roles import Role
 
@@ -63,10 +64,6 @@ class PublishReport:
         return out
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _columns(con, dataset: str) -> list[tuple[str, str]]:
     schema, table = dataset.split(".", 1)
     return con.execute(
@@ -93,14 +90,14 @@ def projection(catalog: Catalog, role: Role, dataset: str, columns: list[tuple[s
         if g is None:
             raise PublishError(f"{dataset}.{column} has no grade in the catalog: nothing of {dataset} is published")
         if not g.sensitive or column in unmasked:
-            select.append(f"t.{_q(column)} AS {_q(column)}")
+            select.append(f"t.{quote_identifier(column)} AS {quote_identifier(column)}")
             notes.append({"field": column, "type": dtype, "grade": g.grade, "shown": "clear"})
             continue
         expr = mask_sql(g.mask, column)
         if expr is None:
             hidden.append(column)
             continue
-        select.append(f"{expr} AS {_q(column)}")
+        select.append(f"{expr} AS {quote_identifier(column)}")
         notes.append({"field": column, "type": dtype, "grade": g.grade, "shown": f"masked:{g.mask}"})
     return select, notes, hidden
 
@@ -132,7 +129,7 @@ def publish_role(con, catalog: Catalog, role: Role, out_root: Path) -> RoleOutco
             "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
         ).fetchall()
     }
-    con.execute(f"ATTACH {_sql_str(str(db_file))} AS {_q(alias)}")
+    con.execute(f"ATTACH {_sql_str(str(db_file))} AS {quote_identifier(alias)}")
     try:
         notes_rows = []
         for dataset in role.datasets(catalog):
@@ -146,27 +143,31 @@ def publish_role(con, catalog: Catalog, role: Role, out_root: Path) -> RoleOutco
             select, notes, hidden = projection(catalog, role, dataset, columns)
             where, params = _row_filter(catalog, role, dataset)
             schema, table = dataset.split(".", 1)
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(alias)}.{_q(schema)}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(alias)}.{quote_identifier(schema)}")
             con.execute(
-                f"CREATE TABLE {_q(alias)}.{_q(schema)}.{_q(table)} AS "
-                f"SELECT {', '.join(select)} FROM {_q(schema)}.{_q(table)} AS t{where}",
+                f"CREATE TABLE {quote_identifier(alias)}.{quote_identifier(schema)}.{quote_identifier(table)} AS "
+                f"SELECT {', '.join(select)} FROM {quote_identifier(schema)}.{quote_identifier(table)} AS t{where}",
                 params,
             )
-            rows = con.execute(f"SELECT count(*) FROM {_q(alias)}.{_q(schema)}.{_q(table)}").fetchall()[0][0]
+            rows = con.execute(
+                f"SELECT count(*) FROM {quote_identifier(alias)}.{quote_identifier(schema)}.{quote_identifier(table)}"
+            ).fetchall()[0][0]
             parquet = tmp / f"{schema}.{table}.parquet"
-            con.execute(f"COPY {_q(alias)}.{_q(schema)}.{_q(table)} TO {_sql_str(str(parquet))} (FORMAT parquet)")
+            con.execute(
+                f"COPY {quote_identifier(alias)}.{quote_identifier(schema)}.{quote_identifier(table)} TO {_sql_str(str(parquet))} (FORMAT parquet)"
+            )
             outcome.datasets.append(PublishedDataset(dataset, rows, notes, hidden))
             notes_rows += [(dataset, n["field"], n["type"], n["grade"], n["shown"]) for n in notes]
             notes_rows += [(dataset, h, None, catalog.grade_of(dataset, h).grade, "hidden") for h in hidden]
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(alias)}.about")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(alias)}.about")
         con.execute(
-            f"CREATE TABLE {_q(alias)}.about.fields (dataset VARCHAR, field VARCHAR, type VARCHAR, "
+            f"CREATE TABLE {quote_identifier(alias)}.about.fields (dataset VARCHAR, field VARCHAR, type VARCHAR, "
             "grade VARCHAR, shown VARCHAR)"
         )
         if notes_rows:
-            con.executemany(f"INSERT INTO {_q(alias)}.about.fields VALUES (?, ?, ?, ?, ?)", notes_rows)
+            con.executemany(f"INSERT INTO {quote_identifier(alias)}.about.fields VALUES (?, ?, ?, ?, ?)", notes_rows)
     finally:
-        con.execute(f"DETACH {_q(alias)}")
+        con.execute(f"DETACH {quote_identifier(alias)}")
     manifest = {
         "role": role.id,
         "name": role.name,

@@ -26,15 +26,13 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.sql import quote_literal
+
 PERSON_SOURCES = ("police_population", "civil_affairs_assistance", "civil_affairs_elderly_alone", "hr_graduates")
 
 
 class TargetingEvaluateError(RuntimeError):
     pass
-
-
-def _q(s) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
 
 
 def _score(con, predicted_sql: str, truth_sql: str) -> dict:
@@ -59,7 +57,7 @@ def _read(con, path: Path, name: str) -> None:
     if not path.is_file():
         raise TargetingEvaluateError(f"answer key file missing: {path}")
     con.execute(
-        f"create or replace temp table {name} as select * from read_csv({_q(path)}, all_varchar = true, header = true)"
+        f"create or replace temp table {name} as select * from read_csv({quote_literal(path)}, all_varchar = true, header = true)"
     )
 
 
@@ -70,7 +68,7 @@ def evaluate(inbox: Path, db: Path, delivery: str | None = None) -> dict:
         raise TargetingEvaluateError(f"no answer key: {tdir} does not exist (only synthetic districts have _truth/)")
     con = duckdb.connect()
     try:
-        con.execute(f"attach {_q(db)} as hub (read_only)")
+        con.execute(f"attach {quote_literal(db)} as hub (read_only)")
     except duckdb.Error as e:
         raise TargetingEvaluateError(f"cannot open {db} read-only: {e}") from None
     try:
@@ -97,7 +95,7 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         con.execute("create temp table t_persons_prev as select * from t_persons where false")
     con.execute(
         "create temp table params as select "
-        f"{_q(d)} as delivery, last_day(strptime({_q(d)} || '-01', '%Y-%m-%d')::date) as as_of"
+        f"{quote_literal(d)} as delivery, last_day(strptime({quote_literal(d)} || '-01', '%Y-%m-%d')::date) as as_of"
     )
     union = " union all ".join(
         f"select '{s}' as source, source_row::integer as source_row, nullif(person_id, '') as person_id, "

@@ -234,7 +234,7 @@ def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date |
             continue
         for n, row in enumerate(rows, start=2):
 
-            def get(h):
+            def get(h, row=row, col=col):
                 i = col.get(h)
                 v = row[i] if i is not None and i < len(row) else None
                 return v.strip() if isinstance(v, str) else v

@@ -8,7 +8,6 @@ import duckdb
 import pytest
 
 from quality import findings
-from quality.findings import decide_status
 
 # --- the status rule, on its own -------------------------------------------------------------------
 
@@ -27,8 +26,13 @@ from quality.findings import decide_status
         (True, "a", "随便", "a", "open", "open"),  # not a decision
     ],
 )
-def test_decide_status(present, observed, decision, decided_on, previous, expected):
-    assert decide_status(present, observed, decision, decided_on, previous) == expected
+def test_the_status_rule(present, observed, decision, decided_on, previous, expected):
+    con = duckdb.connect()
+    findings.ensure_tables(con)
+    status = con.execute(
+        "select quality.finding_status(?, ?, ?, ?, ?)", [present, observed, decision, decided_on, previous]
+    ).fetchall()[0][0]
+    assert status == expected
 
 
 # --- the merge across deliveries, on a small hand-made table ---------------------------------------
@@ -220,3 +224,33 @@ def test_data_docs_are_built_without_personal_data(hub_run):
     for page in pages:
         text = page.read_text(encoding="utf-8", errors="ignore")
         assert not re.search(r"(?<![0-9])\d{17}[\dX](?![0-9])", text), page  # no ID number in clear
+
+
+@pytest.mark.slow
+def test_the_shop_file_and_the_shop_rules_agree_on_which_shops_operate(hub_run):
+    # one decision (int_shop_activity) read by both: a shop found operating unregistered is 营业 in the
+    # shop file, and every shop the file calls 营业 has the evidence: a recent open visit not followed
+    # by one finding it closed, or its own meter drawing its usual power
+    _inbox, db, _summary = hub_run
+    with duckdb.connect(str(db), read_only=True) as con:
+        latest = con.execute("select max(last_seen) from quality.finding").fetchall()[0][0]
+        not_operating = con.execute(
+            """select count(*) from quality.finding f join master.shop s on s.shop_code = f.entity_id
+               where f.rule = 'unregistered_operating' and f.last_seen = ? and s.status <> '营业'""",
+            [latest],
+        ).fetchall()[0][0]
+        assert not_operating == 0
+        shops = con.execute(
+            """select s.shop_code, s.operating_evidence,
+                      max(i.visited_on) filter (where coalesce(i.inspection_result, '') <> '已停业') as last_open,
+                      max(i.visited_on) filter (where i.inspection_result = '已停业') as last_closed
+               from master.shop s left join master.shop_inspection i on i.shop_code = s.shop_code and i.delivery = ?
+               where s.in_latest_delivery and s.status = '营业' group by all""",
+            [latest],
+        ).fetchall()
+    month_end = dt.date(int(latest[:4]), int(latest[5:]), 1) + dt.timedelta(days=31)
+    assert shops and {e for _, e, _, _ in shops} <= {"visit", "meter"}
+    for code, evidence, last_open, last_closed in shops:
+        if evidence == "visit":
+            assert last_open and (month_end - last_open).days <= 92 + 31, code
+        assert not (last_closed and (not last_open or last_closed >= last_open)), code

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 
 import numpy as np
 import pandas as pd
@@ -371,7 +372,20 @@ def test_assign_uses_soft_keys_only_when_unique():
 def test_the_shipped_matching_yml_is_valid():
     cfg = load_matching_config().person
     assert 0 < cfg.review_floor < cfg.accept < 1
-    assert cfg.trust["name"][0] == "police_population"
+    assert cfg.source_rank[0] == "police_population"
+
+
+def test_every_matching_setting_reaches_dbt_and_no_sql_writes_its_own():
+    from pathlib import Path
+
+    cfg = load_matching_config()
+    dbt = cfg.dbt_vars()
+    assert dbt["source_rank"]["police_population"] == 1 and dbt["person_accept"] == cfg.person.accept
+    models = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
+    sql = "\n".join(p.read_text(encoding="utf-8") for p in models.rglob("*.sql"))
+    for var in dbt:
+        assert f"var('{var}')" in sql, f"{var} of matching.yml is read by no model"
+        assert not re.search(rf"var\('{var}',", sql), f"a default for {var} in SQL repeats matching.yml"
 
 
 def _shipped() -> dict:
@@ -390,8 +404,9 @@ BAD_PERSON = [
     (lambda p: _without(p, "review_floor"), ["review_floor"]),
     (lambda p: _without(p, "accept"), ["accept"]),
     (lambda p: {**p, "accept": "high"}, ["accept", "number"]),
-    (lambda p: {**p, "accept": 1.0}, ["accept", "< 1"]),
-    (lambda p: {**p, "trust": ["police_population"]}, ["trust"]),
+    (lambda p: {**p, "accept": 1.0}, ["accept", "less than 1"]),
+    (lambda p: {**p, "source_rank": {"police_population": 1}}, ["source_rank"]),
+    (lambda p: {**p, "trust": {"name": ["police_population"]}}, ["trust", "unknown key"]),
     (lambda p: None, ["person"]),
 ]
 

@@ -148,7 +148,7 @@ def test_meter_at_registry_only_premises_and_licence_without_credit_code_join_th
     with duckdb.connect(str(db), read_only=True) as con:
         # the shop's meter is no dwelling's
         assert not con.execute(
-            "select count(*) from matching.int_meter_dwellings where account_no = '3100099005'"
+            "select count(*) from matching.int_household_meters where account_no = '3100099005'"
         ).fetchall()[0][0]
     # the licence expired in June while the shop trades (visits, and its meter in the export's
     # latest month, which lags the delivery)

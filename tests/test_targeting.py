@@ -95,6 +95,7 @@ def test_scenario_lists_go_to_each_committee_masked(hub_run):
 
 
 def _dbt_build_targeting(db: Path) -> None:
+    from matching.config import dbt_vars
     from pipelines import settings
     from pipelines.resources import dbt_executable
 
@@ -106,7 +107,7 @@ def _dbt_build_targeting(db: Path) -> None:
             "--select",
             "path:models/targeting",
             "--vars",
-            json.dumps({"delivery": DELIVERY}),
+            json.dumps(dbt_vars(DELIVERY)),
             "--profiles-dir",
             str(settings.DBT_PROJECT_DIR),
             "--project-dir",

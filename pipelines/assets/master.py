@@ -29,10 +29,11 @@ UPSTREAM = [
     AssetKey(["matching", "int_person_clusters"]),
     AssetKey(["matching", "int_person_golden"]),
     AssetKey(["matching", "int_person_residence"]),
-    AssetKey(["matching", "int_meter_dwellings"]),
     AssetKey(["matching", "int_address_lookup"]),
     AssetKey(["staging", "stg_utility_electricity"]),
     AssetKey(["matching", "int_shop_records"]),
+    AssetKey(["matching", "int_household_dwellings"]),
+    AssetKey(["matching", "int_household_meters"]),
 ]
 PERSON = AssetKey(["master", "person"])
 HOUSEHOLD = AssetKey(["master", "household"])
@@ -142,7 +143,7 @@ def person_household_master(context: AssetExecutionContext, hub: HubResource):
 
 
 SHOP = AssetKey(["master", "shop"])
-SHOP_TABLES = ["shop", "shop_xref", "shop_inspection"]
+SHOP_TABLES = ["shop", "shop_xref", "shop_inspection", "shop_code_map"]
 
 
 @multi_asset(
@@ -150,7 +151,7 @@ SHOP_TABLES = ["shop", "shop_xref", "shop_inspection"]
     specs=[
         AssetSpec(
             AssetKey(["master", t]),
-            deps=[AssetKey(["matching", "int_shop_clusters"])],
+            deps=[AssetKey(["matching", "int_shop_clusters"]), AssetKey(["matching", "int_shop_profile"])],
             group_name="master",
             kinds={"python", "duckdb"},
         )
@@ -169,7 +170,7 @@ SHOP_TABLES = ["shop", "shop_xref", "shop_inspection"]
         ),
     ],
     partitions_def=deliveries,
-    description="Street shops (一店一码) with stable codes, QR codes, inspection history and flags.",
+    description="Street shops (一店一码) with stable codes, QR codes and inspection history.",
 )
 def shop_master(context: AssetExecutionContext, hub: HubResource):
     delivery = context.partition_key

@@ -1,6 +1,7 @@
 """dbt models as Dagster assets, in three dbt steps per delivery.
 
-dbt tests surface as Dagster asset checks. The partition (delivery) is passed as a dbt var. The main
+dbt tests surface as Dagster asset checks. The partition (delivery) and the matching settings
+(matching/matching.yml) are passed as dbt vars. The main
 step builds staging and matching; the quality rules (models/quality) and the targeting facts
 (models/targeting) read the master tables, which Python writes after the matching models, so each is
 a dbt step of its own after the master assets (their dbt sources `master.*` map to the asset keys
@@ -16,6 +17,7 @@ import json
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from matching.config import dbt_vars
 from pipelines.dbt_project import civichub_dbt
 from pipelines.partitions import deliveries
 
@@ -43,8 +45,8 @@ def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = 
         dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     )
     def _dbt_step(context: AssetExecutionContext, dbt: DbtCliResource):
-        dbt_vars = {"delivery": context.partition_key}
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        # the delivery and matching/matching.yml's settings
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(context.partition_key))], context=context).stream()
 
     return _dbt_step
 

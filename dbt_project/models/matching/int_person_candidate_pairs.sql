@@ -81,7 +81,7 @@ name_counts as (
 by_rare_name as (
     select o.record_key as a, r.record_key as b, 'rare_name' as rule
     from open_records o
-    join name_counts c on c.name = o.name and c.n <= {{ var('rare_name_max_records', 5) }}
+    join name_counts c on c.name = o.name and c.n <= {{ var('rare_name_max_records') }}
     join records r on r.name = o.name and r.record_key <> o.record_key
 ),
 

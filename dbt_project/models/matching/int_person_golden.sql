@@ -1,5 +1,5 @@
 -- One golden record per person (cluster): per field the value from the most trusted source
--- (dbt var source_rank), then the most frequent; each value keeps its provenance (which source).
+-- (source_rank of matching/matching.yml), then the most frequent; each value keeps its provenance (which source).
 with records as (
     select
         r.*,

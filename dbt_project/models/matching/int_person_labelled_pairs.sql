@@ -12,7 +12,7 @@ pairs as (
 ),
 
 final as (
-    select * from pairs using sample reservoir({{ var('labelled_pairs_sample', 200000) }} rows) repeatable (7)
+    select * from pairs using sample reservoir({{ var('labelled_pairs_sample') }} rows) repeatable (7)
 )
 
 select * from final

@@ -40,7 +40,7 @@ final as (
             -- name puts side by side far more often than random pairs of records. At most the review
             -- band: a person decides, the hub does not link them on its own.
             when birth_level = 'diff' and id_level not in ('exact', 'one_edit')
-                then least(1.0 / (1.0 + pow(2.0, -match_weight)), {{ var('person_birth_conflict_cap', 0.75) }})
+                then least(1.0 / (1.0 + pow(2.0, -match_weight)), {{ var('person_birth_conflict_cap') }})
             else 1.0 / (1.0 + pow(2.0, -match_weight))
         end as probability
     from scored

@@ -252,9 +252,9 @@ inferred_combined as (
 inferred_scored as (
     select i.cluster_key, i.building, i.room, i.kinds,
            case
-               when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases', 30) }}
+               when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases') }}
                    then c.p_building
-               when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases', 30) }}
+               when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases') }}
                    then c.p_any
                else i.independent_confidence
            end as confidence
@@ -275,7 +275,7 @@ from_evidence as (
            round(confidence, 4) as residence_evidence, candidate_dwellings
     from inferred_ranked
     where rank = 1
-      and confidence >= {{ var('residence_min_confidence', 0.95) }}
+      and confidence >= {{ var('residence_min_confidence') }}
       and confidence > coalesce(runner_up, 0)
 ),
 

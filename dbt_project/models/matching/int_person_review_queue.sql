@@ -4,16 +4,14 @@
 -- (matching/review.py, `civichub review`), keyed by record fingerprints so they hold in later
 -- deliveries; int_person_clusters applies them, and a decided pair leaves this queue.
 --
--- The thresholds live in matching/matching.yml (what int_person_clusters uses). dbt cannot read that
--- file, so they come in as vars whose defaults are the yml's numbers; tests/test_review.py fails
--- when the two disagree.
+-- The thresholds are those of matching/matching.yml (what int_person_clusters uses), passed as vars.
 --
 -- Personal data is masked here, not in the tools that read the queue, by the hub's one set of masking
 -- rules (macros/masking.sql, generated from sharing/masking.py): ID numbers keep their first 6 and
 -- last 4 characters (310104********1234, hides the birth date), mobiles their first 3 and last 4
 -- (138****1234). Names stay: a reviewer cannot judge a pair without them.
-{%- set accept = var('person_accept', 0.9) %}
-{%- set review_floor = var('person_review_floor', 0.5) %}
+{%- set accept = var('person_accept') %}
+{%- set review_floor = var('person_review_floor') %}
 {%- set decisions = adapter.get_relation(database=target.database, schema='review', identifier='person_decisions') if execute else none %}
 
 with scores as (

@@ -1,15 +1,12 @@
 -- Street shops operating whose food licence has expired, whose business was deregistered or
--- revoked, or that have neither a registration nor a licence. "Operating after a date" means a
--- street visit after that date found it open (not 已停业) and no later visit found it closed; for
--- a licence, also the shop's own meter still drawing its usual power in the latest month of the
--- electricity export (visits are rare). Unregistered needs an open visit in the last three months. The finding points at the record
--- that shows the problem: the licence, the registration, or the latest visit.
+-- revoked, or that have neither a registration nor a licence. Whether and since when a shop
+-- operates is decided once, in int_shop_activity (the shop file reads it too). "Operating after a
+-- date" means a street visit after that date found it open (not 已停业) and no later visit found it
+-- closed; for a licence, also the shop's own meter still drawing its usual power in the latest month
+-- of the electricity export (visits are rare). Unregistered needs an open visit in the last three months. The finding
+-- points at the record that shows the problem: the licence, the registration, or the latest visit.
 with shops as (
     select * from {{ source('master', 'shop') }} where in_latest_delivery
-),
-
-month_end as (
-    select last_day(cast({{ current_delivery() }} || '-01' as date)) as as_of
 ),
 
 xref as (
@@ -45,53 +42,27 @@ registrations as (
 ),
 
 visit_rows as (
-    select x.shop_code, x.source_file, x.source_row, v.visited_on, v.sign_name,
-           coalesce(v.inspection_result, '') = '已停业' as found_closed
+    select x.shop_code, x.source_file, x.source_row, v.visited_on, v.sign_name
     from xref x
     join {{ ref('stg_street_shop_visits') }} v on v.source_file = x.source_file and v.source_row = x.source_row
     where x.source = 'street_shop_visits' and v.visited_on is not null
 ),
 
 visits as (
+    -- the latest visit, the record an unregistered shop's finding points at
     select shop_code,
            arg_max(source_file, (visited_on, -source_row)) as source_file,
            arg_max(source_row, (visited_on, -source_row)) as source_row,
-           arg_max(sign_name, (visited_on, -source_row)) as sign_name,
-           max(visited_on) as visited_on,
-           max(visited_on) filter (where found_closed) as last_closed,
-           max(visited_on) filter (where not found_closed) as last_open
+           arg_max(sign_name, (visited_on, -source_row)) as sign_name
     from visit_rows
     group by shop_code
 ),
 
-meter_readings as (
-    select x.shop_code, u.reading_month, u.kwh
-    from xref x
-    join {{ ref('stg_utility_electricity') }} u on u.source_file = x.source_file and u.source_row = x.source_row
-    where x.source = 'utility_electricity' and u.kwh is not null
-),
-
-meters as (
-    select shop_code,
-           -- the latest month of the export (it lags the delivery), against the months before it
-           max(kwh) filter (where reading_month = {{ latest_reading_month() }}) as kwh_now,
-           median(kwh) filter (where reading_month < {{ latest_reading_month() }}) as kwh_usual
-    from meter_readings
-    group by shop_code
-),
-
 activity as (
-    select s.shop_code,
-           v.last_open, v.last_closed, v.visited_on as last_visit,
-           -- still open at the last visit
-           v.last_open is not null and (v.last_closed is null or v.last_open > v.last_closed) as open_at_last_visit,
-           v.last_open > me.as_of - interval 92 day and v.last_open <= me.as_of as seen_recently,
-           coalesce(m.kwh_now >= 0.3 * m.kwh_usual and m.kwh_now > 0, false) as powered,
-           me.as_of
-    from shops s
-    cross join month_end me
-    left join visits v using (shop_code)
-    left join meters m using (shop_code)
+    select m.shop_code, a.last_open, a.last_closed, a.open_at_last_visit, a.seen_open_recently, a.powered, a.as_of
+    from {{ ref('int_shop_activity') }} a
+    join {{ source('master', 'shop_code_map') }} m
+      on m.cluster_key = a.cluster_key and m.delivery = {{ current_delivery() }}
 ),
 
 expired as (
@@ -148,7 +119,7 @@ unregistered as (
     from shops s
     join activity a using (shop_code)
     join visits v using (shop_code)
-    where a.open_at_last_visit and a.seen_recently and s.uscc is null and s.licence_no is null
+    where a.open_at_last_visit and a.seen_open_recently and s.uscc is null and s.licence_no is null
       -- a registration or licence at the same address and unit whose legal representative is the
       -- visit's contact (by pinyin: names are often misspelt) is this shop's, even where matching
       -- could not join them (e.g. an address missing from the library)

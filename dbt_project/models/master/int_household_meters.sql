@@ -135,7 +135,7 @@ inferred as (
                    as runner_up
         from inferred_scored
     )
-    where rank = 1 and confidence >= {{ var('meter_min_confidence', 0.95) }} and confidence > coalesce(runner_up, 0)
+    where rank = 1 and confidence >= {{ var('meter_min_confidence') }} and confidence > coalesce(runner_up, 0)
 ),
 
 final as (
