@@ -28,6 +28,7 @@ def _cmd_generate(args) -> int:
         noise=args.noise,
         district=args.district,
         start_month=args.start,
+        noise_profile=args.noise_profile,
     )
     print(
         f"generated {args.persons:,} persons × {args.months} month(s) into {args.out} in {time.perf_counter() - t0:.1f}s"
@@ -424,7 +425,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--persons", type=int, default=10_000)
     g.add_argument("--months", type=int, default=2)
     g.add_argument("--seed", type=int, default=1)
-    g.add_argument("--noise", type=float, default=1.0, help="multiplier of the default noise rates (0 = clean)")
+    g.add_argument("--noise", type=float, default=1.0, help="multiplier of the profile's noise rates (0 = clean)")
+    g.add_argument(
+        "--noise-profile",
+        default="default",
+        choices=["default", "field"],
+        help="default: noise fixed per record month after month; field: what real exports do, drawn afresh "
+        "every month (blank and building-only addresses, misspelt roads, a lagging utility export …)",
+    )
     g.add_argument("--district", default="jingan")
     g.add_argument("--start", default="2026-10", help="first delivery month, YYYY-MM")
     g.set_defaults(func=_cmd_generate)

@@ -53,6 +53,7 @@ RULE_LABELS = {
     "licence_expired_operating": "许可证过期仍在经营",
     "deregistered_operating": "已注销仍在经营",
     "unregistered_operating": "无登记仍在经营",
+    "residence_room_unknown": "居住地址缺室号（暂按楼栋归档）",
     "duplicate_record": "同一来源重复记录",
     "duplicate_row": "同一来源重复记录",
 }

@@ -60,7 +60,7 @@ PERSON_XREF = AssetKey(["master", "person_xref"])
         AssetCheckSpec(
             "every_household_has_address",
             asset=HOUSEHOLD,
-            description="Every household has a room and a standard address_id, or is marked as outside the address library (a finding for the library).",
+            description="Every household has a room (or is a building with the room unknown, a finding for the street) and a standard address_id, or is marked as outside the address library (a finding for the library).",
         ),
         AssetCheckSpec(
             "every_person_record_resolved",
@@ -114,7 +114,8 @@ def person_household_master(context: AssetExecutionContext, hub: HubResource):
             metadata={"bad_ids": bad, "duplicated_ids": duplicated},
         )
         no_address, outside = con.execute(
-            """select count(*) filter (where room is null or (address_id is null and in_address_library)),
+            """select count(*) filter (where (room is null and dwelling_key not like '%#?%')
+                                          or (address_id is null and in_address_library)),
                       count(*) filter (where not in_address_library)
                from master.household where in_latest_delivery"""
         ).fetchall()[0]

@@ -11,6 +11,7 @@ with police as (
         phone,
         residence_address_key as address_key, residence_room as room, residence_road as road,
         registered_address_key as registered_address_key, registered_room as registered_room,
+        registered_road,
         person_status,
         hukou_number as family_key,
         relation_to_head
@@ -28,6 +29,7 @@ assistance as (
         null::varchar as phone,
         family_address_key as address_key, family_room as room, family_road as road,
         null::varchar as registered_address_key, null::varchar as registered_room,
+        null::varchar as registered_road,
         null::varchar as person_status,
         aid_certificate_no as family_key,
         relation_to_head
@@ -47,6 +49,7 @@ elderly as (
         null::varchar, null::varchar,
         null::varchar,
         null::varchar,
+        null::varchar,
         null::varchar
     from {{ ref('stg_civil_affairs_elderly_alone') }}
     where delivery = {{ current_delivery() }}
@@ -62,6 +65,7 @@ graduates as (
         phone,
         null::varchar, null::varchar, null::varchar,
         null::varchar, null::varchar,
+        null::varchar,
         null::varchar,
         null::varchar,
         null::varchar

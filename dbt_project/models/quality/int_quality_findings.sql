@@ -10,6 +10,7 @@
     'qc_shop_operating',
     'qc_address_not_in_library',
     'qc_households',
+    'qc_residence_room_unknown',
     'qc_electricity',
     'qc_duplicates',
 ] %}

@@ -4,7 +4,8 @@
 -- * account_holder_not_resident: the holder is not among the dwelling's residents but is a
 --   resident elsewhere in the district, or has moved out;
 -- * account_holder_unknown: nobody in the district's person data has the holder's name;
--- * account_vacant: nobody lives in the dwelling per the household file, yet the meter is active;
+-- * account_vacant: nobody lives in the dwelling per the household file, and its meter reads like an
+--   empty flat (or its people have just died or left), yet the account is active;
 -- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below 30% of
 --   the median of its earlier readings (a possible emergency: visit at once).
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
@@ -70,6 +71,27 @@ persons as (
     where name is not null
 ),
 
+-- living people the hub could not place (居住地址 blank, no conclusive evidence): where they live is
+-- unknown, so a meter in their name, or at their registered dwelling, may well be their home
+unplaced as (
+    select p.person_id, p.name, p.name_key
+    from persons p
+    join {{ source('master', 'person') }} mp using (person_id)
+    where p.status = '正常' and p.household_id is null and mp.in_latest_delivery
+),
+
+unplaced_registered as (
+    select distinct coalesce(l.address_id, 'unlisted:' || r.registered_address_key) || '#' || r.registered_room
+        as dwelling_key
+    from {{ ref('int_person_records') }} r
+    join {{ source('master', 'person_xref') }} x
+      on x.source = r.source and x.source_file = r.source_file and x.source_row = r.source_row
+     and x.delivery = {{ current_delivery() }}
+    join unplaced u on u.person_id = x.person_id
+    left join {{ ref('int_address_lookup') }} l on l.address_key = r.registered_address_key
+    where r.source = 'police_population' and r.registered_address_key is not null and r.registered_room is not null
+),
+
 at_home as (
     -- the holder among the dwelling's own people (living, dead or moved out), best status first
     select l.account_no,
@@ -89,6 +111,9 @@ namesakes as (
            count(*) filter (where p.status = '死亡' and p.name = l.holder) as dead_exact,
            count(*) filter (where p.status = '迁出' and p.name = l.holder) as moved_exact,
            count(*) filter (where p.name = l.holder) as total_exact,
+           count(*) filter (where p.status = '正常' and p.household_id is not null and p.name = l.holder)
+               as living_placed_exact,
+           count(*) filter (where p.status = '正常' and p.household_id is not null) as living_placed_any,
            count(*) filter (where p.status = '正常') as living_any,
            count(*) filter (where p.status = '死亡') as dead_any,
            count(*) filter (where p.status = '迁出') as moved_any,
@@ -109,6 +134,8 @@ judged as (
         coalesce(case when n.total_exact > 0 then n.living_exact else n.living_any end, 0) as living_namesakes,
         coalesce(case when n.total_exact > 0 then n.dead_exact else n.dead_any end, 0) as dead_namesakes,
         coalesce(case when n.total_exact > 0 then n.moved_exact else n.moved_any end, 0) as moved_namesakes,
+        coalesce(case when n.total_exact > 0 then n.living_placed_exact else n.living_placed_any end, 0)
+            as living_placed_namesakes,
         coalesce(n.total_any, 0) as namesakes,
         coalesce(n.dead_exact = 1 and n.total_exact = 1, false) as unique_dead_namesake,
         e.median_kwh, e.months
@@ -128,6 +155,9 @@ holder as (
         *
     from judged
     where holder is not null and not lives_here
+      -- every namesake is a living person the hub could not place: the holder may live right here
+      and not (not dead_here and not unique_dead_namesake and not moved_out_here and namesakes > 0
+               and living_namesakes = namesakes and living_placed_namesakes = 0)
 ),
 
 holder_findings as (
@@ -158,8 +188,20 @@ vacant as (
         full_address,
         null::varchar,
         '住址“' || full_address || '”在人口数据中无人居住，但电表（户号' || account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
-    from judged
+    from judged j
     where member_count = 0
+      -- an empty flat reads like one (under 30% of the district's median in the export's latest
+      -- month), unless its people have just died or left (the export lags the delivery); a flat
+      -- drawing ordinary power with nobody on file is lived in by people whose records are elsewhere
+      and (j.last_kwh < 0.3 * (select median(last_kwh) from accounts where last_month = {{ latest_reading_month() }})
+           or exists (select 1 from members m where m.household_id = j.household_id and m.status <> '正常'))
+      -- someone the hub could not place may live here: the holder, or a person registered here
+      and not exists (
+          select 1 from unplaced u
+          where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
+      )
+      and (select h.dwelling_key from {{ source('master', 'household') }} h where h.household_id = j.household_id)
+          not in (select dwelling_key from unplaced_registered)
 ),
 
 elderly_homes as (
@@ -182,6 +224,8 @@ power_drop as (
     from judged j
     where j.household_id in (select household_id from elderly_homes)
       and j.months >= 3 and j.last_kwh < 0.3 * j.median_kwh
+      -- a meter whose readings stopped months ago has no latest reading to compare
+      and j.last_month = {{ latest_reading_month() }}
 ),
 
 final as (

@@ -1,6 +1,7 @@
 -- Household facts that contradict a civil-affairs list:
 -- * elderly_not_alone: a person on the elderly-living-alone list who is alive, but others live
---   in the same dwelling (per the household file: police residence first);
+--   in the same dwelling (per the household file: police residence first; a household placed at
+--   building level with its room unknown says nothing about who else lives in the room);
 -- * aid_family_size_mismatch: an aid family whose declared 家庭人口数 differs from the members
 --   listed under its certificate;
 -- * aid_renhu_fenli: an aid family whose 家庭地址 is not the dwelling its members live in (人户分离).
@@ -49,12 +50,13 @@ not_alone as (
     join co_residents c on c.source_file = e.source_file and c.source_row = e.source_row
     left join households h on h.household_id = e.household_id
     left join police_status s on s.person_id = e.person_id
-    where coalesce(s.police_status, '正常') = '正常'
+    where coalesce(s.police_status, '正常') = '正常' and h.room is not null
 ),
 
 aid as (
     select a.*, pr.person_id, pr.household_id, pr.street_code as person_street_code, pr.community_code as person_community_code,
            l.address_id as family_address_id,
+           coalesce(l.address_id, 'unlisted:' || a.family_address_key) as family_address_building,
            coalesce(l.address_id, 'unlisted:' || a.family_address_key) || '#' || a.family_room as family_dwelling_key
     from {{ ref('stg_civil_affairs_assistance') }} a
     left join person_rows pr on pr.source_file = a.source_file and pr.source_row = a.source_row and pr.source = a.source
@@ -72,6 +74,7 @@ families as (
         count(distinct coalesce(person_id, id_number, name)) as listed,
         mode(family_address_raw) as family_address_raw,
         mode(family_dwelling_key) as family_dwelling_key,
+        mode(family_address_building) as family_address_building,
         any_value(aid_type) as aid_type,
         arg_min(household_id, case when relation_to_head = '户主' then 0 else 1 end) as head_household_id,
         arg_min(person_id, case when relation_to_head = '户主' then 0 else 1 end) as head_person_id,
@@ -130,7 +133,12 @@ renhu_fenli as (
             || '”，但公安实有人口登记其实际居住在“' || l.full_address || '”（人户分离），请核实实际居住地并更新家庭地址。'
     from families f
     join lives l using (aid_certificate_no)
-    where f.family_dwelling_key is not null and l.dwelling_key <> f.family_dwelling_key
+    -- another building; or, where both rooms are known, another room (a 家庭地址 without its room,
+    -- or members placed with the room unknown, say nothing about the room)
+    where f.family_address_building is not null
+      and (split_part(l.dwelling_key, '#', 1) <> f.family_address_building
+           or (f.family_dwelling_key is not null and l.dwelling_key not like '%#?%'
+               and l.dwelling_key <> f.family_dwelling_key))
 ),
 
 final as (

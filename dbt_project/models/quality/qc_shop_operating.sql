@@ -2,8 +2,8 @@
 -- revoked, or that have neither a registration nor a licence. Whether and since when a shop
 -- operates is decided once, in int_shop_activity (the shop file reads it too). "Operating after a
 -- date" means a street visit after that date found it open (not 已停业) and no later visit found it
--- closed; for a licence, also the shop's own meter still drawing its usual power in the delivery
--- month (visits are rare). Unregistered needs an open visit in the last three months. The finding
+-- closed; for a licence, also the shop's own meter still drawing its usual power in the latest month
+-- of the electricity export (visits are rare). Unregistered needs an open visit in the last three months. The finding
 -- points at the record that shows the problem: the licence, the registration, or the latest visit.
 with shops as (
     select * from {{ source('master', 'shop') }} where in_latest_delivery
