@@ -168,8 +168,8 @@ def queue(request: Request, page: int = 1, p: Principal = Depends(staff), db: Se
     district, an unknown 小类 …), each with the reason; the district's desk hands them on."""
     scope = _scope(request, p)
     desk = reports_desk(request.app)
-    if scope.kind == "street":
-        raise Forbidden("区里的待分拨队列由区城运中心处理")
+    if scope.kind != "district":
+        raise Forbidden("区里的待分拨队列由区城运中心（区管理员）处理")
     q = _listed(db, IncidentScope(scope.label, "district"), "open", (Incident.department == desk.queue_id,))
     return _list_page(request, p, db, scope, q, page, "queue", desk.cfg.district_queue.name, "reports/queue")
 
