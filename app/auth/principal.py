@@ -28,6 +28,7 @@ AREAS: dict[str, frozenset[str]] = {
     "sharing": frozenset({"department", "street"}),  # catalog, query page, Parquet downloads
     "scenarios": frozenset({"department", "street", "committee"}),
     "admin": frozenset({"admin"}),
+    "reports": frozenset({"department", "street", "admin"}),  # citizen reports (app/reports.py scopes them)
     "account": frozenset({"admin", "department", "street", "committee"}),
 }
 
