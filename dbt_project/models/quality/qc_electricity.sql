@@ -119,10 +119,7 @@ namesakes as (
            count(*) filter (where p.status = '正常' and p.household_id is not null) as living_placed_any,
            count(*) filter (where p.status = '正常') as living_any,
            count(*) filter (where p.status = '死亡') as dead_any,
-           -- a living namesake the hub could not place (居住地址 blank, evidence inconclusive) may live here
-           count(*) filter (where p.status = '正常' and p.household_id is null and p.in_latest_delivery)
-               as living_unplaced,
-           -- … or one placed in this building with the room unknown (theirs or the meter's)
+           -- a living namesake placed in this building with the room unknown (theirs or the meter's)
            count(*) filter (where p.status = '正常' and p.building = l.building
                             and (p.room is null or l.meter_room is null)) as living_in_building_room_unknown,
            count(*) filter (where p.status = '迁出') as moved_any,
@@ -147,7 +144,6 @@ judged as (
             as living_placed_namesakes,
         coalesce(n.total_any, 0) as namesakes,
         coalesce(n.dead_exact = 1 and n.total_exact = 1, false) as unique_dead_namesake,
-        coalesce(n.living_unplaced, 0) as living_unplaced,
         coalesce(n.living_in_building_room_unknown, 0) as living_in_building_room_unknown,
         e.median_kwh, e.months
     from located l
@@ -166,10 +162,12 @@ holder as (
         *
     from judged
     where holder is not null and not lives_here
-      -- a living namesake the hub could not place, or placed in this building with the room unknown
-      -- (theirs or the meter's): the holder may live right here, so nothing is claimed about them
+      -- a living namesake placed in this building with the room unknown (theirs or the meter's), or
+      -- every namesake a living person the hub could not place: the holder may live right here, so
+      -- nothing is claimed about them
       and not (not dead_here and not unique_dead_namesake and not moved_out_here
-               and (living_unplaced > 0 or living_in_building_room_unknown > 0))
+               and (living_in_building_room_unknown > 0
+                    or (namesakes > 0 and living_namesakes = namesakes and living_placed_namesakes = 0)))
 ),
 
 holder_findings as (
