@@ -408,6 +408,11 @@ def _parse(raw: str, fast: bool = True) -> ParsedAddress:
     m = _ROAD_RE.match(s)
     if m:
         road, s = m.group(0), s[m.end() :]
+        # a road suffix typed inside the name (乌路木齐北路 for 乌鲁木齐北路, a homophone): the road runs
+        # on to the suffix that the house numbers follow
+        m = _ROAD_RE.match(s) if s and not s[0].isdigit() else None
+        if m and m.end() < len(s) and s[m.end()].isdigit() and len(road) + m.end() <= 12:
+            road, s = road + m.group(0), s[m.end() :]
     else:
         m = _PLACE_RE.match(s)
         if m and not (community and community.endswith("村")):
