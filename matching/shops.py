@@ -19,8 +19,6 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz import fuzz
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
 
 @dataclass(frozen=True)
 class ShopRules:

@@ -28,12 +28,14 @@ class CivicHubDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-QUALITY_MODELS = "path:models/quality"
+# the quality rules, with the tests of the master tables (sources written by Python) they read
+QUALITY_MODELS = "path:models/quality source:master"
 TARGETING_MODELS = "path:models/targeting"
 
 
-def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = None):
-    """A partitioned `dbt build` of the selected models for one delivery."""
+def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = None, source_tests: bool = False):
+    """A partitioned `dbt build` of the selected models for one delivery (source_tests: the tests of the
+    sources it reads are its checks too)."""
 
     @dbt_assets(
         manifest=civichub_dbt().manifest_path,
@@ -42,7 +44,9 @@ def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = 
         exclude=exclude,
         name=name,
         partitions_def=deliveries,
-        dagster_dbt_translator=CivicHubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+        dagster_dbt_translator=CivicHubDbtTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=source_tests)
+        ),
     )
     def _dbt_step(context: AssetExecutionContext, dbt: DbtCliResource):
         # the delivery and matching/matching.yml's settings
@@ -56,6 +60,6 @@ def build_dbt_assets() -> tuple:
     """The three dbt steps of a delivery: staging and matching; the quality rules; the targeting facts."""
     return (
         delivery_dbt_assets("civichub_dbt_models", exclude=f"{QUALITY_MODELS} {TARGETING_MODELS}"),
-        delivery_dbt_assets("civichub_dbt_quality_rules", select=QUALITY_MODELS),
+        delivery_dbt_assets("civichub_dbt_quality_rules", select=QUALITY_MODELS, source_tests=True),
         delivery_dbt_assets("targeting_dbt_models", select=TARGETING_MODELS),
     )

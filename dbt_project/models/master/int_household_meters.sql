@@ -2,7 +2,8 @@
 -- room, placed at its dwelling (standard address + room, or the address as written when the
 -- library does not have it). A meter at a shop's premises serves the shop, not a dwelling.
 with shop_meters as (
-    select source_file, source_row from {{ ref('int_shop_records') }} where source = 'utility_electricity'
+    select source_file, source_row from {{ ref('int_shop_records') }}
+    where source = 'utility_electricity'
 ),
 
 meters as (

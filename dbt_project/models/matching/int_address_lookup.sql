@@ -1,21 +1,24 @@
 -- Every address key seen in this delivery, resolved to the standard address library: exact after
 -- normalisation, else the same lane and number on the most similar road name (character-aware).
 with seen as (
-    select address_key, road from {{ ref('int_person_records') }} where address_key is not null
+    select address_key, road from {{ ref('int_person_records') }}
+    where address_key is not null
     union
-    select registered_address_key, null from {{ ref('int_person_records') }} where registered_address_key is not null
+    select registered_address_key, null from {{ ref('int_person_records') }}
+    where registered_address_key is not null
     union
     select supply_address_key, supply_road from {{ ref('stg_utility_electricity') }}
     where delivery = {{ current_delivery() }} and supply_address_key is not null
     {% for model in ['stg_market_business_registry', 'stg_market_food_licence', 'stg_street_shop_visits'] %}
-    union
-    select business_address_key, business_road from {{ ref(model) }}
-    where delivery = {{ current_delivery() }} and business_address_key is not null
+        union
+        select business_address_key, business_road from {{ ref(model) }}
+        where delivery = {{ current_delivery() }} and business_address_key is not null
     {% endfor %}
 ),
 
 keys as (
-    select address_key, any_value(road) as road from seen group by address_key
+    select address_key, any_value(road) as road from seen
+    group by address_key
 ),
 
 library as (
@@ -39,8 +42,9 @@ fuzzy_candidates as (
         cn_ratio(u.road, l.road) as score
     from unmatched u
     join library l
-      on substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
-     and l.road <> u.road
+        on
+            substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
+            and l.road <> u.road
 ),
 
 fuzzy as (

@@ -1,4 +1,3 @@
-
 -- Every person mention of one delivery, from every registry that names people, in one shape.
 -- Utility account holders are not here: they are weaker evidence, linked to households instead.
 with police as (
@@ -71,9 +70,12 @@ graduates as (
 
 unioned as (
     select * from police
-    union all select * from assistance
-    union all select * from elderly
-    union all select * from graduates
+    union all
+    select * from assistance
+    union all
+    select * from elderly
+    union all
+    select * from graduates
 ),
 
 final as (
@@ -83,8 +85,10 @@ final as (
         id_number_status in ('valid', 'valid_from_15') as has_valid_id,
         -- the same record in another month's snapshot has the same fingerprint: reviewers'
         -- decisions and stable ids follow records through it
-        md5(concat_ws('|', source, coalesce(id_number, ''), coalesce(name, ''), coalesce(birth_date::varchar, ''),
-                      coalesce(address_key, ''), coalesce(room, ''), coalesce(phone, ''))) as fingerprint
+        md5(concat_ws(
+            '|', source, coalesce(id_number, ''), coalesce(name, ''), coalesce(birth_date::varchar, ''),
+            coalesce(address_key, ''), coalesce(room, ''), coalesce(phone, '')
+        )) as fingerprint
     from unioned
 )
 

@@ -26,8 +26,9 @@ candidates as (
 ),
 
 scored as (
-    select cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence, max(weight) as best_source_weight,
-           string_agg(distinct source, ',' order by source) as sources
+    select
+        cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence, max(weight) as best_source_weight,
+        string_agg(distinct source, ',' order by source) as sources
     from candidates
     group by all
 ),

@@ -9,14 +9,16 @@
 --   the median of its earlier readings (a possible emergency: visit at once).
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
 with shop_meters as (
-    select source_file, source_row from {{ ref('int_shop_records') }} where source = 'utility_electricity'
+    select source_file, source_row from {{ ref('int_shop_records') }}
+    where source = 'utility_electricity'
 ),
 
 readings as (
     select u.*
     from {{ ref('stg_utility_electricity') }} u
-    where u.delivery = {{ current_delivery() }} and u.account_no is not null
-      and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
+    where
+        u.delivery = {{ current_delivery() }} and u.account_no is not null
+        and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
 ),
 
 accounts as (
@@ -45,14 +47,16 @@ earlier as (
 
 located as (
     -- a dwelling outside the address library is routed by its road and lane
-    select a.*, hx.household_id, h.full_address,
-           coalesce(h.street_code, rl.street_code, rr.street_code) as street_code,
-           coalesce(h.community_code, rl.community_code, rr.community_code) as community_code,
-           h.member_count
+    select
+        a.*, hx.household_id, h.full_address,
+        coalesce(h.street_code, rl.street_code, rr.street_code) as street_code,
+        coalesce(h.community_code, rl.community_code, rr.community_code) as community_code,
+        h.member_count
     from accounts a
     join {{ source('master', 'household_xref') }} hx
-      on hx.source_file = a.source_file and hx.source_row = a.source_row and hx.source = 'utility_electricity'
-     and hx.delivery = {{ current_delivery() }}
+        on
+            hx.source_file = a.source_file and hx.source_row = a.source_row and hx.source = 'utility_electricity'
+            and hx.delivery = {{ current_delivery() }}
     join {{ source('master', 'household') }} h on h.household_id = hx.household_id
     left join {{ ref('int_quality_road_routing') }} rl on rl.level = 'lane' and rl.road = a.road and rl.lane = a.lane
     left join {{ ref('int_quality_road_routing') }} rr on rr.level = 'road' and rr.road = a.road
@@ -72,10 +76,11 @@ persons as (
 
 at_home as (
     -- the holder among the dwelling's own people (living, dead or moved out), best status first
-    select l.account_no,
-           bool_or(m.status = '正常') as holder_lives_here,
-           bool_or(m.status = '死亡') as holder_dead_here,
-           bool_or(m.status = '迁出') as holder_moved_out
+    select
+        l.account_no,
+        bool_or(m.status = '正常') as holder_lives_here,
+        bool_or(m.status = '死亡') as holder_dead_here,
+        bool_or(m.status = '迁出') as holder_moved_out
     from located l
     join members m on m.household_id = l.household_id and (m.name = l.holder or m.name_key = l.holder_key)
     group by l.account_no
@@ -84,15 +89,16 @@ at_home as (
 namesakes as (
     -- people of the district with the holder's name: the same characters when there are any,
     -- else the same pinyin (a misspelt name)
-    select l.account_no,
-           count(*) filter (where p.status = '正常' and p.name = l.holder) as living_exact,
-           count(*) filter (where p.status = '死亡' and p.name = l.holder) as dead_exact,
-           count(*) filter (where p.status = '迁出' and p.name = l.holder) as moved_exact,
-           count(*) filter (where p.name = l.holder) as total_exact,
-           count(*) filter (where p.status = '正常') as living_any,
-           count(*) filter (where p.status = '死亡') as dead_any,
-           count(*) filter (where p.status = '迁出') as moved_any,
-           count(*) as total_any
+    select
+        l.account_no,
+        count(*) filter (where p.status = '正常' and p.name = l.holder) as living_exact,
+        count(*) filter (where p.status = '死亡' and p.name = l.holder) as dead_exact,
+        count(*) filter (where p.status = '迁出' and p.name = l.holder) as moved_exact,
+        count(*) filter (where p.name = l.holder) as total_exact,
+        count(*) filter (where p.status = '正常') as living_any,
+        count(*) filter (where p.status = '死亡') as dead_any,
+        count(*) filter (where p.status = '迁出') as moved_any,
+        count(*) as total_any
     from located l
     -- one equality join: the pinyin key is a function of the name, so the same characters share it
     -- (an OR of two conditions here was a nested-loop join: accounts × persons, hours at 1M)
@@ -141,9 +147,11 @@ holder_findings as (
         null::varchar as suggested_value,
         case rule
             when 'account_holder_dead' then '用电户（户号' || account_no || '）户名为已故居民，请提醒家属办理电力过户。'
-            when 'account_holder_not_resident' then '用电户（户号' || account_no || '）户名不是该户实际居住人员'
-                || case when moved_out_here then '（已迁出）' else '（登记居住在别处）' end
-                || '，请核实该户实际居住人员，必要时办理电力过户。'
+            when 'account_holder_not_resident'
+                then
+                    '用电户（户号' || account_no || '）户名不是该户实际居住人员'
+                    || case when moved_out_here then '（已迁出）' else '（登记居住在别处）' end
+                    || '，请核实该户实际居住人员，必要时办理电力过户。'
             else '用电户（户号' || account_no || '）户名在本区人口数据中查无此人，请核实该户实际居住人员。'
         end as message
     from holder
@@ -178,10 +186,11 @@ power_drop as (
         j.last_kwh::varchar,
         null::varchar,
         '独居老人住处（' || j.full_address || '）' || j.last_month || '用电量' || j.last_kwh::integer
-            || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。'
+        || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。'
     from judged j
-    where j.household_id in (select household_id from elderly_homes)
-      and j.months >= 3 and j.last_kwh < 0.3 * j.median_kwh
+    where
+        j.household_id in (select household_id from elderly_homes)
+        and j.months >= 3 and j.last_kwh < 0.3 * j.median_kwh
 ),
 
 final as (

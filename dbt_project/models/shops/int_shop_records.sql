@@ -49,8 +49,10 @@ visits as (
 
 unioned as (
     select * from registry
-    union all select * from licences
-    union all select * from visits
+    union all
+    select * from licences
+    union all
+    select * from visits
 ),
 
 located as (
@@ -96,7 +98,11 @@ final as (
         *,
         case when address_id is not null then address_id || '#' || coalesce(unit, '') end as premises_key,
         {{ shop_name_core('name') }} as name_core
-    from (select * from located union all select * from meters)
+    from (
+        select * from located
+        union all
+        select * from meters
+    )
 )
 
 select * from final
