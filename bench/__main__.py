@@ -1,7 +1,18 @@
-"""Benchmarks: `./dev bench [--persons 100000 1000000] [--months 2] [--repeat 1]`.
+"""Benchmarks: `./dev bench [--sizes 5000 100000 1000000] [--repeats 3] [--months 2] [--no-splink]`.
 
-Generates a district per size, then runs `civichub run` on it in a fresh process, and prints wall
-time and peak memory of each stage. Figures vary with machine load: repeat and quote the median.
+Per size (persons), a district is generated once; then the whole `civichub run` (ingest to
+publishing, reports and worklists included) runs `--repeats` times, each in a fresh process on a
+fresh database, and Splink (train + predict + cluster, `bench/splink_compare.py`, needs
+`pip install -e '.[bench]'`) runs on the same data in the same benchmark. Printed per size: the
+median and range of the run, the median of each stage (summed over the deliveries), the peak
+memory of the run's process tree, Splink's time and the ratio; across sizes, time(1M)/time(100k).
+
+The machine is shared and its load varies: the load average is printed with the figures, and the
+ratio to Splink, measured minutes apart on the same machine, is the comparable number.
+
+    ./dev bench --sizes 20000 --repeats 3              # the Splink comparison
+    ./dev bench --sizes 5000 --repeats 1 --no-splink   # a quick look
+    ./dev bench --sizes 1000000 --repeats 1            # the 1M figure (about 10 minutes and more)
 """
 
 from __future__ import annotations
@@ -14,118 +25,216 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+DEMO_SIZE = 5_000
+STAGES = [
+    "ingest",
+    "staging",
+    "persons_households",
+    "shops",
+    "quality",
+    "targeting",
+    "workbooks",
+    "catalog_and_publishing",
+    "dbt_overhead_and_tests",
+    "other",
+]
 
 
-def _timed(cmd: list[str], env=None) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB, the process and its children) and output of a command."""
+def _tree_rss_mib(root: int) -> float:
+    """Resident memory of a process and all its descendants (Linux /proc), MiB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().rsplit(b")", 1)[1].split()
+            parents[int(entry)] = int(stat[1])
+            rss[int(entry)] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    seen = set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += rss.get(pid, 0)
+        todo.extend(c for c, p in parents.items() if p == pid)
+    return total / 2**20
+
+
+def measured(cmd: list[str], log: Path) -> tuple[int, float, float]:
+    """(return code, wall seconds, peak MiB of the process tree, sampled 4 times a second)."""
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [
-            "/usr/bin/env",
-            "python",
-            "-c",
-            "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]);"
-            "print('__PEAK__', max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, 0), file=sys.stderr);"
-            "sys.exit(r.returncode)",
-            *cmd,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    seconds = time.perf_counter() - t0
-    peak = 0.0
-    for line in proc.stderr.splitlines():
-        if line.startswith("__PEAK__"):
-            peak = int(line.split()[1]) / 1024
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
-        raise SystemExit(f"benchmark step failed: {' '.join(cmd)}")
-    return seconds, peak, proc.stdout
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        peak = [0.0]
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(0.25):
+                peak[0] = max(peak[0], _tree_rss_mib(proc.pid))
+
+        t = threading.Thread(target=sample, daemon=True)
+        t.start()
+        code = proc.wait()
+        done.set()
+        t.join()
+    return code, time.perf_counter() - t0, peak[0]
 
 
-def bench_size(persons: int, months: int, seed: int, workdir: Path) -> dict:
-    civichub = str(Path(sys.executable).parent / "civichub")
-    inbox, db = workdir / f"inbox_{persons}", workdir / f"hub_{persons}.duckdb"
+def generate(persons: int, months: int, seed: int, inbox: Path) -> float:
+    marker = inbox / ".bench-complete"
+    if marker.exists():
+        return 0.0
     shutil.rmtree(inbox, ignore_errors=True)
-    for p in (db, Path(str(db) + ".wal")):
-        p.unlink(missing_ok=True)
-    env = dict(os.environ, DAGSTER_HOME=str(workdir / f"dagster_{persons}"))
-    gen_s, gen_mem, _ = _timed(
-        [
-            civichub,
-            "generate",
-            "--out",
-            str(inbox),
-            "--persons",
-            str(persons),
-            "--months",
-            str(months),
-            "--seed",
-            str(seed),
-        ],
-        env,
-    )
-    run_s, run_mem, out = _timed([civichub, "run", "--inbox", str(inbox), "--db", str(db)], env)
-    noop_s, _, _ = _timed([civichub, "run", "--inbox", str(inbox), "--db", str(db)], env)
-    rows = sum(int(x.replace(",", "")) for x in _total_line(out))
+    civichub = str(Path(sys.executable).parent / "civichub")
+    cmd = [civichub, "generate", "--out", str(inbox), "--persons", str(persons), "--months", str(months)]
+    code, seconds, _ = measured([*cmd, "--seed", str(seed)], inbox.parent / f"generate_{persons}.log")
+    if code != 0:
+        raise SystemExit(f"generating {persons:,} persons failed: see {inbox.parent / f'generate_{persons}.log'}")
+    marker.write_text("ok")
+    return seconds
+
+
+def hub_run(inbox: Path, workdir: Path, tag: str) -> dict:
+    run_dir = workdir / tag
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    out = run_dir / "run.json"
+    env_cmd = [sys.executable, "-m", "bench.run_once", "--inbox", str(inbox), "--db", str(run_dir / "hub.duckdb")]
+    os.environ["DAGSTER_HOME"] = str(run_dir / ".dagster")
+    code, seconds, peak = measured([*env_cmd, "--json", str(out)], run_dir / "run.log")
+    res = json.loads(out.read_text()) if out.exists() else {"deliveries": [], "ok": False}
+    stages: dict[str, float] = {}
+    for d in res["deliveries"]:
+        for k, v in d["stage_seconds"].items():
+            stages[k] = stages.get(k, 0.0) + v
     return {
-        "persons": persons,
-        "months": months,
-        "generate_s": gen_s,
-        "generate_peak_mib": gen_mem,
-        "run_s": run_s,
-        "run_peak_mib": run_mem,
-        "noop_run_s": noop_s,
-        "rows_read": rows,
+        "seconds": seconds,
+        "peak_mib": peak,
+        "ok": code == 0 and res.get("ok", False),
+        "stages": stages,
+        "rows_read": res.get("rows_read", 0),
+        "db": str(run_dir / "hub.duckdb"),
+        "log": str(run_dir / "run.log"),
     }
 
 
-def _total_line(out: str) -> list[str]:
-    for line in out.splitlines():
-        if line.strip().startswith("total"):
-            return line.split()[1:2]
-    return ["0"]
+def splink_time(inbox: Path, db: str, workdir: Path, persons: int) -> dict | None:
+    try:
+        import splink  # noqa: F401
+    except ImportError:
+        return None
+    out = workdir / f"splink_{persons}.json"
+    cmd = [sys.executable, "-m", "bench.splink_compare", "--inbox", str(inbox), "--db", db, "--sweep", "--json"]
+    code, seconds, peak = measured([*cmd, str(out)], workdir / f"splink_{persons}.log")
+    if code != 0 or not out.exists():
+        return {"error": f"see {workdir / f'splink_{persons}.log'}"}
+    t = json.loads(out.read_text())["splink"]["times"]
+    return {
+        "train_predict_cluster_s": t["training_s"] + t["predict_s"] + t["cluster_s"],
+        "preprocess_s": t.get("preprocess_s"),
+        "peak_mib": peak,
+    }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(prog="bench")
-    ap.add_argument("--persons", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--months", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=1)
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="./dev bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[DEMO_SIZE, 100_000, 1_000_000], help="persons")
+    ap.add_argument("--persons", type=int, nargs="+", dest="sizes", help=argparse.SUPPRESS)
+    ap.add_argument("--repeats", type=int, default=3, help="hub runs per size (the median is reported)")
+    ap.add_argument("--months", type=int, default=2, help="deliveries per district")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workdir", default=None, help="where to put generated data (default: a temp dir)")
-    ap.add_argument("--json", default=None, help="also write the figures to this file")
-    args = ap.parse_args()
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="civichub-bench-"))
+    ap.add_argument("--no-splink", action="store_true", help="skip Splink")
+    ap.add_argument("--workdir", default=None, help="where the districts and runs go (default: a temp dir)")
+    ap.add_argument("--keep", action="store_true", help="keep the runs' databases and outputs")
+    ap.add_argument("--json", default=None, help="also write every figure to this file")
+    args = ap.parse_args(argv)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="civichub-bench-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    print(f"civichub bench in {workdir}; {_load()}", flush=True)
     results = []
-    print(
-        f"{'persons':>10} {'months':>6} {'generate s':>11} {'gen MiB':>8} {'run s':>8} {'run MiB':>8} {'no-op s':>8} {'rows':>11} {'rows/s':>9}"
-    )
-    for persons in args.persons:
-        runs = [bench_size(persons, args.months, args.seed, workdir) for _ in range(args.repeat)]
-        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    for persons in args.sizes:
+        inbox = workdir / f"inbox_{persons}"
+        gen_s = generate(persons, args.months, args.seed, inbox)
+        runs = []
+        for r in range(args.repeats):
+            run = hub_run(inbox, workdir, f"run_{persons}_{r + 1}")
+            runs.append(run)
+            state = "ok" if run["ok"] else f"FAILED (see {run['log']})"
+            print(
+                f"  {persons:>9,} persons, run {r + 1}/{args.repeats}: {run['seconds']:.1f}s, "
+                f"peak {run['peak_mib']:,.0f} MiB, {state}; {_load()}",
+                flush=True,
+            )
+        sp = None if args.no_splink else splink_time(inbox, runs[-1]["db"], workdir, persons)
+        med = {
+            "persons": persons,
+            "months": args.months,
+            "generate_s": gen_s,
+            "runs_s": [r["seconds"] for r in runs],
+            "run_s": statistics.median(r["seconds"] for r in runs),
+            "peak_mib": statistics.median(r["peak_mib"] for r in runs),
+            "stages": {
+                k: statistics.median(r["stages"].get(k, 0.0) for r in runs)
+                for k in STAGES
+                if any(k in r["stages"] for r in runs)
+            },
+            "rows_read": runs[-1]["rows_read"],
+            "ok": all(r["ok"] for r in runs),
+            "splink": sp,
+        }
         results.append(med)
-        print(
-            f"{persons:>10,} {args.months:>6} {med['generate_s']:>11.1f} {med['generate_peak_mib']:>8.0f} "
-            f"{med['run_s']:>8.1f} {med['run_peak_mib']:>8.0f} {med['noop_run_s']:>8.1f} {int(med['rows_read']):>11,} "
-            f"{med['rows_read'] / med['run_s']:>9,.0f}",
-            flush=True,
-        )
-    if len(results) > 1:
-        a, b = results[0], results[-1]
-        scale = b["persons"] / a["persons"]
-        print(
-            f"\nscaling ×{scale:.0f} persons: generate ×{b['generate_s'] / a['generate_s']:.1f}, run ×{b['run_s'] / a['run_s']:.1f}"
-        )
+        print_size(med)
+        if not args.keep:
+            for r in runs[:-1]:
+                shutil.rmtree(Path(r["db"]).parent, ignore_errors=True)
+    print_summary(results)
+    print(_load())
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+def print_size(m: dict) -> None:
+    runs = ", ".join(f"{s:.1f}" for s in m["runs_s"])
+    print(f"\n{m['persons']:,} persons × {m['months']} deliveries: median {m['run_s']:.1f}s (runs: {runs})")
+    print(f"  peak memory {m['peak_mib']:,.0f} MiB; {m['rows_read']:,} rows read, {m['rows_read'] / m['run_s']:,.0f}/s")
+    print("  stage medians (s, both deliveries): " + ", ".join(f"{k} {v:.1f}" for k, v in m["stages"].items()))
+    sp = m.get("splink")
+    if sp and "train_predict_cluster_s" in sp:
+        ratio = m["run_s"] / sp["train_predict_cluster_s"]
+        print(
+            f"  Splink train+predict+cluster {sp['train_predict_cluster_s']:.1f}s (one delivery, peak "
+            f"{sp['peak_mib']:,.0f} MiB): the whole hub run is {ratio:.2f}× Splink"
+        )
+    elif sp:
+        print(f"  Splink failed: {sp['error']}")
+    print(flush=True)
+
+
+def print_summary(results: list[dict]) -> None:
+    print(f"{'persons':>10} {'run s':>8} {'peak MiB':>9} {'Splink s':>9} {'×Splink':>8}  ok")
+    for m in results:
+        sp = (m.get("splink") or {}).get("train_predict_cluster_s")
+        sp_s, ratio = (f"{sp:.1f}", f"{m['run_s'] / sp:.2f}") if sp else ("-", "-")
+        print(f"{m['persons']:>10,} {m['run_s']:>8.1f} {m['peak_mib']:>9,.0f} {sp_s:>9} {ratio:>8}  {m['ok']}")
+    by = {m["persons"]: m for m in results}
+    if 100_000 in by and 1_000_000 in by:
+        print(f"time at 1M / time at 100k: {by[1_000_000]['run_s'] / by[100_000]['run_s']:.1f} (target <= 12)")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -22,6 +22,10 @@ class PersonMatching(StrictModel):
     review_floor: float = Field(gt=0, lt=1)
     source_rank: list[str] = Field(min_length=1)
     residence_trust: dict[str, int]
+    residence_min_confidence: float = Field(gt=0.5, lt=1)
+    residence_min_combination_cases: int = Field(ge=1)
+    meter_min_confidence: float = Field(gt=0.5, lt=1)
+    birth_conflict_cap: float = Field(gt=0, lt=1)
     rare_name_max_records: int = Field(ge=1)
     u_sample_records: int = Field(ge=100)
     labelled_pairs_sample: int = Field(ge=1000)
@@ -31,6 +35,11 @@ class PersonMatching(StrictModel):
         if self.review_floor > self.accept:
             raise ValueError(
                 f"needs review_floor <= accept (got review_floor {self.review_floor}, accept {self.accept})"
+            )
+        if self.birth_conflict_cap >= self.accept:
+            raise ValueError(
+                f"needs birth_conflict_cap < accept (got {self.birth_conflict_cap}, accept {self.accept}): "
+                "namesakes with other birth dates must not link on their own"
             )
         return self
 
@@ -62,6 +71,10 @@ class MatchingConfig(StrictModel):
             "person_review_floor": p.review_floor,
             "source_rank": {source: rank for rank, source in enumerate(p.source_rank, 1)},
             "residence_trust": dict(p.residence_trust),
+            "residence_min_confidence": p.residence_min_confidence,
+            "residence_min_combination_cases": p.residence_min_combination_cases,
+            "meter_min_confidence": p.meter_min_confidence,
+            "person_birth_conflict_cap": p.birth_conflict_cap,
             "rare_name_max_records": p.rare_name_max_records,
             "u_sample_records": p.u_sample_records,
             "labelled_pairs_sample": p.labelled_pairs_sample,

@@ -103,6 +103,50 @@ def _previous_delivery(con, delivery: str) -> str | None:
     return row[0][0] if row and row[0][0] else None
 
 
+def _record_rooms_found(con, previous: str, delivery: str, now: _dt.datetime) -> None:
+    """A household kept at building level last delivery (室号不详) whose people or meter are now
+    placed in a room of that building was that dwelling all along: id_history records a merge into
+    it (a split when its people went to several rooms), so that its old id can be followed."""
+    pairs = con.execute(
+        """
+        with before_people as (
+            select m.person_id, m.household_id as old_id, h.dwelling_key as old_key
+            from master.household_member m join master.household h using (household_id)
+            where m.delivery = $previous and h.dwelling_key like '%#?%'
+        ),
+        before_meters as (
+            select distinct u.account_no, x.household_id as old_id, h.dwelling_key as old_key
+            from master.household_xref x
+            join staging.stg_utility_electricity u
+              on u.source_file = x.source_file and u.source_row = x.source_row and u.delivery = $previous
+            join master.household h on h.household_id = x.household_id
+            where x.delivery = $previous and x.source = 'utility_electricity' and h.dwelling_key like '%#?%'
+        ),
+        moved as (
+            select b.old_id, b.old_key, p.household_id as new_id, m.dwelling_key as new_key
+            from before_people b
+            join person_household p using (person_id)
+            join household_map m on m.household_id = p.household_id
+            union
+            select b.old_id, b.old_key, hm.household_id, md.dwelling_key
+            from before_meters b
+            join matching.int_household_meters md using (account_no)
+            join household_map hm on hm.dwelling_key = md.dwelling_key
+        )
+        select distinct old_id, new_id, count(distinct new_id) over (partition by old_id) as targets
+        from moved
+        where new_key not like '%#?%' and split_part(new_key, '#', 1) = split_part(old_key, '#', 1)
+        order by old_id, new_id
+        """,
+        {"previous": previous},
+    ).fetchall()
+    for old_id, new_id, targets in pairs:
+        kind = "merge" if targets == 1 else "split"
+        con.execute(
+            "insert into master.id_history values (?, ?, 'household', ?, ?, ?)", [old_id, new_id, kind, delivery, now]
+        )
+
+
 def build(con: duckdb.DuckDBPyConnection, delivery: str) -> MasterSummary:
     con.execute(DDL)
     con.execute("begin transaction")
@@ -207,6 +251,8 @@ def _build(con, delivery: str) -> MasterSummary:
         join household_map h on h.dwelling_key = r.dwelling_key
         """
     )
+    if previous:
+        _record_rooms_found(con, previous, delivery, now)
 
     # --- master.person -------------------------------------------------------------------------
     con.execute(
@@ -286,8 +332,7 @@ def _build(con, delivery: str) -> MasterSummary:
         """
         insert into master.household_xref by name
         select ? as delivery, 'utility_electricity' as source, m.source_file, m.source_row, h.household_id,
-               'supply_address:' || coalesce(m.match_rule, 'outside_library') as match_rule,
-               case when m.address_id is null then 0.5 else 1.0 end as match_score
+               m.match_rule, m.match_score
         from matching.int_household_meters m join household_map h using (dwelling_key)
         """,
         [delivery],

@@ -8,6 +8,7 @@ with its status, and a successor at the same premises gets a new one.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import segno
 from matching import stable_ids
 from matching.master_tables import carry_forward
 from pipelines.settings import output_dir
+from quality import cells
+from quality.writing import run_many
 
 SHOP_PREFIX = "M"  # 店 → merchant; the code alphabet has no S
 
@@ -71,13 +74,21 @@ class ShopSummary:
     shop_xref_rows: int
 
 
+_FILE_SAFE_CODE = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
 def page_url(base_url: str, code: str) -> str:
-    return base_url.rstrip("/") + "/" + code
+    return base_url.rstrip("/") + "/" + cells.text(code)
 
 
 def write_qr(code: str, url: str, folder: Path) -> bool:
-    """PNG and SVG encoding the shop page URL; written once per code (the code never changes)."""
+    """PNG and SVG encoding the shop page URL; written once per code (the code never changes).
 
+    A code that cannot name a file (missing, empty, with a path separator) or a missing URL writes
+    nothing and answers False: one bad value never stops the shop master."""
+    code, url = cells.text(code).strip(), cells.text(url).strip()
+    if not code or not url or not _FILE_SAFE_CODE.fullmatch(code):
+        return False
     png, svg = folder / f"{code}.png", folder / f"{code}.svg"
     if png.exists() and svg.exists():
         return False
@@ -101,7 +112,9 @@ def build(con: duckdb.DuckDBPyConnection, delivery: str, qr_dir: Path, base_url:
         con.execute("rollback")
         raise
     qr_dir.mkdir(parents=True, exist_ok=True)
-    written = sum(write_qr(code, page_url(base_url, code), qr_dir) for code in codes)
+    # new codes only (a code's QR never changes); many at once are drawn on every core
+    todo = [(c, page_url(base_url, c), qr_dir) for c in codes if not (qr_dir / f"{cells.text(c)}.svg").exists()]
+    written = sum(run_many(write_qr, todo))
     summary.qr_written = written
     return summary
 

@@ -1,4 +1,5 @@
-"""The `civichub` command (contracts.md): generate, run, evaluate, review, catalog, publish, query, audit, demo.
+"""The `civichub` command (contracts.md): generate, run, evaluate, review, catalog, publish, query, audit, demo;
+serve and users (the street app, app/cli.py).
 
 Each command imports what it needs when it runs, so that `civichub query` or `civichub find` answer
 at once instead of first loading Dagster, dbt and Great Expectations (seconds each).
@@ -28,6 +29,7 @@ def _cmd_generate(args) -> int:
         noise=args.noise,
         district=args.district,
         start_month=args.start,
+        noise_profile=args.noise_profile,
     )
     print(
         f"generated {args.persons:,} persons × {args.months} month(s) into {args.out} in {time.perf_counter() - t0:.1f}s"
@@ -119,7 +121,42 @@ def _cmd_demo(args) -> int:
         + str(db)
         + "   (nothing new: a no-op)"
     )
+    _demo_app(db)
     return 0 if summary.ok else 1
+
+
+def _demo_app(db: Path) -> None:
+    """Demo accounts of the street app (random passwords, printed here once) and how to start it."""
+    from app.demo import create_demo_users
+    from app.queries.shops import PUBLIC_ROLE
+
+    try:
+        accounts = create_demo_users(db)
+    except Exception as e:  # noqa: BLE001 - the demo's data is built; say why the app part is missing
+        print(f"\nStreet app: demo accounts not created ({type(e).__name__}: {e})")
+        return
+    print("\nStreet app (轻应用) — start it, then open http://127.0.0.1:8000/ (a phone on the same network:")
+    print("  use --host 0.0.0.0 behind a TLS proxy, see README):")
+    print(f"  .venv/bin/civichub serve --db {db}")
+    print("  demo accounts (passwords shown only now; civichub users reset --login L makes a new one):")
+    for login, name, what, password in accounts:
+        print(f"    {login:<10} {password}   {name} · {what}")
+    shop = _a_shop_code(db, PUBLIC_ROLE)
+    if shop:
+        print(f"  a public shop page (what its QR code in out/qr/ opens): http://127.0.0.1:8000/shops/{shop}")
+
+
+def _a_shop_code(db: Path, role: str) -> str | None:
+    import duckdb
+
+    f = settings.output_dir(db) / "published" / role / f"{role}.duckdb"
+    if not f.exists():
+        return None
+    with duckdb.connect(str(f), read_only=True) as con:
+        row = con.execute(
+            "select shop_code from master.shop where status = '营业' order by visit_count desc, shop_code limit 1"
+        ).fetchone()
+    return row[0] if row else None
 
 
 def _cmd_review(args) -> int:
@@ -372,9 +409,7 @@ def _cmd_audit(args) -> int:
     path = audit_log_path(db)
     check = audit.verify(path)
     for rec in audit.read(path)[-args.tail :] if args.tail else []:
-        rows = "" if rec["rows_returned"] is None else f"{rec['rows_returned']} rows"
-        print(f"#{rec['seq']} {rec['time']} {rec['role']} {rec['outcome']} {rows} {rec['reason'] or ''}".rstrip())
-        print(f"    {rec['statement'][:200]}")
+        print(audit.describe(rec))
     if check.ok:
         print(f"audit log {path}: {check.records} record(s), hash chain intact")
         return 0
@@ -391,7 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--persons", type=int, default=10_000)
     g.add_argument("--months", type=int, default=2)
     g.add_argument("--seed", type=int, default=1)
-    g.add_argument("--noise", type=float, default=1.0, help="multiplier of the default noise rates (0 = clean)")
+    g.add_argument("--noise", type=float, default=1.0, help="multiplier of the profile's noise rates (0 = clean)")
+    g.add_argument(
+        "--noise-profile",
+        default="default",
+        choices=["default", "field"],
+        help="default: noise fixed per record month after month; field: what real exports do, drawn afresh "
+        "every month (blank and building-only addresses, misspelt roads, a lagging utility export …)",
+    )
     g.add_argument("--district", default="jingan")
     g.add_argument("--start", default="2026-10", help="first delivery month, YYYY-MM")
     g.set_defaults(func=_cmd_generate)
@@ -501,6 +543,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--tail", type=int, default=20, help="show the last N records (0: none)")
     a.set_defaults(func=_cmd_audit)
 
+    from citizen_reports.cli import add_parser as add_reports_parser
+
+    add_reports_parser(sub)
+
     d = sub.add_parser("demo", help="generate a small district, run it, say where to look")
     d.add_argument("--dir", default=str(settings.DEFAULT_DATA_DIR / "demo"))
     d.add_argument("--persons", type=int, default=5_000)
@@ -508,6 +554,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("-v", "--verbose", action="store_true")
     d.set_defaults(func=_cmd_demo)
+
+    from app.cli import add_parsers as add_app_parsers
+
+    add_app_parsers(sub)
     return p
 
 

@@ -14,11 +14,11 @@ from pipelines.assets.master import person_household_master, shop_master
 from pipelines.assets.quality import finding, gx_master_suites
 from pipelines.assets.sharing import build_sharing_assets
 from pipelines.assets.streets import corrections_job, monthly_reports, worklists
-from pipelines.assets.targeting import targeting_assets
+from pipelines.assets.targeting import targeting_data_assets, targeting_report_assets
 from pipelines.assets.transform import build_dbt_assets
 from pipelines.jobs import civichub_job
 from pipelines.resources import build_resources
-from pipelines.sensors import corrections_sensor_for, new_delivery_sensor_for
+from pipelines.sensors import app_submissions_sensor_for, corrections_sensor_for, new_delivery_sensor_for
 
 
 @functools.cache
@@ -35,16 +35,21 @@ def build_definitions() -> dg.Definitions:
         shop_master,
         dbt_quality_rules,
         finding,
-        worklists,
-        monthly_reports,
         dbt_targeting_facts,
-        *targeting_assets,
+        *targeting_data_assets,
     ]
+    # Workbooks for the streets, written from that data: nothing depends on them, so one that fails
+    # is reported (a failed check, or a failed step) while the catalog and publishing still run.
+    report_assets = [worklists, monthly_reports, *targeting_report_assets]
     return dg.Definitions(
-        assets=[*core_assets, *build_sharing_assets(core_assets)],
+        assets=[*core_assets, *report_assets, *build_sharing_assets(core_assets)],
         asset_checks=[gx_master_suites],
         jobs=[civichub_job, corrections_job],
-        sensors=[new_delivery_sensor_for(civichub_job), corrections_sensor_for(corrections_job)],
+        sensors=[
+            new_delivery_sensor_for(civichub_job),
+            corrections_sensor_for(corrections_job),
+            app_submissions_sensor_for(corrections_job),
+        ],
         resources=build_resources(),
     )
 

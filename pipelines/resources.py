@@ -1,17 +1,12 @@
-"""Dagster resources: the hub's DuckDB file and inbox, and the dbt CLI."""
+"""Dagster resources: the hub's DuckDB file and inbox (dbt runs in-process: pipelines/dbt_runner.py)."""
 
 from __future__ import annotations
 
-import shutil
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource, EnvVar
-from dagster_dbt import DbtCliResource
-
-from pipelines.dbt_project import civichub_dbt
 
 
 class HubResource(ConfigurableResource):
@@ -38,14 +33,7 @@ class HubResource(ConfigurableResource):
             con.close()
 
 
-def dbt_executable() -> str:
-    """The dbt installed beside this Python (a venv run without activation has no dbt on PATH)."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
-
-
 def build_resources() -> dict:
     return {
         "hub": HubResource(inbox=EnvVar("CIVICHUB_INBOX"), db_path=EnvVar("CIVICHUB_DB")),
-        "dbt": DbtCliResource(project_dir=civichub_dbt(), dbt_executable=dbt_executable()),
     }

@@ -6,15 +6,23 @@ This is what `civichub run` does; the Dagster UI runs the same job through the s
 from __future__ import annotations
 
 import logging
+import os
 import time
+import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from dagster import DagsterInstance
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.intake import describe as describe_app
+from app.intake import pending as app_pending
 from connectors.ingest import list_deliveries, pending_deliveries
 from pipelines import settings
+from pipelines.dagster_storage import instance as dagster_instance
+from pipelines.dbt_runner import CONSOLE_ENV as DBT_CONSOLE_ENV
 from pipelines.definitions import build_definitions
 from pipelines.partitions import deliveries as delivery_partitions
 from quality.corrections import describe, unprocessed_files
@@ -29,6 +37,9 @@ class DeliveryOutcome:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
+    check_reasons: dict[str, str] = field(default_factory=dict)  # failed or warned check -> its description
+    failed_steps: dict[str, str] = field(default_factory=dict)  # step key -> error message
+    skipped_steps: list[str] = field(default_factory=list)  # not run because a step they need failed
     error: str | None = None
 
 
@@ -44,10 +55,13 @@ class RunSummary:
     seconds: float = 0.0
     corrections: object = None  # quality.corrections.CorrectionsSummary when returned worklists were taken in
     corrections_error: str | None = None
+    python_warnings: list[tuple[str, int]] = field(default_factory=list)  # (kind: message, count)
+    reports: list = field(default_factory=list)  # citizen_reports.service.FileOutcome per daily file taken in
+    reports_error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return all(d.success for d in self.deliveries) and self.corrections_error is None
+        return all(d.success for d in self.deliveries) and self.corrections_error is None and self.reports_error is None
 
 
 def _connect(db: Path, read_only: bool = False, wait_seconds: float = 120.0):
@@ -75,17 +89,38 @@ def _pending(inbox: Path, db: Path) -> list[str]:
         con.close()
 
 
+# Stages, in the order a delivery goes through them; a step (or a dbt model inside a dbt step)
+# belongs to the first stage one of whose prefixes it starts with.
 STAGES = {
-    # a dbt model's stage is named by its folder (staging, matching for persons/households, shops)
     "ingest": ("raw__", "reference_data"),
-    "persons_households": ("matching/", "person_household_master"),
-    "shops": ("matching/int_shop", "shop_master"),
     "staging": ("staging/",),
-    "quality": ("quality/", "quality__finding"),
-    "targeting": ("targeting", "committee_workbooks"),
+    "shops": ("matching/int_shop", "shop_master"),
+    "persons_households": ("matching/", "person_household_master"),
+    "quality": ("quality/", "quality__finding", "gx_master_suites", "civichub_dbt_quality_rules"),
+    "workbooks": ("quality__worklists", "reports__", "targeting__committee_workbooks"),
+    "targeting": ("targeting",),
     "catalog_and_publishing": ("catalog__", "sharing__", "catalog/", "sharing/"),
 }
+STAGE_LABELS = {
+    "ingest": "ingest",
+    "staging": "staging & matching (dbt)",
+    "persons_households": "persons & households",
+    "shops": "shops",
+    "quality": "quality checks",
+    "targeting": "targeting",
+    "workbooks": "workbooks for the streets",
+    "catalog_and_publishing": "catalog & publishing",
+}
 DBT_STEPS = ("civichub_dbt_models", "civichub_dbt_quality_rules", "targeting_dbt_models")
+
+
+def stage_of(name: str) -> str:
+    for stage, prefixes in STAGES.items():
+        if any(name.startswith(p) for p in prefixes):
+            return stage
+    return {"civichub_dbt_models": "staging", "civichub_dbt_quality_rules": "quality"}.get(
+        name, "targeting" if name.startswith("targeting") else "other"
+    )
 
 
 def stage_seconds(result) -> dict[str, float]:
@@ -93,19 +128,8 @@ def stage_seconds(result) -> dict[str, float]:
     out: dict[str, float] = {}
 
     def add(name: str, seconds: float) -> None:
-        for stage in (
-            "shops",
-            "ingest",
-            "persons_households",
-            "staging",
-            "quality",
-            "targeting",
-            "catalog_and_publishing",
-        ):
-            if any(name.startswith(p) for p in STAGES[stage]):
-                out[stage] = out.get(stage, 0.0) + seconds
-                return
-        out["other"] = out.get("other", 0.0) + seconds
+        stage = stage_of(name)
+        out[stage] = out.get(stage, 0.0) + seconds
 
     dbt_models = 0.0
     dbt_step = None
@@ -125,59 +149,156 @@ def stage_seconds(result) -> dict[str, float]:
     return {k: round(v, 1) for k, v in out.items()}
 
 
-def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
+class StageProgress:
+    """One line per stage of the delivery being run (rich), advanced by the run's step events."""
+
+    def __init__(self, job, delivery: str, enabled: bool = True):
+        self.steps: dict[str, list[str]] = {}
+        for node in job.nodes_in_topological_order:
+            self.steps.setdefault(stage_of(node.name), []).append(node.name)
+        self.console = Console(stderr=False, highlight=False)
+        self.progress = Progress(
+            TextColumn(f"  {delivery}"),
+            TextColumn("{task.description:<26}"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[state]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            disable=not enabled,
+        )
+        self.tasks = {}
+        for stage in [*STAGE_LABELS, "other"]:
+            if stage in self.steps:
+                self.tasks[stage] = self.progress.add_task(
+                    STAGE_LABELS.get(stage, stage), total=len(self.steps[stage]), state="", start=False
+                )
+        self.failed: list[str] = []
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def on_event(self, record) -> None:
+        ev = getattr(record, "dagster_event", None)
+        if ev is None or not ev.step_key:
+            return
+        task = self.tasks.get(stage_of(ev.step_key))
+        if task is None:
+            return
+        kind = ev.event_type_value
+        if kind == "STEP_START":
+            self.progress.start_task(task)
+        elif kind in ("STEP_SUCCESS", "STEP_SKIPPED", "STEP_FAILURE"):
+            self.progress.advance(task)
+            if kind == "STEP_FAILURE":
+                self.failed.append(ev.step_key)
+                self.progress.update(task, state=f"[red]failed: {ev.step_key}[/red]")
+            done = self.progress.tasks[task].finished if task < len(self.progress.tasks) else False
+            if done:
+                self.progress.stop_task(task)
+
+
+def _failure_message(failure) -> str:
+    """What went wrong in a step: the innermost error's message (Dagster wraps the user's error)."""
+    error = getattr(failure, "error", None)
+    if error is None:
+        return "failed"
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = [ln for ln in (error.message or "").strip().splitlines() if ln.strip()]
+    meta = getattr(failure, "user_failure_data", None)
+    if meta is not None and getattr(meta, "description", None):
+        lines = [ln for ln in meta.description.strip().splitlines() if ln.strip()]
+    return "\n".join(lines) or "failed"
+
+
+def _check_name(ev) -> str:
+    return f"{'/'.join(ev.asset_key.path)}:{ev.check_name}"
+
+
+def _dbt_warned_tests(result) -> list[str]:
+    out = []
+    for ev in result.all_events:
+        if ev.event_type_value == "ASSET_MATERIALIZATION" and ev.step_key in DBT_STEPS:
+            meta = ev.event_specific_data.materialization.metadata
+            names = meta.get("dbt/tests_warned_names")
+            if names is not None and names.value not in ("", "none"):
+                out.extend(n.strip() for n in str(names.value).split(","))
+    return out
+
+
+def _outcome(delivery: str, result, seconds: float) -> DeliveryOutcome:
+    outcome = DeliveryOutcome(delivery, result.success, seconds)
+    outcome.stage_seconds = stage_seconds(result)
+    for ev in result.get_asset_check_evaluations():
+        if not ev.passed:
+            name = _check_name(ev)
+            (outcome.failed_checks if ev.severity.value == "ERROR" else outcome.warned_checks).append(name)
+            if ev.description:
+                outcome.check_reasons[name] = ev.description
+    outcome.warned_checks += [f"dbt test {t}" for t in _dbt_warned_tests(result)]
+    for e in result.all_events:
+        if e.is_step_failure:
+            outcome.failed_steps[e.step_key] = _failure_message(e.event_specific_data)
+        elif e.event_type_value == "STEP_SKIPPED":
+            outcome.skipped_steps.append(e.step_key)
+    if outcome.failed_steps:
+        outcome.error = "; ".join(f"{k}: {v.splitlines()[0]}" for k, v in outcome.failed_steps.items())
+    elif not result.success:
+        outcome.error = "run failed"
+    return outcome
+
+
+def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True) -> RunSummary:
+    """Run the hub job on every pending delivery, oldest first; one progress line per stage."""
     t0 = time.perf_counter()
     hub = settings.configure(inbox, db)
     inbox, db = hub.inbox, hub.db
     if not inbox.is_dir():
         raise SystemExit(f"civichub: inbox {inbox} is not a folder")
-    settings.prepare_dagster_home(hub)
-    defs = build_definitions()
-    if not verbose:
-        logging.getLogger("dagster").setLevel(logging.WARNING)
-    pending = _pending(inbox, db)
-    outcomes: list[DeliveryOutcome] = []
-    if pending:
-        instance = DagsterInstance.get()
-        job = defs.resolve_job_def("civichub_job")
-        known = set(instance.get_dynamic_partitions(delivery_partitions.name))
-        for delivery in pending:
-            if delivery not in known:
-                instance.add_dynamic_partitions(delivery_partitions.name, [delivery])
-            print(f"  delivery {delivery}: ingest, stage, check …", flush=True)
-            t = time.perf_counter()
-            result = job.execute_in_process(
-                partition_key=delivery,
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}},
-                tags={"civichub/trigger": "cli"},
-            )
-            outcome = DeliveryOutcome(delivery, result.success, time.perf_counter() - t)
-            outcome.stage_seconds = stage_seconds(result)
-            for ev in result.get_asset_check_evaluations():
-                name = f"{'/'.join(ev.asset_key.path)}:{ev.check_name}"
-                if not ev.passed:
-                    if ev.severity.value == "ERROR":
-                        outcome.failed_checks.append(name)
-                    else:
-                        outcome.warned_checks.append(name)
-            if not result.success:
-                failures = [e for e in result.all_events if e.is_step_failure]
-                outcome.error = (
-                    "; ".join(
-                        f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}" for e in failures
+    os.environ[DBT_CONSOLE_ENV] = "1" if verbose else "0"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        settings.prepare_dagster_home(hub)
+        defs = build_definitions()
+        if not verbose:
+            logging.getLogger("dagster").setLevel(logging.WARNING)
+        pending = _pending(inbox, db)
+        summary = RunSummary(inbox=inbox, db=db, deliveries=[])
+        # What the streets sent back first (returned worklists, the street app): the build that follows
+        # then starts from their decisions and overrides.
+        _take_in_corrections(summary, verbose)
+        outcomes: list[DeliveryOutcome] = summary.deliveries
+        if pending:
+            instance = dagster_instance()
+            job = defs.resolve_job_def("civichub_job")
+            known = set(instance.get_dynamic_partitions(delivery_partitions.name))
+            for delivery in pending:
+                if delivery not in known:
+                    instance.add_dynamic_partitions(delivery_partitions.name, [delivery])
+                run_id = str(uuid.uuid4())
+                t = time.perf_counter()
+                with StageProgress(job, delivery, enabled=progress) as bar:
+                    instance.add_event_listener(run_id, bar.on_event)
+                    result = job.execute_in_process(
+                        partition_key=delivery,
+                        instance=instance,
+                        run_id=run_id,
+                        raise_on_error=False,
+                        run_config={
+                            "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}
+                        },
+                        tags={"civichub/trigger": "cli"},
                     )
-                    or "run failed"
-                )
-            outcomes.append(outcome)
-            stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.stage_seconds.items())
-            print(
-                f"  delivery {delivery}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f}s ({stages})",
-                flush=True,
-            )
-    summary = RunSummary(inbox=inbox, db=db, deliveries=outcomes)
-    _take_in_corrections(summary, verbose)
+                outcome = _outcome(delivery, result, time.perf_counter() - t)
+                outcomes.append(outcome)
+                _print_delivery_line(outcome)
+        _take_in_reports(summary)
+    summary.python_warnings = _group_warnings(caught)
     summary.seconds = time.perf_counter() - t0
     if data_docs_index(db).exists():
         summary.data_docs = data_docs_index(db)
@@ -209,9 +330,27 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False) -> RunSummary:
     return summary
 
 
+def _print_delivery_line(o: DeliveryOutcome) -> None:
+    stages = ", ".join(f"{STAGE_LABELS.get(k, k)} {v:.1f}s" for k, v in o.stage_seconds.items())
+    only_workbooks = o.failed_steps and all(stage_of(k) == "workbooks" for k in o.failed_steps)
+    state = "done" if o.success else "done, but workbooks failed" if only_workbooks else "FAILED"
+    print(f"  delivery {o.delivery}: {state} in {o.seconds:.1f}s ({stages})", flush=True)
+    for step, message in o.failed_steps.items():
+        print(f"    ✗ step {step} failed: {message.splitlines()[0]}", flush=True)
+
+
+def _group_warnings(caught) -> list[tuple[str, int]]:
+    """Python warnings of the run (library deprecations and the like), one line per kind with a count."""
+    counts: dict[str, int] = {}
+    for w in caught:
+        line = f"{w.category.__name__}: {str(w.message).splitlines()[0][:140]}"
+        counts[line] = counts.get(line, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
-    """Returned worklists in <inbox>/corrections/ not yet taken in: run `corrections_job` (also when no
-    delivery was pending)."""
+    """Returned worklists in <inbox>/corrections/ not yet taken in, or verifications and follow-ups saved
+    in the street app: run `corrections_job` (also when no delivery is pending)."""
     if not summary.db.exists():
         return
     con = _connect(summary.db, read_only=True)
@@ -219,14 +358,19 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         todo = unprocessed_files(con, summary.inbox)
     finally:
         con.close()
-    if not todo:
+    try:
+        from_app = sum(app_pending(summary.db))
+    except Exception as e:  # noqa: BLE001 - an unreachable app database must not stop the run
+        print(f"  ! street app database unreachable ({type(e).__name__}): its answers are not taken in this time")
+        from_app = 0
+    if not todo and not from_app:
         return
-    print(f"  corrections: {len(todo)} returned worklist(s) …", flush=True)
+    print(f"  corrections: {len(todo)} returned worklist(s), {from_app} answer(s) from the street app …", flush=True)
     result = (
         build_definitions()
         .resolve_job_def("corrections_job")
         .execute_in_process(
-            instance=DagsterInstance.get(),
+            instance=dagster_instance(),
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}},
             tags={"civichub/trigger": "cli"},
@@ -241,19 +385,61 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         )
 
 
+def _take_in_reports(summary: RunSummary) -> None:
+    """Citizen reports (<inbox>/reports/YYYY-MM-DD.csv) not yet taken, into the app database: the
+    same code path as `civichub reports import`."""
+    from citizen_reports.cli import take_in_inbox
+    from citizen_reports.config import ReportsConfigError
+    from citizen_reports.routing import AddressLibraryError
+
+    if not (summary.inbox / "reports").is_dir():
+        return
+    try:
+        summary.reports = take_in_inbox(summary.inbox, summary.db)
+    except (ReportsConfigError, AddressLibraryError) as e:
+        summary.reports_error = str(e)
+
+
+def _print_reports(s: RunSummary) -> None:
+    from citizen_reports.cli import describe
+
+    if s.reports_error:
+        print(f"\nCitizen reports FAILED: {s.reports_error}")
+    if s.reports:
+        print(
+            f"\nCitizen reports (reports/), into {s.db.resolve().parent / 'app.sqlite'} unless CIVICHUB_APP_DB says otherwise:"
+        )
+        for o in s.reports[:5]:
+            print("\n".join(describe(o)))
+        if len(s.reports) > 5:
+            print(f"  … and {len(s.reports) - 5} more day(s)")
+
+
 def _print_corrections(s: RunSummary) -> None:
     if s.corrections_error:
         print(f"\nCorrections FAILED: {s.corrections_error}")
     if s.corrections is not None:
-        print("\nReturned worklists (corrections/), see quality.correction_audit:")
+        print("\nFrom the streets (returned worklists and the street app), see quality.correction_audit:")
         for line in describe(s.corrections):
             print(line)
-        print(f"  {s.corrections.overrides_applied} master record value(s) changed")
+        app = getattr(s.corrections, "app", None)
+        for line in describe_app(app) if app is not None else []:
+            print(line)
+        changed = s.corrections.overrides_applied + (app.overrides_applied if app is not None else 0)
+        print(f"  {changed} master record value(s) changed")
+
+
+def _count(names) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    return sorted(counts.items())
 
 
 def print_summary(s: RunSummary) -> None:
     print()
     _print_corrections(s)
+    _print_reports(s)
     if not s.deliveries:
         print(f"Nothing new in {s.inbox}: every delivery is already ingested ({s.db}).")
         return
@@ -280,15 +466,33 @@ def print_summary(s: RunSummary) -> None:
         print("\nQuarantined rows by reason (see ingest.quarantine):")
         for source, reason, n in s.quarantine_reasons:
             print(f"  {n:>7,}  {source}: {reason}")
-    failed = sorted({c for d in s.deliveries for c in d.failed_checks})
-    warned = sorted({c for d in s.deliveries for c in d.warned_checks})
-    print(f"\nChecks: {len(failed)} failed, {len(warned)} warnings")
-    for c in failed:
-        print(f"  ✗ {c}")
-    for c in warned[:20]:
-        print(f"  ! {c}")
-    if len(warned) > 20:
-        print(f"  … and {len(warned) - 20} more warnings (Dagster UI, asset checks)")
+    failed = _count(c for d in s.deliveries for c in d.failed_checks)
+    warned = _count(c for d in s.deliveries for c in d.warned_checks)
+    reasons = {k: v for d in s.deliveries for k, v in d.check_reasons.items()}
+    n = len(s.deliveries)
+    print(f"\nChecks: {len(failed)} failed, {len(warned)} with warnings (× how many of the {n} deliveries)")
+    for c, k in failed:
+        print(f"  ✗ {c}" + (f" ×{k}" if n > 1 else "") + (f": {reasons[c]}" if c in reasons else ""))
+    for c, k in warned[:25]:
+        print(f"  ! {c}" + (f" ×{k}" if n > 1 else ""))
+    if len(warned) > 25:
+        print(f"  … and {len(warned) - 25} more warnings (Dagster UI, asset checks; dbt: <db dir>/logs/dbt.log)")
+    steps = [(d.delivery, k, v) for d in s.deliveries for k, v in d.failed_steps.items()]
+    if steps:
+        print("\nFailed steps (what does not depend on them was built, catalogued and published):")
+        for delivery, step, message in steps:
+            lines = [ln for ln in message.splitlines() if ln.strip()]
+            print(f"  ✗ {delivery} {step}: {lines[0] if lines else 'failed'}")
+            for ln in lines[1:12]:
+                print(f"      {ln}")
+        skipped = sorted({k for d in s.deliveries for k in d.skipped_steps})
+        if skipped:
+            print(f"  not run because of them: {', '.join(skipped)}")
+    if s.python_warnings:
+        total = sum(k for _, k in s.python_warnings)
+        print(f"\nPython warnings: {total} ({len(s.python_warnings)} kinds)")
+        for line, k in s.python_warnings[:8]:
+            print(f"  {k:>4}× {line}")
     if s.findings:
         print(f"\nQuality findings open after this run: {sum(n for _, n in s.findings):,} (table quality.finding)")
         for rule, n in s.findings:
@@ -307,3 +511,4 @@ def print_summary(s: RunSummary) -> None:
     for d in s.deliveries:
         if not d.success:
             print(f"\nDelivery {d.delivery} FAILED: {d.error}")
+    print(f"dbt's log: {s.db.resolve().parent / 'logs' / 'dbt.log'}   (civichub run --verbose shows it here)")

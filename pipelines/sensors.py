@@ -51,3 +51,28 @@ def corrections_sensor_for(job):
         return RunRequest(run_key=f"corrections-{digest}")
 
     return corrections_sensor
+
+
+def app_submissions_sensor_for(job):
+    """Start `corrections_job` when the street app holds verifications or follow-ups not yet taken in.
+
+    Reads the app database only (never DuckDB); the run key is the newest id pending of each kind, so a
+    new submission starts one run and the same submissions never start two."""
+
+    @sensor(
+        job=job,
+        minimum_interval_seconds=60,
+        description="Verifications or follow-ups saved in the street app → take them in.",
+    )
+    def app_submissions_sensor(context: SensorEvaluationContext, hub: HubResource):
+        from app.intake import pending_marker
+
+        marker = pending_marker(hub.db_path)
+        if marker is None:
+            return SkipReason("nothing pending in the street app")
+        if context.cursor == marker:
+            return SkipReason("these submissions are already being taken in")
+        context.update_cursor(marker)
+        return RunRequest(run_key=f"app-{marker}")
+
+    return app_submissions_sensor

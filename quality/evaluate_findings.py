@@ -49,7 +49,12 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "deregistered_operating": (("deregistered_operating",), "shop"),
     "unregistered_operating": (("unregistered_operating",), "shop"),
     "duplicate_row": (("duplicate_row",), "row"),
+    # A police 居住地址 without its room (or blank) is handled when the hub places the person in the
+    # right room from other evidence, or asks the street to confirm the room: either counts as found.
+    "residence_room_unknown": (("address_room_missing",), "row"),
 }
+# rule -> cases the hub resolved without a finding (found too): see _placed_in_true_dwelling
+RESOLVED_WITHOUT_FINDING = {"residence_room_unknown"}
 # Fields a family-level problem may be planted on / reported at.
 FAMILY_FIELDS = {"户主身份证号"}
 
@@ -100,6 +105,7 @@ def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> Fin
         findings = con.execute("select * from quality.finding_history where delivery = ?", [delivery]).df()
         keys = _entity_keys(con, delivery)
         facts = _truth_facts(con, inbox, delivery, findings)
+        placed_right = _placed_in_true_dwelling(con, inbox, delivery)
     finally:
         con.close()
 
@@ -131,6 +137,8 @@ def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> Fin
             cases.setdefault((key, p.field or ""), set()).add(p.kind)
         for (key, pf), case_kinds in cases.items():
             hit = any(fields_agree(pf, ff) for ff in found_fields.get(key, []))
+            if rule in RESOLVED_WITHOUT_FINDING and key in placed_right:
+                hit = True
             for kind in case_kinds:
                 p_n, f_n = score.by_kind.get(kind, (0, 0))
                 score.by_kind[kind] = (p_n + 1, f_n + hit)
@@ -168,6 +176,27 @@ def _entity_keys(con, delivery: str) -> dict:
     ).fetchall():
         out[("shop", source, row)] = code
     return out
+
+
+def _placed_in_true_dwelling(con, inbox: Path, delivery: str) -> set:
+    """(source, source_row) of police rows whose person the hub placed in a household with a room
+    that is the row's true dwelling (the truth household most of the hub household's rows carry)."""
+    path = inbox / "_truth" / delivery / "police_population.csv"
+    if not path.exists():
+        return set()
+    truth = _read_csv(path)[["source_row", "household_id"]]
+    truth["source_row"] = truth["source_row"].astype(int)
+    xref = con.execute(
+        """select x.source_row, x.household_id, h.room is not null as room_known
+           from master.household_xref x join master.household h using (household_id)
+           where x.delivery = ? and x.source = 'police_population'""",
+        [delivery],
+    ).df()
+    rows = xref.merge(truth, on="source_row", suffixes=("", "_true"))
+    truth_of = rows.groupby("household_id")["household_id_true"].agg(lambda s: s.mode().iloc[0])
+    rows["mapped"] = rows["household_id"].map(truth_of)
+    right = rows[rows["room_known"] & (rows["mapped"] == rows["household_id_true"])]
+    return {("police_population", int(r)) for r in right["source_row"]}
 
 
 def _truth_facts(con, inbox: Path, delivery: str, findings: pd.DataFrame) -> dict:

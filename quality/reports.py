@@ -14,7 +14,6 @@ the committee a department wrote. ID numbers and phones are masked (shared/domai
 from __future__ import annotations
 
 import datetime as _dt
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,9 @@ from xlsxwriter.utility import xl_range
 from normalize.dates import month_end
 from normalize.vocabularies import vocabulary
 from pipelines.settings import output_dir
-from quality.worklists import _formats, _has_table, _print_setup, _safe, _txt, divisions
+from quality import cells
+from quality.worklists import _account, _formats, _has_table, _print_setup, _safe, _txt, divisions
+from quality.writing import FileTask, fingerprint, write_files
 from sharing.masking import mask_id_number, mask_phone
 
 AID_TYPES = list(vocabulary("aid_type"))
@@ -41,6 +42,8 @@ class ReportSummary:
     elderly: int = 0
     shops: int = 0
     files: list[Path] = field(default_factory=list)
+    kept: int = 0  # reports whose data had not changed since they were written (not rewritten)
+    failed: list[tuple[Path, str]] = field(default_factory=list)  # reports that could not be written, why
 
 
 def aid_families(con, delivery: str) -> pd.DataFrame:
@@ -118,21 +121,40 @@ def shops(con, delivery: str) -> pd.DataFrame:
     df = con.execute("select * from master.shop where in_latest_delivery order by full_address, shop_code").df()
     end = month_end(delivery)
 
-    def licence_status(row) -> str:
-        until = row["licence_valid_until"]
-        if pd.isna(row["licence_no"]) or not row["licence_no"]:
-            return "无食品经营许可" if pd.isna(until) else "有效期待核"
-        if pd.isna(until):
-            return "有效期不详"
-        until = pd.Timestamp(until).date()
-        if until < end:
-            return "已过期"
-        if (until - end).days <= EXPIRING_DAYS:
-            return "即将到期"
-        return "有效"
-
-    df["licence_status"] = df.apply(licence_status, axis=1) if len(df) else []
+    df["licence_status"] = (
+        [licence_status(n, u, end) for n, u in zip(df["licence_no"], df["licence_valid_until"])] if len(df) else []
+    )
     return df
+
+
+def licence_status(licence_no: object, valid_until: object, end: _dt.date) -> str:
+    """The licence's state at the end of the report month (any value of either cell is accepted)."""
+    try:
+        stamp = None if cells.is_missing(valid_until) else pd.Timestamp(valid_until)
+        until = None if stamp is None or cells.is_missing(stamp) else stamp.date()
+    except (TypeError, ValueError, OverflowError):
+        until = None
+    if not cells.text(licence_no).strip():
+        return "有效期待核" if cells.text(valid_until).strip() else "无食品经营许可"
+    if until is None:
+        return "有效期不详"
+    if until < end:
+        return "已过期"
+    if (until - end).days <= EXPIRING_DAYS:
+        return "即将到期"
+    return "有效"
+
+
+def _total(frame: pd.DataFrame, column: str) -> float:
+    """Sum of a column's numbers (text that is not a number and missing cells count 0)."""
+    if not len(frame) or column not in frame:
+        return 0.0
+    return float(sum(n for n in (cells.number(v) for v in frame[column]) if n is not None))
+
+
+def _low_power(latest: object, median: object) -> bool:
+    latest, median = cells.number(latest), cells.number(median)
+    return latest is not None and median is not None and median > 0 and latest < 0.3 * median
 
 
 def _write_table(ws, fmt, top: int, columns: list[tuple[str, int]], rows: list[list], numeric: set[int] = frozenset()):
@@ -141,8 +163,9 @@ def _write_table(ws, fmt, top: int, columns: list[tuple[str, int]], rows: list[l
         ws.set_column(c, c, width)
     for r, values in enumerate(rows, start=top + 1):
         for c, v in enumerate(values):
-            if c in numeric and v not in (None, "") and not (isinstance(v, float) and pd.isna(v)):
-                ws.write_number(r, c, float(v), fmt["num"])
+            n = cells.number(v) if c in numeric else None
+            if n is not None:
+                ws.write_number(r, c, n, fmt["num"])
             else:
                 ws.write_string(r, c, _txt(v), fmt["text"])
     return top + len(rows)
@@ -203,9 +226,9 @@ def build_report(
     top = 2
     last = _write_table(ws, fmt, top, cols, rows, numeric={4, 5})
     for r, values in enumerate(rows, start=top + 1):
-        v = values[7]
-        if v is not None and not pd.isna(v):
-            ws.write_number(r, 7, float(v), money)
+        v = cells.number(values[7])
+        if v is not None:
+            ws.write_number(r, 7, v, money)
     first_data, last_data = top + 1, max(last, top + 1)
     type_range, amount_range = xl_range(first_data, 1, last_data, 1), xl_range(first_data, 7, last_data, 7)
     size_range = xl_range(first_data, 4, last_data, 4)
@@ -213,9 +236,10 @@ def build_report(
     ws.write_string(t, 0, "按救助类型合计", bold)
     for c, name in enumerate(["救助类型", "户数", "人数(家庭人口数)", "月救助金额合计(元)"]):
         ws.write_string(t + 1, c, name, fmt["head_locked"])
-    types = AID_TYPES + sorted(set(aid.aid_type.dropna()) - set(AID_TYPES)) if len(aid) else AID_TYPES
+    aid_type = aid.aid_type.map(_txt) if len(aid) else pd.Series(dtype=object)
+    types = AID_TYPES + sorted(set(aid_type) - set(AID_TYPES) - {""})
     for i, ty in enumerate(types, start=t + 2):
-        sub = aid[aid.aid_type == ty] if len(aid) else aid
+        sub = aid[(aid_type == ty).to_numpy()] if len(aid) else aid
         ws.write_string(i, 0, ty, fmt["text"])
         ws.write_formula(i, 1, f'=COUNTIF({type_range},"{ty}")', fmt["num"], len(sub))
         ws.write_formula(
@@ -223,22 +247,20 @@ def build_report(
             2,
             f'=SUMIF({type_range},"{ty}",{size_range})',
             fmt["num"],
-            int(sub.family_size.fillna(0).sum()) if len(sub) else 0,
+            int(_total(sub, "family_size")),
         )
         ws.write_formula(
             i,
             3,
             f'=SUMIF({type_range},"{ty}",{amount_range})',
             money,
-            float(sub.monthly_amount.fillna(0).sum()) if len(sub) else 0.0,
+            _total(sub, "monthly_amount"),
         )
     end = t + 2 + len(types)
     ws.write_string(end, 0, "合计", bold)
     ws.write_formula(end, 1, f"=SUM(B{t + 3}:B{end})", bold, len(aid))
-    ws.write_formula(end, 2, f"=SUM(C{t + 3}:C{end})", bold, int(aid.family_size.fillna(0).sum()) if len(aid) else 0)
-    ws.write_formula(
-        end, 3, f"=SUM(D{t + 3}:D{end})", bold_money, float(aid.monthly_amount.fillna(0).sum()) if len(aid) else 0.0
-    )
+    ws.write_formula(end, 2, f"=SUM(C{t + 3}:C{end})", bold, int(_total(aid, "family_size")))
+    ws.write_formula(end, 3, f"=SUM(D{t + 3}:D{end})", bold_money, _total(aid, "monthly_amount"))
     ws.freeze_panes(top + 1, 1)
     _print_setup(ws, top, end, len(cols))
 
@@ -262,12 +284,15 @@ def build_report(
     rows = []
     for r in elderly.itertuples(index=False):
         notes = []
-        if _txt(r.status) and r.status != "正常":
-            notes.append(f"公安登记为{r.status}")
-        if r.others_in_dwelling and r.others_in_dwelling > 0:
-            notes.append(f"另有{int(r.others_in_dwelling)}人同住")
-        if pd.notna(r.latest_kwh) and pd.notna(r.median_kwh) and r.median_kwh > 0 and r.latest_kwh < 0.3 * r.median_kwh:
+        status = _txt(r.status)
+        if status and status != "正常":
+            notes.append(f"公安登记为{status}")
+        others = cells.number(r.others_in_dwelling)
+        if others and others > 0:
+            notes.append(f"另有{int(others)}人同住")
+        if _low_power(r.latest_kwh, r.median_kwh):
             notes.append("用电量骤降，请上门探视")
+        median = cells.number(r.median_kwh)
         rows.append(
             [
                 r.name,
@@ -280,7 +305,7 @@ def build_report(
                 r.others_in_dwelling,
                 r.latest_month,
                 r.latest_kwh,
-                None if pd.isna(r.median_kwh) else round(float(r.median_kwh), 1),
+                None if median is None else round(median, 1),
                 "；".join(notes),
             ]
         )
@@ -335,13 +360,13 @@ def build_report(
     # --- 汇总 ---
     lines = [
         ("救助家庭（户）", len(aid)),
-        ("救助人数（家庭人口数合计）", int(aid.family_size.fillna(0).sum()) if len(aid) else 0),
-        ("月救助金额合计（元）", float(aid.monthly_amount.fillna(0).sum()) if len(aid) else 0.0),
+        ("救助人数（家庭人口数合计）", int(_total(aid, "family_size"))),
+        ("月救助金额合计（元）", _total(aid, "monthly_amount")),
         ("独居老人（人）", len(elderly)),
         ("独居老人中需关注（状态异常/有同住/用电骤降）", sum(1 for r in rows_elderly_flags(elderly))),
         ("沿街商铺（家）", len(shop)),
-        ("许可证已过期", int((shop.licence_status == "已过期").sum()) if len(shop) else 0),
-        ("许可证即将到期（30天内）", int((shop.licence_status == "即将到期").sum()) if len(shop) else 0),
+        ("许可证已过期", sum(_txt(v) == "已过期" for v in shop.licence_status) if len(shop) else 0),
+        ("许可证即将到期（30天内）", sum(_txt(v) == "即将到期" for v in shop.licence_status) if len(shop) else 0),
     ]
     summary.set_column(0, 0, 44)
     summary.set_column(1, 1, 16)
@@ -354,10 +379,10 @@ def build_report(
 
 def rows_elderly_flags(elderly: pd.DataFrame):
     for r in elderly.itertuples(index=False):
-        low = (
-            pd.notna(r.latest_kwh) and pd.notna(r.median_kwh) and r.median_kwh > 0 and r.latest_kwh < 0.3 * r.median_kwh
-        )
-        if (_txt(r.status) and r.status != "正常") or (r.others_in_dwelling or 0) > 0 or low:
+        status = _txt(r.status)
+        if (status and status != "正常") or (cells.number(r.others_in_dwelling) or 0) > 0:
+            yield r
+        elif _low_power(r.latest_kwh, r.median_kwh):
             yield r
 
 
@@ -365,29 +390,37 @@ def report_root(db_path: str | Path) -> Path:
     return output_dir(db_path) / "reports"
 
 
+def _of_committee(frame: pd.DataFrame, code: str) -> pd.DataFrame:
+    if not len(frame):
+        return frame.iloc[0:0] if len(frame.columns) else frame
+    mask = frame.community_code.astype(object).eq(code).fillna(False).astype(bool).to_numpy()
+    return frame[mask].reset_index(drop=True)
+
+
 def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:
-    """One report workbook per committee that has aid families, elderly people living alone or shops."""
+    """One report workbook per committee that has aid families, elderly people living alone or shops.
+
+    Written by quality.writing: on every core when there is much to write, one committee's failure
+    reported without stopping the others, a report whose data is unchanged kept as it is."""
     folder = Path(out_root) / delivery
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
     summary = ReportSummary(delivery=delivery, folder=folder)
     div = divisions(con).drop_duplicates("community_code").set_index("community_code")
     aid, elderly, shop = aid_families(con, delivery), elderly_alone(con, delivery), shops(con, delivery)
     codes = set()
     for frame in (aid, elderly, shop):
         if len(frame):
-            codes |= set(frame.community_code.dropna())
-    empty = lambda df: df.iloc[0:0] if len(df.columns) else df  # noqa: E731
+            codes |= {c for c in frame.community_code.dropna() if isinstance(c, str)}
+    tasks = []
     for code in sorted(c for c in codes if c in div.index):
         info = div.loc[code]
-        pick = lambda df, code=code: df[df.community_code == code].reset_index(drop=True) if len(df) else empty(df)  # noqa: E731
-        a, e, s = pick(aid), pick(elderly), pick(shop)
+        a, e, s = (_of_committee(df, code) for df in (aid, elderly, shop))
         path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}_月报.xlsx"
-        build_report(path, f"{info.street_name} {info.community_name}", delivery, a, e, s)
+        title = f"{info.street_name} {info.community_name}"
+        fp = fingerprint("monthly_report", title, delivery, a, e, s)
+        tasks.append(FileTask(path, build_report, (title, delivery, a, e, s), fp, len(a) + len(e) + len(s)))
         summary.reports += 1
         summary.aid_families += len(a)
         summary.elderly += len(e)
         summary.shops += len(s)
-        summary.files.append(path)
+    _account(summary, write_files(folder, tasks))
     return summary

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,9 @@ import pandas as pd
 import xlsxwriter
 
 from pipelines.settings import output_dir
+from quality import cells
 from quality import worklist_format as wf
+from quality.writing import FileTask, WriteReport, fingerprint, write_files
 from sharing.masking import mask_id_number, mask_phone, mask_text
 
 RULE_LABELS = {
@@ -52,6 +53,7 @@ RULE_LABELS = {
     "licence_expired_operating": "许可证过期仍在经营",
     "deregistered_operating": "已注销仍在经营",
     "unregistered_operating": "无登记仍在经营",
+    "residence_room_unknown": "居住地址缺室号（暂按楼栋归档）",
     "duplicate_record": "同一来源重复记录",
     "duplicate_row": "同一来源重复记录",
 }
@@ -113,15 +115,8 @@ def _safe(name: str) -> str:
 
 
 def _txt(value: object) -> str:
-    """Cell text of a value from a DataFrame (None, NaN and NaT are empty)."""
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return wf.cell_text(value)
+    """Cell text of a value from a DataFrame (None, NaN, NaT and pandas' NA are empty)."""
+    return cells.text(value)
 
 
 def display_value(field_name: object, value: object) -> str:
@@ -141,6 +136,8 @@ class WorklistSummary:
     rosters: int = 0
     unrouted_rows: int = 0
     files: list[Path] = field(default_factory=list)
+    kept: int = 0  # files whose data had not changed since they were written (not rewritten)
+    failed: list[tuple[Path, str]] = field(default_factory=list)  # files that could not be written, why
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -220,12 +217,12 @@ def locked_values(row: pd.Series, seq: int) -> list[str]:
 def street_summary(findings: pd.DataFrame, div: pd.DataFrame, street_code: str) -> pd.DataFrame:
     """Open findings by committee (rows) and rule (columns) for one street, with totals."""
     comms = div[div.street_code == street_code][["community_code", "community_name"]].drop_duplicates()
-    f = findings[findings.street_code == street_code].copy()
-    f["规则"] = f["rule"].map(lambda r: RULE_LABELS.get(r, r))
+    f = findings[findings.street_code.astype(object).eq(street_code).fillna(False).astype(bool)].copy()
+    f["规则"] = f["rule"].map(lambda r: RULE_LABELS.get(_txt(r), _txt(r)) or "未知")
     if f.empty:
         table = pd.DataFrame(index=comms.community_code)
     else:
-        table = pd.crosstab(f["community_code"].fillna(""), f["规则"])
+        table = pd.crosstab(f["community_code"].map(_txt), f["规则"])
     table = comms.set_index("community_code").join(table, how="left").fillna(0)
     rules = [c for c in table.columns if c != "community_name"]
     table[rules] = table[rules].astype(int)
@@ -303,10 +300,11 @@ def _write_summary_sheet(wb, fmt, summary: pd.DataFrame, title: str) -> None:
         ws.set_column(c, c, 14 if c > 1 else 16)
     for r, rec in enumerate(summary.itertuples(index=False), start=3):
         for c, v in enumerate(rec):
-            if isinstance(v, (int,)) or (hasattr(v, "dtype") and str(getattr(v, "dtype", "")).startswith("int")):
-                ws.write_number(r, c, int(v), fmt["num"])
+            n = None if isinstance(v, str) else cells.number(v)
+            if n is not None and c > 1:
+                ws.write_number(r, c, n, fmt["num"])
             else:
-                ws.write_string(r, c, wf.cell_text(v), fmt["text"])
+                ws.write_string(r, c, _txt(v), fmt["text"])
     ws.protect("", {"autofilter": True})
 
 
@@ -345,8 +343,9 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
         for c, name in enumerate(wf.INPUT_COLUMNS, start=first_input):
             style = {"正确值": "input_text", "核实日期": "input_date"}.get(name, "input")
             ws.write_blank(r, c, None, fmt[style])
-        ws.write_string(r, id_col, str(row["finding_id"]), fmt["locked"])
-        ws.write_string(r, id_col + 1, wf.row_checksum(key, row["finding_id"], values), fmt["locked"])
+        finding_id = _txt(row.get("finding_id"))
+        ws.write_string(r, id_col, finding_id, fmt["locked"])
+        ws.write_string(r, id_col + 1, wf.row_checksum(key, finding_id, values), fmt["locked"])
     last = max(r, h + 1)
     dcol = wf.ALL_COLUMNS.index(wf.DECISION_COLUMN)
     ws.data_validation(
@@ -481,24 +480,26 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
     ws.write(
         1,
         0,
-        f"共 {roster.household_id.nunique()} 户 {len(roster)} 人；身份证号、电话已遮蔽；数据来自各部门比对结果，如有出入请在核实清单中反馈。",
+        f"共 {roster.household_id.map(_txt).nunique()} 户 {len(roster)} 人；身份证号、电话已遮蔽；数据来自各部门比对结果，如有出入请在核实清单中反馈。",
         fmt["hint"],
     )
     widths = [13, 34, 8, 8, 10, 10, 6, 12, 20, 14, 8, 8, 8, 10, 10]
     for c, (name, w) in enumerate(zip(ROSTER_COLUMNS, widths)):
         ws.write_string(3, c, name, fmt["head_locked"])
         ws.set_column(c, c, w)
-    yes = lambda b: "是" if bool(b) else ""  # noqa: E731
+    yes = lambda b: "是" if cells.flag(b) else ""  # noqa: E731
     band = False
     previous = None
     for r, rec in enumerate(roster.itertuples(index=False), start=4):
-        if rec.household_id != previous:
-            band, previous = not band, rec.household_id
+        household = _txt(rec.household_id)
+        if household != previous:
+            band, previous = not band, household
+        open_findings = cells.number(rec.open_findings)
         values = [
-            _txt(rec.household_id),
+            household,
             _txt(rec.full_address),
             _txt(rec.member_count),
-            "是" if rec.in_address_library else "否",
+            "是" if cells.flag(rec.in_address_library) else "否",
             _txt(rec.name),
             _txt(rec.relation_to_head),
             _txt(rec.sex),
@@ -509,7 +510,7 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
             _txt(rec.aid),
             yes(rec.elderly_alone),
             yes(rec.graduate),
-            str(int(rec.open_findings)) if rec.open_findings else "",
+            str(int(open_findings)) if open_findings else "",
         ]
         for c, v in enumerate(values):
             ws.write_string(r, c, v, shade if band else fmt["text"])
@@ -528,23 +529,31 @@ def worklist_root(db_path: str | Path) -> Path:
 
 
 def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) -> WorklistSummary:
-    """Write every committee's worklist (and roster) of a delivery, replacing the delivery's folder."""
+    """Write every committee's worklist (and roster) of a delivery into the delivery's folder.
+
+    The data is read here; the workbooks are written by quality.writing (worker processes when
+    there is much to write; a committee whose workbook fails is reported, the rest are written; a
+    workbook whose data is unchanged since it was written is kept)."""
     folder = Path(out_root) / delivery
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
     summary = WorklistSummary(delivery=delivery, folder=folder)
     key = wf.worklist_key(con)
     div = divisions(con)
     findings = open_findings(con)
     now = _dt.datetime.now().isoformat(timespec="seconds")
     names = div.drop_duplicates("community_code").set_index("community_code")
+    tasks: list[FileTask] = []
+
+    def worklist_task(path: Path, meta: dict, group: pd.DataFrame, street: pd.DataFrame) -> None:
+        # generated_at is not part of the data: a kept workbook keeps the time it was written
+        fp = fingerprint("worklist", key, {k: v for k, v in meta.items() if k != "generated_at"}, group, street)
+        tasks.append(FileTask(path, build_worklist, (meta, group, street, key), fp, len(group)))
 
     routed = findings[findings.community_code.isin(names.index)] if len(findings) else findings
+    streets_summary: dict[str, pd.DataFrame] = {}
     for code, group in routed.groupby("community_code") if len(routed) else []:
         info = names.loc[code]
-        street_folder = folder / _safe(info.street_name)
-        path = street_folder / f"{code}_{_safe(info.community_name)}.xlsx"
+        if info.street_code not in streets_summary:
+            streets_summary[info.street_code] = street_summary(findings, div, info.street_code)
         meta = {
             "delivery": delivery,
             "street_code": info.street_code,
@@ -553,12 +562,12 @@ def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) ->
             "committee_name": info.community_name,
             "generated_at": now,
         }
-        summary.rows += build_worklist(path, meta, group, street_summary(findings, div, info.street_code), key)
+        path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}.xlsx"
+        worklist_task(path, meta, group.reset_index(drop=True), streets_summary[info.street_code])
         summary.worklists += 1
-        summary.files.append(path)
+        summary.rows += len(group)
     unrouted = findings[~findings.community_code.isin(names.index)] if len(findings) else findings
     if len(unrouted):
-        path = folder / UNROUTED_FOLDER / f"{UNROUTED_NAME}.xlsx"
         meta = {
             "delivery": delivery,
             "street_code": "",
@@ -567,14 +576,11 @@ def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) ->
             "committee_name": UNROUTED_NAME,
             "generated_at": now,
         }
-        n = build_worklist(
-            path, meta, unrouted, pd.DataFrame({"说明": ["以下问题无法按标准地址定位到居委，请区数据中心分派"]}), key
-        )
-        summary.unrouted_rows = n
-        summary.rows += n
+        note = pd.DataFrame({"说明": ["以下问题无法按标准地址定位到居委，请区数据中心分派"]})
+        worklist_task(folder / UNROUTED_FOLDER / f"{UNROUTED_NAME}.xlsx", meta, unrouted.reset_index(drop=True), note)
+        summary.unrouted_rows = len(unrouted)
+        summary.rows += len(unrouted)
         summary.worklists += 1
-        summary.files.append(path)
-    streets = set(routed.street_code) if len(routed) else set()
     if rosters and _has_table(con, "master", "household"):
         roster = roster_frame(con)
         for code, group in roster.groupby("community_code"):
@@ -582,18 +588,22 @@ def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) ->
                 continue
             info = names.loc[code]
             path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}_花名册.xlsx"
-            build_roster(
-                path,
-                f"{info.street_name} {info.community_name} 居民户花名册（{delivery}，数据中心比对后）",
-                group.reset_index(drop=True),
-            )
+            title = f"{info.street_name} {info.community_name} 居民户花名册（{delivery}，数据中心比对后）"
+            group = group.reset_index(drop=True)
+            tasks.append(FileTask(path, build_roster, (title, group), fingerprint("roster", title, group), len(group)))
             summary.rosters += 1
-            summary.files.append(path)
-    for street_code in sorted(streets):
+    for street_code in sorted(streets_summary):
         street_name = div[div.street_code == street_code].street_name.iloc[0]
-        build_street_summary(
-            folder / _safe(street_name) / "00_街道汇总.xlsx",
-            street_summary(findings, div, street_code),
-            f"{street_name} 各居委待核实问题（{delivery}）",
-        )
+        title = f"{street_name} 各居委待核实问题（{delivery}）"
+        table = streets_summary[street_code]
+        path = folder / _safe(street_name) / "00_街道汇总.xlsx"
+        tasks.append(FileTask(path, build_street_summary, (table, title), fingerprint("street", title, table), 0))
+    report = write_files(folder, tasks)
+    _account(summary, report)
     return summary
+
+
+def _account(summary, report: WriteReport) -> None:
+    summary.files = report.files
+    summary.kept = len(report.kept)
+    summary.failed = report.failed

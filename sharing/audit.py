@@ -1,4 +1,7 @@
-"""The gateway's audit log: append-only JSON lines, each chained to the one before by a SHA-256 hash.
+"""The hub's audit log: append-only JSON lines, each chained to the one before by a SHA-256 hash.
+
+Two kinds of record share the one chain: every query of the gateway (`append`) and every event of the
+street app (`append_event`: logins, views of pages with personal data, submissions, downloads).
 
 Why a file and not a DuckDB table: the hub database has one writer at a time and is held by the
 pipeline during runs, so a gateway writing there would block or fail exactly when departments query;
@@ -50,17 +53,8 @@ def _last_line(f) -> str | None:
     return None
 
 
-def append(
-    path: Path,
-    *,
-    role: str,
-    statement: str,
-    outcome: str,
-    rows_returned: int | None,
-    reason: str | None,
-    seconds: float | None = None,
-) -> dict:
-    """Append one record (allowed, refused or failed query) and return it."""
+def _append_record(path: Path, body: dict) -> dict:
+    """Chain `body` to the last record under an exclusive lock and append it; returns the record."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
@@ -72,13 +66,7 @@ def append(
             record = {
                 "seq": (prev["seq"] + 1) if prev else 1,
                 "time": _dt.datetime.now(_dt.UTC).astimezone().isoformat(timespec="milliseconds"),
-                "role": role,
-                "statement": mask_text(statement),
-                "statement_sha256": hashlib.sha256(statement.encode("utf-8")).hexdigest(),
-                "outcome": outcome,
-                "rows_returned": rows_returned,
-                "reason": mask_text(reason) if reason else None,
-                "seconds": None if seconds is None else round(seconds, 3),
+                **body,
                 "prev_hash": prev["hash"] if prev else GENESIS,
             }
             record["hash"] = _digest(record["prev_hash"], record)
@@ -88,6 +76,76 @@ def append(
         finally:
             fcntl.flock(w.fileno(), fcntl.LOCK_UN)
     return record
+
+
+def append(
+    path: Path,
+    *,
+    role: str,
+    statement: str,
+    outcome: str,
+    rows_returned: int | None,
+    reason: str | None,
+    seconds: float | None = None,
+    actor: str | None = None,
+) -> dict:
+    """Append one record (allowed, refused or failed query) and return it.
+
+    actor: the person behind the role when known (the street app's user login)."""
+    body = {
+        "role": role,
+        "statement": mask_text(statement),
+        "statement_sha256": hashlib.sha256(statement.encode("utf-8")).hexdigest(),
+        "outcome": outcome,
+        "rows_returned": rows_returned,
+        "reason": mask_text(reason) if reason else None,
+        "seconds": None if seconds is None else round(seconds, 3),
+    }
+    if actor is not None:
+        body["actor"] = actor
+    return _append_record(path, body)
+
+
+def append_event(
+    path: Path,
+    *,
+    actor: str,
+    role: str,
+    action: str,
+    target: str,
+    outcome: str = "ok",
+    reason: str | None = None,
+    ip: str | None = None,
+) -> dict:
+    """Append one event of the street app: a login, a view of personal data, a submission, a download.
+
+    Kept in the same chain as the queries (one log of who saw and changed what, PIPL art. 56).
+    Free text is masked like statements are."""
+    body = {
+        "kind": "app",
+        "actor": mask_text(actor),
+        "role": role,
+        "action": action,
+        "target": mask_text(target),
+        "outcome": outcome,
+        "reason": mask_text(reason) if reason else None,
+        "ip": ip,
+    }
+    return _append_record(path, body)
+
+
+def describe(record: dict) -> str:
+    """One line for a person reading the log (`civichub audit`)."""
+    if record.get("kind") == "app":
+        why = f" ({record['reason']})" if record.get("reason") else ""
+        return (
+            f"#{record['seq']} {record['time']} app {record.get('actor')} [{record.get('role')}] "
+            f"{record.get('action')} {record.get('target')} {record.get('outcome')}{why}"
+        )
+    rows = "" if record.get("rows_returned") is None else f"{record['rows_returned']} rows"
+    who = f" by {record['actor']}" if record.get("actor") else ""
+    line = f"#{record['seq']} {record['time']} {record.get('role')}{who} {record.get('outcome')} {rows} {record.get('reason') or ''}"
+    return line.rstrip() + f"\n    {str(record.get('statement') or '')[:200]}"
 
 
 def read(path: Path) -> list[dict]:

@@ -169,9 +169,22 @@ def audit_log_path(db_path: str | Path) -> Path:
     return Path(db_path).resolve().parent / "audit" / "query_audit.jsonl"
 
 
+# How a published file is opened, by the gateway and by anything else in the same process (the street
+# app): DuckDB shares one instance per file within a process and refuses a second configuration.
+READ_CONFIG = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_community_extensions": False,
+    "memory_limit": "2GB",
+    "threads": 1,
+    "lock_configuration": True,
+}
+
+
 def allowed_views(role_db: Path) -> set[str]:
     """The tables of the role's published file: exactly what the role may read."""
-    with duckdb.connect(str(role_db), read_only=True, config={"enable_external_access": False}) as con:
+    with duckdb.connect(str(role_db), read_only=True, config=READ_CONFIG) as con:
         rows = con.execute(
             "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
         ).fetchall()
@@ -313,16 +326,7 @@ def check_statement(sql: str, allowed: set[str]) -> None:
 
 # ------------------------------------------------------------------------------------------ run
 def _execute(role_db: Path, sql: str, limit: int, timeout: float) -> tuple[list[str], list[tuple], bool]:
-    config = {
-        "enable_external_access": False,
-        "autoload_known_extensions": False,
-        "autoinstall_known_extensions": False,
-        "allow_community_extensions": False,
-        "memory_limit": "2GB",
-        "threads": 1,
-        "lock_configuration": True,
-    }
-    con = duckdb.connect(str(role_db), read_only=True, config=config)
+    con = duckdb.connect(str(role_db), read_only=True, config=READ_CONFIG)
     timer = threading.Timer(timeout, con.interrupt)
     timer.start()
     try:
@@ -343,8 +347,10 @@ def run_query(
     limit: int = DEFAULT_LIMIT,
     timeout: float = TIMEOUT_SECONDS,
     audit_path: Path | None = None,
+    actor: str | None = None,
 ) -> QueryResult:
-    """Check and run one statement for a role; every call is written to the audit log."""
+    """Check and run one statement for a role; every call is written to the audit log
+    (with `actor`, the person behind the role, when the caller knows it: the street app's user)."""
     t0 = time.perf_counter()
     log = Path(audit_path) if audit_path else audit_log_path(db_path)
     result = QueryResult(role=role, statement=sql or "", allowed=False)
@@ -380,6 +386,7 @@ def run_query(
         rows_returned=len(result.rows) if result.allowed else 0,
         reason=result.reason,
         seconds=result.seconds,
+        actor=actor,
     )
     result.audit_seq = record["seq"]
     return result

@@ -9,19 +9,31 @@ For each dataset the role receives (sharing/roles.py: granted, or 无条件共�
 - fields: L1/L2 as they are; L3/L4 in clear only if the role's grant lists them under `unmasked`,
   otherwise masked (sharing/masking.py) or left out (`hide`);
 - a field without a grade stops publishing (the catalog check names it); 不予共享 data is never read.
-Each role's folder is built beside the old one and swapped in, so consumers never see half a file;
-folders of roles that no longer exist are removed (a street that loses its role loses its data).
+Each role's publication is built in a new version folder (`.<role>.v<time>`) and made current by one
+atomic rename: `<role>` is a symlink replaced with os.replace, so a reader (the street app, the query
+gateway) opening `<role>/<role>.duckdb` gets the old publication or the new one, never half of one and
+never nothing. The previous version stays on disk until the next publication (a reader that resolved it
+a moment ago can still open it); older versions are removed. Folders of roles that no longer exist are
+removed (a street that loses its role loses its data).
+A role whose files would be the same is not rebuilt: its fingerprint (the content of every dataset
+it receives, read as a hash of the rows, and how each is projected for the role) is kept in its
+manifest.json, and a re-run, a corrections run or `civichub publish` after a change to one grant
+rebuilds only the roles whose data or grants changed.
 `about.fields` in each file says, for the role, how every field it receives is shown.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import duckdb
 
 from catalog.spec import DISTRICT, NOT_SHARED, Catalog
 from pipelines.settings import output_dir
@@ -47,6 +59,7 @@ class RoleOutcome:
     role: str
     datasets: list[PublishedDataset] = field(default_factory=list)
     not_built: list[str] = field(default_factory=list)  # granted but absent from the hub database
+    kept: bool = False  # its data and grants had not changed: the files of the last publishing stand
 
 
 @dataclass
@@ -56,6 +69,10 @@ class PublishReport:
     removed: list[str]
     seconds: float
 
+    @property
+    def kept(self) -> list[str]:
+        return sorted(rid for rid, o in self.roles.items() if o.kept)
+
     def roles_by_dataset(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for rid, o in sorted(self.roles.items()):
@@ -64,7 +81,39 @@ class PublishReport:
         return out
 
 
-def _columns(con, dataset: str) -> list[tuple[str, str]]:
+PUBLISH_FORMAT = "1"  # bump when the files' layout changes for the same data
+
+
+def dataset_contents(con, datasets) -> dict[str, str]:
+    """A fingerprint of each table's rows (count and an order-independent sum of row hashes)."""
+    out = {}
+    for dataset in sorted(set(datasets)):
+        schema, table = dataset.split(".", 1)
+        try:
+            n, h = con.execute(
+                f"SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM {quote_identifier(schema)}.{quote_identifier(table)} AS t"
+            ).fetchall()[0]
+        except duckdb.Error:
+            continue
+        out[dataset] = f"{n}:{h}"
+    return out
+
+
+def role_fingerprint(catalog: Catalog, role: Role, plan: list[tuple], contents: dict[str, str]) -> str:
+    """What a role's files are made of: its identity, and per dataset the rows and the projection."""
+    h = hashlib.sha256(PUBLISH_FORMAT.encode())
+    h.update(json.dumps([role.id, role.name, role.department, role.purpose, role.scope, role.street_code]).encode())
+    for dataset, select, where, params in plan:
+        h.update(json.dumps([dataset, contents.get(dataset, "absent"), select, where, params], default=str).encode())
+    return h.hexdigest()[:32]
+
+
+def _columns(con, dataset: str, cache: dict | None = None) -> list[tuple[str, str]]:
+    if cache is not None and dataset in cache:
+        return cache[dataset]
+    if cache is not None:
+        cache[dataset] = _columns(con, dataset)
+        return cache[dataset]
     schema, table = dataset.split(".", 1)
     return con.execute(
         """select column_name, data_type from information_schema.columns
@@ -113,22 +162,89 @@ def _row_filter(catalog: Catalog, role: Role, dataset: str) -> tuple[str, list]:
     return f" WHERE ({scope}) = ?", [role.street_code]
 
 
-def publish_role(con, catalog: Catalog, role: Role, out_root: Path) -> RoleOutcome:
-    """Build one role's folder beside the old one, then swap it in."""
-    outcome = RoleOutcome(role.id)
-    final = out_root / role.id
-    tmp = out_root / f".{role.id}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    db_file = tmp / f"{role.id}.duckdb"
-    alias = "pub_" + role.id
+def _version_prefix(role_id: str) -> str:
+    return f".{role_id}."
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def current_version(out_root: Path, role_id: str) -> Path | None:
+    """The version folder `<out_root>/<role>` points at now (None when nothing is published)."""
+    final = Path(out_root) / role_id
+    if not final.exists():
+        return None
+    return final.resolve()
+
+
+def _swap_in(out_root: Path, role_id: str, built: Path) -> None:
+    """Make `built` the role's current publication in one atomic rename, keep the previous version."""
+    final = out_root / role_id
+    link = out_root / f".{role_id}.link"
+    _remove(link)
+    os.symlink(built.name, link)  # relative: the published folder can be copied or moved whole
+    if final.exists() and not final.is_symlink():  # a plain folder from before versioned publishing
+        legacy = out_root / f".{role_id}.legacy"
+        _remove(legacy)
+        final.rename(legacy)
+    previous = current_version(out_root, role_id)
+    os.replace(link, final)
+    keep = {built.name} | ({previous.name} if previous is not None else set())
+    for child in out_root.iterdir():
+        if child.name.startswith(_version_prefix(role_id)) and child.name not in keep:
+            _remove(child)
+
+
+def _kept(final: Path, role: Role, fingerprint: str) -> RoleOutcome | None:
+    """The outcome of the role's last publishing, when its files stand and were made of the same."""
+    try:
+        manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("fingerprint") != fingerprint or not (final / f"{role.id}.duckdb").exists():
+        return None
+    outcome = RoleOutcome(role.id, not_built=list(manifest.get("not_built", [])), kept=True)
+    for d in manifest.get("datasets", []):
+        outcome.datasets.append(PublishedDataset(d["dataset"], d["rows"], d["fields"], d["hidden"]))
+    return outcome
+
+
+def publish_role(
+    con, catalog: Catalog, role: Role, out_root: Path, contents: dict[str, str] | None = None, columns=None
+) -> RoleOutcome:
+    """Build one role's publication in a new version folder and swap it in (or keep it, when unchanged)."""
+    columns = {} if columns is None else columns
     present = {
         f"{s}.{t}"
         for s, t in con.execute(
             "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
         ).fetchall()
     }
+    plan = []
+    for dataset in role.datasets(catalog):
+        if catalog.entries[dataset].sharing_class == NOT_SHARED:  # roles.py refuses such grants; never read it
+            raise PublishError(f"{dataset} is 不予共享 and cannot be published to {role.id}")
+        if dataset in present:
+            select, _notes, _hidden = projection(catalog, role, dataset, _columns(con, dataset, columns))
+            plan.append((dataset, select, *_row_filter(catalog, role, dataset)))
+        else:
+            plan.append((dataset, None, None, None))
+    if contents is None:
+        contents = dataset_contents(con, [d for d, sel, _, _ in plan if sel is not None])
+    fingerprint = role_fingerprint(catalog, role, plan, contents)
+    final = out_root / role.id
+    kept = _kept(final, role, fingerprint)
+    if kept is not None:
+        return kept
+    outcome = RoleOutcome(role.id)
+    tmp = out_root / f"{_version_prefix(role.id)}v{time.time_ns()}"
+    tmp.mkdir(parents=True)
+    db_file = tmp / f"{role.id}.duckdb"
+    alias = "pub_" + role.id
     con.execute(f"ATTACH {_sql_str(str(db_file))} AS {quote_identifier(alias)}")
     try:
         notes_rows = []
@@ -139,8 +255,7 @@ def publish_role(con, catalog: Catalog, role: Role, out_root: Path) -> RoleOutco
             if dataset not in present:
                 outcome.not_built.append(dataset)
                 continue
-            columns = _columns(con, dataset)
-            select, notes, hidden = projection(catalog, role, dataset, columns)
+            select, notes, hidden = projection(catalog, role, dataset, _columns(con, dataset, columns))
             where, params = _row_filter(catalog, role, dataset)
             schema, table = dataset.split(".", 1)
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(alias)}.{quote_identifier(schema)}")
@@ -180,16 +295,10 @@ def publish_role(con, catalog: Catalog, role: Role, out_root: Path) -> RoleOutco
             {"dataset": d.dataset, "rows": d.rows, "fields": d.fields, "hidden": d.hidden} for d in outcome.datasets
         ],
         "not_built": outcome.not_built,
+        "fingerprint": fingerprint,
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    old = out_root / f".{role.id}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
+    _swap_in(out_root, role.id, tmp)
     return outcome
 
 
@@ -202,13 +311,20 @@ def publish_all(con, catalog: Catalog, roles: dict[str, Role], out_root: Path) -
     t0 = time.perf_counter()
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
-    outcomes = {rid: publish_role(con, catalog, role, out_root) for rid, role in sorted(roles.items())}
+    columns: dict = {}
+    wanted = {d for role in roles.values() for d in role.datasets(catalog)}
+    contents = dataset_contents(con, wanted)
+    outcomes = {
+        rid: publish_role(con, catalog, role, out_root, contents, columns) for rid, role in sorted(roles.items())
+    }
     removed = []
     for child in out_root.iterdir():
-        if child.is_dir() and child.name not in roles:
-            shutil.rmtree(child)
-            if not child.name.startswith("."):
-                removed.append(child.name)
+        if child.name.startswith("."):  # version folders: of a role no longer configured, removed
+            if child.name[1:].split(".", 1)[0] not in roles:
+                _remove(child)
+        elif child.name not in roles:
+            _remove(child)
+            removed.append(child.name)
     return PublishReport(out_root, outcomes, removed, time.perf_counter() - t0)
 
 

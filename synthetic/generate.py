@@ -1,8 +1,13 @@
 """Synthetic district generator: the contracts.md inbox layout with its `_truth/` answer key.
 
-    generate(out_dir, persons, months, seed, noise=1.0, district="jingan", start_month="2026-10")
+    generate(out_dir, persons, months, seed, noise=1.0, district="jingan", start_month="2026-10",
+             noise_profile="default")
 
-or standalone:  python -m synthetic.generate --out /tmp/inbox --persons 5000 --months 2 --seed 1
+or standalone:  python -m synthetic.generate --out /tmp/inbox --persons 5000 --months 2 --seed 1 [--noise-profile field]
+
+Noise profiles (config.NOISE_PROFILES): `default` (sources.Renderer, noise.yml: noise fixed per record
+month after month) and `field` (field_profile.FieldRenderer, noise_field.yml: written apart from it,
+from what real exports do; noise drawn afresh every month).
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from pathlib import Path
 import numpy as np
 import xlsxwriter
 
+from .config import NOISE_PROFILES
+from .field_profile import FieldRenderer
 from .sources import NOISE_KINDS, SCENARIO_KINDS, Renderer, Table, hid_s, pid_s, sid_s
-from .world import AID_TYPES, STATUS, Cfg, District, World, ymd
+from .world import AID_TYPES, STATUS, District, GeneratorConfig, World, ymd
 
 SOURCES = {
     # name: (file, format, encoding)
@@ -101,7 +108,7 @@ def _write_truth(path: Path, tab: Table) -> None:
 
 
 def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
-    P, L = w.P, w.lib
+    people, library = w.people, w.library
     occ = r.occ
     t = r.t
     as_of = r.as_of
@@ -111,18 +118,18 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
     for d, f in w.aid.items():
         for i in f["members"]:
             aid_member[i] = (d, f)
-    ages = (as_of - P["birth"]) / 365.25
-    live = P["status"] == 0
-    alone = live & (ages >= 60) & (occ[P["dw"]] == 1)
-    dw = P["dw"]
-    regdw = P["regdw"]
+    ages = (as_of - people["birth_day"]) / 365.25
+    live = people["status"] == 0
+    alone = live & (ages >= 60) & (occ[people["dwelling"]] == 1)
+    dw = people["dwelling"]
+    regdw = people["registered_dwelling"]
     aid_type = [""] * n
     aid_cert = [""] * n
-    for d, f in w.aid.items():  # members listed, then every living resident of an aided dwelling
+    for f in w.aid.values():  # members listed, then every living resident of an aided dwelling
         for i in f["members"]:
             aid_type[i] = AID_TYPES[f["type"]]
             aid_cert[i] = f["cert"]
-    aided = np.zeros(w.n_dw, dtype=bool)
+    aided = np.zeros(w.n_dwellings, dtype=bool)
     aided[list(w.aid.keys())] = True
     for i in np.nonzero(live & aided[dw])[0].tolist():
         if not aid_cert[i]:
@@ -134,29 +141,32 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
     eth_names = ["汉族", "回族", "满族", "蒙古族", "朝鲜族", "维吾尔族", "藏族", "壮族", "土家族"]
     rel_names = ["户主", "配偶", "子", "女", "父亲", "母亲", "孙子", "孙女", "儿媳", "女婿", "兄弟姐妹", "其他"]
     ym = [_ym(w, k) for k in range(w.n_months)]
-    st = P["status"].tolist()
+    st = people["status"].tolist()
     cols = [
         [pid_s(i) for i in range(n)],
         [hid_s(d) for d in dw.tolist()],
         [hid_s(d) if d >= 0 else "" for d in regdw.tolist()],
-        P["idn"].tolist(),
-        P["name"].tolist(),
-        ["男" if x else "女" for x in P["sex"].tolist()],
-        np.datetime_as_string(P["birth"].astype("datetime64[D]")).tolist(),
-        [eth_names[e] for e in P["eth"].tolist()],
+        people["id_number"].tolist(),
+        people["name"].tolist(),
+        ["男" if x else "女" for x in people["sex"].tolist()],
+        np.datetime_as_string(people["birth_day"].astype("datetime64[D]")).tolist(),
+        [eth_names[e] for e in people["ethnicity"].tolist()],
         [STATUS[x] for x in st],
-        [ym[k] if x else "" for x, k in zip(st, P["status_t"].tolist())],
-        [rel_names[x] for x in P["rel"].tolist()],
+        [ym[k] if x else "" for x, k in zip(st, people["status_month"].tolist())],
+        [rel_names[x] for x in people["relation"].tolist()],
         aid_type,
         aid_cert,
         alone.astype(np.int64).tolist(),
         on_list.tolist(),
-        P["grad"].tolist(),
-        [["已就业", "未就业", "灵活就业"][e] if g else "" for e, g in zip(P["employ"].tolist(), P["grad"].tolist())],
-        ((P["regk"] != 0) | (regdw != dw)).astype(np.int64).tolist(),
-        P["hukou"].tolist(),
-        P["phone"].tolist(),
-        [ym[k] for k in P["created_t"].tolist()],
+        people["is_graduate"].tolist(),
+        [
+            ["已就业", "未就业", "灵活就业"][e] if g else ""
+            for e, g in zip(people["employment"].tolist(), people["is_graduate"].tolist())
+        ],
+        ((people["registration_kind"] != 0) | (regdw != dw)).astype(np.int64).tolist(),
+        people["hukou_number"].tolist(),
+        people["phone"].tolist(),
+        [ym[k] for k in people["created_month"].tolist()],
     ]
     rows = zip(*cols)
     _write_fast(
@@ -187,23 +197,25 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
         rows,
     )
     rows = []
-    acc = w.acc_of_dw
-    A = w.A
-    for d in range(w.n_dw):
-        ai = int(L.dw_addr[d])
+    acc = w.account_of_dwelling
+    accounts = w.accounts
+    for d in range(w.n_dwellings):
+        ai = int(library.dwelling_address[d])
         f = aid_of_dw.get(d)
         a = acc.get(d)
         rows.append(
             (
                 hid_s(d),
-                L.a_id[ai],
-                L.dw_room[d],
-                L.street_code[L.a_street[ai]],
-                L.comm_code_of(ai),
+                library.address_code[ai],
+                library.dwelling_room[d],
+                library.street_code[library.address_street[ai]],
+                library.committee_code_of(ai),
                 int(occ[d]),
-                L.a_std[ai] + L.dw_room[d] + "室",
-                int(bool(L.a_inlib[ai])),
-                str(3100000000 + (a * 104729) % 100000000) if a is not None and A["opened"][a] <= t else "",
+                library.address_text[ai] + library.dwelling_room[d] + "室",
+                int(bool(library.address_in_library[ai])),
+                str(3100000000 + (a * 104729) % 100000000)
+                if a is not None and accounts["opened_month"][a] <= t
+                else "",
                 AID_TYPES[f["type"]] if f else "",
                 f["cert"] if f else "",
                 f["amount"] if f else "",
@@ -231,34 +243,34 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
     )
     rows = []
     for s in w.shops:
-        if s["opened_t"] > t:
+        if s["opened_month"] > t:
             continue
         e = w.entities[s["entity"]] if s["entity"] >= 0 else None
         lic = w.licences[s["licence"]] if s["licence"] >= 0 else None
-        ai = s["addr"]
+        ai = s["address"]
         rows.append(
             (
                 sid_s(s["id"]),
-                L.a_id[ai],
+                library.address_code[ai],
                 s["unit"],
-                L.street_code[L.a_street[ai]],
-                L.comm_code_of(ai),
+                library.street_code[library.address_street[ai]],
+                library.committee_code_of(ai),
                 s["sign"],
-                _cat(s["cat"]),
+                _cat(s["category"]),
                 s["chain"] >= 0,
                 e["uscc"] if e else "",
                 e["name"] if e else "",
-                e["etype"] if e else "",
+                e["entity_type"] if e else "",
                 e["status"] if e else "",
                 lic["no"] if lic else "",
                 ymd(lic["valid_until"]).isoformat() if lic else "",
                 s["status"],
-                int(L.a_kind[ai] == 3),
-                _ym(w, s["opened_t"]),
-                _ym(w, s["closed_t"]) if s["closed_t"] >= 0 else "",
+                int(library.address_kind[ai] == 3),
+                _ym(w, s["opened_month"]),
+                _ym(w, s["closed_month"]) if s["closed_month"] >= 0 else "",
                 sid_s(s["successor_of"]),
                 s["owner"],
-                int(bool(L.a_inlib[ai])),
+                int(bool(library.address_in_library[ai])),
             )
         )
     _write_plain(
@@ -305,18 +317,18 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
         ],
         [
             (
-                L.a_id[a],
-                L.a_std[a],
-                L.street_code[L.a_street[a]],
-                L.comm_code_of(a),
-                L.a_road_name[a],
-                int(L.a_lane[a]) or "",
-                int(L.a_no[a]),
-                kinds[L.a_kind[a]],
-                int(bool(L.a_inlib[a])),
-                L.a_mall[a],
+                library.address_code[a],
+                library.address_text[a],
+                library.street_code[library.address_street[a]],
+                library.committee_code_of(a),
+                library.address_road_name[a],
+                int(library.address_lane[a]) or "",
+                int(library.address_number[a]),
+                kinds[library.address_kind[a]],
+                int(bool(library.address_in_library[a])),
+                library.address_mall_name[a],
             )
-            for a in range(len(L.a_id))
+            for a in range(len(library.address_code))
         ],
     )
 
@@ -333,28 +345,28 @@ def _ym(w: World, t) -> str:
 
 
 def _write_reference(out: Path, w: World) -> None:
-    L = w.lib
+    library = w.library
     ref = out / "reference"
     ref.mkdir(parents=True, exist_ok=True)
     rows = []
-    for si, s in enumerate(w.d.streets):
+    for si, s in enumerate(w.district.streets):
         for code, name in s["communities"]:
-            rows.append((L.street_code[si], s["name"], code, name))
+            rows.append((library.street_code[si], s["name"], code, name))
     _write_plain(ref / "divisions.csv", ["街道代码", "街道名称", "居委代码", "居委名称"], rows)
     rows = []
-    for a in range(len(L.a_id)):
-        if not L.a_inlib[a]:
+    for a in range(len(library.address_code)):
+        if not library.address_in_library[a]:
             continue
         rows.append(
             (
-                L.a_id[a],
-                w.d.name,
-                L.street_code[L.a_street[a]],
-                L.comm_code_of(a),
-                L.a_road_name[a],
-                str(int(L.a_lane[a])) if L.a_lane[a] else "",
-                str(int(L.a_no[a])),
-                L.a_std[a],
+                library.address_code[a],
+                w.district.name,
+                library.street_code[library.address_street[a]],
+                library.committee_code_of(a),
+                library.address_road_name[a],
+                str(int(library.address_lane[a])) if library.address_lane[a] else "",
+                str(int(library.address_number[a])),
+                library.address_text[a],
             )
         )
     _write_plain(
@@ -374,6 +386,8 @@ def generate(
     district: str = "jingan",
     start_month: str = "2026-10",
     verbose: bool = False,
+    reports: bool = True,
+    noise_profile: str = "default",
 ) -> dict:
     """Write a synthetic district (reference data, `months` monthly deliveries, `_truth/`) to out_dir.
 
@@ -386,15 +400,16 @@ def generate(
         raise ValueError("persons must be at least 50")
     if months < 1:
         raise ValueError("months must be at least 1")
-    cfg = Cfg.load(noise)
+    config = GeneratorConfig.load(noise, noise_profile)
+    renderer_class = FieldRenderer if noise_profile == "field" else Renderer
     d = District.load(district)
-    w = World(d, persons, months, seed, cfg, start_month)
+    w = World(d, persons, months, seed, config, start_month)
 
     def log(msg):
         if verbose:
             print(f"[{time.time() - t_start:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    log(f"world: {w.n_persons} persons, {w.n_dw} dwellings, {len(w.shops)} shops")
+    log(f"world: {w.n_persons} persons, {w.n_dwellings} dwellings, {len(w.shops)} shops")
     _write_reference(out, w)
     summary = {
         "district": d.name,
@@ -402,6 +417,7 @@ def generate(
         "seed": seed,
         "persons": persons,
         "noise": noise,
+        "noise_profile": noise_profile,
         "months": {},
     }
     for t in range(1, w.n_months):
@@ -413,7 +429,7 @@ def generate(
         tdir = out / "_truth" / ym
         mdir.mkdir(parents=True, exist_ok=True)
         tdir.mkdir(parents=True, exist_ok=True)
-        r = Renderer(w, t)
+        r = renderer_class(w, t)
         msum = {}
         planted_rows = []
         elderly_people = sorted(w.elderly.keys())
@@ -421,7 +437,7 @@ def generate(
             ("police_population", r.police),
             ("civil_affairs_assistance", r.assistance),
             ("civil_affairs_elderly_alone", r.elderly),
-            ("utility_electricity", lambda: r.electricity(elderly_people)),
+            ("utility_electricity", lambda r=r, listed=elderly_people: r.electricity(listed)),
             ("market_business_registry", r.registry),
             ("market_food_licence", r.licence),
             ("street_shop_visits", r.visits),
@@ -454,6 +470,10 @@ def generate(
         msum["events"] = {k: int(v) for k, v in w.month_events.get(t, {}).items()}
         summary["months"][ym] = msum
         log(f"{ym} done")
+    if reports:  # citizen reports (百姓拍) of the last month: library coordinates, reports/, _truth/reports/
+        from .citizen_reports import write_citizen_reports
+
+        summary["reports"] = write_citizen_reports(out, persons, seed, max(summary["months"]), 1)
     summary["seconds"] = round(time.time() - t_start, 1)
     return summary
 
@@ -467,9 +487,22 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", type=float, default=1.0)
     ap.add_argument("--district", default="jingan")
     ap.add_argument("--start-month", default="2026-10")
+    ap.add_argument("--noise-profile", default="default", choices=sorted(NOISE_PROFILES))
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--no-reports", action="store_true", help="no citizen reports (reports/)")
     a = ap.parse_args(argv)
-    s = generate(a.out, a.persons, a.months, a.seed, a.noise, a.district, a.start_month, verbose=not a.quiet)
+    s = generate(
+        a.out,
+        a.persons,
+        a.months,
+        a.seed,
+        a.noise,
+        a.district,
+        a.start_month,
+        verbose=not a.quiet,
+        reports=not a.no_reports,
+        noise_profile=a.noise_profile,
+    )
     print(json.dumps(s, ensure_ascii=False, indent=1))
     return 0
 

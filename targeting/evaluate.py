@@ -8,7 +8,8 @@ most of an entity's source rows carry). Truth per scenario, for one delivery D:
 - elderly_power_alert: planted `elderly_power_drop` (listed person, latest < 0.3 × median of >= 3
   earlier readings) for the drop; and, by the same criteria as the scenario computed on the truth
   (the elderly list of D and persons.csv is_elderly_alone; each truth dwelling's readings in D's
-  export), every reason: power_drop, zero_use, latest_reading_missing.
+  export, "latest" being the latest reading month in that export), every reason: power_drop,
+  zero_use, latest_reading_missing.
 - aid_renhu_fenli: planted `aid_renhu_fenli` (家庭地址 is the registered, not the actual dwelling)
   for reason aid_address_is_registered; for the scenario as a whole, the living persons of D's
   assistance file whose persons.csv renhu_fenli is set.
@@ -184,15 +185,24 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
             select person_id, household_id from t_persons
             where person_id in (select nullif(person_id, '') from t_civil_affairs_elderly_alone) or is_elderly_alone = '1'
         ),
+        latest_month as (
+            -- the latest 抄表月份 in the delivery's export (it lags the delivery)
+            select max(reading_month) as m from hub.staging.stg_utility_electricity
+            where delivery = (select delivery from params) and kwh is not null
+        ),
         e as (
             select household_id,
-                   max(kwh) filter (where reading_month = (select delivery from params)) as latest,
-                   count(*) filter (where reading_month < (select delivery from params)) as n_prev,
-                   median(kwh) filter (where reading_month < (select delivery from params)) as baseline
+                   max(kwh) filter (where reading_month = (select m from latest_month)) as latest,
+                   max(kwh) filter (where reading_month = strftime(
+                       strptime((select m from latest_month) || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m'))
+                       as month_before,
+                   count(*) filter (where reading_month < (select m from latest_month)) as n_prev,
+                   median(kwh) filter (where reading_month < (select m from latest_month)) as baseline
             from t_readings group by household_id
         )
         select p.person_id as k,
-               case when e.latest is null then 'latest_reading_missing'
+               case when e.latest is null and e.month_before is null then 'latest_reading_missing'
+                    when e.latest is null then null
                     when e.latest = 0 then 'zero_use'
                     when e.n_prev >= 3 and e.latest < 0.3 * e.baseline then 'power_drop' end as reason_code
         from population p join e using (household_id)

@@ -25,6 +25,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from normalize.dates import parse_date
 from pipelines.settings import output_dir
+from quality.cells import is_missing, text
+from quality.writing import FileTask, fingerprint, write_files
 from targeting.config import ScenarioSet
 from targeting.masking import mask_row, masked_reason
 from targeting.search import FindCriteria, build_scenario_query
@@ -72,9 +74,12 @@ class Written:
     folder: Path
     files: int = 0
     rows: int = 0
+    failed: list[tuple[Path, str]] = field(default_factory=list)  # workbooks that could not be written, why
 
 
 def write_workbooks(con: duckdb.DuckDBPyConnection, scenarios: ScenarioSet, delivery: str, out_dir: Path) -> Written:
+    """Every committee's scenario workbook of a delivery (quality.writing: on every core when there
+    is much to write, one committee's failure reported without stopping the others, unchanged kept)."""
 
     folder = Path(out_dir) / delivery
     written = Written(folder=folder)
@@ -87,86 +92,109 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, scenarios: ScenarioSet, deli
         except duckdb.CatalogException:
             rows = []
         for r in rows:
-            r = {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            r = {k: (None if is_missing(v) else v) for k, v in r.items()}
             hidden = masked_reason(s.reasons[r["reason_code"]], r["reason_fields"], s.sensitive)
             r = mask_row(r, role, sensitive_reason=hidden)
             key = (
-                r["street_code"] or "",
-                r["street_name"] or "未定位",
-                r["community_code"] or "",
-                r["community_name"] or "未定位",
+                text(r.get("street_code")),
+                text(r.get("street_name")) or "未定位",
+                text(r.get("community_code")),
+                text(r.get("community_name")) or "未定位",
             )
             per_committee.setdefault(key, {}).setdefault(s.name, []).append(r)
-    if folder.exists():  # a rebuilt delivery replaces its workbooks
-        for old in folder.rglob("*.xlsx"):
-            old.unlink()
+    sheets = [(s.name, _safe(s.title)[:31]) for s in scenarios.scenarios]
+    tasks = []
     for (street_code, street_name, community_code, community_name), by_scenario in sorted(per_committee.items()):
-        wb = Workbook()
-        info = wb.active
-        info.title = "说明"
-        info.append(["重点人群排查名单", f"{street_name} {community_name}"])
-        info.append(["数据批次", delivery])
-        info.append(["居委代码", community_code])
-        info.append(
-            [
-                "填写说明",
-                "请逐行走访核实，在“跟进结果”下拉框中选择结果，填写跟进人和跟进日期（如 2026-11-20），"
-                "填好后将本文件交回街道。名单仅用于排查，不作为救助认定结论。",
-            ]
-        )
-        info.append(["跟进结果可选", "、".join(RESULTS)])
-        info.column_dimensions["A"].width = 14
-        info.column_dimensions["B"].width = 90
-        for s in scenarios.scenarios:
-            rows = by_scenario.get(s.name)
-            if not rows:
-                continue
-            ws = wb.create_sheet(_safe(s.title)[:31])
-            ws.append(HEADERS)
-            for c in ws[1]:
-                c.font = Font(bold=True)
-            for r in rows:
-                ws.append(
-                    [
-                        r["match_id"],
-                        street_name,
-                        community_name,
-                        r["entity_id"],
-                        r.get("name") or "",
-                        r.get("id_number") or "",
-                        r.get("phone") or "",
-                        r.get("address") or "",
-                        r.get("reason") or "",
-                        r.get("first_seen") or "",
-                        "",
-                        "",
-                        "",
-                        "",
-                    ]
-                )
-            n = len(rows) + 1
-            dv = DataValidation(
-                type="list",
-                formula1='"' + ",".join(RESULTS) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle="跟进结果",
-                error="请从下拉列表中选择",
-            )
-            ws.add_data_validation(dv)
-            dv.add(f"K2:K{n}")
-            ws.column_dimensions["A"].hidden = True
-            for col, width in zip("BCDEFGHIJKLMN", (14, 16, 13, 10, 20, 14, 36, 60, 10, 16, 10, 12, 20)):
-                ws.column_dimensions[col].width = width
-            for row in ws.iter_rows(min_row=2, min_col=9, max_col=9):
-                row[0].alignment = Alignment(wrap_text=True, vertical="top")
-            ws.freeze_panes = "E2"
-            written.rows += len(rows)
         path = folder / _safe(f"{street_code}_{street_name}") / f"{_safe(f'{community_code}_{community_name}')}.xlsx"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(path)
-        written.files += 1
+        meta = (delivery, street_name, community_code, community_name)
+        rows = [[_row_cells(r, street_name, community_name) for r in by_scenario.get(n, [])] for n, _ in sheets]
+        n = sum(len(x) for x in rows)
+        tasks.append(FileTask(path, build_committee_workbook, (meta, sheets, rows), fingerprint(meta, sheets, rows), n))
+        written.rows += n
+    report = write_files(folder, tasks)
+    written.files = len(report.files)
+    written.failed = report.failed
     return written
+
+
+def _row_cells(r: dict, street_name: str, community_name: str) -> list:
+    """One listed entity's cells in HEADERS order (text; the four follow-up cells empty)."""
+    return [
+        text(r.get("match_id")),
+        street_name,
+        community_name,
+        text(r.get("entity_id")),
+        text(r.get("name")),
+        text(r.get("id_number")),
+        text(r.get("phone")),
+        text(r.get("address")),
+        text(r.get("reason")),
+        text(r.get("first_seen")),
+        "",
+        "",
+        "",
+        "",
+    ]
+
+
+def build_committee_workbook(path: Path, meta: tuple, sheets: list[tuple[str, str]], rows: list[list[list]]) -> int:
+    """Write one committee's workbook: the 说明 sheet, then a sheet per scenario with rows."""
+    delivery, street_name, community_code, community_name = meta
+    wb = Workbook()
+    info = wb.active
+    info.title = "说明"
+    info.append(["重点人群排查名单", f"{street_name} {community_name}"])
+    info.append(["数据批次", delivery])
+    info.append(["居委代码", community_code])
+    info.append(
+        [
+            "填写说明",
+            "请逐行走访核实，在“跟进结果”下拉框中选择结果，填写跟进人和跟进日期（如 2026-11-20），"
+            "填好后将本文件交回街道。名单仅用于排查，不作为救助认定结论。",
+        ]
+    )
+    info.append(["跟进结果可选", "、".join(RESULTS)])
+    info.column_dimensions["A"].width = 14
+    info.column_dimensions["B"].width = 90
+    total = 0
+    for (_, title), sheet_rows in zip(sheets, rows):
+        if not sheet_rows:
+            continue
+        ws = wb.create_sheet(title)
+        ws.append(HEADERS)
+        for c in ws[1]:
+            c.font = Font(bold=True)
+        for cells in sheet_rows:
+            ws.append([_excel_text(v) for v in cells])
+        n = len(sheet_rows) + 1
+        dv = DataValidation(
+            type="list",
+            formula1='"' + ",".join(RESULTS) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="跟进结果",
+            error="请从下拉列表中选择",
+        )
+        ws.add_data_validation(dv)
+        dv.add(f"K2:K{n}")
+        ws.column_dimensions["A"].hidden = True
+        for col, width in zip("BCDEFGHIJKLMN", (14, 16, 13, 10, 20, 14, 36, 60, 10, 16, 10, 12, 20)):
+            ws.column_dimensions[col].width = width
+        for row in ws.iter_rows(min_row=2, min_col=9, max_col=9):
+            row[0].alignment = Alignment(wrap_text=True, vertical="top")
+        ws.freeze_panes = "E2"
+        total += len(sheet_rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return total
+
+
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _excel_text(value: object) -> str:
+    """Text a cell can hold: control characters (illegal in the file's XML) dropped, 32,767 at most."""
+    return _ILLEGAL_XML.sub("", text(value))[:32767]
 
 
 @dataclass
@@ -194,6 +222,39 @@ def _parse_date(value) -> _dt.date | None:
     return parsed if isinstance(parsed, _dt.date) else None
 
 
+def follow_up_problems(
+    match_id: object, result: object, who: object, when: object, known: dict, today: _dt.date
+) -> tuple[list[str], _dt.date | None]:
+    """What is wrong with one follow-up (empty list: nothing) and its date; the same rules for a row of a
+    returned workbook and a follow-up recorded in the street app. known: match_id → scenario|entity."""
+    problems = []
+    if not match_id or str(match_id) not in known:
+        problems.append("列表编号 is missing or unknown (was the hidden column changed?)")
+    if result not in RESULTS:
+        problems.append(f"跟进结果 {result!r} is not one of {'/'.join(RESULTS)}")
+    if not who:
+        problems.append("跟进人 is empty")
+    day = _parse_date(when)
+    if day is None:
+        problems.append(f"跟进日期 {when!r} is not a date")
+    elif day > today:
+        problems.append(f"跟进日期 {day} is in the future")
+    return problems, day
+
+
+def known_matches(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """match_id → 'scenario|entity_id' of every row of scenario.match (empty when not built)."""
+    if not con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'scenario' and table_name = 'match'"
+    ).fetchall()[0][0]:
+        return {}
+    return dict(
+        con.execute(
+            "select match_id, any_value(scenario || '|' || entity_id) from scenario.match group by 1"
+        ).fetchall()
+    )
+
+
 def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date | None = None) -> FollowUpReport:
     """Record the follow-up of a returned scenario workbook; see the module docstring."""
 
@@ -209,17 +270,7 @@ def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date |
     file_hash = hashlib.sha256(data).hexdigest()
     today = today or _dt.date.today()
     con.execute(FOLLOW_UP_DDL)
-    known = (
-        dict(
-            con.execute(
-                "select match_id, any_value(scenario || '|' || entity_id) from scenario.match group by 1"
-            ).fetchall()
-        )
-        if con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'scenario' and table_name = 'match'"
-        ).fetchall()[0][0]
-        else {}
-    )
+    known = known_matches(con)
     keep = []
     now = _dt.datetime.now()
     for ws in wb.worksheets:
@@ -244,18 +295,7 @@ def read_follow_up(con: duckdb.DuckDBPyConnection, path: Path, today: _dt.date |
                 report.blank += 1
                 continue
             mid = get("列表编号")
-            problems = []
-            if not mid or str(mid) not in known:
-                problems.append("列表编号 is missing or unknown (was the hidden column changed?)")
-            if result not in RESULTS:
-                problems.append(f"跟进结果 {result!r} is not one of {'/'.join(RESULTS)}")
-            if not who:
-                problems.append("跟进人 is empty")
-            day = _parse_date(when)
-            if day is None:
-                problems.append(f"跟进日期 {when!r} is not a date")
-            elif day > today:
-                problems.append(f"跟进日期 {day} is in the future")
+            problems, day = follow_up_problems(mid, result, who, when, known, today)
             if problems:
                 report.rejected.append((ws.title, n, "; ".join(problems)))
                 continue

@@ -1,7 +1,14 @@
-"""Shared fixtures: small generated districts with their answer key.
+"""Shared fixtures: one generated district and one hub run per test session, for every test file.
 
-Generating is deterministic for a seed, so a district is made once per test session and copied
-where a test needs to change it.
+Generating is deterministic for a seed, so a district is made once per session and copied where a
+test needs to change it. The whole job is run on it once (`hub_run`); tests that use it only read
+it. Tests that need to change the hub's data take `hub_copy` (a private copy of the database and
+its output folder) instead of running the job again.
+
+With `pytest -n 2` (./dev test) every test that uses `hub_run` or `hub_copy` is put in one xdist
+group (`--dist loadgroup`): one worker makes the run and runs those tests, the other worker runs the
+rest meanwhile, so the session pays for one hub run, not one per worker. A new test file (the web
+app, citizen reports) gets this by asking for the fixture; nothing to configure.
 """
 
 from __future__ import annotations
@@ -9,10 +16,19 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 SMALL_PERSONS = 3_000
+HUB_GROUP = "hub_run"
+HUB_FIXTURES = {"hub_run", "hub_copy"}  # and every fixture built on them (fixturenames is the closure)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HUB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group(HUB_GROUP))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,11 +58,37 @@ def district_copy(small_district, tmp_path) -> Path:
     return dst
 
 
+class HubRun(NamedTuple):
+    """The session's hub run: its inbox, its database and the run summary (unpacks as a 3-tuple)."""
+
+    inbox: Path
+    db: Path
+    summary: object
+
+    @property
+    def out(self) -> Path:
+        from pipelines.settings import output_dir
+
+        return output_dir(self.db)
+
+
 @pytest.fixture(scope="session")
-def hub_run(small_district, tmp_path_factory):
-    """The small district run through the whole job once: (inbox, db, summary). Tests only read it."""
+def hub_run(small_district, tmp_path_factory) -> HubRun:
+    """The small district run through the whole job once: (inbox, db, summary). Tests only read it
+    (open the database with `read_only=True`)."""
     from pipelines.run import run_hub
 
     db = tmp_path_factory.mktemp("hub") / "hub.duckdb"
-    summary = run_hub(small_district, db)
-    return small_district, db, summary
+    summary = run_hub(small_district, db, progress=False)
+    return HubRun(small_district, db, summary)
+
+
+@pytest.fixture()
+def hub_copy(hub_run, tmp_path) -> HubRun:
+    """A private copy of the session's hub (database and output folder) that a test may change."""
+    db = tmp_path / "hub" / "hub.duckdb"
+    db.parent.mkdir(parents=True)
+    shutil.copy(hub_run.db, db)
+    if hub_run.out.is_dir():
+        shutil.copytree(hub_run.out, db.parent / "out")
+    return HubRun(hub_run.inbox, db, hub_run.summary)

@@ -1,5 +1,6 @@
-"""One decision on one finding, as the street app will send it: checked, recorded, applied
-(quality.corrections.validate_and_apply_decision). A hand-made database; no hub run."""
+"""One decision on one finding, as the street app sends it: checked, recorded, applied
+(quality.corrections.validate_and_apply, then the batch's apply_overrides and refresh_statuses).
+A hand-made database; no hub run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import duckdb
 import pytest
 
 from matching.master_tables import DDL as MASTER_DDL
-from quality.corrections import Decision, validate_and_apply_decision
+from quality.corrections import Decision, apply_overrides, refresh_statuses, validate_and_apply
 from quality.findings import ensure_tables
 
 COMMITTEE = "310106012001"
@@ -39,20 +40,23 @@ def _decision(**changes) -> Decision:
         finding_id="F1",
         decision="更正",
         decided_by="王五",
-        decided_at=dt.datetime(2026, 11, 3),
+        decided_on=dt.datetime(2026, 11, 3),
         committee_code=COMMITTEE,
-        corrected_value="1950/1/3",
-        source="app",
+        value="1950/1/3",
+        source_file="app:1",
+        source_row=1,
     )
     return Decision(**(base | changes))
 
 
 def test_a_correction_is_checked_recorded_and_applied(con):
-    out = validate_and_apply_decision(con, _decision())
-    assert out.accepted and out.corrected_value == "1950-01-03" and out.overrides_applied == 1
+    out = validate_and_apply(con, _decision())
+    assert out.status == "accepted" and out.result == "override"
+    assert apply_overrides(con) == 1
+    refresh_statuses(con)
     assert con.execute("select birth_date::varchar from master.person").fetchall() == [("1950-01-03",)]
     assert con.execute("select status from quality.finding").fetchall() == [("resolved",)]
-    assert con.execute("select decided_by, source_file from quality.finding_decision").fetchall() == [("王五", "app")]
+    assert con.execute("select decided_by, source_file from quality.finding_decision").fetchall() == [("王五", "app:1")]
 
 
 @pytest.mark.parametrize(
@@ -62,13 +66,20 @@ def test_a_correction_is_checked_recorded_and_applied(con):
         ({"finding_id": "F9"}, "不存在"),
         ({"decision": "已核实"}, "不在"),
         ({"decided_by": ""}, "缺少核实人"),
-        ({"corrected_value": "不知道"}, "日期"),
+        ({"value": "不知道"}, "日期"),
         ({"decision": "不属实"}, "不填正确值"),
     ],
 )
 def test_a_bad_decision_is_refused_with_its_reason_and_audited(con, changes, reason):
-    out = validate_and_apply_decision(con, _decision(**changes))
-    assert not out.accepted and reason in out.reason
+    out = validate_and_apply(con, _decision(**changes))
+    assert out.status == "rejected" and reason in out.reason
     assert con.execute("select count(*) from quality.finding_decision").fetchall() == [(0,)]
     assert con.execute("select outcome from quality.correction_audit").fetchall() == [("rejected",)]
     assert con.execute("select birth_date::varchar from master.person").fetchall() == [("1950-01-02",)]
+
+
+def test_the_same_decision_twice_is_recorded_once(con):
+    assert validate_and_apply(con, _decision()).status == "accepted"
+    again = validate_and_apply(con, _decision(source_file="app:2", source_row=2))
+    assert again.status == "same_decision"
+    assert con.execute("select count(*) from quality.finding_decision").fetchall() == [(1,)]

@@ -131,7 +131,19 @@ def test_layout_and_reference(gen):
         assert d["居委代码"][:9] == d["街道代码"][:9] and 1 <= int(d["居委代码"][9:]) <= 199
     comm = {d["居委代码"]: d["街道代码"] for d in div}
     addrs = read_csv(a / "reference" / "standard_addresses.csv")
-    assert list(addrs[0].keys()) == ["地址编码", "区", "街道代码", "居委代码", "路名", "弄", "号", "标准地址"]
+    # + the optional 经度, 纬度 (GCJ-02) of contracts.md, written with the citizen reports
+    assert list(addrs[0].keys()) == [
+        "地址编码",
+        "区",
+        "街道代码",
+        "居委代码",
+        "路名",
+        "弄",
+        "号",
+        "标准地址",
+        "经度",
+        "纬度",
+    ]
     ids = set()
     for r in addrs:
         assert comm[r["居委代码"]] == r["街道代码"]
@@ -407,3 +419,91 @@ def test_other_district(tmp_path):
     assert len({d["街道代码"] for d in div}) == 13
     addrs = read_csv(tmp_path / "xh" / "reference" / "standard_addresses.csv")
     assert all(r["标准地址"].startswith("上海市徐汇区") for r in addrs)
+
+
+# ---- the field noise profile ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def field(tmp_path_factory):
+    out = tmp_path_factory.mktemp("field") / "inbox"
+    summary = generate(out, persons=1500, months=2, seed=SEED, noise=1.0, noise_profile="field")
+    return out, summary
+
+
+def _police_by_person(inbox: Path, month: str) -> dict[str, list[str]]:
+    header, rows = read_source(inbox, month, "police_population")
+    truth = read_csv(inbox / "_truth" / month / "police_population.csv")
+    return {t["person_id"]: dict(zip(header, r)) for r, t in zip(rows, truth)}
+
+
+def test_field_profile_draws_blank_and_building_only_residences_afresh_each_month(field):
+    inbox, _ = field
+    months = [_police_by_person(inbox, m) for m in MONTHS]
+    blank = [{p for p, r in rows.items() if not r["居住地址"].strip()} for rows in months]
+    assert all(len(b) > 0.01 * len(months[0]) for b in blank)
+    assert len(blank[0] & blank[1]) < 0.2 * len(blank[0])  # other people each month
+    # the same record is written another way next month (prefix, forms), typos in stored values stay
+    common = set(months[0]) & set(months[1])
+    differs = sum(months[0][p]["居住地址"] != months[1][p]["居住地址"] for p in common)
+    assert differs > 0.3 * len(common)
+    planted = read_csv(inbox / "_truth" / MONTHS[1] / "planted.csv")
+    missing = [p for p in planted if p["kind"] == "address_room_missing"]
+    assert {p["detail"] for p in missing} == {"blank", "building"}
+
+
+def test_field_profile_utility_export_lags_the_delivery(field):
+    inbox, _ = field
+    for m in MONTHS:
+        header, rows = read_source(inbox, m, "utility_electricity")
+        k = header.index("抄表月份")
+        months = {r[k] for r in rows}
+        y, mm = (int(x) for x in m.split("-"))
+        before = f"{y - (mm == 1)}-{(mm - 2) % 12 + 1:02d}"
+        assert max(months) == before and m not in months
+
+
+def test_field_profile_visits_shops_meters_and_licences(field):
+    inbox, _ = field
+    m = MONTHS[-1]
+    shops = {s["shop_id"]: s for s in read_csv(inbox / "_truth" / m / "shops.csv")}
+    header, rows = read_source(inbox, m, "street_shop_visits")
+    truth = read_csv(inbox / "_truth" / m / "street_shop_visits.csv")
+    contact = header.index("联系人")
+    staff = sum(r[contact] != shops[t["shop_id"]]["owner"] for r, t in zip(rows, truth))
+    assert 0.2 * len(rows) < staff < 0.8 * len(rows)  # often a shop assistant, not the owner
+    _, licences = read_source(inbox, m, "market_food_licence")
+    assert any(not (r[2] or "").strip() for r in licences)  # a blank credit code
+    header, meters = read_source(inbox, m, "utility_electricity")
+    truth = read_csv(inbox / "_truth" / m / "utility_electricity.csv")
+    holder = header.index("户名")
+    reps = {s["owner"] for s in shops.values()}
+    assert any(t["shop_id"] and r[holder] in reps for r, t in zip(meters, truth))
+
+
+def test_field_profile_misspells_road_names_by_one_homophone(field):
+    inbox, _ = field
+    roads = {r["路名"] for r in read_csv(inbox / "reference" / "standard_addresses.csv")}
+    header, rows = read_source(inbox, MONTHS[0], "police_population")
+    k = header.index("居住地址")
+    import re
+
+    written = {m.group(1) for r in rows if (m := re.search(r"([^\d\s市区道镇]{2,6}?路)", r[k] or ""))}
+    misspelt = [
+        w
+        for w in written
+        if w not in roads and any(len(w) == len(r) and sum(a != b for a, b in zip(w, r)) == 1 for r in roads)
+    ]
+    assert misspelt
+
+
+def test_field_profile_is_deterministic(field, tmp_path):
+    inbox, _ = field
+    again = tmp_path / "again"
+    generate(again, persons=1500, months=2, seed=SEED, noise=1.0, noise_profile="field")
+    assert tree_digest(again) == tree_digest(inbox)
+
+
+def test_unknown_noise_profile_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="noise profile"):
+        generate(tmp_path / "x", persons=100, months=1, seed=1, noise_profile="kind")

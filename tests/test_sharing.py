@@ -119,7 +119,7 @@ def _tables(role_db: Path) -> dict[str, list[str]]:
 def test_every_role_has_its_files_and_nothing_unshareable(published):
     db, cat, roles = published
     root = db.parent / "out" / "published"
-    assert len(roles) == 5 + 14  # the demo district (jingan) has 14 streets and towns
+    assert len(roles) == 8 + 14  # 7 departments, the public shop pages; the demo district (jingan) has 14 streets
     assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == sorted(roles)
     for rid in roles:
         folder = root / rid

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -96,29 +94,14 @@ def test_scenario_lists_go_to_each_committee_masked(hub_run):
 
 def _dbt_build_targeting(db: Path) -> None:
     from matching.config import dbt_vars
-    from pipelines import settings
-    from pipelines.resources import dbt_executable
+    from pipelines import dbt_runner
 
-    env = dict(os.environ, CIVICHUB_DB=str(db))
-    proc = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--select",
-            "path:models/targeting",
-            "--vars",
-            json.dumps(dbt_vars(DELIVERY)),
-            "--profiles-dir",
-            str(settings.DBT_PROJECT_DIR),
-            "--project-dir",
-            str(settings.DBT_PROJECT_DIR),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=settings.DBT_PROJECT_DIR,
+    outcome = dbt_runner.invoke(
+        ["build", "--select", "path:models/targeting", "--vars", json.dumps(dbt_vars(DELIVERY))],
+        "test_targeting",
+        db,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert outcome.success, "\n".join(outcome.errors[-20:]) or outcome.exception
 
 
 def _elderly_households(con, n: int) -> list[tuple[str, str]]:
@@ -178,9 +161,11 @@ def edited_hub(hub_run, tmp_path_factory):
             "(select unnest(?::varchar[]))",
             [DELIVERY, certs],
         )
-        picked = _elderly_households(con, 4)
-        assert len(picked) == 4
-        cases.update(zip(("new_meter_zero", "new_meter_low", "gaps_then_drop", "latest_missing"), picked))
+        picked = _elderly_households(con, 5)
+        assert len(picked) == 5
+        cases.update(
+            zip(("new_meter_zero", "new_meter_low", "gaps_then_drop", "latest_missing", "one_month_missing"), picked)
+        )
         before_sep = "reading_month < '2026-09'"
         latest = f"reading_month = '{DELIVERY}'"
         gaps = "reading_month in ('2026-03', '2026-05', '2026-07')"
@@ -196,8 +181,12 @@ def edited_hub(hub_run, tmp_path_factory):
         hh = cases["gaps_then_drop"][1]
         con.execute("delete from staging.stg_utility_electricity where " + _meter_rows(hh, gaps))
         con.execute("update staging.stg_utility_electricity set kwh = 2 where " + _meter_rows(hh, latest))
+        last_two = f"reading_month in ('2026-10', '{DELIVERY}')"
         con.execute(
-            "delete from staging.stg_utility_electricity where " + _meter_rows(cases["latest_missing"][1], latest)
+            "delete from staging.stg_utility_electricity where " + _meter_rows(cases["latest_missing"][1], last_two)
+        )
+        con.execute(
+            "delete from staging.stg_utility_electricity where " + _meter_rows(cases["one_month_missing"][1], latest)
         )
     _dbt_build_targeting(path)
     with duckdb.connect(str(path)) as con:
@@ -235,10 +224,13 @@ def test_new_meter_without_history_is_flagged_for_zero_use_only(edited_hub):
         ).fetchall() == [(2,)]
 
 
-def test_meter_with_missing_months_still_has_a_baseline_and_a_missing_latest_month_is_its_own_reason(edited_hub):
+def test_meter_with_missing_months_still_has_a_baseline_and_a_meter_no_longer_read_is_its_own_reason(edited_hub):
     db, cases = edited_hub
     assert _reasons(db, "elderly_power_alert", cases["gaps_then_drop"][0]) == {"power_drop"}
+    # no reading in the export's last two months: the meter has stopped being read
     assert _reasons(db, "elderly_power_alert", cases["latest_missing"][0]) == {"latest_reading_missing"}
+    # one missing month alone is a gap in the export, not a sign
+    assert _reasons(db, "elderly_power_alert", cases["one_month_missing"][0]) == set()
     with duckdb.connect(str(db), read_only=True) as con:
         missing = con.execute(
             "select missing_months from targeting.tgt_household_electricity where household_id = ?",

@@ -65,3 +65,33 @@
         else 'diff'
     end as phone_level
 {%- endmacro %}
+
+{#
+  The latest 抄表月份 present in this delivery's electricity export. A utility's monthly export
+  usually ends with the month before the export (the November file's latest reading is October),
+  so "the latest reading" is this month, whatever it is: never the delivery month itself.
+#}
+{% macro latest_reading_month() -%}
+    (select max(reading_month) from {{ ref('stg_utility_electricity') }}
+     where delivery = {{ current_delivery() }} and kwh is not null)
+{%- endmacro %}
+
+{#
+  Two road names of the same length that differ in exactly one character (a homophone typed for
+  another: 玫园路 / 梅园路), where that character is not a direction before the road type (延长西路 and
+  延长中路 are different roads). DuckDB's substr and length count characters.
+#}
+{% macro road_one_character_apart(a, b) -%}
+    (length({{ a }}) = length({{ b }})
+     and len(list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))) = 1
+     and not (substr({{ a }}, length({{ a }}) - 1, 1) <> substr({{ b }}, length({{ b }}) - 1, 1)
+              and (substr({{ a }}, length({{ a }}) - 1, 1) in ('东', '南', '西', '北', '中')
+                   or substr({{ b }}, length({{ b }}) - 1, 1) in ('东', '南', '西', '北', '中'))))
+{%- endmacro %}
+
+{# Of two road names one character apart: do the differing characters sound the same (a homophone,
+   玫/梅, 吴/武)? A misspelling by sound is likelier than one by shape. #}
+{% macro road_difference_sounds_alike(a, b) -%}
+    (cn_name_pinyin(substr({{ a }}, list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))[1], 1))
+     = cn_name_pinyin(substr({{ b }}, list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))[1], 1)))
+{%- endmacro %}

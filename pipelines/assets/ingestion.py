@@ -78,6 +78,8 @@ def build_raw_asset(spec):
                         "evaluated": outcome.evaluated,
                         "failed": outcome.failed,
                         "failed_expectations": MetadataValue.text("\n".join(outcome.failed_descriptions()) or "none"),
+                        "rows": outcome.rows or 0,
+                        "rows_validated": outcome.sampled or outcome.rows or 0,
                     },
                 )
             else:

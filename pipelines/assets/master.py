@@ -1,9 +1,7 @@
 """Master data (一户一档): persons and households with stable ids, after dbt has clustered.
 
 The ids span deliveries, so this step keeps state (matching/master_tables.py); dbt models before it
-are pure transforms of one delivery. The master tables' own invariants (unique ids, every household
-placed) are dbt tests on the master sources, run with the quality rules; the checks here need Python
-(the ids' check characters) or compare the master tables with this delivery's records.
+are pure transforms of one delivery. Checks here are the promises the master tables make.
 """
 
 from dagster import (
@@ -57,7 +55,12 @@ PERSON_XREF = AssetKey(["master", "person_xref"])
         AssetCheckSpec(
             "ids_carry_valid_check_character",
             asset=PERSON,
-            description="Every person id's check character is right (unique ids: a dbt test on master.person).",
+            description="Every person id is unique and its check character is right.",
+        ),
+        AssetCheckSpec(
+            "every_household_has_address",
+            asset=HOUSEHOLD,
+            description="Every household has a room (or is a building with the room unknown, a finding for the street) and a standard address_id, or is marked as outside the address library (a finding for the library).",
         ),
         AssetCheckSpec(
             "every_person_record_resolved",
@@ -102,12 +105,26 @@ def person_household_master(context: AssetExecutionContext, hub: HubResource):
         )
         ids = [r[0] for r in con.execute("select person_id from master.person").fetchall()]
         bad = sum(1 for i in ids if not is_valid_id(i))
+        duplicated = len(ids) - len(set(ids))
         yield AssetCheckResult(
             asset_key=PERSON,
             check_name="ids_carry_valid_check_character",
-            passed=bad == 0,
+            passed=bad == 0 and duplicated == 0,
             severity=AssetCheckSeverity.ERROR,
-            metadata={"bad_ids": bad},
+            metadata={"bad_ids": bad, "duplicated_ids": duplicated},
+        )
+        no_address, outside = con.execute(
+            """select count(*) filter (where (room is null and dwelling_key not like '%#?%')
+                                          or (address_id is null and in_address_library)),
+                      count(*) filter (where not in_address_library)
+               from master.household where in_latest_delivery"""
+        ).fetchall()[0]
+        yield AssetCheckResult(
+            asset_key=HOUSEHOLD,
+            check_name="every_household_has_address",
+            passed=no_address == 0,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"households_without_address": no_address, "households_outside_address_library": outside},
         )
         unresolved = con.execute(
             """
@@ -142,9 +159,9 @@ SHOP_TABLES = ["shop", "shop_xref", "shop_inspection", "shop_code_map"]
     ],
     check_specs=[
         AssetCheckSpec(
-            "shop_codes_valid",
+            "shop_codes_unique_and_valid",
             asset=SHOP,
-            description="Every shop code's check character is right (unique codes: a dbt test on master.shop).",
+            description="No shop code assigned twice; every code's check character is right.",
         ),
         AssetCheckSpec(
             "licences_with_registered_uscc_resolve_to_its_shop",
@@ -169,12 +186,13 @@ def shop_master(context: AssetExecutionContext, hub: HubResource):
             yield MaterializeResult(asset_key=AssetKey(["master", t]), metadata=meta if t == "shop" else {})
         codes = [r[0] for r in con.execute("select shop_code from master.shop").fetchall()]
         bad = sum(1 for c in codes if not is_valid_id(c))
+        dup = len(codes) - len(set(codes))
         yield AssetCheckResult(
             asset_key=SHOP,
-            check_name="shop_codes_valid",
-            passed=bad == 0,
+            check_name="shop_codes_unique_and_valid",
+            passed=bad == 0 and dup == 0,
             severity=AssetCheckSeverity.ERROR,
-            metadata={"bad_codes": bad},
+            metadata={"bad_codes": bad, "duplicated_codes": dup},
         )
         stray = con.execute(
             """

@@ -18,6 +18,7 @@ from dagster import (
     asset,
 )
 
+from pipelines.assets.streets import files_written_check, written_spec
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
 from targeting.config import load_scenarios
@@ -111,8 +112,12 @@ SCENARIOS = load_scenarios()
 scenario_assets = [scenario_asset(s) for s in SCENARIOS.scenarios]
 
 
+COMMITTEE_WORKBOOKS = AssetKey(["targeting", "committee_workbooks"])
+
+
 @asset(
-    key=AssetKey(["targeting", "committee_workbooks"]),
+    key=COMMITTEE_WORKBOOKS,
+    check_specs=[written_spec(COMMITTEE_WORKBOOKS, "every_workbook_written", "committee's scenario workbook")],
     deps=[AssetKey(["targeting", s.name]) for s in SCENARIOS.scenarios],
     group_name="targeting",
     partitions_def=deliveries,
@@ -126,7 +131,12 @@ def committee_workbooks(context: AssetExecutionContext, hub: HubResource):
     with hub.connect(read_only=False) as con:
         written = write_workbooks(con, SCENARIOS, delivery, default_out_dir(Path(hub.db_path)))
     context.log.info(f"scenario workbooks {delivery}: {written.files} file(s), {written.rows} row(s)")
-    return MaterializeResult(metadata={"files": written.files, "rows": written.rows, "folder": str(written.folder)})
+    yield MaterializeResult(metadata={"files": written.files, "rows": written.rows, "folder": str(written.folder)})
+    yield files_written_check("every_workbook_written", written)
 
 
-targeting_assets = [*scenario_assets, committee_workbooks]
+# Data (scenario.match) and what is written from it for the committees: nothing in the job depends
+# on the workbooks, so their failure does not hold back the catalog and publishing.
+targeting_data_assets = [*scenario_assets]
+targeting_report_assets = [committee_workbooks]
+targeting_assets = [*targeting_data_assets, *targeting_report_assets]

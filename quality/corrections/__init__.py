@@ -1,4 +1,8 @@
-"""Corrections back from the streets: returned worklists in `<inbox>/corrections/`.
+"""Corrections back from the streets, by two channels and one code path: returned worklists in
+`<inbox>/corrections/`, and verifications saved in the street app (app/intake.py calls
+`validate_and_apply` for each one). Both go through `check_owner` and `check_verdict`, write the same
+tables and the same audit; a decision equal to the finding's latest decision, from either channel, is
+the same decision (audited as `same_decision`, nothing added twice).
 
 Each workbook is read and validated row by row:
 - the finding exists (quality.finding) and belongs to the workbook's committee;
@@ -16,18 +20,26 @@ file again (under any name) changes nothing. Finding statuses are then refreshed
 (quality.findings.refresh_findings).
 
 The package follows those seams: `fields` (what may be corrected, how a value is checked),
-`workbook` (reading a returned worklist), `decisions` (one decision checked, recorded and applied:
-`validate_and_apply_decision` is what the street app calls), `returned` (the files in corrections/).
+`workbook` (reading a returned worklist), `decisions` (one decision checked, recorded and applied,
+whichever channel; the overrides written onto the master tables), `returned` (the files in
+corrections/).
 """
 
 from quality.corrections.decisions import (
     DDL,
+    Accepted,
     Decision,
     DecisionOutcome,
+    Rejected,
+    apply_accepted,
     apply_overrides,
-    check_decision,
-    check_scope,
-    validate_and_apply_decision,
+    check_owner,
+    check_verdict,
+    latest_decision,
+    record_rejected,
+    refresh_statuses,
+    validate_and_apply,
+    validate_decision,
 )
 from quality.corrections.fields import (
     CONFIG_PATH,
@@ -40,10 +52,8 @@ from quality.corrections.fields import (
     load_field_specs,
 )
 from quality.corrections.returned import (
-    Accepted,
     CorrectionsSummary,
     FileOutcome,
-    Rejected,
     apply_file,
     corrections_dir,
     describe,
@@ -53,39 +63,50 @@ from quality.corrections.returned import (
     unprocessed_files,
     validate,
 )
-from quality.corrections.workbook import NotAWorklist, ReturnedRow, ReturnedWorkbook, parse_decided_on, read_returned
+from quality.corrections.workbook import (
+    NotAWorklist,
+    ReturnedRow,
+    ReturnedWorkbook,
+    parse_decided_on,
+    read_returned,
+)
 
 __all__ = [
-    "CONFIG_PATH",
-    "DDL",
-    "MASTER_TABLES",
     "Accepted",
+    "CONFIG_PATH",
     "ConfigError",
     "CorrectionsSummary",
+    "DDL",
     "Decision",
     "DecisionOutcome",
     "FieldSpec",
     "FieldSpecs",
     "FileOutcome",
+    "MASTER_TABLES",
     "NotAWorklist",
     "Rejected",
     "ReturnedRow",
     "ReturnedWorkbook",
+    "apply_accepted",
     "apply_file",
     "apply_overrides",
-    "check_decision",
-    "check_scope",
+    "check_owner",
     "check_value",
+    "check_verdict",
     "corrections_dir",
     "default_specs",
     "describe",
     "file_hash",
+    "latest_decision",
     "load_field_specs",
     "parse_decided_on",
     "pending_files",
     "process_pending",
     "read_returned",
+    "record_rejected",
+    "refresh_statuses",
     "unprocessed_files",
     "validate",
-    "validate_and_apply_decision",
+    "validate_and_apply",
+    "validate_decision",
 ]

@@ -1,11 +1,9 @@
-"""A street's verdict on one finding (确认 / 更正 / 不属实): checked, recorded, and its corrected value
-kept as an override that holds over every later rebuild of the master data.
-
-`validate_and_apply_decision(con, decision)` is the one way in for a decision, whatever brought it
-(a returned worklist row, the street app): it checks the decision against the finding and the field's
-rules (quality/corrections.yml), records it in quality.finding_decision (and quality.override for a
-corrected value) with an audit row, applies the override and refreshes the finding's status.
-"""
+"""One decision on one finding, checked, recorded and applied, whichever channel it comes from: a row of
+a returned worklist (quality/corrections/returned.py) or a verification saved in the street app
+(app/intake.py calls `validate_and_apply`). Both go through `check_owner` and `check_verdict`, write
+the same tables and the same audit; a decision equal to the finding's latest decision, from either
+channel, is the same decision (audited as `same_decision`, nothing added twice). `apply_overrides`
+writes the corrections onto the master tables after every master build."""
 
 from __future__ import annotations
 
@@ -14,6 +12,7 @@ from dataclasses import dataclass
 
 from quality import worklist_format as wf
 from quality.corrections.fields import MASTER_TABLES, FieldSpec, FieldSpecs, check_value, default_specs
+from quality.corrections.workbook import ReturnedRow, parse_decided_on
 from quality.findings import refresh_findings
 
 DDL = """
@@ -43,72 +42,107 @@ create table if not exists quality.correction_file_log (
 """
 
 
-@dataclass(frozen=True)
+@dataclass
 class Decision:
-    """What someone decided about one finding, wherever it came from."""
+    """One verdict on one finding, from either channel: the street app (a saved verification) or
+    anything else that is not a workbook row. Workbook rows (ReturnedRow) carry the same fields."""
 
     finding_id: str
+    committee_code: str  # the committee the decision comes from (its worklist, its app account)
     decision: str  # 确认 / 更正 / 不属实
-    decided_by: str
-    decided_at: _dt.datetime
-    committee_code: str  # the committee the decision is made for: a finding of another is refused
-    corrected_value: object = None  # 正确值 as typed (更正 only)
-    source: str = ""  # where it came from: the returned worklist, or e.g. "app"
-    source_row: int | None = None
+    value: object  # 正确值 as typed ('' or None when none)
+    decided_by: str  # 核实人
+    decided_on: object = None  # 核实日期 (a date, a datetime or text); None: when received
+    note: str = ""
+    source_file: str = ""  # where it came from: corrections/<file>.xlsx, app:<uid>
+    source_row: int = 0  # the workbook row, the app's verification id
 
 
 @dataclass
-class DecisionOutcome:
-    accepted: bool
-    reason: str | None = None  # why it was refused (Chinese, for the person who decided)
-    corrected_value: str | None = None  # the normalised value kept as an override
-    overrides_applied: int = 0
+class Accepted:
+    row: ReturnedRow | Decision
+    finding: dict
+    spec: FieldSpec
+    decision: str
+    corrected_value: str | None  # the value to override with (None: a decision only)
+    decided_at: _dt.datetime
 
 
-def check_scope(decision: Decision, finding: dict | None) -> str | None:
-    """Why the finding cannot be decided by this committee (None: it can)."""
+@dataclass
+class Rejected:
+    row: ReturnedRow | Decision
+    finding: dict | None
+    reason: str
+
+
+def check_owner(finding_id: str, finding: dict | None, committee: str) -> str | None:
+    """Why a decision on this finding cannot come from this committee (None: it can)."""
+    if not finding_id:
+        return "问题编号为空（隐藏列被清空或行是手工添加的）"
     if finding is None:
-        return f"问题编号 {decision.finding_id} 不存在"
+        return f"问题编号 {finding_id} 不存在"
     owner = finding.get("community_code") or ""
-    if owner != decision.committee_code:
+    if owner != committee:
         return f"该问题不属于本居委（属于 {owner or '未定位的居委'}）"
     return None
 
 
-def check_decision(decision: Decision, finding: dict, spec: FieldSpec) -> tuple[str | None, str | None]:
-    """(the value to override with or None, None) when the decision stands, else (None, the reason)."""
-    if decision.decision not in wf.DECISIONS:
-        return None, (
-            f"核实结果“{decision.decision}”不在 {'/'.join(wf.DECISIONS)} 之内" if decision.decision else "核实结果为空"
-        )
-    if not decision.decided_by:
+def check_verdict(
+    finding: dict, decision: str, value: object, decided_by: str, decided_on: object, specs: FieldSpecs
+) -> tuple[tuple[FieldSpec, str | None, _dt.datetime | None] | None, str | None]:
+    """The rules of a verdict, the same for every channel: ((spec, value to override with, decided_at),
+    None) when it can be taken, else (None, the reason in Chinese)."""
+    if decision not in wf.DECISIONS:
+        return None, (f"核实结果“{decision}”不在 确认/更正/不属实 之内" if decision else "核实结果为空")
+    if not decided_by:
         return None, "缺少核实人"
-    typed = wf.cell_text(decision.corrected_value).strip()
-    if decision.decision == wf.CORRECT:
-        value, err = check_value(spec, decision.corrected_value)
-        return (None, f"{err}（核实项目：{spec.label}）") if err else (value, None)
-    if decision.decision == wf.CONFIRM:
+    decided_at, err = parse_decided_on(decided_on)
+    if err:
+        return None, err
+    spec = specs.get(finding.get("entity_type"), finding.get("field"))
+    checked: str | None = None
+    typed = wf.cell_text(value).strip()
+    if decision == wf.CORRECT:
+        checked, err = check_value(spec, value)
+        if err:
+            return None, f"{err}（核实项目：{spec.label}）"
+    elif decision == wf.CONFIRM:
+        suggested = finding.get("suggested_value")
         if typed:
             return None, "选择“确认”时不填正确值；如需改为其他值请选择“更正”"
-        suggested = finding.get("suggested_value")
         if suggested not in (None, ""):
-            value, err = check_value(spec, suggested)
-            return (None if err else value), None  # a suggestion that is not a legal value: the decision only
-        return None, None
-    if typed:
+            checked, err = check_value(spec, suggested)
+            if err:
+                checked = None  # the suggestion is not a legal value: keep the decision only
+    elif typed:
         return None, "选择“不属实”时不填正确值"
-    return None, None
+    return (spec, checked, decided_at), None
 
 
-def finding(con, finding_id: str) -> dict | None:
-    """The finding's columns, or None."""
+def validate_decision(
+    d: Decision, finding: dict | None, specs: FieldSpecs, received_at: _dt.datetime
+) -> Accepted | Rejected:
+    """One decision from the street app through the same checks as a workbook row (less the workbook's
+    own: checksum, duplicate rows)."""
+    reason = check_owner(d.finding_id, finding, d.committee_code)
+    verdict = None
+    if reason is None:
+        verdict, reason = check_verdict(finding, d.decision, d.value, d.decided_by, d.decided_on, specs)
+    if reason is not None:
+        return Rejected(d, finding, reason)
+    spec, value, decided_at = verdict
+    return Accepted(d, finding, spec, d.decision, value, decided_at or received_at)
+
+
+def _finding(con, finding_id: str) -> dict | None:
     try:
         df = con.execute("select * from quality.finding where finding_id = ?", [finding_id]).df()
-    except Exception:  # noqa: BLE001 - no findings table yet
+    except Exception:
+        return None
+    if df.empty:
         return None
     df = df.astype(object).where(df.notna(), None)
-    rows = df.to_dict("records")
-    return rows[0] if rows else None
+    return df.to_dict("records")[0]
 
 
 def _master_value(con, entity_type: str, entity_id: str, column: str | None) -> str | None:
@@ -117,124 +151,141 @@ def _master_value(con, entity_type: str, entity_id: str, column: str | None) -> 
     table, keycol = MASTER_TABLES[entity_type]
     try:
         rows = con.execute(f"select {column}::varchar from {table} where {keycol} = ?", [entity_id]).fetchall()
-    except Exception:  # noqa: BLE001 - master table not built yet
+    except Exception:
         return None
     return rows[0][0] if rows else None
 
 
-def record_decision(
-    con, decision: Decision, finding: dict, spec: FieldSpec, corrected_value: str | None, now: _dt.datetime
-) -> bool:
-    """Write an accepted decision (and its override, and the audit row); True when it overrides a value.
-    Inside the caller's transaction."""
-    con.execute(
-        "insert into quality.finding_decision values (?, ?, ?, ?, ?, ?, ?)",
-        [
-            finding["finding_id"],
-            decision.decision,
-            corrected_value,
-            decision.decided_by,
-            decision.decided_at,
-            decision.source,
-            decision.source_row,
-        ],
-    )
-    old = _master_value(con, finding.get("entity_type"), finding.get("entity_id"), spec.column)
+def latest_decision(con, finding_id: str) -> tuple[str, str | None] | None:
+    """(decision, corrected value) of the finding's latest decision, from any channel."""
+    rows = con.execute(
+        """select decision, corrected_value from quality.finding_decision where finding_id = ?
+           order by decided_at desc, source_file desc, source_row desc limit 1""",
+        [finding_id],
+    ).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def apply_accepted(con, a: Accepted, source_file: str, now: _dt.datetime) -> str:
+    """Record one accepted decision (inside the caller's transaction); returns the audit outcome.
+
+    A decision equal to the finding's latest one (same verdict, same value), whichever channel made
+    it, is the same decision: it is audited as `same_decision` and adds no decision and no override."""
+    f = a.finding
+    old = _master_value(con, f.get("entity_type"), f.get("entity_id"), a.spec.column)
     if old is None:
-        old = finding.get("observed_value")
-    result = "decision_recorded"
-    if corrected_value is not None:
+        old = f.get("observed_value")
+    if latest_decision(con, f["finding_id"]) == (a.decision, a.corrected_value):
+        result = "same_decision"
+    else:
         con.execute(
-            "insert into quality.override values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
+            "insert into quality.finding_decision values (?, ?, ?, ?, ?, ?, ?)",
             [
-                finding.get("entity_type"),
-                finding.get("entity_id"),
-                spec.name,
-                old,
-                corrected_value,
-                decision.decided_by,
-                decision.decided_at,
-                decision.source,
-                decision.source_row,
-                finding["finding_id"],
-                spec.column,
+                f["finding_id"],
+                a.decision,
+                a.corrected_value,
+                a.row.decided_by,
+                a.decided_at,
+                source_file,
+                a.row.source_row,
             ],
         )
-        result = "override" if spec.column else "override_for_department"
+        result = "decision_recorded"
+        if a.corrected_value is not None:
+            con.execute(
+                "insert into quality.override values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
+                [
+                    f.get("entity_type"),
+                    f.get("entity_id"),
+                    a.spec.name,
+                    old,
+                    a.corrected_value,
+                    a.row.decided_by,
+                    a.decided_at,
+                    source_file,
+                    a.row.source_row,
+                    f["finding_id"],
+                    a.spec.column,
+                ],
+            )
+            result = "override" if a.spec.column else "override_for_department"
     con.execute(
         "insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
         [
-            decision.source,
-            decision.source_row,
-            finding["finding_id"],
-            finding.get("entity_type"),
-            finding.get("entity_id"),
-            spec.name,
-            decision.decision,
+            source_file,
+            a.row.source_row,
+            f["finding_id"],
+            f.get("entity_type"),
+            f.get("entity_id"),
+            a.spec.name,
+            a.decision,
             old,
-            corrected_value,
-            decision.decided_by,
-            decision.decided_at,
+            a.corrected_value,
+            a.row.decided_by,
+            a.decided_at,
             result,
             now,
         ],
     )
-    return corrected_value is not None
+    return result
 
 
-def record_rejection(con, decision: Decision, finding: dict | None, reason: str, now: _dt.datetime) -> None:
-    """Write a refused decision with its reason (quality.correction_rejection and the audit)."""
-    f = finding or {}
+def record_rejected(con, r: Rejected, source_file: str, now: _dt.datetime) -> None:
+    """Record one rejected decision with its reason (inside the caller's transaction)."""
+    f = r.finding or {}
     con.execute(
         "insert into quality.correction_rejection values (?, ?, ?, ?, ?)",
-        [decision.source, decision.source_row, decision.finding_id or None, reason, now],
+        [source_file, r.row.source_row, r.row.finding_id or None, r.reason, now],
     )
     con.execute(
         "insert into quality.correction_audit values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, null, 'rejected', ?, ?)",
         [
-            decision.source,
-            decision.source_row,
-            decision.finding_id or None,
+            source_file,
+            r.row.source_row,
+            r.row.finding_id or None,
             f.get("entity_type"),
             f.get("entity_id"),
             f.get("field"),
-            decision.decision or None,
-            wf.cell_text(decision.corrected_value) or None,
-            decision.decided_by or None,
-            reason,
+            r.row.decision or None,
+            wf.cell_text(r.row.value) or None,
+            r.row.decided_by or None,
+            r.reason,
             now,
         ],
     )
 
 
-def validate_and_apply_decision(con, decision: Decision, specs: FieldSpecs | None = None) -> DecisionOutcome:
-    """Check one decision, record it (or its refusal, with the reason), apply its override onto the
-    master data and refresh the finding statuses."""
+@dataclass
+class DecisionOutcome:
+    status: str  # accepted | same_decision | rejected
+    reason: str | None = None
+    result: str | None = None  # the audit outcome: decision_recorded, override, … (None when rejected)
+
+
+def validate_and_apply(
+    con, d: Decision, specs: FieldSpecs | None = None, now: _dt.datetime | None = None
+) -> DecisionOutcome:
+    """Validate one decision (the street app's channel) and apply it: the same checks, tables and audit
+    as a row of a returned workbook. The caller applies the overrides and refreshes the findings after
+    a batch (apply_overrides, refresh_statuses)."""
     specs = specs or default_specs()
+    now = now or _dt.datetime.now()
     con.execute(DDL)
-    now = _dt.datetime.now()
-    f = finding(con, decision.finding_id)
-    reason = check_scope(decision, f)
-    value = None
-    spec = None
-    if reason is None:
-        spec = specs.get(f.get("entity_type"), f.get("field"))
-        value, reason = check_decision(decision, f, spec)
+    finding = _finding(con, d.finding_id)
+    checked = validate_decision(d, finding, specs, now)
     con.execute("begin transaction")
     try:
-        if reason is not None:
-            record_rejection(con, decision, f, reason, now)
+        if isinstance(checked, Rejected):
+            record_rejected(con, checked, d.source_file, now)
+            out = DecisionOutcome("rejected", checked.reason)
         else:
-            record_decision(con, decision, f, spec, value, now)
+            result = apply_accepted(con, checked, d.source_file, now)
+            out = DecisionOutcome("same_decision" if result == "same_decision" else "accepted", None, result)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    if reason is not None:
-        return DecisionOutcome(False, reason)
-    applied = apply_overrides(con, [f.get("entity_type")]) if value is not None else 0
-    refresh_findings(con)
-    return DecisionOutcome(True, None, value, applied)
+    return out
 
 
 def _resolve_ids(con, entity_type: str) -> dict[str, str]:
@@ -303,3 +354,8 @@ def apply_overrides(con, entity_types: list[str] | None = None) -> int:
                 [now, entity_type, entity_id, column],
             )
     return changed
+
+
+def refresh_statuses(con) -> None:
+    """Recompute finding statuses from the decisions (quality/findings.py states the rule)."""
+    refresh_findings(con)

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from pydantic import field_validator, model_validator
 
 from normalize.dates import parse_date
 from normalize.id_number import id_check_ok, normalize_id
 from normalize.phones import normalize_phone
 from normalize.uscc import normalize_uscc
 from normalize.vocabularies import vocabulary
+from pipelines.yaml_models import StrictModel, load_yaml_model
 from quality import worklist_format as wf
 
 CONFIG_PATH = Path(__file__).resolve().parents[1] / "corrections.yml"
@@ -60,53 +61,80 @@ class FieldSpecs:
         return FieldSpec(name, str(field_name), "text")
 
 
+class FieldSetting(StrictModel):
+    """One correctable field of quality/corrections.yml (fields.<entity_type>.<field>)."""
+
+    label: str | None = None
+    type: str
+    values: list[str] | None = None  # a vocab field's values, when not a vocabulary of the seed
+    vocabulary: str | None = None  # a vocab field's vocabulary (dbt_project/seeds/vocabularies.csv)
+    column: str | None = None  # the master table column a correction overrides
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if v not in TYPES:
+            raise ValueError(f"type must be one of {sorted(TYPES)}, not {v!r}")
+        return v
+
+    @field_validator("vocabulary")
+    @classmethod
+    def _known_vocabulary(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                vocabulary(v)
+            except KeyError as e:
+                raise ValueError(e.args[0]) from None
+        return v
+
+    @field_validator("column")
+    @classmethod
+    def _column_name(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*", v):
+            raise ValueError(f"column {v!r} is not a column name")
+        return v
+
+    @model_validator(mode="after")
+    def _vocab_has_values(self):
+        if self.type == "vocab" and not (self.vocabulary or self.values):
+            raise ValueError("a vocab field needs 'vocabulary' (or 'values')")
+        return self
+
+    def allowed(self) -> tuple[str, ...]:
+        return vocabulary(self.vocabulary) if self.vocabulary else tuple(str(v) for v in self.values or ())
+
+
+class CorrectionsFile(StrictModel):
+    """quality/corrections.yml: the correctable fields per entity type, and other names for them."""
+
+    fields: dict[str, dict[str, FieldSetting]]
+    aliases: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _columns_and_aliases(self):
+        for entity, fields in self.fields.items():
+            for name, s in fields.items():
+                if s.column is not None and entity not in MASTER_TABLES:
+                    raise ValueError(
+                        f"fields.{entity}.{name}: column {s.column!r} is not a column of a master table "
+                        f"(entity types with master tables: {sorted(MASTER_TABLES)})"
+                    )
+        known = {n for f in self.fields.values() for n in f}
+        for alias, target in self.aliases.items():
+            if target not in known:
+                raise ValueError(f"alias {alias!r} points at unknown field {target!r}")
+        return self
+
+
 def load_field_specs(path: Path | str = CONFIG_PATH) -> FieldSpecs:
-    """Read and validate quality/corrections.yml (clear errors naming the entry)."""
+    """Read and validate quality/corrections.yml (clear errors naming the file and the key)."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(raw.get("fields"), dict):
-        raise ConfigError(f"{path}: 'fields' must map entity types to fields")
-    by_entity: dict[str, dict[str, FieldSpec]] = {}
-    for entity, fields in raw["fields"].items():
-        if not isinstance(fields, dict):
-            raise ConfigError(f"{path}: fields.{entity} must map field names to settings")
-        for name, s in fields.items():
-            where = f"{path}: fields.{entity}.{name}"
-            if not isinstance(s, dict):
-                raise ConfigError(f"{where}: must be a mapping with label and type")
-            unknown = set(s) - {"label", "type", "values", "vocabulary", "column"}
-            if unknown:
-                raise ConfigError(f"{where}: unknown setting(s) {sorted(unknown)}")
-            if s.get("type") not in TYPES:
-                raise ConfigError(f"{where}: type must be one of {sorted(TYPES)}, not {s.get('type')!r}")
-            values = tuple(str(v) for v in (s.get("values") or ()))
-            if s.get("vocabulary"):
-                try:
-                    values = vocabulary(str(s["vocabulary"]))
-                except KeyError as e:
-                    raise ConfigError(f"{where}: {e.args[0]}") from None
-            if s["type"] == "vocab" and not values:
-                raise ConfigError(f"{where}: a vocab field needs 'vocabulary' (or 'values')")
-            column = s.get("column")
-            if column is not None and (
-                entity not in MASTER_TABLES or not re.fullmatch(r"[a-z_][a-z0-9_]*", str(column))
-            ):
-                raise ConfigError(
-                    f"{where}: column {column!r} is not a column of a master table "
-                    f"(entity types with master tables: {sorted(MASTER_TABLES)})"
-                )
-            by_entity.setdefault(entity, {})[name] = FieldSpec(
-                name, str(s.get("label") or name), s["type"], values, column
-            )
-    aliases = {str(k): str(v) for k, v in (raw.get("aliases") or {}).items()}
-    known = {n for f in by_entity.values() for n in f}
-    for alias, target in aliases.items():
-        if target not in known:
-            raise ConfigError(f"{path}: alias {alias!r} points at unknown field {target!r}")
-    return FieldSpecs(by_entity, aliases)
+    config = load_yaml_model(path, CorrectionsFile, ConfigError)
+    by_entity = {
+        entity: {name: FieldSpec(name, s.label or name, s.type, s.allowed(), s.column) for name, s in fields.items()}
+        for entity, fields in config.fields.items()
+    }
+    return FieldSpecs(by_entity, dict(config.aliases))
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,9 @@
-"""Returned worklists in `<inbox>/corrections/`: each filled row checked and, when good, applied as
-a decision (quality/corrections/decisions.py); each file taken in once (its SHA-256 is kept)."""
+"""Returned worklists in `<inbox>/corrections/`: each workbook read (workbook.py) and validated row by
+row (the finding exists and belongs to the workbook's committee, the locked cells are untouched, and
+the verdict's own rules, decisions.check_verdict), its good rows recorded and applied
+(decisions.apply_accepted), its rejected rows kept with the reason. A file is processed once: its
+SHA-256 is kept in quality.correction_file_log, so dropping the same file again (under any name)
+changes nothing."""
 
 from __future__ import annotations
 
@@ -11,66 +15,27 @@ from pathlib import Path
 from quality import worklist_format as wf
 from quality.corrections.decisions import (
     DDL,
-    Decision,
+    Accepted,
+    Rejected,
+    apply_accepted,
     apply_overrides,
-    check_decision,
-    check_scope,
-    record_decision,
-    record_rejection,
+    check_owner,
+    check_verdict,
+    record_rejected,
+    refresh_statuses,
 )
-from quality.corrections.fields import FieldSpec, FieldSpecs, default_specs
-from quality.corrections.workbook import NotAWorklist, ReturnedRow, ReturnedWorkbook, parse_decided_on, read_returned
-from quality.findings import refresh_findings
+from quality.corrections.fields import FieldSpecs, default_specs
+from quality.corrections.workbook import NotAWorklist, ReturnedWorkbook, read_returned
 from sharing.masking import mask_text
 
 
-@dataclass
-class Accepted:
-    row: ReturnedRow
-    finding: dict
-    spec: FieldSpec
-    decision: Decision
-    corrected_value: str | None  # the value to override with (None: a decision only)
-
-    @property
-    def decided_at(self) -> _dt.datetime:
-        return self.decision.decided_at
-
-
-@dataclass
-class Rejected:
-    row: ReturnedRow
-    finding: dict | None
-    reason: str
-    decision: Decision
-
-
-def _decision(row: ReturnedRow, committee: str, source_file: str, decided_at: _dt.datetime) -> Decision:
-    return Decision(
-        finding_id=row.finding_id,
-        decision=row.decision,
-        decided_by=row.decided_by,
-        decided_at=decided_at,
-        committee_code=committee,
-        corrected_value=row.value,
-        source=source_file,
-        source_row=row.excel_row,
-    )
-
-
 def validate(
-    book: ReturnedWorkbook,
-    findings: dict[str, dict],
-    key: str,
-    specs: FieldSpecs,
-    received_at: _dt.datetime,
-    source_file: str = "",
+    book: ReturnedWorkbook, findings: dict[str, dict], key: str, specs: FieldSpecs, received_at: _dt.datetime
 ) -> tuple[list[Accepted], list[Rejected], int]:
     """Split the filled rows into accepted and rejected (with reasons); also count blank rows.
 
-    What a worklist row adds to the decision's own checks (decisions.check_scope, check_decision):
-    a finding id, untouched locked cells (the checksum), one row per finding, a readable 核实日期.
-    findings: finding_id → the finding's columns."""
+    findings: finding_id → the finding's columns (community_code, entity_type, entity_id, field,
+    observed_value, suggested_value, …)."""
     committee = book.meta.get("committee_code", "")
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
@@ -81,24 +46,20 @@ def validate(
             blank += 1
             continue
         f = findings.get(row.finding_id)
-        decided_at, date_error = parse_decided_on(row.decided_on)
-        d = _decision(row, committee, source_file, decided_at or received_at)
-        reason = "问题编号为空（隐藏列被清空或行是手工添加的）" if not row.finding_id else check_scope(d, f)
+        reason = check_owner(row.finding_id, f, committee)
         if reason is None and wf.row_checksum(key, row.finding_id, row.locked) != row.checksum:
             reason = "锁定列被修改（校验码不符），请使用原清单重新填写"
         if reason is None and row.finding_id in seen:
             reason = "同一问题在本文件中出现多次，只采用第一次"
-        spec, value = None, None
+        verdict = None
         if reason is None:
-            spec = specs.get(f.get("entity_type"), f.get("field"))
-            value, reason = check_decision(d, f, spec)
-        if reason is None and date_error:
-            reason = date_error
+            verdict, reason = check_verdict(f, row.decision, row.value, row.decided_by, row.decided_on, specs)
         if reason is not None:
-            rejected.append(Rejected(row, f, reason, d))
+            rejected.append(Rejected(row, f, reason))
             continue
+        spec, value, decided_at = verdict
         seen.add(row.finding_id)
-        accepted.append(Accepted(row, f, spec, d, value))
+        accepted.append(Accepted(row, f, spec, row.decision, value, decided_at or received_at))
     return accepted, rejected, blank
 
 
@@ -119,6 +80,7 @@ class FileOutcome:
 class CorrectionsSummary:
     files: list[FileOutcome] = field(default_factory=list)
     overrides_applied: int = 0
+    app: object = None  # app.intake.IntakeSummary: what the street app's channel brought in the same step
 
     @property
     def processed(self) -> list[FileOutcome]:
@@ -189,7 +151,7 @@ def apply_file(con, path: Path, inbox: Path | str, specs: FieldSpecs | None = No
         )
         return FileOutcome(source_file, "rejected", message=str(e))
 
-    accepted, rejected, blank = validate(book, _findings(con), key, specs, now, source_file)
+    accepted, rejected, blank = validate(book, _findings(con), key, specs, now)
     outcome = FileOutcome(
         source_file,
         "processed",
@@ -201,9 +163,10 @@ def apply_file(con, path: Path, inbox: Path | str, specs: FieldSpecs | None = No
     con.execute("begin transaction")
     try:
         for a in accepted:
-            outcome.overrides += record_decision(con, a.decision, a.finding, a.spec, a.corrected_value, now)
+            if apply_accepted(con, a, source_file, now) in ("override", "override_for_department"):
+                outcome.overrides += 1
         for r in rejected:
-            record_rejection(con, r.decision, r.finding, r.reason, now)
+            record_rejected(con, r, source_file, now)
             outcome.rejections.append((r.row.excel_row, r.reason))
         con.execute(
             "insert into quality.correction_file_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'processed', ?, ?)",
@@ -236,7 +199,7 @@ def process_pending(con, inbox: Path | str, specs: FieldSpecs | None = None) -> 
         summary.files.append(apply_file(con, path, inbox, specs))
     if any(f.accepted for f in summary.files):
         summary.overrides_applied = apply_overrides(con)
-        refresh_findings(con)
+        refresh_statuses(con)
     return summary
 
 

@@ -43,6 +43,10 @@ class ReturnedRow:
     def blank(self) -> bool:
         return not (self.decision or wf.cell_text(self.value).strip() or self.decided_by)
 
+    @property
+    def source_row(self) -> int:
+        return self.excel_row
+
 
 @dataclass
 class ReturnedWorkbook:

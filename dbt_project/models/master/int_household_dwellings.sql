@@ -1,4 +1,5 @@
--- The dwellings of this delivery (一户一档: a household is a dwelling, standard address + room):
+-- The dwellings of this delivery (一户一档: a household is a dwelling, standard address + room, or a
+-- building with the room unknown, "室号不详"):
 -- where persons live (int_person_residence) and where meters are (int_household_meters). Dwellings
 -- are keyed by address and room, so the household id each receives (matching/master_tables.py) is
 -- stable by construction.
@@ -19,8 +20,8 @@ final as (
         k.dwelling_key,
         k.address_id,
         k.room,
-        coalesce(a.full_address, split_part(split_part(k.dwelling_key, '#', 1), ':', 2)) || k.room || '室'
-            as full_address,
+        coalesce(a.full_address, split_part(split_part(k.dwelling_key, '#', 1), ':', 2))
+            || coalesce(k.room || '室', '（室号不详）') as full_address,
         a.street_code,
         a.community_code
     from keyed k

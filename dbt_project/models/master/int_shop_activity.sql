@@ -3,13 +3,12 @@
 -- rules on operating shops (qc_shop_operating) both read this model.
 --
 -- Evidence: street visits (the latest open one, the latest finding it closed) and the shop's own
--- meter (this month's reading against the median of its earlier ones: visits are rare, a meter
--- reads every month). A shop is operating when its last visit found it open within the last three
+-- meter (the latest month of the electricity export, which lags the delivery, against the median of
+-- its earlier ones: visits are rare, a meter reads every month). A shop is operating when its last visit found it open within the last three
 -- months, or when its meter draws its usual power and no visit has found it closed since the last
 -- open one.
 with clusters as (
-    select record_key, cluster_key from {{ ref('int_shop_clusters') }}
-    where is_street_shop
+    select record_key, cluster_key from {{ ref('int_shop_clusters') }} where is_street_shop
 ),
 
 records as (
@@ -68,8 +67,9 @@ meter_readings as (
 meters as (
     select
         cluster_key,
-        max(kwh) filter (where reading_month = {{ current_delivery() }}) as kwh_now,
-        median(kwh) filter (where reading_month < {{ current_delivery() }}) as kwh_usual
+        -- the latest month of the export (it lags the delivery), against the months before it
+        max(kwh) filter (where reading_month = {{ latest_reading_month() }}) as kwh_now,
+        median(kwh) filter (where reading_month < {{ latest_reading_month() }}) as kwh_usual
     from meter_readings
     group by cluster_key
 ),

@@ -1,24 +1,13 @@
 -- Every address key seen in this delivery, resolved to the standard address library: exact after
--- normalisation, else the same lane and number on the most similar road name (character-aware).
-with seen as (
-    select address_key, road from {{ ref('int_person_records') }}
-    where address_key is not null
-    union
-    select registered_address_key, null from {{ ref('int_person_records') }}
-    where registered_address_key is not null
-    union
-    select supply_address_key, supply_road from {{ ref('stg_utility_electricity') }}
-    where delivery = {{ current_delivery() }} and supply_address_key is not null
-    {% for model in ['stg_market_business_registry', 'stg_market_food_licence', 'stg_street_shop_visits'] %}
-        union
-        select business_address_key, business_road from {{ ref(model) }}
-        where delivery = {{ current_delivery() }} and business_address_key is not null
-    {% endfor %}
-),
-
-keys as (
-    select address_key, any_value(road) as road from seen
-    group by address_key
+-- normalisation, else the same lane and number on the most similar road name (character-aware),
+-- else a road name one character away (a homophone typed for another: 玫园路 for 梅园路, 化山路 for
+-- 华山路) from exactly one library road that has the same lane and number (of several, the one whose
+-- differing character sounds the same). A one-character change
+-- scores only 67-75 on three- and four-character names, under the fuzzy floor; the lane and number
+-- that must exist on exactly one such road are what make it safe. A direction before 路 (东南西北中)
+-- is never the one difference: 延长西路 and 延长中路 are different roads.
+with keys as (
+    select * from {{ ref('int_address_keys') }}
 ),
 
 library as (
@@ -42,9 +31,8 @@ fuzzy_candidates as (
         cn_ratio(u.road, l.road) as score
     from unmatched u
     join library l
-        on
-            substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
-            and l.road <> u.road
+      on substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
+     and l.road <> u.road
 ),
 
 fuzzy as (
@@ -54,10 +42,38 @@ fuzzy as (
     group by address_key
 ),
 
+one_char_candidates as (
+    select
+        u.address_key,
+        l.address_id,
+        l.road as library_road,
+        {{ road_difference_sounds_alike('u.road', 'l.road') }} as sounds_alike
+    from unmatched u
+    join library l
+      on substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
+     and length(l.road) = length(u.road)
+     and l.road <> u.road
+    where u.address_key not in (select address_key from fuzzy)
+      and {{ road_one_character_apart('u.road', 'l.road') }}
+),
+
+one_char as (
+    -- exactly one such road; or, of several, exactly one whose differing character sounds the same
+    select address_key, any_value(address_id) as address_id, 'road_one_char' as match_rule,
+           90.0 as match_score
+    from one_char_candidates c
+    where (select count(distinct o.address_id) from one_char_candidates o where o.address_key = c.address_key) = 1
+       or (sounds_alike and (select count(distinct o.address_id) from one_char_candidates o
+                             where o.address_key = c.address_key and o.sounds_alike) = 1)
+    group by address_key
+),
+
 resolved as (
     select * from exact
     union all
     select * from fuzzy
+    union all
+    select * from one_char
 ),
 
 final as (

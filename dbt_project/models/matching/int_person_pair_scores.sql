@@ -18,7 +18,7 @@ scored as (
         w_address.weight as address_weight,
         w_phone.weight as phone_weight,
         log2(w_id.prior / (1 - w_id.prior))
-        + w_id.weight + w_name.weight + w_birth.weight + w_sex.weight + w_address.weight + w_phone.weight
+            + w_id.weight + w_name.weight + w_birth.weight + w_sex.weight + w_address.weight + w_phone.weight
             as match_weight
     from comparisons c
     join weights w_id on w_id.field = 'id_level' and w_id.level = c.id_level
@@ -33,7 +33,16 @@ final as (
     select
         *,
         -- two different valid ID numbers are two people, whatever else agrees
-        case when conflicting_ids then 0.0 else 1.0 / (1.0 + pow(2.0, -match_weight)) end as probability
+        case
+            when conflicting_ids then 0.0
+            -- birth dates that differ by more than a typo (another year or month, not day and month
+            -- swapped), without an ID number to vouch for them: namesakes, whom candidate blocking by
+            -- name puts side by side far more often than random pairs of records. At most the review
+            -- band: a person decides, the hub does not link them on its own.
+            when birth_level = 'diff' and id_level not in ('exact', 'one_edit')
+                then least(1.0 / (1.0 + pow(2.0, -match_weight)), {{ var('person_birth_conflict_cap') }})
+            else 1.0 / (1.0 + pow(2.0, -match_weight))
+        end as probability
     from scored
 )
 

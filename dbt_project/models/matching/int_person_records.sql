@@ -1,3 +1,4 @@
+
 -- Every person mention of one delivery, from every registry that names people, in one shape.
 -- Utility account holders are not here: they are weaker evidence, linked to households instead.
 with police as (
@@ -10,6 +11,7 @@ with police as (
         phone,
         residence_address_key as address_key, residence_room as room, residence_road as road,
         registered_address_key as registered_address_key, registered_room as registered_room,
+        registered_road,
         person_status,
         hukou_number as family_key,
         relation_to_head
@@ -27,6 +29,7 @@ assistance as (
         null::varchar as phone,
         family_address_key as address_key, family_room as room, family_road as road,
         null::varchar as registered_address_key, null::varchar as registered_room,
+        null::varchar as registered_road,
         null::varchar as person_status,
         aid_certificate_no as family_key,
         relation_to_head
@@ -46,6 +49,7 @@ elderly as (
         null::varchar, null::varchar,
         null::varchar,
         null::varchar,
+        null::varchar,
         null::varchar
     from {{ ref('stg_civil_affairs_elderly_alone') }}
     where delivery = {{ current_delivery() }}
@@ -63,6 +67,7 @@ graduates as (
         null::varchar, null::varchar,
         null::varchar,
         null::varchar,
+        null::varchar,
         null::varchar
     from {{ ref('stg_hr_graduates') }}
     where delivery = {{ current_delivery() }}
@@ -70,12 +75,9 @@ graduates as (
 
 unioned as (
     select * from police
-    union all
-    select * from assistance
-    union all
-    select * from elderly
-    union all
-    select * from graduates
+    union all select * from assistance
+    union all select * from elderly
+    union all select * from graduates
 ),
 
 final as (
@@ -85,10 +87,8 @@ final as (
         id_number_status in ('valid', 'valid_from_15') as has_valid_id,
         -- the same record in another month's snapshot has the same fingerprint: reviewers'
         -- decisions and stable ids follow records through it
-        md5(concat_ws(
-            '|', source, coalesce(id_number, ''), coalesce(name, ''), coalesce(birth_date::varchar, ''),
-            coalesce(address_key, ''), coalesce(room, ''), coalesce(phone, '')
-        )) as fingerprint
+        md5(concat_ws('|', source, coalesce(id_number, ''), coalesce(name, ''), coalesce(birth_date::varchar, ''),
+                      coalesce(address_key, ''), coalesce(room, ''), coalesce(phone, ''))) as fingerprint
     from unioned
 )
 

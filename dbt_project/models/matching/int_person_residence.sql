@@ -1,19 +1,39 @@
--- Where each person (cluster) actually lives: the dwelling (standard address + room) with the most
--- weighted evidence across registries. Police residence outweighs a family address that may be the
--- registered one (人户分离); ties go to the most trusted source, then the smallest key. An address
--- missing from the standard library still locates a dwelling (keyed by the parsed address), marked
--- as outside the library so that the library can be fixed, rather than losing the household.
+-- Where each person (cluster) actually lives: a dwelling (standard address + room), or, when the
+-- room cannot be told, the building with the room unknown.
+--
+-- 1. A person whose police 居住地址 names a room: the dwelling with the most weighted evidence of
+--    their own records (police > elderly list > aid file, whose 家庭地址 may be the registered one,
+--    人户分离); ties go to the most trusted source, then the smallest key.
+-- 2. A person whose police 居住地址 names the building only, or is blank (other people each month
+--    in real exports): the evidence of int_person_dwelling_evidence (last month's dwelling, family
+--    members, a meter in their name, the elderly or aid file, the 户籍地址), each kind weighed by how
+--    often it agrees with the police 居住地址 of the people whose address is complete — estimated
+--    from this delivery's own data, per kind (and per combination of kinds, which are not
+--    independent), in the same building and anywhere. The best dwelling is taken when the evidence
+--    for it (the combination's share, or 1 - Π(1 - p) over its kinds where the combination is
+--    rare) reaches residence_min_confidence and no other dwelling is as well supported; the
+--    registered address is one kind of evidence among others, never the answer by default.
+-- 3. Otherwise a named building is kept with the room unknown (a household "室号不详" of the
+--    person's 户号), and quality asks the street to confirm the room; a person with no address
+--    at all and no conclusive evidence is left unplaced.
+-- An address missing from the standard library still locates a dwelling (keyed by the parsed
+-- address), marked as outside the library, rather than losing the household.
 with records as (
     select r.*, c.cluster_key
     from {{ ref('int_person_records') }} r
     join {{ ref('int_person_clusters') }} c on c.record_key = r.record_key
 ),
 
+evidence as (
+    select * from {{ ref('int_person_dwelling_evidence') }}
+),
+
+-- 1. people whose police record names a room ------------------------------------------------------
 candidates as (
     select
         r.cluster_key,
         l.address_id,
-        coalesce(l.address_id, 'unlisted:' || r.address_key) as dwelling_address,
+        coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, r.address_key)) as dwelling_address,
         r.room,
         r.source,
         case r.source
@@ -22,13 +42,15 @@ candidates as (
         end as weight
     from records r
     left join {{ ref('int_address_lookup') }} l on l.address_key = r.address_key
+    left join {{ ref('int_address_unlisted') }} un on un.address_key = r.address_key
     where r.room is not null and r.address_key is not null
+      and r.cluster_key in (select cluster_key from evidence where kind = 'own:police_population')
 ),
 
 scored as (
-    select
-        cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence, max(weight) as best_source_weight,
-        string_agg(distinct source, ',' order by source) as sources
+    select cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence,
+           max(weight) as best_source_weight,
+           string_agg(distinct source, ',' order by source) as sources
     from candidates
     group by all
 ),
@@ -43,15 +65,262 @@ ranked as (
     from scored
 ),
 
-final as (
+police_room as (
     select
-        cluster_key, address_id, room,
-        dwelling_address || '#' || room as dwelling_key,
-        sources as residence_sources,
-        evidence as residence_evidence,
-        candidate_dwellings
+        cluster_key, dwelling_address as building, room, sources as residence_sources,
+        evidence::double as residence_evidence, candidate_dwellings
     from ranked
     where rank = 1
+),
+
+-- A police 居住地址 can be stale: the family moved and the police have not (all) caught up. A person
+-- whose family (one 户号) lives, per the police, in one other dwelling, or whose own meter (a rare
+-- name) is at one other dwelling, while the meter of the dwelling the police name has read like an
+-- empty flat for the export's last two months and the other reads like a lived-in one, lives in
+-- the other. (Not a person on the elderly-alone list: a collapse of their power use is an alarm,
+-- not a move.)
+meter_use as (
+    select
+        coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key)) as building,
+        u.supply_room as room, u.reading_month, sum(u.kwh) as kwh
+    from (
+        select distinct account_no, supply_address_key, supply_room, reading_month, kwh
+        from {{ ref('stg_utility_electricity') }}
+        where delivery = {{ current_delivery() }} and supply_room is not null and kwh is not null
+    ) u
+    left join {{ ref('int_address_lookup') }} l on l.address_key = u.supply_address_key
+    left join {{ ref('int_address_unlisted') }} un on un.address_key = u.supply_address_key
+    group by all
+),
+
+export_months as (
+    select m as latest, strftime(strptime(m || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m') as before
+    from (select {{ latest_reading_month() }} as m)
+),
+
+dwelling_use as (
+    -- a flat "reads empty" in a month when its use is under 15% of the district's median dwelling
+    -- that month, and "lived in" above 30% of it (medians of this delivery's export)
+    select *,
+           kwh_latest < 0.15 * median(kwh_latest) over () and kwh_before < 0.15 * median(kwh_before) over ()
+               as reads_empty,
+           kwh_latest >= 0.3 * median(kwh_latest) over () as lived_in
+    from (
+        select building, room,
+               max(kwh) filter (where reading_month = latest) as kwh_latest,
+               max(kwh) filter (where reading_month = before) as kwh_before
+        from meter_use cross join export_months
+        group by building, room
+    )
+    where kwh_latest is not null and kwh_before is not null
+),
+
+elsewhere as (
+    select p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
+           string_agg(distinct e.kind, '+' order by e.kind) as kinds
+    from police_room p
+    join evidence e on e.cluster_key = p.cluster_key and e.kind in ('family', 'meter_anywhere')
+    where e.building || '#' || e.room <> p.building || '#' || p.room
+    group by p.cluster_key
+    having count(distinct e.building || '#' || e.room) = 1
+),
+
+moved as (
+    select f.cluster_key, f.building, f.room, f.kinds
+    from elsewhere f
+    join police_room p using (cluster_key)
+    join dwelling_use old on old.building = p.building and old.room = p.room
+    join dwelling_use new on new.building = f.building and new.room = f.room
+    where old.reads_empty and new.lived_in
+      -- the person's own meter alone (no family there) says so only of a flat the police place
+      -- nobody in: a meter in one's name is often a relative's flat
+      and (f.kinds like '%family%'
+           or f.building || '#' || f.room not in (select building || '#' || room from police_room))
+      and p.cluster_key not in (select cluster_key from records where source = 'civil_affairs_elderly_alone')
+      -- nor anyone of 60 or over: an old person's empty-reading flat is a reason to knock on the door
+      and p.cluster_key in (
+          select cluster_key from {{ ref('int_person_golden') }}
+          where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
+      )
+),
+
+from_police_room as (
+    select
+        p.cluster_key,
+        coalesce(m.building, p.building) as building,
+        coalesce(m.room, p.room) as room,
+        case when m.cluster_key is not null then 'evidence:moved(' || m.kinds || '),police_population_stale'
+             else p.residence_sources end as residence_sources,
+        p.residence_evidence,
+        p.candidate_dwellings
+    from police_room p
+    left join moved m using (cluster_key)
+),
+
+-- how often each kind of evidence names the dwelling the police name, where they name a room ------
+labels as (
+    select cluster_key, any_value(building) as building, any_value(room) as room
+    from evidence
+    where kind = 'own:police_population'
+    group by cluster_key
+    having count(distinct building || '#' || room) = 1
+),
+
+agreement as (
+    select
+        e.kind,
+        count(*) filter (where e.building = l.building) as n_building,
+        count(*) filter (where e.building = l.building and e.room = l.room) as agree_building,
+        count(*) as n_any,
+        count(*) filter (where e.building = l.building and e.room = l.room) as agree_any
+    from evidence e
+    join labels l using (cluster_key)
+    where e.kind <> 'own:police_population' and e.room is not null
+    group by e.kind
+),
+
+reliability as (
+    -- Laplace-smoothed share of agreement: a kind seen rarely is trusted little
+    select kind,
+           (agree_building + 1.0) / (n_building + 2.0) as p_building,
+           (agree_any + 1.0) / (n_any + 2.0) as p_any,
+           n_building, n_any
+    from agreement
+),
+
+-- kinds are not independent (a family's 户号 is often its registered address): where a combination
+-- of kinds names a dwelling often enough among the labelled people, its own share of agreement is
+-- the estimate
+labelled_candidates as (
+    select e.cluster_key, e.building, e.room,
+           string_agg(distinct e.kind, '+' order by e.kind) as kinds,
+           any_value(e.building = l.building) as in_label_building,
+           any_value(e.building = l.building and e.room = l.room) as correct
+    from evidence e
+    join labels l using (cluster_key)
+    where e.kind <> 'own:police_population' and e.room is not null
+    group by e.cluster_key, e.building, e.room
+),
+
+combination_reliability as (
+    select kinds,
+           count(*) filter (where in_label_building) as n_building,
+           (count(*) filter (where correct) + 1.0) / (count(*) filter (where in_label_building) + 2.0) as p_building,
+           count(*) as n_any,
+           (count(*) filter (where correct) + 1.0) / (count(*) + 2.0) as p_any
+    from labelled_candidates
+    group by kinds
+),
+
+-- 2. people whose police record names the building only, or nothing -------------------------------
+unplaced as (
+    select distinct cluster_key from records
+    where cluster_key not in (select cluster_key from from_police_room)
+),
+
+stated_building as (
+    -- the building the police record names without a room (the most trusted source that does)
+    select cluster_key, any_value(building) as building
+    from evidence
+    where kind = 'building:police_population'
+    group by cluster_key
+    having count(distinct building) = 1
+),
+
+inferred_candidates as (
+    select
+        u.cluster_key, e.building, e.room, e.kind,
+        case when s.building is not null then rl.p_building else rl.p_any end as p
+    from unplaced u
+    join evidence e on e.cluster_key = u.cluster_key and e.room is not null
+    left join stated_building s on s.cluster_key = u.cluster_key
+    join reliability rl on rl.kind = e.kind
+    -- a person the police place in a building lives in that building
+    where s.building is null or e.building = s.building
+),
+
+inferred_combined as (
+    select i.cluster_key, i.building, i.room,
+           1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
+           string_agg(i.kind, '+' order by i.kind) as kinds,
+           any_value(s.building is not null) as in_stated_building
+    from inferred_candidates i
+    left join stated_building s using (cluster_key)
+    group by i.cluster_key, i.building, i.room
+),
+
+inferred_scored as (
+    select i.cluster_key, i.building, i.room, i.kinds,
+           case
+               when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases') }}
+                   then c.p_building
+               when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases') }}
+                   then c.p_any
+               else i.independent_confidence
+           end as confidence
+    from inferred_combined i
+    left join combination_reliability c using (kinds)
+),
+
+inferred_ranked as (
+    select *,
+           row_number() over (partition by cluster_key order by confidence desc, building, room) as rank,
+           lead(confidence) over (partition by cluster_key order by confidence desc, building, room) as runner_up,
+           count(*) over (partition by cluster_key) as candidate_dwellings
+    from inferred_scored
+),
+
+from_evidence as (
+    select cluster_key, building, room, 'evidence:' || kinds as residence_sources,
+           round(confidence, 4) as residence_evidence, candidate_dwellings
+    from inferred_ranked
+    where rank = 1
+      and confidence >= {{ var('residence_min_confidence') }}
+      and confidence > coalesce(runner_up, 0)
+),
+
+-- 3. the building, room unknown --------------------------------------------------------------------
+group_keys as (
+    -- people of one 户号 in one building without a room are taken as one household
+    select cluster_key,
+           coalesce(
+               'hk:' || any_value(family_key) filter (where source = 'police_population' and family_key is not null),
+               'id:' || any_value(id_number) filter (where has_valid_id),
+               'p:' || cluster_key
+           ) as group_key
+    from records
+    group by cluster_key
+),
+
+building_only as (
+    select s.cluster_key, s.building, null::varchar as room, 'building_only:police_population' as residence_sources,
+           0.0 as residence_evidence, 0 as candidate_dwellings
+    from stated_building s
+    where s.cluster_key in (select cluster_key from unplaced)
+      and s.cluster_key not in (select cluster_key from from_evidence)
+),
+
+resolved as (
+    select * from from_police_room
+    union all
+    select * from from_evidence
+    union all
+    select * from building_only
+),
+
+final as (
+    select
+        r.cluster_key,
+        case when r.building not like 'unlisted:%' then r.building end as address_id,
+        r.room,
+        r.room is not null as room_known,
+        case when r.room is not null then r.building || '#' || r.room
+             else r.building || '#?' || g.group_key end as dwelling_key,
+        r.residence_sources,
+        r.residence_evidence,
+        r.candidate_dwellings
+    from resolved r
+    join group_keys g using (cluster_key)
 )
 
 select * from final

@@ -8,8 +8,9 @@ def model(dbt, session):
     records = (
         dbt.ref("int_shop_records")
         .project(
-            "record_key, source, uscc, uscc_check_ok, name_core, person_name, premises_key, upper_floor_office, "
-            "event_date, registration_status, account_no"
+            "record_key, source, uscc, uscc_check_ok, name, name_core, person_name, person_name_key, premises_key, "
+            "address_id, upper_floor_office, event_date, established_on, registration_status, inspection_result, "
+            "account_no"
         )
         .df()
     )

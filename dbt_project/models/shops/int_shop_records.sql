@@ -1,8 +1,14 @@
 -- Every mention of a business premises in this delivery, in one shape: registered entities,
 -- food licences, street visits, and electricity meters at a shop's premises. A shop is a premises
--- (standard address + unit) where a business operates, not a legal entity.
+-- (standard address + unit) where a business operates, not a legal entity. A premises outside the
+-- standard library is keyed by its own parsed address (its building key, a misspelt road written as
+-- the library's), so that its registration, licence, visits and meter still meet.
 with lookup as (
     select * from {{ ref('int_address_lookup') }}
+),
+
+unlisted as (
+    select address_key, 'unlisted:' || building_key as building from {{ ref('int_address_unlisted') }}
 ),
 
 registry as (
@@ -14,7 +20,8 @@ registry as (
         business_address_key as address_key, business_room as unit, business_rest as unit_rest,
         approved_on as event_date, registration_status, entity_type,
         null::varchar as licence_no, null::date as licence_valid_until, null::varchar as business_format,
-        null::varchar as inspection_result, null::varchar as account_no
+        null::varchar as inspection_result, null::varchar as account_no,
+        established_on
     from {{ ref('stg_market_business_registry') }}
     where delivery = {{ current_delivery() }}
 ),
@@ -28,7 +35,8 @@ licences as (
         business_address_key, business_room, business_rest,
         issued_on, null, null,
         licence_no, valid_until, business_format,
-        null, null
+        null, null,
+        null
     from {{ ref('stg_market_food_licence') }}
     where delivery = {{ current_delivery() }}
 ),
@@ -42,17 +50,16 @@ visits as (
         business_address_key, business_room, business_rest,
         visited_on, null, null,
         null, null, business_format,
-        inspection_result, null
+        inspection_result, null,
+        null
     from {{ ref('stg_street_shop_visits') }}
     where delivery = {{ current_delivery() }}
 ),
 
 unioned as (
     select * from registry
-    union all
-    select * from licences
-    union all
-    select * from visits
+    union all select * from licences
+    union all select * from visits
 ),
 
 located as (
@@ -62,16 +69,61 @@ located as (
         l.street_code,
         l.community_code,
         -- an upper floor of an office tower (e.g. 26楼) is not a street shop
-        coalesce(regexp_matches(u.unit_rest, '([2-9]|[1-9][0-9])楼'), false) as upper_floor_office
+        coalesce(regexp_matches(u.unit_rest, '([2-9]|[1-9][0-9])楼'), false) as upper_floor_office,
+        coalesce(l.address_id, un.building, 'unlisted:' || u.address_key) as building
     from unioned u
     left join lookup l on l.address_key = u.address_key
+    left join unlisted un on un.address_key = u.address_key
 ),
 
 shop_premises as (
-    -- premises where a shop is evidenced by a licence or a visit
-    select distinct address_id, coalesce(unit, '') as unit
+    -- premises where a shop is evidenced by a licence or a visit: every meter there is the shop's
+    select distinct building, coalesce(unit, '') as unit
     from located
-    where source in ('market_food_licence', 'street_shop_visits') and address_id is not null
+    where source in ('market_food_licence', 'street_shop_visits') and building is not null
+),
+
+registered_premises as (
+    -- premises only the registry knows (no licence, no visit this month): a meter there is the
+    -- shop's when its 户名 is the registered name (or its core) or the legal representative, or
+    -- when nobody lives at that address
+    select distinct
+        building, coalesce(unit, '') as unit, name as registered_name, {{ shop_name_core('name') }} as core,
+        person_name as legal_representative, cn_name_pinyin_key(person_name) as legal_representative_key
+    from located
+    where source = 'market_business_registry' and building is not null and not upper_floor_office
+      and coalesce(registration_status, '存续') not in ('注销', '吊销')
+),
+
+inhabited as (
+    select distinct split_part(dwelling_key, '#', 1) as building from {{ ref('int_person_residence') }}
+),
+
+electricity as (
+    select e.*, l.address_id, l.street_code, l.community_code, {{ shop_name_core('e.account_name') }} as account_core,
+           coalesce(l.address_id, un.building, 'unlisted:' || e.supply_address_key) as building
+    from {{ ref('stg_utility_electricity') }} e
+    left join lookup l on l.address_key = e.supply_address_key
+    left join unlisted un on un.address_key = e.supply_address_key
+    where e.delivery = {{ current_delivery() }} and e.supply_address_key is not null
+),
+
+meter_rows as (
+    select e.*
+    from electricity e
+    join shop_premises p on p.building = e.building and p.unit = coalesce(e.supply_room, '')
+    union all
+    select e.*
+    from electricity e
+    where (e.building, coalesce(e.supply_room, '')) not in (select (building, unit) from shop_premises)
+      and exists (
+          select 1 from registered_premises r
+          where r.building = e.building and r.unit = coalesce(e.supply_room, '')
+            and (e.account_name = r.registered_name or e.account_core = r.core
+                 or e.account_name = r.legal_representative
+                 or e.account_name_pinyin_key = r.legal_representative_key
+                 or e.building not in (select building from inhabited))
+      )
 ),
 
 meters as (
@@ -85,24 +137,19 @@ meters as (
         null::date as event_date, null::varchar as registration_status, null::varchar as entity_type,
         null::varchar as licence_no, null::date as licence_valid_until, null::varchar as business_format,
         null::varchar as inspection_result, e.account_no,
-        l.address_id, l.street_code, l.community_code, false as upper_floor_office
-    from {{ ref('stg_utility_electricity') }} e
-    join lookup l on l.address_key = e.supply_address_key
-    join shop_premises p on p.address_id = l.address_id and p.unit = coalesce(e.supply_room, '')
-    where e.delivery = {{ current_delivery() }}
+        null::date as established_on,
+        e.address_id, e.street_code, e.community_code, false as upper_floor_office, e.building
+    from meter_rows e
 ),
 
 final as (
     select
         source || ':' || source_file || ':' || source_row as record_key,
         *,
-        case when address_id is not null then address_id || '#' || coalesce(unit, '') end as premises_key,
-        {{ shop_name_core('name') }} as name_core
-    from (
-        select * from located
-        union all
-        select * from meters
-    )
+        case when building is not null then building || '#' || coalesce(unit, '') end as premises_key,
+        {{ shop_name_core('name') }} as name_core,
+        cn_name_pinyin_key(person_name) as person_name_key
+    from (select * from located union all select * from meters)
 )
 
 select * from final

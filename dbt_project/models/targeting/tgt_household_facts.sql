@@ -26,13 +26,13 @@ per_household as (
         max(aid_type) as aid_type,
         bool_or(aided_in_previous_delivery) as aided_in_previous_delivery
     from persons
-    where household_id is not null
+    -- a household placed at building level (室号不详) has no known composition
+    where household_id is not null and room_known
     group by household_id
 ),
 
 final as (
-    select * from per_household
-    where living_members > 0
+    select * from per_household where living_members > 0
 )
 
 select * from final

@@ -111,7 +111,9 @@ final as (
             - case when strftime(p.birth_date, '%m%d') > strftime(params.as_of, '%m%d') then 1 else 0 end
         end as age,
         coalesce(lh.living_members, 0) as household_living_members,
-        p.status = '正常' and lh.living_members = 1 as lives_alone,
+        -- a household placed at building level (室号不详) says nothing about who shares the room
+        h.room is not null as room_known,
+        p.status = '正常' and lh.living_members = 1 and h.room is not null as lives_alone,
         e.person_id is not null as on_elderly_alone_list,
         a.aid_certificate_no,
         a.aid_type,
@@ -130,6 +132,8 @@ final as (
         -- registered outside the district's address library (another district or province)
         r.has_registered_address and r.registered_dwelling_key is null as registered_elsewhere,
         case when r.person_id is null or not r.has_registered_address then null
+             when h.room is null and split_part(r.registered_dwelling_key, '#', 1) = split_part(h.dwelling_key, '#', 1)
+                 then null  -- the same building, the room unknown
              else r.registered_dwelling_key is distinct from h.dwelling_key end as renhu_fenli,
         params.delivery,
         params.as_of

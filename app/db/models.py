@@ -1,0 +1,133 @@
+"""The app's operational tables (SQLAlchemy 2). Alembic revisions in app/migrations/versions/ create them.
+
+users            accounts: a kind (admin / department / street / committee), the hub role whose published
+                 data they read (sharing/roles.yml), their street and committee, an Argon2 hash, lockout state
+login_sessions   server-side sessions behind the signed cookie (revocable; idle and absolute expiry)
+login_attempts   every login attempt (for throttling by address and for the record)
+verifications    a committee's verdict on a finding (确认 / 更正 / 不属实, 正确值, 备注), saved at once and
+                 taken in by the hub (intake_status) through quality.corrections
+follow_ups       a scenario list row's follow-up (跟进结果), taken in to scenario.follow_up
+
+Later issues add their tables here and a revision in app/migrations/versions/.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+USER_KINDS = ("admin", "department", "street", "committee")
+INTAKE_STATUSES = ("pending", "accepted", "same_decision", "rejected")
+
+
+def utcnow() -> _dt.datetime:
+    """Naive UTC: the same on SQLite and PostgreSQL `timestamp without time zone` columns."""
+    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    hub_role: Mapped[str | None] = mapped_column(String(64))
+    street_code: Mapped[str | None] = mapped_column(String(12))
+    community_code: Mapped[str | None] = mapped_column(String(12))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    disabled_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    last_login_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    password_changed_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+
+    sessions: Mapped[list[LoginSession]] = relationship(back_populates="user")
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+class LoginSession(Base):
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the token in the cookie
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[_dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_ip_at", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    success: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class Verification(Base):
+    __tablename__ = "verifications"
+    __table_args__ = (
+        Index("ix_verifications_community_finding", "community_code", "finding_id"),
+        Index("ix_verifications_intake", "intake_status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)  # quality.finding_decision.source_file = app:<uid>
+    finding_id: Mapped[str] = mapped_column(String(64))
+    street_code: Mapped[str] = mapped_column(String(12))
+    community_code: Mapped[str] = mapped_column(String(12))
+    decision: Mapped[str] = mapped_column(String(8))
+    corrected_value: Mapped[str | None] = mapped_column(String(256))
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(64))  # 核实人 (the user's name)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    intake_status: Mapped[str] = mapped_column(String(16), default="pending")
+    intake_reason: Mapped[str | None] = mapped_column(Text)
+    intake_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+
+
+class FollowUp(Base):
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        Index("ix_follow_ups_scope", "street_code", "scenario", "match_id"),
+        Index("ix_follow_ups_intake", "intake_status", "id"),
+        UniqueConstraint("uid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32))
+    match_id: Mapped[str] = mapped_column(String(64))
+    scenario: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    street_code: Mapped[str | None] = mapped_column(String(12))
+    community_code: Mapped[str | None] = mapped_column(String(12))
+    result: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    followed_by: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    followed_on: Mapped[_dt.date] = mapped_column(Date)
+    recorded_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    intake_status: Mapped[str] = mapped_column(String(16), default="pending")
+    intake_reason: Mapped[str | None] = mapped_column(Text)
+    intake_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,163 @@
+"""Where a run's time goes: `python -m bench.profile {record,top,dbt,explain} ...`.
+
+    # sample the whole run (this process, dbt's threads, the workbook workers) with py-spy
+    python -m bench.profile record --out /tmp/run.speedscope.json -- .venv/bin/civichub run --inbox I --db D
+    # inclusive seconds of the project's own functions, and the run split into its big buckets
+    python -m bench.profile top /tmp/run.speedscope.json
+    # dbt's own timing of every model and test of each dbt step (<db dir>/logs/dbt/<step>/timing.json)
+    python -m bench.profile dbt --db D
+    # DuckDB's EXPLAIN ANALYZE of a model's compiled SQL (read-only; the model's own tables are read)
+    python -m bench.profile explain --db D stg_utility_electricity
+
+py-spy comes with the `bench` extra (`pip install -e '.[bench]'`). These are the commands the
+profile in the issue-12 notes was made with; keep them working when the layout changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_DIRS = (
+    "pipelines/",
+    "matching/",
+    "quality/",
+    "normalize/",
+    "connectors/",
+    "targeting/",
+    "sharing/",
+    "catalog/",
+    "synthetic/",
+    "dbt_project/",
+)
+# Buckets of a run, by a function on the stack (the first that matches, in this order).
+BUCKETS = [
+    ("Dagster event log (SQLite)", "store_event"),
+    ("dbt parse", "parsed_manifest"),
+    ("dbt build", "invoke"),
+    ("publishing", "publish_all"),
+    ("catalog", "build_catalog"),
+    ("worklists and rosters", "write_worklists"),
+    ("monthly reports", "write_monthly_reports"),
+    ("scenario workbooks", "write_workbooks"),
+    ("GX, sources", "validate_source_delivery"),
+    ("GX, master tables", "validate_master_tables"),
+    ("ingest", "ingest_file"),
+    ("master tables", "person_household_master"),
+    ("shop master", "shop_master"),
+    ("findings", "merge_delivery"),
+    ("imports", "<module>"),
+]
+
+
+def record(args) -> int:
+    cmd = ["py-spy", "record", "--subprocesses", "--rate", str(args.rate), "-f", "speedscope", "-o", args.out]
+    return subprocess.call([*cmd, "--", *args.command])
+
+
+def _profiles(path: Path):
+    data = json.loads(Path(path).read_text())
+    frames = data["shared"]["frames"]
+    for p in data["profiles"]:
+        yield p, frames
+
+
+def top(args) -> int:
+    for p, frames in _profiles(Path(args.file)):
+        n = len(p["samples"])
+        if n < args.rate:
+            continue
+        print(f"\n{p['name'][:70]}: {n / args.rate:.1f}s sampled")
+        own: collections.Counter = collections.Counter()
+        buckets: collections.Counter = collections.Counter()
+        for sample in p["samples"]:
+            names = [frames[f]["name"] for f in sample]
+            buckets[next((label for label, fn in BUCKETS if fn in names), "other")] += 1
+            seen = set()
+            for f in sample:
+                fr = frames[f]
+                file = fr.get("file", "")
+                if "site-packages" in file or not any(d in file for d in PROJECT_DIRS):
+                    continue
+                key = (fr["name"], file.split("/")[-2] + "/" + file.split("/")[-1])
+                if key not in seen:
+                    seen.add(key)
+                    own[key] += 1
+        print("  buckets:")
+        for label, k in buckets.most_common():
+            print(f"    {k / args.rate:8.1f}s  {label}")
+        print("  the project's functions (inclusive):")
+        for (fn, file), k in own.most_common(args.limit):
+            print(f"    {k / args.rate:8.1f}s  {fn:<36} {file}")
+    return 0
+
+
+def dbt(args) -> int:
+    logs = Path(args.db).resolve().parent / "logs" / "dbt"
+    for results in sorted(logs.glob("*/timing.json")):
+        r = json.loads(results.read_text())
+        nodes = r["results"]
+        tests = [x for x in nodes if x["unique_id"].startswith("test.")]
+        print(
+            f"\n{results.parent.name}: {len(nodes) - len(tests)} models "
+            f"{sum(x['execution_time'] for x in nodes if x not in tests):.1f}s, {len(tests)} tests "
+            f"{sum(x['execution_time'] for x in tests):.1f}s"
+        )
+        for x in sorted(nodes, key=lambda x: -x["execution_time"])[: args.limit]:
+            print(f"  {x['execution_time']:7.2f}s  {x['status']:<7} {x['unique_id']}")
+    return 0
+
+
+def explain(args) -> int:
+    import duckdb
+
+    logs = Path(args.db).resolve().parent / "logs" / "dbt"
+    compiled = sorted(logs.glob(f"*/compiled/**/{args.model}.sql"), key=lambda p: p.stat().st_mtime)
+    if not compiled:
+        raise SystemExit(f"no compiled SQL of {args.model} under {logs} (run the hub first)")
+    sql = compiled[-1].read_text()
+    con = duckdb.connect(str(args.db), read_only=True)
+    try:
+        from normalize.duckdb_udfs import register_udfs
+
+        register_udfs(con)
+        for _, plan in con.execute("EXPLAIN ANALYZE " + sql).fetchall():
+            print(plan)
+    finally:
+        con.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(required=True)
+    r = sub.add_parser("record", help="py-spy the command after -- into a speedscope file")
+    r.add_argument("--out", required=True)
+    r.add_argument("--rate", type=int, default=20)
+    r.add_argument("command", nargs=argparse.REMAINDER)
+    r.set_defaults(func=record)
+    t = sub.add_parser("top", help="summarise a speedscope file")
+    t.add_argument("file")
+    t.add_argument("--rate", type=int, default=20, help="the rate it was recorded at")
+    t.add_argument("--limit", type=int, default=40)
+    t.set_defaults(func=top)
+    d = sub.add_parser("dbt", help="dbt's timing of each model and test of each step")
+    d.add_argument("--db", required=True)
+    d.add_argument("--limit", type=int, default=10)
+    d.set_defaults(func=dbt)
+    e = sub.add_parser("explain", help="EXPLAIN ANALYZE a model's compiled SQL")
+    e.add_argument("--db", required=True)
+    e.add_argument("model")
+    e.set_defaults(func=explain)
+    args = ap.parse_args(argv)
+    if getattr(args, "command", None) and args.command[:1] == ["--"]:
+        args.command = args.command[1:]
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

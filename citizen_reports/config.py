@@ -1,0 +1,265 @@
+"""Load and validate citizen_reports/categories.yml (pydantic): categories, owners, duplicate rules.
+
+Every problem is reported at once, each naming the file and the key (`categories.市政设施.radius_m:
+…`); unknown keys are refused, so a typo does not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_PATH = Path(__file__).with_name("categories.yml")
+# The six 大类 of 百姓拍 (seed 004; contracts.md "Citizen reports").
+MAJOR_CATEGORIES = ("市政设施", "环境卫生", "综合执法", "渣土管理", "园林绿化", "工地管理")
+
+
+class ReportsConfigError(ValueError):
+    """The configuration is not usable; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SubcategoryRule(_Strict):
+    department: str | None = None
+    radius_m: float | None = Field(default=None, gt=0, le=5000)
+    window_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+    due_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+
+
+class CategoryRule(_Strict):
+    department: str
+    radius_m: float = Field(gt=0, le=5000)
+    window_hours: float = Field(gt=0, le=24 * 90)
+    due_hours: float = Field(gt=0, le=24 * 90)
+    subcategories: dict[str, SubcategoryRule] = Field(min_length=1)
+
+
+class DistrictQueue(_Strict):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+
+
+class Routing(_Strict):
+    max_distance_m: float = Field(gt=0)
+    outside_district_m: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.outside_district_m < self.max_distance_m:
+            raise ValueError("outside_district_m must be at least max_distance_m")
+        return self
+
+
+class Duplicates(_Strict):
+    accept: float = Field(gt=0, lt=1)
+    review: float = Field(gt=0, lt=1)
+    prior_strength: float = Field(ge=0)
+    same_photo_bits: int = Field(ge=0, le=16)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.review > self.accept:
+            raise ValueError("review must not exceed accept")
+        return self
+
+
+class _File(_Strict):
+    district: str
+    district_queue: DistrictQueue
+    routing: Routing
+    duplicates: Duplicates
+    categories: dict[str, CategoryRule]
+    siblings: list[list[str]] = []
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What applies to one (大类, 小类): the 小类's overrides over its 大类."""
+
+    major: str
+    minor: str | None  # None: a 小类 the configuration does not list (compared within the 大类 only)
+    department: str
+    radius_m: float
+    window_hours: float
+    due_hours: float
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    path: Path
+    district: str
+    district_queue: DistrictQueue
+    routing: Routing
+    duplicates: Duplicates
+    categories: dict[str, CategoryRule]
+    sibling_groups: dict[tuple[str, str], frozenset[int]]  # (大类, 小类) -> the sibling groups it is in
+
+    @property
+    def max_radius_m(self) -> float:
+        return max(self.rule(a, b).radius_m for a, c in self.categories.items() for b in c.subcategories)
+
+    @property
+    def max_window_hours(self) -> float:
+        return max(self.rule(a, b).window_hours for a, c in self.categories.items() for b in c.subcategories)
+
+    def rule(self, major: str, minor: str | None) -> Rule:
+        cat = self.categories[major]
+        sub = cat.subcategories.get(minor or "")
+        if sub is None:
+            return Rule(major, None, cat.department, cat.radius_m, cat.window_hours, cat.due_hours)
+        return Rule(
+            major,
+            minor,
+            sub.department or cat.department,
+            sub.radius_m or cat.radius_m,
+            sub.window_hours or cat.window_hours,
+            sub.due_hours or cat.due_hours,
+        )
+
+    def departments(self) -> list[str]:
+        out = {c.department for c in self.categories.values()}
+        out |= {s.department for c in self.categories.values() for s in c.subcategories.values() if s.department}
+        return sorted(out)
+
+    def related(self, kinds) -> set[tuple[str, str]]:
+        """The configured (大类, 小类) that could be the same problem as any of `kinds` (with `kinds`)."""
+        out = set(kinds)
+        for major, cat in self.categories.items():
+            for minor in cat.subcategories:
+                if any(self.relation((major, minor), k) for k in kinds):
+                    out.add((major, minor))
+        return out
+
+    def siblings(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
+        return bool(self.sibling_groups.get(a, frozenset()) & self.sibling_groups.get(b, frozenset()))
+
+    def relation(self, a: tuple[str, str], b: tuple[str, str]) -> str | None:
+        """How two reports' categories relate: same 小类, sibling, same 大类, or not comparable (None).
+
+        A 小类 the configuration does not list is compared by its text within its 大类."""
+        if a == b:
+            return "same"
+        if self.siblings(a, b):
+            return "sibling"
+        if a[0] == b[0]:
+            return "major"
+        return None
+
+
+def canonical_major(raw: str | None) -> str | None:
+    """大类 as written in exports: full-width, spaces, a trailing 类 ('市政设施类')."""
+    if raw is None:
+        return None
+    s = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
+    if s.endswith("类") and s[:-1] in MAJOR_CATEGORIES:
+        s = s[:-1]
+    return s
+
+
+def canonical_minor(raw: str | None) -> str:
+    return unicodedata.normalize("NFKC", str(raw or "")).strip().replace(" ", "")
+
+
+def _format(path: Path, e: ValidationError) -> str:
+    lines = []
+    for err in e.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"  {path}: {key or '(top)'}: {msg}")
+    return f"{path}: {len(lines)} problem(s):\n" + "\n".join(lines)
+
+
+def _check(doc: _File, path: Path, known_departments: set[str] | None) -> dict[tuple[str, str], frozenset[int]]:
+    errors: list[str] = []
+    missing = [m for m in MAJOR_CATEGORIES if m not in doc.categories]
+    extra = [m for m in doc.categories if m not in MAJOR_CATEGORIES]
+    if missing:
+        errors.append(f"categories: the six 大类 of 百姓拍 are required; missing {', '.join(missing)}")
+    if extra:
+        errors.append(f"categories: {', '.join(extra)} is not one of {', '.join(MAJOR_CATEGORIES)}")
+    if known_departments is not None:
+        for major, cat in doc.categories.items():
+            owners = [("department", cat.department)] + [
+                (f"subcategories.{m}.department", s.department) for m, s in cat.subcategories.items() if s.department
+            ]
+            for key, dep in owners:
+                if dep not in known_departments:
+                    errors.append(
+                        f"categories.{major}.{key}: {dep!r} is not a role of sharing/roles.yml "
+                        f"(known: {', '.join(sorted(known_departments))})"
+                    )
+    by_minor: dict[str, list[str]] = {}
+    for major, cat in doc.categories.items():
+        for minor in cat.subcategories:
+            by_minor.setdefault(minor, []).append(major)
+    group: dict[tuple[str, str], set[int]] = {}
+    for gi, members in enumerate(doc.siblings):
+        for j, name in enumerate(members):
+            where = f"siblings.{gi}.{j}"
+            if "/" in name:
+                major, minor = name.split("/", 1)
+                if minor not in doc.categories.get(major, CategoryRule.model_construct(subcategories={})).subcategories:
+                    errors.append(f"{where}: {name} is not a 小类 of the configuration")
+                    continue
+            else:
+                majors = by_minor.get(name, [])
+                if len(majors) != 1:
+                    errors.append(
+                        f"{where}: {name} is "
+                        + ("not a 小类 of the configuration" if not majors else f"a 小类 of {', '.join(majors)}")
+                        + " (write 大类/小类)"
+                    )
+                    continue
+                major, minor = majors[0], name
+            group.setdefault((major, minor), set()).add(gi)
+    if errors:
+        raise ReportsConfigError(f"{path}: {len(errors)} problem(s):\n" + "\n".join(f"  {path}: {e}" for e in errors))
+    return {k: frozenset(v) for k, v in group.items()}
+
+
+def _role_ids() -> set[str]:
+    """The roles of sharing/roles.yml (departments; street offices own places, not categories)."""
+    from sharing.roles import ROLES_PATH
+
+    doc = yaml.safe_load(ROLES_PATH.read_text(encoding="utf-8")) or {}
+    return set((doc.get("roles") or {}).keys())
+
+
+def department_names(cfg: ReportsConfig) -> dict[str, str]:
+    """Role id → the body's name (sharing/roles.yml), and the district's queue."""
+    from sharing.roles import ROLES_PATH
+
+    doc = yaml.safe_load(ROLES_PATH.read_text(encoding="utf-8")) or {}
+    names = {rid: str((r or {}).get("name") or rid) for rid, r in (doc.get("roles") or {}).items()}
+    names[cfg.district_queue.id] = cfg.district_queue.name
+    return names
+
+
+def load_reports_config(path: Path | str | None = None, known_departments: set[str] | None = None) -> ReportsConfig:
+    """Read and validate the file; `known_departments` defaults to the roles of sharing/roles.yml."""
+    path = Path(path or DEFAULT_PATH)
+    return _load(path.resolve(), frozenset(known_departments) if known_departments is not None else None)
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, known: frozenset[str] | None) -> ReportsConfig:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ReportsConfigError(f"{path}: cannot be read: {e}") from None
+    try:
+        doc = _File.model_validate(raw)
+    except ValidationError as e:
+        raise ReportsConfigError(_format(path, e)) from None
+    known_departments = set(known) if known is not None else _role_ids()
+    known_departments.add(doc.district_queue.id)
+    group = _check(doc, path, known_departments)
+    return ReportsConfig(path, doc.district, doc.district_queue, doc.routing, doc.duplicates, doc.categories, group)

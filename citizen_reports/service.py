@@ -1,0 +1,485 @@
+"""Taking reports in: the one code path of the daily files (`civichub reports import`, `civichub run`)
+and of a single report posted by a client (Open311).
+
+    validate → already taken? → place (street, committee) → duplicates → incidents, events, reviews → commit
+
+Nothing is lost: a refused row is stored with its reason, the same 编号 again is a no-op, and a report
+that cannot be placed goes to the district's queue with the reason instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from citizen_reports.config import ReportsConfig
+from citizen_reports.dedupe import Item, detect, model_from_json, model_to_json
+from citizen_reports.evidence import address_evidence
+from citizen_reports.geo import cell_of, cells_near
+from citizen_reports.intake import (
+    CST,
+    IncomingReport,
+    Rejected,
+    ReportFileError,
+    read_report_file,
+)
+from citizen_reports.models import (
+    OPEN_STATES,
+    RECEIVED,
+    DedupeModel,
+    Incident,
+    IncidentEvent,
+    RejectedRow,
+    Report,
+    ReportFileLog,
+    ReviewItem,
+    utc,
+)
+from citizen_reports.repository import SqlRepository, notes_json
+from citizen_reports.routing import AddressLibrary, Placement
+from citizen_reports.states import merge_into
+
+# A batch smaller than this is scored with the stored weights (a single post must be fast, and a
+# handful of reports says too little to estimate from).
+ESTIMATE_FROM = 20
+ESTIMATE_HISTORY = dt.timedelta(days=7)
+
+
+@dataclass
+class TakeInResult:
+    taken: list[str] = field(default_factory=list)  # 编号 of new reports
+    already: list[str] = field(default_factory=list)  # same 编号 again, same content: no-op
+    rejected: list[Rejected] = field(default_factory=list)
+    incidents_opened: int = 0
+    incidents_merged: int = 0  # open incidents found to be one problem and merged
+    merged: int = 0
+    review: int = 0
+    queued: int = 0
+    incident_of: dict[str, str] = field(default_factory=dict)  # 编号 -> incident id
+    seconds: dict[str, float] = field(default_factory=dict)
+    model_estimated: bool = False
+    candidate_pairs: int = 0
+
+
+def incident_id(day: dt.date, number: int) -> str:
+    """SJ-20261103-0042: the day of the first report (Beijing time) and its number that day."""
+    return f"SJ-{day:%Y%m%d}-{number:04d}"
+
+
+def _hours(t: dt.datetime) -> float:
+    return t.timestamp() / 3600.0
+
+
+def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
+    """A stored report (a row of repository.HISTORY_COLUMNS) as duplicate detection sees it."""
+    x = y = None
+    if r.pos_lon is not None and r.pos_lat is not None:
+        x, y = (float(v) for v in lib.projection.xy(r.pos_lon, r.pos_lat))
+    road, door = address_evidence(r.address_text)
+    return Item(
+        r.report_no,
+        _hours(r.reported_at.replace(tzinfo=dt.UTC)),
+        r.major,
+        r.minor,
+        x,
+        y,
+        r.description,
+        int(r.photo_hash, 16) if r.photo_hash else None,
+        road,
+        door,
+        r.reporter,
+        incident=r.incident_id if is_open else None,
+        open=is_open,
+    )
+
+
+def take_in(
+    incoming: list[IncomingReport],
+    repo: SqlRepository,
+    cfg: ReportsConfig,
+    lib: AddressLibrary,
+    *,
+    now: dt.datetime | None = None,
+    rejected: list[Rejected] | None = None,
+    file_log: ReportFileLog | None = None,
+    estimate: bool | None = None,
+    commit: bool = True,
+) -> TakeInResult:
+    t0 = time.perf_counter()
+    now = now or dt.datetime.now(CST)
+    res = TakeInResult(rejected=list(rejected or []))
+    existing = repo.reports_by_no(r.report_no for r in incoming)
+    fresh: list[IncomingReport] = []
+    for r in incoming:
+        old = existing.get(r.report_no)
+        if old is None:
+            fresh.append(r)
+        elif _same_as_stored(r, old):
+            res.already.append(r.report_no)
+            res.incident_of[r.report_no] = old.incident_id
+        else:
+            res.rejected.append(
+                Rejected(
+                    r.source_row,
+                    r.report_no,
+                    "conflicting_id",
+                    f"编号已存在（{old.source_file or old.source}），内容不同",
+                    _raw(r),
+                )
+            )
+    placements = [lib.place(r, cfg) for r in fresh]
+    t1 = time.perf_counter()
+
+    # the open incidents that could be the same problem: stored reports of open incidents still in
+    # their window, near the batch (a bounding box for a small batch: a single post reads little)
+    batch_items = []
+    for r, p in zip(fresh, placements):
+        road, door = address_evidence(r.address_text)
+        batch_items.append(
+            Item(
+                r.report_no,
+                _hours(r.reported_at),
+                r.major,
+                r.minor,
+                p.x,
+                p.y,
+                r.description,
+                r.photo_hash,
+                road,
+                door,
+                r.reporter,
+                batch=True,
+            )
+        )
+    history: list[Item] = []
+    estimate = len(fresh) >= ESTIMATE_FROM if estimate is None else estimate
+    if fresh:
+        start = utc(min(r.reported_at for r in fresh))
+        if estimate:  # the open incidents, and a week more of reports to learn what "another problem" looks like
+            since = start - dt.timedelta(hours=cfg.max_window_hours) - ESTIMATE_HISTORY
+            history = [_stored_item(s, lib, o) for s, o in repo.reports_since(since)]
+        else:  # a few reports (a post): only what could be the same problem, as far as it can reach
+            kinds = {(r.major, r.minor) for r in fresh}
+            related = cfg.related(kinds)
+            reach = max(cfg.rule(*k).radius_m for k in related)
+            since = start - dt.timedelta(hours=max(cfg.rule(*k).window_hours for k in related))
+            cells = sorted({c for p in placements if p.x is not None for c in cells_near(*_lonlat(lib, p), reach)})
+            history = [
+                _stored_item(s, lib)
+                for s in repo.open_reports(since, cells, majors=sorted({k[0] for k in related}))
+                if any(cfg.relation((s.major, s.minor), k) for k in kinds)
+            ]
+    stored = repo.latest_model()
+    outcome = detect(history + batch_items, cfg, model_from_json(stored) if stored else None, estimate)
+    res.model_estimated, res.candidate_pairs = outcome.estimated, outcome.candidate_pairs
+    res.seconds.update({f"dedupe_{k}": round(v, 3) for k, v in outcome.seconds.items()})
+    t2 = time.perf_counter()
+
+    # apply the decisions in order of time
+    by_no = {r.report_no: (r, p) for r, p in zip(fresh, placements)}
+    joined_ids = {d.incident for d in outcome.decisions if d.incident and not d.incident.startswith("new:")}
+    incidents = repo.incidents(joined_ids)
+    new_per_day: dict[str, list[IncomingReport]] = {}
+    for d in outcome.decisions:
+        if d.incident is None:
+            r = by_no[d.report_no][0]
+            new_per_day.setdefault(r.reported_at.astimezone(CST).strftime("%Y%m%d"), []).append(r)
+    ids: dict[str, str] = {}
+    for day, rs in sorted(new_per_day.items()):
+        first = repo.allocate_incident_numbers(day, len(rs))
+        for k, r in enumerate(rs):
+            ids[r.report_no] = incident_id(dt.date(int(day[:4]), int(day[4:6]), int(day[6:])), first + k)
+    received_at = utc(now)
+
+    def resolve(key: str) -> str:  # "new:<编号>": the incident that report opened earlier in this batch
+        return ids[key[4:]] if key.startswith("new:") else key
+
+    objects: list = []
+    batch_reports: dict[str, list[Report]] = {}  # incident id -> this batch's reports in it
+    for d in outcome.decisions:
+        r, p = by_no[d.report_no]
+        rule = cfg.rule(r.major, r.minor if r.minor_known else None)
+        pos_lon = pos_lat = None
+        if p.x is not None:
+            lon, lat = lib.projection.lonlat(p.x, p.y)
+            pos_lon, pos_lat = float(lon), float(lat)
+        notes = list(r.notes) + ([p.note] if p.note else [])
+        report = Report(
+            report_no=r.report_no,
+            reported_at=utc(r.reported_at),
+            received_at=received_at,
+            major=r.major,
+            minor=r.minor,
+            minor_known=r.minor_known,
+            description=r.description,
+            lon=r.lon if r.position_problem is None else None,
+            lat=r.lat if r.position_problem is None else None,
+            address_text=r.address_text,
+            photo_hash=f"{r.photo_hash:016x}" if r.photo_hash is not None else None,
+            reporter=r.reporter,
+            source=r.source,
+            source_file=r.source_file,
+            source_row=r.source_row,
+            pos_lon=pos_lon,
+            pos_lat=pos_lat,
+            placement=p.method,
+            cell=cell_of(pos_lon, pos_lat),
+            street_code=p.street_code,
+            community_code=p.community_code,
+            address_id=p.address_id,
+            notes=notes_json(notes),
+            match_probability=d.probability,
+            match_explanation=json.dumps(d.explanation, ensure_ascii=False) if d.explanation else None,
+        )
+        if d.incident is not None:
+            inc = incidents[resolve(d.incident)]
+            report.incident_id = inc.id
+            report.duplicate_of = inc.first_report_no
+            inc.report_count += 1
+            inc.last_report_at = max(inc.last_report_at, report.reported_at)
+            inc.updated_at = received_at
+            objects.append(
+                IncidentEvent(
+                    incident_id=inc.id,
+                    at=received_at,
+                    actor="system",
+                    action="joined",
+                    report_no=r.report_no,
+                    internal_note=d.explanation["summary"] if d.explanation else None,
+                )
+            )
+            res.merged += 1
+        else:
+            inc = _open_incident(ids[r.report_no], r, p, rule, cfg, received_at)
+            inc.lon, inc.lat = pos_lon, pos_lat
+            incidents[inc.id] = inc
+            objects.append(inc)
+            report.incident_id = inc.id
+            objects.append(
+                IncidentEvent(
+                    incident_id=inc.id,
+                    at=received_at,
+                    actor="system",
+                    action="created",
+                    to_status=RECEIVED,
+                    report_no=r.report_no,
+                    internal_note=inc.queue_reason or inc.routing_note,
+                )
+            )
+            res.incidents_opened += 1
+            res.queued += inc.queue_reason is not None
+            if d.review is not None:
+                cand_id = resolve(d.review["incident"])
+                cand = incidents.get(cand_id) or repo.incidents([cand_id]).get(cand_id)
+                objects.append(
+                    ReviewItem(
+                        report_no=r.report_no,
+                        incident_id=inc.id,
+                        candidate_incident_id=cand_id,
+                        candidate_report_no=d.review["report_no"],
+                        department=cand.department if cand else inc.department,
+                        probability=d.review["probability"],
+                        explanation=json.dumps(d.review["explanation"], ensure_ascii=False),
+                        created_at=received_at,
+                    )
+                )
+                res.review += 1
+        objects.append(report)
+        batch_reports.setdefault(report.incident_id, []).append(report)
+        res.taken.append(r.report_no)
+        res.incident_of[r.report_no] = report.incident_id
+        for other_key, target_key, why in d.merges:
+            objects += _merge(
+                repo,
+                incidents,
+                batch_reports,
+                resolve(other_key),
+                resolve(target_key),
+                r.report_no,
+                why,
+                received_at,
+                res,
+            )
+    for rej in res.rejected:
+        objects.append(
+            RejectedRow(
+                file_id=file_log.id if file_log is not None else None,
+                source=incoming[0].source if incoming else "file",
+                source_file=file_log.name if file_log is not None else None,
+                source_row=rej.source_row,
+                report_no=rej.report_no,
+                code=rej.code,
+                reason=rej.reason,
+                raw=json.dumps(rej.raw, ensure_ascii=False),
+                at=received_at,
+            )
+        )
+    if outcome.estimated:
+        objects.append(
+            DedupeModel(estimated_at=received_at, pairs=outcome.candidate_pairs, model=model_to_json(outcome.model))
+        )
+    repo.add_all(objects)
+    if file_log is not None:
+        file_log.rows_taken = len(res.taken)
+        file_log.rows_already = len(res.already) + file_log.rows_already
+        file_log.rows_rejected = len(res.rejected)
+        file_log.reports_queued = res.queued
+        file_log.reports_merged = res.merged
+        file_log.reports_review = res.review
+    if commit:
+        repo.commit()
+    t3 = time.perf_counter()
+    res.seconds.update({"read_place": round(t1 - t0, 3), "dedupe": round(t2 - t1, 3), "store": round(t3 - t2, 3)})
+    return res
+
+
+def _merge(repo, incidents, batch_reports, other_id, target_id, report_no, why, at, res) -> list:
+    """Incident `other` is the same problem as the older `target` (a report is a sure duplicate of
+    both): its reports join the target and it is closed as a duplicate. One a department has already
+    taken up is not merged by the machine: the pair goes to review instead."""
+    if other_id == target_id:
+        return []
+    other = incidents.get(other_id) or repo.incidents([other_id]).get(other_id)
+    target = incidents.get(target_id) or repo.incidents([target_id]).get(target_id)
+    if other is None or target is None:
+        return []
+    summary = why["summary"] if why else None
+    if other.status != RECEIVED or target.status not in OPEN_STATES:
+        res.review += 1
+        return [
+            ReviewItem(
+                report_no=report_no,
+                incident_id=other.id,
+                candidate_incident_id=target.id,
+                candidate_report_no=target.first_report_no,
+                department=target.department,
+                probability=why["probability"] if why else 0.0,
+                explanation=json.dumps(why, ensure_ascii=False),
+                created_at=at,
+            )
+        ]
+    repo.add(target)  # a target opened in this batch must exist before stored reports point at it
+    repo.session.flush()
+    events = merge_into(
+        repo.session,
+        other,
+        target,
+        "system",
+        at,
+        f"与{target.id}为同一问题（{report_no}同时是两者的重复上报）：{summary}",
+        report_no,
+    )
+    for rep in batch_reports.pop(other.id, []):  # this batch's reports, not stored yet
+        rep.incident_id, rep.duplicate_of = target.id, target.first_report_no
+        batch_reports.setdefault(target.id, []).append(rep)
+    for no, iid in list(res.incident_of.items()):
+        if iid == other.id:
+            res.incident_of[no] = target.id
+    res.incidents_merged += 1
+    return events
+
+
+def _open_incident(iid: str, r: IncomingReport, p: Placement, rule, cfg: ReportsConfig, at: dt.datetime) -> Incident:
+    queued = p.queue_reason is not None
+    return Incident(
+        id=iid,
+        major=r.major,
+        minor=r.minor,
+        department=cfg.district_queue.id if queued else rule.department,
+        street_code=p.street_code,
+        community_code=p.community_code,
+        lon=None,
+        lat=None,
+        status=RECEIVED,
+        first_report_no=r.report_no,
+        report_count=1,
+        opened_at=utc(r.reported_at),
+        last_report_at=utc(r.reported_at),
+        due_at=utc(r.reported_at + dt.timedelta(hours=rule.due_hours)),
+        updated_at=at,
+        queue_reason=p.queue_reason,
+        routing_note=p.note,
+    )
+
+
+def _same_as_stored(r: IncomingReport, s: Report) -> bool:
+    photo = f"{r.photo_hash:016x}" if r.photo_hash is not None else None
+    return (
+        utc(r.reported_at) == s.reported_at
+        and r.major == s.major
+        and r.minor == s.minor
+        and r.description == s.description
+        and photo == s.photo_hash
+        and r.address_text == s.address_text
+    )
+
+
+def _raw(r: IncomingReport) -> dict:
+    return {
+        "编号": r.report_no,
+        "上报时间": r.reported_at.isoformat(),
+        "大类": r.major,
+        "小类": r.minor,
+        "描述": r.description,
+        "经度": r.raw_lon or "",
+        "纬度": r.raw_lat or "",
+        "地址": r.address_text,
+        "照片指纹": f"{r.photo_hash:016x}" if r.photo_hash is not None else "",
+        "上报人": r.reporter,
+    }
+
+
+def _lonlat(lib: AddressLibrary, p: Placement) -> tuple[float, float]:
+    lon, lat = lib.projection.lonlat(p.x, p.y)
+    return float(lon), float(lat)
+
+
+# ---- files ------------------------------------------------------------------------------------
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    status: str  # loaded | already | rejected
+    message: str | None
+    rows: int = 0
+    result: TakeInResult | None = None
+    seconds: float = 0.0
+
+
+def import_file(
+    path: Path, repo: SqlRepository, cfg: ReportsConfig, lib: AddressLibrary, *, name: str | None = None, now=None
+) -> FileOutcome:
+    """Take in one daily file. The same file again is a no-op; a file that cannot be read is logged
+    as rejected with the reason."""
+    t0 = time.perf_counter()
+    name = name or Path(path).name
+    now = now or dt.datetime.now(CST)
+    try:
+        parsed = read_report_file(Path(path), cfg, now=now, name=name)
+    except ReportFileError as e:
+        repo.add(
+            ReportFileLog(name=name, sha256="", status="rejected", message=str(e), imported_at=utc(now), rows_read=0)
+        )
+        repo.commit()
+        return FileOutcome(name, "rejected", str(e))
+    if repo.file_taken(name, parsed.sha256):
+        return FileOutcome(name, "already", "已导入（内容相同）", parsed.rows)
+    log = ReportFileLog(
+        name=name,
+        sha256=parsed.sha256,
+        status="loaded",
+        message="; ".join(parsed.notes) or None,
+        rows_read=parsed.rows,
+        rows_already=parsed.repeated_in_file,
+        imported_at=utc(now),
+    )
+    repo.add(log)
+    repo.session.flush()
+    result = take_in(parsed.reports, repo, cfg, lib, now=now, rejected=parsed.rejected, file_log=log, commit=False)
+    log.seconds = round(time.perf_counter() - t0, 2)
+    repo.commit()
+    return FileOutcome(name, "loaded", log.message, parsed.rows, result, log.seconds)

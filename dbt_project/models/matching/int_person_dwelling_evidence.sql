@@ -1,0 +1,203 @@
+-- Every piece of evidence in this delivery (and the hub's own last month) of the dwelling a person
+-- (cluster) lives in: one row per person, dwelling and kind of evidence. A dwelling is a building
+-- (standard address, or the parsed address of a building outside the library) and a room.
+--
+-- kinds:
+--   own:<source>  the person's own record names the dwelling with its room (police 居住地址, the
+--                 elderly list's 居住地址, the aid file's 家庭地址 — which may be the registered one);
+--   registered    the police 户籍地址 with its room (人户分离: often not where the person lives);
+--   last_month    the dwelling the hub placed the person in at the previous delivery;
+--   family        a family member (same police 户号 with at most one 户主, neither of them 其他)
+--                 whose own police record names a dwelling with its room;
+--   meter         an electricity account in the person's name (same name or same pinyin) whose
+--                 用电地址 names the room, in the building the person's police record names;
+--   meter_anywhere  a meter in their name in any building (a name carried by at most three meters);
+--   building:<source>  the person's own record names the building only (room null).
+-- int_person_residence weighs these kinds by how often each agrees with the police 居住地址 where
+-- that has a room (estimated per delivery), and decides where people without a room live.
+-- The hub's own last month is read from the master tables directly (not as dbt sources): they are
+-- written after this model, by the master build of the previous delivery, and a source would make
+-- the asset graph circular. On a first delivery they do not exist yet and that evidence is empty.
+{% set master_ready = false %}
+{% if execute %}
+    {% set prev_person = adapter.get_relation(database=target.database, schema='master', identifier='person') %}
+    {% set prev_household = adapter.get_relation(database=target.database, schema='master', identifier='household') %}
+    {% set prev_xref = adapter.get_relation(database=target.database, schema='master', identifier='person_xref') %}
+    {% set prev_member = adapter.get_relation(database=target.database, schema='master', identifier='household_member') %}
+    {% set master_ready = prev_person is not none and prev_household is not none and prev_xref is not none
+                          and prev_member is not none %}
+{% endif %}
+with records as (
+    select r.*, c.cluster_key
+    from {{ ref('int_person_records') }} r
+    join {{ ref('int_person_clusters') }} c on c.record_key = r.record_key
+),
+
+lookup as (
+    -- the library's address, else the building's own key (a misspelt road written as the library's)
+    select address_key, address_id, 'unlisted:' || address_key as unlisted_building
+    from {{ ref('int_address_lookup') }}
+    union all
+    select address_key, null, 'unlisted:' || building_key from {{ ref('int_address_unlisted') }}
+),
+
+located as (
+    select
+        r.cluster_key, r.source, r.room, r.family_key, r.relation_to_head,
+        r.registered_room,
+        case when r.address_key is not null
+            then coalesce(l.address_id, l.unlisted_building, 'unlisted:' || r.address_key) end as building,
+        case when r.registered_address_key is not null
+            then coalesce(lr.address_id, lr.unlisted_building, 'unlisted:' || r.registered_address_key) end as registered_building
+    from records r
+    left join lookup l on l.address_key = r.address_key
+    left join lookup lr on lr.address_key = r.registered_address_key
+),
+
+own as (
+    select cluster_key, building, room, 'own:' || source as kind
+    from located
+    where building is not null and room is not null
+),
+
+-- a record that names the building but not the room (阳曲路15弄12号): where to look, not a dwelling
+own_building as (
+    select cluster_key, building, null::varchar as room, 'building:' || source as kind
+    from located
+    where building is not null and room is null
+),
+
+registered as (
+    select cluster_key, registered_building as building, registered_room as room, 'registered' as kind
+    from located
+    where source = 'police_population' and registered_building is not null and registered_room is not null
+),
+
+-- the building the police record names, with or without its room
+police_building as (
+    select cluster_key, any_value(building) as building
+    from located
+    where source = 'police_population' and building is not null
+    group by cluster_key
+),
+
+family_members as (
+    -- 其他 (a lodger, a roommate) is no family member; a blank relation may be one
+    select cluster_key, family_key, building, room
+    from located
+    where source = 'police_population' and family_key is not null
+      and coalesce(relation_to_head, '') <> '其他'
+),
+
+families as (
+    -- a 户号 is one family when it has at most one head (户主) and at most 12 people: a collective
+    -- hukou (集体户), or people registered into another family's 户号 (挂靠, often living elsewhere,
+    -- with a 户主 of their own), is not
+    select family_key from located
+    where source = 'police_population' and family_key is not null
+    group by family_key
+    having count(distinct cluster_key) <= 12
+       and count(distinct cluster_key) filter (where relation_to_head = '户主') <= 1
+),
+
+family as (
+    select distinct m.cluster_key, f.building, f.room, 'family' as kind
+    from family_members m
+    join family_members f on f.family_key = m.family_key and f.cluster_key <> m.cluster_key
+    where f.building is not null and f.room is not null
+      and m.family_key in (select family_key from families)
+),
+
+names as (
+    select cluster_key, name, cn_name_pinyin_key(name) as name_key
+    from {{ ref('int_person_golden') }}
+    where name is not null
+),
+
+meters as (
+    select distinct
+        coalesce(l.address_id, l.unlisted_building, 'unlisted:' || u.supply_address_key) as building,
+        u.supply_room as room,
+        u.account_name, u.account_name_pinyin_key
+    from {{ ref('stg_utility_electricity') }} u
+    left join lookup l on l.address_key = u.supply_address_key
+    where u.delivery = {{ current_delivery() }}
+      and u.supply_address_key is not null and u.supply_room is not null and u.account_name is not null
+),
+
+meter as (
+    select distinct n.cluster_key, m.building, m.room, 'meter' as kind
+    from names n
+    join police_building b on b.cluster_key = n.cluster_key
+    join meters m
+      on m.building = b.building
+     and coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
+),
+
+-- a meter in the person's name anywhere, when at most three meters carry that name (a common name
+-- says nothing): what a person whose police record names no building has (computed for everyone, so
+-- that its weight can be estimated)
+rare_meter_names as (
+    select coalesce(account_name_pinyin_key, '#' || account_name) as name_key
+    from meters group by 1 having count(*) <= 3
+),
+
+meter_anywhere as (
+    select distinct n.cluster_key, m.building, m.room, 'meter_anywhere' as kind
+    from names n
+    join meters m
+      on coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
+    where coalesce(n.name_key, '#' || n.name) in (select name_key from rare_meter_names)
+),
+
+{% if master_ready %}
+previous_delivery as (
+    select max(delivery) as delivery from {{ prev_xref }}
+    where delivery < {{ current_delivery() }}
+),
+
+previous_dwellings as (
+    -- where each person lived at the previous delivery (household_member keeps every delivery's)
+    select p.person_id, p.id_number, p.id_number_valid,
+           split_part(h.dwelling_key, '#', 1) as building, h.room
+    from {{ prev_member }} m
+    join {{ prev_person }} p on p.person_id = m.person_id
+    join {{ prev_household }} h on h.household_id = m.household_id
+    where m.delivery = (select delivery from previous_delivery) and h.room is not null
+),
+
+last_month as (
+    select distinct r.cluster_key, d.building, d.room, 'last_month' as kind
+    from records r
+    join previous_dwellings d on r.has_valid_id and d.id_number_valid and d.id_number = r.id_number
+    union
+    select distinct r.cluster_key, d.building, d.room, 'last_month'
+    from records r
+    join {{ prev_xref }} x
+      on x.fingerprint = r.fingerprint and x.delivery = (select delivery from previous_delivery)
+    join previous_dwellings d on d.person_id = x.person_id
+),
+{% else %}
+last_month as (
+    select null::varchar as cluster_key, null::varchar as building, null::varchar as room, null::varchar as kind
+    where false
+),
+{% endif %}
+
+final as (
+    select distinct cluster_key, building, room, kind from own
+    union
+    select cluster_key, building, room, kind from own_building
+    union
+    select cluster_key, building, room, kind from registered
+    union
+    select cluster_key, building, room, kind from family
+    union
+    select cluster_key, building, room, kind from meter
+    union
+    select cluster_key, building, room, kind from meter_anywhere
+    union
+    select cluster_key, building, room, kind from last_month
+)
+
+select * from final

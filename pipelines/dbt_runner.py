@@ -1,0 +1,262 @@
+"""dbt run inside the Dagster process: the project parsed once per process, each dbt step a plain
+invocation of dbt's programmatic API (`dbtRunner`) on that manifest.
+
+Why not `DbtCliResource.cli` (a dbt subprocess per step): every subprocess pays a Python start,
+dbt's imports and a full parse of the project (the `delivery` var and the database path in the
+profile change, which defeats dbt's partial parsing): 5-8 s per step, three steps per delivery,
+whatever the size of the data. Here the parse happens once, and a step costs its models and tests.
+Invocations run one after another (dbt does not support concurrent invocations in one process, and
+DuckDB has one writer anyway); dbt-duckdb closes its connection when the invocation ends, so the
+database file is free for the Python steps in between.
+
+Results become Dagster events as `dagster-dbt` makes them (`DbtCoreCliEventMessage`): an `Output`
+per model, an `AssetCheckResult` per test that is an asset check. Only tests of severity `error`
+are asset checks (blocking: what the master data relies on, `CivicHubDbtTranslator`); the warning
+tests are batched: counted on their model's materialization (`dbt/tests_warned`) and listed in one
+line per step, not an event each.
+
+dbt's own log goes to `<db dir>/logs/dbt.log` (and its artifacts to `<db dir>/logs/dbt/<step>/`);
+the console stays quiet unless `CIVICHUB_DBT_CONSOLE=1` (`civichub run --verbose`). When a step
+fails, its error lines are raised with the failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, Failure, MetadataValue, Output
+
+from pipelines import settings
+from pipelines.dbt_project import civichub_dbt
+
+CONSOLE_ENV = "CIVICHUB_DBT_CONSOLE"
+_RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}
+_lock = threading.Lock()
+_parsed: dict[tuple, Any] = {}
+
+
+def log_dir(db_path: str | Path | None = None) -> Path:
+    """`<db dir>/logs`: dbt's log file and the artifacts of each dbt step."""
+    db = Path(db_path or os.environ.get("CIVICHUB_DB", settings.DEFAULT_DB))
+    return db.resolve().parent / "logs"
+
+
+def _common_args(target: Path, logs: Path) -> list[str]:
+    console = "info" if os.environ.get(CONSOLE_ENV) == "1" else "none"
+    project = str(settings.DBT_PROJECT_DIR)
+    return [
+        "--project-dir",
+        project,
+        "--profiles-dir",
+        project,
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(logs),
+        "--log-level",
+        console,
+        "--log-level-file",
+        "info",
+        "--no-send-anonymous-usage-stats",
+        "--no-write-json",
+        "--no-use-colors",
+    ]
+
+
+def parsed_manifest(db_path: str | Path | None = None):
+    """dbt's Manifest of the project, parsed once per process and database (the profile names it)."""
+    from dbt.cli.main import dbtRunner
+
+    logs = log_dir(db_path)
+    key = (str(logs), os.environ.get("CIVICHUB_DB"))
+    with _lock:
+        if key not in _parsed:
+            logs.mkdir(parents=True, exist_ok=True)
+            from matching.config import dbt_vars
+
+            # the matching settings as vars (the delivery is given per step and read at compile time)
+            parse_args = ["parse", "--vars", json.dumps(dbt_vars()), *_common_args(logs / "dbt" / "parse", logs)]
+            try:
+                res = dbtRunner().invoke(parse_args)
+            finally:
+                _release_database()
+            if not res.success or res.result is None:
+                raise Failure(f"dbt parse failed: {res.exception or 'see ' + str(logs / 'dbt.log')}")
+            _parsed[key] = res.result
+        return _parsed[key]
+
+
+def _release_database() -> None:
+    """Close what a dbt invocation leaves open in this process: dbt-duckdb's connection (DuckDB
+    would refuse later steps' read-only connections: another configuration of the same file) and
+    the handle on dbt.log (each invocation opens its own)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt_common.events.event_manager_client import cleanup_event_logger, get_event_manager
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
+    for logger in list(get_event_manager().loggers):
+        for handler in getattr(getattr(logger, "_python_logger", None), "handlers", []):
+            handler.close()
+    cleanup_event_logger()
+
+
+@dataclass
+class DbtStepOutcome:
+    """What one dbt invocation did, for the step's log and the run summary."""
+
+    success: bool
+    results: list[dict] = field(default_factory=list)  # raw result events (dbt's structured log)
+    errors: list[str] = field(default_factory=list)  # dbt's error lines
+    exception: str | None = None
+
+    def tests(self, status: str) -> list[str]:
+        return [
+            r["data"]["node_info"]["node_name"]
+            for r in self.results
+            if r["data"]["node_info"]["unique_id"].startswith("test.")
+            and str(r["data"]["node_info"].get("node_status", "")).lower() == status
+        ]
+
+
+def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> DbtStepOutcome:
+    """Run one dbt command in this process on the cached manifest; collect results and error lines.
+
+    `db_path`: the database to build (dbt's profile reads CIVICHUB_DB); default the configured one."""
+    if db_path is not None and Path(db_path).resolve() != Path(os.environ.get("CIVICHUB_DB", "")).resolve():
+        previous = os.environ.get("CIVICHUB_DB")
+        os.environ["CIVICHUB_DB"] = str(Path(db_path).resolve())
+        try:
+            return invoke(args, step, None)
+        finally:
+            if previous is None:
+                os.environ.pop("CIVICHUB_DB", None)
+            else:
+                os.environ["CIVICHUB_DB"] = previous
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    manifest = parsed_manifest(db_path)
+    logs = log_dir(db_path)
+    outcome = DbtStepOutcome(success=False)
+
+    def collect(event) -> None:
+        name = event.info.name
+        if name in _RESULT_EVENTS:
+            outcome.results.append(msg_to_dict(event))
+        if event.info.level == "error" and event.info.msg:
+            outcome.errors.append(str(event.info.msg))
+
+    with _lock:
+        try:
+            res = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
+                [*args, *_common_args(logs / "dbt" / step, logs)]
+            )
+        finally:
+            _release_database()
+    outcome.success = bool(res.success)
+    if res.exception is not None:
+        outcome.exception = f"{type(res.exception).__name__}: {res.exception}"
+    _write_timing(logs / "dbt" / step / "timing.json", outcome)
+    return outcome
+
+
+def _write_timing(path: Path, outcome: DbtStepOutcome) -> None:
+    """Each node's status and seconds (what `python -m bench.profile dbt` reads). dbt's own artifacts
+    (manifest.json, run_results.json) are not written: serialising the manifest on every step cost
+    more than the step's small models."""
+    nodes = [
+        {
+            "unique_id": r["data"]["node_info"]["unique_id"],
+            "status": str(r["data"]["node_info"].get("node_status", "")),
+            "execution_time": float(r["data"].get("execution_time") or 0.0),
+        }
+        for r in outcome.results
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"success": outcome.success, "results": nodes}, indent=0), encoding="utf-8")
+
+
+def manifest_dict() -> dict:
+    """The manifest.json the Dagster asset definitions were built from (unique ids are the same)."""
+    from dagster_dbt.dbt_manifest import validate_manifest
+
+    return validate_manifest(civichub_dbt().manifest_path)
+
+
+def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> Iterator:
+    """`dbt build` of the step's selection (subset-aware) with `dbt_vars`, as Dagster events."""
+    from dagster_dbt.asset_utils import get_subset_selection_for_context
+
+    manifest = manifest_dict()
+    op = context.op_execution_context.op
+    tags = op.tags
+    selection, indirect = get_subset_selection_for_context(
+        context=context,
+        manifest=manifest,
+        select=tags.get("dagster_dbt/select"),
+        exclude=tags.get("dagster_dbt/exclude"),
+        selector=tags.get("dagster_dbt/selector"),
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=None,
+    )
+    args = ["build", "--vars", json.dumps(dbt_vars), *selection]
+    if indirect:
+        args += ["--indirect-selection", indirect]
+    step = op.name
+    outcome = invoke(args, step)
+
+    warned_by_model: dict[str, list[str]] = {}
+    checks, models = [], []
+    for raw in outcome.results:
+        node = raw["data"]["node_info"]
+        uid = node["unique_id"]
+        if not uid.startswith("test."):
+            models.append(raw)
+        elif translator.is_blocking_test(manifest, uid):
+            checks.append(raw)
+        elif str(node.get("node_status", "")).lower() in ("warn", "fail", "error"):
+            test = manifest["nodes"].get(uid, {})
+            attached = test.get("attached_node") or next(iter(test.get("depends_on", {}).get("nodes", [])), "")
+            warned_by_model.setdefault(attached, []).append(node["node_name"])
+    for raw in models:
+        warned = warned_by_model.pop(raw["data"]["node_info"]["unique_id"], [])
+        for ev in _dagster_events(raw, manifest, translator, context):
+            if isinstance(ev, Output):
+                ev = ev.with_metadata(
+                    {
+                        **ev.metadata,
+                        "dbt/tests_warned": len(warned),
+                        "dbt/tests_warned_names": MetadataValue.text(", ".join(warned) or "none"),
+                    }
+                )
+            yield ev
+    for raw in checks:
+        yield from _dagster_events(raw, manifest, translator, context)
+    warned = sorted(n for names in warned_by_model.values() for n in names)
+    if any(r["data"]["node_info"]["unique_id"].startswith("test.") for r in outcome.results):
+        n_tests = sum(r["data"]["node_info"]["unique_id"].startswith("test.") for r in outcome.results)
+        context.log.info(f"dbt {step}: {len(models)} models, {n_tests} tests ({len(checks)} blocking checks)")
+    if warned:
+        context.log.warning(f"dbt {step}: warning tests not passed: {', '.join(warned)}")
+    if not outcome.success:
+        lines = outcome.errors[-30:] or [outcome.exception or "dbt failed"]
+        raise Failure(
+            description=f"dbt {step} failed: " + "\n".join(lines),
+            metadata={"dbt_log": MetadataValue.path(str(log_dir() / "dbt.log"))},
+        )
+
+
+def _dagster_events(raw: dict, manifest: dict, translator, context) -> Iterator:
+    from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+
+    message = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+    yield from message.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator, context=context)

@@ -1,0 +1,167 @@
+"""Writing a delivery's many workbooks: on every core, each file on its own, unchanged ones kept.
+
+- Parallel: writing .xlsx is pure Python (xlsxwriter / openpyxl build the XML cell by cell), so the
+  files are written by worker processes, one per core, when there is enough to write to pay for
+  starting them (`PARALLEL_MIN_ROWS`); below that, in this process.
+- One file at a time: a file whose writer raises is reported with its reason (`WriteReport.failed`)
+  and removed; the other files are written all the same.
+- Unchanged files kept: each file's fingerprint (a hash of the data and layout it is written from,
+  given by the caller) is recorded in `<folder>/.fingerprints.json`; when a delivery is written
+  again (a re-run, a re-materialisation from the Dagster UI) a file whose fingerprint is the same
+  is left as it is. Files of the folder that are no longer produced are removed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+LAYOUT_VERSION = "1"  # bump when a writer's output changes for the same data
+# Below this many rows, starting the workers (a Python with pandas and xlsxwriter each) costs more
+# than they save; the demo (5,000 persons) and the tests' districts stay in this process.
+PARALLEL_MIN_ROWS = 50_000
+FINGERPRINTS = ".fingerprints.json"
+_pool: ProcessPoolExecutor | None = None
+
+
+@dataclass
+class FileTask:
+    """One file to write: `fn(path, *args)` returns the number of data rows it wrote."""
+
+    path: Path
+    fn: Callable[..., int]
+    args: tuple
+    fingerprint: str
+    rows_hint: int = 0  # how much there is to write (decides whether to use the worker processes)
+
+
+@dataclass
+class WriteReport:
+    written: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # unchanged since written: not rewritten
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def files(self) -> list[Path]:
+        return self.written + self.kept
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable hash of what a file is made from (frames by content, the rest by value)."""
+    h = hashlib.sha256(LAYOUT_VERSION.encode())
+    for part in parts:
+        if isinstance(part, pd.DataFrame):
+            h.update(repr(list(part.columns)).encode())
+            try:
+                h.update(pd.util.hash_pandas_object(part, index=False).values.tobytes())
+            except (TypeError, ValueError):
+                h.update(pickle.dumps(part.astype(str).values.tolist()))
+        else:
+            try:
+                h.update(pickle.dumps(part))
+            except Exception:
+                h.update(repr(part).encode())
+    return h.hexdigest()[:32]
+
+
+def _workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _shared_pool() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        # spawn, not fork: the parent holds DuckDB and Dagster threads that a fork would copy
+        _pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(_pool.shutdown, cancel_futures=True)
+    return _pool
+
+
+def _run(fn: Callable[..., int], path: Path, args: tuple) -> tuple[int, str | None]:
+    try:
+        rows = fn(path, *args)
+        return int(rows or 0), None
+    except Exception as e:  # one file's failure is reported, never raised: the others go on
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return 0, f"{type(e).__name__}: {e}"
+
+
+def _starmap_chunk(fn: Callable, chunk: list[tuple]) -> list:
+    return [fn(*args) for args in chunk]
+
+
+def run_many(fn: Callable, calls: list[tuple], min_calls: int = 2_000, chunk: int = 500) -> list:
+    """`fn(*args)` for every args of `calls`, in the worker processes when there are many (in
+    chunks, so the cost of shipping a call stays below the call), else here; results in order."""
+    if len(calls) < min_calls or _workers() < 2:
+        return [fn(*args) for args in calls]
+    pool = _shared_pool()
+    futures = [pool.submit(_starmap_chunk, fn, calls[i : i + chunk]) for i in range(0, len(calls), chunk)]
+    return [r for f in futures for r in f.result()]
+
+
+def write_files(folder: Path, tasks: list[FileTask], parallel: bool | None = None) -> WriteReport:
+    """Write the files of `folder` (see the module docstring); returns what was written and kept."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    book = folder / FINGERPRINTS
+    try:
+        old = json.loads(book.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = {}
+    report = WriteReport()
+    todo: list[FileTask] = []
+    wanted = set()
+    for t in tasks:
+        rel = str(Path(t.path).relative_to(folder))
+        wanted.add(rel)
+        if old.get(rel) == t.fingerprint and Path(t.path).exists():
+            report.kept.append(Path(t.path))
+        else:
+            todo.append(t)
+    for p in folder.rglob("*"):  # files of committees that are gone, and leftovers of a failed run
+        if p.is_file() and p.name != FINGERPRINTS and str(p.relative_to(folder)) not in wanted:
+            p.unlink()
+    for t in todo:
+        Path(t.path).parent.mkdir(parents=True, exist_ok=True)
+        Path(t.path).unlink(missing_ok=True)
+    if parallel is None:
+        parallel = len(todo) > 1 and sum(t.rows_hint for t in todo) >= PARALLEL_MIN_ROWS and _workers() > 1
+    if parallel:
+        pool = _shared_pool()
+        futures = [pool.submit(_run, t.fn, Path(t.path), t.args) for t in todo]
+        results = []
+        for f in futures:
+            try:
+                results.append(f.result())
+            except Exception as e:  # a worker that died (memory, signal): that file failed
+                results.append((0, f"{type(e).__name__}: {e}"))
+    else:
+        results = [_run(t.fn, Path(t.path), t.args) for t in todo]
+    fingerprints = {k: v for k, v in old.items() if k in wanted}
+    for t, (rows, error) in zip(todo, results):
+        rel = str(Path(t.path).relative_to(folder))
+        if error is None:
+            report.written.append(Path(t.path))
+            report.rows += rows
+            fingerprints[rel] = t.fingerprint
+        else:
+            report.failed.append((Path(t.path), error))
+            fingerprints.pop(rel, None)
+    book.write_text(json.dumps(fingerprints, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+    return report

@@ -1,0 +1,422 @@
+"""A small hand-made district with one case of each failure class real exports have (issue 11), in
+the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
+
+1. incomplete residences — 李娜's 居住地址 names the building only while her husband 张伟 (same 户号)
+   lives in room 1604; 王芳's is blank in the second month; 陈静's names the building and a meter in
+   her name names room 1606; 赵强's names the building and nothing else tells the room; 刘洋's is
+   blank and only his 户籍地址 (where he does not live, 人户分离) names a room;
+2. a road name misspelt by one character: 黄敏 at 玫园路 (the library has 梅园路 with that lane and
+   number, and no other road does); 郑杰 at 梅圆路 (one character from both 梅园路 and 梅源路, both with
+   that lane and number: undecidable);
+3. visits whose 联系人 is a shop assistant: 店招 明珠花店 for 上海市静安区明珠花店; 永丰超市 for
+   上海市静安区吉祥超市 (the only business at its premises); 老陈面馆 registered nowhere;
+4. a meter at premises only the registry knows (鑫源五金店, the account in the legal
+   representative's name), and 明珠花店's food licence with a blank credit code (expired, while the
+   shop trades and its meter draws power);
+5. the electricity export lags a month: the 2026-11 file ends with 2026-10; 钱老伯's use collapsed
+   in 2026-10, 孙老太's did not;
+6. every address is written another way in the second month (no 上海市, short forms, Chinese
+   numerals, 号楼, spaces).
+
+Filler families with complete addresses give each kind of evidence enough cases for its weight to
+be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from synthetic.codes import id_check_char, uscc_check_char
+from synthetic.generate import SHEET, SOURCES, _write_csv, _write_xlsx
+
+STREET = ("310106021000", "临汾路街道")
+COMMITTEES = [("310106021001", "阳曲一村居委会"), ("310106021002", "梅园居委会")]
+DELIVERIES = ("2026-10", "2026-11")
+
+HEADERS = {
+    "police_population": [
+        "公民身份号码",
+        "姓名",
+        "性别",
+        "民族",
+        "出生日期",
+        "户号",
+        "与户主关系",
+        "户籍地址",
+        "居住地址",
+        "人员状态",
+        "文化程度",
+        "联系电话",
+        "更新日期",
+    ],
+    "civil_affairs_assistance": [
+        "救助证编号",
+        "救助类型",
+        "户主姓名",
+        "户主身份证号",
+        "成员姓名",
+        "成员身份证号",
+        "与户主关系",
+        "家庭人口数",
+        "月救助金额",
+        "家庭地址",
+        "所属街道",
+        "所属居委",
+        "起始年月",
+    ],
+    "civil_affairs_elderly_alone": [
+        "姓名",
+        "身份证号",
+        "性别",
+        "年龄",
+        "居住地址",
+        "联系电话",
+        "紧急联系人",
+        "紧急联系人电话",
+        "所属居委",
+    ],
+    "utility_electricity": ["用电户号", "户名", "用电地址", "联系电话", "抄表月份", "用电量"],
+    "market_business_registry": [
+        "统一社会信用代码",
+        "主体名称",
+        "主体类型",
+        "法定代表人",
+        "经营场所",
+        "经营范围",
+        "成立日期",
+        "登记状态",
+        "核准日期",
+    ],
+    "market_food_licence": [
+        "许可证编号",
+        "经营者名称",
+        "统一社会信用代码",
+        "法定代表人",
+        "经营场所",
+        "主体业态",
+        "发证日期",
+        "有效期至",
+    ],
+    "street_shop_visits": [
+        "走访日期",
+        "店招名称",
+        "经营地址",
+        "联系人",
+        "联系电话",
+        "业态",
+        "检查结果",
+        "所属街道",
+        "所属居委",
+        "走访人",
+    ],
+    "hr_graduates": ["姓名", "身份证号", "毕业院校", "学历", "毕业年份", "就业状态", "联系电话"],
+}
+
+# address code, road, lane, number, committee
+LIBRARY = [
+    ("31010600000001", "阳曲路", "15", "12", 0),
+    ("31010600000002", "阳曲路", "15", "14", 0),
+    ("31010600000003", "阳曲路", "15", "16", 0),
+    ("31010600000004", "阳曲路", "15", "18", 0),
+    ("31010600000005", "阳曲路", "15", "20", 0),
+    ("31010600000006", "阳曲路", "15", "22", 0),
+    ("31010600000007", "阳曲路", "15", "24", 0),
+    ("31010600000008", "阳曲路", "15", "26", 0),
+    ("31010600000009", "梅园路", "8", "3", 1),
+    ("31010600000010", "梅园路", "8", "5", 1),
+    ("31010600000011", "梅源路", "8", "5", 1),
+    ("31010600000012", "梅园路", "", "100", 1),
+    ("31010600000013", "梅园路", "", "102", 1),
+    ("31010600000014", "梅园路", "", "104", 1),
+    ("31010600000015", "梅园路", "", "106", 1),
+]
+ADDRESS_ID = {(road, lane, no): code for code, road, lane, no, _ in LIBRARY}
+
+
+def id_number(region: str, birth: str, seq: int, male: bool) -> str:
+    body = f"{region}{birth.replace('-', '')}{seq:02d}{(2 * (seq % 5) + (1 if male else 0))}"
+    return body + id_check_char(body)
+
+
+def uscc(org: str, individual: bool) -> str:
+    body = ("92" if individual else "91") + "310106" + org
+    return body + uscc_check_char(body)
+
+
+def address(road: str, lane: str, no: str, room: str | None, month: int) -> str:
+    """The first month writes the full standard form; the second re-renders every address."""
+    if month == 0:
+        door = f"{road}{lane}弄{no}号" if lane else f"{road}{no}号"
+        return "上海市静安区" + door + (f"{room}室" if room else "")
+    if lane:
+        forms = [
+            f"{road}{lane}-{no}" + (f"-{room}" if room else ""),
+            f"静安区{road}{lane}弄{no}号楼" + (f"{room}" if room else ""),
+            f"{road} {lane}弄 {no}号" + (f" {room}室" if room else ""),
+        ]
+        return forms[(int(no) + len(room or "")) % 3]
+    return f"静安区{road}{no}号" + (room or "")
+
+
+class Person:
+    def __init__(self, name, male, birth, hukou, relation, home, registered=None, phone=""):
+        self.name, self.male, self.birth, self.hukou, self.relation = name, male, birth, hukou, relation
+        self.home = home  # (road, lane, no, room)
+        self.registered = registered or home  # (road, lane, no, room), or the text of an address elsewhere
+        self.phone = phone
+        self.id = ""
+
+    def registered_address(self) -> str:
+        if isinstance(self.registered, str):
+            return self.registered
+        return address(*self.registered, 0)
+
+
+def build(inbox: Path) -> dict:
+    """Write the district into `inbox`; returns the cast: name -> Person, and shop facts."""
+    inbox = Path(inbox)
+    (inbox / "reference").mkdir(parents=True, exist_ok=True)
+    (inbox / "reference" / "divisions.csv").write_text(
+        "街道代码,街道名称,居委代码,居委名称\n" + "".join(f"{STREET[0]},{STREET[1]},{c},{n}\n" for c, n in COMMITTEES),
+        encoding="utf-8",
+    )
+    lines = ["地址编码,区,街道代码,居委代码,路名,弄,号,标准地址"]
+    for code, road, lane, no, comm in LIBRARY:
+        std = f"上海市静安区{road}{lane}弄{no}号" if lane else f"上海市静安区{road}{no}号"
+        lines.append(f"{code},静安区,{STREET[0]},{COMMITTEES[comm][0]},{road},{lane},{no},{std}")
+    (inbox / "reference" / "standard_addresses.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    A1 = ("阳曲路", "15", "12")
+    A2 = ("阳曲路", "15", "14")
+    people: list[Person] = [
+        Person("张伟", True, "1975-03-02", "10000001", "户主", (*A1, "1604")),
+        Person("李娜", False, "1977-08-19", "10000001", "配偶", (*A1, "1604")),
+        Person("王芳", False, "1969-11-05", "10000002", "户主", (*A1, "1605")),
+        Person("陈静", False, "1981-01-23", "10000003", "户主", (*A1, "1606")),
+        Person(
+            "赵强", True, "1972-06-30", "10000004", "户主", (*A2, "302"), registered="上海市虹口区四平路88弄3号202室"
+        ),
+        Person("刘洋", True, "1990-04-12", "10000002", "其他", (*A2, "501"), registered=(*A1, "1605")),
+        Person("黄敏", False, "1985-09-09", "10000005", "户主", ("梅园路", "8", "3", "201")),
+        Person("郑杰", True, "1988-02-14", "10000006", "户主", ("梅园路", "8", "5", "101")),
+        Person("孙秀英", False, "1938-05-01", "10000007", "户主", (*A2, "101")),
+        Person("钱国强", True, "1940-07-07", "10000008", "户主", (*A2, "102")),
+    ]
+    # filler: eighteen families of three with complete addresses (a third registered elsewhere)
+    surnames = "周吴郑冯陈褚卫蒋沈韩杨朱秦尤许何吕施"
+    for k in range(18):
+        building = ("阳曲路", "15", str(16 + 2 * (k // 3)))
+        room = f"{1 + k % 3}0{1 + k % 2}"
+        hukou = f"2000{k:04d}"
+        registered = None if k % 3 else ("阳曲路", "15", str(16 + 2 * ((k + 5) % 6)), "601")
+        s = surnames[k]
+        people += [
+            Person(
+                f"{s}建{'国军华平明强'[k % 6]}",
+                True,
+                f"19{60 + k}-0{1 + k % 9}-1{k % 9}",
+                hukou,
+                "户主",
+                (*building, room),
+                registered,
+                phone=f"1390000{k:04d}",
+            ),
+            Person(
+                f"{s}美{'玲兰英红霞芳'[k % 6]}",
+                False,
+                f"19{61 + k}-0{1 + k % 9}-2{k % 9}",
+                hukou,
+                "配偶",
+                (*building, room),
+                registered,
+            ),
+            Person(
+                f"{s}小{'宇涵轩睿彤萱'[k % 6]}",
+                k % 2 == 0,
+                f"20{10 + k % 9}-0{1 + k % 9}-0{1 + k % 9}",
+                hukou,
+                "子" if k % 2 == 0 else "女",
+                (*building, room),
+                registered,
+            ),
+        ]
+    for i, p in enumerate(people):
+        p.id = id_number("310106", p.birth, 10 + i, p.male)
+    cast = {p.name: p for p in people}
+
+    shops = {
+        "明珠花店": dict(
+            uscc=uscc("MA0000001", True),
+            name="上海市静安区明珠花店",
+            rep="周敏",
+            addr=("梅园路", "", "100"),
+            established="2019-04-01",
+            licence_until="2026-06-20",
+        ),
+        "吉祥超市": dict(
+            uscc=uscc("JX0000002", True),
+            name="上海市静安区吉祥超市",
+            rep="吴刚",
+            addr=("梅园路", "", "102"),
+            established="2018-02-10",
+        ),
+        "鑫源五金店": dict(
+            uscc=uscc("XY0000003", True),
+            name="上海市静安区鑫源五金店",
+            rep="冯涛",
+            addr=("梅园路", "", "106"),
+            established="2017-09-15",
+        ),
+    }
+
+    for month, delivery in enumerate(DELIVERIES):
+        folder = inbox / delivery
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = {name: [] for name in HEADERS}
+        for p in people:
+            road, lane, no, room = p.home
+            residence = address(road, lane, no, room, month)
+            if p.name == "李娜" or p.name == "陈静" or p.name == "赵强":
+                residence = address(road, lane, no, None, month)  # the building only
+            elif p.name == "王芳" and month == 1:
+                residence = ""
+            elif p.name == "刘洋":
+                residence = ""
+            elif p.name == "黄敏":
+                residence = address("玫园路", lane, no, room, month)  # 梅 written 玫
+            elif p.name == "郑杰":
+                residence = address("梅圆路", lane, no, room, month)  # one character from two roads
+            rows["police_population"].append(
+                [
+                    p.id,
+                    p.name,
+                    "男" if p.male else "女",
+                    "汉族",
+                    p.birth,
+                    p.hukou,
+                    p.relation,
+                    p.registered_address(),
+                    residence,
+                    "正常",
+                    "",
+                    p.phone,
+                    "2026-01-15",
+                ]
+            )
+        head = people[10]  # a filler family on assistance (complete, where they live)
+        for p in people[10:13]:
+            road, lane, no, room = head.home
+            rows["civil_affairs_assistance"].append(
+                [
+                    "310106D202400001",
+                    "低保",
+                    head.name,
+                    head.id,
+                    p.name,
+                    p.id,
+                    p.relation,
+                    "3",
+                    "3900",
+                    address(road, lane, no, room, month),
+                    STREET[1],
+                    COMMITTEES[0][1],
+                    "2024-03",
+                ]
+            )
+        rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
+        for p in (cast["孙秀英"], cast["钱国强"]):
+            road, lane, no, room = p.home
+            rows["civil_affairs_elderly_alone"].append(
+                [
+                    p.name,
+                    p.id,
+                    "男" if p.male else "女",
+                    "86",
+                    address(road, lane, no, room, month),
+                    "",
+                    "周明",
+                    "13800000001",
+                    COMMITTEES[0][1],
+                ]
+            )
+        # electricity: twelve months ending the month before the delivery (the export lags)
+        months = [f"{2025 + (m + 9 + month) // 12}-{(m + 9 + month) % 12 + 1:02d}" for m in range(12)]
+        meters = []
+        for k, p in enumerate(people):
+            if p.relation == "户主" and p.name not in ("刘洋", "赵强", "孙秀英", "钱国强", "陈静"):
+                meters.append((f"31000{k:05d}", p.name, p.home, 150))
+        meters += [
+            ("3100099001", "陈静", (*A1, "1606"), 120),
+            ("3100099002", "孙秀英", (*A2, "101"), 90),
+            ("3100099003", "钱国强", (*A2, "102"), 95),
+            ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
+            ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
+        ]
+        for acc, holder, (road, lane, no, room), kwh in meters:
+            written = address(road, lane, no, room or None, month)
+            for m_i, m in enumerate(months):
+                use = kwh
+                if holder == "钱国强" and m_i == 11 and month == 1:
+                    use = 4  # collapsed in 2026-10
+                rows["utility_electricity"].append([acc, holder, written, "", m, str(use)])
+        for key in ("明珠花店", "吉祥超市", "鑫源五金店"):
+            s = shops[key]
+            road, lane, no = s["addr"]
+            rows["market_business_registry"].append(
+                [
+                    s["uscc"],
+                    s["name"],
+                    "个体工商户",
+                    s["rep"],
+                    address(road, lane, no, None, month),
+                    "零售",
+                    s["established"],
+                    "存续",
+                    s["established"],
+                ]
+            )
+        s = shops["明珠花店"]
+        rows["market_food_licence"].append(
+            [
+                "JY13101060000011",
+                s["name"] if month == 0 else "明珠花店",
+                "",
+                s["rep"],
+                address(*s["addr"], None, month),
+                "食品销售经营者",
+                "2021-06-21",
+                s["licence_until"],
+            ]
+        )
+        visits = [
+            ("2026-09-12", "明珠花店", ("梅园路", "", "100"), "小王", "13911112222", "零售", "合格"),
+            ("2026-09-15", "永丰超市", ("梅园路", "", "102"), "小李", "13911113333", "零售", "合格"),
+            ("2026-09-18", "老陈面馆", ("梅园路", "", "104"), "陈大勇", "13911114444", "餐饮", "合格"),
+        ]
+        if month == 1:
+            visits += [
+                ("2026-10-20", "明珠花店", ("梅园路", "", "100"), "小张", "13911115555", "零售", "合格"),
+                ("2026-10-22", "老陈面馆", ("梅园路", "", "104"), "陈大勇", "13911114444", "餐饮", "合格"),
+            ]
+        for day, sign, (road, lane, no), contact, phone, fmt, result in visits:
+            rows["street_shop_visits"].append(
+                [
+                    day,
+                    sign,
+                    address(road, lane, no, None, month),
+                    contact,
+                    phone,
+                    fmt,
+                    result,
+                    STREET[1],
+                    COMMITTEES[1][1],
+                    "许文",
+                ]
+            )
+        for name, header in HEADERS.items():
+            fname, fmt, enc = SOURCES[name]
+            if fmt == "csv":
+                _write_csv(folder / fname, header, [",".join(r) for r in rows[name]], enc)
+            else:
+                _write_xlsx(folder / fname, SHEET.get(name, "Sheet1"), header, rows[name])
+    return {"people": cast, "shops": shops, "address_id": ADDRESS_ID}

@@ -1,0 +1,562 @@
+"""Citizen reports (百姓拍): configuration, intake with reasons, routing, duplicates, export, evaluation."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizen_reports.config import ReportsConfigError, load_reports_config
+from citizen_reports.geo import LocalProjection
+from citizen_reports.intake import CST, read_report_file
+from citizen_reports.models import CLOSED, RECEIVED, Incident, RejectedRow, Report, ReviewItem
+from citizen_reports.repository import SqlRepository, app_engine
+from citizen_reports.routing import AddressLibrary
+from citizen_reports.service import import_file
+
+COLUMNS = ["编号", "上报时间", "大类", "小类", "描述", "经度", "纬度", "地址", "照片指纹", "上报人"]
+ORIGIN = (121.4550, 31.2550)
+PROJ = LocalProjection(*ORIGIN)
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=CST)
+
+
+def lonlat(x: float, y: float) -> tuple[str, str]:
+    lon, lat = PROJ.lonlat(x, y)
+    return f"{float(lon):.6f}", f"{float(lat):.6f}"
+
+
+@pytest.fixture()
+def inbox(tmp_path) -> Path:
+    """Two streets along one east-west road (街道 A west of x=0, B east), doors every 20 m."""
+    ref = tmp_path / "inbox" / "reference"
+    ref.mkdir(parents=True)
+    rows = []
+    for k in range(40):
+        x = -400 + 20 * k
+        street = "310106011000" if x < 0 else "310106012000"
+        community = street[:9] + ("001" if x < -200 or 0 <= x < 200 else "002")
+        lon, lat = lonlat(x, 10)
+        door = 2 * k + 1
+        rows.append(
+            [f"A{k:03d}", "静安区", street, community, "测试路", "", str(door), f"上海市静安区测试路{door}号", lon, lat]
+        )
+    # a crossing road, 北路, running north at x = 100 (no coordinates for its doors' neighbours needed)
+    for k in range(5):
+        lon, lat = lonlat(110, 40 + 30 * k)
+        rows.append(
+            [
+                f"B{k:03d}",
+                "静安区",
+                "310106012000",
+                "310106012001",
+                "北路",
+                "",
+                str(2 + 2 * k),
+                f"上海市静安区北路{2 + 2 * k}号",
+                lon,
+                lat,
+            ]
+        )
+    with open(ref / "standard_addresses.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["地址编码", "区", "街道代码", "居委代码", "路名", "弄", "号", "标准地址", "经度", "纬度"])
+        w.writerows(rows)
+    with open(ref / "divisions.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["街道代码", "街道名称", "居委代码", "居委名称"])
+        for s, c in [("310106011000", "310106011001"), ("310106011000", "310106011002")]:
+            w.writerow([s, "石门二路街道", c, "居委" + c[-1]])
+        for s, c in [("310106012000", "310106012001"), ("310106012000", "310106012002")]:
+            w.writerow([s, "南京西路街道", c, "居委" + c[-1]])
+    (tmp_path / "inbox" / "reports").mkdir()
+    return tmp_path / "inbox"
+
+
+def write_day(inbox: Path, day: str, rows: list[dict]) -> Path:
+    path = inbox / "reports" / f"{day}.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        for r in rows:
+            w.writerow([r.get(c, "") for c in COLUMNS])
+    return path
+
+
+def report(no: str, when: str, x: float | None, y: float | None, major="市政设施", minor="道路破损", **kw) -> dict:
+    lon, lat = lonlat(x, y) if x is not None else ("", "")
+    return {"编号": no, "上报时间": when, "大类": major, "小类": minor, "经度": lon, "纬度": lat, "上报人": "U1", **kw}
+
+
+@pytest.fixture()
+def repo(tmp_path):
+    engine = app_engine(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    with Session(engine, expire_on_commit=False) as session:
+        yield SqlRepository(session)
+    engine.dispose()
+
+
+def take(inbox, repo, day, rows, now=NOW):
+    cfg = load_reports_config()
+    lib = AddressLibrary.from_inbox(inbox)
+    return import_file(write_day(inbox, day, rows), repo, cfg, lib, name=f"reports/{day}.csv", now=now)
+
+
+# ---------------------------------------------------------------------------------------- config
+
+
+def test_configuration_names_file_and_key_and_refuses_unknown_keys(tmp_path):
+    good = Path("citizen_reports/categories.yml").read_text(encoding="utf-8")
+    bad = tmp_path / "categories.yml"
+    bad.write_text(
+        good.replace("    radius_m: 60\n    window_hours: 72\n", "    radius_m: -5\n    windw_hours: 72\n", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(ReportsConfigError) as e:
+        load_reports_config(bad)
+    text = str(e.value)
+    assert str(bad) in text
+    assert "categories.市政设施.radius_m" in text and "categories.市政设施.windw_hours: unknown key" in text
+    wrong_owner = tmp_path / "owner.yml"
+    wrong_owner.write_text(good.replace("department: chengguan", "department: nobody", 1), encoding="utf-8")
+    with pytest.raises(
+        ReportsConfigError, match=r"categories.综合执法.department: 'nobody' is not a role of sharing/roles.yml"
+    ):
+        load_reports_config(wrong_owner)
+    sib = tmp_path / "sib.yml"
+    sib.write_text(good.replace("  - [树木倒伏, 树枝遮挡]", "  - [树木倒伏, 树枝乱长]"), encoding="utf-8")
+    with pytest.raises(ReportsConfigError, match="siblings.9.1: 树枝乱长 is not a 小类"):
+        load_reports_config(sib)
+
+
+def test_configuration_relations_and_owners():
+    cfg = load_reports_config()
+    assert set(cfg.categories) == {"市政设施", "环境卫生", "综合执法", "渣土管理", "园林绿化", "工地管理"}
+    assert cfg.relation(("市政设施", "道路破损"), ("市政设施", "道路破损")) == "same"
+    assert cfg.relation(("市政设施", "道路破损"), ("市政设施", "人行道破损")) == "sibling"
+    assert cfg.relation(("渣土管理", "渣土遗撒"), ("环境卫生", "道路不洁")) == "sibling"  # across 大类
+    assert cfg.relation(("市政设施", "道路破损"), ("市政设施", "路灯不亮")) == "major"
+    assert cfg.relation(("市政设施", "道路破损"), ("环境卫生", "暴露垃圾")) is None
+    assert cfg.rule("渣土管理", "渣土遗撒").radius_m > cfg.rule("市政设施", "道路破损").radius_m  # a spill is long
+    assert cfg.rule("综合执法", "占道经营").department == "chengguan"
+    assert cfg.rule("市政设施", "不存在的小类").minor is None  # an unknown 小类 goes by its 大类
+
+
+# ---------------------------------------------------------------------------------------- intake
+
+
+def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox, repo):
+    rows = [
+        report("R1", "2026-11-03T08:00:00+08:00", -300, 0),
+        report("", "2026-11-03T08:01:00+08:00", -300, 0),  # no 编号
+        report("R3", "2026-11-03T08:02:00+08:00", -300, 0, major="交通管理"),  # not one of the six
+        report("R4", "2027-01-03T08:02:00+08:00", -300, 0),  # in the future
+        report("R5", "2026-11-03T08:03:00+08:00", -200, 0, 照片指纹="xyz"),  # broken photo hash: kept, hash dropped
+        {**report("R6", "2026-11-03T08:04:00+08:00", None, None), "经度": lonlat(100, 0)[1], "纬度": lonlat(100, 0)[0]},
+        report("R7", "2026-11-03T08:05:00+08:00", 60_000, 0),  # 60 km away: outside the district
+        report("R8", "2026-11-03T08:06:00+08:00", None, None, 地址="测试路33号"),  # no position: by its address
+        report("R9", "2026-11-03T08:07:00+08:00", None, None),  # nowhere at all
+        report("R10", "2026-11-03T08:08:00+08:00", 100, 0, minor="井盖丢了"),  # unknown 小类: by its 大类
+        report("R11", "not a time", 100, 0),
+    ]
+    out = take(inbox, repo, "2026-11-03", rows)
+    codes = {r.source_row: r.code for r in out.result.rejected}
+    assert codes == {2: "missing_id", 3: "unknown_category", 4: "future_time", 11: "bad_time"}
+    stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
+    assert set(stored) == {"R1", "R5", "R6", "R7", "R8", "R9", "R10"}
+    assert stored["R5"].photo_hash is None and "照片指纹格式错误" in stored["R5"].notes
+    queued = {i.first_report_no: i for i in repo.session.scalars(select(Incident)) if i.department == "district"}
+    assert set(queued) == {"R6", "R7", "R9"}
+    assert "经纬度颠倒" in queued["R6"].queue_reason
+    assert "辖区外" in queued["R7"].queue_reason
+    assert "无法定位" in queued["R9"].queue_reason
+    r8 = stored["R8"]
+    assert (r8.placement, r8.street_code, r8.community_code) == ("address", "310106011000", "310106011002")
+    assert "小类“井盖丢了”不在市政设施的目录中" in stored["R10"].notes
+    refused = repo.session.scalars(select(RejectedRow).order_by(RejectedRow.source_row)).all()
+    assert [r.source_row for r in refused] == [2, 3, 4, 11]
+    assert json.loads(refused[1].raw)["大类"] == "交通管理"  # the row as sent is kept
+
+
+def test_the_same_numbers_again_are_a_no_op_and_a_conflict_is_refused(inbox, repo):
+    rows = [report("R1", "2026-11-03T08:00:00+08:00", -300, 0), report("R2", "2026-11-03T09:00:00+08:00", 100, 0)]
+    first = take(inbox, repo, "2026-11-03", rows)
+    assert len(first.result.taken) == 2
+    again = take(inbox, repo, "2026-11-03", rows)
+    assert again.status == "already"
+    changed = rows + [report("R3", "2026-11-03T10:00:00+08:00", 300, 0)]
+    changed[1] = {**changed[1], "描述": "改过的描述"}
+    third = take(inbox, repo, "2026-11-03", changed)
+    assert third.result.taken == ["R3"] and third.result.already == ["R1"]
+    assert [(r.report_no, r.code) for r in third.result.rejected] == [("R2", "conflicting_id")]
+    assert repo.session.scalar(select(Report.description).where(Report.report_no == "R2")) == ""
+
+
+def test_a_file_without_the_contract_header_is_refused_whole(inbox, repo):
+    path = inbox / "reports" / "2026-11-04.csv"
+    path.write_text("id,time\n1,2\n", encoding="utf-8")
+    out = import_file(path, repo, load_reports_config(), AddressLibrary.from_inbox(inbox), now=NOW)
+    assert out.status == "rejected" and "header lacks 编号, 上报时间, 大类" in out.message
+
+
+def test_read_report_file_handles_gbk_and_naive_times(inbox):
+    path = inbox / "reports" / "2026-11-05.csv"
+    path.write_bytes("编号,上报时间,大类,小类\nR1,2026-11-05 08:00:00,市政设施类,道路破损\n".encode("gb18030"))
+    parsed = read_report_file(path, load_reports_config(), now=NOW)
+    (r,) = parsed.reports
+    assert r.major == "市政设施" and r.reported_at.utcoffset() == dt.timedelta(hours=8)
+    assert "GB18030" in parsed.notes[0] and "上报时间无时区" in r.notes[0]
+
+
+# -------------------------------------------------------------------------------------- routing
+
+
+def test_routing_by_position_address_text_and_crossing(inbox):
+    lib = AddressLibrary.from_inbox(inbox)
+    cfg = load_reports_config()
+    from citizen_reports.intake import validate
+
+    def place(**fields):
+        r = validate(
+            {"编号": "X", "上报时间": "2026-11-03T08:00:00+08:00", "大类": "市政设施", **fields},
+            cfg,
+            source="file",
+            now=NOW,
+        )
+        return lib.place(r, cfg)
+
+    lon, lat = lonlat(-150, 25)
+    p = place(经度=lon, 纬度=lat)
+    assert (p.method, p.street_code, p.community_code) == ("position", "310106011000", "310106011002")
+    lon, lat = lonlat(150, -20)
+    assert place(经度=lon, 纬度=lat).street_code == "310106012000"
+    assert place(地址="静安区测试路45号附近").street_code == "310106012000"  # the door of the library
+    p = place(地址="测试路46号")  # not a door of the library: the nearest door of the road
+    assert p.method == "address_near" and p.street_code == "310106012000"
+    p = place(地址="测试路与北路交叉口")
+    assert p.method == "crossing" and p.x is not None and abs(p.x - 100) < 30
+    p = place(地址="测试路")  # the whole road crosses two streets: not placed
+    assert p.queue_reason and "跨2个街道" in p.queue_reason
+
+
+# ----------------------------------------------------------------------------------- duplicates
+
+
+def test_duplicates_join_near_and_far_problems_stay_apart_with_an_explanation(inbox, repo):
+    photo = "a5a5a5a5a5a5a5a5"
+    rows = [
+        report("P1", "2026-11-03T08:00:00+08:00", -300, 0, 描述="路面有个大坑", 照片指纹=photo),
+        report(
+            "P2",
+            "2026-11-03T08:20:00+08:00",
+            -292,
+            4,
+            描述="马路上有坑，车子颠得厉害",
+            照片指纹="a5a5a5a5a5a5a5a4",
+            上报人="U2",
+        ),
+        report("P3", "2026-11-03T09:10:00+08:00", -296, -3, minor="人行道破损", 描述="路面塌陷了", 上报人="U3"),
+        report(
+            "Q1", "2026-11-03T08:30:00+08:00", 300, 0, 描述="路面有个大坑", 照片指纹="0f0f0f0f0f0f0f0f"
+        ),  # 600 m away
+        report("G1", "2026-11-03T08:40:00+08:00", -300, 0, major="环境卫生", minor="暴露垃圾", 描述="垃圾堆在路边"),
+    ]
+    take(inbox, repo, "2026-11-03", rows)
+    by_no = {r.report_no: r for r in repo.session.scalars(select(Report))}
+    assert by_no["P2"].incident_id == by_no["P1"].incident_id == by_no["P3"].incident_id
+    assert by_no["P2"].duplicate_of == "P1" and by_no["P1"].duplicate_of is None
+    assert len({by_no["P1"].incident_id, by_no["Q1"].incident_id, by_no["G1"].incident_id}) == 3
+    why = json.loads(by_no["P2"].match_explanation)
+    assert why["candidate"] == "P1" and "照片指纹相差1位" in why["summary"] and why["probability"] >= 0.95
+    inc = repo.incident(by_no["P1"].incident_id)
+    assert inc.report_count == 3 and inc.department == "jianguanwei" and inc.street_code == "310106011000"
+    assert inc.id.startswith("SJ-20261103-") and len(inc.id) == len("SJ-20261103-0001")
+
+
+def test_a_day_without_any_position_goes_in(inbox, repo):
+    rows = [
+        report("N1", "2026-11-03T08:00:00+08:00", None, None, 地址="测试路33号"),
+        report("N2", "2026-11-03T09:00:00+08:00", None, None),
+    ]
+    out = take(inbox, repo, "2026-11-03", rows)
+    assert out.status == "loaded" and len(out.result.taken) == 2 and out.result.queued == 1
+
+
+def test_a_closed_incident_is_not_reopened_by_a_report_days_later(inbox, repo):
+    take(inbox, repo, "2026-11-03", [report("P1", "2026-11-03T08:00:00+08:00", -300, 0, 照片指纹="a5a5a5a5a5a5a5a5")])
+    inc = repo.session.scalars(select(Incident)).one()
+    inc.status, inc.close_reason = CLOSED, None
+    repo.commit()
+    take(inbox, repo, "2026-11-04", [report("P2", "2026-11-04T08:00:00+08:00", -300, 0, 照片指纹="a5a5a5a5a5a5a5a5")])
+    p2 = repo.session.scalars(select(Report).where(Report.report_no == "P2")).one()
+    assert p2.incident_id != inc.id and p2.duplicate_of is None
+    assert repo.incident(p2.incident_id).status == RECEIVED
+
+
+def test_incident_ids_are_readable_and_the_same_in_a_fresh_database(inbox, tmp_path):
+    rows = [report(f"R{k}", f"2026-11-03T0{k}:00:00+08:00", -380 + 100 * k, 0) for k in range(1, 8)]
+    ids = []
+    for name in ("a.sqlite", "b.sqlite"):
+        engine = app_engine(f"sqlite:///{tmp_path / name}")
+        with Session(engine) as s:
+            take(inbox, SqlRepository(s), "2026-11-03", rows)
+            ids.append(dict(s.execute(select(Report.report_no, Report.incident_id)).all()))
+        engine.dispose()
+    assert ids[0] == ids[1]
+    assert sorted(set(ids[0].values()))[:2] == ["SJ-20261103-0001", "SJ-20261103-0002"]
+
+
+def test_a_borderline_pair_goes_to_the_departments_review(inbox, repo):
+    # same 小类, 45 m apart, hours apart, different photos: not sure
+    rows = [
+        report("B1", "2026-11-03T08:00:00+08:00", -300, 0, 描述="路面有个大坑", 照片指纹="ffff0000ffff0000"),
+        report(
+            "B2", "2026-11-03T13:00:00+08:00", -255, 0, minor="盲道损坏", 描述="盲道砖坏了", 照片指纹="ff0f00f0ff0f00f0"
+        ),
+    ]
+    out = take(inbox, repo, "2026-11-03", rows)
+    by_no = {r.report_no: r for r in repo.session.scalars(select(Report))}
+    assert by_no["B1"].incident_id != by_no["B2"].incident_id
+    reviews = repo.session.scalars(select(ReviewItem)).all()
+    if out.result.review:  # evidence in the review band: both reports named, the owner's queue
+        (item,) = reviews
+        assert {item.report_no, item.candidate_report_no} == {"B1", "B2"} and item.department == "jianguanwei"
+        assert 0.6 <= item.probability < 0.98
+    else:
+        assert by_no["B2"].match_probability < 0.6
+
+
+# ----------------------------------------------------------------------------- export and CLI
+
+
+def test_cli_import_export_and_run_path(inbox, tmp_path, capsys):
+    from pipelines.cli import main
+
+    write_day(
+        inbox,
+        "2026-11-03",
+        [report("R1", "2026-11-03T08:00:00+08:00", -300, 0), report("", "2026-11-03T08:01:00+08:00", 0, 0)],
+    )
+    db = tmp_path / "hub" / "hub.duckdb"
+    assert main(["reports", "import", "--db", str(db), "--file", str(inbox / "reports" / "2026-11-03.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "1 new reports" in out and "missing_id: e.g. row 2: 缺少编号" in out
+    assert (db.parent / "app.sqlite").exists()
+    from citizen_reports.cli import take_in_inbox
+
+    write_day(inbox, "2026-11-04", [report("R2", "2026-11-04T08:00:00+08:00", -300, 2)])
+    taken = take_in_inbox(inbox, db)  # what `civichub run` does: only the file not yet taken
+    assert [o.name for o in taken] == ["reports/2026-11-04.csv"]
+    assert take_in_inbox(inbox, db) == []
+    export = tmp_path / "export.csv"
+    assert main(["reports", "export", "--db", str(db), "--out", str(export)]) == 0
+    rows = list(csv.DictReader(open(export, encoding="utf-8")))
+    assert list(rows[0]) == [
+        "编号",
+        "incident_id",
+        "duplicate_of",
+        "street_code",
+        "community_code",
+        "department",
+        "status",
+    ]
+    assert rows[0]["编号"] == "R1" and rows[0]["street_code"] == "310106011000" and rows[0]["status"] == "received"
+    assert rows[1]["duplicate_of"] == "R1" and rows[1]["incident_id"] == rows[0]["incident_id"]
+
+
+# ----------------------------------------------------------------------------- a generated month
+
+
+@pytest.fixture(scope="module")
+def generated_month(tmp_path_factory):
+    """A month of reports of a 20,000-resident district (70 a day), taken in day by day."""
+    from citizen_reports.cli import take_in_inbox
+    from synthetic.generate import generate
+
+    base = tmp_path_factory.mktemp("reports_month")
+    inbox, db = base / "inbox", base / "hub.duckdb"
+    generate(out_dir=inbox, persons=20_000, months=1, seed=5, noise=1.0)
+    outcomes = take_in_inbox(inbox, db)
+    return inbox, db, outcomes
+
+
+@pytest.mark.slow
+def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month):
+    """Pairwise precision and recall of duplicates over the month (civichub reports evaluate).
+
+    Issue 16 asks F1 >= 0.95 with precision >= 0.97. Measured on generated months of this size
+    (seeds 1-5, `civichub reports evaluate`, accept 0.98): precision 0.968-0.992, recall 0.775-0.803,
+    F1 0.862-0.882 — precision reached, F1 not: twins, recurrences within the window and mislabelled
+    categories (see the closing note of issue 16). This guards what is reached."""
+    from citizen_reports.cli import app_session
+    from citizen_reports.evaluate import evaluate
+
+    inbox, db, outcomes = generated_month
+    assert len(outcomes) == 31 and all(o.status == "loaded" for o in outcomes)
+    with app_session(db) as s:
+        scores = evaluate(inbox, s)
+    assert scores.true_pairs > 500
+    assert scores.precision >= 0.97, scores
+    assert scores.recall >= 0.74, scores
+    assert scores.f1 >= 0.84, scores
+    assert scores.street_accuracy >= 0.93  # the street of the nearest library address, GPS error and all
+
+
+@pytest.mark.slow
+def test_generated_bad_rows_are_refused_or_queued_and_nothing_is_lost(generated_month):
+    from citizen_reports.cli import app_session
+
+    inbox, db, outcomes = generated_month
+    planted = list(csv.DictReader(open(inbox / "_truth" / "reports_planted.csv", encoding="utf-8")))
+    kinds = {(p["file"], int(p["source_row"])): p["kind"] for p in planted}
+    assert {"missing_id", "unknown_category", "future_time", "swapped_coordinates", "sent_again"} <= set(kinds.values())
+    rows_read = sum(o.rows for o in outcomes)
+    taken = sum(len(o.result.taken) for o in outcomes)
+    already = sum(
+        len(o.result.already) + (o.rows - len(o.result.taken) - len(o.result.already) - len(o.result.rejected))
+        for o in outcomes
+    )
+    refused = sum(len(o.result.rejected) for o in outcomes)
+    assert rows_read == taken + already + refused  # every row accounted for
+    with app_session(db) as s:
+        refused_rows = {(r.source_file, r.source_row): r.code for r in s.scalars(select(RejectedRow))}
+        queued = {
+            (r.source_file, r.source_row)
+            for r, i in s.execute(select(Report, Incident).join(Incident, Report.incident_id == Incident.id))
+            if i.department == "district"
+        }
+    for where, kind in kinds.items():
+        if kind in ("missing_id", "unknown_category", "future_time"):
+            assert refused_rows.get(where) == {"future_time": "future_time", "missing_id": "missing_id"}.get(
+                kind, "unknown_category"
+            ), (where, kind)
+        elif kind in ("swapped_coordinates", "outside_district"):
+            assert where in queued, (where, kind)
+
+
+# ------------------------------------------------------------- states, Open311, the day's board
+
+
+def test_states_follow_fixmystreet_and_need_notes(inbox, repo):
+    from citizen_reports.states import StateError, change_state, transfer
+
+    take(inbox, repo, "2026-11-03", [report("S1", "2026-11-03T08:00:00+08:00", -300, 0)])
+    inc = repo.session.scalars(select(Incident)).one()
+    with pytest.raises(StateError, match="请填写给市民的处理说明"):
+        change_state(repo.session, inc, "resolved", "u1")
+    with pytest.raises(StateError, match="关闭须说明原因"):
+        change_state(repo.session, inc, "closed", "u1", public_note="不是我们管的")
+    change_state(repo.session, inc, "accepted", "u1", public_note="已派人查看")
+    change_state(repo.session, inc, "in_progress", "u1")
+    transfer(repo.session, inc, "chengguan", "u1", "占道施工，城管负责")
+    change_state(repo.session, inc, "resolved", "u2", public_note="坑已填平")
+    with pytest.raises(StateError, match="已办结的事件不能改为已确认"):
+        change_state(repo.session, inc, "accepted", "u2")
+    repo.commit()
+    events = [(e.action, e.to_status) for e in repo.incident(inc.id, with_reports=True).events]
+    assert events == [
+        ("created", "received"),
+        ("status", "accepted"),
+        ("status", "in_progress"),
+        ("transfer", "in_progress"),
+        ("status", "resolved"),
+    ]
+    assert inc.public_note == "坑已填平" and inc.department == "chengguan" and inc.resolved_at is not None
+
+
+def test_review_decision_merges_the_pair(inbox, repo):
+    from citizen_reports.states import decide_review
+
+    take(inbox, repo, "2026-11-03", [report("A1", "2026-11-03T08:00:00+08:00", -300, 0)])
+    take(inbox, repo, "2026-11-04", [report("A2", "2026-11-04T08:00:00+08:00", -100, 0)])
+    a1, a2 = (repo.session.scalars(select(Report).where(Report.report_no == n)).one() for n in ("A1", "A2"))
+    item = ReviewItem(
+        report_no="A2",
+        incident_id=a2.incident_id,
+        candidate_incident_id=a1.incident_id,
+        candidate_report_no="A1",
+        department="jianguanwei",
+        probability=0.7,
+        explanation="{}",
+        created_at=dt.datetime(2026, 11, 4),
+    )
+    repo.add(item)
+    decide_review(repo.session, item, True, "u1")
+    repo.commit()
+    assert a2.incident_id == a1.incident_id and a2.duplicate_of == "A1"
+    merged = [i for i in repo.session.scalars(select(Incident)) if i.merged_into]
+    assert len(merged) == 1 and merged[0].status == CLOSED and merged[0].close_reason == "duplicate"
+
+
+def test_open311_services_post_and_read(inbox, repo):
+    from citizen_reports.open311 import Open311Error, find_requests, incoming_from_form, request_view, services
+    from citizen_reports.repository import stored_library, sync_library
+    from citizen_reports.service import take_in
+
+    cfg = load_reports_config()
+    sync_library(repo.session, AddressLibrary.from_inbox(inbox))
+    lib = stored_library(repo.session)  # what the app places a posted report with
+    listed = services(cfg)
+    road = next(s for s in listed if s["service_name"] == "道路破损")
+    assert road["service_code"] == "SZ-DLPS" and road["group"] == "市政设施"
+    assert len({s["service_code"] for s in listed}) == len(listed)
+    with pytest.raises(Open311Error, match="not found"):
+        incoming_from_form({"service_code": "NOPE", "lat": "31.2", "long": "121.4"}, cfg, NOW)
+    with pytest.raises(Open311Error, match="a location is required"):
+        incoming_from_form({"service_code": "SZ-DLPS"}, cfg, NOW)
+    lon, lat = lonlat(-300, 0)
+    posted = []
+    for k in range(2):
+        form = {
+            "service_code": "SZ-DLPS",
+            "lat": lat,
+            "long": lon,
+            "description": "路面有个大坑，联系我13812345678",
+            "email": "someone@example.com",
+            "device_id": "phone-1",
+            "attribute[photo_hash]": "a5a5a5a5a5a5a5a5",
+        }
+        r = incoming_from_form(form, cfg, NOW + dt.timedelta(minutes=10 * k))
+        out = take_in([r], repo, cfg, lib, now=NOW + dt.timedelta(minutes=10 * k))
+        posted.append((r.report_no, out.incident_of[r.report_no]))
+    assert posted[0][1] == posted[1][1]  # the second post joined the first one's incident
+    ((rep, inc),) = find_requests(repo.session, ids=[posted[1][0]], cfg=cfg)
+    view = request_view(rep, inc, cfg, {"jianguanwei": "区建设和管理委员会"})
+    assert view["status"] == "open" and view["duplicate_of"] == posted[0][0]
+    assert view["agency_responsible"] == "区建设和管理委员会" and view["incident_id"] == inc.id
+    assert "someone@example.com" not in json.dumps(view, ensure_ascii=False) and rep.reporter.startswith("O")
+    assert "13812345678" not in view["description"] and "大坑" in view["description"]
+
+
+def test_board_counts_the_day_and_writes_a_workbook(inbox, repo):
+    from openpyxl import load_workbook
+
+    from citizen_reports.board import board, board_workbook, chart_svg
+    from citizen_reports.states import change_state
+
+    rows = [
+        report("D1", "2026-11-20T08:00:00+08:00", -300, 0, 照片指纹="a5a5a5a5a5a5a5a5"),
+        report("D2", "2026-11-20T08:10:00+08:00", -298, 1, 照片指纹="a5a5a5a5a5a5a5a4", 上报人="U2"),
+        report("D3", "2026-11-18T08:10:00+08:00", 300, 0, major="综合执法", minor="占道经营"),
+        report("D4", "2026-11-20T09:00:00+08:00", 100, 0, major="环境卫生", minor="暴露垃圾"),
+    ]
+    take(inbox, repo, "2026-11-20", rows)
+    lv = repo.session.scalars(select(Incident).where(Incident.major == "环境卫生")).one()
+    change_state(repo.session, lv, "resolved", "u", public_note="已清运", now=NOW)
+    repo.commit()
+    b = board(repo.session, NOW, department="jianguanwei", title="区建设和管理委员会")
+    assert (b.received_today, b.merged_today, b.open, b.overdue) == (2, 1, 1, 0)
+    c = board(repo.session, NOW, department="chengguan")
+    assert c.open == 1 and c.overdue == 1 and c.overdue_by_category == [("综合执法", "占道经营", 1)]
+    d = board(repo.session, NOW, street="310106012000")
+    assert d.closed_this_month == 1 and d.resolved_on_time_this_month == 1
+    assert "<svg" in chart_svg(b) and "<script" not in chart_svg(b)
+    wb = load_workbook(io.BytesIO(board_workbook(c)))
+    figures = {r[0]: r[1] for r in wb["概况"].iter_rows(min_row=3, values_only=True)}
+    assert figures["未办结事件"] == 1 and figures["其中超期"] == 1
+    assert list(wb["超期（按类别）"].iter_rows(min_row=2, values_only=True)) == [("综合执法", "占道经营", 1)]

@@ -1,0 +1,153 @@
+"""Shop resolution rules (matching/shops.py) on hand-made records: which shop each record joins, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from matching.shops import cluster_shops
+
+COLUMNS = [
+    "record_key", "source", "uscc", "uscc_check_ok", "name", "name_core", "person_name", "person_name_key",
+    "premises_key", "address_id", "upper_floor_office", "event_date", "established_on", "registration_status",
+    "inspection_result", "account_no",
+]  # fmt: skip
+
+
+def rec(key, source, premises=None, **kw) -> dict:
+    row = dict.fromkeys(COLUMNS)
+    row.update(record_key=key, source=source, premises_key=premises, upper_floor_office=False)
+    if premises:
+        row["address_id"] = premises.split("#")[0]
+    row.update(kw)
+    return row
+
+
+def clusters(rows) -> dict[str, tuple[str, str]]:
+    out = cluster_shops(pd.DataFrame(rows, columns=COLUMNS))
+    return {r.record_key: (r.cluster_key, r.match_rule) for r in out.itertuples()}
+
+
+def registered(key, uscc, name, core, rep, premises, established="2018-01-01", status="存续", approved=None):
+    return rec(
+        key, "market_business_registry", premises, uscc=uscc, name=name, name_core=core, person_name=rep,
+        person_name_key=rep, established_on=dt.date.fromisoformat(established), registration_status=status,
+        event_date=dt.date.fromisoformat(approved or established),
+    )  # fmt: skip
+
+
+def visit(key, premises, sign, contact, day, result="合格"):
+    return rec(
+        key, "street_shop_visits", premises, name=sign, name_core=sign, person_name=contact,
+        person_name_key=contact, event_date=dt.date.fromisoformat(day), inspection_result=result,
+    )  # fmt: skip
+
+
+def test_a_licence_without_a_credit_code_joins_the_entity_with_its_name_representative_and_address():
+    got = clusters(
+        [
+            registered("r1", "92310106MA0000001X", "上海市静安区明珠花店", "明珠花店", "周敏", "A100#"),
+            registered("r2", "92310106MA0000002X", "上海市静安区明珠文具店", "明珠文具店", "吴刚", "A102#"),
+            rec(
+                "l1",
+                "market_food_licence",
+                "A100#",
+                name="明珠花店",
+                name_core="明珠花店",
+                person_name="周敏",
+                person_name_key="周敏",
+            ),  # fmt: skip
+        ]
+    )
+    assert got["l1"] == (got["r1"][0], "licence_name_rep_address")
+
+
+def test_a_visit_by_a_shop_assistant_joins_by_sign_or_as_the_only_business_operating_there():
+    got = clusters(
+        [
+            registered("r1", "92310106MA0000001X", "上海市静安区明珠花店", "明珠花店", "周敏", "A100#"),
+            registered("r2", "92310106MA0000002X", "上海市静安区吉祥超市", "吉祥超市", "吴刚", "A102#"),
+            visit("v1", "A100#", "明珠花店", "小王", "2026-09-12"),
+            visit("v2", "A102#", "永丰超市", "小李", "2026-09-15"),
+            visit("v3", "A104#", "老陈面馆", "陈大勇", "2026-09-18"),
+        ]
+    )
+    assert got["v1"] == (got["r1"][0], "visit_sign_matches_name")
+    assert got["v2"] == (got["r2"][0], "visit_only_shop_at_premises")
+    assert got["v3"][1] == "unregistered_new" and got["v3"][0] not in {got["r1"][0], got["r2"][0]}
+
+
+def test_a_visit_after_the_business_closed_or_before_it_was_founded_is_not_its():
+    got = clusters(
+        [
+            registered("r1", "92310106MA0000001X", "上海市静安区老张面馆", "老张面馆", "张强", "A100#", "2015-01-01"),
+            visit("v0", "A100#", "老张面馆", "张强", "2026-03-01"),
+            visit("v1", "A100#", "老张面馆", "小刘", "2026-04-02", result="已停业"),
+            visit("v2", "A100#", "便民水果", "王芳", "2026-08-10"),  # someone else trades there now
+            registered(
+                "r2", "92310106MA0000003X", "上海市静安区新开奶茶店", "新开奶茶店", "赵丽", "A102#", "2026-09-01"
+            ),
+            visit("v3", "A102#", "奶茶", "小赵", "2026-06-01"),  # before the business was founded
+        ]
+    )
+    assert got["v1"][0] == got["r1"][0]  # the visit that found it closed is still about it
+    assert got["v2"][1] == "unregistered_new"
+    assert got["v3"][1] == "unregistered_new"
+
+
+def test_a_mall_visit_without_its_unit_joins_the_business_its_sign_was_seen_under():
+    got = clusters(
+        [
+            registered("r1", "92310106MA0000001X", "上海市静安区海纳洗衣店", "海纳洗衣店", "梁华", "M47#103室"),
+            registered("r2", "92310106MA0000002X", "上海市静安区致远便利店", "致远便利店", "杨芳", "M47#202室"),
+            visit("v1", "M47#", "老王修鞋铺", "赵浩", "2026-10-05"),  # staff, the unit left out
+            visit("v2", "M47#103室", "老王修鞋铺", "梁华", "2026-09-01"),  # the owner, with the unit
+            visit("v3", "M47#", "明亮眼镜", "钱多", "2026-10-06"),  # a sign nobody in the mall was seen under
+        ]
+    )
+    assert got["v2"] == (got["r1"][0], "visit_contact_is_legal_rep")
+    assert got["v1"] == (got["r1"][0], "visit_sign_matches_name")
+    assert got["v3"][1] == "unregistered_new"
+
+
+def test_a_meter_at_premises_only_the_registry_knows_joins_by_the_representatives_name():
+    got = clusters(
+        [
+            registered("r1", "92310106XY0000003X", "上海市静安区鑫源五金店", "鑫源五金店", "冯涛", "A106#"),
+            rec(
+                "e1",
+                "utility_electricity",
+                "A106#",
+                name="冯涛",
+                name_core="冯涛",
+                person_name="冯涛",
+                person_name_key="冯涛",
+                account_no="3100099005",
+            ),  # fmt: skip
+        ]
+    )
+    assert got["e1"] == (got["r1"][0], "meter_name_matches_shop")
+
+
+def test_a_shop_trading_after_deregistration_keeps_its_visits():
+    """Deregistered on paper, still open: the visits must land on it for deregistered_operating."""
+    got = clusters(
+        [
+            registered(
+                "r1",
+                "92310106MA0000001X",
+                "上海市静安区聚福生鲜店",
+                "聚福生鲜店",
+                "顾磊",
+                "A47#",
+                "2016-08-22",
+                status="注销",
+                approved="2024-02-21",
+            ),  # fmt: skip
+            visit("v1", "A47#", "聚福生鲜店", "姜佳", "2026-10-07"),  # staff; the sign is its name
+            visit("v2", "A47#", "弄口熟食", "韩睿", "2026-11-01"),  # staff; the sign says nothing
+        ]
+    )
+    assert got["v1"] == (got["r1"][0], "visit_sign_matches_name")
+    assert got["v2"] == (got["r1"][0], "visit_only_shop_at_premises_deregistered")

@@ -1,0 +1,50 @@
+"""quality/writing.py: files written one by one, a failure kept to its file, unchanged files kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from quality.writing import FileTask, fingerprint, run_many, write_files
+
+
+def write_text(path: Path, text: str) -> int:
+    if text == "boom":
+        raise ValueError("cannot write this one")
+    path.write_text(text, encoding="utf-8")
+    return 1
+
+
+def test_files_are_written_a_failure_stays_with_its_file_and_unchanged_files_are_kept(tmp_path):
+    folder = tmp_path / "2026-11"
+    tasks = [
+        FileTask(folder / "a" / "1.txt", write_text, ("one",), fingerprint("one")),
+        FileTask(folder / "a" / "2.txt", write_text, ("boom",), fingerprint("boom")),
+        FileTask(folder / "b" / "3.txt", write_text, ("three",), fingerprint("three")),
+    ]
+    first = write_files(folder, tasks, parallel=False)
+    assert sorted(p.name for p in first.written) == ["1.txt", "3.txt"]
+    assert [(p.name, why) for p, why in first.failed] == [("2.txt", "ValueError: cannot write this one")]
+    assert not (folder / "a" / "2.txt").exists()
+
+    mtime = (folder / "a" / "1.txt").stat().st_mtime_ns
+    changed = [tasks[0], FileTask(folder / "b" / "3.txt", write_text, ("THREE",), fingerprint("THREE"))]
+    again = write_files(folder, changed, parallel=False)
+    assert [p.name for p in again.kept] == ["1.txt"] and [p.name for p in again.written] == ["3.txt"]
+    assert (folder / "a" / "1.txt").stat().st_mtime_ns == mtime, "an unchanged file is not rewritten"
+    assert (folder / "b" / "3.txt").read_text(encoding="utf-8") == "THREE"
+
+    write_files(folder, changed[1:], parallel=False)
+    assert not (folder / "a" / "1.txt").exists(), "a file no longer produced is removed"
+
+
+def test_fingerprints_follow_the_content_of_frames():
+    a = pd.DataFrame({"x": [1, None], "y": ["甲", pd.NA]}, dtype=object)
+    assert fingerprint(a) == fingerprint(a.copy())
+    assert fingerprint(a) != fingerprint(a.assign(y=["乙", pd.NA]))
+    assert fingerprint(pd.DataFrame({"x": [[1, 2]]})) == fingerprint(pd.DataFrame({"x": [[1, 2]]}))
+
+
+def test_run_many_keeps_the_order_of_the_calls():
+    assert run_many(pow, [(2, k) for k in range(10)], min_calls=10**9) == [2**k for k in range(10)]
