@@ -9,6 +9,7 @@ from pathlib import Path
 
 from connectors.spec import load_specs
 from normalize.vocabularies import vocabularies, vocabulary
+from quality import findings
 from quality.corrections import default_specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +20,8 @@ def test_the_vocabularies_the_hub_relies_on():
     assert vocabulary("sex") == ("男", "女")  # the order the ID-number decoding indexes (normalize/duckdb_udfs.py)
     assert vocabulary("aid_type") == ("低保", "低收入", "特困")
     assert vocabulary("registration_status") == ("存续", "在业", "注销", "吊销")
+    # the streets' verdicts, in the order worklist_format unpacks them (CONFIRM, CORRECT, NOT_TRUE)
+    assert vocabulary("finding_decision") == ("确认", "更正", "不属实")
     assert set(vocabularies()) >= {"sex", "employment_status", "shop_status"}
 
 
@@ -27,6 +30,7 @@ def test_every_reader_takes_its_values_from_the_seed():
     assert police.vocabularies == {"sex": vocabulary("sex"), "person_status": vocabulary("person_status")}
     assert default_specs().get("person", "status").values == vocabulary("person_status")
     assert default_specs().get("shop", "registration_status").values == vocabulary("registration_status")
+    assert findings.DECISIONS == {"确认": "resolved", "更正": "resolved", "不属实": "rejected"}
 
 
 def _literal_lists(text: str, values: tuple[str, ...]) -> bool:

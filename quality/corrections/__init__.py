@@ -7,7 +7,7 @@ the same decision (audited as `same_decision`, nothing added twice).
 Each workbook is read and validated row by row:
 - the finding exists (quality.finding) and belongs to the workbook's committee;
 - the locked cells are untouched (the row checksum, worklist_format.row_checksum);
-- 核实结果 is one of 确认 / 更正 / 不属实, 核实人 is given, 核实日期 (if given) is a date;
+- 核实结果 is one of worklist_format.DECISIONS (the vocabulary finding_decision), 核实人 is given, 核实日期 (if given) is a date;
 - for 更正, 正确值 is present and legal for the field (quality/corrections.yml: an ID number passes the
   GB 11643 check, a date parses, a count is a non-negative integer, a vocabulary value is listed …).
 

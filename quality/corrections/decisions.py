@@ -49,7 +49,7 @@ class Decision:
 
     finding_id: str
     committee_code: str  # the committee the decision comes from (its worklist, its app account)
-    decision: str  # 确认 / 更正 / 不属实
+    decision: str  # one of worklist_format.DECISIONS
     value: object  # 正确值 as typed ('' or None when none)
     decided_by: str  # 核实人
     decided_on: object = None  # 核实日期 (a date, a datetime or text); None: when received
@@ -93,7 +93,7 @@ def check_verdict(
     """The rules of a verdict, the same for every channel: ((spec, value to override with, decided_at),
     None) when it can be taken, else (None, the reason in Chinese)."""
     if decision not in wf.DECISIONS:
-        return None, (f"核实结果“{decision}”不在 确认/更正/不属实 之内" if decision else "核实结果为空")
+        return None, (f"核实结果“{decision}”不在 {'/'.join(wf.DECISIONS)} 之内" if decision else "核实结果为空")
     if not decided_by:
         return None, "缺少核实人"
     decided_at, err = parse_decided_on(decided_on)
