@@ -407,7 +407,14 @@ def _parse_one(name: Any, body: Any, kind: str, errors: list[str]) -> SourceSpec
 
     # fields whose values come from the vocabulary of the same name (normalize/vocabularies.py)
     vocabularies: dict[str, tuple[str, ...]] = {}
-    for fld in _str_list(body.get("vocabularies"), f"{label}, key 'vocabularies'", errors) or ():
+    raw_voc = body.get("vocabularies")
+    if isinstance(raw_voc, dict):  # the earlier form, field: [values]: the values now live in the seed
+        errors.append(
+            f"{label}, key 'vocabularies': list the fields, e.g. [{', '.join(map(str, raw_voc))}]; their values "
+            "are the vocabularies of the same name in dbt_project/seeds/vocabularies.csv"
+        )
+        raw_voc = None
+    for fld in _str_list(raw_voc, f"{label}, key 'vocabularies'", errors) or ():
         where = f"{label}, key 'vocabularies.{fld}'"
         if raw_cols and fld not in raw_cols:
             errors.append(f"{where}: {fld!r} is not one of the columns")

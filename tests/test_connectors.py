@@ -212,6 +212,10 @@ def test_sources_yml_loads_into_typed_specs():
         (lambda d: d["sources"]["hr_graduates"].update(key_fields=["nope"]), "key 'key_fields': 'nope'"),
         (lambda d: d["sources"]["hr_graduates"]["vocabularies"].append("colour"), "vocabularies.colour"),
         (lambda d: d["sources"]["hr_graduates"].update(vocabularies=["name"]), "no vocabulary 'name'"),
+        (
+            lambda d: d["sources"]["hr_graduates"].update(vocabularies={"employment_status": ["已就业"]}),
+            "hr_graduates', key 'vocabularies': list the fields, e.g. [employment_status]",
+        ),
         (lambda d: d["sources"]["hr_graduates"].update(encodng="gbk"), "hr_graduates': unknown key 'encodng'"),
         (
             lambda d: d["sources"]["civil_affairs_assistance"].update(encoding="utf-8"),
