@@ -84,14 +84,6 @@ SH_DISTRICTS = {
     "吴淞": "宝山区",  # 1988
     "上海": "闵行区",  # 上海县, merged into 闵行 1992 (only with the 县 suffix, see _SH_DISTRICT_RE)
 }
-ABOLISHED_DISTRICTS = {
-    "闸北": "静安区",
-    "卢湾": "黄浦区",
-    "南汇": "浦东新区",
-    "南市": "黄浦区",
-    "川沙": "浦东新区",
-    "吴淞": "宝山区",
-}
 
 _SH_DISTRICT_RE = re.compile(
     r"(黄浦|徐汇|长宁|静安|普陀|虹口|杨浦|闵行|宝山|嘉定|浦东|金山|松江|青浦|奉贤|崇明|闸北|卢湾|"
