@@ -357,9 +357,9 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
             "validate": "list",
             "source": list(wf.DECISIONS),
             "input_title": "核实结果",
-            "input_message": "请选择：确认 / 更正 / 不属实",
+            "input_message": "请选择：" + " / ".join(wf.DECISIONS),
             "error_title": "核实结果",
-            "error_message": "只能选择：确认、更正、不属实",
+            "error_message": "只能选择：" + "、".join(wf.DECISIONS),
         },
     )
     datecol = wf.ALL_COLUMNS.index(wf.DATE_COLUMN)

@@ -4,7 +4,7 @@ users            accounts: a kind (admin / department / street / committee), the
                  data they read (sharing/roles.yml), their street and committee, an Argon2 hash, lockout state
 login_sessions   server-side sessions behind the signed cookie (revocable; idle and absolute expiry)
 login_attempts   every login attempt (for throttling by address and for the record)
-verifications    a committee's verdict on a finding (确认 / 更正 / 不属实, 正确值, 备注), saved at once and
+verifications    a committee's verdict on a finding (核实结果, 正确值, 备注), saved at once and
                  taken in by the hub (intake_status) through quality.corrections
 follow_ups       a scenario list row's follow-up (跟进结果), taken in to scenario.follow_up
 
