@@ -326,7 +326,15 @@ def route_row(
         d.reason = f"{why}；公安实有人口记录此人{NOT_RESIDENT[p.status]}，不派给居委，待区里决定"
         return d
     if not p.community_code:
-        d.reason = f"{why}；此人的住处没有归属居委（地址不在标准地址库），待区里分派"
+        # the dwelling is not in the library as such: place it as far as the library allows, and say so
+        for text, whose in ((p.address, "住处"), (address, "名单上的地址")):
+            street, committee, how = m.place_address(text)
+            if committee:
+                d.street_code, d.community_code = street, committee
+                d.reason = (f"{why}；此人{whose}不在标准地址库，按{how}归入 {m.committee_label(committee)}，"
+                            "请核对")  # fmt: skip
+                return d
+        d.reason = f"{why}；此人的住处没有归属居委（地址不在标准地址库，也无法按道路定位），待区里分派"
         return d
     d.street_code, d.community_code = p.street_code, p.community_code
     d.reason = f"{why}，居住在 {m.committee_label(p.community_code)}"

@@ -337,16 +337,20 @@ def route_by_hand(
     try:
         service.reroute(db, row, target, p.login, why or ("人工分派" if target else ""), street_of)
     except service.TaskError as e:
-        raise Forbidden(str(e)) from None
+        db.rollback()
+        return render(request, "error.html", p, status_code=422, status=422, message=str(e))
     db.commit()
     audit(request, p, "submit", f"task/{task.id}/row/{row.id}", "ok", f"routed to {target or 'queue'}")
     return RedirectResponse(f"/d/tasks/{task.id}/queue", status_code=303)
 
 
 @router.post("/d/tasks/{task_id}/queue/by-address")
-def route_by_address(request: Request, task_id: int, p: Principal = Depends(manage), db: Session = Depends(get_db)):
+def route_by_address(request: Request, task_id: int, confirm: str = Form(""), p: Principal = Depends(manage),
+                     db: Session = Depends(get_db)):  # fmt: skip
     """Every queued row whose address the standard address library places: to that committee, in one action."""
     task = _task_for_manager(db, p, task_id)
+    if confirm != "yes":
+        return render(request, "error.html", p, status_code=422, status=422, message="请在待分派页面确认后再分派")
     rows = db.scalars(
         select(TaskRow).where(
             TaskRow.task_id == task.id,

@@ -142,6 +142,8 @@ def routes(w) -> dict[str, tuple[str, str, dict | None, dict]]:
         "admin.add": ("POST", "/admin/users", {"login": "", "role": "committee"}, admin),
         "admin.disable.unknown": ("POST", "/admin/users/999999/disable", {}, {"admin1": NOT_FOUND}),
         "admin.progress": ("GET", "/admin/progress", None, admin),
+        # 排摸 tasks: the owning department and the district manage them; another department finds nothing
+        **tasks_routes(w),
         # everyone logged in
         "account": ("GET", "/account/password", None, {u: OK for u in USERS if u != "anonymous"}),
         "account.change": (
@@ -178,6 +180,38 @@ def routes(w) -> dict[str, tuple[str, str, dict | None, dict]]:
                 {"worker1": OK, "worker2": NOT_FOUND, "street1": OK, "street2": NOT_FOUND, "minzheng1": OK},
             )
     return out
+
+
+def tasks_routes(w) -> dict:
+    t = f"/d/tasks/{w.task_id}"
+    c = f"/c/tasks/{w.task_id}"
+    managers = {"admin1": OK, "minzheng1": OK, "chengguan1": OK}
+    owner = {"admin1": OK, "minzheng1": OK, "chengguan1": NOT_FOUND}
+    return {
+        "tasks.index": ("GET", "/d/tasks", None, managers),
+        "tasks.new": ("GET", "/d/tasks/new", None, managers),
+        "tasks.mapping": ("POST", "/d/tasks/mapping", {}, managers),
+        "tasks.create": ("POST", "/d/tasks/new", {"name": ""}, managers),
+        "tasks.task": ("GET", t, None, owner),
+        "tasks.task.unknown": ("GET", "/d/tasks/999999", None, {k: NOT_FOUND for k in managers}),
+        "tasks.queue": ("GET", f"{t}/queue", None, owner),
+        "tasks.route": ("POST", f"{t}/rows/{w.task_row_queue}/route", {"community": "", "why": ""}, owner),
+        "tasks.by_address": ("POST", f"{t}/queue/by-address", {}, owner),
+        "tasks.report": ("GET", f"{t}/report.xlsx", None, owner),
+        "tasks.export": ("GET", f"{t}/export.csv", None, owner),
+        "c.tasks": ("GET", "/c/tasks", None, {"worker1": OK, "worker2": OK}),
+        "c.task": ("GET", c, None, {"worker1": OK, "worker2": OK}),
+        "c.task.unknown": ("GET", "/c/tasks/999999", None, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
+        "c.task.row": ("GET", f"{c}/rows/{w.task_row}", None, {"worker1": OK, "worker2": NOT_FOUND}),
+        "c.task.row.other_committee": (
+            "GET", f"{c}/rows/{w.task_row_other_committee}", None, {"worker1": NOT_FOUND, "worker2": OK}),
+        "c.task.row.other_street": (
+            "GET", f"{c}/rows/{w.task_row_other_street}", None, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
+        "c.task.row.queue": ("GET", f"{c}/rows/{w.task_row_queue}", None, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
+        "c.task.answer": ("POST", f"{c}/rows/{w.task_row}", {"outcome": "?"}, {"worker1": OK, "worker2": NOT_FOUND}),
+        "c.task.reroute": ("POST", f"{c}/rows/{w.task_row}/reroute", {"why": ""}, {"worker1": OK, "worker2": NOT_FOUND}),
+        "s.tasks": ("GET", "/s/tasks", None, {"street1": OK, "street2": OK}),
+    }  # fmt: skip
 
 
 def _expected(user: str, rules: dict) -> object:
