@@ -38,7 +38,7 @@ CSP = (
 
 
 def create_app(settings: AppSettings) -> FastAPI:
-    from app.routes import admin, auth, committee, public, scenarios, sharing, street, tasks
+    from app.routes import admin, auth, committee, public, scenarios, shop_visits, sharing, street, tasks
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -79,7 +79,7 @@ def create_app(settings: AppSettings) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (auth, committee, street, sharing, scenarios, public, admin, tasks):
+    for module in (auth, committee, street, sharing, scenarios, public, admin, tasks, shop_visits):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

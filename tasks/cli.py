@@ -3,6 +3,7 @@
 civichub task create --db FILE --list LIST --name NAME --checklist CHECKLIST.yml [--due YYYY-MM-DD] [--department D]
 civichub task export --db FILE --task ID --out FILE.csv
 civichub task report --db FILE --task ID --out FILE.xlsx
+civichub task shop-visits --db FILE --inbox DIR --delivery YYYY-MM   # the app's shop visits into a delivery
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def cmd_task(args) -> int:
             return _export(db, args)
         if args.task_command == "report":
             return _report(db, args)
-    except (ChecklistError, ListFileError, TaskError, LookupError) as e:
+        if args.task_command == "shop-visits":
+            return _shop_visits(db, args)
+    except (ChecklistError, ListFileError, TaskError, LookupError, FileExistsError, ValueError) as e:
         print(f"civichub task {args.task_command}: {e}", file=sys.stderr)
         return 2
     return 2
@@ -129,6 +132,31 @@ def _report(db: Path, args) -> int:
     return 0
 
 
+def _shop_visits(db: Path, args) -> int:
+    import duckdb
+
+    from tasks.shop_visits import write_delivery_file
+
+    names: dict[str, str] = {}
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            for s_, sn, c, cn in con.execute(
+                "select street_code, street_name, community_code, community_name from staging.stg_divisions"
+            ).fetchall():
+                names[s_], names[c] = sn, cn
+    except duckdb.Error:
+        pass  # codes instead of names: the hub routes by address, the names are for people
+    engine, s = _session(db)
+    try:
+        path, n = write_delivery_file(s, Path(args.inbox), args.delivery, names)
+        s.commit()
+        print(f"{n} shop visit(s) from the street app written to {path}; `civichub run` ingests them")
+    finally:
+        s.close()
+        engine.dispose()
+    return 0
+
+
 def add_parsers(sub) -> None:
     t = sub.add_parser("task", help="排摸 tasks: create from a list and a checklist, export answers, report")
     tsub = t.add_subparsers(dest="task_command", required=True)
@@ -144,7 +172,12 @@ def add_parsers(sub) -> None:
     r = tsub.add_parser("report", help="the .xlsx report: summary with formulas, rows, chart")
     r.add_argument("--task", type=int, required=True)
     r.add_argument("--out", required=True)
-    for p in (c, e, r):
+    v = tsub.add_parser(
+        "shop-visits", help="the shop visits saved in the app, into a delivery folder (street_shop_visits_app.csv)"
+    )
+    v.add_argument("--inbox", required=True)
+    v.add_argument("--delivery", required=True, help="YYYY-MM: the delivery folder the visits go into")
+    for p in (c, e, r, v):
         p.add_argument(
             "--db", default=None, help="hub database (default $CIVICHUB_DB); the app database sits beside it"
         )

@@ -209,3 +209,35 @@ class TaskEvent(Base):
     from_community: Mapped[str | None] = mapped_column(String(12))
     to_community: Mapped[str | None] = mapped_column(String(12))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class ShopVisit(Base):
+    """最多查一次 (seed 001): one visit to a street shop fills 餐饮设施基础信息登记, 沿街店铺走访调查 and
+    餐饮行业综合检查 at once, pre-filled from the shop file (一店一码). Written into the next delivery as
+    `street_shop_visits_app` (tasks/shop_visits.py), so the shop file and its findings use it."""
+
+    __tablename__ = "shop_visits"
+    __table_args__ = (Index("ix_shop_visits_scope", "community_code", "shop_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)  # the delivery row's 应用记录编号
+    shop_code: Mapped[str] = mapped_column(String(20))
+    street_code: Mapped[str] = mapped_column(String(12))
+    community_code: Mapped[str] = mapped_column(String(12))
+    visited_on: Mapped[_dt.date] = mapped_column(Date)
+    sign_name: Mapped[str] = mapped_column(String(200))
+    registered_name: Mapped[str | None] = mapped_column(String(200))
+    uscc: Mapped[str | None] = mapped_column(String(18))
+    business_address: Mapped[str] = mapped_column(String(256))
+    licence_no: Mapped[str | None] = mapped_column(String(64))
+    licence_valid_until: Mapped[str | None] = mapped_column(String(10))
+    contact_name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    business_format: Mapped[str] = mapped_column(String(32))
+    inspection_result: Mapped[str] = mapped_column(String(16))
+    checks: Mapped[dict] = mapped_column(JSON, default=dict)  # the three forms' other items
+    note: Mapped[str | None] = mapped_column(Text)
+    visitor: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    delivered_in: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM of the delivery that carried it

@@ -211,6 +211,11 @@ def tasks_routes(w) -> dict:
         "c.task.answer": ("POST", f"{c}/rows/{w.task_row}", {"outcome": "?"}, {"worker1": OK, "worker2": NOT_FOUND}),
         "c.task.reroute": ("POST", f"{c}/rows/{w.task_row}/reroute", {"why": ""}, {"worker1": OK, "worker2": NOT_FOUND}),
         "s.tasks": ("GET", "/s/tasks", None, {"street1": OK, "street2": OK}),
+        # 最多查一次: a committee's street shops; a shop outside the committee is not found
+        "c.shops": ("GET", "/c/shops", None, {"worker1": OK, "worker2": OK}),
+        "c.shop.visit.unknown": ("GET", "/c/shops/NOSUCHSHOP/visit", None, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
+        "c.shop.save.unknown": (
+            "POST", "/c/shops/NOSUCHSHOP/visit", {"sign_name": ""}, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
     }  # fmt: skip
 
 

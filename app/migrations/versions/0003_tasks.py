@@ -1,4 +1,4 @@
-"""排摸 tasks: tasks, task rows (routing and answers), task events
+"""排摸 tasks: tasks, task rows (routing and answers), task events; 最多查一次 shop visits
 
 Revision ID: 0003_tasks
 Revises: 0002_citizen_reports
@@ -89,8 +89,40 @@ def upgrade() -> None:
         batch_op.create_index("ix_task_events_task_id", ["task_id"], unique=False)
         batch_op.create_index("ix_task_events_row_id", ["row_id"], unique=False)
 
+    op.create_table(
+        "shop_visits",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("uid", sa.String(length=32), nullable=False),
+        sa.Column("shop_code", sa.String(length=20), nullable=False),
+        sa.Column("street_code", sa.String(length=12), nullable=False),
+        sa.Column("community_code", sa.String(length=12), nullable=False),
+        sa.Column("visited_on", sa.Date(), nullable=False),
+        sa.Column("sign_name", sa.String(length=200), nullable=False),
+        sa.Column("registered_name", sa.String(length=200), nullable=True),
+        sa.Column("uscc", sa.String(length=18), nullable=True),
+        sa.Column("business_address", sa.String(length=256), nullable=False),
+        sa.Column("licence_no", sa.String(length=64), nullable=True),
+        sa.Column("licence_valid_until", sa.String(length=10), nullable=True),
+        sa.Column("contact_name", sa.String(length=64), nullable=True),
+        sa.Column("phone", sa.String(length=32), nullable=True),
+        sa.Column("business_format", sa.String(length=32), nullable=False),
+        sa.Column("inspection_result", sa.String(length=16), nullable=False),
+        sa.Column("checks", sa.JSON(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("visitor", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("delivered_in", sa.String(length=7), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("uid"),
+    )
+    with op.batch_alter_table("shop_visits", schema=None) as batch_op:
+        batch_op.create_index("ix_shop_visits_scope", ["community_code", "shop_code"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table("shop_visits")
     op.drop_table("task_events")
     op.drop_table("task_rows")
     op.drop_table("tasks")
