@@ -38,7 +38,7 @@ CSP = (
 
 
 def create_app(settings: AppSettings) -> FastAPI:
-    from app.routes import admin, auth, committee, public, scenarios, shop_visits, sharing, street, tasks
+    from app.routes import admin, auth, committee, public, scenarios, sharing, shop_visits, street, tasks
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
