@@ -30,7 +30,12 @@ def test_a_visit_saved_in_the_app_is_in_the_next_delivery_and_the_shops_history(
         before = con.execute(
             "select count(*) from master.shop_inspection where shop_code = ?", [shop["shop_code"]]
         ).fetchone()[0]
-        months = [r[0] for r in con.execute("select distinct delivery from ingest.file_log order by 1").fetchall()]
+        months = [
+            r[0]
+            for r in con.execute(
+                "select distinct delivery from ingest.file_log where regexp_full_match(delivery, '\\d{4}-\\d{2}') order by 1"
+            ).fetchall()
+        ]
     # the next delivery: last month's registry files again (a full snapshot) plus the app's visits
     inbox = tmp_path / "inbox"
     shutil.copytree(hub_copy.inbox, inbox, ignore=shutil.ignore_patterns("_truth"))
