@@ -111,11 +111,16 @@ class MasterIndex:
 
         if not has("master.person"):
             raise LookupError("the hub has no master data yet (run `civichub run` first)")
+        lib_key = (
+            "(select s.address_key from staging.stg_standard_addresses s where s.address_id = h.address_id)"
+            if has("staging.stg_standard_addresses")
+            else "null"
+        )
         rows = con.execute(
-            """select p.person_id, p.id_number, p.name, p.phone, p.household_id, p.status,
-                      h.street_code, h.community_code, h.full_address, h.room
-               from master.person p left join master.household h using (household_id)
-               where p.in_latest_delivery"""
+            f"""select p.person_id, p.id_number, p.name, p.phone, p.household_id, p.status,
+                       h.street_code, h.community_code, h.full_address, h.room, {lib_key}
+                from master.person p left join master.household h using (household_id)
+                where p.in_latest_delivery"""
         ).fetchall()
         persons: dict[str, Person] = {}
         by_id: dict[str, set[str]] = defaultdict(set)
@@ -124,27 +129,20 @@ class MasterIndex:
         by_name_phone: dict[tuple[str, str], set[str]] = defaultdict(set)
         by_name_address: dict[tuple[str, str], set[str]] = defaultdict(set)
 
-        def index(pid: str, name, idn, phone, address_keys) -> None:
-            keys = _keys(name)
+        def index(pid: str, keys: list[str], idn: str | None, phone: str | None, address_keys) -> None:
+            # values here are the hub's, already through the normalisers (staging and the golden record)
             for k in keys:
                 by_name[k].add(pid)
-            i = normalize_id(idn) if idn else None
-            if i:
-                by_id[i].add(pid)
-                ids_of[pid].add(i)
-            ph = normalize_phone(phone) if phone else None
-            if ph:
-                for p1 in ph.split(";"):
-                    for k in keys:
-                        by_name_phone[(k, p1)].add(pid)
-            for a in address_keys:
-                if a:
-                    for k in keys:
+                if phone:
+                    by_name_phone[(k, phone)].add(pid)
+                for a in address_keys:
+                    if a:
                         by_name_address[(k, a)].add(pid)
+            if idn:
+                by_id[idn].add(pid)
+                ids_of[pid].add(idn)
 
-        for pid, idn, name, phone, hid, status, street, community, full, room in rows:
-            persons[pid] = Person(pid, name, hid, status, street, community, full, room)
-            index(pid, name, idn, phone, [parse_address(full).address_key if full else None])
+        records = []
         if has("matching.int_person_records") and has("master.person_xref"):
             latest = con.execute("select max(delivery) from master.person_xref").fetchone()[0]
             cols = {
@@ -155,16 +153,31 @@ class MasterIndex:
                 ).fetchall()
             }
             reg = "r.registered_address_key" if "registered_address_key" in cols else "null"
-            for pid, name, idn, phone, ak, rk in con.execute(
-                f"""select x.person_id, r.name, r.id_number, r.phone, r.address_key, {reg}
+            pin = "r.name_pinyin_key" if "name_pinyin_key" in cols else "null"
+            records = con.execute(
+                f"""select x.person_id, r.name, {pin}, r.id_number, r.phone, r.address_key, {reg}
                     from master.person_xref x
                     join matching.int_person_records r
                       on r.source = x.source and r.source_file = x.source_file and r.source_row = x.source_row
                     where x.delivery = ?""",
                 [latest],
-            ).fetchall():
-                if pid in persons:
-                    index(pid, name, idn, phone, [ak, rk])
+            ).fetchall()
+        pinyin_of = {name: py for _pid, name, py, *_rest in records if name and py}
+
+        def name_keys(name: str | None) -> list[str]:
+            if not name:
+                return []
+            py = pinyin_of.get(name)
+            return [f"n:{name}", f"p:{py}"] if py else _keys(name)
+
+        for pid, idn, name, phone, hid, status, street, community, full, room, akey in rows:
+            persons[pid] = Person(pid, name, hid, status, street, community, full, room)
+            if akey is None and full:
+                akey = parse_address(full).address_key
+            index(pid, name_keys(name), idn, phone, (akey,))
+        for pid, name, _py, idn, phone, ak, rk in records:
+            if pid in persons:
+                index(pid, name_keys(name), idn, phone, (ak, rk))
         library, streets, communities = _library(con, has)
         return cls(
             persons,
