@@ -38,7 +38,19 @@ CSP = (
 
 
 def create_app(settings: AppSettings) -> FastAPI:
-    from app.routes import admin, auth, committee, open311, public, reports, scenarios, sharing, street
+    from app.routes import (
+        admin,
+        auth,
+        committee,
+        open311,
+        public,
+        reports,
+        scenarios,
+        sharing,
+        shop_visits,
+        street,
+        tasks,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -79,7 +91,7 @@ def create_app(settings: AppSettings) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (auth, committee, street, sharing, scenarios, public, admin, reports, open311):
+    for module in (auth, committee, street, sharing, scenarios, public, admin, reports, open311, tasks, shop_visits):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

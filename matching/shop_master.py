@@ -190,7 +190,7 @@ def _build(con, delivery: str, base_url: str) -> tuple[ShopSummary, list[str]]:
         from shop_records r
         join shop_codes s using (cluster_key)
         join staging.stg_street_shop_visits v on v.source_file = r.source_file and v.source_row = r.source_row
-        where r.source = 'street_shop_visits'
+        where r.source in ('street_shop_visits', 'street_shop_visits_app')
         """
     )
     con.execute(

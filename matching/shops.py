@@ -31,6 +31,7 @@ from rapidfuzz import fuzz
 REGISTRY = "market_business_registry"
 LICENCE = "market_food_licence"
 VISITS = "street_shop_visits"
+VISIT_SOURCES = (VISITS, "street_shop_visits_app")  # the street offices' registers and the app's visits
 METERS = "utility_electricity"
 CLOSED_RESULT = "已停业"  # a visit that found the shop closed
 ENDED = ("注销", "吊销")  # registration statuses of a business that no longer exists
@@ -226,7 +227,7 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
         for person in info.people:
             of_person.setdefault(person, []).append(ent)
 
-    visits = recs[recs["source"] == VISITS].copy()
+    visits = recs[recs["source"].isin(VISIT_SOURCES)].copy()
     # visits naming a registered premises first: a visit whose address lost its unit (or is outside
     # the library) is judged after them, against every sign its building's businesses were seen under
     visits["_elsewhere"] = [

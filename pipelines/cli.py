@@ -558,6 +558,10 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli import add_parsers as add_app_parsers
 
     add_app_parsers(sub)
+
+    from tasks.cli import add_parsers as add_task_parsers
+
+    add_task_parsers(sub)
     return p
 
 

@@ -74,6 +74,7 @@ SOURCE_LABELS = {
     "market_business_registry": "市场监管主体登记",
     "market_food_licence": "市场监管食品经营许可",
     "street_shop_visits": "沿街商铺走访",
+    "street_shop_visits_app": "沿街商铺走访（街道轻应用）",
     "hr_graduates": "人社高校毕业生",
 }
 FIELD_LABELS = {

@@ -10,8 +10,16 @@ having count(*) > 1
 
 {# Every raw row reached staging: none lost between ingestion and normalisation. #}
 {% test row_count_matches_source(model, source_table) %}
+{#- source_table: one raw table, or a list of them when a model stages several sources -#}
+{%- set tables = [source_table] if source_table is string else source_table -%}
 with a as (select count(*) as n from {{ model }}),
-     b as (select count(*) as n from {{ source('raw', source_table) }})
+     b as (
+        select sum(n) as n from (
+            {%- for t in tables %}
+            select count(*) as n from {{ source('raw', t) }}{% if not loop.last %} union all{% endif %}
+            {%- endfor %}
+        )
+     )
 select a.n as staged, b.n as raw_rows from a, b where a.n <> b.n
 {% endtest %}
 

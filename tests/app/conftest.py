@@ -148,6 +148,11 @@ class World:
     match_in_street: str | None = None  # a scenario row of my street outside my committee
     match_in_committee: str | None = None
     match_in_street_committee: str | None = None  # the committee of match_in_street
+    task_id: int = 0  # a 排摸 task of minzheng (tests/app/tasks_world.py)
+    task_row: int = 0  # its first row in my committee
+    task_row_other_committee: int = 0
+    task_row_other_street: int = 0
+    task_row_queue: int = 0
 
     def role_db(self, role: str) -> Path:
         return self.db.parent / "out" / "published" / role / f"{role}.duckdb"
@@ -262,6 +267,16 @@ def build_world(template: Path, folder: Path, url: str) -> World:
             world.user_ids[login] = user.id
         s.commit()
     engine.dispose()
+    from tasks_world import create_world_task, rows_of
+
+    world.task_id = create_world_task(world)
+    by_committee: dict = {}
+    for r in rows_of(world, world.task_id):
+        by_committee.setdefault(r.community_code, r.id)
+    world.task_row = by_committee[world.committee]
+    world.task_row_other_committee = by_committee[world.other_committee]
+    world.task_row_other_street = by_committee[world.other_street_committee]
+    world.task_row_queue = by_committee[None]
     return world
 
 

@@ -143,6 +143,8 @@ def routes(w, rc: dict | None = None) -> dict[str, tuple[str, str, dict | None, 
         "admin.add": ("POST", "/admin/users", {"login": "", "role": "committee"}, admin),
         "admin.disable.unknown": ("POST", "/admin/users/999999/disable", {}, {"admin1": NOT_FOUND}),
         "admin.progress": ("GET", "/admin/progress", None, admin),
+        # 排摸 tasks: the owning department and the district manage them; another department finds nothing
+        **tasks_routes(w),
         # everyone logged in
         "account": ("GET", "/account/password", None, {u: OK for u in USERS if u != "anonymous"}),
         "account.change": (
@@ -271,6 +273,43 @@ def reports_cells(app, world, reports_world) -> dict:
         out.setdefault("report_no", posted["service_request_id"])
     assert out["queued"]["department"] == "district"
     return out
+
+
+def tasks_routes(w) -> dict:
+    t = f"/d/tasks/{w.task_id}"
+    c = f"/c/tasks/{w.task_id}"
+    managers = {"admin1": OK, "minzheng1": OK, "chengguan1": OK}
+    owner = {"admin1": OK, "minzheng1": OK, "chengguan1": NOT_FOUND}
+    return {
+        "tasks.index": ("GET", "/d/tasks", None, managers),
+        "tasks.new": ("GET", "/d/tasks/new", None, managers),
+        "tasks.mapping": ("POST", "/d/tasks/mapping", {}, managers),
+        "tasks.create": ("POST", "/d/tasks/new", {"name": ""}, managers),
+        "tasks.task": ("GET", t, None, owner),
+        "tasks.task.unknown": ("GET", "/d/tasks/999999", None, {k: NOT_FOUND for k in managers}),
+        "tasks.queue": ("GET", f"{t}/queue", None, owner),
+        "tasks.route": ("POST", f"{t}/rows/{w.task_row_queue}/route", {"community": "", "why": ""}, owner),
+        "tasks.by_address": ("POST", f"{t}/queue/by-address", {}, owner),
+        "tasks.report": ("GET", f"{t}/report.xlsx", None, owner),
+        "tasks.export": ("GET", f"{t}/export.csv", None, owner),
+        "c.tasks": ("GET", "/c/tasks", None, {"worker1": OK, "worker2": OK}),
+        "c.task": ("GET", c, None, {"worker1": OK, "worker2": OK}),
+        "c.task.unknown": ("GET", "/c/tasks/999999", None, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
+        "c.task.row": ("GET", f"{c}/rows/{w.task_row}", None, {"worker1": OK, "worker2": NOT_FOUND}),
+        "c.task.row.other_committee": (
+            "GET", f"{c}/rows/{w.task_row_other_committee}", None, {"worker1": NOT_FOUND, "worker2": OK}),
+        "c.task.row.other_street": (
+            "GET", f"{c}/rows/{w.task_row_other_street}", None, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
+        "c.task.row.queue": ("GET", f"{c}/rows/{w.task_row_queue}", None, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
+        "c.task.answer": ("POST", f"{c}/rows/{w.task_row}", {"outcome": "?"}, {"worker1": OK, "worker2": NOT_FOUND}),
+        "c.task.reroute": ("POST", f"{c}/rows/{w.task_row}/reroute", {"why": ""}, {"worker1": OK, "worker2": NOT_FOUND}),
+        "s.tasks": ("GET", "/s/tasks", None, {"street1": OK, "street2": OK}),
+        # 最多查一次: a committee's street shops; a shop outside the committee is not found
+        "c.shops": ("GET", "/c/shops", None, {"worker1": OK, "worker2": OK}),
+        "c.shop.visit.unknown": ("GET", "/c/shops/NOSUCHSHOP/visit", None, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
+        "c.shop.save.unknown": (
+            "POST", "/c/shops/NOSUCHSHOP/visit", {"sign_name": ""}, {"worker1": NOT_FOUND, "worker2": NOT_FOUND}),
+    }  # fmt: skip
 
 
 def _expected(user: str, rules: dict) -> object:

@@ -168,6 +168,7 @@ def test_every_reports_route_checks_the_role_and_the_street(app, world, reports_
 def test_board_workbook_has_the_figures(app, world, reports_world):
     from openpyxl import load_workbook
 
+    _posted(TestClient(app), _spot(reports_world))  # a 占道经营 report today: 城管's (not left to other tests)
     c, _ = logged_in(app, world, "chengguan1")
     r = c.get("/r/board.xlsx")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
