@@ -156,6 +156,7 @@ def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> Dbt
             outcome.errors.append(str(event.info.msg))
 
     with _lock:
+        _forget_compilation(manifest)
         try:
             res = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
                 [*args, *_common_args(logs / "dbt" / step, logs)]
@@ -167,6 +168,21 @@ def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> Dbt
         outcome.exception = f"{type(res.exception).__name__}: {res.exception}"
     _write_timing(logs / "dbt" / step / "timing.json", outcome)
     return outcome
+
+
+def _forget_compilation(manifest) -> None:
+    """Make every node of the cached manifest uncompiled again. dbt marks a compiled node's ephemeral
+    CTEs as injected (and an ephemeral model as compiled) on the manifest itself; on the next
+    invocation it would skip the injection, and a model reading an ephemeral model fails
+    (`__dbt__cte__… does not exist`), or reuse an ephemeral model's SQL of the delivery before.
+    The CTEs are found again when the model is rendered (each `ref` of an ephemeral model)."""
+    from dbt.contracts.graph.nodes import CompiledNode
+
+    for node in manifest.nodes.values():
+        if isinstance(node, CompiledNode):  # models, tests, snapshots (not seeds)
+            node.extra_ctes_injected = False
+            node.extra_ctes = []
+            node.compiled = False
 
 
 def _write_timing(path: Path, outcome: DbtStepOutcome) -> None:
