@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sharing.roles import ROLES_PATH
+
 DEFAULT_PATH = Path(__file__).with_name("categories.yml")
 # The six 大类 of 百姓拍 (seed 004; contracts.md "Citizen reports").
 MAJOR_CATEGORIES = ("市政设施", "环境卫生", "综合执法", "渣土管理", "园林绿化", "工地管理")
@@ -227,16 +229,12 @@ def _check(doc: _File, path: Path, known_departments: set[str] | None) -> dict[t
 
 def _role_ids() -> set[str]:
     """The roles of sharing/roles.yml (departments; street offices own places, not categories)."""
-    from sharing.roles import ROLES_PATH
-
     doc = yaml.safe_load(ROLES_PATH.read_text(encoding="utf-8")) or {}
     return set((doc.get("roles") or {}).keys())
 
 
 def department_names(cfg: ReportsConfig) -> dict[str, str]:
     """Role id → the body's name (sharing/roles.yml), and the district's queue."""
-    from sharing.roles import ROLES_PATH
-
     doc = yaml.safe_load(ROLES_PATH.read_text(encoding="utf-8")) or {}
     names = {rid: str((r or {}).get("name") or rid) for rid, r in (doc.get("roles") or {}).items()}
     names[cfg.district_queue.id] = cfg.district_queue.name

@@ -32,6 +32,7 @@ from typing import Any
 
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output
 
+from matching.config import dbt_vars
 from pipelines import settings
 from pipelines.dbt_project import civichub_dbt
 
@@ -78,7 +79,6 @@ def parsed_manifest(db_path: str | Path | None = None):
     with _lock:
         if key not in _parsed:
             logs.mkdir(parents=True, exist_ok=True)
-            from matching.config import dbt_vars
 
             # the matching settings as vars (the delivery is given per step and read at compile time)
             parse_args = ["parse", "--vars", json.dumps(dbt_vars()), *_common_args(logs / "dbt" / "parse", logs)]
