@@ -60,14 +60,18 @@ class Routing(_Strict):
 
 class Duplicates(_Strict):
     accept: float = Field(gt=0, lt=1)
+    merge: float = Field(gt=0, lt=1)
     review: float = Field(gt=0, lt=1)
     prior_strength: float = Field(ge=0)
+    reach: float = Field(ge=1, le=5)
     same_photo_bits: int = Field(ge=0, le=16)
 
     @model_validator(mode="after")
     def _order(self):
         if self.review > self.accept:
             raise ValueError("review must not exceed accept")
+        if self.merge < self.accept:
+            raise ValueError("merge must not be below accept")
         return self
 
 

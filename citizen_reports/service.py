@@ -79,6 +79,7 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
     if r.pos_lon is not None and r.pos_lat is not None:
         x, y = (float(v) for v in lib.projection.xy(r.pos_lon, r.pos_lat))
     road, door = address_evidence(r.address_text)
+    place_road = road or lib.road_of.get(r.address_id or "")
     return Item(
         r.report_no,
         _hours(r.reported_at.replace(tzinfo=dt.UTC)),
@@ -93,6 +94,7 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
         r.reporter,
         incident=r.incident_id if is_open else None,
         open=is_open,
+        place_road=place_road,
     )
 
 
@@ -152,6 +154,7 @@ def take_in(
                 door,
                 r.reporter,
                 batch=True,
+                place_road=road or lib.road_of.get(p.address_id or ""),
             )
         )
     history: list[Item] = []
