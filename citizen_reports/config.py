@@ -64,6 +64,7 @@ class Duplicates(_Strict):
     review: float = Field(gt=0, lt=1)
     prior_strength: float = Field(ge=0)
     reach: float = Field(ge=1, le=5)
+    other_categories: bool
     same_photo_bits: int = Field(ge=0, le=16)
 
     @model_validator(mode="after")
@@ -132,6 +133,9 @@ class ReportsConfig:
         out = {c.department for c in self.categories.values()}
         out |= {s.department for c in self.categories.values() for s in c.subcategories.values() if s.department}
         return sorted(out)
+
+    def every_category(self) -> set[tuple[str, str]]:
+        return {(major, minor) for major, cat in self.categories.items() for minor in cat.subcategories}
 
     def related(self, kinds) -> set[tuple[str, str]]:
         """The configured (大类, 小类) that could be the same problem as any of `kinds` (with `kinds`)."""

@@ -50,7 +50,7 @@ PHOTO_EDGES = [8, 12, 16, 20, 24, 28]  # Hamming bits, at most, after p0 (same_p
 LEVELS = {
     "distance": [f"d{k}" for k in range(len(DISTANCE_EDGES) + 1)],
     "gap": [f"t{k}" for k in range(len(GAP_EDGES) + 1)],
-    "category": ["same", "sibling", "major"],
+    "category": ["same", "sibling", "major", "other"],
     "text": [f"x{k}" for k in range(len(TEXT_EDGES) + 1)],
     "photo": [f"p{k}" for k in range(len(PHOTO_EDGES) + 2)],
     "address": ["a0", "a1", "a2"],
@@ -68,7 +68,7 @@ def _by_level(field: str, shares: list[float]) -> dict[str, float]:
 PRIOR_M = {
     "distance": _by_level("distance", [0.15, 0.17, 0.20, 0.15, 0.12, 0.08, 0.06, 0.035, 0.02, 0.015]),
     "gap": _by_level("gap", [0.15, 0.20, 0.20, 0.15, 0.15, 0.08, 0.04, 0.03]),
-    "category": {"same": 0.75, "sibling": 0.18, "major": 0.07},
+    "category": {"same": 0.72, "sibling": 0.17, "major": 0.06, "other": 0.05},
     "text": _by_level("text", [0.04, 0.06, 0.08, 0.12, 0.15, 0.20, 0.20, 0.15]),
     "photo": _by_level("photo", [0.10, 0.10, 0.15, 0.20, 0.20, 0.13, 0.07, 0.05]),
     "address": {"a0": 0.55, "a1": 0.30, "a2": 0.15},
@@ -79,7 +79,7 @@ PRIOR_M = {
 DEFAULT_U = {
     "distance": _by_level("distance", [0.001, 0.003, 0.013, 0.022, 0.05, 0.07, 0.125, 0.16, 0.25, 0.306]),
     "gap": _by_level("gap", [0.007, 0.021, 0.056, 0.083, 0.167, 0.333, 0.333, 0.001]),
-    "category": {"same": 0.30, "sibling": 0.15, "major": 0.55},
+    "category": {"same": 0.10, "sibling": 0.05, "major": 0.20, "other": 0.65},
     "text": _by_level("text", [0.005, 0.01, 0.02, 0.05, 0.12, 0.20, 0.25, 0.345]),
     "photo": _by_level("photo", [0.0005, 0.002, 0.01, 0.03, 0.06, 0.10, 0.20, 0.5975]),
     "address": {"a0": 0.05, "a1": 0.25, "a2": 0.70},
@@ -193,13 +193,31 @@ def frame(items: list[Item], cfg: ReportsConfig) -> pd.DataFrame:
     return df
 
 
+FALLBACK_FIX_REPORTS = 3
+
+
+def _drop_fallback_fixes(df: pd.DataFrame) -> None:
+    """A point that several reports share to the centimetre is not where they were: a phone without a
+    GPS fix reports its cell tower's or the street office's centre. Such positions say nothing about
+    being one problem (they would pair every report there); the reports are compared along their
+    road instead."""
+    x, y = df["x"].to_numpy(), df["y"].to_numpy()
+    has = ~np.isnan(x)
+    if not has.any():
+        return
+    key = pd.Series(list(zip(np.round(x, 2), np.round(y, 2))))
+    shared = has & (key.map(key[has].value_counts()).fillna(0).to_numpy() >= FALLBACK_FIX_REPORTS)
+    if shared.any():
+        df.loc[shared, ["x", "y"]] = np.nan
+
+
 def _relation(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """'same' / 'sibling' / 'major' / '' (not the same problem) for rows a and b."""
+    """'same' / 'sibling' / 'major' / 'other' (unrelated categories) for rows a and b."""
     cat, maj = df["cat"].to_numpy(), df["maj"].to_numpy()
     same = cat[a] == cat[b]
     sib = ~same & df.attrs["sibling"][cat[a], cat[b]]
     major = ~same & ~sib & (maj[a] == maj[b])
-    return np.select([same, sib, major], ["same", "sibling", "major"], "")
+    return np.select([same, sib, major], ["same", "sibling", "major"], "other")
 
 
 def _no_pairs() -> pd.DataFrame:
@@ -311,7 +329,7 @@ def _levels(df: pd.DataFrame, a: np.ndarray, b: np.ndarray, d: np.ndarray | None
     out["gap"] = _cut(gap, GAP_EDGES, LEVELS["gap"])
     values["gap"] = gap
     rel = _relation(df, a, b)
-    out["category"] = np.where(rel == "", NULL_LEVEL, rel)
+    out["category"] = rel
     text = df["text"].to_numpy()
     ta, tb = list(text[a]), list(text[b])
     sim = text_similarity(ta, tb, [description_pinyin(t) for t in ta], [description_pinyin(t) for t in tb])
@@ -354,7 +372,7 @@ def _random_pairs(df: pd.DataFrame, rng: np.random.Generator, n: int) -> tuple[n
     if size < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     a, b = rng.integers(0, size, 4 * n), rng.integers(0, size, 4 * n)
-    keep = (a != b) & (_relation(df, a, b) != "")
+    keep = a != b
     return a[keep][:n], b[keep][:n]
 
 
@@ -372,11 +390,11 @@ def measure_u(
     a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
     rel = _relation(df, a, b)
     placed = ~np.isnan(spatial["d"].to_numpy())
-    unrelated = spatial[(rel == "") & placed]
+    unrelated = spatial[(rel == "other") & placed]
     if len(unrelated) > U_SAMPLE:
         unrelated = unrelated.sample(U_SAMPLE, random_state=seed)
     gap = df["hours"].to_numpy()[a] - df["hours"].to_numpy()[b]
-    far = spatial[(rel != "") & placed & (gap > df["window"].to_numpy()[b])]
+    far = spatial[(rel != "other") & placed & (gap > df["window"].to_numpy()[b])]
     same_spot = far[far["d"] <= 0.25 * far["radius"]]
     if len(same_spot) >= 200:  # the very spot: what a photo of the same corner looks like
         far = same_spot
@@ -495,6 +513,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     if not estimate_model and len(items) == 1:  # a single post with no open incident near it: a new one
         return Outcome([Decision(items[0].report_no, None, None, None)], stored_model or default_model(), 0, False)
     df = frame(items, cfg)
+    _drop_fallback_fixes(df)
     # estimating looks at every pair of the reports in hand (the open incidents' and the batch's);
     # deciding only at the batch's
     spatial = _spatial_pairs(df, batch_only=not estimate_model, reach=cfg.duplicates.reach)
@@ -503,7 +522,8 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     hours, window = df["hours"].to_numpy(), df["window"].to_numpy()
     # a candidate: related category, the earlier report inside its window and of an open incident
     is_open = df["batch"].to_numpy() | df["open"].to_numpy()
-    cand = (rel != "") & (hours[a] - hours[b] <= window[b]) & is_open[b]
+    related = (rel != "other") | cfg.duplicates.other_categories
+    cand = related & (hours[a] - hours[b] <= window[b]) & is_open[b]
     cand_pairs = spatial[cand].reset_index(drop=True)
     t1 = time.perf_counter()
     ca, cb = cand_pairs["a"].to_numpy(), cand_pairs["b"].to_numpy()
@@ -603,7 +623,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
 
 
 LEVEL_TEXT = {
-    "category": {"same": "同一小类", "sibling": "相近小类", "major": "同一大类的其他小类"},
+    "category": {"same": "同一小类", "sibling": "相近小类", "major": "同一大类的其他小类", "other": "不同类别"},
     "address": {"a0": "地址同路门牌相近", "a1": "地址同路", "a2": "地址不同"},
     "reporter": {"same": "同一上报人", "other": "不同上报人"},
 }
