@@ -1,29 +1,34 @@
 """Is this report a problem already reported? Duplicate detection against the open incidents near it.
 
-Each incoming report is paired with the earlier reports of open incidents within the incident's radius
-(a grid join on metres, citizen_reports/geo.py) whose category is the same 小类, a sibling 小类 or
-the same 大类 and whose latest report is inside the category's time window (categories.yml). A pair
-is described by seven comparisons, each cut into levels:
+Each incoming report is paired with the earlier reports of open incidents within `reach` times the
+incident's radius (a grid join on metres, citizen_reports/geo.py) whose category is the same 小类, a
+sibling 小类 or the same 大类 (any category with `other_categories`) and whose latest report is
+inside the category's time window (categories.yml). A report without a usable position (none given,
+or a fallback fix that several reports share to the centimetre) is paired along its road instead:
+the road its address text names, or a positioned report's nearest library address. A pair is
+described by seven comparisons, each cut into levels (the edges are below: DISTANCE_EDGES …):
 
-    distance  share of the radius      d0 ≤0.1  d1 ≤0.25  d2 ≤0.5  d3 ≤1
-    gap       hours between reports    t0 ≤1  t1 ≤6  t2 ≤24  t3 ≤72  t4 ≤168  t5 more
-    category  same 小类 / sibling / same 大类 only
-    text      description similarity   x0 ≥0.8  x1 ≥0.6  x2 ≥0.4  x3 less (evidence.py)
-    photo     fingerprint Hamming bits p0 ≤same_photo_bits  p1 ≤12  p2 ≤22  p3 more
+    distance  share of the radius      d0 ≤0.05 … d9 up to `reach` (none when a side has no position)
+    gap       hours between reports    t0 ≤0.5 … t7 more than 72
+    category  same 小类 / sibling / same 大类 only / another
+    text      description similarity   x0 ≥0.9 … x7 below 0.3 (evidence.py: characters and pinyin)
+    photo     fingerprint Hamming bits p0 ≤same_photo_bits, p1 ≤8 … p7 more than 28
     address   the 地址 texts           a0 same road ≤4 doors apart  a1 ≤30 or door unknown  a2 farther or another road
     reporter  the same citizen or not
 
 and scored with Fellegi–Sunter weights log2(m/u) (matching/fellegi_sunter.Model). Nothing is taken
-from the generator: u (how the levels fall for two *different* problems) is measured on the day's
-own reports: distance, address and reporter on pairs within the radius whose categories cannot be the
-same problem; gap, category, words and photos on random pairs of related categories. m (how they
-fall for the same problem) and the share of duplicates are estimated by EM over the day's candidate
-pairs, starting from the guesses in PRIOR_M, weighted as `prior_strength` pairs so that a quiet day
-stays sensible. The estimate is stored; a single report posted later is scored with the latest.
+from the generator. Both m (how the levels fall for the same problem) and u (for two different
+problems) and the share of duplicates are estimated by EM over the day's candidate pairs (with the
+open incidents' and a week more of stored reports), as Winkler does: u starts from what the reports
+in hand measure (distance, address and reporter on nearby pairs whose categories cannot be one
+problem; gap even over the window; category on random pairs; words and photos at the same spot
+outside the window), m from the previous estimate; both weigh `prior_strength` pairs so that a quiet
+day stays sensible. The estimate is stored; a single report posted later is scored with the latest.
 
-Then, in order of time, a report joins the open incident whose best pair has the highest posterior
-if it reaches `accept`; from `review` up to `accept` it opens its own incident and the pair goes to
-the department's review; below, it opens its own incident. A resolved or closed incident is never a
+Then, in order of time, a report joins the open incident of its best pair if the posterior reaches
+`accept` (another open incident it is `merge`-sure of is the same problem reported twice and is
+merged); from `review` up to `accept` it opens its own incident and the pair goes to the
+department's review; below, it opens its own incident. A resolved or closed incident is never a
 candidate: a report at the same place after the department has closed it is a new problem.
 """
 

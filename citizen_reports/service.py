@@ -46,6 +46,7 @@ from citizen_reports.states import merge_into
 # handful of reports says too little to estimate from).
 ESTIMATE_FROM = 20
 ESTIMATE_HISTORY = dt.timedelta(days=7)
+STORE_CHUNK = 500
 
 
 @dataclass
@@ -188,10 +189,15 @@ def take_in(
     res.seconds.update({f"dedupe_{k}": round(v, 3) for k, v in outcome.seconds.items()})
     t2 = time.perf_counter()
 
-    # apply the decisions in order of time
+    # apply the decisions in order of time; the reads first, then the writes (the write transaction
+    # starts with the numbers' allocation and ends at the commit)
     by_no = {r.report_no: (r, p) for r, p in zip(fresh, placements)}
     joined_ids = {d.incident for d in outcome.decisions if d.incident and not d.incident.startswith("new:")}
     incidents = repo.incidents(joined_ids)
+    also = {d.review["incident"] for d in outcome.decisions if d.review} | {
+        k for d in outcome.decisions for other, target, _ in d.merges for k in (other, target)
+    }
+    incidents.update(repo.incidents({k for k in also if not k.startswith("new:")} - set(incidents)))
     new_per_day: dict[str, list[IncomingReport]] = {}
     for d in outcome.decisions:
         if d.incident is None:
@@ -202,6 +208,12 @@ def take_in(
         first = repo.allocate_incident_numbers(day, len(rs))
         for k, r in enumerate(rs):
             ids[r.report_no] = incident_id(dt.date(int(day[:4]), int(day[4:6]), int(day[6:])), first + k)
+    # a file is stored in short transactions of STORE_CHUNK reports, so that the app's posts get the
+    # write lock in between; the file's log goes with the last one: a run stopped half-way takes the
+    # file again, and the reports already stored are the same 编号 again (a no-op)
+    chunked = file_log is not None
+    if chunked and new_per_day:
+        repo.commit()
     received_at = utc(now)
 
     def resolve(key: str) -> str:  # "new:<编号>": the incident that report opened earlier in this batch
@@ -313,6 +325,13 @@ def take_in(
                 received_at,
                 res,
             )
+        if chunked and len(res.taken) % STORE_CHUNK == 0:
+            repo.add_all(objects)
+            repo.commit()
+            objects = []
+    if file_log is not None and file_log.id is None:
+        repo.add(file_log)
+        repo.session.flush()
     for rej in res.rejected:
         objects.append(
             RejectedRow(
@@ -487,8 +506,9 @@ def import_file(
         rows_already=parsed.repeated_in_file,
         imported_at=utc(now),
     )
-    repo.add(log)
-    repo.session.flush()
+    # the log is stored with the reports, in one short write at the end of take_in: nothing is written
+    # while the reports are read, placed and compared (a write here would hold SQLite's write lock
+    # through the whole comparison and stall the app's posts)
     result = take_in(parsed.reports, repo, cfg, lib, now=now, rejected=parsed.rejected, file_log=log, commit=False)
     log.seconds = round(time.perf_counter() - t0, 2)
     repo.commit()

@@ -395,7 +395,7 @@ def generated_month(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def field_month(generated_month, tmp_path_factory):
-    """The same district's month of reports as real exports bring them (`--report-noise field`:
+    """The same district's reports (half a month) as real exports bring them (`--report-noise field`:
     GPS drift, fallback fixes, wrong categories, pinyin and dialect, re-sends, re-compressed photos)."""
     import shutil
 
@@ -404,7 +404,7 @@ def field_month(generated_month, tmp_path_factory):
 
     inbox = tmp_path_factory.mktemp("reports_field") / "inbox"
     shutil.copytree(generated_month[0] / "reference", inbox / "reference")
-    write_citizen_reports(inbox, 20_000, 6, noise="field")
+    write_citizen_reports(inbox, 20_000, 6, noise="field", first_day=dt.date(2026, 10, 1), days=16)
     db = inbox.parent / "hub.duckdb"
     return inbox, db, take_in_inbox(inbox, db)
 
