@@ -330,12 +330,15 @@ def _build(con, delivery: str) -> MasterSummary:
         """
         create or replace temp table person_now as
         select i.person_id, g.id_number, g.id_number_valid, g.name, g.sex, g.birth_date, g.phone,
-               ph.household_id, coalesce(g.person_status, '正常') as status,
+               ph.household_id, coalesce(g.person_status, prev.status, '正常') as status,
                g.name_source, g.sex_source, g.birth_date_source, g.phone_source, g.sources,
                g.record_count, g.aid_certificate_no, g.on_elderly_alone_list, g.is_graduate
         from person_ids i
         join matching.int_person_golden g using (cluster_key)
         left join person_household ph using (person_id)
+        -- a 人员状态 left blank this month (real exports blank other people each month) keeps the
+        -- status last known: a blank is not news of being alive
+        left join master.person prev using (person_id)
         """
     )
     # Persons not in this delivery stay (with their last status); ids merged away leave master.person

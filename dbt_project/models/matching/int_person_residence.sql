@@ -134,16 +134,18 @@ moved_self as (
     select f.cluster_key, p.building as old_building, p.room as old_room, f.building, f.room, f.kinds
     from elsewhere f
     join police_room p using (cluster_key)
-    left join dwelling_use old on old.building = p.building and old.room = p.room
+    join dwelling_use old on old.building = p.building and old.room = p.room
     join dwelling_use new on new.building = f.building and new.room = f.room
-    where new.lived_in
-      -- the police's flat reads empty, or (the family says so) has no reading at all: an account
-      -- closed at the move
-      and (old.reads_empty or (old.building is null and f.kinds like '%family%'))
-      -- the person's own meter alone (no family there) says so only of a flat the police place
-      -- nobody in: a meter in one's name is often a relative's flat
+    -- (a flat with no reading at all says nothing: an account closed at a move out, or one not
+    -- yet read after a move in)
+    where old.reads_empty and new.lived_in
+      -- the person's own meter alone (no family there) says so only of a flat where the hub has
+      -- nobody (no one's own record, no one last month): a meter in one's name is often a
+      -- relative's flat, or a namesake's
       and (f.kinds like '%family%'
-           or f.building || '#' || f.room not in (select building || '#' || room from police_room))
+           or f.building || '#' || f.room not in (
+               select building || '#' || room from evidence
+               where (kind like 'own:%' or kind = 'last_month') and cluster_key <> f.cluster_key))
       and p.cluster_key not in (select cluster_key from elderly_listed)
       -- nobody of 60 or over on a meter alone, nor from a flat whose meter is in their own name: an
       -- old person's empty-reading home is a reason to knock on the door, unless their family lives
