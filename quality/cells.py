@@ -82,3 +82,11 @@ def flag(value: object) -> bool:
         return bool(value)
     except (TypeError, ValueError):
         return False
+
+
+def texts(values) -> list[str]:
+    """`text` of every value of a column (a Series or any iterable), with the common case, a value
+    that is already a str, taken as it is: the workbooks' cells are prepared a column at a time."""
+    if isinstance(values, pd.Series):
+        values = values.tolist()
+    return [v if type(v) is str else text(v) for v in values]
