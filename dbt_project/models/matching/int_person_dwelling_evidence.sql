@@ -7,7 +7,8 @@
 --                 elderly list's 居住地址, the aid file's 家庭地址 — which may be the registered one);
 --   registered    the police 户籍地址 with its room (人户分离: often not where the person lives);
 --   last_month    the dwelling the hub placed the person in at the previous delivery;
---   family        a family member (same police 户号 with at most one 户主, neither of them 其他)
+--   family        a family member (same police 户号 with at most one 户主, neither of them 其他;
+--                 in a 户号 of several 户主, one the hub placed in the person's dwelling last month)
 --                 whose own police record names a dwelling with its room;
 --   meter         an electricity account in the person's name (same name or same pinyin) whose
 --                 用电地址 names the room, in the building the person's police record names;
@@ -106,15 +107,6 @@ families as (
         and count(distinct cluster_key) filter (where relation_to_head = '户主') <= 1
 ),
 
-family as (
-    select distinct m.cluster_key, f.building, f.room, 'family' as kind
-    from family_members m
-    join family_members f on f.family_key = m.family_key and f.cluster_key <> m.cluster_key
-    where
-        f.building is not null and f.room is not null
-        and m.family_key in (select family_key from families)
-),
-
 names as (
     select cluster_key, name, cn_name_pinyin_key(name) as name_key
     from {{ ref('int_person_golden') }}
@@ -194,6 +186,26 @@ last_month as (
         where false
     ),
 {% endif %}
+
+family as (
+    select distinct m.cluster_key, f.building, f.room, 'family' as kind
+    from family_members m
+    join family_members f on f.family_key = m.family_key and f.cluster_key <> m.cluster_key
+    where
+        f.building is not null and f.room is not null
+        and m.family_key in (select family_key from families)
+    union
+    -- in a 户号 of several 户主 (the registered flat of parents and their grown children), the
+    -- people the hub found living together last month are one family
+    select distinct m.cluster_key, f.building, f.room, 'family' as kind
+    from family_members m
+    join family_members f on f.family_key = m.family_key and f.cluster_key <> m.cluster_key
+    join last_month lm on lm.cluster_key = m.cluster_key
+    join last_month lf on lf.cluster_key = f.cluster_key and lf.building = lm.building and lf.room = lm.room
+    where
+        f.building is not null and f.room is not null
+        and m.family_key not in (select family_key from families)
+),
 
 final as (
     select distinct cluster_key, building, room, kind from own

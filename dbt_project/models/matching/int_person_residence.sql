@@ -79,11 +79,12 @@ police_room as (
 ),
 
 -- A police 居住地址 can be stale: the family moved and the police have not (all) caught up. A person
--- whose family (one 户号) lives, per the police, in one other dwelling, or whose own meter (a rare
--- name) is at one other dwelling, while the meter of the dwelling the police name has read like an
--- empty flat for the export's last two months and the other reads like a lived-in one, lives in
--- the other. (Not a person on the elderly-alone list: a collapse of their power use is an alarm,
--- not a move.)
+-- whose family (one 户号) lives, per the police, in one other dwelling, or (no family elsewhere) whose
+-- own meter (a rare name) is at one other dwelling, while the meter of the dwelling the police name
+-- reads like an empty flat in the export's latest month and the other reads like a lived-in one,
+-- lives in the other; so do the people of their 户号 whom the police still place with them (a
+-- family moves together). (Not a person on the elderly-alone list: a collapse of their power use is
+-- an alarm, not a move; nor, on their own evidence, anyone of 60 or over.)
 meter_use as (
     select
         coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key)) as building,
@@ -98,63 +99,133 @@ meter_use as (
     group by all
 ),
 
-export_months as (
-    select m as latest, strftime(strptime(m || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m') as before
-    from (select {{ latest_reading_month() }} as m) as latest_month
-),
-
 dwelling_use as (
-    -- a flat "reads empty" in a month when its use is under 15% of the district's median dwelling
-    -- that month, and "lived in" above 30% of it (medians of this delivery's export)
+    -- a flat "reads empty" when its use in the export's latest month is under 15% of the district's
+    -- median dwelling that month, and "lived in" above 30% of it (medians of this delivery's export)
     select
         *,
-        kwh_latest < 0.15 * median(kwh_latest) over () and kwh_before < 0.15 * median(kwh_before) over ()
-            as reads_empty,
+        kwh_latest < 0.15 * median(kwh_latest) over () as reads_empty,
         kwh_latest >= 0.3 * median(kwh_latest) over () as lived_in
     from (
-        select
-            building, room,
-            max(kwh) filter (where reading_month = latest) as kwh_latest,
-            max(kwh) filter (where reading_month = before) as kwh_before
-        from meter_use cross join export_months
+        select building, room, max(kwh) filter (where reading_month = {{ latest_reading_month() }}) as kwh_latest
+        from meter_use
         group by building, room
-    ) as dwelling_months
-    where kwh_latest is not null and kwh_before is not null
+    )
+    where kwh_latest is not null
 ),
 
-elsewhere as (
+elsewhere_evidence as (
     select
-        p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
-        string_agg(distinct e.kind, '+' order by e.kind) as kinds
+        p.cluster_key, e.building, e.room, e.kind,
+        bool_or(e.kind = 'family') over (partition by p.cluster_key) as family_elsewhere
     from police_room p
     join evidence e on e.cluster_key = p.cluster_key and e.kind in ('family', 'meter_anywhere')
     where e.building || '#' || e.room <> p.building || '#' || p.room
-    group by p.cluster_key
-    having count(distinct e.building || '#' || e.room) = 1
 ),
 
-moved as (
-    select f.cluster_key, f.building, f.room, f.kinds
+elsewhere as (
+    -- a family member's dwelling outweighs a meter in the person's name (a namesake's, a relative's)
+    select
+        cluster_key, any_value(building) as building, any_value(room) as room,
+        string_agg(distinct kind, '+' order by kind) as kinds
+    from elsewhere_evidence
+    where kind = 'family' or not family_elsewhere
+    group by cluster_key
+    having count(distinct building || '#' || room) = 1
+),
+
+elderly_listed as (
+    select cluster_key from records
+    where source = 'civil_affairs_elderly_alone'
+),
+
+moved_self as (
+    select f.cluster_key, p.building as old_building, p.room as old_room, f.building, f.room, f.kinds
     from elsewhere f
     join police_room p using (cluster_key)
     join dwelling_use old on old.building = p.building and old.room = p.room
     join dwelling_use new on new.building = f.building and new.room = f.room
+    -- (a flat with no reading at all says nothing: an account closed at a move out, or one not
+    -- yet read after a move in)
     where old.reads_empty and new.lived_in
-    -- the person's own meter alone (no family there) says so only of a flat the police place
-    -- nobody in: a meter in one's name is often a relative's flat
+    -- the person's own meter alone (no family there) says so only of a flat where the hub has
+    -- nobody (no one's own record, no one last month): a meter in one's name is often a
+    -- relative's flat, or a namesake's
     and (
         f.kinds like '%family%'
-        or f.building || '#' || f.room not in (select building || '#' || room from police_room)
+        or f.building || '#' || f.room not in (
+            select building || '#' || room from evidence
+            where (kind like 'own:%' or kind = 'last_month') and cluster_key <> f.cluster_key
+        )
     )
-    and p.cluster_key not in (
-        select cluster_key from records
-        where source = 'civil_affairs_elderly_alone'
-    )
-    -- nor anyone of 60 or over: an old person's empty-reading flat is a reason to knock on the door
-    and p.cluster_key in (
+    and p.cluster_key not in (select cluster_key from elderly_listed)
+    -- nobody of 60 or over on a meter alone, nor from a flat whose meter is in their own name: an
+    -- old person's empty-reading home is a reason to knock on the door, unless their family lives
+    -- elsewhere and the flat is not theirs (moved in with the children)
+    and (p.cluster_key in (
         select cluster_key from {{ ref('int_person_golden') }}
         where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
     )
+    or (
+        f.kinds like '%family%'
+        and not exists (
+            select 1 from evidence m
+            where
+                m.cluster_key = p.cluster_key and m.kind = 'meter'
+                and m.building = p.building and m.room = p.room
+        )
+    ))
+),
+
+listed_elsewhere as (
+    -- a person on the elderly-alone list whose list 居住地址 (the committee visits them) names
+    -- another dwelling, lived in, while the police's reads empty: the list is up to date
+    select
+        p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
+        'civil_affairs_elderly_alone' as kinds
+    from police_room p
+    join evidence e on e.cluster_key = p.cluster_key and e.kind = 'own:civil_affairs_elderly_alone'
+    join dwelling_use old on old.building = p.building and old.room = p.room
+    join dwelling_use new on new.building = e.building and new.room = e.room
+    where
+        e.building || '#' || e.room <> p.building || '#' || p.room
+        and old.reads_empty and new.lived_in
+    group by p.cluster_key
+    having count(distinct e.building || '#' || e.room) = 1
+),
+
+police_family as (
+    -- one family: one 户号, or (a 户号 left blank) the people the hub placed together last month
+    select distinct cluster_key, 'hk:' || family_key as family_key from records
+    where source = 'police_population' and family_key is not null and coalesce(relation_to_head, '') <> '其他'
+    union
+    select distinct e.cluster_key, 'lm:' || e.building || '#' || e.room
+    from evidence e
+    join records r on r.cluster_key = e.cluster_key and r.source = 'police_population'
+    where e.kind = 'last_month' and r.family_key is null and coalesce(r.relation_to_head, '') <> '其他'
+),
+
+moved_with_family as (
+    -- the people of a mover's 户号 the police still place in the same flat go with them, when the
+    -- movers of that flat and 户号 went to one dwelling
+    select o.cluster_key, any_value(m.building) as building, any_value(m.room) as room
+    from moved_self m
+    join police_family mf on mf.cluster_key = m.cluster_key
+    join police_family fo on fo.family_key = mf.family_key and fo.cluster_key <> m.cluster_key
+    join police_room o on o.cluster_key = fo.cluster_key and o.building = m.old_building and o.room = m.old_room
+    where
+        o.cluster_key not in (select cluster_key from moved_self)
+        and o.cluster_key not in (select cluster_key from elderly_listed)
+    group by o.cluster_key
+    having count(distinct m.building || '#' || m.room) = 1
+),
+
+moved as (
+    select cluster_key, building, room, kinds from moved_self
+    union all
+    select cluster_key, building, room, 'family_moved' from moved_with_family
+    union all
+    select cluster_key, building, room, kinds from listed_elsewhere
 ),
 
 from_police_room as (
