@@ -60,14 +60,19 @@ class Routing(_Strict):
 
 class Duplicates(_Strict):
     accept: float = Field(gt=0, lt=1)
+    merge: float = Field(gt=0, lt=1)
     review: float = Field(gt=0, lt=1)
     prior_strength: float = Field(ge=0)
+    reach: float = Field(ge=1, le=5)
+    other_categories: bool
     same_photo_bits: int = Field(ge=0, le=16)
 
     @model_validator(mode="after")
     def _order(self):
         if self.review > self.accept:
             raise ValueError("review must not exceed accept")
+        if self.merge < self.accept:
+            raise ValueError("merge must not be below accept")
         return self
 
 
@@ -128,6 +133,9 @@ class ReportsConfig:
         out = {c.department for c in self.categories.values()}
         out |= {s.department for c in self.categories.values() for s in c.subcategories.values() if s.department}
         return sorted(out)
+
+    def every_category(self) -> set[tuple[str, str]]:
+        return {(major, minor) for major, cat in self.categories.items() for minor in cat.subcategories}
 
     def related(self, kinds) -> set[tuple[str, str]]:
         """The configured (大类, 小类) that could be the same problem as any of `kinds` (with `kinds`)."""

@@ -77,6 +77,7 @@ HISTORY_COLUMNS = (
     Report.address_text,
     Report.reporter,
     Report.incident_id,
+    Report.address_id,
 )
 
 

@@ -79,6 +79,7 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
     if r.pos_lon is not None and r.pos_lat is not None:
         x, y = (float(v) for v in lib.projection.xy(r.pos_lon, r.pos_lat))
     road, door = address_evidence(r.address_text)
+    place_road = road or lib.road_of.get(r.address_id or "")
     return Item(
         r.report_no,
         _hours(r.reported_at.replace(tzinfo=dt.UTC)),
@@ -93,7 +94,12 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
         r.reporter,
         incident=r.incident_id if is_open else None,
         open=is_open,
+        place_road=place_road,
     )
+
+
+def _position_refused(r: IncomingReport, p: Placement) -> bool:
+    return r.position_problem is not None or (r.lon is not None and p.x is None)
 
 
 def take_in(
@@ -152,6 +158,9 @@ def take_in(
                 door,
                 r.reporter,
                 batch=True,
+                # a report whose coordinates were refused (swapped, outside the district) goes to the
+                # district's queue as it is; one that gave none is compared along its road
+                place_road=None if _position_refused(r, p) else road or lib.road_of.get(p.address_id or ""),
             )
         )
     history: list[Item] = []
@@ -163,14 +172,15 @@ def take_in(
             history = [_stored_item(s, lib, o) for s, o in repo.reports_since(since)]
         else:  # a few reports (a post): only what could be the same problem, as far as it can reach
             kinds = {(r.major, r.minor) for r in fresh}
-            related = cfg.related(kinds)
-            reach = max(cfg.rule(*k).radius_m for k in related)
+            rules = cfg.duplicates
+            related = cfg.related(kinds) if not rules.other_categories else cfg.every_category()
+            reach = max(cfg.rule(*k).radius_m for k in related) * rules.reach
             since = start - dt.timedelta(hours=max(cfg.rule(*k).window_hours for k in related))
             cells = sorted({c for p in placements if p.x is not None for c in cells_near(*_lonlat(lib, p), reach)})
             history = [
                 _stored_item(s, lib)
                 for s in repo.open_reports(since, cells, majors=sorted({k[0] for k in related}))
-                if any(cfg.relation((s.major, s.minor), k) for k in kinds)
+                if rules.other_categories or any(cfg.relation((s.major, s.minor), k) for k in kinds)
             ]
     stored = repo.latest_model()
     outcome = detect(history + batch_items, cfg, model_from_json(stored) if stored else None, estimate)

@@ -21,7 +21,9 @@
                                              lambda i: substr({{ b }}.id_number, i, 1)))
                  = list_transform(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)),
                                   lambda i: substr({{ a }}.id_number, i, 1))
-             and list_reduce(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)), lambda x, y: y - x) = 1
+             -- the two differing positions are adjacent (hamming 2: the list has two elements)
+             and list_extract(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)), 2)
+                 - list_extract(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)), 1) = 1
             then 'one_edit'
         when substr({{ a }}.id_number, 7, 8) = substr({{ b }}.id_number, 7, 8) then 'same_birth'
         else 'diff'

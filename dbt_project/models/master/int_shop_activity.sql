@@ -8,7 +8,8 @@
 -- months, or when its meter draws its usual power and no visit has found it closed since the last
 -- open one.
 with clusters as (
-    select record_key, cluster_key from {{ ref('int_shop_clusters') }} where is_street_shop
+    select record_key, cluster_key from {{ ref('int_shop_clusters') }}
+    where is_street_shop
 ),
 
 records as (

@@ -2,7 +2,8 @@
 -- assigned (matching/shop_master.py): the premises, the registration and licence in force, what
 -- the street visits saw, the meters, and whether it operates (int_shop_activity).
 with clusters as (
-    select record_key, cluster_key from {{ ref('int_shop_clusters') }} where is_street_shop
+    select record_key, cluster_key from {{ ref('int_shop_clusters') }}
+    where is_street_shop
 ),
 
 records as (

@@ -45,10 +45,14 @@ located as (
     select
         r.cluster_key, r.source, r.room, r.family_key, r.relation_to_head,
         r.registered_room,
-        case when r.address_key is not null
-            then coalesce(l.address_id, l.unlisted_building, 'unlisted:' || r.address_key) end as building,
-        case when r.registered_address_key is not null
-            then coalesce(lr.address_id, lr.unlisted_building, 'unlisted:' || r.registered_address_key) end as registered_building
+        case
+            when r.address_key is not null
+                then coalesce(l.address_id, l.unlisted_building, 'unlisted:' || r.address_key)
+        end as building,
+        case
+            when r.registered_address_key is not null
+                then coalesce(lr.address_id, lr.unlisted_building, 'unlisted:' || r.registered_address_key)
+        end as registered_building
     from records r
     left join lookup l on l.address_key = r.address_key
     left join lookup lr on lr.address_key = r.registered_address_key
@@ -85,8 +89,9 @@ family_members as (
     -- 其他 (a lodger, a roommate) is no family member; a blank relation may be one
     select cluster_key, family_key, building, room
     from located
-    where source = 'police_population' and family_key is not null
-      and coalesce(relation_to_head, '') <> '其他'
+    where
+        source = 'police_population' and family_key is not null
+        and coalesce(relation_to_head, '') <> '其他'
 ),
 
 families as (
@@ -96,16 +101,18 @@ families as (
     select family_key from located
     where source = 'police_population' and family_key is not null
     group by family_key
-    having count(distinct cluster_key) <= 12
-       and count(distinct cluster_key) filter (where relation_to_head = '户主') <= 1
+    having
+        count(distinct cluster_key) <= 12
+        and count(distinct cluster_key) filter (where relation_to_head = '户主') <= 1
 ),
 
 family as (
     select distinct m.cluster_key, f.building, f.room, 'family' as kind
     from family_members m
     join family_members f on f.family_key = m.family_key and f.cluster_key <> m.cluster_key
-    where f.building is not null and f.room is not null
-      and m.family_key in (select family_key from families)
+    where
+        f.building is not null and f.room is not null
+        and m.family_key in (select family_key from families)
 ),
 
 names as (
@@ -121,8 +128,9 @@ meters as (
         u.account_name, u.account_name_pinyin_key
     from {{ ref('stg_utility_electricity') }} u
     left join lookup l on l.address_key = u.supply_address_key
-    where u.delivery = {{ current_delivery() }}
-      and u.supply_address_key is not null and u.supply_room is not null and u.account_name is not null
+    where
+        u.delivery = {{ current_delivery() }}
+        and u.supply_address_key is not null and u.supply_room is not null and u.account_name is not null
 ),
 
 meter as (
@@ -130,8 +138,9 @@ meter as (
     from names n
     join police_building b on b.cluster_key = n.cluster_key
     join meters m
-      on m.building = b.building
-     and coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
+        on
+            m.building = b.building
+            and coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
 ),
 
 -- a meter in the person's name anywhere, when at most three meters carry that name (a common name
@@ -139,14 +148,16 @@ meter as (
 -- that its weight can be estimated)
 rare_meter_names as (
     select coalesce(account_name_pinyin_key, '#' || account_name) as name_key
-    from meters group by 1 having count(*) <= 3
+    from meters
+    group by coalesce(account_name_pinyin_key, '#' || account_name)
+    having count(*) <= 3
 ),
 
 meter_anywhere as (
     select distinct n.cluster_key, m.building, m.room, 'meter_anywhere' as kind
     from names n
     join meters m
-      on coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
+        on coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
     where coalesce(n.name_key, '#' || n.name) in (select name_key from rare_meter_names)
 ),
 
@@ -178,10 +189,10 @@ last_month as (
     join previous_dwellings d on d.person_id = x.person_id
 ),
 {% else %}
-last_month as (
-    select null::varchar as cluster_key, null::varchar as building, null::varchar as room, null::varchar as kind
-    where false
-),
+    last_month as (
+        select null::varchar as cluster_key, null::varchar as building, null::varchar as room, null::varchar as kind
+        where false
+    ),
 {% endif %}
 
 final as (

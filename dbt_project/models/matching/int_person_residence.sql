@@ -43,14 +43,19 @@ candidates as (
     from records r
     left join {{ ref('int_address_lookup') }} l on l.address_key = r.address_key
     left join {{ ref('int_address_unlisted') }} un on un.address_key = r.address_key
-    where r.room is not null and r.address_key is not null
-      and r.cluster_key in (select cluster_key from evidence where kind = 'own:police_population')
+    where
+        r.room is not null and r.address_key is not null
+        and r.cluster_key in (
+            select cluster_key from evidence
+            where kind = 'own:police_population'
+        )
 ),
 
 scored as (
-    select cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence,
-           max(weight) as best_source_weight,
-           string_agg(distinct source, ',' order by source) as sources
+    select
+        cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence,
+        max(weight) as best_source_weight,
+        string_agg(distinct source, ',' order by source) as sources
     from candidates
     group by all
 ),
@@ -59,7 +64,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by cluster_key order by evidence desc, best_source_weight desc, dwelling_address, room
+            partition by cluster_key order by evidence desc, best_source_weight desc, dwelling_address asc, room asc
         ) as rank,
         count(*) over (partition by cluster_key) as candidate_dwellings
     from scored
@@ -95,29 +100,32 @@ meter_use as (
 
 export_months as (
     select m as latest, strftime(strptime(m || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m') as before
-    from (select {{ latest_reading_month() }} as m)
+    from (select {{ latest_reading_month() }} as m) as latest_month
 ),
 
 dwelling_use as (
     -- a flat "reads empty" in a month when its use is under 15% of the district's median dwelling
     -- that month, and "lived in" above 30% of it (medians of this delivery's export)
-    select *,
-           kwh_latest < 0.15 * median(kwh_latest) over () and kwh_before < 0.15 * median(kwh_before) over ()
-               as reads_empty,
-           kwh_latest >= 0.3 * median(kwh_latest) over () as lived_in
+    select
+        *,
+        kwh_latest < 0.15 * median(kwh_latest) over () and kwh_before < 0.15 * median(kwh_before) over ()
+            as reads_empty,
+        kwh_latest >= 0.3 * median(kwh_latest) over () as lived_in
     from (
-        select building, room,
-               max(kwh) filter (where reading_month = latest) as kwh_latest,
-               max(kwh) filter (where reading_month = before) as kwh_before
+        select
+            building, room,
+            max(kwh) filter (where reading_month = latest) as kwh_latest,
+            max(kwh) filter (where reading_month = before) as kwh_before
         from meter_use cross join export_months
         group by building, room
-    )
+    ) as dwelling_months
     where kwh_latest is not null and kwh_before is not null
 ),
 
 elsewhere as (
-    select p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
-           string_agg(distinct e.kind, '+' order by e.kind) as kinds
+    select
+        p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
+        string_agg(distinct e.kind, '+' order by e.kind) as kinds
     from police_room p
     join evidence e on e.cluster_key = p.cluster_key and e.kind in ('family', 'meter_anywhere')
     where e.building || '#' || e.room <> p.building || '#' || p.room
@@ -132,16 +140,21 @@ moved as (
     join dwelling_use old on old.building = p.building and old.room = p.room
     join dwelling_use new on new.building = f.building and new.room = f.room
     where old.reads_empty and new.lived_in
-      -- the person's own meter alone (no family there) says so only of a flat the police place
-      -- nobody in: a meter in one's name is often a relative's flat
-      and (f.kinds like '%family%'
-           or f.building || '#' || f.room not in (select building || '#' || room from police_room))
-      and p.cluster_key not in (select cluster_key from records where source = 'civil_affairs_elderly_alone')
-      -- nor anyone of 60 or over: an old person's empty-reading flat is a reason to knock on the door
-      and p.cluster_key in (
-          select cluster_key from {{ ref('int_person_golden') }}
-          where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
-      )
+    -- the person's own meter alone (no family there) says so only of a flat the police place
+    -- nobody in: a meter in one's name is often a relative's flat
+    and (
+        f.kinds like '%family%'
+        or f.building || '#' || f.room not in (select building || '#' || room from police_room)
+    )
+    and p.cluster_key not in (
+        select cluster_key from records
+        where source = 'civil_affairs_elderly_alone'
+    )
+    -- nor anyone of 60 or over: an old person's empty-reading flat is a reason to knock on the door
+    and p.cluster_key in (
+        select cluster_key from {{ ref('int_person_golden') }}
+        where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
+    )
 ),
 
 from_police_room as (
@@ -149,8 +162,10 @@ from_police_room as (
         p.cluster_key,
         coalesce(m.building, p.building) as building,
         coalesce(m.room, p.room) as room,
-        case when m.cluster_key is not null then 'evidence:moved(' || m.kinds || '),police_population_stale'
-             else p.residence_sources end as residence_sources,
+        case
+            when m.cluster_key is not null then 'evidence:moved(' || m.kinds || '),police_population_stale'
+            else p.residence_sources
+        end as residence_sources,
         p.residence_evidence,
         p.candidate_dwellings
     from police_room p
@@ -181,10 +196,11 @@ agreement as (
 
 reliability as (
     -- Laplace-smoothed share of agreement: a kind seen rarely is trusted little
-    select kind,
-           (agree_building + 1.0) / (n_building + 2.0) as p_building,
-           (agree_any + 1.0) / (n_any + 2.0) as p_any,
-           n_building, n_any
+    select
+        kind,
+        (agree_building + 1.0) / (n_building + 2.0) as p_building,
+        (agree_any + 1.0) / (n_any + 2.0) as p_any,
+        n_building, n_any
     from agreement
 ),
 
@@ -192,10 +208,11 @@ reliability as (
 -- of kinds names a dwelling often enough among the labelled people, its own share of agreement is
 -- the estimate
 labelled_candidates as (
-    select e.cluster_key, e.building, e.room,
-           string_agg(distinct e.kind, '+' order by e.kind) as kinds,
-           any_value(e.building = l.building) as in_label_building,
-           any_value(e.building = l.building and e.room = l.room) as correct
+    select
+        e.cluster_key, e.building, e.room,
+        string_agg(distinct e.kind, '+' order by e.kind) as kinds,
+        any_value(e.building = l.building) as in_label_building,
+        any_value(e.building = l.building and e.room = l.room) as correct
     from evidence e
     join labels l using (cluster_key)
     where e.kind <> 'own:police_population' and e.room is not null
@@ -203,11 +220,12 @@ labelled_candidates as (
 ),
 
 combination_reliability as (
-    select kinds,
-           count(*) filter (where in_label_building) as n_building,
-           (count(*) filter (where correct) + 1.0) / (count(*) filter (where in_label_building) + 2.0) as p_building,
-           count(*) as n_any,
-           (count(*) filter (where correct) + 1.0) / (count(*) + 2.0) as p_any
+    select
+        kinds,
+        count(*) filter (where in_label_building) as n_building,
+        (count(*) filter (where correct) + 1.0) / (count(*) filter (where in_label_building) + 2.0) as p_building,
+        count(*) as n_any,
+        (count(*) filter (where correct) + 1.0) / (count(*) + 2.0) as p_any
     from labelled_candidates
     group by kinds
 ),
@@ -240,64 +258,72 @@ inferred_candidates as (
 ),
 
 inferred_combined as (
-    select i.cluster_key, i.building, i.room,
-           1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
-           string_agg(i.kind, '+' order by i.kind) as kinds,
-           any_value(s.building is not null) as in_stated_building
+    select
+        i.cluster_key, i.building, i.room,
+        1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
+        string_agg(i.kind, '+' order by i.kind) as kinds,
+        any_value(s.building is not null) as in_stated_building
     from inferred_candidates i
     left join stated_building s using (cluster_key)
     group by i.cluster_key, i.building, i.room
 ),
 
 inferred_scored as (
-    select i.cluster_key, i.building, i.room, i.kinds,
-           case
-               when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases') }}
-                   then c.p_building
-               when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases') }}
-                   then c.p_any
-               else i.independent_confidence
-           end as confidence
+    select
+        i.cluster_key, i.building, i.room, i.kinds,
+        case
+            when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases') }}
+                then c.p_building
+            when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases') }}
+                then c.p_any
+            else i.independent_confidence
+        end as confidence
     from inferred_combined i
     left join combination_reliability c using (kinds)
 ),
 
 inferred_ranked as (
-    select *,
-           row_number() over (partition by cluster_key order by confidence desc, building, room) as rank,
-           lead(confidence) over (partition by cluster_key order by confidence desc, building, room) as runner_up,
-           count(*) over (partition by cluster_key) as candidate_dwellings
+    select
+        *,
+        row_number() over (partition by cluster_key order by confidence desc, building asc, room asc) as rank,
+        lead(confidence) over (partition by cluster_key order by confidence desc, building asc, room asc) as runner_up,
+        count(*) over (partition by cluster_key) as candidate_dwellings
     from inferred_scored
 ),
 
 from_evidence as (
-    select cluster_key, building, room, 'evidence:' || kinds as residence_sources,
-           round(confidence, 4) as residence_evidence, candidate_dwellings
+    select
+        cluster_key, building, room, 'evidence:' || kinds as residence_sources,
+        round(confidence, 4) as residence_evidence, candidate_dwellings
     from inferred_ranked
-    where rank = 1
-      and confidence >= {{ var('residence_min_confidence') }}
-      and confidence > coalesce(runner_up, 0)
+    where
+        rank = 1
+        and confidence >= {{ var('residence_min_confidence') }}
+        and confidence > coalesce(runner_up, 0)
 ),
 
 -- 3. the building, room unknown --------------------------------------------------------------------
 group_keys as (
     -- people of one 户号 in one building without a room are taken as one household
-    select cluster_key,
-           coalesce(
-               'hk:' || any_value(family_key) filter (where source = 'police_population' and family_key is not null),
-               'id:' || any_value(id_number) filter (where has_valid_id),
-               'p:' || cluster_key
-           ) as group_key
+    select
+        cluster_key,
+        coalesce(
+            'hk:' || any_value(family_key) filter (where source = 'police_population' and family_key is not null),
+            'id:' || any_value(id_number) filter (where has_valid_id),
+            'p:' || cluster_key
+        ) as group_key
     from records
     group by cluster_key
 ),
 
 building_only as (
-    select s.cluster_key, s.building, null::varchar as room, 'building_only:police_population' as residence_sources,
-           0.0 as residence_evidence, 0 as candidate_dwellings
+    select
+        s.cluster_key, s.building, null::varchar as room, 'building_only:police_population' as residence_sources,
+        0.0 as residence_evidence, 0 as candidate_dwellings
     from stated_building s
-    where s.cluster_key in (select cluster_key from unplaced)
-      and s.cluster_key not in (select cluster_key from from_evidence)
+    where
+        s.cluster_key in (select cluster_key from unplaced)
+        and s.cluster_key not in (select cluster_key from from_evidence)
 ),
 
 resolved as (
@@ -314,8 +340,10 @@ final as (
         case when r.building not like 'unlisted:%' then r.building end as address_id,
         r.room,
         r.room is not null as room_known,
-        case when r.room is not null then r.building || '#' || r.room
-             else r.building || '#?' || g.group_key end as dwelling_key,
+        case
+            when r.room is not null then r.building || '#' || r.room
+            else r.building || '#?' || g.group_key
+        end as dwelling_key,
         r.residence_sources,
         r.residence_evidence,
         r.candidate_dwellings
