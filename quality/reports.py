@@ -53,7 +53,8 @@ def aid_families(con, delivery: str) -> pd.DataFrame:
     return con.execute(
         """
         with rows as (
-            select a.*, h.community_code as lives_in, h.full_address as lives_at
+            select a.*, h.community_code as lives_in, h.full_address as lives_at,
+                   row_number() over (partition by a.aid_certificate_no, a.name order by a.source_row) as name_seq
             from staging.stg_civil_affairs_assistance a
             left join master.person_xref x on x.source_file = a.source_file and x.source_row = a.source_row
                  and x.delivery = a.delivery
@@ -61,15 +62,17 @@ def aid_families(con, delivery: str) -> pd.DataFrame:
             left join master.household h on h.household_id = p.household_id
             where a.delivery = $d and a.aid_certificate_no is not null
         )
+        -- the same values every time (the first row that has one, the members in the registry's
+        -- order): an unchanged family gives an unchanged report, which is then not rewritten
         select aid_certificate_no,
-               any_value(aid_type) as aid_type,
-               any_value(head_name) as head_name,
-               any_value(head_id_number) as head_id_number,
+               arg_min(aid_type, source_row) filter (where aid_type is not null) as aid_type,
+               arg_min(head_name, source_row) filter (where head_name is not null) as head_name,
+               arg_min(head_id_number, source_row) filter (where head_id_number is not null) as head_id_number,
                max(family_size) as family_size,
                count(distinct coalesce(id_number, name)) as members_listed,
-               string_agg(distinct name, '、') as member_names,
+               string_agg(name, '、' order by source_row) filter (where name_seq = 1) as member_names,
                max(monthly_amount) as monthly_amount,
-               any_value(family_address_raw) as family_address,
+               arg_min(family_address_raw, source_row) filter (where family_address_raw is not null) as family_address,
                mode(lives_at) as lives_at,
                mode(lives_in) as community_code,
                min(aid_since) as aid_since
