@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from connectors.spec import load_specs
 from pipelines.yaml_models import StrictModel, error_lines
@@ -39,6 +39,8 @@ SHARING_CLASSES = (UNCONDITIONAL, CONDITIONAL, NOT_SHARED)
 OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
 KINDS = ("table", "report")
 DISTRICT = "district"  # street_scope: data not tied to a street
+# The keys of an entry that take one value of a closed list.
+_ONE_OF = {"kind": KINDS, "sharing_class": SHARING_CLASSES, "open_attribute": OPEN_ATTRIBUTES}
 
 _DATASET_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
@@ -225,25 +227,12 @@ class EntryModel(StrictModel):
             raise ValueError("is required")
         return v
 
-    @field_validator("kind")
+    @field_validator(*_ONE_OF)
     @classmethod
-    def _kind(cls, v: str) -> str:
-        if v not in KINDS:
-            raise ValueError(f"kind {v!r} is not one of {', '.join(KINDS)}")
-        return v
-
-    @field_validator("sharing_class")
-    @classmethod
-    def _sharing_class(cls, v: str) -> str:
-        if v not in SHARING_CLASSES:
-            raise ValueError(f"sharing_class {v!r} is not one of {', '.join(SHARING_CLASSES)}")
-        return v
-
-    @field_validator("open_attribute")
-    @classmethod
-    def _open_attribute(cls, v: str) -> str:
-        if v not in OPEN_ATTRIBUTES:
-            raise ValueError(f"open_attribute {v!r} is not one of {', '.join(OPEN_ATTRIBUTES)}")
+    def _one_of(cls, v: str, info: ValidationInfo) -> str:
+        allowed = _ONE_OF[info.field_name]
+        if v not in allowed:
+            raise ValueError(f"{info.field_name} {v!r} is not one of {', '.join(allowed)}")
         return v
 
     @field_validator("code")

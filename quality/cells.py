@@ -2,7 +2,7 @@
 
 A frame from DuckDB can hold None, NaN, NaT, pandas' NA (whose truth value raises), numpy scalars,
 Decimals, dates, lists, or text where a number was expected. The writers of workbooks and reports
-go through these three functions instead of testing values themselves, so one odd cell shows as an
+go through these functions instead of testing values themselves, so one odd cell shows as an
 empty or textual cell instead of stopping a delivery's reports.
 """
 

@@ -490,8 +490,9 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
         ws.write_string(3, c, name, fmt["head_locked"])
         ws.set_column(c, c, w)
     # the cells a column at a time (cells.texts), then written row by row
-    col = {c: cells.texts(roster[c]) for c in ("household_id", "full_address", "member_count", "name")}
-    col |= {c: cells.texts(roster[c]) for c in ("relation_to_head", "sex", "birth_date", "status", "aid")}
+    text_columns = ["household_id", "full_address", "member_count", "name", "relation_to_head", "sex"]
+    text_columns += ["birth_date", "status", "aid"]
+    col = {c: cells.texts(roster[c]) for c in text_columns}
     yes = ["是" if cells.flag(b) else "" for b in roster.elderly_alone.tolist()]
     graduate = ["是" if cells.flag(b) else "" for b in roster.graduate.tolist()]
     listed = ["是" if cells.flag(b) else "否" for b in roster.in_address_library.tolist()]

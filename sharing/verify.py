@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from catalog.spec import DISTRICT, NOT_SHARED, Catalog
+from sharing.publish import PUBLISH_THREADS
 from sharing.roles import Role
 
 OWN_TABLES = {"about.fields"}
@@ -33,7 +34,7 @@ def verify_published(out_root: Path, catalog: Catalog, roles: dict[str, Role]) -
     """Problems of every role's files, by kind, in the order of the roles (read several at once)."""
     problems: dict[str, list[str]] = {"unshareable": [], "out_of_street": []}
     items = sorted(roles.items())
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
         for found in pool.map(lambda item: _role_problems(Path(out_root), catalog, *item), items):
             for kind, lines in found.items():
                 problems[kind].extend(lines)
@@ -63,12 +64,12 @@ def _role_problems(out_root: Path, catalog: Catalog, rid: str, role: Role) -> di
             """select table_schema, table_name from information_schema.columns
                where column_name = 'street_code' and table_catalog = current_database()"""
         ).fetchall():
-            n = con.execute(
-                f'select count(*) from "{s}"."{t}" where street_code is distinct from ?', [role.street_code]
-            ).fetchall()[0][0]
             entry = catalog.entries.get(f"{s}.{t}")
             if entry is not None and entry.street_scope == DISTRICT:
                 continue  # not tied to a street (e.g. the list of divisions): shown whole by design
+            n = con.execute(
+                f'select count(*) from "{s}"."{t}" where street_code is distinct from ?', [role.street_code]
+            ).fetchall()[0][0]
             if n:
                 problems["out_of_street"].append(f"{rid}: {s}.{t} has {n} row(s) of another street")
     return problems

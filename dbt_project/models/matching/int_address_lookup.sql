@@ -66,15 +66,7 @@ one_char as (
         address_key, any_value(address_id) as address_id, 'road_one_char' as match_rule,
         90.0 as match_score
     from one_char_candidates c
-    where
-        (
-            select count(distinct o.address_id) from one_char_candidates o
-            where o.address_key = c.address_key
-        ) = 1
-        or (sounds_alike and (
-            select count(distinct o.address_id) from one_char_candidates o
-            where o.address_key = c.address_key and o.sounds_alike
-        ) = 1)
+    where {{ the_only_road_choice('one_char_candidates', 'address_id') }}
     group by address_key
 ),
 

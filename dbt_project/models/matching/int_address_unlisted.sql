@@ -31,15 +31,7 @@ chosen_roads as (
     -- exactly one such road; or, of several, exactly one whose differing character sounds the same
     select address_key, any_value(road) as road, any_value(library_road) as library_road
     from candidates c
-    where
-        (
-            select count(distinct o.library_road) from candidates o
-            where o.address_key = c.address_key
-        ) = 1
-        or (sounds_alike and (
-            select count(distinct o.library_road) from candidates o
-            where o.address_key = c.address_key and o.sounds_alike
-        ) = 1)
+    where {{ the_only_road_choice('candidates', 'library_road') }}
     group by address_key
 ),
 
