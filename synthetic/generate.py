@@ -81,7 +81,7 @@ def _write_plain(path: Path, header: list[str], rows) -> None:
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(header) + "\n")
         for r in rows:
-            f.write(",".join(_q(x) for x in r) + "\n")
+            f.write(",".join(_csv_field(x) for x in r) + "\n")
 
 
 def _write_fast(path: Path, header: list[str], rows) -> None:
@@ -90,7 +90,8 @@ def _write_fast(path: Path, header: list[str], rows) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _q(x) -> str:
+def _csv_field(x) -> str:
+    """A value as one CSV field, quoted (RFC 4180) only when it holds a comma, quote or newline."""
     s = "" if x is None else str(x)
     if "," in s or '"' in s or "\n" in s:
         return '"' + s.replace('"', '""') + '"'
