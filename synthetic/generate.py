@@ -24,6 +24,7 @@ import xlsxwriter
 
 from .config import NOISE_PROFILES
 from .field_profile import FieldRenderer
+from .names import SHOP_CATEGORIES
 from .sources import NOISE_KINDS, SCENARIO_KINDS, Renderer, Table, hid_s, pid_s, sid_s
 from .world import AID_TYPES, STATUS, District, GeneratorConfig, World, ymd
 
@@ -335,8 +336,6 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
 
 
 def _cat(c: int) -> str:
-    from .names import SHOP_CATEGORIES
-
     return SHOP_CATEGORIES[c][0]
 
 
