@@ -256,10 +256,16 @@ def _headers(value: Any) -> tuple[str, ...]:
     return out
 
 
-def _columns(value: Any) -> Any:
-    if not isinstance(value, dict) or not value:
-        raise ValueError("must be a non-empty mapping of canonical_field: header")
-    return value
+def _non_empty_mapping(of: str):
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict) or not value:
+            raise ValueError(f"must be a non-empty mapping of {of}")
+        return value
+
+    return check
+
+
+_columns = _non_empty_mapping("canonical_field: header")
 
 
 SourceName = Annotated[str, BeforeValidator(_name)]
@@ -451,10 +457,7 @@ class SourceEntry(ReferenceEntry):
         return value
 
 
-def _sources_given(value: Any) -> Any:
-    if not isinstance(value, dict) or not value:
-        raise ValueError("must be a non-empty mapping of source name -> specification")
-    return value
+_sources_given = _non_empty_mapping("source name -> specification")
 
 
 def _reference_given(value: Any) -> Any:
