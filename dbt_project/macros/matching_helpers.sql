@@ -4,6 +4,12 @@
     {%- else -%}(select max(delivery) from {{ ref('stg_police_population') }}){%- endif -%}
 {%- endmacro %}
 
+{# The last day of the delivery month: the day a delivery describes the district on (the SQL twin of
+   normalize/dates.py month_end). #}
+{% macro delivery_month_end() -%}
+    last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date)
+{%- endmacro %}
+
 {#
   Comparison levels of two person records (aliases a, b), the Fellegi–Sunter comparison vector.
   Used for candidate pairs and for random pairs alike, so that m and u describe the same levels.
