@@ -30,15 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, Failure, MetadataValue, Output
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, Output
 
 from pipelines import settings
 from pipelines.dbt_project import civichub_dbt
+from pipelines.engines import current_engine
 
 CONSOLE_ENV = "CIVICHUB_DBT_CONSOLE"
 _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}
 _lock = threading.Lock()
 _parsed: dict[tuple, Any] = {}
+SPARK_STEP = "civichub_dbt_models"  # the dbt step that runs on Spark under `--engine spark`
 
 
 def log_dir(db_path: str | Path | None = None) -> Path:
@@ -47,10 +49,12 @@ def log_dir(db_path: str | Path | None = None) -> Path:
     return db.resolve().parent / "logs"
 
 
-def _common_args(target: Path, logs: Path) -> list[str]:
+def _common_args(target: Path, logs: Path, dbt_target: str = "local") -> list[str]:
     console = "info" if os.environ.get(CONSOLE_ENV) == "1" else "none"
     project = str(settings.DBT_PROJECT_DIR)
     return [
+        "--target",
+        dbt_target,
         "--project-dir",
         project,
         "--profiles-dir",
@@ -69,19 +73,25 @@ def _common_args(target: Path, logs: Path) -> list[str]:
     ]
 
 
-def parsed_manifest(db_path: str | Path | None = None):
-    """dbt's Manifest of the project, parsed once per process and database (the profile names it)."""
+def parsed_manifest(db_path: str | Path | None = None, target: str = "local"):
+    """dbt's Manifest of the project, parsed once per process, database (the profile names it) and
+    dbt target (`local`: DuckDB, `spark`)."""
     from dbt.cli.main import dbtRunner
 
     logs = log_dir(db_path)
-    key = (str(logs), os.environ.get("CIVICHUB_DB"))
+    key = (str(logs), os.environ.get("CIVICHUB_DB"), target)
     with _lock:
         if key not in _parsed:
             logs.mkdir(parents=True, exist_ok=True)
             from matching.config import dbt_vars
 
             # the matching settings as vars (the delivery is given per step and read at compile time)
-            parse_args = ["parse", "--vars", json.dumps(dbt_vars()), *_common_args(logs / "dbt" / "parse", logs)]
+            parse_args = [
+                "parse",
+                "--vars",
+                json.dumps(dbt_vars()),
+                *_common_args(logs / "dbt" / f"parse_{target}", logs, target),
+            ]
             try:
                 res = dbtRunner().invoke(parse_args)
             finally:
@@ -127,15 +137,16 @@ class DbtStepOutcome:
         ]
 
 
-def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> DbtStepOutcome:
+def invoke(args: list[str], step: str, db_path: str | Path | None = None, target: str = "local") -> DbtStepOutcome:
     """Run one dbt command in this process on the cached manifest; collect results and error lines.
 
-    `db_path`: the database to build (dbt's profile reads CIVICHUB_DB); default the configured one."""
+    `db_path`: the database to build (dbt's profile reads CIVICHUB_DB); default the configured one.
+    `target`: dbt's target, `local` (DuckDB) or `spark` (the session pipelines/engines.py made)."""
     if db_path is not None and Path(db_path).resolve() != Path(os.environ.get("CIVICHUB_DB", "")).resolve():
         previous = os.environ.get("CIVICHUB_DB")
         os.environ["CIVICHUB_DB"] = str(Path(db_path).resolve())
         try:
-            return invoke(args, step, None)
+            return invoke(args, step, None, target)
         finally:
             if previous is None:
                 os.environ.pop("CIVICHUB_DB", None)
@@ -144,7 +155,7 @@ def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> Dbt
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
 
-    manifest = parsed_manifest(db_path)
+    manifest = parsed_manifest(db_path, target)
     logs = log_dir(db_path)
     outcome = DbtStepOutcome(success=False)
 
@@ -158,7 +169,7 @@ def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> Dbt
     with _lock:
         try:
             res = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
-                [*args, *_common_args(logs / "dbt" / step, logs)]
+                [*args, *_common_args(logs / "dbt" / step, logs, target)]
             )
         finally:
             _release_database()
@@ -212,7 +223,15 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
     if indirect:
         args += ["--indirect-selection", indirect]
     step = op.name
-    outcome = invoke(args, step)
+    built_by_python: list[str] = []
+    if step == SPARK_STEP and current_engine() == "spark":
+        # staging and matching on Spark (the whole step), Python models as steps of the hub
+        from pipelines.spark_step import PYTHON_MODELS, run_matching_step
+
+        outcome = run_matching_step(settings.get_settings().db, dbt_vars, step, context.log)
+        built_by_python = list(PYTHON_MODELS) if outcome.success else []
+    else:
+        outcome = invoke(args, step)
 
     warned_by_model: dict[str, list[str]] = {}
     checks, models = [], []
@@ -239,6 +258,12 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
                     }
                 )
             yield ev
+    for name in built_by_python:
+        node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == name)
+        yield MaterializeResult(
+            asset_key=translator.get_asset_key(node),
+            metadata={"engine": "spark", "built_by": "pipelines/spark_step.py (a Python step, not a dbt Python model)"},
+        )
     for raw in checks:
         yield from _dagster_events(raw, manifest, translator, context)
     warned = sorted(n for names in warned_by_model.values() for n in names)

@@ -20,6 +20,14 @@ from typing import NamedTuple
 
 import pytest
 
+# pyspark (the spark extra) exits the process when pyspark.sql.connect is imported from a __main__
+# with neither spec nor file (it takes that for its own doctests); an xdist worker's __main__ is such
+# a module, and Great Expectations imports pyspark.sql.connect whenever pyspark is installed.
+import __main__  # noqa: E402  isort: skip
+
+if getattr(__main__, "__spec__", None) is None and not hasattr(__main__, "__file__"):
+    __main__.__file__ = "pytest-xdist-worker"
+
 SMALL_PERSONS = 3_000
 HUB_GROUP = "hub_run"
 HUB_FIXTURES = {"hub_run", "hub_copy"}  # and every fixture built on them (fixturenames is the closure)

@@ -15,13 +15,8 @@
         when {{ a }}.id_number is null or {{ b }}.id_number is null or length({{ a }}.id_number) <> length({{ b }}.id_number) then case when {{ a }}.id_number is null or {{ b }}.id_number is null then 'null' else 'diff' end
         when {{ a }}.id_number = {{ b }}.id_number then 'exact'
         -- one wrong character, or two adjacent characters swapped (the typos a check digit catches)
-        when hamming({{ a }}.id_number, {{ b }}.id_number) = 1 then 'one_edit'
-        when hamming({{ a }}.id_number, {{ b }}.id_number) = 2
-             and list_reverse(list_transform(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)),
-                                             lambda i: substr({{ b }}.id_number, i, 1)))
-                 = list_transform(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)),
-                                  lambda i: substr({{ a }}.id_number, i, 1))
-             and list_reduce(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)), lambda x, y: y - x) = 1
+        when {{ hamming_distance(a ~ '.id_number', b ~ '.id_number') }} = 1 then 'one_edit'
+        when {{ id_adjacent_transposition(a ~ '.id_number', b ~ '.id_number') }}
             then 'one_edit'
         when substr({{ a }}.id_number, 7, 8) = substr({{ b }}.id_number, 7, 8) then 'same_birth'
         else 'diff'
@@ -83,7 +78,7 @@
 #}
 {% macro road_one_character_apart(a, b) -%}
     (length({{ a }}) = length({{ b }})
-     and len(list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))) = 1
+     and {{ hamming_distance(a, b) }} = 1
      and not (substr({{ a }}, length({{ a }}) - 1, 1) <> substr({{ b }}, length({{ b }}) - 1, 1)
               and (substr({{ a }}, length({{ a }}) - 1, 1) in ('东', '南', '西', '北', '中')
                    or substr({{ b }}, length({{ b }}) - 1, 1) in ('东', '南', '西', '北', '中'))))
@@ -92,6 +87,6 @@
 {# Of two road names one character apart: do the differing characters sound the same (a homophone,
    玫/梅, 吴/武)? A misspelling by sound is likelier than one by shape. #}
 {% macro road_difference_sounds_alike(a, b) -%}
-    (cn_name_pinyin(substr({{ a }}, list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))[1], 1))
-     = cn_name_pinyin(substr({{ b }}, list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))[1], 1)))
+    (cn_name_pinyin(substr({{ a }}, {{ first_difference_position(a, b) }}, 1))
+     = cn_name_pinyin(substr({{ b }}, {{ first_difference_position(a, b) }}, 1)))
 {%- endmacro %}

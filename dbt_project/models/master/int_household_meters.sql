@@ -83,8 +83,8 @@ last_month_evidence as (
 ),
 {% else %}
 last_month_evidence as (
-    select null::varchar as account_no, null::varchar as meter_building, null::varchar as meter_room,
-           null::varchar as building, null::varchar as room, null::varchar as kind
+    select null::string as account_no, null::string as meter_building, null::string as meter_room,
+           null::string as building, null::string as room, null::string as kind
     where false
 ),
 {% endif %}
@@ -122,7 +122,7 @@ inferred_candidates as (
 inferred_scored as (
     select account_no, meter_building, building, room,
            1 - exp(sum(ln(greatest(1 - p, 1e-9)))) as confidence,
-           string_agg(kind, '+' order by kind) as kinds
+           {{ ordered_string_agg('kind', '+') }} as kinds
     from inferred_candidates
     group by all
 ),

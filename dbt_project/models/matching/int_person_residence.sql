@@ -50,7 +50,7 @@ candidates as (
 scored as (
     select cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence,
            max(weight) as best_source_weight,
-           string_agg(distinct source, ',' order by source) as sources
+           {{ ordered_string_agg('source', ',', distinct=true) }} as sources
     from candidates
     group by all
 ),
@@ -94,7 +94,7 @@ meter_use as (
 ),
 
 export_months as (
-    select m as latest, strftime(strptime(m || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m') as before
+    select m as latest, {{ previous_month('m') }} as before
     from (select {{ latest_reading_month() }} as m)
 ),
 
@@ -117,7 +117,7 @@ dwelling_use as (
 
 elsewhere as (
     select p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
-           string_agg(distinct e.kind, '+' order by e.kind) as kinds
+           {{ ordered_string_agg('e.kind', '+', distinct=true) }} as kinds
     from police_room p
     join evidence e on e.cluster_key = p.cluster_key and e.kind in ('family', 'meter_anywhere')
     where e.building || '#' || e.room <> p.building || '#' || p.room
@@ -140,7 +140,7 @@ moved as (
       -- nor anyone of 60 or over: an old person's empty-reading flat is a reason to knock on the door
       and p.cluster_key in (
           select cluster_key from {{ ref('int_person_golden') }}
-          where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
+          where birth_date > last_day({{ month_start(current_delivery()) }}) - interval 60 year
       )
 ),
 
@@ -193,7 +193,7 @@ reliability as (
 -- the estimate
 labelled_candidates as (
     select e.cluster_key, e.building, e.room,
-           string_agg(distinct e.kind, '+' order by e.kind) as kinds,
+           {{ ordered_string_agg('e.kind', '+', distinct=true) }} as kinds,
            any_value(e.building = l.building) as in_label_building,
            any_value(e.building = l.building and e.room = l.room) as correct
     from evidence e
@@ -242,7 +242,7 @@ inferred_candidates as (
 inferred_combined as (
     select i.cluster_key, i.building, i.room,
            1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
-           string_agg(i.kind, '+' order by i.kind) as kinds,
+           {{ ordered_string_agg('i.kind', '+') }} as kinds,
            any_value(s.building is not null) as in_stated_building
     from inferred_candidates i
     left join stated_building s using (cluster_key)
@@ -293,7 +293,7 @@ group_keys as (
 ),
 
 building_only as (
-    select s.cluster_key, s.building, null::varchar as room, 'building_only:police_population' as residence_sources,
+    select s.cluster_key, s.building, null::string as room, 'building_only:police_population' as residence_sources,
            0.0 as residence_evidence, 0 as candidate_dwellings
     from stated_building s
     where s.cluster_key in (select cluster_key from unplaced)

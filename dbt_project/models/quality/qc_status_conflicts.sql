@@ -16,7 +16,7 @@ elderly as (
 
 rows as (
     select pr.*, s.police_status, s.status_updated_on,
-           coalesce(strftime(s.status_updated_on, '%Y-%m'), '') as since
+           coalesce({{ format_date('s.status_updated_on', 'YYYY-MM') }}, '') as since
     from {{ ref('int_quality_person_rows') }} pr
     join police s using (person_id)
     where pr.source in ('civil_affairs_assistance', 'civil_affairs_elderly_alone')
@@ -30,7 +30,7 @@ aided as (
         r.source, r.source_file, r.source_row, r.street_code, r.community_code,
         '成员身份证号' as field,
         a.id_number_raw as observed_value,
-        null::varchar as suggested_value,
+        null::string as suggested_value,
         case r.police_status
             when '死亡' then '公安登记该居民已于' || case when r.since <> '' then r.since else '近期' end
                  || '死亡，但仍在' || coalesce(a.aid_type, '社会救助') || '名单中（救助证' || coalesce(a.aid_certificate_no, '未知')
@@ -51,7 +51,7 @@ listed as (
         r.source, r.source_file, r.source_row, r.street_code, r.community_code,
         '身份证号',
         e.id_number_raw,
-        null::varchar,
+        null::string,
         case r.police_status
             when '死亡' then '公安登记该老人已于' || case when r.since <> '' then r.since else '近期' end
                  || '死亡，但仍在独居老人名单中，请核实后移出名单。'
