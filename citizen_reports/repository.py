@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from citizen_reports.models import (
@@ -29,7 +29,6 @@ from citizen_reports.models import (
     Report,
     ReportFileLog,
     ReviewItem,
-    metadata,
 )
 
 
@@ -43,13 +42,9 @@ def app_db_url(db: Path | str) -> str:
 
 def app_engine(url: str) -> Engine:
     """An engine on the app database with the report tables in place: the street app's Alembic chain
-    brought to its head (the report tables are one of its revisions); without the app, the tables alone."""
-    try:
-        from app.db import make_engine, upgrade
-    except ImportError:  # the street app is not installed: the report tables alone
-        engine = create_engine(url)
-        metadata.create_all(engine)
-        return engine
+    brought to its head (the report tables are its revision 0002_citizen_reports)."""
+    from app.db import make_engine, upgrade
+
     upgrade(url)
     return make_engine(url)
 

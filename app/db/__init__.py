@@ -57,6 +57,15 @@ def session_scope(factory: sessionmaker[Session]):
         s.close()
 
 
+def target_metadata() -> list:
+    """Every table the app database holds, for Alembic: the app's own and each feature's
+    (citizen reports keep their models in citizen_reports/models.py). One chain of revisions."""
+    from app.db.models import Base
+    from citizen_reports.models import metadata as citizen_reports_metadata
+
+    return [Base.metadata, citizen_reports_metadata]
+
+
 def alembic_config(url: str):
     from alembic.config import Config
 

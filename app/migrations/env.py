@@ -3,10 +3,10 @@
 from alembic import context
 
 from app.db import make_engine
-from app.db.models import Base
+from app.db import target_metadata as _all_metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = _all_metadata()
 
 
 def run_migrations_offline() -> None:

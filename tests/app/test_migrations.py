@@ -9,8 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from app.db import alembic_config, current_revision, make_engine, upgrade
-from app.db.models import Base
+from app.db import alembic_config, current_revision, make_engine, target_metadata, upgrade
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -29,9 +28,9 @@ def test_migrations_build_the_models_and_go_down_and_up(url):
     assert current_revision(url) == script.get_current_head()
     engine = make_engine(url)
     with engine.connect() as con:
-        diff = compare_metadata(MigrationContext.configure(con), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(con), target_metadata())
     assert diff == [], f"the models and the migrations disagree: {diff}"
-    assert {"users", "login_sessions", "login_attempts", "verifications", "follow_ups"} <= set(
+    assert {"users", "login_sessions", "login_attempts", "verifications", "follow_ups", "report", "incident"} <= set(
         inspect(engine).get_table_names()
     )
     engine.dispose()
