@@ -9,13 +9,14 @@ invocations, writing the very tables the SQL models downstream `ref()`:
    external tables `raw.<source>` of Spark's catalogue;
 2. dbt: staging and every model up to the comparison vectors and the shop records;
 3. EM on the comparison-pattern counts, aggregated by Spark (`int_person_match_weights`);
-   shop clusters (`int_shop_clusters`, matching/shops.py on the shop records);
 4. dbt: the pair scores;
 5. person clusters: connected components of the links that matter (scored pairs at or above the
    review floor, records sharing a valid ID number, reviewers' decisions) labelled by Spark, then
    the same `cluster()` applied to each component with `applyInPandas` (one component never needs
    another's records: a union-find never crosses components);
-6. dbt: the rest of the step's models;
+6. dbt: the shop records (they read the person clusters); shop clusters (`int_shop_clusters`,
+   matching/shops.py on the shop records, on the driver);
+   dbt: the rest of the step's models;
 7. the models built here are copied into the hub's DuckDB file (through Arrow), where the master
    data, quality rules and targeting steps read them as after a DuckDB run.
 
@@ -44,6 +45,12 @@ PHASES = {
         "int_person_match_weights+ int_shop_clusters+ int_person_clusters+ int_person_pair_scores+",
     ],
     "pair_scores": ["--select", "int_person_pair_scores"],
+    "to_shop_records": [
+        "--select",
+        "int_person_clusters+,+int_shop_clusters",
+        "--exclude",
+        "int_person_clusters int_shop_clusters",
+    ],
     "the_rest": [
         "--select",
         "fqn:*",
@@ -186,9 +193,8 @@ def person_clusters(spark, accept: float, review_floor: float, decisions: pd.Dat
         edges = edges.union(d.select(F.col("record_a").alias("src"), F.col("record_b").alias("dst")))
         links = links.union(d)
     components = connected_components(spark, edges)
-    rec = (
-        records.join(components, records.record_key == components.node, "left")
-        .select("record_key", "hard_key", F.coalesce("component", "record_key").alias("component"))
+    rec = records.join(components, records.record_key == components.node, "left").select(
+        "record_key", "hard_key", F.coalesce("component", "record_key").alias("component")
     )
     lnk = links.join(components, links.record_a == components.node).select(
         "record_a", "record_b", "probability", "decision", "component"
@@ -201,9 +207,7 @@ def person_clusters(spark, accept: float, review_floor: float, decisions: pd.Dat
         return result.assignments
 
     return (
-        rec.groupBy("component")
-        .cogroup(lnk.groupBy("component"))
-        .applyInPandas(per_component, schema=CLUSTER_SCHEMA)
+        rec.groupBy("component").cogroup(lnk.groupBy("component")).applyInPandas(per_component, schema=CLUSTER_SCHEMA)
     )
 
 
@@ -236,7 +240,9 @@ def run_matching_step(hub_db: str | Path, dbt_vars: dict, step: str, log) -> Dbt
     total = DbtStepOutcome(success=True)
 
     def dbt(phase: str) -> bool:
-        out = invoke(["build", "--vars", json.dumps(dbt_vars), *PHASES[phase]], f"{step}__{phase}", target="spark")
+        # a test runs in the phase that has built every model it reads
+        args = ["build", "--vars", json.dumps(dbt_vars), "--indirect-selection", "buildable", *PHASES[phase]]
+        out = invoke(args, f"{step}__{phase}", target="spark")
         total.results += out.results
         total.errors += out.errors
         if not out.success:
@@ -247,12 +253,14 @@ def run_matching_step(hub_db: str | Path, dbt_vars: dict, step: str, log) -> Dbt
         return total
     cfg = load_matching_config().person
     _write(spark, person_match_weights(spark), "matching.int_person_match_weights")
-    _write(spark, shop_clusters(spark), "matching.int_shop_clusters")
     if not dbt("pair_scores"):
         return total
     person_clusters(spark, cfg.accept, cfg.review_floor, decisions).write.mode("overwrite").format(
         "parquet"
     ).saveAsTable("matching.int_person_clusters")
+    if not dbt("to_shop_records"):
+        return total
+    _write(spark, shop_clusters(spark), "matching.int_shop_clusters")
     if not dbt("the_rest"):
         return total
     dbt("python_model_tests")

@@ -33,8 +33,14 @@ HUB_GROUP = "hub_run"
 HUB_FIXTURES = {"hub_run", "hub_copy"}  # and every fixture built on them (fixturenames is the closure)
 
 
+SPARK_TESTS_ENV = "CIVICHUB_SPARK_TESTS"  # .ci/run sets it: the tests that start a JVM run in CI
+
+
 def pytest_collection_modifyitems(config, items):
+    skip_spark = pytest.mark.skip(reason=f"starts a Spark JVM: set {SPARK_TESTS_ENV}=1 (.ci/run does)")
     for item in items:
+        if "spark" in item.keywords and os.environ.get(SPARK_TESTS_ENV) != "1":
+            item.add_marker(skip_spark)
         if HUB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group(HUB_GROUP))
 
@@ -100,3 +106,15 @@ def hub_copy(hub_run, tmp_path) -> HubRun:
     if hub_run.out.is_dir():
         shutil.copytree(hub_run.out, db.parent / "out")
     return HubRun(hub_run.inbox, db, hub_run.summary)
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """The hub's local Spark session (pipelines/engines.py: local[2], the cn_* functions registered),
+    once per test process; skipped where pyspark or Java is missing (.ci/run installs Java)."""
+    pytest.importorskip("pyspark", reason="the spark extra: pip install -e '.[dev,spark]'")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime (apt-get install openjdk-17-jre-headless; .ci/run does it)")
+    from pipelines.engines import spark_session
+
+    return spark_session(str(tmp_path_factory.mktemp("spark") / "hub.duckdb"))

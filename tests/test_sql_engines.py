@@ -28,10 +28,51 @@ SPARK_FUNCTIONS = HERE / "spark_functions.txt"
 DIALECTS = {"local": "duckdb", "spark": "spark"}
 # words followed by "(" that are syntax, not functions, in both engines
 SYNTAX = {
-    "as", "and", "or", "not", "in", "exists", "over", "filter", "values", "when", "then", "else", "on",
-    "using", "from", "select", "where", "cast", "try_cast", "interval", "partition", "within", "case",
-    "by", "is", "join", "all", "any", "with", "union", "except", "intersect", "table", "decimal",
-    "varchar", "char", "numeric", "struct", "array", "map", "if", "like", "between", "into", "row",
+    "as",
+    "and",
+    "or",
+    "not",
+    "in",
+    "exists",
+    "over",
+    "filter",
+    "values",
+    "when",
+    "then",
+    "else",
+    "on",
+    "using",
+    "from",
+    "select",
+    "where",
+    "cast",
+    "try_cast",
+    "interval",
+    "partition",
+    "within",
+    "case",
+    "by",
+    "is",
+    "join",
+    "all",
+    "any",
+    "with",
+    "union",
+    "except",
+    "intersect",
+    "table",
+    "decimal",
+    "varchar",
+    "char",
+    "numeric",
+    "struct",
+    "array",
+    "map",
+    "if",
+    "like",
+    "between",
+    "into",
+    "row",
 }
 # DuckDB's special forms (not in duckdb_functions()): coalesce, and the sampling methods
 DUCKDB_SPECIAL = {"coalesce", "reservoir", "bernoulli", "system", "repeatable"}
@@ -102,7 +143,9 @@ def engine_functions(target: str) -> set[str]:
     if target == "local":
         con = duckdb.connect()
         try:
-            names = {r[0].lower() for r in con.execute("select distinct function_name from duckdb_functions()").fetchall()}
+            names = {
+                r[0].lower() for r in con.execute("select distinct function_name from duckdb_functions()").fetchall()
+            }
             names |= DUCKDB_SPECIAL
         finally:
             con.close()
