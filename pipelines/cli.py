@@ -570,6 +570,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    # pyspark (the spark extra), imported by Great Expectations, warns that pandas 3 is not fully
+    # supported: the hub moves data between Spark and pandas through Arrow only
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -34,7 +34,7 @@ export_rows as (
     left join lookup l on l.address_key = u.supply_address_key
     left join {{ ref('int_address_unlisted') }} un on un.address_key = u.supply_address_key
     where u.delivery = {{ current_delivery() }}
-      and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
+      and not exists (select 1 from shop_meters s where s.source_file = u.source_file and s.source_row = u.source_row)
 ),
 
 meters as (

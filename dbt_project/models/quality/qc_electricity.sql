@@ -17,7 +17,7 @@ readings as (
     select u.*
     from {{ ref('stg_utility_electricity') }} u
     where u.delivery = {{ current_delivery() }} and u.account_no is not null
-      and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
+      and not exists (select 1 from shop_meters s where s.source_file = u.source_file and s.source_row = u.source_row)
 ),
 
 accounts as (

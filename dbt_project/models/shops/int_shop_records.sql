@@ -115,7 +115,10 @@ meter_rows as (
     union all
     select e.*
     from electricity e
-    where (e.building, coalesce(e.supply_room, '')) not in (select (building, unit) from shop_premises)
+    where not exists (
+          select 1 from shop_premises p
+          where p.building = e.building and p.unit = coalesce(e.supply_room, '')
+      )
       and exists (
           select 1 from registered_premises r
           where r.building = e.building and r.unit = coalesce(e.supply_room, '')
