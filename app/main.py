@@ -38,7 +38,19 @@ CSP = (
 
 
 def create_app(settings: AppSettings) -> FastAPI:
-    from app.routes import admin, auth, committee, public, scenarios, sharing, street
+    from app.routes import (
+        admin,
+        auth,
+        committee,
+        open311,
+        public,
+        reports,
+        scenarios,
+        sharing,
+        shop_visits,
+        street,
+        tasks,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -74,12 +86,12 @@ def create_app(settings: AppSettings) -> FastAPI:
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith(("/static/", "/shops/")):
+        if not request.url.path.startswith(("/static/", "/shops/", "/open311/v2/services")):
             h.setdefault("Cache-Control", "no-store")  # pages with personal data stay off shared phones' disks
         return response
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (auth, committee, street, sharing, scenarios, public, admin):
+    for module in (auth, committee, street, sharing, scenarios, public, admin, reports, open311, tasks, shop_visits):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -33,7 +33,7 @@ class Saved:
 def check(finding: dict, decision: str, value: str, principal: Principal) -> str | None:
     """Why this verdict cannot be saved (None: it can), by the rules of quality/corrections.py."""
     if decision not in wf.DECISIONS:
-        return "请选择核实结果：确认、更正或不属实"
+        return "请选择核实结果：" + "、".join(wf.DECISIONS)
     if len(value or "") > MAX_VALUE:
         return f"正确值过长（超过{MAX_VALUE}字）"
     reason = corr.check_owner(finding.get("finding_id"), finding, principal.community_code or "")

@@ -35,6 +35,7 @@ class Board:
     merged_this_month: int = 0
     days: list[tuple[dt.date, int, int]] = field(default_factory=list)  # day, reports received, incidents closed
     oldest_open: list[Incident] = field(default_factory=list)
+    newest: list[Incident] = field(default_factory=list)  # the latest incidents opened today
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -126,6 +127,14 @@ def board(
     b.oldest_open = list(
         session.scalars(
             select(Incident).where(inc_scope, Incident.status.in_(OPEN_STATES)).order_by(Incident.due_at).limit(20)
+        )
+    )
+    b.newest = list(
+        session.scalars(
+            select(Incident)
+            .where(inc_scope, Incident.opened_at >= t0, Incident.opened_at < t1)
+            .order_by(Incident.opened_at.desc())
+            .limit(20)
         )
     )
     return b

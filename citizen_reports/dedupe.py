@@ -428,6 +428,8 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     import time
 
     t0 = time.perf_counter()
+    if not estimate_model and len(items) == 1:  # a single post with no open incident near it: a new one
+        return Outcome([Decision(items[0].report_no, None, None, None)], stored_model or default_model(), 0, False)
     df = frame(items, cfg)
     # estimating looks at every pair of the reports in hand (the open incidents' and the batch's);
     # deciding only at the batch's

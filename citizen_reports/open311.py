@@ -206,3 +206,51 @@ def find_requests(
     if end is not None:
         q = q.where(Report.reported_at <= utc(end))
     return list(session.execute(q.order_by(Report.reported_at.desc()).limit(min(limit, MAX_LIST))).all())
+
+
+def post_request(session, form: Mapping[str, str], cfg: ReportsConfig, lib, names: Mapping[str, str], now=None) -> dict:
+    """POST requests.json: the report taken in through `service.take_in` (placed, compared with the
+    open incidents near it, routed) and committed; what the client is told back. Open311Error when
+    the form is refused (with the reason a daily file's row would get)."""
+    from citizen_reports.repository import SqlRepository
+    from citizen_reports.service import take_in
+
+    now = now or dt.datetime.now(CST)
+    if lib is None:
+        raise Open311Error(
+            503, "the address library has not been taken in yet (civichub reports import / civichub run)"
+        )
+    r = incoming_from_form(form, cfg, now)
+    out = take_in([r], SqlRepository(session), cfg, lib, now=now)
+    if out.rejected:
+        raise Open311Error(400, out.rejected[0].reason)
+    incident = session.get(Incident, out.incident_of[r.report_no])
+    report = session.scalars(select(Report).where(Report.report_no == r.report_no)).one()
+    queued = incident.department == cfg.district_queue.id
+    notice = (
+        f"已受理，暂由{names.get(incident.department, incident.department)}分拨：{incident.queue_reason or ''}"
+        if queued
+        else f"已受理，由{names.get(incident.department, incident.department)}处理"
+    )
+    if report.duplicate_of:
+        notice += f"（同一问题已有人上报，已并入事件 {incident.id}）"
+    return {
+        "service_request_id": r.report_no,
+        "service_notice": notice,
+        "account_id": None,
+        "incident_id": incident.id,
+        "duplicate_of": report.duplicate_of or "",
+        "agency_responsible": names.get(incident.department, incident.department),
+        "state": incident.status,
+    }
+
+
+def parse_time(value: str | None, name: str) -> dt.datetime | None:
+    """A start_date / end_date parameter (ISO 8601; Beijing time when it names no zone)."""
+    if not value:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, f"{name} must be an ISO 8601 date-time, got {value[:40]!r}") from None
+    return t if t.tzinfo else t.replace(tzinfo=CST)

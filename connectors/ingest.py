@@ -246,6 +246,7 @@ def ingest_file(
     folder = inbox / delivery
     path, others = find_source_file(folder, spec)
     if path is None:
+        _ensure_for(con, spec)  # a source never delivered yet still has its (empty) raw table for dbt
         return FileResult(
             spec.name,
             f"{delivery}/{spec.file}",

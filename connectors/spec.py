@@ -20,6 +20,9 @@ from typing import Any
 
 import yaml
 
+from normalize.vocabularies import vocabularies as all_vocabularies
+from normalize.vocabularies import vocabulary
+
 DEFAULT_PATH = Path(__file__).with_name("sources.yml")
 
 FORMATS = ("csv", "xlsx")
@@ -107,7 +110,7 @@ class SourceSpec:
     aliases: tuple[str, ...] = ()
     required_any: tuple[str, ...] = ()
     key_fields: tuple[str, ...] = ()
-    vocabularies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    vocabularies: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> its vocabulary's values
     optional_columns: tuple[str, ...] = ()  # fields whose column may be absent from a file (loaded as NULL)
     delimiter: str = ","
     sheet: str | int | None = None  # xlsx: sheet name or 0-based index; None = the first sheet
@@ -402,19 +405,23 @@ def _parse_one(name: Any, body: Any, kind: str, errors: list[str]) -> SourceSpec
     if required_any and len(bad_opt) == len(required_any):
         errors.append(f"{label}, key 'optional_columns': at least one required_any field must be a required column")
 
+    # fields whose values come from the vocabulary of the same name (normalize/vocabularies.py)
     vocabularies: dict[str, tuple[str, ...]] = {}
-    raw_voc = body.get("vocabularies") or {}
-    if not isinstance(raw_voc, dict):
-        errors.append(f"{label}, key 'vocabularies': must be a mapping of canonical_field: [allowed values]")
-        raw_voc = {}
-    for fld, values in raw_voc.items():
+    raw_voc = body.get("vocabularies")
+    if isinstance(raw_voc, dict):  # the earlier form, field: [values]: the values now live in the seed
+        errors.append(
+            f"{label}, key 'vocabularies': list the fields, e.g. [{', '.join(map(str, raw_voc))}]; their values "
+            "are the vocabularies of the same name in dbt_project/seeds/vocabularies.csv"
+        )
+        raw_voc = None
+    for fld in _str_list(raw_voc, f"{label}, key 'vocabularies'", errors) or ():
         where = f"{label}, key 'vocabularies.{fld}'"
         if raw_cols and fld not in raw_cols:
             errors.append(f"{where}: {fld!r} is not one of the columns")
-            continue
-        vals = _str_list(values, where, errors, allow_empty=False)
-        if vals:
-            vocabularies[str(fld)] = vals
+        elif fld not in all_vocabularies():
+            errors.append(f"{where}: no vocabulary {fld!r} (vocabularies: {', '.join(all_vocabularies())})")
+        else:
+            vocabularies[fld] = vocabulary(fld)
 
     delimiter = body.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':

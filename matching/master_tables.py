@@ -98,9 +98,17 @@ def carry_forward(con, table: str, key: str, now: str, delivery: str, merged_awa
     con.execute("drop table _next")
 
 
-def _previous_delivery(con, delivery: str) -> str | None:
-    row = con.execute("select max(delivery) from master.person_xref where delivery < ?", [delivery]).fetchall()
-    return row[0][0] if row and row[0][0] else None
+def previous_fingerprints(con, xref: str, id_column: str, delivery: str) -> tuple[str | None, pd.DataFrame]:
+    """The delivery before `delivery` in master.<xref> (person_xref, shop_xref) and its records'
+    fingerprint → id (entity_id): what each record of this delivery votes with for its stable id."""
+    row = con.execute(f"select max(delivery) from master.{xref} where delivery < ?", [delivery]).fetchall()
+    previous = row[0][0] if row and row[0][0] else None
+    if previous is None:
+        return None, pd.DataFrame(columns=["fingerprint", "entity_id"])
+    votes = con.execute(
+        f"select fingerprint, {id_column} as entity_id from master.{xref} where delivery = ?", [previous]
+    ).df()
+    return previous, votes
 
 
 def _record_rooms_found(con, previous: str, delivery: str, now: _dt.datetime) -> None:
@@ -172,14 +180,7 @@ def _build(con, delivery: str) -> MasterSummary:
         from matching.int_person_clusters c join matching.int_person_records r using (record_key)
         """
     ).df()
-    previous = _previous_delivery(con, delivery)
-    prev_fp = (
-        con.execute(
-            "select fingerprint, person_id as entity_id from master.person_xref where delivery = ?", [previous]
-        ).df()
-        if previous
-        else pd.DataFrame(columns=["fingerprint", "entity_id"])
-    )
+    previous, prev_fp = previous_fingerprints(con, "person_xref", "person_id", delivery)
     prev_hard = con.execute(
         "select id_number as hard_key, person_id as entity_id from master.person where id_number_valid"
     ).df()

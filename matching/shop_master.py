@@ -17,7 +17,7 @@ import pandas as pd
 import segno
 
 from matching import stable_ids
-from matching.master_tables import carry_forward
+from matching.master_tables import carry_forward, previous_fingerprints
 from pipelines.settings import output_dir
 from quality import cells
 from quality.writing import run_many
@@ -144,14 +144,7 @@ def _build(con, delivery: str, base_url: str) -> tuple[ShopSummary, list[str]]:
         from shop_records where is_street_shop
         """
     ).df()
-    previous = con.execute("select max(delivery) from master.shop_xref where delivery < ?", [delivery]).fetchall()[0][0]
-    prev_fp = (
-        con.execute(
-            "select fingerprint, shop_code as entity_id from master.shop_xref where delivery = ?", [previous]
-        ).df()
-        if previous
-        else pd.DataFrame(columns=["fingerprint", "entity_id"])
-    )
+    previous, prev_fp = previous_fingerprints(con, "shop_xref", "shop_code", delivery)
     prev_hard = con.execute(
         "select 'uscc:' || uscc as hard_key, shop_code as entity_id from master.shop where uscc is not null"
     ).df()
@@ -197,7 +190,7 @@ def _build(con, delivery: str, base_url: str) -> tuple[ShopSummary, list[str]]:
         from shop_records r
         join shop_codes s using (cluster_key)
         join staging.stg_street_shop_visits v on v.source_file = r.source_file and v.source_row = r.source_row
-        where r.source = 'street_shop_visits'
+        where r.source in ('street_shop_visits', 'street_shop_visits_app')
         """
     )
     con.execute(

@@ -10,7 +10,8 @@ A shop is a premises (standard address + unit) where a business operates. Within
   characters or pinyin), or whose registered name shares its identity-bearing core with the sign
   name (上海润泽食品有限公司 ~ 润泽); when the contact is a shop assistant and the sign says nothing,
   the visit joins the one registered shop operating at the premises on the visit's date (founded
-  before it, not deregistered before it, not found closed by an earlier visit); visits no
+  before it, not deregistered before it, not found closed by an earlier visit, and not one the
+  street has seen under another sign with other contacts: that is a successor); visits no
   entity claims are a shop of their own (unregistered), grouped by sign name or contact;
 - a visit whose address lost its unit (a mall shop written as the mall's address) joins the entity
   of that building whose representative or name it names, and only then;
@@ -30,6 +31,7 @@ from rapidfuzz import fuzz
 REGISTRY = "market_business_registry"
 LICENCE = "market_food_licence"
 VISITS = "street_shop_visits"
+VISIT_SOURCES = (VISITS, "street_shop_visits_app")  # the street offices' registers and the app's visits
 METERS = "utility_electricity"
 CLOSED_RESULT = "已停业"  # a visit that found the shop closed
 ENDED = ("注销", "吊销")  # registration statuses of a business that no longer exists
@@ -225,7 +227,7 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
         for person in info.people:
             of_person.setdefault(person, []).append(ent)
 
-    visits = recs[recs["source"] == VISITS].copy()
+    visits = recs[recs["source"].isin(VISIT_SOURCES)].copy()
     # visits naming a registered premises first: a visit whose address lost its unit (or is outside
     # the library) is judged after them, against every sign its building's businesses were seen under
     visits["_elsewhere"] = [
@@ -236,6 +238,19 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
     shop_people: dict[str, set] = {}
     unregistered: dict[str, list[str]] = {}  # premises -> cluster keys of unregistered shops
     found_closed: dict[str, _dt.date] = {}  # entity -> the visit (assigned to it) that found it closed
+    street_signs: dict[str, set] = {}  # entity -> the signs it was seen under that its registered name is not
+    contacts: dict[str, set] = {}  # entity -> the contacts its visits named
+
+    def another_shop(ent: str, row) -> bool:
+        """The street knows this business under another sign, and neither the sign nor the contact of
+        this visit is one of its own: a successor trading at the premises, not the business."""
+        seen = street_signs.get(ent)
+        if not seen or not row.name_core:
+            return False
+        if max(_similar(row.name_core, c) for c in seen | entities[ent].cores) >= rules.sign_group_similarity:
+            return False
+        return not (row.person_name is not None and row.person_name in contacts.get(ent, set()))
+
     for row in visits.itertuples(index=False):
         located = row.premises_key is not None
         prem = row.premises_key if located else "unlocated:" + str(row.name_core)
@@ -267,12 +282,9 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
                 best, best_score = "uscc:" + ent, score
                 best_rule = "visit_contact_is_legal_rep" if contact else "visit_sign_matches_name"
         if best is None or best_score < rules.accept:
-            operating = [
-                e for e in candidates if _operating_on(entities[e], day, found_closed.get(e)) and not unit_missing
-            ]
-            existing = [
-                e for e in candidates if _existed_on(entities[e], day, found_closed.get(e)) and not unit_missing
-            ]
+            possible = [e for e in candidates if not unit_missing and not another_shop(e, row)]
+            operating = [e for e in possible if _operating_on(entities[e], day, found_closed.get(e))]
+            existing = [e for e in possible if _existed_on(entities[e], day, found_closed.get(e))]
             if located and len(operating) == 1:
                 best, best_score, best_rule = (
                     "uscc:" + operating[0],
@@ -292,6 +304,13 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
                 found_closed[best[5:]] = min(day, found_closed.get(best[5:], day))
             out[row.record_key] = (best, best_rule, round(best_score, 3))
             shop_cores.setdefault(best, set()).add(row.name_core)
+            ent = best[5:]
+            if row.name_core and max((_similar(row.name_core, c) for c in entities[ent].cores), default=0.0) < (
+                rules.sign_match
+            ):
+                street_signs.setdefault(ent, set()).add(row.name_core)
+            if row.person_name is not None:
+                contacts.setdefault(ent, set()).add(row.person_name)
             continue
         # a shop no registration claims: the same sign (or contact) at the same premises is one shop
         chosen = None

@@ -84,14 +84,6 @@ SH_DISTRICTS = {
     "吴淞": "宝山区",  # 1988
     "上海": "闵行区",  # 上海县, merged into 闵行 1992 (only with the 县 suffix, see _SH_DISTRICT_RE)
 }
-ABOLISHED_DISTRICTS = {
-    "闸北": "静安区",
-    "卢湾": "黄浦区",
-    "南汇": "浦东新区",
-    "南市": "黄浦区",
-    "川沙": "浦东新区",
-    "吴淞": "宝山区",
-}
 
 _SH_DISTRICT_RE = re.compile(
     r"(黄浦|徐汇|长宁|静安|普陀|虹口|杨浦|闵行|宝山|嘉定|浦东|金山|松江|青浦|奉贤|崇明|闸北|卢湾|"
@@ -408,6 +400,11 @@ def _parse(raw: str, fast: bool = True) -> ParsedAddress:
     m = _ROAD_RE.match(s)
     if m:
         road, s = m.group(0), s[m.end() :]
+        # a road suffix typed inside the name (乌路木齐北路 for 乌鲁木齐北路, a homophone): the road runs
+        # on to the suffix that the house numbers follow
+        m = _ROAD_RE.match(s) if s and not s[0].isdigit() else None
+        if m and m.end() < len(s) and s[m.end()].isdigit() and len(road) + m.end() <= 12:
+            road, s = road + m.group(0), s[m.end() :]
     else:
         m = _PLACE_RE.match(s)
         if m and not (community and community.endswith("村")):

@@ -43,6 +43,7 @@ from normalize.id_number import (
 from normalize.names import name_pinyin, name_pinyin_key, normalize_name, split_surname
 from normalize.phones import normalize_phone, phone_kind
 from normalize.uscc import normalize_uscc, uscc_check_ok, uscc_status
+from normalize.vocabularies import vocabulary
 
 # Fields of cn_parse_address's STRUCT, in order: the contract's ten, then the extras.
 ADDRESS_FIELDS = ParsedAddress._fields
@@ -106,7 +107,7 @@ _ID_CHECK_CODES = np.frombuffer(b"10X98765432", dtype=np.uint8)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 _STATUS_INDEX = {s: i for i, s in enumerate(ID_STATUSES)}
 _STATUS_DICT = pa.array(ID_STATUSES, type=pa.string())
-_SEX_DICT = pa.array(["男", "女"], type=pa.string())
+_SEX_DICT = pa.array(list(vocabulary("sex")), type=pa.string())
 
 
 def _id_matrix(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:

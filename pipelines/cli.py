@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from normalize.vocabularies import vocabulary
 from pipelines import settings
 
 
@@ -151,7 +152,7 @@ def _demo_app(db: Path) -> None:
 def _a_shop_code(db: Path, role: str) -> str | None:
     import duckdb
 
-    f = Path(db).resolve().parent / "out" / "published" / role / f"{role}.duckdb"
+    f = settings.output_dir(db) / "published" / role / f"{role}.duckdb"
     if not f.exists():
         return None
     with duckdb.connect(str(f), read_only=True) as con:
@@ -503,8 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--street", default=None, help="street code or name")
     f.add_argument("--committee", default=None, help="committee code or name")
     f.add_argument("--graduation-year", type=int, default=None)
-    f.add_argument("--aid", action="append", help="低保, 低收入, 特困 (comma-separated), any or none")
-    f.add_argument("--employment", action="append", help="已就业, 未就业, 灵活就业")
+    f.add_argument("--aid", action="append", help=f"{', '.join(vocabulary('aid_type'))} (comma-separated), any or none")
+    f.add_argument("--employment", action="append", help=", ".join(vocabulary("employment_status")))
     f.add_argument("--any-status", action="store_true", help="include dead and moved-out persons")
     f.add_argument("--delivery", default=None, help="a scenario's delivery, YYYY-MM (default: the latest)")
     f.add_argument(
@@ -566,6 +567,10 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli import add_parsers as add_app_parsers
 
     add_app_parsers(sub)
+
+    from tasks.cli import add_parsers as add_task_parsers
+
+    add_task_parsers(sub)
     return p
 
 

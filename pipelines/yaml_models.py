@@ -23,18 +23,22 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def error_lines(e: ValidationError, where: str) -> list[str]:
-    """One line per problem: `where: key.path: message`."""
+def error_lines(e: ValidationError, where: str, describe_loc=None) -> list[str]:
+    """One line per problem: `where: key.path: message` (`describe_loc(loc)` may name the key better)."""
     lines = []
     for err in e.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"]
+        loc = (describe_loc or _dotted)(err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (misspelt? see the file's header for the keys it takes)"
         elif err["type"] == "missing":
             msg = "required key missing"
         lines.append(f"{where}: {loc}: {msg}")
     return lines
+
+
+def _dotted(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
 
 
 def read_yaml(path: Path, error: type[Exception]) -> Any:

@@ -55,8 +55,12 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 # rule -> cases the hub resolved without a finding (found too): see _placed_in_true_dwelling
 RESOLVED_WITHOUT_FINDING = {"residence_room_unknown"}
-# Fields a family-level problem may be planted on / reported at.
-FAMILY_FIELDS = {"户主身份证号"}
+# Fields whose problem belongs to an entity, whatever the rule's level: the hub reports it once per
+# entity (an aid family's 户主身份证号; a shop's 经营地址, on its latest visit; an account's 用电地址, on
+# its latest row), while the answer key may plant it on any of the entity's rows.
+FIELD_LEVELS = {"户主身份证号": "family", "经营地址": "shop", "用电地址": "account"}
+# The electricity account holder rules, also judged together (the "holder findings that are true").
+HOLDER_RULES = ("account_holder_dead", "account_holder_not_resident", "account_holder_unknown")
 
 
 @dataclass
@@ -125,7 +129,7 @@ def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> Fin
         score = RuleScore(rule)
         # rules judged together (the same kinds) find each other's cases
         group = [r for r, (k, _) in RULES.items() if set(k) == set(kinds)]
-        lvl = lambda fld, level=level: "family" if fld in FAMILY_FIELDS else level  # noqa: E731
+        lvl = lambda fld, level=level: FIELD_LEVELS.get(fld, level)  # noqa: E731
         found_fields: dict = {}
         for f in findings[findings["rule"].isin(group)].itertuples():
             key = case_key(lvl(f.field), f.source, int(f.source_row), f.field)
@@ -250,15 +254,23 @@ def _truth_facts(con, inbox: Path, delivery: str, findings: pd.DataFrame) -> dic
 def format_evaluation(ev: FindingsEvaluation) -> str:
     lines = [
         f"Quality findings vs _truth/{ev.delivery}/planted.csv",
-        f"  {'rule':<30} {'planted':>7} {'found':>6} {'recall':>7} {'findings':>8} {'false':>6} {'false %':>7}",
+        f"  {'rule':<30} {'planted':>7} {'found':>6} {'recall':>7} {'findings':>8} {'false':>6} {'false %':>7}"
+        f" {'precision':>9}",
     ]
-    for s in ev.rules.values():
+    holder = RuleScore("account holder, together")
+    for r in HOLDER_RULES:
+        if r in ev.rules:
+            holder.findings += ev.rules[r].findings
+            holder.true += ev.rules[r].true
+    for s in [*ev.rules.values(), holder]:
         if not s.planted and not s.findings:
             continue
         recall = f"{s.recall:.3f}" if s.recall is not None else "-"
         false = f"{100 * s.false_share:.1f}" if s.false_share is not None else "-"
+        precision = f"{1 - s.false_share:.3f}" if s.false_share is not None else "-"
         lines.append(
             f"  {s.rule:<30} {s.planted:>7} {s.found:>6} {recall:>7} {s.findings:>8} {s.findings - s.true:>6} {false:>7}"
+            f" {precision:>9}"
         )
     if ev.unmapped_kinds:
         lines.append(

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from quality import worklist_format as wf
+
 FINDING_COLUMNS = (
     "finding_id",
     "rule",
@@ -43,10 +45,11 @@ FINDING_COLUMNS = (
     "last_seen",
 )
 STATUSES = ("open", "resolved", "rejected")
-DECISIONS = {"确认": "resolved", "更正": "resolved", "不属实": "rejected"}
+# a street verdict (quality.worklist_format.DECISIONS: 确认, 更正, 不属实) → the status it sets
+DECISIONS = dict(zip(wf.DECISIONS, ("resolved", "resolved", "rejected"), strict=True))
 
 # The status of a finding. present: the latest delivery still shows the problem; observed: its
-# value now; decision: the latest street verdict (确认/更正/不属实) or NULL; decided_on: the observed
+# value now; decision: the latest street verdict (a DECISIONS key) or NULL; decided_on: the observed
 # value it was taken on; previous: the status before. A decision holds while the problem is gone or
 # its value is the one decided on; a different value is a new problem, and the finding opens again.
 STATUS_MACRO = f"""

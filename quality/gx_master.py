@@ -21,6 +21,7 @@ import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from normalize.id_number import id_check_ok
+from normalize.vocabularies import vocabulary
 from pipelines.settings import output_dir
 from sharing.masking import mask_id_number
 
@@ -73,8 +74,8 @@ def expectations(table: str) -> list:
             # the shape of an ID number survives masking: 6 digits, 8 hidden, 3 digits and a check
             E.ExpectColumnValuesToMatchRegex(column="id_number_masked", regex=r"^\d{6}\*{8}\d{3}[\dX]$"),
             E.ExpectColumnValuesToBeInSet(column="id_number_check_ok", value_set=[True], mostly=0.98),
-            E.ExpectColumnValuesToBeInSet(column="sex", value_set=["男", "女"]),
-            E.ExpectColumnValuesToBeInSet(column="status", value_set=["正常", "死亡", "迁出"]),
+            E.ExpectColumnValuesToBeInSet(column="sex", value_set=list(vocabulary("sex"))),
+            E.ExpectColumnValuesToBeInSet(column="status", value_set=list(vocabulary("person_status"))),
             E.ExpectColumnValuesToBeBetween(column="birth_year", min_value=1880, max_value=this_year),
             E.ExpectColumnValuesToNotBeNull(column="household_id", mostly=0.9),
         ]
@@ -96,8 +97,10 @@ def expectations(table: str) -> list:
             E.ExpectColumnValuesToBeUnique(column="shop_code"),
             E.ExpectColumnValuesToMatchRegex(column="shop_code", regex=r"^M[0-9A-Z]{9}$"),
             E.ExpectColumnValuesToMatchRegex(column="uscc", regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
-            E.ExpectColumnValuesToBeInSet(column="status", value_set=["营业", "已关闭", "未知"]),
-            E.ExpectColumnValuesToBeInSet(column="registration_status", value_set=["存续", "在业", "注销", "吊销"]),
+            E.ExpectColumnValuesToBeInSet(column="status", value_set=list(vocabulary("shop_status"))),
+            E.ExpectColumnValuesToBeInSet(
+                column="registration_status", value_set=list(vocabulary("registration_status"))
+            ),
             E.ExpectColumnValuesToMatchRegex(column="street_code", regex=CODE12),
             E.ExpectColumnValuesToNotBeNull(column="community_code", mostly=0.95),
         ]

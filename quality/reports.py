@@ -22,13 +22,14 @@ import xlsxwriter
 from xlsxwriter.utility import xl_range
 
 from normalize.dates import month_end
+from normalize.vocabularies import vocabulary
 from pipelines.settings import output_dir
 from quality import cells
 from quality.worklists import _account, _formats, _has_table, _print_setup, _safe, _txt, divisions
 from quality.writing import FileTask, fingerprint, write_files
 from sharing.masking import mask_id_number, mask_phone
 
-AID_TYPES = ["低保", "低收入", "特困"]
+AID_TYPES = list(vocabulary("aid_type"))
 EXPIRING_DAYS = 30
 
 

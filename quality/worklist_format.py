@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import secrets
 
+from normalize.vocabularies import vocabulary
+
 FORMAT_VERSION = "1"
 
 SHEET_WORKLIST = "核实清单"
@@ -51,7 +53,8 @@ CHECKSUM_COLUMN = "校验码"
 HIDDEN_COLUMNS = [ID_COLUMN, CHECKSUM_COLUMN]
 ALL_COLUMNS = LOCKED_COLUMNS + INPUT_COLUMNS + HIDDEN_COLUMNS
 
-DECISIONS = ("确认", "更正", "不属实")
+# 核实结果: the vocabulary finding_decision (dbt_project/seeds/vocabularies.csv), in its order
+DECISIONS = vocabulary("finding_decision")
 CONFIRM, CORRECT, NOT_TRUE = DECISIONS
 
 HEADER_ROW = 3  # 1-based: title, one-line hint, header; data from row 4

@@ -74,6 +74,7 @@ SOURCE_LABELS = {
     "market_business_registry": "市场监管主体登记",
     "market_food_licence": "市场监管食品经营许可",
     "street_shop_visits": "沿街商铺走访",
+    "street_shop_visits_app": "沿街商铺走访（街道轻应用）",
     "hr_graduates": "人社高校毕业生",
 }
 FIELD_LABELS = {
@@ -357,9 +358,9 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
             "validate": "list",
             "source": list(wf.DECISIONS),
             "input_title": "核实结果",
-            "input_message": "请选择：确认 / 更正 / 不属实",
+            "input_message": "请选择：" + " / ".join(wf.DECISIONS),
             "error_title": "核实结果",
-            "error_message": "只能选择：确认、更正、不属实",
+            "error_message": "只能选择：" + "、".join(wf.DECISIONS),
         },
     )
     datecol = wf.ALL_COLUMNS.index(wf.DATE_COLUMN)

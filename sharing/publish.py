@@ -207,6 +207,8 @@ def _kept(final: Path, role: Role, fingerprint: str) -> RoleOutcome | None:
         return None
     if manifest.get("fingerprint") != fingerprint or not (final / f"{role.id}.duckdb").exists():
         return None
+    if not final.is_symlink():  # a folder published before versioning: replaced once by a version
+        return None
     outcome = RoleOutcome(role.id, not_built=list(manifest.get("not_built", [])), kept=True)
     for d in manifest.get("datasets", []):
         outcome.datasets.append(PublishedDataset(d["dataset"], d["rows"], d["fields"], d["hidden"]))
@@ -214,9 +216,16 @@ def _kept(final: Path, role: Role, fingerprint: str) -> RoleOutcome | None:
 
 
 def publish_role(
-    con, catalog: Catalog, role: Role, out_root: Path, contents: dict[str, str] | None = None, columns=None
+    con,
+    catalog: Catalog,
+    role: Role,
+    out_root: Path,
+    contents: dict[str, str] | None = None,
+    columns=None,
+    force: bool = False,
 ) -> RoleOutcome:
-    """Build one role's publication in a new version folder and swap it in (or keep it, when unchanged)."""
+    """Build one role's publication in a new version folder and swap it in (or keep it when unchanged,
+    unless `force`)."""
     columns = {} if columns is None else columns
     present = {
         f"{s}.{t}"
@@ -237,7 +246,7 @@ def publish_role(
         contents = dataset_contents(con, [d for d, sel, _, _ in plan if sel is not None])
     fingerprint = role_fingerprint(catalog, role, plan, contents)
     final = out_root / role.id
-    kept = _kept(final, role, fingerprint)
+    kept = None if force else _kept(final, role, fingerprint)
     if kept is not None:
         return kept
     outcome = RoleOutcome(role.id)

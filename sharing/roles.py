@@ -4,9 +4,9 @@
     all_roles = roles.expand(streets)                 # + one role per street: [(code, name), …]
     role.datasets(catalog)                            # what the role receives: granted + 无条件共享
 
-Checked on load (every problem at once, each naming the role and the key): a dataset without a
-catalog entry, a 不予共享 dataset granted, a street-scoped role granted a dataset that cannot be placed
-in a street, unknown keys. Field names under `unmasked` are checked against the database when
+Checked on load (pydantic models, unknown keys refused; then every grant against the catalog, each
+problem naming the role and the key): a dataset without a catalog entry, a 不予共享 dataset granted,
+a street-scoped role granted a dataset that cannot be placed in a street. Field names under `unmasked` are checked against the database when
 publishing (the fields live there).
 """
 
@@ -15,17 +15,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import Field, StringConstraints, ValidationError, field_validator
 
 from catalog.spec import CONDITIONAL, NOT_SHARED, UNCONDITIONAL, Catalog
+from pipelines.yaml_models import StrictModel, error_lines
 
 ROLES_PATH = Path(__file__).resolve().with_name("roles.yml")
 SCOPES = ("district", "street")
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 _ROLE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_ROLE_KEYS = {"name", "department", "purpose", "scope", "grants"}
-_TEMPLATE_KEYS = _ROLE_KEYS | {"id"}
-_GRANT_KEYS = {"unmasked"}
 
 
 class RolesError(ValueError):
@@ -82,18 +83,57 @@ class RolesConfig:
         return out
 
 
-def _grants(raw, where: str, catalog: Catalog, scope: str, errors: list[str]) -> dict[str, frozenset[str]]:
+class GrantSpec(StrictModel):
+    unmasked: list[str] = Field(default_factory=list)
+
+
+class RoleSpec(StrictModel):
+    """A department's role: who, why (PIPL art. 6), which rows (scope) and what it is granted."""
+
+    name: Text
+    department: Text
+    purpose: Text
+    scope: Literal["district", "street"]
+    grants: dict[str, Any] = Field(default_factory=dict)  # each checked on its own (GrantSpec)
+
+
+class StreetOfficeSpec(RoleSpec):
+    """The template of the street offices' roles: one per street, {street_code} and {street_name} filled in."""
+
+    id: str
+    scope: Literal["street"]
+
+    @field_validator("id")
+    @classmethod
+    def _id_holds_the_street_code(cls, rid: str) -> str:
+        if "{street_code}" not in rid or not _ROLE_ID.match(rid.replace("{street_code}", "x")):
+            raise ValueError("must contain {street_code} and otherwise be lower-case letters, digits and _")
+        return rid
+
+
+class RolesFile(StrictModel):
+    roles: dict[str, Any] = Field(default_factory=dict)  # each checked on its own (RoleSpec)
+    street_offices: Any = None  # StreetOfficeSpec
+
+
+def _check(model: type[StrictModel], raw: Any, where: str, errors: list[str]):
+    """`raw` as `model`, or None with its problems added to `errors` (each naming `where` and the key)."""
+    try:
+        return model.model_validate(raw if raw is not None else {})
+    except ValidationError as e:
+        errors.extend(line.replace(": (top level)", "") for line in error_lines(e, where))
+        return None
+
+
+def _grants(
+    raw: dict[str, Any], where: str, catalog: Catalog, scope: str, errors: list[str]
+) -> dict[str, frozenset[str]]:
+    """The grants that the catalog allows; a problem with each other one, naming the role and dataset."""
     out: dict[str, frozenset[str]] = {}
-    if raw is None:
-        return out
-    if not isinstance(raw, dict):
-        errors.append(f"{where}: grants must map dataset -> {{unmasked: [fields]}}")
-        return out
-    for dataset, g in raw.items():
+    for dataset, raw_grant in raw.items():
         w = f"{where}: grant {dataset}"
-        g = g or {}
-        if not isinstance(g, dict) or set(g) - _GRANT_KEYS:
-            errors.append(f"{w}: expected {{unmasked: [fields]}}")
+        g = _check(GrantSpec, raw_grant, w, errors)
+        if g is None:
             continue
         entry = catalog.entries.get(dataset)
         if entry is None:
@@ -111,66 +151,47 @@ def _grants(raw, where: str, catalog: Catalog, scope: str, errors: list[str]) ->
         if scope == "street" and not entry.street_scope:
             errors.append(f"{w}: the role sees its street only, but {dataset} has no street_scope in the catalog")
             continue
-        fields = g.get("unmasked") or []
-        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
-            errors.append(f"{w}: unmasked must be a list of field names")
-            continue
-        out[dataset] = frozenset(fields)
+        out[dataset] = frozenset(g.unmasked)
     return out
 
 
-def _role_fields(raw: dict, where: str, keys: set[str], errors: list[str]) -> bool:
-    if not isinstance(raw, dict):
-        errors.append(f"{where}: expected a mapping")
-        return False
-    unknown = set(raw) - keys
-    if unknown:
-        errors.append(f"{where}: unknown key(s) {sorted(unknown)} (allowed: {sorted(keys)})")
-    ok = True
-    for key in ("name", "department", "purpose", "scope"):
-        if not str(raw.get(key) or "").strip():
-            errors.append(f"{where}: '{key}' is required")
-            ok = False
-    if raw.get("scope") not in SCOPES:
-        errors.append(f"{where}: scope {raw.get('scope')!r} must be one of {', '.join(SCOPES)}")
-        ok = False
-    return ok
-
-
 def load_roles(catalog: Catalog, path: Path = ROLES_PATH) -> RolesConfig:
-    errors: list[str] = []
+    """Read roles.yml (unknown keys refused) and check its grants against the catalog."""
+    path = Path(path)
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         raise RolesError([f"{path}: cannot be read: {e}"]) from None
-    unknown = set(doc) - {"roles", "street_offices"}
-    if unknown:
-        errors.append(f"unknown top-level key(s) {sorted(unknown)} (allowed: roles, street_offices)")
+    errors: list[str] = []
+    doc = _check(RolesFile, raw, "top level", errors)
+    if doc is None:
+        raise RolesError(errors)
     roles: dict[str, Role] = {}
-    for rid, raw in (doc.get("roles") or {}).items():
+    for rid, raw_role in doc.roles.items():
         where = f"role {rid}"
         if not _ROLE_ID.match(str(rid)):
             errors.append(f"{where}: a role id is lower-case letters, digits and _ (it names a folder)")
             continue
-        if not _role_fields(raw, where, _ROLE_KEYS, errors):
+        spec = _check(RoleSpec, raw_role, where, errors)
+        if spec is None:
             continue
-        if raw["scope"] == "street":
+        if spec.scope == "street":
             errors.append(f"{where}: street-scoped roles come from street_offices (one per street)")
             continue
-        grants = _grants(raw.get("grants"), where, catalog, raw["scope"], errors)
-        roles[rid] = Role(rid, str(raw["name"]), str(raw["department"]), str(raw["purpose"]), raw["scope"], grants)
-    template = doc.get("street_offices")
-    if template is not None:
-        where = "street_offices"
-        if _role_fields(template, where, _TEMPLATE_KEYS, errors):
-            if template["scope"] != "street":
-                errors.append(f"{where}: scope must be street")
-            rid = str(template.get("id") or "")
-            if "{street_code}" not in rid or not _ROLE_ID.match(rid.replace("{street_code}", "x")):
-                errors.append(
-                    f"{where}: id must contain {{street_code}} and otherwise be lower-case letters, digits and _"
-                )
-            template = {**template, "grants": _grants(template.get("grants"), where, catalog, "street", errors)}
+        grants = _grants(spec.grants, where, catalog, spec.scope, errors)
+        roles[rid] = Role(rid, spec.name, spec.department, spec.purpose, spec.scope, grants)
+    template = None
+    t = _check(StreetOfficeSpec, doc.street_offices, "street_offices", errors) if doc.street_offices else None
+    if t is not None:
+        grants = _grants(t.grants, "street_offices", catalog, "street", errors)
+        template = {
+            "id": t.id,
+            "name": t.name,
+            "department": t.department,
+            "purpose": t.purpose,
+            "scope": t.scope,
+            "grants": grants,
+        }
     if errors:
         raise RolesError(errors)
     return RolesConfig(roles, template)

@@ -2,8 +2,9 @@
 
 A scenario is a single SELECT over the master data and the targeting facts, returning one row per
 (entity, reason) with the columns in REQUIRED_COLUMNS, plus a reason template (Chinese) per reason
-code. Everything a district can get wrong in the file is reported with the scenario's name and
-the field, before anything runs.
+code. The file is read into pydantic models (`ScenarioFile`): everything a district can get wrong is
+reported with the file, the scenario's name and the key, before anything runs; unknown keys are
+refused.
 """
 
 from __future__ import annotations
@@ -11,19 +12,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import sqlglot
-import yaml
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from sqlglot import exp
+
+from pipelines.yaml_models import StrictModel, error_lines, read_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("scenarios.yml")
 ENTITIES = ("person", "household")
 ALLOWED_SCHEMAS = ("master", "targeting", "staging")
 REQUIRED_COLUMNS = ("entity_id", "person_id", "household_id", "reason_code")
 BUILTIN_PARAMS = ("delivery", "year")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,50}$")
+NAME_PATTERN = r"^[a-z][a-z0-9_]{1,50}$"
+NAME_RE = re.compile(NAME_PATTERN)
 PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 ROLES = ("full", "committee", "masked")
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class ScenarioConfigError(ValueError):
@@ -72,7 +79,7 @@ def _placeholders(tree: exp.Expression) -> set[str]:
     return {p.this for p in tree.find_all(exp.Placeholder) if isinstance(p.this, str)}
 
 
-def check_sql(sql: str, where: str) -> tuple[str, ...]:
+def check_sql(sql: str, where: str = "sql") -> tuple[str, ...]:
     """Validate a scenario query; return its output column names.
 
     Rejects anything but one SELECT (or UNION of SELECTs), tables outside the allowed schemas, and
@@ -114,89 +121,108 @@ def check_sql(sql: str, where: str) -> tuple[str, ...]:
     return columns
 
 
-def _parse_scenario(raw: object, index: int, source: str) -> Scenario:
-    where = f"{source}: scenarios[{index}]"
-    if not isinstance(raw, dict):
-        raise ScenarioConfigError(f"{where}: must be a mapping with name, title, owner, entity, sql, reasons")
-    name = raw.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise ScenarioConfigError(f"{where}: name must be lowercase letters, digits and _ (got {name!r})")
-    where = f"{source}: scenario {name!r}"
-    known = {"name", "title", "owner", "entity", "sql", "reasons", "description", "params", "sensitive"}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ScenarioConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    for key in ("title", "owner", "sql"):
-        if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise ScenarioConfigError(f"{where}: {key} is required (text)")
-    entity = raw.get("entity")
-    if entity not in ENTITIES:
-        raise ScenarioConfigError(f"{where}: entity must be one of {', '.join(ENTITIES)} (got {entity!r})")
-    reasons = raw.get("reasons")
-    if not isinstance(reasons, dict) or not reasons:
-        raise ScenarioConfigError(f"{where}: reasons must map each reason_code to a template")
-    params = raw.get("params") or {}
-    if not isinstance(params, dict):
-        raise ScenarioConfigError(f"{where}: params must be a mapping of name to value")
-    for p in params:
-        if p in BUILTIN_PARAMS or not NAME_RE.match(str(p)):
-            raise ScenarioConfigError(f"{where}: params: {p!r} is not a usable parameter name")
-    sensitive = raw.get("sensitive") or []
-    if not isinstance(sensitive, list) or not all(isinstance(s, str) for s in sensitive):
-        raise ScenarioConfigError(f"{where}: sensitive must be a list of column names")
-    columns = check_sql(raw["sql"], f"{where}: sql")
-    used = _placeholders(sqlglot.parse_one(raw["sql"], read="duckdb"))
-    undefined = sorted(used - set(params) - set(BUILTIN_PARAMS))
-    if undefined:
-        raise ScenarioConfigError(f"{where}: sql uses ${', $'.join(undefined)} but params does not define it")
-    for code, template in reasons.items():
-        if not isinstance(template, str) or not template.strip():
-            raise ScenarioConfigError(f"{where}: reasons.{code} must be a text template")
-        for placeholder in PLACEHOLDER_RE.findall(template):
-            if placeholder not in columns:
-                raise ScenarioConfigError(
-                    f"{where}: reasons.{code} uses {{{placeholder}}} but the sql returns no such column "
-                    f"(it returns {', '.join(columns)})"
-                )
-    for s in sensitive:
-        if s not in columns:
-            raise ScenarioConfigError(f"{where}: sensitive column {s!r} is not returned by the sql")
-    return Scenario(
-        name=name,
-        title=raw["title"].strip(),
-        owner=raw["owner"].strip(),
-        entity=entity,
-        sql=raw["sql"],
-        reasons={str(k): v for k, v in reasons.items()},
-        description=str(raw.get("description") or "").strip(),
-        params=dict(params),
-        sensitive=tuple(sensitive),
-        columns=columns,
-    )
+class ScenarioSpec(StrictModel):
+    """One scenario of scenarios.yml."""
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    title: Text
+    owner: Text
+    entity: Literal["person", "household"]
+    sql: Text
+    reasons: dict[str, Text] = Field(min_length=1)
+    description: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    sensitive: list[str] = Field(default_factory=list)
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, params: dict[str, Any]) -> dict[str, Any]:
+        for p in params:
+            if p in BUILTIN_PARAMS or not NAME_RE.match(str(p)):
+                raise ValueError(f"{p!r} is not a usable parameter name")
+        return params
+
+    @model_validator(mode="after")
+    def _sql_fits_the_reasons(self):
+        columns = check_sql(self.sql)
+        used = _placeholders(sqlglot.parse_one(self.sql, read="duckdb"))
+        undefined = sorted(used - set(self.params) - set(BUILTIN_PARAMS))
+        if undefined:
+            raise ValueError(f"sql uses ${', $'.join(undefined)} but params does not define it")
+        for code, template in self.reasons.items():
+            for placeholder in PLACEHOLDER_RE.findall(template):
+                if placeholder not in columns:
+                    raise ValueError(
+                        f"reasons.{code} uses {{{placeholder}}} but the sql returns no such column "
+                        f"(it returns {', '.join(columns)})"
+                    )
+        for s in self.sensitive:
+            if s not in columns:
+                raise ValueError(f"sensitive column {s!r} is not returned by the sql")
+        return self
+
+    def scenario(self) -> Scenario:
+        return Scenario(
+            name=self.name,
+            title=self.title,
+            owner=self.owner,
+            entity=self.entity,
+            sql=self.sql,
+            reasons=dict(self.reasons),
+            description=self.description.strip(),
+            params=dict(self.params),
+            sensitive=tuple(self.sensitive),
+            columns=check_sql(self.sql),
+        )
+
+
+class DeliverySpec(StrictModel):
+    role: Literal["full", "committee", "masked"] = "committee"
+
+
+class ScenarioFile(StrictModel):
+    scenarios: list[ScenarioSpec] = Field(min_length=1)
+    delivery: DeliverySpec = Field(default_factory=DeliverySpec)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _distinct_names(cls, scenarios: list[ScenarioSpec]) -> list[ScenarioSpec]:
+        seen: set[str] = set()
+        for s in scenarios:
+            if s.name in seen:
+                raise ValueError(f"scenario {s.name!r} is defined twice")
+            seen.add(s.name)
+        return scenarios
+
+
+def _describe(data: Any):
+    """`('scenarios', 2, 'title')` → `scenario 'aid_screening': title` (the name says more than the index)."""
+
+    def describe(loc: tuple) -> str:
+        if len(loc) >= 2 and loc[0] == "scenarios" and isinstance(loc[1], int):
+            try:
+                name = data["scenarios"][loc[1]]["name"]
+            except (KeyError, IndexError, TypeError):
+                name = None
+            label = f"scenario {name!r}" if isinstance(name, str) else f"scenarios[{loc[1]}]"
+            rest = ".".join(str(p) for p in loc[2:])
+            return f"{label}: {rest}" if rest else label
+        return ".".join(str(p) for p in loc)
+
+    return describe
 
 
 def parse_scenarios(data: object, source: str = "scenarios.yml") -> ScenarioSet:
-    if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list) or not data["scenarios"]:
+    if not isinstance(data, dict) or "scenarios" not in data:
         raise ScenarioConfigError(f"{source}: expected a top-level 'scenarios:' list with at least one scenario")
-    scenarios = tuple(_parse_scenario(raw, i, source) for i, raw in enumerate(data["scenarios"]))
-    seen: set[str] = set()
-    for s in scenarios:
-        if s.name in seen:
-            raise ScenarioConfigError(f"{source}: scenario {s.name!r} is defined twice")
-        seen.add(s.name)
-    role = (data.get("delivery") or {}).get("role", "committee")
-    if role not in ROLES:
-        raise ScenarioConfigError(f"{source}: delivery.role must be one of {', '.join(ROLES)} (got {role!r})")
-    return ScenarioSet(scenarios=scenarios, delivery_role=role)
+    try:
+        parsed = ScenarioFile.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioConfigError("\n".join(error_lines(e, source, _describe(data)))) from None
+    return ScenarioSet(scenarios=tuple(s.scenario() for s in parsed.scenarios), delivery_role=parsed.delivery.role)
 
 
 def load_scenarios(path: Path | str | None = None) -> ScenarioSet:
     path = Path(path) if path else DEFAULT_PATH
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as e:
-        raise ScenarioConfigError(f"{path}: not valid YAML: {e}") from None
-    result = parse_scenarios(data, str(path))
+    result = parse_scenarios(read_yaml(path, ScenarioConfigError), str(path))
     return ScenarioSet(scenarios=result.scenarios, delivery_role=result.delivery_role, path=path)

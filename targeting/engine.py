@@ -27,23 +27,6 @@ create table if not exists scenario.match (
 );
 """
 
-MATCH_COLUMNS = [
-    "match_id",
-    "scenario",
-    "delivery",
-    "entity_type",
-    "entity_id",
-    "person_id",
-    "household_id",
-    "street_code",
-    "community_code",
-    "reason_code",
-    "reason",
-    "reason_fields",
-    "first_seen",
-    "computed_at",
-]
-
 
 class ScenarioRunError(RuntimeError):
     pass

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 
 import duckdb
 
+from normalize.vocabularies import vocabulary
 from targeting.masking import BUILTIN_VIEWS, DEFAULT_ROLE, HIDDEN, View, mask_row, masked_reason
 
-AID_TYPES = ("低保", "低收入", "特困")
-EMPLOYMENT = ("已就业", "未就业", "灵活就业")
+AID_TYPES = vocabulary("aid_type")
+EMPLOYMENT = vocabulary("employment_status")
 # flag -> (condition on tgt_person_facts p, reason text)
 FLAGS: dict[str, tuple[str, str]] = {
     "elderly_alone": ("(p.on_elderly_alone_list or (p.lives_alone and p.age >= 60))", "独居老人"),

@@ -210,7 +210,12 @@ def test_sources_yml_loads_into_typed_specs():
             "hr_graduates', key 'required_any': 'passport' is not one of the columns",
         ),
         (lambda d: d["sources"]["hr_graduates"].update(key_fields=["nope"]), "key 'key_fields': 'nope'"),
-        (lambda d: d["sources"]["hr_graduates"]["vocabularies"].update(colour=["red"]), "vocabularies.colour"),
+        (lambda d: d["sources"]["hr_graduates"]["vocabularies"].append("colour"), "vocabularies.colour"),
+        (lambda d: d["sources"]["hr_graduates"].update(vocabularies=["name"]), "no vocabulary 'name'"),
+        (
+            lambda d: d["sources"]["hr_graduates"].update(vocabularies={"employment_status": ["已就业"]}),
+            "hr_graduates', key 'vocabularies': list the fields, e.g. [employment_status]",
+        ),
         (lambda d: d["sources"]["hr_graduates"].update(encodng="gbk"), "hr_graduates': unknown key 'encodng'"),
         (
             lambda d: d["sources"]["civil_affairs_assistance"].update(encoding="utf-8"),
@@ -481,7 +486,7 @@ def test_row_level_problems_are_quarantined_with_reasons_and_exact_rows(tmp_path
 
 def test_numbering_is_exact_across_batches_and_blocks(tmp_path, con, monkeypatch):
     # many rows, small batches and small transcoding blocks: bad rows placed across every boundary
-    import connectors.readers as readers
+    import connectors.readers.csv_reader as readers
 
     monkeypatch.setattr(readers, "_BLOCK", 4096)
     monkeypatch.setattr(readers, "_ARROW_BLOCK", 1000)
@@ -771,7 +776,7 @@ def test_a_redelivered_changed_file_replaces_that_months_rows(tmp_path, con):
 
 
 def test_a_crash_mid_file_leaves_nothing_half_loaded(tmp_path, con, monkeypatch):
-    import connectors.readers as readers
+    import connectors.readers.csv_reader as readers
 
     monkeypatch.setattr(readers, "_ARROW_BLOCK", 300)
     inbox = tmp_path / "inbox"
@@ -868,7 +873,7 @@ def test_file_result_shape():
 
 
 def test_unclosed_quote_and_blank_only_files(tmp_path, con, monkeypatch):
-    import connectors.readers as readers
+    import connectors.readers.csv_reader as readers
 
     inbox = tmp_path / "inbox"
     rows = [elec_row(1), elec_row(2)]

@@ -254,3 +254,20 @@ def test_the_shop_file_and_the_shop_rules_agree_on_which_shops_operate(hub_run):
         if evidence == "visit":
             assert last_open and (month_end - last_open).days <= 92 + 31, code
         assert not (last_closed and (not last_open or last_closed >= last_open)), code
+
+
+def test_the_evaluation_reports_the_account_holder_rules_together_with_their_precision():
+    from quality.evaluate_findings import FindingsEvaluation, RuleScore, format_evaluation
+
+    rules = {
+        "account_holder_dead": RuleScore("account_holder_dead", planted=10, found=10, findings=10, true=10),
+        "account_holder_not_resident": RuleScore(
+            "account_holder_not_resident", planted=20, found=19, findings=30, true=24
+        ),
+        "account_holder_unknown": RuleScore("account_holder_unknown", planted=20, found=20, findings=10, true=6),
+    }
+    report = format_evaluation(FindingsEvaluation("2026-11", rules, {}))
+    together = next(line for line in report.splitlines() if "account holder, together" in line)
+    # 50 findings, 40 true: 10 false, 20 %, precision 0.800
+    assert together.split()[-4:] == ["50", "10", "20.0", "0.800"]
+    assert "0.800" in together and "precision" in report.splitlines()[1]

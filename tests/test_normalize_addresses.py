@@ -201,3 +201,12 @@ def test_fast_tail_matches_token_reader():
             l=rng.randint(1, 2000), n=rng.randint(1, 99), r=rng.randint(101, 2501)
         )
         assert _parse(raw, fast=True) == _parse(raw, fast=False), raw
+
+
+def test_a_road_suffix_typed_inside_a_road_name_keeps_the_whole_road():
+    # 乌鲁木齐北路 with 鲁 typed as its homophone 路: one road (one character off the library's), not 乌路
+    p = parse_address("上海市静安区乌路木齐北路12弄12号404室")
+    assert (p.road, p.lane, p.number, p.room, p.rest) == ("乌路木齐北路", "12", "12", "404", None)
+    assert parse_address("乌鲁木齐北路12弄12号").road == "乌鲁木齐北路"
+    # a road followed by a note that is not a road with numbers stays as it was
+    assert parse_address("柳营路669弄14号1102室").road == "柳营路"

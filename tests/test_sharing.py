@@ -76,7 +76,7 @@ street_offices:
     text = str(e.value)
     assert "role leaky: grant raw.police_population: raw.police_population is 不予共享" in text
     assert "role leaky: grant master.nonexistent: no catalog entry" in text
-    assert "role leaky: grant master.person: unmasked must be a list" in text
+    assert "role leaky: grant master.person: unmasked: Input should be a valid list" in text
     assert "role Bad-Id: a role id is lower-case" in text
     assert "street_offices: grant master.id_sequence: master.id_sequence is 不予共享" in text
 

@@ -96,6 +96,32 @@ def test_a_visit_after_the_business_closed_or_before_it_was_founded_is_not_its()
     assert got["v3"][1] == "unregistered_new"
 
 
+def test_a_successor_under_another_sign_is_not_the_business_the_street_knows_there():
+    # the registered phone shop trades as 海棠数码店; it closed without deregistering, and a bun shop
+    # (registered nowhere) opened in the unit: another sign, another contact
+    got = clusters(
+        [
+            registered("r1", "92310106MA0000001X", "静安区沁园手机店", "沁园手机店", "朱斌", "A100#"),
+            visit("v1", "A100#", "海棠数码店", "郭可语", "2026-06-03"),
+            visit("v2", "A100#", "海棠数码店", "朱斌", "2026-08-25"),
+            visit("v3", "A100#", "沁园手机", "小孙", "2026-09-01"),  # the licence's name copied: still it
+            visit("v4", "A100#", "巴比馒头", "傅艳", "2026-10-22"),
+        ]
+    )
+    assert got["v1"] == (got["r1"][0], "visit_only_shop_at_premises")
+    assert got["v3"][0] == got["r1"][0]
+    assert got["v4"][1] == "unregistered_new" and got["v4"][0] != got["r1"][0]
+    # never seen under a street sign of its own: a new sign is still the one business there
+    got = clusters(
+        [
+            registered("r1", "92310106MA0000001X", "静安区沁园手机店", "沁园手机店", "朱斌", "A100#"),
+            visit("v1", "A100#", "沁园手机店", "郭可语", "2026-06-03"),
+            visit("v2", "A100#", "海棠数码店", "小孙", "2026-10-22"),
+        ]
+    )
+    assert got["v2"] == (got["r1"][0], "visit_only_shop_at_premises")
+
+
 def test_a_mall_visit_without_its_unit_joins_the_business_its_sign_was_seen_under():
     got = clusters(
         [

@@ -35,7 +35,7 @@ def test_shipped_scenarios_load_with_the_four_required():
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"entity": "shop"}, "entity must be one of"),
+        ({"entity": "shop"}, "scenario 'aid_family_graduates': entity: Input should be 'person' or 'household'"),
         ({"sql": "delete from master.person"}, "must be a SELECT"),
         (
             {
@@ -56,9 +56,9 @@ def test_shipped_scenarios_load_with_the_four_required():
         ),
         ({"reasons": {"unemployed_graduate_aid_family": "{no_such_column}"}}, "{no_such_column}"),
         ({"sql": "select from where"}, "does not parse"),
-        ({"title": ""}, "title is required"),
-        ({"colour": "red"}, "unknown field"),
-        ({"name": "Bad Name"}, "name must be"),
+        ({"title": ""}, "title: String should have at least 1 character"),
+        ({"colour": "red"}, "colour: unknown key"),
+        ({"name": "Bad Name"}, "name: String should match pattern"),
     ],
 )
 def test_bad_scenario_files_are_rejected_with_the_scenario_and_field(changes, message):

@@ -206,10 +206,13 @@ def test_corrected_value_must_be_legal_for_its_field(field, entity, raw, expecte
 def test_field_configuration_is_validated_with_clear_errors(tmp_path):
     bad = tmp_path / "c.yml"
     bad.write_text("fields:\n  person:\n    sex: {label: 性别, type: choice}\n", encoding="utf-8")
-    with pytest.raises(corr.ConfigError, match=r"fields\.person\.sex: type must be one of"):
+    with pytest.raises(corr.ConfigError, match=r"c\.yml: fields\.person\.sex\.type: type must be one of"):
+        corr.load_field_specs(bad)
+    bad.write_text("fields:\n  person:\n    sex: {label: 性别, type: text, colour: red}\n", encoding="utf-8")
+    with pytest.raises(corr.ConfigError, match=r"fields\.person\.sex\.colour: unknown key"):
         corr.load_field_specs(bad)
     bad.write_text("fields:\n  person:\n    sex: {label: 性别, type: vocab}\n", encoding="utf-8")
-    with pytest.raises(corr.ConfigError, match="needs 'values'"):
+    with pytest.raises(corr.ConfigError, match="needs 'vocabulary'"):
         corr.load_field_specs(bad)
     specs = corr.default_specs()
     assert specs.get("person", "公民身份号码").column == "id_number"

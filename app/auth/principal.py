@@ -9,7 +9,10 @@ published data they read:
                                                                     query, downloads; scenario lists
     department  minzheng, gongan, …      the district               catalog, query, Parquet downloads; scenario
                                                                     lists when the role receives scenario.match
-    admin       (none)                   the district               users, progress of every street (counts only)
+    admin       (none)                   the district               users, progress of every street (counts only);
+                                                                    排摸 tasks (upload, queue, report)
+    (排摸 tasks: a department manages its own tasks; committee workers answer their committee's rows;
+     a street sees the progress of its committees — app/routes/tasks.py)
 
 What a user sees within a page is what the role's published data holds (masked as the role's grants
 say), filtered to their street or committee on the server; a record outside the scope is "not found".
@@ -28,6 +31,10 @@ AREAS: dict[str, frozenset[str]] = {
     "sharing": frozenset({"department", "street"}),  # catalog, query page, Parquet downloads
     "scenarios": frozenset({"department", "street", "committee"}),
     "admin": frozenset({"admin"}),
+    "reports": frozenset({"department", "street", "admin"}),  # citizen reports (app/reports.py scopes them)
+    "tasks": frozenset(
+        {"admin", "department"}
+    ),  # 排摸 tasks: upload, the district's queue, report (app/routes/tasks.py)
     "account": frozenset({"admin", "department", "street", "committee"}),
 }
 

@@ -37,3 +37,38 @@ def shop_page(request: Request, code: str):
     response = render(request, "public/shop.html", None, with_csrf=False, s=s)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@router.get("/status")
+def report_status_lookup(request: Request, no: str = ""):
+    """The citizen's form: type the 编号 the app or hotline gave (no login)."""
+    from fastapi.responses import RedirectResponse
+
+    no = no.strip()
+    if no:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/status/{quote(no[:64])}", status_code=303)
+    return render(request, "public/report_status.html", None, with_csrf=False, s=None, no="")
+
+
+@router.get("/status/{report_no}")
+def report_status(request: Request, report_no: str):
+    """A report's public status by its 编号: the problem, its state, the department's public notes.
+    No personal data: no reporter, no photo, no coordinates; what a citizen or officer typed is masked
+    (sharing/masking.py)."""
+    from app.queries.report_status import public_status
+
+    with request.app.state.session_factory() as db:
+        s = public_status(db, request.app, report_no.strip()[:64])
+    if s is None:
+        return render(
+            request,
+            "public/report_status.html",
+            None,
+            404,
+            with_csrf=False,
+            s=None,
+            no=report_no[:64],
+        )
+    return render(request, "public/report_status.html", None, with_csrf=False, s=s, no=s["report_no"])

@@ -10,8 +10,16 @@ having count(*) > 1
 
 {# Every raw row reached staging: none lost between ingestion and normalisation. #}
 {% test row_count_matches_source(model, source_table) %}
+{#- source_table: one raw table, or a list of them when a model stages several sources -#}
+{%- set tables = [source_table] if source_table is string else source_table -%}
 with a as (select count(*) as n from {{ model }}),
-     b as (select count(*) as n from {{ source('raw', source_table) }})
+     b as (
+        select sum(n) as n from (
+            {%- for t in tables %}
+            select count(*) as n from {{ source('raw', t) }}{% if not loop.last %} union all{% endif %}
+            {%- endfor %}
+        )
+     )
 select a.n as staged, b.n as raw_rows from a, b where a.n <> b.n
 {% endtest %}
 
@@ -21,16 +29,17 @@ select {{ column_name }} from {{ model }}
 where {{ column_name }} is not null and not {{ regex_full_match(column_name, '[0-9]{17}[0-9X]') }}
 {% endtest %}
 
-{# A normalised ID number whose check digit fails is a typo to report, not a valid identity. Warn-only:
-   the rows stay, quality findings route them back to the street. #}
+{# A normalised ID number whose check digit fails is a typo to report, not a valid identity. A
+   warning: the rows stay, quality findings route them back to the street. #}
 {% test id_check_digit_valid(model, column_name, status_column) %}
+{{ config(severity='warn') }}
 select {{ column_name }} from {{ model }}
 where {{ status_column }} = 'bad_check'
 {% endtest %}
 
-{# Every value in the column is a key of the referenced model. #}
-{% test references(model, column_name, to, field) %}
-select m.{{ column_name }} from {{ model }} m
-left join {{ to }} r on m.{{ column_name }} = r.{{ field }}
-where m.{{ column_name }} is not null and r.{{ field }} is null
+{# Every non-null value is in the named vocabulary (seeds/vocabularies.csv). #}
+{% test in_vocabulary(model, column_name, vocabulary) %}
+select {{ column_name }} from {{ model }}
+where {{ column_name }} is not null
+  and {{ column_name }} not in (select v.value from {{ ref('vocabularies') }} v where v.vocabulary = '{{ vocabulary }}')
 {% endtest %}

@@ -58,10 +58,13 @@
     end
 {%- endmacro %}
 
-{# A vocabulary column: the value when it is one of the allowed ones, else null (the raw text is
-   kept in <name>_raw so a quality finding can show what was sent). #}
-{% macro vocab_value(col, allowed) -%}
-    case when trim({{ col }}) in ({% for v in allowed %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %}) then trim({{ col }}) end
+{# A vocabulary column: the value when it is in its vocabulary (seeds/vocabularies.csv), else null
+   (the raw text is kept in <name>_raw so a quality finding can show what was sent). #}
+{% macro vocab_value(col, vocabulary) -%}
+    case
+        when trim({{ col }}) in (select v.value from {{ ref('vocabularies') }} v where v.vocabulary = '{{ vocabulary }}')
+            then trim({{ col }})
+    end
 {%- endmacro %}
 
 {% macro to_decimal(col) -%}

@@ -148,6 +148,11 @@ class World:
     match_in_street: str | None = None  # a scenario row of my street outside my committee
     match_in_committee: str | None = None
     match_in_street_committee: str | None = None  # the committee of match_in_street
+    task_id: int = 0  # a 排摸 task of minzheng (tests/app/tasks_world.py)
+    task_row: int = 0  # its first row in my committee
+    task_row_other_committee: int = 0
+    task_row_other_street: int = 0
+    task_row_queue: int = 0
 
     def role_db(self, role: str) -> Path:
         return self.db.parent / "out" / "published" / role / f"{role}.duckdb"
@@ -262,6 +267,16 @@ def build_world(template: Path, folder: Path, url: str) -> World:
             world.user_ids[login] = user.id
         s.commit()
     engine.dispose()
+    from tasks_world import create_world_task, rows_of
+
+    world.task_id = create_world_task(world)
+    by_committee: dict = {}
+    for r in rows_of(world, world.task_id):
+        by_committee.setdefault(r.community_code, r.id)
+    world.task_row = by_committee[world.committee]
+    world.task_row_other_committee = by_committee[world.other_committee]
+    world.task_row_other_street = by_committee[world.other_street_committee]
+    world.task_row_queue = by_committee[None]
     return world
 
 
@@ -315,6 +330,56 @@ def logged_in(app, world: World, who: str, **kwargs):
     assert r.status_code == 303, (who, r.status_code, r.text[:500])
     token = csrf_from(c.get("/account/password").text)
     return c, token
+
+
+# --------------------------------------------------------------------------------------- citizen reports
+@pytest.fixture(scope="session")
+def reports_world(world, hub_run):
+    """The district's report files taken into the world's app database; a library address in my street."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from citizen_reports.config import load_reports_config
+    from citizen_reports.models import AddressPoint
+    from citizen_reports.repository import SqlRepository, app_engine, sync_library
+    from citizen_reports.routing import AddressLibrary
+    from citizen_reports.service import import_file
+
+    files = sorted((hub_run.inbox / "reports").glob("*.csv"))
+    assert files, "the session district has its month of citizen reports"
+    cfg = load_reports_config()
+    lib = AddressLibrary.from_inbox(hub_run.inbox)
+    engine = app_engine(world.url)
+    with Session(engine, expire_on_commit=False) as s:
+        if sync_library(s, lib):  # first time on this backend
+            repo = SqlRepository(s)
+            for f in files:
+                out = import_file(f, repo, cfg, lib, name=f"reports/{f.name}")
+                assert out.status == "loaded", out.message
+        points = s.execute(
+            select(AddressPoint.lon, AddressPoint.lat, AddressPoint.street_code == world.street)
+            .where(AddressPoint.lon.is_not(None))
+            .order_by(AddressPoint.address_id)
+        ).all()
+    engine.dispose()
+    # a small district is small: places at least 130 m apart (two 综合执法 radii) are few; one of them in
+    # my street (for the street's scope), the rest anywhere
+    mine = next((float(a), float(b)) for a, b, in_mine in points if in_mine)
+    spots = _apart([mine] + [(float(a), float(b)) for a, b, _ in points], 130.0)
+    return {"mine": mine, "spots": spots[1:], "next": 0}
+
+
+def _apart(points: list[tuple[float, float]], metres: float) -> list[tuple[float, float]]:
+    """Library positions at least `metres` from each other (many doors share a building's position)."""
+    import math
+
+    kept: list[tuple[float, float]] = []
+    for lon, lat in points:
+        k = math.cos(math.radians(lat)) * 111_320
+        if all(math.hypot((lon - a) * k, (lat - b) * 110_574) >= metres for a, b in kept):
+            kept.append((lon, lat))
+    assert len(kept) >= 9, "the district has room for the tests' separate places"
+    return kept
 
 
 # --------------------------------------------------------------------------------------- live servers

@@ -49,8 +49,8 @@ def test_readers_see_one_whole_publication_while_it_is_replaced(app_hub_template
     catalog = load_catalog()
     with duckdb.connect(str(db)) as con:
         role = load_roles(catalog).expand(streets_from(con))["public"]
-        for _ in range(4):
-            publish_role(con, catalog, role, out_root)
+        for _ in range(4):  # the same data: forced, or an unchanged role would be kept as it is
+            publish_role(con, catalog, role, out_root, force=True)
             time.sleep(0.2)
     time.sleep(0.3)
     stop.set()

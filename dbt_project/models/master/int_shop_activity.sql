@@ -26,13 +26,13 @@ visit_rows as (
         cluster_key, source_file, source_row, event_date as visited_on, sign_name, inspection_result,
         coalesce(inspection_result, '') = '已停业' as found_closed
     from records
-    where source = 'street_shop_visits' and event_date is not null
+    where source in ('street_shop_visits', 'street_shop_visits_app') and event_date is not null
 ),
 
 visit_counts as (
     select cluster_key, count(*) as visit_count
     from records
-    where source = 'street_shop_visits'
+    where source in ('street_shop_visits', 'street_shop_visits_app')
     group by cluster_key
 ),
 

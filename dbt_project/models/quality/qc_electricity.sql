@@ -47,6 +47,7 @@ earlier as (
 located as (
     -- a dwelling outside the address library is routed by its road and lane
     select a.*, hx.household_id, h.full_address,
+           split_part(h.dwelling_key, '#', 1) as building, h.room as meter_room,
            coalesce(h.street_code, rl.street_code, rr.street_code) as street_code,
            coalesce(h.community_code, rl.community_code, rr.community_code) as community_code,
            h.member_count
@@ -66,9 +67,11 @@ members as (
 ),
 
 persons as (
-    select person_id, name, cn_name_pinyin_key(name) as name_key, status, household_id
-    from {{ source('master', 'person') }}
-    where name is not null
+    select p.person_id, p.name, cn_name_pinyin_key(p.name) as name_key, p.status, p.household_id,
+           p.in_latest_delivery, split_part(h.dwelling_key, '#', 1) as building, h.room
+    from {{ source('master', 'person') }} p
+    left join {{ source('master', 'household') }} h on h.household_id = p.household_id
+    where p.name is not null
 ),
 
 -- living people the hub could not place (居住地址 blank, no conclusive evidence): where they live is
@@ -116,6 +119,9 @@ namesakes as (
            count(*) filter (where p.status = '正常' and p.household_id is not null) as living_placed_any,
            count(*) filter (where p.status = '正常') as living_any,
            count(*) filter (where p.status = '死亡') as dead_any,
+           -- a living namesake placed in this building with the room unknown (theirs or the meter's)
+           count(*) filter (where p.status = '正常' and p.building = l.building
+                            and (p.room is null or l.meter_room is null)) as living_in_building_room_unknown,
            count(*) filter (where p.status = '迁出') as moved_any,
            count(*) as total_any
     from located l
@@ -138,6 +144,7 @@ judged as (
             as living_placed_namesakes,
         coalesce(n.total_any, 0) as namesakes,
         coalesce(n.dead_exact = 1 and n.total_exact = 1, false) as unique_dead_namesake,
+        coalesce(n.living_in_building_room_unknown, 0) as living_in_building_room_unknown,
         e.median_kwh, e.months
     from located l
     left join at_home m using (account_no)
@@ -155,9 +162,12 @@ holder as (
         *
     from judged
     where holder is not null and not lives_here
-      -- every namesake is a living person the hub could not place: the holder may live right here
-      and not (not dead_here and not unique_dead_namesake and not moved_out_here and namesakes > 0
-               and living_namesakes = namesakes and living_placed_namesakes = 0)
+      -- a living namesake placed in this building with the room unknown (theirs or the meter's), or
+      -- every namesake a living person the hub could not place: the holder may live right here, so
+      -- nothing is claimed about them
+      and not (not dead_here and not unique_dead_namesake and not moved_out_here
+               and (living_in_building_room_unknown > 0
+                    or (namesakes > 0 and living_namesakes = namesakes and living_placed_namesakes = 0)))
 ),
 
 holder_findings as (

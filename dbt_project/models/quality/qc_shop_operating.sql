@@ -42,15 +42,16 @@ registrations as (
 ),
 
 visit_rows as (
-    select x.shop_code, x.source_file, x.source_row, v.visited_on, v.sign_name
+    select x.shop_code, x.source, x.source_file, x.source_row, v.visited_on, v.sign_name
     from xref x
     join {{ ref('stg_street_shop_visits') }} v on v.source_file = x.source_file and v.source_row = x.source_row
-    where x.source = 'street_shop_visits' and v.visited_on is not null
+    where x.source in ('street_shop_visits', 'street_shop_visits_app') and v.visited_on is not null
 ),
 
 visits as (
     -- the latest visit, the record an unregistered shop's finding points at
     select shop_code,
+           max_by(source, (visited_on, -source_row)) as source,
            max_by(source_file, (visited_on, -source_row)) as source_file,
            max_by(source_row, (visited_on, -source_row)) as source_row,
            max_by(sign_name, (visited_on, -source_row)) as sign_name
@@ -110,7 +111,7 @@ unregistered as (
     select
         'unregistered_operating', 'medium',
         'shop', s.shop_code, s.shop_code,
-        'street_shop_visits', v.source_file, v.source_row, s.street_code, s.community_code,
+        v.source, v.source_file, v.source_row, s.street_code, s.community_code,
         '店招名称',
         v.sign_name,
         null::string,
@@ -128,7 +129,7 @@ unregistered as (
           from {{ ref('int_shop_records') }} r
           join {{ ref('int_shop_records') }} vr
             on vr.address_key = r.address_key and coalesce(vr.unit, '') = coalesce(r.unit, '')
-           and vr.source = 'street_shop_visits'
+           and vr.source in ('street_shop_visits', 'street_shop_visits_app')
           where r.source in ('market_business_registry', 'market_food_licence')
             and coalesce(r.registration_status, '存续') in ('存续', '在业')
             and vr.source_file = v.source_file and vr.source_row = v.source_row

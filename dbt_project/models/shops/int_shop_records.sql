@@ -80,7 +80,7 @@ shop_premises as (
     -- premises where a shop is evidenced by a licence or a visit: every meter there is the shop's
     select distinct building, coalesce(unit, '') as unit
     from located
-    where source in ('market_food_licence', 'street_shop_visits') and building is not null
+    where source in ('market_food_licence', 'street_shop_visits', 'street_shop_visits_app') and building is not null
 ),
 
 registered_premises as (

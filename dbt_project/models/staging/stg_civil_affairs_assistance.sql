@@ -15,7 +15,7 @@ final as (
         {{ lineage_columns() }},
         nullif(trim(aid_certificate_no), '') as aid_certificate_no,
         aid_type as aid_type_raw,
-        {{ vocab_value('aid_type', ['低保', '低收入', '特困']) }} as aid_type,
+        {{ vocab_value('aid_type', 'aid_type') }} as aid_type,
         {{ name_columns('head_name', 'head_name') }},
         {{ id_number_columns('head_id_number', 'head_id_number') }},
         {{ name_columns('member_name', 'name') }},

@@ -12,7 +12,7 @@ final as (
         nullif(trim(degree), '') as degree,
         try_cast(regexp_extract(graduation_year, '\d{4}', 0) as integer) as graduation_year,
         employment_status as employment_status_raw,
-        {{ vocab_value('employment_status', ['已就业', '未就业', '灵活就业']) }} as employment_status,
+        {{ vocab_value('employment_status', 'employment_status') }} as employment_status,
         {{ phone_columns('phone') }}
     from source
 )

@@ -23,7 +23,7 @@ final as (
         nullif(trim(business_scope), '') as business_scope,
         cn_parse_date(established_on) as established_on,
         registration_status as registration_status_raw,
-        {{ vocab_value('registration_status', ['存续', '在业', '注销', '吊销']) }} as registration_status,
+        {{ vocab_value('registration_status', 'registration_status') }} as registration_status,
         cn_parse_date(approved_on) as approved_on
     from parsed
 )

@@ -26,7 +26,7 @@ final as (
         {{ address_columns('registered_address', 'registered') }},
         {{ address_columns('residence_address', 'residence') }},
         person_status as person_status_raw,
-        {{ vocab_value('person_status', ['正常', '死亡', '迁出']) }} as person_status,
+        {{ vocab_value('person_status', 'person_status') }} as person_status,
         nullif(trim(education), '') as education,
         {{ phone_columns('phone') }},
         cn_parse_date(updated_on) as updated_on

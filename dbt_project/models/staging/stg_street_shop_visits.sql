@@ -1,5 +1,11 @@
+-- The street offices' visit registers and the visits saved in the street app (最多查一次, source
+-- street_shop_visits_app, one row per app record: app_visit_id is the lineage to the app).
 with source as (
-    select * from {{ source('raw', 'street_shop_visits') }}
+    select * from (
+        select * from {{ source('raw', 'street_shop_visits') }}
+        union all by name
+        select * from {{ source('raw', 'street_shop_visits_app') }}
+    )
     {{ new_raw_rows() }}
 ),
 
@@ -22,7 +28,8 @@ final as (
         nullif(trim(inspection_result), '') as inspection_result,
         nullif(trim(street_name), '') as street_name,
         nullif(trim(community_name), '') as community_name,
-        nullif(trim(visitor), '') as visitor
+        nullif(trim(visitor), '') as visitor,
+        nullif(trim(app_visit_id), '') as app_visit_id
     from parsed
 )
 

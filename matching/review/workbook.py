@@ -1,25 +1,9 @@
-"""Clerical review of uncertain person matches: the queue, the spreadsheet round trip, the decisions.
-
-Pairs whose match probability lies in the review band (matching.yml: review_floor <= p < accept)
-and whose records did not end in one person are listed by the dbt model int_person_review_queue,
-with both records' evidence side by side and ID numbers and phones already masked. A reviewer
-confirms (same person) or rejects (two people) a pair; the decision is kept in
-review.person_decisions, keyed by the two records' fingerprints (same source, same identifying
-content), so it holds in every later delivery where those records appear again. int_person_clusters
-applies the decisions on each build: a confirmed pair is merged before any score, a rejected pair is
-never linked directly.
-
-One row per pair in review.person_decisions (the latest decision wins); every decision as made is
-also appended to review.person_decision_log (who decided what, when: PIPL art. 56 processing records).
-
-DuckDB allows one writer: callers pass a connection they hold briefly, or a database path that is
-opened here in a short `with` block.
-"""
+"""The spreadsheet round trip: the queue written for a reviewer (决定 column), the filled file read back
+into decisions."""
 
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,206 +13,16 @@ import pandas as pd
 import xlsxwriter
 from openpyxl import load_workbook
 
-QUEUE_TABLE = "matching.int_person_review_queue"
-RECORDS_TABLE = "matching.int_person_records"
-DECISIONS_TABLE = "review.person_decisions"
-LOG_TABLE = "review.person_decision_log"
-
-DDL = f"""
-create schema if not exists review;
-create table if not exists {DECISIONS_TABLE} (
-    fingerprint_a varchar, fingerprint_b varchar, decision varchar, decided_by varchar,
-    decided_at timestamp, note varchar
-);
-create table if not exists {LOG_TABLE} (
-    fingerprint_a varchar, fingerprint_b varchar, decision varchar, decided_by varchar,
-    decided_at timestamp, note varchar
-);
-"""
-
-CONFIRM, REJECT = "confirm", "reject"
-# What a reviewer may write in the 决定 column (or pass on the command line).
-DECISION_SPELLINGS = {
-    "confirm": CONFIRM,
-    "确认": CONFIRM,
-    "同一人": CONFIRM,
-    "是": CONFIRM,
-    "reject": REJECT,
-    "否决": REJECT,
-    "不是同一人": REJECT,
-    "非同一人": REJECT,
-    "否": REJECT,
-}
-DECISION_LABELS = {CONFIRM: "确认", REJECT: "否决"}
-
-
-class ReviewError(ValueError):
-    """A decision or a review file that cannot be accepted, with the reason in the message."""
-
-
-# ---------------------------------------------------------------------------------------------------
-# the queue
-
-
-def _table_exists(con, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
-
-
-def list_queue(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
-    """The pairs waiting for a decision, most probable first (masked evidence only).
-
-    A pair decided since the queue was built (the decision is applied on the next build) is left out.
-    """
-    if not _table_exists(con, QUEUE_TABLE):
-        raise ReviewError(f"no review queue in this database ({QUEUE_TABLE} is missing): run `civichub run` first")
-    undecided = ""
-    if _table_exists(con, DECISIONS_TABLE):
-        undecided = f"""
-        where not exists (
-            select 1 from {DECISIONS_TABLE} d
-            where (d.fingerprint_a = q.fingerprint_a and d.fingerprint_b = q.fingerprint_b)
-               or (d.fingerprint_a = q.fingerprint_b and d.fingerprint_b = q.fingerprint_a))"""
-    sql = f"select q.* from {QUEUE_TABLE} q {undecided} order by q.probability desc, q.record_a, q.record_b"
-    if limit is not None:
-        if int(limit) < 0:
-            raise ReviewError(f"limit must be zero or more, not {limit}")
-        sql += f" limit {int(limit)}"
-    return con.execute(sql).df()
-
-
-# ---------------------------------------------------------------------------------------------------
-# decisions
-
-
-@dataclass(frozen=True)
-class Decision:
-    fingerprint_a: str
-    fingerprint_b: str
-    decision: str
-    decided_by: str
-    decided_at: _dt.datetime
-    note: str | None
-
-
-def normalise_decision(value: object) -> str | None:
-    """'confirm' or 'reject' from any accepted spelling; None for a blank (no decision yet)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    text = str(value).strip()
-    if not text:
-        return None
-    found = DECISION_SPELLINGS.get(text.lower())
-    if found is None:
-        raise ReviewError(f"决定 must be 确认 or 否决 (confirm or reject), not {text!r}")
-    return found
-
-
-def _clean_fingerprint(value: object, which: str) -> str:
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip().lower()
-    if not text:
-        raise ReviewError(f"fingerprint {which} is missing")
-    return text
-
-
-def _known_fingerprints(con, fingerprints: list[str]) -> set[str]:
-    sources = []
-    if _table_exists(con, QUEUE_TABLE):
-        sources += [f"select fingerprint_a as fp from {QUEUE_TABLE}", f"select fingerprint_b from {QUEUE_TABLE}"]
-    if _table_exists(con, RECORDS_TABLE):
-        sources.append(f"select fingerprint from {RECORDS_TABLE}")
-    if _table_exists(con, "master.person_xref"):  # records of earlier deliveries
-        sources.append("select fingerprint from master.person_xref")
-    if not sources:
-        return set()
-    union = " union all ".join(sources)
-    rows = con.execute(
-        f"select distinct fp from ({union}) t(fp) where fp in (select unnest(?::varchar[]))", [fingerprints]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def _valid_ids(con, fingerprint: str) -> set[str]:
-    """Valid ID numbers the record(s) with this fingerprint carry (never shown, only compared)."""
-    if not _table_exists(con, RECORDS_TABLE):
-        return set()
-    rows = con.execute(
-        f"select distinct id_number from {RECORDS_TABLE} where fingerprint = ? and has_valid_id", [fingerprint]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def record_decision(
-    con: duckdb.DuckDBPyConnection,
-    fingerprint_a: str,
-    fingerprint_b: str,
-    decision: str,
-    decided_by: str,
-    note: str | None = None,
-) -> Decision:
-    """Keep a reviewer's decision on a pair of records; the latest decision on a pair wins.
-
-    The fingerprints must be records this database knows (the review queue, this delivery's person
-    records or an earlier delivery's cross-references). A pair whose records carry two different
-    valid ID numbers cannot be confirmed: the clustering never puts two valid ID numbers in one person.
-    """
-    verdict = normalise_decision(decision)
-    if verdict is None:
-        raise ReviewError("a decision is needed: confirm (确认) or reject (否决)")
-    who = "" if _blank(decided_by) else str(decided_by).strip()
-    if not who:
-        raise ReviewError("the reviewer's name (decided_by) is needed: decisions are kept with who made them")
-    fa, fb = _clean_fingerprint(fingerprint_a, "A"), _clean_fingerprint(fingerprint_b, "B")
-    if fa == fb:
-        raise ReviewError(f"fingerprints A and B are the same ({fa}): a pair needs two different records")
-    known = _known_fingerprints(con, [fa, fb])
-    missing = [fp for fp in (fa, fb) if fp not in known]
-    if missing:
-        raise ReviewError(
-            "unknown fingerprint " + ", ".join(missing) + ": not in the review queue nor among the person records"
-        )
-    if verdict == CONFIRM:
-        ids_a, ids_b = _valid_ids(con, fa), _valid_ids(con, fb)
-        if ids_a and ids_b and ids_a.isdisjoint(ids_b):
-            raise ReviewError(
-                "cannot confirm: the two records carry different valid ID numbers (两条记录的身份证号均有效且不同), "
-                "so they are two persons"
-            )
-    note = None if _blank(note) else str(note).strip()
-    a, b = sorted((fa, fb))
-    made = Decision(a, b, verdict, who, _dt.datetime.now().replace(microsecond=0), note)
-    con.execute(DDL)
-    con.execute("begin transaction")
-    try:
-        con.execute(
-            f"""delete from {DECISIONS_TABLE}
-                where (fingerprint_a = $a and fingerprint_b = $b) or (fingerprint_a = $b and fingerprint_b = $a)""",
-            {"a": a, "b": b},
-        )
-        row = [made.fingerprint_a, made.fingerprint_b, made.decision, made.decided_by, made.decided_at, made.note]
-        con.execute(f"insert into {DECISIONS_TABLE} values (?, ?, ?, ?, ?, ?)", row)
-        con.execute(f"insert into {LOG_TABLE} values (?, ?, ?, ?, ?, ?)", row)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return made
-
-
-def decisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The decision in force for every pair decided so far."""
-    if not _table_exists(con, DECISIONS_TABLE):
-        return pd.DataFrame(columns=["fingerprint_a", "fingerprint_b", "decision", "decided_by", "decided_at", "note"])
-    return con.execute(f"select * from {DECISIONS_TABLE} order by decided_at, fingerprint_a, fingerprint_b").df()
-
-
-# ---------------------------------------------------------------------------------------------------
-# the spreadsheet a reviewer fills in
+from matching.review.decisions import Decision, normalise_decision, record_decision
+from matching.review.queue import (
+    COMPARISON_HEADERS,
+    CONFIRM,
+    REJECT,
+    ReviewError,
+    _address,
+    _blank,
+    list_queue,
+)
 
 SOURCE_LABELS = {
     "police_population": "公安实有人口",
@@ -267,14 +61,7 @@ LEVEL_LABELS = {
     "address": {"dwelling": "同一户", "building": "同楼不同室", "road": "同路不同楼", "diff": "不同", "null": "缺失"},
     "phone": {"same": "相同", "diff": "不同", "null": "缺失"},
 }
-COMPARISON_HEADERS = {
-    "id": "身份证号比对",
-    "name": "姓名比对",
-    "birth": "出生日期比对",
-    "sex": "性别比对",
-    "address": "地址比对",
-    "phone": "电话比对",
-}
+
 DECISION_HEADER = "决定"
 NOTE_HEADER = "备注"
 FP_HEADERS = {"a": "记录A指纹", "b": "记录B指纹"}
@@ -299,16 +86,6 @@ INSTRUCTIONS = [
     "决定按记录指纹保存，以后各期数据中相同的记录继续适用；下次构建时生效。",
     "导入：civichub review import --db 数据库文件 --file 本文件 --by 复核人",
 ]
-
-
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NaT or (isinstance(v, str) and not v.strip())
-
-
-def _address(key, room) -> str:
-    if _blank(key):
-        return ""
-    return f"{key}{room}室" if not _blank(room) else str(key)
 
 
 def _comparison(kind: str, level, weight) -> str:
@@ -426,9 +203,6 @@ def export_queue(db: str | Path, path: str | Path, limit: int | None = None) -> 
     return len(sheet)
 
 
-# ---------------------------------------------------------------------------------------------------
-# reading the filled file back
-
 # accepted headers per field: the export's, and the queue's own column names
 _HEADER_ALIASES = {
     "fingerprint_a": {FP_HEADERS["a"], "fingerprint_a"},
@@ -532,42 +306,3 @@ def import_decisions(db: str | Path, path: str | Path, decided_by: str) -> Impor
                 continue
             report.applied.append(made)
     return report
-
-
-# ---------------------------------------------------------------------------------------------------
-# text for the terminal
-
-
-def _text(v) -> str:
-    return "-" if _blank(v) else str(v)
-
-
-def format_queue(queue: pd.DataFrame) -> str:
-    """The queue for a terminal: one block per pair, masked evidence, both fingerprints in full."""
-    if queue.empty:
-        return "The review queue is empty: no pair waits for a decision."
-    lines = []
-    for i, r in enumerate(queue.to_dict("records"), start=1):
-        rules = str(r.get("blocking_rules") or "")
-        lines.append(f"#{i}  probability {float(r['probability']):.3f}   blocked by {rules}")
-        for side in ("a", "b"):
-            birth = r.get(f"birth_date_{side}")
-            birth = pd.Timestamp(birth).strftime("%Y-%m-%d") if not _blank(birth) else "-"
-            fields = [
-                _text(r.get(f"name_{side}")),
-                _text(r.get(f"id_number_masked_{side}")),
-                birth,
-                _text(r.get(f"sex_{side}")),
-                _address(r.get(f"address_key_{side}"), r.get(f"room_{side}")) or "-",
-                _text(r.get(f"phone_masked_{side}")),
-            ]
-            lines.append(
-                f"    {side.upper()} {r[f'fingerprint_{side}']}  {r[f'source_file_{side}']}:{r[f'source_row_{side}']}"
-            )
-            lines.append("      " + "  ".join(fields))
-        levels = []
-        for kind in COMPARISON_HEADERS:
-            level, weight = r.get(f"{kind}_level"), r.get(f"{kind}_weight")
-            levels.append(f"{kind} {level}" + ("" if _blank(weight) or level == "null" else f" {float(weight):+.1f}"))
-        lines.append("    " + ", ".join(levels))
-    return "\n".join(lines)
