@@ -111,6 +111,10 @@ def spark_session(db_path: str):
     from normalize.spark_udfs import register_udfs
 
     cfg = load_spark_config()
+    if cfg.master.startswith("local"):
+        # the Python workers run this interpreter (pyarrow and the hub's packages are here);
+        # PySpark reads the variable when the context starts, the conf alone is not enough
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(cfg.master).appName(cfg.app_name).enableHiveSupport()
     for key, value in spark_conf(cfg, db_path).items():
         builder = builder.config(key, value)
