@@ -12,6 +12,7 @@ the spark-marked test below) or be a cn_* function registered on both.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -111,11 +112,17 @@ def compile_models(target: str, out: Path) -> dict[str, str]:
             self._df, self._rows = None, []
 
         patches.append(mock.patch.object(spark_session.Cursor, "execute", no_rows))
+    # DuckDB's side compiles against a database of its own (never the session's hub, which other
+    # tests open read-only), closed when the compile is done
+    patches.append(mock.patch.dict(os.environ, {"CIVICHUB_DB": str(out / "compile.duckdb")}))
     for p in patches:
         p.start()
     try:
         res = dbtRunner().invoke(args)
     finally:
+        from pipelines.dbt_runner import _release_database
+
+        _release_database()
         for p in patches:
             p.stop()
     assert res.success, f"dbt compile --target {target} failed: {res.exception}"
