@@ -57,6 +57,8 @@ def create_demo_users(db: Path) -> list[tuple[str, str, str, str]]:
         ("minzheng", "张华", "minzheng", None, "民政（分析）：目录、查询、救助与预警名单"),
         ("shijian", "赵强", "shichangjianguan", None, "市场监管：目录、查询、Parquet 下载"),
     ]
+    if "chengguan" in published:  # owns 综合执法 in citizen_reports/categories.yml
+        wanted.append(("chengguan", "孙伟", "chengguan", None, "城管执法：百姓拍看板、事件办理、重复复核（/r/board）"))
     engine = make_engine(url)
     out = []
     try:

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,17 +32,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from app.live_server import start_serve
+
 ROOT = Path(__file__).resolve().parents[1]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 FINDING = re.compile(r'href="/c/findings/(F[0-9A-Z]+)"')
 HOUSEHOLD = re.compile(r'href="/c/households/([A-Z0-9]+)"')
 WORKER_PAGES = ("findings", "finding", "roster", "household")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pick_committees(db: Path, n: int) -> list[tuple[str, int]]:
@@ -302,38 +297,12 @@ def main(argv=None) -> int:
     committees = pick_committees(db, args.users)
     passwords = create_users(db, url, committees)
     print(f"{len(passwords)} committee workers over committees with {sum(n for _, n in committees):,} open findings")
-    port = _free_port()
-    log = open(work / "server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "civichub"),
-            "serve",
-            "--db",
-            str(db),
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],  # fmt: skip
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_serve(db, url, work / "server.log", workers=args.workers)
     try:
-        import httpx
-
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         stats, pipeline, seconds = asyncio.run(load(args, base, passwords, env))
     finally:
         server.terminate()
         server.wait(timeout=30)
-        log.close()
     final = {}
     if args.inbox:
         s, code, tail = civichub_run(Path(args.inbox), db, env)

@@ -18,10 +18,7 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +27,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.live_server import start_serve
 from citizen_reports.config import load_reports_config
 from citizen_reports.models import AddressPoint, Report
 from citizen_reports.open311 import service_code
@@ -40,41 +38,10 @@ from synthetic.citizen_reports import write_citizen_reports
 from synthetic.generate import generate
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _serve(hub_db: Path, url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    port = _free_port()
-    env = {**os.environ, "CIVICHUB_APP_DB": url}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "serve", "--db", str(hub_db), "--port", str(port)],
-        stdout=open(log, "w", encoding="utf-8"),  # noqa: SIM115 - closed with the process
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"civichub serve exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("civichub serve did not answer within 90 s")
 
 
 def main(argv=None) -> int:
@@ -124,7 +91,7 @@ def main(argv=None) -> int:
 
     rng = np.random.default_rng(a.seed)
     kinds = [(m, s) for m, c in cfg.categories.items() for s in c.subcategories]
-    proc, base = _serve(work / "hub.duckdb", url, work / "server.log")
+    proc, base = start_serve(work / "hub.duckdb", url, work / "server.log", timeout=90)
     times, joined, queued, errors = [], 0, 0, 0
     cpu0 = _cpu_seconds(proc.pid)
     try:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connectors.spec import load_specs
 from synthetic.codes import id_check_char, uscc_check_char
 from synthetic.generate import SHEET, SOURCES, _write_csv, _write_xlsx
 
@@ -33,83 +34,11 @@ STREET = ("310106021000", "临汾路街道")
 COMMITTEES = [("310106021001", "阳曲一村居委会"), ("310106021002", "梅园居委会")]
 DELIVERIES = ("2026-10", "2026-11")
 
+# the contract headers of each registry the generator writes, in the contract's order (connectors/sources.yml)
 HEADERS = {
-    "police_population": [
-        "公民身份号码",
-        "姓名",
-        "性别",
-        "民族",
-        "出生日期",
-        "户号",
-        "与户主关系",
-        "户籍地址",
-        "居住地址",
-        "人员状态",
-        "文化程度",
-        "联系电话",
-        "更新日期",
-    ],
-    "civil_affairs_assistance": [
-        "救助证编号",
-        "救助类型",
-        "户主姓名",
-        "户主身份证号",
-        "成员姓名",
-        "成员身份证号",
-        "与户主关系",
-        "家庭人口数",
-        "月救助金额",
-        "家庭地址",
-        "所属街道",
-        "所属居委",
-        "起始年月",
-    ],
-    "civil_affairs_elderly_alone": [
-        "姓名",
-        "身份证号",
-        "性别",
-        "年龄",
-        "居住地址",
-        "联系电话",
-        "紧急联系人",
-        "紧急联系人电话",
-        "所属居委",
-    ],
-    "utility_electricity": ["用电户号", "户名", "用电地址", "联系电话", "抄表月份", "用电量"],
-    "market_business_registry": [
-        "统一社会信用代码",
-        "主体名称",
-        "主体类型",
-        "法定代表人",
-        "经营场所",
-        "经营范围",
-        "成立日期",
-        "登记状态",
-        "核准日期",
-    ],
-    "market_food_licence": [
-        "许可证编号",
-        "经营者名称",
-        "统一社会信用代码",
-        "法定代表人",
-        "经营场所",
-        "主体业态",
-        "发证日期",
-        "有效期至",
-    ],
-    "street_shop_visits": [
-        "走访日期",
-        "店招名称",
-        "经营地址",
-        "联系人",
-        "联系电话",
-        "业态",
-        "检查结果",
-        "所属街道",
-        "所属居委",
-        "走访人",
-    ],
-    "hr_graduates": ["姓名", "身份证号", "毕业院校", "学历", "毕业年份", "就业状态", "联系电话"],
+    name: [spec.header(field) for field in spec.columns]
+    for name, spec in load_specs().sources.items()
+    if name in SOURCES
 }
 
 # address code, road, lane, number, committee

@@ -1,5 +1,7 @@
 """The public status of a citizen's report (the page behind `/status/<编号>`): only what a citizen may
-read about a problem in the street, masked through sharing/masking.py."""
+read about a problem in the street, masked through sharing/masking.py. The citizen's own words are not
+shown: 编号 are sequential, anyone may look one up, and a description can name a neighbour (masking
+catches ID numbers and phones, not names)."""
 
 from __future__ import annotations
 
@@ -39,7 +41,6 @@ def public_status(db: Session, app, report_no: str) -> dict | None:
         "report_no": r.report_no,
         "reported_at": as_cst(r.reported_at),
         "category": f"{r.major} · {r.minor}",
-        "description": mask_text(r.description),
         "incident_id": inc.id,
         "joined": r.duplicate_of is not None,
         "report_count": inc.report_count,

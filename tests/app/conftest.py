@@ -20,15 +20,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from app.live_server import start_serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -383,12 +383,6 @@ def _apart(points: list[tuple[float, float]], metres: float) -> list[tuple[float
 
 
 # --------------------------------------------------------------------------------------- live servers
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class LiveServer:
     url: str
@@ -405,29 +399,8 @@ class LiveServer:
 
 def start_server(world: World, log: Path) -> LiveServer:
     """`civichub serve` in a subprocess on a free port; waits until it answers."""
-    import httpx
-
-    port = _free_port()
-    env = {**os.environ, "CIVICHUB_APP_DB": world.url}
-    out = open(log, "w", encoding="utf-8")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "serve", "--db", str(world.db), "--port", str(port)],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"civichub serve exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return LiveServer(url, log, proc)
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("civichub serve did not answer within 60 s")
+    proc, url = start_serve(world.db, world.url, log)
+    return LiveServer(url, log, proc)
 
 
 @pytest.fixture(scope="session")

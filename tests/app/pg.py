@@ -10,11 +10,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.live_server import free_port
 
 
 def bin_dir() -> Path | None:
@@ -24,12 +25,6 @@ def bin_dir() -> Path | None:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb and shutil.which("pg_ctl") else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -78,7 +73,7 @@ def start() -> Cluster:
     root = Path(tempfile.mkdtemp(prefix="civichub-pg-"))
     if as_user:
         shutil.chown(root, as_user, as_user)
-    cluster = Cluster(bindir, root, _free_port(), as_user)
+    cluster = Cluster(bindir, root, free_port(), as_user)
     try:
         cluster._run(bindir / "initdb", "-D", cluster.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
         sockets = root / "sock"

@@ -134,7 +134,8 @@ def test_the_owning_department_resolves_with_a_public_note_and_the_citizen_reads
 
     status = anon.get(f"/status/{no}")
     assert status.status_code == 200 and "已办结" in status.text and "摊位已劝离" in status.text
-    assert PHONE not in status.text and "set-cookie" not in status.headers
+    assert PHONE not in status.text and "门口占道经营" not in status.text  # the citizen's words stay internal
+    assert "set-cookie" not in status.headers
     assert anon.get("/status/NO-SUCH-REPORT").status_code == 404
     assert anon.get("/status", params={"no": no}).headers["location"] == f"/status/{no}"
 

@@ -116,7 +116,7 @@ def test_the_demo_prints_accounts_that_log_in_and_how_to_start_the_app(app_hub_t
     out = capsys.readouterr().out
     assert f"civichub serve --db {db}" in out and "http://127.0.0.1:8000/" in out
     accounts = dict(re.findall(r"^    (\w+)\s+([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\s", out, flags=re.M))
-    assert set(accounts) == {"admin", "juwei", "jiedao", "minzheng", "shijian"}
+    assert set(accounts) == {"admin", "juwei", "jiedao", "minzheng", "shijian", "chengguan"}
     shop = re.search(r"http://127\.0\.0\.1:8000(/shops/\w+)", out).group(1)
     app = create_app(AppSettings.from_hub_db(db))
     for login, password in accounts.items():
