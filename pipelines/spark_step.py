@@ -68,7 +68,8 @@ def lake_dir(db_path: str | Path) -> Path:
 def land_raw(spark, con: duckdb.DuckDBPyConnection, db_path: str | Path, delivery: str) -> dict[str, int]:
     """The raw rows of the delivery (and the reference tables, delivery 'reference') as Parquet
     partitioned by delivery, `<lake>/raw/<table>/delivery=<d>/`, read by Spark as the external
-    table `raw.<table>`; rows landed per table. Landing a delivery again replaces its partition."""
+    table `raw.<table>`; rows landed per table. Landing a delivery again replaces its partition. A
+    source with no rows yet is an empty table (its columns from DuckDB's raw table)."""
     import shutil
 
     landed = {}
@@ -100,7 +101,12 @@ def land_raw(spark, con: duckdb.DuckDBPyConnection, db_path: str | Path, deliver
                 f"to '{part}/part-0.parquet' (format parquet)"
             )
             landed[table] = landed.get(table, 0) + rows
-        if parts:
+        if not parts and not target.exists():
+            # a source no delivery has brought yet: an empty table of its columns, as on DuckDB
+            empty = target / "delivery=none"
+            empty.mkdir(parents=True)
+            con.execute(f"copy (select {select} from raw.{table} limit 0) to '{empty}/part-0.parquet' (format parquet)")
+        if parts or not spark.catalog.tableExists(f"raw.{table}"):
             # the table over the folder (dropping an external table keeps its files), its
             # delivery partitions discovered from the folder names
             spark.sql(f"drop table if exists raw.{table}")

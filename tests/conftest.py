@@ -39,7 +39,7 @@ SPARK_TESTS_ENV = "CIVICHUB_SPARK_TESTS"  # .ci/run sets it: the tests that star
 def pytest_collection_modifyitems(config, items):
     skip_spark = pytest.mark.skip(reason=f"starts a Spark JVM: set {SPARK_TESTS_ENV}=1 (.ci/run does)")
     for item in items:
-        if "spark" in item.keywords and os.environ.get(SPARK_TESTS_ENV) != "1":
+        if item.get_closest_marker("spark") and os.environ.get(SPARK_TESTS_ENV) != "1":
             item.add_marker(skip_spark)
         if HUB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group(HUB_GROUP))
