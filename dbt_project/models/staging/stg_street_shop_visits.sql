@@ -15,12 +15,14 @@ app_visits as (
     from {{ source('raw', 'street_shop_visits_app') }}
 ),
 
+unioned as (
+    select * from registers
+    union all
+    select * from app_visits
+),
+
 source as (
-    select * from (
-        select * from registers
-        union all
-        select * from app_visits
-    )
+    select * from unioned
     {{ new_raw_rows() }}
 ),
 
