@@ -127,6 +127,9 @@ class DbtStepOutcome:
     results: list[dict] = field(default_factory=list)  # raw result events (dbt's structured log)
     errors: list[str] = field(default_factory=list)  # dbt's error lines
     exception: str | None = None
+    # models built by the hub's Python steps (Spark), each with the number of dbt results before it:
+    # their events go out in build order, which is the order Dagster wants (upstream first)
+    python_models: list[tuple[int, str]] = field(default_factory=list)
 
     def tests(self, status: str) -> list[str]:
         return [
@@ -223,19 +226,20 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
     if indirect:
         args += ["--indirect-selection", indirect]
     step = op.name
-    built_by_python: list[str] = []
     if step == SPARK_STEP and current_engine() == "spark":
         # staging and matching on Spark (the whole step), Python models as steps of the hub
-        from pipelines.spark_step import PYTHON_MODELS, run_matching_step
+        from pipelines.spark_step import run_matching_step
 
         outcome = run_matching_step(settings.get_settings().db, dbt_vars, step, context.log)
-        built_by_python = list(PYTHON_MODELS) if outcome.success else []
     else:
         outcome = invoke(args, step)
 
     warned_by_model: dict[str, list[str]] = {}
     checks, models = [], []
-    for raw in outcome.results:
+    python_models = sorted(outcome.python_models) if outcome.success else []
+    for position, raw in enumerate(outcome.results):
+        while python_models and python_models[0][0] <= position:
+            models.append(python_models.pop(0)[1])
         node = raw["data"]["node_info"]
         uid = node["unique_id"]
         if not uid.startswith("test."):
@@ -246,7 +250,18 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
             test = manifest["nodes"].get(uid, {})
             attached = test.get("attached_node") or next(iter(test.get("depends_on", {}).get("nodes", [])), "")
             warned_by_model.setdefault(attached, []).append(node["node_name"])
+    models += [name for _, name in python_models]
     for raw in models:
+        if isinstance(raw, str):  # built by a Python step of the hub (Spark), not by dbt
+            node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == raw)
+            yield MaterializeResult(
+                asset_key=translator.get_asset_key(node),
+                metadata={
+                    "engine": "spark",
+                    "built_by": "pipelines/spark_step.py (a Python step, not a dbt Python model)",
+                },
+            )
+            continue
         warned = warned_by_model.pop(raw["data"]["node_info"]["unique_id"], [])
         for ev in _dagster_events(raw, manifest, translator, context):
             if isinstance(ev, Output):
@@ -258,12 +273,6 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
                     }
                 )
             yield ev
-    for name in built_by_python:
-        node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == name)
-        yield MaterializeResult(
-            asset_key=translator.get_asset_key(node),
-            metadata={"engine": "spark", "built_by": "pipelines/spark_step.py (a Python step, not a dbt Python model)"},
-        )
     for raw in checks:
         yield from _dagster_events(raw, manifest, translator, context)
     warned = sorted(n for names in warned_by_model.values() for n in names)

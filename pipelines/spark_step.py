@@ -259,14 +259,17 @@ def run_matching_step(hub_db: str | Path, dbt_vars: dict, step: str, log) -> Dbt
         return total
     cfg = load_matching_config().person
     _write(spark, person_match_weights(spark), "matching.int_person_match_weights")
+    total.python_models.append((len(total.results), "int_person_match_weights"))
     if not dbt("pair_scores"):
         return total
     person_clusters(spark, cfg.accept, cfg.review_floor, decisions).write.mode("overwrite").format(
         "parquet"
     ).saveAsTable("matching.int_person_clusters")
+    total.python_models.append((len(total.results), "int_person_clusters"))
     if not dbt("to_shop_records"):
         return total
     _write(spark, shop_clusters(spark), "matching.int_shop_clusters")
+    total.python_models.append((len(total.results), "int_shop_clusters"))
     if not dbt("the_rest"):
         return total
     dbt("python_model_tests")

@@ -8,14 +8,14 @@
   Comparison levels of two person records (aliases a, b), the Fellegi–Sunter comparison vector.
   Used for candidate pairs and for random pairs alike, so that m and u describe the same levels.
   ID numbers are ASCII, so DuckDB's byte-based distance is safe there; names go through the
-  character-aware cn_levenshtein (rapidfuzz).
+  character-aware edit_distance (cn_levenshtein, rapidfuzz; Spark's own levenshtein there).
 #}
 {% macro person_comparison_levels(a, b) -%}
     case
         when {{ a }}.id_number is null or {{ b }}.id_number is null or length({{ a }}.id_number) <> length({{ b }}.id_number) then case when {{ a }}.id_number is null or {{ b }}.id_number is null then 'null' else 'diff' end
         when {{ a }}.id_number = {{ b }}.id_number then 'exact'
         -- one wrong character, or two adjacent characters swapped (the typos a check digit catches)
-        when {{ hamming_distance(a ~ '.id_number', b ~ '.id_number') }} = 1 then 'one_edit'
+        when {{ hamming_distance(a ~ '.id_number', b ~ '.id_number', ascii=true) }} = 1 then 'one_edit'
         when {{ id_adjacent_transposition(a ~ '.id_number', b ~ '.id_number') }}
             then 'one_edit'
         when substr({{ a }}.id_number, 7, 8) = substr({{ b }}.id_number, 7, 8) then 'same_birth'
@@ -26,7 +26,7 @@
         when {{ a }}.name = {{ b }}.name then 'exact'
         when {{ a }}.name_pinyin_key = {{ b }}.name_pinyin_key then 'pinyin'
         when abs(length({{ a }}.name) - length({{ b }}.name)) <= 1
-             and cn_levenshtein({{ a }}.name, {{ b }}.name) = 1 then 'one_char'
+             and {{ edit_distance(a ~ '.name', b ~ '.name') }} = 1 then 'one_char'
         else 'diff'
     end as name_level,
     case

@@ -24,7 +24,7 @@ flagged as (
            coalesce(
                f.repaired,
                case when pr.person_id_number_valid and pr.person_id_number is distinct from f.id_number
-                         and (f.id_number is null or {{ hamming_distance('pr.person_id_number', 'f.id_number') }} <= 2)
+                         and (f.id_number is null or {{ hamming_distance('pr.person_id_number', 'f.id_number', ascii=true) }} <= 2)
                     then pr.person_id_number end) as matched_valid_id
     from id_fields f
     left join {{ ref('int_quality_person_rows') }} pr
