@@ -84,6 +84,8 @@ SPARK_REFUSES = {
     "::varchar": re.compile(r"::\s*varchar\b", re.I),
     "lambda": re.compile(r"\blambda\s+\w+\s*:", re.I),
     "select * exclude/replace": re.compile(r"\*\s*(exclude|replace)\s*\(", re.I),
+    # DuckDB's 'g' option: Spark reads a fourth argument as a position, and every result is null
+    "regexp_replace(…, 'g')": re.compile(r",\s*'g'\s*\)", re.I),
     "a row compared with a struct (x, y) in (select (a, b) …)": re.compile(
         r"\bin\s*\(\s*select\s*\(\s*[\w.]+\s*,", re.I
     ),
@@ -205,12 +207,13 @@ def test_the_lint_sees_duckdb_only_sql():
     """The check itself: DuckDB-only functions and syntax are caught in Spark SQL."""
     sql = (
         "select hamming(a, b), list_filter(range(1, 3), lambda i: i > 1) from t "
-        "where (a, b) not in (select (x, y) from u) using sample 10 percent"
+        "where (a, b) not in (select (x, y) from u) and regexp_replace(c, 'x', '', 'g') = '' using sample 10 percent"
     )
     found = problems("spark", {"m.sql": sql})["m.sql"]
     assert any("hamming" in p for p in found)
     assert any("using sample" in p for p in found)
     assert any("struct" in p for p in found)
+    assert any("'g'" in p for p in found)
     assert not problems("spark", {"ok.sql": "select levenshtein(a, b), cn_normalize_id(c) from t"})
 
 

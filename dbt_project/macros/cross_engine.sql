@@ -14,8 +14,15 @@
     {%- else -%}len(list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)))
     {%- endif -%}
 {%- endmacro %}
+{# Spark: a lambda over the positions is interpreted, not compiled, and the random pairs are millions;
+   of two strings of one length, a levenshtein (compiled) of 0 or 1 is their hamming distance, so the
+   lambda runs only for the pairs further apart. Null when either is (size(null) would be -1). #}
 {% macro spark__hamming_distance(a, b, ascii) -%}
-    size(filter(sequence(1, length({{ a }})), i -> substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)))
+    (case
+        when {{ a }} is null or {{ b }} is null then null
+        when length({{ a }}) = length({{ b }}) and levenshtein({{ a }}, {{ b }}) <= 1 then levenshtein({{ a }}, {{ b }})
+        else size(filter(sequence(1, length({{ a }})), i -> substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)))
+    end)
 {%- endmacro %}
 
 {# Edit distance of two strings in characters: the hub's cn_levenshtein (rapidfuzz) on DuckDB;
@@ -37,7 +44,9 @@
      and list_reduce(list_filter(range(1, 19), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)), lambda x, y: y - x) = 1)
 {%- endmacro %}
 {% macro spark__id_adjacent_transposition(a, b) -%}
-    ({{ hamming_distance(a, b, ascii=true) }} = 2
+    {#- two adjacent characters swapped are two edits apart: the cheap test first #}
+    (levenshtein({{ a }}, {{ b }}) = 2
+     and {{ hamming_distance(a, b, ascii=true) }} = 2
      and reverse(transform(filter(sequence(1, 18), i -> substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)),
                            i -> substr({{ b }}, i, 1)))
          = transform(filter(sequence(1, 18), i -> substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)),
@@ -93,6 +102,11 @@
 {% macro spark__months_between(start, end) -%}cast(floor(months_between({{ end }}, {{ start }})) as integer){%- endmacro %}
 
 {# Whole string matches a regular expression / contains a match. #}
+{# Every match of a regular expression replaced: DuckDB needs the 'g' option; Spark replaces every
+   match already, and its fourth argument is a position ('g' there makes every result null). #}
+{% macro regex_replace_all(expr, pattern, replacement) -%}{{ return(adapter.dispatch('regex_replace_all', 'civichub')(expr, pattern, replacement)) }}{%- endmacro %}
+{% macro default__regex_replace_all(expr, pattern, replacement) -%}regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g'){%- endmacro %}
+{% macro spark__regex_replace_all(expr, pattern, replacement) -%}regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}'){%- endmacro %}
 {% macro regex_full_match(expr, pattern) -%}{{ return(adapter.dispatch('regex_full_match', 'civichub')(expr, pattern)) }}{%- endmacro %}
 {% macro default__regex_full_match(expr, pattern) -%}regexp_full_match({{ expr }}, '{{ pattern }}'){%- endmacro %}
 {% macro spark__regex_full_match(expr, pattern) -%}({{ expr }} rlike '^(?:{{ pattern }})$'){%- endmacro %}
