@@ -25,6 +25,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.settings import output_dir
+from sharing.gateway import audit_log_path
+
 APP_DB_ENV = "CIVICHUB_APP_DB"
 SECRET_ENV = "CIVICHUB_APP_SECRET_KEY"
 SECRETS_DIR_ENV = "CIVICHUB_APP_SECRETS_DIR"
@@ -46,8 +49,6 @@ class HubPaths:
 
 def hub_paths(db: str | Path) -> HubPaths:
     """Where the app finds what the hub wrote, from the hub database's path (the one place they are computed)."""
-    from pipelines.settings import output_dir
-    from sharing.gateway import audit_log_path
 
     db = Path(db).resolve()
     base = db.parent

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from app import users as um
 from app.config import app_db_url, hub_paths
 from app.db import make_engine, make_session_factory, upgrade
 
@@ -39,8 +40,6 @@ def busiest_committee(published_root: Path) -> tuple[str, str, str] | None:
 
 def create_demo_users(db: Path) -> list[tuple[str, str, str, str]]:
     """(login, name, what they can do, password) for each demo account."""
-    from app import users as um
-
     url = app_db_url(db)
     upgrade(url)
     paths = hub_paths(db)

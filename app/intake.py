@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 from app.config import app_db_url
 from app.db import make_engine, make_session_factory
 from app.db.models import FollowUp, Verification, utcnow
+from quality import corrections as corr
 from sharing.masking import mask_text
+from targeting.worklists import FOLLOW_UP_DDL, follow_up_problems, known_matches
 
 BATCH = 200
 
@@ -117,8 +119,6 @@ def _recorded_outcome(con, source_file: str) -> tuple[str, str | None] | None:
 
 
 def _take_verifications(con, s: Session, summary: IntakeSummary) -> None:
-    from quality import corrections as corr
-
     con.execute(corr.DDL)
     specs = corr.default_specs()
     while True:
@@ -161,8 +161,6 @@ def _take_verifications(con, s: Session, summary: IntakeSummary) -> None:
 
 
 def _take_follow_ups(con, s: Session, summary: IntakeSummary) -> None:
-    from targeting.worklists import FOLLOW_UP_DDL, follow_up_problems, known_matches
-
     con.execute(FOLLOW_UP_DDL)
     known = None
     today = _dt.date.today()
@@ -229,8 +227,6 @@ def take_in(con, hub_db: str | Path, url: str | None = None) -> IntakeSummary:
     finally:
         engine.dispose()
     if summary.verifications_accepted:
-        from quality import corrections as corr
-
         summary.overrides_applied = corr.apply_overrides(con)
         corr.refresh_statuses(con)
     return summary

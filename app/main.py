@@ -21,12 +21,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.auth.deps import CsrfFailed, Forbidden, NotAuthenticated, NotFound, csrf_protect
+from app.auth.deps import CsrfFailed, Forbidden, NotAuthenticated, NotFound, csrf_protect, load_principal
 from app.auth.sessions import SessionManager
 from app.config import AppSettings
 from app.db import make_engine, make_session_factory
 from app.pages import home_for, make_templates, render
 from app.published import NotPublished, PublishedStore
+from app.routes import admin, auth, committee, open311, public, reports, scenarios, sharing, shop_visits, street, tasks
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("civichub.app")
@@ -38,20 +39,6 @@ CSP = (
 
 
 def create_app(settings: AppSettings) -> FastAPI:
-    from app.routes import (
-        admin,
-        auth,
-        committee,
-        open311,
-        public,
-        reports,
-        scenarios,
-        sharing,
-        shop_visits,
-        street,
-        tasks,
-    )
-
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # open every published file once at start, so the first visitors do not pay for it
@@ -96,8 +83,6 @@ def create_app(settings: AppSettings) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def index(request: Request):
-        from app.auth.deps import load_principal
-
         principal = load_principal(request)
         return RedirectResponse(home_for(principal) if principal else "/login", status_code=303)
 
@@ -152,8 +137,6 @@ def _warm(store: PublishedStore) -> None:
 
 
 def _error(request: Request, status: int, message: str) -> HTMLResponse:
-    from app.auth.deps import load_principal
-
     principal = getattr(request.state, "principal", None)
     if principal is None and status != 401:
         try:

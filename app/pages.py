@@ -12,6 +12,8 @@ from starlette.templating import Jinja2Templates
 
 from app.auth.principal import KIND_LABELS, Principal
 from app.auth.sessions import SessionManager
+from app.queries import text
+from quality.worklists import RULE_LABELS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -24,11 +26,9 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    from app.queries import text
 
     env.filters["t"] = text
     env.globals["KIND_LABELS"] = KIND_LABELS
-    from quality.worklists import RULE_LABELS
 
     env.globals["RULE_LABELS"] = RULE_LABELS
     return Jinja2Templates(env=env)

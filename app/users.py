@@ -27,6 +27,8 @@ from app.auth.passwords import generate_password, hash_password
 from app.auth.principal import street_of, street_role
 from app.auth.sessions import SessionManager
 from app.db.models import User, utcnow
+from catalog.spec import load_catalog
+from sharing.roles import load_roles
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 CODE_RE = re.compile(r"^\d{12}$")
@@ -55,8 +57,6 @@ class Placement:
 
 @lru_cache(maxsize=1)
 def department_roles() -> frozenset[str]:
-    from catalog.spec import load_catalog
-    from sharing.roles import load_roles
 
     return frozenset(r for r in load_roles(load_catalog()).roles if r not in NOT_FOR_PEOPLE)
 

@@ -74,8 +74,12 @@ def _tree_rss_mib(root: int) -> float:
     return total / 2**20
 
 
-def measured(cmd: list[str], log: Path) -> tuple[int, float, float]:
-    """(return code, wall seconds, peak MiB of the process tree, sampled 4 times a second)."""
+def measured(cmd: list[str], log: Path) -> tuple[int, float, float, float]:
+    """(return code, wall seconds, peak MiB of the process tree sampled 4 times a second, CPU seconds).
+
+    The CPU seconds (user + system of the process and every descendant it waited for: dbt's and
+    DuckDB's threads, the workbook workers) depend much less on the machine's load than the wall
+    time does: on a shared machine they are the figure to compare between two runs."""
     t0 = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
@@ -88,10 +92,11 @@ def measured(cmd: list[str], log: Path) -> tuple[int, float, float]:
 
         t = threading.Thread(target=sample, daemon=True)
         t.start()
-        code = proc.wait()
+        _, status, usage = os.wait4(proc.pid, 0)
+        code = proc.returncode = os.waitstatus_to_exitcode(status)
         done.set()
         t.join()
-    return code, time.perf_counter() - t0, peak[0]
+    return code, time.perf_counter() - t0, peak[0], usage.ru_utime + usage.ru_stime
 
 
 def generate(persons: int, months: int, seed: int, inbox: Path) -> float:
@@ -101,7 +106,7 @@ def generate(persons: int, months: int, seed: int, inbox: Path) -> float:
     shutil.rmtree(inbox, ignore_errors=True)
     civichub = str(Path(sys.executable).parent / "civichub")
     cmd = [civichub, "generate", "--out", str(inbox), "--persons", str(persons), "--months", str(months)]
-    code, seconds, _ = measured([*cmd, "--seed", str(seed)], inbox.parent / f"generate_{persons}.log")
+    code, seconds, _, _ = measured([*cmd, "--seed", str(seed)], inbox.parent / f"generate_{persons}.log")
     if code != 0:
         raise SystemExit(f"generating {persons:,} persons failed: see {inbox.parent / f'generate_{persons}.log'}")
     marker.write_text("ok")
@@ -118,7 +123,8 @@ def hub_run(inbox: Path, workdir: Path, tag: str, engine: str = "duckdb") -> dic
     env_cmd = [sys.executable, "-m", "bench.run_once", "--inbox", str(inbox), "--db", str(run_dir / "hub.duckdb")]
     os.environ["DAGSTER_HOME"] = str(run_dir / ".dagster")
     os.environ[ENGINE_ENV] = engine
-    code, seconds, peak = measured([*env_cmd, "--json", str(out)], run_dir / "run.log")
+    load_before = os.getloadavg()[0]
+    code, seconds, peak, cpu = measured([*env_cmd, "--json", str(out)], run_dir / "run.log")
     res = json.loads(out.read_text()) if out.exists() else {"deliveries": [], "ok": False}
     stages: dict[str, float] = {}
     for d in res["deliveries"]:
@@ -126,6 +132,8 @@ def hub_run(inbox: Path, workdir: Path, tag: str, engine: str = "duckdb") -> dic
             stages[k] = stages.get(k, 0.0) + v
     return {
         "seconds": seconds,
+        "cpu_s": cpu,
+        "load": [load_before, os.getloadavg()[0]],
         "peak_mib": peak,
         "ok": code == 0 and res.get("ok", False),
         "stages": stages,
@@ -142,13 +150,14 @@ def splink_time(inbox: Path, db: str, workdir: Path, persons: int) -> dict | Non
         return None
     out = workdir / f"splink_{persons}.json"
     cmd = [sys.executable, "-m", "bench.splink_compare", "--inbox", str(inbox), "--db", db, "--sweep", "--json"]
-    code, seconds, peak = measured([*cmd, str(out)], workdir / f"splink_{persons}.log")
+    code, seconds, peak, cpu = measured([*cmd, str(out)], workdir / f"splink_{persons}.log")
     if code != 0 or not out.exists():
         return {"error": f"see {workdir / f'splink_{persons}.log'}"}
     t = json.loads(out.read_text())["splink"]["times"]
     return {
         "train_predict_cluster_s": t["training_s"] + t["predict_s"] + t["cluster_s"],
         "preprocess_s": t.get("preprocess_s"),
+        "process_cpu_s": cpu,
         "peak_mib": peak,
     }
 
@@ -187,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(run)
                 state = "ok" if run["ok"] else f"FAILED (see {run['log']})"
                 print(
-                    f"  {persons:>9,} persons on {engine}, run {r + 1}/{args.repeats}: {run['seconds']:.1f}s, "
-                    f"peak {run['peak_mib']:,.0f} MiB, {state}; {_load()}",
+                    f"  {persons:>9,} persons on {engine}, run {r + 1}/{args.repeats}: {run['seconds']:.1f}s "
+                    f"({run['cpu_s']:.0f} s of CPU), peak {run['peak_mib']:,.0f} MiB, {state}; {_load()}",
                     flush=True,
                 )
             sp = None if args.no_splink or engine != "duckdb" else splink_time(inbox, runs[-1]["db"], workdir, persons)
@@ -199,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
                 "generate_s": gen_s,
                 "runs_s": [r["seconds"] for r in runs],
                 "run_s": statistics.median(r["seconds"] for r in runs),
+                "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+                "load": [r["load"] for r in runs],
                 "peak_mib": statistics.median(r["peak_mib"] for r in runs),
                 "stages": {
                     k: statistics.median(r["stages"].get(k, 0.0) for r in runs)
@@ -225,7 +236,9 @@ def print_size(m: dict) -> None:
     runs = ", ".join(f"{s:.1f}" for s in m["runs_s"])
     print(
         f"\n{m['persons']:,} persons × {m['months']} deliveries on {m.get('engine', 'duckdb')}: "
-        f"median {m['run_s']:.1f}s (runs: {runs})"
+        f"median {m['run_s']:.1f}s (runs: {runs}), "
+        f"{m['cpu_s']:.0f} s of CPU; 1-min load average at start/end of each run: "
+        + ", ".join(f"{a:.1f}/{b:.1f}" for a, b in m["load"])
     )
     print(f"  peak memory {m['peak_mib']:,.0f} MiB; {m['rows_read']:,} rows read, {m['rows_read'] / m['run_s']:,.0f}/s")
     print("  stage medians (s, both deliveries): " + ", ".join(f"{k} {v:.1f}" for k, v in m["stages"].items()))
@@ -242,13 +255,13 @@ def print_size(m: dict) -> None:
 
 
 def print_summary(results: list[dict]) -> None:
-    print(f"{'persons':>10} {'engine':>7} {'run s':>8} {'peak MiB':>9} {'Splink s':>9} {'×Splink':>8}  ok")
+    print(f"{'persons':>10} {'engine':>7} {'run s':>8} {'CPU s':>8} {'peak MiB':>9} {'Splink s':>9} {'×Splink':>8}  ok")
     for m in results:
         sp = (m.get("splink") or {}).get("train_predict_cluster_s")
         sp_s, ratio = (f"{sp:.1f}", f"{m['run_s'] / sp:.2f}") if sp else ("-", "-")
         engine = m.get("engine", "duckdb")
         print(
-            f"{m['persons']:>10,} {engine:>7} {m['run_s']:>8.1f} {m['peak_mib']:>9,.0f} {sp_s:>9} {ratio:>8}  {m['ok']}"
+            f"{m['persons']:>10,} {engine:>7} {m['run_s']:>8.1f} {m['cpu_s']:>8.0f} {m['peak_mib']:>9,.0f} {sp_s:>9} {ratio:>8}  {m['ok']}"
         )
     for engine in dict.fromkeys(m.get("engine", "duckdb") for m in results):
         by = {m["persons"]: m for m in results if m.get("engine", "duckdb") == engine}

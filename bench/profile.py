@@ -8,6 +8,8 @@
     python -m bench.profile dbt --db D
     # DuckDB's EXPLAIN ANALYZE of a model's compiled SQL (read-only; the model's own tables are read)
     python -m bench.profile explain --db D stg_utility_electricity
+    # each Dagster step's duration per run, from the event log (also while a run is still going)
+    python -m bench.profile steps --dagster-home $DAGSTER_HOME
 
 py-spy comes with the `bench` extra (`pip install -e '.[bench]'`). These are the commands the
 profile in the issue-12 notes was made with; keep them working when the layout changes.
@@ -132,6 +134,37 @@ def explain(args) -> int:
     return 0
 
 
+def steps(args) -> int:
+    """Step durations of every run in a Dagster home's SQLite event log; running steps shown too."""
+    import sqlite3
+
+    runs = sorted(Path(args.dagster_home).glob("history/runs/*-*.db"), key=lambda p: p.stat().st_mtime)
+    for shard in runs:
+        con = sqlite3.connect(f"file:{shard}?mode=ro", uri=True)
+        try:
+            rows = con.execute(
+                """select step_key, dagster_event_type, timestamp, event from event_logs
+                   where dagster_event_type in ('STEP_START', 'STEP_SUCCESS', 'STEP_FAILURE') order by id"""
+            ).fetchall()
+            span = con.execute("select min(timestamp), max(timestamp) from event_logs").fetchone()
+        finally:
+            con.close()
+        started, done = {}, {}
+        for step, kind, ts, event in rows:
+            if kind == "STEP_START":
+                started[step] = ts
+            else:
+                data = json.loads(event)["dagster_event"]["event_specific_data"] or {}
+                seconds = (data.get("duration_ms") or 0) / 1000
+                done[step] = (seconds, "ok" if kind == "STEP_SUCCESS" else "FAILED")
+        print(f"\n{shard.stem}: {span[0]} .. {span[1]}")
+        for step, (seconds, state) in sorted(done.items(), key=lambda kv: -kv[1][0])[: args.limit]:
+            print(f"  {seconds:8.1f}s  {state:<6} {step}")
+        for step in sorted(set(started) - set(done)):
+            print(f"  running since {started[step]}  {step}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(required=True)
@@ -153,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--db", required=True)
     e.add_argument("model")
     e.set_defaults(func=explain)
+    st = sub.add_parser("steps", help="each Dagster step's duration, from a Dagster home's event log")
+    st.add_argument("--dagster-home", required=True)
+    st.add_argument("--limit", type=int, default=40)
+    st.set_defaults(func=steps)
     args = ap.parse_args(argv)
     if getattr(args, "command", None) and args.command[:1] == ["--"]:
         args.command = args.command[1:]

@@ -61,18 +61,31 @@ def duckdb_tables(con, counts: bool = True) -> tuple[dict[str, list[tuple[str, s
 
 
 def dbt_datasets(manifest_path: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
-    """dbt models, seeds, snapshots and sources as schema.table, and each one's parents."""
+    """dbt models, seeds, snapshots and sources as schema.table, and each one's parents.
+
+    An ephemeral model is a CTE of the models that use it, not a dataset: its parents are theirs."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     by_id: dict[str, str] = {}
+    ephemeral: set[str] = set()
     for uid, node in manifest.get("nodes", {}).items():
         if node.get("resource_type") in ("model", "seed", "snapshot"):
-            by_id[uid] = f"{node['schema']}.{node.get('alias') or node['name']}"
+            if (node.get("config") or {}).get("materialized") == "ephemeral":
+                ephemeral.add(uid)
+            else:
+                by_id[uid] = f"{node['schema']}.{node.get('alias') or node['name']}"
     for uid, src in manifest.get("sources", {}).items():
         by_id[uid] = f"{src['schema']}.{src.get('identifier') or src['name']}"
+    parent_map = manifest.get("parent_map", {})
+
+    def datasets_above(uid: str) -> set[str]:
+        if uid in ephemeral:
+            return {d for u in parent_map.get(uid, ()) for d in datasets_above(u)}
+        return {by_id[uid]} if uid in by_id else set()
+
     parents: dict[str, set[str]] = {}
-    for uid, ups in manifest.get("parent_map", {}).items():
+    for uid, ups in parent_map.items():
         if uid in by_id:
-            parents[by_id[uid]] = {by_id[u] for u in ups if u in by_id}
+            parents[by_id[uid]] = {d for u in ups for d in datasets_above(u)}
     ids = {d: uid for uid, d in by_id.items()}
     return ids, parents
 

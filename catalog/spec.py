@@ -20,11 +20,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from connectors.spec import load_specs
+from pipelines.yaml_models import StrictModel, error_lines
 from sharing.masking import MASKS
 
 CATALOG_DIR = Path(__file__).resolve().parent
@@ -37,40 +39,11 @@ SHARING_CLASSES = (UNCONDITIONAL, CONDITIONAL, NOT_SHARED)
 OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
 KINDS = ("table", "report")
 DISTRICT = "district"  # street_scope: data not tied to a street
+# The keys of an entry that take one value of a closed list.
+_ONE_OF = {"kind": KINDS, "sharing_class": SHARING_CLASSES, "open_attribute": OPEN_ATTRIBUTES}
 
 _DATASET_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
-_ENTRY_KEYS = {
-    "kind",
-    "code",
-    "name",
-    "provider",
-    "abstract",
-    "sharing_class",
-    "conditions",
-    "legal_basis",
-    "sharing_method",
-    "open_attribute",
-    "update_cycle",
-    "street_scope",
-    "fields",
-    "declared_fields",
-    "location",
-    "derived_from",
-    "asset_key",
-}
-_REQUIRED = (
-    "code",
-    "name",
-    "provider",
-    "abstract",
-    "sharing_class",
-    "sharing_method",
-    "open_attribute",
-    "update_cycle",
-)
-_FILE_KEYS = {"defaults", "datasets"}
-_ELEMENT_KEYS = {"grade", "mask", "label"}
 # A statement street_scope may not contain: it is SQL evaluated while publishing.
 _SCOPE_FORBIDDEN = re.compile(
     r";|--|/\*|\b(attach|detach|copy|export|install|load|pragma|set|call|"
@@ -177,31 +150,168 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
-def _grade(raw: Any, where: str, errors: list[str], via: str) -> FieldGrade | None:
-    if not isinstance(raw, dict):
-        errors.append(f"{where}: expected a mapping with grade (and mask, label), got {raw!r}")
-        return None
-    unknown = set(raw) - _ELEMENT_KEYS
-    if unknown:
-        errors.append(f"{where}: unknown key(s) {sorted(unknown)} (allowed: {sorted(_ELEMENT_KEYS)})")
-    grade, mask = raw.get("grade"), raw.get("mask")
-    ok = True
-    if grade not in GRADES:
-        errors.append(f"{where}: grade {grade!r} is not one of {', '.join(GRADES)}")
-        ok = False
-    if mask is not None and mask not in MASKS:
-        errors.append(f"{where}: mask {mask!r} is not one of {', '.join(MASKS)}")
-        ok = False
-    if grade in ("L3", "L4") and mask is None:
-        errors.append(
-            f"{where}: a {grade} field must say how it is masked for roles not granted it "
-            f"(mask: one of {', '.join(MASKS)})"
+# A text value: whitespace runs made one space; blank is absent.
+Text = Annotated[str | None, BeforeValidator(_text)]
+# A text value that must be there and not blank.
+RequiredText = Annotated[str, BeforeValidator(lambda v: _text(v) or "")]
+
+
+class ElementGrade(StrictModel):
+    """A data element's (or an entry's field's) grade, and how it is masked for roles not granted it."""
+
+    grade: Any = None
+    mask: str | None = None
+    label: Text = None
+
+    @model_validator(mode="after")
+    def _grade_and_mask(self):
+        grade, mask = self.grade, self.mask
+        problems = []
+        if grade not in GRADES:
+            problems.append(f"grade {grade!r} is not one of {', '.join(GRADES)}")
+        if mask is not None and mask not in MASKS:
+            problems.append(f"mask {mask!r} is not one of {', '.join(MASKS)}")
+        if grade in ("L3", "L4") and mask is None:
+            problems.append(
+                f"a {grade} field must say how it is masked for roles not granted it (mask: one of {', '.join(MASKS)})"
+            )
+        if grade in ("L1", "L2") and mask is not None:
+            problems.append(f"a {grade} field is shown as is; remove mask {mask!r} or raise the grade")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def field_grade(self, via: str) -> FieldGrade:
+        return FieldGrade(self.grade, self.mask, self.label or "", via)
+
+
+class ElementRules(StrictModel):
+    same_as_base_suffixes: list[str] = []
+    qualifier_prefixes: list[str] = []
+
+
+class ElementsFile(StrictModel):
+    """catalog/data_elements.yml."""
+
+    rules: ElementRules = ElementRules()
+    elements: dict[str, ElementGrade] = Field(min_length=1)
+
+
+class EntryModel(StrictModel):
+    """One dataset's entry (the file's `defaults` merged under it)."""
+
+    kind: str = "table"
+    code: RequiredText
+    name: RequiredText
+    provider: RequiredText
+    abstract: RequiredText
+    sharing_class: RequiredText
+    sharing_method: RequiredText
+    open_attribute: RequiredText
+    update_cycle: RequiredText
+    conditions: Text = None
+    legal_basis: Text = None
+    street_scope: Annotated[str | None, BeforeValidator(lambda v: None if v is None else str(v).strip())] = None
+    fields: dict[str, ElementGrade] = {}
+    declared_fields: list[str] = []
+    location: Text = None
+    derived_from: list[str] = []
+    asset_key: Text = None
+
+    @field_validator(
+        "code", "name", "provider", "abstract", "sharing_class", "sharing_method", "open_attribute", "update_cycle"
+    )
+    @classmethod
+    def _required(cls, v: str) -> str:
+        if not v:
+            raise ValueError("is required")
+        return v
+
+    @field_validator(*_ONE_OF)
+    @classmethod
+    def _one_of(cls, v: str, info: ValidationInfo) -> str:
+        allowed = _ONE_OF[info.field_name]
+        if v not in allowed:
+            raise ValueError(f"{info.field_name} {v!r} is not one of {', '.join(allowed)}")
+        return v
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not _CODE_RE.match(v):
+            raise ValueError(f"resource code {v!r} must look like CH-MD-001 (capitals, digits, dashes)")
+        return v
+
+    @staticmethod
+    def whole_entry_problems(raw: dict) -> list[str]:
+        """What the entry as a whole lacks (checked on the raw values, so that these are reported
+        together with the problems of single keys)."""
+        cls, scope, kind = _text(raw.get("sharing_class")), raw.get("street_scope"), raw.get("kind", "table")
+        problems = []
+        if cls == NOT_SHARED and not _text(raw.get("legal_basis")):
+            problems.append("不予共享 requires a legal_basis")
+        if cls == CONDITIONAL and not _text(raw.get("conditions")):
+            problems.append("有条件共享 requires the sharing conditions")
+        if scope is not None:
+            scope = str(scope).strip()
+            if cls == NOT_SHARED:
+                problems.append("street_scope makes no sense for a dataset that is 不予共享")
+            elif scope != DISTRICT and _SCOPE_FORBIDDEN.search(scope):
+                problems.append("street_scope must be one SQL expression over the row t (no statements or comments)")
+        if kind == "report" and not _text(raw.get("location")):
+            problems.append("a report says where its files are (location)")
+        return problems
+
+    @model_validator(mode="after")
+    def _whole_entry(self):
+        problems = self.whole_entry_problems(self.model_dump())
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def entry(self, dataset: str, file_name: str) -> Entry:
+        return Entry(
+            dataset=dataset,
+            kind=self.kind,
+            code=self.code,
+            name=self.name,
+            provider=self.provider,
+            abstract=self.abstract,
+            sharing_class=self.sharing_class,
+            sharing_method=self.sharing_method,
+            open_attribute=self.open_attribute,
+            update_cycle=self.update_cycle,
+            conditions=self.conditions,
+            legal_basis=self.legal_basis,
+            street_scope=self.street_scope,
+            fields={name: g.field_grade("entry") for name, g in self.fields.items()},
+            declared_fields=[str(c) for c in self.declared_fields],
+            location=self.location,
+            derived_from=[str(d) for d in self.derived_from],
+            asset_key=self.asset_key,
+            source_file=file_name,
         )
-        ok = False
-    if grade in ("L1", "L2") and mask is not None:
-        errors.append(f"{where}: a {grade} field is shown as is; remove mask {mask!r} or raise the grade")
-        ok = False
-    return FieldGrade(grade, mask, _text(raw.get("label")) or "", via) if ok else None
+
+
+class EntryFile(StrictModel):
+    """One catalog/entries/*.yml: defaults for its datasets, and the datasets."""
+
+    defaults: dict[str, Any] = {}
+    datasets: dict[str, dict[str, Any]] = {}
+
+
+def _validated(model, raw: Any, where: str, errors: list[str]):
+    """`model` from `raw`, or None with one line per problem in `errors` (`where: key: problem`)."""
+    try:
+        return model.model_validate(raw if raw is not None else {})
+    except ValidationError as e:
+        # a problem of the whole entry (e.g. 不予共享 without a legal_basis) is named by the entry alone
+        lines = [line.replace(": (top level): ", ": ", 1) for line in error_lines(e, where)]
+        if model is EntryModel and isinstance(raw, dict) and all(err["loc"] for err in e.errors()):
+            # a key was wrong, so pydantic did not check the entry as a whole: check it here
+            lines += [f"{where}: {problem}" for problem in EntryModel.whole_entry_problems(raw)]
+        errors.extend(lines)
+        return None
 
 
 def _read_yaml(path: Path, errors: list[str]) -> Any:
@@ -218,19 +328,14 @@ def _read_yaml(path: Path, errors: list[str]) -> Any:
 def load_elements(path: Path = ELEMENTS_PATH, errors: list[str] | None = None):
     own = errors is None
     errors = [] if errors is None else errors
-    doc = _read_yaml(path, errors)
+    doc = _validated(ElementsFile, _read_yaml(path, errors), path.name, errors)
     elements: dict[str, FieldGrade] = {}
-    rules = doc.get("rules") or {}
-    suffixes = tuple(rules.get("same_as_base_suffixes") or ())
-    prefixes = tuple(rules.get("qualifier_prefixes") or ())
-    raw = doc.get("elements")
-    if not isinstance(raw, dict) or not raw:
-        errors.append(f"{path.name}: 'elements' must be a non-empty mapping of column name -> grade")
-        raw = {}
-    for name, spec in raw.items():
-        g = _grade(spec, f"{path.name}: element {name}", errors, str(name))
-        if g:
-            elements[str(name)] = g
+    suffixes: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    if doc is not None:
+        elements = {str(name): g.field_grade(str(name)) for name, g in doc.elements.items()}
+        suffixes = tuple(doc.rules.same_as_base_suffixes)
+        prefixes = tuple(doc.rules.qualifier_prefixes)
     if own and errors:
         raise CatalogError(errors)
     return elements, suffixes, prefixes
@@ -250,15 +355,10 @@ def load_catalog(entries_dir: Path = ENTRIES_DIR, elements_path: Path = ELEMENTS
     if not files:
         errors.append(f"{entries_dir}: no catalog entry files (*.yml)")
     for path in files:
-        doc = _read_yaml(path, errors)
-        if not isinstance(doc, dict):
-            errors.append(f"{path.name}: expected a mapping with 'datasets'")
+        doc = _validated(EntryFile, _read_yaml(path, errors), path.name, errors)
+        if doc is None:
             continue
-        unknown = set(doc) - _FILE_KEYS
-        if unknown:
-            errors.append(f"{path.name}: unknown top-level key(s) {sorted(unknown)} (allowed: defaults, datasets)")
-        defaults = doc.get("defaults") or {}
-        for dataset, raw in (doc.get("datasets") or {}).items():
+        for dataset, raw in doc.datasets.items():
             where = f"{path.name}: {dataset}"
             if not _DATASET_RE.match(str(dataset)):
                 errors.append(f"{where}: a dataset is named schema.table in lower case")
@@ -266,21 +366,16 @@ def load_catalog(entries_dir: Path = ENTRIES_DIR, elements_path: Path = ELEMENTS
             if dataset in entries:
                 errors.append(f"{where}: described twice (also in {entries[dataset].source_file})")
                 continue
-            if not isinstance(raw, dict):
-                errors.append(f"{where}: expected a mapping")
-                continue
-            unknown = (set(raw) | set(defaults)) - _ENTRY_KEYS
-            if unknown:
-                errors.append(f"{where}: unknown key(s) {sorted(unknown)}")
-            merged = {**defaults, **raw}
+            merged = {**doc.defaults, **raw}
             schema, table = dataset.split(".", 1)
             spec = spec_by_name.get(table) if schema == "raw" else None
             if spec is not None:
                 merged.setdefault("provider", getattr(spec, "department", None))
                 merged.setdefault("abstract", getattr(spec, "description", None))
-            entry = _entry(dataset, merged, where, errors, path.name)
-            if entry is None:
+            model = _validated(EntryModel, merged, where, errors)
+            if model is None:
                 continue
+            entry = model.entry(dataset, path.name)
             if entry.code in codes:
                 errors.append(f"{where}: resource code {entry.code} already used by {codes[entry.code]}")
             codes[entry.code] = dataset
@@ -292,72 +387,3 @@ def load_catalog(entries_dir: Path = ENTRIES_DIR, elements_path: Path = ELEMENTS
     if errors:
         raise CatalogError(errors)
     return Catalog(elements, suffixes, prefixes, entries)
-
-
-def _entry(dataset: str, m: dict, where: str, errors: list[str], file_name: str) -> Entry | None:
-    before = len(errors)
-    for key in _REQUIRED:
-        if not _text(m.get(key)):
-            errors.append(f"{where}: '{key}' is required")
-    kind = m.get("kind", "table")
-    if kind not in KINDS:
-        errors.append(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
-    cls = m.get("sharing_class")
-    if cls is not None and cls not in SHARING_CLASSES:
-        errors.append(f"{where}: sharing_class {cls!r} is not one of {', '.join(SHARING_CLASSES)}")
-    if cls == NOT_SHARED and not _text(m.get("legal_basis")):
-        errors.append(f"{where}: 不予共享 requires a legal_basis")
-    if cls == CONDITIONAL and not _text(m.get("conditions")):
-        errors.append(f"{where}: 有条件共享 requires the sharing conditions")
-    if m.get("open_attribute") is not None and m.get("open_attribute") not in OPEN_ATTRIBUTES:
-        errors.append(f"{where}: open_attribute {m.get('open_attribute')!r} is not one of {', '.join(OPEN_ATTRIBUTES)}")
-    code = _text(m.get("code"))
-    if code and not _CODE_RE.match(code):
-        errors.append(f"{where}: resource code {code!r} must look like CH-MD-001 (capitals, digits, dashes)")
-    scope = m.get("street_scope")
-    if scope is not None:
-        scope = str(scope).strip()
-        if cls == NOT_SHARED:
-            errors.append(f"{where}: street_scope makes no sense for a dataset that is 不予共享")
-        elif scope != DISTRICT and _SCOPE_FORBIDDEN.search(scope):
-            errors.append(
-                f"{where}: street_scope must be one SQL expression over the row t (no statements or comments)"
-            )
-    fields: dict[str, FieldGrade] = {}
-    for name, spec in (m.get("fields") or {}).items():
-        g = _grade(spec, f"{where}: field {name}", errors, "entry")
-        if g:
-            fields[str(name)] = g
-    declared = m.get("declared_fields") or []
-    if not isinstance(declared, list):
-        errors.append(f"{where}: declared_fields must be a list of column names")
-        declared = []
-    derived = m.get("derived_from") or []
-    if not isinstance(derived, list):
-        errors.append(f"{where}: derived_from must be a list of datasets")
-        derived = []
-    if kind == "report" and not _text(m.get("location")):
-        errors.append(f"{where}: a report says where its files are (location)")
-    if len(errors) > before:
-        return None
-    return Entry(
-        dataset=dataset,
-        kind=kind,
-        code=code,
-        name=_text(m["name"]),
-        provider=_text(m["provider"]),
-        abstract=_text(m["abstract"]),
-        sharing_class=cls,
-        sharing_method=_text(m["sharing_method"]),
-        open_attribute=m["open_attribute"],
-        update_cycle=_text(m["update_cycle"]),
-        conditions=_text(m.get("conditions")),
-        legal_basis=_text(m.get("legal_basis")),
-        street_scope=scope,
-        fields=fields,
-        declared_fields=[str(c) for c in declared],
-        location=_text(m.get("location")),
-        derived_from=[str(d) for d in derived],
-        asset_key=_text(m.get("asset_key")),
-        source_file=file_name,
-    )

@@ -163,10 +163,15 @@ def _cmd_evaluate(args) -> int:
     try:
         with app_session(args.db) as session:
             scores = evaluate(Path(args.inbox), session, args.day or None)
+            taken = evaluate(Path(args.inbox), session, args.day or None, taken_only=True)
     except ReportsEvaluateError as e:
         print(f"civichub reports evaluate: {e}", file=sys.stderr)
         return 2
     print(format_scores(scores))
+    print(
+        f"  over the {taken.reports:,} reports taken in (refused rows left out)  precision {taken.precision:.4f}   "
+        f"recall {taken.recall:.4f}   F1 {taken.f1:.4f}"
+    )
     return 0
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sharing.roles import ROLES_PATH
+
 DEFAULT_PATH = Path(__file__).with_name("categories.yml")
 # The six 大类 of 百姓拍 (seed 004; contracts.md "Citizen reports").
 MAJOR_CATEGORIES = ("市政设施", "环境卫生", "综合执法", "渣土管理", "园林绿化", "工地管理")
@@ -60,14 +62,19 @@ class Routing(_Strict):
 
 class Duplicates(_Strict):
     accept: float = Field(gt=0, lt=1)
+    merge: float = Field(gt=0, lt=1)
     review: float = Field(gt=0, lt=1)
     prior_strength: float = Field(ge=0)
+    reach: float = Field(ge=1, le=5)
+    other_categories: bool
     same_photo_bits: int = Field(ge=0, le=16)
 
     @model_validator(mode="after")
     def _order(self):
         if self.review > self.accept:
             raise ValueError("review must not exceed accept")
+        if self.merge < self.accept:
+            raise ValueError("merge must not be below accept")
         return self
 
 
@@ -128,6 +135,9 @@ class ReportsConfig:
         out = {c.department for c in self.categories.values()}
         out |= {s.department for c in self.categories.values() for s in c.subcategories.values() if s.department}
         return sorted(out)
+
+    def every_category(self) -> set[tuple[str, str]]:
+        return {(major, minor) for major, cat in self.categories.items() for minor in cat.subcategories}
 
     def related(self, kinds) -> set[tuple[str, str]]:
         """The configured (大类, 小类) that could be the same problem as any of `kinds` (with `kinds`)."""
@@ -227,16 +237,12 @@ def _check(doc: _File, path: Path, known_departments: set[str] | None) -> dict[t
 
 def _role_ids() -> set[str]:
     """The roles of sharing/roles.yml (departments; street offices own places, not categories)."""
-    from sharing.roles import ROLES_PATH
-
     doc = yaml.safe_load(ROLES_PATH.read_text(encoding="utf-8")) or {}
     return set((doc.get("roles") or {}).keys())
 
 
 def department_names(cfg: ReportsConfig) -> dict[str, str]:
     """Role id → the body's name (sharing/roles.yml), and the district's queue."""
-    from sharing.roles import ROLES_PATH
-
     doc = yaml.safe_load(ROLES_PATH.read_text(encoding="utf-8")) or {}
     names = {rid: str((r or {}).get("name") or rid) for rid, r in (doc.get("roles") or {}).items()}
     names[cfg.district_queue.id] = cfg.district_queue.name

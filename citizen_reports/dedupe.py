@@ -1,29 +1,34 @@
 """Is this report a problem already reported? Duplicate detection against the open incidents near it.
 
-Each incoming report is paired with the earlier reports of open incidents within the incident's radius
-(a grid join on metres, citizen_reports/geo.py) whose category is the same 小类, a sibling 小类 or
-the same 大类 and whose latest report is inside the category's time window (categories.yml). A pair
-is described by seven comparisons, each cut into levels:
+Each incoming report is paired with the earlier reports of open incidents within `reach` times the
+incident's radius (a grid join on metres, citizen_reports/geo.py) whose category is the same 小类, a
+sibling 小类 or the same 大类 (any category with `other_categories`) and whose latest report is
+inside the category's time window (categories.yml). A report without a usable position (none given,
+or a fallback fix that several reports share to the centimetre) is paired along its road instead:
+the road its address text names, or a positioned report's nearest library address. A pair is
+described by seven comparisons, each cut into levels (the edges are below: DISTANCE_EDGES …):
 
-    distance  share of the radius      d0 ≤0.1  d1 ≤0.25  d2 ≤0.5  d3 ≤1
-    gap       hours between reports    t0 ≤1  t1 ≤6  t2 ≤24  t3 ≤72  t4 ≤168  t5 more
-    category  same 小类 / sibling / same 大类 only
-    text      description similarity   x0 ≥0.8  x1 ≥0.6  x2 ≥0.4  x3 less (evidence.py)
-    photo     fingerprint Hamming bits p0 ≤same_photo_bits  p1 ≤12  p2 ≤22  p3 more
+    distance  share of the radius      d0 ≤0.05 … d9 up to `reach` (none when a side has no position)
+    gap       hours between reports    t0 ≤0.5 … t7 more than 72
+    category  same 小类 / sibling / same 大类 only / another
+    text      description similarity   x0 ≥0.9 … x7 below 0.3 (evidence.py: characters and pinyin)
+    photo     fingerprint Hamming bits p0 ≤same_photo_bits, p1 ≤8 … p7 more than 28
     address   the 地址 texts           a0 same road ≤4 doors apart  a1 ≤30 or door unknown  a2 farther or another road
     reporter  the same citizen or not
 
 and scored with Fellegi–Sunter weights log2(m/u) (matching/fellegi_sunter.Model). Nothing is taken
-from the generator: u (how the levels fall for two *different* problems) is measured on the day's
-own reports: distance, address and reporter on pairs within the radius whose categories cannot be the
-same problem; gap, category, words and photos on random pairs of related categories. m (how they
-fall for the same problem) and the share of duplicates are estimated by EM over the day's candidate
-pairs, starting from the guesses in PRIOR_M, weighted as `prior_strength` pairs so that a quiet day
-stays sensible. The estimate is stored; a single report posted later is scored with the latest.
+from the generator. Both m (how the levels fall for the same problem) and u (for two different
+problems) and the share of duplicates are estimated by EM over the day's candidate pairs (with the
+open incidents' and a week more of stored reports), as Winkler does: u starts from what the reports
+in hand measure (distance, address and reporter on nearby pairs whose categories cannot be one
+problem; gap even over the window; category on random pairs; words and photos at the same spot
+outside the window), m from the previous estimate; both weigh `prior_strength` pairs so that a quiet
+day stays sensible. The estimate is stored; a single report posted later is scored with the latest.
 
-Then, in order of time, a report joins the open incident whose best pair has the highest posterior
-if it reaches `accept`; from `review` up to `accept` it opens its own incident and the pair goes to
-the department's review; below, it opens its own incident. A resolved or closed incident is never a
+Then, in order of time, a report joins the open incident of its best pair if the posterior reaches
+`accept` (another open incident it is `merge`-sure of is the same problem reported twice and is
+merged); from `review` up to `accept` it opens its own incident and the pair goes to the
+department's review; below, it opens its own incident. A resolved or closed incident is never a
 candidate: a report at the same place after the department has closed it is a new problem.
 """
 
@@ -41,34 +46,47 @@ from citizen_reports.evidence import description_pinyin, normalize_description, 
 from matching.fellegi_sunter import NULL_LEVEL, Model
 
 FIELDS = ["distance", "gap", "category", "text", "photo", "address", "reporter"]
+# Where each comparison is cut into levels. Fine levels, because EM learns a weight for every level
+# from the reports themselves: the data, not these cuts, say how much 14 bits of photo hash mean.
+DISTANCE_EDGES = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.25]  # share of the radius; the last to `reach`
+GAP_EDGES = [0.5, 2.0, 6.0, 12.0, 24.0, 48.0, 72.0]  # hours; the last level beyond
+TEXT_EDGES = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]  # similarity, at least; the last level below
+PHOTO_EDGES = [8, 12, 16, 20, 24, 28]  # Hamming bits, at most, after p0 (same_photo_bits); the last more
 LEVELS = {
-    "distance": ["d0", "d1", "d2", "d3"],
-    "gap": ["t0", "t1", "t2", "t3", "t4", "t5"],
-    "category": ["same", "sibling", "major"],
-    "text": ["x0", "x1", "x2", "x3"],
-    "photo": ["p0", "p1", "p2", "p3"],
+    "distance": [f"d{k}" for k in range(len(DISTANCE_EDGES) + 1)],
+    "gap": [f"t{k}" for k in range(len(GAP_EDGES) + 1)],
+    "category": ["same", "sibling", "major", "other"],
+    "text": [f"x{k}" for k in range(len(TEXT_EDGES) + 1)],
+    "photo": [f"p{k}" for k in range(len(PHOTO_EDGES) + 2)],
     "address": ["a0", "a1", "a2"],
     "reporter": ["same", "other"],
 }
+
+
+def _by_level(field: str, shares: list[float]) -> dict[str, float]:
+    return dict(zip(LEVELS[field], shares, strict=True))
+
+
 # Guesses for two reports of one problem (m), before the day's data speaks: GPS puts most within a
-# quarter of the radius; most re-reports come within a day; citizens mostly pick the same 小类; words
-# differ; a re-sent or forwarded photo is not rare; the address texts agree when given.
+# third of the radius; most re-reports come within a day; citizens mostly pick the same 小类; words
+# differ; two photos of one problem share most of their hash; the address texts agree when given.
 PRIOR_M = {
-    "distance": {"d0": 0.40, "d1": 0.30, "d2": 0.18, "d3": 0.12},
-    "gap": {"t0": 0.25, "t1": 0.25, "t2": 0.25, "t3": 0.15, "t4": 0.07, "t5": 0.03},
-    "category": {"same": 0.75, "sibling": 0.18, "major": 0.07},
-    "text": {"x0": 0.15, "x1": 0.25, "x2": 0.30, "x3": 0.30},
-    "photo": {"p0": 0.10, "p1": 0.20, "p2": 0.30, "p3": 0.40},
+    "distance": _by_level("distance", [0.15, 0.17, 0.20, 0.15, 0.12, 0.08, 0.06, 0.035, 0.02, 0.015]),
+    "gap": _by_level("gap", [0.15, 0.20, 0.20, 0.15, 0.15, 0.08, 0.04, 0.03]),
+    "category": {"same": 0.72, "sibling": 0.17, "major": 0.06, "other": 0.05},
+    "text": _by_level("text", [0.04, 0.06, 0.08, 0.12, 0.15, 0.20, 0.20, 0.15]),
+    "photo": _by_level("photo", [0.10, 0.10, 0.15, 0.20, 0.20, 0.13, 0.07, 0.05]),
     "address": {"a0": 0.55, "a1": 0.30, "a2": 0.15},
     "reporter": {"same": 0.05, "other": 0.95},
 }
-# Cold start only (no report stored yet): two different problems, spread evenly in space and time.
+# Cold start only (no report stored yet): two different problems, spread evenly in space (the share
+# of the disc) and time (a 72-hour window); unrelated words; pictures of the same corner alike.
 DEFAULT_U = {
-    "distance": {"d0": 0.01, "d1": 0.0525, "d2": 0.1875, "d3": 0.75},
-    "gap": {"t0": 0.01, "t1": 0.03, "t2": 0.10, "t3": 0.30, "t4": 0.40, "t5": 0.16},
-    "category": {"same": 0.30, "sibling": 0.15, "major": 0.55},
-    "text": {"x0": 0.03, "x1": 0.12, "x2": 0.35, "x3": 0.50},
-    "photo": {"p0": 0.001, "p1": 0.01, "p2": 0.10, "p3": 0.889},
+    "distance": _by_level("distance", [0.001, 0.003, 0.013, 0.022, 0.05, 0.07, 0.125, 0.16, 0.25, 0.306]),
+    "gap": _by_level("gap", [0.007, 0.021, 0.056, 0.083, 0.167, 0.333, 0.333, 0.001]),
+    "category": {"same": 0.10, "sibling": 0.05, "major": 0.20, "other": 0.65},
+    "text": _by_level("text", [0.005, 0.01, 0.02, 0.05, 0.12, 0.20, 0.25, 0.345]),
+    "photo": _by_level("photo", [0.0005, 0.002, 0.01, 0.03, 0.06, 0.10, 0.20, 0.5975]),
     "address": {"a0": 0.05, "a1": 0.25, "a2": 0.70},
     "reporter": {"same": 0.02, "other": 0.98},
 }
@@ -96,6 +114,7 @@ class Item:
     incident: str | None = None  # stored reports of open incidents: their incident
     batch: bool = False
     open: bool = True  # False: a stored report of a closed incident (evidence for u, never a candidate)
+    place_road: str | None = None  # the road it is on: its address text's, or its nearest library address's
 
 
 @dataclass
@@ -126,7 +145,10 @@ def model_to_json(model: Model) -> str:
 
 
 def model_from_json(text: str) -> Model:
+    """The stored estimate; the cold-start model when it was made with other levels (an older hub)."""
     d = json.loads(text)
+    if any(set(d["m"].get(f, {})) != set(LEVELS[f]) for f in FIELDS):
+        return default_model()
     return Model(FIELDS, LEVELS, d["m"], d["u"], d["prior"], d.get("iterations", 0))
 
 
@@ -153,6 +175,7 @@ def frame(items: list[Item], cfg: ReportsConfig) -> pd.DataFrame:
             "road": [i.road or "" for i in items],
             "door": np.array([-1 if i.door is None else i.door for i in items], dtype=np.int64),
             "reporter": [i.reporter or "" for i in items],
+            "place_road": [i.place_road or "" for i in items],
             "incident": [i.incident for i in items],
             "batch": np.array([i.batch for i in items], dtype=bool),
             "open": np.array([i.open for i in items], dtype=bool),
@@ -175,13 +198,31 @@ def frame(items: list[Item], cfg: ReportsConfig) -> pd.DataFrame:
     return df
 
 
+FALLBACK_FIX_REPORTS = 3
+
+
+def _drop_fallback_fixes(df: pd.DataFrame) -> None:
+    """A point that several reports share to the centimetre is not where they were: a phone without a
+    GPS fix reports its cell tower's or the street office's centre. Such positions say nothing about
+    being one problem (they would pair every report there); the reports are compared along their
+    road instead."""
+    x, y = df["x"].to_numpy(), df["y"].to_numpy()
+    has = ~np.isnan(x)
+    if not has.any():
+        return
+    key = pd.Series(list(zip(np.round(x, 2), np.round(y, 2))))
+    shared = has & (key.map(key[has].value_counts()).fillna(0).to_numpy() >= FALLBACK_FIX_REPORTS)
+    if shared.any():
+        df.loc[shared, ["x", "y"]] = np.nan
+
+
 def _relation(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """'same' / 'sibling' / 'major' / '' (not the same problem) for rows a and b."""
+    """'same' / 'sibling' / 'major' / 'other' (unrelated categories) for rows a and b."""
     cat, maj = df["cat"].to_numpy(), df["maj"].to_numpy()
     same = cat[a] == cat[b]
     sib = ~same & df.attrs["sibling"][cat[a], cat[b]]
     major = ~same & ~sib & (maj[a] == maj[b])
-    return np.select([same, sib, major], ["same", "sibling", "major"], "")
+    return np.select([same, sib, major], ["same", "sibling", "major"], "other")
 
 
 def _no_pairs() -> pd.DataFrame:
@@ -227,23 +268,58 @@ def _within(df: pd.DataFrame, queries: np.ndarray, targets: np.ndarray, radius: 
     return pd.DataFrame({"a": a[keep], "b": b[keep], "d": d[keep], "radius": radius})
 
 
-def _spatial_pairs(df: pd.DataFrame, batch_only: bool) -> pd.DataFrame:
-    """Every (report, earlier report) within the earlier report's radius, any category; the later
-    one from the batch only when `batch_only`, else from the batch and the open incidents."""
+def _spatial_pairs(df: pd.DataFrame, batch_only: bool, reach: float = 1.0) -> pd.DataFrame:
+    """Every (report, earlier report) within `reach` times the earlier report's radius, any category;
+    the later one from the batch only when `batch_only`, else from the batch and the open incidents.
+
+    A report without a position is paired with the reports on the same road (its address text's
+    road; a positioned report's nearest library address): `d` is NaN there, the distance says
+    nothing and the other comparisons decide."""
     has = ~np.isnan(df["x"].to_numpy())
     later = df["batch"].to_numpy() | (df["open"].to_numpy() & (not batch_only))
     queries = np.nonzero(has & later)[0]
-    if len(queries) == 0:
-        return _no_pairs()
     parts = []
     radius = df["radius"].to_numpy()
-    for r in sorted(set(radius[has])):
-        targets = np.nonzero(has & (radius == r))[0]
-        parts.append(_within(df, queries, targets, float(r)))
+    if len(queries):
+        for r in sorted(set(radius[has])):
+            targets = np.nonzero(has & (radius == r))[0]
+            found = _within(df, queries, targets, float(r) * reach)
+            found["radius"] = float(r)
+            parts.append(found)
+    parts.append(_road_pairs(df, has, later))
     return pd.concat(parts, ignore_index=True)
 
 
+def _road_pairs(df: pd.DataFrame, has: np.ndarray, later: np.ndarray) -> pd.DataFrame:
+    """(report, earlier report) on the same road where either has no position."""
+    road = df["place_road"].to_numpy()
+    lost = np.nonzero(~has & (road != ""))[0]
+    if len(lost) == 0:
+        return _no_pairs()
+    on_road = pd.Series(np.arange(len(df)))[road != ""].groupby(road[road != ""]).apply(np.asarray).to_dict()
+    aa, bb = [], []
+    for i in lost.tolist():
+        others = on_road[road[i]]
+        later_ones = others[(others > i) & later[others] & has[others]]  # positioned reports after it
+        earlier = others[others < i]
+        if later[i] and len(earlier):
+            aa.append(np.full(len(earlier), i))
+            bb.append(earlier)
+        if len(later_ones):
+            aa.append(later_ones)
+            bb.append(np.full(len(later_ones), i))
+    if not aa:
+        return _no_pairs()
+    a, b = np.concatenate(aa), np.concatenate(bb)
+    return pd.DataFrame({"a": a, "b": b, "d": np.full(len(a), np.nan), "radius": df["radius"].to_numpy()[b]})
+
+
 # ---- comparison levels ------------------------------------------------------------------------
+
+
+def _cut(values: np.ndarray, edges: list[float], names: list[str]) -> np.ndarray:
+    """The level of each value: the first edge it does not exceed, or the last level."""
+    return np.array(names, dtype=object)[np.searchsorted(np.asarray(edges, dtype="float64"), values, side="left")]
 
 
 def _levels(df: pd.DataFrame, a: np.ndarray, b: np.ndarray, d: np.ndarray | None, radius, same_photo_bits: int):
@@ -251,25 +327,25 @@ def _levels(df: pd.DataFrame, a: np.ndarray, b: np.ndarray, d: np.ndarray | None
     values: dict[str, np.ndarray] = {}
     if d is not None:
         f = d / radius
-        out["distance"] = np.select([f <= 0.1, f <= 0.25, f <= 0.5], ["d0", "d1", "d2"], "d3")
+        out["distance"] = np.where(np.isnan(f), NULL_LEVEL, _cut(np.nan_to_num(f), DISTANCE_EDGES, LEVELS["distance"]))
         values["distance"] = d
     hours = df["hours"].to_numpy()
     gap = np.abs(hours[a] - hours[b])
-    out["gap"] = np.select([gap <= 1, gap <= 6, gap <= 24, gap <= 72, gap <= 168], ["t0", "t1", "t2", "t3", "t4"], "t5")
+    out["gap"] = _cut(gap, GAP_EDGES, LEVELS["gap"])
     values["gap"] = gap
     rel = _relation(df, a, b)
-    out["category"] = np.where(rel == "", NULL_LEVEL, rel)
+    out["category"] = rel
     text = df["text"].to_numpy()
     ta, tb = list(text[a]), list(text[b])
     sim = text_similarity(ta, tb, [description_pinyin(t) for t in ta], [description_pinyin(t) for t in tb])
-    out["text"] = np.select([np.isnan(sim), sim >= 0.8, sim >= 0.6, sim >= 0.4], [NULL_LEVEL, "x0", "x1", "x2"], "x3")
+    out["text"] = np.where(
+        np.isnan(sim), NULL_LEVEL, _cut(-np.nan_to_num(sim), [-e for e in TEXT_EDGES], LEVELS["text"])
+    )
     values["text"] = sim
     has_photo, photo = df["has_photo"].to_numpy(), df["photo"].to_numpy()
     bits = np.bitwise_count(photo[a] ^ photo[b]).astype(np.int64)
     both = has_photo[a] & has_photo[b]
-    out["photo"] = np.select(
-        [~both, bits <= same_photo_bits, bits <= 12, bits <= 22], [NULL_LEVEL, "p0", "p1", "p2"], "p3"
-    )
+    out["photo"] = np.where(~both, NULL_LEVEL, _cut(bits, [same_photo_bits, *PHOTO_EDGES], LEVELS["photo"]))
     values["photo"] = np.where(both, bits, -1)
     road, door = df["road"].to_numpy(), df["door"].to_numpy()
     both_road = (road[a] != "") & (road[b] != "")
@@ -301,7 +377,7 @@ def _random_pairs(df: pd.DataFrame, rng: np.random.Generator, n: int) -> tuple[n
     if size < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     a, b = rng.integers(0, size, 4 * n), rng.integers(0, size, 4 * n)
-    keep = (a != b) & (_relation(df, a, b) != "")
+    keep = a != b
     return a[keep][:n], b[keep][:n]
 
 
@@ -318,11 +394,12 @@ def measure_u(
     bits = cfg.duplicates.same_photo_bits
     a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
     rel = _relation(df, a, b)
-    unrelated = spatial[rel == ""]
+    placed = ~np.isnan(spatial["d"].to_numpy())
+    unrelated = spatial[(rel == "other") & placed]
     if len(unrelated) > U_SAMPLE:
         unrelated = unrelated.sample(U_SAMPLE, random_state=seed)
     gap = df["hours"].to_numpy()[a] - df["hours"].to_numpy()[b]
-    far = spatial[(rel != "") & (gap > df["window"].to_numpy()[b])]
+    far = spatial[(rel != "other") & placed & (gap > df["window"].to_numpy()[b])]
     same_spot = far[far["d"] <= 0.25 * far["radius"]]
     if len(same_spot) >= 200:  # the very spot: what a photo of the same corner looks like
         far = same_spot
@@ -357,9 +434,6 @@ def measure_u(
     return u
 
 
-GAP_EDGES = [0.0, 1.0, 6.0, 24.0, 72.0, 168.0, math.inf]
-
-
 def _gap_u(windows: np.ndarray) -> dict[str, float]:
     """Two different problems near each other arise independently: the time between their reports
     is even over the window. Share of each gap level, averaged over the candidate pairs' windows."""
@@ -367,7 +441,8 @@ def _gap_u(windows: np.ndarray) -> dict[str, float]:
     if len(windows) == 0:
         windows = np.array([72.0])
     out = {}
-    for lv, lo, hi in zip(LEVELS["gap"], GAP_EDGES[:-1], GAP_EDGES[1:]):
+    edges = [0.0, *GAP_EDGES, math.inf]
+    for lv, lo, hi in zip(LEVELS["gap"], edges[:-1], edges[1:]):
         share = (np.clip(windows, lo, hi) - lo) / windows
         out[lv] = float(share.mean()) + 1e-4
     total = sum(out.values())
@@ -375,15 +450,22 @@ def _gap_u(windows: np.ndarray) -> dict[str, float]:
 
 
 def estimate(patterns: pd.DataFrame, u: dict, strength: float, start: Model, max_iterations: int = 200) -> Model:
-    """m and the share of duplicates by EM over the candidate pairs' level patterns, u held fixed,
-    starting from (and pulled towards, as `strength` pairs) the previous estimate."""
+    """m, u and the share of duplicates by EM over the candidate pairs' level patterns (Fellegi–Sunter
+    as Winkler estimates it): every pair counts towards m by its posterior and towards u by the rest.
+
+    u starts from what the reports in hand measured (`u`: pairs that cannot be one problem) and m
+    from the previous estimate; both pull as `strength` pairs' worth, so a quiet day stays sensible.
+    Holding u at the measured value would bias it: the pairs that measure it are not the candidates'
+    non-duplicates (two problems at the very same spot agree on the address more often than two
+    problems anywhere within the radius)."""
     names = {f: LEVELS[f] + [NULL_LEVEL] for f in FIELDS}
     codes = np.stack([pd.Categorical(patterns[f], categories=names[f]).codes.astype(np.int64) for f in FIELDS], axis=1)
     uniq, counts = np.unique(codes, axis=0, return_counts=True)
     counts = counts.astype("float64")
     m = {f: dict(start.m[f]) for f in FIELDS}
-    pseudo = {f: np.array([strength * m[f][lv] for lv in LEVELS[f]]) for f in FIELDS}
-    log_u = {f: np.log2(np.array([u[f][lv] for lv in LEVELS[f]] + [1.0])) for f in FIELDS}
+    u = {f: dict(u[f]) for f in FIELDS}
+    pseudo_m = {f: np.array([strength * m[f][lv] for lv in LEVELS[f]]) for f in FIELDS}
+    pseudo_u = {f: np.array([strength * u[f][lv] for lv in LEVELS[f]]) for f in FIELDS}
     prior = start.prior
     it = 0
     while it < max_iterations:
@@ -391,16 +473,21 @@ def estimate(patterns: pd.DataFrame, u: dict, strength: float, start: Model, max
         total = np.full(len(uniq), math.log2(prior / (1 - prior)))
         for j, f in enumerate(FIELDS):
             log_m = np.log2(np.array([m[f][lv] for lv in LEVELS[f]] + [1.0]))
-            total += (log_m - log_u[f])[uniq[:, j]]
+            log_u = np.log2(np.array([u[f][lv] for lv in LEVELS[f]] + [1.0]))
+            total += (log_m - log_u)[uniq[:, j]]
         wm = counts / (1.0 + 2.0 ** (-total))
+        wu = counts - wm
         new_prior = float((wm.sum() + strength * start.prior) / (counts.sum() + strength))
-        new_m = {}
+        new_m, new_u = {}, {}
         for j, f in enumerate(FIELDS):
-            by_level = np.bincount(uniq[:, j], weights=wm, minlength=len(names[f]))[: len(LEVELS[f])]
-            c = by_level + pseudo[f] + SMOOTHING
-            new_m[f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
-        delta = abs(new_prior - prior) + max(abs(new_m[f][lv] - m[f][lv]) for f in FIELDS for lv in LEVELS[f])
-        m, prior = new_m, min(max(new_prior, 1e-4), 1 - 1e-4)
+            for weights, pseudo, out in ((wm, pseudo_m, new_m), (wu, pseudo_u, new_u)):
+                by_level = np.bincount(uniq[:, j], weights=weights, minlength=len(names[f]))[: len(LEVELS[f])]
+                c = by_level + pseudo[f] + SMOOTHING
+                out[f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
+        delta = abs(new_prior - prior) + max(
+            abs(new[f][lv] - old[f][lv]) for new, old in ((new_m, m), (new_u, u)) for f in FIELDS for lv in LEVELS[f]
+        )
+        m, u, prior = new_m, new_u, min(max(new_prior, 1e-4), 1 - 1e-4)
         if delta < 1e-6:
             break
     return Model(FIELDS, LEVELS, m, u, prior, it)
@@ -431,15 +518,17 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     if not estimate_model and len(items) == 1:  # a single post with no open incident near it: a new one
         return Outcome([Decision(items[0].report_no, None, None, None)], stored_model or default_model(), 0, False)
     df = frame(items, cfg)
+    _drop_fallback_fixes(df)
     # estimating looks at every pair of the reports in hand (the open incidents' and the batch's);
     # deciding only at the batch's
-    spatial = _spatial_pairs(df, batch_only=not estimate_model)
+    spatial = _spatial_pairs(df, batch_only=not estimate_model, reach=cfg.duplicates.reach)
     a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
     rel = _relation(df, a, b)
     hours, window = df["hours"].to_numpy(), df["window"].to_numpy()
     # a candidate: related category, the earlier report inside its window and of an open incident
     is_open = df["batch"].to_numpy() | df["open"].to_numpy()
-    cand = (rel != "") & (hours[a] - hours[b] <= window[b]) & is_open[b]
+    related = (rel != "other") | cfg.duplicates.other_categories
+    cand = related & (hours[a] - hours[b] <= window[b]) & is_open[b]
     cand_pairs = spatial[cand].reset_index(drop=True)
     t1 = time.perf_counter()
     ca, cb = cand_pairs["a"].to_numpy(), cand_pairs["b"].to_numpy()
@@ -473,10 +562,10 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
 
 def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) -> list[Decision]:
     """In order of time: join the best open incident, or open a new one (with a review when borderline).
-    A report that is a sure duplicate of two open incidents shows they are one problem reported twice:
-    the younger is merged into the older (`Decision.merges`)."""
-    accept = cfg.duplicates.accept
-    review = cfg.duplicates.review
+    A report joins the incident of its best pair; when it is also a very sure duplicate (`merge`) of
+    another open incident, the two are one problem reported twice and that one is merged into the
+    joined one (`Decision.merges`)."""
+    accept, merge, review = cfg.duplicates.accept, cfg.duplicates.merge, cfg.duplicates.review
     incident = list(df["incident"])
     hours = df["hours"].to_numpy()
     first: dict[str, float] = {}
@@ -515,10 +604,13 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
         p = 1.0 / (1.0 + 2.0 ** (-score[k]))
         why = explain(levels, values, k, model, p, pairs, df)
         if p >= accept:
-            sure = [(i, kk) for i, kk in ranked if 1.0 / (1.0 + 2.0 ** (-score[kk])) >= accept]
-            target = min((i for i, _ in sure), key=lambda i: first.get(i, math.inf))
+            # the best pair's incident: joining the oldest of two likely ones would let the weaker
+            # pair decide; another that is a very sure duplicate too (`merge`) is the same problem
+            # reported twice: the two become one, under the older id
+            one = [(inc, k)] + [(i, kk) for i, kk in ranked[1:] if 1.0 / (1.0 + 2.0 ** (-score[kk])) >= merge]
+            target = min((i for i, _ in one), key=lambda i: first.get(i, math.inf))
             d = Decision(report_no[a], target, p, why)
-            for other, kk in sure:
+            for other, kk in one:
                 if other != target:
                     alias[other] = target
                     po = 1.0 / (1.0 + 2.0 ** (-score[kk]))
@@ -536,7 +628,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
 
 
 LEVEL_TEXT = {
-    "category": {"same": "同一小类", "sibling": "相近小类", "major": "同一大类的其他小类"},
+    "category": {"same": "同一小类", "sibling": "相近小类", "major": "同一大类的其他小类", "other": "不同类别"},
     "address": {"a0": "地址同路门牌相近", "a1": "地址同路", "a2": "地址不同"},
     "reporter": {"same": "同一上报人", "other": "不同上报人"},
 }
@@ -552,8 +644,11 @@ def explain(levels, values, k: int, model: Model, p: float, pairs, df) -> dict:
         item = {"field": f, "level": lv, "weight": round(w, 2)}
         if f == "distance":
             d, r = float(values["distance"][k]), float(pairs["radius"].iat[k])
-            item["value"] = round(d, 1)
-            words.append(f"相距{d:.0f}米（半径{r:.0f}米）")
+            if math.isnan(d):
+                words.append("一方无位置，同一道路")
+            else:
+                item["value"] = round(d, 1)
+                words.append(f"相距{d:.0f}米（半径{r:.0f}米）")
         elif f == "gap":
             h = float(values["gap"][k])
             item["value"] = round(h, 2)

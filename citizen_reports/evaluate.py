@@ -4,7 +4,9 @@ placed (`_truth/reports_incidents.csv`, when the generator wrote it).
 
 Two reports form a true pair when the key gives them the same incident, a found pair when the hub
 put them in the same incident. Each 编号 counts once (a row sent again is the same report); a row
-refused at intake is an incident of its own, so a refused duplicate costs recall.
+refused at intake is an incident of its own, so a refused duplicate costs recall. With
+`taken_only`, the rows refused at intake (bad input: no 编号, an unknown 大类, a time in the
+future) are left out of both sides: how well the reports the hub holds were grouped.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def evaluate(inbox: Path, session: Session, days: list[str] | None = None) -> PairScores:
+def evaluate(inbox: Path, session: Session, days: list[str] | None = None, taken_only: bool = False) -> PairScores:
     inbox = Path(inbox)
     truth_dir = inbox / "_truth" / "reports"
     if not truth_dir.is_dir():
@@ -99,16 +101,18 @@ def evaluate(inbox: Path, session: Session, days: list[str] | None = None) -> Pa
         f = found.get(no)
         if f is None:
             not_taken += 1
+            if taken_only:
+                continue
             f = ("refused:" + no, None, None)
         true_c[t] += 1
         found_c[f[0]] += 1
         both[(t, f[0])] += 1
-    for k, t in enumerate(refused_rows):  # no 编号: refused, an incident of its own
+    for k, t in enumerate([] if taken_only else refused_rows):  # no 编号: refused, an incident of its own
         true_c[t] += 1
         found_c[f"no-id:{k}"] += 1
         both[(t, f"no-id:{k}")] += 1
     scores = PairScores(
-        reports=len(truth_of) + len(refused_rows),
+        reports=len(truth_of) - (not_taken if taken_only else 0) + (0 if taken_only else len(refused_rows)),
         true_pairs=_pairs(true_c),
         found_pairs=_pairs(found_c),
         correct_pairs=_pairs(both),

@@ -27,7 +27,9 @@ from sqlalchemy import select
 
 from citizen_reports.config import ReportsConfig
 from citizen_reports.intake import CST, Rejected, validate
-from citizen_reports.models import Incident, Report, as_cst
+from citizen_reports.models import CLOSED, OPEN_STATES, RESOLVED, Incident, Report, as_cst, utc
+from citizen_reports.repository import SqlRepository
+from citizen_reports.service import take_in
 from citizen_reports.states import OPEN311_STATUS
 from sharing.masking import mask_text
 
@@ -187,8 +189,6 @@ def find_requests(
     limit: int = MAX_LIST,
 ):
     """(report, incident) pairs for GET requests.json, newest first; a merged incident is followed."""
-    from citizen_reports.models import CLOSED, OPEN_STATES, RESOLVED, utc
-
     q = select(Report, Incident).join(Incident, Report.incident_id == Incident.id)
     if ids:
         q = q.where(Report.report_no.in_(ids[:MAX_LIST]))
@@ -212,8 +212,6 @@ def post_request(session, form: Mapping[str, str], cfg: ReportsConfig, lib, name
     """POST requests.json: the report taken in through `service.take_in` (placed, compared with the
     open incidents near it, routed) and committed; what the client is told back. Open311Error when
     the form is refused (with the reason a daily file's row would get)."""
-    from citizen_reports.repository import SqlRepository
-    from citizen_reports.service import take_in
 
     now = now or dt.datetime.now(CST)
     if lib is None:

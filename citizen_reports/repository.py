@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.db import make_engine, upgrade
 from citizen_reports.models import (
     OPEN_STATES,
     AddressPoint,
@@ -30,6 +31,7 @@ from citizen_reports.models import (
     ReportFileLog,
     ReviewItem,
 )
+from citizen_reports.routing import AddressLibrary
 
 
 def app_db_url(db: Path | str) -> str:
@@ -43,8 +45,6 @@ def app_db_url(db: Path | str) -> str:
 def app_engine(url: str) -> Engine:
     """An engine on the app database with the report tables in place: the street app's Alembic chain
     brought to its head (the report tables are its revision 0002_citizen_reports)."""
-    from app.db import make_engine, upgrade
-
     upgrade(url)
     return make_engine(url)
 
@@ -77,6 +77,7 @@ HISTORY_COLUMNS = (
     Report.address_text,
     Report.reporter,
     Report.incident_id,
+    Report.address_id,
 )
 
 
@@ -240,8 +241,6 @@ def sync_library(session: Session, lib) -> bool:
 def stored_library(session: Session):
     """The address library kept by the last import (None before any): what the app places reports with."""
     import numpy as np
-
-    from citizen_reports.routing import AddressLibrary
 
     points = session.execute(
         select(

@@ -66,11 +66,14 @@ class AddressLibrary:
         self.nearest_index = NearestPoints(self.x[self.with_xy], self.y[self.with_xy])
         self.by_key: dict[str, int] = {}
         self.by_road: dict[str, list[tuple[int, int]]] = {}
+        self.road_of: dict[str, str] = {}  # address id -> its road
         for i, full in enumerate(self.full_address):
             p = parse_address(full)
             if p.address_key:
                 self.by_key.setdefault(p.address_key, i)
             road, door = address_evidence(full)
+            if road:
+                self.road_of[self.address_id[i]] = road
             if road and door is not None:
                 self.by_road.setdefault(road, []).append((door, i))
 

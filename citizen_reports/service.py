@@ -46,6 +46,7 @@ from citizen_reports.states import merge_into
 # handful of reports says too little to estimate from).
 ESTIMATE_FROM = 20
 ESTIMATE_HISTORY = dt.timedelta(days=7)
+STORE_CHUNK = 500
 
 
 @dataclass
@@ -79,6 +80,7 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
     if r.pos_lon is not None and r.pos_lat is not None:
         x, y = (float(v) for v in lib.projection.xy(r.pos_lon, r.pos_lat))
     road, door = address_evidence(r.address_text)
+    place_road = road or lib.road_of.get(r.address_id or "")
     return Item(
         r.report_no,
         _hours(r.reported_at.replace(tzinfo=dt.UTC)),
@@ -93,7 +95,12 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
         r.reporter,
         incident=r.incident_id if is_open else None,
         open=is_open,
+        place_road=place_road,
     )
+
+
+def _position_refused(r: IncomingReport, p: Placement) -> bool:
+    return r.position_problem is not None or (r.lon is not None and p.x is None)
 
 
 def take_in(
@@ -152,6 +159,9 @@ def take_in(
                 door,
                 r.reporter,
                 batch=True,
+                # a report whose coordinates were refused (swapped, outside the district) goes to the
+                # district's queue as it is; one that gave none is compared along its road
+                place_road=None if _position_refused(r, p) else road or lib.road_of.get(p.address_id or ""),
             )
         )
     history: list[Item] = []
@@ -163,14 +173,15 @@ def take_in(
             history = [_stored_item(s, lib, o) for s, o in repo.reports_since(since)]
         else:  # a few reports (a post): only what could be the same problem, as far as it can reach
             kinds = {(r.major, r.minor) for r in fresh}
-            related = cfg.related(kinds)
-            reach = max(cfg.rule(*k).radius_m for k in related)
+            rules = cfg.duplicates
+            related = cfg.related(kinds) if not rules.other_categories else cfg.every_category()
+            reach = max(cfg.rule(*k).radius_m for k in related) * rules.reach
             since = start - dt.timedelta(hours=max(cfg.rule(*k).window_hours for k in related))
             cells = sorted({c for p in placements if p.x is not None for c in cells_near(*_lonlat(lib, p), reach)})
             history = [
                 _stored_item(s, lib)
                 for s in repo.open_reports(since, cells, majors=sorted({k[0] for k in related}))
-                if any(cfg.relation((s.major, s.minor), k) for k in kinds)
+                if rules.other_categories or any(cfg.relation((s.major, s.minor), k) for k in kinds)
             ]
     stored = repo.latest_model()
     outcome = detect(history + batch_items, cfg, model_from_json(stored) if stored else None, estimate)
@@ -178,10 +189,15 @@ def take_in(
     res.seconds.update({f"dedupe_{k}": round(v, 3) for k, v in outcome.seconds.items()})
     t2 = time.perf_counter()
 
-    # apply the decisions in order of time
+    # apply the decisions in order of time; the reads first, then the writes (the write transaction
+    # starts with the numbers' allocation and ends at the commit)
     by_no = {r.report_no: (r, p) for r, p in zip(fresh, placements)}
     joined_ids = {d.incident for d in outcome.decisions if d.incident and not d.incident.startswith("new:")}
     incidents = repo.incidents(joined_ids)
+    also = {d.review["incident"] for d in outcome.decisions if d.review} | {
+        k for d in outcome.decisions for other, target, _ in d.merges for k in (other, target)
+    }
+    incidents.update(repo.incidents({k for k in also if not k.startswith("new:")} - set(incidents)))
     new_per_day: dict[str, list[IncomingReport]] = {}
     for d in outcome.decisions:
         if d.incident is None:
@@ -192,6 +208,12 @@ def take_in(
         first = repo.allocate_incident_numbers(day, len(rs))
         for k, r in enumerate(rs):
             ids[r.report_no] = incident_id(dt.date(int(day[:4]), int(day[4:6]), int(day[6:])), first + k)
+    # a file is stored in short transactions of STORE_CHUNK reports, so that the app's posts get the
+    # write lock in between; the file's log goes with the last one: a run stopped half-way takes the
+    # file again, and the reports already stored are the same 编号 again (a no-op)
+    chunked = file_log is not None
+    if chunked and new_per_day:
+        repo.commit()
     received_at = utc(now)
 
     def resolve(key: str) -> str:  # "new:<编号>": the incident that report opened earlier in this batch
@@ -303,6 +325,13 @@ def take_in(
                 received_at,
                 res,
             )
+        if chunked and len(res.taken) % STORE_CHUNK == 0:
+            repo.add_all(objects)
+            repo.commit()
+            objects = []
+    if file_log is not None and file_log.id is None:
+        repo.add(file_log)
+        repo.session.flush()
     for rej in res.rejected:
         objects.append(
             RejectedRow(
@@ -477,8 +506,9 @@ def import_file(
         rows_already=parsed.repeated_in_file,
         imported_at=utc(now),
     )
-    repo.add(log)
-    repo.session.flush()
+    # the log is stored with the reports, in one short write at the end of take_in: nothing is written
+    # while the reports are read, placed and compared (a write here would hold SQLite's write lock
+    # through the whole comparison and stall the app's posts)
     result = take_in(parsed.reports, repo, cfg, lib, now=now, rejected=parsed.rejected, file_log=log, commit=False)
     log.seconds = round(time.perf_counter() - t0, 2)
     repo.commit()

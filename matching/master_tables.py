@@ -155,6 +155,75 @@ def _record_rooms_found(con, previous: str, delivery: str, now: _dt.datetime) ->
         )
 
 
+def _record_moves(con, previous: str, delivery: str, now: _dt.datetime) -> None:
+    """Household ids are dwellings', so a household whose people moved, or whose records were placed
+    in another room this delivery, goes on under another id. id_history records where it went, so
+    that the old id can be followed: a household whose people of last delivery all live in one other
+    household now, none left behind, has moved there ('move'; the flat keeps its id and its meter);
+    a household with no record at all this delivery merged into the household its people and meters
+    went to ('merge', or 'split' when they went to several)."""
+    pairs = con.execute(
+        """
+        with before_people as (
+            select m.person_id, m.household_id as old_id
+            from master.household_member m
+            where m.delivery = $previous
+        ),
+        before_meters as (
+            select distinct u.account_no, x.household_id as old_id
+            from master.household_xref x
+            join staging.stg_utility_electricity u
+              on u.source_file = x.source_file and u.source_row = x.source_row and u.delivery = $previous
+            where x.delivery = $previous and x.source = 'utility_electricity'
+        ),
+        people_now as (
+            select b.old_id, p.household_id as new_id
+            from before_people b join person_household p using (person_id)
+        ),
+        meters_now as (
+            select b.old_id, hm.household_id as new_id
+            from before_meters b
+            join matching.int_household_meters md using (account_no)
+            join household_map hm on hm.dwelling_key = md.dwelling_key
+        ),
+        present as (
+            select household_id from person_household
+            union
+            select hm.household_id from matching.int_household_meters md join household_map hm using (dwelling_key)
+        ),
+        moved as (
+            select old_id, any_value(new_id) as new_id, 'move' as kind
+            from people_now
+            where old_id in (select household_id from present)
+              and old_id not in (select household_id from person_household)
+            group by old_id
+            having count(distinct new_id) = 1
+        ),
+        vanished as (
+            select old_id, new_id,
+                   case when count(*) over (partition by old_id) = 1 then 'merge' else 'split' end as kind
+            from (
+                select distinct old_id, new_id from (
+                    select * from people_now union all select * from meters_now
+                )
+                where old_id not in (select household_id from present)
+            )
+        )
+        select old_id, new_id, kind from (select * from moved union all select * from vanished)
+        where old_id <> new_id
+          and (old_id, new_id) not in (
+              select (old_id, new_id) from master.id_history where delivery = $delivery and entity_type = 'household'
+          )
+        order by old_id, new_id
+        """,
+        {"previous": previous, "delivery": delivery},
+    ).fetchall()
+    for old_id, new_id, kind in pairs:
+        con.execute(
+            "insert into master.id_history values (?, ?, 'household', ?, ?, ?)", [old_id, new_id, kind, delivery, now]
+        )
+
+
 def build(con: duckdb.DuckDBPyConnection, delivery: str) -> MasterSummary:
     con.execute(DDL)
     con.execute("begin transaction")
@@ -254,18 +323,22 @@ def _build(con, delivery: str) -> MasterSummary:
     )
     if previous:
         _record_rooms_found(con, previous, delivery, now)
+        _record_moves(con, previous, delivery, now)
 
     # --- master.person -------------------------------------------------------------------------
     con.execute(
         """
         create or replace temp table person_now as
         select i.person_id, g.id_number, g.id_number_valid, g.name, g.sex, g.birth_date, g.phone,
-               ph.household_id, coalesce(g.person_status, '正常') as status,
+               ph.household_id, coalesce(g.person_status, prev.status, '正常') as status,
                g.name_source, g.sex_source, g.birth_date_source, g.phone_source, g.sources,
                g.record_count, g.aid_certificate_no, g.on_elderly_alone_list, g.is_graduate
         from person_ids i
         join matching.int_person_golden g using (cluster_key)
         left join person_household ph using (person_id)
+        -- a 人员状态 left blank this month (real exports blank other people each month) keeps the
+        -- status last known: a blank is not news of being alive
+        left join master.person prev using (person_id)
         """
     )
     # Persons not in this delivery stay (with their last status); ids merged away leave master.person

@@ -32,6 +32,7 @@ from typing import Any
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, Output
 
+from matching.config import dbt_vars
 from pipelines import settings
 from pipelines.dbt_project import civichub_dbt
 from pipelines.engines import current_engine
@@ -83,7 +84,6 @@ def parsed_manifest(db_path: str | Path | None = None, target: str = "local"):
     with _lock:
         if key not in _parsed:
             logs.mkdir(parents=True, exist_ok=True)
-            from matching.config import dbt_vars
 
             # the matching settings as vars (the delivery is given per step and read at compile time)
             parse_args = [
@@ -170,6 +170,7 @@ def invoke(args: list[str], step: str, db_path: str | Path | None = None, target
             outcome.errors.append(str(event.info.msg))
 
     with _lock:
+        _forget_compilation(manifest)
         try:
             res = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
                 [*args, *_common_args(logs / "dbt" / step, logs, target)]
@@ -181,6 +182,21 @@ def invoke(args: list[str], step: str, db_path: str | Path | None = None, target
         outcome.exception = f"{type(res.exception).__name__}: {res.exception}"
     _write_timing(logs / "dbt" / step / "timing.json", outcome)
     return outcome
+
+
+def _forget_compilation(manifest) -> None:
+    """Make every node of the cached manifest uncompiled again. dbt marks a compiled node's ephemeral
+    CTEs as injected (and an ephemeral model as compiled) on the manifest itself; on the next
+    invocation it would skip the injection, and a model reading an ephemeral model fails
+    (`__dbt__cte__… does not exist`), or reuse an ephemeral model's SQL of the delivery before.
+    The CTEs are found again when the model is rendered (each `ref` of an ephemeral model)."""
+    from dbt.contracts.graph.nodes import CompiledNode
+
+    for node in manifest.nodes.values():
+        if isinstance(node, CompiledNode):  # models, tests, snapshots (not seeds)
+            node.extra_ctes_injected = False
+            node.extra_ctes = []
+            node.compiled = False
 
 
 def _write_timing(path: Path, outcome: DbtStepOutcome) -> None:

@@ -19,6 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.intake import describe as describe_app
 from app.intake import pending as app_pending
+from citizen_reports.cli import describe as describe_reports
+from citizen_reports.cli import take_in_inbox
+from citizen_reports.config import ReportsConfigError
+from citizen_reports.routing import AddressLibraryError
 from connectors.ingest import list_deliveries, pending_deliveries
 from pipelines import settings
 from pipelines.dagster_storage import instance as dagster_instance
@@ -391,9 +395,6 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
 def _take_in_reports(summary: RunSummary) -> None:
     """Citizen reports (<inbox>/reports/YYYY-MM-DD.csv) not yet taken, into the app database: the
     same code path as `civichub reports import`."""
-    from citizen_reports.cli import take_in_inbox
-    from citizen_reports.config import ReportsConfigError
-    from citizen_reports.routing import AddressLibraryError
 
     if not (summary.inbox / "reports").is_dir():
         return
@@ -404,8 +405,6 @@ def _take_in_reports(summary: RunSummary) -> None:
 
 
 def _print_reports(s: RunSummary) -> None:
-    from citizen_reports.cli import describe
-
     if s.reports_error:
         print(f"\nCitizen reports FAILED: {s.reports_error}")
     if s.reports:
@@ -413,7 +412,7 @@ def _print_reports(s: RunSummary) -> None:
             f"\nCitizen reports (reports/), into {s.db.resolve().parent / 'app.sqlite'} unless CIVICHUB_APP_DB says otherwise:"
         )
         for o in s.reports[:5]:
-            print("\n".join(describe(o)))
+            print("\n".join(describe_reports(o)))
         if len(s.reports) > 5:
             print(f"  … and {len(s.reports) - 5} more day(s)")
 

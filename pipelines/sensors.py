@@ -8,6 +8,7 @@ import hashlib
 
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
+from app.intake import pending_marker
 from connectors.ingest import list_deliveries
 from pipelines.partitions import deliveries
 from pipelines.resources import HubResource
@@ -65,8 +66,6 @@ def app_submissions_sensor_for(job):
         description="Verifications or follow-ups saved in the street app → take them in.",
     )
     def app_submissions_sensor(context: SensorEvaluationContext, hub: HubResource):
-        from app.intake import pending_marker
-
         marker = pending_marker(hub.db_path)
         if marker is None:
             return SkipReason("nothing pending in the street app")

@@ -2,7 +2,7 @@
 
 A frame from DuckDB can hold None, NaN, NaT, pandas' NA (whose truth value raises), numpy scalars,
 Decimals, dates, lists, or text where a number was expected. The writers of workbooks and reports
-go through these three functions instead of testing values themselves, so one odd cell shows as an
+go through these functions instead of testing values themselves, so one odd cell shows as an
 empty or textual cell instead of stopping a delivery's reports.
 """
 
@@ -82,3 +82,11 @@ def flag(value: object) -> bool:
         return bool(value)
     except (TypeError, ValueError):
         return False
+
+
+def texts(values) -> list[str]:
+    """`text` of every value of a column (a Series or any iterable), with the common case, a value
+    that is already a str, taken as it is: the workbooks' cells are prepared a column at a time."""
+    if isinstance(values, pd.Series):
+        values = values.tolist()
+    return [v if type(v) is str else text(v) for v in values]

@@ -53,7 +53,8 @@ def aid_families(con, delivery: str) -> pd.DataFrame:
     return con.execute(
         """
         with rows as (
-            select a.*, h.community_code as lives_in, h.full_address as lives_at
+            select a.*, h.community_code as lives_in, h.full_address as lives_at,
+                   row_number() over (partition by a.aid_certificate_no, a.name order by a.source_row) as name_seq
             from staging.stg_civil_affairs_assistance a
             left join master.person_xref x on x.source_file = a.source_file and x.source_row = a.source_row
                  and x.delivery = a.delivery
@@ -61,15 +62,17 @@ def aid_families(con, delivery: str) -> pd.DataFrame:
             left join master.household h on h.household_id = p.household_id
             where a.delivery = $d and a.aid_certificate_no is not null
         )
+        -- the same values every time (the first row that has one, the members in the registry's
+        -- order): an unchanged family gives an unchanged report, which is then not rewritten
         select aid_certificate_no,
-               any_value(aid_type) as aid_type,
-               any_value(head_name) as head_name,
-               any_value(head_id_number) as head_id_number,
+               arg_min(aid_type, source_row) filter (where aid_type is not null) as aid_type,
+               arg_min(head_name, source_row) filter (where head_name is not null) as head_name,
+               arg_min(head_id_number, source_row) filter (where head_id_number is not null) as head_id_number,
                max(family_size) as family_size,
                count(distinct coalesce(id_number, name)) as members_listed,
-               string_agg(distinct name, '、') as member_names,
+               string_agg(name, '、' order by source_row) filter (where name_seq = 1) as member_names,
                max(monthly_amount) as monthly_amount,
-               any_value(family_address_raw) as family_address,
+               arg_min(family_address_raw, source_row) filter (where family_address_raw is not null) as family_address,
                mode(lives_at) as lives_at,
                mode(lives_in) as community_code,
                min(aid_since) as aid_since
@@ -390,11 +393,16 @@ def report_root(db_path: str | Path) -> Path:
     return output_dir(db_path) / "reports"
 
 
-def _of_committee(frame: pd.DataFrame, code: str) -> pd.DataFrame:
+def _by_committee(frame: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The frame's rows per committee code (each in the frame's order, index reset), in one pass over
+    the frame instead of one per committee; and the empty frame a committee without rows gets."""
+    empty = frame.iloc[0:0] if len(frame.columns) else frame
     if not len(frame):
-        return frame.iloc[0:0] if len(frame.columns) else frame
-    mask = frame.community_code.astype(object).eq(code).fillna(False).astype(bool).to_numpy()
-    return frame[mask].reset_index(drop=True)
+        return {}, empty
+    codes = frame.community_code.astype(object)
+    keep = codes.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
+    groups = frame[keep].groupby(codes[keep].to_numpy(), sort=False)
+    return {code: group.reset_index(drop=True) for code, group in groups}, empty
 
 
 def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:
@@ -411,9 +419,10 @@ def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:
         if len(frame):
             codes |= {c for c in frame.community_code.dropna() if isinstance(c, str)}
     tasks = []
+    split = [_by_committee(df) for df in (aid, elderly, shop)]
     for code in sorted(c for c in codes if c in div.index):
         info = div.loc[code]
-        a, e, s = (_of_committee(df, code) for df in (aid, elderly, shop))
+        a, e, s = (groups.get(code, empty) for groups, empty in split)
         path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}_月报.xlsx"
         title = f"{info.street_name} {info.community_name}"
         fp = fingerprint("monthly_report", title, delivery, a, e, s)

@@ -336,7 +336,8 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
         ws.set_column(c, c, 20, None, {"hidden": True})
     ws.set_row(h, 30)
     r = h
-    for seq, (_, row) in enumerate(findings.iterrows(), start=1):
+    # dicts, not iterrows' one Series per row (row.get is the same on both)
+    for seq, row in enumerate(findings.to_dict("records"), start=1):
         r = h + seq
         values = locked_values(row, seq)
         for c, v in enumerate(values):
@@ -488,33 +489,39 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
     for c, (name, w) in enumerate(zip(ROSTER_COLUMNS, widths)):
         ws.write_string(3, c, name, fmt["head_locked"])
         ws.set_column(c, c, w)
-    yes = lambda b: "是" if cells.flag(b) else ""  # noqa: E731
+    # the cells a column at a time (cells.texts), then written row by row
+    text_columns = ["household_id", "full_address", "member_count", "name", "relation_to_head", "sex"]
+    text_columns += ["birth_date", "status", "aid"]
+    col = {c: cells.texts(roster[c]) for c in text_columns}
+    yes = ["是" if cells.flag(b) else "" for b in roster.elderly_alone.tolist()]
+    graduate = ["是" if cells.flag(b) else "" for b in roster.graduate.tolist()]
+    listed = ["是" if cells.flag(b) else "否" for b in roster.in_address_library.tolist()]
+    open_findings = [cells.number(n) for n in roster.open_findings.tolist()]
+    rows = zip(
+        col["household_id"],
+        col["full_address"],
+        col["member_count"],
+        listed,
+        col["name"],
+        col["relation_to_head"],
+        col["sex"],
+        col["birth_date"],
+        [mask_id_number(v) for v in cells.texts(roster.id_number)],
+        [mask_phone(v) for v in cells.texts(roster.phone)],
+        col["status"],
+        col["aid"],
+        yes,
+        graduate,
+        [str(int(n)) if n else "" for n in open_findings],
+    )
     band = False
     previous = None
-    for r, rec in enumerate(roster.itertuples(index=False), start=4):
-        household = _txt(rec.household_id)
-        if household != previous:
-            band, previous = not band, household
-        open_findings = cells.number(rec.open_findings)
-        values = [
-            household,
-            _txt(rec.full_address),
-            _txt(rec.member_count),
-            "是" if cells.flag(rec.in_address_library) else "否",
-            _txt(rec.name),
-            _txt(rec.relation_to_head),
-            _txt(rec.sex),
-            _txt(rec.birth_date),
-            mask_id_number(_txt(rec.id_number)),
-            mask_phone(_txt(rec.phone)),
-            _txt(rec.status),
-            _txt(rec.aid),
-            yes(rec.elderly_alone),
-            yes(rec.graduate),
-            str(int(open_findings)) if open_findings else "",
-        ]
+    for r, values in enumerate(rows, start=4):
+        if values[0] != previous:
+            band, previous = not band, values[0]
+        style = shade if band else fmt["text"]
         for c, v in enumerate(values):
-            ws.write_string(r, c, v, shade if band else fmt["text"])
+            ws.write_string(r, c, v, style)
     ws.freeze_panes(4, 2)
     _print_setup(ws, 3, 3 + len(roster), len(ROSTER_COLUMNS))
     ws.autofilter(3, 0, max(4, 3 + len(roster)), len(ROSTER_COLUMNS) - 1)

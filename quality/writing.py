@@ -28,9 +28,11 @@ from typing import Any
 import pandas as pd
 
 LAYOUT_VERSION = "1"  # bump when a writer's output changes for the same data
-# Below this many rows, starting the workers (a Python with pandas and xlsxwriter each) costs more
-# than they save; the demo (5,000 persons) and the tests' districts stay in this process.
-PARALLEL_MIN_ROWS = 50_000
+# Below this many rows, starting the workers (a Python with pandas and xlsxwriter each, ~1 s of CPU
+# once per run: the pool is kept for the run's later deliveries) costs more than they save; the
+# tests' small districts stay in this process. A row costs ~0.1-0.15 ms of xlsxwriter, so 10,000
+# rows (a district of ~5,000 persons) are ~1.5 s of work, about what the start costs.
+PARALLEL_MIN_ROWS = 10_000
 FINGERPRINTS = ".fingerprints.json"
 _pool: ProcessPoolExecutor | None = None
 
@@ -144,7 +146,11 @@ def write_files(folder: Path, tasks: list[FileTask], parallel: bool | None = Non
         parallel = len(todo) > 1 and sum(t.rows_hint for t in todo) >= PARALLEL_MIN_ROWS and _workers() > 1
     if parallel:
         pool = _shared_pool()
-        futures = [pool.submit(_run, t.fn, Path(t.path), t.args) for t in todo]
+        # the biggest files first: the last file to finish is then a small one, and no core idles
+        # while the other writes a large committee's roster
+        order = sorted(range(len(todo)), key=lambda i: -todo[i].rows_hint)
+        submitted = {i: pool.submit(_run, todo[i].fn, Path(todo[i].path), todo[i].args) for i in order}
+        futures = [submitted[i] for i in range(len(todo))]
         results = []
         for f in futures:
             try:

@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 
 from catalog.spec import DISTRICT, NOT_SHARED, Catalog
+from sharing.publish import PUBLISH_THREADS
 from sharing.roles import Role
 
 OWN_TABLES = {"about.fields"}
@@ -29,35 +31,45 @@ def published_tables(role_db: Path) -> list[str]:
 
 
 def verify_published(out_root: Path, catalog: Catalog, roles: dict[str, Role]) -> dict[str, list[str]]:
+    """Problems of every role's files, by kind, in the order of the roles (read several at once)."""
     problems: dict[str, list[str]] = {"unshareable": [], "out_of_street": []}
-    for rid, role in sorted(roles.items()):
-        folder = Path(out_root) / rid
-        role_db = folder / f"{rid}.duckdb"
-        if not role_db.exists():
-            problems["unshareable"].append(f"{rid}: no published file")
+    items = sorted(roles.items())
+    with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
+        for found in pool.map(lambda item: _role_problems(Path(out_root), catalog, *item), items):
+            for kind, lines in found.items():
+                problems[kind].extend(lines)
+    return problems
+
+
+def _role_problems(out_root: Path, catalog: Catalog, rid: str, role: Role) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {"unshareable": [], "out_of_street": []}
+    folder = out_root / rid
+    role_db = folder / f"{rid}.duckdb"
+    if not role_db.exists():
+        problems["unshareable"].append(f"{rid}: no published file")
+        return problems
+    names = published_tables(role_db) + [p.stem for p in folder.glob("*.parquet")]
+    for name in sorted(set(names)):
+        if name in OWN_TABLES:
             continue
-        names = published_tables(role_db) + [p.stem for p in folder.glob("*.parquet")]
-        for name in sorted(set(names)):
-            if name in OWN_TABLES:
-                continue
-            entry = catalog.entries.get(name)
-            if entry is None:
-                problems["unshareable"].append(f"{rid}: {name} has no catalog entry")
-            elif entry.sharing_class == NOT_SHARED:
-                problems["unshareable"].append(f"{rid}: {name} is 不予共享")
-        if role.scope != "street":
-            continue
-        with duckdb.connect(str(role_db), read_only=True) as con:
-            for s, t in con.execute(
-                """select table_schema, table_name from information_schema.columns
-                   where column_name = 'street_code' and table_catalog = current_database()"""
-            ).fetchall():
-                n = con.execute(
-                    f'select count(*) from "{s}"."{t}" where street_code is distinct from ?', [role.street_code]
-                ).fetchall()[0][0]
-                entry = catalog.entries.get(f"{s}.{t}")
-                if entry is not None and entry.street_scope == DISTRICT:
-                    continue  # not tied to a street (e.g. the list of divisions): shown whole by design
-                if n:
-                    problems["out_of_street"].append(f"{rid}: {s}.{t} has {n} row(s) of another street")
+        entry = catalog.entries.get(name)
+        if entry is None:
+            problems["unshareable"].append(f"{rid}: {name} has no catalog entry")
+        elif entry.sharing_class == NOT_SHARED:
+            problems["unshareable"].append(f"{rid}: {name} is 不予共享")
+    if role.scope != "street":
+        return problems
+    with duckdb.connect(str(role_db), read_only=True) as con:
+        for s, t in con.execute(
+            """select table_schema, table_name from information_schema.columns
+               where column_name = 'street_code' and table_catalog = current_database()"""
+        ).fetchall():
+            entry = catalog.entries.get(f"{s}.{t}")
+            if entry is not None and entry.street_scope == DISTRICT:
+                continue  # not tied to a street (e.g. the list of divisions): shown whole by design
+            n = con.execute(
+                f'select count(*) from "{s}"."{t}" where street_code is distinct from ?', [role.street_code]
+            ).fetchall()[0][0]
+            if n:
+                problems["out_of_street"].append(f"{rid}: {s}.{t} has {n} row(s) of another street")
     return problems

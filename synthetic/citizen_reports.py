@@ -155,6 +155,63 @@ HOMOPHONES = {
 }
 BAD_MAJORS = ["交通管理", "其他", "市容", "城市管理类"]
 
+# How reports reach the files. "default": today's phones and a careful citizen. "field": what real
+# 百姓拍 / 12345 exports show (written apart from the default, not tuned on the hub): old phones whose
+# GPS drifts 50-300 m, a position that fell back to the street office's centre (cell-tower fix) or
+# to 0,0, longitude and latitude swapped by the client, a category picked wrongly (any 小类, any
+# 大类), words typed in pinyin, in Shanghainese or with slips, blank or "如图" more often, the same
+# citizen sending again (another category, an hour later), and a forwarded or re-sent photo
+# re-compressed, so its hash is off by a few bits.
+REPORT_NOISE = {
+    "default": {
+        "gps_drift": 0.0,  # share of reports from a phone whose fix is 50-300 m off
+        "street_centre": 0.0,  # position = the street office's centre (all such reports at one point)
+        "zero_position": 0.0,  # 0,0
+        "swapped": 0.0,  # 经度 and 纬度 swapped (besides the planted bad rows)
+        "wrong_category": 0.0,  # any other 小类 (of any 大类) on a later report (besides 0.5% always)
+        "first_wrong_category": 0.0,  # the same on the first report
+        "pinyin": 0.0,  # words typed as pinyin
+        "dialect": 0.0,  # Shanghainese turns of phrase
+        "slips": 0.08,  # homophone slips
+        "blank": 0.07,
+        "resend": 0.04,  # the same citizen sends it again
+        "resend_other_category": 0.0,
+        "resend_hours": 0.5,  # at most
+        "recompress_bits": (0, 2),  # a re-sent / forwarded photo's hash: bits off
+        "forward": 0.08,
+        "no_position": 0.03,
+    },
+    "field": {
+        "gps_drift": 0.06,
+        "street_centre": 0.02,
+        "zero_position": 0.01,
+        "swapped": 0.01,
+        "wrong_category": 0.04,
+        "first_wrong_category": 0.02,
+        "pinyin": 0.04,
+        "dialect": 0.10,
+        "slips": 0.20,
+        "blank": 0.12,
+        "resend": 0.08,
+        "resend_other_category": 0.3,
+        "resend_hours": 3.0,
+        "recompress_bits": (1, 7),
+        "forward": 0.10,
+        "no_position": 0.05,
+    },
+}
+# Shanghainese for what the default words say in Mandarin
+DIALECT = {
+    "有个": "有只",
+    "没人": "呒没人",
+    "垃圾": "垃圾（辣色）",
+    "很": "老",
+    "不": "勿",
+    "了": "了呀",
+    "这": "迭",
+    "什么": "啥",
+}
+
 
 # ---- the address library on the map ---------------------------------------------------------------
 
@@ -297,7 +354,12 @@ def _hash_flip(rng, h: int, bits: int) -> int:
     return h
 
 
-def _category_of_report(rng, major: str, minor: str, first: bool) -> tuple[str, str]:
+def _category_of_report(rng, major: str, minor: str, first: bool, noise: dict | None = None) -> tuple[str, str]:
+    noise = noise or REPORT_NOISE["default"]
+    wrong = noise["first_wrong_category" if first else "wrong_category"]
+    if wrong and rng.random() < wrong:  # (no draw at a zero rate: the default profile's files stay as they were)
+        other_major = list(MAJORS)[int(rng.integers(len(MAJORS)))]
+        return other_major, list(MINORS[other_major])[int(rng.integers(len(MINORS[other_major])))]
     u = rng.random()
     same = 0.92 if first else 0.72
     confusable = MINORS[major][minor][2]
@@ -315,13 +377,14 @@ def _category_of_report(rng, major: str, minor: str, first: bool) -> tuple[str, 
     return other_major, list(MINORS[other_major])[int(rng.integers(len(MINORS[other_major])))]
 
 
-def _description(rng, minor_words: list[str], road: str, door: int, landmark: str) -> str:
+def _description(rng, minor_words: list[str], road: str, door: int, landmark: str, noise: dict | None = None) -> str:
     """A citizen's few words: maybe where (the landmark the place is known by, or the door), what,
-    a detail, a plea; typed on a phone (homophone slips)."""
+    a detail, a plea; typed on a phone (homophone slips, pinyin, dialect in the field profile)."""
+    noise = noise or REPORT_NOISE["default"]
     u = rng.random()
-    if u < 0.07:
+    if u < noise["blank"]:
         return ""
-    if u < 0.12:
+    if u < noise["blank"] + 0.05:
         return SHORT[int(rng.integers(len(SHORT)))]
     parts = []
     if rng.random() < 0.45:
@@ -334,8 +397,15 @@ def _description(rng, minor_words: list[str], road: str, door: int, landmark: st
     if plea and rng.random() < 0.6:
         parts.append(plea)
     text = "，".join(parts)
-    if rng.random() < 0.08:
+    if noise["dialect"] and rng.random() < noise["dialect"]:
+        for a, b in DIALECT.items():
+            text = text.replace(a, b)
+    if rng.random() < noise["slips"]:
         text = "".join(HOMOPHONES.get(ch, ch) if rng.random() < 0.5 else ch for ch in text)
+    if noise["pinyin"] and rng.random() < noise["pinyin"]:
+        from pypinyin import lazy_pinyin
+
+        text = " ".join(lazy_pinyin(text))
     return text
 
 
@@ -356,16 +426,23 @@ def _address_text(rng, m: _Map, i: int, district: str) -> str:
     return road
 
 
-def simulate(m: _Map, days: list[dt.date], reports_per_day: float, seed: int, district: str):
+def simulate(m: _Map, days: list[dt.date], reports_per_day: float, seed: int, district: str, noise: str = "default"):
     """Problems and reports from 10 days before the first day to the last; returns (incidents, reports)."""
     rng = np.random.default_rng([seed, 404])
+    nz = REPORT_NOISE[noise]
+    centres = {}  # street -> the street office's centre (where a cell-tower fix falls)
+    for k, r in enumerate(m.rows):
+        centres.setdefault(r["街道代码"], []).append(m.xy[k])
+    centres = {sc: np.mean(v, axis=0) for sc, v in centres.items()}
     start = dt.datetime.combine(days[0], dt.time(0), CST) - dt.timedelta(days=10)
     end = dt.datetime.combine(days[-1], dt.time(0), CST) + dt.timedelta(days=1)
     majors = list(MAJORS)
     p_major = np.array([MAJORS[k][0] for k in majors])
     mean_reports = float(sum(MAJORS[k][0] * (1 + MAJORS[k][1]) for k in majors)) * 1.1
     n_streets = len({r["街道代码"] for r in m.rows})
-    pros = {s: [f"U{int(rng.integers(1 << 32)):08x}" for _ in range(3)] for s in {r["街道代码"] for r in m.rows}}
+    pros = {
+        s: [f"U{int(rng.integers(1 << 32)):08x}" for _ in range(3)] for s in sorted({r["街道代码"] for r in m.rows})
+    }
     casual = [f"U{int(rng.integers(1 << 32)):08x}" for _ in range(max(200, int(reports_per_day * 20)))]
     heavy_days = {days[int(rng.integers(len(days)))]} if len(days) >= 20 else set()
     incidents, reports = [], []
@@ -416,16 +493,21 @@ def simulate(m: _Map, days: list[dt.date], reports_per_day: float, seed: int, di
                 t = t.replace(hour=int(rng.integers(7, 10)))
             who = pros[street][int(rng.integers(3))] if rng.random() < 0.25 else casual[int(rng.integers(len(casual)))]
             _emit(inc, t, who, k == 0, photos)
-            if k == 0 and rng.random() < 0.04:  # sent twice by the same citizen
-                _emit(inc, t + dt.timedelta(minutes=float(rng.uniform(1, 30))), who, False, photos, resend=True)
+            if k == 0 and rng.random() < nz["resend"]:  # sent twice by the same citizen
+                later = t + dt.timedelta(minutes=float(rng.uniform(1, 60 * nz["resend_hours"])))
+                _emit(inc, later, who, False, photos, resend=True)
 
     def _emit(inc, t, who, first, photos, resend=False):
         major, minor = (
-            (inc["major"], inc["minor"]) if resend else _category_of_report(rng, inc["major"], inc["minor"], first)
+            (inc["major"], inc["minor"]) if resend else _category_of_report(rng, inc["major"], inc["minor"], first, nz)
         )
         if resend and reports:
             prev = reports[-1]
             major, minor = prev["大类"], prev["小类"]
+            if (
+                nz["resend_other_category"] and rng.random() < nz["resend_other_category"]
+            ):  # "maybe it belongs there": sent again under another
+                major, minor = _category_of_report(rng, inc["major"], inc["minor"], False, nz)
         ext = inc["extent"]
         if ext >= 60:  # a long problem (spill along a road, noise heard from the blocks around)
             ang = rng.uniform(0, 2 * math.pi)
@@ -437,12 +519,16 @@ def simulate(m: _Map, days: list[dt.date], reports_per_day: float, seed: int, di
         gx, gy = x + rng.normal(0, sigma), y + rng.normal(0, sigma)
         if resend and reports:
             gx, gy = reports[-1]["_x"] + rng.normal(0, 3), reports[-1]["_y"] + rng.normal(0, 3)
+        elif nz["gps_drift"] and rng.random() < nz["gps_drift"]:  # an old phone
+            ang, r = rng.uniform(0, 2 * math.pi), rng.uniform(50, 300)
+            gx, gy = gx + r * math.cos(ang), gy + r * math.sin(ang)
         photo = None
+        lo, hi = nz["recompress_bits"]
         if rng.random() < 0.96:  # 百姓拍 is a photo app (拍照取证); blank when an upload failed
             if resend and photos:
-                photo = _hash_flip(rng, photos[-1], int(rng.integers(0, 2)))
-            elif photos and rng.random() < 0.08:  # forwarded from a neighbour's chat group
-                photo = _hash_flip(rng, photos[int(rng.integers(len(photos)))], int(rng.integers(0, 3)))
+                photo = _hash_flip(rng, photos[-1], int(rng.integers(lo, hi)))
+            elif photos and rng.random() < nz["forward"]:  # forwarded from a neighbour's chat group
+                photo = _hash_flip(rng, photos[int(rng.integers(len(photos)))], int(rng.integers(lo, hi + 1)))
             else:
                 photo = _hash_flip(rng, inc["scene"], int(np.clip(rng.normal(8, 4), 2, 24)))
             photos.append(photo)
@@ -452,10 +538,17 @@ def simulate(m: _Map, days: list[dt.date], reports_per_day: float, seed: int, di
         if resend and reports:
             desc = reports[-1]["描述"]
         else:
-            desc = _description(rng, words, m.rows[near]["路名"], door, inc["landmark"])
-        no_position = rng.random() < 0.03
+            desc = _description(rng, words, m.rows[near]["路名"], door, inc["landmark"], nz)
+        no_position = rng.random() < nz["no_position"]
         address = _address_text(rng, m, near, district) if (no_position or rng.random() < 0.5) else ""
+        fix = rng.random() if nz["street_centre"] + nz["zero_position"] + nz["swapped"] else 0.5
+        if fix < nz["street_centre"]:
+            gx, gy = centres[m.rows[near]["街道代码"]]
         lon, lat = m.lonlat(gx, gy)
+        if nz["street_centre"] <= fix < nz["street_centre"] + nz["zero_position"]:
+            lon, lat = 0.0, 0.0
+        elif nz["swapped"] and fix >= 1 - nz["swapped"]:
+            lon, lat = lat, lon
         reports.append(
             {
                 "_t": t,
@@ -550,8 +643,12 @@ def write_citizen_reports(
     area_km2: float | None = None,
     first_day: dt.date | None = None,
     days: int | None = None,
+    noise: str = "default",
 ) -> dict:
-    """Coordinates for the library, a month (or `days`) of daily report files, and the answer key."""
+    """Coordinates for the library, a month (or `days`) of daily report files, and the answer key;
+    `noise`: how the reports reach the files (REPORT_NOISE: "default" or "field")."""
+    if noise not in REPORT_NOISE:
+        raise ValueError(f"report noise {noise!r}: one of {', '.join(REPORT_NOISE)}")
     inbox = Path(inbox)
     scale = persons / 1e6
     rpd = reports_per_day if reports_per_day is not None else max(10.0, REPORTS_PER_MILLION * scale)
@@ -566,7 +663,7 @@ def write_citizen_reports(
             last = dt.date(last.year, last.month, calendar.monthrange(last.year, last.month)[1]) + dt.timedelta(days=1)
         days = (last - first_day).days
     all_days = [first_day + dt.timedelta(days=k) for k in range(days or 1)]
-    incidents, reports, _ = simulate(m, all_days, rpd, seed, district)
+    incidents, reports, _ = simulate(m, all_days, rpd, seed, district, noise)
     rng = np.random.default_rng([seed, 4040])
     by_day: dict[dt.date, list[dict]] = {d: [] for d in all_days}
     for r in sorted(reports, key=lambda r: r["_t"]):

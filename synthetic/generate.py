@@ -388,6 +388,7 @@ def generate(
     verbose: bool = False,
     reports: bool = True,
     noise_profile: str = "default",
+    report_noise: str = "default",
 ) -> dict:
     """Write a synthetic district (reference data, `months` monthly deliveries, `_truth/`) to out_dir.
 
@@ -473,7 +474,7 @@ def generate(
     if reports:  # citizen reports (百姓拍) of the last month: library coordinates, reports/, _truth/reports/
         from .citizen_reports import write_citizen_reports
 
-        summary["reports"] = write_citizen_reports(out, persons, seed, max(summary["months"]), 1)
+        summary["reports"] = write_citizen_reports(out, persons, seed, max(summary["months"]), 1, noise=report_noise)
     summary["seconds"] = round(time.time() - t_start, 1)
     return summary
 
@@ -490,6 +491,12 @@ def main(argv=None) -> int:
     ap.add_argument("--noise-profile", default="default", choices=sorted(NOISE_PROFILES))
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--no-reports", action="store_true", help="no citizen reports (reports/)")
+    ap.add_argument(
+        "--report-noise",
+        default="default",
+        choices=["default", "field"],
+        help="how citizen reports reach the files (synthetic/citizen_reports.py REPORT_NOISE)",
+    )
     a = ap.parse_args(argv)
     s = generate(
         a.out,
@@ -502,6 +509,7 @@ def main(argv=None) -> int:
         verbose=not a.quiet,
         reports=not a.no_reports,
         noise_profile=a.noise_profile,
+        report_noise=a.report_noise,
     )
     print(json.dumps(s, ensure_ascii=False, indent=1))
     return 0

@@ -34,6 +34,7 @@ from normalize.addresses import parse_address
 from normalize.id_number import id_check_ok, normalize_id
 from normalize.names import name_pinyin_key, normalize_name
 from normalize.phones import normalize_phone
+from normalize.text import to_halfwidth
 
 MAX_CANDIDATES = 5
 NOT_RESIDENT = {"死亡": "已死亡", "迁出": "已迁出"}
@@ -260,7 +261,6 @@ def _raw_id(raw: str | None) -> str | None:
     """An ID number as typed, in the normaliser's alphabet (for typo comparison when it fails the check)."""
     if not raw:
         return None
-    from normalize.text import to_halfwidth
 
     s = "".join(ch for ch in to_halfwidth(str(raw)).upper() if ch.isalnum())
     return s if len(s) == 18 else None

@@ -169,6 +169,16 @@ def build(inbox: Path) -> dict:
                 registered,
             ),
         ]
+    # a family that moved within the building in October (柳): the police still hold the old flat for
+    # all but the wife; the old flat's meter (the husband's) reads empty from October, the new flat's
+    # (the landlord's) lived in; the grandmother has no meter of her own
+    A26 = ("阳曲路", "15", "26")
+    people += [
+        Person("柳志刚", True, "1980-04-03", "10000009", "户主", (*A26, "701")),
+        Person("葛丽萍", False, "1982-10-11", "10000009", "配偶", (*A26, "701")),
+        Person("柳思远", True, "2012-06-01", "10000009", "子", (*A26, "701")),
+        Person("鲁桂兰", False, "1952-02-17", "10000009", "母亲", (*A26, "701")),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}
@@ -215,6 +225,8 @@ def build(inbox: Path) -> dict:
                 residence = address("玫园路", lane, no, room, month)  # 梅 written 玫
             elif p.name == "郑杰":
                 residence = address("梅圆路", lane, no, room, month)  # one character from two roads
+            elif p.name == "葛丽萍" and month == 1:
+                residence = address(road, lane, no, "702", month)  # the only record the police updated
             rows["police_population"].append(
                 [
                     p.id,
@@ -280,6 +292,7 @@ def build(inbox: Path) -> dict:
             ("3100099003", "钱国强", (*A2, "102"), 95),
             ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
             ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
+            ("3100099006", "严立新", (*A26, "702"), 150),  # the landlord of the 柳 family's new flat
         ]
         for acc, holder, (road, lane, no, room), kwh in meters:
             written = address(road, lane, no, room or None, month)
@@ -287,6 +300,10 @@ def build(inbox: Path) -> dict:
                 use = kwh
                 if holder == "钱国强" and m_i == 11 and month == 1:
                     use = 4  # collapsed in 2026-10
+                if holder == "柳志刚" and m_i == 11 and month == 1:
+                    use = 5  # the 柳 family left in 2026-10
+                if holder == "严立新" and not (m_i == 11 and month == 1):
+                    use = 5  # empty until the 柳 family moved in
                 rows["utility_electricity"].append([acc, holder, written, "", m, str(use)])
         for key in ("明珠花店", "吉祥超市", "鑫源五金店"):
             s = shops[key]

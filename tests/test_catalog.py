@@ -90,12 +90,28 @@ datasets:
         load_catalog(entries_dir=entries)
     text = str(e.value)
     assert "x.yml: master.a: 不予共享 requires a legal_basis" in text
-    assert "master.b: 有条件共享 requires the sharing conditions" in text
-    assert "master.b: field x: grade 'L5'" in text
-    assert "master.b: field y: a L3 field must say how it is masked" in text
-    assert "master.c: sharing_class '随便共享'" in text
-    assert "master.c: resource code 'bad code'" in text
-    assert "master.c: unknown key(s) ['colour']" in text
+    assert "x.yml: master.b: 有条件共享 requires the sharing conditions" in text
+    assert "x.yml: master.b: fields.x: grade 'L5' is not one of L1, L2, L3, L4" in text
+    assert "x.yml: master.b: fields.y: a L3 field must say how it is masked" in text
+    assert "x.yml: master.c: sharing_class: sharing_class '随便共享'" in text
+    assert "x.yml: master.c: code: resource code 'bad code'" in text
+    assert "x.yml: master.c: colour: unknown key" in text
+
+
+def test_data_elements_errors_name_the_file_and_the_key(tmp_path):
+    elements = tmp_path / "data_elements.yml"
+    elements.write_text(
+        "rules: {same_as_base_suffixes: [_raw], qualifer_prefixes: [head_]}\n"
+        "elements:\n  id_number: {grade: L4}\n  name: {grade: L2, mask: name}\n  phone: {grade: L3, mask: phone, colour: red}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError) as e:
+        load_catalog(elements_path=elements)
+    text = str(e.value)
+    assert "data_elements.yml: rules.qualifer_prefixes: unknown key" in text
+    assert "data_elements.yml: elements.id_number: a L4 field must say how it is masked" in text
+    assert "data_elements.yml: elements.name: a L2 field is shown as is" in text
+    assert "data_elements.yml: elements.phone.colour: unknown key" in text
 
 
 def test_a_dataset_without_entry_or_a_field_without_grade_is_a_named_gap():

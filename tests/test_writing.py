@@ -48,3 +48,16 @@ def test_fingerprints_follow_the_content_of_frames():
 
 def test_run_many_keeps_the_order_of_the_calls():
     assert run_many(pow, [(2, k) for k in range(10)], min_calls=10**9) == [2**k for k in range(10)]
+
+
+def test_the_worker_processes_write_the_same_files_and_report_the_same_failure(tmp_path):
+    folder = tmp_path / "2026-11"
+    tasks = [
+        FileTask(folder / "a" / f"{k}.txt", write_text, ("boom" if k == 3 else f"text {k}",), fingerprint(k), k)
+        for k in range(6)
+    ]
+    report = write_files(folder, tasks, parallel=True)
+    assert sorted(p.name for p in report.written) == ["0.txt", "1.txt", "2.txt", "4.txt", "5.txt"]
+    assert [(p.name, why) for p, why in report.failed] == [("3.txt", "ValueError: cannot write this one")]
+    assert (folder / "a" / "5.txt").read_text(encoding="utf-8") == "text 5"
+    assert report.rows == 5

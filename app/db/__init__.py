@@ -14,6 +14,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.models import Base
+from citizen_reports.models import metadata as citizen_reports_metadata
+
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
@@ -60,8 +63,6 @@ def session_scope(factory: sessionmaker[Session]):
 def target_metadata() -> list:
     """Every table the app database holds, for Alembic: the app's own and each feature's
     (citizen reports keep their models in citizen_reports/models.py). One chain of revisions."""
-    from app.db.models import Base
-    from citizen_reports.models import metadata as citizen_reports_metadata
 
     return [Base.metadata, citizen_reports_metadata]
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from app.pages import render
 from app.published import NotPublished
 from app.queries import shops
+from app.queries.report_status import public_status
 
 router = APIRouter()
 
@@ -57,8 +58,6 @@ def report_status(request: Request, report_no: str):
     """A report's public status by its 编号: the problem, its state, the department's public notes.
     No personal data: no reporter, no photo, no coordinates; what a citizen or officer typed is masked
     (sharing/masking.py)."""
-    from app.queries.report_status import public_status
-
     with request.app.state.session_factory() as db:
         s = public_status(db, request.app, report_no.strip()[:64])
     if s is None:

@@ -22,6 +22,7 @@ from app.auth.principal import Principal
 from app.db.models import FollowUp, utcnow
 from app.pages import render
 from app.queries import scenarios as sq
+from targeting.config import load_scenarios
 from targeting.worklists import RESULTS
 
 router = APIRouter(prefix="/scenarios")
@@ -31,8 +32,6 @@ MAX_NOTE = 500
 
 @lru_cache(maxsize=1)
 def _scenarios():
-    from targeting.config import load_scenarios
-
     return load_scenarios()
 
 

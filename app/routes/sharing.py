@@ -20,6 +20,7 @@ from app.auth.deps import Forbidden, NotFound, require
 from app.auth.principal import Principal
 from app.pages import render
 from app.queries import rows
+from catalog.spec import load_catalog
 from sharing import gateway
 
 router = APIRouter(prefix="/d")
@@ -29,8 +30,6 @@ MAX_PAGE_ROWS = 500
 
 @lru_cache(maxsize=1)
 def _catalog():
-    from catalog.spec import load_catalog
-
     return load_catalog()
 
 

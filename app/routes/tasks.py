@@ -30,12 +30,13 @@ from app import excel
 from app.audit import audit
 from app.auth.deps import Forbidden, NotFound, get_db, require
 from app.auth.principal import Principal, street_of
-from app.db.models import ROW_OUTCOMES, Task, TaskRow
+from app.db.models import ROW_OUTCOMES, Task, TaskRow, utcnow
 from app.pages import render
 from sharing.masking import mask_id_number, mask_phone
 from tasks import service
 from tasks.checklist import ChecklistError, parse_checklist
 from tasks.listfile import FIELD_LABELS, FIELDS, SYNONYMS, ListFileError, check_mapping, guess_mapping, read_list_bytes
+from tasks.report import task_report
 from tasks.routing import MasterIndex
 
 router = APIRouter()
@@ -368,11 +369,8 @@ def route_by_address(request: Request, task_id: int, confirm: str = Form(""), p:
 
 @router.get("/d/tasks/{task_id}/report.xlsx")
 def report(request: Request, task_id: int, p: Principal = Depends(manage), db: Session = Depends(get_db)):
-    from tasks.report import task_report
-
     task = _task_for_manager(db, p, task_id)
     data = task_report(db, task, divisions(request))
-    from app.db.models import utcnow
 
     task.report_at = utcnow()
     db.commit()

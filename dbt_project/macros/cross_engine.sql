@@ -41,7 +41,9 @@
                                      lambda i: substr({{ b }}, i, 1)))
          = list_transform(list_filter(range(1, 19), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)),
                           lambda i: substr({{ a }}, i, 1))
-     and list_reduce(list_filter(range(1, 19), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)), lambda x, y: y - x) = 1)
+     -- the two differing positions are adjacent (hamming 2: the list has two elements)
+     and list_extract(list_filter(range(1, 19), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)), 2)
+         - list_extract(list_filter(range(1, 19), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)), 1) = 1)
 {%- endmacro %}
 {% macro spark__id_adjacent_transposition(a, b) -%}
     {#- two adjacent characters swapped are two edits apart: the cheap test first #}

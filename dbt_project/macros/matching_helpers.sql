@@ -90,3 +90,20 @@
     (cn_name_pinyin(substr({{ a }}, {{ first_difference_position(a, b) }}, 1))
      = cn_name_pinyin(substr({{ b }}, {{ first_difference_position(a, b) }}, 1)))
 {%- endmacro %}
+
+{# Of the library roads one character away from an address's road (`candidates`, aliased `c` in the
+   calling query: one row per address_key and `choice`, with `sounds_alike`): is this row's choice
+   the only one, or, of several, the only one whose differing character sounds the same? One rule
+   for the address lookup and for the unlisted addresses. #}
+{% macro the_only_road_choice(candidates, choice) -%}
+    (
+        (
+            select count(distinct o.{{ choice }}) from {{ candidates }} as o
+            where o.address_key = c.address_key
+        ) = 1
+        or (c.sounds_alike and (
+            select count(distinct o.{{ choice }}) from {{ candidates }} as o
+            where o.address_key = c.address_key and o.sounds_alike
+        ) = 1)
+    )
+{%- endmacro %}

@@ -21,6 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 
 from matching.config import dbt_vars
 from pipelines.dbt_project import civichub_dbt
+from pipelines.dbt_runner import build_events
 from pipelines.partitions import deliveries
 
 
@@ -58,8 +59,6 @@ def delivery_dbt_assets(name: str, select: str = "fqn:*", exclude: str | None = 
         dagster_dbt_translator=TRANSLATOR,
     )
     def _dbt_step(context: AssetExecutionContext):
-        from pipelines.dbt_runner import build_events
-
         # the delivery and matching/matching.yml's settings
         yield from build_events(context, TRANSLATOR, dbt_vars(context.partition_key))
 

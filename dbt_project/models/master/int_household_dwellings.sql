@@ -21,7 +21,7 @@ final as (
         k.address_id,
         k.room,
         coalesce(a.full_address, split_part(split_part(k.dwelling_key, '#', 1), ':', 2))
-            || coalesce(k.room || '室', '（室号不详）') as full_address,
+        || coalesce(k.room || '室', '（室号不详）') as full_address,
         a.street_code,
         a.community_code
     from keyed k

@@ -17,7 +17,8 @@
     {% set master_ready = prev_household is not none and prev_household_xref is not none %}
 {% endif %}
 with shop_meters as (
-    select source_file, source_row from {{ ref('int_shop_records') }} where source = 'utility_electricity'
+    select source_file, source_row from {{ ref('int_shop_records') }}
+    where source = 'utility_electricity'
 ),
 
 lookup as (
@@ -28,39 +29,49 @@ export_rows as (
     select
         u.source_file, u.source_row, u.account_no, u.account_name, u.account_name_pinyin_key,
         u.supply_address_key, u.supply_room as room, l.address_id, l.match_rule,
-        case when u.supply_address_key is not null
-            then coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key)) end as building
+        case
+            when u.supply_address_key is not null
+                then coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key))
+        end as building
     from {{ ref('stg_utility_electricity') }} u
     left join lookup l on l.address_key = u.supply_address_key
     left join {{ ref('int_address_unlisted') }} un on un.address_key = u.supply_address_key
-    where u.delivery = {{ current_delivery() }}
-      and not exists (select 1 from shop_meters s where s.source_file = u.source_file and s.source_row = u.source_row)
+    where
+        u.delivery = {{ current_delivery() }}
+        and not exists (
+            select 1 from shop_meters s
+            where s.source_file = u.source_file and s.source_row = u.source_row
+        )
 ),
 
 meters as (
     -- one meter as its rows describe it (the rows of one account share the address of the export)
-    select account_no, building, room, any_value(address_id) as address_id, any_value(match_rule) as match_rule,
-           any_value(account_name) as account_name, any_value(account_name_pinyin_key) as account_name_key
+    select
+        account_no, building, room, any_value(address_id) as address_id, any_value(match_rule) as match_rule,
+        any_value(account_name) as account_name, any_value(account_name_pinyin_key) as account_name_key
     from export_rows
     where account_no is not null
     group by account_no, building, room
 ),
 
 residents as (
-    select r.address_id, split_part(r.dwelling_key, '#', 1) as building, r.room, g.name,
-           cn_name_pinyin_key(g.name) as name_key
+    select
+        r.address_id, split_part(r.dwelling_key, '#', 1) as building, r.room, g.name,
+        cn_name_pinyin_key(g.name) as name_key
     from {{ ref('int_person_residence') }} r
     join {{ ref('int_person_golden') }} g using (cluster_key)
     where r.room_known and g.name is not null
 ),
 
 holder_evidence as (
-    select distinct m.account_no, m.building as meter_building, m.room as meter_room,
-           p.building, p.room, 'holder' as kind
+    select distinct
+        m.account_no, m.building as meter_building, m.room as meter_room,
+        p.building, p.room, 'holder' as kind
     from meters m
     join residents p
-      on p.building = m.building
-     and coalesce(p.name_key, '#' || p.name) = coalesce(m.account_name_key, '#' || m.account_name)
+        on
+            p.building = m.building
+            and coalesce(p.name_key, '#' || p.name) = coalesce(m.account_name_key, '#' || m.account_name)
 ),
 
 {% if master_ready %}
@@ -82,11 +93,12 @@ last_month_evidence as (
     where h.room is not null
 ),
 {% else %}
-last_month_evidence as (
-    select null::string as account_no, null::string as meter_building, null::string as meter_room,
-           null::string as building, null::string as room, null::string as kind
-    where false
-),
+    last_month_evidence as (
+        select
+            null::string as account_no, null::string as meter_building, null::string as meter_room,
+            null::string as building, null::string as room, null::string as kind
+        where false
+    ),
 {% endif %}
 
 evidence as (
@@ -97,11 +109,12 @@ evidence as (
 
 reliability as (
     -- on meters whose address names the room: how often each kind names the same dwelling
-    select kind,
-           (count(*) filter (where building = meter_building and room = meter_room) + 1.0)
-           / (count(*) filter (where building = meter_building) + 2.0) as p_building,
-           (count(*) filter (where building = meter_building and room = meter_room) + 1.0)
-           / (count(*) + 2.0) as p_any
+    select
+        kind,
+        (count(*) filter (where building = meter_building and room = meter_room) + 1.0)
+        / (count(*) filter (where building = meter_building) + 2.0) as p_building,
+        (count(*) filter (where building = meter_building and room = meter_room) + 1.0)
+        / (count(*) + 2.0) as p_any
     from evidence
     where meter_room is not null and meter_building is not null
     group by kind
@@ -112,29 +125,32 @@ inhabited as (
 ),
 
 inferred_candidates as (
-    select e.account_no, e.meter_building, e.building, e.room, e.kind,
-           case when e.meter_building is not null then r.p_building else r.p_any end as p
+    select
+        e.account_no, e.meter_building, e.building, e.room, e.kind,
+        case when e.meter_building is not null then r.p_building else r.p_any end as p
     from evidence e
     join reliability r using (kind)
     where e.meter_room is null and (e.meter_building is null or e.building = e.meter_building)
 ),
 
 inferred_scored as (
-    select account_no, meter_building, building, room,
-           1 - exp(sum(ln(greatest(1 - p, 1e-9)))) as confidence,
-           {{ ordered_string_agg('kind', '+') }} as kinds
+    select
+        account_no, meter_building, building, room,
+        1 - exp(sum(ln(greatest(1 - p, 1e-9)))) as confidence,
+        {{ ordered_string_agg('kind', '+') }} as kinds
     from inferred_candidates
     group by all
 ),
 
 inferred as (
     select * from (
-        select *,
-               row_number() over (partition by account_no, meter_building order by confidence desc, building, room) as rank,
-               lead(confidence) over (partition by account_no, meter_building order by confidence desc, building, room)
-                   as runner_up
+        select
+            *,
+            row_number() over (partition by account_no, meter_building order by confidence desc, building asc, room asc) as rank,
+            lead(confidence) over (partition by account_no, meter_building order by confidence desc, building asc, room asc)
+                as runner_up
         from inferred_scored
-    )
+    ) as ranked
     where rank = 1 and confidence >= {{ var('meter_min_confidence') }} and confidence > coalesce(runner_up, 0)
 ),
 
@@ -163,8 +179,10 @@ final as (
             else 0.3
         end as match_score
     from export_rows x
-    left join inferred i on i.account_no = x.account_no and i.meter_building is not distinct from x.building
-        and x.room is null
+    left join inferred
+        i on i.account_no = x.account_no and i.meter_building is not distinct from x.building
+    and x.room is null
 )
 
-select * from final where dwelling_key is not null
+select * from final
+where dwelling_key is not null

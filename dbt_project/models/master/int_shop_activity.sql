@@ -7,14 +7,8 @@
 -- its earlier ones: visits are rare, a meter reads every month). A shop is operating when its last visit found it open within the last three
 -- months, or when its meter draws its usual power and no visit has found it closed since the last
 -- open one.
-with clusters as (
-    select record_key, cluster_key from {{ ref('int_shop_clusters') }} where is_street_shop
-),
-
-records as (
-    select c.cluster_key, r.*
-    from {{ ref('int_shop_records') }} r
-    join clusters c using (record_key)
+with records as (
+    select * from {{ ref('int_shop_street_records') }}
 ),
 
 month_end as (
@@ -94,7 +88,7 @@ evidence as (
         coalesce(v.last_closed is not null and (v.last_open is null or v.last_closed >= v.last_open), false)
             as closed_at_last_visit,
         coalesce(m.kwh_now >= 0.3 * m.kwh_usual and m.kwh_now > 0, false) as powered
-    from (select distinct cluster_key from clusters) c
+    from (select distinct cluster_key from records) c
     cross join month_end me
     left join visit_counts vc using (cluster_key)
     left join visits v using (cluster_key)

@@ -1,14 +1,8 @@
 -- The shop file's values of each shop (cluster) of this delivery, before its stable code is
 -- assigned (matching/shop_master.py): the premises, the registration and licence in force, what
 -- the street visits saw, the meters, and whether it operates (int_shop_activity).
-with clusters as (
-    select record_key, cluster_key from {{ ref('int_shop_clusters') }} where is_street_shop
-),
-
-records as (
-    select c.cluster_key, r.*
-    from {{ ref('int_shop_records') }} r
-    join clusters c using (record_key)
+with records as (
+    select * from {{ ref('int_shop_street_records') }}
 ),
 
 premises as (

@@ -31,8 +31,9 @@ fuzzy_candidates as (
         cn_ratio(u.road, l.road) as score
     from unmatched u
     join library l
-      on substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
-     and l.road <> u.road
+        on
+            substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
+            and l.road <> u.road
 ),
 
 fuzzy as (
@@ -50,21 +51,22 @@ one_char_candidates as (
         {{ road_difference_sounds_alike('u.road', 'l.road') }} as sounds_alike
     from unmatched u
     join library l
-      on substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
-     and length(l.road) = length(u.road)
-     and l.road <> u.road
-    where u.address_key not in (select address_key from fuzzy)
-      and {{ road_one_character_apart('u.road', 'l.road') }}
+        on
+            substr(l.address_key, length(l.road) + 1) = substr(u.address_key, length(u.road) + 1)
+            and length(l.road) = length(u.road)
+            and l.road <> u.road
+    where
+        u.address_key not in (select address_key from fuzzy)
+        and {{ road_one_character_apart('u.road', 'l.road') }}
 ),
 
 one_char as (
     -- exactly one such road; or, of several, exactly one whose differing character sounds the same
-    select address_key, any_value(address_id) as address_id, 'road_one_char' as match_rule,
-           90.0 as match_score
+    select
+        address_key, any_value(address_id) as address_id, 'road_one_char' as match_rule,
+        90.0 as match_score
     from one_char_candidates c
-    where (select count(distinct o.address_id) from one_char_candidates o where o.address_key = c.address_key) = 1
-       or (sounds_alike and (select count(distinct o.address_id) from one_char_candidates o
-                             where o.address_key = c.address_key and o.sounds_alike) = 1)
+    where {{ the_only_road_choice('one_char_candidates', 'address_id') }}
     group by address_key
 ),
 

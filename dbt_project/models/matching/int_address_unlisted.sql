@@ -12,31 +12,35 @@ with unlisted as (
 ),
 
 library_roads as (
-    select distinct road from {{ ref('stg_standard_addresses') }} where road is not null
+    select distinct road from {{ ref('stg_standard_addresses') }}
+    where road is not null
 ),
 
 candidates as (
-    select u.address_key, u.road, r.road as library_road,
-           {{ road_difference_sounds_alike('u.road', 'r.road') }} as sounds_alike
+    select
+        u.address_key, u.road, r.road as library_road,
+        {{ road_difference_sounds_alike('u.road', 'r.road') }} as sounds_alike
     from unlisted u
     join library_roads r on length(r.road) = length(u.road) and r.road <> u.road
-    where u.road not in (select road from library_roads)
-      and {{ road_one_character_apart('u.road', 'r.road') }}
+    where
+        u.road not in (select road from library_roads)
+        and {{ road_one_character_apart('u.road', 'r.road') }}
+),
+
+chosen_roads as (
+    -- exactly one such road; or, of several, exactly one whose differing character sounds the same
+    select address_key, any_value(road) as road, any_value(library_road) as library_road
+    from candidates c
+    where {{ the_only_road_choice('candidates', 'library_road') }}
+    group by address_key
 ),
 
 final as (
-    select u.address_key,
-           coalesce(c.library_road || substr(u.address_key, length(u.road) + 1), u.address_key) as building_key
+    select
+        u.address_key,
+        coalesce(c.library_road || substr(u.address_key, length(u.road) + 1), u.address_key) as building_key
     from unlisted u
-    left join (
-        -- exactly one such road; or, of several, exactly one whose differing character sounds the same
-        select address_key, any_value(road) as road, any_value(library_road) as library_road
-        from candidates c
-        where (select count(distinct o.library_road) from candidates o where o.address_key = c.address_key) = 1
-           or (sounds_alike and (select count(distinct o.library_road) from candidates o
-                                 where o.address_key = c.address_key and o.sounds_alike) = 1)
-        group by address_key
-    ) c using (address_key)
+    left join chosen_roads c using (address_key)
 )
 
 select * from final

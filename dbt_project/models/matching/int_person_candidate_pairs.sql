@@ -7,13 +7,15 @@ with records as (
 ),
 
 open_records as (
-    select * from records where not has_valid_id
+    select * from records
+    where not has_valid_id
 ),
 
 -- An ID with one wrong character: same 17 of 18 positions (one mask per position).
 id_masks as (
     select record_key, pos, substr(id_number, 1, pos - 1) || substr(id_number, pos + 1) as masked
-    from records, range(1, 19) as t(pos)
+    -- the alias names the range's column (pos)
+    from records, range(1, 19) as t (pos)  -- noqa: AL05
     where length(id_number) = 18
 ),
 
@@ -30,10 +32,11 @@ by_id_substitution as (
 -- Two adjacent digits swapped: spell out the 17 swaps of each open record first, so that the join is
 -- an equality join (a join on an expression of both sides is a nested loop: minutes at 1M records).
 open_transposed as (
-    select o.record_key,
-           substr(o.id_number, 1, pos - 1) || substr(o.id_number, pos + 1, 1)
-           || substr(o.id_number, pos, 1) || substr(o.id_number, pos + 2) as swapped
-    from open_records o, range(1, 18) as t(pos)
+    select
+        o.record_key,
+        substr(o.id_number, 1, pos - 1) || substr(o.id_number, pos + 1, 1)
+        || substr(o.id_number, pos, 1) || substr(o.id_number, pos + 2) as swapped
+    from open_records o, range(1, 18) as t (pos)  -- noqa: AL05
     where length(o.id_number) = 18
 ),
 
@@ -60,8 +63,9 @@ by_name_address as (
     select o.record_key as a, r.record_key as b, 'pinyin_address' as rule
     from open_records o
     join records r
-      on r.name_pinyin_key = o.name_pinyin_key
-     and (r.address_key = o.address_key or r.registered_address_key = o.address_key or r.address_key = o.registered_address_key)
+        on
+            r.name_pinyin_key = o.name_pinyin_key
+            and (r.address_key = o.address_key or r.registered_address_key = o.address_key or r.address_key = o.registered_address_key)
     where r.record_key <> o.record_key
 ),
 
@@ -75,7 +79,8 @@ by_name_phone as (
 -- Last resort for records with nothing else (e.g. a graduate without ID number or phone): the
 -- same name, when the name is rare in the district. The score decides; most land in review.
 name_counts as (
-    select name, count(*) as n from records group by name
+    select name, count(*) as n from records
+    group by name
 ),
 
 by_rare_name as (
@@ -87,12 +92,18 @@ by_rare_name as (
 
 all_pairs as (
     select * from by_id_substitution
-    union all select * from by_id_transposition
-    union all select * from by_same_id
-    union all select * from by_name_birth
-    union all select * from by_name_address
-    union all select * from by_name_phone
-    union all select * from by_rare_name
+    union all
+    select * from by_id_transposition
+    union all
+    select * from by_same_id
+    union all
+    select * from by_name_birth
+    union all
+    select * from by_name_address
+    union all
+    select * from by_name_phone
+    union all
+    select * from by_rare_name
 ),
 
 final as (
@@ -101,7 +112,7 @@ final as (
         greatest(a, b) as record_b,
         {{ ordered_string_agg('rule', ',', distinct=true) }} as blocking_rules
     from all_pairs
-    group by 1, 2
+    group by least(a, b), greatest(a, b)
 )
 
 select * from final

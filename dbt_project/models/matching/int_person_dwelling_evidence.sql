@@ -7,7 +7,8 @@
 --                 elderly list's 居住地址, the aid file's 家庭地址 — which may be the registered one);
 --   registered    the police 户籍地址 with its room (人户分离: often not where the person lives);
 --   last_month    the dwelling the hub placed the person in at the previous delivery;
---   family        a family member (same police 户号 with at most one 户主, neither of them 其他)
+--   family        a family member (same police 户号 with at most one 户主, neither of them 其他;
+--                 in a 户号 of several 户主, one the hub placed in the person's dwelling last month)
 --                 whose own police record names a dwelling with its room;
 --   meter         an electricity account in the person's name (same name or same pinyin) whose
 --                 用电地址 names the room, in the building the person's police record names;
@@ -45,10 +46,14 @@ located as (
     select
         r.cluster_key, r.source, r.room, r.family_key, r.relation_to_head,
         r.registered_room,
-        case when r.address_key is not null
-            then coalesce(l.address_id, l.unlisted_building, 'unlisted:' || r.address_key) end as building,
-        case when r.registered_address_key is not null
-            then coalesce(lr.address_id, lr.unlisted_building, 'unlisted:' || r.registered_address_key) end as registered_building
+        case
+            when r.address_key is not null
+                then coalesce(l.address_id, l.unlisted_building, 'unlisted:' || r.address_key)
+        end as building,
+        case
+            when r.registered_address_key is not null
+                then coalesce(lr.address_id, lr.unlisted_building, 'unlisted:' || r.registered_address_key)
+        end as registered_building
     from records r
     left join lookup l on l.address_key = r.address_key
     left join lookup lr on lr.address_key = r.registered_address_key
@@ -85,8 +90,9 @@ family_members as (
     -- 其他 (a lodger, a roommate) is no family member; a blank relation may be one
     select cluster_key, family_key, building, room
     from located
-    where source = 'police_population' and family_key is not null
-      and coalesce(relation_to_head, '') <> '其他'
+    where
+        source = 'police_population' and family_key is not null
+        and coalesce(relation_to_head, '') <> '其他'
 ),
 
 families as (
@@ -96,16 +102,9 @@ families as (
     select family_key from located
     where source = 'police_population' and family_key is not null
     group by family_key
-    having count(distinct cluster_key) <= 12
-       and count(distinct cluster_key) filter (where relation_to_head = '户主') <= 1
-),
-
-family as (
-    select distinct m.cluster_key, f.building, f.room, 'family' as kind
-    from family_members m
-    join family_members f on f.family_key = m.family_key and f.cluster_key <> m.cluster_key
-    where f.building is not null and f.room is not null
-      and m.family_key in (select family_key from families)
+    having
+        count(distinct cluster_key) <= 12
+        and count(distinct cluster_key) filter (where relation_to_head = '户主') <= 1
 ),
 
 names as (
@@ -121,8 +120,9 @@ meters as (
         u.account_name, u.account_name_pinyin_key
     from {{ ref('stg_utility_electricity') }} u
     left join lookup l on l.address_key = u.supply_address_key
-    where u.delivery = {{ current_delivery() }}
-      and u.supply_address_key is not null and u.supply_room is not null and u.account_name is not null
+    where
+        u.delivery = {{ current_delivery() }}
+        and u.supply_address_key is not null and u.supply_room is not null and u.account_name is not null
 ),
 
 meter as (
@@ -130,8 +130,9 @@ meter as (
     from names n
     join police_building b on b.cluster_key = n.cluster_key
     join meters m
-      on m.building = b.building
-     and coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
+        on
+            m.building = b.building
+            and coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
 ),
 
 -- a meter in the person's name anywhere, when at most three meters carry that name (a common name
@@ -139,14 +140,16 @@ meter as (
 -- that its weight can be estimated)
 rare_meter_names as (
     select coalesce(account_name_pinyin_key, '#' || account_name) as name_key
-    from meters group by 1 having count(*) <= 3
+    from meters
+    group by coalesce(account_name_pinyin_key, '#' || account_name)
+    having count(*) <= 3
 ),
 
 meter_anywhere as (
     select distinct n.cluster_key, m.building, m.room, 'meter_anywhere' as kind
     from names n
     join meters m
-      on coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
+        on coalesce(m.account_name_pinyin_key, '#' || m.account_name) = coalesce(n.name_key, '#' || n.name)
     where coalesce(n.name_key, '#' || n.name) in (select name_key from rare_meter_names)
 ),
 
@@ -178,11 +181,31 @@ last_month as (
     join previous_dwellings d on d.person_id = x.person_id
 ),
 {% else %}
-last_month as (
-    select null::string as cluster_key, null::string as building, null::string as room, null::string as kind
-    where false
-),
+    last_month as (
+        select null::string as cluster_key, null::string as building, null::string as room, null::string as kind
+        where false
+    ),
 {% endif %}
+
+family as (
+    select distinct m.cluster_key, f.building, f.room, 'family' as kind
+    from family_members m
+    join family_members f on f.family_key = m.family_key and f.cluster_key <> m.cluster_key
+    where
+        f.building is not null and f.room is not null
+        and m.family_key in (select family_key from families)
+    union
+    -- in a 户号 of several 户主 (the registered flat of parents and their grown children), the
+    -- people the hub found living together last month are one family
+    select distinct m.cluster_key, f.building, f.room, 'family' as kind
+    from family_members m
+    join family_members f on f.family_key = m.family_key and f.cluster_key <> m.cluster_key
+    join last_month lm on lm.cluster_key = m.cluster_key
+    join last_month lf on lf.cluster_key = f.cluster_key and lf.building = lm.building and lf.room = lm.room
+    where
+        f.building is not null and f.room is not null
+        and m.family_key not in (select family_key from families)
+),
 
 final as (
     select distinct cluster_key, building, room, kind from own

@@ -14,33 +14,48 @@ with records as (
 
 per_value as (
     -- one row per cluster, field and distinct value, with the support it has
-    select cluster_key, 'id_number' as field, id_number as value, min(source_rank) as best_rank, count(*) as n,
-           min_by(source, source_rank) as source
-    from records where has_valid_id group by all
+    select
+        cluster_key, 'id_number' as field, id_number as value, min(source_rank) as best_rank, count(*) as n,
+        min_by(source, source_rank) as source
+    from records
+    where has_valid_id
+    group by all
     union all
     select cluster_key, 'id_number_unchecked', id_number, min(source_rank), count(*), min_by(source, source_rank)
-    from records where id_number is not null and not has_valid_id group by all
+    from records
+    where id_number is not null and not has_valid_id
+    group by all
     union all
     select cluster_key, 'name', name, min(source_rank), count(*), min_by(source, source_rank)
-    from records where name is not null group by all
+    from records
+    where name is not null
+    group by all
     union all
     select cluster_key, 'sex', sex, min(source_rank), count(*), min_by(source, source_rank)
-    from records where sex is not null group by all
+    from records
+    where sex is not null
+    group by all
     union all
     select cluster_key, 'birth_date', birth_date::string, min(source_rank), count(*), min_by(source, source_rank)
-    from records where birth_date is not null group by all
+    from records
+    where birth_date is not null
+    group by all
     union all
     select cluster_key, 'phone', phone, min(source_rank), count(*), min_by(source, source_rank)
-    from records where phone is not null group by all
+    from records
+    where phone is not null
+    group by all
     union all
     select cluster_key, 'person_status', person_status, min(source_rank), count(*), min_by(source, source_rank)
-    from records where person_status is not null group by all
+    from records
+    where person_status is not null
+    group by all
 ),
 
 chosen as (
     select
         cluster_key, field, value, source,
-        row_number() over (partition by cluster_key, field order by best_rank, n desc, value) as rank
+        row_number() over (partition by cluster_key, field order by best_rank asc, n desc, value asc) as rank
     from per_value
 ),
 

@@ -2,7 +2,8 @@
 -- number. Their comparison levels start the m probabilities (how a true match looks in these
 -- registries: how often names are spelled differently, addresses stale, phones changed).
 with records as (
-    select * from {{ ref('int_person_records') }} where has_valid_id
+    select * from {{ ref('int_person_records') }}
+    where has_valid_id
 ),
 
 pairs as (

@@ -18,7 +18,7 @@ scored as (
         w_address.weight as address_weight,
         w_phone.weight as phone_weight,
         log2(w_id.prior / (1 - w_id.prior))
-            + w_id.weight + w_name.weight + w_birth.weight + w_sex.weight + w_address.weight + w_phone.weight
+        + w_id.weight + w_name.weight + w_birth.weight + w_sex.weight + w_address.weight + w_phone.weight
             as match_weight
     from comparisons c
     join weights w_id on w_id.field = 'id_level' and w_id.level = c.id_level

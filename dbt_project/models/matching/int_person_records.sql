@@ -1,4 +1,3 @@
-
 -- Every person mention of one delivery, from every registry that names people, in one shape.
 -- Utility account holders are not here: they are weaker evidence, linked to households instead.
 with police as (
@@ -10,7 +9,7 @@ with police as (
         coalesce(birth_date, id_number_birth_date) as birth_date,
         phone,
         residence_address_key as address_key, residence_room as room, residence_road as road,
-        registered_address_key as registered_address_key, registered_room as registered_room,
+        registered_address_key, registered_room,
         registered_road,
         person_status,
         hukou_number as family_key,
@@ -75,9 +74,12 @@ graduates as (
 
 unioned as (
     select * from police
-    union all select * from assistance
-    union all select * from elderly
-    union all select * from graduates
+    union all
+    select * from assistance
+    union all
+    select * from elderly
+    union all
+    select * from graduates
 ),
 
 final as (
@@ -87,8 +89,10 @@ final as (
         id_number_status in ('valid', 'valid_from_15') as has_valid_id,
         -- the same record in another month's snapshot has the same fingerprint: reviewers'
         -- decisions and stable ids follow records through it
-        md5(concat_ws('|', source, coalesce(id_number, ''), coalesce(name, ''), coalesce(birth_date::string, ''),
-                      coalesce(address_key, ''), coalesce(room, ''), coalesce(phone, ''))) as fingerprint
+        md5(concat_ws(
+            '|', source, coalesce(id_number, ''), coalesce(name, ''), coalesce(birth_date::string, ''),
+            coalesce(address_key, ''), coalesce(room, ''), coalesce(phone, '')
+        )) as fingerprint
     from unioned
 )
 

@@ -43,14 +43,19 @@ candidates as (
     from records r
     left join {{ ref('int_address_lookup') }} l on l.address_key = r.address_key
     left join {{ ref('int_address_unlisted') }} un on un.address_key = r.address_key
-    where r.room is not null and r.address_key is not null
-      and r.cluster_key in (select cluster_key from evidence where kind = 'own:police_population')
+    where
+        r.room is not null and r.address_key is not null
+        and r.cluster_key in (
+            select cluster_key from evidence
+            where kind = 'own:police_population'
+        )
 ),
 
 scored as (
-    select cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence,
-           max(weight) as best_source_weight,
-           {{ ordered_string_agg('source', ',', distinct=true) }} as sources
+    select
+        cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence,
+        max(weight) as best_source_weight,
+        {{ ordered_string_agg('source', ',', distinct=true) }} as sources
     from candidates
     group by all
 ),
@@ -59,7 +64,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by cluster_key order by evidence desc, best_source_weight desc, dwelling_address, room
+            partition by cluster_key order by evidence desc, best_source_weight desc, dwelling_address asc, room asc
         ) as rank,
         count(*) over (partition by cluster_key) as candidate_dwellings
     from scored
@@ -74,11 +79,12 @@ police_room as (
 ),
 
 -- A police 居住地址 can be stale: the family moved and the police have not (all) caught up. A person
--- whose family (one 户号) lives, per the police, in one other dwelling, or whose own meter (a rare
--- name) is at one other dwelling, while the meter of the dwelling the police name has read like an
--- empty flat for the export's last two months and the other reads like a lived-in one, lives in
--- the other. (Not a person on the elderly-alone list: a collapse of their power use is an alarm,
--- not a move.)
+-- whose family (one 户号) lives, per the police, in one other dwelling, or (no family elsewhere) whose
+-- own meter (a rare name) is at one other dwelling, while the meter of the dwelling the police name
+-- reads like an empty flat in the export's latest month and the other reads like a lived-in one,
+-- lives in the other; so do the people of their 户号 whom the police still place with them (a
+-- family moves together). (Not a person on the elderly-alone list: a collapse of their power use is
+-- an alarm, not a move; nor, on their own evidence, anyone of 60 or over.)
 meter_use as (
     select
         coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key)) as building,
@@ -93,55 +99,133 @@ meter_use as (
     group by all
 ),
 
-export_months as (
-    select m as latest, {{ previous_month('m') }} as before
-    from (select {{ latest_reading_month() }} as m)
-),
-
 dwelling_use as (
-    -- a flat "reads empty" in a month when its use is under 15% of the district's median dwelling
-    -- that month, and "lived in" above 30% of it (medians of this delivery's export)
-    select *,
-           kwh_latest < 0.15 * median(kwh_latest) over () and kwh_before < 0.15 * median(kwh_before) over ()
-               as reads_empty,
-           kwh_latest >= 0.3 * median(kwh_latest) over () as lived_in
+    -- a flat "reads empty" when its use in the export's latest month is under 15% of the district's
+    -- median dwelling that month, and "lived in" above 30% of it (medians of this delivery's export)
+    select
+        *,
+        kwh_latest < 0.15 * median(kwh_latest) over () as reads_empty,
+        kwh_latest >= 0.3 * median(kwh_latest) over () as lived_in
     from (
-        select building, room,
-               max(kwh) filter (where reading_month = latest) as kwh_latest,
-               max(kwh) filter (where reading_month = before) as kwh_before
-        from meter_use cross join export_months
+        select building, room, max(kwh) filter (where reading_month = {{ latest_reading_month() }}) as kwh_latest
+        from meter_use
         group by building, room
     )
-    where kwh_latest is not null and kwh_before is not null
+    where kwh_latest is not null
 ),
 
-elsewhere as (
-    select p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
-           {{ ordered_string_agg('e.kind', '+', distinct=true) }} as kinds
+elsewhere_evidence as (
+    select
+        p.cluster_key, e.building, e.room, e.kind,
+        bool_or(e.kind = 'family') over (partition by p.cluster_key) as family_elsewhere
     from police_room p
     join evidence e on e.cluster_key = p.cluster_key and e.kind in ('family', 'meter_anywhere')
     where e.building || '#' || e.room <> p.building || '#' || p.room
-    group by p.cluster_key
-    having count(distinct e.building || '#' || e.room) = 1
 ),
 
-moved as (
-    select f.cluster_key, f.building, f.room, f.kinds
+elsewhere as (
+    -- a family member's dwelling outweighs a meter in the person's name (a namesake's, a relative's)
+    select
+        cluster_key, any_value(building) as building, any_value(room) as room,
+        {{ ordered_string_agg('kind', '+', distinct=true) }} as kinds
+    from elsewhere_evidence
+    where kind = 'family' or not family_elsewhere
+    group by cluster_key
+    having count(distinct building || '#' || room) = 1
+),
+
+elderly_listed as (
+    select cluster_key from records
+    where source = 'civil_affairs_elderly_alone'
+),
+
+moved_self as (
+    select f.cluster_key, p.building as old_building, p.room as old_room, f.building, f.room, f.kinds
     from elsewhere f
     join police_room p using (cluster_key)
     join dwelling_use old on old.building = p.building and old.room = p.room
     join dwelling_use new on new.building = f.building and new.room = f.room
+    -- (a flat with no reading at all says nothing: an account closed at a move out, or one not
+    -- yet read after a move in)
     where old.reads_empty and new.lived_in
-      -- the person's own meter alone (no family there) says so only of a flat the police place
-      -- nobody in: a meter in one's name is often a relative's flat
-      and (f.kinds like '%family%'
-           or f.building || '#' || f.room not in (select building || '#' || room from police_room))
-      and p.cluster_key not in (select cluster_key from records where source = 'civil_affairs_elderly_alone')
-      -- nor anyone of 60 or over: an old person's empty-reading flat is a reason to knock on the door
-      and p.cluster_key in (
-          select cluster_key from {{ ref('int_person_golden') }}
-          where birth_date > last_day({{ month_start(current_delivery()) }}) - interval 60 year
-      )
+    -- the person's own meter alone (no family there) says so only of a flat where the hub has
+    -- nobody (no one's own record, no one last month): a meter in one's name is often a
+    -- relative's flat, or a namesake's
+    and (
+        f.kinds like '%family%'
+        or f.building || '#' || f.room not in (
+            select building || '#' || room from evidence
+            where (kind like 'own:%' or kind = 'last_month') and cluster_key <> f.cluster_key
+        )
+    )
+    and p.cluster_key not in (select cluster_key from elderly_listed)
+    -- nobody of 60 or over on a meter alone, nor from a flat whose meter is in their own name: an
+    -- old person's empty-reading home is a reason to knock on the door, unless their family lives
+    -- elsewhere and the flat is not theirs (moved in with the children)
+    and (p.cluster_key in (
+        select cluster_key from {{ ref('int_person_golden') }}
+        where birth_date > last_day({{ month_start(current_delivery()) }}) - interval 60 year
+    )
+    or (
+        f.kinds like '%family%'
+        and not exists (
+            select 1 from evidence m
+            where
+                m.cluster_key = p.cluster_key and m.kind = 'meter'
+                and m.building = p.building and m.room = p.room
+        )
+    ))
+),
+
+listed_elsewhere as (
+    -- a person on the elderly-alone list whose list 居住地址 (the committee visits them) names
+    -- another dwelling, lived in, while the police's reads empty: the list is up to date
+    select
+        p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
+        'civil_affairs_elderly_alone' as kinds
+    from police_room p
+    join evidence e on e.cluster_key = p.cluster_key and e.kind = 'own:civil_affairs_elderly_alone'
+    join dwelling_use old on old.building = p.building and old.room = p.room
+    join dwelling_use new on new.building = e.building and new.room = e.room
+    where
+        e.building || '#' || e.room <> p.building || '#' || p.room
+        and old.reads_empty and new.lived_in
+    group by p.cluster_key
+    having count(distinct e.building || '#' || e.room) = 1
+),
+
+police_family as (
+    -- one family: one 户号, or (a 户号 left blank) the people the hub placed together last month
+    select distinct cluster_key, 'hk:' || family_key as family_key from records
+    where source = 'police_population' and family_key is not null and coalesce(relation_to_head, '') <> '其他'
+    union
+    select distinct e.cluster_key, 'lm:' || e.building || '#' || e.room
+    from evidence e
+    join records r on r.cluster_key = e.cluster_key and r.source = 'police_population'
+    where e.kind = 'last_month' and r.family_key is null and coalesce(r.relation_to_head, '') <> '其他'
+),
+
+moved_with_family as (
+    -- the people of a mover's 户号 the police still place in the same flat go with them, when the
+    -- movers of that flat and 户号 went to one dwelling
+    select o.cluster_key, any_value(m.building) as building, any_value(m.room) as room
+    from moved_self m
+    join police_family mf on mf.cluster_key = m.cluster_key
+    join police_family fo on fo.family_key = mf.family_key and fo.cluster_key <> m.cluster_key
+    join police_room o on o.cluster_key = fo.cluster_key and o.building = m.old_building and o.room = m.old_room
+    where
+        o.cluster_key not in (select cluster_key from moved_self)
+        and o.cluster_key not in (select cluster_key from elderly_listed)
+    group by o.cluster_key
+    having count(distinct m.building || '#' || m.room) = 1
+),
+
+moved as (
+    select cluster_key, building, room, kinds from moved_self
+    union all
+    select cluster_key, building, room, 'family_moved' from moved_with_family
+    union all
+    select cluster_key, building, room, kinds from listed_elsewhere
 ),
 
 from_police_room as (
@@ -149,8 +233,10 @@ from_police_room as (
         p.cluster_key,
         coalesce(m.building, p.building) as building,
         coalesce(m.room, p.room) as room,
-        case when m.cluster_key is not null then 'evidence:moved(' || m.kinds || '),police_population_stale'
-             else p.residence_sources end as residence_sources,
+        case
+            when m.cluster_key is not null then 'evidence:moved(' || m.kinds || '),police_population_stale'
+            else p.residence_sources
+        end as residence_sources,
         p.residence_evidence,
         p.candidate_dwellings
     from police_room p
@@ -181,10 +267,11 @@ agreement as (
 
 reliability as (
     -- Laplace-smoothed share of agreement: a kind seen rarely is trusted little
-    select kind,
-           (agree_building + 1.0) / (n_building + 2.0) as p_building,
-           (agree_any + 1.0) / (n_any + 2.0) as p_any,
-           n_building, n_any
+    select
+        kind,
+        (agree_building + 1.0) / (n_building + 2.0) as p_building,
+        (agree_any + 1.0) / (n_any + 2.0) as p_any,
+        n_building, n_any
     from agreement
 ),
 
@@ -192,10 +279,11 @@ reliability as (
 -- of kinds names a dwelling often enough among the labelled people, its own share of agreement is
 -- the estimate
 labelled_candidates as (
-    select e.cluster_key, e.building, e.room,
-           {{ ordered_string_agg('e.kind', '+', distinct=true) }} as kinds,
-           any_value(e.building = l.building) as in_label_building,
-           any_value(e.building = l.building and e.room = l.room) as correct
+    select
+        e.cluster_key, e.building, e.room,
+        {{ ordered_string_agg('e.kind', '+', distinct=true) }} as kinds,
+        any_value(e.building = l.building) as in_label_building,
+        any_value(e.building = l.building and e.room = l.room) as correct
     from evidence e
     join labels l using (cluster_key)
     where e.kind <> 'own:police_population' and e.room is not null
@@ -203,11 +291,12 @@ labelled_candidates as (
 ),
 
 combination_reliability as (
-    select kinds,
-           count(*) filter (where in_label_building) as n_building,
-           (count(*) filter (where correct) + 1.0) / (count(*) filter (where in_label_building) + 2.0) as p_building,
-           count(*) as n_any,
-           (count(*) filter (where correct) + 1.0) / (count(*) + 2.0) as p_any
+    select
+        kinds,
+        count(*) filter (where in_label_building) as n_building,
+        (count(*) filter (where correct) + 1.0) / (count(*) filter (where in_label_building) + 2.0) as p_building,
+        count(*) as n_any,
+        (count(*) filter (where correct) + 1.0) / (count(*) + 2.0) as p_any
     from labelled_candidates
     group by kinds
 ),
@@ -240,64 +329,72 @@ inferred_candidates as (
 ),
 
 inferred_combined as (
-    select i.cluster_key, i.building, i.room,
-           1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
-           {{ ordered_string_agg('i.kind', '+') }} as kinds,
-           any_value(s.building is not null) as in_stated_building
+    select
+        i.cluster_key, i.building, i.room,
+        1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
+        {{ ordered_string_agg('i.kind', '+') }} as kinds,
+        any_value(s.building is not null) as in_stated_building
     from inferred_candidates i
     left join stated_building s using (cluster_key)
     group by i.cluster_key, i.building, i.room
 ),
 
 inferred_scored as (
-    select i.cluster_key, i.building, i.room, i.kinds,
-           case
-               when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases') }}
-                   then c.p_building
-               when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases') }}
-                   then c.p_any
-               else i.independent_confidence
-           end as confidence
+    select
+        i.cluster_key, i.building, i.room, i.kinds,
+        case
+            when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases') }}
+                then c.p_building
+            when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases') }}
+                then c.p_any
+            else i.independent_confidence
+        end as confidence
     from inferred_combined i
     left join combination_reliability c using (kinds)
 ),
 
 inferred_ranked as (
-    select *,
-           row_number() over (partition by cluster_key order by confidence desc, building, room) as rank,
-           lead(confidence) over (partition by cluster_key order by confidence desc, building, room) as runner_up,
-           count(*) over (partition by cluster_key) as candidate_dwellings
+    select
+        *,
+        row_number() over (partition by cluster_key order by confidence desc, building asc, room asc) as rank,
+        lead(confidence) over (partition by cluster_key order by confidence desc, building asc, room asc) as runner_up,
+        count(*) over (partition by cluster_key) as candidate_dwellings
     from inferred_scored
 ),
 
 from_evidence as (
-    select cluster_key, building, room, 'evidence:' || kinds as residence_sources,
-           round(confidence, 4) as residence_evidence, candidate_dwellings
+    select
+        cluster_key, building, room, 'evidence:' || kinds as residence_sources,
+        round(confidence, 4) as residence_evidence, candidate_dwellings
     from inferred_ranked
-    where rank = 1
-      and confidence >= {{ var('residence_min_confidence') }}
-      and confidence > coalesce(runner_up, 0)
+    where
+        rank = 1
+        and confidence >= {{ var('residence_min_confidence') }}
+        and confidence > coalesce(runner_up, 0)
 ),
 
 -- 3. the building, room unknown --------------------------------------------------------------------
 group_keys as (
     -- people of one 户号 in one building without a room are taken as one household
-    select cluster_key,
-           coalesce(
-               'hk:' || any_value(family_key) filter (where source = 'police_population' and family_key is not null),
-               'id:' || any_value(id_number) filter (where has_valid_id),
-               'p:' || cluster_key
-           ) as group_key
+    select
+        cluster_key,
+        coalesce(
+            'hk:' || any_value(family_key) filter (where source = 'police_population' and family_key is not null),
+            'id:' || any_value(id_number) filter (where has_valid_id),
+            'p:' || cluster_key
+        ) as group_key
     from records
     group by cluster_key
 ),
 
 building_only as (
-    select s.cluster_key, s.building, null::string as room, 'building_only:police_population' as residence_sources,
-           0.0 as residence_evidence, 0 as candidate_dwellings
+    select
+        s.cluster_key, s.building, null::string as room, 'building_only:police_population' as residence_sources,
+        0.0 as residence_evidence, 0 as candidate_dwellings
     from stated_building s
-    where s.cluster_key in (select cluster_key from unplaced)
-      and s.cluster_key not in (select cluster_key from from_evidence)
+    where
+        s.cluster_key in (select cluster_key from unplaced)
+        and s.cluster_key not in (select cluster_key from from_evidence)
 ),
 
 resolved as (
@@ -314,8 +411,10 @@ final as (
         case when r.building not like 'unlisted:%' then r.building end as address_id,
         r.room,
         r.room is not null as room_known,
-        case when r.room is not null then r.building || '#' || r.room
-             else r.building || '#?' || g.group_key end as dwelling_key,
+        case
+            when r.room is not null then r.building || '#' || r.room
+            else r.building || '#?' || g.group_key
+        end as dwelling_key,
         r.residence_sources,
         r.residence_evidence,
         r.candidate_dwellings

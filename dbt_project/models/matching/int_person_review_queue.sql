@@ -46,22 +46,24 @@ final as (
         p.match_weight,
         p.blocking_rules,
         {%- for side in ['a', 'b'] %}
-        {{ side }}.source as source_{{ side }},
-        {{ side }}.source_file as source_file_{{ side }},
-        {{ side }}.source_row as source_row_{{ side }},
-        {{ side }}.name as name_{{ side }},
-        {{ mask_id_number(side ~ '.id_number') }} as id_number_masked_{{ side }},
-        {{ side }}.id_number_status as id_number_status_{{ side }},
-        {{ side }}.birth_date::date as birth_date_{{ side }},
-        {{ side }}.sex as sex_{{ side }},
-        {{ side }}.address_key as address_key_{{ side }},
-        {{ side }}.room as room_{{ side }},
-        {{ mask_phone(side ~ '.phone') }} as phone_masked_{{ side }},
+            {{ side }}.source as source_{{ side }},
+            {{ side }}.source_file as source_file_{{ side }},
+            {{ side }}.source_row as source_row_{{ side }},
+            {{ side }}.name as name_{{ side }},
+            {{ mask_id_number(side ~ '.id_number') }} as id_number_masked_{{ side }},
+            {{ side }}.id_number_status as id_number_status_{{ side }},
+            {{ side }}.birth_date::date as birth_date_{{ side }},
+            {{ side }}.sex as sex_{{ side }},
+            {{ side }}.address_key as address_key_{{ side }},
+            {{ side }}.room as room_{{ side }},
+            {{ mask_phone(side ~ '.phone') }} as phone_masked_{{ side }},
         {%- endfor %}
-        {%- for f in ['id', 'name', 'birth', 'sex', 'address', 'phone'] %}
-        p.{{ f }}_level,
-        p.{{ f }}_weight{{ ',' if not loop.last }}
+        {%- for f in ['id', 'name', 'birth', 'sex', 'address'] %}
+            p.{{ f }}_level,
+            p.{{ f }}_weight,
         {%- endfor %}
+        p.phone_level,
+        p.phone_weight
     from in_band p
     join records a on a.record_key = p.record_a
     join records b on b.record_key = p.record_b
@@ -76,4 +78,4 @@ final as (
 )
 
 select * from final
-order by probability desc, record_a, record_b
+order by probability desc, record_a asc, record_b asc

@@ -17,12 +17,12 @@
 
 with candidates as (
     {% for rule in rules %}
-    select
-        rule, severity, entity_type, entity_id, subject_key, source, source_file, source_row::integer as source_row,
-        street_code, community_code, field, observed_value::string as observed_value,
-        suggested_value::string as suggested_value, message
-    from {{ ref(rule) }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            rule, severity, entity_type, entity_id, subject_key, source, source_file, source_row::integer as source_row,
+            street_code, community_code, field, observed_value::string as observed_value,
+            suggested_value::string as suggested_value, message
+        from {{ ref(rule) }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

@@ -18,20 +18,24 @@ divisions as (
 named_community as (
     -- civil-affairs rows carry the committee (and the street) by name
     select source_file, source_row, street_name, community_name
-    from {{ ref('stg_civil_affairs_assistance') }} where delivery = {{ current_delivery() }}
+    from {{ ref('stg_civil_affairs_assistance') }}
+    where delivery = {{ current_delivery() }}
     union all
     select source_file, source_row, null, community_name
-    from {{ ref('stg_civil_affairs_elderly_alone') }} where delivery = {{ current_delivery() }}
+    from {{ ref('stg_civil_affairs_elderly_alone') }}
+    where delivery = {{ current_delivery() }}
 ),
 
 named_codes as (
-    select n.source_file, n.source_row,
-           min(d.street_code) as street_code, min(d.community_code) as community_code,
-           count(distinct d.community_code) as candidates
+    select
+        n.source_file, n.source_row,
+        min(d.street_code) as street_code, min(d.community_code) as community_code,
+        count(distinct d.community_code) as candidates
     from named_community n
     join divisions d
-      on d.community_name = n.community_name
-     and (n.street_name is null or d.street_name = n.street_name)
+        on
+            d.community_name = n.community_name
+            and (n.street_name is null or d.street_name = n.street_name)
     group by all
 ),
 

@@ -4,7 +4,7 @@ with police as (
     select pr.person_id, p.person_status, p.updated_on, p.source_row
     from {{ ref('stg_police_population') }} p
     join {{ ref('int_quality_person_rows') }} pr
-      on pr.source_file = p.source_file and pr.source_row = p.source_row and pr.source = p.source
+        on pr.source_file = p.source_file and pr.source_row = p.source_row and pr.source = p.source
     where p.delivery = {{ current_delivery() }} and p.person_status is not null
 ),
 

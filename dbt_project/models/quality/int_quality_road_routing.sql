@@ -6,17 +6,21 @@ with library as (
 ),
 
 lanes as (
-    select road, lane, min(street_code) as street_code,
-           case when count(distinct community_code) = 1 then min(community_code) end as community_code,
-           count(distinct street_code) as streets
-    from library group by all
+    select
+        road, lane, min(street_code) as street_code,
+        case when count(distinct community_code) = 1 then min(community_code) end as community_code,
+        count(distinct street_code) as streets
+    from library
+    group by all
 ),
 
 roads as (
-    select road, min(street_code) as street_code,
-           case when count(distinct community_code) = 1 then min(community_code) end as community_code,
-           count(distinct street_code) as streets
-    from library group by all
+    select
+        road, min(street_code) as street_code,
+        case when count(distinct community_code) = 1 then min(community_code) end as community_code,
+        count(distinct street_code) as streets
+    from library
+    group by all
 ),
 
 final as (

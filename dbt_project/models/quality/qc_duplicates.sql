@@ -14,37 +14,42 @@
 
 with keyed as (
     {% for model, key in keys.items() %}
-    select source, source_file, source_row, {{ key }} as record_key
-    from {{ ref(model) }}
-    where delivery = {{ current_delivery() }}
-    {% if not loop.last %}union all{% endif %}
+        select source, source_file, source_row, {{ key }} as record_key
+        from {{ ref(model) }}
+        where delivery = {{ current_delivery() }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
 numbered as (
-    select *,
-           row_number() over (partition by source, source_file, record_key order by source_row) as copy,
-           min(source_row) over (partition by source, source_file, record_key) as first_row
+    select
+        *,
+        row_number() over (partition by source, source_file, record_key order by source_row) as copy,
+        min(source_row) over (partition by source, source_file, record_key) as first_row
     from keyed
     where record_key is not null and record_key <> ''
 ),
 
 routed as (
-    select n.*,
-           coalesce(pr.person_id, sx.shop_code, hx.household_id) as entity_id,
-           case when pr.person_id is not null then 'person' when sx.shop_code is not null then 'shop'
-                when hx.household_id is not null then 'household' end as entity_type,
-           coalesce(pr.street_code, h.street_code, s.street_code) as street_code,
-           coalesce(pr.community_code, h.community_code, s.community_code) as community_code
+    select
+        n.*,
+        coalesce(pr.person_id, sx.shop_code, hx.household_id) as entity_id,
+        case
+            when pr.person_id is not null then 'person' when sx.shop_code is not null then 'shop'
+            when hx.household_id is not null then 'household'
+        end as entity_type,
+        coalesce(pr.street_code, h.street_code, s.street_code) as street_code,
+        coalesce(pr.community_code, h.community_code, s.community_code) as community_code
     from numbered n
     left join {{ ref('int_quality_person_rows') }} pr
-      on pr.source_file = n.source_file and pr.source_row = n.source_row and pr.source = n.source
+        on pr.source_file = n.source_file and pr.source_row = n.source_row and pr.source = n.source
     left join {{ source('master', 'shop_xref') }} sx
-      on sx.source_file = n.source_file and sx.source_row = n.source_row and sx.delivery = {{ current_delivery() }}
+        on sx.source_file = n.source_file and sx.source_row = n.source_row and sx.delivery = {{ current_delivery() }}
     left join {{ source('master', 'shop') }} s on s.shop_code = sx.shop_code
     left join {{ source('master', 'household_xref') }} hx
-      on hx.source_file = n.source_file and hx.source_row = n.source_row and hx.source = n.source
-     and hx.delivery = {{ current_delivery() }} and n.source = 'utility_electricity'
+        on
+            hx.source_file = n.source_file and hx.source_row = n.source_row and hx.source = n.source
+            and hx.delivery = {{ current_delivery() }} and n.source = 'utility_electricity'
     left join {{ source('master', 'household') }} h on h.household_id = hx.household_id
     where n.copy > 1
 ),

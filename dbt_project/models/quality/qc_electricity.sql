@@ -10,14 +10,19 @@
 --   the median of its earlier readings (a possible emergency: visit at once).
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
 with shop_meters as (
-    select source_file, source_row from {{ ref('int_shop_records') }} where source = 'utility_electricity'
+    select source_file, source_row from {{ ref('int_shop_records') }}
+    where source = 'utility_electricity'
 ),
 
 readings as (
     select u.*
     from {{ ref('stg_utility_electricity') }} u
-    where u.delivery = {{ current_delivery() }} and u.account_no is not null
-      and not exists (select 1 from shop_meters s where s.source_file = u.source_file and s.source_row = u.source_row)
+    where
+        u.delivery = {{ current_delivery() }} and u.account_no is not null
+        and not exists (
+            select 1 from shop_meters s
+            where s.source_file = u.source_file and s.source_row = u.source_row
+        )
 ),
 
 accounts as (
@@ -46,15 +51,17 @@ earlier as (
 
 located as (
     -- a dwelling outside the address library is routed by its road and lane
-    select a.*, hx.household_id, h.full_address,
-           split_part(h.dwelling_key, '#', 1) as building, h.room as meter_room,
-           coalesce(h.street_code, rl.street_code, rr.street_code) as street_code,
-           coalesce(h.community_code, rl.community_code, rr.community_code) as community_code,
-           h.member_count
+    select
+        a.*, hx.household_id, h.full_address,
+        split_part(h.dwelling_key, '#', 1) as building, h.room as meter_room,
+        coalesce(h.street_code, rl.street_code, rr.street_code) as street_code,
+        coalesce(h.community_code, rl.community_code, rr.community_code) as community_code,
+        h.member_count
     from accounts a
     join {{ source('master', 'household_xref') }} hx
-      on hx.source_file = a.source_file and hx.source_row = a.source_row and hx.source = 'utility_electricity'
-     and hx.delivery = {{ current_delivery() }}
+        on
+            hx.source_file = a.source_file and hx.source_row = a.source_row and hx.source = 'utility_electricity'
+            and hx.delivery = {{ current_delivery() }}
     join {{ source('master', 'household') }} h on h.household_id = hx.household_id
     left join {{ ref('int_quality_road_routing') }} rl on rl.level = 'lane' and rl.road = a.road and rl.lane = a.lane
     left join {{ ref('int_quality_road_routing') }} rr on rr.level = 'road' and rr.road = a.road
@@ -67,8 +74,9 @@ members as (
 ),
 
 persons as (
-    select p.person_id, p.name, cn_name_pinyin_key(p.name) as name_key, p.status, p.household_id,
-           p.in_latest_delivery, split_part(h.dwelling_key, '#', 1) as building, h.room
+    select
+        p.person_id, p.name, cn_name_pinyin_key(p.name) as name_key, p.status, p.household_id,
+        p.in_latest_delivery, split_part(h.dwelling_key, '#', 1) as building, h.room
     from {{ source('master', 'person') }} p
     left join {{ source('master', 'household') }} h on h.household_id = p.household_id
     where p.name is not null
@@ -84,12 +92,14 @@ unplaced as (
 ),
 
 unplaced_registered as (
-    select distinct coalesce(l.address_id, 'unlisted:' || r.registered_address_key) || '#' || r.registered_room
-        as dwelling_key
+    select distinct
+        coalesce(l.address_id, 'unlisted:' || r.registered_address_key) || '#' || r.registered_room
+            as dwelling_key
     from {{ ref('int_person_records') }} r
     join {{ source('master', 'person_xref') }} x
-      on x.source = r.source and x.source_file = r.source_file and x.source_row = r.source_row
-     and x.delivery = {{ current_delivery() }}
+        on
+            x.source = r.source and x.source_file = r.source_file and x.source_row = r.source_row
+            and x.delivery = {{ current_delivery() }}
     join unplaced u on u.person_id = x.person_id
     left join {{ ref('int_address_lookup') }} l on l.address_key = r.registered_address_key
     where r.source = 'police_population' and r.registered_address_key is not null and r.registered_room is not null
@@ -97,10 +107,11 @@ unplaced_registered as (
 
 at_home as (
     -- the holder among the dwelling's own people (living, dead or moved out), best status first
-    select l.account_no,
-           bool_or(m.status = '正常') as holder_lives_here,
-           bool_or(m.status = '死亡') as holder_dead_here,
-           bool_or(m.status = '迁出') as holder_moved_out
+    select
+        l.account_no,
+        bool_or(m.status = '正常') as holder_lives_here,
+        bool_or(m.status = '死亡') as holder_dead_here,
+        bool_or(m.status = '迁出') as holder_moved_out
     from located l
     join members m on m.household_id = l.household_id and (m.name = l.holder or m.name_key = l.holder_key)
     group by l.account_no
@@ -109,21 +120,25 @@ at_home as (
 namesakes as (
     -- people of the district with the holder's name: the same characters when there are any,
     -- else the same pinyin (a misspelt name)
-    select l.account_no,
-           count(*) filter (where p.status = '正常' and p.name = l.holder) as living_exact,
-           count(*) filter (where p.status = '死亡' and p.name = l.holder) as dead_exact,
-           count(*) filter (where p.status = '迁出' and p.name = l.holder) as moved_exact,
-           count(*) filter (where p.name = l.holder) as total_exact,
-           count(*) filter (where p.status = '正常' and p.household_id is not null and p.name = l.holder)
-               as living_placed_exact,
-           count(*) filter (where p.status = '正常' and p.household_id is not null) as living_placed_any,
-           count(*) filter (where p.status = '正常') as living_any,
-           count(*) filter (where p.status = '死亡') as dead_any,
-           -- a living namesake placed in this building with the room unknown (theirs or the meter's)
-           count(*) filter (where p.status = '正常' and p.building = l.building
-                            and (p.room is null or l.meter_room is null)) as living_in_building_room_unknown,
-           count(*) filter (where p.status = '迁出') as moved_any,
-           count(*) as total_any
+    select
+        l.account_no,
+        count(*) filter (where p.status = '正常' and p.name = l.holder) as living_exact,
+        count(*) filter (where p.status = '死亡' and p.name = l.holder) as dead_exact,
+        count(*) filter (where p.status = '迁出' and p.name = l.holder) as moved_exact,
+        count(*) filter (where p.name = l.holder) as total_exact,
+        count(*) filter (where p.status = '正常' and p.household_id is not null and p.name = l.holder)
+            as living_placed_exact,
+        count(*) filter (where p.status = '正常' and p.household_id is not null) as living_placed_any,
+        count(*) filter (where p.status = '正常') as living_any,
+        count(*) filter (where p.status = '死亡') as dead_any,
+        -- a living namesake placed in this building with the room unknown (theirs or the meter's)
+        count(
+            *) filter (
+            where p.status = '正常' and p.building = l.building
+            and (p.room is null or l.meter_room is null)
+        ) as living_in_building_room_unknown,
+        count(*) filter (where p.status = '迁出') as moved_any,
+        count(*) as total_any
     from located l
     -- one equality join: the pinyin key is a function of the name, so the same characters share it
     -- (an OR of two conditions here was a nested-loop join: accounts × persons, hours at 1M)
@@ -162,12 +177,16 @@ holder as (
         *
     from judged
     where holder is not null and not lives_here
-      -- a living namesake placed in this building with the room unknown (theirs or the meter's), or
-      -- every namesake a living person the hub could not place: the holder may live right here, so
-      -- nothing is claimed about them
-      and not (not dead_here and not unique_dead_namesake and not moved_out_here
-               and (living_in_building_room_unknown > 0
-                    or (namesakes > 0 and living_namesakes = namesakes and living_placed_namesakes = 0)))
+    -- a living namesake placed in this building with the room unknown (theirs or the meter's), or
+    -- every namesake a living person the hub could not place: the holder may live right here, so
+    -- nothing is claimed about them
+    and not (
+        not dead_here and not unique_dead_namesake and not moved_out_here
+        and (
+            living_in_building_room_unknown > 0
+            or (namesakes > 0 and living_namesakes = namesakes and living_placed_namesakes = 0)
+        )
+    )
 ),
 
 holder_findings as (
@@ -181,9 +200,11 @@ holder_findings as (
         null::string as suggested_value,
         case rule
             when 'account_holder_dead' then '用电户（户号' || account_no || '）户名为已故居民，请提醒家属办理电力过户。'
-            when 'account_holder_not_resident' then '用电户（户号' || account_no || '）户名不是该户实际居住人员'
-                || case when moved_out_here then '（已迁出）' else '（登记居住在别处）' end
-                || '，请核实该户实际居住人员，必要时办理电力过户。'
+            when 'account_holder_not_resident'
+                then
+                    '用电户（户号' || account_no || '）户名不是该户实际居住人员'
+                    || case when moved_out_here then '（已迁出）' else '（登记居住在别处）' end
+                    || '，请核实该户实际居住人员，必要时办理电力过户。'
             else '用电户（户号' || account_no || '）户名在本区人口数据中查无此人，请核实该户实际居住人员。'
         end as message
     from holder
@@ -200,18 +221,29 @@ vacant as (
         '住址“' || full_address || '”在人口数据中无人居住，但电表（户号' || account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
     from judged j
     where member_count = 0
-      -- an empty flat reads like one (under 30% of the district's median in the export's latest
-      -- month), unless its people have just died or left (the export lags the delivery); a flat
-      -- drawing ordinary power with nobody on file is lived in by people whose records are elsewhere
-      and (j.last_kwh < 0.3 * (select median(last_kwh) from accounts where last_month = {{ latest_reading_month() }})
-           or exists (select 1 from members m where m.household_id = j.household_id and m.status <> '正常'))
-      -- someone the hub could not place may live here: the holder, or a person registered here
-      and not exists (
-          select 1 from unplaced u
-          where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
-      )
-      and (select h.dwelling_key from {{ source('master', 'household') }} h where h.household_id = j.household_id)
-          not in (select dwelling_key from unplaced_registered)
+    -- an empty flat reads like one (under 30% of the district's median in the export's latest
+    -- month), unless its people have just died or left (the export lags the delivery); a flat
+    -- drawing ordinary power with nobody on file is lived in by people whose records are elsewhere
+    and (
+        j.last_kwh < 0.3 * (
+            select median(last_kwh) from accounts
+            where last_month = {{ latest_reading_month() }}
+        )
+        or exists (
+            select 1 from members m
+            where m.household_id = j.household_id and m.status <> '正常'
+        )
+    )
+    -- someone the hub could not place may live here: the holder, or a person registered here
+    and not exists (
+        select 1 from unplaced u
+        where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
+    )
+    and (
+        select h.dwelling_key from {{ source('master', 'household') }} h
+        where h.household_id = j.household_id
+    )
+    not in (select dwelling_key from unplaced_registered)
 ),
 
 elderly_homes as (
@@ -230,12 +262,13 @@ power_drop as (
         j.last_kwh::string,
         null::string,
         '独居老人住处（' || j.full_address || '）' || j.last_month || '用电量' || j.last_kwh::integer
-            || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。'
+        || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。'
     from judged j
-    where j.household_id in (select household_id from elderly_homes)
-      and j.months >= 3 and j.last_kwh < 0.3 * j.median_kwh
-      -- a meter whose readings stopped months ago has no latest reading to compare
-      and j.last_month = {{ latest_reading_month() }}
+    where
+        j.household_id in (select household_id from elderly_homes)
+        and j.months >= 3 and j.last_kwh < 0.3 * j.median_kwh
+        -- a meter whose readings stopped months ago has no latest reading to compare
+        and j.last_month = {{ latest_reading_month() }}
 ),
 
 final as (

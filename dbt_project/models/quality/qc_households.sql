@@ -6,7 +6,8 @@
 --   listed under its certificate;
 -- * aid_renhu_fenli: an aid family whose 家庭地址 is not the dwelling its members live in (人户分离).
 with members as (
-    select * from {{ source('master', 'household_member') }} where delivery = {{ current_delivery() }}
+    select * from {{ source('master', 'household_member') }}
+    where delivery = {{ current_delivery() }}
 ),
 
 households as (
@@ -22,8 +23,9 @@ police_status as (
 ),
 
 elderly as (
-    select e.source, e.source_file, e.source_row, e.residence_address_raw, pr.person_id, pr.household_id,
-           pr.street_code, pr.community_code
+    select
+        e.source, e.source_file, e.source_row, e.residence_address_raw, pr.person_id, pr.household_id,
+        pr.street_code, pr.community_code
     from {{ ref('stg_civil_affairs_elderly_alone') }} e
     join person_rows pr on pr.source_file = e.source_file and pr.source_row = e.source_row and pr.source = e.source
     where e.delivery = {{ current_delivery() }}
@@ -45,7 +47,7 @@ not_alone as (
         coalesce(h.full_address, e.residence_address_raw) as observed_value,
         null::string as suggested_value,
         '该老人在独居老人名单中，但同一住址（' || coalesce(h.full_address, e.residence_address_raw) || '）还登记有'
-            || c.others || '名其他居住人员，请上门核实是否仍为独居。' as message
+        || c.others || '名其他居住人员，请上门核实是否仍为独居。' as message
     from elderly e
     join co_residents c on c.source_file = e.source_file and c.source_row = e.source_row
     left join households h on h.household_id = e.household_id
@@ -54,10 +56,11 @@ not_alone as (
 ),
 
 aid as (
-    select a.*, pr.person_id, pr.household_id, pr.street_code as person_street_code, pr.community_code as person_community_code,
-           l.address_id as family_address_id,
-           coalesce(l.address_id, 'unlisted:' || a.family_address_key) as family_address_building,
-           coalesce(l.address_id, 'unlisted:' || a.family_address_key) || '#' || a.family_room as family_dwelling_key
+    select
+        a.*, pr.person_id, pr.household_id, pr.street_code as person_street_code, pr.community_code as person_community_code,
+        l.address_id as family_address_id,
+        coalesce(l.address_id, 'unlisted:' || a.family_address_key) as family_address_building,
+        coalesce(l.address_id, 'unlisted:' || a.family_address_key) || '#' || a.family_room as family_dwelling_key
     from {{ ref('stg_civil_affairs_assistance') }} a
     left join person_rows pr on pr.source_file = a.source_file and pr.source_row = a.source_row and pr.source = a.source
     left join {{ ref('int_address_lookup') }} l on l.address_key = a.family_address_key
@@ -94,7 +97,7 @@ size_mismatch as (
         f.declared::string,
         f.listed::string,
         coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记家庭人口数为' || f.declared
-            || '人，但名单中列出的成员为' || f.listed || '人，请核实家庭人口并更正。'
+        || '人，但名单中列出的成员为' || f.listed || '人，请核实家庭人口并更正。'
     from families f
     left join households h on h.household_id = f.head_household_id
     where f.declared is not null and f.declared <> f.listed
@@ -102,21 +105,23 @@ size_mismatch as (
 
 -- where the members live, per the household file, when the police place them there
 member_dwellings as (
-    select a.aid_certificate_no, h.dwelling_key, h.full_address, h.household_id, h.street_code, h.community_code,
-           count(*) as members
+    select
+        a.aid_certificate_no, h.dwelling_key, h.full_address, h.household_id, h.street_code, h.community_code,
+        count(*) as members
     from aid a
     join households h on h.household_id = a.household_id
     join {{ source('master', 'household_xref') }} hx
-      on hx.household_id = a.household_id and hx.source = 'police_population' and hx.delivery = {{ current_delivery() }}
+        on hx.household_id = a.household_id and hx.source = 'police_population' and hx.delivery = {{ current_delivery() }}
     join {{ source('master', 'person_xref') }} px
-      on px.source_file = hx.source_file and px.source_row = hx.source_row and px.person_id = a.person_id
+        on px.source_file = hx.source_file and px.source_row = hx.source_row and px.person_id = a.person_id
     group by all
 ),
 
 lives as (
-    select aid_certificate_no, max_by(dwelling_key, members) as dwelling_key, max_by(full_address, members) as full_address,
-           max_by(household_id, members) as household_id, max_by(street_code, members) as street_code,
-           max_by(community_code, members) as community_code
+    select
+        aid_certificate_no, max_by(dwelling_key, members) as dwelling_key, max_by(full_address, members) as full_address,
+        max_by(household_id, members) as household_id, max_by(street_code, members) as street_code,
+        max_by(community_code, members) as community_code
     from member_dwellings
     group by aid_certificate_no
 ),
@@ -130,15 +135,20 @@ renhu_fenli as (
         f.family_address_raw,
         l.full_address,
         coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
-            || '”，但公安实有人口登记其实际居住在“' || l.full_address || '”（人户分离），请核实实际居住地并更新家庭地址。'
+        || '”，但公安实有人口登记其实际居住在“' || l.full_address || '”（人户分离），请核实实际居住地并更新家庭地址。'
     from families f
     join lives l using (aid_certificate_no)
     -- another building; or, where both rooms are known, another room (a 家庭地址 without its room,
     -- or members placed with the room unknown, say nothing about the room)
-    where f.family_address_building is not null
-      and (split_part(l.dwelling_key, '#', 1) <> f.family_address_building
-           or (f.family_dwelling_key is not null and l.dwelling_key not like '%#?%'
-               and l.dwelling_key <> f.family_dwelling_key))
+    where
+        f.family_address_building is not null
+        and (
+            split_part(l.dwelling_key, '#', 1) <> f.family_address_building
+            or (
+                f.family_dwelling_key is not null and l.dwelling_key not like '%#?%'
+                and l.dwelling_key <> f.family_dwelling_key
+            )
+        )
 ),
 
 final as (

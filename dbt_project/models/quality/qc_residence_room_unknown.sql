@@ -32,8 +32,8 @@ room_unknown as (
         coalesce(nullif(trim(p.residence_address_raw), ''), '（空）') as observed_value,
         null::string as suggested_value,
         '实有人口登记的居住地址“' || coalesce(nullif(trim(p.residence_address_raw), ''), '（空）')
-            || '”未写明室号，其他数据也无法确定具体住房，已暂按“' || h.full_address
-            || '”归档，请上门核实室号。' as message
+        || '”未写明室号，其他数据也无法确定具体住房，已暂按“' || h.full_address
+        || '”归档，请上门核实室号。' as message
     from person_rows pr
     join police p using (source_file, source_row)
     join households h on h.household_id = pr.household_id
@@ -44,7 +44,7 @@ room_unknown as (
 unplaced as (
     select
         'residence_room_unknown', 'low',
-        'person', pr.person_id, pr.person_id,
+        'person', pr.person_id as entity_id, pr.person_id as subject_key,
         pr.source, pr.source_file, pr.source_row, l.street_code, l.community_code,
         '居住地址',
         '（空）',

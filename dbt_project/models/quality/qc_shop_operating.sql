@@ -6,7 +6,8 @@
 -- of the electricity export (visits are rare). Unregistered needs an open visit in the last three months. The finding
 -- points at the record that shows the problem: the licence, the registration, or the latest visit.
 with shops as (
-    select * from {{ source('master', 'shop') }} where in_latest_delivery
+    select * from {{ source('master', 'shop') }}
+    where in_latest_delivery
 ),
 
 xref as (
@@ -16,11 +17,12 @@ xref as (
 ),
 
 licences as (
-    select x.shop_code,
-           max_by(x.source_file, l.valid_until) as source_file,
-           max_by(x.source_row, l.valid_until) as source_row,
-           max_by(l.licence_no, l.valid_until) as licence_no,
-           max(l.valid_until) as valid_until
+    select
+        x.shop_code,
+        max_by(x.source_file, l.valid_until) as source_file,
+        max_by(x.source_row, l.valid_until) as source_row,
+        max_by(l.licence_no, l.valid_until) as licence_no,
+        max(l.valid_until) as valid_until
     from xref x
     join {{ ref('stg_market_food_licence') }} l on l.source_file = x.source_file and l.source_row = x.source_row
     where x.source = 'market_food_licence'
@@ -28,13 +30,14 @@ licences as (
 ),
 
 registrations as (
-    select x.shop_code,
-           max_by(x.source_file, r.approved_on) as source_file,
-           max_by(x.source_row, r.approved_on) as source_row,
-           max_by(r.registration_status_raw, r.approved_on) as status_raw,
-           max_by(r.registration_status, r.approved_on) as status,
-           max_by(r.entity_name, r.approved_on) as entity_name,
-           max(r.approved_on) as approved_on
+    select
+        x.shop_code,
+        max_by(x.source_file, r.approved_on) as source_file,
+        max_by(x.source_row, r.approved_on) as source_row,
+        max_by(r.registration_status_raw, r.approved_on) as status_raw,
+        max_by(r.registration_status, r.approved_on) as status,
+        max_by(r.entity_name, r.approved_on) as entity_name,
+        max(r.approved_on) as approved_on
     from xref x
     join {{ ref('stg_market_business_registry') }} r on r.source_file = x.source_file and r.source_row = x.source_row
     where x.source = 'market_business_registry'
@@ -50,11 +53,12 @@ visit_rows as (
 
 visits as (
     -- the latest visit, the record an unregistered shop's finding points at
-    select shop_code,
-           max_by(source, (visited_on, -source_row)) as source,
-           max_by(source_file, (visited_on, -source_row)) as source_file,
-           max_by(source_row, (visited_on, -source_row)) as source_row,
-           max_by(sign_name, (visited_on, -source_row)) as sign_name
+    select
+        shop_code,
+        max_by(source, (visited_on, -source_row)) as source,
+        max_by(source_file, (visited_on, -source_row)) as source_file,
+        max_by(source_row, (visited_on, -source_row)) as source_row,
+        max_by(sign_name, (visited_on, -source_row)) as sign_name
     from visit_rows
     group by shop_code
 ),
@@ -63,7 +67,7 @@ activity as (
     select m.shop_code, a.last_open, a.last_closed, a.open_at_last_visit, a.seen_open_recently, a.powered, a.as_of
     from {{ ref('int_shop_activity') }} a
     join {{ source('master', 'shop_code_map') }} m
-      on m.cluster_key = a.cluster_key and m.delivery = {{ current_delivery() }}
+        on m.cluster_key = a.cluster_key and m.delivery = {{ current_delivery() }}
 ),
 
 expired as (
@@ -75,66 +79,71 @@ expired as (
         {{ format_date('l.valid_until', 'YYYY-MM-DD') }} as observed_value,
         null::string as suggested_value,
         '食品经营许可证（' || coalesce(l.licence_no, '无编号') || '）已于' || {{ format_date('l.valid_until', 'YYYY-MM-DD') }}
-            || '到期，但' || case when a.last_open > l.valid_until then {{ format_date('a.last_open', 'YYYY-MM-DD') }} || '走访时该店仍在营业'
-                                 else '该店电表本月仍正常用电' end
-            || '，请督促办理延续或停止经营。' as message
+        || '到期，但' || case
+            when a.last_open > l.valid_until then {{ format_date('a.last_open', 'YYYY-MM-DD') }} || '走访时该店仍在营业'
+            else '该店电表本月仍正常用电'
+        end
+        || '，请督促办理延续或停止经营。' as message
     from shops s
     join activity a using (shop_code)
     join licences l using (shop_code)
     left join registrations r using (shop_code)
     where l.valid_until < a.as_of
-      -- deregistered after the last open visit: it has closed since
-      and not (r.status in ('注销', '吊销') and r.approved_on > coalesce(a.last_open, date '1900-01-01'))
-      and (a.last_closed is null or a.last_closed < l.valid_until)
-      and ((a.open_at_last_visit and a.last_open > l.valid_until) or a.powered)
+    -- deregistered after the last open visit: it has closed since
+    and not (r.status in ('注销', '吊销') and r.approved_on > coalesce(a.last_open, date '1900-01-01'))
+    and (a.last_closed is null or a.last_closed < l.valid_until)
+    and ((a.open_at_last_visit and a.last_open > l.valid_until) or a.powered)
 ),
 
 deregistered as (
     select
         'deregistered_operating', 'high',
-        'shop', s.shop_code, s.shop_code,
+        'shop', s.shop_code as entity_id, s.shop_code as subject_key,
         'market_business_registry', r.source_file, r.source_row, s.street_code, s.community_code,
         '登记状态',
         r.status_raw,
         null::string,
         '市场主体（' || coalesce(r.entity_name, '') || '）登记状态为' || coalesce(r.status_raw, '注销') || '，但'
-            || {{ format_date('a.last_open', 'YYYY-MM-DD') }} || '走访时该店仍在营业，请核实经营主体并通报市场监管所。'
+        || {{ format_date('a.last_open', 'YYYY-MM-DD') }} || '走访时该店仍在营业，请核实经营主体并通报市场监管所。'
     from shops s
     join activity a using (shop_code)
     join registrations r using (shop_code)
-    where r.status in ('注销', '吊销')
-      and a.open_at_last_visit
-      and (r.approved_on is null or a.last_open > r.approved_on)
+    where
+        r.status in ('注销', '吊销')
+        and a.open_at_last_visit
+        and (r.approved_on is null or a.last_open > r.approved_on)
 ),
 
 unregistered as (
     select
         'unregistered_operating', 'medium',
-        'shop', s.shop_code, s.shop_code,
+        'shop', s.shop_code as entity_id, s.shop_code as subject_key,
         v.source, v.source_file, v.source_row, s.street_code, s.community_code,
         '店招名称',
         v.sign_name,
         null::string,
         '沿街商铺“' || coalesce(v.sign_name, '') || '”' || {{ format_date('a.last_open', 'YYYY-MM-DD') }}
-            || '走访时在营业，但查不到其营业执照登记或食品经营许可，请核实是否无证经营。'
+        || '走访时在营业，但查不到其营业执照登记或食品经营许可，请核实是否无证经营。'
     from shops s
     join activity a using (shop_code)
     join visits v using (shop_code)
     where a.open_at_last_visit and a.seen_open_recently and s.uscc is null and s.licence_no is null
-      -- a registration or licence at the same address and unit whose legal representative is the
-      -- visit's contact (by pinyin: names are often misspelt) is this shop's, even where matching
-      -- could not join them (e.g. an address missing from the library)
-      and not exists (
-          select 1
-          from {{ ref('int_shop_records') }} r
-          join {{ ref('int_shop_records') }} vr
-            on vr.address_key = r.address_key and coalesce(vr.unit, '') = coalesce(r.unit, '')
-           and vr.source in ('street_shop_visits', 'street_shop_visits_app')
-          where r.source in ('market_business_registry', 'market_food_licence')
+    -- a registration or licence at the same address and unit whose legal representative is the
+    -- visit's contact (by pinyin: names are often misspelt) is this shop's, even where matching
+    -- could not join them (e.g. an address missing from the library)
+    and not exists (
+        select 1
+        from {{ ref('int_shop_records') }} r
+        join {{ ref('int_shop_records') }} vr
+            on
+                vr.address_key = r.address_key and coalesce(vr.unit, '') = coalesce(r.unit, '')
+                and vr.source in ('street_shop_visits', 'street_shop_visits_app')
+        where
+            r.source in ('market_business_registry', 'market_food_licence')
             and coalesce(r.registration_status, '存续') in ('存续', '在业')
             and vr.source_file = v.source_file and vr.source_row = v.source_row
             and cn_name_pinyin_key(r.person_name) = cn_name_pinyin_key(vr.person_name)
-      )
+    )
 ),
 
 final as (

@@ -30,7 +30,7 @@ licences as (
     select
         delivery, source, source_file, source_row,
         uscc, uscc_check_ok,
-        operator_name, operator_name, null,
+        operator_name as name, operator_name as registered_name, null,
         legal_representative, null,
         business_address_key, business_room, business_rest,
         issued_on, null, null,
@@ -45,7 +45,7 @@ visits as (
     select
         delivery, source, source_file, source_row,
         null, null,
-        sign_name, null, sign_name,
+        sign_name as name, null, sign_name,
         contact_name, phone,
         business_address_key, business_room, business_rest,
         visited_on, null, null,
@@ -58,8 +58,10 @@ visits as (
 
 unioned as (
     select * from registry
-    union all select * from licences
-    union all select * from visits
+    union all
+    select * from licences
+    union all
+    select * from visits
 ),
 
 located as (
@@ -91,8 +93,9 @@ registered_premises as (
         building, coalesce(unit, '') as unit, name as registered_name, {{ shop_name_core('name') }} as core,
         person_name as legal_representative, cn_name_pinyin_key(person_name) as legal_representative_key
     from located
-    where source = 'market_business_registry' and building is not null and not upper_floor_office
-      and coalesce(registration_status, '存续') not in ('注销', '吊销')
+    where
+        source = 'market_business_registry' and building is not null and not upper_floor_office
+        and coalesce(registration_status, '存续') not in ('注销', '吊销')
 ),
 
 inhabited as (
@@ -100,8 +103,9 @@ inhabited as (
 ),
 
 electricity as (
-    select e.*, l.address_id, l.street_code, l.community_code, {{ shop_name_core('e.account_name') }} as account_core,
-           coalesce(l.address_id, un.building, 'unlisted:' || e.supply_address_key) as building
+    select
+        e.*, l.address_id, l.street_code, l.community_code, {{ shop_name_core('e.account_name') }} as account_core,
+        coalesce(l.address_id, un.building, 'unlisted:' || e.supply_address_key) as building
     from {{ ref('stg_utility_electricity') }} e
     left join lookup l on l.address_key = e.supply_address_key
     left join unlisted un on un.address_key = e.supply_address_key
@@ -116,17 +120,20 @@ meter_rows as (
     select e.*
     from electricity e
     where not exists (
-          select 1 from shop_premises p
-          where p.building = e.building and p.unit = coalesce(e.supply_room, '')
-      )
-      and exists (
-          select 1 from registered_premises r
-          where r.building = e.building and r.unit = coalesce(e.supply_room, '')
-            and (e.account_name = r.registered_name or e.account_core = r.core
-                 or e.account_name = r.legal_representative
-                 or e.account_name_pinyin_key = r.legal_representative_key
-                 or e.building not in (select building from inhabited))
-      )
+        select 1 from shop_premises p
+        where p.building = e.building and p.unit = coalesce(e.supply_room, '')
+    )
+    and exists (
+        select 1 from registered_premises r
+        where
+            r.building = e.building and r.unit = coalesce(e.supply_room, '')
+            and (
+                e.account_name = r.registered_name or e.account_core = r.core
+                or e.account_name = r.legal_representative
+                or e.account_name_pinyin_key = r.legal_representative_key
+                or e.building not in (select building from inhabited)
+            )
+    )
 ),
 
 meters as (
@@ -152,7 +159,11 @@ final as (
         case when building is not null then building || '#' || coalesce(unit, '') end as premises_key,
         {{ shop_name_core('name') }} as name_core,
         cn_name_pinyin_key(person_name) as person_name_key
-    from (select * from located union all select * from meters)
+    from (
+        select * from located
+        union all
+        select * from meters
+    ) as mentions
 )
 
 select * from final

@@ -24,7 +24,8 @@ final as (
         nullif(trim(lane), '') as lane,
         nullif(trim(number), '') as number,
         trim(full_address) as full_address,
-        full_parsed.address_key as address_key
+        -- a struct's field: the alias names the column
+        full_parsed.address_key as address_key  -- noqa: AL09
     from parsed
 )
 

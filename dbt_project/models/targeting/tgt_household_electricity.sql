@@ -4,23 +4,28 @@
 -- latest 抄表月份 in the delivery's file (utility exports lag the delivery by a month), not the
 -- delivery month. A month with no reading is missing, not zero. Duplicate export rows count once.
 with params as (
-    select {{ current_delivery() }} as delivery,
-           {{ latest_reading_month() }} as delivery_month
+    select
+        {{ current_delivery() }} as delivery,
+        {{ latest_reading_month() }} as delivery_month
 ),
 
 readings as (
     select distinct x.household_id, u.account_no, u.reading_month, u.kwh
     from {{ source('master', 'household_xref') }} x
     join {{ ref('stg_utility_electricity') }} u
-      on u.source_file = x.source_file and u.source_row = x.source_row
+        on u.source_file = x.source_file and u.source_row = x.source_row
     cross join params
-    where x.delivery = params.delivery and x.source = 'utility_electricity'
-      and u.reading_month is not null and u.kwh is not null
+    where
+        x.delivery = params.delivery and x.source = 'utility_electricity'
+        and u.reading_month is not null and u.kwh is not null
 ),
 
 per_month as (
     select household_id, reading_month, sum(kwh) as kwh, count(distinct account_no) as accounts
-    from (select household_id, account_no, reading_month, max(kwh) as kwh from readings group by all)
+    from (
+        select household_id, account_no, reading_month, max(kwh) as kwh from readings
+        group by all
+    ) as account_months
     group by all
 ),
 
@@ -50,7 +55,7 @@ final as (
         latest_kwh is null and month_before_kwh is null as last_two_missing,
         -- months in the window since the first reading without any reading (gaps in the meter's history)
         ({{ months_between(month_start('first_reading_month'), month_start('latest_month')) }} + 1) - previous_readings
-            - case when latest_kwh is not null then 1 else 0 end as missing_months
+        - case when latest_kwh is not null then 1 else 0 end as missing_months
     from summary
 )
 

@@ -32,7 +32,8 @@ per_household as (
 ),
 
 final as (
-    select * from per_household where living_members > 0
+    select * from per_household
+    where living_members > 0
 )
 
 select * from final

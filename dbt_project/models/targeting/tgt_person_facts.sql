@@ -4,8 +4,9 @@
 -- employment (人社), the elderly-alone list, and where they are registered (户籍) versus where they
 -- live (人户分离). Facts come from this delivery's source rows through master.person_xref.
 with params as (
-    select {{ current_delivery() }} as delivery,
-           last_day({{ month_start(current_delivery()) }}) as as_of
+    select
+        {{ current_delivery() }} as delivery,
+        last_day({{ month_start(current_delivery()) }}) as as_of
 ),
 
 xref as (
@@ -30,29 +31,33 @@ members as (
 
 living_per_household as (
     select household_id, count(*) filter (where status = '正常') as living_members
-    from members group by household_id
+    from members
+    group by household_id
 ),
 
 aid_rows as (
-    select x.person_id, a.aid_certificate_no, a.aid_type, a.aid_since, a.source_row,
-           coalesce(l.address_id, 'unlisted:' || a.family_address_key) || '#' || a.family_room as family_dwelling_key,
-           l.street_code as family_street_code, l.community_code as family_community_code
+    select
+        x.person_id, a.aid_certificate_no, a.aid_type, a.aid_since, a.source_row,
+        coalesce(l.address_id, 'unlisted:' || a.family_address_key) || '#' || a.family_room as family_dwelling_key,
+        l.street_code as family_street_code, l.community_code as family_community_code
     from xref x
     join {{ ref('stg_civil_affairs_assistance') }} a
-      on a.source_file = x.source_file and a.source_row = x.source_row
+        on a.source_file = x.source_file and a.source_row = x.source_row
     left join {{ ref('int_address_lookup') }} l on l.address_key = a.family_address_key
     where x.source = 'civil_affairs_assistance'
 ),
 
 aid_person as (
-    select person_id,
-           min_by(aid_certificate_no, source_row) as aid_certificate_no,
-           min_by(aid_type, source_row) as aid_type,
-           min_by(aid_since, source_row) as aid_since,
-           min_by(family_dwelling_key, source_row) as aid_family_dwelling_key,
-           min_by(family_street_code, source_row) as aid_family_street_code,
-           min_by(family_community_code, source_row) as aid_family_community_code
-    from aid_rows group by person_id
+    select
+        person_id,
+        min_by(aid_certificate_no, source_row) as aid_certificate_no,
+        min_by(aid_type, source_row) as aid_type,
+        min_by(aid_since, source_row) as aid_since,
+        min_by(family_dwelling_key, source_row) as aid_family_dwelling_key,
+        min_by(family_street_code, source_row) as aid_family_street_code,
+        min_by(family_community_code, source_row) as aid_family_community_code
+    from aid_rows
+    group by person_id
 ),
 
 previous_aid_person as (
@@ -62,10 +67,11 @@ previous_aid_person as (
 ),
 
 graduate_person as (
-    select x.person_id,
-           max(g.graduation_year) as graduation_year,
-           max_by(g.employment_status, g.graduation_year) as employment_status,
-           max_by(g.degree, g.graduation_year) as degree
+    select
+        x.person_id,
+        max(g.graduation_year) as graduation_year,
+        max_by(g.employment_status, g.graduation_year) as employment_status,
+        max_by(g.degree, g.graduation_year) as degree
     from xref x
     join {{ ref('stg_hr_graduates') }} g on g.source_file = x.source_file and g.source_row = x.source_row
     where x.source = 'hr_graduates'
@@ -73,20 +79,24 @@ graduate_person as (
 ),
 
 elderly_list_person as (
-    select distinct person_id from xref where source = 'civil_affairs_elderly_alone'
+    select distinct person_id from xref
+    where source = 'civil_affairs_elderly_alone'
 ),
 
 registered as (
     -- 户籍地址 from the police record: a dwelling of the district's address library, or elsewhere
-    select x.person_id,
-           min_by(case when l.address_id is not null then l.address_id || '#' || coalesce(r.registered_room, '') end,
-                   x.source_row) as registered_dwelling_key,
-           min_by(l.street_code, x.source_row) as registered_street_code,
-           min_by(l.community_code, x.source_row) as registered_community_code,
-           bool_or(r.registered_address_key is not null) as has_registered_address
+    select
+        x.person_id,
+        min_by(
+            case when l.address_id is not null then l.address_id || '#' || coalesce(r.registered_room, '') end,
+            x.source_row
+        ) as registered_dwelling_key,
+        min_by(l.street_code, x.source_row) as registered_street_code,
+        min_by(l.community_code, x.source_row) as registered_community_code,
+        bool_or(r.registered_address_key is not null) as has_registered_address
     from xref x
     join {{ ref('int_person_records') }} r
-      on r.source_file = x.source_file and r.source_row = x.source_row and r.source = x.source
+        on r.source_file = x.source_file and r.source_row = x.source_row and r.source = x.source
     left join {{ ref('int_address_lookup') }} l on l.address_key = r.registered_address_key
     where x.source = 'police_population'
     group by x.person_id
@@ -106,9 +116,10 @@ final as (
         p.birth_date,
         p.phone,
         p.status,
-        case when p.birth_date is not null then
-            year(params.as_of) - year(p.birth_date)
-            - case when {{ format_date('p.birth_date', 'MMDD') }} > {{ format_date('params.as_of', 'MMDD') }} then 1 else 0 end
+        case
+            when p.birth_date is not null then
+                year(params.as_of) - year(p.birth_date)
+                - case when {{ format_date('p.birth_date', 'MMDD') }} > {{ format_date('params.as_of', 'MMDD') }} then 1 else 0 end
         end as age,
         coalesce(lh.living_members, 0) as household_living_members,
         -- a household placed at building level (室号不详) says nothing about who shares the room
@@ -131,10 +142,12 @@ final as (
         r.registered_community_code,
         -- registered outside the district's address library (another district or province)
         r.has_registered_address and r.registered_dwelling_key is null as registered_elsewhere,
-        case when r.person_id is null or not r.has_registered_address then null
-             when h.room is null and split_part(r.registered_dwelling_key, '#', 1) = split_part(h.dwelling_key, '#', 1)
-                 then null  -- the same building, the room unknown
-             else r.registered_dwelling_key is distinct from h.dwelling_key end as renhu_fenli,
+        case
+            when r.person_id is null or not r.has_registered_address then null
+            when h.room is null and split_part(r.registered_dwelling_key, '#', 1) = split_part(h.dwelling_key, '#', 1)
+                then null  -- the same building, the room unknown
+            else (r.registered_dwelling_key is distinct from h.dwelling_key)
+        end as renhu_fenli,
         params.delivery,
         params.as_of
     from persons p
