@@ -26,7 +26,8 @@ import pytest
 import __main__  # noqa: E402  isort: skip
 
 if getattr(__main__, "__spec__", None) is None and not hasattr(__main__, "__file__"):
-    __main__.__file__ = "pytest-xdist-worker"
+    # a real, empty file: a `spawn` process pool runs the parent's __main__ file in each worker
+    __main__.__file__ = str(Path(__file__).with_name("xdist_worker_main.py"))
 
 SMALL_PERSONS = 3_000
 HUB_GROUP = "hub_run"
