@@ -14,11 +14,13 @@ import logging
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.auth.deps import CsrfFailed, Forbidden, NotAuthenticated, NotFound, csrf_protect, load_principal
@@ -42,8 +44,6 @@ def create_app(settings: AppSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # open every published file once at start, so the first visitors do not pay for it
-        from starlette.concurrency import run_in_threadpool
-
         await run_in_threadpool(_warm, app.state.store)
         yield
         app.state.store.close()
@@ -94,8 +94,6 @@ def create_app(settings: AppSettings) -> FastAPI:
     @app.exception_handler(NotAuthenticated)
     async def _not_authenticated(request: Request, exc: NotAuthenticated):
         if request.method == "GET" and "hx-request" not in request.headers:
-            from urllib.parse import quote
-
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
         return _error(request, 401, "请先登录")
 

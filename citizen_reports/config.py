@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from pipelines.yaml_models import StrictModel
 from sharing.roles import ROLES_PATH
 
 DEFAULT_PATH = Path(__file__).with_name("categories.yml")
@@ -26,18 +27,14 @@ class ReportsConfigError(ValueError):
     """The configuration is not usable; the message names the file and the key."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SubcategoryRule(_Strict):
+class SubcategoryRule(StrictModel):
     department: str | None = None
     radius_m: float | None = Field(default=None, gt=0, le=5000)
     window_hours: float | None = Field(default=None, gt=0, le=24 * 90)
     due_hours: float | None = Field(default=None, gt=0, le=24 * 90)
 
 
-class CategoryRule(_Strict):
+class CategoryRule(StrictModel):
     department: str
     radius_m: float = Field(gt=0, le=5000)
     window_hours: float = Field(gt=0, le=24 * 90)
@@ -45,12 +42,12 @@ class CategoryRule(_Strict):
     subcategories: dict[str, SubcategoryRule] = Field(min_length=1)
 
 
-class DistrictQueue(_Strict):
+class DistrictQueue(StrictModel):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
 
 
-class Routing(_Strict):
+class Routing(StrictModel):
     max_distance_m: float = Field(gt=0)
     outside_district_m: float = Field(gt=0)
 
@@ -61,7 +58,7 @@ class Routing(_Strict):
         return self
 
 
-class Duplicates(_Strict):
+class Duplicates(StrictModel):
     accept: float = Field(gt=0, lt=1)
     merge: float = Field(gt=0, lt=1)
     review: float = Field(gt=0, lt=1)
@@ -81,7 +78,7 @@ class Duplicates(_Strict):
         return self
 
 
-class _File(_Strict):
+class _File(StrictModel):
     district: str
     district_queue: DistrictQueue
     routing: Routing

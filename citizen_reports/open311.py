@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pypinyin import Style, lazy_pinyin
 from sqlalchemy import select
 
-from citizen_reports.config import ReportsConfig
+from citizen_reports.config import MAJOR_CATEGORIES, ReportsConfig
 from citizen_reports.intake import CST, Rejected, validate
 from citizen_reports.models import CLOSED, OPEN_STATES, RESOLVED, Incident, Report, as_cst, utc
 from citizen_reports.repository import SqlRepository
@@ -33,14 +33,9 @@ from citizen_reports.service import take_in
 from citizen_reports.states import OPEN311_STATUS
 from sharing.masking import mask_text
 
-MAJOR_CODES = {
-    "市政设施": "SZ",
-    "环境卫生": "HW",
-    "综合执法": "ZF",
-    "渣土管理": "ZT",
-    "园林绿化": "YL",
-    "工地管理": "GD",
-}
+# the six 大类 (citizen_reports/config.py, their one list), each with its service_code prefix
+MAJOR_CODES = dict(zip(MAJOR_CATEGORIES, ("SZ", "HW", "ZF", "ZT", "YL", "GD"), strict=True))
+assert MAJOR_CODES["市政设施"] == "SZ" and MAJOR_CODES["工地管理"] == "GD"  # the list's order, as the codes assume
 MAX_LIST = 1000
 
 

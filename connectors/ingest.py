@@ -49,7 +49,7 @@ import pyarrow as pa
 
 from connectors.readers import BATCH_ROWS, Batch, FileReader, FileRejected, open_source_file
 from connectors.spec import SourceSpec, Specs, load_specs
-from pipelines.sql import quote_identifier
+from pipelines.sql import quote_identifier, quote_literal
 from sharing.masking import mask_text
 
 log = logging.getLogger(__name__)
@@ -107,10 +107,6 @@ class FileResult:
     file_size: int | None = None
     seconds: float = 0.0
     logged: bool = False  # a file_log row was written by this call
-
-
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def _now() -> _dt.datetime:
@@ -439,7 +435,7 @@ def _insert_sql(spec: SourceSpec, reader: FileReader) -> str:
     extras = reader.extra_headers
     if extras:
         xs = [f"__x{i}" for i in range(len(extras))]
-        obj = ", ".join(f"{_lit(h)}, {quote_identifier(x)}" for h, x in zip(extras, xs))
+        obj = ", ".join(f"{quote_literal(h)}, {quote_identifier(x)}" for h, x in zip(extras, xs))
         extra_sql = f"CASE WHEN {' AND '.join(f'{quote_identifier(x)} IS NULL' for x in xs)} THEN NULL ELSE json_object({obj})::VARCHAR END"
     else:
         extra_sql = "NULL"

@@ -1,8 +1,9 @@
 """Source specifications: load and validate connectors/sources.yml into typed objects.
 
 The YAML file is configuration, not code: which file is which registry, how it is encoded and how
-its headers map to the hub's canonical field names. Everything is checked on load; a `SpecError`
-names the source and the key of every problem found (all of them at once, not just the first).
+its headers map to the hub's canonical field names. Everything is checked on load, by pydantic models
+(`SourcesFile`: unknown keys refused); a `SpecError` names the file, then the source and the key of
+every problem found (all of them at once, not just the first).
 
     specs = load_specs()                       # connectors/sources.yml
     spec = specs.sources["police_population"]
@@ -16,12 +17,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import yaml
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from normalize.vocabularies import vocabularies as all_vocabularies
 from normalize.vocabularies import vocabulary
+from pipelines.yaml_models import StrictModel
 
 DEFAULT_PATH = Path(__file__).with_name("sources.yml")
 
@@ -44,34 +47,6 @@ SUPPORTED_ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
 RESERVED_FIELDS = ("delivery", "source", "source_file", "source_row", "extra_columns", "ingested_at")
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_SOURCE_KEYS = {
-    "department",
-    "description",
-    "file",
-    "aliases",
-    "format",
-    "encoding",
-    "columns",
-    "required_any",
-    "vocabularies",
-    "key_fields",
-    "optional_columns",
-    "delimiter",
-    "sheet",
-}
-_REFERENCE_KEYS = {
-    "file",
-    "aliases",
-    "encoding",
-    "columns",
-    "required_any",
-    "key_fields",
-    "optional_columns",
-    "delimiter",
-    "description",
-    "department",
-    "format",
-}
 _EXTENSIONS = {"csv": (".csv", ".txt", ".tsv"), "xlsx": (".xlsx", ".xlsm")}
 
 
@@ -210,249 +185,341 @@ def load_specs(path: Path | str | None = None) -> Specs:
 
 def parse_specs(data: Any, path: Path | None = None) -> Specs:
     """Validate an already-parsed sources.yml document."""
-    errors: list[str] = []
     if not isinstance(data, dict):
         raise SpecError(["the document must be a mapping with a 'sources' key"], path)
-    for key in data:
-        if key not in ("sources", "reference"):
-            errors.append(f"top level: unknown key {key!r} (expected 'sources' and 'reference')")
-    raw_sources = data.get("sources")
-    if not isinstance(raw_sources, dict) or not raw_sources:
-        errors.append("top level, key 'sources': must be a non-empty mapping of source name -> specification")
-        raw_sources = {}
-    raw_ref = data.get("reference") or {}
-    if not isinstance(raw_ref, dict):
-        errors.append("top level, key 'reference': must be a mapping of name -> specification")
-        raw_ref = {}
-
-    sources: dict[str, SourceSpec] = {}
-    for name, body in raw_sources.items():
-        spec = _parse_one(name, body, "source", errors)
-        if spec is not None:
-            sources[spec.name] = spec
-    reference: dict[str, SourceSpec] = {}
-    for name, body in raw_ref.items():
-        if name in raw_sources:
-            errors.append(f"reference {name!r}: the name is also a source name (both would be table raw.{name})")
-        spec = _parse_one(name, body, "reference", errors)
-        if spec is not None:
-            reference[spec.name] = spec
-
-    # one file name, one source
-    owner: dict[str, str] = {}
-    for spec in [*sources.values(), *reference.values()]:
-        for fname in spec.filenames:
-            k = (spec.kind, fname.casefold())
-            if k in owner and owner[k] != spec.name:
-                errors.append(f"{spec.kind} {spec.name!r}, key 'file': {fname!r} is also the file of {owner[k]!r}")
-            owner.setdefault(k, spec.name)
-    if errors:
-        raise SpecError(errors, path)
-    return Specs(sources=sources, reference=reference, path=path)
+    try:
+        doc = SourcesFile.model_validate(data)
+    except ValidationError as e:
+        raise SpecError(_problems(e), path) from None
+    return Specs(
+        sources={name: entry.to_spec(name, "source") for name, entry in doc.sources.items()},
+        reference={name: entry.to_spec(name, "reference") for name, entry in doc.reference.items()},
+        path=path,
+    )
 
 
-def _str_list(value: Any, where: str, errors: list[str], allow_empty: bool = True) -> tuple[str, ...] | None:
+# ------------------------------------------------------------------------------------ the YAML's shape
+# Each value is checked by a before-validator of its own so that every message says what the key
+# takes in words a data office understands (pydantic's own wording names Python types).
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise ValueError("the name must be lower_snake_case (it becomes table raw.<name>)")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value.strip()
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """A list of names (one name alone is a list of one), each given once."""
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
-        errors.append(f"{where}: must be a list of names")
-        return None
+        raise ValueError("must be a list of names")
     out = tuple(str(v).strip() for v in value)
     if any(not v for v in out):
-        errors.append(f"{where}: contains an empty name")
-        return None
-    if not allow_empty and not out:
-        errors.append(f"{where}: must not be empty")
-        return None
+        raise ValueError("contains an empty name")
     dup = sorted({v for v in out if out.count(v) > 1})
     if dup:
-        errors.append(f"{where}: lists {', '.join(dup)} more than once")
+        raise ValueError(f"lists {', '.join(dup)} more than once")
     return out
 
 
-def _parse_one(name: Any, body: Any, kind: str, errors: list[str]) -> SourceSpec | None:
-    label = f"{kind} {name!r}"
-    n_errors = len(errors)
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        errors.append(f"{label}: the name must be lower_snake_case (it becomes table raw.<name>)")
-        return None
-    if not isinstance(body, dict):
-        errors.append(f"{label}: the specification must be a mapping of keys")
-        return None
-    allowed = _SOURCE_KEYS if kind == "source" else _REFERENCE_KEYS
-    for key in body:
-        if key not in allowed:
-            errors.append(f"{label}: unknown key {key!r} (known keys: {', '.join(sorted(allowed))})")
+def _field_name(value: Any) -> str:
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise ValueError("the canonical field name must be lower_snake_case")
+    if value in RESERVED_FIELDS:
+        raise ValueError(f"{value!r} is reserved for lineage (reserved: {', '.join(RESERVED_FIELDS)})")
+    return value
 
-    def text(key: str, required: bool) -> str:
-        v = body.get(key)
-        if v is None:
-            if required:
-                errors.append(f"{label}, key {key!r}: missing")
-            return ""
-        if not isinstance(v, str) or not v.strip():
-            errors.append(f"{label}, key {key!r}: must be a non-empty string")
-            return ""
-        return v.strip()
 
-    department = text("department", kind == "source")
-    description = text("description", kind == "source")
+def _headers(value: Any) -> tuple[str, ...]:
+    """A header, or the list of headers accepted for one field (the first is the contract one)."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = [value]
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(h, (str, int)) and not isinstance(h, bool) for h in value)
+    ):
+        raise ValueError("must be a header or a non-empty list of accepted headers")
+    out = tuple(str(h).strip() for h in value)
+    if any(not header_key(h) for h in out):
+        raise ValueError("a header must not be empty")
+    return out
 
-    # format / encoding
-    fmt_raw = body.get("format", "csv" if kind == "reference" else None)
-    fmt = str(fmt_raw).strip().lower() if fmt_raw is not None else ""
-    if fmt_raw is None:
-        errors.append(f"{label}, key 'format': missing (one of: {', '.join(FORMATS)})")
-    elif fmt not in FORMATS:
-        errors.append(f"{label}, key 'format': unknown format {fmt_raw!r} (one of: {', '.join(FORMATS)})")
-    encoding = None
-    enc_raw = body.get("encoding")
-    if fmt == "csv":
-        if enc_raw is None:
-            if kind == "reference":
-                encoding = "utf-8-sig"  # reference files are UTF-8; tolerate a BOM
-            else:
-                errors.append(
-                    f"{label}, key 'encoding': missing; a csv source must declare its encoding "
-                    f"(one of: {', '.join(SUPPORTED_ENCODINGS)})"
-                )
-        else:
-            e = enc_raw.strip().lower() if isinstance(enc_raw, str) else ""
-            e = e if e in ENCODINGS else e.replace("_", "-")
-            if e not in ENCODINGS:
-                errors.append(
-                    f"{label}, key 'encoding': unsupported encoding {enc_raw!r} "
-                    f"(supported: {', '.join(SUPPORTED_ENCODINGS)})"
-                )
-            else:
-                encoding = ENCODINGS[e]
-    elif fmt == "xlsx" and enc_raw is not None:
-        errors.append(
-            f"{label}, key 'encoding': only csv files have an encoding (an xlsx is always Unicode); remove it"
-        )
 
-    # file and aliases
-    fname = text("file", True)
-    aliases = _str_list(body.get("aliases"), f"{label}, key 'aliases'", errors) or ()
-    for key, f in [("file", fname), *(("aliases", a) for a in aliases)]:
-        if not f:
-            continue
-        if "/" in f or "\\" in f or f in (".", ".."):
-            errors.append(f"{label}, key {key!r}: {f!r} must be a file name inside the delivery folder, not a path")
-        elif fmt in _EXTENSIONS and not f.lower().endswith(_EXTENSIONS[fmt]):
-            errors.append(
-                f"{label}, key {key!r}: {f!r} does not look like a {fmt} file "
-                f"(expected {' or '.join(_EXTENSIONS[fmt])})"
+def _non_empty_mapping(of: str):
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict) or not value:
+            raise ValueError(f"must be a non-empty mapping of {of}")
+        return value
+
+    return check
+
+
+_columns = _non_empty_mapping("canonical_field: header")
+
+
+SourceName = Annotated[str, BeforeValidator(_name)]
+Text = Annotated[str, BeforeValidator(_text)]
+Names = Annotated[tuple[str, ...], BeforeValidator(_names)]
+Columns = dict[Annotated[str, BeforeValidator(_field_name)], Annotated[tuple[str, ...], BeforeValidator(_headers)]]
+
+
+class ReferenceEntry(StrictModel):
+    """A reference file (divisions, the standard address library): UTF-8 csv unless it says otherwise."""
+
+    KIND: ClassVar[str] = "reference"
+
+    # validated in this order: later checks read the earlier values (info.data)
+    department: Text | None = None
+    description: Text | None = None
+    format: str | None = Field(None, validate_default=True)
+    encoding: str | None = Field(None, validate_default=True)
+    file: Text | None = Field(None, validate_default=True)
+    aliases: Names = ()
+    columns: Columns | None = Field(None, validate_default=True)
+    required_any: Names = ()
+    key_fields: Names = ()
+    optional_columns: Names = ()
+    delimiter: Any = ","
+
+    @field_validator("department", "description", mode="before")
+    @classmethod
+    def _required_for_sources(cls, value: Any) -> Any:
+        if value is None and cls.KIND == "source":
+            raise ValueError("missing")
+        return value
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format(cls, value: Any) -> str:
+        if value is None:
+            if cls.KIND == "reference":
+                return "csv"
+            raise ValueError(f"missing (one of: {', '.join(FORMATS)})")
+        fmt = str(value).strip().lower()
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {value!r} (one of: {', '.join(FORMATS)})")
+        return fmt
+
+    @field_validator("encoding", mode="before")
+    @classmethod
+    def _encoding(cls, value: Any, info: ValidationInfo) -> str | None:
+        fmt = info.data.get("format")
+        if fmt == "xlsx" and value is not None:
+            raise ValueError("only csv files have an encoding (an xlsx is always Unicode); remove it")
+        if fmt != "csv":
+            return None
+        if value is None:
+            if cls.KIND == "reference":
+                return "utf-8-sig"  # reference files are UTF-8; tolerate a BOM
+            raise ValueError(
+                f"missing; a csv source must declare its encoding (one of: {', '.join(SUPPORTED_ENCODINGS)})"
             )
+        e = value.strip().lower() if isinstance(value, str) else ""
+        e = e if e in ENCODINGS else e.replace("_", "-")
+        if e not in ENCODINGS:
+            raise ValueError(f"unsupported encoding {value!r} (supported: {', '.join(SUPPORTED_ENCODINGS)})")
+        return ENCODINGS[e]
 
-    # columns
-    columns: dict[str, tuple[str, ...]] = {}
-    raw_cols = body.get("columns")
-    if not isinstance(raw_cols, dict) or not raw_cols:
-        errors.append(f"{label}, key 'columns': must be a non-empty mapping of canonical_field: header")
-        raw_cols = {}
-    seen_header: dict[str, str] = {}
-    for fld, headers in raw_cols.items():
-        where = f"{label}, key 'columns.{fld}'"
-        if not isinstance(fld, str) or not _NAME_RE.match(fld):
-            errors.append(f"{where}: the canonical field name must be lower_snake_case")
-            continue
-        if fld in RESERVED_FIELDS:
-            errors.append(f"{where}: {fld!r} is reserved for lineage (reserved: {', '.join(RESERVED_FIELDS)})")
-            continue
-        if isinstance(headers, (str, int)) and not isinstance(headers, bool):
-            headers = [headers]
-        if (
-            not isinstance(headers, list)
-            or not headers
-            or not all(isinstance(h, (str, int)) and not isinstance(h, bool) for h in headers)
-        ):
-            errors.append(f"{where}: must be a header or a non-empty list of accepted headers")
-            continue
-        hs = tuple(str(h).strip() for h in headers)
-        if any(not header_key(h) for h in hs):
-            errors.append(f"{where}: a header must not be empty")
-            continue
-        for h in hs:
-            k = header_key(h)
-            if k in seen_header:
-                other = seen_header[k]
-                if other == fld:
-                    errors.append(f"{where}: header {h!r} is listed twice")
-                else:
-                    errors.append(f"{where}: column mapped twice: header {h!r} is also mapped to {other!r}")
-            else:
-                seen_header[k] = fld
-        columns[fld] = hs
+    @field_validator("file", mode="before")
+    @classmethod
+    def _file_given(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("missing")
+        return value
 
-    def field_list(key: str) -> tuple[str, ...]:
-        vals = _str_list(body.get(key), f"{label}, key {key!r}", errors)
-        if vals is None:
-            return ()
-        for v in vals:
-            if raw_cols and v not in raw_cols:
-                errors.append(
-                    f"{label}, key {key!r}: {v!r} is not one of the columns ({', '.join(map(str, raw_cols))})"
-                )
-        return vals
+    @field_validator("file", "aliases")
+    @classmethod
+    def _file_names(cls, value: Any, info: ValidationInfo) -> Any:
+        fmt = info.data.get("format")
+        for f in (value,) if isinstance(value, str) else value:
+            if "/" in f or "\\" in f or f in (".", ".."):
+                raise ValueError(f"{f!r} must be a file name inside the delivery folder, not a path")
+            if fmt in _EXTENSIONS and not f.lower().endswith(_EXTENSIONS[fmt]):
+                raise ValueError(f"{f!r} does not look like a {fmt} file (expected {' or '.join(_EXTENSIONS[fmt])})")
+        return value
 
-    required_any = field_list("required_any")
-    key_fields = field_list("key_fields")
-    optional = field_list("optional_columns")
-    bad_opt = [f for f in required_any if f in optional]
-    if required_any and len(bad_opt) == len(required_any):
-        errors.append(f"{label}, key 'optional_columns': at least one required_any field must be a required column")
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _columns_given(cls, value: Any) -> Any:
+        return _columns(value)
 
-    # fields whose values come from the vocabulary of the same name (normalize/vocabularies.py)
-    vocabularies: dict[str, tuple[str, ...]] = {}
-    raw_voc = body.get("vocabularies")
-    if isinstance(raw_voc, dict):  # the earlier form, field: [values]: the values now live in the seed
-        errors.append(
-            f"{label}, key 'vocabularies': list the fields, e.g. [{', '.join(map(str, raw_voc))}]; their values "
-            "are the vocabularies of the same name in dbt_project/seeds/vocabularies.csv"
+    @field_validator("columns")
+    @classmethod
+    def _each_header_once(cls, columns: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        seen: dict[str, str] = {}
+        problems = []
+        for fld, headers in columns.items():
+            for h in headers:
+                other = seen.setdefault(header_key(h), fld)
+                if other == fld and headers.count(h) > 1:
+                    problems.append(f"{fld!r} lists header {h!r} twice")
+                elif other != fld:
+                    problems.append(f"column mapped twice: header {h!r} is also mapped to {other!r}")
+        if problems:
+            raise ValueError("; ".join(dict.fromkeys(problems)))
+        return columns
+
+    @field_validator("required_any", "key_fields", "optional_columns")
+    @classmethod
+    def _among_the_columns(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        columns = info.data.get("columns")
+        unknown = [v for v in value if columns and v not in columns]
+        if unknown:
+            raise ValueError("; ".join(f"{v!r} is not one of the columns ({', '.join(columns)})" for v in unknown))
+        if info.field_name == "optional_columns":
+            required_any = info.data.get("required_any") or ()
+            if required_any and all(f in value for f in required_any):
+                raise ValueError("at least one required_any field must be a required column")
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, value: Any, info: ValidationInfo) -> str:
+        if not isinstance(value, str) or len(value) != 1 or value in '\r\n"':
+            raise ValueError("must be one character (not a quote or a newline)")
+        if info.data.get("format") == "xlsx":
+            raise ValueError("only csv files have a delimiter")
+        return value
+
+    def to_spec(self, name: str, kind: str) -> SourceSpec:
+        return SourceSpec(
+            name=name,
+            file=self.file,
+            format=self.format,
+            columns=dict(self.columns),
+            encoding=self.encoding,
+            department=self.department or "",
+            description=self.description or "",
+            aliases=self.aliases,
+            required_any=self.required_any,
+            key_fields=self.key_fields,
+            vocabularies={f: vocabulary(f) for f in getattr(self, "vocabularies", ())},
+            optional_columns=self.optional_columns,
+            delimiter=self.delimiter,
+            sheet=getattr(self, "sheet", None),
+            kind=kind,
         )
-        raw_voc = None
-    for fld in _str_list(raw_voc, f"{label}, key 'vocabularies'", errors) or ():
-        where = f"{label}, key 'vocabularies.{fld}'"
-        if raw_cols and fld not in raw_cols:
-            errors.append(f"{where}: {fld!r} is not one of the columns")
-        elif fld not in all_vocabularies():
-            errors.append(f"{where}: no vocabulary {fld!r} (vocabularies: {', '.join(all_vocabularies())})")
-        else:
-            vocabularies[fld] = vocabulary(fld)
 
-    delimiter = body.get("delimiter", ",")
-    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
-        errors.append(f"{label}, key 'delimiter': must be one character (not a quote or a newline)")
-        delimiter = ","
-    elif fmt == "xlsx" and "delimiter" in body:
-        errors.append(f"{label}, key 'delimiter': only csv files have a delimiter")
 
-    sheet = body.get("sheet")
-    if sheet is not None:
-        if fmt != "xlsx":
-            errors.append(f"{label}, key 'sheet': only xlsx files have sheets")
-        elif isinstance(sheet, bool) or not isinstance(sheet, (str, int)) or (isinstance(sheet, int) and sheet < 0):
-            errors.append(f"{label}, key 'sheet': a sheet name or a 0-based sheet index")
+class SourceEntry(ReferenceEntry):
+    """A registry delivered every month: its department, format and (csv) encoding must be stated."""
 
-    if len(errors) > n_errors:
-        return None
-    return SourceSpec(
-        name=name,
-        file=fname,
-        format=fmt,
-        columns=columns,
-        encoding=encoding,
-        department=department,
-        description=description,
-        aliases=aliases,
-        required_any=required_any,
-        key_fields=key_fields,
-        vocabularies=vocabularies,
-        optional_columns=optional,
-        delimiter=delimiter,
-        sheet=sheet,
-        kind=kind,
+    KIND: ClassVar[str] = "source"
+
+    vocabularies: Names = ()
+    sheet: Any = None
+
+    @field_validator("vocabularies", mode="before")
+    @classmethod
+    def _vocabularies_listed(cls, value: Any) -> Any:
+        if isinstance(value, dict):  # the earlier form, field: [values]: the values now live in the seed
+            raise ValueError(
+                f"list the fields, e.g. [{', '.join(map(str, value))}]; their values "
+                "are the vocabularies of the same name in dbt_project/seeds/vocabularies.csv"
+            )
+        return value
+
+    @field_validator("vocabularies")
+    @classmethod
+    def _vocabularies_known(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        columns = info.data.get("columns")
+        problems = [
+            f"{f!r} is not one of the columns"
+            if columns and f not in columns
+            else f"no vocabulary {f!r} (vocabularies: {', '.join(all_vocabularies())})"
+            for f in value
+            if (columns and f not in columns) or f not in all_vocabularies()
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("sheet")
+    @classmethod
+    def _sheet(cls, value: Any, info: ValidationInfo) -> str | int | None:
+        if value is None:
+            return None
+        if info.data.get("format") != "xlsx":
+            raise ValueError("only xlsx files have sheets")
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, int) and value < 0):
+            raise ValueError("a sheet name or a 0-based sheet index")
+        return value
+
+
+_sources_given = _non_empty_mapping("source name -> specification")
+
+
+def _reference_given(value: Any) -> Any:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("must be a mapping of name -> specification")
+    return value
+
+
+class SourcesFile(StrictModel):
+    """connectors/sources.yml: the monthly registries and the reference files."""
+
+    sources: Annotated[dict[SourceName, SourceEntry], BeforeValidator(_sources_given)] = Field(
+        None, validate_default=True
     )
+    reference: Annotated[dict[SourceName, ReferenceEntry], BeforeValidator(_reference_given)] = {}
+
+    @model_validator(mode="after")
+    def _one_table_and_one_file_each(self) -> SourcesFile:
+        problems = [
+            f"reference {name!r}: the name is also a source name (both would be table raw.{name})"
+            for name in self.reference
+            if name in self.sources
+        ]
+        owner: dict[tuple[str, str], str] = {}
+        for kind, entries in (("source", self.sources), ("reference", self.reference)):
+            for name, entry in entries.items():
+                for fname in (entry.file, *entry.aliases):
+                    k = (kind, fname.casefold())
+                    if owner.setdefault(k, name) != name:
+                        problems.append(f"{kind} {name!r}, key 'file': {fname!r} is also the file of {owner[k]!r}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def _problems(e: ValidationError) -> list[str]:
+    """pydantic's errors as `<source or reference> '<name>', key '<key>': <problem>` lines."""
+    out = []
+    for err in e.errors():
+        loc = [str(p) for p in err["loc"] if p != "[key]"]
+        msg = err["msg"].removeprefix("Value error, ")
+        if not loc:  # the file as a whole (cross-entry checks): one problem a line, each already placed
+            out += msg.splitlines()
+            continue
+        if len(loc) == 1:
+            where = "top level"
+            if err["type"] == "extra_forbidden":
+                out.append(f"{where}: unknown key {loc[0]!r} (expected 'sources' and 'reference')")
+            else:
+                out.append(f"{where}, key {loc[0]!r}: {msg}")
+            continue
+        kind = "source" if loc[0] == "sources" else "reference"
+        label, rest = f"{kind} {loc[1]!r}", loc[2:]
+        if err["type"] == "extra_forbidden" and len(rest) == 1:
+            model = SourceEntry if kind == "source" else ReferenceEntry
+            out.append(f"{label}: unknown key {rest[0]!r} (known keys: {', '.join(sorted(model.model_fields))})")
+        elif not rest:
+            if err["type"] == "model_type":
+                msg = "the specification must be a mapping of keys"
+            out.append(f"{label}: {msg}")
+        else:
+            out.append(f"{label}, key {'.'.join(rest)!r}: {msg}")
+    return out

@@ -51,12 +51,17 @@ class PersonMatching(StrictModel):
         return v
 
 
+class AddressMatching(StrictModel):
+    fuzzy_road_min_score: int = Field(ge=50, le=100, description="rapidfuzz ratio of two road names, 0-100")
+
+
 class ShopMatching(StrictModel):
     page_base_url: AnyHttpUrl
 
 
 class MatchingConfig(StrictModel):
     person: PersonMatching
+    address: AddressMatching
     shop: ShopMatching
 
     @property
@@ -78,6 +83,7 @@ class MatchingConfig(StrictModel):
             "rare_name_max_records": p.rare_name_max_records,
             "u_sample_records": p.u_sample_records,
             "labelled_pairs_sample": p.labelled_pairs_sample,
+            "fuzzy_road_min_score": self.address.fuzzy_road_min_score,
         }
 
 

@@ -17,6 +17,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_range
@@ -31,6 +32,7 @@ from sharing.masking import mask_id_number, mask_phone
 
 AID_TYPES = list(vocabulary("aid_type"))
 EXPIRING_DAYS = 30
+POWER_DROP_RULE = "elderly_power_drop"  # dbt_project/models/quality/qc_electricity.sql
 
 
 @dataclass
@@ -101,21 +103,29 @@ def elderly_alone(con, delivery: str) -> pd.DataFrame:
                    median(kwh) as median_kwh
             from per_household group by household_id
         )"""
-    return con.execute(
-        f"""
+    # the power drop is the quality rule's (qc_electricity.sql, POWER_DROP_RULE), as the streets'
+    # worklists report it for the delivery, unless a street found it untrue: never judged here again
+    power_drop = (
+        f"""h.household_id in (select entity_id from quality.finding_history
+                               where delivery = $d and rule = '{POWER_DROP_RULE}' and status <> 'rejected')"""
+        if _has_table(con, "quality", "finding_history")
+        else "false"
+    )
+    query = f"""
         with base as (select 1){usage}
         select h.community_code, p.person_id, p.name, p.sex, p.birth_date,
                date_diff('year', p.birth_date, $end) - case when strftime(p.birth_date, '%m%d') > strftime($end, '%m%d') then 1 else 0 end as age,
                h.full_address, p.phone, p.status, greatest(h.member_count - 1, 0) as others_in_dwelling
-               {", u.latest_month, u.latest_kwh, u.median_kwh" if usage else ", null as latest_month, null as latest_kwh, null as median_kwh"}
+               {", u.latest_month, u.latest_kwh, u.median_kwh" if usage else ", null as latest_month, null as latest_kwh, null as median_kwh"},
+               coalesce({power_drop}, false) as power_drop
         from master.person p
         left join master.household h on h.household_id = p.household_id
         {"left join usage u on u.household_id = p.household_id" if usage else ""}
         where p.on_elderly_alone_list and p.in_latest_delivery
         order by h.full_address, p.name
-        """,
-        {"d": delivery, "end": month_end(delivery)} if usage else {"end": month_end(delivery)},
-    ).df()
+        """
+    params = {"d": delivery, "end": month_end(delivery)} if "$d" in query else {"end": month_end(delivery)}
+    return con.execute(query, params).df()
 
 
 def shops(con, delivery: str) -> pd.DataFrame:
@@ -155,9 +165,9 @@ def _total(frame: pd.DataFrame, column: str) -> float:
     return float(sum(n for n in (cells.number(v) for v in frame[column]) if n is not None))
 
 
-def _low_power(latest: object, median: object) -> bool:
-    latest, median = cells.number(latest), cells.number(median)
-    return latest is not None and median is not None and median > 0 and latest < 0.3 * median
+def _power_drop(flag: object) -> bool:
+    """The elderly_power_drop finding holds for the person's home (a true boolean, nothing else)."""
+    return isinstance(flag, (bool, np.bool_)) and bool(flag)
 
 
 def _write_table(ws, fmt, top: int, columns: list[tuple[str, int]], rows: list[list], numeric: set[int] = frozenset()):
@@ -293,7 +303,7 @@ def build_report(
         others = cells.number(r.others_in_dwelling)
         if others and others > 0:
             notes.append(f"另有{int(others)}人同住")
-        if _low_power(r.latest_kwh, r.median_kwh):
+        if _power_drop(r.power_drop):
             notes.append("用电量骤降，请上门探视")
         median = cells.number(r.median_kwh)
         rows.append(
@@ -385,7 +395,7 @@ def rows_elderly_flags(elderly: pd.DataFrame):
         status = _txt(r.status)
         if (status and status != "正常") or (cells.number(r.others_in_dwelling) or 0) > 0:
             yield r
-        elif _low_power(r.latest_kwh, r.median_kwh):
+        elif _power_drop(r.power_drop):
             yield r
 
 

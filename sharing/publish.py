@@ -40,7 +40,7 @@ import duckdb
 
 from catalog.spec import DISTRICT, NOT_SHARED, Catalog
 from pipelines.settings import output_dir
-from pipelines.sql import quote_identifier
+from pipelines.sql import quote_identifier, quote_literal
 from sharing.masking import mask_sql
 from sharing.roles import Role
 
@@ -258,7 +258,7 @@ def publish_role(
     tmp.mkdir(parents=True)
     db_file = tmp / f"{role.id}.duckdb"
     alias = "pub_" + role.id
-    con.execute(f"ATTACH {_sql_str(str(db_file))} AS {quote_identifier(alias)}")
+    con.execute(f"ATTACH {quote_literal(str(db_file))} AS {quote_identifier(alias)}")
     try:
         notes_rows = []
         for dataset in role.datasets(catalog):
@@ -282,7 +282,7 @@ def publish_role(
             ).fetchall()[0][0]
             parquet = tmp / f"{schema}.{table}.parquet"
             con.execute(
-                f"COPY {quote_identifier(alias)}.{quote_identifier(schema)}.{quote_identifier(table)} TO {_sql_str(str(parquet))} (FORMAT parquet)"
+                f"COPY {quote_identifier(alias)}.{quote_identifier(schema)}.{quote_identifier(table)} TO {quote_literal(str(parquet))} (FORMAT parquet)"
             )
             outcome.datasets.append(PublishedDataset(dataset, rows, notes, hidden))
             notes_rows += [(dataset, n["field"], n["type"], n["grade"], n["shown"]) for n in notes]
@@ -313,10 +313,6 @@ def publish_role(
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     _swap_in(out_root, role.id, tmp)
     return outcome
-
-
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def publish_all(con, catalog: Catalog, roles: dict[str, Role], out_root: Path) -> PublishReport:

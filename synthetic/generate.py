@@ -24,6 +24,7 @@ import xlsxwriter
 
 from .config import NOISE_PROFILES
 from .field_profile import FieldRenderer
+from .names import SHOP_CATEGORIES
 from .sources import NOISE_KINDS, SCENARIO_KINDS, Renderer, Table, hid_s, pid_s, sid_s
 from .world import AID_TYPES, STATUS, District, GeneratorConfig, World, ymd
 
@@ -81,7 +82,7 @@ def _write_plain(path: Path, header: list[str], rows) -> None:
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(header) + "\n")
         for r in rows:
-            f.write(",".join(_q(x) for x in r) + "\n")
+            f.write(",".join(_csv_field(x) for x in r) + "\n")
 
 
 def _write_fast(path: Path, header: list[str], rows) -> None:
@@ -90,7 +91,8 @@ def _write_fast(path: Path, header: list[str], rows) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _q(x) -> str:
+def _csv_field(x) -> str:
+    """A value as one CSV field, quoted (RFC 4180) only when it holds a comma, quote or newline."""
     s = "" if x is None else str(x)
     if "," in s or '"' in s or "\n" in s:
         return '"' + s.replace('"', '""') + '"'
@@ -334,8 +336,6 @@ def _truth_tables(w: World, r: Renderer, tdir: Path) -> None:
 
 
 def _cat(c: int) -> str:
-    from .names import SHOP_CATEGORIES
-
     return SHOP_CATEGORIES[c][0]
 
 

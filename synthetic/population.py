@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import names as vocabulary
-from .codes import id_check_chars
+from .codes import cn_number, id_check_chars
 from .timeline import year_of, ymd
 
 REL = ["户主", "配偶", "子", "女", "父亲", "母亲", "孙子", "孙女", "儿媳", "女婿", "兄弟姐妹", "其他"]
@@ -495,8 +495,6 @@ class PopulationMixin:
 
 
 def _cn_ordinal(n: int) -> str:
-    from .codes import cn_number
-
     return cn_number(n, 1)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from normalize.dates import month_end
 from pipelines.sql import quote_literal
 
 PERSON_SOURCES = ("police_population", "civil_affairs_assistance", "civil_affairs_elderly_alone", "hr_graduates")
@@ -95,7 +96,7 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         con.execute("create temp table t_persons_prev as select * from t_persons where false")
     con.execute(
         "create temp table params as select "
-        f"{quote_literal(d)} as delivery, last_day(strptime({quote_literal(d)} || '-01', '%Y-%m-%d')::date) as as_of"
+        f"{quote_literal(d)} as delivery, {quote_literal(month_end(d).isoformat())}::date as as_of"
     )
     union = " union all ".join(
         f"select '{s}' as source, source_row::integer as source_row, nullif(person_id, '') as person_id, "

@@ -29,6 +29,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import Field, field_validator, model_validator
 
 from normalize.dates import parse_date
@@ -212,8 +213,6 @@ def _coerce(q: Question, raw: object) -> tuple[object, str | None]:
 
 def parse_checklist(text: str, where: str = "checklist") -> Checklist:
     """A checklist from YAML text (the page's editor or a file); ChecklistError lists every problem."""
-    import yaml
-
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as e:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,8 +122,6 @@ def read_list_bytes(data: bytes, name: str) -> ListFile:
 
 
 def _read_xlsx(data: bytes, name: str) -> ListFile:
-    import zipfile
-
     from openpyxl import load_workbook
 
     try:

@@ -210,7 +210,10 @@ def test_sources_yml_loads_into_typed_specs():
             "hr_graduates', key 'required_any': 'passport' is not one of the columns",
         ),
         (lambda d: d["sources"]["hr_graduates"].update(key_fields=["nope"]), "key 'key_fields': 'nope'"),
-        (lambda d: d["sources"]["hr_graduates"]["vocabularies"].append("colour"), "vocabularies.colour"),
+        (
+            lambda d: d["sources"]["hr_graduates"]["vocabularies"].append("colour"),
+            "hr_graduates', key 'vocabularies': 'colour' is not one of the columns",
+        ),
         (lambda d: d["sources"]["hr_graduates"].update(vocabularies=["name"]), "no vocabulary 'name'"),
         (
             lambda d: d["sources"]["hr_graduates"].update(vocabularies={"employment_status": ["已就业"]}),

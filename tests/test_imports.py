@@ -19,9 +19,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_PACKAGES = {"tests", "dbt_project", "data"}
+# Alembic's revision scripts are run by Alembic (env.py migrates the database when it is run), not imported
+NOT_MODULES = ("app.migrations",)
 
 PROBE = r"""
-import importlib, json, os, pkgutil, sys
+import importlib, json, os, sys
 
 events = []
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -53,15 +55,21 @@ def hook(event, args):
         events.append([event, str(args[0])[:200]])
 
 
-root, packages = sys.argv[1], json.loads(sys.argv[2])
+root, packages, not_modules = sys.argv[1], json.loads(sys.argv[2]), tuple(json.loads(sys.argv[3]))
 sys.addaudithook(hook)
 sys.path.insert(0, root)
 imported, failed = [], []
 for package in packages:
-    names = [package] + [
-        m.name for m in pkgutil.walk_packages([os.path.join(root, package)], package + ".")
-    ]
+    # every .py file below the package, folders without an __init__.py (app/routes …) included:
+    # pkgutil.walk_packages would pass those over
+    names = []
+    for folder, dirs, files in os.walk(os.path.join(root, package)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        dotted = os.path.relpath(folder, root).replace(os.sep, ".")
+        names += [dotted if f == "__init__.py" else f"{dotted}.{f[:-3]}" for f in sorted(files) if f.endswith(".py")]
     for name in names:
+        if name.startswith(not_modules):
+            continue
         try:
             importlib.import_module(name)
             imported.append(name)
@@ -91,7 +99,7 @@ def test_importing_any_module_writes_no_file_and_starts_no_process(tmp_path):
     }
     try:
         out = subprocess.run(
-            [sys.executable, "-c", PROBE, str(ROOT), json.dumps(project_packages())],
+            [sys.executable, "-c", PROBE, str(ROOT), json.dumps(project_packages()), json.dumps(NOT_MODULES)],
             cwd=home,
             env=env,
             capture_output=True,
@@ -104,6 +112,15 @@ def test_importing_any_module_writes_no_file_and_starts_no_process(tmp_path):
     report = json.loads(out.stdout.strip().splitlines()[-1])
     modules = report["imported"]
     assert "pipelines.definitions" in modules and "sharing.masking" in modules
+    # every module file of every package was imported itself, not only what its package pulls in
+    files = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for package in project_packages()
+        for p in (ROOT / package).rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert {f for f in files if not f.startswith(NOT_MODULES)} == set(modules)
+    assert {"app.routes.admin", "app.auth.sessions", "bench.run_once", "tasks.service"} <= set(modules)
     assert not report["failed"], report["failed"]
     assert not report["events"], "importing the project did work:\n" + "\n".join(
         f"  {what}: {arg}" for what, arg in report["events"]

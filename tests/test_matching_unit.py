@@ -381,11 +381,16 @@ def test_every_matching_setting_reaches_dbt_and_no_sql_writes_its_own():
     cfg = load_matching_config()
     dbt = cfg.dbt_vars()
     assert dbt["source_rank"]["police_population"] == 1 and dbt["person_accept"] == cfg.person.accept
-    models = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
-    sql = "\n".join(p.read_text(encoding="utf-8") for p in models.rglob("*.sql"))
+    project = Path(__file__).resolve().parents[1] / "dbt_project"
+    sql = "\n".join(
+        p.read_text(encoding="utf-8") for folder in ("models", "macros") for p in (project / folder).rglob("*.sql")
+    )
     for var in dbt:
         assert f"var('{var}')" in sql, f"{var} of matching.yml is read by no model"
         assert not re.search(rf"var\('{var}',", sql), f"a default for {var} in SQL repeats matching.yml"
+    # and every var a model reads is one of them (or the delivery): no setting lives in SQL alone
+    read = set(re.findall(r"var\('([a-z_]+)'", sql))
+    assert read <= {*dbt, "delivery"}, f"set in SQL only, not in matching.yml: {sorted(read - {*dbt, 'delivery'})}"
 
 
 def _shipped() -> dict:

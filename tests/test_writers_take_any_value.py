@@ -76,6 +76,7 @@ ELDERLY = [
     "latest_month",
     "latest_kwh",
     "median_kwh",
+    "power_drop",
 ]
 SHOP = [
     "shop_code",

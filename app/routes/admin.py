@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app import users as um
 from app import verifications as ver
@@ -73,8 +74,6 @@ async def import_users(request: Request, roster: UploadFile = File(...), p: Prin
     data = await roster.read(MAX_ROSTER_BYTES + 1)
     if len(data) > MAX_ROSTER_BYTES:
         return _render_sync(request, p, 413, error="文件过大（超过 5 MB）")
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_import_sync, request, p, data)
 
 

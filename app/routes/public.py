@@ -7,7 +7,10 @@ a page saying so, with the shops one character away; an unknown code gets 404.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 
 from app.pages import render
 from app.published import NotPublished
@@ -43,12 +46,8 @@ def shop_page(request: Request, code: str):
 @router.get("/status")
 def report_status_lookup(request: Request, no: str = ""):
     """The citizen's form: type the 编号 the app or hotline gave (no login)."""
-    from fastapi.responses import RedirectResponse
-
     no = no.strip()
     if no:
-        from urllib.parse import quote
-
         return RedirectResponse(f"/status/{quote(no[:64])}", status_code=303)
     return render(request, "public/report_status.html", None, with_csrf=False, s=None, no="")
 

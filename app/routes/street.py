@@ -19,6 +19,7 @@ from app.pages import render
 from app.queries import findings as fq
 from app.queries import rosters as rq
 from app.routes.common import household_page, read, roster_page
+from quality import findings as finding_states
 
 router = APIRouter(prefix="/s")
 street = require("street")
@@ -100,7 +101,8 @@ def _findings(request: Request, p: Principal, db: Session, community: str, statu
     return committees, found
 
 
-STATUSES = {"open": "待核实", "resolved": "已解决", "rejected": "不属实", "": "全部"}
+# the finding statuses (quality/findings.py, the one list of them) as a street office reads them
+STATUSES = dict(zip(finding_states.STATUSES, ("待核实", "已解决", "不属实"), strict=True)) | {"": "全部"}
 
 
 PAGE_SIZE = 100

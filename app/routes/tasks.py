@@ -25,6 +25,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app import excel
 from app.audit import audit
@@ -259,8 +260,6 @@ async def create(
         return _new_page(request, p, 422, error=str(e), form=values)
     except ValueError:
         return _new_page(request, p, 422, error=f"截止日期格式应为 YYYY-MM-DD（收到 {due!r}）", form=values)
-    from starlette.concurrency import run_in_threadpool
-
     master = await run_in_threadpool(master_index, request)
 
     def work():

@@ -4,6 +4,12 @@
     {%- else -%}(select max(delivery) from {{ ref('stg_police_population') }}){%- endif -%}
 {%- endmacro %}
 
+{# The last day of the delivery month: the day a delivery describes the district on (the SQL twin of
+   normalize/dates.py month_end; month_start is cross_engine.sql's, last_day is in both engines). #}
+{% macro delivery_month_end() -%}
+    last_day({{ month_start(current_delivery()) }})
+{%- endmacro %}
+
 {#
   Comparison levels of two person records (aliases a, b), the Fellegi–Sunter comparison vector.
   Used for candidate pairs and for random pairs alike, so that m and u describe the same levels.

@@ -12,7 +12,7 @@ with records as (
 ),
 
 month_end as (
-    select last_day(cast({{ current_delivery() }} || '-01' as date)) as as_of
+    select {{ delivery_month_end() }} as as_of
 ),
 
 visit_rows as (

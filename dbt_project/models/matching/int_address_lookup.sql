@@ -39,7 +39,7 @@ fuzzy_candidates as (
 fuzzy as (
     select address_key, max_by(address_id, score) as address_id, 'fuzzy_road' as match_rule, max(score) as match_score
     from fuzzy_candidates
-    where score >= {{ var('fuzzy_road_min_score', 80) }}
+    where score >= {{ var('fuzzy_road_min_score') }}
     group by address_key
 ),
 

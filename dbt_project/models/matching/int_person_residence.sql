@@ -164,7 +164,7 @@ moved_self as (
     -- elsewhere and the flat is not theirs (moved in with the children)
     and (p.cluster_key in (
         select cluster_key from {{ ref('int_person_golden') }}
-        where birth_date > last_day({{ month_start(current_delivery()) }}) - interval 60 year
+        where birth_date > {{ delivery_month_end() }} - interval 60 year
     )
     or (
         f.kinds like '%family%'

@@ -6,7 +6,7 @@
 with params as (
     select
         {{ current_delivery() }} as delivery,
-        last_day({{ month_start(current_delivery()) }}) as as_of
+        {{ delivery_month_end() }} as as_of
 ),
 
 xref as (
