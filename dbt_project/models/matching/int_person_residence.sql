@@ -55,7 +55,7 @@ scored as (
     select
         cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence,
         max(weight) as best_source_weight,
-        string_agg(distinct source, ',' order by source) as sources
+        {{ ordered_string_agg('source', ',', distinct=true) }} as sources
     from candidates
     group by all
 ),
@@ -127,7 +127,7 @@ elsewhere as (
     -- a family member's dwelling outweighs a meter in the person's name (a namesake's, a relative's)
     select
         cluster_key, any_value(building) as building, any_value(room) as room,
-        string_agg(distinct kind, '+' order by kind) as kinds
+        {{ ordered_string_agg('kind', '+', distinct=true) }} as kinds
     from elsewhere_evidence
     where kind = 'family' or not family_elsewhere
     group by cluster_key
@@ -173,7 +173,7 @@ moved_self as (
     -- elsewhere and the flat is not theirs (moved in with the children)
     and (p.cluster_key in (
         select cluster_key from {{ ref('int_person_golden') }}
-        where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
+        where birth_date > last_day({{ month_start(current_delivery()) }}) - interval 60 year
     )
     or (
         f.kinds like '%family%'
@@ -290,7 +290,7 @@ reliability as (
 labelled_candidates as (
     select
         e.cluster_key, e.building, e.room,
-        string_agg(distinct e.kind, '+' order by e.kind) as kinds,
+        {{ ordered_string_agg('e.kind', '+', distinct=true) }} as kinds,
         any_value(e.building = l.building) as in_label_building,
         any_value(e.building = l.building and e.room = l.room) as correct
     from evidence e
@@ -341,7 +341,7 @@ inferred_combined as (
     select
         i.cluster_key, i.building, i.room,
         1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
-        string_agg(i.kind, '+' order by i.kind) as kinds,
+        {{ ordered_string_agg('i.kind', '+') }} as kinds,
         any_value(s.building is not null) as in_stated_building
     from inferred_candidates i
     left join stated_building s using (cluster_key)
@@ -398,7 +398,7 @@ group_keys as (
 
 building_only as (
     select
-        s.cluster_key, s.building, null::varchar as room, 'building_only:police_population' as residence_sources,
+        s.cluster_key, s.building, null::string as room, 'building_only:police_population' as residence_sources,
         0.0 as residence_evidence, 0 as candidate_dwellings
     from stated_building s
     where
