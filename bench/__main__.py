@@ -5,7 +5,9 @@ publishing, reports and worklists included) runs `--repeats` times, each in a fr
 fresh database, and Splink (train + predict + cluster, `bench/splink_compare.py`, needs
 `pip install -e '.[bench]'`) runs on the same data in the same benchmark. Printed per size: the
 median and range of the run, the median of each stage (summed over the deliveries), the peak
-memory of the run's process tree, Splink's time and the ratio; across sizes, time(1M)/time(100k).
+memory of the run's process tree, the CPU seconds of each stage (steps run one after another in
+the run's process, so a step's CPU is this process's and its children's in the meantime), Splink's time
+and the ratio; across sizes, time(1M)/time(100k).
 
 The machine is shared and its load varies: the load average is printed with the figures, and the
 ratio to Splink, measured minutes apart on the same machine, is the comparable number.
@@ -45,6 +47,7 @@ STAGES = [
     "catalog_and_publishing",
     "dbt_overhead_and_tests",
     "other",
+    "citizen_reports",
 ]
 
 
@@ -127,9 +130,16 @@ def hub_run(inbox: Path, workdir: Path, tag: str, engine: str = "duckdb") -> dic
     code, seconds, peak, cpu = measured([*env_cmd, "--json", str(out)], run_dir / "run.log")
     res = json.loads(out.read_text()) if out.exists() else {"deliveries": [], "ok": False}
     stages: dict[str, float] = {}
+    stages_cpu: dict[str, float] = {}
     for d in res["deliveries"]:
         for k, v in d["stage_seconds"].items():
             stages[k] = stages.get(k, 0.0) + v
+        for k, v in d.get("stage_cpu_seconds", {}).items():
+            stages_cpu[k] = stages_cpu.get(k, 0.0) + v
+    reports = res.get("citizen_reports") or {}
+    if reports:
+        stages["citizen_reports"] = reports["seconds"]
+        stages_cpu["citizen_reports"] = reports["cpu_seconds"]
     return {
         "seconds": seconds,
         "cpu_s": cpu,
@@ -137,6 +147,7 @@ def hub_run(inbox: Path, workdir: Path, tag: str, engine: str = "duckdb") -> dic
         "peak_mib": peak,
         "ok": code == 0 and res.get("ok", False),
         "stages": stages,
+        "stages_cpu": stages_cpu,
         "rows_read": res.get("rows_read", 0),
         "db": str(run_dir / "hub.duckdb"),
         "log": str(run_dir / "run.log"),
@@ -216,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
                     for k in STAGES
                     if any(k in r["stages"] for r in runs)
                 },
+                "stages_cpu": {
+                    k: statistics.median(r["stages_cpu"].get(k, 0.0) for r in runs)
+                    for k in STAGES
+                    if any(k in r["stages_cpu"] for r in runs)
+                },
                 "rows_read": runs[-1]["rows_read"],
                 "ok": all(r["ok"] for r in runs),
                 "splink": sp,
@@ -242,6 +258,11 @@ def print_size(m: dict) -> None:
     )
     print(f"  peak memory {m['peak_mib']:,.0f} MiB; {m['rows_read']:,} rows read, {m['rows_read'] / m['run_s']:,.0f}/s")
     print("  stage medians (s, both deliveries): " + ", ".join(f"{k} {v:.1f}" for k, v in m["stages"].items()))
+    if m.get("stages_cpu"):
+        print(
+            "  stage CPU medians (s; a dbt step's CPU shared over its models by their wall time): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in m["stages_cpu"].items())
+        )
     sp = m.get("splink")
     if sp and "train_predict_cluster_s" in sp:
         ratio = m["run_s"] / sp["train_predict_cluster_s"]

@@ -8,6 +8,11 @@
     python -m bench.profile dbt --db D
     # DuckDB's EXPLAIN ANALYZE of a model's compiled SQL (read-only; the model's own tables are read)
     python -m bench.profile explain --db D stg_utility_electricity
+    # a model's SQL alone (CPU seconds), or a rewrite against the original: same rows?
+    python -m bench.profile time --db D int_person_residence
+    python -m bench.profile time --db D --sql before.sql after.sql
+    # two hub databases (a run before and after a change on the same inbox): every table the same?
+    python -m bench.same_tables BEFORE.duckdb AFTER.duckdb
     # each Dagster step's duration per run, from the event log (also while a run is still going)
     python -m bench.profile steps --dagster-home $DAGSTER_HOME
 
@@ -117,11 +122,7 @@ def dbt(args) -> int:
 def explain(args) -> int:
     import duckdb
 
-    logs = Path(args.db).resolve().parent / "logs" / "dbt"
-    compiled = sorted(logs.glob(f"*/compiled/**/{args.model}.sql"), key=lambda p: p.stat().st_mtime)
-    if not compiled:
-        raise SystemExit(f"no compiled SQL of {args.model} under {logs} (run the hub first)")
-    sql = compiled[-1].read_text()
+    sql = _compiled(args.db, args.model).read_text()
     con = duckdb.connect(str(args.db), read_only=True)
     try:
         from normalize.duckdb_udfs import register_udfs
@@ -132,6 +133,43 @@ def explain(args) -> int:
     finally:
         con.close()
     return 0
+
+
+def time_model(args) -> int:
+    """A model's SQL (compiled by the last run, or --sql files) run into memory on a database opened
+    read-only: rows, wall and CPU seconds (every DuckDB thread); with two files, whether their rows
+    are the same (`EXCEPT ALL` both ways), for a rewrite that must not change what a model builds."""
+    import time
+
+    import duckdb
+
+    from normalize.duckdb_udfs import register_udfs
+
+    files = [Path(f) for f in args.sql] or [_compiled(args.db, args.model)]
+    con = duckdb.connect()
+    con.execute(f"attach '{Path(args.db).resolve()}' as hub (read_only)")
+    con.execute("use hub")
+    register_udfs(con)
+    for i, f in enumerate(files):
+        t0, c0 = time.perf_counter(), time.process_time()
+        con.execute(f"create table memory.main.t{i} as " + f.read_text())
+        n = con.execute(f"select count(*) from memory.main.t{i}").fetchall()[0][0]
+        print(f"{f}: {n:,} rows, {time.perf_counter() - t0:.2f}s wall, {time.process_time() - c0:.2f}s CPU")
+    if len(files) == 2:
+        only = [
+            con.execute(f"select count(*) from (from memory.main.t{a} except all from memory.main.t{b})").fetchall()
+            for a, b in ((0, 1), (1, 0))
+        ]
+        print(f"rows only in the first: {only[0][0][0]:,}, only in the second: {only[1][0][0]:,}")
+    return 0
+
+
+def _compiled(db: str, model: str) -> Path:
+    logs = Path(db).resolve().parent / "logs" / "dbt"
+    compiled = sorted(logs.glob(f"*/compiled/**/{model}.sql"), key=lambda p: p.stat().st_mtime)
+    if not compiled:
+        raise SystemExit(f"no compiled SQL of {model} under {logs} (run the hub first)")
+    return compiled[-1]
 
 
 def steps(args) -> int:
@@ -186,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--db", required=True)
     e.add_argument("model")
     e.set_defaults(func=explain)
+    tm = sub.add_parser("time", help="a model's SQL run into memory: rows, wall, CPU; two --sql files compared")
+    tm.add_argument("--db", required=True)
+    tm.add_argument("model", nargs="?", default="", help="the model whose compiled SQL the last run left")
+    tm.add_argument("--sql", nargs="*", default=[], help="SQL files instead (two: compare their rows)")
+    tm.set_defaults(func=time_model)
     st = sub.add_parser("steps", help="each Dagster step's duration, from a Dagster home's event log")
     st.add_argument("--dagster-home", required=True)
     st.add_argument("--limit", type=int, default=40)

@@ -31,11 +31,13 @@ def main() -> int:
                 "success": d.success,
                 "seconds": d.seconds,
                 "stage_seconds": d.stage_seconds,
+                "stage_cpu_seconds": d.stage_cpu_seconds,
                 "failed_steps": d.failed_steps,
             }
             for d in summary.deliveries
         ],
         "rows_read": sum(f[4] or 0 for f in summary.files),
+        "citizen_reports": {"seconds": summary.reports_seconds[0], "cpu_seconds": summary.reports_seconds[1]},
     }
     Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
     return 0 if summary.ok else 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import time
 import uuid
 import warnings
@@ -39,6 +40,7 @@ class DeliveryOutcome:
     success: bool
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    stage_cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU (all threads, workers) per stage
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     check_reasons: dict[str, str] = field(default_factory=dict)  # failed or warned check -> its description
@@ -57,6 +59,7 @@ class RunSummary:
     findings: list[tuple] = field(default_factory=list)  # (rule, open findings) of the latest delivery
     data_docs: Path | None = None
     seconds: float = 0.0
+    reports_seconds: tuple[float, float] = (0.0, 0.0)  # citizen reports taken in after the deliveries: wall, CPU
     corrections: object = None  # quality.corrections.CorrectionsSummary when returned worklists were taken in
     corrections_error: str | None = None
     python_warnings: list[tuple[str, int]] = field(default_factory=list)  # (kind: message, count)
@@ -153,6 +156,58 @@ def stage_seconds(result) -> dict[str, float]:
     return {k: round(v, 1) for k, v in out.items()}
 
 
+def _live_children_cpu() -> float:
+    """CPU seconds of this process's running children (the workbook workers live for the whole run;
+    the finished ones are in RUSAGE_CHILDREN), from /proc; 0 where there is no /proc."""
+    me, total, tick = str(os.getpid()), 0.0, os.sysconf("SC_CLK_TCK")
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0.0
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if stat[1].decode() == me:  # fields after the name: state, ppid, ..., utime (12), stime (13)
+            total += (int(stat[11]) + int(stat[12])) / tick
+    return total
+
+
+def cpu_now() -> float:
+    """CPU seconds of this process (every thread: DuckDB's, dbt's) and of its children, finished or not."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime + _live_children_cpu()
+
+
+def stage_cpu_seconds(result, step_cpu: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per stage from each step's CPU (the steps run one after another in this process);
+    a dbt step's CPU is shared out over its models' stages in proportion to their wall time."""
+    out: dict[str, float] = {}
+    models: dict[str, dict[str, float]] = {}
+    for ev in result.all_events:
+        if ev.event_type_value == "ASSET_MATERIALIZATION" and ev.step_key in DBT_STEPS:
+            meta = ev.event_specific_data.materialization.metadata
+            if "Execution Duration" in meta:
+                stage = stage_of(ev.event_specific_data.materialization.asset_key.to_user_string())
+                by_stage = models.setdefault(ev.step_key, {})
+                by_stage[stage] = by_stage.get(stage, 0.0) + float(meta["Execution Duration"].value)
+    for step, cpu in step_cpu.items():
+        if step not in DBT_STEPS:
+            out[stage_of(step)] = out.get(stage_of(step), 0.0) + cpu
+            continue
+        by_stage = models.get(step, {})
+        wall = sum(by_stage.values())
+        for stage, seconds in by_stage.items():
+            out[stage] = out.get(stage, 0.0) + cpu * seconds / wall
+        if not wall:
+            out["dbt_overhead_and_tests"] = out.get("dbt_overhead_and_tests", 0.0) + cpu
+    return {k: round(v, 1) for k, v in out.items()}
+
+
 class StageProgress:
     """One line per stage of the delivery being run (rich), advanced by the run's step events."""
 
@@ -178,6 +233,8 @@ class StageProgress:
                     STAGE_LABELS.get(stage, stage), total=len(self.steps[stage]), state="", start=False
                 )
         self.failed: list[str] = []
+        self.step_cpu: dict[str, float] = {}  # CPU seconds of each finished step
+        self._cpu_at_start: dict[str, float] = {}
 
     def __enter__(self):
         self.progress.__enter__()
@@ -190,6 +247,10 @@ class StageProgress:
         ev = getattr(record, "dagster_event", None)
         if ev is None or not ev.step_key:
             return
+        if ev.event_type_value == "STEP_START":
+            self._cpu_at_start[ev.step_key] = cpu_now()
+        elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and ev.step_key in self._cpu_at_start:
+            self.step_cpu[ev.step_key] = cpu_now() - self._cpu_at_start.pop(ev.step_key)
         task = self.tasks.get(stage_of(ev.step_key))
         if task is None:
             return
@@ -302,9 +363,12 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
                         tags={"civichub/trigger": "cli"},
                     )
                 outcome = _outcome(delivery, result, time.perf_counter() - t)
+                outcome.stage_cpu_seconds = stage_cpu_seconds(result, bar.step_cpu)
                 outcomes.append(outcome)
                 _print_delivery_line(outcome)
+        t, cpu = time.perf_counter(), cpu_now()
         _take_in_reports(summary)
+        summary.reports_seconds = (time.perf_counter() - t, cpu_now() - cpu)
     summary.python_warnings = _group_warnings(caught)
     summary.seconds = time.perf_counter() - t0
     if data_docs_index(db).exists():

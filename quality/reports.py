@@ -27,7 +27,7 @@ from normalize.vocabularies import vocabulary
 from pipelines.settings import output_dir
 from quality import cells
 from quality.worklists import _account, _formats, _has_table, _print_setup, _safe, _txt, divisions
-from quality.writing import FileTask, fingerprint, write_files
+from quality.writing import XLSX_OPTIONS, FileTask, fingerprint, write_files
 from sharing.masking import mask_id_number, mask_phone
 
 AID_TYPES = list(vocabulary("aid_type"))
@@ -189,7 +189,7 @@ def build_report(
 ) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
     fmt = _formats(wb)
     money = wb.add_format({"border": 1, "num_format": "#,##0.00"})
     bold_money = wb.add_format({"border": 1, "bold": True, "num_format": "#,##0.00"})

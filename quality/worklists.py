@@ -29,7 +29,7 @@ import xlsxwriter
 from pipelines.settings import output_dir
 from quality import cells
 from quality import worklist_format as wf
-from quality.writing import FileTask, WriteReport, fingerprint, write_files
+from quality.writing import XLSX_OPTIONS, FileTask, WriteReport, fingerprint, write_files
 from sharing.masking import mask_id_number, mask_phone, mask_text
 
 RULE_LABELS = {
@@ -315,7 +315,7 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {**meta, "format_version": wf.FORMAT_VERSION}
     meta["signature"] = wf.meta_signature(key, meta)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
     fmt = _formats(wb)
     ws = wb.add_worksheet(wf.SHEET_WORKLIST)
     who = f"{meta.get('street_name') or ''} {meta.get('committee_name') or ''}".strip()
@@ -409,7 +409,7 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
 def build_street_summary(path: Path, summary: pd.DataFrame, title: str) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
     _write_summary_sheet(wb, _formats(wb), summary, title)
     wb.close()
 
@@ -474,7 +474,7 @@ def roster_frame(con, community_code: str | None = None) -> pd.DataFrame:
 def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
     fmt = _formats(wb)
     shade = wb.add_format({"border": 1, "num_format": "@", "bg_color": "#EAF1FB"})
     ws = wb.add_worksheet("花名册")

@@ -34,6 +34,10 @@ LAYOUT_VERSION = "1"  # bump when a writer's output changes for the same data
 # rows (a district of ~5,000 persons) are ~1.5 s of work, about what the start costs.
 PARALLEL_MIN_ROWS = 10_000
 FINGERPRINTS = ".fingerprints.json"
+# xlsxwriter assembles a workbook's XML parts in memory instead of one temporary file each (a
+# delivery writes hundreds of small workbooks: the temporary files cost more than the XML on a busy
+# disk); the files are the same byte for byte. A committee's largest sheet is a few thousand rows.
+XLSX_OPTIONS = {"in_memory": True}
 _pool: ProcessPoolExecutor | None = None
 
 

@@ -139,12 +139,23 @@ elderly_listed as (
     where source = 'civil_affairs_elderly_alone'
 ),
 
+occupied as (
+    -- the dwellings where the hub has somebody (their own record, or last month), with the first and
+    -- last of those people's keys: someone other than X is placed there unless both are X (one
+    -- grouped table and a hash join: a correlated "not in" over the evidence grew with its square)
+    select building || '#' || room as dwelling, min(cluster_key) as first_person, max(cluster_key) as last_person
+    from evidence
+    where kind like 'own:%' or kind = 'last_month'
+    group by all
+),
+
 moved_self as (
     select f.cluster_key, p.building as old_building, p.room as old_room, f.building, f.room, f.kinds
     from elsewhere f
     join police_room p using (cluster_key)
     join dwelling_use old on old.building = p.building and old.room = p.room
     join dwelling_use new on new.building = f.building and new.room = f.room
+    left join occupied o on o.dwelling = f.building || '#' || f.room
     -- (a flat with no reading at all says nothing: an account closed at a move out, or one not
     -- yet read after a move in)
     where old.reads_empty and new.lived_in
@@ -153,10 +164,8 @@ moved_self as (
     -- relative's flat, or a namesake's
     and (
         f.kinds like '%family%'
-        or f.building || '#' || f.room not in (
-            select building || '#' || room from evidence
-            where (kind like 'own:%' or kind = 'last_month') and cluster_key <> f.cluster_key
-        )
+        or o.dwelling is null
+        or (o.first_person = f.cluster_key and o.last_person = f.cluster_key)
     )
     and p.cluster_key not in (select cluster_key from elderly_listed)
     -- nobody of 60 or over on a meter alone, nor from a flat whose meter is in their own name: an

@@ -117,32 +117,67 @@ at_home as (
     group by l.account_no
 ),
 
+-- people of the district with the holder's name: the same characters when there are any, else the
+-- same pinyin (a misspelt name), counted per name key, per name and per building first and joined
+-- to the accounts by equality (a join of accounts to persons grows with the square of the district:
+-- a common name has more holders and more namesakes)
+namesake_keys as (
+    select
+        coalesce(name_key, '#' || name) as name_join,
+        count(*) filter (where status = '正常' and household_id is not null) as living_placed_any,
+        count(*) filter (where status = '正常') as living_any,
+        count(*) filter (where status = '死亡') as dead_any,
+        count(*) filter (where status = '迁出') as moved_any,
+        count(*) as total_any
+    from persons
+    group by all
+),
+
+namesake_names as (
+    select
+        coalesce(name_key, '#' || name) as name_join,
+        name,
+        count(*) filter (where status = '正常') as living_exact,
+        count(*) filter (where status = '死亡') as dead_exact,
+        count(*) filter (where status = '迁出') as moved_exact,
+        count(*) as total_exact,
+        count(*) filter (where status = '正常' and household_id is not null) as living_placed_exact
+    from persons
+    group by all
+),
+
+namesake_buildings as (
+    select
+        coalesce(name_key, '#' || name) as name_join,
+        building,
+        count(*) filter (where status = '正常') as living,
+        count(*) filter (where status = '正常' and room is null) as living_room_unknown
+    from persons
+    where building is not null
+    group by all
+),
+
 namesakes as (
-    -- people of the district with the holder's name: the same characters when there are any,
-    -- else the same pinyin (a misspelt name)
     select
         l.account_no,
-        count(*) filter (where p.status = '正常' and p.name = l.holder) as living_exact,
-        count(*) filter (where p.status = '死亡' and p.name = l.holder) as dead_exact,
-        count(*) filter (where p.status = '迁出' and p.name = l.holder) as moved_exact,
-        count(*) filter (where p.name = l.holder) as total_exact,
-        count(*) filter (where p.status = '正常' and p.household_id is not null and p.name = l.holder)
-            as living_placed_exact,
-        count(*) filter (where p.status = '正常' and p.household_id is not null) as living_placed_any,
-        count(*) filter (where p.status = '正常') as living_any,
-        count(*) filter (where p.status = '死亡') as dead_any,
+        sum(coalesce(n.living_exact, 0))::bigint as living_exact,
+        sum(coalesce(n.dead_exact, 0))::bigint as dead_exact,
+        sum(coalesce(n.moved_exact, 0))::bigint as moved_exact,
+        sum(coalesce(n.total_exact, 0))::bigint as total_exact,
+        sum(coalesce(n.living_placed_exact, 0))::bigint as living_placed_exact,
+        sum(k.living_placed_any)::bigint as living_placed_any,
+        sum(k.living_any)::bigint as living_any,
+        sum(k.dead_any)::bigint as dead_any,
         -- a living namesake placed in this building with the room unknown (theirs or the meter's)
-        count(
-            *) filter (
-            where p.status = '正常' and p.building = l.building
-            and (p.room is null or l.meter_room is null)
-        ) as living_in_building_room_unknown,
-        count(*) filter (where p.status = '迁出') as moved_any,
-        count(*) as total_any
+        sum(
+            coalesce(case when l.meter_room is null then b.living else b.living_room_unknown end, 0)
+        )::bigint as living_in_building_room_unknown,
+        sum(k.moved_any)::bigint as moved_any,
+        sum(k.total_any)::bigint as total_any
     from located l
-    -- one equality join: the pinyin key is a function of the name, so the same characters share it
-    -- (an OR of two conditions here was a nested-loop join: accounts × persons, hours at 1M)
-    join persons p on coalesce(p.name_key, '#' || p.name) = coalesce(l.holder_key, '#' || l.holder)
+    join namesake_keys k on k.name_join = coalesce(l.holder_key, '#' || l.holder)
+    left join namesake_names n on n.name_join = k.name_join and n.name = l.holder
+    left join namesake_buildings b on b.name_join = k.name_join and b.building = l.building
     group by l.account_no
 ),
 
