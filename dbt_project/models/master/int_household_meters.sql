@@ -77,10 +77,13 @@ holder_candidates as (
 holder_evidence as (
     -- the holder's room says nothing when someone of that name lives in the building with the room
     -- unknown (the holder may be them)
-    select * from holder_candidates
+    select c.* from holder_candidates as c
     where
-        room is not null
-        and account_no not in (select account_no from holder_candidates where room is null)
+        c.room is not null
+        and c.account_no not in (
+            select u.account_no from holder_candidates as u
+            where u.room is null
+        )
 ),
 
 {% if master_ready %}
