@@ -187,6 +187,14 @@ elsewhere as (
     having count(distinct building || '#' || room) = 1
 ),
 
+under_sixty as (
+    -- moves are not read off the meters of anyone of 60 or over, but for a family going together:
+    -- an old person's empty-reading home is a reason to knock on the door, and the readings of a
+    -- flat they just moved into predate them (the power alert would read them)
+    select cluster_key from {{ ref('int_person_golden') }}
+    where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
+),
+
 elderly_listed as (
     select cluster_key from records
     where source = 'civil_affairs_elderly_alone'
@@ -223,7 +231,9 @@ transfers as (
 moved_by_transfer as (
     select cluster_key, police_building as old_building, police_room as old_room, building, room, 'meter_transfer' as kinds
     from transfers
-    where building || '#' || room <> police_building || '#' || police_room
+    where
+        building || '#' || room <> police_building || '#' || police_room
+        and cluster_key in (select cluster_key from under_sixty)
 ),
 
 transfer_left as (
@@ -265,8 +275,7 @@ moved_self as (
     -- old person's empty-reading home is a reason to knock on the door, unless their family lives
     -- elsewhere and the flat is not theirs (moved in with the children)
     and (p.cluster_key in (
-        select cluster_key from {{ ref('int_person_golden') }}
-        where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
+        select cluster_key from under_sixty
     )
     or (
         f.kinds like '%family%'
@@ -300,8 +309,7 @@ moved_by_use as (
         and p.cluster_key not in (select cluster_key from elderly_listed)
         -- (an empty-reading home of someone of 60 or over is a reason to knock on the door)
         and p.cluster_key in (
-            select cluster_key from {{ ref('int_person_golden') }}
-            where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
+            select cluster_key from under_sixty
         )
     group by p.cluster_key, p.building, p.room
     having count(distinct m.building || '#' || m.room) = 1
@@ -317,24 +325,53 @@ moved_any as (
 
 family_anchors as (
     -- the people whose family may have moved with them: from old_building/old_room to building/room
-    select cluster_key, old_building, old_room, building, room from moved_any
+    -- (after the export's latest reading, when an account was just put in their name)
+    select
+        cluster_key, old_building, old_room, building, room, kinds = 'meter_transfer' as after_latest_reading
+    from moved_any
     union all
-    select cluster_key, old_building, old_room, building, room from transfer_left
+    select cluster_key, old_building, old_room, building, room, true from transfer_left
+),
+
+police_families as (
+    select distinct cluster_key, family_key from records
+    where source = 'police_population' and family_key is not null
 ),
 
 listed_elsewhere as (
     -- a person on the elderly-alone list whose list 居住地址 (the committee visits them) names
-    -- another dwelling, lived in, while the police's reads empty: the list is up to date
+    -- another dwelling, lived in, while the police's reads empty, or is lived in by people of
+    -- another 户号 the police place there while nobody else lives at the list's (the list says
+    -- alone): the list is up to date
     select
         p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
         'civil_affairs_elderly_alone' as kinds
     from police_room p
     join evidence e on e.cluster_key = p.cluster_key and e.kind = 'own:civil_affairs_elderly_alone'
-    join dwelling_use old on old.building = p.building and old.room = p.room
+    left join dwelling_use old on old.building = p.building and old.room = p.room
     join dwelling_use new on new.building = e.building and new.room = e.room
     where
         e.building || '#' || e.room <> p.building || '#' || p.room
-        and old.reads_empty and new.lived_in
+        and new.lived_in
+        and (
+            coalesce(old.reads_empty, false)
+            or (
+                exists (
+                    select 1 from police_room o
+                    where
+                        o.building = p.building and o.room = p.room and o.cluster_key <> p.cluster_key
+                        and o.cluster_key not in (
+                            select f.cluster_key from police_families as f
+                            join police_families as pf on pf.family_key = f.family_key
+                            where pf.cluster_key = p.cluster_key
+                        )
+                )
+                and not exists (
+                    select 1 from police_room o
+                    where o.building = e.building and o.room = e.room and o.cluster_key <> p.cluster_key
+                )
+            )
+        )
     group by p.cluster_key
     having count(distinct e.building || '#' || e.room) = 1
 ),
@@ -362,6 +399,7 @@ moved_with_family as (
         o.cluster_key not in (select cluster_key from moved_any)
         and o.cluster_key not in (select cluster_key from transfers)
         and o.cluster_key not in (select cluster_key from elderly_listed)
+        and (not m.after_latest_reading or o.cluster_key in (select cluster_key from under_sixty))
     group by o.cluster_key
     having count(distinct m.building || '#' || m.room) = 1
 ),
