@@ -1,4 +1,4 @@
-"""Benchmarks: `./dev bench [--sizes 5000 100000 1000000] [--repeats 3] [--months 2] [--no-splink]`.
+"""Benchmarks: `./dev bench [--sizes 5000 100000 1000000] [--repeats 3] [--months 2] [--no-splink] [--engines duckdb spark]`.
 
 Per size (persons), a district is generated once; then the whole `civichub run` (ingest to
 publishing, reports and worklists included) runs `--repeats` times, each in a fresh process on a
@@ -13,6 +13,10 @@ ratio to Splink, measured minutes apart on the same machine, is the comparable n
     ./dev bench --sizes 20000 --repeats 3              # the Splink comparison
     ./dev bench --sizes 5000 --repeats 1 --no-splink   # a quick look
     ./dev bench --sizes 1000000 --repeats 1            # the 1M figure (about 10 minutes and more)
+    ./dev bench --sizes 100000 --repeats 1 --no-splink --engines duckdb spark   # local[2] Spark against DuckDB
+
+With `--engines duckdb spark` every size runs on each engine (`civichub run --engine`, the spark
+extra and Java needed); the peak memory then includes Spark's JVM (a child of the run's process).
 """
 
 from __future__ import annotations
@@ -109,13 +113,16 @@ def generate(persons: int, months: int, seed: int, inbox: Path) -> float:
     return seconds
 
 
-def hub_run(inbox: Path, workdir: Path, tag: str) -> dict:
+def hub_run(inbox: Path, workdir: Path, tag: str, engine: str = "duckdb") -> dict:
+    from pipelines.engines import ENGINE_ENV
+
     run_dir = workdir / tag
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     out = run_dir / "run.json"
     env_cmd = [sys.executable, "-m", "bench.run_once", "--inbox", str(inbox), "--db", str(run_dir / "hub.duckdb")]
     os.environ["DAGSTER_HOME"] = str(run_dir / ".dagster")
+    os.environ[ENGINE_ENV] = engine
     load_before = os.getloadavg()[0]
     code, seconds, peak, cpu = measured([*env_cmd, "--json", str(out)], run_dir / "run.log")
     res = json.loads(out.read_text()) if out.exists() else {"deliveries": [], "ok": False}
@@ -170,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default=None, help="where the districts and runs go (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the runs' databases and outputs")
     ap.add_argument("--json", default=None, help="also write every figure to this file")
+    ap.add_argument(
+        "--engines", nargs="+", default=["duckdb"], choices=["duckdb", "spark"], help="run each size on these engines"
+    )
     args = ap.parse_args(argv)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="civichub-bench-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -178,40 +188,43 @@ def main(argv: list[str] | None = None) -> int:
     for persons in args.sizes:
         inbox = workdir / f"inbox_{persons}"
         gen_s = generate(persons, args.months, args.seed, inbox)
-        runs = []
-        for r in range(args.repeats):
-            run = hub_run(inbox, workdir, f"run_{persons}_{r + 1}")
-            runs.append(run)
-            state = "ok" if run["ok"] else f"FAILED (see {run['log']})"
-            print(
-                f"  {persons:>9,} persons, run {r + 1}/{args.repeats}: {run['seconds']:.1f}s "
-                f"({run['cpu_s']:.0f} s of CPU), peak {run['peak_mib']:,.0f} MiB, {state}; {_load()}",
-                flush=True,
-            )
-        sp = None if args.no_splink else splink_time(inbox, runs[-1]["db"], workdir, persons)
-        med = {
-            "persons": persons,
-            "months": args.months,
-            "generate_s": gen_s,
-            "runs_s": [r["seconds"] for r in runs],
-            "run_s": statistics.median(r["seconds"] for r in runs),
-            "cpu_s": statistics.median(r["cpu_s"] for r in runs),
-            "load": [r["load"] for r in runs],
-            "peak_mib": statistics.median(r["peak_mib"] for r in runs),
-            "stages": {
-                k: statistics.median(r["stages"].get(k, 0.0) for r in runs)
-                for k in STAGES
-                if any(k in r["stages"] for r in runs)
-            },
-            "rows_read": runs[-1]["rows_read"],
-            "ok": all(r["ok"] for r in runs),
-            "splink": sp,
-        }
-        results.append(med)
-        print_size(med)
-        if not args.keep:
-            for r in runs[:-1]:
-                shutil.rmtree(Path(r["db"]).parent, ignore_errors=True)
+        for engine in args.engines:
+            suffix = "" if engine == "duckdb" else f"_{engine}"
+            runs = []
+            for r in range(args.repeats):
+                run = hub_run(inbox, workdir, f"run_{persons}{suffix}_{r + 1}", engine)
+                runs.append(run)
+                state = "ok" if run["ok"] else f"FAILED (see {run['log']})"
+                print(
+                    f"  {persons:>9,} persons on {engine}, run {r + 1}/{args.repeats}: {run['seconds']:.1f}s "
+                    f"({run['cpu_s']:.0f} s of CPU), peak {run['peak_mib']:,.0f} MiB, {state}; {_load()}",
+                    flush=True,
+                )
+            sp = None if args.no_splink or engine != "duckdb" else splink_time(inbox, runs[-1]["db"], workdir, persons)
+            med = {
+                "persons": persons,
+                "engine": engine,
+                "months": args.months,
+                "generate_s": gen_s,
+                "runs_s": [r["seconds"] for r in runs],
+                "run_s": statistics.median(r["seconds"] for r in runs),
+                "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+                "load": [r["load"] for r in runs],
+                "peak_mib": statistics.median(r["peak_mib"] for r in runs),
+                "stages": {
+                    k: statistics.median(r["stages"].get(k, 0.0) for r in runs)
+                    for k in STAGES
+                    if any(k in r["stages"] for r in runs)
+                },
+                "rows_read": runs[-1]["rows_read"],
+                "ok": all(r["ok"] for r in runs),
+                "splink": sp,
+            }
+            results.append(med)
+            print_size(med)
+            if not args.keep:
+                for r in runs[:-1]:
+                    shutil.rmtree(Path(r["db"]).parent, ignore_errors=True)
     print_summary(results)
     print(_load())
     if args.json:
@@ -222,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
 def print_size(m: dict) -> None:
     runs = ", ".join(f"{s:.1f}" for s in m["runs_s"])
     print(
-        f"\n{m['persons']:,} persons × {m['months']} deliveries: median {m['run_s']:.1f}s (runs: {runs}), "
+        f"\n{m['persons']:,} persons × {m['months']} deliveries on {m.get('engine', 'duckdb')}: "
+        f"median {m['run_s']:.1f}s (runs: {runs}), "
         f"{m['cpu_s']:.0f} s of CPU; 1-min load average at start/end of each run: "
         + ", ".join(f"{a:.1f}/{b:.1f}" for a, b in m["load"])
     )
@@ -241,16 +255,28 @@ def print_size(m: dict) -> None:
 
 
 def print_summary(results: list[dict]) -> None:
-    print(f"{'persons':>10} {'run s':>8} {'CPU s':>8} {'peak MiB':>9} {'Splink s':>9} {'×Splink':>8}  ok")
+    print(f"{'persons':>10} {'engine':>7} {'run s':>8} {'CPU s':>8} {'peak MiB':>9} {'Splink s':>9} {'×Splink':>8}  ok")
     for m in results:
         sp = (m.get("splink") or {}).get("train_predict_cluster_s")
         sp_s, ratio = (f"{sp:.1f}", f"{m['run_s'] / sp:.2f}") if sp else ("-", "-")
+        engine = m.get("engine", "duckdb")
         print(
-            f"{m['persons']:>10,} {m['run_s']:>8.1f} {m['cpu_s']:>8.0f} {m['peak_mib']:>9,.0f} {sp_s:>9} {ratio:>8}  {m['ok']}"
+            f"{m['persons']:>10,} {engine:>7} {m['run_s']:>8.1f} {m['cpu_s']:>8.0f} {m['peak_mib']:>9,.0f} {sp_s:>9} {ratio:>8}  {m['ok']}"
         )
-    by = {m["persons"]: m for m in results}
-    if 100_000 in by and 1_000_000 in by:
-        print(f"time at 1M / time at 100k: {by[1_000_000]['run_s'] / by[100_000]['run_s']:.1f} (target <= 12)")
+    for engine in dict.fromkeys(m.get("engine", "duckdb") for m in results):
+        by = {m["persons"]: m for m in results if m.get("engine", "duckdb") == engine}
+        if 100_000 in by and 1_000_000 in by:
+            print(
+                f"{engine}: time at 1M / time at 100k: {by[1_000_000]['run_s'] / by[100_000]['run_s']:.1f} (target <= 12)"
+            )
+    duck = {m["persons"]: m for m in results if m.get("engine", "duckdb") == "duckdb"}
+    for m in results:
+        if m.get("engine") == "spark" and m["persons"] in duck:
+            d = duck[m["persons"]]
+            print(
+                f"{m['persons']:,} persons: Spark local / DuckDB time {m['run_s'] / d['run_s']:.2f}, "
+                f"peak memory {m['peak_mib'] / d['peak_mib']:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -68,6 +69,8 @@ class Duplicates(_Strict):
     reach: float = Field(ge=1, le=5)
     other_categories: bool
     same_photo_bits: int = Field(ge=0, le=16)
+    linkage: Literal["best", "average"] = "best"
+    frequent_reporter: int = Field(default=10, ge=2)
 
     @model_validator(mode="after")
     def _order(self):

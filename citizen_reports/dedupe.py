@@ -8,13 +8,13 @@ or a fallback fix that several reports share to the centimetre) is paired along 
 the road its address text names, or a positioned report's nearest library address. A pair is
 described by seven comparisons, each cut into levels (the edges are below: DISTANCE_EDGES …):
 
-    distance  share of the radius      d0 ≤0.05 … d9 up to `reach` (none when a side has no position)
+    distance  share of the radius      d0 ≤0.05 … d11 up to `reach` (none when a side has no position)
     gap       hours between reports    t0 ≤0.5 … t7 more than 72
     category  same 小类 / sibling / same 大类 only / another
     text      description similarity   x0 ≥0.9 … x7 below 0.3 (evidence.py: characters and pinyin)
     photo     fingerprint Hamming bits p0 ≤same_photo_bits, p1 ≤8 … p7 more than 28
     address   the 地址 texts           a0 same road ≤4 doors apart  a1 ≤30 or door unknown  a2 farther or another road
-    reporter  the same citizen or not
+    reporter  the same citizen (one who reports often, or not) or another
 
 and scored with Fellegi–Sunter weights log2(m/u) (matching/fellegi_sunter.Model). Nothing is taken
 from the generator. Both m (how the levels fall for the same problem) and u (for two different
@@ -48,7 +48,7 @@ from matching.fellegi_sunter import NULL_LEVEL, Model
 FIELDS = ["distance", "gap", "category", "text", "photo", "address", "reporter"]
 # Where each comparison is cut into levels. Fine levels, because EM learns a weight for every level
 # from the reports themselves: the data, not these cuts, say how much 14 bits of photo hash mean.
-DISTANCE_EDGES = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.25]  # share of the radius; the last to `reach`
+DISTANCE_EDGES = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.25, 1.6, 2.2]  # share of the radius; the last to `reach`
 GAP_EDGES = [0.5, 2.0, 6.0, 12.0, 24.0, 48.0, 72.0]  # hours; the last level beyond
 TEXT_EDGES = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]  # similarity, at least; the last level below
 PHOTO_EDGES = [8, 12, 16, 20, 24, 28]  # Hamming bits, at most, after p0 (same_photo_bits); the last more
@@ -59,7 +59,7 @@ LEVELS = {
     "text": [f"x{k}" for k in range(len(TEXT_EDGES) + 1)],
     "photo": [f"p{k}" for k in range(len(PHOTO_EDGES) + 2)],
     "address": ["a0", "a1", "a2"],
-    "reporter": ["same", "other"],
+    "reporter": ["same", "same_frequent", "other"],
 }
 
 
@@ -71,24 +71,26 @@ def _by_level(field: str, shares: list[float]) -> dict[str, float]:
 # third of the radius; most re-reports come within a day; citizens mostly pick the same 小类; words
 # differ; two photos of one problem share most of their hash; the address texts agree when given.
 PRIOR_M = {
-    "distance": _by_level("distance", [0.15, 0.17, 0.20, 0.15, 0.12, 0.08, 0.06, 0.035, 0.02, 0.015]),
+    "distance": _by_level("distance", [0.15, 0.17, 0.20, 0.15, 0.12, 0.08, 0.06, 0.035, 0.02, 0.01, 0.003, 0.002]),
     "gap": _by_level("gap", [0.15, 0.20, 0.20, 0.15, 0.15, 0.08, 0.04, 0.03]),
-    "category": {"same": 0.72, "sibling": 0.17, "major": 0.06, "other": 0.05},
+    "category": {"same": 0.74, "sibling": 0.17, "major": 0.06, "other": 0.03},
     "text": _by_level("text", [0.04, 0.06, 0.08, 0.12, 0.15, 0.20, 0.20, 0.15]),
     "photo": _by_level("photo", [0.10, 0.10, 0.15, 0.20, 0.20, 0.13, 0.07, 0.05]),
     "address": {"a0": 0.55, "a1": 0.30, "a2": 0.15},
-    "reporter": {"same": 0.05, "other": 0.95},
+    "reporter": {"same": 0.05, "same_frequent": 0.02, "other": 0.93},
 }
 # Cold start only (no report stored yet): two different problems, spread evenly in space (the share
 # of the disc) and time (a 72-hour window); unrelated words; pictures of the same corner alike.
 DEFAULT_U = {
-    "distance": _by_level("distance", [0.001, 0.003, 0.013, 0.022, 0.05, 0.07, 0.125, 0.16, 0.25, 0.306]),
+    "distance": _by_level(
+        "distance", [0.001, 0.003, 0.013, 0.022, 0.05, 0.07, 0.125, 0.16, 0.25, 0.306, 0.001, 0.001]
+    ),  # (the levels beyond 1.6 radii only when `reach` goes that far)
     "gap": _by_level("gap", [0.007, 0.021, 0.056, 0.083, 0.167, 0.333, 0.333, 0.001]),
     "category": {"same": 0.10, "sibling": 0.05, "major": 0.20, "other": 0.65},
     "text": _by_level("text", [0.005, 0.01, 0.02, 0.05, 0.12, 0.20, 0.25, 0.345]),
     "photo": _by_level("photo", [0.0005, 0.002, 0.01, 0.03, 0.06, 0.10, 0.20, 0.5975]),
     "address": {"a0": 0.05, "a1": 0.25, "a2": 0.70},
-    "reporter": {"same": 0.02, "other": 0.98},
+    "reporter": {"same": 0.02, "same_frequent": 0.03, "other": 0.95},
 }
 DEFAULT_PRIOR = 0.2
 SMOOTHING = 1.0
@@ -184,6 +186,10 @@ def frame(items: list[Item], cfg: ReportsConfig) -> pd.DataFrame:
     df = df.sort_values(["hours", "batch"], kind="stable").reset_index(drop=True)
     rules = {k: cfg.rule(k[0], k[1]) for k in set(zip(df["major"], df["minor"]))}
     pair = list(zip(df["major"], df["minor"]))
+    # a reporter with many reports among those compared reports for a living (网格员, 信息员): many
+    # problems of one street, so "the same reporter" says less of them than of a citizen sending again
+    who = df["reporter"]
+    df["frequent_reporter"] = (who != "") & (who.map(who.value_counts()) >= cfg.duplicates.frequent_reporter)
     df["radius"] = [rules[k].radius_m for k in pair]
     df["window"] = [rules[k].window_hours for k in pair]
     cats = sorted(rules)
@@ -358,9 +364,10 @@ def _levels(df: pd.DataFrame, a: np.ndarray, b: np.ndarray, d: np.ndarray | None
         "a2",
     )
     values["doors"] = np.where(same_road & doors, gap_doors, -1)
-    who = df["reporter"].to_numpy()
+    who, frequent = df["reporter"].to_numpy(), df["frequent_reporter"].to_numpy()
     known = (who[a] != "") & (who[b] != "")
-    out["reporter"] = np.select([~known, who[a] == who[b]], [NULL_LEVEL, "same"], "other")
+    same = who[a] == who[b]
+    out["reporter"] = np.select([~known, same & frequent[a], same], [NULL_LEVEL, "same_frequent", "same"], "other")
     return out, values
 
 
@@ -585,35 +592,42 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
         by_a.setdefault(a, []).append(k)
     pb = pairs["b"].to_numpy()
     out = []
+    average = cfg.duplicates.linkage == "average"
     for a in np.nonzero(df["batch"].to_numpy())[0].tolist():
         best: dict[str, int] = {}  # incident -> best pair
+        linked: dict[str, list[float]] = {}  # incident -> the scores of all its pairs with this report
         for k in by_a.get(a, ()):
             inc = incident[pb[k]]
             if inc is None:
                 continue
             inc = current(inc)
+            linked.setdefault(inc, []).append(score[k])
             if inc not in best or score[k] > score[best[inc]]:
                 best[inc] = k
-        ranked = sorted(best.items(), key=lambda kv: -score[kv[1]])
+        # the report against the incident: its best pair (single linkage) or, with `average`, the
+        # mean over every report of the incident it was compared with: the best of many pairs is
+        # chosen for being close, so one lucky neighbour of a big incident would decide
+        of = {inc: (float(np.mean(linked[inc])) if average else float(score[k])) for inc, k in best.items()}
+        ranked = sorted(best.items(), key=lambda kv: -of[kv[0]])
         if not ranked:
             incident[a] = "new:" + report_no[a]
             first[incident[a]] = hours[a]
             out.append(Decision(report_no[a], None, None, None))
             continue
         inc, k = ranked[0]
-        p = 1.0 / (1.0 + 2.0 ** (-score[k]))
+        p = 1.0 / (1.0 + 2.0 ** (-of[inc]))
         why = explain(levels, values, k, model, p, pairs, df)
         if p >= accept:
             # the best pair's incident: joining the oldest of two likely ones would let the weaker
             # pair decide; another that is a very sure duplicate too (`merge`) is the same problem
             # reported twice: the two become one, under the older id
-            one = [(inc, k)] + [(i, kk) for i, kk in ranked[1:] if 1.0 / (1.0 + 2.0 ** (-score[kk])) >= merge]
+            one = [(inc, k)] + [(i, kk) for i, kk in ranked[1:] if 1.0 / (1.0 + 2.0 ** (-of[i])) >= merge]
             target = min((i for i, _ in one), key=lambda i: first.get(i, math.inf))
             d = Decision(report_no[a], target, p, why)
             for other, kk in one:
                 if other != target:
                     alias[other] = target
-                    po = 1.0 / (1.0 + 2.0 ** (-score[kk]))
+                    po = 1.0 / (1.0 + 2.0 ** (-of[other]))
                     d.merges.append((other, target, explain(levels, values, kk, model, po, pairs, df)))
             incident[a] = target
             out.append(d)
@@ -630,7 +644,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
 LEVEL_TEXT = {
     "category": {"same": "同一小类", "sibling": "相近小类", "major": "同一大类的其他小类", "other": "不同类别"},
     "address": {"a0": "地址同路门牌相近", "a1": "地址同路", "a2": "地址不同"},
-    "reporter": {"same": "同一上报人", "other": "不同上报人"},
+    "reporter": {"same": "同一上报人", "same_frequent": "同一上报人（常报者）", "other": "不同上报人"},
 }
 
 

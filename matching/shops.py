@@ -91,6 +91,19 @@ def _one_char_apart(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
 
 
+SOURCE_ORDER = (REGISTRY, LICENCE, *VISIT_SOURCES, METERS)
+
+
+def _delivery_order(source, record_key: str) -> tuple[int, str, int]:
+    """The records in one order whatever the engine handed them in (DuckDB's scan, Spark's
+    partitions): registry, licences, visits, meters, each by file and row number. The rules below
+    take the first of equals in places (a tie of scores, a licence one character off two codes), so
+    the order is part of the result."""
+    rank = SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
+    head, _, row = str(record_key).rpartition(":")
+    return (rank, head, int(row)) if head and row.isdigit() else (rank, str(record_key), -1)
+
+
 def _same_person(name, key, ent: _Entity) -> bool:
     return (_text(name) is not None and name in ent.people) or (_text(key) is not None and key in ent.people_keys)
 
@@ -105,6 +118,9 @@ def cluster_shops(records: pd.DataFrame, rules: ShopRules = ShopRules()) -> pd.D
         if col not in recs.columns:
             recs[col] = None
     recs = recs.astype(object).where(recs.notna(), None)
+    recs = recs.iloc[
+        sorted(range(len(recs)), key=lambda i: _delivery_order(recs["source"].iat[i], recs["record_key"].iat[i]))
+    ]
     out: dict[str, tuple[str, str, float]] = {}
 
     entities = _entities_by_credit_code(recs, out)

@@ -1,4 +1,5 @@
-"""The normalisers as DuckDB scalar functions (cn_*), for dbt SQL through the dbt-duckdb plugin.
+"""The normalisers as DuckDB scalar functions (cn_*), for dbt SQL through the dbt-duckdb plugin
+(and, from the same list `udf_specs()`, as Spark Arrow UDFs: normalize/spark_udfs.py).
 
 DuckDB's own string functions count UTF-8 bytes and know nothing of ID check digits or Shanghai
 addresses, so staging models call these instead. They are vectorised 'arrow' UDFs: DuckDB hands
@@ -267,7 +268,9 @@ def _pair_scorer(scorer_name: str, out_type: pa.DataType):
     return udf
 
 
-def _udfs() -> list[tuple[str, Callable, list[str], str]]:
+def udf_specs() -> list[tuple[str, Callable, list[str], str]]:
+    """THE list of cn_* functions: (name, Arrow function, parameter SQL types, return SQL type).
+    DuckDB registers it here, Spark in normalize/spark_udfs.py: the same functions on both engines."""
     V = "VARCHAR"
     return [
         ("cn_normalize_id", _map_unique(normalize_id, pa.string()), [V], V),
@@ -295,12 +298,12 @@ def _udfs() -> list[tuple[str, Callable, list[str], str]]:
     ]
 
 
-UDF_NAMES = tuple(name for name, *_ in _udfs())
+UDF_NAMES = tuple(name for name, *_ in udf_specs())
 
 
 def register_udfs(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Register every cn_* function on `con` (replacing earlier registrations of the same name)."""
-    for name, fn, params, ret in _udfs():
+    for name, fn, params, ret in udf_specs():
         try:
             con.remove_function(name)
         except (duckdb.InvalidInputException, duckdb.CatalogException):

@@ -51,8 +51,11 @@ def _print_generate_summary(summary) -> None:
 
 
 def _cmd_run(args) -> int:
+    from pipelines.engines import set_engine
     from pipelines.run import print_summary, run_hub
 
+    if args.engine:
+        set_engine(args.engine)
     summary = run_hub(Path(args.inbox), Path(args.db), verbose=args.verbose)
     print_summary(summary)
     return 0 if summary.ok else 1
@@ -442,6 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--inbox", required=True)
     r.add_argument("--db", required=True)
     r.add_argument("-v", "--verbose", action="store_true", help="show Dagster's own log lines")
+    r.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default=None,
+        help="where staging and matching run: duckdb (default) or spark (pipelines/spark.yml; pip install -e '.[spark]')",
+    )
     r.set_defaults(func=_cmd_run)
 
     e = sub.add_parser("evaluate", help="precision, recall and F1 of persons, households and shops against _truth/")
@@ -566,6 +575,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    # pyspark (the spark extra), imported by Great Expectations, warns that pandas 3 is not fully
+    # supported: the hub moves data between Spark and pandas through Arrow only
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -30,16 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, Failure, MetadataValue, Output
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, Output
 
 from matching.config import dbt_vars
 from pipelines import settings
 from pipelines.dbt_project import civichub_dbt
+from pipelines.engines import current_engine
 
 CONSOLE_ENV = "CIVICHUB_DBT_CONSOLE"
 _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}
 _lock = threading.Lock()
 _parsed: dict[tuple, Any] = {}
+SPARK_STEP = "civichub_dbt_models"  # the dbt step that runs on Spark under `--engine spark`
 
 
 def log_dir(db_path: str | Path | None = None) -> Path:
@@ -48,10 +50,12 @@ def log_dir(db_path: str | Path | None = None) -> Path:
     return db.resolve().parent / "logs"
 
 
-def _common_args(target: Path, logs: Path) -> list[str]:
+def _common_args(target: Path, logs: Path, dbt_target: str = "local") -> list[str]:
     console = "info" if os.environ.get(CONSOLE_ENV) == "1" else "none"
     project = str(settings.DBT_PROJECT_DIR)
     return [
+        "--target",
+        dbt_target,
         "--project-dir",
         project,
         "--profiles-dir",
@@ -70,18 +74,24 @@ def _common_args(target: Path, logs: Path) -> list[str]:
     ]
 
 
-def parsed_manifest(db_path: str | Path | None = None):
-    """dbt's Manifest of the project, parsed once per process and database (the profile names it)."""
+def parsed_manifest(db_path: str | Path | None = None, target: str = "local"):
+    """dbt's Manifest of the project, parsed once per process, database (the profile names it) and
+    dbt target (`local`: DuckDB, `spark`)."""
     from dbt.cli.main import dbtRunner
 
     logs = log_dir(db_path)
-    key = (str(logs), os.environ.get("CIVICHUB_DB"))
+    key = (str(logs), os.environ.get("CIVICHUB_DB"), target)
     with _lock:
         if key not in _parsed:
             logs.mkdir(parents=True, exist_ok=True)
 
             # the matching settings as vars (the delivery is given per step and read at compile time)
-            parse_args = ["parse", "--vars", json.dumps(dbt_vars()), *_common_args(logs / "dbt" / "parse", logs)]
+            parse_args = [
+                "parse",
+                "--vars",
+                json.dumps(dbt_vars()),
+                *_common_args(logs / "dbt" / f"parse_{target}", logs, target),
+            ]
             try:
                 res = dbtRunner().invoke(parse_args)
             finally:
@@ -117,6 +127,9 @@ class DbtStepOutcome:
     results: list[dict] = field(default_factory=list)  # raw result events (dbt's structured log)
     errors: list[str] = field(default_factory=list)  # dbt's error lines
     exception: str | None = None
+    # models built by the hub's Python steps (Spark), each with the number of dbt results before it:
+    # their events go out in build order, which is the order Dagster wants (upstream first)
+    python_models: list[tuple[int, str]] = field(default_factory=list)
 
     def tests(self, status: str) -> list[str]:
         return [
@@ -127,15 +140,16 @@ class DbtStepOutcome:
         ]
 
 
-def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> DbtStepOutcome:
+def invoke(args: list[str], step: str, db_path: str | Path | None = None, target: str = "local") -> DbtStepOutcome:
     """Run one dbt command in this process on the cached manifest; collect results and error lines.
 
-    `db_path`: the database to build (dbt's profile reads CIVICHUB_DB); default the configured one."""
+    `db_path`: the database to build (dbt's profile reads CIVICHUB_DB); default the configured one.
+    `target`: dbt's target, `local` (DuckDB) or `spark` (the session pipelines/engines.py made)."""
     if db_path is not None and Path(db_path).resolve() != Path(os.environ.get("CIVICHUB_DB", "")).resolve():
         previous = os.environ.get("CIVICHUB_DB")
         os.environ["CIVICHUB_DB"] = str(Path(db_path).resolve())
         try:
-            return invoke(args, step, None)
+            return invoke(args, step, None, target)
         finally:
             if previous is None:
                 os.environ.pop("CIVICHUB_DB", None)
@@ -144,7 +158,7 @@ def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> Dbt
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
 
-    manifest = parsed_manifest(db_path)
+    manifest = parsed_manifest(db_path, target)
     logs = log_dir(db_path)
     outcome = DbtStepOutcome(success=False)
 
@@ -159,7 +173,7 @@ def invoke(args: list[str], step: str, db_path: str | Path | None = None) -> Dbt
         _forget_compilation(manifest)
         try:
             res = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
-                [*args, *_common_args(logs / "dbt" / step, logs)]
+                [*args, *_common_args(logs / "dbt" / step, logs, target)]
             )
         finally:
             _release_database()
@@ -228,11 +242,20 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
     if indirect:
         args += ["--indirect-selection", indirect]
     step = op.name
-    outcome = invoke(args, step)
+    if step == SPARK_STEP and current_engine() == "spark":
+        # staging and matching on Spark (the whole step), Python models as steps of the hub
+        from pipelines.spark_step import run_matching_step
+
+        outcome = run_matching_step(settings.get_settings().db, dbt_vars, step, context.log)
+    else:
+        outcome = invoke(args, step)
 
     warned_by_model: dict[str, list[str]] = {}
     checks, models = [], []
-    for raw in outcome.results:
+    python_models = sorted(outcome.python_models) if outcome.success else []
+    for position, raw in enumerate(outcome.results):
+        while python_models and python_models[0][0] <= position:
+            models.append(python_models.pop(0)[1])
         node = raw["data"]["node_info"]
         uid = node["unique_id"]
         if not uid.startswith("test."):
@@ -243,7 +266,18 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
             test = manifest["nodes"].get(uid, {})
             attached = test.get("attached_node") or next(iter(test.get("depends_on", {}).get("nodes", [])), "")
             warned_by_model.setdefault(attached, []).append(node["node_name"])
+    models += [name for _, name in python_models]
     for raw in models:
+        if isinstance(raw, str):  # built by a Python step of the hub (Spark), not by dbt
+            node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == raw)
+            yield MaterializeResult(
+                asset_key=translator.get_asset_key(node),
+                metadata={
+                    "engine": "spark",
+                    "built_by": "pipelines/spark_step.py (a Python step, not a dbt Python model)",
+                },
+            )
+            continue
         warned = warned_by_model.pop(raw["data"]["node_info"]["unique_id"], [])
         for ev in _dagster_events(raw, manifest, translator, context):
             if isinstance(ev, Output):

@@ -267,6 +267,9 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
     os.environ[DBT_CONSOLE_ENV] = "1" if verbose else "0"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
+        # pyspark (the spark extra) warns on import that pandas 3 is not fully supported: the hub
+        # converts between Spark and pandas through Arrow only (pipelines/spark_step.py)
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
         settings.prepare_dagster_home(hub)
         defs = build_definitions()
         if not verbose:

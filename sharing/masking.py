@@ -159,17 +159,32 @@ def mask_value(mask: str, value: object) -> object:
     return PYTHON_MASKS[mask](value)
 
 
-# --- SQL (DuckDB) --------------------------------------------------------------------------------
+# --- SQL (DuckDB; Spark for the dbt macros) --------------------------------------------------------------------------------
 
 
 def _compound_surnames_sql() -> str:
     return ", ".join(quote_literal(s) for s in sorted(COMPOUND_SURNAMES))
 
 
-def mask_expression(mask: str, expr: str) -> str | None:
-    """A DuckDB expression giving the masked value of the SQL expression `expr` (NULL stays NULL);
-    None for `hide` (the column is not shown)."""
-    v = f"CAST({expr} AS VARCHAR)"
+def mask_expression(mask: str, expr: str, dialect: str = "duckdb") -> str | None:
+    """A DuckDB (or Spark, `dialect="spark"`) expression giving the masked value of the SQL
+    expression `expr` (NULL stays NULL); None for `hide` (the column is not shown)."""
+    v = f"CAST({expr} AS STRING)"
+    spark = dialect == "spark"
+
+    def full_match(x: str, pattern: str) -> str:
+        return f"({x} RLIKE '^(?:{pattern})$')" if spark else f"regexp_full_match({x}, '{pattern}')"
+
+    def contains(x: str, pattern: str) -> str:
+        return f"({x} RLIKE '{pattern}')" if spark else f"regexp_matches({x}, '{pattern}')"
+
+    def extract(x: str, pattern: str, group: int = 0) -> str:
+        return f"regexp_extract({x}, '{pattern}', {group})" if spark or group else f"regexp_extract({x}, '{pattern}')"
+
+    def replace_all(x: str, pattern: str, replacement: str) -> str:
+        flags = "" if spark else ", 'g'"
+        return f"regexp_replace({x}, {quote_literal(pattern)}, {quote_literal(replacement)}{flags})"
+
     if mask == "hide":
         return None
     if mask == "id_number":
@@ -181,10 +196,10 @@ def mask_expression(mask: str, expr: str) -> str | None:
     if mask == "phone":
         return (
             f"CASE WHEN {expr} IS NULL THEN NULL "
-            f"WHEN regexp_full_match({v}, '{MOBILE}') THEN left({v}, 3) || '****' || right({v}, 4) "
-            f"WHEN regexp_full_match({v}, '{LANDLINE}') "
-            f"THEN regexp_extract({v}, '{LANDLINE}', 1) "
-            f"|| repeat('*', length(regexp_extract({v}, '{LANDLINE}', 2)) - 4) || right({v}, 4) "
+            f"WHEN {full_match(v, MOBILE)} THEN left({v}, 3) || '****' || right({v}, 4) "
+            f"WHEN {full_match(v, LANDLINE)} "
+            f"THEN {extract(v, LANDLINE, 1)} "
+            f"|| repeat('*', length({extract(v, LANDLINE, 2)}) - 4) || right({v}, 4) "
             f"WHEN length({v}) >= {PHONE_MIN_LENGTH} THEN repeat('*', length({v}) - 4) || right({v}, 4) "
             f"ELSE repeat('*', length({v})) END"
         )
@@ -197,8 +212,8 @@ def mask_expression(mask: str, expr: str) -> str | None:
         )
     if mask == "address":
         return (
-            f"CASE WHEN {expr} IS NULL THEN NULL WHEN regexp_matches({v}, '{ADDRESS_UP_TO_ROAD}') "
-            f"THEN regexp_extract({v}, '{ADDRESS_UP_TO_ROAD}') || '{HIDDEN_TAIL}' "
+            f"CASE WHEN {expr} IS NULL THEN NULL WHEN {contains(v, ADDRESS_UP_TO_ROAD)} "
+            f"THEN {extract(v, ADDRESS_UP_TO_ROAD)} || '{HIDDEN_TAIL}' "
             f"ELSE left({v}, {ADDRESS_FALLBACK_CHARS}) || '{HIDDEN_TAIL}' END"
         )
     if mask == "birth_year":
@@ -207,7 +222,7 @@ def mask_expression(mask: str, expr: str) -> str | None:
         out = f"translate({v}, {quote_literal(_FULLWIDTH_FROM)}, {quote_literal(_FULLWIDTH_TO)})"
         for _ in range(2):
             for pattern, replacement in TEXT_RULES:
-                out = f"regexp_replace({out}, {quote_literal(pattern)}, {quote_literal(replacement)}, 'g')"
+                out = replace_all(out, pattern, replacement)
         return out
     raise ValueError(f"unknown mask {mask!r}; masks: {', '.join(MASKS)}")
 
@@ -245,11 +260,21 @@ def dbt_macros() -> str:
         if mask == "hide":
             continue
         body = mask_expression(mask, "{{ expr }}")
-        assert body is not None
-        stripped = body.replace("{{ expr }}", "")
-        if any(t in stripped for t in ("{{", "{%", "{#")):
-            raise ValueError(f"the SQL of mask {mask} holds Jinja delimiters")
-        parts += ["", f"{{% macro mask_{mask}(expr) -%}}", body, "{%- endmacro %}"]
+        spark_body = mask_expression(mask, "{{ expr }}", dialect="spark")
+        assert body is not None and spark_body is not None
+        for sql in (body, spark_body):
+            if any(t in sql.replace("{{ expr }}", "") for t in ("{{", "{%", "{#")):
+                raise ValueError(f"the SQL of mask {mask} holds Jinja delimiters")
+        parts += [
+            "",
+            f"{{% macro mask_{mask}(expr) -%}}",
+            "{% if target.type == 'spark' -%}",
+            spark_body,
+            "{%- else -%}",
+            body,
+            "{%- endif %}",
+            "{%- endmacro %}",
+        ]
     return "\n".join(parts) + "\n"
 
 

@@ -20,13 +20,28 @@ from typing import NamedTuple
 
 import pytest
 
+# pyspark (the spark extra) exits the process when pyspark.sql.connect is imported from a __main__
+# with neither spec nor file (it takes that for its own doctests); an xdist worker's __main__ is such
+# a module, and Great Expectations imports pyspark.sql.connect whenever pyspark is installed.
+import __main__  # noqa: E402  isort: skip
+
+if getattr(__main__, "__spec__", None) is None and not hasattr(__main__, "__file__"):
+    # a real, empty file: a `spawn` process pool runs the parent's __main__ file in each worker
+    __main__.__file__ = str(Path(__file__).with_name("xdist_worker_main.py"))
+
 SMALL_PERSONS = 3_000
 HUB_GROUP = "hub_run"
 HUB_FIXTURES = {"hub_run", "hub_copy"}  # and every fixture built on them (fixturenames is the closure)
 
 
+SPARK_TESTS_ENV = "CIVICHUB_SPARK_TESTS"  # .ci/run sets it: the tests that start a JVM run in CI
+
+
 def pytest_collection_modifyitems(config, items):
+    skip_spark = pytest.mark.skip(reason=f"starts a Spark JVM: set {SPARK_TESTS_ENV}=1 (.ci/run does)")
     for item in items:
+        if item.get_closest_marker("spark") and os.environ.get(SPARK_TESTS_ENV) != "1":
+            item.add_marker(skip_spark)
         if HUB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group(HUB_GROUP))
 
@@ -92,3 +107,15 @@ def hub_copy(hub_run, tmp_path) -> HubRun:
     if hub_run.out.is_dir():
         shutil.copytree(hub_run.out, db.parent / "out")
     return HubRun(hub_run.inbox, db, hub_run.summary)
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """The hub's local Spark session (pipelines/engines.py: local[2], the cn_* functions registered),
+    once per test process; skipped where pyspark or Java is missing (.ci/run installs Java)."""
+    pytest.importorskip("pyspark", reason="the spark extra: pip install -e '.[dev,spark]'")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime (apt-get install openjdk-17-jre-headless; .ci/run does it)")
+    from pipelines.engines import spark_session
+
+    return spark_session(str(tmp_path_factory.mktemp("spark") / "hub.duckdb"))

@@ -270,12 +270,48 @@ def test_duplicates_join_near_and_far_problems_stay_apart_with_an_explanation(in
     by_no = {r.report_no: r for r in repo.session.scalars(select(Report))}
     assert by_no["P2"].incident_id == by_no["P1"].incident_id == by_no["P3"].incident_id
     assert by_no["P2"].duplicate_of == "P1" and by_no["P1"].duplicate_of is None
-    assert len({by_no["P1"].incident_id, by_no["Q1"].incident_id, by_no["G1"].incident_id}) == 3
+    assert len({by_no["P1"].incident_id, by_no["Q1"].incident_id, by_no["G1"].incident_id}) == 3, by_no[
+        "G1"
+    ].match_explanation
     why = json.loads(by_no["P2"].match_explanation)
     assert why["candidate"] == "P1" and "照片指纹相差1位" in why["summary"] and why["probability"] >= 0.95
     inc = repo.incident(by_no["P1"].incident_id)
     assert inc.report_count == 3 and inc.department == "jianguanwei" and inc.street_code == "310106011000"
     assert inc.id.startswith("SJ-20261103-") and len(inc.id) == len("SJ-20261103-0001")
+
+
+def test_a_report_is_judged_against_the_whole_incident_not_its_nearest_report():
+    """A second pothole 50 m from one that four citizens reported, 30 m from the one citizen whose GPS
+    put their report towards it: against that report alone it looks like the same problem; against
+    the incident's four reports (average linkage, categories.yml) it is another one. A report among
+    the four joins."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    scene = 0xA5A5A5A5A5A5A5A5
+
+    def item(no, hours, x, photo_bits, who, text="路面有个大坑"):
+        return Item(
+            no, 1000.0 + hours, "市政设施", "道路破损", x, 0.0, text, scene ^ photo_bits, None, None, who, batch=True
+        )
+
+    first = [
+        item("P1", 0.0, -300, 0b111, "U1"),
+        item("P2", 0.3, -302, 0b111 << 8, "U2"),
+        item("P3", 0.6, -297, 0b111 << 16, "U3"),
+        item("P4", 0.9, -280, 0b111 << 24, "U4"),
+    ]
+    other = item("Q1", 5.0, -250, 0xFFFFFF000000, "U5", "这边又有一个坑")  # 24 photo bits off the scene
+    same = item("P5", 5.0, -296, 0b111 << 32, "U6", "路面塌陷了")
+    assert cfg.duplicates.linkage == "average"
+    decided = {d.report_no: d for d in detect(first + [other, same], cfg, None, estimate_model=False).decisions}
+    assert decided["P5"].incident == "new:P1"
+    assert decided["Q1"].incident is None, decided["Q1"].explanation["summary"]
+    best = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"linkage": "best"}))
+    by_nearest = {d.report_no: d for d in detect(first + [other], best, None, estimate_model=False).decisions}
+    assert by_nearest["Q1"].probability > decided["Q1"].probability
 
 
 def test_a_day_without_any_position_goes_in(inbox, repo):

@@ -26,7 +26,7 @@ select a.n as staged, b.n as raw_rows from a, b where a.n <> b.n
 {# A non-null normalised ID number is 18 characters of digits with a digit or X at the end. #}
 {% test id_number_shape(model, column_name) %}
 select {{ column_name }} from {{ model }}
-where {{ column_name }} is not null and not regexp_full_match({{ column_name }}, '[0-9]{17}[0-9X]')
+where {{ column_name }} is not null and not {{ regex_full_match(column_name, '[0-9]{17}[0-9X]') }}
 {% endtest %}
 
 {# A normalised ID number whose check digit fails is a typo to report, not a valid identity. A

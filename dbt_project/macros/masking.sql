@@ -2,25 +2,49 @@
    rules: do not edit here (tests/test_masking.py fails when this file is out of date). #}
 
 {% macro mask_id_number(expr) -%}
-CASE WHEN {{ expr }} IS NULL THEN NULL WHEN length(CAST({{ expr }} AS VARCHAR)) >= 15 THEN left(CAST({{ expr }} AS VARCHAR), 6) || repeat('*', length(CAST({{ expr }} AS VARCHAR)) - 10) || right(CAST({{ expr }} AS VARCHAR), 4) ELSE repeat('*', length(CAST({{ expr }} AS VARCHAR))) END
+{% if target.type == 'spark' -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL WHEN length(CAST({{ expr }} AS STRING)) >= 15 THEN left(CAST({{ expr }} AS STRING), 6) || repeat('*', length(CAST({{ expr }} AS STRING)) - 10) || right(CAST({{ expr }} AS STRING), 4) ELSE repeat('*', length(CAST({{ expr }} AS STRING))) END
+{%- else -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL WHEN length(CAST({{ expr }} AS STRING)) >= 15 THEN left(CAST({{ expr }} AS STRING), 6) || repeat('*', length(CAST({{ expr }} AS STRING)) - 10) || right(CAST({{ expr }} AS STRING), 4) ELSE repeat('*', length(CAST({{ expr }} AS STRING))) END
+{%- endif %}
 {%- endmacro %}
 
 {% macro mask_phone(expr) -%}
-CASE WHEN {{ expr }} IS NULL THEN NULL WHEN regexp_full_match(CAST({{ expr }} AS VARCHAR), '1[3-9][0-9]{9}') THEN left(CAST({{ expr }} AS VARCHAR), 3) || '****' || right(CAST({{ expr }} AS VARCHAR), 4) WHEN regexp_full_match(CAST({{ expr }} AS VARCHAR), '(0[0-9]{2,3}-)([0-9]{5,})') THEN regexp_extract(CAST({{ expr }} AS VARCHAR), '(0[0-9]{2,3}-)([0-9]{5,})', 1) || repeat('*', length(regexp_extract(CAST({{ expr }} AS VARCHAR), '(0[0-9]{2,3}-)([0-9]{5,})', 2)) - 4) || right(CAST({{ expr }} AS VARCHAR), 4) WHEN length(CAST({{ expr }} AS VARCHAR)) >= 8 THEN repeat('*', length(CAST({{ expr }} AS VARCHAR)) - 4) || right(CAST({{ expr }} AS VARCHAR), 4) ELSE repeat('*', length(CAST({{ expr }} AS VARCHAR))) END
+{% if target.type == 'spark' -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL WHEN (CAST({{ expr }} AS STRING) RLIKE '^(?:1[3-9][0-9]{9})$') THEN left(CAST({{ expr }} AS STRING), 3) || '****' || right(CAST({{ expr }} AS STRING), 4) WHEN (CAST({{ expr }} AS STRING) RLIKE '^(?:(0[0-9]{2,3}-)([0-9]{5,}))$') THEN regexp_extract(CAST({{ expr }} AS STRING), '(0[0-9]{2,3}-)([0-9]{5,})', 1) || repeat('*', length(regexp_extract(CAST({{ expr }} AS STRING), '(0[0-9]{2,3}-)([0-9]{5,})', 2)) - 4) || right(CAST({{ expr }} AS STRING), 4) WHEN length(CAST({{ expr }} AS STRING)) >= 8 THEN repeat('*', length(CAST({{ expr }} AS STRING)) - 4) || right(CAST({{ expr }} AS STRING), 4) ELSE repeat('*', length(CAST({{ expr }} AS STRING))) END
+{%- else -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL WHEN regexp_full_match(CAST({{ expr }} AS STRING), '1[3-9][0-9]{9}') THEN left(CAST({{ expr }} AS STRING), 3) || '****' || right(CAST({{ expr }} AS STRING), 4) WHEN regexp_full_match(CAST({{ expr }} AS STRING), '(0[0-9]{2,3}-)([0-9]{5,})') THEN regexp_extract(CAST({{ expr }} AS STRING), '(0[0-9]{2,3}-)([0-9]{5,})', 1) || repeat('*', length(regexp_extract(CAST({{ expr }} AS STRING), '(0[0-9]{2,3}-)([0-9]{5,})', 2)) - 4) || right(CAST({{ expr }} AS STRING), 4) WHEN length(CAST({{ expr }} AS STRING)) >= 8 THEN repeat('*', length(CAST({{ expr }} AS STRING)) - 4) || right(CAST({{ expr }} AS STRING), 4) ELSE repeat('*', length(CAST({{ expr }} AS STRING))) END
+{%- endif %}
 {%- endmacro %}
 
 {% macro mask_name(expr) -%}
-CASE WHEN {{ expr }} IS NULL THEN NULL WHEN length(CAST({{ expr }} AS VARCHAR)) = 0 THEN CAST({{ expr }} AS VARCHAR) WHEN length(CAST({{ expr }} AS VARCHAR)) >= 3 AND left(CAST({{ expr }} AS VARCHAR), 2) IN ('万俟', '上官', '东方', '亓官', '令狐', '仲孙', '公冶', '公孙', '公羊', '公西', '南宫', '叔孙', '司寇', '司徒', '司空', '司马', '呼延', '夏侯', '太史', '宇文', '宗政', '尉迟', '左丘', '巫马', '慕容', '拓跋', '欧阳', '漆雕', '澹台', '濮阳', '独孤', '申屠', '皇甫', '端木', '羊舌', '西门', '诸葛', '谷梁', '赫连', '轩辕', '钟离', '长孙', '闻人', '颛孙', '鲜于') THEN left(CAST({{ expr }} AS VARCHAR), 2) || repeat('*', length(CAST({{ expr }} AS VARCHAR)) - 2) ELSE left(CAST({{ expr }} AS VARCHAR), 1) || repeat('*', greatest(length(CAST({{ expr }} AS VARCHAR)) - 1, 1)) END
+{% if target.type == 'spark' -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL WHEN length(CAST({{ expr }} AS STRING)) = 0 THEN CAST({{ expr }} AS STRING) WHEN length(CAST({{ expr }} AS STRING)) >= 3 AND left(CAST({{ expr }} AS STRING), 2) IN ('万俟', '上官', '东方', '亓官', '令狐', '仲孙', '公冶', '公孙', '公羊', '公西', '南宫', '叔孙', '司寇', '司徒', '司空', '司马', '呼延', '夏侯', '太史', '宇文', '宗政', '尉迟', '左丘', '巫马', '慕容', '拓跋', '欧阳', '漆雕', '澹台', '濮阳', '独孤', '申屠', '皇甫', '端木', '羊舌', '西门', '诸葛', '谷梁', '赫连', '轩辕', '钟离', '长孙', '闻人', '颛孙', '鲜于') THEN left(CAST({{ expr }} AS STRING), 2) || repeat('*', length(CAST({{ expr }} AS STRING)) - 2) ELSE left(CAST({{ expr }} AS STRING), 1) || repeat('*', greatest(length(CAST({{ expr }} AS STRING)) - 1, 1)) END
+{%- else -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL WHEN length(CAST({{ expr }} AS STRING)) = 0 THEN CAST({{ expr }} AS STRING) WHEN length(CAST({{ expr }} AS STRING)) >= 3 AND left(CAST({{ expr }} AS STRING), 2) IN ('万俟', '上官', '东方', '亓官', '令狐', '仲孙', '公冶', '公孙', '公羊', '公西', '南宫', '叔孙', '司寇', '司徒', '司空', '司马', '呼延', '夏侯', '太史', '宇文', '宗政', '尉迟', '左丘', '巫马', '慕容', '拓跋', '欧阳', '漆雕', '澹台', '濮阳', '独孤', '申屠', '皇甫', '端木', '羊舌', '西门', '诸葛', '谷梁', '赫连', '轩辕', '钟离', '长孙', '闻人', '颛孙', '鲜于') THEN left(CAST({{ expr }} AS STRING), 2) || repeat('*', length(CAST({{ expr }} AS STRING)) - 2) ELSE left(CAST({{ expr }} AS STRING), 1) || repeat('*', greatest(length(CAST({{ expr }} AS STRING)) - 1, 1)) END
+{%- endif %}
 {%- endmacro %}
 
 {% macro mask_address(expr) -%}
-CASE WHEN {{ expr }} IS NULL THEN NULL WHEN regexp_matches(CAST({{ expr }} AS VARCHAR), '^.*?[路街巷]') THEN regexp_extract(CAST({{ expr }} AS VARCHAR), '^.*?[路街巷]') || '****' ELSE left(CAST({{ expr }} AS VARCHAR), 6) || '****' END
+{% if target.type == 'spark' -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL WHEN (CAST({{ expr }} AS STRING) RLIKE '^.*?[路街巷]') THEN regexp_extract(CAST({{ expr }} AS STRING), '^.*?[路街巷]', 0) || '****' ELSE left(CAST({{ expr }} AS STRING), 6) || '****' END
+{%- else -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL WHEN regexp_matches(CAST({{ expr }} AS STRING), '^.*?[路街巷]') THEN regexp_extract(CAST({{ expr }} AS STRING), '^.*?[路街巷]') || '****' ELSE left(CAST({{ expr }} AS STRING), 6) || '****' END
+{%- endif %}
 {%- endmacro %}
 
 {% macro mask_birth_year(expr) -%}
-CASE WHEN {{ expr }} IS NULL THEN NULL ELSE left(CAST({{ expr }} AS VARCHAR), 4) || '-**-**' END
+{% if target.type == 'spark' -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL ELSE left(CAST({{ expr }} AS STRING), 4) || '-**-**' END
+{%- else -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL ELSE left(CAST({{ expr }} AS STRING), 4) || '-**-**' END
+{%- endif %}
 {%- endmacro %}
 
 {% macro mask_text(expr) -%}
-regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(translate(CAST({{ expr }} AS VARCHAR), '０１２３４５６７８９ｘＸ', '0123456789xX'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])', '\1\2********\3\4', 'g'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{5}([0-9]{4})($|[^0-9A-Za-z])', '\1\2*****\3\4', 'g'), '(^|[^0-9])((?:\+?86[- ]?)?1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})($|[^0-9])', '\1\2****\3\4', 'g'), '(^|[^0-9])(0[1-9][0-9]{1,2}[- ]?)[0-9]{4}([0-9]{4})($|[^0-9])', '\1\2****\3\4', 'g'), '(^|[^0-9])([0-9]{4})[0-9]{6,}([0-9]{4})($|[^0-9])', '\1\2******\3\4', 'g'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])', '\1\2********\3\4', 'g'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{5}([0-9]{4})($|[^0-9A-Za-z])', '\1\2*****\3\4', 'g'), '(^|[^0-9])((?:\+?86[- ]?)?1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})($|[^0-9])', '\1\2****\3\4', 'g'), '(^|[^0-9])(0[1-9][0-9]{1,2}[- ]?)[0-9]{4}([0-9]{4})($|[^0-9])', '\1\2****\3\4', 'g'), '(^|[^0-9])([0-9]{4})[0-9]{6,}([0-9]{4})($|[^0-9])', '\1\2******\3\4', 'g')
+{% if target.type == 'spark' -%}
+regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(translate(CAST({{ expr }} AS STRING), '０１２３４５６７８９ｘＸ', '0123456789xX'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])', '\1\2********\3\4'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{5}([0-9]{4})($|[^0-9A-Za-z])', '\1\2*****\3\4'), '(^|[^0-9])((?:\+?86[- ]?)?1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})($|[^0-9])', '\1\2****\3\4'), '(^|[^0-9])(0[1-9][0-9]{1,2}[- ]?)[0-9]{4}([0-9]{4})($|[^0-9])', '\1\2****\3\4'), '(^|[^0-9])([0-9]{4})[0-9]{6,}([0-9]{4})($|[^0-9])', '\1\2******\3\4'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])', '\1\2********\3\4'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{5}([0-9]{4})($|[^0-9A-Za-z])', '\1\2*****\3\4'), '(^|[^0-9])((?:\+?86[- ]?)?1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})($|[^0-9])', '\1\2****\3\4'), '(^|[^0-9])(0[1-9][0-9]{1,2}[- ]?)[0-9]{4}([0-9]{4})($|[^0-9])', '\1\2****\3\4'), '(^|[^0-9])([0-9]{4})[0-9]{6,}([0-9]{4})($|[^0-9])', '\1\2******\3\4')
+{%- else -%}
+regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(translate(CAST({{ expr }} AS STRING), '０１２３４５６７８９ｘＸ', '0123456789xX'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])', '\1\2********\3\4', 'g'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{5}([0-9]{4})($|[^0-9A-Za-z])', '\1\2*****\3\4', 'g'), '(^|[^0-9])((?:\+?86[- ]?)?1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})($|[^0-9])', '\1\2****\3\4', 'g'), '(^|[^0-9])(0[1-9][0-9]{1,2}[- ]?)[0-9]{4}([0-9]{4})($|[^0-9])', '\1\2****\3\4', 'g'), '(^|[^0-9])([0-9]{4})[0-9]{6,}([0-9]{4})($|[^0-9])', '\1\2******\3\4', 'g'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])', '\1\2********\3\4', 'g'), '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{5}([0-9]{4})($|[^0-9A-Za-z])', '\1\2*****\3\4', 'g'), '(^|[^0-9])((?:\+?86[- ]?)?1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})($|[^0-9])', '\1\2****\3\4', 'g'), '(^|[^0-9])(0[1-9][0-9]{1,2}[- ]?)[0-9]{4}([0-9]{4})($|[^0-9])', '\1\2****\3\4', 'g'), '(^|[^0-9])([0-9]{4})[0-9]{6,}([0-9]{4})($|[^0-9])', '\1\2******\3\4', 'g')
+{%- endif %}
 {%- endmacro %}

@@ -8,22 +8,15 @@
   Comparison levels of two person records (aliases a, b), the Fellegi–Sunter comparison vector.
   Used for candidate pairs and for random pairs alike, so that m and u describe the same levels.
   ID numbers are ASCII, so DuckDB's byte-based distance is safe there; names go through the
-  character-aware cn_levenshtein (rapidfuzz).
+  character-aware edit_distance (cn_levenshtein, rapidfuzz; Spark's own levenshtein there).
 #}
 {% macro person_comparison_levels(a, b) -%}
     case
         when {{ a }}.id_number is null or {{ b }}.id_number is null or length({{ a }}.id_number) <> length({{ b }}.id_number) then case when {{ a }}.id_number is null or {{ b }}.id_number is null then 'null' else 'diff' end
         when {{ a }}.id_number = {{ b }}.id_number then 'exact'
         -- one wrong character, or two adjacent characters swapped (the typos a check digit catches)
-        when hamming({{ a }}.id_number, {{ b }}.id_number) = 1 then 'one_edit'
-        when hamming({{ a }}.id_number, {{ b }}.id_number) = 2
-             and list_reverse(list_transform(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)),
-                                             lambda i: substr({{ b }}.id_number, i, 1)))
-                 = list_transform(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)),
-                                  lambda i: substr({{ a }}.id_number, i, 1))
-             -- the two differing positions are adjacent (hamming 2: the list has two elements)
-             and list_extract(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)), 2)
-                 - list_extract(list_filter(range(1, 19), lambda i: substr({{ a }}.id_number, i, 1) <> substr({{ b }}.id_number, i, 1)), 1) = 1
+        when {{ hamming_distance(a ~ '.id_number', b ~ '.id_number', ascii=true) }} = 1 then 'one_edit'
+        when {{ id_adjacent_transposition(a ~ '.id_number', b ~ '.id_number') }}
             then 'one_edit'
         when substr({{ a }}.id_number, 7, 8) = substr({{ b }}.id_number, 7, 8) then 'same_birth'
         else 'diff'
@@ -33,7 +26,7 @@
         when {{ a }}.name = {{ b }}.name then 'exact'
         when {{ a }}.name_pinyin_key = {{ b }}.name_pinyin_key then 'pinyin'
         when abs(length({{ a }}.name) - length({{ b }}.name)) <= 1
-             and cn_levenshtein({{ a }}.name, {{ b }}.name) = 1 then 'one_char'
+             and {{ edit_distance(a ~ '.name', b ~ '.name') }} = 1 then 'one_char'
         else 'diff'
     end as name_level,
     case
@@ -85,7 +78,7 @@
 #}
 {% macro road_one_character_apart(a, b) -%}
     (length({{ a }}) = length({{ b }})
-     and len(list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))) = 1
+     and {{ hamming_distance(a, b) }} = 1
      and not (substr({{ a }}, length({{ a }}) - 1, 1) <> substr({{ b }}, length({{ b }}) - 1, 1)
               and (substr({{ a }}, length({{ a }}) - 1, 1) in ('东', '南', '西', '北', '中')
                    or substr({{ b }}, length({{ b }}) - 1, 1) in ('东', '南', '西', '北', '中'))))
@@ -94,8 +87,8 @@
 {# Of two road names one character apart: do the differing characters sound the same (a homophone,
    玫/梅, 吴/武)? A misspelling by sound is likelier than one by shape. #}
 {% macro road_difference_sounds_alike(a, b) -%}
-    (cn_name_pinyin(substr({{ a }}, list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))[1], 1))
-     = cn_name_pinyin(substr({{ b }}, list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1))[1], 1)))
+    (cn_name_pinyin(substr({{ a }}, {{ first_difference_position(a, b) }}, 1))
+     = cn_name_pinyin(substr({{ b }}, {{ first_difference_position(a, b) }}, 1)))
 {%- endmacro %}
 
 {# Of the library roads one character away from an address's road (`candidates`, aliased `c` in the

@@ -40,7 +40,10 @@ export_rows as (
     left join {{ ref('int_address_unlisted') }} un on un.address_key = u.supply_address_key
     where
         u.delivery = {{ current_delivery() }}
-        and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
+        and not exists (
+            select 1 from shop_meters s
+            where s.source_file = u.source_file and s.source_row = u.source_row
+        )
 ),
 
 meters as (
@@ -107,8 +110,8 @@ last_month_evidence as (
 {% else %}
     last_month_evidence as (
         select
-            null::varchar as account_no, null::varchar as meter_building, null::varchar as meter_room,
-            null::varchar as building, null::varchar as room, null::varchar as kind
+            null::string as account_no, null::string as meter_building, null::string as meter_room,
+            null::string as building, null::string as room, null::string as kind
         where false
     ),
 {% endif %}
@@ -161,7 +164,7 @@ inferred_scored as (
     select
         account_no, meter_building, building, room,
         1 - exp(sum(ln(greatest(1 - p, 1e-9)))) as confidence,
-        string_agg(kind, '+' order by kind) as kinds
+        {{ ordered_string_agg('kind', '+') }} as kinds
     from inferred_candidates
     group by all
 ),

@@ -34,8 +34,8 @@ visits as (
     select
         cluster_key,
         max(visited_on) as last_visit_date,
-        arg_max(inspection_result, (visited_on, -source_row)) as last_inspection_result,
-        arg_max(sign_name, (visited_on, -source_row)) as last_sign_name,
+        max_by(inspection_result, (visited_on, -source_row)) as last_inspection_result,
+        max_by(sign_name, (visited_on, -source_row)) as last_sign_name,
         max(visited_on) filter (where not found_closed) as last_open,
         max(visited_on) filter (where found_closed) as last_closed
     from visit_rows

@@ -8,8 +8,8 @@ with records as (
 premises as (
     select
         cluster_key,
-        arg_max(address_id, address_id is not null) as address_id,
-        arg_max(unit, address_id is not null) as unit
+        max_by(address_id, address_id is not null) as address_id,
+        max_by(unit, address_id is not null) as unit
     from records
     group by cluster_key
 ),
@@ -17,10 +17,10 @@ premises as (
 registry as (
     select
         cluster_key,
-        arg_max(registered_name, event_date) as registered_name,
-        arg_max(uscc, event_date) as uscc,
-        arg_max(entity_type, event_date) as entity_type,
-        arg_max(registration_status, event_date) as registration_status
+        max_by(registered_name, event_date) as registered_name,
+        max_by(uscc, event_date) as uscc,
+        max_by(entity_type, event_date) as entity_type,
+        max_by(registration_status, event_date) as registration_status
     from records
     where source = 'market_business_registry'
     group by cluster_key
@@ -29,17 +29,17 @@ registry as (
 licence as (
     select
         cluster_key,
-        arg_max(licence_no, licence_valid_until) as licence_no,
+        max_by(licence_no, licence_valid_until) as licence_no,
         max(licence_valid_until) as licence_valid_until,
-        arg_max(uscc, licence_valid_until) as uscc,
-        arg_max(registered_name, licence_valid_until) as operator_name
+        max_by(uscc, licence_valid_until) as uscc,
+        max_by(registered_name, licence_valid_until) as operator_name
     from records
     where source = 'market_food_licence'
     group by cluster_key
 ),
 
 meters as (
-    select cluster_key, string_agg(distinct account_no, ',' order by account_no) as electricity_accounts
+    select cluster_key, {{ ordered_string_agg('account_no', ',', distinct=true) }} as electricity_accounts
     from records
     where source = 'utility_electricity'
     group by cluster_key

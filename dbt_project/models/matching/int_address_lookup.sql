@@ -37,7 +37,7 @@ fuzzy_candidates as (
 ),
 
 fuzzy as (
-    select address_key, arg_max(address_id, score) as address_id, 'fuzzy_road' as match_rule, max(score) as match_score
+    select address_key, max_by(address_id, score) as address_id, 'fuzzy_road' as match_rule, max(score) as match_score
     from fuzzy_candidates
     where score >= {{ var('fuzzy_road_min_score', 80) }}
     group by address_key

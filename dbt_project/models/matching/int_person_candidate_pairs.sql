@@ -110,7 +110,7 @@ final as (
     select
         least(a, b) as record_a,
         greatest(a, b) as record_b,
-        string_agg(distinct rule, ',' order by rule) as blocking_rules
+        {{ ordered_string_agg('rule', ',', distinct=true) }} as blocking_rules
     from all_pairs
     group by least(a, b), greatest(a, b)
 )

@@ -67,7 +67,7 @@ own as (
 
 -- a record that names the building but not the room (阳曲路15弄12号): where to look, not a dwelling
 own_building as (
-    select cluster_key, building, null::varchar as room, 'building:' || source as kind
+    select cluster_key, building, null::string as room, 'building:' || source as kind
     from located
     where building is not null and room is null
 ),
@@ -182,7 +182,7 @@ last_month as (
 ),
 {% else %}
     last_month as (
-        select null::varchar as cluster_key, null::varchar as building, null::varchar as room, null::varchar as kind
+        select null::string as cluster_key, null::string as building, null::string as room, null::string as kind
         where false
     ),
 {% endif %}

@@ -16,37 +16,37 @@ per_value as (
     -- one row per cluster, field and distinct value, with the support it has
     select
         cluster_key, 'id_number' as field, id_number as value, min(source_rank) as best_rank, count(*) as n,
-        arg_min(source, source_rank) as source
+        min_by(source, source_rank) as source
     from records
     where has_valid_id
     group by all
     union all
-    select cluster_key, 'id_number_unchecked', id_number, min(source_rank), count(*), arg_min(source, source_rank)
+    select cluster_key, 'id_number_unchecked', id_number, min(source_rank), count(*), min_by(source, source_rank)
     from records
     where id_number is not null and not has_valid_id
     group by all
     union all
-    select cluster_key, 'name', name, min(source_rank), count(*), arg_min(source, source_rank)
+    select cluster_key, 'name', name, min(source_rank), count(*), min_by(source, source_rank)
     from records
     where name is not null
     group by all
     union all
-    select cluster_key, 'sex', sex, min(source_rank), count(*), arg_min(source, source_rank)
+    select cluster_key, 'sex', sex, min(source_rank), count(*), min_by(source, source_rank)
     from records
     where sex is not null
     group by all
     union all
-    select cluster_key, 'birth_date', birth_date::varchar, min(source_rank), count(*), arg_min(source, source_rank)
+    select cluster_key, 'birth_date', birth_date::string, min(source_rank), count(*), min_by(source, source_rank)
     from records
     where birth_date is not null
     group by all
     union all
-    select cluster_key, 'phone', phone, min(source_rank), count(*), arg_min(source, source_rank)
+    select cluster_key, 'phone', phone, min(source_rank), count(*), min_by(source, source_rank)
     from records
     where phone is not null
     group by all
     union all
-    select cluster_key, 'person_status', person_status, min(source_rank), count(*), arg_min(source, source_rank)
+    select cluster_key, 'person_status', person_status, min(source_rank), count(*), min_by(source, source_rank)
     from records
     where person_status is not null
     group by all
@@ -62,17 +62,17 @@ chosen as (
 pivoted as (
     select
         cluster_key,
-        coalesce(max(value) filter (field = 'id_number'), max(value) filter (field = 'id_number_unchecked')) as id_number,
-        max(value) filter (field = 'id_number') is not null as id_number_valid,
-        max(value) filter (field = 'name') as name,
-        max(source) filter (field = 'name') as name_source,
-        max(value) filter (field = 'sex') as sex,
-        max(source) filter (field = 'sex') as sex_source,
-        max(value) filter (field = 'birth_date')::date as birth_date,
-        max(source) filter (field = 'birth_date') as birth_date_source,
-        max(value) filter (field = 'phone') as phone,
-        max(source) filter (field = 'phone') as phone_source,
-        max(value) filter (field = 'person_status') as person_status
+        coalesce(max(value) filter (where field = 'id_number'), max(value) filter (where field = 'id_number_unchecked')) as id_number,
+        max(value) filter (where field = 'id_number') is not null as id_number_valid,
+        max(value) filter (where field = 'name') as name,
+        max(source) filter (where field = 'name') as name_source,
+        max(value) filter (where field = 'sex') as sex,
+        max(source) filter (where field = 'sex') as sex_source,
+        max(value) filter (where field = 'birth_date')::date as birth_date,
+        max(source) filter (where field = 'birth_date') as birth_date_source,
+        max(value) filter (where field = 'phone') as phone,
+        max(source) filter (where field = 'phone') as phone_source,
+        max(value) filter (where field = 'person_status') as person_status
     from chosen
     where rank = 1
     group by cluster_key
@@ -82,7 +82,7 @@ flags as (
     select
         cluster_key,
         count(*) as record_count,
-        string_agg(distinct source, ',' order by source) as sources,
+        {{ ordered_string_agg('source', ',', distinct=true) }} as sources,
         bool_or(source = 'police_population') as in_police,
         max(case when source = 'civil_affairs_assistance' then family_key end) as aid_certificate_no,
         bool_or(source = 'civil_affairs_elderly_alone') as on_elderly_alone_list,

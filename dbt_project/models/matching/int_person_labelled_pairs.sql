@@ -7,13 +7,17 @@ with records as (
 ),
 
 pairs as (
-    select {{ person_comparison_levels('a', 'b') }}
+    select a.record_key || '|' || b.record_key as pair_key, {{ person_comparison_levels('a', 'b') }}
     from records a
     join records b on a.id_number = b.id_number and a.record_key < b.record_key
 ),
 
+sampled as (
+    {{ hash_sample('pairs', 'pair_key', var('labelled_pairs_sample'), 7) }}
+),
+
 final as (
-    select * from pairs using sample reservoir ({{ var('labelled_pairs_sample') }} rows) repeatable (7)
+    select id_level, name_level, birth_level, sex_level, address_level, phone_level from sampled
 )
 
 select * from final

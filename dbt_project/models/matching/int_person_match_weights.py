@@ -1,21 +1,15 @@
-"""Fellegi–Sunter parameters for person matching, estimated from this delivery's data."""
+"""Fellegi–Sunter parameters for person matching, estimated from this delivery's data (DuckDB; on
+Spark the same function runs as a step of the hub: pipelines/spark_step.py)."""
 
-from matching.fellegi_sunter import estimate
-from matching.person_model import FIELDS, LEVELS
-
-
-def _patterns(rel):
-    cols = ", ".join(FIELDS)
-    return rel.aggregate(f"{cols}, count(*)::double as n", cols).df()
+from matching.person_model import match_weights_frame, pattern_counts_sql
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    candidates = _patterns(dbt.ref("int_person_pair_comparisons"))
-    randoms = _patterns(dbt.ref("int_person_random_pairs"))
-    labelled = _patterns(dbt.ref("int_person_labelled_pairs"))
-    fitted = estimate(candidates, randoms, labelled, FIELDS, LEVELS)
-    frame = fitted.weights_frame()
-    frame["prior"] = fitted.prior
-    frame["em_iterations"] = fitted.iterations
-    return frame
+    relations = [
+        dbt.ref("int_person_pair_comparisons"),
+        dbt.ref("int_person_random_pairs"),
+        dbt.ref("int_person_labelled_pairs"),
+    ]
+    counts = [session.sql(pattern_counts_sql(f"({rel.sql_query()})")).df() for rel in relations]
+    return match_weights_frame(*counts)

@@ -1,11 +1,11 @@
 -- Comparison vectors of record pairs drawn at random: almost all are different people, so their
 -- level frequencies estimate the u probabilities of the Fellegi–Sunter model.
 with sample_a as (
-    select * from {{ ref('int_person_records') }} using sample reservoir ({{ var('u_sample_records') }} rows) repeatable (17)
+    {{ hash_sample(ref('int_person_records'), 'record_key', var('u_sample_records'), 17) }}
 ),
 
 sample_b as (
-    select * from {{ ref('int_person_records') }} using sample reservoir ({{ var('u_sample_records') }} rows) repeatable (29)
+    {{ hash_sample(ref('int_person_records'), 'record_key', var('u_sample_records'), 29) }}
 ),
 
 final as (

@@ -25,11 +25,11 @@ assistance as (
         name, name_pinyin_key,
         id_number_sex as sex,
         id_number_birth_date as birth_date,
-        null::varchar as phone,
+        null::string as phone,
         family_address_key as address_key, family_room as room, family_road as road,
-        null::varchar as registered_address_key, null::varchar as registered_room,
-        null::varchar as registered_road,
-        null::varchar as person_status,
+        null::string as registered_address_key, null::string as registered_room,
+        null::string as registered_road,
+        null::string as person_status,
         aid_certificate_no as family_key,
         relation_to_head
     from {{ ref('stg_civil_affairs_assistance') }}
@@ -45,11 +45,11 @@ elderly as (
         id_number_birth_date as birth_date,
         phone,
         residence_address_key as address_key, residence_room as room, residence_road as road,
-        null::varchar, null::varchar,
-        null::varchar,
-        null::varchar,
-        null::varchar,
-        null::varchar
+        null::string, null::string,
+        null::string,
+        null::string,
+        null::string,
+        null::string
     from {{ ref('stg_civil_affairs_elderly_alone') }}
     where delivery = {{ current_delivery() }}
 ),
@@ -62,12 +62,12 @@ graduates as (
         id_number_sex as sex,
         id_number_birth_date as birth_date,
         phone,
-        null::varchar, null::varchar, null::varchar,
-        null::varchar, null::varchar,
-        null::varchar,
-        null::varchar,
-        null::varchar,
-        null::varchar
+        null::string, null::string, null::string,
+        null::string, null::string,
+        null::string,
+        null::string,
+        null::string,
+        null::string
     from {{ ref('stg_hr_graduates') }}
     where delivery = {{ current_delivery() }}
 ),
@@ -90,7 +90,7 @@ final as (
         -- the same record in another month's snapshot has the same fingerprint: reviewers'
         -- decisions and stable ids follow records through it
         md5(concat_ws(
-            '|', source, coalesce(id_number, ''), coalesce(name, ''), coalesce(birth_date::varchar, ''),
+            '|', source, coalesce(id_number, ''), coalesce(name, ''), coalesce(birth_date::string, ''),
             coalesce(address_key, ''), coalesce(room, ''), coalesce(phone, '')
         )) as fingerprint
     from unioned

@@ -55,7 +55,7 @@ scored as (
     select
         cluster_key, dwelling_address, any_value(address_id) as address_id, room, sum(weight) as evidence,
         max(weight) as best_source_weight,
-        string_agg(distinct source, ',' order by source) as sources
+        {{ ordered_string_agg('source', ',', distinct=true) }} as sources
     from candidates
     group by all
 ),
@@ -180,7 +180,7 @@ elsewhere as (
     -- a family member's dwelling outweighs a meter in the person's name (a namesake's, a relative's)
     select
         cluster_key, any_value(building) as building, any_value(room) as room,
-        string_agg(distinct kind, '+' order by kind) as kinds
+        {{ ordered_string_agg('kind', '+', distinct=true) }} as kinds
     from elsewhere_evidence
     where kind = 'family' or not family_elsewhere
     group by cluster_key
@@ -192,7 +192,7 @@ under_sixty as (
     -- an old person's empty-reading home is a reason to knock on the door, and the readings of a
     -- flat they just moved into predate them (the power alert would read them)
     select cluster_key from {{ ref('int_person_golden') }}
-    where birth_date > last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) - interval 60 year
+    where birth_date > last_day({{ month_start(current_delivery()) }}) - interval 60 year
 ),
 
 elderly_listed as (
@@ -213,7 +213,7 @@ transferred_accounts as (
     where
         c.delivery = {{ current_delivery() }} and c.room is not null
         and c.name_key is not null and p.name_key is not null and c.name_key <> p.name_key
-        and cn_levenshtein(c.account_name, p.account_name) > 1
+        and {{ edit_distance('c.account_name', 'p.account_name') }} > 1
 ),
 
 transfers as (
@@ -465,7 +465,7 @@ reliability as (
 labelled_candidates as (
     select
         e.cluster_key, e.building, e.room,
-        string_agg(distinct e.kind, '+' order by e.kind) as kinds,
+        {{ ordered_string_agg('e.kind', '+', distinct=true) }} as kinds,
         any_value(e.building = l.building) as in_label_building,
         any_value(e.building = l.building and e.room = l.room) as correct
     from evidence e
@@ -516,7 +516,7 @@ inferred_combined as (
     select
         i.cluster_key, i.building, i.room,
         1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
-        string_agg(i.kind, '+' order by i.kind) as kinds,
+        {{ ordered_string_agg('i.kind', '+') }} as kinds,
         any_value(s.building is not null) as in_stated_building
     from inferred_candidates i
     left join stated_building s using (cluster_key)
@@ -573,7 +573,7 @@ group_keys as (
 
 building_only as (
     select
-        s.cluster_key, s.building, null::varchar as room, 'building_only:police_population' as residence_sources,
+        s.cluster_key, s.building, null::string as room, 'building_only:police_population' as residence_sources,
         0.0 as residence_evidence, 0 as candidate_dwellings
     from stated_building s
     where

@@ -19,8 +19,8 @@ with candidates as (
     {% for rule in rules %}
         select
             rule, severity, entity_type, entity_id, subject_key, source, source_file, source_row::integer as source_row,
-            street_code, community_code, field, observed_value::varchar as observed_value,
-            suggested_value::varchar as suggested_value, message
+            street_code, community_code, field, observed_value::string as observed_value,
+            suggested_value::string as suggested_value, message
         from {{ ref(rule) }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -37,7 +37,7 @@ numbered as (
 
 final as (
     select
-        'F' || upper(substr(md5(concat_ws('|', rule, source, coalesce(field, ''), subject_key, occurrence::varchar)), 1, 16))
+        'F' || upper(substr(md5(concat_ws('|', rule, source, coalesce(field, ''), subject_key, occurrence::string)), 1, 16))
             as finding_id,
         rule, severity, entity_type, entity_id, source, source_file, source_row,
         street_code, community_code, field, observed_value, suggested_value, message,

@@ -11,7 +11,7 @@ with police as (
 final as (
     select
         person_id,
-        arg_max(person_status, coalesce(updated_on, date '1900-01-01')) as police_status,
+        max_by(person_status, coalesce(updated_on, date '1900-01-01')) as police_status,
         max(updated_on) as status_updated_on
     from police
     group by person_id

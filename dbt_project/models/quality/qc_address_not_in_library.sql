@@ -55,10 +55,10 @@ addresses as (
     union all
     -- an electricity account: its latest row
     select
-        any_value(u.source), arg_max(u.source_file, (u.reading_month, u.source_row)), arg_max(u.source_row, (u.reading_month, u.source_row)),
-        '用电地址', arg_max(u.supply_address_raw, (u.reading_month, u.source_row)),
-        arg_max(u.supply_address_key, (u.reading_month, u.source_row)), arg_max(u.supply_district, (u.reading_month, u.source_row)),
-        arg_max(u.supply_road, (u.reading_month, u.source_row)), arg_max(u.supply_lane, (u.reading_month, u.source_row)),
+        any_value(u.source), max_by(u.source_file, (u.reading_month, u.source_row)), max_by(u.source_row, (u.reading_month, u.source_row)),
+        '用电地址', max_by(u.supply_address_raw, (u.reading_month, u.source_row)),
+        max_by(u.supply_address_key, (u.reading_month, u.source_row)), max_by(u.supply_district, (u.reading_month, u.source_row)),
+        max_by(u.supply_road, (u.reading_month, u.source_row)), max_by(u.supply_lane, (u.reading_month, u.source_row)),
         null, 'household', 'account:' || u.account_no
     from {{ ref('stg_utility_electricity') }} u
     where u.delivery = {{ current_delivery() }} and u.account_no is not null
@@ -84,8 +84,8 @@ addresses as (
     union all
     -- street visits: the shop's latest visit
     select
-        any_value(v.source), arg_max(v.source_file, (v.visited_on, v.source_row)), arg_max(v.source_row, (v.visited_on, v.source_row)),
-        '经营地址', arg_max(v.business_address_raw, (v.visited_on, v.source_row)), v.business_address_key,
+        any_value(v.source), max_by(v.source_file, (v.visited_on, v.source_row)), max_by(v.source_row, (v.visited_on, v.source_row)),
+        '经营地址', max_by(v.business_address_raw, (v.visited_on, v.source_row)), v.business_address_key,
         any_value(v.business_district), any_value(v.business_road), any_value(v.business_lane),
         x.shop_code, 'shop', coalesce('shop:' || x.shop_code, 'address:' || v.business_address_key)
     from {{ ref('stg_street_shop_visits') }} v
@@ -127,7 +127,7 @@ final as (
         source, source_file, source_row, street_code, community_code,
         field,
         raw as observed_value,
-        null::varchar as suggested_value,
+        null::string as suggested_value,
         field || '“' || raw || '”不在标准地址库中，请核实门牌是否正确；如地址真实存在，请报区里补录标准地址。' as message
     from routed
 )

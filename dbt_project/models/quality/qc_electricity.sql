@@ -19,22 +19,25 @@ readings as (
     from {{ ref('stg_utility_electricity') }} u
     where
         u.delivery = {{ current_delivery() }} and u.account_no is not null
-        and (u.source_file, u.source_row) not in (select (source_file, source_row) from shop_meters)
+        and not exists (
+            select 1 from shop_meters s
+            where s.source_file = u.source_file and s.source_row = u.source_row
+        )
 ),
 
 accounts as (
     select
         account_no,
         any_value(source) as source,
-        arg_max(source_file, (reading_month, source_row)) as source_file,
-        arg_max(source_row, (reading_month, source_row)) as source_row,
-        arg_max(account_name, (reading_month, source_row)) as holder,
-        arg_max(account_name_pinyin_key, (reading_month, source_row)) as holder_key,
-        arg_max(account_name_raw, (reading_month, source_row)) as holder_raw,
-        arg_max(supply_road, (reading_month, source_row)) as road,
-        arg_max(coalesce(supply_lane, ''), (reading_month, source_row)) as lane,
+        max_by(source_file, (reading_month, source_row)) as source_file,
+        max_by(source_row, (reading_month, source_row)) as source_row,
+        max_by(account_name, (reading_month, source_row)) as holder,
+        max_by(account_name_pinyin_key, (reading_month, source_row)) as holder_key,
+        max_by(account_name_raw, (reading_month, source_row)) as holder_raw,
+        max_by(supply_road, (reading_month, source_row)) as road,
+        max_by(coalesce(supply_lane, ''), (reading_month, source_row)) as lane,
         max(reading_month) as last_month,
-        arg_max(kwh, (reading_month, source_row)) as last_kwh
+        max_by(kwh, (reading_month, source_row)) as last_kwh
     from readings
     group by account_no
 ),
@@ -194,7 +197,7 @@ holder_findings as (
         source, source_file, source_row, street_code, community_code,
         '户名' as field,
         holder_raw as observed_value,
-        null::varchar as suggested_value,
+        null::string as suggested_value,
         case rule
             when 'account_holder_dead' then '用电户（户号' || account_no || '）户名为已故居民，请提醒家属办理电力过户。'
             when 'account_holder_not_resident'
@@ -214,7 +217,7 @@ vacant as (
         source, source_file, source_row, street_code, community_code,
         '用电地址',
         full_address,
-        null::varchar,
+        null::string,
         '住址“' || full_address || '”在人口数据中无人居住，但电表（户号' || account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
     from judged j
     where member_count = 0
@@ -256,8 +259,8 @@ power_drop as (
         'household', j.household_id, 'account:' || j.account_no,
         j.source, j.source_file, j.source_row, j.street_code, j.community_code,
         '用电量',
-        j.last_kwh::varchar,
-        null::varchar,
+        j.last_kwh::string,
+        null::string,
         '独居老人住处（' || j.full_address || '）' || j.last_month || '用电量' || j.last_kwh::integer
         || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。'
     from judged j

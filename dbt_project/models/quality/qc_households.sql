@@ -45,7 +45,7 @@ not_alone as (
         e.source, e.source_file, e.source_row, e.street_code, e.community_code,
         '居住地址' as field,
         coalesce(h.full_address, e.residence_address_raw) as observed_value,
-        null::varchar as suggested_value,
+        null::string as suggested_value,
         '该老人在独居老人名单中，但同一住址（' || coalesce(h.full_address, e.residence_address_raw) || '）还登记有'
         || c.others || '名其他居住人员，请上门核实是否仍为独居。' as message
     from elderly e
@@ -79,8 +79,8 @@ families as (
         mode(family_dwelling_key) as family_dwelling_key,
         mode(family_address_building) as family_address_building,
         any_value(aid_type) as aid_type,
-        arg_min(household_id, case when relation_to_head = '户主' then 0 else 1 end) as head_household_id,
-        arg_min(person_id, case when relation_to_head = '户主' then 0 else 1 end) as head_person_id,
+        min_by(household_id, case when relation_to_head = '户主' then 0 else 1 end) as head_household_id,
+        min_by(person_id, case when relation_to_head = '户主' then 0 else 1 end) as head_person_id,
         mode(person_street_code) as street_code,
         mode(person_community_code) as community_code
     from aid
@@ -94,8 +94,8 @@ size_mismatch as (
         f.source, f.source_file, f.source_row,
         coalesce(f.street_code, h.street_code), coalesce(f.community_code, h.community_code),
         '家庭人口数',
-        f.declared::varchar,
-        f.listed::varchar,
+        f.declared::string,
+        f.listed::string,
         coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记家庭人口数为' || f.declared
         || '人，但名单中列出的成员为' || f.listed || '人，请核实家庭人口并更正。'
     from families f
@@ -119,9 +119,9 @@ member_dwellings as (
 
 lives as (
     select
-        aid_certificate_no, arg_max(dwelling_key, members) as dwelling_key, arg_max(full_address, members) as full_address,
-        arg_max(household_id, members) as household_id, arg_max(street_code, members) as street_code,
-        arg_max(community_code, members) as community_code
+        aid_certificate_no, max_by(dwelling_key, members) as dwelling_key, max_by(full_address, members) as full_address,
+        max_by(household_id, members) as household_id, max_by(street_code, members) as street_code,
+        max_by(community_code, members) as community_code
     from member_dwellings
     group by aid_certificate_no
 ),

@@ -7,21 +7,21 @@ with id_fields as (
         source, source_file, source_row, '公民身份号码' as field, id_number_raw as raw, id_number, id_number_status as status,
         -- the number with the registered birth date written in, when that alone repairs it
         case
-            when cn_id_status(substr(id_number, 1, 6) || strftime(birth_date, '%Y%m%d') || substr(id_number, 15, 4)) = 'valid'
-                then substr(id_number, 1, 6) || strftime(birth_date, '%Y%m%d') || substr(id_number, 15, 4)
+            when cn_id_status(substr(id_number, 1, 6) || {{ format_date('birth_date', 'YYYYMMDD') }} || substr(id_number, 15, 4)) = 'valid'
+                then substr(id_number, 1, 6) || {{ format_date('birth_date', 'YYYYMMDD') }} || substr(id_number, 15, 4)
         end as repaired
     from {{ ref('stg_police_population') }}
     where delivery = {{ current_delivery() }}
     union all
-    select source, source_file, source_row, '成员身份证号', id_number_raw, id_number, id_number_status, null::varchar
+    select source, source_file, source_row, '成员身份证号', id_number_raw, id_number, id_number_status, null::string
     from {{ ref('stg_civil_affairs_assistance') }}
     where delivery = {{ current_delivery() }}
     union all
-    select source, source_file, source_row, '身份证号', id_number_raw, id_number, id_number_status, null::varchar
+    select source, source_file, source_row, '身份证号', id_number_raw, id_number, id_number_status, null::string
     from {{ ref('stg_civil_affairs_elderly_alone') }}
     where delivery = {{ current_delivery() }}
     union all
-    select source, source_file, source_row, '身份证号', id_number_raw, id_number, id_number_status, null::varchar
+    select source, source_file, source_row, '身份证号', id_number_raw, id_number, id_number_status, null::string
     from {{ ref('stg_hr_graduates') }}
     where delivery = {{ current_delivery() }}
 ),
@@ -34,7 +34,7 @@ flagged as (
             case
                 when
                     pr.person_id_number_valid and pr.person_id_number is distinct from f.id_number
-                    and (f.id_number is null or hamming(pr.person_id_number, f.id_number) <= 2)
+                    and (f.id_number is null or {{ hamming_distance('pr.person_id_number', 'f.id_number', ascii=true) }} <= 2)
                     then pr.person_id_number
             end
         ) as matched_valid_id

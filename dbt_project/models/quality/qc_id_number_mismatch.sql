@@ -11,9 +11,9 @@ with police as (
 rows as (
     select
         p.*, pr.person_id, pr.street_code, pr.community_code, pr.person_id_number, pr.person_id_number_valid,
-        strftime(p.birth_date, '%Y%m%d') as birth_digits,
+        {{ format_date('p.birth_date', 'YYYYMMDD') }} as birth_digits,
         case when cast(substr(p.id_number, 17, 1) as integer) % 2 = 1 then '男' else '女' end as id_sex,
-        substr(p.id_number, 1, 6) || strftime(p.birth_date, '%Y%m%d') || substr(p.id_number, 15, 4) as birth_fixed
+        substr(p.id_number, 1, 6) || {{ format_date('p.birth_date', 'YYYYMMDD') }} || substr(p.id_number, 15, 4) as birth_fixed
     from police p
     left join {{ ref('int_quality_person_rows') }} pr
         on pr.source_file = p.source_file and pr.source_row = p.source_row and pr.source = p.source
@@ -35,7 +35,7 @@ birth as (
                 then person_id_number
         end as suggested_value,
         '身份证号中的出生日期（' || substr(id_number, 7, 4) || '-' || substr(id_number, 11, 2) || '-' || substr(id_number, 13, 2)
-        || '）与登记的出生日期（' || strftime(birth_date, '%Y-%m-%d') || '）不一致，请核对本人证件。' as message
+        || '）与登记的出生日期（' || {{ format_date('birth_date', 'YYYY-MM-DD') }} || '）不一致，请核对本人证件。' as message
     from rows
     where birth_date is not null and substr(id_number, 7, 8) <> birth_digits
 ),

@@ -30,7 +30,7 @@ room_unknown as (
         pr.source, pr.source_file, pr.source_row, h.street_code, h.community_code,
         '居住地址' as field,
         coalesce(nullif(trim(p.residence_address_raw), ''), '（空）') as observed_value,
-        null::varchar as suggested_value,
+        null::string as suggested_value,
         '实有人口登记的居住地址“' || coalesce(nullif(trim(p.residence_address_raw), ''), '（空）')
         || '”未写明室号，其他数据也无法确定具体住房，已暂按“' || h.full_address
         || '”归档，请上门核实室号。' as message
@@ -48,7 +48,7 @@ unplaced as (
         pr.source, pr.source_file, pr.source_row, l.street_code, l.community_code,
         '居住地址',
         '（空）',
-        null::varchar,
+        null::string,
         '实有人口登记的居住地址为空，其他数据也无法确定其住所（户籍在本辖区），请核实实际居住地址。'
     from person_rows pr
     join police p using (source_file, source_row)

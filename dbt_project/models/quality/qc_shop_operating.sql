@@ -19,9 +19,9 @@ xref as (
 licences as (
     select
         x.shop_code,
-        arg_max(x.source_file, l.valid_until) as source_file,
-        arg_max(x.source_row, l.valid_until) as source_row,
-        arg_max(l.licence_no, l.valid_until) as licence_no,
+        max_by(x.source_file, l.valid_until) as source_file,
+        max_by(x.source_row, l.valid_until) as source_row,
+        max_by(l.licence_no, l.valid_until) as licence_no,
         max(l.valid_until) as valid_until
     from xref x
     join {{ ref('stg_market_food_licence') }} l on l.source_file = x.source_file and l.source_row = x.source_row
@@ -32,11 +32,11 @@ licences as (
 registrations as (
     select
         x.shop_code,
-        arg_max(x.source_file, r.approved_on) as source_file,
-        arg_max(x.source_row, r.approved_on) as source_row,
-        arg_max(r.registration_status_raw, r.approved_on) as status_raw,
-        arg_max(r.registration_status, r.approved_on) as status,
-        arg_max(r.entity_name, r.approved_on) as entity_name,
+        max_by(x.source_file, r.approved_on) as source_file,
+        max_by(x.source_row, r.approved_on) as source_row,
+        max_by(r.registration_status_raw, r.approved_on) as status_raw,
+        max_by(r.registration_status, r.approved_on) as status,
+        max_by(r.entity_name, r.approved_on) as entity_name,
         max(r.approved_on) as approved_on
     from xref x
     join {{ ref('stg_market_business_registry') }} r on r.source_file = x.source_file and r.source_row = x.source_row
@@ -55,10 +55,10 @@ visits as (
     -- the latest visit, the record an unregistered shop's finding points at
     select
         shop_code,
-        arg_max(source, (visited_on, -source_row)) as source,
-        arg_max(source_file, (visited_on, -source_row)) as source_file,
-        arg_max(source_row, (visited_on, -source_row)) as source_row,
-        arg_max(sign_name, (visited_on, -source_row)) as sign_name
+        max_by(source, (visited_on, -source_row)) as source,
+        max_by(source_file, (visited_on, -source_row)) as source_file,
+        max_by(source_row, (visited_on, -source_row)) as source_row,
+        max_by(sign_name, (visited_on, -source_row)) as sign_name
     from visit_rows
     group by shop_code
 ),
@@ -76,11 +76,11 @@ expired as (
         'shop' as entity_type, s.shop_code as entity_id, s.shop_code as subject_key,
         'market_food_licence' as source, l.source_file, l.source_row, s.street_code, s.community_code,
         '有效期至' as field,
-        strftime(l.valid_until, '%Y-%m-%d') as observed_value,
-        null::varchar as suggested_value,
-        '食品经营许可证（' || coalesce(l.licence_no, '无编号') || '）已于' || strftime(l.valid_until, '%Y-%m-%d')
+        {{ format_date('l.valid_until', 'YYYY-MM-DD') }} as observed_value,
+        null::string as suggested_value,
+        '食品经营许可证（' || coalesce(l.licence_no, '无编号') || '）已于' || {{ format_date('l.valid_until', 'YYYY-MM-DD') }}
         || '到期，但' || case
-            when a.last_open > l.valid_until then strftime(a.last_open, '%Y-%m-%d') || '走访时该店仍在营业'
+            when a.last_open > l.valid_until then {{ format_date('a.last_open', 'YYYY-MM-DD') }} || '走访时该店仍在营业'
             else '该店电表本月仍正常用电'
         end
         || '，请督促办理延续或停止经营。' as message
@@ -102,9 +102,9 @@ deregistered as (
         'market_business_registry', r.source_file, r.source_row, s.street_code, s.community_code,
         '登记状态',
         r.status_raw,
-        null::varchar,
+        null::string,
         '市场主体（' || coalesce(r.entity_name, '') || '）登记状态为' || coalesce(r.status_raw, '注销') || '，但'
-        || strftime(a.last_open, '%Y-%m-%d') || '走访时该店仍在营业，请核实经营主体并通报市场监管所。'
+        || {{ format_date('a.last_open', 'YYYY-MM-DD') }} || '走访时该店仍在营业，请核实经营主体并通报市场监管所。'
     from shops s
     join activity a using (shop_code)
     join registrations r using (shop_code)
@@ -121,8 +121,8 @@ unregistered as (
         v.source, v.source_file, v.source_row, s.street_code, s.community_code,
         '店招名称',
         v.sign_name,
-        null::varchar,
-        '沿街商铺“' || coalesce(v.sign_name, '') || '”' || strftime(a.last_open, '%Y-%m-%d')
+        null::string,
+        '沿街商铺“' || coalesce(v.sign_name, '') || '”' || {{ format_date('a.last_open', 'YYYY-MM-DD') }}
         || '走访时在营业，但查不到其营业执照登记或食品经营许可，请核实是否无证经营。'
     from shops s
     join activity a using (shop_code)

@@ -20,7 +20,7 @@ elderly as (
 rows as (
     select
         pr.*, s.police_status, s.status_updated_on,
-        coalesce(strftime(s.status_updated_on, '%Y-%m'), '') as since
+        coalesce({{ format_date('s.status_updated_on', 'YYYY-MM') }}, '') as since
     from {{ ref('int_quality_person_rows') }} pr
     join police s using (person_id)
     where pr.source in ('civil_affairs_assistance', 'civil_affairs_elderly_alone')
@@ -34,7 +34,7 @@ aided as (
         r.source, r.source_file, r.source_row, r.street_code, r.community_code,
         '成员身份证号' as field,
         a.id_number_raw as observed_value,
-        null::varchar as suggested_value,
+        null::string as suggested_value,
         case r.police_status
             when '死亡'
                 then
@@ -58,7 +58,7 @@ listed as (
         r.source, r.source_file, r.source_row, r.street_code, r.community_code,
         '身份证号',
         e.id_number_raw,
-        null::varchar,
+        null::string,
         case r.police_status
             when '死亡'
                 then

@@ -15,12 +15,12 @@ registry as (
     select
         delivery, source, source_file, source_row,
         uscc, uscc_check_ok,
-        entity_name as name, entity_name as registered_name, null::varchar as sign_name,
-        legal_representative as person_name, null::varchar as phone,
+        entity_name as name, entity_name as registered_name, null::string as sign_name,
+        legal_representative as person_name, null::string as phone,
         business_address_key as address_key, business_room as unit, business_rest as unit_rest,
         approved_on as event_date, registration_status, entity_type,
-        null::varchar as licence_no, null::date as licence_valid_until, null::varchar as business_format,
-        null::varchar as inspection_result, null::varchar as account_no,
+        null::string as licence_no, null::date as licence_valid_until, null::string as business_format,
+        null::string as inspection_result, null::string as account_no,
         established_on
     from {{ ref('stg_market_business_registry') }}
     where delivery = {{ current_delivery() }}
@@ -71,7 +71,7 @@ located as (
         l.street_code,
         l.community_code,
         -- an upper floor of an office tower (e.g. 26楼) is not a street shop
-        coalesce(regexp_matches(u.unit_rest, '([2-9]|[1-9][0-9])楼'), false) as upper_floor_office,
+        coalesce({{ regex_contains('u.unit_rest', '([2-9]|[1-9][0-9])楼') }}, false) as upper_floor_office,
         coalesce(l.address_id, un.building, 'unlisted:' || u.address_key) as building
     from unioned u
     left join lookup l on l.address_key = u.address_key
@@ -119,32 +119,34 @@ meter_rows as (
     union all
     select e.*
     from electricity e
-    where
-        (e.building, coalesce(e.supply_room, '')) not in (select (building, unit) from shop_premises)
-        and exists (
-            select 1 from registered_premises r
-            where
-                r.building = e.building and r.unit = coalesce(e.supply_room, '')
-                and (
-                    e.account_name = r.registered_name or e.account_core = r.core
-                    or e.account_name = r.legal_representative
-                    or e.account_name_pinyin_key = r.legal_representative_key
-                    or e.building not in (select building from inhabited)
-                )
-        )
+    where not exists (
+        select 1 from shop_premises p
+        where p.building = e.building and p.unit = coalesce(e.supply_room, '')
+    )
+    and exists (
+        select 1 from registered_premises r
+        where
+            r.building = e.building and r.unit = coalesce(e.supply_room, '')
+            and (
+                e.account_name = r.registered_name or e.account_core = r.core
+                or e.account_name = r.legal_representative
+                or e.account_name_pinyin_key = r.legal_representative_key
+                or e.building not in (select building from inhabited)
+            )
+    )
 ),
 
 meters as (
     -- one row per meter reading at a shop premises (a dwelling's meter is not one)
     select
         e.delivery, e.source, e.source_file, e.source_row,
-        null::varchar as uscc, null::boolean as uscc_check_ok,
-        e.account_name as name, null::varchar as registered_name, null::varchar as sign_name,
+        null::string as uscc, null::boolean as uscc_check_ok,
+        e.account_name as name, null::string as registered_name, null::string as sign_name,
         e.account_name as person_name, e.phone,
         e.supply_address_key as address_key, e.supply_room as unit, e.supply_rest as unit_rest,
-        null::date as event_date, null::varchar as registration_status, null::varchar as entity_type,
-        null::varchar as licence_no, null::date as licence_valid_until, null::varchar as business_format,
-        null::varchar as inspection_result, e.account_no,
+        null::date as event_date, null::string as registration_status, null::string as entity_type,
+        null::string as licence_no, null::date as licence_valid_until, null::string as business_format,
+        null::string as inspection_result, e.account_no,
         null::date as established_on,
         e.address_id, e.street_code, e.community_code, false as upper_floor_office, e.building
     from meter_rows e

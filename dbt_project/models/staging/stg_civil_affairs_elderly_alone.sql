@@ -17,7 +17,7 @@ final as (
         {{ id_number_columns('id_number') }},
         sex as sex_raw,
         {{ sex_value('sex') }} as sex,
-        try_cast(regexp_extract(age, '\d+') as integer) as age,
+        try_cast(regexp_extract(age, '\d+', 0) as integer) as age,
         {{ address_columns('residence_address', 'residence') }},
         {{ phone_columns('phone') }},
         cn_normalize_name(emergency_contact) as emergency_contact,

@@ -1,4 +1,4 @@
-{{ config(materialized='table', unique_key=none) }}
+{{ config(materialized='table', unique_key=none, partition_by=none) }}
 
 with source as (
     select * from {{ source('raw', 'divisions') }}

@@ -1,4 +1,4 @@
-{{ config(materialized='table', unique_key=none) }}
+{{ config(materialized='table', unique_key=none, partition_by=none) }}
 
 -- The standard address library is the reference that routes a record to its street and committee.
 -- address_key is computed by the same parser the registries go through, so that an exact join

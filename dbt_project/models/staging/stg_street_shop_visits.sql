@@ -1,11 +1,28 @@
 -- The street offices' visit registers and the visits saved in the street app (最多查一次, source
 -- street_shop_visits_app, one row per app record: app_visit_id is the lineage to the app).
-with source as (
-    select * from (
-        select * from {{ source('raw', 'street_shop_visits') }}
-        union all by name
-        select * from {{ source('raw', 'street_shop_visits_app') }}
-    )
+-- The two sources' common columns, named (Spark has no union by column name in SQL).
+{%- set visit_columns = [
+    'visited_on', 'sign_name', 'business_address', 'contact_name', 'phone', 'business_format',
+    'inspection_result', 'street_name', 'community_name', 'visitor',
+] %}
+with registers as (
+    select {{ lineage_columns() }}, {{ visit_columns | join(', ') }}, cast(null as string) as app_visit_id
+    from {{ source('raw', 'street_shop_visits') }}
+),
+
+app_visits as (
+    select {{ lineage_columns() }}, {{ visit_columns | join(', ') }}, app_visit_id
+    from {{ source('raw', 'street_shop_visits_app') }}
+),
+
+unioned as (
+    select * from registers
+    union all
+    select * from app_visits
+),
+
+source as (
+    select * from unioned
     {{ new_raw_rows() }}
 ),
 

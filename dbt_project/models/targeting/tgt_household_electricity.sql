@@ -35,7 +35,7 @@ summary as (
         p.delivery_month as latest_month,
         max(m.kwh) filter (where m.reading_month = p.delivery_month) as latest_kwh,
         max(m.kwh) filter (
-            where m.reading_month = strftime(strptime(p.delivery_month || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m')
+            where m.reading_month = {{ previous_month('p.delivery_month') }}
         ) as month_before_kwh,
         count(*) filter (where m.reading_month < p.delivery_month) as previous_readings,
         median(m.kwh) filter (where m.reading_month < p.delivery_month) as baseline_kwh,
@@ -54,7 +54,7 @@ final as (
         -- month alone is an export gap, not a sign)
         latest_kwh is null and month_before_kwh is null as last_two_missing,
         -- months in the window since the first reading without any reading (gaps in the meter's history)
-        (date_diff('month', strptime(first_reading_month || '-01', '%Y-%m-%d'), strptime(latest_month || '-01', '%Y-%m-%d')) + 1) - previous_readings
+        ({{ months_between(month_start('first_reading_month'), month_start('latest_month')) }} + 1) - previous_readings
         - case when latest_kwh is not null then 1 else 0 end as missing_months
     from summary
 )

@@ -6,7 +6,7 @@
 with params as (
     select
         {{ current_delivery() }} as delivery,
-        last_day(strptime({{ current_delivery() }} || '-01', '%Y-%m-%d')::date) as as_of
+        last_day({{ month_start(current_delivery()) }}) as as_of
 ),
 
 xref as (
@@ -50,12 +50,12 @@ aid_rows as (
 aid_person as (
     select
         person_id,
-        arg_min(aid_certificate_no, source_row) as aid_certificate_no,
-        arg_min(aid_type, source_row) as aid_type,
-        arg_min(aid_since, source_row) as aid_since,
-        arg_min(family_dwelling_key, source_row) as aid_family_dwelling_key,
-        arg_min(family_street_code, source_row) as aid_family_street_code,
-        arg_min(family_community_code, source_row) as aid_family_community_code
+        min_by(aid_certificate_no, source_row) as aid_certificate_no,
+        min_by(aid_type, source_row) as aid_type,
+        min_by(aid_since, source_row) as aid_since,
+        min_by(family_dwelling_key, source_row) as aid_family_dwelling_key,
+        min_by(family_street_code, source_row) as aid_family_street_code,
+        min_by(family_community_code, source_row) as aid_family_community_code
     from aid_rows
     group by person_id
 ),
@@ -70,8 +70,8 @@ graduate_person as (
     select
         x.person_id,
         max(g.graduation_year) as graduation_year,
-        arg_max(g.employment_status, g.graduation_year) as employment_status,
-        arg_max(g.degree, g.graduation_year) as degree
+        max_by(g.employment_status, g.graduation_year) as employment_status,
+        max_by(g.degree, g.graduation_year) as degree
     from xref x
     join {{ ref('stg_hr_graduates') }} g on g.source_file = x.source_file and g.source_row = x.source_row
     where x.source = 'hr_graduates'
@@ -87,12 +87,12 @@ registered as (
     -- 户籍地址 from the police record: a dwelling of the district's address library, or elsewhere
     select
         x.person_id,
-        arg_min(
+        min_by(
             case when l.address_id is not null then l.address_id || '#' || coalesce(r.registered_room, '') end,
             x.source_row
         ) as registered_dwelling_key,
-        arg_min(l.street_code, x.source_row) as registered_street_code,
-        arg_min(l.community_code, x.source_row) as registered_community_code,
+        min_by(l.street_code, x.source_row) as registered_street_code,
+        min_by(l.community_code, x.source_row) as registered_community_code,
         bool_or(r.registered_address_key is not null) as has_registered_address
     from xref x
     join {{ ref('int_person_records') }} r
@@ -119,7 +119,7 @@ final as (
         case
             when p.birth_date is not null then
                 year(params.as_of) - year(p.birth_date)
-                - case when strftime(p.birth_date, '%m%d') > strftime(params.as_of, '%m%d') then 1 else 0 end
+                - case when {{ format_date('p.birth_date', 'MMDD') }} > {{ format_date('params.as_of', 'MMDD') }} then 1 else 0 end
         end as age,
         coalesce(lh.living_members, 0) as household_living_members,
         -- a household placed at building level (室号不详) says nothing about who shares the room
