@@ -228,6 +228,15 @@ transfers as (
     having count(distinct t.building || '#' || t.room) = 1
 ),
 
+transfers_taken as (
+    -- the transfers that decide where someone lives: at their police flat (confirmed), or elsewhere
+    -- for someone under 60 (moved); an older person's transfer elsewhere decides nothing
+    select cluster_key from transfers
+    where
+        building || '#' || room = police_building || '#' || police_room
+        or cluster_key in (select cluster_key from under_sixty)
+),
+
 moved_by_transfer as (
     select cluster_key, police_building as old_building, police_room as old_room, building, room, 'meter_transfer' as kinds
     from transfers
@@ -270,7 +279,7 @@ moved_self as (
         )
     )
     and p.cluster_key not in (select cluster_key from elderly_listed)
-    and p.cluster_key not in (select cluster_key from transfers)
+    and p.cluster_key not in (select cluster_key from transfers_taken)
     -- nobody of 60 or over on a meter alone, nor from a flat whose meter is in their own name: an
     -- old person's empty-reading home is a reason to knock on the door, unless their family lives
     -- elsewhere and the flat is not theirs (moved in with the children)
@@ -305,7 +314,7 @@ moved_by_use as (
         and coalesce(new.read_empty_before, true) and new.lived_in
         and m.building || '#' || m.room <> p.building || '#' || p.room
         and p.cluster_key not in (select cluster_key from moved_self)
-        and p.cluster_key not in (select cluster_key from transfers)
+        and p.cluster_key not in (select cluster_key from transfers_taken)
         and p.cluster_key not in (select cluster_key from elderly_listed)
         -- (an empty-reading home of someone of 60 or over is a reason to knock on the door)
         and p.cluster_key in (
@@ -397,7 +406,7 @@ moved_with_family as (
     join police_room o on o.cluster_key = fo.cluster_key and o.building = m.old_building and o.room = m.old_room
     where
         o.cluster_key not in (select cluster_key from moved_any)
-        and o.cluster_key not in (select cluster_key from transfers)
+        and o.cluster_key not in (select cluster_key from transfers_taken)
         and o.cluster_key not in (select cluster_key from elderly_listed)
         and (not m.after_latest_reading or o.cluster_key in (select cluster_key from under_sixty))
     group by o.cluster_key
