@@ -179,6 +179,17 @@ def build(inbox: Path) -> dict:
         Person("柳思远", True, "2012-06-01", "10000009", "子", (*A26, "701")),
         Person("鲁桂兰", False, "1952-02-17", "10000009", "母亲", (*A26, "701")),
     ]
+    # a family that moved within the building in November (欧阳), after the export's latest reading:
+    # the police still hold 801 for both; the utility put the account of 802 (empty until then) in
+    # the husband's name (过户) between the two exports
+    people += [
+        Person("欧阳振华", True, "1978-05-06", "10000010", "户主", (*A26, "801")),
+        Person("庞淑敏", False, "1979-09-09", "10000010", "配偶", (*A26, "801")),
+    ]
+    # a man who moved from 901 to 902 in October: his old meter reads empty in October, the meter
+    # of 902 (also in his name, a name three other meters in the district carry) lived in from
+    # October; the police still hold 901
+    people += [Person("韦国平", True, "1979-12-01", "10000011", "户主", (*A26, "901"))]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}
@@ -293,6 +304,9 @@ def build(inbox: Path) -> dict:
             ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
             ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
             ("3100099006", "严立新", (*A26, "702"), 150),  # the landlord of the 柳 family's new flat
+            ("3100099007", "郝建设" if month == 0 else "欧阳振华", (*A26, "802"), 5),  # 过户 in November
+            ("3100099008", "韦国平", (*A26, "902"), 150),
+            *((f"310009901{k}", "韦国平", (*A26, f"100{k}"), 150) for k in range(1, 4)),  # namesakes
         ]
         for acc, holder, (road, lane, no, room), kwh in meters:
             written = address(road, lane, no, room or None, month)
@@ -304,6 +318,10 @@ def build(inbox: Path) -> dict:
                     use = 5  # the 柳 family left in 2026-10
                 if holder == "严立新" and not (m_i == 11 and month == 1):
                     use = 5  # empty until the 柳 family moved in
+                if acc == "3100099008" and not (m_i == 11 and month == 1):
+                    use = 5  # empty until 韦国平 moved in, in 2026-10
+                if holder == "韦国平" and room == "901" and m_i == 11 and month == 1:
+                    use = 5  # he left in 2026-10
                 rows["utility_electricity"].append([acc, holder, written, "", m, str(use)])
         for key in ("明珠花店", "吉祥超市", "鑫源五金店"):
             s = shops[key]

@@ -166,7 +166,8 @@ def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district)
     assert alerts == [("钱国强", "power_drop", "2026-10")]
 
 
-MOVERS = ("柳志刚", "葛丽萍", "柳思远", "鲁桂兰")
+LIU_FAMILY = ("柳志刚", "葛丽萍", "柳思远", "鲁桂兰")
+MOVERS = (*LIU_FAMILY, "欧阳振华", "庞淑敏", "韦国平")
 
 
 def test_a_family_whose_police_address_is_stale_moves_together(district):
@@ -177,8 +178,8 @@ def test_a_family_whose_police_address_is_stale_moves_together(district):
     _, db = district
     before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
     old_flat, new_flat = (f"{ADDRESS_ID[('阳曲路', '15', '26')]}#{room}" for room in ("701", "702"))
-    assert {before[name][1] for name in MOVERS} == {old_flat}
-    assert {after[name][1] for name in MOVERS} == {new_flat}
+    assert {before[name][1] for name in LIU_FAMILY} == {old_flat}
+    assert {after[name][1] for name in LIU_FAMILY} == {new_flat}
     for name in ("柳志刚", "柳思远", "鲁桂兰"):
         assert "moved(family" in after[name][3] and "police_population_stale" in after[name][3], name
     with duckdb.connect(str(db), read_only=True) as con:
@@ -186,8 +187,41 @@ def test_a_family_whose_police_address_is_stale_moves_together(district):
             "select old_id, new_id, kind from master.id_history where entity_type = 'household'"
         ).fetchall()
         flat_ids = dict(con.execute("select dwelling_key, household_id from master.household").fetchall())
-    assert history == [(flat_ids[old_flat], flat_ids[new_flat], "move")]
+    assert (flat_ids[old_flat], flat_ids[new_flat], "move") in history
     assert before["柳志刚"][0] == flat_ids[old_flat] and after["柳志刚"][0] == flat_ids[new_flat]
+
+
+def test_an_account_put_in_a_persons_name_since_last_month_moves_the_family(district):
+    """The 欧阳 family moved from 801 to 802 in November, after the export's latest reading (801 still
+    reads lived in, 802 empty); the police still hold 801 for both. Between the two exports the
+    utility put 802's account in the husband's name (过户): both live in 802 in November, the wife
+    with her husband, and id_history records the move."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    old_flat, new_flat = (f"{ADDRESS_ID[('阳曲路', '15', '26')]}#{room}" for room in ("801", "802"))
+    assert before["欧阳振华"][1] == before["庞淑敏"][1] == old_flat
+    assert after["欧阳振华"][1] == after["庞淑敏"][1] == new_flat
+    assert "moved(meter_transfer)" in after["欧阳振华"][3] and "police_population_stale" in after["欧阳振华"][3]
+    assert "moved(family_moved)" in after["庞淑敏"][3]
+    with duckdb.connect(str(db), read_only=True) as con:
+        flat_ids = dict(con.execute("select dwelling_key, household_id from master.household").fetchall())
+        history = con.execute(
+            "select kind from master.id_history where old_id = ? and new_id = ?",
+            [flat_ids[old_flat], flat_ids[new_flat]],
+        ).fetchall()
+    assert history == [("move",)]
+
+
+def test_a_meter_in_the_persons_name_that_came_alive_as_theirs_went_empty_is_where_they_moved(district):
+    """韦国平's flat 901 reads empty in October, the export's latest month, and 902's meter (in his
+    name, as three other meters are) went from empty to lived in that same month: he lives in 902,
+    though the police still hold 901. In October's delivery (readings to September) he is in 901."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    old_flat, new_flat = (f"{ADDRESS_ID[('阳曲路', '15', '26')]}#{room}" for room in ("901", "902"))
+    assert before["韦国平"][1] == old_flat
+    assert after["韦国平"][1] == new_flat
+    assert "moved(meter_use_moved)" in after["韦国平"][3]
 
 
 def test_ids_hold_while_every_address_is_written_another_way(district):
@@ -200,5 +234,5 @@ def test_ids_hold_while_every_address_is_written_another_way(district):
     for key in [k for k in first if k[0] != "street_shop_visits"]:
         assert second[key][0] == first[key][0], key
     with duckdb.connect(str(db), read_only=True) as con:
-        # nothing but the 柳 family's move
-        assert con.execute("select kind from master.id_history").fetchall() == [("move",)]
+        # nothing but the moves of the 柳 and 欧阳 families and of 韦国平
+        assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 3

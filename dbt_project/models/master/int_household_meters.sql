@@ -6,7 +6,9 @@
 --   dwelling at the previous delivery (the account number is the meter's identity), or the
 --   dwelling of the account holder (户名, by name or pinyin) in that building — each kind weighed by
 --   how often it agrees with the room on the meters whose address has one, estimated from this
---   delivery's data, and taken when that reaches meter_min_confidence;
+--   delivery's data, and taken when that reaches meter_min_confidence; never a flat another
+--   account names with its room, nor a holder's room when someone of that name lives in the
+--   building with the room unknown;
 -- * otherwise the building with the room unknown (one household per account, "室号不详"), when
 --   people live in that building; a meter without a room where nobody lives (a shop front outside
 --   the address library, an office) is no dwelling's.
@@ -55,15 +57,16 @@ meters as (
 ),
 
 residents as (
+    -- everyone placed in a building, with the room or with the room unknown (room null)
     select
         r.address_id, split_part(r.dwelling_key, '#', 1) as building, r.room, g.name,
         cn_name_pinyin_key(g.name) as name_key
     from {{ ref('int_person_residence') }} r
     join {{ ref('int_person_golden') }} g using (cluster_key)
-    where r.room_known and g.name is not null
+    where g.name is not null
 ),
 
-holder_evidence as (
+holder_candidates as (
     select distinct
         m.account_no, m.building as meter_building, m.room as meter_room,
         p.building, p.room, 'holder' as kind
@@ -72,6 +75,18 @@ holder_evidence as (
         on
             p.building = m.building
             and coalesce(p.name_key, '#' || p.name) = coalesce(m.account_name_key, '#' || m.account_name)
+),
+
+holder_evidence as (
+    -- the holder's room says nothing when someone of that name lives in the building with the room
+    -- unknown (the holder may be them)
+    select c.* from holder_candidates as c
+    where
+        c.room is not null
+        and c.account_no not in (
+            select u.account_no from holder_candidates as u
+            where u.room is null
+        )
 ),
 
 {% if master_ready %}
@@ -124,13 +139,25 @@ inhabited as (
     select distinct split_part(dwelling_key, '#', 1) as building from {{ ref('int_person_residence') }}
 ),
 
+metered_dwellings as (
+    -- dwellings another account's 用电地址 names with the room: a flat has one account, so a meter
+    -- without a room is not theirs
+    select distinct account_no, building, room from meters
+    where building is not null and room is not null
+),
+
 inferred_candidates as (
     select
         e.account_no, e.meter_building, e.building, e.room, e.kind,
         case when e.meter_building is not null then r.p_building else r.p_any end as p
     from evidence e
     join reliability r using (kind)
-    where e.meter_room is null and (e.meter_building is null or e.building = e.meter_building)
+    where
+        e.meter_room is null and (e.meter_building is null or e.building = e.meter_building)
+        and not exists (
+            select 1 from metered_dwellings d
+            where d.building = e.building and d.room = e.room and d.account_no <> e.account_no
+        )
 ),
 
 inferred_scored as (
