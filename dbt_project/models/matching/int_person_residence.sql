@@ -356,11 +356,35 @@ police_families as (
     where source = 'police_population' and family_key is not null
 ),
 
+same_police_family as (
+    -- pairs of people of one 户号 (the police's), each with themselves
+    select distinct f.cluster_key as person, pf.cluster_key as other
+    from police_families as f
+    join police_families as pf on pf.family_key = f.family_key
+),
+
+police_flat_strangers as (
+    -- the people the police place at a flat together with someone not of their 户号
+    select distinct p.cluster_key
+    from police_room p
+    join police_room o on o.building = p.building and o.room = p.room and o.cluster_key <> p.cluster_key
+    left join same_police_family s on s.person = p.cluster_key and s.other = o.cluster_key
+    where s.person is null
+),
+
+police_occupancy as (
+    -- who the police place at each flat: the first and last person's keys (somebody other than X
+    -- lives there unless both are X)
+    select building, room, min(cluster_key) as first_person, max(cluster_key) as last_person
+    from police_room
+    group by building, room
+),
+
 listed_elsewhere as (
     -- a person on the elderly-alone list whose list 居住地址 (the committee visits them) names
     -- another dwelling, lived in, while the police's reads empty, or is lived in by people of
     -- another 户号 the police place there while nobody else lives at the list's (the list says
-    -- alone): the list is up to date
+    -- alone): the list is up to date (joins, not correlated subqueries: Spark plans these too)
     select
         p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
         'civil_affairs_elderly_alone' as kinds
@@ -368,26 +392,16 @@ listed_elsewhere as (
     join evidence e on e.cluster_key = p.cluster_key and e.kind = 'own:civil_affairs_elderly_alone'
     left join dwelling_use old on old.building = p.building and old.room = p.room
     join dwelling_use new on new.building = e.building and new.room = e.room
+    left join police_flat_strangers ps on ps.cluster_key = p.cluster_key
+    left join police_occupancy lo on lo.building = e.building and lo.room = e.room
     where
         e.building || '#' || e.room <> p.building || '#' || p.room
         and new.lived_in
         and (
             coalesce(old.reads_empty, false)
             or (
-                exists (
-                    select 1 from police_room o
-                    where
-                        o.building = p.building and o.room = p.room and o.cluster_key <> p.cluster_key
-                        and o.cluster_key not in (
-                            select f.cluster_key from police_families as f
-                            join police_families as pf on pf.family_key = f.family_key
-                            where pf.cluster_key = p.cluster_key
-                        )
-                )
-                and not exists (
-                    select 1 from police_room o
-                    where o.building = e.building and o.room = e.room and o.cluster_key <> p.cluster_key
-                )
+                ps.cluster_key is not null
+                and (lo.building is null or (lo.first_person = p.cluster_key and lo.last_person = p.cluster_key))
             )
         )
     group by p.cluster_key
