@@ -14,6 +14,7 @@ the committee a department wrote. ID numbers and phones are masked (shared/domai
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,7 +163,13 @@ def _total(frame: pd.DataFrame, column: str) -> float:
     """Sum of a column's numbers (text that is not a number and missing cells count 0)."""
     if not len(frame) or column not in frame:
         return 0.0
-    return float(sum(n for n in (cells.number(v) for v in frame[column]) if n is not None))
+    total = float(sum(n for n in (cells.number(v) for v in frame[column]) if n is not None))
+    return total if math.isfinite(total) else math.nan  # absurd cells can overflow: #NUM! in the sheet
+
+
+def _whole(total: float) -> float | int:
+    """A count's total as a whole number (NaN, an overflowed total, stays NaN: written as #NUM!)."""
+    return int(total) if math.isfinite(total) else total
 
 
 def _power_drop(flag: object) -> bool:
@@ -260,7 +267,7 @@ def build_report(
             2,
             f'=SUMIF({type_range},"{ty}",{size_range})',
             fmt["num"],
-            int(_total(sub, "family_size")),
+            _whole(_total(sub, "family_size")),
         )
         ws.write_formula(
             i,
@@ -272,7 +279,7 @@ def build_report(
     end = t + 2 + len(types)
     ws.write_string(end, 0, "合计", bold)
     ws.write_formula(end, 1, f"=SUM(B{t + 3}:B{end})", bold, len(aid))
-    ws.write_formula(end, 2, f"=SUM(C{t + 3}:C{end})", bold, int(_total(aid, "family_size")))
+    ws.write_formula(end, 2, f"=SUM(C{t + 3}:C{end})", bold, _whole(_total(aid, "family_size")))
     ws.write_formula(end, 3, f"=SUM(D{t + 3}:D{end})", bold_money, _total(aid, "monthly_amount"))
     ws.freeze_panes(top + 1, 1)
     _print_setup(ws, top, end, len(cols))
@@ -373,7 +380,7 @@ def build_report(
     # --- 汇总 ---
     lines = [
         ("救助家庭（户）", len(aid)),
-        ("救助人数（家庭人口数合计）", int(_total(aid, "family_size"))),
+        ("救助人数（家庭人口数合计）", _whole(_total(aid, "family_size"))),
         ("月救助金额合计（元）", _total(aid, "monthly_amount")),
         ("独居老人（人）", len(elderly)),
         ("独居老人中需关注（状态异常/有同住/用电骤降）", sum(1 for r in rows_elderly_flags(elderly))),

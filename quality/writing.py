@@ -37,7 +37,7 @@ FINGERPRINTS = ".fingerprints.json"
 # xlsxwriter assembles a workbook's XML parts in memory instead of one temporary file each (a
 # delivery writes hundreds of small workbooks: the temporary files cost more than the XML on a busy
 # disk); the files are the same byte for byte. A committee's largest sheet is a few thousand rows.
-XLSX_OPTIONS = {"in_memory": True}
+XLSX_OPTIONS = {"in_memory": True, "nan_inf_to_errors": True}  # a NaN/inf cell is #NUM!, not a failed file
 _pool: ProcessPoolExecutor | None = None
 
 
