@@ -2,9 +2,7 @@
 -- than their police 居住地址 names, and why. A table of its own, like int_person_police_room, so
 -- that Spark does not inline the chain of move rules into the residence model's plan.
 with records as (
-    select r.*, c.cluster_key
-    from {{ ref('int_person_records') }} r
-    join {{ ref('int_person_clusters') }} c on c.record_key = r.record_key
+    select * from {{ ref('int_person_cluster_records') }}
 ),
 
 evidence as (

@@ -2,9 +2,7 @@
 -- of int_person_residence). A table of its own: int_person_moves and int_person_residence both
 -- read it, and Spark inlines a CTE at every reference (the model's plan grew past the driver's heap).
 with records as (
-    select r.*, c.cluster_key
-    from {{ ref('int_person_records') }} r
-    join {{ ref('int_person_clusters') }} c on c.record_key = r.record_key
+    select * from {{ ref('int_person_cluster_records') }}
 ),
 
 evidence as (

@@ -19,9 +19,7 @@
 -- An address missing from the standard library still locates a dwelling (keyed by the parsed
 -- address), marked as outside the library, rather than losing the household.
 with records as (
-    select r.*, c.cluster_key
-    from {{ ref('int_person_records') }} r
-    join {{ ref('int_person_clusters') }} c on c.record_key = r.record_key
+    select * from {{ ref('int_person_cluster_records') }}
 ),
 
 evidence as (
