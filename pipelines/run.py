@@ -41,6 +41,7 @@ class DeliveryOutcome:
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stage_cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU (all threads, workers) per stage
+    step_cpu_seconds: dict[str, float] = field(default_factory=dict)  # the same per Dagster step (bench)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     check_reasons: dict[str, str] = field(default_factory=dict)  # failed or warned check -> its description
@@ -368,6 +369,7 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
                     )
                 outcome = _outcome(delivery, result, time.perf_counter() - t)
                 outcome.stage_cpu_seconds = stage_cpu_seconds(result, bar.step_cpu)
+                outcome.step_cpu_seconds = dict(bar.step_cpu)
                 outcomes.append(outcome)
                 _print_delivery_line(outcome)
         t, cpu = time.perf_counter(), cpu_now()
