@@ -13,7 +13,7 @@ per_household as (
         any_value(full_address) as full_address,
         any_value(delivery) as delivery,
         count(*) filter (where status = '正常') as living_members,
-        count(*) filter (where status = '正常' and age >= 60) as members_60_plus,
+        count(*) filter (where status = '正常' and age >= {{ var('elderly_min_age') }}) as members_60_plus,
         count(*) filter (where status = '正常' and age >= 80) as members_80_plus,
         count(*) filter (where status = '正常' and age < 18) as members_under_18,
         count(*) filter (where status = '正常' and age between 18 and 59) as members_working_age,
