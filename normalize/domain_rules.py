@@ -36,13 +36,27 @@ class ElectricityRules(StrictModel):
 
 class DomainRules(StrictModel):
     elderly_min_age: int = Field(ge=40, le=100, description="elderly from this age (at the delivery month's end)")
+    very_old_min_age: int = Field(ge=60, le=120, description="very old (高龄) from this age")
+    working_age_from: int = Field(ge=14, le=30)
+    working_age_to: int = Field(ge=40, le=80)
     electricity: ElectricityRules
+
+    @model_validator(mode="after")
+    def _ages_in_order(self):
+        if not self.working_age_from < self.working_age_to < self.very_old_min_age:
+            raise ValueError("needs working_age_from < working_age_to < very_old_min_age")
+        if self.elderly_min_age > self.very_old_min_age:
+            raise ValueError("needs elderly_min_age <= very_old_min_age")
+        return self
 
     def dbt_vars(self) -> dict:
         """The dbt vars of the rules (passed with the delivery on every dbt run)."""
         e = self.electricity
         return {
             "elderly_min_age": self.elderly_min_age,
+            "very_old_min_age": self.very_old_min_age,
+            "working_age_from": self.working_age_from,
+            "working_age_to": self.working_age_to,
             "meter_empty_below_share": e.empty_below_share,
             "meter_lived_in_from_share": e.lived_in_from_share,
             "power_drop_ratio": e.drop_ratio,

@@ -259,9 +259,9 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         with hh as (
             select household_id,
                    count(*) filter (where status = '正常') as living,
-                   count(*) filter (where status = '正常' and age between 18 and 59) as working,
-                   count(*) filter (where status = '正常' and age < 18) as under_18,
-                   count(*) filter (where status = '正常' and age >= 80) as over_80,
+                   count(*) filter (where status = '正常' and age between $working_age_from and $working_age_to) as working,
+                   count(*) filter (where status = '正常' and age < $working_age_from) as under_18,
+                   count(*) filter (where status = '正常' and age >= $very_old_min_age) as over_80,
                    max(age) filter (where status = '正常') as oldest,
                    count(*) filter (where status = '正常' and is_graduate = '1' and employment_status = '未就业') as unemployed_grads,
                    coalesce(bool_or(coalesce(aid_certificate_no, '') <> ''), false) as aided
@@ -272,7 +272,7 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
             where c.status = '正常' and coalesce(p.aid_certificate_no, '') <> ''
         ),
         candidates as (select * from hh where living > 0 and not aided)
-        select household_id as k, 'very_old_alone' as reason_code from candidates where living = 1 and oldest >= 80
+        select household_id as k, 'very_old_alone' as reason_code from candidates where living = 1 and oldest >= $very_old_min_age
         union all
         select household_id, 'no_working_age_member' from candidates
         where living >= 2 and working = 0 and (under_18 > 0 or over_80 > 0)
@@ -280,7 +280,12 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         select household_id, 'unemployed_graduates' from candidates where unemployed_grads >= 2
         union all
         select household_id, 'left_assistance' from candidates where household_id in (select household_id from prev)
-        """
+        """,
+        {
+            k: v
+            for k, v in load_domain_rules().dbt_vars().items()
+            if k in ("working_age_from", "working_age_to", "very_old_min_age")
+        },
     )
     screening = {}
     for reason in ("very_old_alone", "no_working_age_member", "unemployed_graduates", "left_assistance"):

@@ -91,7 +91,8 @@ def test_the_sql_age_is_the_python_age():
 # median meter reading, a power drop ratio.
 SECOND_COPY = re.compile(
     r"""'%m%d'|'MMDD'\s*\)\s*\}\}\s*>|interval\s+60\s+year|age\s*>=\s*60\b|"""
-    r"""\b0\.(15|3)0?\s*\*\s*(median|\(|e\.|j\.)|\$(min_age|drop_ratio|min_history)\b"""
+    r"""\b0\.(15|3)0?\s*\*\s*(median|\(|e\.|j\.)|\$(min_age|drop_ratio|min_history|very_old)\b|"""
+    r"""age\s*(>=\s*80|<\s*18|between\s+18\s+and\s+59)\b"""
 )
 ALLOWED = {"dbt_project/macros/cross_engine.sql", "normalize/dates.py"}
 

@@ -14,9 +14,9 @@ per_household as (
         any_value(delivery) as delivery,
         count(*) filter (where status = '正常') as living_members,
         count(*) filter (where status = '正常' and age >= {{ var('elderly_min_age') }}) as members_60_plus,
-        count(*) filter (where status = '正常' and age >= 80) as members_80_plus,
-        count(*) filter (where status = '正常' and age < 18) as members_under_18,
-        count(*) filter (where status = '正常' and age between 18 and 59) as members_working_age,
+        count(*) filter (where status = '正常' and age >= {{ var('very_old_min_age') }}) as members_80_plus,
+        count(*) filter (where status = '正常' and age < {{ var('working_age_from') }}) as members_under_18,
+        count(*) filter (where status = '正常' and age between {{ var('working_age_from') }} and {{ var('working_age_to') }}) as members_working_age,
         count(*) filter (where status = '正常' and age is null) as members_age_unknown,
         count(*) filter (where status = '正常' and graduation_year = year(as_of) and employment_status = '未就业')
             as unemployed_graduates,
