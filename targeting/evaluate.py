@@ -227,7 +227,8 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         con,
         """select k from pred where scenario = 'elderly_power_alert' and reason_code in ('power_drop', 'zero_use')
            and json_extract_string(reason_fields, '$.listed') = '独居老人名单在册'
-           and try_cast(json_extract_string(reason_fields, '$.previous_readings') as integer) >= 3""",
+           and try_cast(json_extract_string(reason_fields, '$.previous_readings') as integer) >= """
+        + str(rules.drop_min_history),
         planted("elderly_power_drop"),
     )
     results["elderly_power_alert"] = elderly
