@@ -108,3 +108,18 @@ def test_each_threshold_and_the_age_rule_are_written_once():
             if SECOND_COPY.search(line) and not line.lstrip().startswith(("#", "--")):
                 offenders.append(f"{rel}:{n}: {line.strip()}")
     assert not offenders, "read normalize/domain_rules.yml or the age_at rule instead:\n" + "\n".join(offenders)
+
+
+def test_a_vacant_flat_is_one_whose_meter_does_not_read_lived_in():
+    # The two meter cut-offs are two rules, not two copies of one: a flat "reads empty" under
+    # empty_below_share of the median (a move is read off it only then) and "reads lived in" from
+    # lived_in_from_share; the account_vacant finding needs a flat with nobody on file whose meter does
+    # not read lived in (under lived_in_from_share), as the rule's comment and the README catalogue say.
+    models = ROOT / "dbt_project/models"
+    vacant = (models / "quality/qc_electricity.sql").read_text(encoding="utf-8")
+    vacant = vacant[vacant.index("vacant as (") : vacant.index("elderly_homes as (")]
+    assert "var('meter_lived_in_from_share')" in vacant and "meter_empty_below_share" not in vacant
+    moves = (models / "matching/int_person_moves.sql").read_text(encoding="utf-8")
+    assert "var('meter_empty_below_share')" in moves and "var('meter_lived_in_from_share')" in moves
+    rules = load_domain_rules().electricity
+    assert (rules.empty_below_share, rules.lived_in_from_share) == (0.15, 0.3)
