@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 
+from normalize.domain_rules import load_domain_rules
 from pipelines.yaml_models import StrictModel, load_yaml_model
 
 DEFAULT_PATH = Path(__file__).with_name("matching.yml")
@@ -93,5 +94,10 @@ def load_matching_config(path: Path | None = None) -> MatchingConfig:
 
 
 def dbt_vars(delivery: str | None = None) -> dict:
-    """Every dbt var of a run: the delivery and the matching settings."""
-    return ({"delivery": delivery} if delivery else {}) | load_matching_config().dbt_vars()
+    """Every dbt var of a run: the delivery, the matching settings and the domain rules
+    (normalize/domain_rules.yml: the elderly age, the meter shares)."""
+    return (
+        ({"delivery": delivery} if delivery else {})
+        | load_matching_config().dbt_vars()
+        | load_domain_rules().dbt_vars()
+    )

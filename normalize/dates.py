@@ -12,6 +12,8 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+import duckdb
+
 from normalize.text import as_text, to_halfwidth
 
 _YMD_RE = re.compile(
@@ -100,3 +102,25 @@ def month_end(delivery: str) -> date:
     """The last day of a delivery month 'YYYY-MM' (the day the delivery describes the district on)."""
     y, m = (int(x) for x in delivery.split("-"))
     return date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
+
+
+def age_at(birth: date | None, as_of: date) -> int | None:
+    """Age in whole years on `as_of` (one less before that year's birthday; born on 29 February, a
+    year older on 1 March of a common year). The rule of the dbt macro `age_at`
+    (dbt_project/macros/cross_engine.sql); tests/test_domain_rules.py checks that the two agree."""
+    if birth is None or (isinstance(birth, float) and birth != birth):  # None, NaT/NaN from pandas
+        return None
+    if isinstance(birth, datetime):
+        birth = birth.date()
+    if isinstance(as_of, datetime):
+        as_of = as_of.date()
+    return as_of.year - birth.year - ((birth.month, birth.day) > (as_of.month, as_of.day))
+
+
+def register_age_at(con) -> None:
+    """`age_at(birth, as_of)` on a DuckDB connection (the Python rule above, for queries outside dbt)."""
+    try:
+        con.remove_function("age_at")
+    except (duckdb.InvalidInputException, duckdb.CatalogException):
+        pass
+    con.create_function("age_at", age_at, ["DATE", "DATE"], "INTEGER", side_effects=False)

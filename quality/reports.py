@@ -23,7 +23,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_range
 
-from normalize.dates import month_end
+from normalize.dates import month_end, register_age_at
 from normalize.vocabularies import vocabulary
 from pipelines.settings import output_dir
 from quality import cells
@@ -123,7 +123,7 @@ def elderly_alone(con, delivery: str) -> pd.DataFrame:
     query = f"""
         with base as (select 1){usage}
         select h.community_code, p.person_id, p.name, p.sex, p.birth_date,
-               date_diff('year', p.birth_date, $end) - case when strftime(p.birth_date, '%m%d') > strftime($end, '%m%d') then 1 else 0 end as age,
+               age_at(p.birth_date, $end) as age,
                h.full_address, p.phone, p.status, greatest(h.member_count - 1, 0) as others_in_dwelling
                {", u.latest_month, u.latest_kwh, u.median_kwh" if usage else ", null as latest_month, null as latest_kwh, null as median_kwh"},
                coalesce({power_drop}, false) as power_drop
@@ -134,6 +134,7 @@ def elderly_alone(con, delivery: str) -> pd.DataFrame:
         order by h.full_address, p.name
         """
     params = {"d": delivery, "end": month_end(delivery)} if "$d" in query else {"end": month_end(delivery)}
+    register_age_at(con)
     return con.execute(query, params).df()
 
 

@@ -18,13 +18,14 @@ import sqlglot
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from sqlglot import exp
 
+from normalize.domain_rules import load_domain_rules
 from pipelines.yaml_models import StrictModel, error_lines, read_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("scenarios.yml")
 ENTITIES = ("person", "household")
 ALLOWED_SCHEMAS = ("master", "targeting", "staging")
 REQUIRED_COLUMNS = ("entity_id", "person_id", "household_id", "reason_code")
-BUILTIN_PARAMS = ("delivery", "year")
+BUILTIN_PARAMS = ("delivery", "year")  # and the domain rules (normalize/domain_rules.yml): $elderly_min_age …
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,50}$"
 NAME_RE = re.compile(NAME_PATTERN)
 PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -52,7 +53,12 @@ class Scenario:
 
     def query_params(self, delivery: str) -> dict[str, object]:
         """The named parameters of the query for one delivery (only those it uses)."""
-        values = {"delivery": delivery, "year": int(delivery[:4]), **self.params}
+        values = {
+            "delivery": delivery,
+            "year": int(delivery[:4]),
+            **load_domain_rules().scenario_params(),
+            **self.params,
+        }
         used = _placeholders(sqlglot.parse_one(self.sql, read="duckdb"))
         return {k: v for k, v in values.items() if k in used}
 
@@ -73,6 +79,12 @@ class ScenarioSet:
     @property
     def names(self) -> list[str]:
         return [s.name for s in self.scenarios]
+
+
+def builtin_params() -> tuple[str, ...]:
+    """The parameters every scenario may use without defining them: the delivery, its year and the
+    domain rules (a scenario restating a rule as its own parameter would be a second copy of it)."""
+    return (*BUILTIN_PARAMS, *load_domain_rules().scenario_params())
 
 
 def _placeholders(tree: exp.Expression) -> set[str]:
@@ -138,7 +150,7 @@ class ScenarioSpec(StrictModel):
     @classmethod
     def _param_names(cls, params: dict[str, Any]) -> dict[str, Any]:
         for p in params:
-            if p in BUILTIN_PARAMS or not NAME_RE.match(str(p)):
+            if p in builtin_params() or not NAME_RE.match(str(p)):
                 raise ValueError(f"{p!r} is not a usable parameter name")
         return params
 
@@ -146,7 +158,7 @@ class ScenarioSpec(StrictModel):
     def _sql_fits_the_reasons(self):
         columns = check_sql(self.sql)
         used = _placeholders(sqlglot.parse_one(self.sql, read="duckdb"))
-        undefined = sorted(used - set(self.params) - set(BUILTIN_PARAMS))
+        undefined = sorted(used - set(self.params) - set(builtin_params()))
         if undefined:
             raise ValueError(f"sql uses ${', $'.join(undefined)} but params does not define it")
         for code, template in self.reasons.items():

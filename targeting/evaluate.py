@@ -5,7 +5,7 @@ most of an entity's source rows carry). Truth per scenario, for one delivery D:
 
 - aid_family_graduates: planted `graduate_from_aid_family_unemployed` (graduate of D's year, living
   in a dwelling on assistance in D, 未就业).
-- elderly_power_alert: planted `elderly_power_drop` (listed person, latest < 0.3 × median of >= 3
+- elderly_power_alert: planted `elderly_power_drop` (listed person, latest < drop_ratio × median of >= drop_min_history
   earlier readings) for the drop; and, by the same criteria as the scenario computed on the truth
   (the elderly list of D and persons.csv is_elderly_alone; each truth dwelling's readings in D's
   export, "latest" being the latest reading month in that export), every reason: power_drop,
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from normalize.dates import month_end
+from normalize.dates import month_end, register_age_at
+from normalize.domain_rules import load_domain_rules
 from pipelines.sql import quote_literal
 
 PERSON_SOURCES = ("police_population", "civil_affairs_assistance", "civil_affairs_elderly_alone", "hr_graduates")
@@ -68,6 +69,7 @@ def evaluate(inbox: Path, db: Path, delivery: str | None = None) -> dict:
     if not tdir.is_dir():
         raise TargetingEvaluateError(f"no answer key: {tdir} does not exist (only synthetic districts have _truth/)")
     con = duckdb.connect()
+    register_age_at(con)
     try:
         con.execute(f"attach {quote_literal(db)} as hub (read_only)")
     except duckdb.Error as e:
@@ -142,10 +144,7 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
     con.execute(
         """
         create temp table t_age as
-        select p.*, case when nullif(birth_date, '') is not null then
-                   year(as_of) - year(birth_date::date)
-                   - case when strftime(birth_date::date, '%m%d') > strftime(as_of, '%m%d') then 1 else 0 end
-               end as age
+        select p.*, age_at(nullif(birth_date, '')::date, as_of) as age
         from t_persons p, params
         """
     )
@@ -179,6 +178,7 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         group by all
         """
     )
+    rules = load_domain_rules().electricity
     con.execute(
         """
         create temp table t_elderly_truth as
@@ -205,9 +205,11 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
                case when e.latest is null and e.month_before is null then 'latest_reading_missing'
                     when e.latest is null then null
                     when e.latest = 0 then 'zero_use'
-                    when e.n_prev >= 3 and e.latest < 0.3 * e.baseline then 'power_drop' end as reason_code
+                    when e.n_prev >= $power_drop_min_history and e.latest < $power_drop_ratio * e.baseline then 'power_drop' end as reason_code
         from population p join e using (household_id)
-        """
+        """,
+        # the same criteria as the scenario: the domain rules (normalize/domain_rules.yml)
+        {"power_drop_min_history": rules.drop_min_history, "power_drop_ratio": rules.drop_ratio},
     )
     elderly = {}
     for reason in ("power_drop", "zero_use", "latest_reading_missing"):
@@ -225,7 +227,8 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         con,
         """select k from pred where scenario = 'elderly_power_alert' and reason_code in ('power_drop', 'zero_use')
            and json_extract_string(reason_fields, '$.listed') = '独居老人名单在册'
-           and try_cast(json_extract_string(reason_fields, '$.previous_readings') as integer) >= 3""",
+           and try_cast(json_extract_string(reason_fields, '$.previous_readings') as integer) >= """
+        + str(rules.drop_min_history),
         planted("elderly_power_drop"),
     )
     results["elderly_power_alert"] = elderly
@@ -257,9 +260,9 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         with hh as (
             select household_id,
                    count(*) filter (where status = '正常') as living,
-                   count(*) filter (where status = '正常' and age between 18 and 59) as working,
-                   count(*) filter (where status = '正常' and age < 18) as under_18,
-                   count(*) filter (where status = '正常' and age >= 80) as over_80,
+                   count(*) filter (where status = '正常' and age between $working_age_from and $working_age_to) as working,
+                   count(*) filter (where status = '正常' and age < $working_age_from) as under_18,
+                   count(*) filter (where status = '正常' and age >= $very_old_min_age) as over_80,
                    max(age) filter (where status = '正常') as oldest,
                    count(*) filter (where status = '正常' and is_graduate = '1' and employment_status = '未就业') as unemployed_grads,
                    coalesce(bool_or(coalesce(aid_certificate_no, '') <> ''), false) as aided
@@ -270,7 +273,7 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
             where c.status = '正常' and coalesce(p.aid_certificate_no, '') <> ''
         ),
         candidates as (select * from hh where living > 0 and not aided)
-        select household_id as k, 'very_old_alone' as reason_code from candidates where living = 1 and oldest >= 80
+        select household_id as k, 'very_old_alone' as reason_code from candidates where living = 1 and oldest >= $very_old_min_age
         union all
         select household_id, 'no_working_age_member' from candidates
         where living >= 2 and working = 0 and (under_18 > 0 or over_80 > 0)
@@ -278,7 +281,12 @@ def _evaluate(con, tdir: Path, d: str, previous: str | None) -> dict:
         select household_id, 'unemployed_graduates' from candidates where unemployed_grads >= 2
         union all
         select household_id, 'left_assistance' from candidates where household_id in (select household_id from prev)
-        """
+        """,
+        {
+            k: v
+            for k, v in load_domain_rules().dbt_vars().items()
+            if k in ("working_age_from", "working_age_to", "very_old_min_age")
+        },
     )
     screening = {}
     for reason in ("very_old_alone", "no_working_age_member", "unemployed_graduates", "left_assistance"):

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field, replace
 
 import duckdb
 
+from normalize.domain_rules import load_domain_rules
 from normalize.vocabularies import vocabulary
 from targeting.masking import BUILTIN_VIEWS, DEFAULT_ROLE, HIDDEN, View, mask_row, masked_reason
 
 AID_TYPES = vocabulary("aid_type")
 EMPLOYMENT = vocabulary("employment_status")
-# flag -> (condition on tgt_person_facts p, reason text)
+# flag -> (condition on tgt_person_facts p, reason text); $elderly_min_age is the domain rule
+# (normalize/domain_rules.yml), passed as a parameter like the user's values
 FLAGS: dict[str, tuple[str, str]] = {
-    "elderly_alone": ("(p.on_elderly_alone_list or (p.lives_alone and p.age >= 60))", "独居老人"),
+    "elderly_alone": ("(p.on_elderly_alone_list or (p.lives_alone and p.age >= $elderly_min_age))", "独居老人"),
     "on_elderly_list": ("p.on_elderly_alone_list", "独居老人名单在册"),
     "lives_alone": ("p.lives_alone", "独居"),
     "renhu_fenli": ("p.renhu_fenli", "人户分离"),
@@ -147,6 +149,8 @@ def build_find_query(criteria: FindCriteria) -> tuple[str, dict]:
             raise FindError(f"--flag {flag!r} is not known; flags: {', '.join(FLAGS)}")
         cond, text = FLAGS[flag]
         where.append(cond)
+        if "$elderly_min_age" in cond:
+            params["elderly_min_age"] = load_domain_rules().elderly_min_age
         parts.append((f"'{text}'", flag in SENSITIVE_FLAGS))
     if criteria.graduation_year is not None:
         params["graduation_year"] = int(criteria.graduation_year)

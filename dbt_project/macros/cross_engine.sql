@@ -115,3 +115,11 @@
 {% macro regex_contains(expr, pattern) -%}{{ return(adapter.dispatch('regex_contains', 'civichub')(expr, pattern)) }}{%- endmacro %}
 {% macro default__regex_contains(expr, pattern) -%}regexp_matches({{ expr }}, '{{ pattern }}'){%- endmacro %}
 {% macro spark__regex_contains(expr, pattern) -%}({{ expr }} rlike '{{ pattern }}'){%- endmacro %}
+
+{# Age in whole years at a date (birthday not yet reached that year: one less). The one age rule of
+   the SQL; normalize.dates.age_at is the same rule for Python (tests/test_domain_rules.py checks the
+   two agree, 29 February included). #}
+{% macro age_at(birth_date, as_of) -%}
+    (year({{ as_of }}) - year({{ birth_date }})
+     - case when {{ format_date(birth_date, 'MMDD') }} > {{ format_date(as_of, 'MMDD') }} then 1 else 0 end)
+{%- endmacro %}

@@ -1,5 +1,6 @@
 -- Each person record of the delivery with the person (cluster) it belongs to: the records the
--- residence models (int_person_police_room, int_person_moves, int_person_residence) weigh.
+-- golden record (int_person_golden) and the residence models (int_person_dwelling_evidence,
+-- int_person_police_room, int_person_moves, int_person_residence) weigh.
 -- Ephemeral: a CTE of each, not a table.
 {{ config(materialized='ephemeral') }}
 

@@ -29,9 +29,7 @@
                           and prev_member is not none %}
 {% endif %}
 with records as (
-    select r.*, c.cluster_key
-    from {{ ref('int_person_records') }} r
-    join {{ ref('int_person_clusters') }} c on c.record_key = r.record_key
+    select * from {{ ref('int_person_cluster_records') }}
 ),
 
 lookup as (

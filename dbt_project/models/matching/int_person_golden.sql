@@ -3,13 +3,11 @@
 with records as (
     select
         r.*,
-        c.cluster_key,
         case r.source
             {% for source, rank in var('source_rank').items() %}when '{{ source }}' then {{ rank }}
             {% endfor %}else 99
         end as source_rank
-    from {{ ref('int_person_records') }} r
-    join {{ ref('int_person_clusters') }} c on c.record_key = r.record_key
+    from {{ ref('int_person_cluster_records') }} r
 ),
 
 per_value as (

@@ -46,10 +46,10 @@ dwelling_use as (
     -- export's latest month and in the month before it (a flat with no reading that month: null)
     select
         *,
-        kwh_latest < 0.15 * median(kwh_latest) over () as reads_empty,
-        kwh_latest >= 0.3 * median(kwh_latest) over () as lived_in,
-        kwh_before < 0.15 * median(kwh_before) over () as read_empty_before,
-        kwh_before >= 0.3 * median(kwh_before) over () as lived_in_before
+        kwh_latest < {{ var('meter_empty_below_share') }} * median(kwh_latest) over () as reads_empty,
+        kwh_latest >= {{ var('meter_lived_in_from_share') }} * median(kwh_latest) over () as lived_in,
+        kwh_before < {{ var('meter_empty_below_share') }} * median(kwh_before) over () as read_empty_before,
+        kwh_before >= {{ var('meter_lived_in_from_share') }} * median(kwh_before) over () as lived_in_before
     from (
         select
             u.building, u.room,
@@ -127,7 +127,7 @@ under_sixty as (
     -- an old person's empty-reading home is a reason to knock on the door, and the readings of a
     -- flat they just moved into predate them (the power alert would read them)
     select cluster_key from {{ ref('int_person_golden') }}
-    where birth_date > {{ delivery_month_end() }} - interval 60 year
+    where {{ age_at('birth_date', delivery_month_end()) }} < {{ var('elderly_min_age') }}
 ),
 
 elderly_listed as (

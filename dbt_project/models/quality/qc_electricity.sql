@@ -6,8 +6,9 @@
 -- * account_holder_unknown: nobody in the district's person data has the holder's name;
 -- * account_vacant: nobody lives in the dwelling per the household file, and its meter reads like an
 --   empty flat (or its people have just died or left), yet the account is active;
--- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below 30% of
---   the median of its earlier readings (a possible emergency: visit at once).
+-- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below the drop
+--   ratio (normalize/domain_rules.yml) of the median of its earlier readings (a possible emergency:
+--   visit at once).
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
 with shop_meters as (
     select source_file, source_row from {{ ref('int_shop_records') }}
@@ -256,11 +257,12 @@ vacant as (
         '住址“' || full_address || '”在人口数据中无人居住，但电表（户号' || account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
     from judged j
     where member_count = 0
-    -- an empty flat reads like one (under 30% of the district's median in the export's latest
-    -- month), unless its people have just died or left (the export lags the delivery); a flat
-    -- drawing ordinary power with nobody on file is lived in by people whose records are elsewhere
+    -- an empty flat does not read lived in (under the lived-in share of the district's median in
+    -- the export's latest month: normalize/domain_rules.yml, the same rule as the move models),
+    -- unless its people have just died or left (the export lags the delivery); a flat drawing
+    -- ordinary power with nobody on file is lived in by people whose records are elsewhere
     and (
-        j.last_kwh < 0.3 * (
+        j.last_kwh < {{ var('meter_lived_in_from_share') }} * (
             select median(last_kwh) from accounts
             where last_month = {{ latest_reading_month() }}
         )
@@ -301,7 +303,7 @@ power_drop as (
     from judged j
     where
         j.household_id in (select household_id from elderly_homes)
-        and j.months >= 3 and j.last_kwh < 0.3 * j.median_kwh
+        and j.months >= {{ var('power_drop_min_history') }} and j.last_kwh < {{ var('power_drop_ratio') }} * j.median_kwh
         -- a meter whose readings stopped months ago has no latest reading to compare
         and j.last_month = {{ latest_reading_month() }}
 ),

@@ -116,11 +116,7 @@ final as (
         p.birth_date,
         p.phone,
         p.status,
-        case
-            when p.birth_date is not null then
-                year(params.as_of) - year(p.birth_date)
-                - case when {{ format_date('p.birth_date', 'MMDD') }} > {{ format_date('params.as_of', 'MMDD') }} then 1 else 0 end
-        end as age,
+        {{ age_at('p.birth_date', 'params.as_of') }} as age,
         coalesce(lh.living_members, 0) as household_living_members,
         -- a household placed at building level (室号不详) says nothing about who shares the room
         h.room is not null as room_known,
