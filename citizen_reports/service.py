@@ -100,7 +100,7 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
 
 
 def _position_refused(r: IncomingReport, p: Placement) -> bool:
-    return r.position_problem is not None or (r.lon is not None and p.x is None)
+    return p.x is None and (r.position_problem is not None or r.lon is not None)
 
 
 def take_in(

@@ -166,6 +166,9 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
         report("R12", "2026-11-03T08:09:00+08:00", 200, 0, major="交通管理"),  # the 小类 (道路破损) says 市政设施
         report("R13", "2026-11-04T03:30:00+08:00", 300, 0),  # 3.5 h after the file's day: late entry, kept
         report("R14", "2026-11-04T13:00:00+08:00", 400, 0),  # 13 h after: not this day's report
+        report(
+            "R15", "2026-11-03T08:10:00+08:00", 60_000, 0, "园林绿化", "树木倒伏", 地址="北路6号"
+        ),  # outside; the address says
     ]
     out = take(inbox, repo, "2026-11-03", rows)
     codes = {r.source_row: r.code for r in out.result.rejected}
@@ -174,7 +177,7 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
     assert "大类“交通管理”不在六类" in reasons[3] and "小类“乱停车”不在目录中" in reasons[3]
     assert "晚于文件日期 2026-11-03" in reasons[14]
     stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
-    assert set(stored) == {"R1", "R5", "R6", "R7", "R8", "R9", "R10", "R12", "R13"}
+    assert set(stored) == {"R1", "R5", "R6", "R7", "R8", "R9", "R10", "R12", "R13", "R15"}
     assert (
         stored["R12"].major == "市政设施"
         and "大类“交通管理”不在六类之中，按小类“道路破损”归入市政设施" in stored["R12"].notes
@@ -183,9 +186,12 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
     assert "晚于文件日期 2026-11-03" in stored["R13"].notes
     assert stored["R5"].photo_hash is None and "照片指纹格式错误" in stored["R5"].notes
     queued = {i.first_report_no: i for i in repo.session.scalars(select(Incident)) if i.department == "district"}
-    assert set(queued) == {"R6", "R7", "R9"}
-    assert "经纬度颠倒" in queued["R6"].queue_reason
-    assert "辖区外" in queued["R7"].queue_reason
+    assert set(queued) == {"R6", "R7", "R9", "R15"}
+    # swapped back, the position is in the district: placed there (for duplicates too), and queued
+    assert "经纬度颠倒，按对调后的位置定位" in queued["R6"].queue_reason and queued["R6"].street_code == "310106012000"
+    assert stored["R6"].pos_lon is not None
+    assert "辖区外" in queued["R7"].queue_reason and queued["R7"].street_code is None
+    assert "按地址文字定位" in queued["R15"].queue_reason and queued["R15"].street_code == "310106012000"
     assert "无法定位" in queued["R9"].queue_reason
     r8 = stored["R8"]
     assert (r8.placement, r8.street_code, r8.community_code) == ("address", "310106011000", "310106011002")
