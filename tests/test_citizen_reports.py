@@ -481,14 +481,15 @@ def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month)
 
     Issue 16 asks F1 >= 0.95 with precision >= 0.97. Measured by bench/reports_duplicates.py on
     100,000-person districts (a month, ~11,000 reports; weights estimated from each month's own
-    reports): see the closing note of issue 16; the target is not reached on every seed. This guards
-    the floor reached on a smaller month."""
+    reports) on seeds never tuned on (406, 407, 411: F1 .951/.953/.951, P .971/.974/.979). This
+    month (seed 5, never tuned on either) is a fifth of that size: 2,200 reports, 1,900 true pairs,
+    and reaches P .967 F1 .930; it guards that floor in the suite's time."""
     scores, taken = _scores(generated_month)
     assert len(generated_month[2]) == 31
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.95, scores
-    assert scores.f1 >= 0.90, scores
-    assert taken.precision >= 0.95 and taken.f1 >= 0.92, taken  # refused bad rows cost recall above
+    assert scores.precision >= 0.96, scores
+    assert scores.f1 >= 0.92, scores
+    assert taken.precision >= 0.96 and taken.f1 >= 0.93, taken  # refused bad rows cost recall above
     assert scores.street_accuracy >= 0.93  # the street of the nearest library address, GPS error and all
 
 
@@ -534,7 +535,9 @@ def test_generated_bad_rows_are_refused_or_queued_and_nothing_is_lost(generated_
         elif kind == "unknown_category":  # a 大类 outside the six: the row's 小类 names its 大类
             assert where not in refused_rows and "不在六类之中，按小类" in notes[where], (where, kind)
         elif kind in ("swapped_coordinates", "outside_district"):
-            assert where in queued, (where, kind)
+            # queued with the reason, or (placed as far as the evidence goes) joined an open incident
+            # with the reason on the report
+            assert where in queued or "经纬度颠倒" in notes[where] or "辖区外" in notes[where], (where, kind)
 
 
 # ------------------------------------------------------------- states, Open311, the day's board
