@@ -47,12 +47,20 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument(
+        "--reference",
+        default=None,
+        help="a district's reference/ folder to use instead of generating one (the same district, seconds not minutes)",
+    )
     a = ap.parse_args(argv)
     work = Path(a.workdir or tempfile.mkdtemp(prefix="civichub_reports_bench_"))
     inbox = work / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
     t0 = time.perf_counter()
-    generate(inbox, a.persons, 1, a.seed, reports=False)
+    if a.reference:
+        shutil.copytree(a.reference, inbox / "reference")
+    else:
+        generate(inbox, a.persons, 1, a.seed, reports=False)
     first = dt.date(2026, 10, 1)
     write_citizen_reports(
         inbox, 1_000_000, a.seed, reports_per_day=3500, area_km2=37.0, first_day=first, days=a.warm_days

@@ -53,12 +53,20 @@ def main(argv=None) -> int:
     ap.add_argument("--persons", type=int, default=200_000, help="district generated for its address library")
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument(
+        "--reference",
+        default=None,
+        help="a district's reference/ folder to use instead of generating one (the same district, seconds not minutes)",
+    )
     a = ap.parse_args(argv)
     work = Path(a.workdir or tempfile.mkdtemp(prefix="civichub_open311_bench_"))
     inbox = work / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
     t0 = time.perf_counter()
-    generate(inbox, a.persons, 1, a.seed, reports=False)
+    if a.reference:
+        shutil.copytree(a.reference, inbox / "reference")
+    else:
+        generate(inbox, a.persons, 1, a.seed, reports=False)
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
     first = today - dt.timedelta(days=a.warm_days)
     write_citizen_reports(

@@ -148,6 +148,11 @@ class ReportsConfig:
                     out.add((major, minor))
         return out
 
+    def major_of_minor(self, minor: str) -> str | None:
+        """The one 大类 whose catalogue lists this 小类 (None: no 大类 lists it, or more than one does)."""
+        majors = [major for major, cat in self.categories.items() if minor and minor in cat.subcategories]
+        return majors[0] if len(majors) == 1 else None
+
     def siblings(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
         return bool(self.sibling_groups.get(a, frozenset()) & self.sibling_groups.get(b, frozenset()))
 

@@ -2,8 +2,14 @@
 
 A row is either taken in (possibly with notes: a malformed photo hash is dropped, an unknown 小类 is
 kept as written) or rejected with its reason (no 编号, no or unreadable time, a time in the future,
-a 大类 outside the six). Rejected rows are kept with their content, never silently dropped; the rest
-of the file goes in. Whether the position is inside the district is for routing to say (it needs the
+a 大类 outside the six whose 小类 does not say which). Rejected rows are kept with their content,
+never silently dropped; the rest of the file goes in.
+
+A row is placed as far as its evidence goes rather than refused, and the note says so: a 大类
+outside the six with a 小类 that one 大类 lists is taken under that 大类 (the citizen's client or
+the export wrote the 大类 badly; the 小类 names the problem); a time a little after the file's day
+(FILE_DAY_TOLERANCE) is kept with a note. A time beyond that cannot be the time of a report the
+day's file carries and is refused. Whether the position is inside the district is for routing to say (it needs the
 address library); here a position is only checked to be a position at all.
 """
 
@@ -27,6 +33,14 @@ REQUIRED = ("编号", "上报时间", "大类")
 FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.csv$")
 # A phone's clock may run a little ahead of the server's.
 CLOCK_TOLERANCE = dt.timedelta(minutes=10)
+# How far past the end of its day a report in a daily file may be stamped and still be that day's
+# report: the export of day D runs in the night or the next morning, so a report entered after
+# midnight can ride along, and a phone whose clock runs a time zone off (a Beijing time written as
+# UTC reads 8 hours late) stamps a 23:00 report 07:00 the next day. Half a day covers both. Beyond
+# it the date itself is wrong (in the generated months the planted future dates lie 2 to 400 days
+# out, and no genuine report is stamped after its file's day at all), and nothing in the row says
+# when the report was made: it is refused.
+FILE_DAY_TOLERANCE = dt.timedelta(hours=12)
 MAX_FIELD = 2000  # characters kept of a free-text field
 
 
@@ -119,15 +133,28 @@ def validate(
         )
     if reported_at > now + CLOCK_TOLERANCE:
         return reject("future_time", f"上报时间 {reported_at:%Y-%m-%d %H:%M} 晚于当前时间")
-    if file_day is not None and reported_at.date() > file_day:
-        return reject("future_time", f"上报时间 {reported_at:%Y-%m-%d %H:%M} 晚于文件日期 {file_day}")
-    major = canonical_major(get.get("大类"))
-    if not major:
-        return reject("unknown_category", "缺少大类")
-    if major not in cfg.categories:
-        return reject("unknown_category", f"大类“{major}”不在六类（{'、'.join(cfg.categories)}）之中")
-    minor = canonical_minor(get.get("小类"))
     notes = [time_note] if time_note else []
+    if file_day is not None and reported_at.date() > file_day:
+        after = reported_at - dt.datetime.combine(file_day + dt.timedelta(days=1), dt.time(), CST)
+        if after > FILE_DAY_TOLERANCE:
+            return reject("future_time", f"上报时间 {reported_at:%Y-%m-%d %H:%M} 晚于文件日期 {file_day}")
+        notes.append(
+            f"上报时间 {reported_at:%Y-%m-%d %H:%M} 晚于文件日期 {file_day}（{after.total_seconds() / 3600:.1f}小时内，"
+            "按补录或手机时钟偏差接收，时间照录）"
+        )
+    major = canonical_major(get.get("大类"))
+    minor = canonical_minor(get.get("小类"))
+    if major not in cfg.categories:
+        # the 小类 names the problem: when one 大类 lists it, that is the 大类 (and the note says so)
+        placed = cfg.major_of_minor(minor)
+        if placed is None:
+            written = f"大类“{major}”不在六类（{'、'.join(cfg.categories)}）之中" if major else "缺少大类"
+            why = f"小类“{minor}”不在目录中，无法判断大类" if minor else "也没有小类"
+            return reject("unknown_category", f"{written}，{why}")
+        notes.append(
+            (f"大类“{major}”不在六类之中" if major else "缺少大类") + f"，按小类“{minor}”归入{placed}（请核实类别）"
+        )
+        major = placed
     minor_known = minor in cfg.categories[major].subcategories
     if not minor_known:
         notes.append(f"小类“{minor}”不在{major}的目录中，按大类处理" if minor else "缺少小类，按大类处理")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -208,9 +208,18 @@ class AddressLibrary:
         return a[int(np.unravel_index(np.argmin(d), d.shape)[0])]
 
     def place(self, r: IncomingReport, cfg: ReportsConfig) -> Placement:
+        """Where a report is: its position, or its address text; as far as the evidence goes. A
+        position that needed help (swapped back, or outside the district and placed by the address
+        text instead) places the report for duplicates and suggests its street, and the incident it
+        opens waits in the district's queue with the reason until someone has looked."""
         rc = cfg.routing
         if r.position_problem == "swapped":
-            return Placement(None, None, None, "none", None, None, None, "经纬度颠倒，请核实位置后分拨")
+            back = replace(r, lon=r.lat, lat=r.lon, position_problem=None)
+            p = self.place(back, cfg) if back.lon is not None else None
+            if p is None or p.x is None or p.street_code is None or p.method != "position":
+                return Placement(None, None, None, "none", None, None, None, "经纬度颠倒，请核实位置后分拨")
+            p.queue_reason = "经纬度颠倒，按对调后的位置定位，请核实位置后分拨"
+            return p
         if r.position_problem == "not_a_position":
             return Placement(None, None, None, "none", None, None, None, "经纬度无效，请核实位置后分拨")
         if r.lon is not None and self.has_coordinates:
@@ -218,6 +227,19 @@ class AddressLibrary:
             outside = self.outside_m(rc.outside_district_m)
             hit = self.nearest(r.lon, r.lat, outside)
             if hit is None:
+                j, method, _ = self.by_text(r.address_text)
+                if j is not None and method in ("address", "address_near", "crossing"):
+                    px, py = self._point(j)
+                    return Placement(
+                        self.street_code[j],
+                        self.community_code[j],
+                        self.address_id[j],
+                        method,
+                        None,
+                        px,
+                        py,
+                        f"位置在辖区外（{outside:.0f}米内没有标准地址），按地址文字定位，请核实后分拨",
+                    )
                 return Placement(
                     None,
                     None,

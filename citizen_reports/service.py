@@ -100,7 +100,7 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True) -> Item:
 
 
 def _position_refused(r: IncomingReport, p: Placement) -> bool:
-    return r.position_problem is not None or (r.lon is not None and p.x is None)
+    return p.x is None and (r.position_problem is not None or r.lon is not None)
 
 
 def take_in(
@@ -228,7 +228,9 @@ def take_in(
         if p.x is not None:
             lon, lat = lib.projection.lonlat(p.x, p.y)
             pos_lon, pos_lat = float(lon), float(lat)
-        notes = list(r.notes) + ([p.note] if p.note else [])
+        # a position that needed help (swapped back, placed by the address text) says so on the report
+        # too: a report that joins an open incident does not open one to carry the queue's reason
+        notes = list(r.notes) + [n for n in (p.note, p.queue_reason) if n and n not in r.notes]
         report = Report(
             report_no=r.report_no,
             reported_at=utc(r.reported_at),

@@ -154,7 +154,7 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
     rows = [
         report("R1", "2026-11-03T08:00:00+08:00", -300, 0),
         report("", "2026-11-03T08:01:00+08:00", -300, 0),  # no 编号
-        report("R3", "2026-11-03T08:02:00+08:00", -300, 0, major="交通管理"),  # not one of the six
+        report("R3", "2026-11-03T08:02:00+08:00", -300, 0, major="交通管理", minor="乱停车"),  # neither says which
         report("R4", "2027-01-03T08:02:00+08:00", -300, 0),  # in the future
         report("R5", "2026-11-03T08:03:00+08:00", -200, 0, 照片指纹="xyz"),  # broken photo hash: kept, hash dropped
         {**report("R6", "2026-11-03T08:04:00+08:00", None, None), "经度": lonlat(100, 0)[1], "纬度": lonlat(100, 0)[0]},
@@ -163,23 +163,41 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
         report("R9", "2026-11-03T08:07:00+08:00", None, None),  # nowhere at all
         report("R10", "2026-11-03T08:08:00+08:00", 100, 0, minor="井盖丢了"),  # unknown 小类: by its 大类
         report("R11", "not a time", 100, 0),
+        report("R12", "2026-11-03T08:09:00+08:00", 200, 0, major="交通管理"),  # the 小类 (道路破损) says 市政设施
+        report("R13", "2026-11-04T03:30:00+08:00", 300, 0),  # 3.5 h after the file's day: late entry, kept
+        report("R14", "2026-11-04T13:00:00+08:00", 400, 0),  # 13 h after: not this day's report
+        report(
+            "R15", "2026-11-03T08:10:00+08:00", 60_000, 0, "园林绿化", "树木倒伏", 地址="北路6号"
+        ),  # outside; the address says
     ]
     out = take(inbox, repo, "2026-11-03", rows)
     codes = {r.source_row: r.code for r in out.result.rejected}
-    assert codes == {2: "missing_id", 3: "unknown_category", 4: "future_time", 11: "bad_time"}
+    assert codes == {2: "missing_id", 3: "unknown_category", 4: "future_time", 11: "bad_time", 14: "future_time"}
+    reasons = {r.source_row: r.reason for r in out.result.rejected}
+    assert "大类“交通管理”不在六类" in reasons[3] and "小类“乱停车”不在目录中" in reasons[3]
+    assert "晚于文件日期 2026-11-03" in reasons[14]
     stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
-    assert set(stored) == {"R1", "R5", "R6", "R7", "R8", "R9", "R10"}
+    assert set(stored) == {"R1", "R5", "R6", "R7", "R8", "R9", "R10", "R12", "R13", "R15"}
+    assert (
+        stored["R12"].major == "市政设施"
+        and "大类“交通管理”不在六类之中，按小类“道路破损”归入市政设施" in stored["R12"].notes
+    )
+    assert stored["R12"].incident.department == "jianguanwei"  # routed by the 大类 its 小类 names
+    assert "晚于文件日期 2026-11-03" in stored["R13"].notes
     assert stored["R5"].photo_hash is None and "照片指纹格式错误" in stored["R5"].notes
     queued = {i.first_report_no: i for i in repo.session.scalars(select(Incident)) if i.department == "district"}
-    assert set(queued) == {"R6", "R7", "R9"}
-    assert "经纬度颠倒" in queued["R6"].queue_reason
-    assert "辖区外" in queued["R7"].queue_reason
+    assert set(queued) == {"R6", "R7", "R9", "R15"}
+    # swapped back, the position is in the district: placed there (for duplicates too), and queued
+    assert "经纬度颠倒，按对调后的位置定位" in queued["R6"].queue_reason and queued["R6"].street_code == "310106012000"
+    assert stored["R6"].pos_lon is not None
+    assert "辖区外" in queued["R7"].queue_reason and queued["R7"].street_code is None
+    assert "按地址文字定位" in queued["R15"].queue_reason and queued["R15"].street_code == "310106012000"
     assert "无法定位" in queued["R9"].queue_reason
     r8 = stored["R8"]
     assert (r8.placement, r8.street_code, r8.community_code) == ("address", "310106011000", "310106011002")
     assert "小类“井盖丢了”不在市政设施的目录中" in stored["R10"].notes
     refused = repo.session.scalars(select(RejectedRow).order_by(RejectedRow.source_row)).all()
-    assert [r.source_row for r in refused] == [2, 3, 4, 11]
+    assert [r.source_row for r in refused] == [2, 3, 4, 11, 14]
     assert json.loads(refused[1].raw)["大类"] == "交通管理"  # the row as sent is kept
 
 
@@ -463,14 +481,15 @@ def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month)
 
     Issue 16 asks F1 >= 0.95 with precision >= 0.97. Measured by bench/reports_duplicates.py on
     100,000-person districts (a month, ~11,000 reports; weights estimated from each month's own
-    reports): see the closing note of issue 16; the target is not reached on every seed. This guards
-    the floor reached on a smaller month."""
+    reports) on seeds never tuned on (406, 407, 411: F1 .951/.953/.951, P .971/.974/.979). This
+    month (seed 5, never tuned on either) is a fifth of that size: 2,200 reports, 1,900 true pairs,
+    and reaches P .967 F1 .930; it guards that floor in the suite's time."""
     scores, taken = _scores(generated_month)
     assert len(generated_month[2]) == 31
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.95, scores
-    assert scores.f1 >= 0.90, scores
-    assert taken.precision >= 0.95 and taken.f1 >= 0.92, taken  # refused bad rows cost recall above
+    assert scores.precision >= 0.96, scores
+    assert scores.f1 >= 0.92, scores
+    assert taken.precision >= 0.96 and taken.f1 >= 0.93, taken  # refused bad rows cost recall above
     assert scores.street_accuracy >= 0.93  # the street of the nearest library address, GPS error and all
 
 
@@ -509,13 +528,16 @@ def test_generated_bad_rows_are_refused_or_queued_and_nothing_is_lost(generated_
             for r, i in s.execute(select(Report, Incident).join(Incident, Report.incident_id == Incident.id))
             if i.department == "district"
         }
+        notes = {(r.source_file, r.source_row): r.notes or "" for r in s.scalars(select(Report))}
     for where, kind in kinds.items():
-        if kind in ("missing_id", "unknown_category", "future_time"):
-            assert refused_rows.get(where) == {"future_time": "future_time", "missing_id": "missing_id"}.get(
-                kind, "unknown_category"
-            ), (where, kind)
+        if kind in ("missing_id", "future_time"):  # no 编号; a date days to months after the file's day
+            assert refused_rows.get(where) == kind, (where, kind)
+        elif kind == "unknown_category":  # a 大类 outside the six: the row's 小类 names its 大类
+            assert where not in refused_rows and "不在六类之中，按小类" in notes[where], (where, kind)
         elif kind in ("swapped_coordinates", "outside_district"):
-            assert where in queued, (where, kind)
+            # queued with the reason, or (placed as far as the evidence goes) joined an open incident
+            # with the reason on the report
+            assert where in queued or "经纬度颠倒" in notes[where] or "辖区外" in notes[where], (where, kind)
 
 
 # ------------------------------------------------------------- states, Open311, the day's board

@@ -183,7 +183,19 @@ def _reports_of(inc: Incident) -> list[dict]:
                 why = json.loads(r.match_explanation)
             except ValueError:
                 why = None
-        out.append({"r": r, "description": mask_text(r.description), "address": mask_text(r.address_text), "why": why})
+        try:  # what intake noted on the row (a 大类 taken from the 小类, a late time …): staff should see it
+            notes = [mask_text(str(n)) for n in json.loads(r.notes)] if r.notes else []
+        except ValueError:
+            notes = [mask_text(r.notes)]
+        out.append(
+            {
+                "r": r,
+                "description": mask_text(r.description),
+                "address": mask_text(r.address_text),
+                "why": why,
+                "notes": notes,
+            }
+        )
     return out
 
 
