@@ -16,6 +16,7 @@ ratio to Splink, measured minutes apart on the same machine, is the comparable n
     ./dev bench --sizes 5000 --repeats 1 --no-splink   # a quick look
     ./dev bench --sizes 1000000 --repeats 1            # the 1M figure (about 10 minutes and more)
     ./dev bench --sizes 100000 --repeats 1 --no-splink --engines duckdb spark   # local[2] Spark against DuckDB
+    ./dev bench --sizes 2000 --repeats 1 --no-splink --engines duckdb spark --city jingan,xuhui,changning
 
 With `--engines duckdb spark` every size runs on each engine (`civichub run --engine`, the spark
 extra and Java needed); the peak memory then includes Spark's JVM (a child of the run's process).
@@ -102,13 +103,15 @@ def measured(cmd: list[str], log: Path) -> tuple[int, float, float, float]:
     return code, time.perf_counter() - t0, peak[0], usage.ru_utime + usage.ru_stime
 
 
-def generate(persons: int, months: int, seed: int, inbox: Path) -> float:
+def generate(persons: int, months: int, seed: int, inbox: Path, city: str | None = None) -> float:
     marker = inbox / ".bench-complete"
     if marker.exists():
         return 0.0
     shutil.rmtree(inbox, ignore_errors=True)
     civichub = str(Path(sys.executable).parent / "civichub")
     cmd = [civichub, "generate", "--out", str(inbox), "--persons", str(persons), "--months", str(months)]
+    if city:
+        cmd += ["--city", city]
     code, seconds, _, _ = measured([*cmd, "--seed", str(seed)], inbox.parent / f"generate_{persons}.log")
     if code != 0:
         raise SystemExit(f"generating {persons:,} persons failed: see {inbox.parent / f'generate_{persons}.log'}")
@@ -191,19 +194,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--engines", nargs="+", default=["duckdb"], choices=["duckdb", "spark"], help="run each size on these engines"
     )
+    ap.add_argument(
+        "--city",
+        default=None,
+        help="a city of these districts (comma-separated, synthetic/city.py) instead of one district; sizes per district",
+    )
     args = ap.parse_args(argv)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="civichub-bench-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"civichub bench in {workdir}; {_load()}", flush=True)
     results = []
     for persons in args.sizes:
-        inbox = workdir / f"inbox_{persons}"
-        gen_s = generate(persons, args.months, args.seed, inbox)
+        kind = f"city{args.city.count(',') + 1}_" if args.city else ""
+        inbox = workdir / f"{kind or 'inbox_'}{persons}"
+        gen_s = generate(persons, args.months, args.seed, inbox, args.city)
         for engine in args.engines:
             suffix = "" if engine == "duckdb" else f"_{engine}"
             runs = []
             for r in range(args.repeats):
-                run = hub_run(inbox, workdir, f"run_{persons}{suffix}_{r + 1}", engine)
+                run = hub_run(inbox, workdir, f"run_{kind}{persons}{suffix}_{r + 1}", engine)
                 runs.append(run)
                 state = "ok" if run["ok"] else f"FAILED (see {run['log']})"
                 print(
@@ -214,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             sp = None if args.no_splink or engine != "duckdb" else splink_time(inbox, runs[-1]["db"], workdir, persons)
             med = {
                 "persons": persons,
+                "city": args.city,
                 "engine": engine,
                 "months": args.months,
                 "generate_s": gen_s,
@@ -250,8 +260,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_size(m: dict) -> None:
     runs = ", ".join(f"{s:.1f}" for s in m["runs_s"])
+    city = f"a city of {m['city']}, " if m.get("city") else ""
     print(
-        f"\n{m['persons']:,} persons × {m['months']} deliveries on {m.get('engine', 'duckdb')}: "
+        f"\n{city}{m['persons']:,} persons{' per district' if city else ''} × {m['months']} deliveries on {m.get('engine', 'duckdb')}: "
         f"median {m['run_s']:.1f}s (runs: {runs}), "
         f"{m['cpu_s']:.0f} s of CPU; 1-min load average at start/end of each run: "
         + ", ".join(f"{a:.1f}/{b:.1f}" for a, b in m["load"])

@@ -389,6 +389,52 @@ def _stability(con, entity: str, pairs: list[tuple[str, str]]) -> list[dict]:
     return out
 
 
+CITY_CROSS_DISTRICT = "city_cross_district.csv"
+CITY_NAMESAKES = "city_namesakes.csv"
+
+
+def _city_checks(con, inbox: Path, months: list[str]) -> dict:
+    """A city's own questions (synthetic/city.py): is each person registered in one district and
+    living in another one hub person in each delivery, and do namesakes of two districts stay two?"""
+    cross = quote_literal(str(inbox / "_truth" / CITY_CROSS_DISTRICT))
+    names = quote_literal(str(inbox / "_truth" / CITY_NAMESAKES))
+    ids = con.execute(f"""
+        WITH ids AS (
+            SELECT t.delivery, t.person_id, count(DISTINCT x.pred) AS n_ids, count(x.pred) = count(*) AS resolved
+            FROM truth t JOIN x_person1 x USING (delivery, source, source_row)
+            WHERE t.person_id IN (SELECT person_id FROM read_csv({cross}, all_varchar = true))
+              AND t.delivery IN {_in_list(months)}
+            GROUP BY ALL
+        )
+        SELECT delivery, count(*), count(*) FILTER (WHERE n_ids = 1), count(*) FILTER (WHERE n_ids > 1)
+        FROM ids GROUP BY delivery ORDER BY delivery
+    """).fetchall()
+    apart = con.execute(f"""
+        WITH hub AS (
+            SELECT DISTINCT t.delivery, t.person_id, x.pred
+            FROM truth t JOIN x_person1 x USING (delivery, source, source_row)
+            WHERE t.delivery IN {_in_list(months)}
+        )
+        SELECT a.delivery, count(DISTINCT (n.person_id, n.namesake_id)),
+               count(DISTINCT (n.person_id, n.namesake_id)) FILTER (WHERE a.pred = b.pred)
+        FROM read_csv({names}, all_varchar = true) n
+        JOIN hub a ON a.person_id = n.person_id
+        JOIN hub b ON b.person_id = n.namesake_id AND b.delivery = a.delivery
+        GROUP BY a.delivery ORDER BY a.delivery
+    """).fetchall()
+    merged = {d: (int(n), int(m)) for d, n, m in apart}
+    return {
+        d: {
+            "cross_district_persons": int(n),
+            "one_hub_person": int(one),
+            "split_over_hub_persons": int(split),
+            "namesake_pairs": merged.get(d, (0, 0))[0],
+            "namesakes_merged": merged.get(d, (0, 0))[1],
+        }
+        for d, n, one, split in ids
+    }
+
+
 # ---- API --------------------------------------------------------------------------------------
 
 
@@ -396,7 +442,8 @@ def evaluate(inbox: Path, db: Path, delivery: str | None = None) -> dict:
     """Score the hub's person/household/shop resolution in `db` against `<inbox>/_truth/`.
 
     Returns {"inbox", "db", "deliveries", "id_history", "entities": {entity: {"status", "table",
-    "deliveries": {YYYY-MM: metrics}, "stability": [...]}}}; an entity whose xref table is absent has
+    "deliveries": {YYYY-MM: metrics}, "stability": [...]}}} (and "city": {YYYY-MM: ...} for a city of
+    several districts, synthetic/city.py); an entity whose xref table is absent has
     status "not built" and no figures. Raises EvaluateError when there is nothing to evaluate.
     """
     inbox, db = Path(inbox), Path(db)
@@ -435,6 +482,8 @@ def evaluate(inbox: Path, db: Path, delivery: str | None = None) -> dict:
                     ent["deliveries"] = _metrics(con, entity, months, book)
                     built = {d for d, b in book.items() if b["xref_rows"]}
                     ent["stability"] = _stability(con, entity, [p for p in pairs if p[0] in built and p[1] in built])
+                    if entity == "person" and (inbox / "_truth" / CITY_CROSS_DISTRICT).is_file():
+                        result["city"] = _city_checks(con, inbox, months)
                 result["entities"][entity] = ent
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -509,6 +558,12 @@ def print_report(result: dict, file=None) -> None:
                     f"  recall {_fmt(v['pair_recall'])}  precision {_fmt(v['pair_precision'])}"
                 )
 
+    for d, c in (result.get("city") or {}).items():
+        say(
+            f"city {d}: {c['one_hub_person']:,} of {c['cross_district_persons']:,} persons registered in one district "
+            f"and living in another are one hub person ({c['split_over_hub_persons']:,} split); "
+            f"{c['namesakes_merged']} of {c['namesake_pairs']} namesake pairs of two districts merged"
+        )
     say()
     say(
         f"Stability (majority hub id of each true entity present in consecutive deliveries;"

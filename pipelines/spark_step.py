@@ -12,8 +12,8 @@ invocations, writing the very tables the SQL models downstream `ref()`:
 4. dbt: the pair scores;
 5. person clusters: connected components of the links that matter (scored pairs at or above the
    review floor, records sharing a valid ID number, reviewers' decisions) labelled by Spark, then
-   the same `cluster()` applied to each component with `applyInPandas` (one component never needs
-   another's records: a union-find never crosses components);
+   the same `cluster()` applied to whole components with `applyInPandas`, components hashed into
+   buckets (one component never needs another's records: a union-find never crosses components);
 6. dbt: the shop records (they read the person clusters); shop clusters (`int_shop_clusters`,
    matching/shops.py on the shop records, on the driver);
    dbt: the rest of the step's models;
@@ -171,7 +171,7 @@ CLUSTER_SCHEMA = "record_key string, cluster_key string, match_rule string, matc
 
 
 def person_clusters(spark, accept: float, review_floor: float, decisions: pd.DataFrame | None):
-    """int_person_clusters on Spark: components labelled by Spark, `cluster()` per component."""
+    """int_person_clusters on Spark: components labelled by Spark, `cluster()` per bucket of components."""
     from pyspark.sql import functions as F
 
     from matching.clustering import cluster
@@ -200,22 +200,25 @@ def person_clusters(spark, accept: float, review_floor: float, decisions: pd.Dat
         edges = edges.union(d.select(F.col("record_a").alias("src"), F.col("record_b").alias("dst")))
         links = links.union(d)
     components = connected_components(spark, edges)
+    # whole components in buckets: one cluster() call per bucket, not per component (a call per
+    # component costs more in pandas than the few records it clusters); a component is never split
+    n_buckets = F.lit(int(spark.conf.get("spark.sql.shuffle.partitions")))
     rec = records.join(components, records.record_key == components.node, "left").select(
-        "record_key", "hard_key", F.coalesce("component", "record_key").alias("component")
+        "record_key",
+        "hard_key",
+        F.pmod(F.xxhash64(F.coalesce("component", "record_key")), n_buckets).alias("bucket"),
     )
     lnk = links.join(components, links.record_a == components.node).select(
-        "record_a", "record_b", "probability", "decision", "component"
+        "record_a", "record_b", "probability", "decision", F.pmod(F.xxhash64("component"), n_buckets).alias("bucket")
     )
 
-    def per_component(recs: pd.DataFrame, lks: pd.DataFrame) -> pd.DataFrame:
+    def per_bucket(recs: pd.DataFrame, lks: pd.DataFrame) -> pd.DataFrame:
         scored = lks[lks["decision"].isna()][["record_a", "record_b", "probability"]]
         decided = lks[lks["decision"].notna()][["record_a", "record_b", "decision"]]
         result = cluster(recs, scored, accept=accept, review_floor=review_floor, decisions=decided)
         return result.assignments
 
-    return (
-        rec.groupBy("component").cogroup(lnk.groupBy("component")).applyInPandas(per_component, schema=CLUSTER_SCHEMA)
-    )
+    return rec.groupBy("bucket").cogroup(lnk.groupBy("bucket")).applyInPandas(per_bucket, schema=CLUSTER_SCHEMA)
 
 
 def copy_to_duckdb(spark, con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:

@@ -5,6 +5,9 @@
 
 or standalone:  python -m synthetic.generate --out /tmp/inbox --persons 5000 --months 2 --seed 1 [--noise-profile field]
 
+A city of several districts in one inbox (人户分离 across districts): `--city jingan,xuhui,changning`
+(synthetic/city.py; --persons per district).
+
 Noise profiles (config.NOISE_PROFILES): `default` (sources.Renderer, noise.yml: noise fixed per record
 month after month) and `field` (field_profile.FieldRenderer, noise_field.yml: written apart from it,
 from what real exports do; noise drawn afresh every month).
@@ -104,6 +107,31 @@ def _write_truth(path: Path, tab: Table) -> None:
     path.write_text(
         "source_row,person_id,household_id,shop_id\n" + ("\n".join(lines) + "\n" if lines else ""), encoding="utf-8"
     )
+
+
+def source_tables(w: World, r: Renderer):
+    """The month's eight source tables, one at a time: (source name, Table)."""
+    elderly_people = sorted(w.elderly.keys())
+    for name, fn in (
+        ("police_population", r.police),
+        ("civil_affairs_assistance", r.assistance),
+        ("civil_affairs_elderly_alone", r.elderly),
+        ("utility_electricity", lambda: r.electricity(elderly_people)),
+        ("market_business_registry", r.registry),
+        ("market_food_licence", r.licence),
+        ("street_shop_visits", r.visits),
+        ("hr_graduates", r.graduates),
+    ):
+        yield name, fn()
+
+
+def write_source(mdir: Path, name: str, header: list[str], rows: list) -> None:
+    """One source file of a delivery, in its format and encoding (SOURCES)."""
+    fname, fmt, enc = SOURCES[name]
+    if fmt == "csv":
+        _write_csv(mdir / fname, header, rows, enc)
+    else:
+        _write_xlsx(mdir / fname, SHEET[name], header, rows)
 
 
 # ---- answer-key tables --------------------------------------------------------------------------
@@ -433,23 +461,8 @@ def generate(
         r = renderer_class(w, t)
         msum = {}
         planted_rows = []
-        elderly_people = sorted(w.elderly.keys())
-        for name, fn in (
-            ("police_population", r.police),
-            ("civil_affairs_assistance", r.assistance),
-            ("civil_affairs_elderly_alone", r.elderly),
-            ("utility_electricity", lambda r=r, listed=elderly_people: r.electricity(listed)),
-            ("market_business_registry", r.registry),
-            ("market_food_licence", r.licence),
-            ("street_shop_visits", r.visits),
-            ("hr_graduates", r.graduates),
-        ):
-            tab = fn()
-            fname, fmt, enc = SOURCES[name]
-            if fmt == "csv":
-                _write_csv(mdir / fname, tab.header, tab.rows, enc)
-            else:
-                _write_xlsx(mdir / fname, SHEET[name], tab.header, tab.rows)
+        for name, tab in source_tables(w, r):
+            write_source(mdir, name, tab.header, tab.rows)
             _write_truth(tdir / f"{name}.csv", tab)
             msum[name] = len(tab.rows)
             for kind, row0, p, h, s, fld, det in tab.planted:
@@ -487,6 +500,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--noise", type=float, default=1.0)
     ap.add_argument("--district", default="jingan")
+    ap.add_argument(
+        "--city",
+        default=None,
+        help="a city of these districts, comma-separated (e.g. jingan,xuhui,changning; --persons per district)",
+    )
     ap.add_argument("--start-month", default="2026-10")
     ap.add_argument("--noise-profile", default="default", choices=sorted(NOISE_PROFILES))
     ap.add_argument("--quiet", action="store_true")
@@ -498,6 +516,22 @@ def main(argv=None) -> int:
         help="how citizen reports reach the files (synthetic/citizen_reports.py REPORT_NOISE)",
     )
     a = ap.parse_args(argv)
+    if a.city:
+        from .city import generate_city
+
+        s = generate_city(
+            a.out,
+            a.city.split(","),
+            a.persons,
+            a.months,
+            a.seed,
+            a.noise,
+            a.start_month,
+            noise_profile=a.noise_profile,
+            verbose=not a.quiet,
+        )
+        print(json.dumps(s, ensure_ascii=False, indent=1))
+        return 0
     s = generate(
         a.out,
         a.persons,
