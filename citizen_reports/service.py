@@ -159,8 +159,9 @@ def take_in(
                 door,
                 r.reporter,
                 batch=True,
-                # a report whose coordinates were refused (swapped, outside the district) goes to the
-                # district's queue as it is; one that gave none is compared along its road
+                # a report whose coordinates were refused (swapped, outside the district) and could not
+                # be placed otherwise goes to the district's queue as it is; one that gave none is
+                # compared along its road
                 place_road=None if _position_refused(r, p) else road or lib.road_of.get(p.address_id or ""),
             )
         )
