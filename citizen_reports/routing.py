@@ -207,6 +207,20 @@ class AddressLibrary:
         d = np.hypot(ax[:, None] - bx[None, :], ay[:, None] - by[None, :])
         return a[int(np.unravel_index(np.argmin(d), d.shape)[0])]
 
+    def _at(self, i: int, method: str, distance_m, x, y, queue_reason=None, note=None) -> Placement:
+        """A placement at library address `i` (street, committee and address from the library)."""
+        return Placement(
+            self.street_code[i],
+            self.community_code[i],
+            self.address_id[i],
+            method,
+            distance_m,
+            x,
+            y,
+            queue_reason,
+            note,
+        )
+
     def place(self, r: IncomingReport, cfg: ReportsConfig) -> Placement:
         """Where a report is: its position, or its address text; as far as the evidence goes. A
         position that needed help (swapped back, or outside the district and placed by the address
@@ -230,10 +244,8 @@ class AddressLibrary:
                 j, method, _ = self.by_text(r.address_text)
                 if j is not None and method in ("address", "address_near", "crossing"):
                     px, py = self._point(j)
-                    return Placement(
-                        self.street_code[j],
-                        self.community_code[j],
-                        self.address_id[j],
+                    return self._at(
+                        j,
                         method,
                         None,
                         px,
@@ -252,33 +264,11 @@ class AddressLibrary:
                 )
             i, d = hit
             if d <= rc.max_distance_m:
-                return Placement(
-                    self.street_code[i], self.community_code[i], self.address_id[i], "position", d, x, y, None
-                )
+                return self._at(i, "position", d, x, y)
             j, method, note = self.by_text(r.address_text)
             if j is not None and method != "road":
-                return Placement(
-                    self.street_code[j],
-                    self.community_code[j],
-                    self.address_id[j],
-                    method,
-                    d,
-                    x,
-                    y,
-                    None,
-                    f"位置离最近标准地址{d:.0f}米，按地址文字定位",
-                )
-            return Placement(
-                self.street_code[i],
-                self.community_code[i],
-                self.address_id[i],
-                "position",
-                d,
-                x,
-                y,
-                None,
-                f"位置离最近标准地址{d:.0f}米",
-            )
+                return self._at(j, method, d, x, y, note=f"位置离最近标准地址{d:.0f}米，按地址文字定位")
+            return self._at(i, "position", d, x, y, note=f"位置离最近标准地址{d:.0f}米")
         if r.lon is not None:  # a library without coordinates: the position still serves duplicates
             x, y = (float(v) for v in self.projection.xy(r.lon, r.lat))
         else:
