@@ -5,7 +5,8 @@
 --   resident elsewhere in the district, or has moved out;
 -- * account_holder_unknown: nobody in the district's person data has the holder's name;
 -- * account_vacant: nobody lives in the dwelling per the household file, and its meter reads like an
---   empty flat (or its people have just died or left), yet the account is active;
+--   empty flat (or its people have just died or left), yet the account is active; or the people on
+--   file are all living and under 60 and the meter has gone dark (they have most likely moved);
 -- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below 30% of
 --   the median of its earlier readings (a possible emergency: visit at once).
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
@@ -83,26 +84,12 @@ persons as (
 ),
 
 -- living people the hub could not place (居住地址 blank, no conclusive evidence): where they live is
--- unknown, so a meter in their name, or at their registered dwelling, may well be their home
+-- unknown, so a meter in their name may well be their home
 unplaced as (
     select p.person_id, p.name, p.name_key
     from persons p
     join {{ source('master', 'person') }} mp using (person_id)
     where p.status = '正常' and p.household_id is null and mp.in_latest_delivery
-),
-
-unplaced_registered as (
-    select distinct
-        coalesce(l.address_id, 'unlisted:' || r.registered_address_key) || '#' || r.registered_room
-            as dwelling_key
-    from {{ ref('int_person_records') }} r
-    join {{ source('master', 'person_xref') }} x
-        on
-            x.source = r.source and x.source_file = r.source_file and x.source_row = r.source_row
-            and x.delivery = {{ current_delivery() }}
-    join unplaced u on u.person_id = x.person_id
-    left join {{ ref('int_address_lookup') }} l on l.address_key = r.registered_address_key
-    where r.source = 'police_population' and r.registered_address_key is not null and r.registered_room is not null
 ),
 
 at_home as (
@@ -269,16 +256,49 @@ vacant as (
             where m.household_id = j.household_id and m.status <> '正常'
         )
     )
-    -- someone the hub could not place may live here: the holder, or a person registered here
+    -- someone the hub could not place may live here: the holder (a 户籍 registered here is no sign of
+    -- living here: many live elsewhere, and the meter reads like an empty flat)
     and not exists (
         select 1 from unplaced u
         where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
     )
-    and (
-        select h.dwelling_key from {{ source('master', 'household') }} h
-        where h.household_id = j.household_id
-    )
-    not in (select dwelling_key from unplaced_registered)
+),
+
+-- people on file whose flat's meter has gone dark: the latest reading of the export is at an empty
+-- flat's level and below 30% of the flat's own earlier median (they used power here, and stopped).
+-- The police 居住地址 lags a move by months, so a family under 60 has most likely moved; a home with
+-- anyone of 60 or over is a reason to knock on the door (hospital, care home, a fall), not a vacancy
+on_file_members as (
+    select
+        m.household_id,
+        count(*) as people,
+        bool_and(m.status = '正常' and p.birth_date > {{ delivery_month_end() }} - interval 60 year) as all_living_under_60
+    from members m
+    join {{ source('master', 'person') }} p using (person_id)
+    group by m.household_id
+),
+
+vacant_on_file as (
+    select
+        'account_vacant', 'low',
+        'household', j.household_id, 'account:' || j.account_no,
+        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
+        '用电量',
+        j.last_kwh::string,
+        null::string,
+        '住址“' || j.full_address || '”登记有' || o.people || '名居住人员（均未满60周岁），但电表（户号' || j.account_no || '）'
+        || j.last_month || '用电量仅' || j.last_kwh::integer || '度，此前月均' || j.median_kwh::integer
+        || '度，像已无人居住，请核实是否已搬离并更新居住地址。'
+    from judged j
+    join on_file_members o on o.household_id = j.household_id
+    where
+        j.member_count > 0 and o.all_living_under_60
+        and j.last_month = {{ latest_reading_month() }}
+        and j.months >= 3 and j.last_kwh < 0.3 * j.median_kwh
+        and j.last_kwh < 0.3 * (
+            select median(last_kwh) from accounts
+            where last_month = {{ latest_reading_month() }}
+        )
 ),
 
 elderly_homes as (
@@ -310,6 +330,8 @@ final as (
     select * from holder_findings
     union all
     select * from vacant
+    union all
+    select * from vacant_on_file
     union all
     select * from power_drop
 )
