@@ -244,23 +244,25 @@ vacant as (
     from judged j
     where member_count = 0
     -- an empty flat reads like one (under 30% of the district's median in the export's latest
-    -- month), unless its people have just died or left (the export lags the delivery); a flat
-    -- drawing ordinary power with nobody on file is lived in by people whose records are elsewhere
+    -- month), whoever holds the account; a flat drawing ordinary power with nobody on file is lived
+    -- in by people whose records are elsewhere, unless its people have just died or left (the export
+    -- lags the delivery) and its holder is not someone the hub could not place (who may live here;
+    -- a 户籍 registered here is no sign of that: many live elsewhere)
     and (
         j.last_kwh < 0.3 * (
             select median(last_kwh) from accounts
             where last_month = {{ latest_reading_month() }}
         )
-        or exists (
-            select 1 from members m
-            where m.household_id = j.household_id and m.status <> '正常'
+        or (
+            exists (
+                select 1 from members m
+                where m.household_id = j.household_id and m.status <> '正常'
+            )
+            and not exists (
+                select 1 from unplaced u
+                where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
+            )
         )
-    )
-    -- someone the hub could not place may live here: the holder (a 户籍 registered here is no sign of
-    -- living here: many live elsewhere, and the meter reads like an empty flat)
-    and not exists (
-        select 1 from unplaced u
-        where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
     )
 ),
 
