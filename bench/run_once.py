@@ -18,12 +18,15 @@ def main() -> int:
     ap.add_argument("--db", required=True)
     ap.add_argument("--json", required=True)
     args = ap.parse_args()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     from pipelines.run import run_hub
+
+    import_cpu = time.process_time() - cpu0
 
     summary = run_hub(Path(args.inbox), Path(args.db), progress=False)
     out = {
         "seconds": time.perf_counter() - t0,
+        "import_cpu_seconds": import_cpu,
         "ok": summary.ok,
         "deliveries": [
             {
@@ -32,6 +35,7 @@ def main() -> int:
                 "seconds": d.seconds,
                 "stage_seconds": d.stage_seconds,
                 "stage_cpu_seconds": d.stage_cpu_seconds,
+                "step_cpu_seconds": d.step_cpu_seconds,
                 "failed_steps": d.failed_steps,
             }
             for d in summary.deliveries

@@ -315,7 +315,7 @@ def _cmd_catalog(args) -> int:
     db = _db_arg(args)
     settings.configure(db=db)
     try:
-        with duckdb.connect(str(db), read_only=True) as con:
+        with duckdb.connect(str(db), read_only=True, config=settings.duckdb_config(db)) as con:
             catalog, found, gaps, index = build_catalog(con, db, build_definitions().resolve_asset_graph())
     except (CatalogError, RolesError) as e:
         print(f"civichub catalog: {e}", file=sys.stderr)
@@ -348,7 +348,7 @@ def _cmd_publish(args) -> int:
     db = _db_arg(args)
     try:
         catalog = load_catalog()
-        with duckdb.connect(str(db)) as con:
+        with duckdb.connect(str(db), config=settings.duckdb_config(db)) as con:
             roles = load_roles(catalog).expand(streets_from(con))
             report = publish_all(con, catalog, roles, default_out_root(db))
     except (CatalogError, RolesError, PublishError) as e:

@@ -34,6 +34,7 @@ from typing import Any
 import duckdb
 
 from normalize.duckdb_udfs import register_udfs
+from pipelines.settings import duckdb_config, duckdb_settings
 from pipelines.sql import quote_literal
 
 PERSON_SOURCES = ("police_population", "civil_affairs_assistance", "civil_affairs_elderly_alone", "hr_graduates")
@@ -413,9 +414,12 @@ def evaluate(inbox: Path, db: Path, delivery: str | None = None) -> dict:
     needed = sorted(set(months) | {a for a, _ in pairs})
 
     result: dict[str, Any] = {"inbox": str(inbox), "db": str(db), "deliveries": months, "entities": {}}
-    tmpdir = tempfile.mkdtemp(prefix="civichub_eval_")
+    # the hub's memory limit; a spill folder of its own beside the hub's (an in-memory database)
+    spill_root = duckdb_settings(db).temp_directory.parent
+    spill_root.mkdir(parents=True, exist_ok=True)
+    tmpdir = tempfile.mkdtemp(prefix="civichub_eval_", dir=spill_root)
     try:
-        with duckdb.connect(":memory:", config={"temp_directory": tmpdir}) as con:
+        with duckdb.connect(":memory:", config={**duckdb_config(db), "temp_directory": tmpdir}) as con:
             status = _copy_hub(con, db, needed)
             result["id_history"] = status["id_history"]
             _load_truth(con, inbox, needed)

@@ -8,12 +8,15 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource, EnvVar
 
+from pipelines.settings import duckdb_config
+
 
 class HubResource(ConfigurableResource):
     """The inbox of deliveries and the DuckDB database.
 
     Connections are opened per use and closed at once: DuckDB allows one writing process, and dbt
-    needs the file free while it runs.
+    needs the file free while it runs. Each has the hub's DuckDB memory limit and spill folder
+    (`pipelines.settings.duckdb_config`).
     """
 
     inbox: str
@@ -26,7 +29,7 @@ class HubResource(ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = False):
         Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.db_path, read_only=read_only)
+        con = duckdb.connect(self.db_path, read_only=read_only, config=duckdb_config(self.db_path))
         try:
             yield con
         finally:

@@ -41,6 +41,7 @@ class DeliveryOutcome:
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stage_cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU (all threads, workers) per stage
+    step_cpu_seconds: dict[str, float] = field(default_factory=dict)  # the same per Dagster step (bench)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     check_reasons: dict[str, str] = field(default_factory=dict)  # failed or warned check -> its description
@@ -77,7 +78,7 @@ def _connect(db: Path, read_only: bool = False, wait_seconds: float = 120.0):
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            return duckdb.connect(str(db), read_only=read_only)
+            return duckdb.connect(str(db), read_only=read_only, config=settings.duckdb_config(db))
         except duckdb.IOException as e:
             if "lock" not in str(e).lower() or time.monotonic() > deadline:
                 raise SystemExit(
@@ -325,6 +326,10 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
     inbox, db = hub.inbox, hub.db
     if not inbox.is_dir():
         raise SystemExit(f"civichub: inbox {inbox} is not a folder")
+    try:  # an unusable memory limit fails here, before any step, with the variable named
+        settings.duckdb_settings(db)
+    except settings.ConfigError as e:
+        raise SystemExit(f"civichub: {e}") from None
     os.environ[DBT_CONSOLE_ENV] = "1" if verbose else "0"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
@@ -364,6 +369,7 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
                     )
                 outcome = _outcome(delivery, result, time.perf_counter() - t)
                 outcome.stage_cpu_seconds = stage_cpu_seconds(result, bar.step_cpu)
+                outcome.step_cpu_seconds = dict(bar.step_cpu)
                 outcomes.append(outcome)
                 _print_delivery_line(outcome)
         t, cpu = time.perf_counter(), cpu_now()

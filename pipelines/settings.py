@@ -5,6 +5,14 @@
 `configure()` first, which sets the environment for the dbt subprocesses (dbt's profile reads the
 same CIVICHUB_DB) and Dagster's `EnvVar` resources; under `dagster dev` set them in the shell.
 
+DuckDB's memory limit and spill folder are one setting too (`DuckDBSettings`, `duckdb_config()`):
+every connection the pipeline opens on the hub's database (the Dagster resource, `civichub run`, dbt
+through its plugin, the evaluation) passes the same config, so DuckDB spills to disk instead of
+growing without bound (its own default is 80% of RAM, per process). `CIVICHUB_DUCKDB_MEMORY_LIMIT`
+(`4GB`, `1.5GiB`, `30%` of physical memory) and `CIVICHUB_DUCKDB_TEMP_DIR` (a folder on a real disk,
+not a tmpfs: each database spills to `<dir>/<database file>.tmp`) override the defaults: 25% of
+physical memory, spilling to `<database>.tmp` beside the database.
+
 Nothing happens at import. Folders and Dagster's `dagster.yaml` are made by `prepare_dagster_home()`,
 called when the definitions are built or a run starts.
 """
@@ -13,9 +21,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -23,6 +32,79 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_INBOX = DEFAULT_DATA_DIR / "inbox"
 DEFAULT_DB = DEFAULT_DATA_DIR / "civichub.duckdb"
+
+MEMORY_LIMIT_ENV = "CIVICHUB_DUCKDB_MEMORY_LIMIT"
+TEMP_DIR_ENV = "CIVICHUB_DUCKDB_TEMP_DIR"
+DEFAULT_MEMORY_LIMIT = "25%"  # of physical memory: DuckDB's buffer pool; Python's own objects come on top
+MIN_MEMORY_LIMIT_MIB = 128  # below this DuckDB cannot hold a row group of the wider tables
+_UNITS_MIB = {"KB": 1e3 / 2**20, "MB": 1e6 / 2**20, "GB": 1e9 / 2**20, "TB": 1e12 / 2**20}
+_UNITS_MIB |= {"KIB": 1 / 1024, "MIB": 1.0, "GIB": 1024.0, "TIB": 1024.0**2}
+_AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|[KMGT]I?B)\s*$", re.IGNORECASE)
+
+
+class ConfigError(ValueError):
+    """A setting from the environment that the hub cannot use; the message names the variable."""
+
+
+def physical_memory_mib() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+
+
+def memory_limit_mib(text: str) -> int:
+    """`4GB`, `1.5GiB`, `512MB`, `30%` (of physical memory) in MiB; ValueError when it is none of these."""
+    m = _AMOUNT.match(str(text))
+    if not m:
+        raise ValueError(f"{text!r} is not a memory amount (e.g. 4GB, 1.5GiB, 512MB or 30%)")
+    amount, unit = float(m.group(1)), m.group(2).upper()
+    if unit == "%":
+        if not 0 < amount <= 100:
+            raise ValueError(f"{text!r}: a share of physical memory is between 0 and 100%")
+        return int(physical_memory_mib() * amount / 100)
+    return int(amount * _UNITS_MIB[unit])
+
+
+class DuckDBSettings(BaseModel):
+    """How much memory DuckDB may use on the hub's database, and where it spills beyond that."""
+
+    model_config = ConfigDict(frozen=True)
+
+    memory_limit_mib: int
+    temp_directory: Path
+
+    @field_validator("memory_limit_mib", mode="before")
+    @classmethod
+    def _amount(cls, v):
+        mib = memory_limit_mib(v) if isinstance(v, str) else int(v)
+        if mib < MIN_MEMORY_LIMIT_MIB:
+            raise ValueError(f"{mib} MiB is below the {MIN_MEMORY_LIMIT_MIB} MiB DuckDB needs to run the hub")
+        return mib
+
+    def connect_config(self) -> dict[str, str]:
+        """The `config` of `duckdb.connect` (the same for every connection: DuckDB refuses a second
+        connection to an open file with another configuration)."""
+        return {"memory_limit": f"{self.memory_limit_mib}MiB", "temp_directory": str(self.temp_directory)}
+
+
+def duckdb_settings(db_path: str | Path | None = None) -> DuckDBSettings:
+    """The DuckDB settings for the database `db_path` (default: the configured one), from the
+    environment; a clear ConfigError naming the variable when a value is unusable."""
+    db = Path(db_path or os.environ.get("CIVICHUB_DB") or DEFAULT_DB).resolve()
+    limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    temp = os.environ.get(TEMP_DIR_ENV)
+    try:
+        return DuckDBSettings(
+            memory_limit_mib=limit,
+            temp_directory=(Path(temp).resolve() if temp else db.parent) / f"{db.name}.tmp",
+        )
+    except ValidationError as e:
+        reason = "; ".join(str(err["msg"]).removeprefix("Value error, ") for err in e.errors())
+        raise ConfigError(f"{MEMORY_LIMIT_ENV}={limit!r}: {reason}") from None
+
+
+def duckdb_config(db_path: str | Path | None = None) -> dict[str, str]:
+    """`duckdb.connect(db, config=duckdb_config(db))`: the memory limit and spill folder of `db`."""
+    return duckdb_settings(db_path).connect_config()
+
 
 # DuckDB allows one writer: queued runs go one at a time, in submission order.
 DAGSTER_YAML = "concurrency:\n  runs:\n    max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n"

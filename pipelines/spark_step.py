@@ -33,6 +33,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.dbt_runner import DbtStepOutcome, invoke
+from pipelines.settings import duckdb_config
 
 PYTHON_MODELS = ("int_person_match_weights", "int_shop_clusters", "int_person_clusters")
 STEP_SCHEMAS = ("staging", "matching")
@@ -234,7 +235,7 @@ def run_matching_step(hub_db: str | Path, dbt_vars: dict, step: str, log) -> Dbt
     started = time.monotonic()
     spark = spark_session(str(Path(hub_db).resolve()))
     delivery = dbt_vars["delivery"]
-    with duckdb.connect(str(hub_db)) as con:
+    with duckdb.connect(str(hub_db), config=duckdb_config(hub_db)) as con:
         landed = land_raw(spark, con, hub_db, delivery)
         has_decisions = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'review' and table_name = 'person_decisions'"
@@ -279,7 +280,7 @@ def run_matching_step(hub_db: str | Path, dbt_vars: dict, step: str, log) -> Dbt
         for r in spark.sql(f"show tables in {schema}").collect()
         if not r.isTemporary
     )
-    with duckdb.connect(str(hub_db)) as con:
+    with duckdb.connect(str(hub_db), config=duckdb_config(hub_db)) as con:
         copy_to_duckdb(spark, con, built)
     log.info(f"spark: matching step in {time.monotonic() - started:.0f} s; {len(built)} tables copied to DuckDB")
     return total

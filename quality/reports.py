@@ -28,7 +28,15 @@ from normalize.vocabularies import vocabulary
 from pipelines.settings import output_dir
 from quality import cells
 from quality.worklists import _account, _formats, _has_table, _print_setup, _safe, _txt, divisions
-from quality.writing import XLSX_OPTIONS, FileTask, fingerprint, write_files
+from quality.writing import (
+    XLSX_OPTIONS,
+    FileTask,
+    FrameDigest,
+    fingerprint,
+    frame_digest,
+    split_with_digests,
+    write_files,
+)
 from sharing.masking import mask_id_number, mask_phone
 
 AID_TYPES = list(vocabulary("aid_type"))
@@ -410,16 +418,17 @@ def report_root(db_path: str | Path) -> Path:
     return output_dir(db_path) / "reports"
 
 
-def _by_committee(frame: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def _by_committee(frame: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], dict[str, FrameDigest], pd.DataFrame]:
     """The frame's rows per committee code (each in the frame's order, index reset), in one pass over
-    the frame instead of one per committee; and the empty frame a committee without rows gets."""
+    the frame instead of one per committee, with each part's digest for `fingerprint` (the rows hashed
+    once); and the empty frame a committee without rows gets."""
     empty = frame.iloc[0:0] if len(frame.columns) else frame
     if not len(frame):
-        return {}, empty
+        return {}, {}, empty
     codes = frame.community_code.astype(object)
     keep = codes.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
-    groups = frame[keep].groupby(codes[keep].to_numpy(), sort=False)
-    return {code: group.reset_index(drop=True) for code, group in groups}, empty
+    parts, digests = split_with_digests(frame[keep], codes[keep].to_numpy())
+    return parts, digests, empty
 
 
 def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:
@@ -437,12 +446,15 @@ def write_monthly_reports(con, out_root: Path, delivery: str) -> ReportSummary:
             codes |= {c for c in frame.community_code.dropna() if isinstance(c, str)}
     tasks = []
     split = [_by_committee(df) for df in (aid, elderly, shop)]
+    empty_digests = [frame_digest(empty) for _, _, empty in split]
+    names = div[["street_name", "community_name"]].to_dict("index")  # one lookup a committee, not .loc
     for code in sorted(c for c in codes if c in div.index):
-        info = div.loc[code]
-        a, e, s = (groups.get(code, empty) for groups, empty in split)
-        path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}_月报.xlsx"
-        title = f"{info.street_name} {info.community_name}"
-        fp = fingerprint("monthly_report", title, delivery, a, e, s)
+        street_name, community_name = names[code]["street_name"], names[code]["community_name"]
+        a, e, s = (parts.get(code, empty) for parts, _, empty in split)
+        digests = (d.get(code, none) for (_, d, _), none in zip(split, empty_digests, strict=True))
+        path = folder / _safe(street_name) / f"{code}_{_safe(community_name)}_月报.xlsx"
+        title = f"{street_name} {community_name}"
+        fp = fingerprint("monthly_report", title, delivery, *digests)
         tasks.append(FileTask(path, build_report, (title, delivery, a, e, s), fp, len(a) + len(e) + len(s)))
         summary.reports += 1
         summary.aid_families += len(a)

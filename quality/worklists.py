@@ -29,7 +29,16 @@ import xlsxwriter
 from pipelines.settings import output_dir
 from quality import cells
 from quality import worklist_format as wf
-from quality.writing import XLSX_OPTIONS, FileTask, WriteReport, fingerprint, write_files
+from quality.writing import (
+    XLSX_OPTIONS,
+    FileTask,
+    FrameDigest,
+    WriteReport,
+    fingerprint,
+    frame_digest,
+    split_with_digests,
+    write_files,
+)
 from sharing.masking import mask_id_number, mask_phone, mask_text
 
 RULE_LABELS = {
@@ -551,17 +560,24 @@ def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) ->
     names = div.drop_duplicates("community_code").set_index("community_code")
     tasks: list[FileTask] = []
 
-    def worklist_task(path: Path, meta: dict, group: pd.DataFrame, street: pd.DataFrame) -> None:
+    def worklist_task(path: Path, meta: dict, group: pd.DataFrame, street: pd.DataFrame, digests=None) -> None:
         # generated_at is not part of the data: a kept workbook keeps the time it was written
-        fp = fingerprint("worklist", key, {k: v for k, v in meta.items() if k != "generated_at"}, group, street)
+        group_fp, street_fp = digests or (group, street)
+        fp = fingerprint("worklist", key, {k: v for k, v in meta.items() if k != "generated_at"}, group_fp, street_fp)
         tasks.append(FileTask(path, build_worklist, (meta, group, street, key), fp, len(group)))
 
     routed = findings[findings.community_code.isin(names.index)] if len(findings) else findings
     streets_summary: dict[str, pd.DataFrame] = {}
-    for code, group in routed.groupby("community_code") if len(routed) else []:
+    street_digests: dict[str, FrameDigest] = {}
+    # each committee's rows and their digest for the fingerprint, the rows hashed once
+    groups, group_digests = (
+        split_with_digests(routed, routed["community_code"].to_numpy(), sort=True) if len(routed) else ({}, {})
+    )
+    for code, group in groups.items():
         info = names.loc[code]
         if info.street_code not in streets_summary:
             streets_summary[info.street_code] = street_summary(findings, div, info.street_code)
+            street_digests[info.street_code] = frame_digest(streets_summary[info.street_code])
         meta = {
             "delivery": delivery,
             "street_code": info.street_code,
@@ -571,7 +587,13 @@ def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) ->
             "generated_at": now,
         }
         path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}.xlsx"
-        worklist_task(path, meta, group.reset_index(drop=True), streets_summary[info.street_code])
+        worklist_task(
+            path,
+            meta,
+            group,
+            streets_summary[info.street_code],
+            (group_digests[code], street_digests[info.street_code]),
+        )
         summary.worklists += 1
         summary.rows += len(group)
     unrouted = findings[~findings.community_code.isin(names.index)] if len(findings) else findings
@@ -591,14 +613,15 @@ def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) ->
         summary.worklists += 1
     if rosters and _has_table(con, "master", "household"):
         roster = roster_frame(con)
-        for code, group in roster.groupby("community_code"):
+        parts, digests = split_with_digests(roster, roster["community_code"].to_numpy(), sort=True)
+        for code, group in parts.items():
             if code not in names.index:
                 continue
             info = names.loc[code]
             path = folder / _safe(info.street_name) / f"{code}_{_safe(info.community_name)}_花名册.xlsx"
             title = f"{info.street_name} {info.community_name} 居民户花名册（{delivery}，数据中心比对后）"
-            group = group.reset_index(drop=True)
-            tasks.append(FileTask(path, build_roster, (title, group), fingerprint("roster", title, group), len(group)))
+            fp = fingerprint("roster", title, digests[code])
+            tasks.append(FileTask(path, build_roster, (title, group), fp, len(group)))
             summary.rosters += 1
     for street_code in sorted(streets_summary):
         street_name = div[div.street_code == street_code].street_name.iloc[0]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from quality.writing import FileTask, fingerprint, run_many, write_files
+from quality.writing import FileTask, fingerprint, run_many, split_with_digests, write_files
 
 
 def write_text(path: Path, text: str) -> int:
@@ -44,6 +44,32 @@ def test_fingerprints_follow_the_content_of_frames():
     assert fingerprint(a) == fingerprint(a.copy())
     assert fingerprint(a) != fingerprint(a.assign(y=["乙", pd.NA]))
     assert fingerprint(pd.DataFrame({"x": [[1, 2]]})) == fingerprint(pd.DataFrame({"x": [[1, 2]]}))
+
+
+def test_a_frame_split_per_committee_gives_each_part_the_fingerprint_of_the_part_itself():
+    # the digests are made from the whole frame's row hashes: a workbook kept as unchanged by an
+    # earlier run (fingerprint of its own frame) must still be recognised as unchanged
+    frame = pd.DataFrame(
+        {
+            "community_code": ["B", "A", "B", None, "A", "C"],
+            "name": ["张三", "李四", None, "王五", "赵六", "钱七"],
+            "amount": [1.5, float("nan"), 3.0, 4.0, 5.0, 6.0],
+            "since": pd.to_datetime(["2026-01-01", None, "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01"]),
+        }
+    )
+    keys = frame.community_code.to_numpy()
+    for sort in (False, True):
+        parts, digests = split_with_digests(frame, keys, sort=sort)
+        expected = {k: g.reset_index(drop=True) for k, g in frame.groupby(keys, sort=sort)}
+        assert list(parts) == list(expected) == (["A", "B", "C"] if sort else ["B", "A", "C"])
+        for key, part in parts.items():
+            pd.testing.assert_frame_equal(part, expected[key])
+            assert fingerprint("report", digests[key]) == fingerprint("report", part)
+    assert fingerprint(digests["A"]) != fingerprint(digests["B"])
+    # a frame pandas cannot hash (lists in a cell) falls back the same way for its parts
+    lists = pd.DataFrame({"community_code": ["A", "B", "A"], "members": [["甲"], ["乙", "丙"], []]})
+    parts, digests = split_with_digests(lists, lists.community_code.to_numpy())
+    assert all(fingerprint(digests[k]) == fingerprint(parts[k]) for k in parts)
 
 
 def test_run_many_keeps_the_order_of_the_calls():

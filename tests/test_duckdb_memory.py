@@ -1,0 +1,94 @@
+"""DuckDB's memory limit and spill folder: one setting, checked up front, on every hub connection.
+
+A delivery run under a small limit still completes (DuckDB spills to the folder beside the
+database), and every connection the run opens on the hub's database, dbt's included, carries it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import settings
+
+
+@pytest.mark.parametrize(
+    ("text", "mib"),
+    [("4GiB", 4096), ("1.5GiB", 1536), ("512MiB", 512), ("2GB", int(2e9 / 2**20)), ("750 mb", int(750e6 / 2**20))],
+)
+def test_memory_amounts_are_read_as_duckdb_reads_them(text, mib):
+    assert settings.memory_limit_mib(text) == mib
+
+
+def test_a_share_of_physical_memory_is_resolved_to_mib():
+    assert settings.memory_limit_mib("50%") == int(settings.physical_memory_mib() / 2)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("lots", "not a memory amount"),
+        ("0%", "between 0 and 100%"),
+        ("150%", "between 0 and 100%"),
+        ("-1GB", "not a memory amount"),
+        ("10MB", "below the 128 MiB"),
+    ],
+)
+def test_an_unusable_limit_is_refused_naming_the_variable(monkeypatch, value, reason):
+    monkeypatch.setenv(settings.MEMORY_LIMIT_ENV, value)
+    with pytest.raises(settings.ConfigError, match=settings.MEMORY_LIMIT_ENV) as e:
+        settings.duckdb_settings("/srv/hub/hub.duckdb")
+    assert reason in str(e.value)
+
+
+def test_the_default_spills_beside_the_database_and_the_variable_moves_it(monkeypatch, tmp_path):
+    monkeypatch.delenv(settings.MEMORY_LIMIT_ENV, raising=False)
+    monkeypatch.delenv(settings.TEMP_DIR_ENV, raising=False)
+    db = tmp_path / "hub.duckdb"
+    default = settings.duckdb_settings(db)
+    assert default.temp_directory == tmp_path / "hub.duckdb.tmp"
+    assert default.memory_limit_mib == settings.memory_limit_mib(settings.DEFAULT_MEMORY_LIMIT)
+    monkeypatch.setenv(settings.TEMP_DIR_ENV, str(tmp_path / "spill"))
+    assert settings.duckdb_settings(db).temp_directory == tmp_path / "spill" / "hub.duckdb.tmp"
+
+
+def test_civichub_run_stops_before_any_step_on_an_unusable_limit(monkeypatch, tmp_path):
+    from pipelines.run import run_hub
+
+    monkeypatch.setenv(settings.MEMORY_LIMIT_ENV, "plenty")
+    (tmp_path / "inbox").mkdir()
+    with pytest.raises(SystemExit, match=f"{settings.MEMORY_LIMIT_ENV}='plenty'"):
+        run_hub(tmp_path / "inbox", tmp_path / "hub.duckdb", progress=False)
+    assert not (tmp_path / "hub.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_a_delivery_completes_under_a_small_memory_limit_on_every_connection(monkeypatch, tmp_path):
+    from pipelines.run import run_hub
+    from synthetic.generate import generate
+
+    inbox = tmp_path / "inbox"
+    generate(out_dir=inbox, persons=600, months=1, seed=5, noise=1.0)
+    db = tmp_path / "hub.duckdb"
+    monkeypatch.setenv(settings.MEMORY_LIMIT_ENV, "200MiB")
+
+    opened: list[dict] = []  # the config of every connection opened on the hub's database
+    real_connect = duckdb.connect
+
+    def recording_connect(database=":memory:", *args, **kwargs):
+        if Path(str(database)).resolve() == db.resolve():
+            opened.append(dict(kwargs.get("config") or {}))
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", recording_connect)
+    summary = run_hub(inbox, db, progress=False)
+
+    assert summary.ok, [d.error for d in summary.deliveries]
+    assert len(opened) > 5, "the resource, the run and dbt all open the hub's database"
+    assert all(c.get("memory_limit") == "200MiB" for c in opened), opened
+    assert all(c.get("temp_directory") == str(tmp_path / "hub.duckdb.tmp") for c in opened)
+    with real_connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from master.person").fetchone()[0] > 0
+        assert con.execute("select count(*) from master.shop").fetchone()[0] > 0
