@@ -14,7 +14,8 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    representative's name), and 明珠花店's food licence with a blank credit code (expired, while the
    shop trades and its meter draws power);
 5. the electricity export lags a month: the 2026-11 file ends with 2026-10; 钱老伯's use collapsed
-   in 2026-10, 孙老太's did not;
+   in 2026-10, 孙老太's did not; the 蒋 couple's flat went dark in 2026-10 (they left; the police
+   still hold the flat); 孙老太's grandson has his own 户 at her flat and lives elsewhere;
 6. every address is written another way in the second month (no 上海市, short forms, Chinese
    numerals, 号楼, spaces).
 
@@ -190,6 +191,15 @@ def build(inbox: Path) -> dict:
     # of 902 (also in his name, a name three other meters in the district carry) lived in from
     # October; the police still hold 901
     people += [Person("韦国平", True, "1979-12-01", "10000011", "户主", (*A26, "901"))]
+    # 孙秀英's grandson keeps his own 户 at her flat and lives elsewhere: the police 居住地址 only
+    # repeats his 户籍地址 (人户分离), so he is no co-resident of hers (she is on the alone list)
+    people += [Person("孙浩然", True, "1996-03-08", "10000012", "户主", (*A2, "101"))]
+    # a couple that left 1101 in October for a flat nobody tells: the police still hold 1101, its
+    # meter (the husband's) reads empty from October
+    people += [
+        Person("蒋立新", True, "1984-02-12", "10000013", "户主", (*A26, "1101")),
+        Person("许晓燕", False, "1986-07-21", "10000013", "配偶", (*A26, "1101")),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}
@@ -295,7 +305,7 @@ def build(inbox: Path) -> dict:
         months = [f"{2025 + (m + 9 + month) // 12}-{(m + 9 + month) % 12 + 1:02d}" for m in range(12)]
         meters = []
         for k, p in enumerate(people):
-            if p.relation == "户主" and p.name not in ("刘洋", "赵强", "孙秀英", "钱国强", "陈静"):
+            if p.relation == "户主" and p.name not in ("刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然"):
                 meters.append((f"31000{k:05d}", p.name, p.home, 150))
         meters += [
             ("3100099001", "陈静", (*A1, "1606"), 120),
@@ -322,6 +332,8 @@ def build(inbox: Path) -> dict:
                     use = 5  # empty until 韦国平 moved in, in 2026-10
                 if holder == "韦国平" and room == "901" and m_i == 11 and month == 1:
                     use = 5  # he left in 2026-10
+                if holder == "蒋立新" and m_i == 11 and month == 1:
+                    use = 4  # the couple left in 2026-10
                 rows["utility_electricity"].append([acc, holder, written, "", m, str(use)])
         for key in ("明珠花店", "吉祥超市", "鑫源五金店"):
             s = shops[key]

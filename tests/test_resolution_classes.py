@@ -234,5 +234,31 @@ def test_ids_hold_while_every_address_is_written_another_way(district):
     for key in [k for k in first if k[0] != "street_shop_visits"]:
         assert second[key][0] == first[key][0], key
     with duckdb.connect(str(db), read_only=True) as con:
-        # nothing but the moves of the 柳 and 欧阳 families and of 韦国平
+        # nothing but the moves of the 柳 and 欧阳 families and of 韦国平 (not the 蒋 couple: nothing tells where they went)
         assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 3
+
+
+def test_a_flat_gone_dark_with_people_under_60_on_file_is_a_vacancy_to_check(district):
+    """The 蒋 couple's meter reads empty in October after a year of ordinary use, and nothing tells
+    where they went: they stay where the police hold them, and the street is asked whether they have
+    moved (account_vacant, on the reading). 钱国强 (86), whose use collapsed too, is an alarm for the
+    elderly, not a vacancy; nor is anything claimed in October (readings to September)."""
+    _, db = district
+    vacant = _findings(db, "2026-11", "account_vacant")
+    with duckdb.connect(str(db), read_only=True) as con:
+        flats = dict(con.execute("select h.household_id, h.dwelling_key from master.household h").fetchall())
+    on_reading = [(flats.get(f[3]), f[2]) for f in vacant if f[2] == "4.0"]
+    assert on_reading == [(f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1101", "4.0")]
+    assert "4" not in [f[2] for f in _findings(db, "2026-10", "account_vacant")]
+    after = _placements(db, "2026-11")
+    assert after["蒋立新"][1] == after["许晓燕"][1] == f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1101"
+
+
+def test_another_hukou_whose_residence_repeats_its_registration_is_no_co_resident(district):
+    """孙浩然 keeps his own 户 at his grandmother's flat; the police 居住地址 only repeats it. He is
+    placed there (nothing says otherwise), but 孙秀英 stays alone as the list says."""
+    _, db = district
+    placed = _placements(db, "2026-11")
+    assert placed["孙浩然"][0] == placed["孙秀英"][0]
+    for delivery in ("2026-10", "2026-11"):
+        assert _findings(db, delivery, "elderly_not_alone") == []

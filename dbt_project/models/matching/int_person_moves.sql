@@ -224,6 +224,18 @@ moved_self as (
     )
     and p.cluster_key not in (select cluster_key from elderly_listed)
     and p.cluster_key not in (select cluster_key from transfers_taken)
+    -- the family never takes a person into their own 户籍 dwelling: the family's police 居住地址
+    -- there only repeats the 户籍地址 (the default of 人户分离), and the person's own, other, 居住地址
+    -- is the police's newer word
+    and not (
+        f.kinds like '%family%'
+        and exists (
+            select 1 from evidence r
+            where
+                r.cluster_key = p.cluster_key and r.kind = 'registered'
+                and r.building = f.building and r.room = f.room
+        )
+    )
     -- nobody of 60 or over on a meter alone, nor from a flat whose meter is in their own name: an
     -- old person's empty-reading home is a reason to knock on the door, unless their family lives
     -- elsewhere and the flat is not theirs (moved in with the children)

@@ -5,7 +5,9 @@
 --   resident elsewhere in the district, or has moved out;
 -- * account_holder_unknown: nobody in the district's person data has the holder's name;
 -- * account_vacant: nobody lives in the dwelling per the household file, and its meter reads like an
---   empty flat (or its people have just died or left), yet the account is active;
+--   empty flat (or its people have just died or left), yet the account is active; or the people on
+--   file are all living and under the elderly age and the meter has gone dark (they have most likely
+--   moved);
 -- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below the drop
 --   ratio (normalize/domain_rules.yml) of the median of its earlier readings (a possible emergency:
 --   visit at once).
@@ -84,26 +86,12 @@ persons as (
 ),
 
 -- living people the hub could not place (居住地址 blank, no conclusive evidence): where they live is
--- unknown, so a meter in their name, or at their registered dwelling, may well be their home
+-- unknown, so a meter in their name may well be their home
 unplaced as (
     select p.person_id, p.name, p.name_key
     from persons p
     join {{ source('master', 'person') }} mp using (person_id)
     where p.status = '正常' and p.household_id is null and mp.in_latest_delivery
-),
-
-unplaced_registered as (
-    select distinct
-        coalesce(l.address_id, 'unlisted:' || r.registered_address_key) || '#' || r.registered_room
-            as dwelling_key
-    from {{ ref('int_person_records') }} r
-    join {{ source('master', 'person_xref') }} x
-        on
-            x.source = r.source and x.source_file = r.source_file and x.source_row = r.source_row
-            and x.delivery = {{ current_delivery() }}
-    join unplaced u on u.person_id = x.person_id
-    left join {{ ref('int_address_lookup') }} l on l.address_key = r.registered_address_key
-    where r.source = 'police_population' and r.registered_address_key is not null and r.registered_room is not null
 ),
 
 at_home as (
@@ -259,28 +247,68 @@ vacant as (
     where member_count = 0
     -- an empty flat does not read lived in (under the lived-in share of the district's median in
     -- the export's latest month: normalize/domain_rules.yml, the same rule as the move models),
-    -- unless its people have just died or left (the export lags the delivery); a flat drawing
-    -- ordinary power with nobody on file is lived in by people whose records are elsewhere
+    -- whoever holds the account; a flat drawing ordinary power with nobody on file is lived in by
+    -- people whose records are elsewhere, unless its people have just died or left (the export lags
+    -- the delivery) and its holder is not someone the hub could not place (who may live here; a 户籍
+    -- registered here is no sign of that: many live elsewhere)
     and (
         j.last_kwh < {{ var('meter_lived_in_from_share') }} * (
             select median(last_kwh) from accounts
             where last_month = {{ latest_reading_month() }}
         )
-        or exists (
-            select 1 from members m
-            where m.household_id = j.household_id and m.status <> '正常'
+        or (
+            exists (
+                select 1 from members m
+                where m.household_id = j.household_id and m.status <> '正常'
+            )
+            and not exists (
+                select 1 from unplaced u
+                where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
+            )
         )
     )
-    -- someone the hub could not place may live here: the holder, or a person registered here
-    and not exists (
-        select 1 from unplaced u
-        where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
-    )
-    and (
-        select h.dwelling_key from {{ source('master', 'household') }} h
-        where h.household_id = j.household_id
-    )
-    not in (select dwelling_key from unplaced_registered)
+),
+
+-- people on file whose flat's meter has gone dark: the latest reading of the export does not read
+-- lived in (the lived-in share of the district's median) and is a power drop against the flat's own
+-- earlier median (the drop rule: they used power here, and stopped); both in normalize/domain_rules.yml.
+-- The police 居住地址 lags a move by months, so a family under the elderly age has most likely moved;
+-- a home with anyone elderly is a reason to knock on the door (hospital, care home, a fall), not a
+-- vacancy
+on_file_members as (
+    select
+        m.household_id,
+        count(*) as people,
+        bool_and(
+            m.status = '正常'
+            and {{ age_at('p.birth_date', delivery_month_end()) }} < {{ var('elderly_min_age') }}
+        ) as all_living_under_elderly_age
+    from members m
+    join {{ source('master', 'person') }} p using (person_id)
+    group by m.household_id
+),
+
+vacant_on_file as (
+    select
+        'account_vacant', 'low',
+        'household', j.household_id, 'account:' || j.account_no,
+        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
+        '用电量',
+        j.last_kwh::string,
+        null::string,
+        '住址“' || j.full_address || '”登记有' || o.people || '名居住人员（均未满{{ var("elderly_min_age") }}周岁），但电表（户号' || j.account_no || '）'
+        || j.last_month || '用电量仅' || j.last_kwh::integer || '度，此前月均' || j.median_kwh::integer
+        || '度，像已无人居住，请核实是否已搬离并更新居住地址。'
+    from judged j
+    join on_file_members o on o.household_id = j.household_id
+    where
+        j.member_count > 0 and o.all_living_under_elderly_age
+        and j.last_month = {{ latest_reading_month() }}
+        and j.months >= {{ var('power_drop_min_history') }} and j.last_kwh < {{ var('power_drop_ratio') }} * j.median_kwh
+        and j.last_kwh < {{ var('meter_lived_in_from_share') }} * (
+            select median(last_kwh) from accounts
+            where last_month = {{ latest_reading_month() }}
+        )
 ),
 
 elderly_homes as (
@@ -312,6 +340,8 @@ final as (
     select * from holder_findings
     union all
     select * from vacant
+    union all
+    select * from vacant_on_file
     union all
     select * from power_drop
 )

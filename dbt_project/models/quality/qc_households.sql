@@ -1,7 +1,8 @@
 -- Household facts that contradict a civil-affairs list:
 -- * elderly_not_alone: a person on the elderly-living-alone list who is alive, but others live
 --   in the same dwelling (per the household file: police residence first; a household placed at
---   building level with its room unknown says nothing about who else lives in the room);
+--   building level with its room unknown says nothing about who else lives in the room; a person
+--   of another 户号 whose 居住地址 only repeats their 户籍地址 there is not counted);
 -- * aid_family_size_mismatch: an aid family whose declared 家庭人口数 differs from the members
 --   listed under its certificate;
 -- * aid_renhu_fenli: an aid family whose 家庭地址 is not the dwelling its members live in (人户分离).
@@ -31,10 +32,32 @@ elderly as (
     where e.delivery = {{ current_delivery() }}
 ),
 
+-- each person's 户号 and whether their police 居住地址 only repeats their 户籍地址 (room included), per
+-- this delivery's police rows
+police_households as (
+    select
+        pr.person_id,
+        case when count(distinct r.family_key) = 1 then min(r.family_key) end as hukou_number,
+        bool_and(
+            coalesce(r.address_key = r.registered_address_key and coalesce(r.room, '') = coalesce(r.registered_room, ''), false)
+        ) as residence_is_registered
+    from {{ ref('int_person_records') }} r
+    join person_rows pr on pr.source_file = r.source_file and pr.source_row = r.source_row and pr.source = r.source
+    where r.delivery = {{ current_delivery() }} and r.source = 'police_population'
+    group by pr.person_id
+),
+
+-- the others of the dwelling. A person of another 户号 whose police 居住地址 only repeats the 户籍地址
+-- at the listed person's flat is a 人户分离 case (an adult child keeping the hukou at the parents'
+-- flat) more often than a co-resident: that says nothing against the list, which the committee
+-- keeps from its visits
 co_residents as (
     select e.source_file, e.source_row, count(distinct m.person_id) as others
     from elderly e
     join members m on m.household_id = e.household_id and m.person_id <> e.person_id and m.status = '正常'
+    left join police_households eh on eh.person_id = e.person_id
+    left join police_households mh on mh.person_id = m.person_id
+    where not coalesce(mh.residence_is_registered and mh.hukou_number is distinct from eh.hukou_number, false)
     group by all
 ),
 
