@@ -253,8 +253,10 @@ def reports_routes(w, rc: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def reports_cells(app, world, reports_world) -> dict:
-    """An incident of 城管 posted in my street, and one the district's queue holds (swapped coordinates);
-    their street and owner read back from what the hub decided."""
+    """An incident of 城管 posted in my street, and one the district's queue holds (a position well
+    outside the district, no address text: nothing to place it by); their street and owner read back
+    from what the hub decided. (Swapped coordinates are no longer queued unplaced: they are swapped
+    back, and such a report joins the first incident.)"""
     from citizen_reports.config import load_reports_config
     from citizen_reports.models import Incident
     from citizen_reports.open311 import service_code
@@ -263,7 +265,7 @@ def reports_cells(app, world, reports_world) -> dict:
     c = TestClient(app)
     lon, lat = reports_world["mine"]
     out = {}
-    for key, (x, y) in {"incident": (lon, lat), "queued": (lat, lon)}.items():
+    for key, (x, y) in {"incident": (lon, lat), "queued": (lon + 0.3, lat + 0.3)}.items():
         r = c.post("/open311/v2/requests.json", data={"service_code": code, "lat": f"{y:.6f}", "long": f"{x:.6f}"})
         assert r.status_code == 200, r.text
         posted = r.json()[0]
