@@ -184,7 +184,15 @@ judged as (
         coalesce(n.total_any, 0) as namesakes,
         coalesce(n.dead_exact = 1 and n.total_exact = 1, false) as unique_dead_namesake,
         coalesce(n.living_in_building_room_unknown, 0) as living_in_building_room_unknown,
-        e.median_kwh, e.months
+        e.median_kwh, e.months,
+        -- the drop rule (normalize/domain_rules.yml), once: the export's latest reading fell below the
+        -- drop ratio of the meter's own earlier median, with enough history to have a median
+        coalesce(
+            l.last_month = {{ latest_reading_month() }}
+            and e.months >= {{ var('power_drop_min_history') }}
+            and l.last_kwh < {{ var('power_drop_ratio') }} * e.median_kwh,
+            false
+        ) as power_dropped
     from located l
     left join at_home m using (account_no)
     left join namesakes n using (account_no)
@@ -303,8 +311,7 @@ vacant_on_file as (
     join on_file_members o on o.household_id = j.household_id
     where
         j.member_count > 0 and o.all_living_under_elderly_age
-        and j.last_month = {{ latest_reading_month() }}
-        and j.months >= {{ var('power_drop_min_history') }} and j.last_kwh < {{ var('power_drop_ratio') }} * j.median_kwh
+        and j.power_dropped
         and j.last_kwh < {{ var('meter_lived_in_from_share') }} * (
             select median(last_kwh) from accounts
             where last_month = {{ latest_reading_month() }}
@@ -331,9 +338,8 @@ power_drop as (
     from judged j
     where
         j.household_id in (select household_id from elderly_homes)
-        and j.months >= {{ var('power_drop_min_history') }} and j.last_kwh < {{ var('power_drop_ratio') }} * j.median_kwh
-        -- a meter whose readings stopped months ago has no latest reading to compare
-        and j.last_month = {{ latest_reading_month() }}
+        -- (a meter whose readings stopped months ago has no latest reading to compare: no drop)
+        and j.power_dropped
 ),
 
 final as (
