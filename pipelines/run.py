@@ -326,8 +326,9 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
     inbox, db = hub.inbox, hub.db
     if not inbox.is_dir():
         raise SystemExit(f"civichub: inbox {inbox} is not a folder")
-    try:  # an unusable memory limit fails here, before any step, with the variable named
+    try:  # an unusable memory limit or database name fails here, before any step, naming it
         settings.duckdb_settings(db)
+        settings.check_database_name(db)
     except settings.ConfigError as e:
         raise SystemExit(f"civichub: {e}") from None
     os.environ[DBT_CONSOLE_ENV] = "1" if verbose else "0"

@@ -101,6 +101,22 @@ def duckdb_settings(db_path: str | Path | None = None) -> DuckDBSettings:
         raise ConfigError(f"{MEMORY_LIMIT_ENV}={limit!r}: {reason}") from None
 
 
+# DuckDB names a database's catalog after its file (hub.duckdb → hub) and the models address tables
+# as <catalog>.<schema>.<table>: a file named after one of DuckDB's own catalogs makes every such
+# name resolve to DuckDB's catalog instead ("schema main.raw does not exist").
+RESERVED_CATALOG_NAMES = frozenset({"main", "system", "temp"})
+
+
+def check_database_name(db_path: str | Path) -> None:
+    """A ConfigError for a database file DuckDB cannot serve the models from, before anything runs."""
+    stem = Path(db_path).stem
+    if stem.lower() in RESERVED_CATALOG_NAMES:
+        raise ConfigError(
+            f"database file {db_path}: DuckDB would name its catalog {stem!r}, one of its own catalogs "
+            f"({', '.join(sorted(RESERVED_CATALOG_NAMES))}); choose another file name, e.g. hub.duckdb"
+        )
+
+
 def duckdb_config(db_path: str | Path | None = None) -> dict[str, str]:
     """`duckdb.connect(db, config=duckdb_config(db))`: the memory limit and spill folder of `db`."""
     return duckdb_settings(db_path).connect_config()

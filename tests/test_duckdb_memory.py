@@ -64,6 +64,20 @@ def test_civichub_run_stops_before_any_step_on_an_unusable_limit(monkeypatch, tm
     assert not (tmp_path / "hub.duckdb").exists()
 
 
+@pytest.mark.parametrize("name", ["main", "system", "temp", "Main"])
+def test_civichub_run_refuses_a_database_file_named_after_a_duckdb_catalog(tmp_path, name):
+    # DuckDB would name the catalog `main`, and every `main.raw.<table>` of the models would look in
+    # DuckDB's own catalog: the run would fail in dbt with "schema main.raw does not exist"
+    from pipelines.run import run_hub
+
+    (tmp_path / "inbox").mkdir()
+    with pytest.raises(SystemExit, match=f"{name}.duckdb.*choose another file name"):
+        run_hub(tmp_path / "inbox", tmp_path / f"{name}.duckdb", progress=False)
+    assert not (tmp_path / f"{name}.duckdb").exists()
+    settings.check_database_name(tmp_path / "hub.duckdb")  # any other name is fine
+    settings.check_database_name(tmp_path / "maintenance.duckdb")
+
+
 @pytest.mark.slow
 def test_a_delivery_completes_under_a_small_memory_limit_on_every_connection(monkeypatch, tmp_path):
     from pipelines.run import run_hub
