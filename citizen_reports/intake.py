@@ -9,8 +9,8 @@ A row is placed as far as its evidence goes rather than refused, and the note sa
 outside the six with a 小类 that one 大类 lists is taken under that 大类 (the citizen's client or
 the export wrote the 大类 badly; the 小类 names the problem); a time a little after the file's day
 (FILE_DAY_TOLERANCE) is kept with a note. A time beyond that cannot be the time of a report the
-day's file carries and is refused. Whether the position is inside the district is for routing to say (it needs the
-address library); here a position is only checked to be a position at all.
+day's file carries and is refused. Whether the position is inside the district is for routing to say
+(it needs the address library); here a position is only checked to be a position at all.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The position (GCJ-02) goes to the nearest library address that has 经度/纬度
 without a usable position goes by its address text through the project's address parser: the exact
 door, else the nearest door on the same road, else the road when all of it lies in one street. What
 cannot be placed, or lies outside the district, or has its coordinates swapped, goes to the district's
-queue with the reason, placed as far as the evidence goes (swapped back, or by its address text). The hub does not guess a street from a road name the library does not hold.
+queue with the reason, placed as far as the evidence goes (swapped back, or by its address text).
+The hub does not guess a street from a road name the library does not hold.
 """
 
 from __future__ import annotations
