@@ -124,8 +124,9 @@ dead_linked as (
         on
             x.delivery = {{ current_delivery() }} and x.source = r.source and x.source_file = r.source_file
             and x.source_row = r.source_row
-    join persons p on p.person_id = x.person_id
-    where p.status = '死亡' and (p.name = l.holder or p.name_key = l.holder_key)
+    -- (master.person itself, not the persons CTE: Spark inlines a CTE at every reference)
+    join {{ source('master', 'person') }} p on p.person_id = x.person_id
+    where p.status = '死亡' and (p.name = l.holder or cn_name_pinyin_key(p.name) = l.holder_key)
 ),
 
 -- people of the district with the holder's name: the same characters when there are any, else the
