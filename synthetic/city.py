@@ -266,7 +266,7 @@ def generate_city(
     cross_share: the share of the families registered elsewhere in Shanghai whose 户籍 is in another
     district of the city. namesakes: pairs of people of different districts given one name (default
     one per 500 persons of a district, at least 3). movers: families of each district that move to
-the next district at the second delivery (default one per 500 persons of a district, at least 2)."""
+    the next district at the second delivery (default one per 500 persons of a district, at least 2)."""
     t_start = time.time()
     districts = list(districts)
     if len(districts) < 2 or len(set(districts)) != len(districts):
