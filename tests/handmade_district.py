@@ -18,8 +18,8 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    still hold the flat); 孙老太's grandson has his own 户 at her flat and lives elsewhere;
 6. every address is written another way in the second month (no 上海市, short forms, Chinese
    numerals, 号楼, spaces);
-7. dead account holders the hub does not place at the meter: 邵德明 (居住地址 blank, 户籍 at the
-   meter's flat) next door to a living 邵德明; 葛长庚's meter at another flat, the 户名 misspelt.
+7. a dead account holder the hub does not place at the meter: 邵德明 (居住地址 blank, 户籍 at the
+   meter's flat) next door to a living 邵德明.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -205,12 +205,10 @@ def build(inbox: Path) -> dict:
     ]
     # dead account holders: 邵德明 died (his 居住地址 left blank, his 户籍 and his meter at 601) and a
     # living 邵德明 lives next door in 602 (two more meters in the district carry the name, so a meter
-    # in it tells nobody's room); 葛长庚 died at 603, and the meter of 604 is in his name
-    # misspelt 葛长耕 (nobody in the district is written so)
+    # in it tells nobody's room)
     people += [
         Person("邵德明", True, "1941-03-15", "10000014", "户主", (*A2, "601"), status="死亡"),
         Person("邵德明", True, "1979-08-02", "10000015", "户主", (*A2, "602")),
-        Person("葛长庚", True, "1938-11-20", "10000016", "户主", (*A2, "603"), status="死亡"),
     ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
@@ -317,7 +315,7 @@ def build(inbox: Path) -> dict:
         months = [f"{2025 + (m + 9 + month) // 12}-{(m + 9 + month) % 12 + 1:02d}" for m in range(12)]
         meters = []
         for k, p in enumerate(people):
-            if p.relation == "户主" and p.name not in ("刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "葛长庚"):
+            if p.relation == "户主" and p.name not in ("刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然"):
                 meters.append((f"31000{k:05d}", p.name, p.home, 150))
         meters += [
             ("3100099001", "陈静", (*A1, "1606"), 120),
@@ -328,7 +326,6 @@ def build(inbox: Path) -> dict:
             ("3100099006", "严立新", (*A26, "702"), 150),  # the landlord of the 柳 family's new flat
             ("3100099007", "郝建设" if month == 0 else "欧阳振华", (*A26, "802"), 5),  # 过户 in November
             ("3100099008", "韦国平", (*A26, "902"), 150),
-            ("3100099020", "葛长耕", (*A2, "604"), 150),  # 葛长庚 (dead), misspelt
             *((f"310009903{k}", "邵德明", (*A26, f"120{k}"), 150) for k in range(1, 3)),  # namesakes
             *((f"310009901{k}", "韦国平", (*A26, f"100{k}"), 150) for k in range(1, 4)),  # namesakes
         ]

@@ -1,7 +1,7 @@
 -- Electricity accounts of dwellings (not shop meters), judged on each account's latest row:
 -- * account_holder_dead: the holder (户名) is a person of this dwelling whom the police register
---   as dead, or the only person of the district with that name (or, no one having it written so,
---   with that pinyin: a misspelt 户名), dead, or a dead person of that name whose own records (户籍地址,
+--   as dead, or the only person of the district with that name, dead, or a dead person of that
+--   name whose own records (户籍地址,
 --   police 居住地址, last month's dwelling) name this very flat, whatever living namesakes live
 --   elsewhere;
 -- * account_holder_not_resident: the holder is not among the dwelling's residents but is a
@@ -205,9 +205,7 @@ judged as (
         coalesce(case when n.total_exact > 0 then n.living_placed_exact else n.living_placed_any end, 0)
             as living_placed_namesakes,
         coalesce(n.total_any, 0) as namesakes,
-        coalesce(n.dead_exact = 1 and n.total_exact = 1, false)
-        or coalesce(coalesce(n.total_exact, 0) = 0 and n.total_any = 1 and n.dead_any = 1, false)
-        or d.account_no is not null as dead_holder_identified,
+        coalesce(n.dead_exact = 1 and n.total_exact = 1, false) or d.account_no is not null as dead_holder_identified,
         coalesce(n.living_in_building_room_unknown, 0) as living_in_building_room_unknown,
         e.median_kwh, e.months,
         -- the drop rule (normalize/domain_rules.yml), once: the export's latest reading fell below the
