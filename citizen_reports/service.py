@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,16 +77,30 @@ def _hours(t: dt.datetime) -> float:
     return t.timestamp() / 3600.0
 
 
+# the last history made into items, with the library it was made with: (weakref to it, {(row, open): Item})
+_ITEMS: list = [None, {}]
+
+
 def _stored_items(rows: list[tuple], lib: AddressLibrary) -> list[Item]:
     """Stored reports with whether their incident is open (repository.reports_since) as duplicate
     detection sees them: the positions projected in one array operation (a week of a large
     district's reports is tens of thousands of rows per file)."""
     if not rows:
         return []
-    lon = np.array([np.nan if r.pos_lon is None or r.pos_lat is None else r.pos_lon for r, _ in rows], dtype="float64")
-    lat = np.array([np.nan if r.pos_lon is None or r.pos_lat is None else r.pos_lat for r, _ in rows], dtype="float64")
-    xs, ys = (v.tolist() for v in lib.projection.xy(lon, lat))
-    return [_stored_item(r, lib, o, (x, y)) for (r, o), x, y in zip(rows, xs, ys)]
+    # the files of one import share most of their history: an item already made for the same row
+    # (every column, open or not) with the same library is reused; the cache keeps the last history
+    seen = _ITEMS[1] if _ITEMS[0] is not None and _ITEMS[0]() is lib else {}
+    keys = [(tuple(r), o) for r, o in rows]
+    todo = [(k, r, o) for k, (r, o) in zip(keys, rows) if k not in seen]
+    made: dict = {}
+    if todo:
+        lon = np.array([np.nan if r.pos_lon is None or r.pos_lat is None else r.pos_lon for _, r, _ in todo], "float64")
+        lat = np.array([np.nan if r.pos_lon is None or r.pos_lat is None else r.pos_lat for _, r, _ in todo], "float64")
+        xs, ys = (v.tolist() for v in lib.projection.xy(lon, lat))
+        made = {k: _stored_item(r, lib, o, (x, y)) for (k, r, o), x, y in zip(todo, xs, ys)}
+    items = [seen[k] if k in seen else made[k] for k in keys]
+    _ITEMS[:] = [weakref.ref(lib), dict(zip(keys, items))]
+    return items
 
 
 def _stored_item(r, lib: AddressLibrary, is_open: bool = True, xy: tuple[float, float] | None = None) -> Item:
