@@ -391,11 +391,13 @@ def _stability(con, entity: str, pairs: list[tuple[str, str]]) -> list[dict]:
 
 CITY_CROSS_DISTRICT = "city_cross_district.csv"
 CITY_NAMESAKES = "city_namesakes.csv"
+CITY_MOVERS = "city_movers.csv"
 
 
 def _city_checks(con, inbox: Path, months: list[str]) -> dict:
     """A city's own questions (synthetic/city.py): is each person registered in one district and
-    living in another one hub person in each delivery, and do namesakes of two districts stay two?"""
+    living in another one hub person in each delivery, do namesakes of two districts stay two, and
+    does a person who moved to another district keep the hub id of the month before?"""
     cross = quote_literal(str(inbox / "_truth" / CITY_CROSS_DISTRICT))
     names = quote_literal(str(inbox / "_truth" / CITY_NAMESAKES))
     ids = con.execute(f"""
@@ -423,7 +425,7 @@ def _city_checks(con, inbox: Path, months: list[str]) -> dict:
         GROUP BY a.delivery ORDER BY a.delivery
     """).fetchall()
     merged = {d: (int(n), int(m)) for d, n, m in apart}
-    return {
+    out = {
         d: {
             "cross_district_persons": int(n),
             "one_hub_person": int(one),
@@ -433,6 +435,28 @@ def _city_checks(con, inbox: Path, months: list[str]) -> dict:
         }
         for d, n, one, split in ids
     }
+    movers_file = inbox / "_truth" / CITY_MOVERS
+    if movers_file.is_file():
+        # a person who moved to another district in delivery d: one hub id over their records of the
+        # evaluated deliveries up to d (the month before, in the district they left, included)
+        movers = quote_literal(str(movers_file))
+        moved = con.execute(f"""
+            WITH m AS (SELECT * FROM read_csv({movers}, all_varchar = true)),
+            ids AS (
+                SELECT d.delivery, m.person_id, count(DISTINCT x.pred) AS n_ids
+                FROM m
+                JOIN (SELECT DISTINCT delivery FROM truth WHERE delivery IN {_in_list(months)}) d
+                    ON d.delivery >= m.first_month
+                JOIN truth t ON t.person_id = m.person_id AND t.delivery <= d.delivery AND t.delivery IN {_in_list(months)}
+                JOIN x_person1 x ON x.delivery = t.delivery AND x.source = t.source AND x.source_row = t.source_row
+                GROUP BY ALL
+            )
+            SELECT delivery, count(*), count(*) FILTER (WHERE n_ids = 1) FROM ids GROUP BY delivery
+        """).fetchall()
+        for d, n, one in moved:
+            if d in out:
+                out[d]["movers"], out[d]["movers_one_hub_person"] = int(n), int(one)
+    return out
 
 
 # ---- API --------------------------------------------------------------------------------------
@@ -564,6 +588,11 @@ def print_report(result: dict, file=None) -> None:
             f"and living in another are one hub person ({c['split_over_hub_persons']:,} split); "
             f"{c['namesakes_merged']} of {c['namesake_pairs']} namesake pairs of two districts merged"
         )
+        if "movers" in c:
+            say(
+                f"city {d}: {c['movers_one_hub_person']:,} of {c['movers']:,} persons who moved to another district "
+                "keep one hub id with the month before"
+            )
     say()
     say(
         f"Stability (majority hub id of each true entity present in consecutive deliveries;"

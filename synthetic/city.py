@@ -19,9 +19,16 @@ are then on two police exports:
 The city hub must make the two rows one person. Against over-merging, a few people of different
 districts are given the same name (namesakes, same sex): two people, who must stay two.
 
+People also move between districts from one month to the next: from the second delivery on, a few
+families of each district live in an empty flat of the next district (their 户籍 stays where it was).
+The police of the district they moved to register them there (a row with the new 居住地址); the
+police of the district they left keep their row as it was (户在人不在, the 居住地址 not yet updated).
+The hub must keep each of them the one person (one stable id) they were the month before.
+
 `_truth/` is the districts' answer keys with ids prefixed by district (`xuhui:P00000012`), so that
 ids never collide across districts; `_truth/city_cross_district.csv` lists the cross-district persons
-and `_truth/city_namesakes.csv` the namesake pairs. Citizen reports (`reports/`) are not generated
+`_truth/city_namesakes.csv` the namesake pairs and `_truth/city_movers.csv` the persons who moved
+to another district (from, to, the first month there). Citizen reports (`reports/`) are not generated
 for a city.
 """
 
@@ -113,6 +120,59 @@ def _plant_namesakes(worlds: list[World], n_pairs: int, seed: int) -> list[tuple
     return pairs
 
 
+def _pick_movers(
+    worlds: list[World], per_district: int, seed: int, links: dict, namesakes: list
+) -> list[tuple[int, int, int, int]]:
+    """Families that move to the next district of the city at the second delivery: [(k, family, k2,
+    dwelling of k2)], per district `per_district` families registered and living at home (not a
+    family already registered in another district, nor one with a planted namesake), each given an
+    empty flat of the next district."""
+    rng = random.Random(f"city-movers:{seed}")
+    taken = {(k, i) for k, i, k2, j in namesakes} | {(k2, j) for k, i, k2, j in namesakes}
+    out = []
+    for k, w in enumerate(worlds):
+        k2 = (k + 1) % len(worlds)
+        people = w.people
+        home = (people["registration_kind"] == 0) & (people["status"] == 0)
+        fams = sorted({int(f) for f in people["family"][home]} - {f for kk, f in links if kk == k})
+        rng.shuffle(fams)
+        occupied = set(worlds[k2].people["dwelling"].tolist()) | set(worlds[k2].people["police_dwelling"].tolist())
+        empty = [d for d in range(worlds[k2].n_dwellings) if d not in occupied]
+        n = 0
+        for fam in fams:
+            if n >= per_district or not empty:
+                break
+            members = np.nonzero(people["family"] == fam)[0].tolist()
+            if any((k, i) in taken for i in members):
+                continue
+            out.append((k, fam, k2, empty.pop(rng.randrange(len(empty)))))
+            n += 1
+    return out
+
+
+def _moved_rows(k: int, w: World, tab: Table, worlds: list[World], movers: list) -> dict[int, list]:
+    """The rows the police of the district a family moved to add for its members this month:
+    {district moved to: [(csv line, truth person id, truth household id)]}; a copy of the member's row
+    of district k (the same ID number, name, 户籍) with the new flat as 居住地址."""
+    people = w.people
+    first_row = {}
+    for row, (p, _h, _s) in enumerate(tab.truth):
+        first_row.setdefault(p, row)
+    out: dict[int, list] = {}
+    for kk, fam, k2, dw in movers:
+        if kk != k:
+            continue
+        for i in np.nonzero(people["family"] == fam)[0].tolist():
+            if i not in first_row or people["status"][i] != 0:
+                continue
+            row = first_row[i]
+            f = tab.rows[row].split(",")
+            f[C_RES] = _dwelling_text(worlds[k2], dw)
+            p, h, _s = tab.truth[row]
+            out.setdefault(k2, []).append((",".join(f), pid_s(p), hid_s(h)))
+    return out
+
+
 def _registered_rows(k: int, w: World, tab: Table, worlds: list[World], links: dict, seed: int):
     """The rows other districts' police add for the people of district k registered with them:
     {registered world: [(csv line, person index in k, dwelling in k)]}."""
@@ -198,13 +258,15 @@ def generate_city(
     noise_profile: str = "default",
     cross_share: float = 0.7,
     namesakes: int | None = None,
+    movers: int | None = None,
     verbose: bool = False,
 ) -> dict:
     """Write a city of `districts` (each of `persons` persons) in the inbox layout, with `_truth/`.
 
     cross_share: the share of the families registered elsewhere in Shanghai whose 户籍 is in another
     district of the city. namesakes: pairs of people of different districts given one name (default
-    one per 500 persons of a district, at least 3)."""
+    one per 500 persons of a district, at least 3). movers: families of each district that move to
+    the next district at the second delivery (default one per 500 persons of a district, at least 2)."""
     t_start = time.time()
     districts = list(districts)
     if len(districts) < 2 or len(set(districts)) != len(districts):
@@ -219,6 +281,7 @@ def generate_city(
     worlds = [World(d, persons, months, _seed_of(seed, k), config, start_month) for k, d in enumerate(ds)]
     links = _link_registrations(worlds, cross_share, seed)
     pairs = _plant_namesakes(worlds, namesakes if namesakes is not None else max(3, persons // 500), seed)
+    moving = _pick_movers(worlds, movers if movers is not None else max(2, persons // 500), seed, links, pairs)
 
     def log(msg):
         if verbose:
@@ -235,6 +298,7 @@ def generate_city(
         "months": {},
     }
     cross_seen: dict[str, tuple[str, str]] = {}
+    movers_seen: dict[str, tuple[str, str, str]] = {}
     scratch = Path(tempfile.mkdtemp(prefix="city-truth-", dir=out))
     try:
         for t in range(1, worlds[0].n_months):
@@ -260,6 +324,11 @@ def generate_city(
             for k, tab in merged[POLICE]["parts"]:
                 for a, rows in _registered_rows(k, worlds[k], tab, worlds, links, seed).items():
                     extra.setdefault(a, []).extend((line, k, i, dw, kind) for line, i, dw, kind in rows)
+            moved: dict[int, list] = {}
+            if t > 12:  # from the second delivery on
+                for k, tab in merged[POLICE]["parts"]:
+                    for a, rows in _moved_rows(k, worlds[k], tab, worlds, moving).items():
+                        moved.setdefault(a, []).extend((line, k, pid, hid) for line, pid, hid in rows)
             msum, planted = {}, []
             for name, m in merged.items():
                 rows, truth = [], []
@@ -294,6 +363,11 @@ def generate_city(
                                 planted.append(
                                     (kind, name, len(rows), pid, hid, "", "公民身份号码", "registering district")
                                 )
+                        for line, k2, pid, hid in moved.get(k, []):
+                            rows.append(line)
+                            pid = _prefixed(districts[k2], pid)
+                            truth.append((pid, _prefixed(districts[k2], hid), ""))
+                            movers_seen.setdefault(pid, (districts[k2], key, ym))
                 write_source(mdir, name, m["header"], rows)
                 _write_plain(
                     tdir / f"{name}.csv",
@@ -316,6 +390,7 @@ def generate_city(
             _merge_truth_tables(parts, tdir)
             msum["planted"] = len(planted)
             msum["cross_district_rows"] = sum(len(v) for v in extra.values())
+            msum["moved_rows"] = sum(len(v) for v in moved.values())
             summary["months"][ym] = msum
             log(f"{ym}: {msum}")
     finally:
@@ -330,8 +405,14 @@ def generate_city(
         ["person_id", "namesake_id"],
         [(_prefixed(districts[k], pid_s(i)), _prefixed(districts[k2], pid_s(j))) for k, i, k2, j in pairs],
     )
+    _write_plain(
+        out / "_truth" / "city_movers.csv",
+        ["person_id", "moved_from", "moved_to", "first_month"],
+        sorted((p, a, b, m) for p, (a, b, m) in movers_seen.items()),
+    )
     summary["cross_district_persons"] = len(cross_seen)
     summary["namesake_pairs"] = len(pairs)
+    summary["movers"] = len(movers_seen)
     summary["id_number_collisions"] = _id_collisions(worlds)
     summary["seconds"] = round(time.time() - t_start, 1)
     return summary

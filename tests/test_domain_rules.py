@@ -124,7 +124,8 @@ def test_a_vacant_flat_is_one_whose_meter_does_not_read_lived_in():
     vacant = (models / "quality/qc_electricity.sql").read_text(encoding="utf-8")
     vacant = vacant[vacant.index("vacant as (") : vacant.index("elderly_homes as (")]
     assert "var('meter_lived_in_from_share')" in vacant and "meter_empty_below_share" not in vacant
-    moves = (models / "matching/int_person_moves.sql").read_text(encoding="utf-8")
+    # the move rules read a dwelling's meter off int_dwelling_meter_use (a table of its own for Spark)
+    moves = (models / "matching/int_dwelling_meter_use.sql").read_text(encoding="utf-8")
     assert "var('meter_empty_below_share')" in moves and "var('meter_lived_in_from_share')" in moves
     rules = load_domain_rules().electricity
     assert (rules.empty_below_share, rules.lived_in_from_share) == (0.15, 0.3)

@@ -7,20 +7,28 @@
 
 {# Number of positions at which two strings of the same length differ, in characters. DuckDB's
    hamming() counts bytes (玫园路/梅园路: 3), so it serves only where both are ASCII (ascii=true: ID
-   numbers); Chinese text counts character by character. #}
-{% macro hamming_distance(a, b, ascii=false) -%}{{ return(adapter.dispatch('hamming_distance', 'civichub')(a, b, ascii)) }}{%- endmacro %}
-{% macro default__hamming_distance(a, b, ascii) -%}
+   numbers); Chinese text counts character by character. at_most: the caller only asks whether the
+   distance is at most that (= 1, <= 2); an engine may then answer any number above it for two
+   strings of one length further apart (Spark does, DuckDB counts). #}
+{% macro hamming_distance(a, b, ascii=false, at_most=none) -%}{{ return(adapter.dispatch('hamming_distance', 'civichub')(a, b, ascii, at_most)) }}{%- endmacro %}
+{% macro default__hamming_distance(a, b, ascii, at_most) -%}
     {%- if ascii -%}hamming({{ a }}, {{ b }})
     {%- else -%}len(list_filter(range(1, length({{ a }}) + 1), lambda i: substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)))
     {%- endif -%}
 {%- endmacro %}
 {# Spark: a lambda over the positions is interpreted, not compiled, and the random pairs are millions;
    of two strings of one length, a levenshtein (compiled) of 0 or 1 is their hamming distance, so the
-   lambda runs only for the pairs further apart. Null when either is (size(null) would be -1). #}
-{% macro spark__hamming_distance(a, b, ascii) -%}
+   lambda runs only for the pairs further apart; with at_most, not for those either: the hamming
+   distance of two strings of one length is at least their levenshtein, so a levenshtein above
+   at_most (Spark's levenshtein with a threshold: -1 above it, and it stops early) answers at_most + 1.
+   Null when either is (size(null) would be -1). #}
+{% macro spark__hamming_distance(a, b, ascii, at_most) -%}
     (case
         when {{ a }} is null or {{ b }} is null then null
-        when length({{ a }}) = length({{ b }}) and levenshtein({{ a }}, {{ b }}) <= 1 then levenshtein({{ a }}, {{ b }})
+        when length({{ a }}) = length({{ b }}) and levenshtein({{ a }}, {{ b }}, 1) >= 0 then levenshtein({{ a }}, {{ b }}, 1)
+        {%- if at_most is not none %}
+        when length({{ a }}) = length({{ b }}) and levenshtein({{ a }}, {{ b }}, {{ at_most }}) = -1 then {{ at_most + 1 }}
+        {%- endif %}
         else size(filter(sequence(1, length({{ a }})), i -> substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)))
     end)
 {%- endmacro %}
@@ -47,8 +55,8 @@
 {%- endmacro %}
 {% macro spark__id_adjacent_transposition(a, b) -%}
     {#- two adjacent characters swapped are two edits apart: the cheap test first #}
-    (levenshtein({{ a }}, {{ b }}) = 2
-     and {{ hamming_distance(a, b, ascii=true) }} = 2
+    (levenshtein({{ a }}, {{ b }}, 2) = 2
+     and {{ hamming_distance(a, b, ascii=true, at_most=2) }} = 2
      and reverse(transform(filter(sequence(1, 18), i -> substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)),
                            i -> substr({{ b }}, i, 1)))
          = transform(filter(sequence(1, 18), i -> substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)),

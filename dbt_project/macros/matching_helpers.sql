@@ -21,7 +21,7 @@
         when {{ a }}.id_number is null or {{ b }}.id_number is null or length({{ a }}.id_number) <> length({{ b }}.id_number) then case when {{ a }}.id_number is null or {{ b }}.id_number is null then 'null' else 'diff' end
         when {{ a }}.id_number = {{ b }}.id_number then 'exact'
         -- one wrong character, or two adjacent characters swapped (the typos a check digit catches)
-        when {{ hamming_distance(a ~ '.id_number', b ~ '.id_number', ascii=true) }} = 1 then 'one_edit'
+        when {{ hamming_distance(a ~ '.id_number', b ~ '.id_number', ascii=true, at_most=1) }} = 1 then 'one_edit'
         when {{ id_adjacent_transposition(a ~ '.id_number', b ~ '.id_number') }}
             then 'one_edit'
         when substr({{ a }}.id_number, 7, 8) = substr({{ b }}.id_number, 7, 8) then 'same_birth'

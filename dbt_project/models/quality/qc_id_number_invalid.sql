@@ -34,7 +34,7 @@ flagged as (
             case
                 when
                     pr.person_id_number_valid and pr.person_id_number is distinct from f.id_number
-                    and (f.id_number is null or {{ hamming_distance('pr.person_id_number', 'f.id_number', ascii=true) }} <= 2)
+                    and (f.id_number is null or {{ hamming_distance('pr.person_id_number', 'f.id_number', ascii=true, at_most=2) }} <= 2)
                     then pr.person_id_number
             end
         ) as matched_valid_id
