@@ -17,7 +17,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    in 2026-10, 孙老太's did not; the 蒋 couple's flat went dark in 2026-10 (they left; the police
    still hold the flat); 孙老太's grandson has his own 户 at her flat and lives elsewhere;
 6. every address is written another way in the second month (no 上海市, short forms, Chinese
-   numerals, 号楼, spaces).
+   numerals, 号楼, spaces);
+7. dead account holders the hub does not place at the meter: 邵德明 (居住地址 blank, 户籍 at the
+   meter's flat) next door to a living 邵德明; 葛长庚's meter at another flat, the 户名 misspelt.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -89,8 +91,9 @@ def address(road: str, lane: str, no: str, room: str | None, month: int) -> str:
 
 
 class Person:
-    def __init__(self, name, male, birth, hukou, relation, home, registered=None, phone=""):
+    def __init__(self, name, male, birth, hukou, relation, home, registered=None, phone="", status="正常"):
         self.name, self.male, self.birth, self.hukou, self.relation = name, male, birth, hukou, relation
+        self.status = status
         self.home = home  # (road, lane, no, room)
         self.registered = registered or home  # (road, lane, no, room), or the text of an address elsewhere
         self.phone = phone
@@ -200,9 +203,18 @@ def build(inbox: Path) -> dict:
         Person("蒋立新", True, "1984-02-12", "10000013", "户主", (*A26, "1101")),
         Person("许晓燕", False, "1986-07-21", "10000013", "配偶", (*A26, "1101")),
     ]
+    # dead account holders: 邵德明 died (his 居住地址 left blank, his 户籍 and his meter at 601) and a
+    # living 邵德明 lives next door in 602 (two more meters in the district carry the name, so a meter
+    # in it tells nobody's room); 葛长庚 died at 603, and the meter of 604 is in his name
+    # misspelt 葛长耕 (nobody in the district is written so)
+    people += [
+        Person("邵德明", True, "1941-03-15", "10000014", "户主", (*A2, "601"), status="死亡"),
+        Person("邵德明", True, "1979-08-02", "10000015", "户主", (*A2, "602")),
+        Person("葛长庚", True, "1938-11-20", "10000016", "户主", (*A2, "603"), status="死亡"),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
-    cast = {p.name: p for p in people}
+    cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
 
     shops = {
         "明珠花店": dict(
@@ -240,7 +252,7 @@ def build(inbox: Path) -> dict:
                 residence = address(road, lane, no, None, month)  # the building only
             elif p.name == "王芳" and month == 1:
                 residence = ""
-            elif p.name == "刘洋":
+            elif p.name == "刘洋" or (p.name == "邵德明" and p.status == "死亡"):
                 residence = ""
             elif p.name == "黄敏":
                 residence = address("玫园路", lane, no, room, month)  # 梅 written 玫
@@ -259,7 +271,7 @@ def build(inbox: Path) -> dict:
                     p.relation,
                     p.registered_address(),
                     residence,
-                    "正常",
+                    p.status,
                     "",
                     p.phone,
                     "2026-01-15",
@@ -305,7 +317,7 @@ def build(inbox: Path) -> dict:
         months = [f"{2025 + (m + 9 + month) // 12}-{(m + 9 + month) % 12 + 1:02d}" for m in range(12)]
         meters = []
         for k, p in enumerate(people):
-            if p.relation == "户主" and p.name not in ("刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然"):
+            if p.relation == "户主" and p.name not in ("刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "葛长庚"):
                 meters.append((f"31000{k:05d}", p.name, p.home, 150))
         meters += [
             ("3100099001", "陈静", (*A1, "1606"), 120),
@@ -316,6 +328,8 @@ def build(inbox: Path) -> dict:
             ("3100099006", "严立新", (*A26, "702"), 150),  # the landlord of the 柳 family's new flat
             ("3100099007", "郝建设" if month == 0 else "欧阳振华", (*A26, "802"), 5),  # 过户 in November
             ("3100099008", "韦国平", (*A26, "902"), 150),
+            ("3100099020", "葛长耕", (*A2, "604"), 150),  # 葛长庚 (dead), misspelt
+            *((f"310009903{k}", "邵德明", (*A26, f"120{k}"), 150) for k in range(1, 3)),  # namesakes
             *((f"310009901{k}", "韦国平", (*A26, f"100{k}"), 150) for k in range(1, 4)),  # namesakes
         ]
         for acc, holder, (road, lane, no, room), kwh in meters:

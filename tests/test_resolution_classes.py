@@ -262,3 +262,38 @@ def test_another_hukou_whose_residence_repeats_its_registration_is_no_co_residen
     assert placed["孙浩然"][0] == placed["孙秀英"][0]
     for delivery in ("2026-10", "2026-11"):
         assert _findings(db, delivery, "elderly_not_alone") == []
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_a_dead_holder_is_told_from_a_living_namesake_by_their_own_records(district, delivery):
+    """The meter of 601 is in the name 邵德明: the dead 邵德明's 户籍地址 is that flat (his 居住地址 is
+    blank), the living 邵德明 lives in 602 with his own meter. The meter of 604 is in the name 葛长耕,
+    which nobody in the district is written as, and the only person read so (葛长庚) is dead. Both
+    meters' holders are dead (account_holder_dead); the living 邵德明's meter raises nothing."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = dict(
+            con.execute(
+                """select distinct source_row, account_name from staging.stg_utility_electricity
+                   where delivery = ? and account_name in ('邵德明', '葛长耕')""",
+                [delivery],
+            ).fetchall()
+        )
+        rooms = dict(
+            con.execute(
+                """select x.source_row, h.room from master.household_xref x
+                   join master.household h using (household_id)
+                   where x.delivery = ? and x.source = 'utility_electricity'""",
+                [delivery],
+            ).fetchall()
+        )
+
+    def meters(rule):
+        return {(rows[f[1]], rooms.get(f[1])) for f in _findings(db, delivery, rule) if f[1] in rows} & {
+            ("邵德明", "601"),
+            ("邵德明", "602"),
+            ("葛长耕", "604"),
+        }
+
+    assert meters("account_holder_dead") == {("邵德明", "601"), ("葛长耕", "604")}
+    assert meters("account_holder_not_resident") | meters("account_holder_unknown") == set()

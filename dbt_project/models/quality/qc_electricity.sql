@@ -1,6 +1,9 @@
 -- Electricity accounts of dwellings (not shop meters), judged on each account's latest row:
 -- * account_holder_dead: the holder (户名) is a person of this dwelling whom the police register
---   as dead, or the only person of the district with that name, dead;
+--   as dead, or the only person of the district with that name (or, no one having it written so,
+--   with that pinyin: a misspelt 户名), dead, or a dead person of that name whose own records (户籍地址,
+--   police 居住地址, last month's dwelling) name this very flat, whatever living namesakes live
+--   elsewhere;
 -- * account_holder_not_resident: the holder is not among the dwelling's residents but is a
 --   resident elsewhere in the district, or has moved out;
 -- * account_holder_unknown: nobody in the district's person data has the holder's name;
@@ -106,6 +109,26 @@ at_home as (
     group by l.account_no
 ),
 
+dead_linked as (
+    -- the holder is a dead person whose own records name the meter's flat (the 户籍地址, the police
+    -- 居住地址, the hub's dwelling last month), though the hub does not place them there (a blank
+    -- 居住地址 this month): a living namesake elsewhere is someone else
+    select distinct l.account_no
+    from located l
+    join {{ ref('int_person_dwelling_evidence') }} e
+        on
+            e.building = l.building and e.room = l.meter_room
+            and e.kind in ('registered', 'own:police_population', 'last_month')
+    join {{ ref('int_person_cluster_records') }} r on r.cluster_key = e.cluster_key and r.source = 'police_population'
+    join {{ source('master', 'person_xref') }} x
+        on
+            x.delivery = {{ current_delivery() }} and x.source = r.source and x.source_file = r.source_file
+            and x.source_row = r.source_row
+    -- (master.person itself, not the persons CTE: Spark inlines a CTE at every reference)
+    join {{ source('master', 'person') }} p on p.person_id = x.person_id
+    where p.status = '死亡' and (p.name = l.holder or cn_name_pinyin_key(p.name) = l.holder_key)
+),
+
 -- people of the district with the holder's name: the same characters when there are any, else the
 -- same pinyin (a misspelt name), counted per name key, per name and per building first and joined
 -- to the accounts by equality (a join of accounts to persons grows with the square of the district:
@@ -182,7 +205,9 @@ judged as (
         coalesce(case when n.total_exact > 0 then n.living_placed_exact else n.living_placed_any end, 0)
             as living_placed_namesakes,
         coalesce(n.total_any, 0) as namesakes,
-        coalesce(n.dead_exact = 1 and n.total_exact = 1, false) as unique_dead_namesake,
+        coalesce(n.dead_exact = 1 and n.total_exact = 1, false)
+        or coalesce(coalesce(n.total_exact, 0) = 0 and n.total_any = 1 and n.dead_any = 1, false)
+        or d.account_no is not null as dead_holder_identified,
         coalesce(n.living_in_building_room_unknown, 0) as living_in_building_room_unknown,
         e.median_kwh, e.months,
         -- the drop rule (normalize/domain_rules.yml), once: the export's latest reading fell below the
@@ -197,12 +222,13 @@ judged as (
     left join at_home m using (account_no)
     left join namesakes n using (account_no)
     left join earlier e using (account_no)
+    left join dead_linked d using (account_no)
 ),
 
 holder as (
     select
         case
-            when dead_here or unique_dead_namesake then 'account_holder_dead'
+            when dead_here or dead_holder_identified then 'account_holder_dead'
             when moved_out_here or namesakes > 0 then 'account_holder_not_resident'
             else 'account_holder_unknown'
         end as rule,
@@ -213,7 +239,7 @@ holder as (
     -- every namesake a living person the hub could not place: the holder may live right here, so
     -- nothing is claimed about them
     and not (
-        not dead_here and not unique_dead_namesake and not moved_out_here
+        not dead_here and not dead_holder_identified and not moved_out_here
         and (
             living_in_building_room_unknown > 0
             or (namesakes > 0 and living_namesakes = namesakes and living_placed_namesakes = 0)
