@@ -183,6 +183,7 @@ def frame(items: list[Item], cfg: ReportsConfig) -> pd.DataFrame:
             "open": np.array([i.open for i in items], dtype=bool),
         }
     )
+    df["pinyin"] = [description_pinyin(t) for t in df["text"]]  # a report is in many pairs: once here
     df = df.sort_values(["hours", "batch"], kind="stable").reset_index(drop=True)
     rules = {k: cfg.rule(k[0], k[1]) for k in set(zip(df["major"], df["minor"]))}
     pair = list(zip(df["major"], df["minor"]))
@@ -343,7 +344,8 @@ def _levels(df: pd.DataFrame, a: np.ndarray, b: np.ndarray, d: np.ndarray | None
     out["category"] = rel
     text = df["text"].to_numpy()
     ta, tb = list(text[a]), list(text[b])
-    sim = text_similarity(ta, tb, [description_pinyin(t) for t in ta], [description_pinyin(t) for t in tb])
+    pinyin = df["pinyin"].to_numpy(dtype=object)  # each report's once (frame), picked per pair
+    sim = text_similarity(ta, tb, list(pinyin[a]), list(pinyin[b]))
     out["text"] = np.where(
         np.isnan(sim), NULL_LEVEL, _cut(-np.nan_to_num(sim), [-e for e in TEXT_EDGES], LEVELS["text"])
     )
@@ -467,7 +469,7 @@ def estimate(patterns: pd.DataFrame, u: dict, strength: float, start: Model, max
     problems anywhere within the radius)."""
     names = {f: LEVELS[f] + [NULL_LEVEL] for f in FIELDS}
     codes = np.stack([pd.Categorical(patterns[f], categories=names[f]).codes.astype(np.int64) for f in FIELDS], axis=1)
-    uniq, counts = np.unique(codes, axis=0, return_counts=True)
+    uniq, counts = _unique_rows(codes, [len(names[f]) for f in FIELDS])
     counts = counts.astype("float64")
     m = {f: dict(start.m[f]) for f in FIELDS}
     u = {f: dict(u[f]) for f in FIELDS}
@@ -498,6 +500,23 @@ def estimate(patterns: pd.DataFrame, u: dict, strength: float, start: Model, max
         if delta < 1e-6:
             break
     return Model(FIELDS, LEVELS, m, u, prior, it)
+
+
+def _unique_rows(codes: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(codes, axis=0, return_counts=True)` for small non-negative codes (column j below
+    sizes[j]), through one integer key per row (the first column most significant, so the rows come
+    out in the same lexicographic order): a 1-D sort instead of a sort of row views, ~10x faster on a
+    million pairs."""
+    if len(codes) == 0 or math.prod(sizes) >= 1 << 62:
+        return np.unique(codes, axis=0, return_counts=True)
+    key = np.zeros(len(codes), dtype=np.int64)
+    for j, size in enumerate(sizes):
+        key = key * size + codes[:, j]
+    keys, counts = np.unique(key, return_counts=True)
+    uniq = np.empty((len(keys), len(sizes)), dtype=codes.dtype)
+    for j in range(len(sizes) - 1, -1, -1):
+        keys, uniq[:, j] = np.divmod(keys, sizes[j])
+    return uniq, counts
 
 
 def _log_odds(model: Model, levels: dict[str, np.ndarray]) -> np.ndarray:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Integer, func, insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.db import make_engine, upgrade
@@ -24,6 +24,7 @@ from citizen_reports.models import (
     DedupeModel,
     Division,
     Incident,
+    IncidentEvent,
     IncidentSequence,
     Meta,
     RejectedRow,
@@ -174,7 +175,27 @@ class SqlRepository:
         self.session.add(obj)
 
     def add_all(self, objs) -> None:
-        self.session.add_all(objs)
+        """New reports and incident events go in as rows, many per statement (Core `insert`): the
+        ORM's unit of work costs ~0.1 ms an object, a quarter of a large district's intake. They are
+        not changed after this (a merge moves stored reports with an UPDATE); everything else (new
+        incidents, which later reports of the batch still count, reviews, the file's log) stays in
+        the session, flushed first: the rows point at the incidents."""
+        objs = list(objs)
+        rows: dict[type, list] = {Report: [], IncidentEvent: []}
+        rest = []
+        for o in objs:
+            kind = type(o)
+            if kind in rows and inspect(o).transient:
+                rows[kind].append(o)
+            else:
+                rest.append(o)
+        self.session.add_all(rest)
+        if not (rows[Report] or rows[IncidentEvent]):
+            return
+        self.session.flush()
+        for kind, items in rows.items():
+            if items:
+                self.session.execute(insert(kind.__table__), [_row(kind, o) for o in items])
 
     def commit(self) -> None:
         self.session.commit()
@@ -192,9 +213,30 @@ class SqlRepository:
         return list(self.session.scalars(q))
 
 
+_COLUMNS: dict[type, list[tuple[str, object]]] = {}
+
+
+def _row(kind: type, obj) -> dict:
+    """A transient ORM object's column values, every column but an autoincrement key: the same keys
+    in every row of one statement."""
+    cols = _COLUMNS.get(kind)
+    if cols is None:
+        cols = []
+        for c in kind.__table__.columns:
+            if c.primary_key and c.autoincrement in (True, "auto") and isinstance(c.type, Integer):
+                continue
+            if c.default is not None and not c.default.is_scalar:
+                raise TypeError(f"{kind.__name__}.{c.key}: a computed default; add it through the session")
+            cols.append((c.key, c.default.arg if c.default is not None else None))
+        _COLUMNS[kind] = cols
+    values = obj.__dict__
+    # as the ORM: a column left unset or set to None takes its default
+    return {k: d if values.get(k) is None else values[k] for k, d in cols}
+
+
 def sync_library(session: Session, lib) -> bool:
     """Keep the address library (and the divisions' names) in the app database when it changed."""
-    from sqlalchemy import delete, insert
+    from sqlalchemy import delete
 
     fp = lib.fingerprint()
     meta = session.get(Meta, "address_library")
