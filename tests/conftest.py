@@ -109,8 +109,19 @@ def hub_copy(hub_run, tmp_path) -> HubRun:
     return HubRun(hub_run.inbox, db, hub_run.summary)
 
 
+@pytest.fixture
+def spark(spark_process_session):
+    """The Spark session with an empty metastore: a hub has its session (and its warehouse) to itself,
+    while the tests of one process share one session, so each test drops the previous hub's schemas
+    (its incremental staging tables would otherwise be read as this hub's earlier deliveries)."""
+    for database in spark_process_session.catalog.listDatabases():
+        if database.name != "default":
+            spark_process_session.sql(f"drop database if exists {database.name} cascade")
+    return spark_process_session
+
+
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory):
+def spark_process_session(tmp_path_factory):
     """The hub's local Spark session (pipelines/engines.py: local[2], the cn_* functions registered),
     once per test process; skipped where pyspark or Java is missing (.ci/run installs Java)."""
     pytest.importorskip("pyspark", reason="the spark extra: pip install -e '.[dev,spark]'")
