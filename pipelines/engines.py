@@ -95,7 +95,13 @@ def spark_conf(cfg: SparkConfig, db_path: str | Path) -> dict[str, str]:
         conf["spark.pyspark.driver.python"] = sys.executable
         metastore = cfg.metastore_dir or str(base / "spark-metastore")
         conf["spark.driver.extraJavaOptions"] = f"-Dderby.system.home={metastore}"
+    java_options = " ".join(
+        o for o in (conf.get("spark.driver.extraJavaOptions"), cfg.conf.get("spark.driver.extraJavaOptions")) if o
+    )
     conf.update(cfg.conf)
+    if java_options:
+        # the file's JVM options (heap, GC) beside the Derby home, not instead of it
+        conf["spark.driver.extraJavaOptions"] = java_options
     return conf
 
 
