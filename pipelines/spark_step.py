@@ -39,9 +39,11 @@ PYTHON_MODELS = ("int_person_match_weights", "int_shop_clusters", "int_person_cl
 STEP_SCHEMAS = ("staging", "matching")
 QUALITY_AND_TARGETING = "path:models/quality path:models/targeting"
 PHASES = {
+    # stg_divisions here too (no model of this phase reads it) so that the blocking test of the
+    # addresses' community codes against it runs where stg_standard_addresses is built
     "to_comparisons": [
         "--select",
-        "+int_person_match_weights +int_shop_clusters +int_person_clusters",
+        "+int_person_match_weights +int_shop_clusters +int_person_clusters stg_divisions",
         "--exclude",
         "int_person_match_weights+ int_shop_clusters+ int_person_clusters+ int_person_pair_scores+",
     ],
@@ -56,7 +58,7 @@ PHASES = {
         "--select",
         "fqn:*",
         "--exclude",
-        f"+int_person_clusters +int_shop_clusters {QUALITY_AND_TARGETING}",
+        f"+int_person_clusters +int_shop_clusters stg_divisions {QUALITY_AND_TARGETING}",
     ],
     "python_model_tests": ["--select", " ".join(PYTHON_MODELS), "--resource-type", "test"],
 }
