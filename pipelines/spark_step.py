@@ -39,9 +39,11 @@ PYTHON_MODELS = ("int_person_match_weights", "int_shop_clusters", "int_person_cl
 STEP_SCHEMAS = ("staging", "matching")
 QUALITY_AND_TARGETING = "path:models/quality path:models/targeting"
 PHASES = {
+    # stg_divisions here too (no model of this phase reads it) so that the blocking test of the
+    # addresses' community codes against it runs where stg_standard_addresses is built
     "to_comparisons": [
         "--select",
-        "+int_person_match_weights +int_shop_clusters +int_person_clusters",
+        "+int_person_match_weights +int_shop_clusters +int_person_clusters stg_divisions",
         "--exclude",
         "int_person_match_weights+ int_shop_clusters+ int_person_clusters+ int_person_pair_scores+",
     ],
@@ -56,7 +58,7 @@ PHASES = {
         "--select",
         "fqn:*",
         "--exclude",
-        f"+int_person_clusters +int_shop_clusters {QUALITY_AND_TARGETING}",
+        f"+int_person_clusters +int_shop_clusters stg_divisions {QUALITY_AND_TARGETING}",
     ],
     "python_model_tests": ["--select", " ".join(PYTHON_MODELS), "--resource-type", "test"],
 }
@@ -114,6 +116,40 @@ def land_raw(spark, con: duckdb.DuckDBPyConnection, db_path: str | Path, deliver
             spark.sql(f"create table raw.{table} using parquet location '{target}'")
             spark.sql(f"repair table raw.{table}")
     return landed
+
+
+# the hub's own last month, which some models read when it exists (`adapter.get_relation('master', …)`:
+# int_person_dwelling_evidence, int_household_meters); it lives in the DuckDB file, written by the
+# master data step of the previous delivery
+MASTER_TABLES = ("person", "household", "person_xref", "household_member", "household_xref")
+
+
+def land_master(spark, con: duckdb.DuckDBPyConnection, db_path: str | Path) -> int:
+    """The hub's master tables (the previous delivery's master data) as Parquet, Spark tables
+    `master.<table>` over `<lake>/master/<table>/`, so that the models reading last month see on
+    Spark what they see on DuckDB; rows landed. Before the first delivery there are none, and no
+    table `master.*` exists on Spark either (the models then leave that evidence out, as on DuckDB)."""
+    import shutil
+
+    present = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'master'"
+        ).fetchall()
+    }
+    rows = 0
+    for table in MASTER_TABLES:
+        if table not in present:
+            continue
+        spark.sql("create database if not exists master")
+        target = lake_dir(db_path) / "master" / table
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        con.execute(f"copy master.{table} to '{target}/part-0.parquet' (format parquet)")
+        rows += con.execute(f"select count(*) from master.{table}").fetchone()[0]
+        spark.sql(f"drop table if exists master.{table}")
+        spark.sql(f"create table master.{table} using parquet location '{target}'")
+    return rows
 
 
 def _write(spark, frame: pd.DataFrame, table: str) -> None:
@@ -240,11 +276,15 @@ def run_matching_step(hub_db: str | Path, dbt_vars: dict, step: str, log) -> Dbt
     delivery = dbt_vars["delivery"]
     with duckdb.connect(str(hub_db), config=duckdb_config(hub_db)) as con:
         landed = land_raw(spark, con, hub_db, delivery)
+        master_rows = land_master(spark, con, hub_db)
         has_decisions = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'review' and table_name = 'person_decisions'"
         ).fetchone()[0]
         decisions = con.execute("select * from review.person_decisions").df() if has_decisions else None
-    log.info(f"spark: landed {sum(landed.values())} raw rows of {delivery} as Parquet ({len(landed)} tables)")
+    log.info(
+        f"spark: landed {sum(landed.values())} raw rows of {delivery} as Parquet ({len(landed)} tables), "
+        f"{master_rows} rows of the master data before it"
+    )
     import json
 
     total = DbtStepOutcome(success=True)

@@ -43,3 +43,34 @@ select {{ column_name }} from {{ model }}
 where {{ column_name }} is not null
   and {{ column_name }} not in (select v.value from {{ ref('vocabularies') }} v where v.vocabulary = '{{ vocabulary }}')
 {% endtest %}
+
+{# Batched tests: each checks in one query (one scan, one Spark job) what several of dbt's per-column
+   tests would check one at a time; a failing row shows which column broke the rule. #}
+
+{# The columns are a key: none of them is null in any row, and no two rows share them (dbt's
+   `unique` and a `not_null` per column, or `unique_combination` and a `not_null` per column). #}
+{% test primary_key(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1{% for c in columns %} or {{ c }} is null{% endfor %}
+{% endtest %}
+
+{# None of the columns is null in any row (dbt's `not_null`, one column at a time). #}
+{% test not_null_columns(model, columns) %}
+select {{ columns | join(', ') }}
+from {{ model }}
+where {% for c in columns %}{{ c }} is null{% if not loop.last %} or {% endif %}{% endfor %}
+{% endtest %}
+
+{# Every non-null value of each column is one of its accepted values (dbt's `accepted_values`, one
+   column at a time). `values`: column -> list of accepted values. #}
+{% test accepted_values_columns(model, values) %}
+select {{ values.keys() | join(', ') }}, count(*) as n
+from {{ model }}
+where
+{%- for column, accepted in values.items() %}
+    {% if not loop.first %}or {% endif %}{{ column }} not in ({% for v in accepted %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endfor %}
+group by {{ values.keys() | join(', ') }}
+{% endtest %}
