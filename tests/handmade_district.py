@@ -19,7 +19,10 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
 6. every address is written another way in the second month (no 上海市, short forms, Chinese
    numerals, 号楼, spaces);
 7. a dead account holder the hub does not place at the meter: 邵德明 (居住地址 blank, 户籍 at the
-   meter's flat) next door to a living 邵德明.
+   meter's flat) next door to a living 邵德明;
+8. 人员状态 in another police system's words: 葛志成 (86) 注销 (dead: the meter of 401 is still in his
+   name), his wife 卜秀珍 在册 (living), their son 葛宏 (30, his own 户 and meter at 402) 注销 (gone
+   abroad), 卜建华 迁移 (moved out; his meter at 403).
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -209,6 +212,49 @@ def build(inbox: Path) -> dict:
     people += [
         Person("邵德明", True, "1941-03-15", "10000014", "户主", (*A2, "601"), status="死亡"),
         Person("邵德明", True, "1979-08-02", "10000015", "户主", (*A2, "602")),
+    ]
+    # 人员状态 written another way (another police system's words)
+    people += [
+        Person(
+            "葛志成",
+            True,
+            "1940-02-11",
+            "10000016",
+            "户主",
+            (*A2, "401"),
+            "上海市虹口区四平路90弄1号101室",
+            status="注销",
+        ),
+        Person(
+            "卜秀珍",
+            False,
+            "1943-06-18",
+            "10000016",
+            "配偶",
+            (*A2, "401"),
+            "上海市虹口区四平路90弄1号101室",
+            status="在册",
+        ),
+        Person(
+            "葛宏",
+            True,
+            "1996-09-30",
+            "10000017",
+            "户主",
+            (*A2, "402"),
+            "上海市虹口区四平路90弄1号101室",
+            status="注销",
+        ),
+        Person(
+            "卜建华",
+            True,
+            "1983-12-05",
+            "10000018",
+            "户主",
+            (*A2, "403"),
+            "上海市虹口区四平路90弄2号101室",
+            status="迁移",
+        ),
     ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
