@@ -12,7 +12,8 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    上海市静安区吉祥超市 (the only business at its premises); 老陈面馆 registered nowhere;
 4. a meter at premises only the registry knows (鑫源五金店, the account in the legal
    representative's name), and 明珠花店's food licence with a blank credit code (expired, while the
-   shop trades and its meter draws power);
+   shop trades and its meter draws power); 阿芳裁缝, registered nowhere, last visited in May (open),
+   its meter drawing its usual power;
 5. the electricity export lags a month: the 2026-11 file ends with 2026-10; 钱老伯's use collapsed
    in 2026-10, 孙老太's did not; the 蒋 couple's flat went dark in 2026-10 (they left; the police
    still hold the flat); 孙老太's grandson has his own 户 at her flat and lives elsewhere;
@@ -64,6 +65,7 @@ LIBRARY = [
     ("31010600000013", "梅园路", "", "102", 1),
     ("31010600000014", "梅园路", "", "104", 1),
     ("31010600000015", "梅园路", "", "106", 1),
+    ("31010600000016", "梅园路", "", "108", 1),
 ]
 ADDRESS_ID = {(road, lane, no): code for code, road, lane, no, _ in LIBRARY}
 
@@ -369,6 +371,7 @@ def build(inbox: Path) -> dict:
             ("3100099003", "钱国强", (*A2, "102"), 95),
             ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
             ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
+            ("3100099009", "阿芳裁缝", ("梅园路", "", "108", ""), 300),  # an unregistered shop, visited in May
             ("3100099006", "严立新", (*A26, "702"), 150),  # the landlord of the 柳 family's new flat
             ("3100099007", "郝建设" if month == 0 else "欧阳振华", (*A26, "802"), 5),  # 过户 in November
             ("3100099008", "韦国平", (*A26, "902"), 150),
@@ -425,6 +428,7 @@ def build(inbox: Path) -> dict:
             ("2026-09-12", "明珠花店", ("梅园路", "", "100"), "小王", "13911112222", "零售", "合格"),
             ("2026-09-15", "永丰超市", ("梅园路", "", "102"), "小李", "13911113333", "零售", "合格"),
             ("2026-09-18", "老陈面馆", ("梅园路", "", "104"), "陈大勇", "13911114444", "餐饮", "合格"),
+            ("2026-05-10", "阿芳裁缝", ("梅园路", "", "108"), "王阿芳", "13911116666", "服务", "合格"),
         ]
         if month == 1:
             visits += [
