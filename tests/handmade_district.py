@@ -23,7 +23,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    meter's flat) next door to a living 邵德明;
 8. 人员状态 in another police system's words: 葛志成 (86) 注销 (dead: the meter of 401 is still in his
    name), his wife 卜秀珍 在册 (living), their son 葛宏 (30, his own 户 and meter at 402) 注销 (gone
-   abroad), 卜建华 迁移 (moved out; his meter at 403).
+   abroad), 卜建华 迁移 (moved out; his meter at 403);
+9. a dead holder beside a living homophone: the meter of 702 is in the name of 陆岩, who died; his
+   daughter 陆艳 (the same pinyin) lives there.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -257,6 +259,20 @@ def build(inbox: Path) -> dict:
             "上海市虹口区四平路90弄2号101室",
             status="迁移",
         ),
+    ]
+    # a dead holder whose daughter's name sounds the same
+    people += [
+        Person(
+            "陆岩",
+            True,
+            "1944-05-06",
+            "10000019",
+            "户主",
+            (*A2, "702"),
+            "上海市虹口区四平路90弄3号101室",
+            status="死亡",
+        ),
+        Person("陆艳", False, "1975-03-21", "10000019", "女", (*A2, "702"), "上海市虹口区四平路90弄3号101室"),
     ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)

@@ -324,3 +324,20 @@ def test_a_police_status_in_another_systems_words_is_read_as_what_it_means(distr
     assert dead == {"葛志成"}
     vacant = {holders[f[1]] for f in _findings(db, delivery, "account_vacant") if f[1] in holders}
     assert "葛志成" not in vacant
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_a_dead_holder_is_not_taken_for_a_living_homophone_at_home(district, delivery):
+    """The meter of 702 is in the name 陆岩: 陆岩 of that flat has died, his daughter 陆艳 (lu yan too)
+    lives there. The holder is the one written the same (account_holder_dead), not the homophone."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = dict(
+            con.execute(
+                """select distinct source_row, account_name from staging.stg_utility_electricity
+                   where delivery = ? and account_name in ('陆岩', '陆艳')""",
+                [delivery],
+            ).fetchall()
+        )
+    assert set(rows.values()) == {"陆岩"}
+    assert {rows[f[1]] for f in _findings(db, delivery, "account_holder_dead") if f[1] in rows} == {"陆岩"}
