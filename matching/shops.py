@@ -331,8 +331,12 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
             out[row.record_key] = (best, best_rule, round(best_score, 3))
             shop_cores.setdefault(best, set()).add(row.name_core)
             ent = best[5:]
-            if row.name_core and max((_similar(row.name_core, c) for c in entities[ent].cores), default=0.0) < (
-                rules.sign_match
+            # (a visit given to the newest of several businesses at its premises is a guess: its sign
+            # tells nothing about that business's street sign)
+            if (
+                row.name_core
+                and best_rule != "visit_latest_shop_at_premises"
+                and max((_similar(row.name_core, c) for c in entities[ent].cores), default=0.0) < rules.sign_match
             ):
                 street_signs.setdefault(ent, set()).add(row.name_core)
             if row.person_name is not None:

@@ -201,3 +201,26 @@ def test_a_visit_finding_the_premises_closed_after_a_deregistration_is_about_the
     )  # fmt: skip
     assert got["v0"] == (got["old"][0], "visit_found_closed_deregistered_shop")
     assert got["v1"][0] == got["new"][0] and got["v2"][0] == got["new"][0]
+
+
+def test_a_sign_guessed_among_several_businesses_does_not_make_the_newcomers_own_visits_another_shop():
+    """Two businesses on paper at 闻喜路13号: 洁丽电脑维修 (since 2024, deregistered 2026-08-10) and
+    梧桐食品店 (registered 2026-07-05). A visit on 07-18 (老张手机店, staff) is given to the newest by
+    elimination, a guess; 洁丽电脑维修 is found closed on 08-11. The visits of 阿陆食品店 from 08-31 (staff
+    again) are the one business left's, not an unregistered shop of their own."""
+    got = clusters(
+        [
+            registered(
+                "old", "92310106FMGKM65ECC", "静安区洁丽电脑维修", "洁丽电脑维修", "姚刚", "A13#", "2024-06-03",
+                status="注销", approved="2026-08-10",
+            ),
+            registered("new", "92310106MG434FPR2J", "上海市静安区梧桐食品店", "梧桐食品店", "钱馨嘉", "A13#", "2026-07-05"),
+            visit("v0", "A13#", "老张手机店", "卢梓妍", "2026-07-18"),
+            visit("v1", "A13#", "洁丽电脑维修", "金航瑞", "2026-08-11", result="已停业"),
+            visit("v2", "A13#", "阿陆食品店", "钱语馨", "2026-08-31"),
+            visit("v3", "A13#", "阿陆食品店", "袁涵宇", "2026-09-26"),
+        ]
+    )  # fmt: skip
+    assert got["v1"][0] == got["old"][0]
+    assert got["v2"] == (got["new"][0], "visit_only_shop_at_premises")
+    assert got["v3"][0] == got["new"][0]  # (by now the street's sign for it)
