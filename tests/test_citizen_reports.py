@@ -335,6 +335,46 @@ def test_a_report_is_judged_against_the_whole_incident_not_its_nearest_report():
     assert by_nearest["Q1"].probability > decided["Q1"].probability
 
 
+def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
+    """A report stamped in the future is taken as its file's day at noon (intake): its hours to the
+    other reports are not its own, so the gap is no evidence either way and the rest decides."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    scene = 0x0F0F0F0F0F0F0F0F
+
+    def item(no, hours, **kw):
+        return Item(
+            no,
+            1000.0 + hours,
+            "市政设施",
+            "道路破损",
+            0.0,
+            0.0,
+            "路面有个大坑",
+            scene ^ (0b11 << (2 * len(no))),
+            None,
+            None,
+            no,
+            batch=True,
+            **kw,
+        )
+
+    first = item("A", 0.0)
+    late = item("BB", 40.0)  # 40 hours on: within the window, but late for one problem
+    decided = {d.report_no: d for d in detect([first, late], cfg, None, estimate_model=False).decisions}
+    noted = {
+        d.report_no: d
+        for d in detect([first, dataclasses.replace(late, time_known=False)], cfg, None, estimate_model=False).decisions
+    }
+    gap = {e["field"]: e for e in noted["BB"].explanation["evidence"]}["gap"]
+    assert gap["weight"] == 0.0 and "上报时间不可信" in noted["BB"].explanation["summary"]
+    assert {e["field"]: e for e in decided["BB"].explanation["evidence"]}["gap"]["weight"] < 0
+    assert noted["BB"].probability > decided["BB"].probability
+
+
 def test_a_day_without_any_position_goes_in(inbox, repo):
     rows = [
         report("N1", "2026-11-03T08:00:00+08:00", None, None, 地址="测试路33号"),
