@@ -529,13 +529,13 @@ def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month)
     (P .959/.967/.969); on 15,000-person months over seven seeds F1 is .935-.968 (mean .952) and P
     .954-.983 (mean .971): one month's F1 spreads by about .013, so a floor at the target would
     pass or fail by the seed. This month (seed 5, never tuned on) is 2,200 reports and 1,900 true
-    pairs and reached P .967 F1 .930; it guards that floor in the suite's time."""
+    pairs and reaches P .9675 F1 .934 (taken only .9415); it guards that floor in the suite's time."""
     scores, taken = _scores(generated_month)
     assert len(generated_month[2]) == 31
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.96, scores
-    assert scores.f1 >= 0.92, scores
-    assert taken.precision >= 0.96 and taken.f1 >= 0.93, taken  # refused bad rows cost recall above
+    assert scores.precision >= 0.965, scores
+    assert scores.f1 >= 0.93, scores
+    assert taken.precision >= 0.965 and taken.f1 >= 0.935, taken  # refused bad rows cost recall above
     assert scores.street_accuracy >= 0.93  # the street of the nearest library address, GPS error and all
 
 
@@ -547,8 +547,8 @@ def test_duplicates_on_a_month_with_field_noise(field_month):
     found)."""
     scores, taken = _scores(field_month)
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.93, scores
-    assert scores.f1 >= 0.80, scores
+    assert scores.precision >= 0.95, scores  # reaches .954
+    assert scores.f1 >= 0.87, scores  # .882
 
 
 @pytest.mark.slow
