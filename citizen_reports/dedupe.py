@@ -117,6 +117,7 @@ class Item:
     batch: bool = False
     open: bool = True  # False: a stored report of a closed incident (evidence for u, never a candidate)
     place_road: str | None = None  # the road it is on: its address text's, or its nearest library address's
+    time_known: bool = True  # False: the phone's clock was wrong, `hours` is its file's day (no gap evidence)
 
 
 @dataclass
@@ -181,6 +182,7 @@ def frame(items: list[Item], cfg: ReportsConfig) -> pd.DataFrame:
             "incident": [i.incident for i in items],
             "batch": np.array([i.batch for i in items], dtype=bool),
             "open": np.array([i.open for i in items], dtype=bool),
+            "time_known": np.array([i.time_known for i in items], dtype=bool),
         }
     )
     df["pinyin"] = [description_pinyin(t) for t in df["text"]]  # a report is in many pairs: once here
@@ -338,7 +340,8 @@ def _levels(df: pd.DataFrame, a: np.ndarray, b: np.ndarray, d: np.ndarray | None
         values["distance"] = d
     hours = df["hours"].to_numpy()
     gap = np.abs(hours[a] - hours[b])
-    out["gap"] = _cut(gap, GAP_EDGES, LEVELS["gap"])
+    known = df["time_known"].to_numpy()
+    out["gap"] = np.where(known[a] & known[b], _cut(gap, GAP_EDGES, LEVELS["gap"]), NULL_LEVEL)
     values["gap"] = gap
     rel = _relation(df, a, b)
     out["category"] = rel
@@ -682,6 +685,8 @@ def explain(levels, values, k: int, model: Model, p: float, pairs, df) -> dict:
             else:
                 item["value"] = round(d, 1)
                 words.append(f"相距{d:.0f}米（半径{r:.0f}米）")
+        elif f == "gap" and lv == NULL_LEVEL:
+            words.append("上报时间不可信，不计时间间隔")
         elif f == "gap":
             h = float(values["gap"][k])
             item["value"] = round(h, 2)

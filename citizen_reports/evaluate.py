@@ -5,8 +5,7 @@ placed (`_truth/reports_incidents.csv`, when the generator wrote it).
 Two reports form a true pair when the key gives them the same incident, a found pair when the hub
 put them in the same incident. Each 编号 counts once (a row sent again is the same report); a row
 refused at intake is an incident of its own, so a refused duplicate costs recall. With
-`taken_only`, the rows refused at intake (bad input: no 编号, a 大类 that cannot be placed, a time in the
-future) are left out of both sides: how well the reports the hub holds were grouped.
+`taken_only`, the rows refused at intake (bad input: no 编号, a 大类 that cannot be placed) are left out of both sides: how well the reports the hub holds were grouped.
 """
 
 from __future__ import annotations

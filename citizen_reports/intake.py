@@ -1,15 +1,19 @@
 """Reading a day's reports (`reports/YYYY-MM-DD.csv`, contracts.md) row by row, with reasons.
 
 A row is either taken in (possibly with notes: a malformed photo hash is dropped, an unknown 小类 is
-kept as written) or rejected with its reason (no 编号, no or unreadable time, a time in the future,
-a 大类 outside the six whose 小类 does not say which). Rejected rows are kept with their content,
+kept as written) or rejected with its reason (no 编号, no or unreadable time, a time in the future
+posted directly, a 大类 outside the six whose 小类 does not say which). Rejected rows are kept with their content,
 never silently dropped; the rest of the file goes in.
 
 A row is placed as far as its evidence goes rather than refused, and the note says so: a 大类
 outside the six with a 小类 that one 大类 lists is taken under that 大类 (the citizen's client or
 the export wrote the 大类 badly; the 小类 names the problem); a time a little after the file's day
-(FILE_DAY_TOLERANCE) is kept with a note. A time beyond that cannot be the time of a report the
-day's file carries and is refused. Whether the position is inside the district is for routing to say
+(FILE_DAY_TOLERANCE) is kept with a note. A time beyond that, or after the present, cannot be the
+time of a report the day's file carries: the phone's clock is wrong (set by hand, reset with its
+battery), but the file says the platform received the report that day. It is taken as the file's
+day at noon, with the written time in the note (TIME_ESTIMATED), and duplicate detection counts no
+time gap for it; the department sees the note. A report posted directly (Open311) with a time in
+the future is refused: the client is told at once. Whether the position is inside the district is for routing to say
 (it needs the address library); here a position is only checked to be a position at all.
 """
 
@@ -38,9 +42,11 @@ CLOCK_TOLERANCE = dt.timedelta(minutes=10)
 # midnight can ride along, and a phone whose clock runs a time zone off (a Beijing time written as
 # UTC reads 8 hours late) stamps a 23:00 report 07:00 the next day. Half a day covers both. Beyond
 # it the date itself is wrong (in the generated months the planted future dates lie 2 to 400 days
-# out, and no genuine report is stamped after its file's day at all), and nothing in the row says
-# when the report was made: it is refused.
+# out, and no genuine report is stamped after its file's day at all): the file's day stands in.
 FILE_DAY_TOLERANCE = dt.timedelta(hours=12)
+# the note on a report whose time was not its own (a phone's clock far ahead): the time is the
+# file's day, and duplicate detection does not count the hours between it and another report
+TIME_ESTIMATED = "上报时间按文件日期"
 MAX_FIELD = 2000  # characters kept of a free-text field
 
 
@@ -66,6 +72,7 @@ class IncomingReport:
     source_row: int | None = None
     notes: list[str] = field(default_factory=list)  # problems that did not stop the report
     position_problem: str | None = None  # 'swapped' | 'not_a_position': the position cannot be used
+    time_estimated: bool = False  # 上报时间 was in the future: the file's day stands in (TIME_ESTIMATED)
     raw_lon: str | None = None
     raw_lat: str | None = None
 
@@ -127,17 +134,30 @@ def validate(
     if len(report_no) > 64:
         return reject("bad_id", "编号超过64个字符")
     reported_at, time_note = parse_time(get.get("上报时间", ""))
+    time_estimated = False
     if reported_at is None:
         return reject(
             "bad_time", f"上报时间无法识别：{get.get('上报时间', '')!r}" if get.get("上报时间") else "缺少上报时间"
         )
-    if reported_at > now + CLOCK_TOLERANCE:
-        return reject("future_time", f"上报时间 {reported_at:%Y-%m-%d %H:%M} 晚于当前时间")
     notes = [time_note] if time_note else []
-    if file_day is not None and reported_at.date() > file_day:
-        after = reported_at - dt.datetime.combine(file_day + dt.timedelta(days=1), dt.time(), CST)
-        if after > FILE_DAY_TOLERANCE:
-            return reject("future_time", f"上报时间 {reported_at:%Y-%m-%d %H:%M} 晚于文件日期 {file_day}")
+    day_end = None if file_day is None else dt.datetime.combine(file_day + dt.timedelta(days=1), dt.time(), CST)
+    late = reported_at > now + CLOCK_TOLERANCE or (day_end is not None and reported_at - day_end > FILE_DAY_TOLERANCE)
+    if late and (file_day is None or day_end - dt.timedelta(days=1) > now):
+        # posted directly (Open311) the client is told at once and can send again; a file from the
+        # future is not a day's delivery
+        return reject("future_time", f"上报时间 {reported_at:%Y-%m-%d %H:%M} 晚于当前时间")
+    if late:
+        # the day's file carries it, so it reached the platform that day: the phone's clock is wrong
+        # (a date set by hand, a reset battery). Kept, as the file's day, with the time written down
+        reported_at, written = min(day_end - dt.timedelta(hours=12), now), reported_at
+        notes.append(
+            f"{TIME_ESTIMATED}：上报时间 {written:%Y-%m-%d %H:%M} 晚于"
+            f"{'当前时间' if written > now + CLOCK_TOLERANCE else f'文件日期 {file_day}'}（手机时钟有误），"
+            f"按文件日期接收，时间记为 {reported_at:%Y-%m-%d %H:%M}"
+        )
+        time_estimated = True
+    elif file_day is not None and reported_at.date() > file_day:
+        after = reported_at - day_end
         notes.append(
             f"上报时间 {reported_at:%Y-%m-%d %H:%M} 晚于文件日期 {file_day}（{after.total_seconds() / 3600:.1f}小时内，"
             "按补录或手机时钟偏差接收，时间照录）"
@@ -198,6 +218,7 @@ def validate(
         source_row=source_row,
         notes=notes,
         position_problem=position_problem,
+        time_estimated=time_estimated,
         raw_lon=raw_lon or None,
         raw_lat=raw_lat or None,
     )

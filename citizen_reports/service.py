@@ -196,6 +196,7 @@ def take_in(
                 # be placed otherwise goes to the district's queue as it is; one that gave none is
                 # compared along its road
                 place_road=None if _position_refused(r, p) else road or lib.road_of.get(p.address_id or ""),
+                time_known=not r.time_estimated,
             )
         )
     history: list[Item] = []

@@ -25,7 +25,8 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    name), his wife 卜秀珍 在册 (living), their son 葛宏 (30, his own 户 and meter at 402) 注销 (gone
    abroad), 卜建华 迁移 (moved out; his meter at 403);
 9. a dead holder beside a living homophone: the meter of 702 is in the name of 陆岩, who died; his
-   daughter 陆艳 (the same pinyin) lives there.
+   daughter 陆艳 (the same pinyin) lives there; she heads an aid family (with 卜秀珍 of 401) whose
+   家庭地址 is 401.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -357,6 +358,26 @@ def build(inbox: Path) -> dict:
                     STREET[1],
                     COMMITTEES[0][1],
                     "2024-03",
+                ]
+            )
+        # an aid family split over two flats, one member in each: 陆艳 (户主, 702) and 卜秀珍 (401), its
+        # 家庭地址 401 (人户分离 of the head)
+        for p, relation in ((cast["陆艳"], "户主"), (cast["卜秀珍"], "其他")):
+            rows["civil_affairs_assistance"].append(
+                [
+                    "310106D202400002",
+                    "低收入",
+                    "陆艳",
+                    cast["陆艳"].id,
+                    p.name,
+                    p.id,
+                    relation,
+                    "2",
+                    "1200",
+                    address("阳曲路", "15", "14", "401", month),
+                    STREET[1],
+                    COMMITTEES[0][1],
+                    "2025-06",
                 ]
             )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])

@@ -155,7 +155,7 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
         report("R1", "2026-11-03T08:00:00+08:00", -300, 0),
         report("", "2026-11-03T08:01:00+08:00", -300, 0),  # no 编号
         report("R3", "2026-11-03T08:02:00+08:00", -300, 0, major="交通管理", minor="乱停车"),  # neither says which
-        report("R4", "2027-01-03T08:02:00+08:00", -300, 0),  # in the future
+        report("R4", "2027-01-03T08:02:00+08:00", -300, 0),  # in the future: the phone's clock; taken as the file's day
         report("R5", "2026-11-03T08:03:00+08:00", -200, 0, 照片指纹="xyz"),  # broken photo hash: kept, hash dropped
         {**report("R6", "2026-11-03T08:04:00+08:00", None, None), "经度": lonlat(100, 0)[1], "纬度": lonlat(100, 0)[0]},
         report("R7", "2026-11-03T08:05:00+08:00", 60_000, 0),  # 60 km away: outside the district
@@ -165,19 +165,22 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
         report("R11", "not a time", 100, 0),
         report("R12", "2026-11-03T08:09:00+08:00", 200, 0, major="交通管理"),  # the 小类 (道路破损) says 市政设施
         report("R13", "2026-11-04T03:30:00+08:00", 300, 0),  # 3.5 h after the file's day: late entry, kept
-        report("R14", "2026-11-04T13:00:00+08:00", 400, 0),  # 13 h after: not this day's report
+        report("R14", "2026-11-04T13:00:00+08:00", 400, 0),  # 13 h after: not this day's time; the file's day
         report(
             "R15", "2026-11-03T08:10:00+08:00", 60_000, 0, "园林绿化", "树木倒伏", 地址="北路6号"
         ),  # outside; the address says
     ]
     out = take(inbox, repo, "2026-11-03", rows)
     codes = {r.source_row: r.code for r in out.result.rejected}
-    assert codes == {2: "missing_id", 3: "unknown_category", 4: "future_time", 11: "bad_time", 14: "future_time"}
+    assert codes == {2: "missing_id", 3: "unknown_category", 11: "bad_time"}
     reasons = {r.source_row: r.reason for r in out.result.rejected}
     assert "大类“交通管理”不在六类" in reasons[3] and "小类“乱停车”不在目录中" in reasons[3]
-    assert "晚于文件日期 2026-11-03" in reasons[14]
     stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
-    assert set(stored) == {"R1", "R5", "R6", "R7", "R8", "R9", "R10", "R12", "R13", "R15"}
+    assert set(stored) == {"R1", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R12", "R13", "R14", "R15"}
+    # a time the day's file cannot carry: the phone's clock; the report is the file's day's, noted
+    noon = dt.datetime(2026, 11, 3, 4, 0)  # 12:00 Beijing time, stored in UTC
+    assert stored["R4"].reported_at == noon and "上报时间 2027-01-03 08:02 晚于当前时间" in stored["R4"].notes
+    assert stored["R14"].reported_at == noon and "晚于文件日期 2026-11-03（手机时钟有误）" in stored["R14"].notes
     assert (
         stored["R12"].major == "市政设施"
         and "大类“交通管理”不在六类之中，按小类“道路破损”归入市政设施" in stored["R12"].notes
@@ -197,7 +200,7 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
     assert (r8.placement, r8.street_code, r8.community_code) == ("address", "310106011000", "310106011002")
     assert "小类“井盖丢了”不在市政设施的目录中" in stored["R10"].notes
     refused = repo.session.scalars(select(RejectedRow).order_by(RejectedRow.source_row)).all()
-    assert [r.source_row for r in refused] == [2, 3, 4, 11, 14]
+    assert [r.source_row for r in refused] == [2, 3, 11]
     assert json.loads(refused[1].raw)["大类"] == "交通管理"  # the row as sent is kept
 
 
@@ -330,6 +333,46 @@ def test_a_report_is_judged_against_the_whole_incident_not_its_nearest_report():
     best = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"linkage": "best"}))
     by_nearest = {d.report_no: d for d in detect(first + [other], best, None, estimate_model=False).decisions}
     assert by_nearest["Q1"].probability > decided["Q1"].probability
+
+
+def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
+    """A report stamped in the future is taken as its file's day at noon (intake): its hours to the
+    other reports are not its own, so the gap is no evidence either way and the rest decides."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    scene = 0x0F0F0F0F0F0F0F0F
+
+    def item(no, hours, **kw):
+        return Item(
+            no,
+            1000.0 + hours,
+            "市政设施",
+            "道路破损",
+            0.0,
+            0.0,
+            "路面有个大坑",
+            scene ^ (0b11 << (2 * len(no))),
+            None,
+            None,
+            no,
+            batch=True,
+            **kw,
+        )
+
+    first = item("A", 0.0)
+    late = item("BB", 40.0)  # 40 hours on: within the window, but late for one problem
+    decided = {d.report_no: d for d in detect([first, late], cfg, None, estimate_model=False).decisions}
+    noted = {
+        d.report_no: d
+        for d in detect([first, dataclasses.replace(late, time_known=False)], cfg, None, estimate_model=False).decisions
+    }
+    gap = {e["field"]: e for e in noted["BB"].explanation["evidence"]}["gap"]
+    assert gap["weight"] == 0.0 and "上报时间不可信" in noted["BB"].explanation["summary"]
+    assert {e["field"]: e for e in decided["BB"].explanation["evidence"]}["gap"]["weight"] < 0
+    assert noted["BB"].probability > decided["BB"].probability
 
 
 def test_a_day_without_any_position_goes_in(inbox, repo):
@@ -479,17 +522,20 @@ def _scores(month):
 def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month):
     """Pairwise precision and recall of duplicates over the month (civichub reports evaluate).
 
-    Issue 16 asks F1 >= 0.95 with precision >= 0.97. Measured by bench/reports_duplicates.py on
-    100,000-person districts (a month, ~11,000 reports; weights estimated from each month's own
-    reports) on seeds never tuned on (406, 407, 411: F1 .951/.953/.951, P .971/.974/.979). This
-    month (seed 5, never tuned on either) is a fifth of that size: 2,200 reports, 1,900 true pairs,
-    and reaches P .967 F1 .930; it guards that floor in the suite's time."""
+    Issue 16 asks F1 >= 0.95 with precision >= 0.97. Not asserted here, because the method does not
+    reach it on every month: measured by bench/reports_duplicates.py on 100,000-person districts (a
+    month, ~11,000 reports; weights estimated from each month's own reports) on seeds never tuned
+    on, 406/407/411 gave F1 .951/.953/.951 (P .971/.974/.979) but 431/433/437 gave .933/.948/.947
+    (P .959/.967/.969); on 15,000-person months over seven seeds F1 is .935-.968 (mean .952) and P
+    .954-.983 (mean .971): one month's F1 spreads by about .013, so a floor at the target would
+    pass or fail by the seed. This month (seed 5, never tuned on) is 2,200 reports and 1,900 true
+    pairs and reaches P .9675 F1 .934 (taken only .9415); it guards that floor in the suite's time."""
     scores, taken = _scores(generated_month)
     assert len(generated_month[2]) == 31
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.96, scores
-    assert scores.f1 >= 0.92, scores
-    assert taken.precision >= 0.96 and taken.f1 >= 0.93, taken  # refused bad rows cost recall above
+    assert scores.precision >= 0.965, scores
+    assert scores.f1 >= 0.93, scores
+    assert taken.precision >= 0.965 and taken.f1 >= 0.935, taken  # refused bad rows cost recall above
     assert scores.street_accuracy >= 0.93  # the street of the nearest library address, GPS error and all
 
 
@@ -501,8 +547,8 @@ def test_duplicates_on_a_month_with_field_noise(field_month):
     found)."""
     scores, taken = _scores(field_month)
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.93, scores
-    assert scores.f1 >= 0.80, scores
+    assert scores.precision >= 0.95, scores  # reaches .954
+    assert scores.f1 >= 0.87, scores  # .882
 
 
 @pytest.mark.slow
@@ -530,8 +576,10 @@ def test_generated_bad_rows_are_refused_or_queued_and_nothing_is_lost(generated_
         }
         notes = {(r.source_file, r.source_row): r.notes or "" for r in s.scalars(select(Report))}
     for where, kind in kinds.items():
-        if kind in ("missing_id", "future_time"):  # no 编号; a date days to months after the file's day
+        if kind == "missing_id":
             assert refused_rows.get(where) == kind, (where, kind)
+        elif kind == "future_time":  # a date days to months after the file's day: taken as the file's day
+            assert where not in refused_rows and "上报时间按文件日期" in notes[where], (where, kind)
         elif kind == "unknown_category":  # a 大类 outside the six: the row's 小类 names its 大类
             assert where not in refused_rows and "不在六类之中，按小类" in notes[where], (where, kind)
         elif kind in ("swapped_coordinates", "outside_district"):

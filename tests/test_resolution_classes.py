@@ -341,3 +341,20 @@ def test_a_dead_holder_is_not_taken_for_a_living_homophone_at_home(district, del
         )
     assert set(rows.values()) == {"陆岩"}
     assert {rows[f[1]] for f in _findings(db, delivery, "account_holder_dead") if f[1] in rows} == {"陆岩"}
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_an_aid_family_split_evenly_over_two_flats_is_judged_by_its_heads_flat(district, delivery):
+    """Aid family 310106D202400002: its head 陆艳 lives in 702, its other member 卜秀珍 in 401, its
+    家庭地址 is 401. One member each: the head's flat is where the family lives (aid_renhu_fenli, the
+    suggested address 702), on every run."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute(
+            """select f.suggested_value from quality.finding_history h
+               join quality.finding f using (finding_id)
+               where h.delivery = ? and h.rule = 'aid_renhu_fenli' and f.entity_id in (
+                   select household_id from master.household where dwelling_key = ?)""",
+            [delivery, f"{ADDRESS_ID[('阳曲路', '15', '14')]}#702"],
+        ).fetchall()
+    assert len(found) == 1 and "702" in found[0][0]

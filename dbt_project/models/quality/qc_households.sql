@@ -130,7 +130,8 @@ size_mismatch as (
 member_dwellings as (
     select
         a.aid_certificate_no, h.dwelling_key, h.full_address, h.household_id, h.street_code, h.community_code,
-        count(*) as members
+        count(*) as members,
+        max(case when a.relation_to_head = '户主' then 1 else 0 end) as has_head
     from aid a
     join households h on h.household_id = a.household_id
     join {{ source('master', 'household_xref') }} hx
@@ -141,10 +142,15 @@ member_dwellings as (
 ),
 
 lives as (
+    -- the dwelling most members live in; on a tie the head's (户主), then the greatest key: the same
+    -- answer on every run
     select
-        aid_certificate_no, max_by(dwelling_key, members) as dwelling_key, max_by(full_address, members) as full_address,
-        max_by(household_id, members) as household_id, max_by(street_code, members) as street_code,
-        max_by(community_code, members) as community_code
+        aid_certificate_no,
+        max_by(dwelling_key, (members, has_head, dwelling_key)) as dwelling_key,
+        max_by(full_address, (members, has_head, dwelling_key)) as full_address,
+        max_by(household_id, (members, has_head, dwelling_key)) as household_id,
+        max_by(street_code, (members, has_head, dwelling_key)) as street_code,
+        max_by(community_code, (members, has_head, dwelling_key)) as community_code
     from member_dwellings
     group by aid_certificate_no
 ),
