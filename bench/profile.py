@@ -62,7 +62,19 @@ BUCKETS = [
 
 
 def record(args) -> int:
-    cmd = ["py-spy", "record", "--subprocesses", "--rate", str(args.rate), "-f", "speedscope", "-o", args.out]
+    # the venv's py-spy when the venv is not on PATH (`.venv/bin/python -m bench.profile …`)
+    here = Path(sys.executable).with_name("py-spy")
+    cmd = [
+        str(here) if here.exists() else "py-spy",
+        "record",
+        "--subprocesses",
+        "--rate",
+        str(args.rate),
+        "-f",
+        "speedscope",
+        "-o",
+        args.out,
+    ]
     return subprocess.call([*cmd, "--", *args.command])
 
 
