@@ -2,7 +2,7 @@
 
 - Parallel: writing .xlsx is pure Python (xlsxwriter / openpyxl build the XML cell by cell), so the
   files are written by worker processes, one per core, when there is enough to write to pay for
-  starting them (`PARALLEL_MIN_ROWS`); below that, in this process.
+  starting them (`PARALLEL_MIN_ROWS`), or once they run; else in this process.
 - One file at a time: a file whose writer raises is reported with its reason (`WriteReport.failed`)
   and removed; the other files are written all the same.
 - Unchanged files kept: each file's fingerprint (a hash of the data and layout it is written from,
@@ -130,6 +130,17 @@ def _shared_pool() -> ProcessPoolExecutor:
     return _pool
 
 
+def _importable(fn: Callable) -> bool:
+    """A worker imports `fn` by its module and name: only when that is `fn` itself does the worker run
+    the same function (not so for a function defined inside another, or one replaced after import)."""
+    import sys
+
+    target: Any = sys.modules.get(getattr(fn, "__module__", ""), None)
+    for part in getattr(fn, "__qualname__", "<none>").split("."):
+        target = getattr(target, part, None)
+    return target is fn
+
+
 def _run(fn: Callable[..., int], path: Path, args: tuple) -> tuple[int, str | None]:
     try:
         rows = fn(path, *args)
@@ -182,7 +193,12 @@ def write_files(folder: Path, tasks: list[FileTask], parallel: bool | None = Non
         Path(t.path).parent.mkdir(parents=True, exist_ok=True)
         Path(t.path).unlink(missing_ok=True)
     if parallel is None:
-        parallel = len(todo) > 1 and sum(t.rows_hint for t in todo) >= PARALLEL_MIN_ROWS and _workers() > 1
+        # when the rows pay for starting the workers, and whenever they already run (an earlier,
+        # larger folder of the run started them: the monthly reports' hundreds of small workbooks
+        # after the worklists)
+        work = sum(t.rows_hint for t in todo)
+        parallel = len(todo) > 1 and _workers() > 1 and (_pool is not None or work >= PARALLEL_MIN_ROWS)
+        parallel = parallel and all(_importable(t.fn) for t in todo)
     if parallel:
         pool = _shared_pool()
         # the biggest files first: the last file to finish is then a small one, and no core idles
