@@ -2,7 +2,7 @@
 
 - Parallel: writing .xlsx is pure Python (xlsxwriter / openpyxl build the XML cell by cell), so the
   files are written by worker processes, one per core, when there is enough to write to pay for
-  starting them (`PARALLEL_MIN_ROWS`), or once they run; else in this process.
+  starting them (`PARALLEL_MIN_ROWS`); below that, in this process.
 - One file at a time: a file whose writer raises is reported with its reason (`WriteReport.failed`)
   and removed; the other files are written all the same.
 - Unchanged files kept: each file's fingerprint (a hash of the data and layout it is written from,
@@ -193,11 +193,10 @@ def write_files(folder: Path, tasks: list[FileTask], parallel: bool | None = Non
         Path(t.path).parent.mkdir(parents=True, exist_ok=True)
         Path(t.path).unlink(missing_ok=True)
     if parallel is None:
-        # when the rows pay for starting the workers, and whenever they already run (an earlier,
-        # larger folder of the run started them: the monthly reports' hundreds of small workbooks
-        # after the worklists)
-        work = sum(t.rows_hint for t in todo)
-        parallel = len(todo) > 1 and _workers() > 1 and (_pool is not None or work >= PARALLEL_MIN_ROWS)
+        # when the rows pay for the workers. Not merely because they already run: the 20k district's
+        # ~210 small monthly reports cost 3.6-3.8 s of CPU here and 4.9 s in the two workers (the
+        # frames pickled to them), for no gain in wall time at a load of 9 (bench/PROFILE.md)
+        parallel = len(todo) > 1 and sum(t.rows_hint for t in todo) >= PARALLEL_MIN_ROWS and _workers() > 1
         parallel = parallel and all(_importable(t.fn) for t in todo)
     if parallel:
         pool = _shared_pool()
