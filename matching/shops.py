@@ -301,7 +301,17 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
             possible = [e for e in candidates if not unit_missing and not another_shop(e, row)]
             operating = [e for e in possible if _operating_on(entities[e], day, found_closed.get(e))]
             existing = [e for e in possible if _existed_on(entities[e], day, found_closed.get(e))]
-            if located and len(operating) == 1:
+            # a visit that finds the premises closed, where one business there had been deregistered
+            # by then: the street confirms that business closed (a successor registered there is
+            # not yet trading, or is what the next visit finds), rather than closing the successor
+            ended = [
+                e
+                for e in existing
+                if entities[e].ended_on is not None and day is not None and entities[e].ended_on <= day
+            ]
+            if located and row.inspection_result == CLOSED_RESULT and len(ended) == 1:
+                best, best_score, best_rule = "uscc:" + ended[0], 0.6, "visit_found_closed_deregistered_shop"
+            elif located and len(operating) == 1:
                 best, best_score, best_rule = (
                     "uscc:" + operating[0],
                     rules.only_shop_score,
@@ -321,8 +331,12 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
             out[row.record_key] = (best, best_rule, round(best_score, 3))
             shop_cores.setdefault(best, set()).add(row.name_core)
             ent = best[5:]
-            if row.name_core and max((_similar(row.name_core, c) for c in entities[ent].cores), default=0.0) < (
-                rules.sign_match
+            # (a visit given to the newest of several businesses at its premises is a guess: its sign
+            # tells nothing about that business's street sign)
+            if (
+                row.name_core
+                and best_rule != "visit_latest_shop_at_premises"
+                and max((_similar(row.name_core, c) for c in entities[ent].cores), default=0.0) < rules.sign_match
             ):
                 street_signs.setdefault(ent, set()).add(row.name_core)
             if row.person_name is not None:

@@ -3,6 +3,8 @@
 dbt_project/seeds/vocabularies.csv. The staging models keep a value only when it is in its
 vocabulary, the dbt tests check columns against it (`in_vocabulary`), and Python (Great
 Expectations suites, the corrections a street may type, search criteria) reads it here.
+A row whose value is not its canonical value is another way exports write a value (在册 for 正常,
+注销 for 死亡 or 迁出): staging reads it as the canonical value; it is no value of the vocabulary.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ def vocabularies() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     with open(VOCABULARIES_CSV, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
-            out.setdefault(row["vocabulary"], []).append(row["value"])
+            if row["value"] == row["canonical"]:
+                out.setdefault(row["vocabulary"], []).append(row["value"])
     return {k: tuple(v) for k, v in out.items()}
 
 

@@ -17,7 +17,9 @@ For every delivery in the answer key (or one, with `delivery=`) and every entity
   Σ(n_PT − 1)/Σ(n_T − 1) and Σ(n_PT − 1)/Σ(n_P − 1) over the source's records;
 - stability: for truth entities present in two consecutive deliveries, whether their majority
   predicted id is the same; a change is "explained" when `master.id_history` holds
-  old_id = first month's id, new_id = second month's id.
+  old_id = first month's id, new_id = second month's id; an unexplained change is further marked
+  when the entity was split over both ids in both months and only its majority moved (no hub id
+  was renamed; the split itself is counted by pairwise recall).
 
 The hub database is attached read-only only long enough to copy the xref rows of the deliveries
 being evaluated (and id_history) into an in-memory DuckDB; everything else runs there.
@@ -361,17 +363,24 @@ def _stability(con, entity: str, pairs: list[tuple[str, str]]) -> list[dict]:
             ), h AS (
                 SELECT DISTINCT old_id, new_id FROM id_hist
                 WHERE entity_type IS NULL OR entity_type LIKE ?
+            ), held AS (
+                SELECT DISTINCT delivery, tid, pred FROM {r} WHERE NOT unresolved AND NOT extra
             )
             SELECT count(*),
                    count(*) FILTER (WHERE id0 IS NOT NULL AND id1 IS NOT NULL),
                    count(*) FILTER (WHERE id0 = id1),
                    count(*) FILTER (WHERE id0 <> id1),
-                   count(*) FILTER (WHERE id0 <> id1 AND h.old_id IS NOT NULL)
+                   count(*) FILTER (WHERE id0 <> id1 AND h.old_id IS NOT NULL),
+                   count(*) FILTER (WHERE id0 <> id1 AND h.old_id IS NULL
+                                      AND EXISTS (SELECT 1 FROM held x WHERE x.delivery = ? AND x.tid = both_m.tid
+                                                  AND x.pred = both_m.id1)
+                                      AND EXISTS (SELECT 1 FROM held y WHERE y.delivery = ? AND y.tid = both_m.tid
+                                                  AND y.pred = both_m.id0))
             FROM both_m LEFT JOIN h ON h.old_id = both_m.id0 AND h.new_id = both_m.id1
         """,
-            [d0, d1, entity + "%"],
+            [d0, d1, entity + "%", d0, d1],
         ).fetchone()
-        present, compared, same, changed, explained = (int(v) for v in row)
+        present, compared, same, changed, explained, tipped = (int(v) for v in row)
         out.append(
             {
                 "from": d0,
@@ -383,6 +392,9 @@ def _stability(con, entity: str, pairs: list[tuple[str, str]]) -> list[dict]:
                 "changed": changed,
                 "changed_explained": explained,
                 "changed_unexplained": changed - explained,
+                # of those: the entity was split over the same two hub ids in both months and only its
+                # majority moved (both ids kept; pairwise recall already counts the split)
+                "changed_split_majority_tipped": tipped,
                 "without_predicted_id": present - compared,
             }
         )
@@ -610,7 +622,8 @@ def print_report(result: dict, file=None) -> None:
             say(
                 f"  {entity:<10} {s['from']}→{s['to']}: {s['same']:,}/{s['compared']:,} same id ({share});"
                 f" {s['changed']:,} changed: {s['changed_explained']:,} explained by id_history,"
-                f" {s['changed_unexplained']:,} changed without a recorded merge/split;"
+                f" {s['changed_unexplained']:,} changed without a recorded merge/split"
+                f" ({s.get('changed_split_majority_tipped', 0):,} of them a split whose majority tipped, both ids kept);"
                 f" {s['without_predicted_id']:,} without a hub id in one month"
             )
     if not any_line:

@@ -12,14 +12,20 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    上海市静安区吉祥超市 (the only business at its premises); 老陈面馆 registered nowhere;
 4. a meter at premises only the registry knows (鑫源五金店, the account in the legal
    representative's name), and 明珠花店's food licence with a blank credit code (expired, while the
-   shop trades and its meter draws power);
+   shop trades and its meter draws power); 阿芳裁缝, registered nowhere, last visited in May (open),
+   its meter drawing its usual power;
 5. the electricity export lags a month: the 2026-11 file ends with 2026-10; 钱老伯's use collapsed
    in 2026-10, 孙老太's did not; the 蒋 couple's flat went dark in 2026-10 (they left; the police
    still hold the flat); 孙老太's grandson has his own 户 at her flat and lives elsewhere;
 6. every address is written another way in the second month (no 上海市, short forms, Chinese
    numerals, 号楼, spaces);
 7. a dead account holder the hub does not place at the meter: 邵德明 (居住地址 blank, 户籍 at the
-   meter's flat) next door to a living 邵德明.
+   meter's flat) next door to a living 邵德明;
+8. 人员状态 in another police system's words: 葛志成 (86) 注销 (dead: the meter of 401 is still in his
+   name), his wife 卜秀珍 在册 (living), their son 葛宏 (30, his own 户 and meter at 402) 注销 (gone
+   abroad), 卜建华 迁移 (moved out; his meter at 403);
+9. a dead holder beside a living homophone: the meter of 702 is in the name of 陆岩, who died; his
+   daughter 陆艳 (the same pinyin) lives there.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -61,6 +67,7 @@ LIBRARY = [
     ("31010600000013", "梅园路", "", "102", 1),
     ("31010600000014", "梅园路", "", "104", 1),
     ("31010600000015", "梅园路", "", "106", 1),
+    ("31010600000016", "梅园路", "", "108", 1),
 ]
 ADDRESS_ID = {(road, lane, no): code for code, road, lane, no, _ in LIBRARY}
 
@@ -210,6 +217,63 @@ def build(inbox: Path) -> dict:
         Person("邵德明", True, "1941-03-15", "10000014", "户主", (*A2, "601"), status="死亡"),
         Person("邵德明", True, "1979-08-02", "10000015", "户主", (*A2, "602")),
     ]
+    # 人员状态 written another way (another police system's words)
+    people += [
+        Person(
+            "葛志成",
+            True,
+            "1940-02-11",
+            "10000016",
+            "户主",
+            (*A2, "401"),
+            "上海市虹口区四平路90弄1号101室",
+            status="注销",
+        ),
+        Person(
+            "卜秀珍",
+            False,
+            "1943-06-18",
+            "10000016",
+            "配偶",
+            (*A2, "401"),
+            "上海市虹口区四平路90弄1号101室",
+            status="在册",
+        ),
+        Person(
+            "葛宏",
+            True,
+            "1996-09-30",
+            "10000017",
+            "户主",
+            (*A2, "402"),
+            "上海市虹口区四平路90弄1号101室",
+            status="注销",
+        ),
+        Person(
+            "卜建华",
+            True,
+            "1983-12-05",
+            "10000018",
+            "户主",
+            (*A2, "403"),
+            "上海市虹口区四平路90弄2号101室",
+            status="迁移",
+        ),
+    ]
+    # a dead holder whose daughter's name sounds the same
+    people += [
+        Person(
+            "陆岩",
+            True,
+            "1944-05-06",
+            "10000019",
+            "户主",
+            (*A2, "702"),
+            "上海市虹口区四平路90弄3号101室",
+            status="死亡",
+        ),
+        Person("陆艳", False, "1975-03-21", "10000019", "女", (*A2, "702"), "上海市虹口区四平路90弄3号101室"),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -323,6 +387,7 @@ def build(inbox: Path) -> dict:
             ("3100099003", "钱国强", (*A2, "102"), 95),
             ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
             ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
+            ("3100099009", "阿芳裁缝", ("梅园路", "", "108", ""), 300),  # an unregistered shop, visited in May
             ("3100099006", "严立新", (*A26, "702"), 150),  # the landlord of the 柳 family's new flat
             ("3100099007", "郝建设" if month == 0 else "欧阳振华", (*A26, "802"), 5),  # 过户 in November
             ("3100099008", "韦国平", (*A26, "902"), 150),
@@ -379,6 +444,7 @@ def build(inbox: Path) -> dict:
             ("2026-09-12", "明珠花店", ("梅园路", "", "100"), "小王", "13911112222", "零售", "合格"),
             ("2026-09-15", "永丰超市", ("梅园路", "", "102"), "小李", "13911113333", "零售", "合格"),
             ("2026-09-18", "老陈面馆", ("梅园路", "", "104"), "陈大勇", "13911114444", "餐饮", "合格"),
+            ("2026-05-10", "阿芳裁缝", ("梅园路", "", "108"), "王阿芳", "13911116666", "服务", "合格"),
         ]
         if month == 1:
             visits += [

@@ -261,3 +261,26 @@ def test_cli_writes_json(inbox, tmp_path, capsys):
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["entities"]["person"]["deliveries"]["2026-10"]["pairwise"]["f1"] == 1.0
     assert main(["evaluate", "--inbox", str(inbox), "--db", str(db), "--delivery", "2031-01"]) == 2
+
+
+def test_stability_tells_a_tipped_split_from_a_renamed_household(tmp_path, capsys):
+    """H1 is split over hub households X and Y in both months and only its majority moves from X to Y;
+    H2 is renamed Z → Z2. Both are unexplained changes; only H1 is a split whose majority tipped."""
+    ib = tmp_path / "inbox_split"
+    write_truth(ib, months=("2026-10", "2026-11"))
+    oct_ = {
+        ("police_population", 1): "X",
+        ("police_population", 2): "X",
+        ("hr_graduates", 1): "X",
+        ("utility_electricity", 1): "Y",
+        ("police_population", 3): "Z",
+        ("civil_affairs_elderly_alone", 1): "Z",
+    }
+    nov = {**oct_, ("police_population", 2): "Y", ("hr_graduates", 1): "Y"}
+    nov.update({("police_population", 3): "Z2", ("civil_affairs_elderly_alone", 1): "Z2"})
+    db = tmp_path / "hub_split.duckdb"
+    write_db(db, {"household": {"2026-10": oct_, "2026-11": nov}})
+    (s,) = evaluate(ib, db)["entities"]["household"]["stability"]
+    assert (s["changed"], s["changed_unexplained"], s["changed_split_majority_tipped"]) == (2, 2, 1)
+    print_report(evaluate(ib, db))
+    assert "1 of them a split whose majority tipped" in capsys.readouterr().out

@@ -134,7 +134,9 @@ def test_visits_by_a_shop_assistant_land_on_their_shop(district, delivery):
     # 老陈面馆 is registered nowhere: a shop of its own, flagged
     laochen = codes[("street_shop_visits", 3)][0]
     assert laochen not in {mingzhu, jixiang, _registry_code(codes, 3)}
-    assert [f[2] for f in _findings(db, delivery, "unregistered_operating")] == ["老陈面馆"]
+    # 阿芳裁缝, registered nowhere either, was last visited in May (open): its own meter drawing its
+    # usual power in the export's latest month says it still trades
+    assert sorted(f[2] for f in _findings(db, delivery, "unregistered_operating")) == ["老陈面馆", "阿芳裁缝"]
 
 
 @pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
@@ -295,3 +297,47 @@ def test_a_dead_holder_is_told_from_a_living_namesake_by_their_own_records(distr
 
     assert meters("account_holder_dead") == {("邵德明", "601")}
     assert meters("account_holder_not_resident") | meters("account_holder_unknown") == set()
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_a_police_status_in_another_systems_words_is_read_as_what_it_means(district, delivery):
+    """在册 is 正常, 迁移 is 迁出; 注销 (a cancelled registration: death, settling abroad, military
+    service) is 死亡 for the 86-year-old 葛志成 and 迁出 for his 30-year-old son 葛宏. The meter still in
+    葛志成's name is a dead holder's; his son's is no dead holder's, and 卜秀珍 lives on at 401."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        status = dict(
+            con.execute(
+                """select p.name, p.status from master.person p
+                   where p.name in ('葛志成', '卜秀珍', '葛宏', '卜建华')"""
+            ).fetchall()
+        )
+        holders = dict(
+            con.execute(
+                """select distinct source_row, account_name from staging.stg_utility_electricity
+                   where delivery = ? and account_name in ('葛志成', '葛宏', '卜建华')""",
+                [delivery],
+            ).fetchall()
+        )
+    assert status == {"葛志成": "死亡", "卜秀珍": "正常", "葛宏": "迁出", "卜建华": "迁出"}
+    dead = {holders[f[1]] for f in _findings(db, delivery, "account_holder_dead") if f[1] in holders}
+    assert dead == {"葛志成"}
+    vacant = {holders[f[1]] for f in _findings(db, delivery, "account_vacant") if f[1] in holders}
+    assert "葛志成" not in vacant
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_a_dead_holder_is_not_taken_for_a_living_homophone_at_home(district, delivery):
+    """The meter of 702 is in the name 陆岩: 陆岩 of that flat has died, his daughter 陆艳 (lu yan too)
+    lives there. The holder is the one written the same (account_holder_dead), not the homophone."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = dict(
+            con.execute(
+                """select distinct source_row, account_name from staging.stg_utility_electricity
+                   where delivery = ? and account_name in ('陆岩', '陆艳')""",
+                [delivery],
+            ).fetchall()
+        )
+    assert set(rows.values()) == {"陆岩"}
+    assert {rows[f[1]] for f in _findings(db, delivery, "account_holder_dead") if f[1] in rows} == {"陆岩"}

@@ -177,3 +177,50 @@ def test_a_shop_trading_after_deregistration_keeps_its_visits():
     )
     assert got["v1"] == (got["r1"][0], "visit_sign_matches_name")
     assert got["v2"] == (got["r1"][0], "visit_only_shop_at_premises_deregistered")
+
+
+def test_a_visit_finding_the_premises_closed_after_a_deregistration_is_about_the_deregistered_shop():
+    """友谊童装店 was deregistered on 2025-12-09 and a new business (美佳糕团店) registered at its premises
+    on 2025-12-03. A visit on 2025-12-11 finds the old sign (梧桐鞋店) closed: that is the deregistered
+    shop, not the newcomer; the newcomer's later visits under its own sign (德顺点心店, staff as
+    contacts) are the newcomer's, and none lands on the deregistered shop (no false
+    deregistered_operating)."""
+    got = clusters(
+        [
+            registered(
+                "old", "92310106TWQMP6M860", "上海市静安区友谊童装店", "友谊童装店", "刘睿", "A47#",
+                "2022-07-04", status="注销", approved="2025-12-09",
+            ),
+            registered(
+                "new", "92310106BFU93PNBBN", "上海市静安区美佳糕团店", "美佳糕团店", "金霞", "A47#", "2025-12-03",
+            ),
+            visit("v0", "A47#", "梧桐鞋店", "龚彦煜", "2025-12-11", result="已停业"),
+            visit("v1", "A47#", "德顺点心店", "石语思", "2026-04-24"),
+            visit("v2", "A47#", "德顺点心店武定店", "区若语", "2026-07-18"),
+        ]
+    )  # fmt: skip
+    assert got["v0"] == (got["old"][0], "visit_found_closed_deregistered_shop")
+    assert got["v1"][0] == got["new"][0] and got["v2"][0] == got["new"][0]
+
+
+def test_a_sign_guessed_among_several_businesses_does_not_make_the_newcomers_own_visits_another_shop():
+    """Two businesses on paper at 闻喜路13号: 洁丽电脑维修 (since 2024, deregistered 2026-08-10) and
+    梧桐食品店 (registered 2026-07-05). A visit on 07-18 (老张手机店, staff) is given to the newest by
+    elimination, a guess; 洁丽电脑维修 is found closed on 08-11. The visits of 阿陆食品店 from 08-31 (staff
+    again) are the one business left's, not an unregistered shop of their own."""
+    got = clusters(
+        [
+            registered(
+                "old", "92310106FMGKM65ECC", "静安区洁丽电脑维修", "洁丽电脑维修", "姚刚", "A13#", "2024-06-03",
+                status="注销", approved="2026-08-10",
+            ),
+            registered("new", "92310106MG434FPR2J", "上海市静安区梧桐食品店", "梧桐食品店", "钱馨嘉", "A13#", "2026-07-05"),
+            visit("v0", "A13#", "老张手机店", "卢梓妍", "2026-07-18"),
+            visit("v1", "A13#", "洁丽电脑维修", "金航瑞", "2026-08-11", result="已停业"),
+            visit("v2", "A13#", "阿陆食品店", "钱语馨", "2026-08-31"),
+            visit("v3", "A13#", "阿陆食品店", "袁涵宇", "2026-09-26"),
+        ]
+    )  # fmt: skip
+    assert got["v1"][0] == got["old"][0]
+    assert got["v2"] == (got["new"][0], "visit_only_shop_at_premises")
+    assert got["v3"][0] == got["new"][0]  # (by now the street's sign for it)

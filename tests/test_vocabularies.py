@@ -25,6 +25,28 @@ def test_the_vocabularies_the_hub_relies_on():
     assert set(vocabularies()) >= {"sex", "employment_status", "shop_status"}
 
 
+def test_the_other_ways_exports_write_a_value_are_no_values_of_their_own():
+    """The seed also lists how other systems write a value (在册 for 正常): staging reads them as the
+    canonical value, so they are neither values of the vocabulary nor in its Python tuple."""
+    import csv
+
+    from normalize.vocabularies import VOCABULARIES_CSV
+
+    with open(VOCABULARIES_CSV, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        values = vocabulary(row["vocabulary"])
+        assert row["canonical"] in values and row["canonical_under_elderly_age"] in values, row
+        assert (row["value"] in values) == (row["value"] == row["canonical"]), row
+    written = {
+        r["value"]: (r["canonical"], r["canonical_under_elderly_age"])
+        for r in rows
+        if r["vocabulary"] == "person_status"
+    }
+    assert written["在册"] == ("正常", "正常") and written["迁移"] == ("迁出", "迁出")
+    assert written["注销"] == ("死亡", "迁出")
+
+
 def test_every_reader_takes_its_values_from_the_seed():
     police = load_specs().sources["police_population"]
     assert police.vocabularies == {"sex": vocabulary("sex"), "person_status": vocabulary("person_status")}

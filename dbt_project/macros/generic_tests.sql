@@ -37,9 +37,11 @@ select {{ column_name }} from {{ model }}
 where {{ status_column }} = 'bad_check'
 {% endtest %}
 
-{# Every non-null value is in the named vocabulary (seeds/vocabularies.csv). #}
+{# Every non-null value is a canonical value of the named vocabulary (seeds/vocabularies.csv). #}
 {% test in_vocabulary(model, column_name, vocabulary) %}
 select {{ column_name }} from {{ model }}
 where {{ column_name }} is not null
-  and {{ column_name }} not in (select v.value from {{ ref('vocabularies') }} v where v.vocabulary = '{{ vocabulary }}')
+  and {{ column_name }} not in (
+      select v.value from {{ ref('vocabularies') }} v where v.vocabulary = '{{ vocabulary }}' and v.value = v.canonical
+  )
 {% endtest %}

@@ -58,13 +58,24 @@
     end
 {%- endmacro %}
 
-{# A vocabulary column: the value when it is in its vocabulary (seeds/vocabularies.csv), else null
-   (the raw text is kept in <name>_raw so a quality finding can show what was sent). #}
-{% macro vocab_value(col, vocabulary) -%}
-    case
-        when trim({{ col }}) in (select v.value from {{ ref('vocabularies') }} v where v.vocabulary = '{{ vocabulary }}')
-            then trim({{ col }})
-    end
+{# A vocabulary column: the canonical value of what was written when it is a known way of writing a
+   value of its vocabulary (seeds/vocabularies.csv: 在册 is read as 正常), else null (the raw text is
+   kept in <name>_raw so a quality finding can show what was sent). under_elderly_age: a boolean
+   expression, true for a person under the elderly age, who takes canonical_under_elderly_age (注销 of
+   a young person is read as 迁出, of an old one as 死亡). Correlated on equality with an aggregate,
+   which both engines turn into a join. #}
+{% macro vocab_value(col, vocabulary, under_elderly_age=none) -%}
+    {%- set lookup -%}
+        from {{ ref('vocabularies') }} v where v.vocabulary = '{{ vocabulary }}' and v.value = trim({{ col }})
+    {%- endset -%}
+    {%- if under_elderly_age is none -%}
+        (select max(v.canonical) {{ lookup }})
+    {%- else -%}
+        case
+            when {{ under_elderly_age }} then (select max(v.canonical_under_elderly_age) {{ lookup }})
+            else (select max(v.canonical) {{ lookup }})
+        end
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro to_decimal(col) -%}

@@ -97,16 +97,28 @@ unplaced as (
     where p.status = '正常' and p.household_id is null and mp.in_latest_delivery
 ),
 
-at_home as (
-    -- the holder among the dwelling's own people (living, dead or moved out), best status first
+home_namesakes as (
+    -- the dwelling's own people (living, dead or moved out) with the holder's name: written the same,
+    -- or, when nobody there is written the same, the same pinyin (a misspelt name). A homophone
+    -- beside someone written exactly as the holder is another person (陆艳 and her late father 陆岩)
     select
-        l.account_no,
-        bool_or(m.status = '正常') as holder_lives_here,
-        bool_or(m.status = '死亡') as holder_dead_here,
-        bool_or(m.status = '迁出') as holder_moved_out
+        l.account_no, m.status,
+        max(case when m.name = l.holder then 1 else 0 end) over (partition by l.account_no) as any_exact,
+        case when m.name = l.holder then 1 else 0 end as exact
     from located l
     join members m on m.household_id = l.household_id and (m.name = l.holder or m.name_key = l.holder_key)
-    group by l.account_no
+),
+
+at_home as (
+    -- the holder among the dwelling's own people, best status first
+    select
+        account_no,
+        bool_or(status = '正常') as holder_lives_here,
+        bool_or(status = '死亡') as holder_dead_here,
+        bool_or(status = '迁出') as holder_moved_out
+    from home_namesakes
+    where exact = any_exact
+    group by account_no
 ),
 
 dead_linked as (

@@ -3,7 +3,8 @@
 -- operates is decided once, in int_shop_activity (the shop file reads it too). "Operating after a
 -- date" means a street visit after that date found it open (not 已停业) and no later visit found it
 -- closed; for a licence, also the shop's own meter still drawing its usual power in the latest month
--- of the electricity export (visits are rare). Unregistered needs an open visit in the last three months. The finding
+-- of the electricity export (visits are rare). Unregistered needs an open last visit, in the last
+-- three months or with the shop's own meter drawing its usual power. The finding
 -- points at the record that shows the problem: the licence, the registration, or the latest visit.
 with shops as (
     select * from {{ source('master', 'shop') }}
@@ -123,27 +124,32 @@ unregistered as (
         v.sign_name,
         null::string,
         '沿街商铺“' || coalesce(v.sign_name, '') || '”' || {{ format_date('a.last_open', 'YYYY-MM-DD') }}
-        || '走访时在营业，但查不到其营业执照登记或食品经营许可，请核实是否无证经营。'
+        || '走访时在营业，' || case when a.seen_open_recently then '' else '其电表本月仍正常用电，' end
+        || '但查不到其营业执照登记或食品经营许可，请核实是否无证经营。'
     from shops s
     join activity a using (shop_code)
     join visits v using (shop_code)
-    where a.open_at_last_visit and a.seen_open_recently and s.uscc is null and s.licence_no is null
-    -- a registration or licence at the same address and unit whose legal representative is the
-    -- visit's contact (by pinyin: names are often misspelt) is this shop's, even where matching
-    -- could not join them (e.g. an address missing from the library)
-    and not exists (
-        select 1
-        from {{ ref('int_shop_records') }} r
-        join {{ ref('int_shop_records') }} vr
-            on
-                vr.address_key = r.address_key and coalesce(vr.unit, '') = coalesce(r.unit, '')
-                and vr.source in ('street_shop_visits', 'street_shop_visits_app')
-        where
-            r.source in ('market_business_registry', 'market_food_licence')
-            and coalesce(r.registration_status, '存续') in ('存续', '在业')
-            and vr.source_file = v.source_file and vr.source_row = v.source_row
-            and cn_name_pinyin_key(r.person_name) = cn_name_pinyin_key(vr.person_name)
-    )
+    -- operating: found open at its last visit, within the last three months or with its own meter
+    -- still drawing its usual power (visits are rare)
+    where
+        a.open_at_last_visit and (a.seen_open_recently or a.powered)
+        and s.uscc is null and s.licence_no is null
+        -- a registration or licence at the same address and unit whose legal representative is the
+        -- visit's contact (by pinyin: names are often misspelt) is this shop's, even where matching
+        -- could not join them (e.g. an address missing from the library)
+        and not exists (
+            select 1
+            from {{ ref('int_shop_records') }} r
+            join {{ ref('int_shop_records') }} vr
+                on
+                    vr.address_key = r.address_key and coalesce(vr.unit, '') = coalesce(r.unit, '')
+                    and vr.source in ('street_shop_visits', 'street_shop_visits_app')
+            where
+                r.source in ('market_business_registry', 'market_food_licence')
+                and coalesce(r.registration_status, '存续') in ('存续', '在业')
+                and vr.source_file = v.source_file and vr.source_row = v.source_row
+                and cn_name_pinyin_key(r.person_name) = cn_name_pinyin_key(vr.person_name)
+        )
 ),
 
 final as (

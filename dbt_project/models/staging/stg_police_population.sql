@@ -26,7 +26,10 @@ final as (
         {{ address_columns('registered_address', 'registered') }},
         {{ address_columns('residence_address', 'residence') }},
         person_status as person_status_raw,
-        {{ vocab_value('person_status', 'person_status') }} as person_status,
+        {{ vocab_value(
+            'person_status', 'person_status',
+            under_elderly_age=age_at('cn_parse_date(birth_date)', 'last_day(' ~ month_start('delivery') ~ ')') ~ ' < ' ~ var('elderly_min_age')
+        ) }} as person_status,
         nullif(trim(education), '') as education,
         {{ phone_columns('phone') }},
         cn_parse_date(updated_on) as updated_on
