@@ -57,7 +57,7 @@ BUCKETS = [
     ("master tables", "person_household_master"),
     ("shop master", "shop_master"),
     ("findings", "merge_delivery"),
-    ("imports", "<module>"),
+    ("imports", "_find_and_load"),  # importlib (not `<module>`: the script itself is one, under every sample)
 ]
 
 
