@@ -57,12 +57,24 @@ BUCKETS = [
     ("master tables", "person_household_master"),
     ("shop master", "shop_master"),
     ("findings", "merge_delivery"),
-    ("imports", "<module>"),
+    ("imports", "_find_and_load"),  # importlib (not `<module>`: the script itself is one, under every sample)
 ]
 
 
 def record(args) -> int:
-    cmd = ["py-spy", "record", "--subprocesses", "--rate", str(args.rate), "-f", "speedscope", "-o", args.out]
+    # the venv's py-spy when the venv is not on PATH (`.venv/bin/python -m bench.profile …`)
+    here = Path(sys.executable).with_name("py-spy")
+    cmd = [
+        str(here) if here.exists() else "py-spy",
+        "record",
+        "--subprocesses",
+        "--rate",
+        str(args.rate),
+        "-f",
+        "speedscope",
+        "-o",
+        args.out,
+    ]
     return subprocess.call([*cmd, "--", *args.command])
 
 

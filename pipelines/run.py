@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import resource
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 import warnings
@@ -21,9 +26,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app.intake import describe as describe_app
 from app.intake import pending as app_pending
 from citizen_reports.cli import describe as describe_reports
-from citizen_reports.cli import take_in_inbox
-from citizen_reports.config import ReportsConfigError
-from citizen_reports.routing import AddressLibraryError
 from connectors.ingest import list_deliveries, pending_deliveries
 from pipelines import settings
 from pipelines.dagster_storage import instance as dagster_instance
@@ -60,7 +62,7 @@ class RunSummary:
     findings: list[tuple] = field(default_factory=list)  # (rule, open findings) of the latest delivery
     data_docs: Path | None = None
     seconds: float = 0.0
-    reports_seconds: tuple[float, float] = (0.0, 0.0)  # citizen reports taken in after the deliveries: wall, CPU
+    reports_seconds: tuple[float, float] = (0.0, 0.0)  # citizen reports taken in (beside the deliveries): wall, CPU
     corrections: object = None  # quality.corrections.CorrectionsSummary when returned worklists were taken in
     corrections_error: str | None = None
     python_warnings: list[tuple[str, int]] = field(default_factory=list)  # (kind: message, count)
@@ -173,7 +175,8 @@ def _live_children_cpu() -> float:
                 stat = f.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        if stat[1].decode() == me:  # fields after the name: state, ppid, ..., utime (12), stime (13)
+        # fields after the name: state, ppid, ..., utime (12), stime (13)
+        if stat[1].decode() == me and entry not in _NOT_A_STEPS_CHILD:
             total += (int(stat[11]) + int(stat[12])) / tick
     return total
 
@@ -346,36 +349,40 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
         # What the streets sent back first (returned worklists, the street app): the build that follows
         # then starts from their decisions and overrides.
         _take_in_corrections(summary, verbose)
+        # The citizen reports go into the app database only (never the hub's): taken in by a child
+        # process beside the deliveries, on the other core, after the corrections read the app's answers.
+        intake = ReportsIntake.start(summary)
         outcomes: list[DeliveryOutcome] = summary.deliveries
-        if pending:
-            instance = dagster_instance()
-            job = defs.resolve_job_def("civichub_job")
-            known = set(instance.get_dynamic_partitions(delivery_partitions.name))
-            for delivery in pending:
-                if delivery not in known:
-                    instance.add_dynamic_partitions(delivery_partitions.name, [delivery])
-                run_id = str(uuid.uuid4())
-                t = time.perf_counter()
-                with StageProgress(job, delivery, enabled=progress) as bar:
-                    instance.add_event_listener(run_id, bar.on_event)
-                    result = job.execute_in_process(
-                        partition_key=delivery,
-                        instance=instance,
-                        run_id=run_id,
-                        raise_on_error=False,
-                        run_config={
-                            "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}
-                        },
-                        tags={"civichub/trigger": "cli"},
-                    )
-                outcome = _outcome(delivery, result, time.perf_counter() - t)
-                outcome.stage_cpu_seconds = stage_cpu_seconds(result, bar.step_cpu)
-                outcome.step_cpu_seconds = dict(bar.step_cpu)
-                outcomes.append(outcome)
-                _print_delivery_line(outcome)
-        t, cpu = time.perf_counter(), cpu_now()
-        _take_in_reports(summary)
-        summary.reports_seconds = (time.perf_counter() - t, cpu_now() - cpu)
+        try:
+            if pending:
+                instance = dagster_instance()
+                job = defs.resolve_job_def("civichub_job")
+                known = set(instance.get_dynamic_partitions(delivery_partitions.name))
+                for delivery in pending:
+                    if delivery not in known:
+                        instance.add_dynamic_partitions(delivery_partitions.name, [delivery])
+                    run_id = str(uuid.uuid4())
+                    t = time.perf_counter()
+                    with StageProgress(job, delivery, enabled=progress) as bar:
+                        instance.add_event_listener(run_id, bar.on_event)
+                        result = job.execute_in_process(
+                            partition_key=delivery,
+                            instance=instance,
+                            run_id=run_id,
+                            raise_on_error=False,
+                            run_config={
+                                "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}
+                            },
+                            tags={"civichub/trigger": "cli"},
+                        )
+                    outcome = _outcome(delivery, result, time.perf_counter() - t)
+                    outcome.stage_cpu_seconds = stage_cpu_seconds(result, bar.step_cpu)
+                    outcome.step_cpu_seconds = dict(bar.step_cpu)
+                    outcomes.append(outcome)
+                    _print_delivery_line(outcome)
+        finally:
+            if intake is not None:
+                intake.finish(summary)
     summary.python_warnings = _group_warnings(caught)
     summary.seconds = time.perf_counter() - t0
     if data_docs_index(db).exists():
@@ -463,16 +470,54 @@ def _take_in_corrections(summary: RunSummary, verbose: bool) -> None:
         )
 
 
-def _take_in_reports(summary: RunSummary) -> None:
-    """Citizen reports (<inbox>/reports/YYYY-MM-DD.csv) not yet taken, into the app database: the
-    same code path as `civichub reports import`."""
+# pids of children whose CPU is not a step's (the report intake runs beside the steps)
+_NOT_A_STEPS_CHILD: set[str] = set()
 
-    if not (summary.inbox / "reports").is_dir():
-        return
-    try:
-        summary.reports = take_in_inbox(summary.inbox, summary.db)
-    except (ReportsConfigError, AddressLibraryError) as e:
-        summary.reports_error = str(e)
+
+class ReportsIntake:
+    """`take_in_inbox` in a child process (`python -m citizen_reports.background`) that runs while
+    the deliveries do: the intake writes only the app database and reads only the inbox, which the
+    deliveries do not touch, so the order of the two does not change what either writes. The outcomes
+    come back pickled in OUT; the child's CPU is read from `os.wait4` and kept out of the steps' CPU."""
+
+    def __init__(self, proc: subprocess.Popen, out: Path, log: Path, started: float):
+        self.proc, self.out, self.log, self.started = proc, out, log, started
+        _NOT_A_STEPS_CHILD.add(str(proc.pid))
+
+    @classmethod
+    def start(cls, summary: RunSummary) -> ReportsIntake | None:
+        folder = summary.inbox / "reports"
+        if not folder.is_dir() or not any(folder.glob("*.csv")):
+            return None
+        work = Path(tempfile.mkdtemp(prefix="civichub-reports-"))
+        out, log = work / "outcome.pickle", work / "stderr.log"
+        with open(log, "wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "citizen_reports.background", str(summary.inbox), str(summary.db), str(out)],
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=err,
+            )
+        return cls(proc, out, log, time.perf_counter())
+
+    def finish(self, summary: RunSummary) -> None:
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        _NOT_A_STEPS_CHILD.discard(str(self.proc.pid))
+        summary.reports_seconds = (time.perf_counter() - self.started, usage.ru_utime + usage.ru_stime)
+        try:
+            if self.proc.returncode == 0 and self.out.exists():
+                with open(self.out, "rb") as f:
+                    child = pickle.load(f)
+                summary.reports, summary.reports_error = child["reports"], child["error"]
+                summary.reports_seconds = (child["seconds"], summary.reports_seconds[1])
+            else:
+                lines = self.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+                summary.reports_error = f"the intake stopped (exit {self.proc.returncode}): " + (
+                    lines[-1] if lines else "no message"
+                )
+        finally:
+            shutil.rmtree(self.out.parent, ignore_errors=True)
 
 
 def _print_reports(s: RunSummary) -> None:

@@ -10,8 +10,8 @@ every connection the pipeline opens on the hub's database (the Dagster resource,
 through its plugin, the evaluation) passes the same config, so DuckDB spills to disk instead of
 growing without bound (its own default is 80% of RAM, per process). `CIVICHUB_DUCKDB_MEMORY_LIMIT`
 (`4GB`, `1.5GiB`, `30%` of physical memory) and `CIVICHUB_DUCKDB_TEMP_DIR` (a folder on a real disk,
-not a tmpfs: each database spills to `<dir>/<database file>.tmp`) override the defaults: 25% of
-physical memory, spilling to `<database>.tmp` beside the database.
+not a tmpfs: each database spills to `<dir>/<database file>.tmp`) override the defaults: 3 GiB (25% of
+physical memory where that is less), spilling to `<database>.tmp` beside the database.
 
 Nothing happens at import. Folders and Dagster's `dagster.yaml` are made by `prepare_dagster_home()`,
 called when the definitions are built or a run starts.
@@ -35,7 +35,12 @@ DEFAULT_DB = DEFAULT_DATA_DIR / "civichub.duckdb"
 
 MEMORY_LIMIT_ENV = "CIVICHUB_DUCKDB_MEMORY_LIMIT"
 TEMP_DIR_ENV = "CIVICHUB_DUCKDB_TEMP_DIR"
-DEFAULT_MEMORY_LIMIT = "25%"  # of physical memory: DuckDB's buffer pool; Python's own objects come on top
+# DuckDB's buffer pool by default: 3 GiB, or a quarter of physical memory on a smaller machine. The
+# hub's peak is this plus the Python side (the run's process ~0.5-1 GB, the workbook workers, the
+# citizen-report intake beside the deliveries: ~1.7 GB at a million persons), and the target is a
+# whole run at 1M persons under 6 GB: 25% of this 23 GB machine (6,026 MiB) alone reached 5,981 MiB.
+DEFAULT_MEMORY_LIMIT = "3GiB"
+DEFAULT_MEMORY_SHARE = "25%"
 MIN_MEMORY_LIMIT_MIB = 128  # below this DuckDB cannot hold a row group of the wider tables
 _UNITS_MIB = {"KB": 1e3 / 2**20, "MB": 1e6 / 2**20, "GB": 1e9 / 2**20, "TB": 1e12 / 2**20}
 _UNITS_MIB |= {"KIB": 1 / 1024, "MIB": 1.0, "GIB": 1024.0, "TIB": 1024.0**2}
@@ -61,6 +66,11 @@ def memory_limit_mib(text: str) -> int:
             raise ValueError(f"{text!r}: a share of physical memory is between 0 and 100%")
         return int(physical_memory_mib() * amount / 100)
     return int(amount * _UNITS_MIB[unit])
+
+
+def default_memory_limit() -> str:
+    """`DEFAULT_MEMORY_LIMIT`, or `DEFAULT_MEMORY_SHARE` of physical memory where that is less."""
+    return f"{min(memory_limit_mib(DEFAULT_MEMORY_LIMIT), memory_limit_mib(DEFAULT_MEMORY_SHARE))}MiB"
 
 
 class DuckDBSettings(BaseModel):
@@ -89,7 +99,7 @@ def duckdb_settings(db_path: str | Path | None = None) -> DuckDBSettings:
     """The DuckDB settings for the database `db_path` (default: the configured one), from the
     environment; a clear ConfigError naming the variable when a value is unusable."""
     db = Path(db_path or os.environ.get("CIVICHUB_DB") or DEFAULT_DB).resolve()
-    limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    limit = os.environ.get(MEMORY_LIMIT_ENV) or default_memory_limit()
     temp = os.environ.get(TEMP_DIR_ENV)
     try:
         return DuckDBSettings(

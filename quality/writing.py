@@ -130,6 +130,17 @@ def _shared_pool() -> ProcessPoolExecutor:
     return _pool
 
 
+def _importable(fn: Callable) -> bool:
+    """A worker imports `fn` by its module and name: only when that is `fn` itself does the worker run
+    the same function (not so for a function defined inside another, or one replaced after import)."""
+    import sys
+
+    target: Any = sys.modules.get(getattr(fn, "__module__", ""), None)
+    for part in getattr(fn, "__qualname__", "<none>").split("."):
+        target = getattr(target, part, None)
+    return target is fn
+
+
 def _run(fn: Callable[..., int], path: Path, args: tuple) -> tuple[int, str | None]:
     try:
         rows = fn(path, *args)
@@ -182,7 +193,11 @@ def write_files(folder: Path, tasks: list[FileTask], parallel: bool | None = Non
         Path(t.path).parent.mkdir(parents=True, exist_ok=True)
         Path(t.path).unlink(missing_ok=True)
     if parallel is None:
+        # when the rows pay for the workers. Not merely because they already run: the 20k district's
+        # ~210 small monthly reports cost 3.6-3.8 s of CPU here and 4.9 s in the two workers (the
+        # frames pickled to them), for no gain in wall time at a load of 9 (bench/PROFILE.md)
         parallel = len(todo) > 1 and sum(t.rows_hint for t in todo) >= PARALLEL_MIN_ROWS and _workers() > 1
+        parallel = parallel and all(_importable(t.fn) for t in todo)
     if parallel:
         pool = _shared_pool()
         # the biggest files first: the last file to finish is then a small one, and no core idles

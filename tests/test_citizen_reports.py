@@ -474,6 +474,36 @@ def test_cli_import_export_and_run_path(inbox, tmp_path, capsys):
     assert rows[1]["duplicate_of"] == "R1" and rows[1]["incident_id"] == rows[0]["incident_id"]
 
 
+def test_civichub_run_takes_the_reports_in_beside_the_deliveries(inbox, tmp_path):
+    """`civichub run` takes the reports in from a child process while the deliveries run: what it
+    took in, or the error that stopped it, comes back to the run's summary with the child's CPU."""
+    from pipelines.run import ReportsIntake, RunSummary
+
+    db = tmp_path / "hub" / "hub.duckdb"
+    empty = RunSummary(inbox=inbox, db=db, deliveries=[])
+    assert ReportsIntake.start(empty) is None  # no reports folder: no child at all
+
+    write_day(
+        inbox,
+        "2026-11-03",
+        [report("R1", "2026-11-03T08:00:00+08:00", -300, 0), report("", "2026-11-03T08:01:00+08:00", 0, 0)],
+    )
+    summary = RunSummary(inbox=inbox, db=db, deliveries=[])
+    ReportsIntake.start(summary).finish(summary)
+    assert summary.reports_error is None and summary.ok
+    (taken,) = summary.reports
+    assert taken.name == "reports/2026-11-03.csv" and len(taken.result.taken) == 1
+    assert [x.code for x in taken.result.rejected] == ["missing_id"]
+    assert summary.reports_seconds[1] > 0  # the child's CPU, from os.wait4
+
+    (inbox / "reference" / "standard_addresses.csv").unlink()
+    write_day(inbox, "2026-11-04", [report("R2", "2026-11-04T08:00:00+08:00", -300, 2)])
+    broken = RunSummary(inbox=inbox, db=db, deliveries=[])
+    ReportsIntake.start(broken).finish(broken)
+    assert "standard_addresses.csv: not found" in broken.reports_error and not broken.ok
+    assert broken.reports == []
+
+
 # ----------------------------------------------------------------------------- a generated month
 
 
