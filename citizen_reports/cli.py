@@ -87,6 +87,12 @@ def describe(outcome: FileOutcome) -> list[str]:
     for code, n in reasons.most_common():
         example = next(x for x in r.rejected if x.code == code)
         lines.append(f"      {n:>5} {code}: e.g. row {example.source_row}: {example.reason}")
+    if r.time_estimated:
+        row, note = r.time_estimated[0]
+        lines.append(
+            f"      {len(r.time_estimated):>5} taken with the file's day as their time (上报时间 in the future):"
+            f" e.g. row {row}: {note}"
+        )
     return lines
 
 

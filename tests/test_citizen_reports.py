@@ -181,6 +181,11 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
     noon = dt.datetime(2026, 11, 3, 4, 0)  # 12:00 Beijing time, stored in UTC
     assert stored["R4"].reported_at == noon and "上报时间 2027-01-03 08:02 晚于当前时间" in stored["R4"].notes
     assert stored["R14"].reported_at == noon and "晚于文件日期 2026-11-03（手机时钟有误）" in stored["R14"].notes
+    # the import's summary says which rows had their time replaced, and why
+    from citizen_reports.cli import describe
+
+    summary = "\n".join(describe(out))
+    assert "2 taken with the file's day as their time" in summary and "e.g. row 4: 上报时间按文件日期" in summary
     assert (
         stored["R12"].major == "市政设施"
         and "大类“交通管理”不在六类之中，按小类“道路破损”归入市政设施" in stored["R12"].notes
