@@ -224,6 +224,23 @@ def _record_moves(con, previous: str, delivery: str, now: _dt.datetime) -> None:
         )
 
 
+def person_soft_keys(con, relation: str, key: str) -> pd.DataFrame:
+    """Weak evidence that keeps the id of a person whose every record changed since last month (no
+    fingerprint, no valid ID number in common), as a person not otherwise claimed: the same name and
+    birth date, the same (unchecked) ID number, or the same name and phone (an export without the ID
+    number whose birth date was typed a day off). `relation` has name, birth_date, id_number, phone."""
+    return con.execute(
+        f"""
+        select {key}, name || '|' || birth_date as soft_key from {relation}
+        where name is not null and birth_date is not null
+        union all
+        select {key}, 'id|' || id_number from {relation} where id_number is not null
+        union all
+        select {key}, 'tel|' || name || '|' || phone from {relation} where name is not null and phone is not null
+        """
+    ).df()
+
+
 def build(con: duckdb.DuckDBPyConnection, delivery: str) -> MasterSummary:
     con.execute(DDL)
     con.execute("begin transaction")
@@ -253,24 +270,8 @@ def _build(con, delivery: str) -> MasterSummary:
     prev_hard = con.execute(
         "select id_number as hard_key, person_id as entity_id from master.person where id_number_valid"
     ).df()
-    # weak evidence for persons whose every record changed: same name and birth date, or the same
-    # (unchecked) ID number, as a person not otherwise claimed
-    soft = con.execute(
-        """
-        select cluster_key, name || '|' || birth_date as soft_key from matching.int_person_golden
-        where name is not null and birth_date is not null
-        union all
-        select cluster_key, 'id|' || id_number from matching.int_person_golden where id_number is not null
-        """
-    ).df()
-    prev_soft = con.execute(
-        """
-        select name || '|' || birth_date as soft_key, person_id as entity_id from master.person
-        where name is not null and birth_date is not null
-        union all
-        select 'id|' || id_number, person_id from master.person where id_number is not null
-        """
-    ).df()
+    soft = person_soft_keys(con, "matching.int_person_golden", "cluster_key")
+    prev_soft = person_soft_keys(con, "master.person", "person_id").rename(columns={"person_id": "entity_id"})
     assignment = stable_ids.assign(
         clusters, prev_fp, prev_hard, "P", _next_seq(con, "person"), soft_keys=soft, previous_soft_keys=prev_soft
     )

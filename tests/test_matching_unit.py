@@ -365,6 +365,48 @@ def test_assign_uses_soft_keys_only_when_unique():
     assert result.cluster_ids["rec:a"] == P1 and result.cluster_ids["rec:c"] != P1
 
 
+def test_a_person_without_id_number_whose_birth_date_was_typed_a_day_off_keeps_her_id():
+    """俞红娟 has no ID number in either month's police export and November's birth date is a day
+    off (1973-2-5): her name and phone are the evidence left that she is last month's person."""
+    import duckdb
+
+    from matching.master_tables import person_soft_keys
+
+    con = duckdb.connect()
+    con.execute("create schema master")
+    con.execute(
+        "create table master.person (person_id varchar, name varchar, birth_date date, id_number varchar, phone varchar)"
+    )
+    con.execute(
+        "insert into master.person values (?, '俞红娟', '1973-02-04', null, '15311354538'),"
+        " (?, '王伟', '1980-05-06', null, '13900000000'), (?, '王伟', '1981-01-01', null, '13900000000')",
+        [P1, P2, P3],
+    )
+    con.execute(
+        "create table golden (cluster_key varchar, name varchar, birth_date date, id_number varchar, phone varchar)"
+    )
+    con.execute(
+        "insert into golden values ('rec:a', '俞红娟', '1973-02-05', null, '15311354538'),"
+        " ('rec:b', '王伟', '1980-05-07', null, '13900000000')"
+    )
+    now = _clusters([("rec:a", "g1", None), ("rec:b", "g2", None)])
+    previous = _previous({"f9": stable_ids.make_id("P", 9)})
+    result = stable_ids.assign(
+        now,
+        previous,
+        NO_HARD,
+        "P",
+        next_seq=10,
+        soft_keys=person_soft_keys(con, "golden", "cluster_key"),
+        previous_soft_keys=person_soft_keys(con, "master.person", "person_id").rename(
+            columns={"person_id": "entity_id"}
+        ),
+    )
+    assert result.cluster_ids["rec:a"] == P1
+    # two earlier 王伟 share that phone: the key says nothing, and a new id is made
+    assert result.cluster_ids["rec:b"] not in (P2, P3)
+
+
 # ---------------------------------------------------------------------------------------------------
 # configuration
 
