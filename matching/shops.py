@@ -45,6 +45,8 @@ class ShopRules:
     sign_match: float = 80.0  # sign core and registered core this similar name the same business
     sign_group_similarity: float = 80.0  # unregistered visits with sign cores this similar are one shop
     only_shop_score: float = 0.7  # a visit joining the one registered shop operating at its premises
+    premises_score: float = 0.6  # placed by the premises alone: the one business there, deregistered or not
+    latest_at_premises_score: float = 0.5  # a guess: the newest of several businesses at the premises
 
 
 @dataclass
@@ -286,7 +288,7 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
             contact = 1.0 if _same_person(row.person_name, row.person_name_key, info) else 0.0
             cores = info.cores | shop_cores.get("uscc:" + ent, set())
             name = max((_similar(row.name_core, c) for c in cores), default=0.0) / 100
-            if not located and name < 0.8:
+            if not located and name * 100 < rules.sign_match:
                 continue  # away from its premises, the contact alone is not enough
             if unit_missing and not (contact or name * 100 >= rules.sign_match):
                 continue  # a building holds many shops: only a name or the representative tells
@@ -310,7 +312,11 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
                 if entities[e].ended_on is not None and day is not None and entities[e].ended_on <= day
             ]
             if located and row.inspection_result == CLOSED_RESULT and len(ended) == 1:
-                best, best_score, best_rule = "uscc:" + ended[0], 0.6, "visit_found_closed_deregistered_shop"
+                best, best_score, best_rule = (
+                    "uscc:" + ended[0],
+                    rules.premises_score,
+                    "visit_found_closed_deregistered_shop",
+                )
             elif located and len(operating) == 1:
                 best, best_score, best_rule = (
                     "uscc:" + operating[0],
@@ -319,11 +325,19 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
                 )
             elif located and not operating and len(existing) == 1:
                 # the one business there was deregistered on paper, and the street finds a shop open
-                best, best_score, best_rule = "uscc:" + existing[0], 0.6, "visit_only_shop_at_premises_deregistered"
+                best, best_score, best_rule = (
+                    "uscc:" + existing[0],
+                    rules.premises_score,
+                    "visit_only_shop_at_premises_deregistered",
+                )
             elif located and len(operating) > 1:
                 # a successor at the same premises: the business founded last before the visit
                 latest = max(operating, key=lambda e: (entities[e].established or _dt.date.min, e))
-                best, best_score, best_rule = "uscc:" + latest, 0.5, "visit_latest_shop_at_premises"
+                best, best_score, best_rule = (
+                    "uscc:" + latest,
+                    rules.latest_at_premises_score,
+                    "visit_latest_shop_at_premises",
+                )
         if best is not None and best_score >= rules.accept:
             if row.inspection_result == CLOSED_RESULT and day is not None:
                 # the street found this business closed: a later visit there is another's
@@ -395,7 +409,7 @@ def _meters(recs, entities, shop_cores, shop_people, unregistered, rules: ShopRu
             if best is not None and best_score >= rules.accept:
                 meter_choice[key] = (best, "meter_name_matches_shop", round(best_score, 3))
             elif len(candidates) == 1:
-                meter_choice[key] = (candidates[0], "meter_only_shop_at_premises", 0.6)
+                meter_choice[key] = (candidates[0], "meter_only_shop_at_premises", rules.premises_score)
             elif candidates:
                 # several shops and no evidence: the most recently registered one operates now
                 meter_choice[key] = (sorted(candidates)[-1], "meter_premises_ambiguous", 0.3)
