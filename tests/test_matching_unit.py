@@ -123,7 +123,9 @@ def test_estimate_does_not_depend_on_the_row_order_of_the_pattern_counts(simulat
     candidates, randoms, labelled = simulated
     first = estimate(candidates, randoms, labelled, FIELDS, LEVELS)
     for seed in (1, 2, 3):
-        shuffled = [f.sample(frac=1.0, random_state=seed).reset_index(drop=True) for f in (candidates, randoms, labelled)]
+        shuffled = [
+            f.sample(frac=1.0, random_state=seed).reset_index(drop=True) for f in (candidates, randoms, labelled)
+        ]
         again = estimate(*shuffled, FIELDS, LEVELS)
         assert (again.prior, again.iterations) == (first.prior, first.iterations)
         assert again.weights_frame().equals(first.weights_frame())
