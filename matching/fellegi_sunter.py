@@ -55,6 +55,16 @@ class Model:
         return 1.0 / (1.0 + 2.0 ** (-total))
 
 
+def _canonical(patterns: pd.DataFrame | None, fields: list[str]) -> pd.DataFrame | None:
+    """The pattern counts in one fixed row order (by the field levels). An engine returns a GROUP BY
+    in any order (DuckDB's parallel aggregation: another order on every run), and float sums depend on
+    the order of their terms: without this, the same delivery gave weights that differed in the 15th
+    digit from run to run, and EM could stop an iteration earlier or later."""
+    if patterns is None:
+        return None
+    return patterns.sort_values(fields, kind="mergesort").reset_index(drop=True)
+
+
 def _distribution(counts: pd.DataFrame, field: str, levels: list[str], weight_col: str = "n") -> dict[str, float]:
     by_level = counts.groupby(field)[weight_col].sum()
     total = float(by_level.sum()) + SMOOTHING * len(levels)
@@ -79,6 +89,9 @@ def estimate(
     candidate pairs, with pseudo-counts so that a delivery with few candidates stays sensible.
     """
     em_fields = list(em_fields if em_fields is not None else [f for f in fields if f == "id_level"])
+    candidate_patterns = _canonical(candidate_patterns, fields)
+    random_patterns = _canonical(random_patterns, fields)
+    labelled_match_patterns = _canonical(labelled_match_patterns, fields)
     u = {f: _distribution(random_patterns, f, levels[f]) for f in fields}
     if labelled_match_patterns is not None and len(labelled_match_patterns):
         m = {f: _distribution(labelled_match_patterns, f, levels[f]) for f in fields}
@@ -91,7 +104,7 @@ def estimate(
         m[f] = {lv: v / total for lv, v in start.items()}
         pseudo[f] = {lv: PRIOR_STRENGTH * m[f][lv] for lv in levels[f]}
 
-    data = candidate_patterns.reset_index(drop=True)
+    data = candidate_patterns
     prior = 0.5
     iterations = 0
     if len(data) == 0:

@@ -14,7 +14,9 @@ A shop is a premises (standard address + unit) where a business operates. Within
   street has seen under another sign with other contacts: that is a successor); visits no
   entity claims are a shop of their own (unregistered), grouped by sign name or contact;
 - a visit whose address lost its unit (a mall shop written as the mall's address) joins the entity
-  of that building whose representative or name it names, and only then;
+  of that building whose representative or name it names, and only then; or the entity last month's
+  copy of the same visit (previous_uscc: same day, visitor and contact, in the same building) was
+  given to on its own evidence (the registers re-export their history every month, re-rendered);
 - an electricity meter joins the shop whose name or contact its account name carries, else the only
   shop at its premises.
 Every assignment says why (match_rule) and how strongly (match_score, 0-1).
@@ -113,10 +115,10 @@ def _same_person(name, key, ent: _Entity) -> bool:
 def cluster_shops(records: pd.DataFrame, rules: ShopRules = ShopRules()) -> pd.DataFrame:
     """records: record_key, source, uscc, uscc_check_ok, name, name_core, person_name, person_name_key,
     premises_key, address_id, upper_floor_office, event_date, established_on, registration_status,
-    inspection_result, account_no (missing optional columns are taken as empty).
+    inspection_result, account_no, previous_uscc (missing optional columns are taken as empty).
     Returns record_key, cluster_key, match_rule, match_score, is_street_shop."""
     recs = records.copy()
-    for col in ("name", "person_name_key", "address_id", "established_on", "inspection_result"):
+    for col in ("name", "person_name_key", "address_id", "established_on", "inspection_result", "previous_uscc"):
         if col not in recs.columns:
             recs[col] = None
     recs = recs.astype(object).where(recs.notna(), None)
@@ -338,6 +340,12 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
                     rules.latest_at_premises_score,
                     "visit_latest_shop_at_premises",
                 )
+        if (
+            best is None or best_score < rules.accept or best_rule == "visit_latest_shop_at_premises"
+        ) and row.previous_uscc in candidates:
+            # nothing in this month's copy tells (or only a guess among several businesses): the same
+            # visit, last month, was this business's on its own evidence (its sign, contact or premises)
+            best, best_score, best_rule = "uscc:" + row.previous_uscc, rules.only_shop_score, "visit_same_as_last_month"
         if best is not None and best_score >= rules.accept:
             if row.inspection_result == CLOSED_RESULT and day is not None:
                 # the street found this business closed: a later visit there is another's

@@ -26,7 +26,11 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    abroad), 卜建华 迁移 (moved out; his meter at 403);
 9. a dead holder beside a living homophone: the meter of 702 is in the name of 陆岩, who died; his
    daughter 陆艳 (the same pinyin) lives there; she heads an aid family (with 卜秀珍 of 401) whose
-   家庭地址 is 401.
+   家庭地址 is 401;
+10. an old aid recipient who moved and whom no register followed: 严德华 (80, 户主 of aid family
+   310106D202400003, alone) left 1001 for 1002 in 2026-10; the police (居住地址 = 户籍地址) and the aid
+   file still say 1001; the meter of 1001 (his) reads empty from 2026-10, the one of 1002 (his too,
+   empty until then) lived in.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -275,6 +279,8 @@ def build(inbox: Path) -> dict:
         ),
         Person("陆艳", False, "1975-03-21", "10000019", "女", (*A2, "702"), "上海市虹口区四平路90弄3号101室"),
     ]
+    # an old man who moved from 1001 to 1002 in October; nobody updated his records
+    people += [Person("严德华", True, "1946-08-08", "10000020", "户主", (*A2, "1001"))]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -380,6 +386,24 @@ def build(inbox: Path) -> dict:
                     "2025-06",
                 ]
             )
+        # 严德华's aid family of one, at the 家庭地址 he left (the police say the same)
+        rows["civil_affairs_assistance"].append(
+            [
+                "310106D202400003",
+                "低保",
+                "严德华",
+                cast["严德华"].id,
+                "严德华",
+                cast["严德华"].id,
+                "户主",
+                "1",
+                "1500",
+                address("阳曲路", "15", "14", "1001", month),
+                STREET[1],
+                COMMITTEES[0][1],
+                "2023-01",
+            ]
+        )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
         for p in (cast["孙秀英"], cast["钱国强"]):
             road, lane, no, room = p.home
@@ -412,6 +436,7 @@ def build(inbox: Path) -> dict:
             ("3100099006", "严立新", (*A26, "702"), 150),  # the landlord of the 柳 family's new flat
             ("3100099007", "郝建设" if month == 0 else "欧阳振华", (*A26, "802"), 5),  # 过户 in November
             ("3100099008", "韦国平", (*A26, "902"), 150),
+            ("3100099010", "严德华", (*A2, "1002"), 150),  # his new flat
             *((f"310009903{k}", "邵德明", (*A26, f"120{k}"), 150) for k in range(1, 3)),  # namesakes
             *((f"310009901{k}", "韦国平", (*A26, f"100{k}"), 150) for k in range(1, 4)),  # namesakes
         ]
@@ -429,6 +454,8 @@ def build(inbox: Path) -> dict:
                     use = 5  # empty until 韦国平 moved in, in 2026-10
                 if holder == "韦国平" and room == "901" and m_i == 11 and month == 1:
                     use = 5  # he left in 2026-10
+                if holder == "严德华" and (room == "1001") == (m_i == 11 and month == 1):
+                    use = 5  # 1001 empty since he left in 2026-10; 1002 empty until then
                 if holder == "蒋立新" and m_i == 11 and month == 1:
                     use = 4  # the couple left in 2026-10
                 rows["utility_electricity"].append([acc, holder, written, "", m, str(use)])

@@ -116,6 +116,21 @@ def test_null_level_carries_no_weight_and_probability_grows_with_agreement(simul
         assert probs[0] > probs[1] > probs[2]
 
 
+def test_estimate_does_not_depend_on_the_row_order_of_the_pattern_counts(simulated):
+    # An engine returns GROUP BY rows in any order (DuckDB's parallel aggregation: another order on
+    # each run); the weights of one delivery must be the same on every run, to the last bit, or
+    # pair scores and ids can change because a run was repeated.
+    candidates, randoms, labelled = simulated
+    first = estimate(candidates, randoms, labelled, FIELDS, LEVELS)
+    for seed in (1, 2, 3):
+        shuffled = [
+            f.sample(frac=1.0, random_state=seed).reset_index(drop=True) for f in (candidates, randoms, labelled)
+        ]
+        again = estimate(*shuffled, FIELDS, LEVELS)
+        assert (again.prior, again.iterations) == (first.prior, first.iterations)
+        assert again.weights_frame().equals(first.weights_frame())
+
+
 def test_estimate_with_no_candidates_returns_a_usable_model(simulated):
     _, randoms, labelled = simulated
     empty = randoms.iloc[0:0]

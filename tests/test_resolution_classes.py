@@ -165,7 +165,9 @@ def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district)
             "from scenario.match m join master.person p on p.person_id = m.entity_id "
             "where m.scenario = 'elderly_power_alert' and m.delivery = '2026-11'"
         ).fetchall()
-    assert alerts == [("钱国强", "power_drop", "2026-10")]
+    # 严德华 (80) left his flat in 2026-10 for another flat with a meter in his name; an old person's
+    # home going dark is still a reason to knock (the aid finding asks where he lives)
+    assert sorted(alerts) == sorted([("钱国强", "power_drop", "2026-10"), ("严德华", "power_drop", "2026-10")])
 
 
 LIU_FAMILY = ("柳志刚", "葛丽萍", "柳思远", "鲁桂兰")
@@ -358,3 +360,22 @@ def test_an_aid_family_split_evenly_over_two_flats_is_judged_by_its_heads_flat(d
             [delivery, f"{ADDRESS_ID[('阳曲路', '15', '14')]}#702"],
         ).fetchall()
     assert len(found) == 1 and "702" in found[0][0]
+
+
+def test_an_old_aid_recipient_whose_meters_moved_is_asked_about(district):
+    """严德华 (80) left his aid family's 家庭地址 (1001) for 1002 in 2026-10; the police still say 1001
+    (居住地址 = 户籍地址). In 2026-11 the export shows 1001 empty and his other meter, at 1002, lived in:
+    an aid_renhu_fenli finding suggesting 1002. In 2026-10 (the export ends in September) nothing
+    tells, and nothing is found."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = {
+            delivery: con.execute(
+                """select f.suggested_value from quality.finding_history h join quality.finding f using (finding_id)
+                   where h.delivery = ? and h.rule = 'aid_renhu_fenli' and f.message like '%310106D202400003%'""",
+                [delivery],
+            ).fetchall()
+            for delivery in ("2026-10", "2026-11")
+        }
+    assert found["2026-10"] == []
+    assert len(found["2026-11"]) == 1 and "1002" in found["2026-11"][0][0]

@@ -11,7 +11,7 @@ from matching.shops import cluster_shops
 COLUMNS = [
     "record_key", "source", "uscc", "uscc_check_ok", "name", "name_core", "person_name", "person_name_key",
     "premises_key", "address_id", "upper_floor_office", "event_date", "established_on", "registration_status",
-    "inspection_result", "account_no",
+    "inspection_result", "account_no", "previous_uscc",
 ]  # fmt: skip
 
 
@@ -135,6 +135,25 @@ def test_a_mall_visit_without_its_unit_joins_the_business_its_sign_was_seen_unde
     assert got["v2"] == (got["r1"][0], "visit_contact_is_legal_rep")
     assert got["v1"] == (got["r1"][0], "visit_sign_matches_name")
     assert got["v3"][1] == "unregistered_new"
+
+
+def test_a_mall_visit_that_lost_its_unit_this_month_stays_with_last_months_business():
+    """Seen on 9103 field x2: the street's register re-exports its visits every month; in November three
+    visits of 兴旺数码店 (a sign, not the registered 锦程数码店) came without their unit 1层B02铺, which
+    October's copies had, and became an "unregistered" shop. Last month's copy of the same visit (same
+    day, visitor, contact, building) was the B02 business's: it stays so. Without that, it is not."""
+    r1 = registered("r1", "92310106MA0000001X", "上海市静安区锦程数码店", "锦程数码店", "马飞", "M30#1层B02铺")
+    r2 = registered("r2", "92310106MA0000002X", "上海市静安区致远便利店", "致远便利店", "杨芳", "M30#1层B03铺")
+    v1 = visit("v1", "M30#", "兴旺数码", "董馨依", "2026-06-10")  # staff, the unit left out
+    v2 = visit("v2", "M30#", "明亮眼镜", "钱多", "2026-10-06")  # nobody's last month
+    got = clusters([r1, r2, v1, v2])
+    assert got["v1"][1] == "unregistered_new"
+    got = clusters([r1, r2, {**v1, "previous_uscc": "92310106MA0000001X"}, v2])
+    assert got["v1"] == (got["r1"][0], "visit_same_as_last_month")
+    assert got["v2"][1] == "unregistered_new"
+    # a business last month's copy named that is not in the building now says nothing
+    got = clusters([r1, r2, {**v1, "previous_uscc": "92310106MA0000009X"}, v2])
+    assert got["v1"][1] == "unregistered_new"
 
 
 def test_a_meter_at_premises_only_the_registry_knows_joins_by_the_representatives_name():

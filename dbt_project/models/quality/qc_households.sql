@@ -5,7 +5,12 @@
 --   of another 户号 whose 居住地址 only repeats their 户籍地址 there is not counted);
 -- * aid_family_size_mismatch: an aid family whose declared 家庭人口数 differs from the members
 --   listed under its certificate;
--- * aid_renhu_fenli: an aid family whose 家庭地址 is not the dwelling its members live in (人户分离).
+-- * aid_renhu_fenli: an aid family whose 家庭地址 is not the dwelling its members live in (人户分离);
+--   where the police place them at the 家庭地址 itself, the meters may still tell: the flat of the
+--   家庭地址 reads empty in the export's latest month while the one other flat with a meter in the
+--   head's name (a name nobody else in the district carries) reads lived in. The police, the aid
+--   file and the elderly list are often all behind an old person's move (the meter rules of the
+--   residence model do not move anyone of 60 or over: an empty home is a reason to knock).
 with members as (
     select * from {{ source('master', 'household_member') }}
     where delivery = {{ current_delivery() }}
@@ -180,12 +185,70 @@ renhu_fenli as (
         )
 ),
 
+-- the head's own meter elsewhere, for families the police-based rule leaves at their 家庭地址
+head_names as (
+    select
+        a.aid_certificate_no,
+        min(coalesce(a.name_pinyin_key, '#' || a.name)) as name_key
+    from aid a
+    where a.relation_to_head = '户主' and a.name is not null
+    group by a.aid_certificate_no
+    having count(distinct coalesce(a.name_pinyin_key, '#' || a.name)) = 1
+),
+
+unique_names as (
+    select name_key from {{ ref('int_person_move_facts') }}
+    where name_key is not null
+    group by name_key
+    having count(*) = 1
+),
+
+head_meters as (
+    select
+        hn.aid_certificate_no,
+        min(e.building || '#' || e.room) as dwelling_key,
+        count(distinct e.building || '#' || e.room) as dwellings
+    from head_names hn
+    join unique_names un on un.name_key = hn.name_key
+    join {{ ref('int_electricity_export_accounts') }} e
+        on e.delivery = {{ current_delivery() }} and e.name_key = hn.name_key and e.room is not null
+    join {{ ref('int_dwelling_meter_use') }} u on u.building = e.building and u.room = e.room
+    where u.lived_in
+    group by hn.aid_certificate_no
+),
+
+meter_renhu_fenli as (
+    select
+        'aid_renhu_fenli', 'low',
+        'household', h.household_id, 'cert:' || f.aid_certificate_no,
+        f.source, f.source_file, f.source_row, h.street_code, h.community_code,
+        '家庭地址',
+        f.family_address_raw,
+        h.full_address,
+        coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
+        || '”，该处电表本月已无正常用电，而户主名下另一处住址“' || h.full_address
+        || '”的电表正常用电（人户分离？），请核实实际居住地并更新家庭地址。'
+    from families f
+    join lives l using (aid_certificate_no)
+    join head_meters hm using (aid_certificate_no)
+    join {{ ref('int_dwelling_meter_use') }} fu on fu.building || '#' || fu.room = f.family_dwelling_key
+    join households h on h.dwelling_key = hm.dwelling_key
+    where
+        hm.dwellings = 1
+        -- the police place the family at its 家庭地址 (the rule above says nothing)
+        and l.dwelling_key = f.family_dwelling_key
+        and hm.dwelling_key <> f.family_dwelling_key
+        and fu.reads_empty
+),
+
 final as (
     select * from not_alone
     union all
     select * from size_mismatch
     union all
     select * from renhu_fenli
+    union all
+    select * from meter_renhu_fenli
 )
 
 select * from final

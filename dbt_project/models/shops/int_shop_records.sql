@@ -3,6 +3,17 @@
 -- (standard address + unit) where a business operates, not a legal entity. A premises outside the
 -- standard library is keyed by its own parsed address (its building key, a misspelt road written as
 -- the library's), so that its registration, licence, visits and meter still meet.
+-- A street visit also carries the registered business last month's copy of it (the same visit: same
+-- day, visitor and contact, in the same building) was given to (previous_uscc): the street registers
+-- re-export their whole history every month, re-rendered, and a unit written last month may be
+-- missing this month. The hub's own last month is read from the master tables directly (as
+-- int_person_dwelling_evidence does); on a first delivery there is none.
+{% set master_ready = false %}
+{% if execute %}
+    {% set prev_shop = adapter.get_relation(database=target.database, schema='master', identifier='shop') %}
+    {% set prev_xref = adapter.get_relation(database=target.database, schema='master', identifier='shop_xref') %}
+    {% set master_ready = prev_shop is not none and prev_xref is not none %}
+{% endif %}
 with lookup as (
     select * from {{ ref('int_address_lookup') }}
 ),
@@ -160,18 +171,66 @@ meters as (
     from meter_rows e
 ),
 
+-- the registered business each of last month's visits was given to on its own evidence (not a guess
+-- among several businesses at its premises), by day, visitor, contact and building
+previous_visits as (
+    {% if master_ready %}
+        select
+            v.visited_on, v.visitor, v.contact_name, l.address_id,
+            case when count(distinct s.uscc) = 1 then min(s.uscc) end as previous_uscc
+        from {{ ref('stg_street_shop_visits') }} v
+        join {{ prev_xref }} x
+            on
+                x.delivery = v.delivery and x.source = v.source and x.source_file = v.source_file
+                and x.source_row = v.source_row
+        join {{ prev_shop }} s on s.shop_code = x.shop_code
+        join lookup l on l.address_key = v.business_address_key
+        where
+            v.delivery = (
+                select max(delivery) from {{ prev_xref }}
+                where delivery < {{ current_delivery() }}
+            )
+            and s.uscc is not null and v.visitor is not null and v.contact_name is not null
+            and x.match_rule in ('visit_contact_is_legal_rep', 'visit_sign_matches_name', 'visit_only_shop_at_premises')
+        group by v.visited_on, v.visitor, v.contact_name, l.address_id
+    {% else %}
+        select
+            null::date as visited_on, null::string as visitor, null::string as contact_name,
+            null::string as address_id, null::string as previous_uscc
+        where false
+    {% endif %}
+),
+
+visit_history as (
+    select v.source, v.source_file, v.source_row, p.previous_uscc
+    from {{ ref('stg_street_shop_visits') }} v
+    join lookup l on l.address_key = v.business_address_key
+    join previous_visits p
+        on
+            p.visited_on = v.visited_on and p.visitor = v.visitor and p.contact_name = v.contact_name
+            and p.address_id = l.address_id
+    where v.delivery = {{ current_delivery() }} and p.previous_uscc is not null
+),
+
 final as (
     select
-        source || ':' || source_file || ':' || source_row as record_key,
-        *,
-        case when building is not null then building || '#' || coalesce(unit, '') end as premises_key,
-        {{ shop_name_core('name') }} as name_core,
-        cn_name_pinyin_key(person_name) as person_name_key
+        mentions.source || ':' || mentions.source_file || ':' || mentions.source_row as record_key,
+        mentions.*,
+        case
+            when mentions.building is not null then mentions.building || '#' || coalesce(mentions.unit, '')
+        end as premises_key,
+        {{ shop_name_core('mentions.name') }} as name_core,
+        cn_name_pinyin_key(mentions.person_name) as person_name_key,
+        h.previous_uscc
     from (
         select * from located
         union all
         select * from meters
     ) as mentions
+    left join visit_history h
+        on
+            h.source = mentions.source and h.source_file = mentions.source_file
+            and h.source_row = mentions.source_row
 )
 
 select * from final
