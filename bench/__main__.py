@@ -157,11 +157,25 @@ def hub_run(inbox: Path, workdir: Path, tag: str, engine: str = "duckdb") -> dic
     }
 
 
-def splink_time(inbox: Path, db: str, workdir: Path, persons: int) -> dict | None:
+SPLINK_MISSING = (
+    "Splink is not installed in this environment (the bench extra): no Splink figure. "
+    "`./dev bench` installs it; else `pip install -e '.[bench]'`, or --no-splink to leave it out"
+)
+
+
+def splink_missing() -> str | None:
+    """Why Splink cannot run here (it is not installed, or fails to import), or None."""
     try:
         import splink  # noqa: F401
-    except ImportError:
-        return None
+    except ImportError as e:
+        return f"{SPLINK_MISSING} ({type(e).__name__}: {e})"
+    return None
+
+
+def splink_time(inbox: Path, db: str, workdir: Path, persons: int) -> dict | None:
+    missing = splink_missing()
+    if missing:
+        return {"skipped": missing}
     out = workdir / f"splink_{persons}.json"
     cmd = [sys.executable, "-m", "bench.splink_compare", "--inbox", str(inbox), "--db", db, "--sweep", "--json"]
     code, seconds, peak, cpu = measured([*cmd, str(out)], workdir / f"splink_{persons}.log")
@@ -203,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="civichub-bench-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"civichub bench in {workdir}; {_load()}", flush=True)
+    if not args.no_splink and "duckdb" in args.engines and splink_missing():
+        print(f"  ! {splink_missing()}", flush=True)
     results = []
     for persons in args.sizes:
         kind = f"city{args.city.count(',') + 1}_" if args.city else ""
@@ -281,6 +297,8 @@ def print_size(m: dict) -> None:
             f"  Splink train+predict+cluster {sp['train_predict_cluster_s']:.1f}s (one delivery, peak "
             f"{sp['peak_mib']:,.0f} MiB): the whole hub run is {ratio:.2f}× Splink"
         )
+    elif sp and "skipped" in sp:
+        print(f"  Splink not run: {sp['skipped']}")
     elif sp:
         print(f"  Splink failed: {sp['error']}")
     print(flush=True)
@@ -290,7 +308,8 @@ def print_summary(results: list[dict]) -> None:
     print(f"{'persons':>10} {'engine':>7} {'run s':>8} {'CPU s':>8} {'peak MiB':>9} {'Splink s':>9} {'×Splink':>8}  ok")
     for m in results:
         sp = (m.get("splink") or {}).get("train_predict_cluster_s")
-        sp_s, ratio = (f"{sp:.1f}", f"{m['run_s'] / sp:.2f}") if sp else ("-", "-")
+        not_run = "not installed" if "skipped" in (m.get("splink") or {}) else "-"
+        sp_s, ratio = (f"{sp:.1f}", f"{m['run_s'] / sp:.2f}") if sp else (not_run, "-")
         engine = m.get("engine", "duckdb")
         print(
             f"{m['persons']:>10,} {engine:>7} {m['run_s']:>8.1f} {m['cpu_s']:>8.0f} {m['peak_mib']:>9,.0f} {sp_s:>9} {ratio:>8}  {m['ok']}"
