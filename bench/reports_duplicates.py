@@ -27,7 +27,7 @@ from synthetic.citizen_reports import REPORT_NOISE, write_citizen_reports
 from synthetic.generate import generate
 
 
-def run_one(district: Path, work: Path, persons: int, seed: int, noise: str) -> dict:
+def run_one(district: Path, work: Path, persons: int, seed: int, noise: str, config: Path | None = None) -> dict:
     inbox = work / f"{noise}_{seed}" / "inbox"
     shutil.rmtree(inbox.parent, ignore_errors=True)
     inbox.mkdir(parents=True)
@@ -35,7 +35,7 @@ def run_one(district: Path, work: Path, persons: int, seed: int, noise: str) -> 
     write_citizen_reports(inbox, persons, seed, noise=noise)
     db = inbox.parent / "hub.duckdb"
     t = time.perf_counter()
-    take_in_inbox(inbox, db)
+    take_in_inbox(inbox, db, config)
     seconds = time.perf_counter() - t
     with app_session(db) as s:
         every = evaluate(inbox, s)
@@ -50,6 +50,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[404, 405, 406])
     ap.add_argument("--noise", nargs="+", default=["default", "field"], choices=sorted(REPORT_NOISE))
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--config", type=Path, default=None, help="a categories.yml to judge with (default: the project's)")
     a = ap.parse_args(argv)
     work = Path(a.workdir or tempfile.mkdtemp(prefix="civichub_reports_dups_"))
     district = work / "district"
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
     )
     for noise in a.noise:
         for seed in a.seeds:
-            r = run_one(district, work, a.persons, seed, noise)
+            r = run_one(district, work, a.persons, seed, noise, a.config)
             e, t = r["all"], r["taken"]
             print(
                 f"{noise:8s} {seed:>5d} {e.reports:>8,d} {e.true_pairs:>7,d}   {e.precision:.4f} {e.recall:.4f} "
