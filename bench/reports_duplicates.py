@@ -23,11 +23,62 @@ from pathlib import Path
 
 from citizen_reports.cli import app_session, take_in_inbox
 from citizen_reports.evaluate import evaluate
+from citizen_reports.models import CST, OPEN_STATES, RESOLVED, Incident
+from citizen_reports.states import change_state
 from synthetic.citizen_reports import REPORT_NOISE, write_citizen_reports
 from synthetic.generate import generate
 
 
-def run_one(district: Path, work: Path, persons: int, seed: int, noise: str) -> dict:
+def take_in_closing(inbox: Path, db: Path, config: Path | None = None) -> None:
+    """`take_in_inbox` file by file, with the departments' work between the files as the app would
+    see it: before a day's file is taken in, every open incident whose problem (its first report's,
+    in the answer key) was fixed before that day began is resolved by its department, at the time
+    it was fixed. A report after that is compared with the open incidents only (a closed incident
+    is not reopened). The key stands in for the departments; the decisions read nothing of it."""
+    import csv
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from citizen_reports.config import load_reports_config
+    from citizen_reports.repository import SqlRepository, sync_library
+    from citizen_reports.routing import AddressLibrary
+    from citizen_reports.service import import_file
+
+    def rows(path):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return list(csv.DictReader(f))
+
+    fixed = {
+        r["incident_id"]: dt.datetime.fromisoformat(r["fixed"])
+        for r in rows(inbox / "_truth" / "reports_incidents.csv")
+    }
+    problem: dict[str, str] = {}  # 编号 -> its problem
+    for tf in sorted((inbox / "_truth" / "reports").glob("*.csv")):
+        day = rows(inbox / "reports" / tf.name)
+        for t in rows(tf):
+            no = (day[int(t["source_row"]) - 1].get("编号") or "").strip()
+            if no:
+                problem.setdefault(no, t["incident_id"])
+    cfg = load_reports_config(config)
+    lib = AddressLibrary.from_inbox(inbox)
+    with app_session(db) as session:
+        repo = SqlRepository(session)
+        sync_library(session, lib)
+        for f in sorted((inbox / "reports").glob("*.csv")):
+            start = dt.datetime.combine(dt.date.fromisoformat(f.stem), dt.time(0), CST)
+            q = select(Incident).where(Incident.status.in_(OPEN_STATES), Incident.merged_into.is_(None))
+            for inc in session.scalars(q):
+                done = fixed.get(problem.get(inc.first_report_no, ""))
+                if done is not None and done < start:
+                    change_state(session, inc, RESOLVED, "bench", public_note="已处理", now=done)
+            session.commit()
+            import_file(f, repo, cfg, lib, name=f"reports/{f.name}")
+
+
+def run_one(
+    district: Path, work: Path, persons: int, seed: int, noise: str, config: Path | None = None, close: bool = False
+) -> dict:
     inbox = work / f"{noise}_{seed}" / "inbox"
     shutil.rmtree(inbox.parent, ignore_errors=True)
     inbox.mkdir(parents=True)
@@ -35,7 +86,10 @@ def run_one(district: Path, work: Path, persons: int, seed: int, noise: str) -> 
     write_citizen_reports(inbox, persons, seed, noise=noise)
     db = inbox.parent / "hub.duckdb"
     t = time.perf_counter()
-    take_in_inbox(inbox, db)
+    if close:
+        take_in_closing(inbox, db, config)
+    else:
+        take_in_inbox(inbox, db, config)
     seconds = time.perf_counter() - t
     with app_session(db) as s:
         every = evaluate(inbox, s)
@@ -50,6 +104,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[404, 405, 406])
     ap.add_argument("--noise", nargs="+", default=["default", "field"], choices=sorted(REPORT_NOISE))
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--config", type=Path, default=None, help="a categories.yml to judge with (default: the project's)")
+    ap.add_argument(
+        "--close-fixed",
+        action="store_true",
+        help="replay the departments' work: an incident whose problem was fixed is resolved before the next day's file",
+    )
     a = ap.parse_args(argv)
     work = Path(a.workdir or tempfile.mkdtemp(prefix="civichub_reports_dups_"))
     district = work / "district"
@@ -61,7 +121,7 @@ def main(argv=None) -> int:
     )
     for noise in a.noise:
         for seed in a.seeds:
-            r = run_one(district, work, a.persons, seed, noise)
+            r = run_one(district, work, a.persons, seed, noise, a.config, a.close_fixed)
             e, t = r["all"], r["taken"]
             print(
                 f"{noise:8s} {seed:>5d} {e.reports:>8,d} {e.true_pairs:>7,d}   {e.precision:.4f} {e.recall:.4f} "

@@ -14,7 +14,10 @@ generator's answer key (`_truth/reports/`, `_truth/reports_incidents.csv`,
   problem of the kind 20-45 m away), a recurrence (the same spot after the first was fixed), or
   unrelated; and whether the two share a 小类;
 - how the probability of each report's best candidate falls for the same problem and for another
-  (is a threshold the lever, or the evidence?).
+  (is a threshold the lever, or the evidence?);
+- the reports that joined an incident by the Hamming distance between their photo and their best
+  candidate's, right (the same problem) and wrong (another): a photo evidence that stops being
+  evidence shows here.
 
 A missed pair is put down to the report that opened the later of its two incidents (its decision
 split the problem). Nothing here feeds back into the hub.
@@ -36,6 +39,7 @@ from citizen_reports.config import load_reports_config
 from citizen_reports.models import Incident, Report
 
 BANDS = [0.3, 0.6, 0.8, 0.9, 0.95, 0.99, 0.999]
+PHOTO_BANDS = [9, 13, 17, 21, 24, 26, 29]  # Hamming bits, below
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -72,6 +76,15 @@ def _band(p: float) -> str:
     return f">={BANDS[-1]:g}"
 
 
+def _photo_band(bits: int) -> str:
+    lo = 0
+    for hi in PHOTO_BANDS:
+        if bits < hi:
+            return f"{lo}-{hi - 1}"
+        lo = hi
+    return f">={PHOTO_BANDS[-1]}"
+
+
 def _why(o: Report, t: str, truth: dict[str, str], review: float, accept: float) -> str:
     """Why the report `o` (which opened an incident, or joined one) is not with its problem `t`."""
     if truth.get(o.report_no) != t:  # the pair's later half sits in another problem's incident
@@ -102,7 +115,7 @@ def diagnose(inbox: Path, db: Path) -> dict[str, Counter]:
         while inc in merged:
             inc = merged[inc]
         found[r.report_no] = inc
-    missed, false, bands = Counter(), Counter(), Counter()
+    missed, false, bands, photos = Counter(), Counter(), Counter(), Counter()
     opener: dict[str, Report] = {}  # found incident -> its first report
     for r in reports:
         opener.setdefault(found[r.report_no], r)
@@ -126,7 +139,11 @@ def diagnose(inbox: Path, db: Path) -> dict[str, Counter]:
         ex = json.loads(r.match_explanation) if r.match_explanation else {}
         cand = ex.get("candidate")
         if r.match_probability is not None and cand in truth and r.report_no in truth:
-            bands[(_band(r.match_probability), "same problem" if truth[cand] == truth[r.report_no] else "another")] += 1
+            same = "same problem" if truth[cand] == truth[r.report_no] else "another"
+            bands[(_band(r.match_probability), same)] += 1
+            bits = {e["field"]: e for e in ex["evidence"]}["photo"].get("value")
+            if r.duplicate_of is not None:
+                photos[("no photo" if bits is None else _photo_band(bits), same)] += 1
     # false pairs by how the two problems relate
     by_found: dict[str, list[str]] = defaultdict(list)
     for no, inc in found.items():
@@ -142,7 +159,7 @@ def diagnose(inbox: Path, db: Path) -> dict[str, Counter]:
             kind = next((k for k in ("twin", "recurrence") if k in (pa["kind"], pb["kind"])), "normal")
             rel = kind if kin else "unrelated"
             false[f"{rel}, {'same 小类' if pa['minor'] == pb['minor'] else 'another 小类'}"] += 1
-    return {"missed": missed, "false": false, "bands": bands}
+    return {"missed": missed, "false": false, "bands": bands, "photos": photos}
 
 
 def main(argv=None) -> int:
@@ -160,6 +177,13 @@ def main(argv=None) -> int:
     bands = out["bands"]
     for b in sorted({k[0] for k in bands}, key=lambda s: float(s.lstrip(">=").split("-")[0])):
         print(f"  {b:>12s}  {bands[(b, 'same problem')]:6,d}  {bands[(b, 'another')]:6,d}")
+    print("reports joined, by photo bits to the best candidate: same problem / another")
+    photos = out["photos"]
+    for b in sorted(
+        {k[0] for k in photos},
+        key=lambda s: (s == "no photo", int(s.lstrip(">=").split("-")[0] or 0) if s != "no photo" else 0),
+    ):
+        print(f"  {b:>12s}  {photos[(b, 'same problem')]:6,d}  {photos[(b, 'another')]:6,d}")
     return 0
 
 

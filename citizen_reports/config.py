@@ -66,6 +66,7 @@ class Duplicates(StrictModel):
     reach: float = Field(ge=1, le=5)
     other_categories: bool
     same_photo_bits: int = Field(ge=0, le=16)
+    different_photo_bits: int = Field(default=64, ge=17, le=64)
     linkage: Literal["best", "average"] = "best"
     frequent_reporter: int = Field(default=10, ge=2)
 
@@ -75,6 +76,8 @@ class Duplicates(StrictModel):
             raise ValueError("review must not exceed accept")
         if self.merge < self.accept:
             raise ValueError("merge must not be below accept")
+        if self.different_photo_bits <= self.same_photo_bits:
+            raise ValueError("different_photo_bits must exceed same_photo_bits")
         return self
 
 

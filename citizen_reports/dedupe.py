@@ -28,7 +28,9 @@ day stays sensible. The estimate is stored; a single report posted later is scor
 Then, in order of time, a report joins the open incident of its best pair if the posterior reaches
 `accept` (another open incident it is `merge`-sure of is the same problem reported twice and is
 merged); from `review` up to `accept` it opens its own incident and the pair goes to the
-department's review; below, it opens its own incident. A resolved or closed incident is never a
+department's review; below, it opens its own incident. A photo `different_photo_bits` or more from
+the photo of every report of the incident it was compared with (where both have one) shows another
+scene: the report is not joined however sure the rest is, the pair goes to review. A resolved or closed incident is never a
 candidate: a report at the same place after the department has closed it is a new problem.
 """
 
@@ -615,15 +617,20 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     pb = pairs["b"].to_numpy()
     out = []
     average = cfg.duplicates.linkage == "average"
+    different = cfg.duplicates.different_photo_bits
+    photo_bits = np.asarray(values["photo"]) if len(pairs) else np.zeros(0, dtype=np.int64)
     for a in np.nonzero(df["batch"].to_numpy())[0].tolist():
         best: dict[str, int] = {}  # incident -> best pair
         linked: dict[str, list[float]] = {}  # incident -> the scores of all its pairs with this report
+        alike: dict[str, bool] = {}  # incident -> some report of it has a photo less than different_photo_bits away
         for k in by_a.get(a, ()):
             inc = incident[pb[k]]
             if inc is None:
                 continue
             inc = current(inc)
             linked.setdefault(inc, []).append(score[k])
+            if photo_bits[k] >= 0:
+                alike[inc] = alike.get(inc, False) or bool(photo_bits[k] < different)
             if inc not in best or score[k] > score[best[inc]]:
                 best[inc] = k
         # the report against the incident: its best pair (single linkage) or, with `average`, the
@@ -639,7 +646,11 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
         inc, k = ranked[0]
         p = 1.0 / (1.0 + 2.0 ** (-of[inc]))
         why = explain(levels, values, k, model, p, pairs, df)
-        if p >= accept:
+        unlike = alike.get(inc) is False  # photos on both sides, none of the incident's like this one
+        if p >= accept and unlike:
+            why["summary"] += f"；照片与该事件各上报的照片均相差{different}位以上（不同场景），不自动合并，转部门复核"
+            why["different_photos"] = True
+        if p >= accept and not unlike:
             # the best pair's incident: joining the oldest of two likely ones would let the weaker
             # pair decide; another that is a very sure duplicate too (`merge`) is the same problem
             # reported twice: the two become one, under the older id

@@ -340,6 +340,47 @@ def test_a_report_is_judged_against_the_whole_incident_not_its_nearest_report():
     assert by_nearest["Q1"].probability > decided["Q1"].probability
 
 
+def test_a_photo_of_another_scene_is_not_joined_however_sure_the_rest_is():
+    """The storm day: water on the road at two spots 30 m apart, reported minutes apart in the same
+    words and 小类. Everything but the photos says "the same problem"; the photos are 30 bits apart,
+    as far as two pictures of unrelated places (categories.yml different_photo_bits). The second
+    report is not joined: it opens its own incident and the pair goes to the department's review.
+    A report whose photo is like that of one of the incident's reports joins, as does one without a
+    photo."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    scene = 0x3C3C3C3C3C3C3C3C
+    other_scene = scene ^ ((1 << 30) - 1)  # 30 bits off
+
+    def item(no, hours, x, photo, who):
+        return Item(
+            no, 1000.0 + hours, "市政设施", "道路积水", x, 0.0, "路面积水很深", photo, None, None, who, batch=True
+        )
+
+    first = item("W1", 0.0, 0.0, scene, "U1")
+    second = item("W2", 0.5, 30.0, other_scene, "U2")
+    like_first = item("W3", 0.7, 25.0, scene ^ 0b1011, "U3")
+    no_photo = item("W4", 0.8, 28.0, None, "U4")
+    decided = {d.report_no: d for d in detect([first, second, like_first, no_photo], cfg, None, False).decisions}
+    w2 = decided["W2"]
+    assert w2.probability >= cfg.duplicates.accept, w2.explanation["summary"]  # the rest is sure
+    assert w2.incident is None and w2.review["report_no"] == "W1", w2.explanation["summary"]
+    assert "不同场景" in w2.explanation["summary"] and w2.explanation["different_photos"]
+    assert decided["W3"].incident == decided["W4"].incident == "new:W1"
+    # a report 30 bits from W1 but 10 from W3, a photo of the incident taken from nearer: alike one
+    # of the incident's photos is enough, the rest decides
+    nearer = item("W3", 0.7, 25.0, scene ^ ((1 << 20) - 1), "U3")
+    unlike_first = item("W5", 1.0, 20.0, scene ^ ((1 << 30) - 1), "U5")
+    decided = {d.report_no: d for d in detect([first, nearer, unlike_first], cfg, None, False).decisions}
+    assert decided["W3"].incident == decided["W5"].incident == "new:W1", decided["W5"].explanation["summary"]
+    # without the rule (beyond every hash) the storm's second spot joins the first
+    off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"different_photo_bits": 64}))
+    assert {d.report_no: d for d in detect([first, second], off, None, False).decisions}["W2"].incident == "new:W1"
+
+
 def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
     """A report stamped in the future is taken as its file's day at noon (intake): its hours to the
     other reports are not its own, so the gap is no evidence either way and the rest decides."""
