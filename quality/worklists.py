@@ -179,7 +179,7 @@ def open_findings(con) -> pd.DataFrame:
         joins.append("left join master.household ph on ph.household_id = p.household_id")
         joins.append("left join master.household h on f.entity_type = 'household' and h.household_id = f.entity_id")
         joins.append(
-            """left join (select household_id, arg_min(name, case relation_to_head when '户主' then 0 else 1 end) as head
+            """left join (select household_id, arg_min(name, (case relation_to_head when '户主' then 0 else 1 end, person_id)) as head
                           from master.household_member
                           where delivery = (select max(delivery) from master.household_member)
                           group by household_id) hm on hm.household_id = h.household_id"""
@@ -195,7 +195,7 @@ def open_findings(con) -> pd.DataFrame:
         select f.*, coalesce({", ".join(name_expr)}) as entity_name, coalesce({", ".join(addr_expr)}) as entity_address
         from quality.finding f {" ".join(joins)}
         where f.status = 'open'
-        order by f.community_code, f.rule, f.entity_id, f.source_file, f.source_row
+        order by f.community_code, f.rule, f.entity_id, f.source_file, f.source_row, f.finding_id
         """
     ).df()
 
@@ -474,7 +474,7 @@ def roster_frame(con, community_code: str | None = None) -> pd.DataFrame:
         {aid}
         {findings}
         where h.in_latest_delivery and {where}
-        order by h.full_address, h.household_id, case m.relation_to_head when '户主' then 0 else 1 end, p.birth_date
+        order by h.full_address, h.household_id, case m.relation_to_head when '户主' then 0 else 1 end, p.birth_date, p.person_id
         """,
         {"c": community_code} if community_code else {},
     ).df()

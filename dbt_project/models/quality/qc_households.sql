@@ -95,7 +95,33 @@ aid as (
     where a.delivery = {{ current_delivery() }} and a.aid_certificate_no is not null
 ),
 
-families as (
+family_committees as (
+    -- the committees the family's members live in, with how many live in each
+    select
+        aid_certificate_no,
+        person_street_code,
+        coalesce(person_community_code, '') as person_community_code,
+        count(*) as members,
+        max(case when relation_to_head = '户主' then 1 else 0 end) as has_head
+    from aid
+    where person_street_code is not null
+    group by aid_certificate_no, person_street_code, coalesce(person_community_code, '')
+),
+
+family_committee as (
+    -- the one most members live in; a tie goes to the head's (户主), then to the larger code, so
+    -- that every run of the same delivery sends the finding to the same street
+    select
+        aid_certificate_no,
+        max_by(person_street_code, (members, has_head, person_street_code, person_community_code)) as street_code,
+        nullif(
+            max_by(person_community_code, (members, has_head, person_street_code, person_community_code)), ''
+        ) as community_code
+    from family_committees
+    group by aid_certificate_no
+),
+
+family_rows as (
     select
         aid_certificate_no,
         any_value(source) as source,
@@ -107,12 +133,20 @@ families as (
         mode(family_dwelling_key) as family_dwelling_key,
         mode(family_address_building) as family_address_building,
         any_value(aid_type) as aid_type,
-        min_by(household_id, case when relation_to_head = '户主' then 0 else 1 end) as head_household_id,
-        min_by(person_id, case when relation_to_head = '户主' then 0 else 1 end) as head_person_id,
-        mode(person_street_code) as street_code,
-        mode(person_community_code) as community_code
+        -- the head, or (no head listed) the member with the smallest person id
+        min_by(household_id, (case when relation_to_head = '户主' then 0 else 1 end, person_id)) as head_household_id,
+        min_by(person_id, (case when relation_to_head = '户主' then 0 else 1 end, person_id)) as head_person_id
     from aid
     group by aid_certificate_no
+),
+
+families as (
+    select
+        f.*,
+        c.street_code,
+        c.community_code
+    from family_rows as f
+    left join family_committee as c on c.aid_certificate_no = f.aid_certificate_no
 ),
 
 size_mismatch as (
