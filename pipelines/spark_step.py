@@ -257,12 +257,35 @@ def person_clusters(spark, accept: float, review_floor: float, decisions: pd.Dat
     return rec.groupBy("bucket").cogroup(lnk.groupBy("bucket")).applyInPandas(per_bucket, schema=CLUSTER_SCHEMA)
 
 
+def _parquet_location(spark, name: str) -> Path | None:
+    """Where a Spark table's Parquet files are, when it is a Parquet table on the local disk."""
+    rows = spark.sql(f"describe table extended {name}").collect()
+    info = {r["col_name"]: r["data_type"] for r in rows}
+    location, provider = info.get("Location") or "", (info.get("Provider") or "").lower()
+    if provider != "parquet" or not location.startswith("file:"):
+        return None
+    path = Path(location.removeprefix("file:"))
+    return path if any(path.rglob("*.parquet")) else None
+
+
 def copy_to_duckdb(spark, con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
-    """The Spark tables `schema.table` into the DuckDB file (replacing them), through Arrow."""
+    """The Spark tables `schema.table` into the DuckDB file (replacing them). A Parquet table on the
+    local disk is read by DuckDB in place (no collect on the driver: at 1M the Arrow collect of
+    staging.stg_utility_electricity hung, see bench/PROFILE.md); any other through Arrow."""
     for name in tables:
         schema, _ = name.split(".")
-        arrow_table = spark.table(name).toArrow()  # noqa: F841 (read by DuckDB below)
         con.execute(f"create schema if not exists {schema}")
+        columns = spark.table(name).columns
+        location = _parquet_location(spark, name)
+        if location is not None:
+            hive = any(p.is_dir() and "=" in p.name for p in location.iterdir())
+            cols = ", ".join(f'"{c}"' for c in columns)
+            con.execute(
+                f"create or replace table {name} as select {cols} from read_parquet(?, hive_partitioning = {str(hive).lower()})",
+                [f"{location}/**/*.parquet"],
+            )
+            continue
+        arrow_table = spark.table(name).toArrow()  # noqa: F841 (read by DuckDB below)
         con.execute(f"create or replace table {name} as select * from arrow_table")
 
 
