@@ -119,7 +119,7 @@ def land_raw(spark, con: duckdb.DuckDBPyConnection, db_path: str | Path, deliver
 
 
 # the hub's own last month, which some models read when it exists (`adapter.get_relation('master', …)`:
-# int_person_dwelling_evidence, int_household_meters); it lives in the DuckDB file, written by the
+# int_person_dwelling_evidence, int_household_meters, int_shop_records); it lives in the DuckDB file, written by the
 # master data step of the previous delivery
 MASTER_TABLES = ("person", "household", "person_xref", "household_member", "household_xref", "shop", "shop_xref")
 
