@@ -69,6 +69,9 @@ class Duplicates(StrictModel):
     different_photo_bits: int = Field(default=64, ge=17, le=64)
     linkage: Literal["best", "average"] = "best"
     frequent_reporter: int = Field(default=10, ge=2)
+    # metres: a report of the same or a sibling 小类 this far (beyond `reach` radii) is still compared
+    # (a phone whose fix drifted); 0: not at all
+    far_m: float = Field(default=0, ge=0, le=2000)
 
     @model_validator(mode="after")
     def _order(self):

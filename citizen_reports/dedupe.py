@@ -3,12 +3,14 @@
 Each incoming report is paired with the earlier reports of open incidents within `reach` times the
 incident's radius (a grid join on metres, citizen_reports/geo.py) whose category is the same 小类, a
 sibling 小类 or the same 大类 (any category with `other_categories`) and whose latest report is
-inside the category's time window (categories.yml). A report without a usable position (none given,
+inside the category's time window (categories.yml); beyond `reach` and up to `far_m` metres, those of
+the same or a sibling 小类 (a drifted fix; the category is then part of the distance level). A report without a usable position (none given,
 or a fallback fix that several reports share to the centimetre) is paired along its road instead:
 the road its address text names, or a positioned report's nearest library address. A pair is
 described by seven comparisons, each cut into levels (the edges are below: DISTANCE_EDGES …):
 
-    distance  share of the radius      d0 ≤0.05 … d11 up to `reach` (none when a side has no position)
+    distance  share of the radius      d0 ≤0.05 … d11 up to `reach` (none when a side has no position);
+                                       fs / fb beyond, up to `far_m` metres: same / sibling 小类 only
     gap       hours between reports    t0 ≤0.5 … t7 more than 72
     category  same 小类 / sibling / same 大类 only / another
     text      description similarity   x0 ≥0.9 … x7 below 0.3 (evidence.py: characters and pinyin)
@@ -54,8 +56,12 @@ DISTANCE_EDGES = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.25, 1.6, 2.2]  # s
 GAP_EDGES = [0.5, 2.0, 6.0, 12.0, 24.0, 48.0, 72.0]  # hours; the last level beyond
 TEXT_EDGES = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]  # similarity, at least; the last level below
 PHOTO_EDGES = [8, 12, 16, 20, 24, 28]  # Hamming bits, at most, after p0 (same_photo_bits); the last more
+# beyond `reach` radii up to `far_m` metres (a drifted fix), only the same 小类 ("fs") or a sibling
+# ("fb") is compared; the level says both, and the category comparison is left out of such a pair
+# (the pair was chosen for its category: the two go together, not one after the other)
+FAR_LEVELS = ["fs", "fb"]
 LEVELS = {
-    "distance": [f"d{k}" for k in range(len(DISTANCE_EDGES) + 1)],
+    "distance": [f"d{k}" for k in range(len(DISTANCE_EDGES) + 1)] + FAR_LEVELS,
     "gap": [f"t{k}" for k in range(len(GAP_EDGES) + 1)],
     "category": ["same", "sibling", "major", "other"],
     "text": [f"x{k}" for k in range(len(TEXT_EDGES) + 1)],
@@ -73,7 +79,9 @@ def _by_level(field: str, shares: list[float]) -> dict[str, float]:
 # third of the radius; most re-reports come within a day; citizens mostly pick the same 小类; words
 # differ; two photos of one problem share most of their hash; the address texts agree when given.
 PRIOR_M = {
-    "distance": _by_level("distance", [0.15, 0.17, 0.20, 0.15, 0.12, 0.08, 0.06, 0.035, 0.02, 0.01, 0.003, 0.002]),
+    "distance": _by_level(
+        "distance", [0.15, 0.17, 0.20, 0.15, 0.12, 0.08, 0.06, 0.035, 0.02, 0.01, 0.003, 0.002, 0.03, 0.005]
+    ),
     "gap": _by_level("gap", [0.15, 0.20, 0.20, 0.15, 0.15, 0.08, 0.04, 0.03]),
     "category": {"same": 0.74, "sibling": 0.17, "major": 0.06, "other": 0.03},
     "text": _by_level("text", [0.04, 0.06, 0.08, 0.12, 0.15, 0.20, 0.20, 0.15]),
@@ -85,8 +93,8 @@ PRIOR_M = {
 # of the disc) and time (a 72-hour window); unrelated words; pictures of the same corner alike.
 DEFAULT_U = {
     "distance": _by_level(
-        "distance", [0.001, 0.003, 0.013, 0.022, 0.05, 0.07, 0.125, 0.16, 0.25, 0.306, 0.001, 0.001]
-    ),  # (the levels beyond 1.6 radii only when `reach` goes that far)
+        "distance", [0.001, 0.003, 0.013, 0.022, 0.05, 0.07, 0.125, 0.16, 0.25, 0.306, 0.001, 0.001, 0.3, 0.1]
+    ),  # (the levels beyond 1.6 radii only when `reach` goes that far; fs, fb only with `far_m`)
     "gap": _by_level("gap", [0.007, 0.021, 0.056, 0.083, 0.167, 0.333, 0.333, 0.001]),
     "category": {"same": 0.10, "sibling": 0.05, "major": 0.20, "other": 0.65},
     "text": _by_level("text", [0.005, 0.01, 0.02, 0.05, 0.12, 0.20, 0.25, 0.345]),
@@ -279,9 +287,11 @@ def _within(df: pd.DataFrame, queries: np.ndarray, targets: np.ndarray, radius: 
     return pd.DataFrame({"a": a[keep], "b": b[keep], "d": d[keep], "radius": radius})
 
 
-def _spatial_pairs(df: pd.DataFrame, batch_only: bool, reach: float = 1.0) -> pd.DataFrame:
+def _spatial_pairs(df: pd.DataFrame, batch_only: bool, reach: float = 1.0, far_m: float = 0.0) -> pd.DataFrame:
     """Every (report, earlier report) within `reach` times the earlier report's radius, any category;
     the later one from the batch only when `batch_only`, else from the batch and the open incidents.
+    Beyond that and up to `far_m` metres, the pairs of the same or a sibling 小类 (`far`: a phone's
+    fix can drift a few hundred metres; the weight of such a distance is learned like the others).
 
     A report without a position is paired with the reports on the same road (its address text's
     road; a positioned report's nearest library address): `d` is NaN there, the distance says
@@ -297,8 +307,35 @@ def _spatial_pairs(df: pd.DataFrame, batch_only: bool, reach: float = 1.0) -> pd
             found = _within(df, queries, targets, float(r) * reach)
             found["radius"] = float(r)
             parts.append(found)
+        if far_m > 0:
+            parts.append(_far_pairs(df, queries, has, reach, far_m))
     parts.append(_road_pairs(df, has, later))
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    out["far"] = out["far"].fillna(False).astype(bool) if "far" in out else False
+    return out
+
+
+def _far_pairs(df: pd.DataFrame, queries: np.ndarray, has: np.ndarray, reach: float, far_m: float) -> pd.DataFrame:
+    """(report, earlier report) of the same or a sibling 小类, farther than `reach` times the earlier
+    one's radius and at most `far_m` metres: one grid join per 小类 of the earlier report."""
+    cat, radius = df["cat"].to_numpy(), df["radius"].to_numpy()
+    sibling = df.attrs["sibling"]
+    parts = []
+    for c in np.unique(cat[has]).tolist():
+        targets = np.nonzero(has & (cat == c))[0]
+        r = float(radius[targets[0]])
+        if r * reach >= far_m:
+            continue
+        q = queries[(cat[queries] == c) | sibling[cat[queries], c]]
+        if not len(q):
+            continue
+        found = _within(df, q, targets, far_m)
+        found = found[found["d"] > r * reach]
+        found["radius"] = r
+        parts.append(found)
+    if not parts:
+        return _no_pairs().assign(far=np.zeros(0, dtype=bool))
+    return pd.concat(parts, ignore_index=True).assign(far=True)
 
 
 def _road_pairs(df: pd.DataFrame, has: np.ndarray, later: np.ndarray) -> pd.DataFrame:
@@ -333,20 +370,32 @@ def _cut(values: np.ndarray, edges: list[float], names: list[str]) -> np.ndarray
     return np.array(names, dtype=object)[np.searchsorted(np.asarray(edges, dtype="float64"), values, side="left")]
 
 
-def _levels(df: pd.DataFrame, a: np.ndarray, b: np.ndarray, d: np.ndarray | None, radius, same_photo_bits: int):
+def _levels(
+    df: pd.DataFrame,
+    a: np.ndarray,
+    b: np.ndarray,
+    d: np.ndarray | None,
+    radius,
+    same_photo_bits: int,
+    far: np.ndarray | None = None,
+):
     out: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
+    rel = _relation(df, a, b)
+    far = np.zeros(len(a), dtype=bool) if far is None else np.asarray(far, dtype=bool)
     if d is not None:
         f = d / radius
-        out["distance"] = np.where(np.isnan(f), NULL_LEVEL, _cut(np.nan_to_num(f), DISTANCE_EDGES, LEVELS["distance"]))
+        near = _cut(np.nan_to_num(f), DISTANCE_EDGES, LEVELS["distance"][: len(DISTANCE_EDGES) + 1])
+        out["distance"] = np.where(
+            np.isnan(f), NULL_LEVEL, np.where(far, np.where(rel == "same", "fs", "fb"), near)
+        ).astype(object)
         values["distance"] = d
     hours = df["hours"].to_numpy()
     gap = np.abs(hours[a] - hours[b])
     known = df["time_known"].to_numpy()
     out["gap"] = np.where(known[a] & known[b], _cut(gap, GAP_EDGES, LEVELS["gap"]), NULL_LEVEL)
     values["gap"] = gap
-    rel = _relation(df, a, b)
-    out["category"] = rel
+    out["category"] = np.where(far, NULL_LEVEL, rel).astype(object)
     text = df["text"].to_numpy()
     ta, tb = list(text[a]), list(text[b])
     pinyin = df["pinyin"].to_numpy(dtype=object)  # each report's once (frame), picked per pair
@@ -396,7 +445,13 @@ def _random_pairs(df: pd.DataFrame, rng: np.random.Generator, n: int) -> tuple[n
 
 
 def measure_u(
-    df: pd.DataFrame, spatial: pd.DataFrame, cfg: ReportsConfig, start: Model, candidate_windows, seed: int = 0
+    df: pd.DataFrame,
+    spatial: pd.DataFrame,
+    cfg: ReportsConfig,
+    start: Model,
+    candidate_windows,
+    candidate_distance=None,
+    seed: int = 0,
 ) -> dict | None:
     """u of every field from the reports in hand (None when there are too few to say).
 
@@ -413,7 +468,8 @@ def measure_u(
     if len(unrelated) > U_SAMPLE:
         unrelated = unrelated.sample(U_SAMPLE, random_state=seed)
     gap = df["hours"].to_numpy()[a] - df["hours"].to_numpy()[b]
-    far = spatial[(rel != "other") & placed & (gap > df["window"].to_numpy()[b])]
+    beyond = spatial["far"].to_numpy() if "far" in spatial else np.zeros(len(spatial), dtype=bool)
+    far = spatial[(rel != "other") & placed & ~beyond & (gap > df["window"].to_numpy()[b])]
     same_spot = far[far["d"] <= 0.25 * far["radius"]]
     if len(same_spot) >= 200:  # the very spot: what a photo of the same corner looks like
         far = same_spot
@@ -445,7 +501,23 @@ def measure_u(
     strength = cfg.duplicates.prior_strength
     u = {f: _distribution(v, LEVELS[f], start.u[f], strength) for f, v in levels.items()}
     u["gap"] = _gap_u(candidate_windows)
+    if candidate_distance is not None and len(candidate_distance):
+        u["distance"] = _with_far(u["distance"], np.asarray(candidate_distance))
     return u
+
+
+def _with_far(near: dict[str, float], candidate_distance: np.ndarray) -> dict[str, float]:
+    """u of distance with the far levels: the pairs within reach measured what two problems' distance
+    looks like there (`near`); how many of the candidates are far pairs (same or sibling 小类 beyond
+    reach) is their share of the candidate pairs, nearly all of which are two problems."""
+    placed = candidate_distance[candidate_distance != NULL_LEVEL]
+    if not len(placed):
+        return near
+    far = {lv: max(float(np.count_nonzero(placed == lv)) / len(placed), 1e-4) for lv in FAR_LEVELS}
+    rest = sum(v for lv, v in near.items() if lv not in far)
+    out = {lv: (far[lv] if lv in far else v / rest * (1 - sum(far.values()))) for lv, v in near.items()}
+    total = sum(out.values())
+    return {lv: v / total for lv, v in out.items()}
 
 
 def _gap_u(windows: np.ndarray) -> dict[str, float]:
@@ -552,7 +624,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     _drop_fallback_fixes(df)
     # estimating looks at every pair of the reports in hand (the open incidents' and the batch's);
     # deciding only at the batch's
-    spatial = _spatial_pairs(df, batch_only=not estimate_model, reach=cfg.duplicates.reach)
+    spatial = _spatial_pairs(df, batch_only=not estimate_model, reach=cfg.duplicates.reach, far_m=cfg.duplicates.far_m)
     a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
     rel = _relation(df, a, b)
     hours, window = df["hours"].to_numpy(), df["window"].to_numpy()
@@ -564,12 +636,18 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     t1 = time.perf_counter()
     ca, cb = cand_pairs["a"].to_numpy(), cand_pairs["b"].to_numpy()
     levels, values = _levels(
-        df, ca, cb, cand_pairs["d"].to_numpy(), cand_pairs["radius"].to_numpy(), cfg.duplicates.same_photo_bits
+        df,
+        ca,
+        cb,
+        cand_pairs["d"].to_numpy(),
+        cand_pairs["radius"].to_numpy(),
+        cfg.duplicates.same_photo_bits,
+        far=cand_pairs["far"].to_numpy(),
     )
     t2 = time.perf_counter()
     model, estimated = stored_model or default_model(), False
     if estimate_model:
-        u = measure_u(df, spatial, cfg, model, window[cb])
+        u = measure_u(df, spatial, cfg, model, window[cb], levels["distance"])
         if u is not None and len(ca) >= 50:
             model = estimate(pd.DataFrame(levels), u, cfg.duplicates.prior_strength, model)
             estimated = True
@@ -693,6 +771,10 @@ def explain(levels, values, k: int, model: Model, p: float, pairs, df) -> dict:
             d, r = float(values["distance"][k]), float(pairs["radius"].iat[k])
             if math.isnan(d):
                 words.append("一方无位置，同一道路")
+            elif lv in FAR_LEVELS:
+                item["value"] = round(d, 1)
+                kind = "同一小类" if lv == "fs" else "相近小类"
+                words.append(f"相距{d:.0f}米（超出半径{r:.0f}米，{kind}，定位可能漂移）")
             else:
                 item["value"] = round(d, 1)
                 words.append(f"相距{d:.0f}米（半径{r:.0f}米）")

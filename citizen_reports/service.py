@@ -213,7 +213,7 @@ def take_in(
             kinds = {(r.major, r.minor) for r in fresh}
             rules = cfg.duplicates
             related = cfg.related(kinds) if not rules.other_categories else cfg.every_category()
-            reach = max(cfg.rule(*k).radius_m for k in related) * rules.reach
+            reach = max(max(cfg.rule(*k).radius_m for k in related) * rules.reach, rules.far_m)
             since = start - dt.timedelta(hours=max(cfg.rule(*k).window_hours for k in related))
             cells = sorted({c for p in placements if p.x is not None for c in cells_near(*_lonlat(lib, p), reach)})
             history = [

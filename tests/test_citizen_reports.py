@@ -381,6 +381,38 @@ def test_a_photo_of_another_scene_is_not_joined_however_sure_the_rest_is():
     assert {d.report_no: d for d in detect([first, second], off, None, False).decisions}["W2"].incident == "new:W1"
 
 
+def test_a_drifted_fix_of_the_same_scene_is_still_compared():
+    """An old phone's fix 250 m off (beyond `reach` radii of a pothole's 60 m): a report of the same
+    小类 that far is still a candidate (categories.yml far_m), its distance a level of its own; a
+    photo of the same scene decides, so it joins. A report as far of another scene (a photo 30 bits
+    off) and one of an unrelated 小类 at the same distance stay apart."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    scene = 0x5A5A5A5A5A5A5A5A
+
+    def item(no, hours, x, photo, who, minor="道路破损", major="市政设施"):
+        return Item(no, 1000.0 + hours, major, minor, x, 0.0, "路面有个大坑", photo, None, None, who, batch=True)
+
+    first = [item("P1", 0.0, 0.0, scene ^ 0b1, "U1"), item("P2", 0.5, 8.0, scene ^ 0b110, "U2")]
+    drifted = item("P3", 1.0, 250.0, scene ^ 0b1000, "U3")
+    other_scene = item("Q1", 1.0, -250.0, scene ^ ((1 << 30) - 1), "U4")
+    unrelated = item("Q2", 1.0, 0.0, scene ^ 0b10000, "U5", "占道经营", "综合执法")
+    unrelated = dataclasses.replace(unrelated, y=250.0)
+    assert 250.0 > cfg.rule("市政设施", "道路破损").radius_m * cfg.duplicates.reach
+    decided = {d.report_no: d for d in detect([*first, drifted, other_scene, unrelated], cfg, None, False).decisions}
+    assert decided["P3"].incident == "new:P1", decided["P3"].explanation
+    assert "定位可能漂移" in decided["P3"].explanation["summary"]
+    assert decided["Q1"].incident is None and decided["Q2"].incident is None
+    assert decided["Q2"].probability is None  # another 小类 that far is not even compared
+    # without the far band the drifted report is not compared at all
+    near_only = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"far_m": 0}))
+    decided = {d.report_no: d for d in detect([*first, drifted], near_only, None, False).decisions}
+    assert decided["P3"].incident is None and decided["P3"].probability is None
+
+
 def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
     """A report stamped in the future is taken as its file's day at noon (intake): its hours to the
     other reports are not its own, so the gap is no evidence either way and the rest decides."""
