@@ -236,7 +236,14 @@ class AddressLibrary:
             p.queue_reason = "经纬度颠倒，按对调后的位置定位，请核实位置后分拨"
             return p
         if r.position_problem == "not_a_position":
-            return Placement(None, None, None, "none", None, None, None, "经纬度无效，请核实位置后分拨")
+            # 0,0 or unreadable: a phone without a fix; as if no position was given, the address text
+            # places the report (for duplicates too) when it can
+            p = self.place(replace(r, lon=None, lat=None, position_problem=None), cfg)
+            if p.queue_reason:
+                p.queue_reason = f"经纬度无效，{p.queue_reason}"
+            else:
+                p.note = "经纬度无效，按地址文字定位" + (f"；{p.note}" if p.note else "")
+            return p
         if r.lon is not None and self.has_coordinates:
             x, y = (float(v) for v in self.projection.xy(r.lon, r.lat))
             outside = self.outside_m(rc.outside_district_m)

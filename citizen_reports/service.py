@@ -136,6 +136,10 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True, xy: tuple[float, 
 
 
 def _position_refused(r: IncomingReport, p: Placement) -> bool:
+    """Coordinates were given, could not be used and nothing placed the report instead (0,0 or an
+    unreadable pair counts as none given: its address text's road still serves)."""
+    if r.position_problem == "not_a_position":
+        return False
     return p.x is None and (r.position_problem is not None or r.lon is not None)
 
 

@@ -453,6 +453,31 @@ def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
     assert noted["BB"].probability > decided["BB"].probability
 
 
+def test_a_position_of_0_0_counts_as_none_and_the_address_text_places_the_report(inbox, repo):
+    """A phone without a fix sends 0,0: no position at all, not a position outside the district.
+    Its address text places it, as for a report that gave none, and it is compared there: the
+    second citizen's report of the pothole joins the first. Without an address it is queued."""
+    scene = 0x1234567812345678
+    rows = [
+        report("Z1", "2026-11-03T08:00:00+08:00", -300, 0, 照片指纹=f"{scene ^ 0b11:016x}", 上报人="U1"),
+        {
+            **report("Z2", "2026-11-03T08:20:00+08:00", None, None, 照片指纹=f"{scene ^ 0b1100:016x}", 上报人="U2"),
+            "经度": "0.000000",
+            "纬度": "0.000000",
+            "地址": "测试路11号",
+        },
+        {**report("Z3", "2026-11-03T08:30:00+08:00", None, None, 上报人="U3"), "经度": "0", "纬度": "0"},
+    ]
+    take(inbox, repo, "2026-11-03", rows)
+    stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
+    z2 = stored["Z2"]
+    assert z2.placement == "address" and z2.street_code == "310106011000", z2.notes
+    assert "经纬度无效，按地址文字定位" in z2.notes
+    assert z2.incident_id == stored["Z1"].incident_id, z2.match_explanation
+    z3 = repo.incident(stored["Z3"].incident_id)
+    assert z3.department == "district" and "经纬度无效" in z3.queue_reason
+
+
 def test_a_day_without_any_position_goes_in(inbox, repo):
     rows = [
         report("N1", "2026-11-03T08:00:00+08:00", None, None, 地址="测试路33号"),
