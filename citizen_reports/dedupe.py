@@ -60,8 +60,11 @@ PHOTO_EDGES = [8, 12, 16, 20, 24, 28]  # Hamming bits, at most, after p0 (same_p
 # ("fb") is compared; the level says both, and the category comparison is left out of such a pair
 # (the pair was chosen for its category: the two go together, not one after the other)
 FAR_LEVELS = ["fs", "fb"]
+# a report with neither a position nor a road (a fallback fix, no address text) is compared with the
+# reports of the same or a sibling 小类 in its street: "ss" / "sb", the same way
+STREET_LEVELS = ["ss", "sb"]
 LEVELS = {
-    "distance": [f"d{k}" for k in range(len(DISTANCE_EDGES) + 1)] + FAR_LEVELS,
+    "distance": [f"d{k}" for k in range(len(DISTANCE_EDGES) + 1)] + FAR_LEVELS + STREET_LEVELS,
     "gap": [f"t{k}" for k in range(len(GAP_EDGES) + 1)],
     "category": ["same", "sibling", "major", "other"],
     "text": [f"x{k}" for k in range(len(TEXT_EDGES) + 1)],
@@ -80,7 +83,8 @@ def _by_level(field: str, shares: list[float]) -> dict[str, float]:
 # differ; two photos of one problem share most of their hash; the address texts agree when given.
 PRIOR_M = {
     "distance": _by_level(
-        "distance", [0.15, 0.17, 0.20, 0.15, 0.12, 0.08, 0.06, 0.035, 0.02, 0.01, 0.003, 0.002, 0.03, 0.005]
+        "distance",
+        [0.15, 0.17, 0.20, 0.15, 0.12, 0.08, 0.06, 0.035, 0.02, 0.01, 0.003, 0.002, 0.03, 0.005, 0.02, 0.005],
     ),
     "gap": _by_level("gap", [0.15, 0.20, 0.20, 0.15, 0.15, 0.08, 0.04, 0.03]),
     "category": {"same": 0.74, "sibling": 0.17, "major": 0.06, "other": 0.03},
@@ -93,7 +97,8 @@ PRIOR_M = {
 # of the disc) and time (a 72-hour window); unrelated words; pictures of the same corner alike.
 DEFAULT_U = {
     "distance": _by_level(
-        "distance", [0.001, 0.003, 0.013, 0.022, 0.05, 0.07, 0.125, 0.16, 0.25, 0.306, 0.001, 0.001, 0.3, 0.1]
+        "distance",
+        [0.001, 0.003, 0.013, 0.022, 0.05, 0.07, 0.125, 0.16, 0.25, 0.306, 0.001, 0.001, 0.3, 0.1, 0.1, 0.05],
     ),  # (the levels beyond 1.6 radii only when `reach` goes that far; fs, fb only with `far_m`)
     "gap": _by_level("gap", [0.007, 0.021, 0.056, 0.083, 0.167, 0.333, 0.333, 0.001]),
     "category": {"same": 0.10, "sibling": 0.05, "major": 0.20, "other": 0.65},
@@ -128,6 +133,7 @@ class Item:
     open: bool = True  # False: a stored report of a closed incident (evidence for u, never a candidate)
     place_road: str | None = None  # the road it is on: its address text's, or its nearest library address's
     time_known: bool = True  # False: the phone's clock was wrong, `hours` is its file's day (no gap evidence)
+    street: str | None = None  # the street (街道) it was routed to
 
 
 @dataclass
@@ -189,6 +195,7 @@ def frame(items: list[Item], cfg: ReportsConfig) -> pd.DataFrame:
             "door": np.array([-1 if i.door is None else i.door for i in items], dtype=np.int64),
             "reporter": [i.reporter or "" for i in items],
             "place_road": [i.place_road or "" for i in items],
+            "street": [i.street or "" for i in items],
             "incident": [i.incident for i in items],
             "batch": np.array([i.batch for i in items], dtype=bool),
             "open": np.array([i.open for i in items], dtype=bool),
@@ -233,6 +240,9 @@ def _drop_fallback_fixes(df: pd.DataFrame) -> None:
     shared = has & (key.map(key[has].value_counts()).fillna(0).to_numpy() >= FALLBACK_FIX_REPORTS)
     if shared.any():
         df.loc[shared, ["x", "y"]] = np.nan
+        # the road of the library address nearest to the fallback point is not the report's either:
+        # only its own address text's road (none: compared within its street, _street_pairs)
+        df.loc[shared, "place_road"] = df.loc[shared, "road"]
 
 
 def _relation(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -310,9 +320,44 @@ def _spatial_pairs(df: pd.DataFrame, batch_only: bool, reach: float = 1.0, far_m
         if far_m > 0:
             parts.append(_far_pairs(df, queries, has, reach, far_m))
     parts.append(_road_pairs(df, has, later))
+    parts.append(_street_pairs(df, has, later))
     out = pd.concat(parts, ignore_index=True)
-    out["far"] = out["far"].fillna(False).astype(bool) if "far" in out else False
+    for flag in ("far", "street"):
+        out[flag] = out[flag].fillna(False).astype(bool) if flag in out else False
     return out
+
+
+def _street_pairs(df: pd.DataFrame, has: np.ndarray, later: np.ndarray) -> pd.DataFrame:
+    """(report, earlier report) of the same or a sibling 小类 in the same street where one has neither
+    a position nor a road (a fallback fix without address text): `d` NaN, `street` True."""
+    street, road = df["street"].to_numpy(), df["place_road"].to_numpy()
+    lost = np.nonzero(~has & (road == "") & (street != ""))[0]
+    if len(lost) == 0:
+        return _no_pairs().assign(street=np.zeros(0, dtype=bool))
+    cat = df["cat"].to_numpy()
+    sibling = df.attrs["sibling"]
+    in_street = pd.Series(np.arange(len(df)))[street != ""].groupby(street[street != ""]).apply(np.asarray).to_dict()
+    aa, bb = [], []
+    for i in lost.tolist():
+        others = in_street[street[i]]
+        others = others[(cat[others] == cat[i]) | sibling[cat[others], cat[i]]]
+        later_ones = others[(others > i) & later[others]]
+        earlier = others[others < i]
+        if later[i] and len(earlier):
+            aa.append(np.full(len(earlier), i))
+            bb.append(earlier)
+        if len(later_ones):
+            aa.append(later_ones)
+            bb.append(np.full(len(later_ones), i))
+    if not aa:
+        return _no_pairs().assign(street=np.zeros(0, dtype=bool))
+    a, b = np.concatenate(aa), np.concatenate(bb)
+    # a pair of two lost reports is found from both sides: once
+    pairs = pd.DataFrame({"a": a, "b": b}).drop_duplicates()
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    return pd.DataFrame(
+        {"a": a, "b": b, "d": np.full(len(a), np.nan), "radius": df["radius"].to_numpy()[b], "street": True}
+    )
 
 
 def _far_pairs(df: pd.DataFrame, queries: np.ndarray, has: np.ndarray, reach: float, far_m: float) -> pd.DataFrame:
@@ -378,18 +423,27 @@ def _levels(
     radius,
     same_photo_bits: int,
     far: np.ndarray | None = None,
+    street: np.ndarray | None = None,
 ):
     out: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     rel = _relation(df, a, b)
     far = np.zeros(len(a), dtype=bool) if far is None else np.asarray(far, dtype=bool)
+    street = np.zeros(len(a), dtype=bool) if street is None else np.asarray(street, dtype=bool)
     if d is not None:
         f = d / radius
         near = _cut(np.nan_to_num(f), DISTANCE_EDGES, LEVELS["distance"][: len(DISTANCE_EDGES) + 1])
-        out["distance"] = np.where(
-            np.isnan(f), NULL_LEVEL, np.where(far, np.where(rel == "same", "fs", "fb"), near)
-        ).astype(object)
+        out["distance"] = np.select(
+            [street, np.isnan(f), far],
+            [
+                np.where(rel == "same", "ss", "sb").astype(object),
+                np.full(len(a), NULL_LEVEL, dtype=object),
+                np.where(rel == "same", "fs", "fb").astype(object),
+            ],
+            near.astype(object),
+        )
         values["distance"] = d
+    far = far | street
     hours = df["hours"].to_numpy()
     gap = np.abs(hours[a] - hours[b])
     known = df["time_known"].to_numpy()
@@ -513,7 +567,7 @@ def _with_far(near: dict[str, float], candidate_distance: np.ndarray) -> dict[st
     placed = candidate_distance[candidate_distance != NULL_LEVEL]
     if not len(placed):
         return near
-    far = {lv: max(float(np.count_nonzero(placed == lv)) / len(placed), 1e-4) for lv in FAR_LEVELS}
+    far = {lv: max(float(np.count_nonzero(placed == lv)) / len(placed), 1e-4) for lv in FAR_LEVELS + STREET_LEVELS}
     rest = sum(v for lv, v in near.items() if lv not in far)
     out = {lv: (far[lv] if lv in far else v / rest * (1 - sum(far.values()))) for lv, v in near.items()}
     total = sum(out.values())
@@ -643,6 +697,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         cand_pairs["radius"].to_numpy(),
         cfg.duplicates.same_photo_bits,
         far=cand_pairs["far"].to_numpy(),
+        street=cand_pairs["street"].to_numpy(),
     )
     t2 = time.perf_counter()
     model, estimated = stored_model or default_model(), False
@@ -769,7 +824,9 @@ def explain(levels, values, k: int, model: Model, p: float, pairs, df) -> dict:
         item = {"field": f, "level": lv, "weight": round(w, 2)}
         if f == "distance":
             d, r = float(values["distance"][k]), float(pairs["radius"].iat[k])
-            if math.isnan(d):
+            if lv in STREET_LEVELS:
+                words.append(f"一方无位置，同一街道{'同一小类' if lv == 'ss' else '相近小类'}")
+            elif math.isnan(d):
                 words.append("一方无位置，同一道路")
             elif lv in FAR_LEVELS:
                 item["value"] = round(d, 1)

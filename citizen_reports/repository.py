@@ -79,6 +79,7 @@ HISTORY_COLUMNS = (
     Report.reporter,
     Report.incident_id,
     Report.address_id,
+    Report.street_code,
 )
 
 

@@ -132,6 +132,7 @@ def _stored_item(r, lib: AddressLibrary, is_open: bool = True, xy: tuple[float, 
         incident=r.incident_id if is_open else None,
         open=is_open,
         place_road=place_road,
+        street=r.street_code,
     )
 
 
@@ -204,6 +205,7 @@ def take_in(
                 # compared along its road
                 place_road=None if _position_refused(r, p) else road or lib.road_of.get(p.address_id or ""),
                 time_known=not r.time_estimated,
+                street=p.street_code,
             )
         )
     history: list[Item] = []

@@ -413,6 +413,38 @@ def test_a_drifted_fix_of_the_same_scene_is_still_compared():
     assert decided["P3"].incident is None and decided["P3"].probability is None
 
 
+def test_a_fallback_fix_without_address_is_compared_within_its_street():
+    """Three reports at one point to the centimetre: phones without a fix that fell back to the street
+    office's centre. The point says nothing; with no address text there is no road either. Each is
+    compared with the reports of the same or a sibling 小类 in its street (where it was routed): the
+    one whose photo is of the pothole reported 600 m away joins it; the others stay apart, and a
+    report of another street is not compared."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    scene = 0x6B6B6B6B6B6B6B6B
+
+    def item(no, hours, x, y, photo, who, minor="道路破损", major="市政设施", street="S1"):
+        return Item(
+            no, 1000.0 + hours, major, minor, x, y, "路面有个大坑", photo, None, None, who, batch=True, street=street
+        )
+
+    pothole = [item("P1", 0.0, 0.0, 0.0, scene ^ 0b11, "U1"), item("P2", 0.4, 5.0, 0.0, scene ^ 0b1100, "U2")]
+    fallback = [
+        item("F1", 1.0, 600.0, 0.0, scene ^ 0b110000, "U3"),
+        item("F2", 1.1, 600.0, 0.0, scene ^ ((1 << 30) - 1), "U4", "乱设摊", "综合执法"),
+        item("F3", 1.2, 600.0, 0.0, scene ^ 0b1, "U5", "公厕脏乱", "环境卫生"),
+    ]
+    elsewhere = dataclasses.replace(fallback[0], report_no="F4", hours=1001.3, reporter="U6", street="S2")
+    decided = {d.report_no: d for d in detect([*pothole, *fallback, elsewhere], cfg, None, False).decisions}
+    assert decided["F1"].incident == "new:P1", decided["F1"].explanation
+    assert "同一街道" in decided["F1"].explanation["summary"]
+    assert decided["F2"].incident is None and decided["F3"].incident is None
+    assert decided["F4"].incident is None and decided["F4"].probability is None
+
+
 def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
     """A report stamped in the future is taken as its file's day at noon (intake): its hours to the
     other reports are not its own, so the gap is no evidence either way and the rest decides."""
