@@ -4,13 +4,16 @@ Each incoming report is paired with the earlier reports of open incidents within
 incident's radius (a grid join on metres, citizen_reports/geo.py) whose category is the same 小类, a
 sibling 小类 or the same 大类 (any category with `other_categories`) and whose latest report is
 inside the category's time window (categories.yml); beyond `reach` and up to `far_m` metres, those of
-the same or a sibling 小类 (a drifted fix; the category is then part of the distance level). A report without a usable position (none given,
-or a fallback fix that several reports share to the centimetre) is paired along its road instead:
-the road its address text names, or a positioned report's nearest library address. A pair is
-described by seven comparisons, each cut into levels (the edges are below: DISTANCE_EDGES …):
+the same or a sibling 小类 (a drifted fix; the category is then part of the distance level). A report
+without a usable position (none given, or a fallback fix that several reports share to the
+centimetre) is paired along its road instead: the road its address text names, or a positioned
+report's nearest library address; with no road either (a fallback fix without address text), with
+the reports of the same or a sibling 小类 in its street. A pair is described by seven comparisons,
+each cut into levels (the edges are below: DISTANCE_EDGES …):
 
-    distance  share of the radius      d0 ≤0.05 … d11 up to `reach` (none when a side has no position);
-                                       fs / fb beyond, up to `far_m` metres: same / sibling 小类 only
+    distance  share of the radius      d0 ≤0.05 … d11 up to `reach` (none along a road);
+                                       fs / fb beyond, up to `far_m` metres: same / sibling 小类 only;
+                                       ss / sb within the street, no position nor road on one side
     gap       hours between reports    t0 ≤0.5 … t7 more than 72
     category  same 小类 / sibling / same 大类 only / another
     text      description similarity   x0 ≥0.9 … x7 below 0.3 (evidence.py: characters and pinyin)

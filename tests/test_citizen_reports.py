@@ -694,13 +694,15 @@ def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month)
     (P .960/.970/.971; stop 25, with a photo of another scene sent to review); on 15,000-person months over seven seeds F1 is .935-.968 (mean .952) and P
     .954-.983 (mean .971): one month's F1 spreads by about .013, so a floor at the target would
     pass or fail by the seed. This month (seed 5, never tuned on) is 2,200 reports and 1,900 true
-    pairs and reaches P .9675 F1 .934 (taken only .9415); it guards that floor in the suite's time."""
+    pairs and reached P .9675 F1 .934 (taken only .9415), since drifted fixes and fallback fixes are
+    compared (categories.yml far_m, street pairs) P .9802 F1 .9408 (.9480); it guards that floor in
+    the suite's time."""
     scores, taken = _scores(generated_month)
     assert len(generated_month[2]) == 31
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.965, scores
-    assert scores.f1 >= 0.93, scores
-    assert taken.precision >= 0.965 and taken.f1 >= 0.935, taken  # refused bad rows cost recall above
+    assert scores.precision >= 0.97, scores
+    assert scores.f1 >= 0.935, scores
+    assert taken.precision >= 0.97 and taken.f1 >= 0.94, taken  # refused bad rows cost recall above
     assert scores.street_accuracy >= 0.93  # the street of the nearest library address, GPS error and all
 
 
@@ -708,12 +710,14 @@ def test_duplicates_on_a_generated_month_against_the_answer_key(generated_month)
 def test_duplicates_on_a_month_with_field_noise(field_month):
     """The field profile (synthetic/citizen_reports.py REPORT_NOISE) was written from what real
     exports do, not from the hub: drifted and fallback positions, wrong 大类, pinyin and dialect.
-    Precision must hold; recall is lower (a report drifted 300 m or filed under another 大类 is not
-    found)."""
+    Precision must hold; recall is lower (a report filed under another 大类 far from the problem, or
+    with neither position nor address nor photo, is not found). Measured P .9595 F1 .8836; since
+    drifted fixes (far_m), 0,0 positions (by the address text) and fallback fixes (within the street)
+    are compared, P .9622 F1 .9084."""
     scores, taken = _scores(field_month)
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.95, scores  # reaches .954
-    assert scores.f1 >= 0.87, scores  # .882
+    assert scores.precision >= 0.955, scores
+    assert scores.f1 >= 0.895, scores
 
 
 @pytest.mark.slow
