@@ -31,6 +31,8 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    310106D202400003, alone) left 1001 for 1002 in 2026-10; the police (居住地址 = 户籍地址) and the aid
    file still say 1001; the meter of 1001 (his) reads empty from 2026-10, the one of 1002 (his too,
    empty until then) lived in.
+11. an aid couple living apart: 房建民 (户主 of aid family 310106D202400004) at its 家庭地址 (1201),
+   his wife 姜桂芳 in 1301 of another building (her 户籍 at 1201, 人户分离).
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -281,6 +283,12 @@ def build(inbox: Path) -> dict:
     ]
     # an old man who moved from 1001 to 1002 in October; nobody updated his records
     people += [Person("严德华", True, "1946-08-08", "10000020", "户主", (*A2, "1001"))]
+    # an aid couple living apart: 房建民 (户主) at the family's 家庭地址 1201, his wife 姜桂芳 (户籍 and
+    # 户号 still his) in 1301 of another building
+    people += [
+        Person("房建民", True, "1944-01-20", "10000021", "户主", (*A2, "1201")),
+        Person("姜桂芳", False, "1945-11-02", "10000021", "配偶", (*A26, "1301"), registered=(*A2, "1201")),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -404,6 +412,25 @@ def build(inbox: Path) -> dict:
                 "2023-01",
             ]
         )
+        # 房建民's aid family: the 家庭地址 is his flat, 1201, where his wife does not live
+        for p in (cast["房建民"], cast["姜桂芳"]):
+            rows["civil_affairs_assistance"].append(
+                [
+                    "310106D202400004",
+                    "低保",
+                    "房建民",
+                    cast["房建民"].id,
+                    p.name,
+                    p.id,
+                    p.relation,
+                    "2",
+                    "2400",
+                    address("阳曲路", "15", "14", "1201", month),
+                    STREET[1],
+                    COMMITTEES[0][1],
+                    "2022-05",
+                ]
+            )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
         for p in (cast["孙秀英"], cast["钱国强"]):
             road, lane, no, room = p.home

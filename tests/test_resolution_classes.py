@@ -379,3 +379,20 @@ def test_an_old_aid_recipient_whose_meters_moved_is_asked_about(district):
         }
     assert found["2026-10"] == []
     assert len(found["2026-11"]) == 1 and "1002" in found["2026-11"][0][0]
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_an_aid_family_member_who_lives_in_another_flat_is_asked_about(district, delivery):
+    """Aid family 310106D202400004: its head 房建民 lives at the 家庭地址 (1201), his wife 姜桂芳 in 1301
+    of another building (人户分离 of hers). One member each, the head's flat is the family's, so the
+    家庭地址 is right for him; her flat is still a finding for the street (aid_renhu_fenli suggesting
+    1301), one for the family."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute(
+            """select f.suggested_value, f.message from quality.finding_history h join quality.finding f using (finding_id)
+               where h.delivery = ? and h.rule = 'aid_renhu_fenli' and f.message like '%310106D202400004%'""",
+            [delivery],
+        ).fetchall()
+    assert len(found) == 1
+    assert "阳曲路15弄26号1301" in found[0][0] and "1名成员" in found[0][1]
