@@ -10,7 +10,8 @@
 --   another room is 人户分离 all the same (a spouse living with a child, a parent in care);
 --   where the police place them at the 家庭地址 itself, the meters may still tell: the flat of the
 --   家庭地址 reads empty in the export's latest month while the one other flat with a meter in the
---   head's name (a name nobody else in the district carries) reads lived in. The police, the aid
+--   head's name (a name nobody else in the district carries) reads lived in (not of a head the
+--   police report dead or moved out). The police, the aid
 --   file and the elderly list are often all behind an old person's move (the meter rules of the
 --   residence model do not move anyone of 60 or over: an empty home is a reason to knock).
 with members as (
@@ -291,8 +292,13 @@ meter_renhu_fenli as (
     join head_meters hm using (aid_certificate_no)
     join {{ ref('int_dwelling_meter_use') }} fu on fu.building || '#' || fu.room = f.family_dwelling_key
     join households h on h.dwelling_key = hm.dwelling_key
+    -- a head the police report dead or moved out lives nowhere: their flat reads empty for that
+    -- reason (dead_but_aided / moved_out_but_aided say so), and a meter still in their name is a
+    -- relative's or a namesake's
+    left join police_status hs on hs.person_id = f.head_person_id
     where
         hm.dwellings = 1
+        and coalesce(hs.police_status, '正常') = '正常'
         -- the police place the family at its 家庭地址 (the rule above says nothing)
         and l.dwelling_key = f.family_dwelling_key
         and hm.dwelling_key <> f.family_dwelling_key
