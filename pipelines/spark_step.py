@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import duckdb
 import pandas as pd
@@ -257,15 +258,22 @@ def person_clusters(spark, accept: float, review_floor: float, decisions: pd.Dat
     return rec.groupBy("bucket").cogroup(lnk.groupBy("bucket")).applyInPandas(per_bucket, schema=CLUSTER_SCHEMA)
 
 
+def local_parquet_dir(location: str, provider: str) -> Path | None:
+    """The folder of a Parquet table on the local disk, from Spark's `Location` (a URI: a hub kept
+    under `/数据/` or a folder with a space is percent-encoded there) and `Provider`; None for
+    any other table (another format, or storage that is not a local file system)."""
+    uri = urlparse(location)
+    if provider.lower() != "parquet" or uri.scheme != "file":
+        return None
+    return Path(unquote(uri.path))
+
+
 def _parquet_location(spark, name: str) -> Path | None:
     """Where a Spark table's Parquet files are, when it is a Parquet table on the local disk."""
     rows = spark.sql(f"describe table extended {name}").collect()
     info = {r["col_name"]: r["data_type"] for r in rows}
-    location, provider = info.get("Location") or "", (info.get("Provider") or "").lower()
-    if provider != "parquet" or not location.startswith("file:"):
-        return None
-    path = Path(location.removeprefix("file:"))
-    return path if any(path.rglob("*.parquet")) else None
+    path = local_parquet_dir(info.get("Location") or "", info.get("Provider") or "")
+    return path if path is not None and any(path.rglob("*.parquet")) else None
 
 
 def copy_to_duckdb(spark, con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
