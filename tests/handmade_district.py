@@ -31,6 +31,10 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    310106D202400003, alone) left 1001 for 1002 in 2026-10; the police (居住地址 = 户籍地址) and the aid
    file still say 1001; the meter of 1001 (his) reads empty from 2026-10, the one of 1002 (his too,
    empty until then) lived in.
+11. an aid couple living apart: 房建民 (户主 of aid family 310106D202400004) at its 家庭地址 (1201),
+   his wife 姜桂芳 in 1301 of another building (her 户籍 at 1201, 人户分离).
+12. a dead aid recipient: 邬长根 (户主 of aid family 310106D202400005, alone; the police say 死亡),
+   his flat 1202 empty in 2026-10, a meter in his name lived in at his son's flat (1302).
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -281,6 +285,16 @@ def build(inbox: Path) -> dict:
     ]
     # an old man who moved from 1001 to 1002 in October; nobody updated his records
     people += [Person("严德华", True, "1946-08-08", "10000020", "户主", (*A2, "1001"))]
+    # an aid couple living apart: 房建民 (户主) at the family's 家庭地址 1201, his wife 姜桂芳 (户籍 and
+    # 户号 still his) in 1301 of another building
+    people += [
+        Person("房建民", True, "1944-01-20", "10000021", "户主", (*A2, "1201")),
+        Person("姜桂芳", False, "1945-11-02", "10000021", "配偶", (*A26, "1301"), registered=(*A2, "1201")),
+    ]
+    # a dead aid recipient: 邬长根 (户主 of aid family 310106D202400005, alone) died; the police say so,
+    # the aid file does not yet; his flat 1202 reads empty in 2026-10, and the meter of 1302 (his son's
+    # flat, the account never put in the son's name) is in his name and lived in
+    people += [Person("邬长根", True, "1939-12-24", "10000022", "户主", (*A2, "1202"), status="死亡")]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -404,6 +418,43 @@ def build(inbox: Path) -> dict:
                 "2023-01",
             ]
         )
+        # 房建民's aid family: the 家庭地址 is his flat, 1201, where his wife does not live
+        for p in (cast["房建民"], cast["姜桂芳"]):
+            rows["civil_affairs_assistance"].append(
+                [
+                    "310106D202400004",
+                    "低保",
+                    "房建民",
+                    cast["房建民"].id,
+                    p.name,
+                    p.id,
+                    p.relation,
+                    "2",
+                    "2400",
+                    address("阳曲路", "15", "14", "1201", month),
+                    STREET[1],
+                    COMMITTEES[0][1],
+                    "2022-05",
+                ]
+            )
+        # 邬长根's aid family of one, at his flat
+        rows["civil_affairs_assistance"].append(
+            [
+                "310106D202400005",
+                "特困",
+                "邬长根",
+                cast["邬长根"].id,
+                "邬长根",
+                cast["邬长根"].id,
+                "户主",
+                "1",
+                "1800",
+                address("阳曲路", "15", "14", "1202", month),
+                STREET[1],
+                COMMITTEES[0][1],
+                "2021-03",
+            ]
+        )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
         for p in (cast["孙秀英"], cast["钱国强"]):
             road, lane, no, room = p.home
@@ -437,6 +488,7 @@ def build(inbox: Path) -> dict:
             ("3100099007", "郝建设" if month == 0 else "欧阳振华", (*A26, "802"), 5),  # 过户 in November
             ("3100099008", "韦国平", (*A26, "902"), 150),
             ("3100099010", "严德华", (*A2, "1002"), 150),  # his new flat
+            ("3100099040", "邬长根", (*A26, "1302"), 150),  # his son's flat, the account in his name
             *((f"310009903{k}", "邵德明", (*A26, f"120{k}"), 150) for k in range(1, 3)),  # namesakes
             *((f"310009901{k}", "韦国平", (*A26, f"100{k}"), 150) for k in range(1, 4)),  # namesakes
         ]
@@ -458,6 +510,8 @@ def build(inbox: Path) -> dict:
                     use = 5  # 1001 empty since he left in 2026-10; 1002 empty until then
                 if holder == "蒋立新" and m_i == 11 and month == 1:
                     use = 4  # the couple left in 2026-10
+                if holder == "邬长根" and room == "1202" and m_i == 11 and month == 1:
+                    use = 3  # nobody has lived there since he died
                 rows["utility_electricity"].append([acc, holder, written, "", m, str(use)])
         for key in ("明珠花店", "吉祥超市", "鑫源五金店"):
             s = shops[key]

@@ -379,3 +379,37 @@ def test_an_old_aid_recipient_whose_meters_moved_is_asked_about(district):
         }
     assert found["2026-10"] == []
     assert len(found["2026-11"]) == 1 and "1002" in found["2026-11"][0][0]
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_an_aid_family_member_who_lives_in_another_flat_is_asked_about(district, delivery):
+    """Aid family 310106D202400004: its head 房建民 lives at the 家庭地址 (1201), his wife 姜桂芳 in 1301
+    of another building (人户分离 of hers). One member each, the head's flat is the family's, so the
+    家庭地址 is right for him; her flat is still a finding for the street (aid_renhu_fenli suggesting
+    1301), one for the family."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute(
+            """select f.suggested_value, f.message from quality.finding_history h join quality.finding f using (finding_id)
+               where h.delivery = ? and h.rule = 'aid_renhu_fenli' and f.message like '%310106D202400004%'""",
+            [delivery],
+        ).fetchall()
+    assert len(found) == 1
+    assert "阳曲路15弄26号1301" in found[0][0] and "1名成员" in found[0][1]
+
+
+def test_a_dead_aid_recipients_meter_elsewhere_is_no_move(district):
+    """邬长根, alone on aid family 310106D202400005, died (the police say 死亡): his flat 1202 reads
+    empty in 2026-10 and a meter in his name, at his son's flat 1302, reads lived in. That is no
+    人户分离 (aid_renhu_fenli), while dead_but_aided asks about the aid."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        rules = [
+            r[0]
+            for r in con.execute(
+                """select h.rule from quality.finding_history h join quality.finding f using (finding_id)
+                   where h.delivery = '2026-11' and f.message like '%310106D202400005%'"""
+            ).fetchall()
+        ]
+    assert "aid_renhu_fenli" not in rules
+    assert "dead_but_aided" in rules

@@ -6,9 +6,12 @@
 -- * aid_family_size_mismatch: an aid family whose declared 家庭人口数 differs from the members
 --   listed under its certificate;
 -- * aid_renhu_fenli: an aid family whose 家庭地址 is not the dwelling its members live in (人户分离);
+--   where most of them (or, on a tie, the head) live at the 家庭地址, a member the police place in
+--   another room is 人户分离 all the same (a spouse living with a child, a parent in care);
 --   where the police place them at the 家庭地址 itself, the meters may still tell: the flat of the
 --   家庭地址 reads empty in the export's latest month while the one other flat with a meter in the
---   head's name (a name nobody else in the district carries) reads lived in. The police, the aid
+--   head's name (a name nobody else in the district carries) reads lived in (not of a head the
+--   police report dead or moved out). The police, the aid
 --   file and the elderly list are often all behind an old person's move (the meter rules of the
 --   residence model do not move anyone of 60 or over: an empty home is a reason to knock).
 with members as (
@@ -219,6 +222,28 @@ renhu_fenli as (
         )
 ),
 
+-- the members who live elsewhere, for families the rule above leaves at their 家庭地址 (most members,
+-- or the head on a tie, live there): the other room most of them live in (then the head's, then the
+-- greatest key), both rooms known
+members_elsewhere as (
+    select
+        md.aid_certificate_no,
+        max_by(md.dwelling_key, (md.members, md.has_head, md.dwelling_key)) as dwelling_key,
+        max_by(md.full_address, (md.members, md.has_head, md.dwelling_key)) as full_address,
+        max_by(md.household_id, (md.members, md.has_head, md.dwelling_key)) as household_id,
+        max_by(md.street_code, (md.members, md.has_head, md.dwelling_key)) as street_code,
+        max_by(md.community_code, (md.members, md.has_head, md.dwelling_key)) as community_code,
+        sum(md.members) as members
+    from member_dwellings md
+    join families f on f.aid_certificate_no = md.aid_certificate_no
+    join lives l on l.aid_certificate_no = md.aid_certificate_no
+    where
+        l.dwelling_key = f.family_dwelling_key
+        and md.dwelling_key <> f.family_dwelling_key
+        and md.dwelling_key not like '%#?%'
+    group by md.aid_certificate_no
+),
+
 -- the head's own meter elsewhere, for families the police-based rule leaves at their 家庭地址
 head_names as (
     select
@@ -254,7 +279,7 @@ head_meters as (
 meter_renhu_fenli as (
     select
         'aid_renhu_fenli', 'low',
-        'household', h.household_id, 'cert:' || f.aid_certificate_no,
+        'household', h.household_id, 'cert:' || f.aid_certificate_no as subject_key,
         f.source, f.source_file, f.source_row, h.street_code, h.community_code,
         '家庭地址',
         f.family_address_raw,
@@ -267,12 +292,35 @@ meter_renhu_fenli as (
     join head_meters hm using (aid_certificate_no)
     join {{ ref('int_dwelling_meter_use') }} fu on fu.building || '#' || fu.room = f.family_dwelling_key
     join households h on h.dwelling_key = hm.dwelling_key
+    -- a head the police report dead or moved out lives nowhere: their flat reads empty for that
+    -- reason (dead_but_aided / moved_out_but_aided say so), and a meter still in their name is a
+    -- relative's or a namesake's
+    left join police_status hs on hs.person_id = f.head_person_id
     where
         hm.dwellings = 1
+        and coalesce(hs.police_status, '正常') = '正常'
         -- the police place the family at its 家庭地址 (the rule above says nothing)
         and l.dwelling_key = f.family_dwelling_key
         and hm.dwelling_key <> f.family_dwelling_key
         and fu.reads_empty
+),
+
+member_renhu_fenli as (
+    -- one finding a family: the meters' word on where the family lives comes first
+    select
+        'aid_renhu_fenli', 'low',
+        'household', me.household_id, 'cert:' || f.aid_certificate_no,
+        f.source, f.source_file, f.source_row, me.street_code, me.community_code,
+        '家庭地址',
+        f.family_address_raw,
+        me.full_address,
+        coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
+        || '”，但公安实有人口登记其' || me.members || '名成员实际居住在“' || me.full_address
+        || '”（人户分离），请核实家庭成员的实际居住地并更新家庭信息。'
+    from families f
+    join members_elsewhere me on me.aid_certificate_no = f.aid_certificate_no
+    left join meter_renhu_fenli mr on mr.subject_key = 'cert:' || f.aid_certificate_no
+    where mr.subject_key is null
 ),
 
 final as (
@@ -283,6 +331,8 @@ final as (
     select * from renhu_fenli
     union all
     select * from meter_renhu_fenli
+    union all
+    select * from member_renhu_fenli
 )
 
 select * from final
