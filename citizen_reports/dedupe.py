@@ -340,11 +340,32 @@ def _street_pairs(df: pd.DataFrame, has: np.ndarray, later: np.ndarray) -> pd.Da
     cat = df["cat"].to_numpy()
     sibling = df.attrs["sibling"]
     in_street = pd.Series(np.arange(len(df)))[street != ""].groupby(street[street != ""]).apply(np.asarray).to_dict()
+
+    def others_of(i: int) -> np.ndarray:
+        others = in_street[street[i]]
+        return others[(cat[others] == cat[i]) | sibling[cat[others], cat[i]]]
+
+    a, b = _pairs_of_lost(lost, others_of, later, later_too=np.ones(len(df), dtype=bool))
+    if not len(a):
+        return _no_pairs().assign(street=np.zeros(0, dtype=bool))
+    # a pair of two lost reports is found from both sides: once
+    pairs = pd.DataFrame({"a": a, "b": b}).drop_duplicates()
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    return pd.DataFrame(
+        {"a": a, "b": b, "d": np.full(len(a), np.nan), "radius": df["radius"].to_numpy()[b], "street": True}
+    )
+
+
+def _pairs_of_lost(
+    lost: np.ndarray, others_of, later: np.ndarray, later_too: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(report, earlier report) index pairs for reports that cannot be placed by distance: each lost
+    report `i` (if it is in the later part, `later`) with the earlier of `others_of(i)`, and each
+    later one of `others_of(i)` (where `later_too` allows it) with `i`."""
     aa, bb = [], []
     for i in lost.tolist():
-        others = in_street[street[i]]
-        others = others[(cat[others] == cat[i]) | sibling[cat[others], cat[i]]]
-        later_ones = others[(others > i) & later[others]]
+        others = others_of(i)
+        later_ones = others[(others > i) & later[others] & later_too[others]]
         earlier = others[others < i]
         if later[i] and len(earlier):
             aa.append(np.full(len(earlier), i))
@@ -353,14 +374,8 @@ def _street_pairs(df: pd.DataFrame, has: np.ndarray, later: np.ndarray) -> pd.Da
             aa.append(later_ones)
             bb.append(np.full(len(later_ones), i))
     if not aa:
-        return _no_pairs().assign(street=np.zeros(0, dtype=bool))
-    a, b = np.concatenate(aa), np.concatenate(bb)
-    # a pair of two lost reports is found from both sides: once
-    pairs = pd.DataFrame({"a": a, "b": b}).drop_duplicates()
-    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
-    return pd.DataFrame(
-        {"a": a, "b": b, "d": np.full(len(a), np.nan), "radius": df["radius"].to_numpy()[b], "street": True}
-    )
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(aa), np.concatenate(bb)
 
 
 def _far_pairs(df: pd.DataFrame, queries: np.ndarray, has: np.ndarray, reach: float, far_m: float) -> pd.DataFrame:
@@ -393,20 +408,10 @@ def _road_pairs(df: pd.DataFrame, has: np.ndarray, later: np.ndarray) -> pd.Data
     if len(lost) == 0:
         return _no_pairs()
     on_road = pd.Series(np.arange(len(df)))[road != ""].groupby(road[road != ""]).apply(np.asarray).to_dict()
-    aa, bb = [], []
-    for i in lost.tolist():
-        others = on_road[road[i]]
-        later_ones = others[(others > i) & later[others] & has[others]]  # positioned reports after it
-        earlier = others[others < i]
-        if later[i] and len(earlier):
-            aa.append(np.full(len(earlier), i))
-            bb.append(earlier)
-        if len(later_ones):
-            aa.append(later_ones)
-            bb.append(np.full(len(later_ones), i))
-    if not aa:
+    # of the reports after it, only the positioned ones (two unplaced ones pair from the later side)
+    a, b = _pairs_of_lost(lost, lambda i: on_road[road[i]], later, later_too=has)
+    if not len(a):
         return _no_pairs()
-    a, b = np.concatenate(aa), np.concatenate(bb)
     return pd.DataFrame({"a": a, "b": b, "d": np.full(len(a), np.nan), "radius": df["radius"].to_numpy()[b]})
 
 
