@@ -67,22 +67,15 @@ def _key(inbox: Path) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, 
     return truth, no_id, kinds
 
 
-def _band(p: float) -> str:
-    lo = 0.0
-    for hi in BANDS:
-        if p < hi:
-            return f"{lo:g}-{hi:g}"
-        lo = hi
-    return f">={BANDS[-1]:g}"
-
-
-def _photo_band(bits: int) -> str:
+def _band(value: float, edges: list, whole: bool = False) -> str:
+    """The band of `edges` (upper bounds, exclusive) `value` falls in; whole numbers (photo bits)
+    name the band by its last value ("0-8"), probabilities by its bounds ("0.9-0.95")."""
     lo = 0
-    for hi in PHOTO_BANDS:
-        if bits < hi:
-            return f"{lo}-{hi - 1}"
+    for hi in edges:
+        if value < hi:
+            return f"{lo}-{hi - 1}" if whole else f"{lo:g}-{hi:g}"
         lo = hi
-    return f">={PHOTO_BANDS[-1]}"
+    return f">={edges[-1]:g}"
 
 
 def _why(o: Report, t: str, truth: dict[str, str], review: float, accept: float) -> str:
@@ -140,10 +133,10 @@ def diagnose(inbox: Path, db: Path) -> dict[str, Counter]:
         cand = ex.get("candidate")
         if r.match_probability is not None and cand in truth and r.report_no in truth:
             same = "same problem" if truth[cand] == truth[r.report_no] else "another"
-            bands[(_band(r.match_probability), same)] += 1
+            bands[(_band(r.match_probability, BANDS), same)] += 1
             bits = {e["field"]: e for e in ex["evidence"]}["photo"].get("value")
             if r.duplicate_of is not None:
-                photos[("no photo" if bits is None else _photo_band(bits), same)] += 1
+                photos[("no photo" if bits is None else _band(bits, PHOTO_BANDS, whole=True), same)] += 1
     # false pairs by how the two problems relate
     by_found: dict[str, list[str]] = defaultdict(list)
     for no, inc in found.items():
