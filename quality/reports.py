@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.utility import xl_range
 
 from normalize.dates import month_end, register_age_at
@@ -37,6 +36,7 @@ from quality.writing import (
     split_with_digests,
     write_files,
 )
+from quality.xlsx import Workbook
 from sharing.masking import mask_id_number, mask_phone
 
 AID_TYPES = list(vocabulary("aid_type"))
@@ -205,7 +205,7 @@ def build_report(
 ) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
+    wb = Workbook(str(path), XLSX_OPTIONS)
     fmt = _formats(wb)
     money = wb.add_format({"border": 1, "num_format": "#,##0.00"})
     bold_money = wb.add_format({"border": 1, "bold": True, "num_format": "#,##0.00"})

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 
 from pipelines.settings import output_dir
 from quality import cells
@@ -39,6 +38,7 @@ from quality.writing import (
     split_with_digests,
     write_files,
 )
+from quality.xlsx import Workbook
 from sharing.masking import mask_id_number, mask_phone, mask_text
 
 RULE_LABELS = {
@@ -324,7 +324,7 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {**meta, "format_version": wf.FORMAT_VERSION}
     meta["signature"] = wf.meta_signature(key, meta)
-    wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
+    wb = Workbook(str(path), XLSX_OPTIONS)
     fmt = _formats(wb)
     ws = wb.add_worksheet(wf.SHEET_WORKLIST)
     who = f"{meta.get('street_name') or ''} {meta.get('committee_name') or ''}".strip()
@@ -345,18 +345,18 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
         ws.set_column(c, c, 20, None, {"hidden": True})
     ws.set_row(h, 30)
     r = h
+    input_styles = [
+        fmt[{"正确值": "input_text", "核实日期": "input_date"}.get(name, "input")] for name in wf.INPUT_COLUMNS
+    ]
     # dicts, not iterrows' one Series per row (row.get is the same on both)
     for seq, row in enumerate(findings.to_dict("records"), start=1):
         r = h + seq
         values = locked_values(row, seq)
-        for c, v in enumerate(values):
-            ws.write_string(r, c, v, fmt["locked"])
-        for c, name in enumerate(wf.INPUT_COLUMNS, start=first_input):
-            style = {"正确值": "input_text", "核实日期": "input_date"}.get(name, "input")
-            ws.write_blank(r, c, None, fmt[style])
+        ws.write_strings(r, 0, values, fmt["locked"])
+        for c, style in enumerate(input_styles, start=first_input):
+            ws.write_blank(r, c, None, style)
         finding_id = _txt(row.get("finding_id"))
-        ws.write_string(r, id_col, finding_id, fmt["locked"])
-        ws.write_string(r, id_col + 1, wf.row_checksum(key, finding_id, values), fmt["locked"])
+        ws.write_strings(r, id_col, [finding_id, wf.row_checksum(key, finding_id, values)], fmt["locked"])
     last = max(r, h + 1)
     dcol = wf.ALL_COLUMNS.index(wf.DECISION_COLUMN)
     ws.data_validation(
@@ -418,7 +418,7 @@ def build_worklist(path: Path, meta: dict, findings: pd.DataFrame, summary: pd.D
 def build_street_summary(path: Path, summary: pd.DataFrame, title: str) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
+    wb = Workbook(str(path), XLSX_OPTIONS)
     _write_summary_sheet(wb, _formats(wb), summary, title)
     wb.close()
 
@@ -483,7 +483,7 @@ def roster_frame(con, community_code: str | None = None) -> pd.DataFrame:
 def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
+    wb = Workbook(str(path), XLSX_OPTIONS)
     fmt = _formats(wb)
     shade = wb.add_format({"border": 1, "num_format": "@", "bg_color": "#EAF1FB"})
     ws = wb.add_worksheet("花名册")
@@ -528,9 +528,7 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
     for r, values in enumerate(rows, start=4):
         if values[0] != previous:
             band, previous = not band, values[0]
-        style = shade if band else fmt["text"]
-        for c, v in enumerate(values):
-            ws.write_string(r, c, v, style)
+        ws.write_strings(r, 0, values, shade if band else fmt["text"])
     ws.freeze_panes(4, 2)
     _print_setup(ws, 3, 3 + len(roster), len(ROSTER_COLUMNS))
     ws.autofilter(3, 0, max(4, 3 + len(roster)), len(ROSTER_COLUMNS) - 1)
