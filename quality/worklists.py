@@ -19,6 +19,7 @@ cannot read. Names are shown in full: the committee verifies its own residents d
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +135,11 @@ def display_value(field_name: object, value: object) -> str:
     text = _txt(value)
     if not text or str(field_name) in ID_FIELDS:
         return text
-    return mask_text(text)
+    return _masked_text(text)
+
+
+# a committee's findings repeat their addresses, names and messages: each text masked once per process
+_masked_text = functools.lru_cache(maxsize=1 << 16)(mask_text)
 
 
 @dataclass

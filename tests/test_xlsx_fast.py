@@ -15,6 +15,7 @@ ROWS = [
     ["110101199003077777", "张三", "上海市 徐汇区 漕溪北路 1 号", "", "  leading and trailing  "],
     ["a & b < c > d \"quoted\" 'single'", "\x01\x07control\x1f", "_x0041_ escaped escape", "\ufffe", "换行\n第二行"],
     ["x" * 20_000, "y" * 40_000, "重复", "重复", "12"],
+    ["tab\tinside", "ends with a newline\n", "\tfirst", "<r>looks rich</r>", "\u3000全角空格"],
 ]
 
 
