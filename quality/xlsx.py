@@ -63,6 +63,47 @@ class Sheet(Worksheet):
                 cells[c] = new(CellStringTuple, (index(v), cell_format))
         return error
 
+    def _write_rows(self) -> None:
+        # xlsxwriter's `_write_rows` (rows in order, each row's cells in column order), a row's text
+        # and blank cells joined and written at once; comments and constant_memory go to xlsxwriter
+        if self.comments or self.constant_memory:
+            super()._write_rows()
+            return
+        self._calculate_spans()
+        write, table, row_info, spans = self.fh.write, self.table, self.row_info, self.row_spans
+        colmin, colmax = self.dim_colmin, self.dim_colmax
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table[row_num]
+            info = row_info.get(row_num)
+            if not cells and row_num not in row_info:
+                continue
+            span = spans.get(row_num // 16)
+            if not cells:
+                self._write_empty_row(row_num, span, info)
+                continue
+            self._write_row(row_num, span, info)
+            r1 = row_num + 1
+            parts = []
+            for col in sorted(cells):
+                if col < colmin or col > colmax:
+                    continue
+                cell = cells[col]
+                kind = type(cell)
+                if kind is CellStringTuple and cell.format is not None:
+                    parts.append(
+                        f'<c r="{_column(col)}{r1}" s="{cell.format._get_xf_index()}" t="s"><v>{cell.string}</v></c>'
+                    )
+                elif kind is CellBlankTuple and cell.format is not None:
+                    parts.append(f'<c r="{_column(col)}{r1}" s="{cell.format._get_xf_index()}"/>')
+                else:
+                    if parts:
+                        write("".join(parts))
+                        parts = []
+                    super()._write_cell(row_num, col, cell)
+            if parts:
+                write("".join(parts))
+            self._xml_end_tag("row")
+
     def _write_cell(self, row: int, col: int, cell) -> None:
         # xlsxwriter's `_write_cell` for a text cell with a format writes
         # <c r="A1" s="3" t="s"><v>7</v></c> (the reference and the format index need no escaping)
