@@ -617,6 +617,7 @@ def write_worklists(con, out_root: Path, delivery: str, rosters: bool = True) ->
     if rosters and _has_table(con, "master", "household"):
         roster = roster_frame(con)
         parts, digests = split_with_digests(roster, roster["community_code"].to_numpy(), sort=True)
+        del roster  # the parts are copies: a 1M district's roster is ~1 GB, not held twice
         for code, group in parts.items():
             if code not in names.index:
                 continue
