@@ -65,7 +65,9 @@ def aid_families(con, delivery: str) -> pd.DataFrame:
         """
         with rows as (
             select a.*, h.community_code as lives_in, h.full_address as lives_at,
-                   row_number() over (partition by a.aid_certificate_no, a.name order by a.source_row) as name_seq
+                   row_number() over (partition by a.aid_certificate_no, a.name order by a.source_row) as name_seq,
+                   count(*) over (partition by a.aid_certificate_no, h.full_address) as members_at,
+                   count(*) over (partition by a.aid_certificate_no, h.community_code) as members_in
             from staging.stg_civil_affairs_assistance a
             left join master.person_xref x on x.source_file = a.source_file and x.source_row = a.source_row
                  and x.delivery = a.delivery
@@ -84,8 +86,11 @@ def aid_families(con, delivery: str) -> pd.DataFrame:
                string_agg(name, '、' order by source_row) filter (where name_seq = 1) as member_names,
                max(monthly_amount) as monthly_amount,
                arg_min(family_address_raw, source_row) filter (where family_address_raw is not null) as family_address,
-               mode(lives_at) as lives_at,
-               mode(lives_in) as community_code,
+               -- the committee where most members live, a tie to the first listed (mode() would
+               -- break it by thread scheduling: the family would change committee from run to run),
+               -- and the address most of them share in that committee
+               arg_min(lives_at, [-members_in, -members_at, source_row]) filter (where lives_at is not null) as lives_at,
+               arg_min(lives_in, [-members_in, source_row]) filter (where lives_in is not null) as community_code,
                min(aid_since) as aid_since
         from rows group by aid_certificate_no
         order by aid_type, aid_certificate_no
