@@ -760,9 +760,12 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     average = cfg.duplicates.linkage == "average"
     different = cfg.duplicates.different_photo_bits
     photo_bits = np.asarray(values["photo"]) if len(pairs) else np.zeros(0, dtype=np.int64)
+    # pairs whose distance is a level within reach (d0 … d11): both reports placed, near each other
+    in_reach = np.isin(np.asarray(levels["distance"], dtype=object), LEVELS["distance"][: len(DISTANCE_EDGES) + 1])
     for a in np.nonzero(df["batch"].to_numpy())[0].tolist():
         best: dict[str, int] = {}  # incident -> best pair
         linked: dict[str, list[float]] = {}  # incident -> the scores of all its pairs with this report
+        placed: dict[str, list[float]] = {}  # the same, its pairs within reach only (both placed)
         alike: dict[str, bool] = {}  # incident -> some report of it has a photo less than different_photo_bits away
         for k in by_a.get(a, ()):
             inc = incident[pb[k]]
@@ -770,14 +773,22 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
                 continue
             inc = current(inc)
             linked.setdefault(inc, []).append(score[k])
+            if in_reach[k]:
+                placed.setdefault(inc, []).append(score[k])
             if photo_bits[k] >= 0:
                 alike[inc] = alike.get(inc, False) or bool(photo_bits[k] < different)
             if inc not in best or score[k] > score[best[inc]]:
                 best[inc] = k
         # the report against the incident: its best pair (single linkage) or, with `average`, the
-        # mean over every report of the incident it was compared with: the best of many pairs is
-        # chosen for being close, so one lucky neighbour of a big incident would decide
-        of = {inc: (float(np.mean(linked[inc])) if average else float(score[k])) for inc, k in best.items()}
+        # mean over the reports of the incident it was compared with within reach: the best of many
+        # pairs is chosen for being close, so one lucky neighbour of a big incident would decide.
+        # The incident's reports paired beyond reach (a drifted fix), along a road or in a street (no
+        # position) say little of where the problem is and would pull the mean down: they count
+        # only when none of its reports is within reach
+        of = {
+            inc: (float(np.mean(placed.get(inc) or linked[inc])) if average else float(score[k]))
+            for inc, k in best.items()
+        }
         ranked = sorted(best.items(), key=lambda kv: -of[kv[0]])
         if not ranked:
             incident[a] = "new:" + report_no[a]
