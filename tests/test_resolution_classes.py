@@ -172,7 +172,8 @@ def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district)
 
 LIU_FAMILY = ("柳志刚", "葛丽萍", "柳思远", "鲁桂兰")
 TIAN_FAMILY = ("田志明", "吕晓红", "田浩宇")
-MOVERS = (*LIU_FAMILY, "欧阳振华", "庞淑敏", "韦国平", *TIAN_FAMILY)
+HAN_FAMILY = ("韩志强", "苏梅", "韩乐乐")
+MOVERS = (*LIU_FAMILY, "欧阳振华", "庞淑敏", "韦国平", *TIAN_FAMILY, *HAN_FAMILY)
 
 
 def test_a_family_whose_police_address_is_stale_moves_together(district):
@@ -246,6 +247,19 @@ def test_a_family_the_police_caught_up_with_for_one_member_after_the_latest_read
     assert meter_flat == [(old_flat,)]
 
 
+def test_a_child_the_police_caught_up_with_takes_the_family(district):
+    """The 韩 family left 1501 for 1502 in November, after the export's latest reading; only the
+    12-year-old son's November police record names 1502. A child does not move alone: his parents
+    go with him, each with the explanation."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    old_flat, new_flat = (f"{ADDRESS_ID[('阳曲路', '15', '26')]}#{room}" for room in ("1501", "1502"))
+    assert {before[name][1] for name in HAN_FAMILY} == {old_flat}
+    assert {after[name][1] for name in HAN_FAMILY} == {new_flat}
+    for name in ("韩志强", "苏梅"):
+        assert "moved(family_moved)" in after[name][3] and "police_population_stale" in after[name][3], name
+
+
 def test_a_meter_in_the_persons_name_that_came_alive_as_theirs_went_empty_is_where_they_moved(district):
     """韦国平's flat 901 reads empty in October, the export's latest month, and 902's meter (in his
     name, as three other meters are) went from empty to lived in that same month: he lives in 902,
@@ -268,8 +282,8 @@ def test_ids_hold_while_every_address_is_written_another_way(district):
     for key in [k for k in first if k[0] != "street_shop_visits"]:
         assert second[key][0] == first[key][0], key
     with duckdb.connect(str(db), read_only=True) as con:
-        # nothing but the moves of the 柳, 欧阳 and 田 families and of 韦国平 (not the 蒋 couple: nothing tells where they went)
-        assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 4
+        # nothing but the moves of the 柳, 欧阳, 田 and 韩 families and of 韦国平 (not the 蒋 couple: nothing tells where they went)
+        assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 5
 
 
 def test_a_flat_gone_dark_with_people_under_60_on_file_is_a_vacancy_to_check(district):

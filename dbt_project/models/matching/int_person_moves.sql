@@ -86,6 +86,10 @@ signs as (
     select * from {{ ref('int_person_move_signs') }}
 ),
 
+golden as (
+    select cluster_key, birth_date from {{ ref('int_person_golden') }}
+),
+
 transfer_left as (
     -- a person whose fresh account is at their police flat left the flats whose meter is in their
     -- name; their family members the police still place at one of those went with them
@@ -136,40 +140,47 @@ police_caught_up as (
     join police_placed_last_month pl on pl.cluster_key = p.cluster_key
     where
         coalesce(new.reads_empty, true)
+        -- (a flat outside the library may be the same flat with its road misspelt)
+        and p.building not like 'unlisted:%' and o.building not like 'unlisted:%'
         and o.building || '#' || o.room <> p.building || '#' || p.room
         and lm.building || '#' || lm.room = o.building || '#' || o.room
 ),
 
 police_caught_up_strangers as (
-    -- the new flats where someone not of that 户号 is placed by their own record (last month's
-    -- people there may be the ones who left it empty)
+    -- the new flats with no reading in the latest month where someone not of that 户号 is placed by
+    -- their own record (in a flat that reads empty, their word is the out-of-date one: nobody
+    -- lived there at that reading)
     select distinct c.cluster_key, c.building, c.room
     from police_caught_up c
     join evidence e on e.building = c.building and e.room = c.room and e.kind like 'own:%'
     left join police_family f on f.cluster_key = e.cluster_key and f.family_key = c.family_key
-    where f.cluster_key is null
+    left join dwelling_use u on u.building = c.building and u.room = c.room
+    where f.cluster_key is null and u.building is null
 ),
 
 police_caught_up_groups as (
-    -- who of a 户号 the police caught up with, per move: how many, and whether the 户主 or the 配偶
+    -- who of a 户号 the police caught up with, per move: how many, whether the 户主 or the 配偶, and
+    -- whether a child
     select
         c.family_key, c.old_building, c.old_room, c.building, c.room,
         count(distinct c.cluster_key) as movers,
-        bool_or(r.relation_to_head in ('户主', '配偶')) as head_moved
+        bool_or(r.relation_to_head in ('户主', '配偶')) as head_moved,
+        bool_or(coalesce({{ age_at('g.birth_date', delivery_month_end()) }} < 18, false)) as child_moved
     from police_caught_up c
     left join records r on r.cluster_key = c.cluster_key and r.source = 'police_population'
+    left join golden g on g.cluster_key = c.cluster_key
     group by all
 ),
 
 police_caught_up_moves as (
-    -- the family's move the police caught up with for part of it: the 户主 or the 配偶 went, or two
-    -- people or more of the 户号 went to the same flat (a grown child leaving alone is no family's
-    -- move), and nobody else is placed there
+    -- the family's move the police caught up with for part of it: the 户主 or the 配偶 went, a child
+    -- under 18 (who does not move alone), or two people or more of the 户号 to the same flat (a grown
+    -- child leaving alone is no family's move), and nobody else is placed there
     select c.cluster_key, c.old_building, c.old_room, c.building, c.room
     from police_caught_up c
     join police_caught_up_groups g using (family_key, old_building, old_room, building, room)
     left join police_caught_up_strangers s on s.building = c.building and s.room = c.room
-    where (g.head_moved or g.movers >= 2) and s.cluster_key is null
+    where (g.head_moved or g.child_moved or g.movers >= 2) and s.cluster_key is null
 ),
 
 moved_any as (
