@@ -35,6 +35,10 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    his wife 姜桂芳 in 1301 of another building (her 户籍 at 1201, 人户分离).
 12. a dead aid recipient: 邬长根 (户主 of aid family 310106D202400005, alone; the police say 死亡),
    his flat 1202 empty in 2026-10, a meter in his name lived in at his son's flat (1302).
+13. a family the police caught up with for one member only, after the export's latest reading: the
+   田 family left 1401 for 1402 in November; the November police file names 1402 for the wife
+   only, 1401 (the husband's meter) still reads lived in, 1402 (the landlord's) empty.
+   The 韩 family likewise from 1501 to 1502, where the police updated the 12-year-old son only.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -82,7 +86,7 @@ ADDRESS_ID = {(road, lane, no): code for code, road, lane, no, _ in LIBRARY}
 
 
 def id_number(region: str, birth: str, seq: int, male: bool) -> str:
-    body = f"{region}{birth.replace('-', '')}{seq:02d}{(2 * (seq % 5) + (1 if male else 0))}"
+    body = f"{region}{birth.replace('-', '')}{seq % 100:02d}{(2 * (seq % 5) + (1 if male else 0))}"
     return body + id_check_char(body)
 
 
@@ -295,6 +299,22 @@ def build(inbox: Path) -> dict:
     # the aid file does not yet; his flat 1202 reads empty in 2026-10, and the meter of 1302 (his son's
     # flat, the account never put in the son's name) is in his name and lived in
     people += [Person("邬长根", True, "1939-12-24", "10000022", "户主", (*A2, "1202"), status="死亡")]
+    # a family that moved from 1401 to 1402 in November, after the export's latest reading: 1401 (the
+    # husband's meter) still reads lived in, 1402 (the landlord's) empty; in November the police
+    # updated the wife's record only; their 户籍 is elsewhere (人户分离)
+    TIAN_HUKOU = "上海市虹口区四平路92弄1号101室"
+    people += [
+        Person("田志明", True, "1983-04-09", "10000023", "户主", (*A26, "1401"), TIAN_HUKOU),
+        Person("吕晓红", False, "1985-10-02", "10000023", "配偶", (*A26, "1401"), TIAN_HUKOU),
+        Person("田浩宇", True, "2014-07-15", "10000023", "子", (*A26, "1401"), TIAN_HUKOU),
+    ]
+    # the same in 1501 -> 1502, where the police updated the 12-year-old son's record only (a child
+    # does not move alone)
+    people += [
+        Person("韩志强", True, "1980-05-17", "10000024", "户主", (*A26, "1501"), TIAN_HUKOU),
+        Person("苏梅", False, "1982-09-23", "10000024", "配偶", (*A26, "1501"), TIAN_HUKOU),
+        Person("韩乐乐", True, "2014-03-08", "10000024", "子", (*A26, "1501"), TIAN_HUKOU),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -343,6 +363,10 @@ def build(inbox: Path) -> dict:
                 residence = address("梅圆路", lane, no, room, month)  # one character from two roads
             elif p.name == "葛丽萍" and month == 1:
                 residence = address(road, lane, no, "702", month)  # the only record the police updated
+            elif p.name == "吕晓红" and month == 1:
+                residence = address(road, lane, no, "1402", month)  # the only record the police updated
+            elif p.name == "韩乐乐" and month == 1:
+                residence = address(road, lane, no, "1502", month)  # the only record the police updated
             rows["police_population"].append(
                 [
                     p.id,
@@ -489,6 +513,8 @@ def build(inbox: Path) -> dict:
             ("3100099008", "韦国平", (*A26, "902"), 150),
             ("3100099010", "严德华", (*A2, "1002"), 150),  # his new flat
             ("3100099040", "邬长根", (*A26, "1302"), 150),  # his son's flat, the account in his name
+            ("3100099011", "贺文斌", (*A26, "1402"), 5),  # the landlord's: the 田 family moved in after its readings
+            ("3100099012", "贺文华", (*A26, "1502"), 5),  # the landlord's: the 韩 family moved in after its readings
             *((f"310009903{k}", "邵德明", (*A26, f"120{k}"), 150) for k in range(1, 3)),  # namesakes
             *((f"310009901{k}", "韦国平", (*A26, f"100{k}"), 150) for k in range(1, 4)),  # namesakes
         ]

@@ -171,7 +171,9 @@ def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district)
 
 
 LIU_FAMILY = ("柳志刚", "葛丽萍", "柳思远", "鲁桂兰")
-MOVERS = (*LIU_FAMILY, "欧阳振华", "庞淑敏", "韦国平")
+TIAN_FAMILY = ("田志明", "吕晓红", "田浩宇")
+HAN_FAMILY = ("韩志强", "苏梅", "韩乐乐")
+MOVERS = (*LIU_FAMILY, "欧阳振华", "庞淑敏", "韦国平", *TIAN_FAMILY, *HAN_FAMILY)
 
 
 def test_a_family_whose_police_address_is_stale_moves_together(district):
@@ -216,6 +218,48 @@ def test_an_account_put_in_a_persons_name_since_last_month_moves_the_family(dist
     assert history == [("move",)]
 
 
+def test_a_family_the_police_caught_up_with_for_one_member_after_the_latest_reading_moves_together(district):
+    """The 田 family left 1401 for 1402 in November, after the export's latest reading: 1401 (the
+    husband's meter) still reads lived in, 1402 empty, and only the wife's November police record
+    names 1402 (in October the hub placed her in 1401 with the others). Her husband and son go with
+    her, each with the explanation; 1401 keeps its id and its meter, and id_history records the move."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    old_flat, new_flat = (f"{ADDRESS_ID[('阳曲路', '15', '26')]}#{room}" for room in ("1401", "1402"))
+    assert {before[name][1] for name in TIAN_FAMILY} == {old_flat}
+    assert {after[name][1] for name in TIAN_FAMILY} == {new_flat}
+    for name in ("田志明", "田浩宇"):
+        assert "moved(family_moved)" in after[name][3] and "police_population_stale" in after[name][3], name
+    with duckdb.connect(str(db), read_only=True) as con:
+        flat_ids = dict(con.execute("select dwelling_key, household_id from master.household").fetchall())
+        history = con.execute(
+            "select kind from master.id_history where old_id = ? and new_id = ?",
+            [flat_ids[old_flat], flat_ids[new_flat]],
+        ).fetchall()
+        meter_flat = con.execute(
+            "select distinct h.dwelling_key from master.household h join raw.utility_electricity u "
+            "on u.delivery = '2026-11' and u.account_name = '田志明' "
+            "and h.electricity_accounts like '%' || u.account_no || '%'"
+        ).fetchall()
+    assert before["田志明"][0] == flat_ids[old_flat] and after["田志明"][0] == flat_ids[new_flat]
+    assert history == [("move",)]
+    # the husband's meter stays with the flat it measures
+    assert meter_flat == [(old_flat,)]
+
+
+def test_a_child_the_police_caught_up_with_takes_the_family(district):
+    """The 韩 family left 1501 for 1502 in November, after the export's latest reading; only the
+    12-year-old son's November police record names 1502. A child does not move alone: his parents
+    go with him, each with the explanation."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    old_flat, new_flat = (f"{ADDRESS_ID[('阳曲路', '15', '26')]}#{room}" for room in ("1501", "1502"))
+    assert {before[name][1] for name in HAN_FAMILY} == {old_flat}
+    assert {after[name][1] for name in HAN_FAMILY} == {new_flat}
+    for name in ("韩志强", "苏梅"):
+        assert "moved(family_moved)" in after[name][3] and "police_population_stale" in after[name][3], name
+
+
 def test_a_meter_in_the_persons_name_that_came_alive_as_theirs_went_empty_is_where_they_moved(district):
     """韦国平's flat 901 reads empty in October, the export's latest month, and 902's meter (in his
     name, as three other meters are) went from empty to lived in that same month: he lives in 902,
@@ -238,8 +282,8 @@ def test_ids_hold_while_every_address_is_written_another_way(district):
     for key in [k for k in first if k[0] != "street_shop_visits"]:
         assert second[key][0] == first[key][0], key
     with duckdb.connect(str(db), read_only=True) as con:
-        # nothing but the moves of the 柳 and 欧阳 families and of 韦国平 (not the 蒋 couple: nothing tells where they went)
-        assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 3
+        # nothing but the moves of the 柳, 欧阳, 田 and 韩 families and of 韦国平 (not the 蒋 couple: nothing tells where they went)
+        assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 5
 
 
 def test_a_flat_gone_dark_with_people_under_60_on_file_is_a_vacancy_to_check(district):

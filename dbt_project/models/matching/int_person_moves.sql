@@ -2,9 +2,41 @@
 -- than their police 居住地址 names, and why. A table of its own, like int_person_police_room, so
 -- that Spark does not inline the chain of move rules into the residence model's plan; the signs of a
 -- move are read in int_person_move_signs (int_person_move_facts says why).
+-- (The hub's own last month is read from the master tables, as int_person_dwelling_evidence does;
+-- on a first delivery they do not exist and police_placed_last_month is empty.)
+{% set master_ready = false %}
+{% if execute %}
+    {% set prev_person = adapter.get_relation(database=target.database, schema='master', identifier='person') %}
+    {% set prev_xref = adapter.get_relation(database=target.database, schema='master', identifier='person_xref') %}
+    {% set prev_hxref = adapter.get_relation(database=target.database, schema='master', identifier='household_xref') %}
+    {% set master_ready = prev_person is not none and prev_xref is not none and prev_hxref is not none %}
+{% endif %}
 with records as (
     select * from {{ ref('int_person_cluster_records') }}
 ),
+
+{% if master_ready %}
+police_placed_last_month as (
+    -- the people the hub placed at the previous delivery in the room their police 居住地址 named
+    -- then (not moved from it by other evidence)
+    select distinct r.cluster_key
+    from records r
+    join {{ prev_person }} p on r.has_valid_id and p.id_number_valid and p.id_number = r.id_number
+    join {{ prev_xref }} px on px.person_id = p.person_id and px.source = 'police_population'
+    join {{ prev_hxref }} hx
+        on
+            hx.delivery = px.delivery and hx.source = px.source and hx.source_file = px.source_file
+            and hx.source_row = px.source_row
+    where
+        px.delivery = (select max(delivery) from {{ prev_xref }} where delivery < {{ current_delivery() }})
+        and hx.match_rule like 'residence:%police_population' and hx.match_rule not like '%evidence:%'
+),
+{% else %}
+    police_placed_last_month as (
+        select null::string as cluster_key
+        where false
+    ),
+{% endif %}
 
 police_room as (
     select * from {{ ref('int_person_police_room') }}
@@ -50,8 +82,12 @@ transfers_taken as (
     where taken
 ),
 
-moved_any as (
+signs as (
     select * from {{ ref('int_person_move_signs') }}
+),
+
+golden as (
+    select cluster_key, birth_date from {{ ref('int_person_golden') }}
 ),
 
 transfer_left as (
@@ -68,14 +104,107 @@ transfer_left as (
         and m.building || '#' || m.room <> t.building || '#' || t.room
 ),
 
+police_family as (
+    -- one family: one 户号, or (a 户号 left blank) the people the hub placed together last month
+    select distinct cluster_key, 'hk:' || family_key as family_key from records
+    where source = 'police_population' and family_key is not null and coalesce(relation_to_head, '') <> '其他'
+    union
+    select distinct e.cluster_key, 'lm:' || e.building || '#' || e.room
+    from evidence e
+    join records r on r.cluster_key = e.cluster_key and r.source = 'police_population'
+    where e.kind = 'last_month' and r.family_key is null and coalesce(r.relation_to_head, '') <> '其他'
+),
+
+family_flats as (
+    -- how many flats the police place the people of each family in
+    select f.family_key, count(distinct o.building || '#' || o.room) as flats
+    from police_family f
+    join police_room o on o.cluster_key = f.cluster_key
+    group by f.family_key
+),
+
+police_caught_up as (
+    -- a person the police now place in a flat that reads empty in the export's latest month (nobody
+    -- lived there then: they came after that reading) or has no reading there, away from the one
+    -- other flat where the rest of their 户号 is still placed, and where the hub placed them last
+    -- month on the police's word then (the police changed their record since: the newest word; on a
+    -- first delivery nothing tells who of a split family is out of date)
+    select distinct p.cluster_key, f.family_key, o.building as old_building, o.room as old_room, p.building, p.room
+    from police_room p
+    join police_family f on f.cluster_key = p.cluster_key
+    join family_flats ff on ff.family_key = f.family_key and ff.flats = 2
+    left join dwelling_use new on new.building = p.building and new.room = p.room
+    join police_family fo on fo.family_key = f.family_key and fo.cluster_key <> p.cluster_key
+    join police_room o on o.cluster_key = fo.cluster_key
+    join evidence lm on lm.cluster_key = p.cluster_key and lm.kind = 'last_month'
+    join police_placed_last_month pl on pl.cluster_key = p.cluster_key
+    where
+        coalesce(new.reads_empty, true)
+        -- (a flat outside the library may be the same flat with its road misspelt)
+        and p.building not like 'unlisted:%' and o.building not like 'unlisted:%'
+        and o.building || '#' || o.room <> p.building || '#' || p.room
+        and lm.building || '#' || lm.room = o.building || '#' || o.room
+),
+
+police_caught_up_strangers as (
+    -- the new flats with no reading in the latest month where someone not of that 户号 is placed by
+    -- their own record (in a flat that reads empty, their word is the out-of-date one: nobody
+    -- lived there at that reading)
+    select distinct c.cluster_key, c.building, c.room
+    from police_caught_up c
+    join evidence e on e.building = c.building and e.room = c.room and e.kind like 'own:%'
+    left join police_family f on f.cluster_key = e.cluster_key and f.family_key = c.family_key
+    left join dwelling_use u on u.building = c.building and u.room = c.room
+    where f.cluster_key is null and u.building is null
+),
+
+police_caught_up_groups as (
+    -- who of a 户号 the police caught up with, per move: how many, whether the 户主 or the 配偶, and
+    -- whether a child
+    select
+        c.family_key, c.old_building, c.old_room, c.building, c.room,
+        count(distinct c.cluster_key) as movers,
+        bool_or(r.relation_to_head in ('户主', '配偶')) as head_moved,
+        bool_or(coalesce({{ age_at('g.birth_date', delivery_month_end()) }} < 18, false)) as child_moved
+    from police_caught_up c
+    left join records r on r.cluster_key = c.cluster_key and r.source = 'police_population'
+    left join golden g on g.cluster_key = c.cluster_key
+    group by all
+),
+
+police_caught_up_moves as (
+    -- the family's move the police caught up with for part of it: the 户主 or the 配偶 went, a child
+    -- under 18 (who does not move alone), or two people or more of the 户号 to the same flat (a grown
+    -- child leaving alone is no family's move), and nobody else is placed there
+    select c.cluster_key, c.old_building, c.old_room, c.building, c.room
+    from police_caught_up c
+    join police_caught_up_groups g using (family_key, old_building, old_room, building, room)
+    left join police_caught_up_strangers s on s.building = c.building and s.room = c.room
+    where (g.head_moved or g.child_moved or g.movers >= 2) and s.cluster_key is null
+),
+
+moved_any as (
+    -- the moves read off the person's own evidence, but for taking back to the family's flat someone
+    -- the police have just caught up with (their family's evidence there is the out-of-date one)
+    select s.*
+    from signs s
+    left join police_caught_up_moves c
+        on c.cluster_key = s.cluster_key and c.old_building = s.building and c.old_room = s.room
+    where c.cluster_key is null
+),
+
 family_anchors as (
     -- the people whose family may have moved with them: from old_building/old_room to building/room
-    -- (after the export's latest reading, when an account was just put in their name)
+    -- (after the export's latest reading, when an account was just put in their name, only the
+    -- people under 60: the flat's readings predate the family; when the police caught up with one
+    -- of them in a flat that reads empty, the whole family but for anyone on the elderly-alone list)
     select
-        cluster_key, old_building, old_room, building, room, kinds = 'meter_transfer' as after_latest_reading
+        cluster_key, old_building, old_room, building, room, kinds = 'meter_transfer' as under_sixty_only
     from moved_any
     union all
     select cluster_key, old_building, old_room, building, room, true from transfer_left
+    union all
+    select cluster_key, old_building, old_room, building, room, false from police_caught_up_moves
 ),
 
 police_families as (
@@ -135,17 +264,6 @@ listed_elsewhere as (
     having count(distinct e.building || '#' || e.room) = 1
 ),
 
-police_family as (
-    -- one family: one 户号, or (a 户号 left blank) the people the hub placed together last month
-    select distinct cluster_key, 'hk:' || family_key as family_key from records
-    where source = 'police_population' and family_key is not null and coalesce(relation_to_head, '') <> '其他'
-    union
-    select distinct e.cluster_key, 'lm:' || e.building || '#' || e.room
-    from evidence e
-    join records r on r.cluster_key = e.cluster_key and r.source = 'police_population'
-    where e.kind = 'last_month' and r.family_key is null and coalesce(r.relation_to_head, '') <> '其他'
-),
-
 moved_with_family as (
     -- the people of a mover's 户号 the police still place in the same flat go with them, when the
     -- movers of that flat and 户号 went to one dwelling
@@ -158,7 +276,7 @@ moved_with_family as (
         o.cluster_key not in (select cluster_key from moved_any)
         and o.cluster_key not in (select cluster_key from transfers_taken)
         and o.cluster_key not in (select cluster_key from elderly_listed)
-        and (not m.after_latest_reading or o.cluster_key in (select cluster_key from under_sixty))
+        and (not m.under_sixty_only or o.cluster_key in (select cluster_key from under_sixty))
     group by o.cluster_key
     having count(distinct m.building || '#' || m.room) = 1
 ),

@@ -52,11 +52,17 @@ from_police_room as (
 
 -- how often each kind of evidence names the dwelling the police name, where they name a room ------
 labels as (
-    select cluster_key, any_value(building) as building, any_value(room) as room
-    from evidence
-    where kind = 'own:police_population'
-    group by cluster_key
-    having count(distinct building || '#' || room) = 1
+    -- (a person the police have not caught up with is labelled with where they moved: their
+    -- police record is known to be out of date)
+    select
+        e.cluster_key,
+        coalesce(any_value(m.building), any_value(e.building)) as building,
+        coalesce(any_value(m.room), any_value(e.room)) as room
+    from evidence e
+    left join moved m using (cluster_key)
+    where e.kind = 'own:police_population'
+    group by e.cluster_key
+    having count(distinct e.building || '#' || e.room) = 1
 ),
 
 agreement as (
