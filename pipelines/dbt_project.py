@@ -9,6 +9,9 @@ import: `civichub_dbt()` does the work on its first call.
 from __future__ import annotations
 
 import functools
+import os
+import shutil
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -26,11 +29,20 @@ def manifest_is_stale(manifest: Path, project_dir: Path = DBT_PROJECT_DIR) -> bo
     return any(p.exists() and p.stat().st_mtime > built for p in sources)
 
 
+def _dbt_of_this_interpreter_on_path() -> None:
+    """dagster-dbt parses with a `dbt` subprocess found on PATH: a run started as
+    `.venv/bin/civichub run` without the venv activated would not find the venv's own `dbt`."""
+    here = Path(sys.executable).parent
+    if shutil.which("dbt") is None and (here / "dbt").exists():
+        os.environ["PATH"] = f"{here}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
 @functools.cache
 def civichub_dbt() -> DbtProject:
     """The dbt project with a current manifest (parsed now when missing or stale)."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     project.prepare_if_dev()
     if manifest_is_stale(Path(project.manifest_path)):
+        _dbt_of_this_interpreter_on_path()
         project.preparer.prepare(project)
     return project
