@@ -209,13 +209,30 @@ def test_an_account_put_in_a_persons_name_since_last_month_moves_the_family(dist
     assert after["欧阳振华"][1] == after["庞淑敏"][1] == new_flat
     assert "moved(meter_transfer)" in after["欧阳振华"][3] and "police_population_stale" in after["欧阳振华"][3]
     assert "moved(family_moved)" in after["庞淑敏"][3]
+    assert _id_history_between(db, old_flat, new_flat)[1] == [("move",)]
+
+
+def _id_history_between(db, old_flat, new_flat):
+    """The flats' household ids, and what id_history records from the old flat's id to the new one's."""
     with duckdb.connect(str(db), read_only=True) as con:
         flat_ids = dict(con.execute("select dwelling_key, household_id from master.household").fetchall())
         history = con.execute(
             "select kind from master.id_history where old_id = ? and new_id = ?",
             [flat_ids[old_flat], flat_ids[new_flat]],
         ).fetchall()
-    assert history == [("move",)]
+    return flat_ids, history
+
+
+def _family_moved_with_police_caught_up(db, family, rooms, followers):
+    """The whole family is in the first room of 阳曲路15弄26号 in October and in the second in
+    November; the members who followed the one the police caught up with say so."""
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    old_flat, new_flat = (f"{ADDRESS_ID[('阳曲路', '15', '26')]}#{room}" for room in rooms)
+    assert {before[name][1] for name in family} == {old_flat}
+    assert {after[name][1] for name in family} == {new_flat}
+    for name in followers:
+        assert "moved(family_moved)" in after[name][3] and "police_population_stale" in after[name][3], name
+    return before, after, old_flat, new_flat
 
 
 def test_a_family_the_police_caught_up_with_for_one_member_after_the_latest_reading_moves_together(district):
@@ -224,18 +241,11 @@ def test_a_family_the_police_caught_up_with_for_one_member_after_the_latest_read
     names 1402 (in October the hub placed her in 1401 with the others). Her husband and son go with
     her, each with the explanation; 1401 keeps its id and its meter, and id_history records the move."""
     _, db = district
-    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
-    old_flat, new_flat = (f"{ADDRESS_ID[('阳曲路', '15', '26')]}#{room}" for room in ("1401", "1402"))
-    assert {before[name][1] for name in TIAN_FAMILY} == {old_flat}
-    assert {after[name][1] for name in TIAN_FAMILY} == {new_flat}
-    for name in ("田志明", "田浩宇"):
-        assert "moved(family_moved)" in after[name][3] and "police_population_stale" in after[name][3], name
+    before, after, old_flat, new_flat = _family_moved_with_police_caught_up(
+        db, TIAN_FAMILY, ("1401", "1402"), followers=("田志明", "田浩宇")
+    )
+    flat_ids, history = _id_history_between(db, old_flat, new_flat)
     with duckdb.connect(str(db), read_only=True) as con:
-        flat_ids = dict(con.execute("select dwelling_key, household_id from master.household").fetchall())
-        history = con.execute(
-            "select kind from master.id_history where old_id = ? and new_id = ?",
-            [flat_ids[old_flat], flat_ids[new_flat]],
-        ).fetchall()
         meter_flat = con.execute(
             "select distinct h.dwelling_key from master.household h join raw.utility_electricity u "
             "on u.delivery = '2026-11' and u.account_name = '田志明' "
@@ -252,12 +262,7 @@ def test_a_child_the_police_caught_up_with_takes_the_family(district):
     12-year-old son's November police record names 1502. A child does not move alone: his parents
     go with him, each with the explanation."""
     _, db = district
-    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
-    old_flat, new_flat = (f"{ADDRESS_ID[('阳曲路', '15', '26')]}#{room}" for room in ("1501", "1502"))
-    assert {before[name][1] for name in HAN_FAMILY} == {old_flat}
-    assert {after[name][1] for name in HAN_FAMILY} == {new_flat}
-    for name in ("韩志强", "苏梅"):
-        assert "moved(family_moved)" in after[name][3] and "police_population_stale" in after[name][3], name
+    _family_moved_with_police_caught_up(db, HAN_FAMILY, ("1501", "1502"), followers=("韩志强", "苏梅"))
 
 
 def test_a_meter_in_the_persons_name_that_came_alive_as_theirs_went_empty_is_where_they_moved(district):
