@@ -7,7 +7,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    blank and only his 户籍地址 (where he does not live, 人户分离) names a room;
 2. a road name misspelt by one character: 黄敏 at 玫园路 (the library has 梅园路 with that lane and
    number, and no other road does); 郑杰 at 梅圆路 (one character from both 梅园路 and 梅源路, both with
-   that lane and number: undecidable);
+   that lane and number: undecidable); in November 宋雨's 居住地址 says 汾西路 for 闻喜路 (a slip by
+   sound: 'fen xi' / 'wen xi', one syllable and two characters away); 唐亮's says 汾水路 in both months
+   (two syllables off 闻喜路, which has his lane and number: outside the library);
 3. visits whose 联系人 is a shop assistant: 店招 明珠花店 for 上海市静安区明珠花店; 永丰超市 for
    上海市静安区吉祥超市 (the only business at its premises); 老陈面馆 registered nowhere;
 4. a meter at premises only the registry knows (鑫源五金店, the account in the legal
@@ -81,6 +83,8 @@ LIBRARY = [
     ("31010600000014", "梅园路", "", "104", 1),
     ("31010600000015", "梅园路", "", "106", 1),
     ("31010600000016", "梅园路", "", "108", 1),
+    ("31010600000017", "闻喜路", "38", "6", 1),
+    ("31010600000018", "闻喜路", "38", "7", 1),
 ]
 ADDRESS_ID = {(road, lane, no): code for code, road, lane, no, _ in LIBRARY}
 
@@ -315,6 +319,11 @@ def build(inbox: Path) -> dict:
         Person("苏梅", False, "1982-09-23", "10000024", "配偶", (*A26, "1501"), TIAN_HUKOU),
         Person("韩乐乐", True, "2014-03-08", "10000024", "子", (*A26, "1501"), TIAN_HUKOU),
     ]
+    # road names misspelt by sound in November: 汾西路 (one syllable off 闻喜路), 汾水路 (two)
+    people += [
+        Person("宋雨", False, "1987-06-16", "10000025", "户主", ("闻喜路", "38", "6", "605")),
+        Person("唐亮", True, "1986-01-28", "10000026", "户主", ("闻喜路", "38", "7", "203")),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -361,6 +370,10 @@ def build(inbox: Path) -> dict:
                 residence = address("玫园路", lane, no, room, month)  # 梅 written 玫
             elif p.name == "郑杰":
                 residence = address("梅圆路", lane, no, room, month)  # one character from two roads
+            elif p.name == "宋雨" and month == 1:
+                residence = address("汾西路", lane, no, room, month)  # 闻喜 typed by sound
+            elif p.name == "唐亮":
+                residence = address("汾水路", lane, no, room, month)  # two syllables off
             elif p.name == "葛丽萍" and month == 1:
                 residence = address(road, lane, no, "702", month)  # the only record the police updated
             elif p.name == "吕晓红" and month == 1:

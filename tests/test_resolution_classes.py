@@ -107,7 +107,30 @@ def test_a_road_name_one_homophone_off_a_unique_library_road_is_that_road(distri
     assert rule == [("road_one_char",)]
     # 梅圆路 is one character from both 梅园路 and 梅源路, which both have 8弄5号: not decided
     assert placed["郑杰"][1].startswith("unlisted:")
-    assert [f[2] for f in _findings(db, "2026-10", "address_not_in_library")] == ["上海市静安区梅圆路8弄5号101室"]
+    assert [f[2] for f in _findings(db, "2026-10", "address_not_in_library")] == [
+        "上海市静安区梅圆路8弄5号101室",
+        "上海市静安区汾水路38弄7号203室",  # two syllables off 闻喜路 (the next test)
+    ]
+
+
+def test_a_road_name_one_syllable_off_a_unique_library_road_is_that_road(district):
+    """宋雨's November 居住地址 says 汾西路 (fen xi) for 闻喜路 (wen xi): two characters, one syllable; her
+    household keeps its id. 唐亮's 汾水路 (fen shui) is two syllables off: outside the library, asked."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    assert after["宋雨"][0] == before["宋雨"][0]
+    assert after["宋雨"][1] == f"{ADDRESS_ID[('闻喜路', '38', '6')]}#605"
+    with duckdb.connect(str(db), read_only=True) as con:
+        rules = dict(
+            con.execute(
+                "select road, match_rule from matching.int_address_lookup l "
+                "join matching.int_address_keys k using (address_key) where road in ('汾西路', '汾水路')"
+            ).fetchall()
+        )
+    assert rules == {"汾西路": "road_one_syllable"}
+    assert after["唐亮"][1].startswith("unlisted:")
+    asked = [f[2] for f in _findings(db, "2026-11", "address_not_in_library") if "汾" in f[2]]
+    assert len(asked) == 1 and "汾水路" in asked[0]  # the written address; 汾西路 is not asked about
 
 
 def _shop_codes(db, delivery: str) -> dict[tuple[str, int], tuple[str, str]]:
