@@ -9,7 +9,8 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    number, and no other road does); 郑杰 at 梅圆路 (one character from both 梅园路 and 梅源路, both with
    that lane and number: undecidable); in November 宋雨's 居住地址 says 汾西路 for 闻喜路 (a slip by
    sound: 'fen xi' / 'wen xi', one syllable and two characters away); 唐亮's says 汾水路 in both months
-   (two syllables off 闻喜路, which has his lane and number: outside the library);
+   (two syllables off 闻喜路, which has his lane and number: outside the library), his 户籍地址
+   美元路102号 in Nanjing (it reads as 梅园路, which has a 102号: no lane, no misspelling taken);
 3. visits whose 联系人 is a shop assistant: 店招 明珠花店 for 上海市静安区明珠花店; 永丰超市 for
    上海市静安区吉祥超市 (the only business at its premises); 老陈面馆 registered nowhere;
 4. a meter at premises only the registry knows (鑫源五金店, the account in the legal
@@ -322,7 +323,15 @@ def build(inbox: Path) -> dict:
     # road names misspelt by sound in November: 汾西路 (one syllable off 闻喜路), 汾水路 (two)
     people += [
         Person("宋雨", False, "1987-06-16", "10000025", "户主", ("闻喜路", "38", "6", "605")),
-        Person("唐亮", True, "1986-01-28", "10000026", "户主", ("闻喜路", "38", "7", "203")),
+        Person(
+            "唐亮",
+            True,
+            "1986-01-28",
+            "10000026",
+            "户主",
+            ("闻喜路", "38", "7", "203"),
+            registered="江苏省南京市玄武区美元路102号",  # 'mei yuan lu' as 梅园路, which has a 102号
+        ),
     ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)

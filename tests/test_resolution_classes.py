@@ -115,7 +115,8 @@ def test_a_road_name_one_homophone_off_a_unique_library_road_is_that_road(distri
 
 def test_a_road_name_one_syllable_off_a_unique_library_road_is_that_road(district):
     """宋雨's November 居住地址 says 汾西路 (fen xi) for 闻喜路 (wen xi): two characters, one syllable; her
-    household keeps its id. 唐亮's 汾水路 (fen shui) is two syllables off: outside the library, asked."""
+    household keeps its id. 唐亮's 汾水路 (fen shui) is two syllables off: outside the library, asked.
+    His 户籍地址 in Nanjing, 美元路102号, reads like 梅园路102号 but has no lane: not taken for it."""
     _, db = district
     before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
     assert after["宋雨"][0] == before["宋雨"][0]
@@ -124,7 +125,7 @@ def test_a_road_name_one_syllable_off_a_unique_library_road_is_that_road(distric
         rules = dict(
             con.execute(
                 "select road, match_rule from matching.int_address_lookup l "
-                "join matching.int_address_keys k using (address_key) where road in ('汾西路', '汾水路')"
+                "join matching.int_address_keys k using (address_key) where road in ('汾西路', '汾水路', '美元路')"
             ).fetchall()
         )
     assert rules == {"汾西路": "road_one_syllable"}

@@ -83,25 +83,31 @@
 {%- endmacro %}
 
 {#
-  Two road names of the same length, one character or one syllable apart: read character by
-  character (cn_road_pinyin, `pa` and `pb`), at most one syllable differs. A homophone typed for a
-  character (玫园路 / 梅园路: 'mei yuan lu' both) differs in no syllable; a one-character slip in one;
-  a clerk typing by sound who slips by a syllable (汾西路 for 闻喜路: 'fen xi lu' / 'wen xi lu') in one,
-  though two characters differ. A direction before the road type (东南西北中) that sounds different is
-  never the one difference: 延长西路 and 延长中路 are different roads (西 for 喜 sounds the same).
-  DuckDB's substr and length count characters.
+  Two road names of the same length, read character by character (cn_road_pinyin, `pa` and `pb`):
+  one character apart (a homophone typed for another: 玫园路 / 梅园路, 'mei yuan lu' both; or any
+  one-character slip), or, where two characters or more differ, at most one syllable apart (a clerk
+  typing by sound who slips by a syllable: 汾西路 for 闻喜路, 'fen xi lu' / 'wen xi lu'). A direction
+  before the road type (东南西北中) that sounds different is never the difference: 延长西路 and 延长中路
+  are different roads (西 for 喜 sounds the same). DuckDB's substr and length count characters.
 #}
-{% macro road_within_one_syllable(a, b, pa, pb) -%}
+{% macro road_direction_differs(a, b, pa, pb) -%}
+    ({{ syllable_at(pa, 'length(' ~ a ~ ') - 1') }} <> {{ syllable_at(pb, 'length(' ~ b ~ ') - 1') }}
+     and (substr({{ a }}, length({{ a }}) - 1, 1) in ('东', '南', '西', '北', '中')
+          or substr({{ b }}, length({{ b }}) - 1, 1) in ('东', '南', '西', '北', '中')))
+{%- endmacro %}
+{% macro road_one_character_apart(a, b, pa, pb) -%}
+    (length({{ a }}) = length({{ b }})
+     and {{ hamming_distance(a, b, at_most=1) }} = 1
+     and not {{ road_direction_differs(a, b, pa, pb) }})
+{%- endmacro %}
+{% macro road_one_syllable_apart(a, b, pa, pb) -%}
     (length({{ a }}) = length({{ b }})
      and {{ a }} <> {{ b }}
      and {{ syllable_distance(pa, pb) }} <= 1
-     and not ({{ syllable_at(pa, 'length(' ~ a ~ ') - 1') }} <> {{ syllable_at(pb, 'length(' ~ b ~ ') - 1') }}
-              and (substr({{ a }}, length({{ a }}) - 1, 1) in ('东', '南', '西', '北', '中')
-                   or substr({{ b }}, length({{ b }}) - 1, 1) in ('东', '南', '西', '北', '中'))))
+     and not {{ road_direction_differs(a, b, pa, pb) }})
 {%- endmacro %}
 
-{# How a road name within one syllable of a library road's is explained: one character apart, or
-   more characters but one syllable. #}
+{# How a road name one character or one syllable from a library road's is explained. #}
 {% macro road_misspelling_rule(a, b) -%}
     (case when {{ hamming_distance(a, b, at_most=1) }} = 1 then 'road_one_char' else 'road_one_syllable' end)
 {%- endmacro %}

@@ -4,7 +4,8 @@
 -- 梅园路, 化山路 for 华山路; a slip by sound: 汾西路 for 闻喜路) from exactly one library road that has
 -- the same lane and number (of several, the one that reads the same). A one-character change scores
 -- only 67-75 on three- and four-character names, under the fuzzy floor; the lane and number that
--- must exist on exactly one such road are what make it safe. A direction before 路 (东南西北中) that
+-- must exist on exactly one such road are what make it safe (a slip by a syllable across two
+-- characters is taken only with a lane: any road sharing a syllable and a door number would do). A direction before 路 (东南西北中) that
 -- sounds different is never the one difference: 延长西路 and 延长中路 are different roads.
 with keys as (
     select * from {{ ref('int_address_keys') }}
@@ -58,7 +59,12 @@ one_char_candidates as (
             and l.road <> u.road
     where
         u.address_key not in (select address_key from fuzzy)
-        and {{ road_within_one_syllable('u.road', 'l.road', 'u.road_pinyin', 'l.road_pinyin') }}
+        and (
+            {{ road_one_character_apart('u.road', 'l.road', 'u.road_pinyin', 'l.road_pinyin') }}
+            -- by sound across two characters or more only with a lane (弄, Shanghai's): 解放路20号 of a
+            -- 户籍地址 in another province is not 海防路20号
+            or (u.address_key like '%弄%' and {{ road_one_syllable_apart('u.road', 'l.road', 'u.road_pinyin', 'l.road_pinyin') }})
+        )
 ),
 
 one_char as (

@@ -1,7 +1,8 @@
 -- Addresses outside the standard library keep a key of their own (a household there is still a
--- household). So that one building keeps one key from month to month, a road name one character or
--- one syllable away from exactly one library road name (of several, the one that reads the same: a
--- homophone typed for it, 田目西路 for 天目西路), and not
+-- household). So that one building keeps one key from month to month, a road name one character
+-- away from exactly one library road name (of several, the one that reads the same: a homophone
+-- typed for it, 田目西路 for 天目西路; not a slip by a syllable across characters: without a lane and
+-- number to check, 解放路 of another city would become 海防路), and not
 -- itself a library road, is written as that road. (Inside the library, int_address_lookup matches
 -- the misspelt road by lane and number; outside it there is no lane and number to check against.)
 with unlisted as (
@@ -24,7 +25,7 @@ candidates as (
     join library_roads r on length(r.road) = length(u.road) and r.road <> u.road
     where
         u.road not in (select road from library_roads)
-        and {{ road_within_one_syllable('u.road', 'r.road', 'u.road_pinyin', 'r.road_pinyin') }}
+        and {{ road_one_character_apart('u.road', 'r.road', 'u.road_pinyin', 'r.road_pinyin') }}
 ),
 
 chosen_roads as (
