@@ -11,6 +11,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    sound: 'fen xi' / 'wen xi', one syllable and two characters away); 唐亮's says 汾水路 in both months
    (two syllables off 闻喜路, which has his lane and number: outside the library), his 户籍地址
    美元路102号 in Nanjing (it reads as 梅园路, which has a 102号: no lane, no misspelling taken);
+   韦佳's November 居住地址 says 闻西路 for 闻喜路 (西 where 路 is preceded by a direction, but it
+   sounds as 喜: no other road); 贺强's says 延长西路 (延长中路 has his lane and number; 西 and 中 are
+   directions that sound different: another road, outside the library);
 3. visits whose 联系人 is a shop assistant: 店招 明珠花店 for 上海市静安区明珠花店; 永丰超市 for
    上海市静安区吉祥超市 (the only business at its premises); 老陈面馆 registered nowhere;
 4. a meter at premises only the registry knows (鑫源五金店, the account in the legal
@@ -86,6 +89,7 @@ LIBRARY = [
     ("31010600000016", "梅园路", "", "108", 1),
     ("31010600000017", "闻喜路", "38", "6", 1),
     ("31010600000018", "闻喜路", "38", "7", 1),
+    ("31010600000019", "延长中路", "1", "1", 1),
 ]
 ADDRESS_ID = {(road, lane, no): code for code, road, lane, no, _ in LIBRARY}
 
@@ -333,6 +337,12 @@ def build(inbox: Path) -> dict:
             registered="江苏省南京市玄武区美元路102号",  # 'mei yuan lu' as 梅园路, which has a 102号
         ),
     ]
+    # a homophone in the place of a direction (闻西路 for 闻喜路), and a different direction (延长西路,
+    # the library has 延长中路 only)
+    people += [
+        Person("韦佳", False, "1990-02-02", "10000027", "户主", ("闻喜路", "38", "6", "606")),
+        Person("贺强", True, "1984-04-04", "10000028", "户主", ("延长中路", "1", "1", "101")),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -381,6 +391,10 @@ def build(inbox: Path) -> dict:
                 residence = address("梅圆路", lane, no, room, month)  # one character from two roads
             elif p.name == "宋雨" and month == 1:
                 residence = address("汾西路", lane, no, room, month)  # 闻喜 typed by sound
+            elif p.name == "韦佳" and month == 1:
+                residence = address("闻西路", lane, no, room, month)  # 喜 typed as 西
+            elif p.name == "贺强":
+                residence = address("延长西路", lane, no, room, month)  # another direction
             elif p.name == "唐亮":
                 residence = address("汾水路", lane, no, room, month)  # two syllables off
             elif p.name == "葛丽萍" and month == 1:

@@ -110,6 +110,7 @@ def test_a_road_name_one_homophone_off_a_unique_library_road_is_that_road(distri
     assert [f[2] for f in _findings(db, "2026-10", "address_not_in_library")] == [
         "上海市静安区梅圆路8弄5号101室",
         "上海市静安区汾水路38弄7号203室",  # two syllables off 闻喜路 (the next test)
+        "上海市静安区延长西路1弄1号101室",  # 延长中路 is another road (the test after)
     ]
 
 
@@ -132,6 +133,26 @@ def test_a_road_name_one_syllable_off_a_unique_library_road_is_that_road(distric
     assert after["唐亮"][1].startswith("unlisted:")
     asked = [f[2] for f in _findings(db, "2026-11", "address_not_in_library") if "汾" in f[2]]
     assert len(asked) == 1 and "汾水路" in asked[0]  # the written address; 汾西路 is not asked about
+
+
+def test_a_homophone_where_a_direction_stands_is_no_other_direction(district):
+    """韦佳's November 居住地址 says 闻西路 for 闻喜路: 西 stands where a direction would, but sounds as
+    喜, and no other road fits: her household keeps its id. 贺强's 延长西路 is not 延长中路 (the
+    library's, with his lane and number): a direction that sounds different names another road."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    assert after["韦佳"][0] == before["韦佳"][0]
+    assert after["韦佳"][1] == f"{ADDRESS_ID[('闻喜路', '38', '6')]}#606"
+    with duckdb.connect(str(db), read_only=True) as con:
+        rules = dict(
+            con.execute(
+                "select road, match_rule from matching.int_address_lookup l "
+                "join matching.int_address_keys k using (address_key) where road in ('闻西路', '延长西路')"
+            ).fetchall()
+        )
+    assert rules == {"闻西路": "road_one_char"}
+    for placed in (before, after):
+        assert placed["贺强"][1].startswith("unlisted:延长西路")
 
 
 def _shop_codes(db, delivery: str) -> dict[tuple[str, int], tuple[str, str]]:
