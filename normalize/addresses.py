@@ -492,3 +492,17 @@ def parse_address(raw: object) -> ParsedAddress:
 def address_key(raw: object) -> str | None:
     """road + lane弄 + number号 (e.g. 柳营路669弄14号), or None when the address has no door."""
     return parse_address(raw).address_key
+
+
+def road_pinyin(road: object) -> str | None:
+    """A road name's sound: toneless pinyin, one syllable per character, space-separated
+    (闻喜路 -> 'wen xi lu'), so that syllable i is character i. A clerk typing by sound slips by a
+    syllable (汾西路 for 闻喜路: 'fen xi lu', one syllable and two characters away). Each character is
+    read on its own, as an input method offers it (pypinyin's default reading); a character without
+    a reading (a letter, a digit) stands for itself."""
+    from normalize.names import char_pinyin
+
+    text = as_text(road)
+    if not text:
+        return None
+    return " ".join("_" if ch.isspace() else char_pinyin(ch) for ch in text)

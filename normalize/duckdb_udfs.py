@@ -28,7 +28,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
-from normalize.addresses import ParsedAddress, address_tuple
+from normalize.addresses import ParsedAddress, address_tuple, road_pinyin
 from normalize.dates import parse_date, parse_year_month
 from normalize.id_number import (
     _MIN_BIRTH_YEAR,
@@ -292,6 +292,7 @@ def udf_specs() -> list[tuple[str, Callable, list[str], str]]:
         ("cn_parse_year_month", _map_unique(parse_year_month, pa.string()), [V], V),
         ("cn_parse_address", _address_udf, [V], _ADDRESS_SQL_TYPE),
         ("cn_address_key", _map_unique(lambda v: address_tuple(v)[_KEY_INDEX], pa.string()), [V], V),
+        ("cn_road_pinyin", _map_unique(road_pinyin, pa.string()), [V], V),
         ("cn_levenshtein", _pair_scorer("levenshtein", pa.int64()), [V, V], "BIGINT"),
         ("cn_ratio", _pair_scorer("ratio", pa.float64()), [V, V], "DOUBLE"),
         ("cn_jaro_winkler", _pair_scorer("jaro_winkler", pa.float64()), [V, V], "DOUBLE"),

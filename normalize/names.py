@@ -204,7 +204,9 @@ _ASCII_WORD_RE = re.compile(r"[A-Za-z0-9]+")
 
 
 @cache
-def _char_pinyin(ch: str) -> str:
+def char_pinyin(ch: str) -> str:
+    """One character's toneless pinyin (pypinyin's default reading, lower case); a character
+    pypinyin does not know stands for itself."""
     from pypinyin import Style, lazy_pinyin
 
     py = lazy_pinyin(ch, style=Style.NORMAL, errors="default")
@@ -231,7 +233,7 @@ def _syllables(text: str) -> list[str]:
         if ch == _SEP or unicodedata.category(ch)[0] in "PSZ":
             i += 1
             continue
-        out.append(_char_pinyin(ch))
+        out.append(char_pinyin(ch))
         i += 1
     return out
 

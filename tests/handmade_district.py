@@ -7,7 +7,13 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    blank and only his 户籍地址 (where he does not live, 人户分离) names a room;
 2. a road name misspelt by one character: 黄敏 at 玫园路 (the library has 梅园路 with that lane and
    number, and no other road does); 郑杰 at 梅圆路 (one character from both 梅园路 and 梅源路, both with
-   that lane and number: undecidable);
+   that lane and number: undecidable); in November 宋雨's 居住地址 says 汾西路 for 闻喜路 (a slip by
+   sound: 'fen xi' / 'wen xi', one syllable and two characters away); 唐亮's says 汾水路 in both months
+   (two syllables off 闻喜路, which has his lane and number: outside the library), his 户籍地址
+   美元路102号 in Nanjing (it reads as 梅园路, which has a 102号: no lane, no misspelling taken);
+   韦佳's November 居住地址 says 闻西路 for 闻喜路 (西 where 路 is preceded by a direction, but it
+   sounds as 喜: no other road); 贺强's says 延长西路 (延长中路 has his lane and number; 西 and 中 are
+   directions that sound different: another road, outside the library);
 3. visits whose 联系人 is a shop assistant: 店招 明珠花店 for 上海市静安区明珠花店; 永丰超市 for
    上海市静安区吉祥超市 (the only business at its premises); 老陈面馆 registered nowhere;
 4. a meter at premises only the registry knows (鑫源五金店, the account in the legal
@@ -82,8 +88,11 @@ LIBRARY = [
     ("31010600000014", "梅园路", "", "104", 1),
     ("31010600000015", "梅园路", "", "106", 1),
     ("31010600000016", "梅园路", "", "108", 1),
+    ("31010600000017", "闻喜路", "38", "6", 1),
+    ("31010600000018", "闻喜路", "38", "7", 1),
+    ("31010600000019", "延长中路", "1", "1", 1),
     # the library lists 梅园路100号 (明珠花店's premises) a second time, under the other committee
-    ("31010600000017", "梅园路", "", "100", 0),
+    ("31010600000020", "梅园路", "", "100", 0),
 ]
 ADDRESS_ID: dict[tuple[str, str, str], str] = {}
 for _code, _road, _lane, _no, _ in LIBRARY:
@@ -320,6 +329,25 @@ def build(inbox: Path) -> dict:
         Person("苏梅", False, "1982-09-23", "10000024", "配偶", (*A26, "1501"), TIAN_HUKOU),
         Person("韩乐乐", True, "2014-03-08", "10000024", "子", (*A26, "1501"), TIAN_HUKOU),
     ]
+    # road names misspelt by sound in November: 汾西路 (one syllable off 闻喜路), 汾水路 (two)
+    people += [
+        Person("宋雨", False, "1987-06-16", "10000025", "户主", ("闻喜路", "38", "6", "605")),
+        Person(
+            "唐亮",
+            True,
+            "1986-01-28",
+            "10000026",
+            "户主",
+            ("闻喜路", "38", "7", "203"),
+            registered="江苏省南京市玄武区美元路102号",  # 'mei yuan lu' as 梅园路, which has a 102号
+        ),
+    ]
+    # a homophone in the place of a direction (闻西路 for 闻喜路), and a different direction (延长西路,
+    # the library has 延长中路 only)
+    people += [
+        Person("韦佳", False, "1990-02-02", "10000027", "户主", ("闻喜路", "38", "6", "606")),
+        Person("贺强", True, "1984-04-04", "10000028", "户主", ("延长中路", "1", "1", "101")),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -366,6 +394,14 @@ def build(inbox: Path) -> dict:
                 residence = address("玫园路", lane, no, room, month)  # 梅 written 玫
             elif p.name == "郑杰":
                 residence = address("梅圆路", lane, no, room, month)  # one character from two roads
+            elif p.name == "宋雨" and month == 1:
+                residence = address("汾西路", lane, no, room, month)  # 闻喜 typed by sound
+            elif p.name == "韦佳" and month == 1:
+                residence = address("闻西路", lane, no, room, month)  # 喜 typed as 西
+            elif p.name == "贺强":
+                residence = address("延长西路", lane, no, room, month)  # another direction
+            elif p.name == "唐亮":
+                residence = address("汾水路", lane, no, room, month)  # two syllables off
             elif p.name == "葛丽萍" and month == 1:
                 residence = address(road, lane, no, "702", month)  # the only record the police updated
             elif p.name == "吕晓红" and month == 1:

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from normalize.addresses import ParsedAddress, address_key, cn_numeral_to_int, parse_address
+from normalize.addresses import ParsedAddress, address_key, cn_numeral_to_int, parse_address, road_pinyin
 
 KEY = "柳营路669弄14号"
 
@@ -210,3 +210,14 @@ def test_a_road_suffix_typed_inside_a_road_name_keeps_the_whole_road():
     assert parse_address("乌鲁木齐北路12弄12号").road == "乌鲁木齐北路"
     # a road followed by a note that is not a road with numbers stays as it was
     assert parse_address("柳营路669弄14号1102室").road == "柳营路"
+
+
+def test_a_road_name_reads_one_syllable_a_character():
+    # a slip by sound keeps the other syllables: 汾西路 for 闻喜路 is two characters, one syllable away
+    assert road_pinyin("闻喜路") == "wen xi lu"
+    assert road_pinyin("汾西路") == "fen xi lu"
+    assert road_pinyin("玫园路") == road_pinyin("梅园路") == "mei yuan lu"
+    # as many syllables as characters, whatever the characters are
+    for road in ("S20公路", "中山北一路", "延安 西路"):
+        assert len(road_pinyin(road).split(" ")) == len(road)
+    assert road_pinyin("") is None and road_pinyin(None) is None

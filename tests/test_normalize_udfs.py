@@ -5,7 +5,7 @@ import random
 import duckdb
 import pytest
 
-from normalize.addresses import parse_address
+from normalize.addresses import parse_address, road_pinyin
 from normalize.dates import parse_date, parse_year_month
 from normalize.duckdb_udfs import ADDRESS_FIELDS, UDF_NAMES, register_udfs
 from normalize.id_number import (
@@ -111,6 +111,7 @@ def test_text_functions_match_python(con):
         "cn_phone_kind": (phone_kind, ["13812345678", "021-62345678", "123", "", None]),
         "cn_parse_date": (parse_date, ["1990年1月2日", "32875", "19900102", "bad", None]),
         "cn_parse_year_month": (parse_year_month, ["2026年10月", "202610", "2026/10", "x", None]),
+        "cn_road_pinyin": (road_pinyin, ["闻喜路", "汾西路", "S20公路", "", None]),
     }
     for fn, (py, values) in cases.items():
         got = _column(con, fn, values)

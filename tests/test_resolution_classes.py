@@ -107,7 +107,52 @@ def test_a_road_name_one_homophone_off_a_unique_library_road_is_that_road(distri
     assert rule == [("road_one_char",)]
     # 梅圆路 is one character from both 梅园路 and 梅源路, which both have 8弄5号: not decided
     assert placed["郑杰"][1].startswith("unlisted:")
-    assert [f[2] for f in _findings(db, "2026-10", "address_not_in_library")] == ["上海市静安区梅圆路8弄5号101室"]
+    assert [f[2] for f in _findings(db, "2026-10", "address_not_in_library")] == [
+        "上海市静安区梅圆路8弄5号101室",
+        "上海市静安区汾水路38弄7号203室",  # two syllables off 闻喜路 (the next test)
+        "上海市静安区延长西路1弄1号101室",  # 延长中路 is another road (the test after)
+    ]
+
+
+def test_a_road_name_one_syllable_off_a_unique_library_road_is_that_road(district):
+    """宋雨's November 居住地址 says 汾西路 (fen xi) for 闻喜路 (wen xi): two characters, one syllable; her
+    household keeps its id. 唐亮's 汾水路 (fen shui) is two syllables off: outside the library, asked.
+    His 户籍地址 in Nanjing, 美元路102号, reads like 梅园路102号 but has no lane: not taken for it."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    assert after["宋雨"][0] == before["宋雨"][0]
+    assert after["宋雨"][1] == f"{ADDRESS_ID[('闻喜路', '38', '6')]}#605"
+    with duckdb.connect(str(db), read_only=True) as con:
+        rules = dict(
+            con.execute(
+                "select road, match_rule from matching.int_address_lookup l "
+                "join matching.int_address_keys k using (address_key) where road in ('汾西路', '汾水路', '美元路')"
+            ).fetchall()
+        )
+    assert rules == {"汾西路": "road_one_syllable"}
+    assert after["唐亮"][1].startswith("unlisted:")
+    asked = [f[2] for f in _findings(db, "2026-11", "address_not_in_library") if "汾" in f[2]]
+    assert len(asked) == 1 and "汾水路" in asked[0]  # the written address; 汾西路 is not asked about
+
+
+def test_a_homophone_where_a_direction_stands_is_no_other_direction(district):
+    """韦佳's November 居住地址 says 闻西路 for 闻喜路: 西 stands where a direction would, but sounds as
+    喜, and no other road fits: her household keeps its id. 贺强's 延长西路 is not 延长中路 (the
+    library's, with his lane and number): a direction that sounds different names another road."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    assert after["韦佳"][0] == before["韦佳"][0]
+    assert after["韦佳"][1] == f"{ADDRESS_ID[('闻喜路', '38', '6')]}#606"
+    with duckdb.connect(str(db), read_only=True) as con:
+        rules = dict(
+            con.execute(
+                "select road, match_rule from matching.int_address_lookup l "
+                "join matching.int_address_keys k using (address_key) where road in ('闻西路', '延长西路')"
+            ).fetchall()
+        )
+    assert rules == {"闻西路": "road_one_char"}
+    for placed in (before, after):
+        assert placed["贺强"][1].startswith("unlisted:延长西路")
 
 
 def _shop_codes(db, delivery: str) -> dict[tuple[str, int], tuple[str, str]]:
@@ -132,7 +177,7 @@ def test_an_address_the_library_lists_twice_puts_each_record_in_one_place(distri
             "select distinct address_id from matching.int_address_lookup where address_key like '梅园路100号%'"
         ).fetchall()
         at_either = con.execute(
-            "select address_id, count(*) from master.shop where address_id in ('31010600000012', '31010600000017') "
+            "select address_id, count(*) from master.shop where address_id in ('31010600000012', '31010600000020') "
             "group by all"
         ).fetchall()
     assert copies == []

@@ -74,6 +74,22 @@
     element_at(filter(sequence(1, greatest(length({{ a }}), 1)), i -> substr({{ a }}, i, 1) <> substr({{ b }}, i, 1)), 1)
 {%- endmacro %}
 
+{# Syllable i (1-based) of a space-separated pinyin string (cn_road_pinyin: one syllable a character). #}
+{% macro syllable_at(p, i) -%}{{ return(adapter.dispatch('syllable_at', 'civichub')(p, i)) }}{%- endmacro %}
+{% macro default__syllable_at(p, i) -%}string_split({{ p }}, ' ')[{{ i }}]{%- endmacro %}
+{% macro spark__syllable_at(p, i) -%}element_at(split({{ p }}, ' '), {{ i }}){%- endmacro %}
+
+{# Number of positions at which two pinyin strings of as many syllables differ, syllable by syllable. #}
+{% macro syllable_distance(a, b) -%}{{ return(adapter.dispatch('syllable_distance', 'civichub')(a, b)) }}{%- endmacro %}
+{% macro default__syllable_distance(a, b) -%}
+    len(list_filter(range(1, len(string_split({{ a }}, ' ')) + 1),
+                    lambda i: string_split({{ a }}, ' ')[i] <> string_split({{ b }}, ' ')[i]))
+{%- endmacro %}
+{% macro spark__syllable_distance(a, b) -%}
+    size(filter(sequence(1, greatest(size(split({{ a }}, ' ')), 1)),
+                i -> element_at(split({{ a }}, ' '), i) <> element_at(split({{ b }}, ' '), i)))
+{%- endmacro %}
+
 {# A repeatable sample of about `n` rows: the rows whose md5(key, seed) come first. The same rows on
    both engines (DuckDB's `using sample … repeatable` depends on the engine and its threads). #}
 {% macro hash_sample(relation_sql, key, n, seed) -%}

@@ -83,29 +83,39 @@
 {%- endmacro %}
 
 {#
-  Two road names of the same length that differ in exactly one character (a homophone typed for
-  another: 玫园路 / 梅园路), where that character is not a direction before the road type (延长西路 and
-  延长中路 are different roads). DuckDB's substr and length count characters.
+  Two road names of the same length, read character by character (cn_road_pinyin, `pa` and `pb`):
+  one character apart (a homophone typed for another: 玫园路 / 梅园路, 'mei yuan lu' both; or any
+  one-character slip), or, where two characters or more differ, at most one syllable apart (a clerk
+  typing by sound who slips by a syllable: 汾西路 for 闻喜路, 'fen xi lu' / 'wen xi lu'). A direction
+  before the road type (东南西北中) that sounds different is never the difference: 延长西路 and 延长中路
+  are different roads (西 for 喜 sounds the same). DuckDB's substr and length count characters.
 #}
-{% macro road_one_character_apart(a, b) -%}
+{% macro road_direction_differs(a, b, pa, pb) -%}
+    ({{ syllable_at(pa, 'length(' ~ a ~ ') - 1') }} <> {{ syllable_at(pb, 'length(' ~ b ~ ') - 1') }}
+     and (substr({{ a }}, length({{ a }}) - 1, 1) in ('东', '南', '西', '北', '中')
+          or substr({{ b }}, length({{ b }}) - 1, 1) in ('东', '南', '西', '北', '中')))
+{%- endmacro %}
+{% macro road_one_character_apart(a, b, pa, pb) -%}
     (length({{ a }}) = length({{ b }})
-     and {{ hamming_distance(a, b) }} = 1
-     and not (substr({{ a }}, length({{ a }}) - 1, 1) <> substr({{ b }}, length({{ b }}) - 1, 1)
-              and (substr({{ a }}, length({{ a }}) - 1, 1) in ('东', '南', '西', '北', '中')
-                   or substr({{ b }}, length({{ b }}) - 1, 1) in ('东', '南', '西', '北', '中'))))
+     and {{ hamming_distance(a, b, at_most=1) }} = 1
+     and not {{ road_direction_differs(a, b, pa, pb) }})
+{%- endmacro %}
+{% macro road_one_syllable_apart(a, b, pa, pb) -%}
+    (length({{ a }}) = length({{ b }})
+     and {{ a }} <> {{ b }}
+     and {{ syllable_distance(pa, pb) }} <= 1
+     and not {{ road_direction_differs(a, b, pa, pb) }})
 {%- endmacro %}
 
-{# Of two road names one character apart: do the differing characters sound the same (a homophone,
-   玫/梅, 吴/武)? A misspelling by sound is likelier than one by shape. #}
-{% macro road_difference_sounds_alike(a, b) -%}
-    (cn_name_pinyin(substr({{ a }}, {{ first_difference_position(a, b) }}, 1))
-     = cn_name_pinyin(substr({{ b }}, {{ first_difference_position(a, b) }}, 1)))
+{# How a road name one character or one syllable from a library road's is explained. #}
+{% macro road_misspelling_rule(a, b) -%}
+    (case when {{ hamming_distance(a, b, at_most=1) }} = 1 then 'road_one_char' else 'road_one_syllable' end)
 {%- endmacro %}
 
-{# Of the library roads one character away from an address's road (`candidates`, aliased `c` in the
-   calling query: one row per address_key and `choice`, with `sounds_alike`): is this row's choice
-   the only one, or, of several, the only one whose differing character sounds the same? One rule
-   for the address lookup and for the unlisted addresses. #}
+{# Of the library roads within one syllable of an address's road (`candidates`, aliased `c` in the
+   calling query: one row per address_key and `choice`, with `sounds_alike`: the two names read the
+   same): is this row's choice the only one, or, of several, the only one that reads the same? One
+   rule for the address lookup and for the unlisted addresses. #}
 {% macro the_only_road_choice(candidates, choice) -%}
     (
         (

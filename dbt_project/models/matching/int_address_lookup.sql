@@ -1,17 +1,18 @@
 -- Every address key seen in this delivery, resolved to the standard address library: exact after
 -- normalisation, else the same lane and number on the most similar road name (character-aware),
--- else a road name one character away (a homophone typed for another: 玫园路 for 梅园路, 化山路 for
--- 华山路) from exactly one library road that has the same lane and number (of several, the one whose
--- differing character sounds the same). A one-character change
--- scores only 67-75 on three- and four-character names, under the fuzzy floor; the lane and number
--- that must exist on exactly one such road are what make it safe. A direction before 路 (东南西北中)
--- is never the one difference: 延长西路 and 延长中路 are different roads.
+-- else a road name one character or one syllable away (a homophone typed for another: 玫园路 for
+-- 梅园路, 化山路 for 华山路; a slip by sound: 汾西路 for 闻喜路) from exactly one library road that has
+-- the same lane and number (of several, the one that reads the same). A one-character change scores
+-- only 67-75 on three- and four-character names, under the fuzzy floor; the lane and number that
+-- must exist on exactly one such road are what make it safe (a slip by a syllable across two
+-- characters is taken only with a lane: any road sharing a syllable and a door number would do). A direction before 路 (东南西北中) that
+-- sounds different is never the one difference: 延长西路 and 延长中路 are different roads.
 with keys as (
     select * from {{ ref('int_address_keys') }}
 ),
 
 library_rows as (
-    select address_id, address_key, road, street_code, community_code from {{ ref('stg_standard_addresses') }}
+    select address_id, address_key, road, road_pinyin, street_code, community_code from {{ ref('stg_standard_addresses') }}
 ),
 
 library_codes as (
@@ -33,7 +34,7 @@ exact as (
 ),
 
 unmatched as (
-    select k.* from keys k anti join exact e on e.address_key = k.address_key
+    select k.*, cn_road_pinyin(k.road) as road_pinyin from keys k anti join exact e on e.address_key = k.address_key
     where k.road is not null
 ),
 
@@ -61,7 +62,8 @@ one_char_candidates as (
         u.address_key,
         l.address_id,
         l.road as library_road,
-        {{ road_difference_sounds_alike('u.road', 'l.road') }} as sounds_alike
+        u.road_pinyin = l.road_pinyin as sounds_alike,
+        {{ road_misspelling_rule('u.road', 'l.road') }} as match_rule
     from unmatched u
     join library l
         on
@@ -70,13 +72,18 @@ one_char_candidates as (
             and l.road <> u.road
     where
         u.address_key not in (select address_key from fuzzy)
-        and {{ road_one_character_apart('u.road', 'l.road') }}
+        and (
+            {{ road_one_character_apart('u.road', 'l.road', 'u.road_pinyin', 'l.road_pinyin') }}
+            -- by sound across two characters or more only with a lane (弄, Shanghai's): 解放路20号 of a
+            -- 户籍地址 in another province is not 海防路20号
+            or (u.address_key like '%弄%' and {{ road_one_syllable_apart('u.road', 'l.road', 'u.road_pinyin', 'l.road_pinyin') }})
+        )
 ),
 
 one_char as (
-    -- exactly one such road; or, of several, exactly one whose differing character sounds the same
+    -- exactly one such road; or, of several, exactly one that reads the same
     select
-        address_key, any_value(address_id) as address_id, 'road_one_char' as match_rule,
+        address_key, any_value(address_id) as address_id, any_value(match_rule) as match_rule,
         90.0 as match_score
     from one_char_candidates c
     where {{ the_only_road_choice('one_char_candidates', 'address_id') }}

@@ -21,6 +21,8 @@ final as (
         trim(street_code) as street_code,
         trim(community_code) as community_code,
         trim(road) as road,
+        -- its sound, a syllable a character: a road misspelt by sound is matched on it
+        cn_road_pinyin(trim(road)) as road_pinyin,
         nullif(trim(lane), '') as lane,
         nullif(trim(number), '') as number,
         trim(full_address) as full_address,
