@@ -6,31 +6,23 @@ What it did goes to OUT (a pickle: the file outcomes, the configuration or addre
 that stopped it, its wall seconds); anything else ends the process with a traceback on stderr.
 Only this package is imported, not the hub's pipeline (Dagster, dbt, GX).
 
-The child runs at the lowest priority (nice 19): it takes the core time the deliveries leave idle
-and never slows them. At the run's own priority a 1M district's intake (193 s of CPU since the
-weights are estimated every other day) ended within the first delivery but stretched it from ~345 s
-to 477 s of wall, and the whole run took 792 s (i12 f53252f). Lowered, it runs on into the second
-delivery, beside its dbt step: DuckDB's 2 GiB default (pipelines/settings.py) and the workbook
-workers ended between deliveries keep that under the 6 GB target.
+The child runs at the run's own priority, so that it ends within a 1M district's first delivery
+(~400 s; 193 s of CPU since the weights are estimated every other day) and its memory (1.9-2.0 GB
+on the month's last files) is gone before the second delivery's dbt step. Lowered (nice +10 at
+bfd2deb, nice 19 at i12 d79863e), it lasted into the second delivery and set the run's peak there:
+6,947 and 5,798 MiB (bench/PROFILE.md, session 10).
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import sys
 import time
 from pathlib import Path
 
-NICE = 19
-
 
 def main(argv: list[str]) -> int:
     inbox, db, out = argv
-    try:
-        os.nice(NICE)
-    except OSError:  # not allowed here: the run's own priority
-        pass
     t = time.perf_counter()
     from citizen_reports.cli import take_in_inbox
     from citizen_reports.config import ReportsConfigError
