@@ -17,6 +17,7 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
 5. the electricity export lags a month: the 2026-11 file ends with 2026-10; 钱老伯's use collapsed
    in 2026-10, 孙老太's did not; the 蒋 couple's flat went dark in 2026-10 (they left; the police
    still hold the flat); 孙老太's grandson has his own 户 at her flat and lives elsewhere;
+   The library lists 梅园路100号 twice (two codes, two committees), as a library export can.
 6. every address is written another way in the second month (no 上海市, short forms, Chinese
    numerals, 号楼, spaces);
 7. a dead account holder the hub does not place at the meter: 邵德明 (居住地址 blank, 户籍 at the
@@ -81,8 +82,12 @@ LIBRARY = [
     ("31010600000014", "梅园路", "", "104", 1),
     ("31010600000015", "梅园路", "", "106", 1),
     ("31010600000016", "梅园路", "", "108", 1),
+    # the library lists 梅园路100号 (明珠花店's premises) a second time, under the other committee
+    ("31010600000017", "梅园路", "", "100", 0),
 ]
-ADDRESS_ID = {(road, lane, no): code for code, road, lane, no, _ in LIBRARY}
+ADDRESS_ID: dict[tuple[str, str, str], str] = {}
+for _code, _road, _lane, _no, _ in LIBRARY:
+    ADDRESS_ID.setdefault((_road, _lane, _no), _code)  # a duplicate resolves to the smallest code
 
 
 def id_number(region: str, birth: str, seq: int, male: bool) -> str:

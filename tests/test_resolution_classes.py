@@ -118,6 +118,28 @@ def _shop_codes(db, delivery: str) -> dict[tuple[str, int], tuple[str, str]]:
     return {(s, r): (c, m) for s, r, c, m in rows}
 
 
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_an_address_the_library_lists_twice_puts_each_record_in_one_place(district, delivery):
+    """梅园路100号 has two codes in the library: 明珠花店's records (registry, licence, visits, meter)
+    each land once, in one shop at the smaller code, not copied into two premises."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        copies = con.execute(
+            "select source, source_row, count(*) from master.shop_xref where delivery = ? group by all having count(*) > 1",
+            [delivery],
+        ).fetchall()
+        places = con.execute(
+            "select distinct address_id from matching.int_address_lookup where address_key like '梅园路100号%'"
+        ).fetchall()
+        at_either = con.execute(
+            "select address_id, count(*) from master.shop where address_id in ('31010600000012', '31010600000017') "
+            "group by all"
+        ).fetchall()
+    assert copies == []
+    assert places == [(ADDRESS_ID[("梅园路", "", "100")],)] == [("31010600000012",)]
+    assert at_either == [("31010600000012", 1)]  # 明珠花店, once
+
+
 def _registry_code(codes, row: int) -> str:
     return codes[("market_business_registry", row)][0]
 

@@ -10,8 +10,21 @@ with keys as (
     select * from {{ ref('int_address_keys') }}
 ),
 
-library as (
+library_rows as (
     select address_id, address_key, road, street_code, community_code from {{ ref('stg_standard_addresses') }}
+),
+
+library_codes as (
+    -- a library that lists one address twice (two codes, as an export can: 茅台路29号 under two
+    -- streets) gives its key one code, the smallest, so that a record is never copied into two
+    -- places; stg_standard_addresses' unique key test warns the district of the duplicate
+    select min(address_id) as address_id from library_rows
+    group by address_key
+),
+
+library as (
+    select l.* from library_rows l
+    join library_codes c on c.address_id = l.address_id
 ),
 
 exact as (
