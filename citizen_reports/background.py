@@ -6,9 +6,11 @@ What it did goes to OUT (a pickle: the file outcomes, the configuration or addre
 that stopped it, its wall seconds); anything else ends the process with a traceback on stderr.
 Only this package is imported, not the hub's pipeline (Dagster, dbt, GX).
 
-The child runs at the run's own priority: lowered (nice +10, tried at bfd2deb), a 1M district's
-intake lasted the whole run instead of ending within the first delivery, and its ~1.4 GB sat beside
-the second delivery's dbt step (peak 6,947 MiB against 6,187 MiB), for no gain in CPU.
+The child runs at the run's own priority, so that it ends within a 1M district's first delivery
+(~400 s; 193 s of CPU since the weights are estimated every other day) and its memory (1.9-2.0 GB
+on the month's last files) is gone before the second delivery's dbt step. Lowered (nice +10 at
+bfd2deb, nice 19 at i12 d79863e), it lasted into the second delivery and set the run's peak there:
+6,947 and 5,798 MiB (bench/PROFILE.md, session 10).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from pipelines.definitions import build_definitions
 from pipelines.partitions import deliveries as delivery_partitions
 from quality.corrections import describe, unprocessed_files
 from quality.gx_master import data_docs_index
+from quality.writing import release_pool
 
 
 @dataclass
@@ -380,6 +381,9 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
                     outcome.step_cpu_seconds = dict(bar.step_cpu)
                     outcomes.append(outcome)
                     _print_delivery_line(outcome)
+                    # the workbook workers (~300 MB each at 1M persons) are not kept through the next
+                    # delivery's dbt step, where the run's memory peaks; its workbooks start new ones
+                    release_pool()
         finally:
             if intake is not None:
                 intake.finish(summary)

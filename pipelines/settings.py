@@ -10,7 +10,7 @@ every connection the pipeline opens on the hub's database (the Dagster resource,
 through its plugin, the evaluation) passes the same config, so DuckDB spills to disk instead of
 growing without bound (its own default is 80% of RAM, per process). `CIVICHUB_DUCKDB_MEMORY_LIMIT`
 (`4GB`, `1.5GiB`, `30%` of physical memory) and `CIVICHUB_DUCKDB_TEMP_DIR` (a folder on a real disk,
-not a tmpfs: each database spills to `<dir>/<database file>.tmp`) override the defaults: 3 GiB (25% of
+not a tmpfs: each database spills to `<dir>/<database file>.tmp`) override the defaults: 2 GiB (25% of
 physical memory where that is less), spilling to `<database>.tmp` beside the database.
 
 Nothing happens at import. Folders and Dagster's `dagster.yaml` are made by `prepare_dagster_home()`,
@@ -35,11 +35,13 @@ DEFAULT_DB = DEFAULT_DATA_DIR / "civichub.duckdb"
 
 MEMORY_LIMIT_ENV = "CIVICHUB_DUCKDB_MEMORY_LIMIT"
 TEMP_DIR_ENV = "CIVICHUB_DUCKDB_TEMP_DIR"
-# DuckDB's buffer pool by default: 3 GiB, or a quarter of physical memory on a smaller machine. The
-# hub's peak is this plus the Python side (the run's process ~0.5-1 GB, the workbook workers, the
-# citizen-report intake beside the deliveries: ~1.7 GB at a million persons), and the target is a
-# whole run at 1M persons under 6 GB: 25% of this 23 GB machine (6,026 MiB) alone reached 5,981 MiB.
-DEFAULT_MEMORY_LIMIT = "3GiB"
+# DuckDB's buffer pool by default: 2 GiB, or a quarter of physical memory on a smaller machine. The
+# hub's peak is this plus the Python side (the run's process ~1.7 GB at a million persons, the
+# workbook workers, the citizen-report intake beside the deliveries: 0.6-1.9 GB at a million), and
+# the target is a whole run at 1M persons under 6 GB. With 3 GiB the run's process reached 4.9 GB
+# in int_shop_records (1M, 2026-11); that model alone at 3 / 2 / 1.5 GiB: 6.4 / 8.2 / 9.2 s of CPU,
+# 3,043 / 2,303 / 1,799 MiB. Below 1M DuckDB stays under 2 GiB anyway (100k: the process 1.6 GB).
+DEFAULT_MEMORY_LIMIT = "2GiB"
 DEFAULT_MEMORY_SHARE = "25%"
 MIN_MEMORY_LIMIT_MIB = 128  # below this DuckDB cannot hold a row group of the wider tables
 _UNITS_MIB = {"KB": 1e3 / 2**20, "MB": 1e6 / 2**20, "GB": 1e9 / 2**20, "TB": 1e12 / 2**20}

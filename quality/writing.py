@@ -131,6 +131,15 @@ def _shared_pool() -> ProcessPoolExecutor:
     return _pool
 
 
+def release_pool() -> None:
+    """End the worker processes (the next `run_many` or parallel `write_files` starts new ones)."""
+    global _pool
+    if _pool is not None:
+        pool, _pool = _pool, None
+        atexit.unregister(pool.shutdown)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _importable(fn: Callable) -> bool:
     """A worker imports `fn` by its module and name: only when that is `fn` itself does the worker run
     the same function (not so for a function defined inside another, or one replaced after import)."""

@@ -13,16 +13,20 @@ two ends for text cells:
 - a shared string that needs no escaping (no `&<>`, control characters, `_xHHHH_` or whitespace
   at either end: nearly all) written from one template instead of four regular expressions.
 
-The file is the same byte for byte as xlsxwriter's own (tests/test_xlsx_fast.py compares them);
-anything else (numbers, formulas, constant_memory mode) goes through xlsxwriter unchanged.
+Every part of the file is the same byte for byte as xlsxwriter's own (tests/test_xlsx_fast.py
+compares them); anything else (numbers, formulas, constant_memory mode) goes through xlsxwriter
+unchanged. The parts are deflated at level 1 (xlsxwriter: zlib's default, 6): a delivery's
+worklists of the 20,000-person district, 22.7 MB of XML, 0.28 -> 0.10 s of CPU, 3.15 -> 3.75 MB.
 """
 
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Sequence
 
 import xlsxwriter
+import xlsxwriter.workbook
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import xl_col_to_name
@@ -138,10 +142,31 @@ class _Packager(Packager):
         sst._assemble_xml_file()
 
 
+ZIP_LEVEL = 1
+
+
+class _ZipInfo(zipfile.ZipInfo):
+    """A part of the file, deflated at ZIP_LEVEL (zipfile takes a part's own level before the archive's)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._compresslevel = ZIP_LEVEL
+
+
 class Workbook(xlsxwriter.Workbook):
-    """xlsxwriter's workbook whose sheets are `Sheet`s and whose shared strings take the short path."""
+    """xlsxwriter's workbook whose sheets are `Sheet`s, whose shared strings take the short path and
+    whose parts are deflated at ZIP_LEVEL."""
 
     worksheet_class = Sheet
 
     def _get_packager(self):
         return _Packager()
+
+    def _store_workbook(self) -> None:
+        # xlsxwriter makes each in-memory part's ZipInfo itself, at zlib's default level
+        module = xlsxwriter.workbook
+        module.ZipInfo = _ZipInfo
+        try:
+            super()._store_workbook()
+        finally:
+            module.ZipInfo = zipfile.ZipInfo

@@ -721,6 +721,60 @@ def test_duplicates_on_a_month_with_field_noise(field_month):
 
 
 @pytest.mark.slow
+def test_a_day_scored_with_the_stored_weights_decides_as_estimating_them_would(generated_month, tmp_path, monkeypatch):
+    """The weights are estimated afresh only every few files (service.estimate_due); a file in between
+    is compared with the same stored reports and scored with the latest estimate. Taking in day 11
+    with weights M stored must decide every report as estimating M from day 11 itself does."""
+    import shutil
+
+    from citizen_reports import service
+    from citizen_reports.cli import app_session, take_in_inbox
+    from citizen_reports.models import DedupeModel
+
+    src = generated_month[0]
+    files = sorted((src / "reports").glob("*.csv"))
+    inbox = tmp_path / "inbox"
+    shutil.copytree(src / "reference", inbox / "reference")
+    (inbox / "reports").mkdir()
+    for f in files[:10]:
+        shutil.copy(f, inbox / "reports" / f.name)
+    take_in_inbox(inbox, tmp_path / "a" / "hub.duckdb")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    cfg, lib = load_reports_config(), AddressLibrary.from_inbox(inbox)
+    day = files[10]
+
+    def take_day(db: str, due: bool, model: str | None = None):
+        monkeypatch.setattr(service, "estimate_due", lambda *a: due)
+        with app_session(tmp_path / db / "hub.duckdb") as session:
+            repo = SqlRepository(session)
+            if model is not None:
+                repo.add(DedupeModel(estimated_at=dt.datetime(2000, 1, 1), pairs=0, model=model))
+                repo.commit()
+            res = import_file(day, repo, cfg, lib, name=f"reports/{day.name}").result
+            return res, repo.latest_model()
+
+    estimated, model = take_day("a", True)
+    scored, stored = take_day("b", False, model)
+    assert estimated.model_estimated and not scored.model_estimated and stored == model
+    assert len(estimated.taken) > 50 and estimated.merged > 5
+    assert scored.incident_of == estimated.incident_of
+    assert (scored.merged, scored.review, scored.incidents_opened) == (
+        estimated.merged,
+        estimated.review,
+        estimated.incidents_opened,
+    )
+
+
+def test_the_weights_are_estimated_in_the_first_week_then_every_few_files():
+    from citizen_reports.service import ESTIMATE_EVERY, WARM_ESTIMATES, estimate_due
+
+    assert all(estimate_due(n, 0, 300) for n in range(WARM_ESTIMATES))
+    assert not estimate_due(WARM_ESTIMATES, 0, 300)  # the file after an estimate
+    assert estimate_due(WARM_ESTIMATES, (ESTIMATE_EVERY - 1) * 300, 300)
+    assert not estimate_due(WARM_ESTIMATES + 5, (ESTIMATE_EVERY - 1) * 300 - 1, 300)
+
+
+@pytest.mark.slow
 def test_generated_bad_rows_are_refused_or_queued_and_nothing_is_lost(generated_month):
     from citizen_reports.cli import app_session
 

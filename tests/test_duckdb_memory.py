@@ -49,7 +49,7 @@ def test_the_default_spills_beside_the_database_and_the_variable_moves_it(monkey
     db = tmp_path / "hub.duckdb"
     default = settings.duckdb_settings(db)
     assert default.temp_directory == tmp_path / "hub.duckdb.tmp"
-    assert default.memory_limit_mib == min(3 * 1024, int(settings.physical_memory_mib() / 4))
+    assert default.memory_limit_mib == min(2 * 1024, int(settings.physical_memory_mib() / 4))
     monkeypatch.setenv(settings.TEMP_DIR_ENV, str(tmp_path / "spill"))
     assert settings.duckdb_settings(db).temp_directory == tmp_path / "spill" / "hub.duckdb.tmp"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from quality.writing import FileTask, fingerprint, run_many, split_with_digests, write_files
 
@@ -87,3 +88,18 @@ def test_the_worker_processes_write_the_same_files_and_report_the_same_failure(t
     assert [(p.name, why) for p, why in report.failed] == [("3.txt", "ValueError: cannot write this one")]
     assert (folder / "a" / "5.txt").read_text(encoding="utf-8") == "text 5"
     assert report.rows == 5
+
+
+def test_released_workers_end_and_the_next_calls_start_new_ones():
+    from quality import writing
+
+    if writing._workers() < 2:
+        pytest.skip("one core: no worker processes")
+    calls = [(2, k) for k in range(6)]
+    assert run_many(pow, calls, min_calls=1, chunk=2) == [2**k for k in range(6)]
+    workers = list(writing._pool._processes.values())
+    assert workers and all(p.is_alive() for p in workers)
+    writing.release_pool()
+    assert writing._pool is None and not any(p.is_alive() for p in workers)
+    assert run_many(pow, calls, min_calls=1, chunk=2) == [2**k for k in range(6)]
+    writing.release_pool()
