@@ -965,3 +965,43 @@ def test_the_time_to_an_incident_runs_from_its_latest_report():
     each = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"gap_from": "pair"}))
     (paired,) = detect(held + [new], each, None, estimate_model=False).decisions
     assert latest.probability > paired.probability
+
+
+def test_a_report_at_the_spot_is_not_outvoted_by_an_incidents_far_reports():
+    """A pothole reported at the spot, then by four citizens from across the road, 67-83 m away
+    (within reach, no photo). A new report at the spot with a photo of the same scene joins it: the
+    incident is judged by its best two pairs with the report (categories.yml average_of: 2); by the
+    mean of all five the far ones outvote the one at the spot and the report would open its own."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    assert cfg.duplicates.linkage == "average" and cfg.duplicates.average_of == 2
+    scene = 0xA5A5A5A5A5A5A5A5
+
+    def item(no, hours, x, y, photo, who, inc=None):
+        return Item(
+            no,
+            1000.0 + hours,
+            "市政设施",
+            "道路破损",
+            x,
+            y,
+            "",
+            photo,
+            None,
+            None,
+            who,
+            incident=inc,
+            batch=inc is None,
+        )
+
+    held = [item("P1", 0.0, 0, 0, scene ^ 0b111, "U1", "SJ-1")]
+    held += [item(f"K{k}", 1.0 + k, 60 + 5 * k, 40 - 25 * k, None, f"V{k}", "SJ-1") for k in range(4)]
+    new = item("P9", 6.0, 3, 2, scene ^ (0b1111 << 20), "U9")
+    (decision,) = detect(held + [new], cfg, None, estimate_model=False).decisions
+    assert decision.incident == "SJ-1", decision.explanation["summary"]
+    every = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"average_of": 0}))
+    (by_all,) = detect(held + [new], every, None, estimate_model=False).decisions
+    assert by_all.incident is None and by_all.probability < decision.probability
