@@ -118,3 +118,18 @@
         ) = 1)
     )
 {%- endmacro %}
+
+{# The hub's own last month: the master tables written by the previous delivery's master build,
+   read directly (a source would make the asset graph circular). A dict of relations by table
+   name when every one of them exists, none on a first delivery (or at parse time), so a model
+   reads `{% if previous %}` and `{{ previous.person }}`. #}
+{% macro previous_master(identifiers) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set found = {} -%}
+    {%- for name in identifiers -%}
+        {%- set relation = adapter.get_relation(database=target.database, schema='master', identifier=name) -%}
+        {%- if relation is none -%}{{ return(none) }}{%- endif -%}
+        {%- do found.update({name: relation}) -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}

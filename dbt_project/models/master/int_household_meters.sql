@@ -12,12 +12,7 @@
 -- * otherwise the building with the room unknown (one household per account, "室号不详"), when
 --   people live in that building; a meter without a room where nobody lives (a shop front outside
 --   the address library, an office) is no dwelling's.
-{% set master_ready = false %}
-{% if execute %}
-    {% set prev_household = adapter.get_relation(database=target.database, schema='master', identifier='household') %}
-    {% set prev_household_xref = adapter.get_relation(database=target.database, schema='master', identifier='household_xref') %}
-    {% set master_ready = prev_household is not none and prev_household_xref is not none %}
-{% endif %}
+{% set previous = previous_master(['household', 'household_xref']) %}
 with shop_meters as (
     select source_file, source_row from {{ ref('int_shop_records') }}
     where source = 'utility_electricity'
@@ -89,9 +84,9 @@ holder_evidence as (
         )
 ),
 
-{% if master_ready %}
+{% if previous %}
 previous_delivery as (
-    select max(delivery) as delivery from {{ prev_household_xref }}
+    select max(delivery) as delivery from {{ previous.household_xref }}
     where delivery < {{ current_delivery() }} and source = 'utility_electricity'
 ),
 
@@ -101,10 +96,10 @@ last_month_evidence as (
     from meters m
     join {{ ref('stg_utility_electricity') }} p
       on p.account_no = m.account_no and p.delivery = (select delivery from previous_delivery)
-    join {{ prev_household_xref }} x
+    join {{ previous.household_xref }} x
       on x.source = 'utility_electricity' and x.source_file = p.source_file and x.source_row = p.source_row
      and x.delivery = (select delivery from previous_delivery)
-    join {{ prev_household }} h on h.household_id = x.household_id
+    join {{ previous.household }} h on h.household_id = x.household_id
     where h.room is not null
 ),
 {% else %}

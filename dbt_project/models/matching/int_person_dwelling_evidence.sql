@@ -19,15 +19,7 @@
 -- The hub's own last month is read from the master tables directly (not as dbt sources): they are
 -- written after this model, by the master build of the previous delivery, and a source would make
 -- the asset graph circular. On a first delivery they do not exist yet and that evidence is empty.
-{% set master_ready = false %}
-{% if execute %}
-    {% set prev_person = adapter.get_relation(database=target.database, schema='master', identifier='person') %}
-    {% set prev_household = adapter.get_relation(database=target.database, schema='master', identifier='household') %}
-    {% set prev_xref = adapter.get_relation(database=target.database, schema='master', identifier='person_xref') %}
-    {% set prev_member = adapter.get_relation(database=target.database, schema='master', identifier='household_member') %}
-    {% set master_ready = prev_person is not none and prev_household is not none and prev_xref is not none
-                          and prev_member is not none %}
-{% endif %}
+{% set previous = previous_master(['person', 'household', 'person_xref', 'household_member']) %}
 with records as (
     select * from {{ ref('int_person_cluster_records') }}
 ),
@@ -151,9 +143,9 @@ meter_anywhere as (
     where coalesce(n.name_key, '#' || n.name) in (select name_key from rare_meter_names)
 ),
 
-{% if master_ready %}
+{% if previous %}
 previous_delivery as (
-    select max(delivery) as delivery from {{ prev_xref }}
+    select max(delivery) as delivery from {{ previous.person_xref }}
     where delivery < {{ current_delivery() }}
 ),
 
@@ -161,9 +153,9 @@ previous_dwellings as (
     -- where each person lived at the previous delivery (household_member keeps every delivery's)
     select p.person_id, p.id_number, p.id_number_valid,
            split_part(h.dwelling_key, '#', 1) as building, h.room
-    from {{ prev_member }} m
-    join {{ prev_person }} p on p.person_id = m.person_id
-    join {{ prev_household }} h on h.household_id = m.household_id
+    from {{ previous.household_member }} m
+    join {{ previous.person }} p on p.person_id = m.person_id
+    join {{ previous.household }} h on h.household_id = m.household_id
     where m.delivery = (select delivery from previous_delivery) and h.room is not null
 ),
 
@@ -174,7 +166,7 @@ last_month as (
     union
     select distinct r.cluster_key, d.building, d.room, 'last_month'
     from records r
-    join {{ prev_xref }} x
+    join {{ previous.person_xref }} x
       on x.fingerprint = r.fingerprint and x.delivery = (select delivery from previous_delivery)
     join previous_dwellings d on d.person_id = x.person_id
 ),

@@ -4,31 +4,25 @@
 -- move are read in int_person_move_signs (int_person_move_facts says why).
 -- (The hub's own last month is read from the master tables, as int_person_dwelling_evidence does;
 -- on a first delivery they do not exist and police_placed_last_month is empty.)
-{% set master_ready = false %}
-{% if execute %}
-    {% set prev_person = adapter.get_relation(database=target.database, schema='master', identifier='person') %}
-    {% set prev_xref = adapter.get_relation(database=target.database, schema='master', identifier='person_xref') %}
-    {% set prev_hxref = adapter.get_relation(database=target.database, schema='master', identifier='household_xref') %}
-    {% set master_ready = prev_person is not none and prev_xref is not none and prev_hxref is not none %}
-{% endif %}
+{% set previous = previous_master(['person', 'person_xref', 'household_xref']) %}
 with records as (
     select * from {{ ref('int_person_cluster_records') }}
 ),
 
-{% if master_ready %}
+{% if previous %}
 police_placed_last_month as (
     -- the people the hub placed at the previous delivery in the room their police 居住地址 named
     -- then (not moved from it by other evidence)
     select distinct r.cluster_key
     from records r
-    join {{ prev_person }} p on r.has_valid_id and p.id_number_valid and p.id_number = r.id_number
-    join {{ prev_xref }} px on px.person_id = p.person_id and px.source = 'police_population'
-    join {{ prev_hxref }} hx
+    join {{ previous.person }} p on r.has_valid_id and p.id_number_valid and p.id_number = r.id_number
+    join {{ previous.person_xref }} px on px.person_id = p.person_id and px.source = 'police_population'
+    join {{ previous.household_xref }} hx
         on
             hx.delivery = px.delivery and hx.source = px.source and hx.source_file = px.source_file
             and hx.source_row = px.source_row
     where
-        px.delivery = (select max(delivery) from {{ prev_xref }} where delivery < {{ current_delivery() }})
+        px.delivery = (select max(delivery) from {{ previous.person_xref }} where delivery < {{ current_delivery() }})
         and hx.match_rule like 'residence:%police_population' and hx.match_rule not like '%evidence:%'
 ),
 {% else %}

@@ -8,12 +8,7 @@
 -- re-export their whole history every month, re-rendered, and a unit written last month may be
 -- missing this month. The hub's own last month is read from the master tables directly (as
 -- int_person_dwelling_evidence does); on a first delivery there is none.
-{% set master_ready = false %}
-{% if execute %}
-    {% set prev_shop = adapter.get_relation(database=target.database, schema='master', identifier='shop') %}
-    {% set prev_xref = adapter.get_relation(database=target.database, schema='master', identifier='shop_xref') %}
-    {% set master_ready = prev_shop is not none and prev_xref is not none %}
-{% endif %}
+{% set previous = previous_master(['shop', 'shop_xref']) %}
 with lookup as (
     select * from {{ ref('int_address_lookup') }}
 ),
@@ -174,20 +169,20 @@ meters as (
 -- the registered business each of last month's visits was given to on its own evidence (not a guess
 -- among several businesses at its premises), by day, visitor, contact and building
 previous_visits as (
-    {% if master_ready %}
+    {% if previous %}
         select
             v.visited_on, v.visitor, v.contact_name, l.address_id,
             case when count(distinct s.uscc) = 1 then min(s.uscc) end as previous_uscc
         from {{ ref('stg_street_shop_visits') }} v
-        join {{ prev_xref }} x
+        join {{ previous.shop_xref }} x
             on
                 x.delivery = v.delivery and x.source = v.source and x.source_file = v.source_file
                 and x.source_row = v.source_row
-        join {{ prev_shop }} s on s.shop_code = x.shop_code
+        join {{ previous.shop }} s on s.shop_code = x.shop_code
         join lookup l on l.address_key = v.business_address_key
         where
             v.delivery = (
-                select max(delivery) from {{ prev_xref }}
+                select max(delivery) from {{ previous.shop_xref }}
                 where delivery < {{ current_delivery() }}
             )
             and s.uscc is not null and v.visitor is not null and v.contact_name is not null
