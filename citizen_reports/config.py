@@ -68,6 +68,11 @@ class Duplicates(StrictModel):
     same_photo_bits: int = Field(ge=0, le=16)
     different_photo_bits: int = Field(default=64, ge=17, le=64)
     linkage: Literal["best", "average"] = "best"
+    # with `average`: the mean of the best this many pairs within reach (0: of all of them)
+    average_of: int = Field(default=0, ge=0)
+    # the time between a report and an incident's earlier report: from that report ("pair") or from
+    # the incident's latest report before it ("latest"; the window runs from there too)
+    gap_from: Literal["pair", "latest"] = "pair"
     frequent_reporter: int = Field(default=10, ge=2)
     # metres: a report of the same or a sibling 小类 this far (beyond `reach` radii) is still compared
     # (a phone whose fix drifted); 0: not at all

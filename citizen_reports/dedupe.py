@@ -14,7 +14,8 @@ each cut into levels (the edges are below: DISTANCE_EDGES …):
     distance  share of the radius      d0 ≤0.05 … d11 up to `reach` (none along a road);
                                        fs / fb beyond, up to `far_m` metres: same / sibling 小类 only;
                                        ss / sb within the street, no position nor road on one side
-    gap       hours between reports    t0 ≤0.5 … t7 more than 72
+    gap       hours between reports    t0 ≤0.5 … t7 more than 72 (with `gap_from: latest`, from the
+                                       incident's latest report before the new one)
     category  same 小类 / sibling / same 大类 only / another
     text      description similarity   x0 ≥0.9 … x7 below 0.3 (evidence.py: characters and pinyin)
     photo     fingerprint Hamming bits p0 ≤same_photo_bits, p1 ≤8 … p7 more than 28
@@ -33,7 +34,9 @@ day stays sensible. The estimate is stored; a single report posted later is scor
 Then, in order of time, a report joins the open incident of its best pair if the posterior reaches
 `accept` (another open incident it is `merge`-sure of is the same problem reported twice and is
 merged); from `review` up to `accept` it opens its own incident and the pair goes to the
-department's review; below, it opens its own incident. A photo `different_photo_bits` or more from
+department's review; below, it opens its own incident. With `linkage: average` a report is judged
+against an incident by the mean of its pairs with the incident's reports within reach (of the best
+`average_of` of them when set). A photo `different_photo_bits` or more from
 the photo of every report of the incident it was compared with (where both have one) shows another
 scene: the report is not joined however sure the rest is, the pair goes to review. A resolved or closed incident is never a
 candidate: a report at the same place after the department has closed it is a new problem.
@@ -432,7 +435,10 @@ def _levels(
     same_photo_bits: int,
     far: np.ndarray | None = None,
     street: np.ndarray | None = None,
+    since: np.ndarray | None = None,
 ):
+    """Levels (and values) of the seven comparisons of pairs (a, b). `since`: the row whose time the
+    gap is measured from, for each pair (default b)."""
     out: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     rel = _relation(df, a, b)
@@ -453,10 +459,12 @@ def _levels(
         values["distance"] = d
     far = far | street
     hours = df["hours"].to_numpy()
-    gap = np.abs(hours[a] - hours[b])
+    since = b if since is None else since
+    gap = np.abs(hours[a] - hours[since])
     known = df["time_known"].to_numpy()
-    out["gap"] = np.where(known[a] & known[b], _cut(gap, GAP_EDGES, LEVELS["gap"]), NULL_LEVEL)
+    out["gap"] = np.where(known[a] & known[since], _cut(gap, GAP_EDGES, LEVELS["gap"]), NULL_LEVEL)
     values["gap"] = gap
+    values["gap_from_other"] = since != b  # from the incident's latest report, not the pair's
     out["category"] = np.where(far, NULL_LEVEL, rel).astype(object)
     text = df["text"].to_numpy()
     ta, tb = list(text[a]), list(text[b])
@@ -706,6 +714,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         cfg.duplicates.same_photo_bits,
         far=cand_pairs["far"].to_numpy(),
         street=cand_pairs["street"].to_numpy(),
+        since=_latest_before(df, ca, cb) if cfg.duplicates.gap_from == "latest" else None,
     )
     t2 = time.perf_counter()
     model, estimated = stored_model or default_model(), False
@@ -730,6 +739,28 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         estimated,
         {"pairs": t1 - t0, "compare": t2 - t1, "estimate": t3 - t2, "assign": t4 - t3},
     )
+
+
+def _latest_before(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each pair (a, b): the latest report before a of b's incident (b itself when b has none
+    yet: a report of the batch). The window of an incident runs from its latest report
+    (categories.yml), and so does the time evidence: a report three days after an incident's first
+    report but an hour after its latest is an hour after the problem was last seen."""
+    code, _ = pd.factorize(df["incident"], use_na_sentinel=True)
+    code = np.asarray(code, dtype=np.int64)
+    n = len(df)
+    rows = np.nonzero(code >= 0)[0]
+    key = np.sort(code[rows] * n + rows)  # (incident, row): rows are in order of time
+    out = np.asarray(b, dtype=np.int64).copy()
+    has = code[b] >= 0
+    if not has.any() or not len(key):
+        return out
+    at = np.searchsorted(key, code[b[has]] * n + a[has], side="left") - 1
+    found = key[at]
+    same = (found // n) == code[b[has]]
+    latest = np.where(same, found % n, b[has])
+    out[has] = np.maximum(latest, b[has])
+    return out
 
 
 def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) -> list[Decision]:
@@ -758,6 +789,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     pb = pairs["b"].to_numpy()
     out = []
     average = cfg.duplicates.linkage == "average"
+    top = cfg.duplicates.average_of
     different = cfg.duplicates.different_photo_bits
     photo_bits = np.asarray(values["photo"]) if len(pairs) else np.zeros(0, dtype=np.int64)
     # pairs whose distance is a level within reach (d0 … d11): both reports placed, near each other
@@ -786,7 +818,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
         # position) say little of where the problem is and would pull the mean down: they count
         # only when none of its reports is within reach
         of = {
-            inc: (float(np.mean(placed.get(inc) or linked[inc])) if average else float(score[k]))
+            inc: (_mean_of_best(placed.get(inc) or linked[inc], top) if average else float(score[k]))
             for inc, k in best.items()
         }
         ranked = sorted(best.items(), key=lambda kv: -of[kv[0]])
@@ -826,6 +858,13 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     return out
 
 
+def _mean_of_best(scores: list[float], top: int) -> float:
+    """The mean of the `top` highest scores (all of them when `top` is 0)."""
+    if top and len(scores) > top:
+        scores = sorted(scores, reverse=True)[:top]
+    return float(np.mean(scores))
+
+
 LEVEL_TEXT = {
     "category": {"same": "同一小类", "sibling": "相近小类", "major": "同一大类的其他小类", "other": "不同类别"},
     "address": {"a0": "地址同路门牌相近", "a1": "地址同路", "a2": "地址不同"},
@@ -859,7 +898,10 @@ def explain(levels, values, k: int, model: Model, p: float, pairs, df) -> dict:
         elif f == "gap":
             h = float(values["gap"][k])
             item["value"] = round(h, 2)
-            words.append(f"相隔{h * 60:.0f}分钟" if h < 1 else f"相隔{h:.1f}小时" if h < 48 else f"相隔{h / 24:.1f}天")
+            since = "距该事件最近一次上报" if values["gap_from_other"][k] else ""
+            words.append(
+                since + (f"相隔{h * 60:.0f}分钟" if h < 1 else f"相隔{h:.1f}小时" if h < 48 else f"相隔{h / 24:.1f}天")
+            )
         elif f == "text" and lv != NULL_LEVEL:
             item["value"] = round(float(values["text"][k]), 2)
             words.append(f"描述相似度{item['value']:.2f}")
