@@ -114,6 +114,18 @@ def test_a_road_name_one_homophone_off_a_unique_library_road_is_that_road(distri
     ]
 
 
+def _lookup_rules(db, *roads: str) -> dict[str, str]:
+    """road -> the lookup rule that resolved an address on it (roads left unresolved are absent)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return dict(
+            con.execute(
+                "select road, match_rule from matching.int_address_lookup l "
+                "join matching.int_address_keys k using (address_key) where road in (select unnest(?))",
+                [list(roads)],
+            ).fetchall()
+        )
+
+
 def test_a_road_name_one_syllable_off_a_unique_library_road_is_that_road(district):
     """宋雨's November 居住地址 says 汾西路 (fen xi) for 闻喜路 (wen xi): two characters, one syllable; her
     household keeps its id. 唐亮's 汾水路 (fen shui) is two syllables off: outside the library, asked.
@@ -122,14 +134,7 @@ def test_a_road_name_one_syllable_off_a_unique_library_road_is_that_road(distric
     before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
     assert after["宋雨"][0] == before["宋雨"][0]
     assert after["宋雨"][1] == f"{ADDRESS_ID[('闻喜路', '38', '6')]}#605"
-    with duckdb.connect(str(db), read_only=True) as con:
-        rules = dict(
-            con.execute(
-                "select road, match_rule from matching.int_address_lookup l "
-                "join matching.int_address_keys k using (address_key) where road in ('汾西路', '汾水路', '美元路')"
-            ).fetchall()
-        )
-    assert rules == {"汾西路": "road_one_syllable"}
+    assert _lookup_rules(db, "汾西路", "汾水路", "美元路") == {"汾西路": "road_one_syllable"}
     assert after["唐亮"][1].startswith("unlisted:")
     asked = [f[2] for f in _findings(db, "2026-11", "address_not_in_library") if "汾" in f[2]]
     assert len(asked) == 1 and "汾水路" in asked[0]  # the written address; 汾西路 is not asked about
@@ -143,14 +148,7 @@ def test_a_homophone_where_a_direction_stands_is_no_other_direction(district):
     before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
     assert after["韦佳"][0] == before["韦佳"][0]
     assert after["韦佳"][1] == f"{ADDRESS_ID[('闻喜路', '38', '6')]}#606"
-    with duckdb.connect(str(db), read_only=True) as con:
-        rules = dict(
-            con.execute(
-                "select road, match_rule from matching.int_address_lookup l "
-                "join matching.int_address_keys k using (address_key) where road in ('闻西路', '延长西路')"
-            ).fetchall()
-        )
-    assert rules == {"闻西路": "road_one_char"}
+    assert _lookup_rules(db, "闻西路", "延长西路") == {"闻西路": "road_one_char"}
     for placed in (before, after):
         assert placed["贺强"][1].startswith("unlisted:延长西路")
 
