@@ -73,7 +73,7 @@ def test_every_cn_function_is_the_same_on_both_engines(spark):
         on_spark = [tuple(r) for r in spark.sql(f"select i, {call} from v order by i").collect()]
         assert _normalised(on_spark) == _normalised(on_duckdb), name
         checked += 1
-    assert checked == len(udf_specs()) == 22
+    assert checked == len(udf_specs()) == 23
 
 
 def test_spark_levenshtein_is_cn_levenshtein(spark):
