@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -184,7 +183,9 @@ def splink_time(inbox: Path, db: str, workdir: Path, persons: int) -> dict | Non
     missing = splink_missing()
     if missing:
         return {"skipped": missing}
-    deliveries = sorted(p.name for p in inbox.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name))
+    from connectors.ingest import list_deliveries
+
+    deliveries = list_deliveries(inbox)
     per_delivery, last = {}, None
     for delivery in deliveries:
         out = workdir / f"splink_{persons}_{delivery}.json"
