@@ -36,6 +36,9 @@ from quality.corrections import describe, unprocessed_files
 from quality.gx_master import data_docs_index
 from quality.writing import release_pool
 
+# Workbook workers holding more than this between deliveries are ended (a 1M district: ~600 MB)
+KEEP_WORKERS_MIB = 400
+
 
 @dataclass
 class DeliveryOutcome:
@@ -382,8 +385,9 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
                     outcomes.append(outcome)
                     _print_delivery_line(outcome)
                     # the workbook workers (~300 MB each at 1M persons) are not kept through the next
-                    # delivery's dbt step, where the run's memory peaks; its workbooks start new ones
-                    release_pool()
+                    # delivery's dbt step, where the run's memory peaks (its workbooks start new ones);
+                    # small ones are: a district's second delivery then does not pay their start again
+                    release_pool(above_mib=KEEP_WORKERS_MIB)
         finally:
             if intake is not None:
                 intake.finish(summary)

@@ -131,10 +131,24 @@ def _shared_pool() -> ProcessPoolExecutor:
     return _pool
 
 
-def release_pool() -> None:
-    """End the worker processes (the next `run_many` or parallel `write_files` starts new ones)."""
+def pool_memory_mib() -> float:
+    """Resident memory of the worker processes now (0 when there are none)."""
+    total = 0
+    for proc in list(getattr(_pool, "_processes", None) or {}):
+        try:
+            with open(f"/proc/{proc}/status", encoding="ascii") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+        except (OSError, ValueError):
+            pass
+    return total / 1024
+
+
+def release_pool(above_mib: float = 0.0) -> None:
+    """End the worker processes (the next `run_many` or parallel `write_files` starts new ones);
+    with `above_mib`, only when they hold more memory than that (small workers are kept: starting
+    them again costs ~1 s of CPU each)."""
     global _pool
-    if _pool is not None:
+    if _pool is not None and (above_mib <= 0 or pool_memory_mib() > above_mib):
         pool, _pool = _pool, None
         atexit.unregister(pool.shutdown)
         pool.shutdown(wait=True, cancel_futures=True)

@@ -103,3 +103,19 @@ def test_released_workers_end_and_the_next_calls_start_new_ones():
     assert writing._pool is None and not any(p.is_alive() for p in workers)
     assert run_many(pow, calls, min_calls=1, chunk=2) == [2**k for k in range(6)]
     writing.release_pool()
+
+
+def test_workers_below_the_memory_bound_are_kept_and_above_it_ended():
+    from quality import writing
+
+    if writing._workers() < 2:
+        pytest.skip("one core: no worker processes")
+    calls = [(2, k) for k in range(6)]
+    assert run_many(pow, calls, min_calls=1, chunk=2) == [2**k for k in range(6)]
+    workers = list(writing._pool._processes.values())
+    assert writing.pool_memory_mib() > 1
+    writing.release_pool(above_mib=1_000_000)
+    assert writing._pool is not None and all(p.is_alive() for p in workers)
+    writing.release_pool(above_mib=1)
+    assert writing._pool is None and not any(p.is_alive() for p in workers)
+    assert writing.pool_memory_mib() == 0
