@@ -14,9 +14,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import segno
 
-from matching import stable_ids
+from matching import qr_codes, stable_ids
 from matching.master_tables import carry_forward, previous_fingerprints
 from pipelines.settings import output_dir
 from quality import cells
@@ -92,8 +91,8 @@ def write_qr(code: str, url: str, folder: Path) -> bool:
     png, svg = folder / f"{code}.png", folder / f"{code}.svg"
     if png.exists() and svg.exists():
         return False
-    qr = segno.make(url, error="m")
-    qr.save(str(png), scale=6, border=4)
+    qr = qr_codes.make(url, error="m")  # segno.make with its mask choice on arrays: the same code
+    qr_codes.write_png(qr, png, scale=6, border=4)  # what qr.save(png, …) writes, its scanlines packed by numpy
     qr.save(str(svg), scale=6, border=4, title=code)
     return True
 
