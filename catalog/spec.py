@@ -29,6 +29,10 @@ from connectors.spec import load_specs
 from pipelines.yaml_models import StrictModel, error_lines
 from sharing.masking import MASKS
 
+# libyaml's safe loader when PyYAML has it (the same documents, ~10x faster than the pure-Python one:
+# the catalog's YAML files are read at every delivery's catalog and publishing steps)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 CATALOG_DIR = Path(__file__).resolve().parent
 ELEMENTS_PATH = CATALOG_DIR / "data_elements.yml"
 ENTRIES_DIR = CATALOG_DIR / "entries"
@@ -317,7 +321,7 @@ def _validated(model, raw: Any, where: str, errors: list[str]):
 def _read_yaml(path: Path, errors: list[str]) -> Any:
     try:
         with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f) or {}
+            return yaml.load(f, Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as e:
         errors.append(f"{path.name}: not valid YAML: {e}")
     except OSError as e:

@@ -167,10 +167,17 @@ def _live_children_cpu() -> float:
     """CPU seconds of this process's running children (the workbook workers live for the whole run;
     the finished ones are in RUSAGE_CHILDREN), from /proc; 0 where there is no /proc."""
     me, total, tick = str(os.getpid()), 0.0, os.sysconf("SC_CLK_TCK")
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return 0.0
+    try:  # this process's children, as each of its threads lists them (not a scan of every process)
+        entries = [
+            pid
+            for task in os.listdir(f"/proc/{me}/task")
+            for pid in Path(f"/proc/{me}/task/{task}/children").read_text(encoding="ascii").split()
+        ]
+    except OSError:  # no children files (a kernel without them): every process, its parent checked
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            return 0.0
     for entry in entries:
         if not entry.isdigit():
             continue
