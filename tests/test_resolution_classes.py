@@ -217,9 +217,12 @@ def test_meter_at_registry_only_premises_and_licence_without_credit_code_join_th
         assert not con.execute(
             "select count(*) from matching.int_household_meters where account_no = '3100099005'"
         ).fetchall()[0][0]
-    # the licence expired in June while the shop trades (visits, and its meter in the export's
-    # latest month, which lags the delivery)
-    assert [f[2] for f in _findings(db, delivery, "licence_expired_operating")] == ["2026-06-20"]
+    # 明珠花店's licence expired in June while the shop trades (visits, and its meter in the export's
+    # latest month, which lags the delivery); 鑫源五金店's in August, and its meter draws its usual
+    # power after it: in the latest month, or (November: no October reading, an export gap) the month
+    # before
+    expired = sorted(f[2] for f in _findings(db, delivery, "licence_expired_operating"))
+    assert expired == ["2026-06-20", "2026-08-01"]
 
 
 def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district):
