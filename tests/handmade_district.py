@@ -586,8 +586,10 @@ def build(inbox: Path) -> dict:
         for acc, holder, (road, lane, no, room), kwh in meters:
             written = address(road, lane, no, room or None, month)
             for m_i, m in enumerate(months):
-                if acc == "3100099005" and m_i == 11 and month == 1:
-                    continue  # 鑫源五金店's October reading is missing from the November export (a gap)
+                if acc == "3100099005" and month == 1:
+                    # 鑫源五金店's October reading is missing from the November export (a gap): its
+                    # rows run from 2025-10 to 2026-09 (as many rows as every other meter's)
+                    m = f"{2025 + (m_i + 9) // 12}-{(m_i + 9) % 12 + 1:02d}"
                 use = kwh
                 if holder == "钱国强" and m_i == 11 and month == 1:
                     use = 4  # collapsed in 2026-10

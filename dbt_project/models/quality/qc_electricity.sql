@@ -301,12 +301,16 @@ elderly_unmetered as (
 ),
 
 building_meter_drops as (
-    select j.account_no, u.household_id as elderly_household_id
+    -- the one building-level meter of the building whose reading dropped (two such meters: which
+    -- one is theirs is not known, and the other is most likely a flat just left)
+    select min(j.account_no) as account_no, min(u.household_id) as elderly_household_id
     from judged j
     join elderly_unmetered u on u.building = j.building
     left join elderly_homes e on e.household_id = j.household_id
     -- (a meter at a listed person's own home is power_drop's)
     where j.meter_room is null and j.power_dropped and e.household_id is null
+    group by j.building
+    having count(distinct j.account_no) = 1
 ),
 
 vacant as (
