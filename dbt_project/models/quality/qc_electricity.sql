@@ -294,8 +294,7 @@ elderly_unmetered as (
     select split_part(h.dwelling_key, '#', 1) as building, min(h.household_id) as household_id
     from elderly_homes e
     join {{ source('master', 'household') }} h on h.household_id = e.household_id
-    left join located l on l.household_id = e.household_id
-    where h.room is not null and l.household_id is null
+    where h.room is not null and h.electricity_accounts is null
     group by split_part(h.dwelling_key, '#', 1)
     having count(*) = 1
 ),
