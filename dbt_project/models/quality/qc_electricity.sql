@@ -15,7 +15,8 @@
 --   ratio (normalize/domain_rules.yml) of the median of its earlier readings (a possible emergency:
 --   visit at once); where the person's flat has no meter the hub could place, a meter the export
 --   gives at building level only (no room) in their building, when they are the one listed person
---   there without a meter (the meter is most likely theirs: it is not taken for an empty flat).
+--   there without a meter and it is the one such meter whose use collapsed in the latest month (not
+--   already the month before): the meter is most likely theirs, and not taken for an empty flat.
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
 with shop_meters as (
     select source_file, source_row from {{ ref('int_shop_records') }}
@@ -51,7 +52,9 @@ accounts as (
 ),
 
 earlier as (
-    select r.account_no, median(r.kwh) as median_kwh, count(*) as months
+    select
+        r.account_no, median(r.kwh) as median_kwh, count(*) as months,
+        max(r.kwh) filter (where r.reading_month = {{ previous_month('a.last_month') }}) as before_kwh
     from readings r join accounts a using (account_no)
     where r.reading_month < a.last_month and r.kwh is not null
     group by r.account_no
@@ -221,7 +224,7 @@ judged as (
         coalesce(n.total_any, 0) as namesakes,
         coalesce(n.dead_exact = 1 and n.total_exact = 1, false) or d.account_no is not null as dead_holder_identified,
         coalesce(n.living_in_building_room_unknown, 0) as living_in_building_room_unknown,
-        e.median_kwh, e.months,
+        e.median_kwh, e.months, e.before_kwh,
         -- the drop rule (normalize/domain_rules.yml), once: the export's latest reading fell below the
         -- drop ratio of the meter's own earlier median, with enough history to have a median
         coalesce(
@@ -300,14 +303,17 @@ elderly_unmetered as (
 ),
 
 building_meter_drops as (
-    -- the one building-level meter of the building whose reading dropped (two such meters: which
-    -- one is theirs is not known, and the other is most likely a flat just left)
+    -- the one building-level meter of the building whose reading dropped in the latest month after
+    -- a month before it that had not (a meter dark for months is most likely a flat its people
+    -- left; with two such meters, which one is theirs is not known)
     select min(j.account_no) as account_no, min(u.household_id) as elderly_household_id
     from judged j
     join elderly_unmetered u on u.building = j.building
     left join elderly_homes e on e.household_id = j.household_id
     -- (a meter at a listed person's own home is power_drop's)
-    where j.meter_room is null and j.power_dropped and e.household_id is null
+    where
+        j.meter_room is null and j.power_dropped and e.household_id is null
+        and j.before_kwh >= {{ var('power_drop_ratio') }} * j.median_kwh
     group by j.building
     having count(distinct j.account_no) = 1
 ),
