@@ -118,7 +118,15 @@ def cluster_shops(records: pd.DataFrame, rules: ShopRules = ShopRules()) -> pd.D
     inspection_result, account_no, previous_uscc (missing optional columns are taken as empty).
     Returns record_key, cluster_key, match_rule, match_score, is_street_shop."""
     recs = records.copy()
-    for col in ("name", "person_name_key", "address_id", "established_on", "inspection_result", "previous_uscc"):
+    for col in (
+        "name",
+        "person_name_key",
+        "address_id",
+        "established_on",
+        "inspection_result",
+        "previous_uscc",
+        "reading_month",
+    ):
         if col not in recs.columns:
             recs[col] = None
     recs = recs.astype(object).where(recs.notna(), None)
@@ -129,7 +137,7 @@ def cluster_shops(records: pd.DataFrame, rules: ShopRules = ShopRules()) -> pd.D
 
     entities = _entities_by_credit_code(recs, out)
     _licences_without_credit_code(recs, entities, out)
-    shop_cores, shop_people, unregistered = _visits(recs, entities, rules, out)
+    shop_cores, shop_people, unregistered = _visits(recs, entities, rules, out, _new_meters(recs))
     _meters(recs, entities, shop_cores, shop_people, unregistered, rules, out)
 
     rows = [(rk, *out.get(rk, ("rec:" + rk, "singleton", None))) for rk in recs["record_key"]]
@@ -235,7 +243,46 @@ def _operating_on(info: _Entity, day: _dt.date | None, found_closed: _dt.date | 
     return _existed_on(info, day, found_closed)
 
 
-def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
+def _new_meters(recs: pd.DataFrame) -> dict[str, list[tuple[str, str | None, str | None, str | None]]]:
+    """premises -> (first 抄表月份, 户名, its pinyin key, its name core) of each electricity account
+    there first read after the export's first month: an account opened within the export's window."""
+    meters = recs[(recs["source"] == METERS) & recs["reading_month"].notna() & recs["premises_key"].notna()]
+    if meters.empty:
+        return {}
+    window_start = min(meters["reading_month"])
+    out: dict[str, list] = {}
+    for (prem, _acc), rows in meters.groupby(["premises_key", "account_no"], dropna=False, sort=True):
+        first = min(rows["reading_month"])
+        if first > window_start:
+            head = rows.iloc[0]
+            out.setdefault(prem, []).append((first, head["person_name"], head["person_name_key"], head["name_core"]))
+    return out
+
+
+def _month(day: _dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _taken_over(info: _Entity, prem: str, day: _dt.date | None, new_meters: dict) -> bool:
+    """Has a new occupant taken over the premises of this ended business by `day`? An electricity
+    account opened there after the business was deregistered (first read in a later month, by the
+    visit's month), in the name of neither its legal representative nor the business: the shop the
+    street finds open is a successor, not the business trading on after its deregistration."""
+    if info.ended_on is None or day is None:
+        return False
+    for first, holder, key, core in new_meters.get(prem, []):
+        if not (_month(info.ended_on) < first <= _month(day)):
+            continue
+        if (holder and (holder in info.people or holder in info.names)) or (key and key in info.people_keys):
+            continue
+        if core and core in info.cores:
+            continue
+        return True
+    return False
+
+
+def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict, new_meters: dict | None = None):
+    new_meters = new_meters or {}
     at_premises: dict[str, list[str]] = {}
     in_building: dict[str, list[str]] = {}
     of_person: dict[str, list[str]] = {}
@@ -325,8 +372,14 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict):
                     rules.only_shop_score,
                     "visit_only_shop_at_premises",
                 )
-            elif located and not operating and len(existing) == 1:
+            elif (
+                located
+                and not operating
+                and len(existing) == 1
+                and not _taken_over(entities[existing[0]], prem, day, new_meters)
+            ):
                 # the one business there was deregistered on paper, and the street finds a shop open
+                # (unless a new occupant's meter says a successor trades there)
                 best, best_score, best_rule = (
                     "uscc:" + existing[0],
                     rules.premises_score,

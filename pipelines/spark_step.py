@@ -176,7 +176,7 @@ def shop_clusters(spark) -> pd.DataFrame:
     records = spark.sql(
         "select record_key, source, uscc, uscc_check_ok, name, name_core, person_name, person_name_key, "
         "premises_key, address_id, upper_floor_office, event_date, established_on, registration_status, "
-        "inspection_result, account_no, previous_uscc from matching.int_shop_records"
+        "inspection_result, account_no, previous_uscc, reading_month from matching.int_shop_records"
     ).toPandas()
     return cluster_shops(records)
 

@@ -6,7 +6,8 @@ on the same record (source + row, and field when both name one), or, for problem
 an entity rather than a row, on the same entity: an aid family (certificate), an electricity
 account, a shop. A finding is true when it matches a planted case of its rule's kinds, or when the
 answer key states the fact it reports (e.g. the person is dead per persons.csv, the ID number on the
-row is not the person's). Everything else counts as false.
+row is not the person's, an aid family's 家庭地址 is an old address of theirs). Everything else counts
+as false.
 
 Only counts leave this module: no ID numbers, names or phones.
 """
@@ -226,6 +227,25 @@ def _truth_facts(con, inbox: Path, delivery: str, findings: pd.DataFrame) -> dic
             facts[(f.rule, f.finding_id)] = person["status"] == "死亡"
         elif f.rule in ("moved_out_but_aided", "moved_out_elderly_alone"):
             facts[(f.rule, f.finding_id)] = person["status"] == "迁出"
+    # aid_renhu_fenli reports that an aid family's 家庭地址 is not the dwelling it lives in: also true
+    # where the answer key says the 家庭地址 is an old address of the family's (address_stale on it)
+    if (findings["rule"] == "aid_renhu_fenli").any():
+        planted = _read_csv(truth / "planted.csv")
+        stale_rows = {
+            int(r.source_row)
+            for r in planted.itertuples()
+            if r.kind == "address_stale" and r.source == "civil_affairs_assistance" and r.field == "家庭地址"
+        }
+        cert_of = dict(
+            con.execute(
+                "select source_row, aid_certificate_no from staging.stg_civil_affairs_assistance where delivery = ?",
+                [delivery],
+            ).fetchall()
+        )
+        stale_certs = {cert_of[r] for r in stale_rows if cert_of.get(r)}
+        for f in findings[findings["rule"] == "aid_renhu_fenli"].itertuples():
+            if f.source == "civil_affairs_assistance" and cert_of.get(int(f.source_row)) in stale_certs:
+                facts[(f.rule, f.finding_id)] = True
     shop_rules = {"licence_expired_operating", "deregistered_operating", "unregistered_operating"}
     if findings["rule"].isin(shop_rules).any():
         shops = _read_csv(truth / "shops.csv").set_index("shop_id")

@@ -217,9 +217,12 @@ def test_meter_at_registry_only_premises_and_licence_without_credit_code_join_th
         assert not con.execute(
             "select count(*) from matching.int_household_meters where account_no = '3100099005'"
         ).fetchall()[0][0]
-    # the licence expired in June while the shop trades (visits, and its meter in the export's
-    # latest month, which lags the delivery)
-    assert [f[2] for f in _findings(db, delivery, "licence_expired_operating")] == ["2026-06-20"]
+    # 明珠花店's licence expired in June while the shop trades (visits, and its meter in the export's
+    # latest month, which lags the delivery); 鑫源五金店's in August, and its meter draws its usual
+    # power after it: in the latest month, or (November: no October reading, an export gap) the month
+    # before
+    expired = sorted(f[2] for f in _findings(db, delivery, "licence_expired_operating"))
+    assert expired == ["2026-06-20", "2026-08-01"]
 
 
 def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district):
@@ -231,8 +234,27 @@ def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district)
             "where m.scenario = 'elderly_power_alert' and m.delivery = '2026-11'"
         ).fetchall()
     # 严德华 (80) left his flat in 2026-10 for another flat with a meter in his name; an old person's
-    # home going dark is still a reason to knock (the aid finding asks where he lives)
-    assert sorted(alerts) == sorted([("钱国强", "power_drop", "2026-10"), ("严德华", "power_drop", "2026-10")])
+    # home going dark is still a reason to knock (the aid finding asks where he lives). 冯桂英's is the
+    # meter written with her building only (the quality rule's elderly_power_drop takes it for hers)
+    assert sorted(alerts) == sorted(
+        [("钱国强", "power_drop", "2026-10"), ("严德华", "power_drop", "2026-10"), ("冯桂英", "power_drop", "2026-10")]
+    )
+
+
+def test_a_building_level_meter_that_collapsed_beside_a_listed_person_without_a_meter_is_their_alarm(district):
+    """冯桂英 (85) lives alone at 阳曲路15弄14号1502, which no meter of the export names: her meter is
+    written 阳曲路15弄14号 (no room), in a former owner's name (马丽华). Its use collapses in
+    2026-10: an elderly_power_drop for her home, on that meter, and not an empty flat (account_vacant)
+    the building-level household would otherwise be taken for. No alarm in October (readings to
+    September, as usual)."""
+    _, db = district
+    placed = _placements(db, "2026-11")
+    home = placed["冯桂英"][0]
+    assert placed["冯桂英"][1] == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#1502"
+    drops = [f for f in _findings(db, "2026-11", "elderly_power_drop") if f[2] == "6.0"]
+    assert [(f[0], f[3]) for f in drops] == [("utility_electricity", home)]
+    assert "6.0" not in [f[2] for f in _findings(db, "2026-11", "account_vacant")]
+    assert [f for f in _findings(db, "2026-10", "elderly_power_drop") if f[3] == home] == []
 
 
 LIU_FAMILY = ("柳志刚", "葛丽萍", "柳思远", "鲁桂兰")
@@ -370,6 +392,31 @@ def test_a_flat_gone_dark_with_people_under_60_on_file_is_a_vacancy_to_check(dis
     assert "4" not in [f[2] for f in _findings(db, "2026-10", "account_vacant")]
     after = _placements(db, "2026-11")
     assert after["蒋立新"][1] == after["许晓燕"][1] == f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1101"
+
+
+def test_an_aid_family_whose_flat_went_dark_is_asked_where_it_lives(district):
+    """The 蒋 couple's aid file, like the police, gives their flat (阳曲路15弄26号1101), whose meter has
+    gone dark in 2026-10 (account_vacant on the reading) and no meter in 蒋立新's name says where they
+    went: the street is asked where the family lives (aid_renhu_fenli), in November only."""
+    _, db = district
+    with duckdb.connect(str(db), read_only=True) as con:
+        flats = dict(con.execute("select h.household_id, h.dwelling_key from master.household h").fetchall())
+        rows = dict(
+            con.execute(
+                "select source_row, aid_certificate_no from staging.stg_civil_affairs_assistance "
+                "where delivery = '2026-11'"
+            ).fetchall()
+        )
+    asked = [f for f in _findings(db, "2026-11", "aid_renhu_fenli") if rows.get(f[1]) == "310106D202400006"]
+    assert [flats.get(f[3]) for f in asked] == [f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1101"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        oct_rows = dict(
+            con.execute(
+                "select source_row, aid_certificate_no from staging.stg_civil_affairs_assistance "
+                "where delivery = '2026-10'"
+            ).fetchall()
+        )
+    assert [f for f in _findings(db, "2026-10", "aid_renhu_fenli") if oct_rows.get(f[1]) == "310106D202400006"] == []
 
 
 def test_another_hukou_whose_residence_repeats_its_registration_is_no_co_resident(district):

@@ -11,7 +11,7 @@ from matching.shops import cluster_shops
 COLUMNS = [
     "record_key", "source", "uscc", "uscc_check_ok", "name", "name_core", "person_name", "person_name_key",
     "premises_key", "address_id", "upper_floor_office", "event_date", "established_on", "registration_status",
-    "inspection_result", "account_no", "previous_uscc",
+    "inspection_result", "account_no", "previous_uscc", "reading_month",
 ]  # fmt: skip
 
 
@@ -196,6 +196,70 @@ def test_a_shop_trading_after_deregistration_keeps_its_visits():
     )
     assert got["v1"] == (got["r1"][0], "visit_sign_matches_name")
     assert got["v2"] == (got["r1"][0], "visit_only_shop_at_premises_deregistered")
+
+
+def meter_readings(key, premises, holder, account, months):
+    return [
+        rec(
+            f"{key}{i}",
+            "utility_electricity",
+            premises,
+            name=holder,
+            name_core=holder,
+            person_name=holder,
+            person_name_key=holder,
+            account_no=account,
+            reading_month=m,
+        )  # fmt: skip
+        for i, m in enumerate(months)
+    ]
+
+
+def test_a_successor_at_a_deregistered_shops_premises_is_a_shop_of_its_own():
+    """友谊水果店 (张瑾) was deregistered on 2025-12-13; from 2026-02 a new electricity account at its
+    premises, in the name of 姚雨婉 (neither the representative nor the business), reads a shop's
+    power, and the street visits a 百果园 there with assistants and 姚雨婉 as contacts. That is a
+    successor (unregistered), not 友谊水果店 trading on: no visit lands on the deregistered shop (it
+    would be a false deregistered_operating and a missed unregistered_operating). 聚福生鲜店's meter,
+    in its representative's name and read since the export's first month, keeps its visits."""
+    months = ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]
+    got = clusters(
+        [
+            registered(
+                "r1",
+                "92310106MA0000001X",
+                "上海市静安区友谊水果店",
+                "友谊水果店",
+                "张瑾",
+                "A40#",
+                "2024-03-23",
+                status="注销",
+                approved="2025-12-13",
+            ),  # fmt: skip
+            visit("v1", "A40#", "百果园", "邓航瑞", "2026-02-26"),
+            visit("v2", "A40#", "百果园（山海关路店）", "姚雨婉", "2026-03-11"),
+            *meter_readings("e", "A40#", "姚雨婉", "3161710212", months[3:]),
+            registered(
+                "r2",
+                "92310106MA0000002X",
+                "上海市静安区聚福生鲜店",
+                "聚福生鲜店",
+                "顾磊",
+                "A47#",
+                "2016-08-22",
+                status="注销",
+                approved="2025-12-21",
+            ),  # fmt: skip
+            visit("w1", "A47#", "弄口熟食", "韩睿", "2026-03-01"),
+            *meter_readings("f", "A47#", "顾磊", "3149352190", months),
+            # the export's window starts in 2025-11 for every meter
+            *meter_readings("g", "A90#", "陈静", "3100000001", months[:1]),
+        ]
+    )
+    assert got["v1"][1] == "unregistered_new" and got["v1"][0] != got["r1"][0]
+    assert got["v2"] == (got["v1"][0], "unregistered_same_sign")
+    assert got["e0"] == (got["v1"][0], "meter_name_matches_shop")
+    assert got["w1"] == (got["r2"][0], "visit_only_shop_at_premises_deregistered")
 
 
 def test_a_visit_finding_the_premises_closed_after_a_deregistration_is_about_the_deregistered_shop():

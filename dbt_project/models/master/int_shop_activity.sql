@@ -3,8 +3,9 @@
 -- rules on operating shops (qc_shop_operating) both read this model.
 --
 -- Evidence: street visits (the latest open one, the latest finding it closed) and the shop's own
--- meter (the latest month of the electricity export, which lags the delivery, against the median of
--- its earlier ones: visits are rare, a meter reads every month). A shop is operating when its last visit found it open within the last three
+-- meter (the latest month of the electricity export, which lags the delivery, or the month before it
+-- when the latest has no reading (an export gap), against the median of its earlier ones: visits are
+-- rare, a meter reads every month). A shop is operating when its last visit found it open within the last three
 -- months, or when its meter draws its usual power and no visit has found it closed since the last
 -- open one.
 with records as (
@@ -61,8 +62,12 @@ meter_readings as (
 meters as (
     select
         cluster_key,
-        -- the latest month of the export (it lags the delivery), against the months before it
-        max(kwh) filter (where reading_month = {{ latest_reading_month() }}) as kwh_now,
+        -- the latest month of the export (it lags the delivery), against the months before it; a
+        -- meter with no reading in the latest month alone is an export gap: the month before it tells
+        coalesce(
+            max(kwh) filter (where reading_month = {{ latest_reading_month() }}),
+            max(kwh) filter (where reading_month = {{ previous_month(latest_reading_month()) }})
+        ) as kwh_now,
         median(kwh) filter (where reading_month < {{ latest_reading_month() }}) as kwh_usual
     from meter_readings
     group by cluster_key

@@ -13,7 +13,10 @@
 --   moved);
 -- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below the drop
 --   ratio (normalize/domain_rules.yml) of the median of its earlier readings (a possible emergency:
---   visit at once).
+--   visit at once); where the person's flat has no meter the hub could place, a meter the export
+--   gives at building level only (no room) in their building, when they are the one listed person
+--   there without a meter and it is the one such meter whose use collapsed in the latest month (not
+--   already the month before): the meter is most likely theirs, and not taken for an empty flat.
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
 with shop_meters as (
     select source_file, source_row from {{ ref('int_shop_records') }}
@@ -49,7 +52,9 @@ accounts as (
 ),
 
 earlier as (
-    select r.account_no, median(r.kwh) as median_kwh, count(*) as months
+    select
+        r.account_no, median(r.kwh) as median_kwh, count(*) as months,
+        max(r.kwh) filter (where r.reading_month = {{ previous_month('a.last_month') }}) as before_kwh
     from readings r join accounts a using (account_no)
     where r.reading_month < a.last_month and r.kwh is not null
     group by r.account_no
@@ -219,7 +224,7 @@ judged as (
         coalesce(n.total_any, 0) as namesakes,
         coalesce(n.dead_exact = 1 and n.total_exact = 1, false) or d.account_no is not null as dead_holder_identified,
         coalesce(n.living_in_building_room_unknown, 0) as living_in_building_room_unknown,
-        e.median_kwh, e.months,
+        e.median_kwh, e.months, e.before_kwh,
         -- the drop rule (normalize/domain_rules.yml), once: the export's latest reading fell below the
         -- drop ratio of the meter's own earlier median, with enough history to have a median
         coalesce(
@@ -278,39 +283,77 @@ holder_findings as (
     from holder
 ),
 
+elderly_homes as (
+    -- every listed person's home: a list that is out of date is no reason to skip the alert
+    select distinct pr.household_id
+    from {{ ref('int_quality_person_rows') }} pr
+    where pr.source = 'civil_affairs_elderly_alone' and pr.household_id is not null
+),
+
+-- listed people placed in a room that no meter of this export was placed at, one per building: the
+-- export writes some meters with the building only (no room), and such a meter there is the
+-- likeliest to be theirs
+elderly_unmetered as (
+    select split_part(h.dwelling_key, '#', 1) as building, min(h.household_id) as household_id
+    from elderly_homes e
+    join {{ source('master', 'household') }} h on h.household_id = e.household_id
+    where h.room is not null and h.electricity_accounts is null
+    group by split_part(h.dwelling_key, '#', 1)
+    having count(*) = 1
+),
+
+building_meter_drops as (
+    -- the one building-level meter of the building whose reading dropped in the latest month after
+    -- a month before it that had not (a meter dark for months is most likely a flat its people
+    -- left; with two such meters, which one is theirs is not known)
+    select min(j.account_no) as account_no, min(u.household_id) as elderly_household_id
+    from judged j
+    join elderly_unmetered u on u.building = j.building
+    left join elderly_homes e on e.household_id = j.household_id
+    -- (a meter at a listed person's own home is power_drop's)
+    where
+        j.meter_room is null and j.power_dropped and e.household_id is null
+        and j.before_kwh >= {{ var('power_drop_ratio') }} * j.median_kwh
+    group by j.building
+    having count(distinct j.account_no) = 1
+),
+
 vacant as (
     select
         'account_vacant', 'low',
-        'household', household_id, 'account:' || account_no,
-        source, source_file, source_row, street_code, community_code,
+        'household', j.household_id, 'account:' || j.account_no,
+        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
         '用电地址',
-        full_address,
+        j.full_address,
         null::string,
-        '住址“' || full_address || '”在人口数据中无人居住，但电表（户号' || account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
+        '住址“' || j.full_address || '”在人口数据中无人居住，但电表（户号' || j.account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
     from judged j
-    where member_count = 0
-    -- an empty flat does not read lived in (under the lived-in share of the district's median in
-    -- the export's latest month: normalize/domain_rules.yml, the same rule as the move models),
-    -- whoever holds the account; a flat drawing ordinary power with nobody on file is lived in by
-    -- people whose records are elsewhere, unless its people have just died or left (the export lags
-    -- the delivery) and its holder is not someone the hub could not place (who may live here; a 户籍
-    -- registered here is no sign of that: many live elsewhere)
-    and (
-        j.last_kwh < {{ var('meter_lived_in_from_share') }} * (
-            select median(last_kwh) from accounts
-            where last_month = {{ latest_reading_month() }}
-        )
-        or (
-            exists (
-                select 1 from members m
-                where m.household_id = j.household_id and m.status <> '正常'
+    -- a building-level meter taken for a listed elderly person's (power_drop_building_meter)
+    left join building_meter_drops bm on bm.account_no = j.account_no
+    where
+        j.member_count = 0 and bm.account_no is null
+        -- an empty flat does not read lived in (under the lived-in share of the district's median in
+        -- the export's latest month: normalize/domain_rules.yml, the same rule as the move models),
+        -- whoever holds the account; a flat drawing ordinary power with nobody on file is lived in by
+        -- people whose records are elsewhere, unless its people have just died or left (the export lags
+        -- the delivery) and its holder is not someone the hub could not place (who may live here; a 户籍
+        -- registered here is no sign of that: many live elsewhere)
+        and (
+            j.last_kwh < {{ var('meter_lived_in_from_share') }} * (
+                select median(last_kwh) from accounts
+                where last_month = {{ latest_reading_month() }}
             )
-            and not exists (
-                select 1 from unplaced u
-                where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
+            or (
+                exists (
+                    select 1 from members m
+                    where m.household_id = j.household_id and m.status <> '正常'
+                )
+                and not exists (
+                    select 1 from unplaced u
+                    where u.name = j.holder or (u.name_key is not null and u.name_key = j.holder_key)
+                )
             )
         )
-    )
 ),
 
 -- people on file whose flat's meter has gone dark: the latest reading of the export does not read
@@ -354,13 +397,6 @@ vacant_on_file as (
         )
 ),
 
-elderly_homes as (
-    -- every listed person's home: a list that is out of date is no reason to skip the alert
-    select distinct pr.household_id
-    from {{ ref('int_quality_person_rows') }} pr
-    where pr.source = 'civil_affairs_elderly_alone' and pr.household_id is not null
-),
-
 power_drop as (
     select
         'elderly_power_drop', 'high',
@@ -378,6 +414,22 @@ power_drop as (
         and j.power_dropped
 ),
 
+power_drop_building_meter as (
+    select
+        'elderly_power_drop', 'high',
+        'household', b.elderly_household_id, 'account:' || j.account_no,
+        j.source, j.source_file, j.source_row, h.street_code, h.community_code,
+        '用电量',
+        j.last_kwh::string,
+        null::string,
+        '独居老人住处（' || h.full_address || '）所在楼栋的电表（户号' || j.account_no || '，用电地址无室号）' || j.last_month
+        || '用电量' || j.last_kwh::integer || '度，远低于此前月均' || j.median_kwh::integer
+        || '度，该楼栋仅此老人住处未匹配到电表，请尽快上门或电话确认老人安全。'
+    from judged j
+    join building_meter_drops b using (account_no)
+    join {{ source('master', 'household') }} h on h.household_id = b.elderly_household_id
+),
+
 final as (
     select * from holder_findings
     union all
@@ -386,6 +438,8 @@ final as (
     select * from vacant_on_file
     union all
     select * from power_drop
+    union all
+    select * from power_drop_building_meter
 )
 
 select * from final

@@ -11,7 +11,9 @@
 --   where the police place them at the 家庭地址 itself, the meters may still tell: the flat of the
 --   家庭地址 reads empty in the export's latest month while the one other flat with a meter in the
 --   head's name (a name nobody else in the district carries) reads lived in (not of a head the
---   police report dead or moved out). The police, the aid
+--   police report dead or moved out); and where no meter of the head's tells where they went, the
+--   flat at the 家庭地址 itself gone dark with everyone on file under the elderly age (the
+--   account_vacant reading of qc_electricity: a family that has left). The police, the aid
 --   file and the elderly list are often all behind an old person's move (the meter rules of the
 --   residence model do not move anyone of 60 or over: an empty home is a reason to knock).
 with members as (
@@ -323,6 +325,36 @@ member_renhu_fenli as (
     where mr.subject_key is null
 ),
 
+-- the family's flat at its 家庭地址, where the police place them, has gone dark: qc_electricity's
+-- account_vacant on the reading (the latest reading does not read lived in and fell below the drop
+-- ratio of the flat's own median, everyone on file living and under the elderly age): the family
+-- has left, and no meter in the head's name tells where to
+dark_flats as (
+    select entity_id, min(observed_value) as kwh
+    from {{ ref('qc_electricity') }}
+    where rule = 'account_vacant' and field = '用电量'
+    group by entity_id
+),
+
+dark_renhu_fenli as (
+    select
+        'aid_renhu_fenli', 'low',
+        'household', l.household_id, 'cert:' || f.aid_certificate_no,
+        f.source, f.source_file, f.source_row, l.street_code, l.community_code,
+        '家庭地址',
+        f.family_address_raw,
+        null::string,
+        coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
+        || '”，公安实有人口也登记其居住在此，但该处电表最近一月用电仅' || v.kwh
+        || '度，已像无人居住（人户分离或已搬离？），请核实实际居住地并更新家庭地址。'
+    from families f
+    join lives l using (aid_certificate_no)
+    join dark_flats v on v.entity_id = l.household_id
+    left join meter_renhu_fenli mr on mr.subject_key = 'cert:' || f.aid_certificate_no
+    left join members_elsewhere me on me.aid_certificate_no = f.aid_certificate_no
+    where l.dwelling_key = f.family_dwelling_key and mr.subject_key is null and me.aid_certificate_no is null
+),
+
 final as (
     select * from not_alone
     union all
@@ -333,6 +365,8 @@ final as (
     select * from meter_renhu_fenli
     union all
     select * from member_renhu_fenli
+    union all
+    select * from dark_renhu_fenli
 )
 
 select * from final

@@ -10,7 +10,7 @@ def model(dbt, session):
         .project(
             "record_key, source, uscc, uscc_check_ok, name, name_core, person_name, person_name_key, premises_key, "
             "address_id, upper_floor_office, event_date, established_on, registration_status, inspection_result, "
-            "account_no, previous_uscc"
+            "account_no, previous_uscc, reading_month"
         )
         .df()
     )

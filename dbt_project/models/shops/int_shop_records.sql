@@ -2,7 +2,9 @@
 -- food licences, street visits, and electricity meters at a shop's premises. A shop is a premises
 -- (standard address + unit) where a business operates, not a legal entity. A premises outside the
 -- standard library is keyed by its own parsed address (its building key, a misspelt road written as
--- the library's), so that its registration, licence, visits and meter still meet.
+-- the library's), so that its registration, licence, visits and meter still meet. A meter row
+-- carries its 抄表月份 (reading_month): an account first read after a business was deregistered is
+-- a new occupant's.
 -- A street visit also carries the registered business last month's copy of it (the same visit: same
 -- day, visitor and contact, in the same building) was given to (previous_uscc): the street registers
 -- re-export their whole history every month, re-rendered, and a unit written last month may be
@@ -78,7 +80,8 @@ located as (
         l.community_code,
         -- an upper floor of an office tower (e.g. 26楼) is not a street shop
         coalesce({{ regex_contains('u.unit_rest', '([2-9]|[1-9][0-9])楼') }}, false) as upper_floor_office,
-        coalesce(l.address_id, un.building, 'unlisted:' || u.address_key) as building
+        coalesce(l.address_id, un.building, 'unlisted:' || u.address_key) as building,
+        null::string as reading_month
     from unioned u
     left join lookup l on l.address_key = u.address_key
     left join unlisted un on un.address_key = u.address_key
@@ -162,7 +165,8 @@ meters as (
         null::string as licence_no, null::date as licence_valid_until, null::string as business_format,
         null::string as inspection_result, e.account_no,
         null::date as established_on,
-        e.address_id, e.street_code, e.community_code, false as upper_floor_office, e.building
+        e.address_id, e.street_code, e.community_code, false as upper_floor_office, e.building,
+        e.reading_month
     from meter_rows e
 ),
 

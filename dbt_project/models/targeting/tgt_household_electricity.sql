@@ -2,7 +2,9 @@
 -- master.household_xref resolved to the dwelling, summed), and the latest month against the
 -- household's own usual level: the median of its earlier readings in the file. "Latest" is the
 -- latest 抄表月份 in the delivery's file (utility exports lag the delivery by a month), not the
--- delivery month. A month with no reading is missing, not zero. Duplicate export rows count once.
+-- delivery month. A month with no reading is missing, not zero. Duplicate export rows count once. A
+-- meter written with the building only counts for the listed elderly person's flat the quality rule
+-- elderly_power_drop takes it for (qc_electricity: the one such flat without a meter in the building).
 with params as (
     select
         {{ current_delivery() }} as delivery,
@@ -10,13 +12,23 @@ with params as (
 ),
 
 readings as (
-    select distinct x.household_id, u.account_no, u.reading_month, u.kwh
+    select x.household_id, u.account_no, u.reading_month, u.kwh
     from {{ source('master', 'household_xref') }} x
     join {{ ref('stg_utility_electricity') }} u
         on u.source_file = x.source_file and u.source_row = x.source_row
     cross join params
     where
         x.delivery = params.delivery and x.source = 'utility_electricity'
+        and u.reading_month is not null and u.kwh is not null
+    union
+    -- a meter the export gives at building level only, which the quality rule elderly_power_drop
+    -- takes for a listed elderly person's flat that no meter names (qc_electricity): that flat's readings
+    select f.entity_id, u.account_no, u.reading_month, u.kwh
+    from {{ ref('qc_electricity') }} f
+    join {{ ref('stg_utility_electricity') }} u on f.subject_key = 'account:' || u.account_no
+    cross join params
+    where
+        f.rule = 'elderly_power_drop' and u.delivery = params.delivery
         and u.reading_month is not null and u.kwh is not null
 ),
 
