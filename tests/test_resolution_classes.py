@@ -109,6 +109,8 @@ def test_a_road_name_one_homophone_off_a_unique_library_road_is_that_road(distri
     assert placed["郑杰"][1].startswith("unlisted:")
     assert [f[2] for f in _findings(db, "2026-10", "address_not_in_library")] == [
         "上海市静安区梅圆路8弄5号101室",
+        "上海市静安区梅源路8弄3号301室",  # a library road's door outside it (the last test)
+        "上海市静安区文德路38弄7号305室",  # one syllable off 闻喜路, no rhyme (the last test)
         "上海市静安区汾水路38弄7号203室",  # two syllables off 闻喜路 (the next test)
         "上海市静安区延长西路1弄1号101室",  # 延长中路 is another road (the test after)
     ]
