@@ -322,8 +322,24 @@ def build(inbox: Path) -> dict:
     # 梅源路 is a road of its own), 文德路38弄7号 (wen de: one syllable from 闻喜路's wen xi, whose 38弄7号
     # the library has, but 德 and 喜 do not rhyme: no slip by ear)
     people += [
-        Person("柏文海", True, "1983-05-17", "10000031", "户主", ("梅源路", "8", "3", "301")),
-        Person("殷志超", True, "1987-09-23", "10000032", "户主", ("文德路", "38", "7", "305")),
+        Person(
+            "柏文海",
+            True,
+            "1983-05-17",
+            "10000031",
+            "户主",
+            ("梅源路", "8", "3", "301"),
+            "上海市虹口区四平路94弄1号101室",
+        ),
+        Person(
+            "殷志超",
+            True,
+            "1987-09-23",
+            "10000032",
+            "户主",
+            ("文德路", "38", "7", "305"),
+            "上海市虹口区四平路96弄2号202室",
+        ),
     ]
     # an old man on the elderly-alone list whose police 居住地址 is blank in October: the list names his
     # building only, a meter in his name names room 203 of it (his 户籍 is elsewhere)

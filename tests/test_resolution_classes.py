@@ -113,6 +113,8 @@ def test_a_road_name_one_homophone_off_a_unique_library_road_is_that_road(distri
         "上海市静安区文德路38弄7号305室",  # one syllable off 闻喜路, no rhyme (the last test)
         "上海市静安区汾水路38弄7号203室",  # two syllables off 闻喜路 (the next test)
         "上海市静安区延长西路1弄1号101室",  # 延长中路 is another road (the test after)
+        "上海市静安区梅源路8弄3号301室",  # the meters of 柏文海 and 殷志超 (the last test)
+        "上海市静安区文德路38弄7号305室",
     ]
 
 

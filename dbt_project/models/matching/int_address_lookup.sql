@@ -76,7 +76,10 @@ one_char_candidates as (
         u.address_key not in (select address_key from fuzzy)
         -- a road the library lists is that road (its door outside the library), no misspelling of
         -- another: 宝通路23弄4号 is not 保德路23弄4号, 止园路 not 梅园路
-        and u.road not in (select road from library_rows where road is not null)
+        and u.road not in (
+            select lr.road from library_rows as lr
+            where lr.road is not null
+        )
         and (
             {{ road_one_character_apart('u.road', 'l.road', 'u.road_pinyin', 'l.road_pinyin') }}
             -- by sound across two characters or more only with a lane (弄, Shanghai's): 解放路20号 of a
