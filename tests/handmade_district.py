@@ -46,6 +46,11 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    田 family left 1401 for 1402 in November; the November police file names 1402 for the wife
    only, 1401 (the husband's meter) still reads lived in, 1402 (the landlord's) empty.
    The 韩 family likewise from 1501 to 1502, where the police updated the 12-year-old son only.
+14. doors outside the library on roads that are not misspellings: 柏文海 at 梅源路8弄3号 (梅源路 is a
+   library road, one character from 梅园路, which has 8弄3号), 殷志超 at 文德路38弄7号 (one syllable from
+   闻喜路, which has 38弄7号, but 德 de and 喜 xi do not rhyme);
+15. a blank police 居住地址 with the elderly-alone list naming the building only: 蔡康文 (72) in
+   October; a meter in his name names room 203 of that building.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -313,6 +318,36 @@ def build(inbox: Path) -> dict:
     # the aid file does not yet; his flat 1202 reads empty in 2026-10, and the meter of 1302 (his son's
     # flat, the account never put in the son's name) is in his name and lived in
     people += [Person("邬长根", True, "1939-12-24", "10000022", "户主", (*A2, "1202"), status="死亡")]
+    # doors of roads the library lists, outside it: 梅源路8弄3号 (梅园路, one character away, has 8弄3号;
+    # 梅源路 is a road of its own), 文德路38弄7号 (wen de: one syllable from 闻喜路's wen xi, whose 38弄7号
+    # the library has, but 德 and 喜 do not rhyme: no slip by ear)
+    people += [
+        Person(
+            "柏文海",
+            True,
+            "1983-05-17",
+            "10000031",
+            "户主",
+            ("梅源路", "8", "3", "301"),
+            "上海市虹口区四平路94弄1号101室",
+        ),
+        Person(
+            "殷志超",
+            True,
+            "1987-09-23",
+            "10000032",
+            "户主",
+            ("文德路", "38", "7", "305"),
+            "上海市虹口区四平路96弄2号202室",
+        ),
+    ]
+    # an old man on the elderly-alone list whose police 居住地址 is blank in October: the list names his
+    # building only, a meter in his name names room 203 of it (his 户籍 is elsewhere)
+    people += [
+        Person(
+            "蔡康文", True, "1954-03-26", "10000030", "户主", (*A2, "203"), registered="上海市虹口区四平路92弄5号301室"
+        )
+    ]
     # a family that moved from 1401 to 1402 in November, after the export's latest reading: 1401 (the
     # husband's meter) still reads lived in, 1402 (the landlord's) empty; in November the police
     # updated the wife's record only; their 户籍 is elsewhere (人户分离)
@@ -391,6 +426,8 @@ def build(inbox: Path) -> dict:
             if p.name == "李娜" or p.name == "陈静" or p.name == "赵强":
                 residence = address(road, lane, no, None, month)  # the building only
             elif p.name == "王芳" and month == 1:
+                residence = ""
+            elif p.name == "蔡康文" and month == 0:
                 residence = ""
             elif p.name == "刘洋" or (p.name == "邵德明" and p.status == "死亡"):
                 residence = ""
@@ -559,6 +596,10 @@ def build(inbox: Path) -> dict:
                     COMMITTEES[0][1],
                 ]
             )
+        p = cast["蔡康文"]
+        rows["civil_affairs_elderly_alone"].append(
+            [p.name, p.id, "男", "72", address(*p.home[:3], None, month), "", "周明", "13800000001", COMMITTEES[0][1]]
+        )
         # electricity: twelve months ending the month before the delivery (the export lags)
         months = [f"{2025 + (m + 9 + month) // 12}-{(m + 9 + month) % 12 + 1:02d}" for m in range(12)]
         meters = []

@@ -109,8 +109,12 @@ def test_a_road_name_one_homophone_off_a_unique_library_road_is_that_road(distri
     assert placed["郑杰"][1].startswith("unlisted:")
     assert [f[2] for f in _findings(db, "2026-10", "address_not_in_library")] == [
         "上海市静安区梅圆路8弄5号101室",
+        "上海市静安区梅源路8弄3号301室",  # a library road's door outside it (the last test)
+        "上海市静安区文德路38弄7号305室",  # one syllable off 闻喜路, no rhyme (the last test)
         "上海市静安区汾水路38弄7号203室",  # two syllables off 闻喜路 (the next test)
         "上海市静安区延长西路1弄1号101室",  # 延长中路 is another road (the test after)
+        "上海市静安区梅源路8弄3号301室",  # the meters of 柏文海 and 殷志超 (the last test)
+        "上海市静安区文德路38弄7号305室",
     ]
 
 
@@ -574,3 +578,32 @@ def test_a_dead_aid_recipients_meter_elsewhere_is_no_move(district):
         ]
     assert "aid_renhu_fenli" not in rules
     assert "dead_but_aided" in rules
+
+
+def test_a_blank_residence_with_the_elderly_list_naming_the_building_takes_the_room_of_the_own_meter(district):
+    """蔡康文's police 居住地址 is blank in October; the elderly-alone list names his building only, and
+    a meter in his name names room 203 of it: he lives there, not nowhere (issue 11: 陈康文, Xuhui)."""
+    _, db = district
+    household, dwelling_key, room, why = _placements(db, "2026-10")["蔡康文"]
+    assert household is not None
+    assert dwelling_key == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#203"
+    assert why.startswith("residence:evidence:") and "meter" in why
+    assert _placements(db, "2026-11")["蔡康文"][0] == household
+
+
+def test_a_door_of_a_library_road_or_a_road_that_does_not_rhyme_is_no_misspelling(district):
+    """柏文海 lives at 梅源路8弄3号: 梅源路 is a road the library lists (not that door), one character from
+    梅园路, which has 8弄3号. 殷志超 at 文德路38弄7号 is one syllable from 闻喜路38弄7号 (wen de / wen xi),
+    but 德 and 喜 do not rhyme. Both stay outside the library, as they are written, and are asked about."""
+    _, db = district
+    for delivery in ("2026-10", "2026-11"):
+        placed = _placements(db, delivery)
+        assert placed["柏文海"][1].startswith("unlisted:梅源路")
+        assert placed["殷志超"][1].startswith("unlisted:文德路")
+    with duckdb.connect(str(db), read_only=True) as con:
+        resolved = con.execute(
+            "select address_key from matching.int_address_lookup where address_key in ('梅源路8弄3号', '文德路38弄7号')"
+        ).fetchall()
+    assert resolved == []
+    asked = [f[2] for f in _findings(db, "2026-10", "address_not_in_library")]
+    assert any("梅源路8弄3号" in a for a in asked) and any("文德路38弄7号" in a for a in asked)

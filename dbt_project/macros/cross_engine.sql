@@ -90,6 +90,17 @@
                 i -> element_at(split({{ a }}, ' '), i) <> element_at(split({{ b }}, ' '), i)))
 {%- endmacro %}
 
+{# A road's pinyin (cn_road_pinyin: 'wen xi lu') with each syllable's initial dropped and a final -ng
+   read as -n ('en i u'): two names whose rimes agree differ only by sounds a clerk typing by ear
+   confuses (汾西 fen xi for 闻喜 wen xi), not by any syllable (宝通 bao tong is no slip for 保德 bao de). #}
+{% macro pinyin_rimes(p) -%}{{ return(adapter.dispatch('pinyin_rimes', 'civichub')(p)) }}{%- endmacro %}
+{% macro default__pinyin_rimes(p) -%}
+    regexp_replace(regexp_replace({{ p }}, '(^| )(zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])', '\1', 'g'), 'ng( |$)', 'n\1', 'g')
+{%- endmacro %}
+{% macro spark__pinyin_rimes(p) -%}
+    regexp_replace(regexp_replace({{ p }}, '(^| )(zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])', '$1'), 'ng( |$)', 'n$1')
+{%- endmacro %}
+
 {# A repeatable sample of about `n` rows: the rows whose md5(key, seed) come first. The same rows on
    both engines (DuckDB's `using sample … repeatable` depends on the engine and its threads). #}
 {% macro hash_sample(relation_sql, key, n, seed) -%}

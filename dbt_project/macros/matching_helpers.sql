@@ -86,7 +86,8 @@
   Two road names of the same length, read character by character (cn_road_pinyin, `pa` and `pb`):
   one character apart (a homophone typed for another: 玫园路 / 梅园路, 'mei yuan lu' both; or any
   one-character slip), or, where two characters or more differ, at most one syllable apart (a clerk
-  typing by sound who slips by a syllable: 汾西路 for 闻喜路, 'fen xi lu' / 'wen xi lu'). A direction
+  typing by sound who slips by a syllable that rhymes: 汾西路 for 闻喜路, 'fen xi lu' / 'wen xi lu'; not
+  宝潼路 'bao tong lu' for 保德路 'bao de lu', pinyin_rimes). A direction
   before the road type (东南西北中) that sounds different is never the difference: 延长西路 and 延长中路
   are different roads (西 for 喜 sounds the same). DuckDB's substr and length count characters.
 #}
@@ -104,6 +105,7 @@
     (length({{ a }}) = length({{ b }})
      and {{ a }} <> {{ b }}
      and {{ syllable_distance(pa, pb) }} <= 1
+     and {{ pinyin_rimes(pa) }} = {{ pinyin_rimes(pb) }}
      and not {{ road_direction_differs(a, b, pa, pb) }})
 {%- endmacro %}
 

@@ -5,8 +5,10 @@
 -- the same lane and number (of several, the one that reads the same). A one-character change scores
 -- only 67-75 on three- and four-character names, under the fuzzy floor; the lane and number that
 -- must exist on exactly one such road are what make it safe (a slip by a syllable across two
--- characters is taken only with a lane: any road sharing a syllable and a door number would do). A direction before 路 (东南西北中) that
--- sounds different is never the one difference: 延长西路 and 延长中路 are different roads.
+-- characters is taken only with a lane, and only where the syllables rhyme: any road sharing a
+-- syllable and a door number would do, 宝潼路 bao tong is no slip for 保德路 bao de). A road the
+-- library lists is never taken for another (its door is outside the library). A direction before 路
+-- (东南西北中) that sounds different is never the one difference: 延长西路 and 延长中路 are different roads.
 with keys as (
     select * from {{ ref('int_address_keys') }}
 ),
@@ -72,6 +74,12 @@ one_char_candidates as (
             and l.road <> u.road
     where
         u.address_key not in (select address_key from fuzzy)
+        -- a road the library lists is that road (its door outside the library), no misspelling of
+        -- another: 宝通路23弄4号 is not 保德路23弄4号, 止园路 not 梅园路
+        and u.road not in (
+            select lr.road from library_rows as lr
+            where lr.road is not null
+        )
         and (
             {{ road_one_character_apart('u.road', 'l.road', 'u.road_pinyin', 'l.road_pinyin') }}
             -- by sound across two characters or more only with a lane (弄, Shanghai's): 解放路20号 of a

@@ -11,7 +11,8 @@
 --                 in a 户号 of several 户主, one the hub placed in the person's dwelling last month)
 --                 whose own police record names a dwelling with its room;
 --   meter         an electricity account in the person's name (same name or same pinyin) whose
---                 用电地址 names the room, in the building the person's police record names;
+--                 用电地址 names the room, in the building the person's police record names (or,
+--                 where that is blank, the building the elderly-alone list's 居住地址 names);
 --   meter_anywhere  a meter in their name in any building (a name carried by at most three meters);
 --   building:<source>  the person's own record names the building only (room null).
 -- int_person_residence weighs these kinds by how often each agrees with the police 居住地址 where
@@ -76,6 +77,24 @@ police_building as (
     group by cluster_key
 ),
 
+-- where the police 居住地址 is blank, the building the elderly-alone list's 居住地址 names (the
+-- committee visits them there; the aid file's 家庭地址 may be the registered one, 人户分离)
+listed_building as (
+    select cluster_key, any_value(building) as building
+    from located
+    where
+        source = 'civil_affairs_elderly_alone' and building is not null
+        and cluster_key not in (select cluster_key from police_building)
+    group by cluster_key
+    having count(distinct building) = 1
+),
+
+stated_building as (
+    select cluster_key, building from police_building
+    union all
+    select cluster_key, building from listed_building
+),
+
 family_members as (
     -- 其他 (a lodger, a roommate) is no family member; a blank relation may be one
     select cluster_key, family_key, building, room
@@ -118,7 +137,7 @@ meters as (
 meter as (
     select distinct n.cluster_key, m.building, m.room, 'meter' as kind
     from names n
-    join police_building b on b.cluster_key = n.cluster_key
+    join stated_building b on b.cluster_key = n.cluster_key
     join meters m
         on
             m.building = b.building

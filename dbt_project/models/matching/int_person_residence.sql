@@ -15,7 +15,9 @@
 --    registered address is one kind of evidence among others, never the answer by default.
 -- 3. Otherwise a named building is kept with the room unknown (a household "室号不详" of the
 --    person's 户号), and quality asks the street to confirm the room; a person with no address
---    at all and no conclusive evidence is left unplaced.
+--    at all and no conclusive evidence is left unplaced. (Where the police 居住地址 is blank, the
+--    building the elderly-alone list's 居住地址 names without a room is the named building: the
+--    committee visits them there.)
 -- An address missing from the standard library still locates a dwelling (keyed by the parsed
 -- address), marked as outside the library, rather than losing the household.
 with records as (
@@ -121,10 +123,24 @@ unplaced as (
 ),
 
 stated_building as (
-    -- the building the police record names without a room (the most trusted source that does)
-    select cluster_key, any_value(building) as building
-    from evidence
-    where kind = 'building:police_population'
+    -- the building the police record names without a room; where the police 居住地址 is blank, the
+    -- building the elderly-alone list's 居住地址 names without a room (the committee visits them
+    -- there; the aid file's 家庭地址 may be the registered one, 人户分离)
+    select cluster_key, any_value(building) as building, any_value(source) as source
+    from (
+        select pb.cluster_key, pb.building, 'police_population' as source
+        from evidence as pb
+        where pb.kind = 'building:police_population'
+        union all
+        select lb.cluster_key, lb.building, 'civil_affairs_elderly_alone' as source
+        from evidence as lb
+        where
+            lb.kind = 'building:civil_affairs_elderly_alone'
+            and lb.cluster_key not in (
+                select pe.cluster_key from evidence as pe
+                where pe.kind in ('building:police_population', 'own:police_population')
+            )
+    ) as named
     group by cluster_key
     having count(distinct building) = 1
 ),
@@ -202,7 +218,7 @@ group_keys as (
 
 building_only as (
     select
-        s.cluster_key, s.building, null::string as room, 'building_only:police_population' as residence_sources,
+        s.cluster_key, s.building, null::string as room, 'building_only:' || s.source as residence_sources,
         0.0 as residence_evidence, 0 as candidate_dwellings
     from stated_building s
     where
