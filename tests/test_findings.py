@@ -271,3 +271,42 @@ def test_the_evaluation_reports_the_account_holder_rules_together_with_their_pre
     # 50 findings, 40 true: 10 false, 20 %, precision 0.800
     assert together.split()[-4:] == ["50", "10", "20.0", "0.800"]
     assert "0.800" in together and "precision" in report.splitlines()[1]
+
+
+def test_an_aid_renhu_fenli_finding_is_true_where_the_key_calls_the_family_address_an_old_one(tmp_path):
+    # aid_renhu_fenli says an aid family does not live at its 家庭地址; the answer key states that fact
+    # too where it plants address_stale on the family's 家庭地址 (on any row of the certificate), and
+    # not where the stale address is someone's police 居住地址
+    import pandas as pd
+
+    from quality.evaluate_findings import _truth_facts
+
+    truth = tmp_path / "_truth" / "2026-10"
+    truth.mkdir(parents=True)
+    (truth / "persons.csv").write_text("person_id,status,id_number\nP1,正常,\n", encoding="utf-8")
+    (truth / "planted.csv").write_text(
+        "kind,source,source_row,person_id,household_id,shop_id,field,note\n"
+        "address_stale,civil_affairs_assistance,1,P1,H1,,家庭地址,old\n"
+        "address_stale,police_population,3,P3,H3,,居住地址,old\n",
+        encoding="utf-8",
+    )
+    con = duckdb.connect()
+    con.execute("create schema staging")
+    con.execute(
+        "create table staging.stg_civil_affairs_assistance as select * from (values "
+        "('2026-10', 1, 'CERT-A'), ('2026-10', 2, 'CERT-A'), ('2026-10', 3, 'CERT-B')) "
+        "t(delivery, source_row, aid_certificate_no)"
+    )
+    findings_ = pd.DataFrame(
+        {
+            "rule": ["aid_renhu_fenli"] * 2,
+            "finding_id": ["f-a", "f-b"],
+            "source": ["civil_affairs_assistance"] * 2,
+            "source_row": [2, 3],
+            "field": ["家庭地址"] * 2,
+            "observed_value": ["", ""],
+        }
+    )
+    facts = _truth_facts(con, tmp_path, "2026-10", findings_)
+    assert facts.get(("aid_renhu_fenli", "f-a")) is True  # row 2 shares CERT-A with the stale row 1
+    assert ("aid_renhu_fenli", "f-b") not in facts  # CERT-B's row 3 is stale only in the police file
