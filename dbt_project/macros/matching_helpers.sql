@@ -87,7 +87,7 @@
   one character apart (a homophone typed for another: 玫园路 / 梅园路, 'mei yuan lu' both; or any
   one-character slip), or, where two characters or more differ, at most one syllable apart (a clerk
   typing by sound who slips by a syllable that rhymes: 汾西路 for 闻喜路, 'fen xi lu' / 'wen xi lu'; not
-  宝潼路 'bao tong lu' for 保德路 'bao de lu', pinyin_rimes). A direction
+  宝通路 'bao tong lu' for 保德路 'bao de lu', pinyin_rimes). A direction
   before the road type (东南西北中) that sounds different is never the difference: 延长西路 and 延长中路
   are different roads (西 for 喜 sounds the same). DuckDB's substr and length count characters.
 #}
