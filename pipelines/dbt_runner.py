@@ -41,6 +41,12 @@ CONSOLE_ENV = "CIVICHUB_DBT_CONSOLE"
 _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}
 _lock = threading.Lock()
 _parsed: dict[tuple, Any] = {}
+# Models built at once in a dbt step on DuckDB (dbt-duckdb: a cursor of the one connection per
+# thread; DuckDB's memory limit holds for them together). Two: a model whose time is mostly Python
+# (the staging normalisers, a UDF under the GIL) or a single-threaded phase of a query leaves a
+# core idle, which an independent model then uses (the shop models beside the person models).
+THREADS_ENV = "CIVICHUB_DBT_THREADS"
+DEFAULT_THREADS = 2
 SPARK_STEP = "civichub_dbt_models"  # the dbt step that runs on Spark under `--engine spark`
 
 
@@ -310,6 +316,8 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
         current_dbt_indirect_selection_env=None,
     )
     args = ["build", "--vars", json.dumps(dbt_vars), *selection]
+    if current_engine() != "spark":
+        args += ["--threads", str(int(os.environ.get(THREADS_ENV) or DEFAULT_THREADS))]
     if indirect:
         args += ["--indirect-selection", indirect]
     step = op.name
