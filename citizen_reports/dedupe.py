@@ -184,31 +184,37 @@ def _norm(dist: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
 # ---- the frame of reports ---------------------------------------------------------------------
 
 
+def _texts(values: list[str]) -> pd.Series:
+    """A column of Python strings as they are (none missing): pandas would convert them to its Arrow
+    strings, and every comparison and pair lookup back to Python objects."""
+    return pd.Series(values, dtype=object)
+
+
 def frame(items: list[Item], cfg: ReportsConfig) -> pd.DataFrame:
     """One row per report, in order of time (stored reports first at equal times); `key` is the row."""
     df = pd.DataFrame(
         {
-            "report_no": [i.report_no for i in items],
+            "report_no": _texts([i.report_no for i in items]),
             "hours": np.array([i.hours for i in items], dtype="float64"),
-            "major": [i.major for i in items],
-            "minor": [i.minor for i in items],
+            "major": _texts([i.major for i in items]),
+            "minor": _texts([i.minor for i in items]),
             "x": np.array([np.nan if i.x is None else i.x for i in items], dtype="float64"),
             "y": np.array([np.nan if i.y is None else i.y for i in items], dtype="float64"),
-            "text": [normalize_description(i.description) for i in items],
+            "text": _texts([normalize_description(i.description) for i in items]),
             "has_photo": np.array([i.photo is not None for i in items], dtype=bool),
             "photo": np.array([i.photo or 0 for i in items], dtype=np.uint64),
-            "road": [i.road or "" for i in items],
+            "road": _texts([i.road or "" for i in items]),
             "door": np.array([-1 if i.door is None else i.door for i in items], dtype=np.int64),
-            "reporter": [i.reporter or "" for i in items],
-            "place_road": [i.place_road or "" for i in items],
-            "street": [i.street or "" for i in items],
+            "reporter": _texts([i.reporter or "" for i in items]),
+            "place_road": _texts([i.place_road or "" for i in items]),
+            "street": _texts([i.street or "" for i in items]),
             "incident": [i.incident for i in items],
             "batch": np.array([i.batch for i in items], dtype=bool),
             "open": np.array([i.open for i in items], dtype=bool),
             "time_known": np.array([i.time_known for i in items], dtype=bool),
         }
     )
-    df["pinyin"] = [description_pinyin(t) for t in df["text"]]  # a report is in many pairs: once here
+    df["pinyin"] = _texts([description_pinyin(t) for t in df["text"]])  # a report is in many pairs: once here
     df = df.sort_values(["hours", "batch"], kind="stable").reset_index(drop=True)
     rules = {k: cfg.rule(k[0], k[1]) for k in set(zip(df["major"], df["minor"]))}
     pair = list(zip(df["major"], df["minor"]))
@@ -605,7 +611,9 @@ def _gap_u(windows: np.ndarray) -> dict[str, float]:
     return {lv: v / total for lv, v in out.items()}
 
 
-def estimate(patterns: pd.DataFrame, u: dict, strength: float, start: Model, max_iterations: int = 200) -> Model:
+def estimate(
+    patterns: dict[str, np.ndarray] | pd.DataFrame, u: dict, strength: float, start: Model, max_iterations: int = 200
+) -> Model:
     """m, u and the share of duplicates by EM over the candidate pairs' level patterns (Fellegi–Sunter
     as Winkler estimates it): every pair counts towards m by its posterior and towards u by the rest.
 
@@ -615,7 +623,7 @@ def estimate(patterns: pd.DataFrame, u: dict, strength: float, start: Model, max
     non-duplicates (two problems at the very same spot agree on the address more often than two
     problems anywhere within the radius)."""
     names = {f: LEVELS[f] + [NULL_LEVEL] for f in FIELDS}
-    codes = np.stack([pd.Categorical(patterns[f], categories=names[f]).codes.astype(np.int64) for f in FIELDS], axis=1)
+    codes = np.stack([_level_codes(patterns[f], names[f]) for f in FIELDS], axis=1)
     uniq, counts = _unique_rows(codes, [len(names[f]) for f in FIELDS])
     counts = counts.astype("float64")
     m = {f: dict(start.m[f]) for f in FIELDS}
@@ -649,6 +657,21 @@ def estimate(patterns: pd.DataFrame, u: dict, strength: float, start: Model, max
     return Model(FIELDS, LEVELS, m, u, prior, it)
 
 
+def _level_codes(values, names: list[str]) -> np.ndarray:
+    """`pd.Categorical(values, categories=names).codes` as int64 (-1: not one of `names`), by one
+    lookup per value in a hash table of the names: pd.Categorical first converts a million level
+    strings to pandas' Arrow strings, ~7x the time of the lookups."""
+    values = np.asarray(values, dtype=object)
+    try:
+        from pandas._libs.hashtable import PyObjectHashTable
+
+        table = PyObjectHashTable(len(names))
+        table.map_locations(np.array(names, dtype=object))
+        return np.asarray(table.lookup(values), dtype=np.int64)
+    except (ImportError, AttributeError, TypeError):  # another pandas: its public way
+        return pd.Categorical(values, categories=names).codes.astype(np.int64)
+
+
 def _unique_rows(codes: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """`np.unique(codes, axis=0, return_counts=True)` for small non-negative codes (column j below
     sizes[j]), through one integer key per row (the first column most significant, so the rows come
@@ -674,7 +697,7 @@ def _log_odds(model: Model, levels: dict[str, np.ndarray]) -> np.ndarray:
         w[NULL_LEVEL] = 0.0
         if n > 1000:  # many pairs: by category codes
             names = LEVELS[f] + [NULL_LEVEL]
-            total += np.array([w[lv] for lv in names])[pd.Categorical(levels[f], categories=names).codes]
+            total += np.array([w[lv] for lv in names])[_level_codes(levels[f], names)]
         else:
             total += np.array([w[lv] for lv in levels[f]], dtype="float64")
     return total
@@ -721,7 +744,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     if estimate_model:
         u = measure_u(df, spatial, cfg, model, window[cb], levels["distance"])
         if u is not None and len(ca) >= 50:
-            model = estimate(pd.DataFrame(levels), u, cfg.duplicates.prior_strength, model)
+            model = estimate(levels, u, cfg.duplicates.prior_strength, model)  # a column per field
             estimated = True
     # decide for the batch's reports only
     mine = df["batch"].to_numpy()[ca]
@@ -787,6 +810,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     for k, a in enumerate(pairs["a"].to_numpy().tolist()):
         by_a.setdefault(a, []).append(k)
     pb = pairs["b"].to_numpy()
+    cols = _ExplainColumns(pairs["radius"].to_numpy(), pb, report_no)
     out = []
     average = cfg.duplicates.linkage == "average"
     top = cfg.duplicates.average_of
@@ -829,7 +853,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
             continue
         inc, k = ranked[0]
         p = 1.0 / (1.0 + 2.0 ** (-of[inc]))
-        why = explain(levels, values, k, model, p, pairs, df)
+        why = explain(levels, values, k, model, p, cols)
         unlike = alike.get(inc) is False  # photos on both sides, none of the incident's like this one
         if p >= accept and unlike:
             why["summary"] += f"；照片与该事件各上报的照片均相差{different}位以上（不同场景），不自动合并，转部门复核"
@@ -845,7 +869,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
                 if other != target:
                     alias[other] = target
                     po = 1.0 / (1.0 + 2.0 ** (-of[other]))
-                    d.merges.append((other, target, explain(levels, values, kk, model, po, pairs, df)))
+                    d.merges.append((other, target, explain(levels, values, kk, model, po, cols)))
             incident[a] = target
             out.append(d)
         else:
@@ -862,6 +886,10 @@ def _mean_of_best(scores: list[float], top: int) -> float:
     """The mean of the `top` highest scores (all of them when `top` is 0)."""
     if top and len(scores) > top:
         scores = sorted(scores, reverse=True)[:top]
+    if len(scores) < 8:
+        # np.mean's own sum of fewer than 8 float64s adds them one after another from 0: the same
+        # value without building an array (called for every candidate incident of every report)
+        return float(sum(scores, 0.0) / len(scores))
     return float(np.mean(scores))
 
 
@@ -872,16 +900,32 @@ LEVEL_TEXT = {
 }
 
 
-def explain(levels, values, k: int, model: Model, p: float, pairs, df) -> dict:
+@dataclass
+class _ExplainColumns:
+    """What `explain` reads of the pairs and reports, as arrays (a pandas lookup per call cost more
+    than the rest of an explanation), and the model's weights."""
+
+    radius: np.ndarray  # of each pair
+    b: np.ndarray  # each pair's earlier report (row)
+    report_no: np.ndarray  # of each row
+    weights: dict[tuple[str, str], float] = field(default_factory=dict)  # the model's, as they are asked for
+
+
+def explain(levels, values, k: int, model: Model, p: float, cols: _ExplainColumns) -> dict:
     """Why: the evidence of one pair, each comparison with its value, level and weight, and a sentence."""
     evidence = []
     words = []
     for f in FIELDS:
         lv = str(levels[f][k])
-        w = 0.0 if lv == NULL_LEVEL else model.weight(f, lv)
+        if lv == NULL_LEVEL:
+            w = 0.0
+        else:
+            w = cols.weights.get((f, lv))
+            if w is None:
+                w = cols.weights[(f, lv)] = model.weight(f, lv)
         item = {"field": f, "level": lv, "weight": round(w, 2)}
         if f == "distance":
-            d, r = float(values["distance"][k]), float(pairs["radius"].iat[k])
+            d, r = float(values["distance"][k]), float(cols.radius[k])
             if lv in STREET_LEVELS:
                 words.append(f"一方无位置，同一街道{'同一小类' if lv == 'ss' else '相近小类'}")
             elif math.isnan(d):
@@ -913,7 +957,7 @@ def explain(levels, values, k: int, model: Model, p: float, pairs, df) -> dict:
         evidence.append(item)
     return {
         "probability": round(p, 4),
-        "candidate": str(df["report_no"].iat[int(pairs["b"].iat[k])]),
+        "candidate": str(cols.report_no[int(cols.b[k])]),
         "evidence": evidence,
         "summary": "，".join(words) + f" → 同一问题的概率 {p:.2f}",
     }

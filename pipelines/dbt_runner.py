@@ -41,6 +41,13 @@ CONSOLE_ENV = "CIVICHUB_DBT_CONSOLE"
 _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}
 _lock = threading.Lock()
 _parsed: dict[tuple, Any] = {}
+# Models built at once in a dbt step on DuckDB (dbt-duckdb: a cursor of the one connection per
+# thread; DuckDB's memory limit holds for them together). 2 took the 100k district's main dbt step
+# from 30.2/24.6 to 26.2/22.2 s, but at 1M the second delivery's step went 165.0 -> 179.6 s wall,
+# 246.8 -> 281.8 s CPU (the two staging normalisers then run at once under the GIL): left at the
+# profile's 1 (bench/PROFILE.md, session 12).
+THREADS_ENV = "CIVICHUB_DBT_THREADS"
+DEFAULT_THREADS = 1
 SPARK_STEP = "civichub_dbt_models"  # the dbt step that runs on Spark under `--engine spark`
 
 
@@ -310,6 +317,8 @@ def build_events(context: AssetExecutionContext, translator, dbt_vars: dict) -> 
         current_dbt_indirect_selection_env=None,
     )
     args = ["build", "--vars", json.dumps(dbt_vars), *selection]
+    if current_engine() != "spark":
+        args += ["--threads", str(int(os.environ.get(THREADS_ENV) or DEFAULT_THREADS))]
     if indirect:
         args += ["--indirect-selection", indirect]
     step = op.name

@@ -1059,3 +1059,30 @@ def test_a_report_at_the_spot_is_not_outvoted_by_an_incidents_far_reports():
     every = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"average_of": 0}))
     (by_all,) = detect(held + [new], every, None, estimate_model=False).decisions
     assert by_all.incident is None and by_all.probability < decision.probability
+
+
+def test_the_intake_s_fast_paths_give_what_pandas_and_numpy_give():
+    """`_level_codes` is `pd.Categorical(values, categories=names).codes` (levels outside the names and
+    missing ones -1) and `_mean_of_best` is `np.mean` of the best scores, to the last bit: the intake
+    decides the same with them (bench/PROFILE.md, session 12)."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from citizen_reports.dedupe import _level_codes, _mean_of_best
+
+    rng = np.random.default_rng(12)
+    names = ["d0", "d1", "d2", "null"]
+    values = np.array([*names, "zz", None, np.nan], dtype=object)[rng.integers(0, 7, 5000)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns about values outside the categories
+        want = pd.Categorical(values, categories=names).codes.astype(np.int64)
+    assert (_level_codes(values, names) == want).all()
+    assert (_level_codes(values.astype(str), names) == pd.Categorical(values.astype(str), categories=names).codes).all()
+    for n in range(1, 12):
+        for _ in range(200):
+            scores = list(rng.normal(0, 20, n))
+            for top in (0, 2, 3):
+                best = sorted(scores, reverse=True)[:top] if top and n > top else scores
+                assert _mean_of_best(scores, top) == float(np.mean(best))
