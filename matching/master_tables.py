@@ -378,7 +378,10 @@ def _build(con, delivery: str) -> MasterSummary:
         """
         insert into master.household_member by name
         with relations as (
-            select i.person_id, arg_min(r.relation_to_head, r.source) as relation_to_head
+            -- a person's relation from the first source (alphabetically), its first row where a
+            -- source lists them twice: the same answer on every run (arg_min over ties is not)
+            select i.person_id,
+                   arg_min(r.relation_to_head, (r.source, r.source_file, r.source_row)) as relation_to_head
             from matching.int_person_records r
             join matching.int_person_clusters c using (record_key)
             join person_ids i using (cluster_key)

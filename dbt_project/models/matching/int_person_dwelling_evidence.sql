@@ -69,9 +69,10 @@ registered as (
     where source = 'police_population' and registered_building is not null and registered_room is not null
 ),
 
--- the building the police record names, with or without its room
+-- the building the police record names, with or without its room (a person with two police
+-- records at two buildings: the first by name, the same on every run, which any_value is not)
 police_building as (
-    select cluster_key, any_value(building) as building
+    select cluster_key, min(building) as building
     from located
     where source = 'police_population' and building is not null
     group by cluster_key
