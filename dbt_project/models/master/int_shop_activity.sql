@@ -110,18 +110,15 @@ evidence as (
         -- still open at the last visit
         coalesce(v.last_open is not null and (v.last_closed is null or v.last_open > v.last_closed), false)
             as open_at_last_visit,
-        -- an open visit in the last three months; or within the streets' rhythm of visits, with no meter
-        -- of the shop's own that has gone dark since
+        coalesce(v.last_open > me.as_of - interval 92 day and v.last_open <= me.as_of, false) as seen_open_recently,
+        -- an open visit longer ago, within the streets' rhythm of visits, with no meter of the shop's
+        -- own that has gone dark since
         coalesce(
-            v.last_open <= me.as_of and (
-                v.last_open > me.as_of - interval 92 day
-                or (
-                    {{ months_between('v.last_open', 'me.as_of') }} <= vr.months
-                    and (m.kwh_usual is null or (m.kwh_now >= 0.3 * m.kwh_usual and m.kwh_now > 0))
-                )
-            ),
+            v.last_open <= me.as_of
+            and {{ months_between('v.last_open', 'me.as_of') }} <= vr.months
+            and (m.kwh_usual is null or (m.kwh_now >= 0.3 * m.kwh_usual and m.kwh_now > 0)),
             false
-        ) as seen_open_recently,
+        ) as seen_open_in_rhythm,
         coalesce(v.last_closed is not null and (v.last_open is null or v.last_closed >= v.last_open), false)
             as closed_at_last_visit,
         coalesce(m.kwh_now >= 0.3 * m.kwh_usual and m.kwh_now > 0, false) as powered
@@ -138,10 +135,11 @@ final as (
     select
         *,
         case
-            when open_at_last_visit and seen_open_recently then 'visit'
+            when open_at_last_visit and (seen_open_recently or seen_open_in_rhythm) then 'visit'
             when powered and not closed_at_last_visit then 'meter'
         end as operating_evidence,
-        (open_at_last_visit and seen_open_recently) or (powered and not closed_at_last_visit) as operating
+        (open_at_last_visit and (seen_open_recently or seen_open_in_rhythm))
+        or (powered and not closed_at_last_visit) as operating
     from evidence
 )
 
