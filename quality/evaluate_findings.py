@@ -4,7 +4,7 @@ Per rule: recall of the planted cases it is meant to find, and the share of its 
 false. A planted case is the generator's `_truth/<delivery>/planted.csv` row, matched to a finding
 on the same record (source + row, and field when both name one), or, for problems that belong to
 an entity rather than a row, on the same entity: an aid family (certificate), an electricity
-account, a shop. A finding is true when it matches a planted case of its rule's kinds, or when the
+account, a shop (the hub shop most of the key's shop's records landed in). A finding is true when it matches a planted case of its rule's kinds, or when the
 answer key states the fact it reports (e.g. the person is dead per persons.csv, the ID number on the
 row is not the person's, an aid family's 家庭地址 is an old address of theirs). Everything else counts
 as false.
@@ -109,6 +109,7 @@ def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> Fin
         planted["source_row"] = planted["source_row"].astype(int)
         findings = con.execute("select * from quality.finding_history where delivery = ?", [delivery]).df()
         keys = _entity_keys(con, delivery)
+        truth_shops = _truth_shop_codes(con, inbox, delivery)
         facts = _truth_facts(con, inbox, delivery, findings)
         placed_right = _placed_in_true_dwelling(con, inbox, delivery)
     finally:
@@ -139,6 +140,8 @@ def evaluate_findings(inbox: Path, db: Path, delivery: str | None = None) -> Fin
         cases: dict = {}
         for p in planted[planted["kind"].isin(kinds)].itertuples():
             key = case_key(lvl(p.field), p.source, p.source_row, p.field)
+            if lvl(p.field) == "shop" and truth_shops.get(getattr(p, "shop_id", "")):
+                key = ("shop", truth_shops[p.shop_id])
             cases.setdefault((key, p.field or ""), set()).add(p.kind)
         for (key, pf), case_kinds in cases.items():
             hit = any(fields_agree(pf, ff) for ff in found_fields.get(key, []))
@@ -181,6 +184,32 @@ def _entity_keys(con, delivery: str) -> dict:
     ).fetchall():
         out[("shop", source, row)] = code
     return out
+
+
+def _truth_shop_codes(con, inbox: Path, delivery: str) -> dict:
+    """The answer key's shop -> the hub shop most of its records (visits, registrations, licences)
+    landed in. A problem that belongs to a shop is found when a finding names that shop, whichever
+    record the key planted it on: a visit the hub joined to another shop (a unit-less visit to one of
+    two same-sign shops in a mall) does not make the shop's problem another shop's."""
+    truth = inbox / "_truth" / delivery
+    codes = dict(
+        ((s, r), c)
+        for s, r, c in con.execute(
+            "select source, source_row, shop_code from master.shop_xref where delivery = ?", [delivery]
+        ).fetchall()
+    )
+    votes: dict = {}
+    for source in ("market_business_registry", "market_food_licence", "street_shop_visits"):
+        path = truth / f"{source}.csv"
+        if not path.exists():
+            continue
+        for r in _read_csv(path).itertuples():
+            code = codes.get((source, int(r.source_row)))
+            if r.shop_id and code:
+                votes.setdefault(r.shop_id, {}).setdefault(code, 0)
+                votes[r.shop_id][code] += 1
+    # the most records; on a tie the smallest code (the same answer on every run)
+    return {sid: min(v, key=lambda c: (-v[c], c)) for sid, v in votes.items()}
 
 
 def _placed_in_true_dwelling(con, inbox: Path, delivery: str) -> set:
@@ -259,7 +288,9 @@ def _truth_facts(con, inbox: Path, delivery: str, findings: pd.DataFrame) -> dic
             if not sid or sid not in shops.index:
                 continue
             s = shops.loc[sid]
-            operating = s["status"] == "营业"
+            # trading in the delivery month: open at its end, or closed within it (after the records
+            # the delivery holds: every finding cites a record that shows it trading)
+            operating = s["status"] == "营业" or (s["status"] == "已关闭" and s["closed_month"] == delivery)
             if f.rule == "licence_expired_operating":
                 facts[(f.rule, f.finding_id)] = (
                     operating and bool(s["licence_valid_until"]) and s["licence_valid_until"] <= end

@@ -51,6 +51,12 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    闻喜路, which has 38弄7号, but 德 de and 喜 xi do not rhyme);
 15. a blank police 居住地址 with the elderly-alone list naming the building only: 蔡康文 (72) in
    October; a meter in his name names room 203 of that building.
+16. an old woman on the elderly-alone list at her own flat (14号1601), whose police 居住地址 is a
+   flat a family lives in (16号101): 章桂珍; nobody lives with her.
+17. a mall (梅园路110号, two registered shops with their units): a visit in November under a sign
+   nobody was seen under (老罗生煎馆), without the unit, the one record of it; an unregistered
+   watch repairer (阿王修表店, 梅园路112号) the streets visit every two to four months, last found
+   open in July, with no meter.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -98,6 +104,8 @@ LIBRARY = [
     ("31010600000019", "延长中路", "1", "1", 1),
     # the library lists 梅园路100号 (明珠花店's premises) a second time, under the other committee
     ("31010600000020", "梅园路", "", "100", 0),
+    ("31010600000021", "梅园路", "", "110", 1),  # a mall
+    ("31010600000022", "梅园路", "", "112", 1),
 ]
 ADDRESS_ID: dict[tuple[str, str, str], str] = {}
 for _code, _road, _lane, _no, _ in LIBRARY:
@@ -386,6 +394,9 @@ def build(inbox: Path) -> dict:
     # an old woman living alone whose flat's meter the export writes with the building only, in the
     # name of 马丽华 (a former owner, not in the district); its use collapses in 2026-10
     people += [Person("冯桂英", False, "1941-09-12", "10000029", "户主", (*A2, "1502"))]
+    # an old woman living alone at 14号1601 (the elderly list's 居住地址, her 户籍); the police
+    # 居住地址 names 16号101, where a family of three lives
+    people += [Person("章桂珍", False, "1944-10-09", "10000033", "户主", (*A2, "1601"))]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -414,6 +425,23 @@ def build(inbox: Path) -> dict:
             established="2017-09-15",
             licence_until="2026-08-01",
         ),
+        # two shops of the mall at 梅园路110号, each at its unit
+        "百味本帮菜馆": dict(
+            uscc=uscc("BW0000004", True),
+            name="上海市静安区百味本帮菜馆",
+            rep="丁辉",
+            addr=("梅园路", "", "110"),
+            unit="1层A01铺",
+            established="2018-04-25",
+        ),
+        "海纳洗衣店": dict(
+            uscc=uscc("HN0000005", True),
+            name="上海市静安区海纳洗衣店",
+            rep="梁华",
+            addr=("梅园路", "", "110"),
+            unit="1层A02铺",
+            established="2019-03-01",
+        ),
     }
 
     for month, delivery in enumerate(DELIVERIES):
@@ -439,6 +467,8 @@ def build(inbox: Path) -> dict:
                 residence = address("汾西路", lane, no, room, month)  # 闻喜 typed by sound
             elif p.name == "韦佳" and month == 1:
                 residence = address("闻西路", lane, no, room, month)  # 喜 typed as 西
+            elif p.name == "章桂珍":
+                residence = address("阳曲路", "15", "16", "101", month)  # a family's flat
             elif p.name == "贺强":
                 residence = address("延长西路", lane, no, room, month)  # another direction
             elif p.name == "唐亮":
@@ -581,7 +611,7 @@ def build(inbox: Path) -> dict:
             ]
         )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
-        for p in (cast["孙秀英"], cast["钱国强"], cast["冯桂英"]):
+        for p in (cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"]):
             road, lane, no, room = p.home
             rows["civil_affairs_elderly_alone"].append(
                 [
@@ -604,7 +634,9 @@ def build(inbox: Path) -> dict:
         months = [f"{2025 + (m + 9 + month) // 12}-{(m + 9 + month) % 12 + 1:02d}" for m in range(12)]
         meters = []
         for k, p in enumerate(people):
-            if p.relation == "户主" and p.name not in ("刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英"):
+            if p.relation == "户主" and p.name not in (
+                "刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英", "章桂珍"
+            ):  # fmt: skip
                 meters.append((f"31000{k:05d}", p.name, p.home, 150))
         meters += [
             ("3100099001", "陈静", (*A1, "1606"), 120),
@@ -651,7 +683,7 @@ def build(inbox: Path) -> dict:
                 if holder == "邬长根" and room == "1202" and m_i == 11 and month == 1:
                     use = 3  # nobody has lived there since he died
                 rows["utility_electricity"].append([acc, holder, written, "", m, str(use)])
-        for key in ("明珠花店", "吉祥超市", "鑫源五金店"):
+        for key in ("明珠花店", "吉祥超市", "鑫源五金店", "百味本帮菜馆", "海纳洗衣店"):
             s = shops[key]
             road, lane, no = s["addr"]
             rows["market_business_registry"].append(
@@ -660,7 +692,7 @@ def build(inbox: Path) -> dict:
                     s["name"],
                     "个体工商户",
                     s["rep"],
-                    address(road, lane, no, None, month),
+                    address(road, lane, no, None, month) + s.get("unit", ""),
                     "零售",
                     s["established"],
                     "存续",
@@ -699,18 +731,28 @@ def build(inbox: Path) -> dict:
             ("2026-09-15", "永丰超市", ("梅园路", "", "102"), "小李", "13911113333", "零售", "合格"),
             ("2026-09-18", "老陈面馆", ("梅园路", "", "104"), "陈大勇", "13911114444", "餐饮", "合格"),
             ("2026-05-10", "阿芳裁缝", ("梅园路", "", "108"), "王阿芳", "13911116666", "服务", "合格"),
+            ("2026-05-12", "百味本帮菜馆", ("梅园路", "", "110", "1层A01铺"), "丁辉", "13911117777", "餐饮", "合格"),
+            ("2026-09-02", "百味本帮菜馆", ("梅园路", "", "110", "1层A01铺"), "小丁", "13911117777", "餐饮", "合格"),
+            ("2026-06-20", "海纳洗衣店", ("梅园路", "", "110", "1层A02铺"), "梁华", "13911118888", "服务", "合格"),
+            ("2026-09-25", "海纳洗衣店", ("梅园路", "", "110", "1层A02铺"), "小梁", "13911118888", "服务", "合格"),
+            # 阿王修表店: every two to four months, last in July (open); no meter of its own
+            ("2026-01-10", "阿王修表店", ("梅园路", "", "112"), "王建", "13911119999", "服务", "合格"),
+            ("2026-03-14", "阿王修表店", ("梅园路", "", "112"), "王建", "13911119999", "服务", "合格"),
+            ("2026-07-20", "阿王修表店", ("梅园路", "", "112"), "王建", "13911119999", "服务", "合格"),
         ]
         if month == 1:
             visits += [
                 ("2026-10-20", "明珠花店", ("梅园路", "", "100"), "小张", "13911115555", "零售", "合格"),
                 ("2026-10-22", "老陈面馆", ("梅园路", "", "104"), "陈大勇", "13911114444", "餐饮", "合格"),
+                # a sign nobody at the mall was seen under, the unit left out: the one record of it
+                ("2026-11-01", "老罗生煎馆", ("梅园路", "", "110"), "赵紫欣", "13911110000", "餐饮", "合格"),
             ]
-        for day, sign, (road, lane, no), contact, phone, fmt, result in visits:
+        for day, sign, (road, lane, no, *unit), contact, phone, fmt, result in visits:
             rows["street_shop_visits"].append(
                 [
                     day,
                     sign,
-                    address(road, lane, no, None, month),
+                    address(road, lane, no, None, month) + "".join(unit),
                     contact,
                     phone,
                     fmt,

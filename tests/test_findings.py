@@ -229,8 +229,10 @@ def test_data_docs_are_built_without_personal_data(hub_run):
 @pytest.mark.slow
 def test_the_shop_file_and_the_shop_rules_agree_on_which_shops_operate(hub_run):
     # one decision (int_shop_activity) read by both: a shop found operating unregistered is 营业 in the
-    # shop file, and every shop the file calls 营业 has the evidence: a recent open visit not followed
-    # by one finding it closed, or its own meter drawing its usual power
+    # shop file, and every shop the file calls 营业 has the evidence: a recent open visit (within three
+    # months, or within the streets' rhythm: the gap in months that 90% of the gaps between a shop's
+    # consecutive visits do not exceed) not followed by one finding it closed, or its own meter drawing
+    # its usual power
     _inbox, db, _summary = hub_run
     with duckdb.connect(str(db), read_only=True) as con:
         latest = con.execute("select max(last_seen) from quality.finding").fetchall()[0][0]
@@ -248,11 +250,22 @@ def test_the_shop_file_and_the_shop_rules_agree_on_which_shops_operate(hub_run):
                where s.in_latest_delivery and s.status = '营业' group by all""",
             [latest],
         ).fetchall()
+        visit_days = con.execute(
+            "select shop_code, visited_on from master.shop_inspection where delivery = ? order by 1, 2", [latest]
+        ).fetchall()
     month_end = dt.date(int(latest[:4]), int(latest[5:]), 1) + dt.timedelta(days=31)
+
+    def months(a: dt.date, b: dt.date) -> int:
+        return (b.year - a.year) * 12 + b.month - a.month
+
+    gaps = sorted(months(a[1], b[1]) for a, b in zip(visit_days, visit_days[1:]) if a[0] == b[0] and a[1] < b[1])
+    rhythm = gaps[-(-9 * len(gaps) // 10) - 1] if gaps else 0
     assert shops and {e for _, e, _, _ in shops} <= {"visit", "meter"}
     for code, evidence, last_open, last_closed in shops:
         if evidence == "visit":
-            assert last_open and (month_end - last_open).days <= 92 + 31, code
+            assert last_open and (
+                (month_end - last_open).days <= 92 + 31 or months(last_open, month_end) <= rhythm + 1
+            ), code
         assert not (last_closed and (not last_open or last_closed >= last_open)), code
 
 
@@ -310,3 +323,81 @@ def test_an_aid_renhu_fenli_finding_is_true_where_the_key_calls_the_family_addre
     facts = _truth_facts(con, tmp_path, "2026-10", findings_)
     assert facts.get(("aid_renhu_fenli", "f-a")) is True  # row 2 shares CERT-A with the stale row 1
     assert ("aid_renhu_fenli", "f-b") not in facts  # CERT-B's row 3 is stale only in the police file
+
+
+def _tiny_shop_hub(tmp_path, shops: str, visits: str, xref: str, findings_: str, planted: str = ""):
+    """An answer key and a hub database with just what the shop rules' evaluation reads."""
+    truth = tmp_path / "_truth" / "2026-11"
+    truth.mkdir(parents=True)
+    (truth / "persons.csv").write_text("person_id,status,id_number\nP1,正常,\n", encoding="utf-8")
+    (truth / "planted.csv").write_text(
+        "kind,source,source_row,person_id,household_id,shop_id,field,detail\n"
+        + (planted or "duplicate_row,police_population,99,P1,,,,\n"),
+        encoding="utf-8",
+    )
+    (truth / "shops.csv").write_text(
+        "shop_id,status,closed_month,uscc,licence_no,licence_valid_until,registration_status\n" + shops,
+        encoding="utf-8",
+    )
+    (truth / "street_shop_visits.csv").write_text("source_row,shop_id\n" + visits, encoding="utf-8")
+    (truth / "market_business_registry.csv").write_text("source_row,shop_id\n", encoding="utf-8")
+    (truth / "market_food_licence.csv").write_text("source_row,shop_id\n", encoding="utf-8")
+    db = tmp_path / "hub.duckdb"
+    with duckdb.connect(str(db)) as con:
+        for schema in ("staging", "master", "quality"):
+            con.execute(f"create schema {schema}")
+        con.execute(
+            "create table staging.stg_civil_affairs_assistance "
+            "(delivery varchar, source varchar, source_row integer, aid_certificate_no varchar)"
+        )
+        con.execute(
+            "create table staging.stg_utility_electricity "
+            "(delivery varchar, source varchar, source_row integer, account_no varchar)"
+        )
+        con.execute(
+            f"create table master.shop_xref as select * from (values {xref}) t(delivery, source, source_row, shop_code)"
+        )
+        con.execute(
+            f"create table quality.finding_history as select * from (values {findings_}) "
+            "t(delivery, finding_id, rule, status, entity_id, source, source_row, field, observed_value)"
+        )
+    return db
+
+
+def test_a_shop_problem_is_found_on_the_hub_shop_most_of_the_key_shops_records_landed_in(tmp_path):
+    # Two 第一医药 in one mall: the registered one (S1, M1), an unregistered one (S2). The key plants
+    # unregistered_operating on S2's latest visit (row 9), a visit without its unit that the hub joined
+    # to M1; S2's other visits landed in M2, and the finding names M2 (on its own latest visit, row 6).
+    # The shop's problem is found (on the evaluator before this test: planted 1, found 0).
+    from quality.evaluate_findings import evaluate_findings
+
+    db = _tiny_shop_hub(
+        tmp_path,
+        shops="S1,营业,,92310105MA0000001X,,,在业\nS2,营业,,,,,\n",
+        visits="1,S1\n2,S1\n5,S2\n6,S2\n9,S2\n",
+        xref="('2026-11', 'street_shop_visits', 1, 'M1'), ('2026-11', 'street_shop_visits', 2, 'M1'), "
+        "('2026-11', 'street_shop_visits', 9, 'M1'), ('2026-11', 'street_shop_visits', 5, 'M2'), "
+        "('2026-11', 'street_shop_visits', 6, 'M2')",
+        findings_="('2026-11', 'F1', 'unregistered_operating', 'open', 'M2', 'street_shop_visits', 6, '店招名称', '第一医药')",
+        planted="unregistered_operating,street_shop_visits,9,,,S2,店招名称,第一医药\n",
+    )
+    score = evaluate_findings(tmp_path, db, "2026-11").rules["unregistered_operating"]
+    assert (score.planted, score.found, score.findings, score.true) == (1, 1, 1, 1)
+
+
+def test_a_shop_that_closed_within_the_delivery_month_after_its_last_record_was_trading(tmp_path):
+    # 惠民食品店 (S1) was found open on its last visit (row 1, October) and closed in November, the
+    # delivery month, with no record of it since: the finding's facts (found trading on that visit, no
+    # registration or licence) hold. A shop the key closed the month before (S2) was not trading.
+    from quality.evaluate_findings import evaluate_findings
+
+    db = _tiny_shop_hub(
+        tmp_path,
+        shops="S1,已关闭,2026-11,,,,\nS2,已关闭,2026-10,,,,\n",
+        visits="1,S1\n2,S2\n",
+        xref="('2026-11', 'street_shop_visits', 1, 'M1'), ('2026-11', 'street_shop_visits', 2, 'M2')",
+        findings_="('2026-11', 'F1', 'unregistered_operating', 'open', 'M1', 'street_shop_visits', 1, '店招名称', '惠民食品店'), "
+        "('2026-11', 'F2', 'unregistered_operating', 'open', 'M2', 'street_shop_visits', 2, '店招名称', '阿强小吃')",
+    )
+    score = evaluate_findings(tmp_path, db, "2026-11").rules["unregistered_operating"]
+    assert (score.findings, score.true) == (2, 1)

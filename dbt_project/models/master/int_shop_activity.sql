@@ -5,9 +5,9 @@
 -- Evidence: street visits (the latest open one, the latest finding it closed) and the shop's own
 -- meter (the latest month of the electricity export, which lags the delivery, or the month before it
 -- when the latest has no reading (an export gap), against the median of its earlier ones: visits are
--- rare, a meter reads every month). A shop is operating when its last visit found it open within the last three
--- months, or when its meter draws its usual power and no visit has found it closed since the last
--- open one.
+-- rare, a meter reads every month). A shop is operating when its last visit found it open within the
+-- last three months (or within the streets' rhythm of visits, its own meter not gone dark), or when
+-- its meter draws its usual power and no visit has found it closed since the last open one.
 with records as (
     select * from {{ ref('int_shop_street_records') }}
 ),
@@ -41,6 +41,27 @@ visits as (
         max(visited_on) filter (where found_closed) as last_closed
     from visit_rows
     group by cluster_key
+),
+
+-- how long the streets take between two visits of the same shop: the gap (in months) that 90% of the
+-- gaps between a shop's consecutive visits in this delivery's file do not exceed. An open visit
+-- within it is as recent as the streets' rhythm allows (some shops are visited every five months)
+visit_gaps as (
+    select {{ months_between('previous_visit', 'visited_on') }} as gap
+    from (
+        select visited_on, lag(visited_on) over (partition by cluster_key order by visited_on) as previous_visit
+        from visit_rows
+    ) g
+    where previous_visit < visited_on
+),
+
+visit_rhythm as (
+    select max(gap) as months
+    from (
+        select gap, row_number() over (order by gap) as k, count(*) over () as n
+        from visit_gaps
+    ) r
+    where k <= ceil(0.9 * n)
 ),
 
 open_streak as (
@@ -90,11 +111,20 @@ evidence as (
         coalesce(v.last_open is not null and (v.last_closed is null or v.last_open > v.last_closed), false)
             as open_at_last_visit,
         coalesce(v.last_open > me.as_of - interval 92 day and v.last_open <= me.as_of, false) as seen_open_recently,
+        -- an open visit longer ago, within the streets' rhythm of visits, with no meter of the shop's
+        -- own that has gone dark since
+        coalesce(
+            v.last_open <= me.as_of
+            and {{ months_between('v.last_open', 'me.as_of') }} <= vr.months
+            and (m.kwh_usual is null or (m.kwh_now >= 0.3 * m.kwh_usual and m.kwh_now > 0)),
+            false
+        ) as seen_open_in_rhythm,
         coalesce(v.last_closed is not null and (v.last_open is null or v.last_closed >= v.last_open), false)
             as closed_at_last_visit,
         coalesce(m.kwh_now >= 0.3 * m.kwh_usual and m.kwh_now > 0, false) as powered
     from (select distinct cluster_key from records) c
     cross join month_end me
+    cross join visit_rhythm vr
     left join visit_counts vc using (cluster_key)
     left join visits v using (cluster_key)
     left join open_streak os using (cluster_key)
@@ -105,10 +135,11 @@ final as (
     select
         *,
         case
-            when open_at_last_visit and seen_open_recently then 'visit'
+            when open_at_last_visit and (seen_open_recently or seen_open_in_rhythm) then 'visit'
             when powered and not closed_at_last_visit then 'meter'
         end as operating_evidence,
-        (open_at_last_visit and seen_open_recently) or (powered and not closed_at_last_visit) as operating
+        (open_at_last_visit and (seen_open_recently or seen_open_in_rhythm))
+        or (powered and not closed_at_last_visit) as operating
     from evidence
 )
 

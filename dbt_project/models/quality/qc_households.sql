@@ -2,7 +2,8 @@
 -- * elderly_not_alone: a person on the elderly-living-alone list who is alive, but others live
 --   in the same dwelling (per the household file: police residence first; a household placed at
 --   building level with its room unknown says nothing about who else lives in the room; a person
---   of another 户号 whose 居住地址 only repeats their 户籍地址 there is not counted);
+--   of another 户号 whose 居住地址 only repeats their 户籍地址 there is not counted); nothing where
+--   the list's own 居住地址 names another flat, room included (one of the two is stale);
 -- * aid_family_size_mismatch: an aid family whose declared 家庭人口数 differs from the members
 --   listed under its certificate;
 -- * aid_renhu_fenli: an aid family whose 家庭地址 is not the dwelling its members live in (人户分离);
@@ -34,11 +35,19 @@ police_status as (
 ),
 
 elderly as (
+    -- the person's household, unless the list's own 居住地址 names another flat, room included: one
+    -- of the two is stale (the police 居住地址 or the list's; or the row went to a namesake), and the
+    -- people of either flat may have nothing to do with them, so nothing is claimed
     select
-        e.source, e.source_file, e.source_row, e.residence_address_raw, pr.person_id, pr.household_id,
+        e.source, e.source_file, e.source_row, e.residence_address_raw, pr.person_id,
+        case
+            when pr.row_address_id is null or pr.room is null then pr.household_id
+            when h.dwelling_key = pr.row_address_id || '#' || pr.room then pr.household_id
+        end as household_id,
         pr.street_code, pr.community_code
     from {{ ref('stg_civil_affairs_elderly_alone') }} e
     join person_rows pr on pr.source_file = e.source_file and pr.source_row = e.source_row and pr.source = e.source
+    left join households h on h.household_id = pr.household_id
     where e.delivery = {{ current_delivery() }}
 ),
 

@@ -64,8 +64,28 @@ visits as (
     group by shop_code
 ),
 
+-- how well the records place the shop: how many it has, whether a visit names the unit, and how many
+-- units the records at its premises name (a mall, a market hall)
+visit_places as (
+    select
+        x.shop_code,
+        count(*) as records,
+        count(r.unit) filter (where x.source in ('street_shop_visits', 'street_shop_visits_app')) as visits_with_unit,
+        max(p.units) as premises_units
+    from xref x
+    join {{ ref('int_shop_records') }} r on r.source_file = x.source_file and r.source_row = x.source_row
+    left join (
+        select address_key, count(distinct unit) as units
+        from {{ ref('int_shop_records') }}
+        group by address_key
+    ) p on p.address_key = r.address_key
+    group by x.shop_code
+),
+
 activity as (
-    select m.shop_code, a.last_open, a.last_closed, a.open_at_last_visit, a.seen_open_recently, a.powered, a.as_of
+    select
+        m.shop_code, a.last_open, a.last_closed, a.open_at_last_visit, a.seen_open_recently, a.seen_open_in_rhythm,
+        a.powered, a.as_of
     from {{ ref('int_shop_activity') }} a
     join {{ source('master', 'shop_code_map') }} m
         on m.cluster_key = a.cluster_key and m.delivery = {{ current_delivery() }}
@@ -124,16 +144,28 @@ unregistered as (
         v.sign_name,
         null::string,
         '沿街商铺“' || coalesce(v.sign_name, '') || '”' || {{ format_date('a.last_open', 'YYYY-MM-DD') }}
-        || '走访时在营业，' || case when a.seen_open_recently then '' else '其电表本月仍正常用电，' end
+        || '走访时在营业，' || case when a.seen_open_recently or a.seen_open_in_rhythm then '' else '其电表本月仍正常用电，' end
         || '但查不到其营业执照登记或食品经营许可，请核实是否无证经营。'
     from shops s
     join activity a using (shop_code)
     join visits v using (shop_code)
+    join visit_places vp using (shop_code)
     -- operating: found open at its last visit, within the last three months or with its own meter
-    -- still drawing its usual power (visits are rare)
+    -- still drawing its usual power (visits are rare); or longer ago, within the streets' rhythm of
+    -- visits, where a visit names its unit or its premises are one unit's (a mall shop's visits without
+    -- the unit, under a sign of their own, may well be a registered shop's: 德顺咖啡馆 for 正宗饮品店)
     where
-        a.open_at_last_visit and (a.seen_open_recently or a.powered)
+        a.open_at_last_visit
+        and (
+            a.seen_open_recently or a.powered
+            or (a.seen_open_in_rhythm and (vp.visits_with_unit > 0 or coalesce(vp.premises_units, 0) < 2))
+        )
         and s.uscc is null and s.licence_no is null
+        -- a shop known from one visit alone, without the unit, at premises of several units: which of
+        -- the premises' shops the visitor saw is not known (a registered shop's new sign, 老罗生煎馆
+        -- for 百味本帮菜馆 at 北渔路11号), so nothing is claimed until a visit names the unit, it is
+        -- seen again or a record of its own (a meter) turns up
+        and not (vp.records = 1 and vp.visits_with_unit = 0 and vp.premises_units >= 2)
         -- a registration or licence at the same address and unit whose legal representative is the
         -- visit's contact (by pinyin: names are often misspelt) is this shop's, even where matching
         -- could not join them (e.g. an address missing from the library)
