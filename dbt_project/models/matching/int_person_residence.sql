@@ -24,7 +24,8 @@
 --    evidence) has not caught up with a move out (a family that just moved in is new there: not
 --    placed there last month). They are kept in the building with the room unknown (their 户号's
 --    household "室号不详"), apart from the flat's meter and whoever moved in since
---    (building_only:flat_reads_empty).
+--    (building_only:flat_reads_empty). Not at a flat an aid file's 家庭地址 names: two registers say
+--    so, and aid_renhu_fenli asks the street about the dark flat.
 -- An address missing from the standard library still locates a dwelling (keyed by the parsed
 -- address), marked as outside the library, rather than losing the household.
 {% set previous = previous_master(['person', 'household', 'person_xref', 'household_xref']) %}
@@ -279,6 +280,13 @@ placed as (
 ),
 
 -- 4. the flat reads empty and the person was placed there last month: moved out --------------------
+aid_flats as (
+    -- the flats an aid file's 家庭地址 names (a second register that says so: the committee reviews
+    -- the family, and aid_renhu_fenli asks the street about a dark one)
+    select distinct building, room from evidence
+    where kind = 'own:civil_affairs_assistance'
+),
+
 moved_out as (
     select distinct r.cluster_key
     from placed r
@@ -288,8 +296,10 @@ moved_out as (
     left join evidence lm
         on lm.cluster_key = r.cluster_key and lm.kind = 'last_month' and lm.building = r.building and lm.room = r.room
     left join gone_last_month gl on gl.cluster_key = r.cluster_key and gl.building = r.building
+    left join aid_flats af on af.building = r.building and af.room = r.room
     where
-        u.reads_empty and u.read_empty_before
+        af.building is null
+        and u.reads_empty and u.read_empty_before
         and coalesce(g.person_status, '正常') = '正常'
         and not coalesce(f.elderly_listed, false)
         and (lm.cluster_key is not null or gl.cluster_key is not null)
