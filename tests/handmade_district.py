@@ -57,6 +57,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    nobody was seen under (老罗生煎馆), without the unit, the one record of it; an unregistered
    watch repairer (阿王修表店, 梅园路112号) the streets visit every two to four months, last found
    open in July, with no meter.
+18. a family the police still place in a flat that has read empty for two months: the 董 family
+   left 1601 in September (nothing tells where to); in November the hub, which placed them in 1601
+   in October, keeps them in the building with the room unknown, apart from 1601's meter.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -372,6 +375,15 @@ def build(inbox: Path) -> dict:
         Person("苏梅", False, "1982-09-23", "10000024", "配偶", (*A26, "1501"), TIAN_HUKOU),
         Person("韩乐乐", True, "2014-03-08", "10000024", "子", (*A26, "1501"), TIAN_HUKOU),
     ]
+    # a family that left 1601 in September for nobody knows where: the police still name 1601 for
+    # all three in both months, and 1601 (the husband's meter) reads empty in 2026-09 and 2026-10;
+    # their 户籍 is elsewhere (人户分离)
+    DONG_HUKOU = "上海市虹口区四平路92弄3号502室"
+    people += [
+        Person("董建设", True, "1979-03-11", "10000040", "户主", (*A26, "1601"), DONG_HUKOU),
+        Person("季晓梅", False, "1981-12-02", "10000040", "配偶", (*A26, "1601"), DONG_HUKOU),
+        Person("董欣然", False, "2010-06-20", "10000040", "女", (*A26, "1601"), DONG_HUKOU),
+    ]
     # road names misspelt by sound in November: 汾西路 (one syllable off 闻喜路), 汾水路 (two)
     people += [
         Person("宋雨", False, "1987-06-16", "10000025", "户主", ("闻喜路", "38", "6", "605")),
@@ -678,6 +690,8 @@ def build(inbox: Path) -> dict:
                     use = 5  # he left in 2026-10
                 if holder == "严德华" and (room == "1001") == (m_i == 11 and month == 1):
                     use = 5  # 1001 empty since he left in 2026-10; 1002 empty until then
+                if holder == "董建设" and m in ("2026-09", "2026-10"):
+                    use = 5  # the 董 family left 1601 in September
                 if holder == "蒋立新" and m_i == 11 and month == 1:
                     use = 4  # the couple left in 2026-10
                 if holder == "邬长根" and room == "1202" and m_i == 11 and month == 1:

@@ -268,7 +268,8 @@ def test_a_building_level_meter_that_collapsed_beside_a_listed_person_without_a_
 LIU_FAMILY = ("柳志刚", "葛丽萍", "柳思远", "鲁桂兰")
 TIAN_FAMILY = ("田志明", "吕晓红", "田浩宇")
 HAN_FAMILY = ("韩志强", "苏梅", "韩乐乐")
-MOVERS = (*LIU_FAMILY, "欧阳振华", "庞淑敏", "韦国平", *TIAN_FAMILY, *HAN_FAMILY)
+DONG_FAMILY = ("董建设", "季晓梅", "董欣然")
+MOVERS = (*LIU_FAMILY, "欧阳振华", "庞淑敏", "韦国平", *TIAN_FAMILY, *HAN_FAMILY, *DONG_FAMILY)
 
 
 def test_a_family_whose_police_address_is_stale_moves_together(district):
@@ -382,8 +383,9 @@ def test_ids_hold_while_every_address_is_written_another_way(district):
     for key in [k for k in first if k[0] != "street_shop_visits"]:
         assert second[key][0] == first[key][0], key
     with duckdb.connect(str(db), read_only=True) as con:
-        # nothing but the moves of the 柳, 欧阳, 田 and 韩 families and of 韦国平 (not the 蒋 couple: nothing tells where they went)
-        assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 5
+        # nothing but the moves of the 柳, 欧阳, 田, 韩 and 董 families and of 韦国平 (not the 蒋 couple:
+        # nothing tells where they went, and their flat went dark only in the latest reading)
+        assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 6
 
 
 def test_a_flat_gone_dark_with_people_under_60_on_file_is_a_vacancy_to_check(district):
@@ -613,3 +615,33 @@ def test_a_door_of_a_library_road_or_a_road_that_does_not_rhyme_is_no_misspellin
     assert resolved == []
     asked = [f[2] for f in _findings(db, "2026-10", "address_not_in_library")]
     assert any("梅源路8弄3号" in a for a in asked) and any("文德路38弄7号" in a for a in asked)
+
+
+def test_a_family_placed_in_a_flat_that_has_read_empty_for_two_months_is_kept_in_the_building(district):
+    """The police name 1601 for the 董 family in both months, and 1601 (the husband's meter) reads
+    empty in 2026-09 and 2026-10: they left, nothing tells where to. In October (the flat read empty
+    in the latest reading only, and the hub had no month before) they are in 1601; in November, where
+    the hub placed them last month, they are kept together in the building with the room unknown,
+    apart from 1601's meter, with the explanation, and the street is not told the record lacks a room
+    (it names one). The 田 family, placed in November in 1402 that has read empty all year, moved
+    there in November: not placed there last month, they stay."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    flat = f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1601"
+    assert {before[n][1] for n in DONG_FAMILY} == {flat}
+    assert len({after[n][0] for n in DONG_FAMILY}) == 1
+    household, dwelling_key, room, why = after["董建设"]
+    assert room is None and dwelling_key.startswith(ADDRESS_ID[("阳曲路", "15", "26")] + "#?")
+    assert why.startswith("residence:building_only:flat_reads_empty(")
+    with duckdb.connect(str(db), read_only=True) as con:
+        meter_flat = con.execute(
+            "select distinct h.dwelling_key from master.household h join raw.utility_electricity u "
+            "on u.delivery = '2026-11' and u.account_name = '董建设' "
+            "and h.electricity_accounts like '%' || u.account_no || '%'"
+        ).fetchall()
+    assert meter_flat == [(flat,)]
+    flagged = {f[3] for f in _findings(db, "2026-11", "residence_room_unknown")}
+    with duckdb.connect(str(db), read_only=True) as con:
+        ids = dict(con.execute("select name, person_id from master.person").fetchall())
+    assert not flagged & {ids[n] for n in DONG_FAMILY}
+    assert after["吕晓红"][1] == f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1402"

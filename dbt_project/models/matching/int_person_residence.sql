@@ -18,8 +18,17 @@
 --    at all and no conclusive evidence is left unplaced. (Where the police 居住地址 is blank, the
 --    building the elderly-alone list's 居住地址 names without a room is the named building: the
 --    committee visits them there.)
+-- 4. A flat that reads empty in the export's latest month and the month before it, where the hub
+--    placed the person last month too (or last month already found it so), is no longer where a
+--    living person not on the elderly-alone list lives: the police 居住地址 (or last month's
+--    evidence) has not caught up with a move out (a family that just moved in is new there: not
+--    placed there last month). They are kept in the building with the room unknown (their 户号's
+--    household "室号不详"), apart from the flat's meter and whoever moved in since
+--    (building_only:flat_reads_empty). Not at a flat an aid file's 家庭地址 names: two registers say
+--    so, and aid_renhu_fenli asks the street about the dark flat.
 -- An address missing from the standard library still locates a dwelling (keyed by the parsed
 -- address), marked as outside the library, rather than losing the household.
+{% set previous = previous_master(['person', 'household', 'person_xref', 'household_xref']) %}
 with records as (
     select * from {{ ref('int_person_cluster_records') }}
 ),
@@ -36,6 +45,42 @@ moved as (
     -- the moves the police have not caught up with, and why (int_person_moves)
     select * from {{ ref('int_person_moves') }}
 ),
+
+dwelling_use as (
+    select * from {{ ref('int_dwelling_meter_use') }}
+),
+
+facts as (
+    select * from {{ ref('int_person_move_facts') }}
+),
+
+golden as (
+    select cluster_key, person_status from {{ ref('int_person_golden') }}
+),
+
+{% if previous %}
+gone_last_month as (
+    -- the people the hub kept in a building, room unknown, at the previous delivery because the flat
+    -- named for them read empty (step 4): the building
+    select distinct r.cluster_key, split_part(h.dwelling_key, '#', 1) as building
+    from records r
+    join {{ previous.person }} p on r.has_valid_id and p.id_number_valid and p.id_number = r.id_number
+    join {{ previous.person_xref }} px on px.person_id = p.person_id
+    join {{ previous.household_xref }} hx
+        on
+            hx.delivery = px.delivery and hx.source = px.source and hx.source_file = px.source_file
+            and hx.source_row = px.source_row
+    join {{ previous.household }} h on h.household_id = hx.household_id
+    where
+        px.delivery = (select max(delivery) from {{ previous.person_xref }} where delivery < {{ current_delivery() }})
+        and hx.match_rule like 'residence:building_only:flat_reads_empty%'
+),
+{% else %}
+    gone_last_month as (
+        select null::string as cluster_key, null::string as building
+        where false
+    ),
+{% endif %}
 
 from_police_room as (
     select
@@ -226,12 +271,52 @@ building_only as (
         and s.cluster_key not in (select cluster_key from from_evidence)
 ),
 
-resolved as (
+placed as (
     select * from from_police_room
     union all
     select * from from_evidence
     union all
     select * from building_only
+),
+
+-- 4. the flat reads empty and the person was placed there last month: moved out --------------------
+aid_flats as (
+    -- the flats an aid file's 家庭地址 names (a second register that says so: the committee reviews
+    -- the family, and aid_renhu_fenli asks the street about a dark one)
+    select distinct building, room from evidence
+    where kind = 'own:civil_affairs_assistance'
+),
+
+moved_out as (
+    select distinct r.cluster_key
+    from placed r
+    join dwelling_use u on u.building = r.building and u.room = r.room
+    left join golden g on g.cluster_key = r.cluster_key
+    left join facts f on f.cluster_key = r.cluster_key
+    left join evidence lm
+        on lm.cluster_key = r.cluster_key and lm.kind = 'last_month' and lm.building = r.building and lm.room = r.room
+    left join gone_last_month gl on gl.cluster_key = r.cluster_key and gl.building = r.building
+    left join aid_flats af on af.building = r.building and af.room = r.room
+    where
+        af.building is null
+        and u.reads_empty and u.read_empty_before
+        and coalesce(g.person_status, '正常') = '正常'
+        and not coalesce(f.elderly_listed, false)
+        and (lm.cluster_key is not null or gl.cluster_key is not null)
+),
+
+resolved as (
+    select
+        r.cluster_key, r.building,
+        case when o.cluster_key is null then r.room end as room,
+        case
+            when o.cluster_key is null then r.residence_sources
+            else 'building_only:flat_reads_empty(' || r.residence_sources || ')'
+        end as residence_sources,
+        case when o.cluster_key is null then r.residence_evidence else 0.0 end as residence_evidence,
+        r.candidate_dwellings
+    from placed r
+    left join moved_out o using (cluster_key)
 ),
 
 final as (

@@ -23,6 +23,11 @@ persons as (
     select person_id, status from {{ source('master', 'person') }}
 ),
 
+moved_out as (
+    select distinct source_file, source_row from {{ source('master', 'household_xref') }}
+    where delivery = {{ current_delivery() }} and match_rule like 'residence:building_only:flat_reads_empty(police_population%'
+),
+
 room_unknown as (
     select
         'residence_room_unknown' as rule, 'low' as severity,
@@ -38,7 +43,10 @@ room_unknown as (
     join police p using (source_file, source_row)
     join households h on h.household_id = pr.household_id
     join persons ps on ps.person_id = pr.person_id
-    where h.room is null and h.dwelling_key like '%#?%' and ps.status = '正常'
+    -- (not a person whose 居住地址 names a room the hub no longer takes, the flat reading empty: that
+    -- record is out of date, not room-less)
+    left join moved_out mo on mo.source_file = pr.source_file and mo.source_row = pr.source_row
+    where h.room is null and h.dwelling_key like '%#?%' and ps.status = '正常' and mo.source_row is null
 ),
 
 unplaced as (
