@@ -64,8 +64,15 @@ visits as (
     group by shop_code
 ),
 
+-- how many units the records at a premises name (a mall, a market hall)
+units_at_premises as (
+    select address_key, count(distinct unit) as units
+    from {{ ref('int_shop_records') }}
+    group by address_key
+),
+
 -- how well the records place the shop: how many it has, whether a visit names the unit, and how many
--- units the records at its premises name (a mall, a market hall)
+-- units its premises hold
 visit_places as (
     select
         x.shop_code,
@@ -74,11 +81,7 @@ visit_places as (
         max(p.units) as premises_units
     from xref x
     join {{ ref('int_shop_records') }} r on r.source_file = x.source_file and r.source_row = x.source_row
-    left join (
-        select address_key, count(distinct unit) as units
-        from {{ ref('int_shop_records') }}
-        group by address_key
-    ) p on p.address_key = r.address_key
+    left join units_at_premises p on p.address_key = r.address_key
     group by x.shop_code
 ),
 
