@@ -44,14 +44,21 @@ def _linter(folder: Path, rules: tuple[str, ...] | None = None):
     sqlfluff builds each file's configuration again from files, so the vars go in a file too: a
     pyproject.toml (the one format whose values may be mappings, as `source_rank` is) in `folder`."""
     context = dbt_vars(delivery="2000-01")
-    lines = ["[tool.sqlfluff.templater.dbt.context]", *(f"{k} = {_toml_value(v)}" for k, v in context.items())]
+    lines = [
+        # dbt's artifacts of the lint in the temporary folder, not in dbt_project/target, which a test
+        # or a run beside the lint may be writing
+        "[tool.sqlfluff.templater.dbt]",
+        f"target_path = {_toml_value(str(folder / 'target'))}",
+        "[tool.sqlfluff.templater.dbt.context]",
+        *(f"{k} = {_toml_value(v)}" for k, v in context.items()),
+    ]
     extra = folder / "pyproject.toml"
     extra.write_text("\n".join(lines) + "\n", encoding="utf-8")
     overrides = {"rules": ",".join(rules)} if rules else None
     return Linter(config=FluffConfig.from_path(str(ROOT), extra_config_path=str(extra), overrides=overrides))
 
 
-def lint(paths: list[Path] | None = None, processes: int = 2, fix: bool = False) -> list[str]:
+def lint(paths: list[Path] | None = None, processes: int = 1, fix: bool = False) -> list[str]:
     """One line per problem, `file:line: CODE description` (and every file that could not be linted)."""
     cwd, db = os.getcwd(), os.environ.get("CIVICHUB_DB")
     os.environ["CIVICHUB_DB"] = ":memory:"  # never the hub's database, which a run may hold open
@@ -87,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pipelines.sql_lint", description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="*", type=Path, help="files or folders (default: dbt_project/models)")
     ap.add_argument("--fix", action="store_true", help=f"apply the layout rules' fixes ({', '.join(LAYOUT_RULES)})")
-    ap.add_argument("--processes", type=int, default=2)
+    # One process: the dbt templater renders every file in the main process anyway (sqlfluff#7666),
+    # and with a pool a file dbt fails to compile hangs the run instead of failing it (sqlfluff#6037;
+    # `./dev test` hung here for its 900 s timeout while other tests used the dbt project beside it).
+    ap.add_argument("--processes", type=int, default=1)
     args = ap.parse_args(argv)
     problems = lint([p.resolve() for p in args.paths] or None, args.processes, args.fix)
     print("\n".join(problems) if problems else "sqlfluff: clean")
