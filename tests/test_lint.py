@@ -25,7 +25,7 @@ def test_ruff_lint_and_format_pass():
 
 def test_sqlfluff_passes_on_the_dbt_models():
     lint = subprocess.run(
-        [sys.executable, "-m", "pipelines.sql_lint"], cwd=ROOT, capture_output=True, text=True, timeout=900
+        [sys.executable, "-m", "pipelines.sql_lint"], cwd=ROOT, capture_output=True, text=True, timeout=480
     )
     assert lint.returncode == 0, (
         "sqlfluff (python -m pipelines.sql_lint; --fix applies the layout fixes):\n"
