@@ -8,7 +8,9 @@ for every cell. `Sheet` keeps xlsxwriter's data structures and XML as they are a
 two ends for text cells:
 
 - `write_strings(row, col, values, fmt)`: the cells of a row's values in one call (what
-  `write_string` does for each, the bounds and dimensions checked once for the row);
+  `write_string` does for each, the bounds and dimensions checked once for the row), and
+  `write_blanks(row, col, formats)` the same for formatted blank cells;
+- the rows' spans (`_calculate_spans`) from each row's first and last column;
 - the `<c>` element of a text or blank cell with a format written from one template;
 - a shared string that needs no escaping (no `&<>`, control characters, `_xHHHH_` or whitespace
   at either end: nearly all) written from one template instead of four regular expressions.
@@ -66,6 +68,48 @@ class Sheet(Worksheet):
             else:
                 cells[c] = new(CellStringTuple, (index(v), cell_format))
         return error
+
+    def write_blanks(self, row: int, col: int, formats: Sequence) -> None:
+        """`write_blank(row, col + i, None, formats[i])` for every format (none of them None)."""
+        n = len(formats)
+        if not n:
+            return
+        if self.constant_memory or self._check_dimensions(row, col) or self._check_dimensions(row, col + n - 1):
+            for c, f in enumerate(formats, col):
+                self._write_blank(row, c, None, f)
+            return
+        cells = self.table[row]
+        new = tuple.__new__
+        for c, f in enumerate(formats, col):
+            cells[c] = new(CellBlankTuple, (f,))
+
+    def _calculate_spans(self) -> None:
+        # xlsxwriter's spans (per block of 16 rows, the first and last column that holds a cell, as
+        # "min:max" 1-based) from each row's own columns instead of a test of every column of every row
+        if self.comments:
+            super()._calculate_spans()
+            return
+        rowmin, rowmax, colmin, colmax = self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax
+        low: dict[int, int] = {}
+        high: dict[int, int] = {}
+        for row_num, cells in self.table.items():
+            if not cells or row_num < rowmin or row_num > rowmax:
+                continue
+            a, b = min(cells), max(cells)
+            if a < colmin or b > colmax:
+                inside = [c for c in cells if colmin <= c <= colmax]
+                if not inside:
+                    continue
+                a, b = min(inside), max(inside)
+            block = row_num // 16
+            if block in low:
+                if a < low[block]:
+                    low[block] = a
+                if b > high[block]:
+                    high[block] = b
+            else:
+                low[block], high[block] = a, b
+        self.row_spans = {block: f"{low[block] + 1}:{high[block] + 1}" for block in sorted(low)}
 
     def _write_rows(self) -> None:
         # xlsxwriter's `_write_rows` (rows in order, each row's cells in column order), a row's text
