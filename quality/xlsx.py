@@ -57,16 +57,24 @@ class Sheet(Worksheet):
         if self.constant_memory or self._check_dimensions(row, col) or self._check_dimensions(row, col + n - 1):
             errors = [self._write_string(row, c, v, cell_format) for c, v in enumerate(values, col)]
             return next((e for e in errors if e), 0)
-        index = self.str_table._get_shared_string_index
+        strings = self.str_table
+        index, known = strings._get_shared_string_index, strings.string_table
         cells = self.table[row]
         new = tuple.__new__  # CellStringTuple(i, f) without the namedtuple's Python-level __new__
         long_text = self.xls_strmax // 2  # xlsxwriter's own shortcut: shorter text is never truncated
         error = 0
+        repeated = 0  # strings already in the table: _get_shared_string_index counts them, in one sum here
         for c, v in enumerate(values, col):
             if len(v) > long_text:
                 error = error or self._write_string(row, c, v, cell_format)
+                continue
+            i = known.get(v)
+            if i is None:
+                i = index(v)
             else:
-                cells[c] = new(CellStringTuple, (index(v), cell_format))
+                repeated += 1
+            cells[c] = new(CellStringTuple, (i, cell_format))
+        strings.count += repeated
         return error
 
     def write_blanks(self, row: int, col: int, formats: Sequence) -> None:
@@ -120,8 +128,12 @@ class Sheet(Worksheet):
         self._calculate_spans()
         write, table, row_info, spans = self.fh.write, self.table, self.row_info, self.row_spans
         colmin, colmax = self.dim_colmin, self.dim_colmax
+        # per column and format, the text around a cell's row number and value: '<c r="B' + row +
+        # '" s="3" t="s"><v>' + string index + '</v></c>' (a blank: '<c r="B' + row + '" s="3"/>')
+        text_parts: dict[tuple, tuple[str, str]] = {}
+        blank_parts: dict[tuple, tuple[str, str]] = {}
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
-            cells = table[row_num]
+            cells = table[row_num] if row_num in table else None
             info = row_info.get(row_num)
             if not cells and row_num not in row_info:
                 continue
@@ -130,19 +142,28 @@ class Sheet(Worksheet):
                 self._write_empty_row(row_num, span, info)
                 continue
             self._write_row(row_num, span, info)
-            r1 = row_num + 1
+            r1 = str(row_num + 1)
             parts = []
             for col in sorted(cells):
                 if col < colmin or col > colmax:
                     continue
                 cell = cells[col]
                 kind = type(cell)
-                if kind is CellStringTuple and cell.format is not None:
-                    parts.append(
-                        f'<c r="{_column(col)}{r1}" s="{cell.format._get_xf_index()}" t="s"><v>{cell.string}</v></c>'
-                    )
-                elif kind is CellBlankTuple and cell.format is not None:
-                    parts.append(f'<c r="{_column(col)}{r1}" s="{cell.format._get_xf_index()}"/>')
+                if kind is CellStringTuple and cell[1] is not None:
+                    key = (col, id(cell[1]))
+                    around = text_parts.get(key)
+                    if around is None:
+                        around = text_parts[key] = (
+                            f'<c r="{_column(col)}',
+                            f'" s="{cell[1]._get_xf_index()}" t="s"><v>',
+                        )
+                    parts.append(f"{around[0]}{r1}{around[1]}{cell[0]}</v></c>")
+                elif kind is CellBlankTuple and cell[0] is not None:
+                    key = (col, id(cell[0]))
+                    around = blank_parts.get(key)
+                    if around is None:
+                        around = blank_parts[key] = (f'<c r="{_column(col)}', f'" s="{cell[0]._get_xf_index()}"/>')
+                    parts.append(f"{around[0]}{r1}{around[1]}")
                 else:
                     if parts:
                         write("".join(parts))
