@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipelines.settings import output_dir
@@ -531,7 +532,7 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
     ws.write(
         1,
         0,
-        f"共 {roster.household_id.map(_txt).nunique()} 户 {len(roster)} 人；身份证号、电话已遮蔽；数据来自各部门比对结果，如有出入请在核实清单中反馈。",
+        f"共 {len(set(cells.texts(roster.household_id)))} 户 {len(roster)} 人；身份证号、电话已遮蔽；数据来自各部门比对结果，如有出入请在核实清单中反馈。",
         fmt["hint"],
     )
     widths = [13, 34, 8, 8, 10, 10, 6, 12, 20, 14, 8, 8, 8, 10, 10]
@@ -542,10 +543,13 @@ def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:
     text_columns = ["household_id", "full_address", "member_count", "name", "relation_to_head", "sex"]
     text_columns += ["birth_date", "status", "aid"]
     col = {c: cells.texts(roster[c]) for c in text_columns}
-    yes = ["是" if cells.flag(b) else "" for b in roster.elderly_alone.tolist()]
-    graduate = ["是" if cells.flag(b) else "" for b in roster.graduate.tolist()]
-    listed = ["是" if cells.flag(b) else "否" for b in roster.in_address_library.tolist()]
-    open_findings = [cells.number(n) for n in roster.open_findings.tolist()]
+    yes = ["是" if b else "" for b in cells.flags(roster.elderly_alone)]
+    graduate = ["是" if b else "" for b in cells.flags(roster.graduate)]
+    listed = ["是" if b else "否" for b in cells.flags(roster.in_address_library)]
+    if isinstance(roster.open_findings.dtype, np.dtype) and roster.open_findings.dtype.kind in "iu":
+        open_findings = roster.open_findings.tolist()  # cells.number of a count is the count
+    else:
+        open_findings = [cells.number(n) for n in roster.open_findings.tolist()]
     rows = zip(
         col["household_id"],
         col["full_address"],
