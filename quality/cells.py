@@ -131,7 +131,8 @@ def _column_texts(values: pd.Series) -> list[str] | None:
     datetimes at midnight of the years 1000-9999 (`text` is the ISO date)."""
     dtype = values.dtype
     if isinstance(dtype, pd.StringDtype):
-        return values.fillna("").tolist()
+        out = values.tolist()
+        return [v if type(v) is str else "" for v in out] if values.hasnans else out
     if not isinstance(dtype, np.dtype):
         return None
     if dtype.kind in "iub":
