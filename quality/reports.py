@@ -255,7 +255,7 @@ def build_report(
             r.lives_at,
             r.aid_since,
         ]
-        for r in aid.itertuples(index=False)
+        for r in cells.rows(aid)
     ]
     top = 2
     last = _write_table(ws, fmt, top, cols, rows, numeric={4, 5})
@@ -316,7 +316,7 @@ def build_report(
         ("提示", 24),
     ]
     rows = []
-    for r in elderly.itertuples(index=False):
+    for r in cells.rows(elderly):
         notes = []
         status = _txt(r.status)
         if status and status != "正常":
@@ -382,7 +382,7 @@ def build_report(
                 r.last_visit_date,
                 r.last_inspection_result,
             ]
-            for r in shop.itertuples(index=False)
+            for r in cells.rows(shop)
         ]
         if len(shop)
         else []
@@ -412,7 +412,7 @@ def build_report(
 
 
 def rows_elderly_flags(elderly: pd.DataFrame):
-    for r in elderly.itertuples(index=False):
+    for r in cells.rows(elderly):
         status = _txt(r.status)
         if (status and status != "正常") or (cells.number(r.others_in_dwelling) or 0) > 0:
             yield r

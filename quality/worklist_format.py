@@ -87,7 +87,10 @@ def cell_text(value: object) -> str:
 
 
 def row_checksum(key: str, finding_id: str, locked_values: list[object]) -> str:
-    msg = "\x1f".join([cell_text(finding_id), *[cell_text(v) for v in locked_values]])
+    if type(finding_id) is str and all(type(v) is str for v in locked_values):  # cell_text(s) is s
+        msg = "\x1f".join([finding_id, *locked_values])
+    else:
+        msg = "\x1f".join([cell_text(finding_id), *[cell_text(v) for v in locked_values]])
     return hmac.new(key.encode(), msg.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 
 

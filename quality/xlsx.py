@@ -8,7 +8,9 @@ for every cell. `Sheet` keeps xlsxwriter's data structures and XML as they are a
 two ends for text cells:
 
 - `write_strings(row, col, values, fmt)`: the cells of a row's values in one call (what
-  `write_string` does for each, the bounds and dimensions checked once for the row);
+  `write_string` does for each, the bounds and dimensions checked once for the row), and
+  `write_blanks(row, col, formats)` the same for formatted blank cells;
+- the rows' spans (`_calculate_spans`) from each row's first and last column;
 - the `<c>` element of a text or blank cell with a format written from one template;
 - a shared string that needs no escaping (no `&<>`, control characters, `_xHHHH_` or whitespace
   at either end: nearly all) written from one template instead of four regular expressions.
@@ -55,17 +57,67 @@ class Sheet(Worksheet):
         if self.constant_memory or self._check_dimensions(row, col) or self._check_dimensions(row, col + n - 1):
             errors = [self._write_string(row, c, v, cell_format) for c, v in enumerate(values, col)]
             return next((e for e in errors if e), 0)
-        index = self.str_table._get_shared_string_index
+        strings = self.str_table
+        index, known = strings._get_shared_string_index, strings.string_table
         cells = self.table[row]
         new = tuple.__new__  # CellStringTuple(i, f) without the namedtuple's Python-level __new__
         long_text = self.xls_strmax // 2  # xlsxwriter's own shortcut: shorter text is never truncated
         error = 0
+        repeated = 0  # strings already in the table: _get_shared_string_index counts them, in one sum here
         for c, v in enumerate(values, col):
             if len(v) > long_text:
                 error = error or self._write_string(row, c, v, cell_format)
+                continue
+            i = known.get(v)
+            if i is None:
+                i = index(v)
             else:
-                cells[c] = new(CellStringTuple, (index(v), cell_format))
+                repeated += 1
+            cells[c] = new(CellStringTuple, (i, cell_format))
+        strings.count += repeated
         return error
+
+    def write_blanks(self, row: int, col: int, formats: Sequence) -> None:
+        """`write_blank(row, col + i, None, formats[i])` for every format (none of them None)."""
+        n = len(formats)
+        if not n:
+            return
+        if self.constant_memory or self._check_dimensions(row, col) or self._check_dimensions(row, col + n - 1):
+            for c, f in enumerate(formats, col):
+                self._write_blank(row, c, None, f)
+            return
+        cells = self.table[row]
+        new = tuple.__new__
+        for c, f in enumerate(formats, col):
+            cells[c] = new(CellBlankTuple, (f,))
+
+    def _calculate_spans(self) -> None:
+        # xlsxwriter's spans (per block of 16 rows, the first and last column that holds a cell, as
+        # "min:max" 1-based) from each row's own columns instead of a test of every column of every row
+        if self.comments:
+            super()._calculate_spans()
+            return
+        rowmin, rowmax, colmin, colmax = self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax
+        low: dict[int, int] = {}
+        high: dict[int, int] = {}
+        for row_num, cells in self.table.items():
+            if not cells or row_num < rowmin or row_num > rowmax:
+                continue
+            a, b = min(cells), max(cells)
+            if a < colmin or b > colmax:
+                inside = [c for c in cells if colmin <= c <= colmax]
+                if not inside:
+                    continue
+                a, b = min(inside), max(inside)
+            block = row_num // 16
+            if block in low:
+                if a < low[block]:
+                    low[block] = a
+                if b > high[block]:
+                    high[block] = b
+            else:
+                low[block], high[block] = a, b
+        self.row_spans = {block: f"{low[block] + 1}:{high[block] + 1}" for block in sorted(low)}
 
     def _write_rows(self) -> None:
         # xlsxwriter's `_write_rows` (rows in order, each row's cells in column order), a row's text
@@ -76,8 +128,12 @@ class Sheet(Worksheet):
         self._calculate_spans()
         write, table, row_info, spans = self.fh.write, self.table, self.row_info, self.row_spans
         colmin, colmax = self.dim_colmin, self.dim_colmax
+        # per column and format, the text around a cell's row number and value: '<c r="B' + row +
+        # '" s="3" t="s"><v>' + string index + '</v></c>' (a blank: '<c r="B' + row + '" s="3"/>')
+        text_parts: dict[tuple, tuple[str, str]] = {}
+        blank_parts: dict[tuple, tuple[str, str]] = {}
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
-            cells = table[row_num]
+            cells = table[row_num] if row_num in table else None
             info = row_info.get(row_num)
             if not cells and row_num not in row_info:
                 continue
@@ -86,19 +142,28 @@ class Sheet(Worksheet):
                 self._write_empty_row(row_num, span, info)
                 continue
             self._write_row(row_num, span, info)
-            r1 = row_num + 1
+            r1 = str(row_num + 1)
             parts = []
             for col in sorted(cells):
                 if col < colmin or col > colmax:
                     continue
                 cell = cells[col]
                 kind = type(cell)
-                if kind is CellStringTuple and cell.format is not None:
-                    parts.append(
-                        f'<c r="{_column(col)}{r1}" s="{cell.format._get_xf_index()}" t="s"><v>{cell.string}</v></c>'
-                    )
-                elif kind is CellBlankTuple and cell.format is not None:
-                    parts.append(f'<c r="{_column(col)}{r1}" s="{cell.format._get_xf_index()}"/>')
+                if kind is CellStringTuple and cell[1] is not None:
+                    key = (col, id(cell[1]))
+                    around = text_parts.get(key)
+                    if around is None:
+                        around = text_parts[key] = (
+                            f'<c r="{_column(col)}',
+                            f'" s="{cell[1]._get_xf_index()}" t="s"><v>',
+                        )
+                    parts.append(f"{around[0]}{r1}{around[1]}{cell[0]}</v></c>")
+                elif kind is CellBlankTuple and cell[0] is not None:
+                    key = (col, id(cell[0]))
+                    around = blank_parts.get(key)
+                    if around is None:
+                        around = blank_parts[key] = (f'<c r="{_column(col)}', f'" s="{cell[0]._get_xf_index()}"/>')
+                    parts.append(f"{around[0]}{r1}{around[1]}")
                 else:
                     if parts:
                         write("".join(parts))

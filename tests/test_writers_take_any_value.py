@@ -230,3 +230,60 @@ def test_cells_say_what_a_cell_shows(value, text, number, flag):
     assert cells.text(value) == text
     assert cells.number(value) == number
     assert cells.flag(value) is flag
+
+
+@given(
+    days=st.lists(st.one_of(st.none(), st.datetimes(min_value=_dt.datetime(1000, 1, 1))), max_size=12),
+    words=st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=12),
+    numbers=st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=12),
+)
+@FAST
+def test_typed_columns_give_the_texts_of_their_values(days, words, numbers):
+    # cells.texts / cells.flags read a typed column (as DuckDB hands it over) by its dtype: the same
+    # cells as `text` / `flag` of each value
+    midnight = [None if d is None else _dt.datetime.combine(d.date(), _dt.time()) for d in days]
+    columns = [
+        pd.Series(days, dtype="datetime64[us]"),
+        pd.Series(midnight, dtype="datetime64[us]"),
+        pd.Series(midnight, dtype="datetime64[ms]"),
+        pd.Series(words, dtype="string"),
+        pd.Series(words, dtype="str"),
+        pd.Series(numbers, dtype="int64"),
+        pd.Series([n % 2 == 0 for n in numbers], dtype=bool),
+        pd.Series([n % 256 for n in numbers], dtype="uint8"),
+        pd.Series([None if n % 3 == 0 else n for n in numbers], dtype="Int64"),
+    ]
+    for column in columns:
+        values = column.tolist()
+        assert cells.texts(column) == [cells.text(v) for v in values]
+        assert cells.texts(column.iloc[1:]) == [cells.text(v) for v in values[1:]]
+        assert cells.flags(column) == [cells.flag(v) for v in values]
+
+
+def test_roster_from_typed_columns(tmp_path):
+    roster = pd.DataFrame(
+        {
+            "community_code": pd.Series(["c1", "c1", None], dtype="string"),
+            "household_id": pd.Series(["h1", "h1", None], dtype="string"),
+            "full_address": pd.Series(["闻喜路1弄2号101室", None, "x"], dtype="string"),
+            "member_count": np.array([2, 2, 0], dtype=np.int32),
+            "in_address_library": [True, False, True],
+            "person_id": pd.Series(["p1", "p2", "p3"], dtype="string"),
+            "name": pd.Series(["张三", None, "李四"], dtype="string"),
+            "relation_to_head": pd.Series(["户主", "配偶", None], dtype="string"),
+            "sex": pd.Series(["男", "女", None], dtype="string"),
+            "birth_date": pd.Series([_dt.datetime(1950, 1, 2), None, _dt.datetime(2001, 3, 4)], dtype="datetime64[us]"),
+            "id_number": pd.Series([None, "310101195001020011", "1"], dtype="string"),
+            "phone": pd.Series(["13812345678", None, "021-12345678"], dtype="string"),
+            "status": pd.Series(["正常", None, "死亡"], dtype="string"),
+            "aid": pd.Series([None, "低保", None], dtype="string"),
+            "elderly_alone": [True, False, False],
+            "graduate": [False, False, True],
+            "open_findings": np.array([0, 3, 1], dtype=np.int64),
+        }
+    )
+    path = tmp_path / "roster.xlsx"
+    assert build_roster(path, "花名册", roster) == 3
+    rows = [list(r) for r in load_workbook(path).active.iter_rows(min_row=5, values_only=True)]
+    assert rows[0][:9] == ["h1", "闻喜路1弄2号101室", "2", "是", "张三", "户主", "男", "1950-01-02", ""]
+    assert rows[1][7] == "" and rows[1][14] == "3" and rows[2][3] == "是" and rows[2][13] == "是"
