@@ -445,6 +445,48 @@ def test_a_fallback_fix_without_address_is_compared_within_its_street():
     assert decided["F4"].incident is None and decided["F4"].probability is None
 
 
+def test_a_report_without_position_is_compared_by_its_photo_anywhere():
+    """A report with neither a position nor a road nor a street (a phone that gave none, no address
+    text) whose photo is the forwarded photo of a pothole reported 2 km away (within
+    photo_anywhere_bits of it) is compared with it and joins; one whose photo is of another scene is
+    not compared at all, nor is the forwarded one when the rule is off (photo_anywhere_bits 0)."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    scene = 0x3C3C3C3C3C3C3C3C
+    bits = cfg.duplicates.photo_anywhere_bits
+    assert bits >= 7
+
+    def item(no, hours, x, photo, who):
+        return Item(
+            no,
+            1000.0 + hours,
+            "市政设施",
+            "道路破损",
+            x,
+            None if x is None else 0.0,
+            "路面有个大坑",
+            photo,
+            None,
+            None,
+            who,
+            batch=True,
+        )
+
+    pothole = [item("P1", 0.0, 2000.0, scene ^ 0b11, "U1"), item("P2", 0.4, 2005.0, scene ^ 0b1100, "U2")]
+    forwarded = item("L1", 1.0, None, scene ^ 0b1110000, "U3")  # 3-5 bits from the pothole's photos
+    other = item("L2", 1.1, None, scene ^ ((1 << 30) - 1), "U4")
+    decided = {d.report_no: d for d in detect([*pothole, forwarded, other], cfg, None, False).decisions}
+    assert decided["L1"].incident == "new:P1", decided["L1"].explanation
+    assert "照片指纹相差" in decided["L1"].explanation["summary"]
+    assert decided["L2"].incident is None and decided["L2"].probability is None
+    off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"photo_anywhere_bits": 0}))
+    decided = {d.report_no: d for d in detect([*pothole, forwarded], off, None, False).decisions}
+    assert decided["L1"].incident is None and decided["L1"].probability is None
+
+
 def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
     """A report stamped in the future is taken as its file's day at noon (intake): its hours to the
     other reports are not its own, so the gap is no evidence either way and the rest decides."""
