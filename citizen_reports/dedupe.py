@@ -8,8 +8,9 @@ the same or a sibling 小类 (a drifted fix; the category is then part of the di
 without a usable position (none given, or a fallback fix that several reports share to the
 centimetre) is paired along its road instead: the road its address text names, or a positioned
 report's nearest library address; with no road either (a fallback fix without address text), with
-the reports of the same or a sibling 小类 in its street. A pair is described by seven comparisons,
-each cut into levels (the edges are below: DISTANCE_EDGES …):
+the reports of the same or a sibling 小类 in its street; with `photo_anywhere_bits`, also with the
+reports anywhere whose photo fingerprint is that close to its own (a forwarded photo). A pair is
+described by seven comparisons, each cut into levels (the edges are below: DISTANCE_EDGES …):
 
     distance  share of the radius      d0 ≤0.05 … d11 up to `reach` (none along a road);
                                        fs / fb beyond, up to `far_m` metres: same / sibling 小类 only;
@@ -345,7 +346,7 @@ def _spatial_pairs(
             photo = photo[~pd.MultiIndex.from_arrays([photo["a"], photo["b"]]).isin(known)]
         parts.append(photo)
     out = pd.concat(parts, ignore_index=True)
-    for flag in ("far", "street"):
+    for flag in ("far", "street", "anywhere"):
         out[flag] = out[flag].fillna(False).astype(bool) if flag in out else False
     return out
 
@@ -424,7 +425,9 @@ def _photo_pairs(df: pd.DataFrame, has: np.ndarray, later: np.ndarray, bits: int
         return _no_pairs()
     pairs = pd.DataFrame({"a": a, "b": b}).drop_duplicates()
     a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
-    return pd.DataFrame({"a": a, "b": b, "d": np.full(len(a), np.nan), "radius": df["radius"].to_numpy()[b]})
+    return pd.DataFrame(
+        {"a": a, "b": b, "d": np.full(len(a), np.nan), "radius": df["radius"].to_numpy()[b], "anywhere": True}
+    )
 
 
 def _far_pairs(df: pd.DataFrame, queries: np.ndarray, has: np.ndarray, reach: float, far_m: float) -> pd.DataFrame:
@@ -785,6 +788,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         street=cand_pairs["street"].to_numpy(),
         since=_latest_before(df, ca, cb) if cfg.duplicates.gap_from == "latest" else None,
     )
+    values["anywhere"] = cand_pairs["anywhere"].to_numpy()  # paired by the photo alone (_photo_pairs)
     t2 = time.perf_counter()
     model, estimated = stored_model or default_model(), False
     if estimate_model:
@@ -974,6 +978,8 @@ def explain(levels, values, k: int, model: Model, p: float, cols: _ExplainColumn
             d, r = float(values["distance"][k]), float(cols.radius[k])
             if lv in STREET_LEVELS:
                 words.append(f"一方无位置，同一街道{'同一小类' if lv == 'ss' else '相近小类'}")
+            elif math.isnan(d) and "anywhere" in values and values["anywhere"][k]:
+                words.append("一方无位置，全区比对照片")
             elif math.isnan(d):
                 words.append("一方无位置，同一道路")
             elif lv in FAR_LEVELS:
