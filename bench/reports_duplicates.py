@@ -257,9 +257,9 @@ def _split_class(h: dict, before: list[dict], truth: dict, cfg, ended: dict, met
         photo = "photo missing" if bits is None else f"photo {'<=' if bits <= 8 else '>'}8 bits"
         return f"no position: {outcome}, {photo}"
     if d > rule.radius_m * d_cfg.reach and not (rel in ("same", "sibling") and d <= d_cfg.far_m):
-        return "beyond reach"
+        return f"beyond reach: category {rel}, {'beyond far_m' if d > d_cfg.far_m else 'within far_m'}"
     if gap_h > rule.window_hours:
-        return "window"
+        return f"window: {last['cat'][0]}, {'< 2x' if gap_h < 2 * rule.window_hours else '>= 2x'} window"
     if end is not None and end <= h["at"]:
         return "closed"
     if h["diff_photo"]:
