@@ -1,6 +1,7 @@
 """How well citizen reports' duplicates are found, per seed and per report noise profile.
 
     python -m bench.reports_duplicates [--persons 100000] [--seeds 404 405 406] [--noise default field]
+        [--breakdown]   # also the missed and false pairs by what went wrong (see breakdown())
 
 One district is generated (registries and the standard address library, `--district-seed`); then
 for every seed and noise profile (synthetic/citizen_reports.py REPORT_NOISE) a month of daily report
