@@ -1,6 +1,7 @@
 """How well citizen reports' duplicates are found, per seed and per report noise profile.
 
     python -m bench.reports_duplicates [--persons 100000] [--seeds 404 405 406] [--noise default field]
+        [--breakdown]   # also the missed and false pairs by what went wrong (see breakdown())
 
 One district is generated (registries and the standard address library, `--district-seed`); then
 for every seed and noise profile (synthetic/citizen_reports.py REPORT_NOISE) a month of daily report
@@ -19,6 +20,7 @@ import argparse
 import shutil
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from citizen_reports.cli import app_session, take_in_inbox
@@ -77,7 +79,14 @@ def take_in_closing(inbox: Path, db: Path, config: Path | None = None) -> None:
 
 
 def run_one(
-    district: Path, work: Path, persons: int, seed: int, noise: str, config: Path | None = None, close: bool = False
+    district: Path,
+    work: Path,
+    persons: int,
+    seed: int,
+    noise: str,
+    config: Path | None = None,
+    close: bool = False,
+    detail: bool = False,
 ) -> dict:
     inbox = work / f"{noise}_{seed}" / "inbox"
     shutil.rmtree(inbox.parent, ignore_errors=True)
@@ -94,7 +103,199 @@ def run_one(
     with app_session(db) as s:
         every = evaluate(inbox, s)
         taken = evaluate(inbox, s, taken_only=True)
-    return {"seed": seed, "noise": noise, "all": every, "taken": taken, "seconds": seconds}
+        classes = breakdown(inbox, s, config) if detail else None
+    return {"seed": seed, "noise": noise, "all": every, "taken": taken, "seconds": seconds, "breakdown": classes}
+
+
+def breakdown(inbox: Path, session, config: Path | None = None) -> dict[str, Counter]:
+    """The missed and the false pairs against the answer key, by what went wrong (`--breakdown`).
+
+    A missed pair (one problem, two incidents) is put under the first of these that holds, for its
+    later report: `no position` (either report not placed by its position), `beyond reach` (farther
+    than reach x the radius of the earlier one's 小类, and than far_m for a same/sibling 小类),
+    `window` (gap from the earlier report beyond its category's window), `closed` (the earlier one's
+    incident resolved or closed before the later report), `joined other problem` (the later report
+    joined an incident whose report it matched is another problem), `joined own problem elsewhere`
+    (it joined a report of its own problem: the problem was split before), `different photo`
+    (photos of every report compared 26+ bits apart: held back), `review` (borderline), `no
+    candidate`, else `low score` with the weakest evidence of the pair: another category, words,
+    photo missing. A false pair (two problems, one incident) by the truth's kind of the later
+    report's problem (twin, recurrence, normal) and how it got there: `direct` (the later report
+    joined the earlier one's problem), `chained` (it joined a report of yet another problem, or of
+    its own: the incident held two problems already), `merged` (incidents merged)."""
+    import csv
+    import json
+    import math
+
+    from sqlalchemy import select
+
+    from citizen_reports.config import load_reports_config
+    from citizen_reports.models import Incident, Report
+
+    cfg = load_reports_config(config)
+
+    def rows(path):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return list(csv.DictReader(f))
+
+    truth_inc = {r["incident_id"]: r for r in rows(inbox / "_truth" / "reports_incidents.csv")}
+    truth: dict[str, str] = {}
+    for tf in sorted((inbox / "_truth" / "reports").glob("*.csv")):
+        day = rows(inbox / "reports" / tf.name)
+        for t in rows(tf):
+            no = (day[int(t["source_row"]) - 1].get("编号") or "").strip()
+            if no:
+                truth.setdefault(no, t["incident_id"])
+    merged = dict(
+        session.execute(select(Incident.id, Incident.merged_into).where(Incident.merged_into.is_not(None))).all()
+    )
+    ended = {
+        i: (r or c)
+        for i, r, c in session.execute(select(Incident.id, Incident.resolved_at, Incident.closed_at))
+        if (r or c) is not None
+    }
+
+    def final(inc):
+        while inc in merged:
+            inc = merged[inc]
+        return inc
+
+    reps = {}
+    for r in session.scalars(select(Report)):
+        if r.report_no in truth:
+            why = json.loads(r.match_explanation) if r.match_explanation else {}
+            reps[r.report_no] = {
+                "no": r.report_no,
+                "at": r.reported_at,
+                "cat": (r.major, r.minor),
+                "pos": (r.pos_lon, r.pos_lat) if r.placement == "position" and r.pos_lon is not None else None,
+                "photo": int(r.photo_hash, 16) if r.photo_hash else None,
+                "inc": r.incident_id,
+                "final": final(r.incident_id),
+                "joined": r.duplicate_of is not None and r.incident_id is not None,
+                "p": r.match_probability,
+                "cand": why.get("candidate"),
+                "diff_photo": bool(why.get("different_photos")),
+                "text": next((e.get("value") for e in why.get("evidence", []) if e["field"] == "text"), None),
+            }
+    first_of = {}
+    for r in sorted(reps.values(), key=lambda r: r["at"]):
+        first_of.setdefault(r["inc"], r["no"])
+    for r in reps.values():
+        r["joined"] = first_of.get(r["inc"]) != r["no"]
+
+    def metres(a, b):
+        dx = (a[0] - b[0]) * 111_320 * math.cos(math.radians(a[1]))
+        return math.hypot(dx, (a[1] - b[1]) * 110_540)
+
+    missed, false, later_kind = Counter(), Counter(), Counter()
+    by_truth: dict[str, list] = {}
+    by_found: dict[str, list] = {}
+    for r in reps.values():
+        by_truth.setdefault(truth[r["no"]], []).append(r)
+        by_found.setdefault(r["final"], []).append(r)
+    for group in by_truth.values():
+        group.sort(key=lambda r: r["at"])
+        head: dict[str, dict] = {}  # each piece of the problem (a found incident) -> its first report
+        for r in group:
+            head.setdefault(r["final"], r)
+        for j, b in enumerate(group):
+            for a in group[:j]:
+                if a["final"] == b["final"]:
+                    continue
+                # the pair is split because the later of the two pieces' first reports did not join
+                # the earlier piece: that report's decision, against the earlier piece's reports before it
+                h, other = sorted((head[a["final"]], head[b["final"]]), key=lambda r: r["at"])[::-1]
+                before = [r for r in group if r["final"] == other["final"] and r["at"] <= h["at"]] or [other]
+                missed[_split_class(h, before, truth, cfg, ended, metres)] += 1
+    for group in by_found.values():
+        group.sort(key=lambda r: r["at"])
+        for j, b in enumerate(group):
+            for a in group[:j]:
+                ta, tb = truth[a["no"]], truth[b["no"]]
+                if ta == tb:
+                    continue
+                kind = truth_inc.get(tb, {}).get("kind", "?")
+                if a["inc"] != b["inc"]:
+                    how = "merged"
+                elif b["cand"] and truth.get(b["cand"]) == ta:
+                    how = "direct"
+                else:
+                    how = "chained"
+                rel = cfg.relation(a["cat"], b["cat"]) or "other"
+                false[f"{how}: {kind}"] += 1
+                later_kind[f"{how}: category {rel}"] += 1
+    return {"missed": missed, "false": false, "false by category": later_kind}
+
+
+def _split_class(h: dict, before: list[dict], truth: dict, cfg, ended: dict, metres) -> str:
+    """Why report `h` (the first of its piece of a problem) did not join the piece `before` (the
+    other piece's reports before it)."""
+    d_cfg = cfg.duplicates
+    last = before[-1]
+    rule = cfg.rule(*last["cat"])
+    rels = {cfg.relation(r["cat"], h["cat"]) for r in before}
+    rel = "same" if "same" in rels else "sibling" if "sibling" in rels else "major" if "major" in rels else "other"
+    gap_h = (h["at"] - last["at"]).total_seconds() / 3600
+    dists = [metres(r["pos"], h["pos"]) for r in before if r["pos"] and h["pos"]]
+    d = min(dists) if dists else None
+    end = ended.get(last["inc"])
+    cand_truth = truth.get(h["cand"]) if h["cand"] else None
+    if h["joined"]:
+        return "joined another problem" if cand_truth != truth[h["no"]] else "joined own problem (split before)"
+    photos = [r["photo"] for r in before if r["photo"] is not None]
+    bits = min((bin(p ^ h["photo"]).count("1") for p in photos), default=None) if h["photo"] is not None else None
+    if d is None:
+        outcome = (
+            "no candidate"
+            if h["p"] is None
+            else "best candidate another problem"
+            if cand_truth != truth[h["no"]]
+            else "review"
+            if h["p"] >= d_cfg.review
+            else "low score"
+        )
+        photo = "photo missing" if bits is None else f"photo {'<=' if bits <= 8 else '>'}8 bits"
+        return f"no position: {outcome}, {photo}"
+    if d > rule.radius_m * d_cfg.reach and not (rel in ("same", "sibling") and d <= d_cfg.far_m):
+        return f"beyond reach: category {rel}, {'beyond far_m' if d > d_cfg.far_m else 'within far_m'}"
+    if gap_h > rule.window_hours:
+        return f"window: {last['cat'][0]}, {'< 2x' if gap_h < 2 * rule.window_hours else '>= 2x'} window"
+    if end is not None and end <= h["at"]:
+        return "closed"
+    if h["diff_photo"]:
+        return "different photo"
+    if h["p"] is None:
+        return "no candidate"
+    if cand_truth != truth[h["no"]]:
+        return "best candidate another problem"
+    weak = []
+    if rel not in ("same", "sibling"):
+        weak.append("category " + rel)
+    if bits is None:
+        weak.append("photo missing")
+    elif bits > 16:
+        weak.append("photo far")
+    if h["text"] is not None and h["text"] < 0.5:
+        weak.append("words")
+    if d > rule.radius_m:
+        weak.append("beyond radius")
+    return ("review: " if h["p"] >= d_cfg.review else "low score: ") + (", ".join(weak) or "other")
+
+
+def print_breakdown(b: dict[str, Counter]) -> None:
+    """Each table by its main class (before the colon), then its classes in full."""
+    for name, counts in b.items():
+        total = sum(counts.values())
+        print(f"  {name} pairs: {total:,}")
+        main: Counter = Counter()
+        for cls, n in counts.items():
+            main[cls.split(":")[0]] += n
+        for head, n in main.most_common():
+            print(f"    {n:>7,d} {n / total if total else 0:6.1%}  {head}")
+            for cls, k in counts.most_common():
+                if cls.split(":")[0] == head and ":" in cls:
+                    print(f"    {'':>7s} {k:>6,d}    {cls.split(':', 1)[1].strip()}")
 
 
 def main(argv=None) -> int:
@@ -110,6 +311,9 @@ def main(argv=None) -> int:
         action="store_true",
         help="replay the departments' work: an incident whose problem was fixed is resolved before the next day's file",
     )
+    ap.add_argument(
+        "--breakdown", action="store_true", help="print the missed and false pairs by what went wrong (breakdown())"
+    )
     a = ap.parse_args(argv)
     work = Path(a.workdir or tempfile.mkdtemp(prefix="civichub_reports_dups_"))
     district = work / "district"
@@ -121,13 +325,15 @@ def main(argv=None) -> int:
     )
     for noise in a.noise:
         for seed in a.seeds:
-            r = run_one(district, work, a.persons, seed, noise, a.config, a.close_fixed)
+            r = run_one(district, work, a.persons, seed, noise, a.config, a.close_fixed, a.breakdown)
             e, t = r["all"], r["taken"]
             print(
                 f"{noise:8s} {seed:>5d} {e.reports:>8,d} {e.true_pairs:>7,d}   {e.precision:.4f} {e.recall:.4f} "
                 f"{e.f1:.4f}   {t.precision:.4f} {t.recall:.4f} {t.f1:.4f}   {r['seconds']:.0f}",
                 flush=True,
             )
+            if r["breakdown"]:
+                print_breakdown(r["breakdown"])
     return 0
 
 

@@ -77,6 +77,10 @@ class Duplicates(StrictModel):
     # metres: a report of the same or a sibling 小类 this far (beyond `reach` radii) is still compared
     # (a phone whose fix drifted); 0: not at all
     far_m: float = Field(default=0, ge=0, le=2000)
+    # Hamming bits: a report without a usable position is also compared with the reports anywhere in
+    # the district whose photo fingerprint is at most this far from its own (a forwarded photo); 0:
+    # not at all
+    photo_anywhere_bits: int = Field(default=0, ge=0, le=16)
 
     @model_validator(mode="after")
     def _order(self):

@@ -8,8 +8,9 @@ the same or a sibling 小类 (a drifted fix; the category is then part of the di
 without a usable position (none given, or a fallback fix that several reports share to the
 centimetre) is paired along its road instead: the road its address text names, or a positioned
 report's nearest library address; with no road either (a fallback fix without address text), with
-the reports of the same or a sibling 小类 in its street. A pair is described by seven comparisons,
-each cut into levels (the edges are below: DISTANCE_EDGES …):
+the reports of the same or a sibling 小类 in its street; with `photo_anywhere_bits`, also with the
+reports anywhere whose photo fingerprint is that close to its own (a forwarded photo). A pair is
+described by seven comparisons, each cut into levels (the edges are below: DISTANCE_EDGES …):
 
     distance  share of the radius      d0 ≤0.05 … d11 up to `reach` (none along a road);
                                        fs / fb beyond, up to `far_m` metres: same / sibling 小类 only;
@@ -309,7 +310,9 @@ def _within(df: pd.DataFrame, queries: np.ndarray, targets: np.ndarray, radius: 
     return pd.DataFrame({"a": a[keep], "b": b[keep], "d": d[keep], "radius": radius})
 
 
-def _spatial_pairs(df: pd.DataFrame, batch_only: bool, reach: float = 1.0, far_m: float = 0.0) -> pd.DataFrame:
+def _spatial_pairs(
+    df: pd.DataFrame, batch_only: bool, reach: float = 1.0, far_m: float = 0.0, photo_bits: int = 0
+) -> pd.DataFrame:
     """Every (report, earlier report) within `reach` times the earlier report's radius, any category;
     the later one from the batch only when `batch_only`, else from the batch and the open incidents.
     Beyond that and up to `far_m` metres, the pairs of the same or a sibling 小类 (`far`: a phone's
@@ -317,7 +320,9 @@ def _spatial_pairs(df: pd.DataFrame, batch_only: bool, reach: float = 1.0, far_m
 
     A report without a position is paired with the reports on the same road (its address text's
     road; a positioned report's nearest library address): `d` is NaN there, the distance says
-    nothing and the other comparisons decide."""
+    nothing and the other comparisons decide. With `photo_bits`, a report without a position is also
+    paired with the reports anywhere whose photo fingerprint is at most that many bits from its own
+    (`_photo_pairs`)."""
     has = ~np.isnan(df["x"].to_numpy())
     later = df["batch"].to_numpy() | (df["open"].to_numpy() & (not batch_only))
     queries = np.nonzero(has & later)[0]
@@ -333,8 +338,15 @@ def _spatial_pairs(df: pd.DataFrame, batch_only: bool, reach: float = 1.0, far_m
             parts.append(_far_pairs(df, queries, has, reach, far_m))
     parts.append(_road_pairs(df, has, later))
     parts.append(_street_pairs(df, has, later))
+    if photo_bits > 0:
+        found = pd.concat(parts, ignore_index=True)
+        photo = _photo_pairs(df, has, later, photo_bits)
+        if len(photo) and len(found):  # a pair already found along the road or in the street: once
+            known = pd.MultiIndex.from_arrays([found["a"], found["b"]])
+            photo = photo[~pd.MultiIndex.from_arrays([photo["a"], photo["b"]]).isin(known)]
+        parts.append(photo)
     out = pd.concat(parts, ignore_index=True)
-    for flag in ("far", "street"):
+    for flag in ("far", "street", "anywhere"):
         out[flag] = out[flag].fillna(False).astype(bool) if flag in out else False
     return out
 
@@ -385,6 +397,37 @@ def _pairs_of_lost(
     if not aa:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(aa), np.concatenate(bb)
+
+
+def _photo_pairs(df: pd.DataFrame, has: np.ndarray, later: np.ndarray, bits: int) -> pd.DataFrame:
+    """(report, earlier report) anywhere in the district where either has no usable position and
+    their photo fingerprints are at most `bits` apart: a forwarded or re-sent photo of one scene (two
+    unrelated photos' 64-bit hashes differ by 32 bits give or take 4; at 10 bits or fewer, about one
+    pair in 10^8). `d` NaN: the distance says nothing, the other comparisons decide."""
+    with_photo = df["has_photo"].to_numpy()
+    lost = np.nonzero(~has & with_photo)[0]
+    others = np.nonzero(with_photo)[0]
+    if not len(lost) or len(others) < 2:
+        return _no_pairs()
+    photo = df["photo"].to_numpy()
+    aa, bb = [], []
+    for start in range(0, len(lost), 256):  # lost x every photo, a block of rows at a time
+        rows = lost[start : start + 256]
+        near = np.bitwise_count(photo[rows][:, None] ^ photo[others][None, :]) <= bits
+        i, j = np.nonzero(near)
+        a, b = rows[i], others[j]
+        a, b = np.maximum(a, b), np.minimum(a, b)  # (later, earlier)
+        keep = (a != b) & later[a]  # two lost ones are found from both sides: dropped below
+        aa.append(a[keep])
+        bb.append(b[keep])
+    a, b = np.concatenate(aa), np.concatenate(bb)
+    if not len(a):
+        return _no_pairs()
+    pairs = pd.DataFrame({"a": a, "b": b}).drop_duplicates()
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    return pd.DataFrame(
+        {"a": a, "b": b, "d": np.full(len(a), np.nan), "radius": df["radius"].to_numpy()[b], "anywhere": True}
+    )
 
 
 def _far_pairs(df: pd.DataFrame, queries: np.ndarray, has: np.ndarray, reach: float, far_m: float) -> pd.DataFrame:
@@ -717,7 +760,13 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     _drop_fallback_fixes(df)
     # estimating looks at every pair of the reports in hand (the open incidents' and the batch's);
     # deciding only at the batch's
-    spatial = _spatial_pairs(df, batch_only=not estimate_model, reach=cfg.duplicates.reach, far_m=cfg.duplicates.far_m)
+    spatial = _spatial_pairs(
+        df,
+        batch_only=not estimate_model,
+        reach=cfg.duplicates.reach,
+        far_m=cfg.duplicates.far_m,
+        photo_bits=cfg.duplicates.photo_anywhere_bits,
+    )
     a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
     rel = _relation(df, a, b)
     hours, window = df["hours"].to_numpy(), df["window"].to_numpy()
@@ -739,6 +788,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         street=cand_pairs["street"].to_numpy(),
         since=_latest_before(df, ca, cb) if cfg.duplicates.gap_from == "latest" else None,
     )
+    values["anywhere"] = cand_pairs["anywhere"].to_numpy()  # paired by the photo alone (_photo_pairs)
     t2 = time.perf_counter()
     model, estimated = stored_model or default_model(), False
     if estimate_model:
@@ -928,6 +978,8 @@ def explain(levels, values, k: int, model: Model, p: float, cols: _ExplainColumn
             d, r = float(values["distance"][k]), float(cols.radius[k])
             if lv in STREET_LEVELS:
                 words.append(f"一方无位置，同一街道{'同一小类' if lv == 'ss' else '相近小类'}")
+            elif math.isnan(d) and "anywhere" in values and values["anywhere"][k]:
+                words.append("一方无位置，全区比对照片")
             elif math.isnan(d):
                 words.append("一方无位置，同一道路")
             elif lv in FAR_LEVELS:

@@ -244,6 +244,18 @@ def take_in(
                 for s in repo.open_reports(since, cells, majors=sorted({k[0] for k in related}))
                 if rules.other_categories or any(cfg.relation((s.major, s.minor), k) for k in kinds)
             ]
+            # a report without a position: the open incidents' reports anywhere whose photo is its
+            # photo forwarded (dedupe._photo_pairs); the rest of the district says nothing of it
+            lost = [r.photo_hash for r, p in zip(fresh, placements) if p.x is None and r.photo_hash is not None]
+            if lost and rules.photo_anywhere_bits:
+                seen = {h.report_no for h in history}
+                history += [
+                    _stored_item(s, lib)
+                    for s in repo.open_reports(since)
+                    if s.photo_hash
+                    and s.report_no not in seen
+                    and any((int(s.photo_hash, 16) ^ h).bit_count() <= rules.photo_anywhere_bits for h in lost)
+                ]
     stored = repo.latest_model()
     learn = estimate and (explicit or stored is None or estimate_due(*repo.estimates_and_reports_since(), len(fresh)))
     outcome = detect(history + batch_items, cfg, model_from_json(stored) if stored else None, learn)

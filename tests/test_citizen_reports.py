@@ -435,14 +435,60 @@ def test_a_fallback_fix_without_address_is_compared_within_its_street():
     fallback = [
         item("F1", 1.0, 600.0, 0.0, scene ^ 0b110000, "U3"),
         item("F2", 1.1, 600.0, 0.0, scene ^ ((1 << 30) - 1), "U4", "乱设摊", "综合执法"),
-        item("F3", 1.2, 600.0, 0.0, scene ^ 0b1, "U5", "公厕脏乱", "环境卫生"),
+        # (another scene: the pothole's own photo forwarded would be compared anywhere, photo_anywhere_bits)
+        item("F3", 1.2, 600.0, 0.0, scene ^ ((1 << 40) - (1 << 20)), "U5", "公厕脏乱", "环境卫生"),
     ]
-    elsewhere = dataclasses.replace(fallback[0], report_no="F4", hours=1001.3, reporter="U6", street="S2")
+    # another street (its own photo: the pothole's forwarded would be compared anywhere)
+    elsewhere = dataclasses.replace(
+        fallback[0], report_no="F4", hours=1001.3, reporter="U6", street="S2", photo=scene ^ ((1 << 50) - (1 << 26))
+    )
     decided = {d.report_no: d for d in detect([*pothole, *fallback, elsewhere], cfg, None, False).decisions}
     assert decided["F1"].incident == "new:P1", decided["F1"].explanation
     assert "同一街道" in decided["F1"].explanation["summary"]
     assert decided["F2"].incident is None and decided["F3"].incident is None
     assert decided["F4"].incident is None and decided["F4"].probability is None
+
+
+def test_a_report_without_position_is_compared_by_its_photo_anywhere():
+    """A report with neither a position nor a road nor a street (a phone that gave none, no address
+    text) whose photo is the forwarded photo of a pothole reported 2 km away (within
+    photo_anywhere_bits of it) is compared with it and joins; one whose photo is of another scene is
+    not compared at all, nor is the forwarded one when the rule is off (photo_anywhere_bits 0)."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    scene = 0x3C3C3C3C3C3C3C3C
+    bits = cfg.duplicates.photo_anywhere_bits
+    assert bits >= 7
+
+    def item(no, hours, x, photo, who):
+        return Item(
+            no,
+            1000.0 + hours,
+            "市政设施",
+            "道路破损",
+            x,
+            None if x is None else 0.0,
+            "路面有个大坑",
+            photo,
+            None,
+            None,
+            who,
+            batch=True,
+        )
+
+    pothole = [item("P1", 0.0, 2000.0, scene ^ 0b11, "U1"), item("P2", 0.4, 2005.0, scene ^ 0b1100, "U2")]
+    forwarded = item("L1", 1.0, None, scene ^ 0b1110000, "U3")  # 3-5 bits from the pothole's photos
+    other = item("L2", 1.1, None, scene ^ ((1 << 30) - 1), "U4")
+    decided = {d.report_no: d for d in detect([*pothole, forwarded, other], cfg, None, False).decisions}
+    assert decided["L1"].incident == "new:P1", decided["L1"].explanation
+    assert "全区比对照片" in decided["L1"].explanation["summary"]
+    assert decided["L2"].incident is None and decided["L2"].probability is None
+    off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"photo_anywhere_bits": 0}))
+    decided = {d.report_no: d for d in detect([*pothole, forwarded], off, None, False).decisions}
+    assert decided["L1"].incident is None and decided["L1"].probability is None
 
 
 def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
@@ -517,6 +563,22 @@ def test_a_day_without_any_position_goes_in(inbox, repo):
     ]
     out = take(inbox, repo, "2026-11-03", rows)
     assert out.status == "loaded" and len(out.result.taken) == 2 and out.result.queued == 1
+
+
+def test_a_posted_report_without_position_finds_its_photo_anywhere(inbox, repo):
+    """A single report (the Open311 path: only what is near is read) with no position and no address
+    text, whose photo is the forwarded photo of an open pothole: the open reports with a photo that
+    close are read too, and it joins; with another photo it opens its own incident."""
+    take(inbox, repo, "2026-11-03", [report("P1", "2026-11-03T08:00:00+08:00", -300, 0, 照片指纹="a5a5a5a5a5a5a5a5")])
+    take(
+        inbox, repo, "2026-11-04", [report("L1", "2026-11-04T09:00:00+08:00", None, None, 照片指纹="a5a5a5a5a5a5a5aa")]
+    )
+    take(
+        inbox, repo, "2026-11-05", [report("L2", "2026-11-05T09:30:00+08:00", None, None, 照片指纹="5a5a5a5a5a5a5a5a")]
+    )
+    stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
+    assert stored["L1"].incident_id == stored["P1"].incident_id, stored["L1"].match_explanation
+    assert stored["L2"].incident_id != stored["P1"].incident_id
 
 
 def test_a_closed_incident_is_not_reopened_by_a_report_days_later(inbox, repo):
