@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 import quality.evaluate_findings as ef
-from sharing.masking import mask_text
+from sharing.masking import mask_name, mask_text
 
 # an aid certificate number tells who receives aid: keep its district prefix and last three characters
 _CERTIFICATE = re.compile(r"(?<![0-9A-Z])(\d{6})([0-9A-Z]{6,14})([0-9A-Z]{3})(?![0-9A-Z])")
@@ -34,6 +34,14 @@ _CERTIFICATE = re.compile(r"(?<![0-9A-Z])(\d{6})([0-9A-Z]{6,14})([0-9A-Z]{3})(?!
 
 def _mask(value: object) -> str:
     return _CERTIFICATE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), mask_text(value))
+
+
+# fields whose observed value is a person's name
+_NAME_FIELDS = {"户名", "姓名", "成员姓名", "户主姓名", "联系人", "法定代表人"}
+
+
+def _observed(field: object, value: object) -> str:
+    return mask_name(value) or "" if field in _NAME_FIELDS else _mask(value)
 
 
 def _readings(con: duckdb.DuckDBPyConnection, delivery: str, account: str) -> str:
@@ -127,7 +135,7 @@ def report(inbox: Path, db: Path, delivery: str, rules: list[str] | None = None)
                 ok = any(not pf or not f.field or pf == f.field for pf in planted_fields.get(key, []))
                 if not (ok or facts.get((rule, f.finding_id), False)):
                     false.append(
-                        f"  FALSE {key[0]} {_mask(key[1])} field={f.field} observed={_mask(f.observed_value)} "
+                        f"  FALSE {key[0]} {_mask(key[1])} field={f.field} observed={_observed(f.field, f.observed_value)} "
                         f"| {describe(f.source, int(f.source_row), key)} | {_mask(f.message)[:120]}"
                     )
             out.append(f"== {rule} {delivery}: {len(mine)} findings, {len(missed)} missed, {len(false)} false")
