@@ -60,6 +60,11 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
 18. a family the police still place in a flat that has read empty for two months: the 董 family
    left 1601 in September (nothing tells where to); in November the hub, which placed them in 1601
    in October, keeps them in the building with the room unknown, apart from 1601's meter.
+19. an old woman on the elderly-alone list at her home (14号1701, the meter in a former tenant's
+   name), whose police 居住地址 is the flat she let out (14号1702, its meter in her name, lived in all
+   year): 任桂兰; her home's use collapses in 2026-10.
+20. a young couple whose flat has read empty since May, the police still holding it: 晏子豪, 柯雨婷;
+   an old man alone, not on the elderly-alone list, whose flat went dark in 2026-10: 龚伯年.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -409,6 +414,19 @@ def build(inbox: Path) -> dict:
     # an old woman living alone at 14号1601 (the elderly list's 居住地址, her 户籍); the police
     # 居住地址 names 16号101, where a family of three lives
     people += [Person("章桂珍", False, "1944-10-09", "10000033", "户主", (*A2, "1601"))]
+    # an old woman living alone at 14号1701 (the elderly list's 居住地址), the account of its meter in a
+    # former tenant's name (包志华, not in the district); the police 居住地址 is her former flat 1702,
+    # let out, its meter still in her name and drawing ordinary power all year; 1701's use collapses in
+    # 2026-10
+    people += [Person("任桂兰", False, "1946-04-18", "10000034", "户主", (*A2, "1701"))]
+    # a young couple whose flat (26号1701) has read empty since May; the police still hold it
+    people += [
+        Person("晏子豪", True, "1988-05-05", "10000035", "户主", (*A26, "1701")),
+        Person("柯雨婷", False, "1990-10-10", "10000035", "配偶", (*A26, "1701")),
+    ]
+    # an old man alone at 26号1702 (not on the elderly-alone list), whose use collapses in 2026-10;
+    # the police still hold the flat
+    people += [Person("龚伯年", True, "1948-12-01", "10000036", "户主", (*A26, "1702"))]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -481,6 +499,8 @@ def build(inbox: Path) -> dict:
                 residence = address("闻西路", lane, no, room, month)  # 喜 typed as 西
             elif p.name == "章桂珍":
                 residence = address("阳曲路", "15", "16", "101", month)  # a family's flat
+            elif p.name == "任桂兰":
+                residence = address(road, lane, no, "1702", month)  # the flat she let out
             elif p.name == "贺强":
                 residence = address("延长西路", lane, no, room, month)  # another direction
             elif p.name == "唐亮":
@@ -623,7 +643,7 @@ def build(inbox: Path) -> dict:
             ]
         )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
-        for p in (cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"]):
+        for p in (cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"], cast["任桂兰"]):
             road, lane, no, room = p.home
             rows["civil_affairs_elderly_alone"].append(
                 [
@@ -647,7 +667,7 @@ def build(inbox: Path) -> dict:
         meters = []
         for k, p in enumerate(people):
             if p.relation == "户主" and p.name not in (
-                "刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英", "章桂珍"
+                "刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英", "章桂珍", "任桂兰"
             ):  # fmt: skip
                 meters.append((f"31000{k:05d}", p.name, p.home, 150))
         meters += [
@@ -655,6 +675,8 @@ def build(inbox: Path) -> dict:
             ("3100099002", "孙秀英", (*A2, "101"), 90),
             ("3100099003", "钱国强", (*A2, "102"), 95),
             ("3100099050", "马丽华", (*A2, ""), 100),  # 冯桂英's, written with the building only
+            ("3100099060", "包志华", (*A2, "1701"), 150),  # 任桂兰's home, in a former tenant's name
+            ("3100099061", "任桂兰", (*A2, "1702"), 150),  # the flat she let out
             ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
             ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
             ("3100099009", "阿芳裁缝", ("梅园路", "", "108", ""), 300),  # an unregistered shop, visited in May
@@ -678,6 +700,12 @@ def build(inbox: Path) -> dict:
                 use = kwh
                 if holder == "钱国强" and m_i == 11 and month == 1:
                     use = 4  # collapsed in 2026-10
+                if holder == "包志华" and m_i == 11 and month == 1:
+                    use = 5  # 任桂兰's use collapsed in 2026-10
+                if holder == "晏子豪" and m >= "2026-05":
+                    use = 7  # the couple left in May
+                if holder == "龚伯年" and m_i == 11 and month == 1:
+                    use = 8  # he left in 2026-10
                 if holder == "马丽华" and m_i == 11 and month == 1:
                     use = 6  # 冯桂英's use collapsed in 2026-10
                 if holder == "柳志刚" and m_i == 11 and month == 1:

@@ -243,9 +243,15 @@ def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district)
         ).fetchall()
     # 严德华 (80) left his flat in 2026-10 for another flat with a meter in his name; an old person's
     # home going dark is still a reason to knock (the aid finding asks where he lives). 冯桂英's is the
-    # meter written with her building only (the quality rule's elderly_power_drop takes it for hers)
+    # meter written with her building only (the quality rule's elderly_power_drop takes it for hers).
+    # 龚伯年 (77) lives alone, not on the list: the scenario's own search finds him
     assert sorted(alerts) == sorted(
-        [("钱国强", "power_drop", "2026-10"), ("严德华", "power_drop", "2026-10"), ("冯桂英", "power_drop", "2026-10")]
+        [
+            ("钱国强", "power_drop", "2026-10"),
+            ("严德华", "power_drop", "2026-10"),
+            ("冯桂英", "power_drop", "2026-10"),
+            ("龚伯年", "power_drop", "2026-10"),
+        ]
     )
 
 
@@ -269,7 +275,8 @@ LIU_FAMILY = ("柳志刚", "葛丽萍", "柳思远", "鲁桂兰")
 TIAN_FAMILY = ("田志明", "吕晓红", "田浩宇")
 HAN_FAMILY = ("韩志强", "苏梅", "韩乐乐")
 DONG_FAMILY = ("董建设", "季晓梅", "董欣然")
-MOVERS = (*LIU_FAMILY, "欧阳振华", "庞淑敏", "韦国平", *TIAN_FAMILY, *HAN_FAMILY, *DONG_FAMILY)
+YAN_FAMILY = ("晏子豪", "柯雨婷")
+MOVERS = (*LIU_FAMILY, "欧阳振华", "庞淑敏", "韦国平", *TIAN_FAMILY, *HAN_FAMILY, *DONG_FAMILY, *YAN_FAMILY)
 
 
 def test_a_family_whose_police_address_is_stale_moves_together(district):
@@ -383,9 +390,10 @@ def test_ids_hold_while_every_address_is_written_another_way(district):
     for key in [k for k in first if k[0] != "street_shop_visits"]:
         assert second[key][0] == first[key][0], key
     with duckdb.connect(str(db), read_only=True) as con:
-        # nothing but the moves of the 柳, 欧阳, 田, 韩 and 董 families and of 韦国平 (not the 蒋 couple:
-        # nothing tells where they went, and their flat went dark only in the latest reading)
-        assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 6
+        # nothing but the moves of the 柳, 欧阳, 田, 韩, 董 and 晏 families (the last two kept in the
+        # building, their flats dark for months) and of 韦国平 (not the 蒋 couple: nothing tells where
+        # they went, and their flat went dark only in the latest reading)
+        assert con.execute("select kind from master.id_history").fetchall() == [("move",)] * 7
 
 
 def test_a_flat_gone_dark_with_people_under_60_on_file_is_a_vacancy_to_check(district):
@@ -645,3 +653,45 @@ def test_a_family_placed_in_a_flat_that_has_read_empty_for_two_months_is_kept_in
         ids = dict(con.execute("select name, person_id from master.person").fetchall())
     assert not flagged & {ids[n] for n in DONG_FAMILY}
     assert after["吕晓红"][1] == f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1402"
+
+
+def test_a_listed_persons_home_the_police_have_not_caught_up_with_is_the_one_watched(district):
+    """任桂兰 (80) lives alone at 14号1701, as the elderly list says; the police 居住地址 is 1702, the flat
+    she let out, whose meter (in her name) draws ordinary power all year: the hub places her at 1702,
+    where nobody else is on file and no arrival of hers shows. 1701's meter (a former tenant's name,
+    nobody on file) collapses in 2026-10: an elderly_power_drop for 1701, not an empty flat
+    (account_vacant); nothing in October (readings to September, all ordinary)."""
+    _, db = district
+    home = f"{ADDRESS_ID[('阳曲路', '15', '14')]}#1701"
+    with duckdb.connect(str(db), read_only=True) as con:
+        flats = dict(con.execute("select h.household_id, h.dwelling_key from master.household h").fetchall())
+    drops = [(f[0], flats.get(f[3]), f[2]) for f in _findings(db, "2026-11", "elderly_power_drop")]
+    assert ("utility_electricity", home, "5.0") in drops
+    assert [f for f in _findings(db, "2026-11", "account_vacant") if flats.get(f[3]) == home] == []
+    assert [f for f in _findings(db, "2026-10", "elderly_power_drop") if flats.get(f[3]) == home] == []
+
+
+def test_a_flat_dark_for_months_with_people_under_60_on_file_is_a_vacancy_to_check(district):
+    """The 晏 couple's flat (26号1701) has read empty since May after months of ordinary use: its latest
+    reading is no drop against the meter's whole median (dark months included), but it is against the
+    flat's lived-in level: the street is asked whether they have moved (account_vacant, on the
+    reading) in October already."""
+    _, db = district
+    flat = f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1701"
+    with duckdb.connect(str(db), read_only=True) as con:
+        flats = dict(con.execute("select h.household_id, h.dwelling_key from master.household h").fetchall())
+    vacant = [(flats.get(f[3]), f[2]) for f in _findings(db, "2026-10", "account_vacant")]
+    assert (flat, "7.0") in vacant
+
+
+def test_a_flat_gone_dark_with_an_old_person_not_on_the_elderly_list_is_a_vacancy_to_check(district):
+    """龚伯年 (77) lives alone but is not on the elderly-alone list; his flat (26号1702) goes dark in
+    2026-10: the street is asked whether he has moved (account_vacant, on the reading), as for a family
+    under 60; no elderly_power_drop finding (it is for the list's people; the elderly_power_alert
+    scenario, which finds old people living alone itself, alerts him)."""
+    _, db = district
+    flat = f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1702"
+    with duckdb.connect(str(db), read_only=True) as con:
+        flats = dict(con.execute("select h.household_id, h.dwelling_key from master.household h").fetchall())
+    assert (flat, "8.0") in [(flats.get(f[3]), f[2]) for f in _findings(db, "2026-11", "account_vacant")]
+    assert [f for f in _findings(db, "2026-11", "elderly_power_drop") if flats.get(f[3]) == flat] == []

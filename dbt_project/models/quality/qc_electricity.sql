@@ -9,14 +9,19 @@
 -- * account_holder_unknown: nobody in the district's person data has the holder's name;
 -- * account_vacant: nobody lives in the dwelling per the household file, and its meter reads like an
 --   empty flat (or its people have just died or left), yet the account is active; or the people on
---   file are all living and under the elderly age and the meter has gone dark (they have most likely
---   moved);
+--   file are all living, under the elderly age or not on the elderly-alone list, and the meter has
+--   gone dark: its latest reading fell
+--   below the drop ratio of the flat's earlier lived-in level, this month or months ago (they have most
+--   likely moved);
 -- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below the drop
 --   ratio (normalize/domain_rules.yml) of the median of its earlier readings (a possible emergency:
 --   visit at once); where the person's flat has no meter the hub could place, a meter the export
 --   gives at building level only (no room) in their building, when they are the one listed person
 --   there without a meter and it is the one such meter whose use collapsed in the latest month (not
---   already the month before): the meter is most likely theirs, and not taken for an empty flat.
+--   already the month before): the meter is most likely theirs, and not taken for an empty flat; and
+--   where the list's own 居住地址 names another flat than the hub's (room included, nobody on file
+--   there) while the hub's flat shows no arrival of theirs this year, the meter at the list's flat
+--   (the police are behind, the list is up to date).
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
 with shop_meters as (
     select source_file, source_row from {{ ref('int_shop_records') }}
@@ -51,11 +56,26 @@ accounts as (
     group by account_no
 ),
 
+month_medians as (
+    -- the district's median reading of each month of the export
+    select reading_month, median(kwh) as median_kwh from readings
+    where kwh is not null
+    group by reading_month
+),
+
 earlier as (
+    -- the meter's earlier readings: their median, and the median of those that read lived in (the
+    -- lived-in share of that month's district median: normalize/domain_rules.yml), the flat's level
+    -- while people lived there, whatever dark months came since
     select
         r.account_no, median(r.kwh) as median_kwh, count(*) as months,
-        max(r.kwh) filter (where r.reading_month = {{ previous_month('a.last_month') }}) as before_kwh
-    from readings r join accounts a using (account_no)
+        max(r.kwh) filter (where r.reading_month = {{ previous_month('a.last_month') }}) as before_kwh,
+        median(r.kwh) filter (where r.kwh >= {{ var('meter_lived_in_from_share') }} * mm.median_kwh)
+            as lived_median_kwh,
+        count(*) filter (where r.kwh >= {{ var('meter_lived_in_from_share') }} * mm.median_kwh) as lived_months
+    from readings r
+    join accounts a using (account_no)
+    join month_medians mm using (reading_month)
     where r.reading_month < a.last_month and r.kwh is not null
     group by r.account_no
 ),
@@ -224,7 +244,7 @@ judged as (
         coalesce(n.total_any, 0) as namesakes,
         coalesce(n.dead_exact = 1 and n.total_exact = 1, false) or d.account_no is not null as dead_holder_identified,
         coalesce(n.living_in_building_room_unknown, 0) as living_in_building_room_unknown,
-        e.median_kwh, e.months, e.before_kwh,
+        e.median_kwh, e.months, e.before_kwh, e.lived_median_kwh,
         -- the drop rule (normalize/domain_rules.yml), once: the export's latest reading fell below the
         -- drop ratio of the meter's own earlier median, with enough history to have a median
         coalesce(
@@ -232,7 +252,14 @@ judged as (
             and e.months >= {{ var('power_drop_min_history') }}
             and l.last_kwh < {{ var('power_drop_ratio') }} * e.median_kwh,
             false
-        ) as power_dropped
+        ) as power_dropped,
+        -- the same rule against the flat's lived-in level: a flat dark for months has gone dark too
+        coalesce(
+            l.last_month = {{ latest_reading_month() }}
+            and e.lived_months >= {{ var('power_drop_min_history') }}
+            and l.last_kwh < {{ var('power_drop_ratio') }} * e.lived_median_kwh,
+            false
+        ) as gone_dark
     from located l
     left join at_home m using (account_no)
     left join namesakes n using (account_no)
@@ -290,6 +317,45 @@ elderly_homes as (
     where pr.source = 'civil_affairs_elderly_alone' and pr.household_id is not null
 ),
 
+-- a listed person the hub places at one flat (the police's 居住地址) while the list's own 居住地址
+-- names another, room included, where nobody lives on file: the list is up to date and the police
+-- behind when the hub's flat shows no arrival of theirs (its meter read in every month of the
+-- export and never read empty: nobody moved in this year) and nobody else is on file there; then
+-- the meter of the list's flat is theirs to watch (where they did move from the list's flat to the
+-- hub's, that one's meter shows them arriving, and the list's flat going dark is their leaving)
+export_months as (
+    select min(reading_month) as first_month from readings
+),
+
+steady_meters as (
+    -- meters read from the export's first month on that never read empty (under the empty share of
+    -- that month's median: normalize/domain_rules.yml)
+    select r.account_no
+    from readings r
+    join month_medians mm using (reading_month)
+    where r.kwh is not null
+    group by r.account_no
+    having
+        min(r.reading_month) = (select first_month from export_months)
+        and bool_and(r.kwh >= {{ var('meter_empty_below_share') }} * mm.median_kwh)
+),
+
+elderly_list_flats as (
+    select distinct lh.household_id
+    from {{ ref('int_quality_person_rows') }} pr
+    join {{ source('master', 'household') }} ph on ph.household_id = pr.household_id
+    join {{ source('master', 'household') }} lh on lh.dwelling_key = pr.row_address_id || '#' || pr.room
+    where
+        pr.source = 'civil_affairs_elderly_alone' and pr.room is not null and pr.row_address_id is not null
+        and lh.household_id <> ph.household_id
+        and lh.member_count = 0 and ph.member_count = 1
+        and exists (
+            select 1 from located pl
+            join steady_meters sm on sm.account_no = pl.account_no
+            where pl.household_id = ph.household_id
+        )
+),
+
 -- listed people placed in a room that no meter of this export was placed at, one per building: the
 -- export writes some meters with the building only (no room), and such a meter there is the
 -- likeliest to be theirs
@@ -332,6 +398,8 @@ vacant as (
     left join building_meter_drops bm on bm.account_no = j.account_no
     where
         j.member_count = 0 and bm.account_no is null
+        -- (the flat of a listed person whose list is up to date: elderly_list_flats)
+        and j.household_id not in (select household_id from elderly_list_flats)
         -- an empty flat does not read lived in (under the lived-in share of the district's median in
         -- the export's latest month: normalize/domain_rules.yml, the same rule as the move models),
         -- whoever holds the account; a flat drawing ordinary power with nobody on file is lived in by
@@ -360,8 +428,9 @@ vacant as (
 -- lived in (the lived-in share of the district's median) and is a power drop against the flat's own
 -- earlier median (the drop rule: they used power here, and stopped); both in normalize/domain_rules.yml.
 -- The police 居住地址 lags a move by months, so a family under the elderly age has most likely moved;
--- a home with anyone elderly is a reason to knock on the door (hospital, care home, a fall), not a
--- vacancy
+-- so have old people whom the elderly-alone list does not hold (moved in with their children, into
+-- care): the finding asks the street to check, a knock on the door either way. The home of someone
+-- on the list is an alarm (elderly_power_drop), not a vacancy
 on_file_members as (
     select
         m.household_id,
@@ -369,7 +438,8 @@ on_file_members as (
         bool_and(
             m.status = '正常'
             and {{ age_at('p.birth_date', delivery_month_end()) }} < {{ var('elderly_min_age') }}
-        ) as all_living_under_elderly_age
+        ) as all_living_under_elderly_age,
+        bool_and(m.status = '正常') as all_living
     from members m
     join {{ source('master', 'person') }} p using (person_id)
     group by m.household_id
@@ -384,13 +454,17 @@ vacant_on_file as (
         j.last_kwh::string,
         null::string,
         '住址“' || j.full_address || '”登记有' || o.people || '名居住人员（均未满{{ var("elderly_min_age") }}周岁），但电表（户号' || j.account_no || '）'
-        || j.last_month || '用电量仅' || j.last_kwh::integer || '度，此前月均' || j.median_kwh::integer
+        || j.last_month || '用电量仅' || j.last_kwh::integer || '度，此前有人居住时月均' || j.lived_median_kwh::integer
         || '度，像已无人居住，请核实是否已搬离并更新居住地址。'
     from judged j
     join on_file_members o on o.household_id = j.household_id
     where
-        j.member_count > 0 and o.all_living_under_elderly_age
-        and j.power_dropped
+        j.member_count > 0
+        and (
+            o.all_living_under_elderly_age
+            or (o.all_living and j.household_id not in (select household_id from elderly_homes))
+        )
+        and j.gone_dark
         and j.last_kwh < {{ var('meter_lived_in_from_share') }} * (
             select median(last_kwh) from accounts
             where last_month = {{ latest_reading_month() }}
@@ -409,7 +483,10 @@ power_drop as (
         || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。'
     from judged j
     where
-        j.household_id in (select household_id from elderly_homes)
+        (
+            j.household_id in (select household_id from elderly_homes)
+            or j.household_id in (select household_id from elderly_list_flats)
+        )
         -- (a meter whose readings stopped months ago has no latest reading to compare: no drop)
         and j.power_dropped
 ),
