@@ -645,3 +645,49 @@ def test_a_family_placed_in_a_flat_that_has_read_empty_for_two_months_is_kept_in
         ids = dict(con.execute("select name, person_id from master.person").fetchall())
     assert not flagged & {ids[n] for n in DONG_FAMILY}
     assert after["吕晓红"][1] == f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1402"
+
+
+LONG_FAMILY = ("龙海涛", "邱丽君", "龙子墨")
+
+
+def test_a_family_whose_records_all_changed_after_the_latest_reading_is_kept_in_the_building(district):
+    """The police changed every record of the 龙 family in October (更新日期) and still name 1701,
+    which read lived in up to 2026-09, the export's latest month: the family left after that reading
+    (a family moving in would come to a flat that read empty). From October on, before any month
+    of the hub's tells, they are kept together in the building with the room unknown, apart from
+    1701's meter, with the explanation, and the street is not told their record lacks a room. The
+    龚 family's newborn, the one record changed in 1801, stays in 1801 with her father."""
+    _, db = district
+    building = ADDRESS_ID[("阳曲路", "15", "26")]
+    with duckdb.connect(str(db), read_only=True) as con:
+        ids = dict(con.execute("select name, person_id from master.person").fetchall())
+        meter_flat = con.execute(
+            "select distinct u.delivery, h.dwelling_key from master.household h join raw.utility_electricity u "
+            "on u.account_name = '龙海涛' and h.electricity_accounts like '%' || u.account_no || '%' order by 1"
+        ).fetchall()
+    assert {flat for _, flat in meter_flat} == {f"{building}#1701"}
+    for delivery in ("2026-10", "2026-11"):
+        placed = _placements(db, delivery)
+        assert len({placed[n][0] for n in LONG_FAMILY}) == 1
+        household, dwelling_key, room, why = placed["龙海涛"]
+        assert room is None and dwelling_key.startswith(building + "#?"), delivery
+        assert why.startswith("residence:building_only:family_changed_after_reading("), (delivery, why)
+        assert placed["龚雨桐"][1] == placed["龚建平"][1] == f"{building}#1801"
+        flagged = {f[3] for f in _findings(db, delivery, "residence_room_unknown")}
+        assert not flagged & {ids[n] for n in LONG_FAMILY}
+
+
+def test_a_family_whose_records_last_changed_when_the_flat_went_dark_is_kept_in_the_building(district):
+    """The 邹 couple's records last changed in August, when 1901 went dark (it reads empty since
+    2026-08): the change was their move out. In both months they are kept together in the building
+    with the room unknown, with the explanation. The 温 family's records changed in September, after
+    1902 had gone dark in May: they came later, and stay in 1902."""
+    _, db = district
+    building = ADDRESS_ID[("阳曲路", "15", "26")]
+    for delivery in ("2026-10", "2026-11"):
+        placed = _placements(db, delivery)
+        assert placed["邹国庆"][0] == placed["殷红霞"][0]
+        household, dwelling_key, room, why = placed["邹国庆"]
+        assert room is None and dwelling_key.startswith(building + "#?"), delivery
+        assert why.startswith("residence:building_only:flat_dark_since_last_change("), (delivery, why)
+        assert placed["温振宇"][1] == placed["华晓静"][1] == f"{building}#1902"
