@@ -38,7 +38,9 @@
 --    flat went dark or the month before: the change was the move out
 --    (building_only:flat_dark_since_last_change; a family that came later registered later, one
 --    whose records changed long before may be away; not at an aid file's flat). Neither rule moves
---    anyone on the elderly-alone list (the committee visits them).
+--    anyone on the elderly-alone list (the committee visits them). Where the police place other
+--    members of the 户号 at one other flat, their records changed in the same month or later (the
+--    police caught up with them there), those taken out go with them (evidence:moved(family,…)).
 -- An address missing from the standard library still locates a dwelling (keyed by the parsed
 -- address), marked as outside the library, rather than losing the household.
 {% set previous = previous_master(['person', 'household', 'person_xref', 'household_xref']) %}
@@ -435,18 +437,44 @@ moved_out as (
     group by cluster_key
 ),
 
+family_went as (
+    -- a person the two rules above take out of the flat whose 户号 has members the police place at
+    -- one other flat, their records changed in the same month or later (the police caught up with
+    -- them there): the family went there together
+    select o.cluster_key, any_value(p.building) as building, any_value(p.room) as room
+    from moved_out o
+    join placed r on r.cluster_key = o.cluster_key
+    join police_changed c on c.cluster_key = o.cluster_key and c.family_key <> '?'
+    join police_changed c2 on c2.family_key = c.family_key and c2.cluster_key <> o.cluster_key
+    join placed p on p.cluster_key = c2.cluster_key
+    left join moved_out o2 on o2.cluster_key = c2.cluster_key
+    where
+        o.reason in ('family_changed_after_reading', 'flat_dark_since_last_change')
+        and o2.cluster_key is null
+        and p.room is not null and p.residence_sources not like 'evidence:%'
+        and p.building || '#' || p.room <> r.building || '#' || coalesce(r.room, '')
+        and c2.changed_month >= c.changed_month
+    group by o.cluster_key
+    having count(distinct p.building || '#' || p.room) = 1
+),
+
 resolved as (
     select
-        r.cluster_key, r.building,
-        case when o.cluster_key is null then r.room end as room,
+        r.cluster_key,
+        coalesce(fw.building, r.building) as building,
+        case when o.cluster_key is null then r.room else fw.room end as room,
         case
             when o.cluster_key is null then r.residence_sources
+            when fw.cluster_key is not null
+                then 'evidence:moved(family,' || o.reason || '),police_population_stale'
             else 'building_only:' || o.reason || '(' || r.residence_sources || ')'
         end as residence_sources,
-        case when o.cluster_key is null then r.residence_evidence else 0.0 end as residence_evidence,
+        case when o.cluster_key is null or fw.cluster_key is not null then r.residence_evidence else 0.0 end
+            as residence_evidence,
         r.candidate_dwellings
     from placed r
     left join moved_out o using (cluster_key)
+    left join family_went fw using (cluster_key)
 ),
 
 final as (
