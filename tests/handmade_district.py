@@ -63,8 +63,17 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
 19. an old woman on the elderly-alone list at her home (14号1701, the meter in a former tenant's
    name), whose police 居住地址 is the flat she let out (14号1702, its meter in her name, lived in all
    year): 任桂兰; her home's use collapses in 2026-10.
-20. a young couple whose flat has read empty since May, the police still holding it: 晏子豪, 柯雨婷;
-   an old man alone, not on the elderly-alone list, whose flat went dark in 2026-10: 龚伯年.
+20. a young couple whose flat (26号2001) has read empty since May, the police still holding it: 晏子豪,
+   柯雨婷; an old man alone (26号2002), not on the elderly-alone list, whose flat went dark in 2026-10:
+   龚伯年.
+21. a family whose records the police all changed after the export's latest reading, still naming the
+   flat: the 龙 family left 1701 in October (nothing tells where to); each of their October records
+   has an October 更新日期 while 1701 read lived in up to 2026-09: the hub keeps them in the building
+   with the room unknown in both months, apart from 1701's meter (which reads empty in 2026-10);
+   the 龚 family's newborn, the one record changed in 1801, stays there with her father. The 邹
+   couple left 1901 in August: their records changed in August, the flat dark since August: kept
+   in the building likewise; the 温 family, whose records changed in September, came to 1902 after
+   it had gone dark in May: they stay.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -146,9 +155,12 @@ def address(road: str, lane: str, no: str, room: str | None, month: int) -> str:
 
 
 class Person:
-    def __init__(self, name, male, birth, hukou, relation, home, registered=None, phone="", status="正常"):
+    def __init__(
+        self, name, male, birth, hukou, relation, home, registered=None, phone="", status="正常", updated="2026-01-15"
+    ):
         self.name, self.male, self.birth, self.hukou, self.relation = name, male, birth, hukou, relation
         self.status = status
+        self.updated = updated  # the police record's 更新日期
         self.home = home  # (road, lane, no, room)
         self.registered = registered or home  # (road, lane, no, room), or the text of an address elsewhere
         self.phone = phone
@@ -389,6 +401,27 @@ def build(inbox: Path) -> dict:
         Person("季晓梅", False, "1981-12-02", "10000040", "配偶", (*A26, "1601"), DONG_HUKOU),
         Person("董欣然", False, "2010-06-20", "10000040", "女", (*A26, "1601"), DONG_HUKOU),
     ]
+    # a family that left 1701 in October, after the export's latest reading (nothing tells where to):
+    # the police changed all three records in October (更新日期) but still name 1701, whose meter (the
+    # husband's) read lived in up to 2026-09 and empty in 2026-10; in 1801 the police changed the
+    # record of the 龚 family's newborn only (a birth, not a move)
+    LONG_HUKOU = "上海市虹口区四平路92弄7号601室"
+    people += [
+        Person("龙海涛", True, "1982-05-06", "10000041", "户主", (*A26, "1701"), LONG_HUKOU, updated="2026-10-09"),
+        Person("邱丽君", False, "1984-08-13", "10000041", "配偶", (*A26, "1701"), LONG_HUKOU, updated="2026-10-09"),
+        Person("龙子墨", True, "2012-11-30", "10000041", "子", (*A26, "1701"), LONG_HUKOU, updated="2026-10-11"),
+        Person("龚建平", True, "1990-02-21", "10000042", "户主", (*A26, "1801")),
+        Person("龚雨桐", False, "2026-10-03", "10000042", "女", (*A26, "1801"), updated="2026-10-20"),
+    ]
+    # a couple that left 1901 in August: the police changed their records in August and still name
+    # 1901, dark since 2026-08; the 温 family moved into 1902 in September, after it had been dark
+    # since May (the police changed their records then: registered after the flat went dark)
+    people += [
+        Person("邹国庆", True, "1975-01-19", "10000043", "户主", (*A26, "1901"), LONG_HUKOU, updated="2026-08-21"),
+        Person("殷红霞", False, "1976-03-27", "10000043", "配偶", (*A26, "1901"), LONG_HUKOU, updated="2026-08-21"),
+        Person("温振宇", True, "1988-07-07", "10000044", "户主", (*A26, "1902"), LONG_HUKOU, updated="2026-09-12"),
+        Person("华晓静", False, "1989-12-12", "10000044", "配偶", (*A26, "1902"), LONG_HUKOU, updated="2026-09-12"),
+    ]
     # road names misspelt by sound in November: 汾西路 (one syllable off 闻喜路), 汾水路 (two)
     people += [
         Person("宋雨", False, "1987-06-16", "10000025", "户主", ("闻喜路", "38", "6", "605")),
@@ -419,14 +452,14 @@ def build(inbox: Path) -> dict:
     # let out, its meter still in her name and drawing ordinary power all year; 1701's use collapses in
     # 2026-10
     people += [Person("任桂兰", False, "1946-04-18", "10000034", "户主", (*A2, "1701"))]
-    # a young couple whose flat (26号1701) has read empty since May; the police still hold it
+    # a young couple whose flat (26号2001) has read empty since May; the police still hold it
     people += [
-        Person("晏子豪", True, "1988-05-05", "10000035", "户主", (*A26, "1701")),
-        Person("柯雨婷", False, "1990-10-10", "10000035", "配偶", (*A26, "1701")),
+        Person("晏子豪", True, "1988-05-05", "10000035", "户主", (*A26, "2001")),
+        Person("柯雨婷", False, "1990-10-10", "10000035", "配偶", (*A26, "2001")),
     ]
-    # an old man alone at 26号1702 (not on the elderly-alone list), whose use collapses in 2026-10;
+    # an old man alone at 26号2002 (not on the elderly-alone list), whose use collapses in 2026-10;
     # the police still hold the flat
-    people += [Person("龚伯年", True, "1948-12-01", "10000036", "户主", (*A26, "1702"))]
+    people += [Person("龚伯年", True, "1948-12-01", "10000036", "户主", (*A26, "2002"))]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -525,7 +558,7 @@ def build(inbox: Path) -> dict:
                     p.status,
                     "",
                     p.phone,
-                    "2026-01-15",
+                    p.updated,
                 ]
             )
         head = people[10]  # a filler family on assistance (complete, where they live)
@@ -718,6 +751,12 @@ def build(inbox: Path) -> dict:
                     use = 5  # he left in 2026-10
                 if holder == "严德华" and (room == "1001") == (m_i == 11 and month == 1):
                     use = 5  # 1001 empty since he left in 2026-10; 1002 empty until then
+                if holder == "龙海涛" and m == "2026-10":
+                    use = 5  # the 龙 family left 1701 in October
+                if holder == "邹国庆" and m >= "2026-08":
+                    use = 5  # the 邹 couple left 1901 in August
+                if holder == "温振宇" and "2026-05" <= m <= "2026-09":
+                    use = 5  # 1902 empty from May until the 温 family moved in, in September
                 if holder == "董建设" and m in ("2026-09", "2026-10"):
                     use = 5  # the 董 family left 1601 in September
                 if holder == "蒋立新" and m_i == 11 and month == 1:

@@ -672,12 +672,12 @@ def test_a_listed_persons_home_the_police_have_not_caught_up_with_is_the_one_wat
 
 
 def test_a_flat_dark_for_months_with_people_under_60_on_file_is_a_vacancy_to_check(district):
-    """The 晏 couple's flat (26号1701) has read empty since May after months of ordinary use: its latest
+    """The 晏 couple's flat (26号2001) has read empty since May after months of ordinary use: its latest
     reading is no drop against the meter's whole median (dark months included), but it is against the
     flat's lived-in level: the street is asked whether they have moved (account_vacant, on the
     reading) in October already."""
     _, db = district
-    flat = f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1701"
+    flat = f"{ADDRESS_ID[('阳曲路', '15', '26')]}#2001"
     with duckdb.connect(str(db), read_only=True) as con:
         flats = dict(con.execute("select h.household_id, h.dwelling_key from master.household h").fetchall())
     vacant = [(flats.get(f[3]), f[2]) for f in _findings(db, "2026-10", "account_vacant")]
@@ -685,13 +685,59 @@ def test_a_flat_dark_for_months_with_people_under_60_on_file_is_a_vacancy_to_che
 
 
 def test_a_flat_gone_dark_with_an_old_person_not_on_the_elderly_list_is_a_vacancy_to_check(district):
-    """龚伯年 (77) lives alone but is not on the elderly-alone list; his flat (26号1702) goes dark in
+    """龚伯年 (77) lives alone but is not on the elderly-alone list; his flat (26号2002) goes dark in
     2026-10: the street is asked whether he has moved (account_vacant, on the reading), as for a family
     under 60; no elderly_power_drop finding (it is for the list's people; the elderly_power_alert
     scenario, which finds old people living alone itself, alerts him)."""
     _, db = district
-    flat = f"{ADDRESS_ID[('阳曲路', '15', '26')]}#1702"
+    flat = f"{ADDRESS_ID[('阳曲路', '15', '26')]}#2002"
     with duckdb.connect(str(db), read_only=True) as con:
         flats = dict(con.execute("select h.household_id, h.dwelling_key from master.household h").fetchall())
     assert (flat, "8.0") in [(flats.get(f[3]), f[2]) for f in _findings(db, "2026-11", "account_vacant")]
     assert [f for f in _findings(db, "2026-11", "elderly_power_drop") if flats.get(f[3]) == flat] == []
+
+
+LONG_FAMILY = ("龙海涛", "邱丽君", "龙子墨")
+
+
+def test_a_family_whose_records_all_changed_after_the_latest_reading_is_kept_in_the_building(district):
+    """The police changed every record of the 龙 family in October (更新日期) and still name 1701,
+    which read lived in up to 2026-09, the export's latest month: the family left after that reading
+    (a family moving in would come to a flat that read empty). From October on, before any month
+    of the hub's tells, they are kept together in the building with the room unknown, apart from
+    1701's meter, with the explanation, and the street is not told their record lacks a room. The
+    龚 family's newborn, the one record changed in 1801, stays in 1801 with her father."""
+    _, db = district
+    building = ADDRESS_ID[("阳曲路", "15", "26")]
+    with duckdb.connect(str(db), read_only=True) as con:
+        ids = dict(con.execute("select name, person_id from master.person").fetchall())
+        meter_flat = con.execute(
+            "select distinct u.delivery, h.dwelling_key from master.household h join raw.utility_electricity u "
+            "on u.account_name = '龙海涛' and h.electricity_accounts like '%' || u.account_no || '%' order by 1"
+        ).fetchall()
+    assert {flat for _, flat in meter_flat} == {f"{building}#1701"}
+    for delivery in ("2026-10", "2026-11"):
+        placed = _placements(db, delivery)
+        assert len({placed[n][0] for n in LONG_FAMILY}) == 1
+        household, dwelling_key, room, why = placed["龙海涛"]
+        assert room is None and dwelling_key.startswith(building + "#?"), delivery
+        assert why.startswith("residence:building_only:family_changed_after_reading("), (delivery, why)
+        assert placed["龚雨桐"][1] == placed["龚建平"][1] == f"{building}#1801"
+        flagged = {f[3] for f in _findings(db, delivery, "residence_room_unknown")}
+        assert not flagged & {ids[n] for n in LONG_FAMILY}
+
+
+def test_a_family_whose_records_last_changed_when_the_flat_went_dark_is_kept_in_the_building(district):
+    """The 邹 couple's records last changed in August, when 1901 went dark (it reads empty since
+    2026-08): the change was their move out. In both months they are kept together in the building
+    with the room unknown, with the explanation. The 温 family's records changed in September, after
+    1902 had gone dark in May: they came later, and stay in 1902."""
+    _, db = district
+    building = ADDRESS_ID[("阳曲路", "15", "26")]
+    for delivery in ("2026-10", "2026-11"):
+        placed = _placements(db, delivery)
+        assert placed["邹国庆"][0] == placed["殷红霞"][0]
+        household, dwelling_key, room, why = placed["邹国庆"]
+        assert room is None and dwelling_key.startswith(building + "#?"), delivery
+        assert why.startswith("residence:building_only:flat_dark_since_last_change("), (delivery, why)
+        assert placed["温振宇"][1] == placed["华晓静"][1] == f"{building}#1902"

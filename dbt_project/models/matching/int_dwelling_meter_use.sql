@@ -1,7 +1,8 @@
--- Each dwelling's electricity use in the export's latest month and the month before it, and whether
--- it reads empty or lived in then (part of int_person_moves). A table of its own: the move rules
--- read it five times, and Spark inlines a CTE at every reference (int_person_moves' plan had grown
--- to ~9,000 operators, most of a delivery's Spark time on a small district).
+-- Each dwelling's electricity use in the export's latest month and the month before it, whether it
+-- reads empty or lived in then, and since which month it has read empty (part of int_person_moves
+-- and int_person_residence). A table of its own: the move rules read it five times, and Spark
+-- inlines a CTE at every reference (int_person_moves' plan had grown to ~9,000 operators, most of a
+-- delivery's Spark time on a small district).
 with meter_use as (
     select
         coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key)) as building,
@@ -20,6 +21,27 @@ reading_months as (
     -- the month before the export's latest
     select max(reading_month) as before_month from meter_use
     where reading_month < {{ latest_reading_month() }}
+),
+
+monthly_median as (
+    select reading_month, median(kwh) as median_kwh from meter_use
+    group by reading_month
+),
+
+empty_run as (
+    -- the first month of the run of empty readings each flat's export ends with (null: its latest
+    -- month does not read empty), by the same share of each month's median dwelling
+    select building, room, min(reading_month) filter (where reading_month > coalesce(last_not_empty, '')) as empty_since
+    from (
+        select
+            u.building, u.room, u.reading_month,
+            max(u.reading_month) filter (
+                where u.kwh >= {{ var('meter_empty_below_share') }} * m.median_kwh
+            ) over (partition by u.building, u.room) as last_not_empty
+        from meter_use u
+        join monthly_median m using (reading_month)
+    ) r
+    group by building, room
 ),
 
 dwelling_use as (
@@ -45,7 +67,9 @@ dwelling_use as (
 ),
 
 final as (
-    select * from dwelling_use
+    select d.*, case when d.reads_empty then e.empty_since end as empty_since
+    from dwelling_use d
+    left join empty_run e using (building, room)
 )
 
 select * from final

@@ -26,6 +26,21 @@
 --    household "室号不详"), apart from the flat's meter and whoever moved in since
 --    (building_only:flat_reads_empty). Not at a flat an aid file's 家庭地址 names: two registers say
 --    so, and aid_renhu_fenli asks the street about the dark flat.
+--    On a first delivery too (no month of the hub's before it), from the police 更新日期 and the
+--    meter: a 户号 whose every living member the police place at a flat (someone of 18 or over among
+--    them: a birth changes a newborn's record only) had their record changed after the export's
+--    latest reading month, at a flat lived in at that reading and the month before, changed
+--    together after the meter last read them there: a move the 居住地址 does not show yet (a
+--    family moving in comes to a flat that read empty). They are kept in the building with the room
+--    unknown (building_only:family_changed_after_reading), and so the next month while the police
+--    have not changed their record again. And a 户号 whose every living member the police place at
+--    a flat that reads empty in the latest month had their record last changed in the month the
+--    flat went dark or the month before: the change was the move out
+--    (building_only:flat_dark_since_last_change; a family that came later registered later, one
+--    whose records changed long before may be away; not at an aid file's flat). Neither rule moves
+--    anyone on the elderly-alone list (the committee visits them). Where the police place other
+--    members of the 户号 at one other flat, their records changed in the same month or later (the
+--    police caught up with them there), those taken out go with them (evidence:moved(family,…)).
 -- An address missing from the standard library still locates a dwelling (keyed by the parsed
 -- address), marked as outside the library, rather than losing the household.
 {% set previous = previous_master(['person', 'household', 'person_xref', 'household_xref']) %}
@@ -55,14 +70,17 @@ facts as (
 ),
 
 golden as (
-    select cluster_key, person_status from {{ ref('int_person_golden') }}
+    select cluster_key, person_status, birth_date from {{ ref('int_person_golden') }}
 ),
 
 {% if previous %}
 gone_last_month as (
     -- the people the hub kept in a building, room unknown, at the previous delivery because the flat
-    -- named for them read empty (step 4): the building
-    select distinct r.cluster_key, split_part(h.dwelling_key, '#', 1) as building
+    -- named for them read empty or their family's records changed after its last reading (step 4):
+    -- the building, and whether for the latter
+    select distinct
+        r.cluster_key, split_part(h.dwelling_key, '#', 1) as building,
+        hx.match_rule like 'residence:building_only:family_changed_after_reading%' as changed
     from records r
     join {{ previous.person }} p on r.has_valid_id and p.id_number_valid and p.id_number = r.id_number
     join {{ previous.person_xref }} px on px.person_id = p.person_id
@@ -73,11 +91,15 @@ gone_last_month as (
     join {{ previous.household }} h on h.household_id = hx.household_id
     where
         px.delivery = (select max(delivery) from {{ previous.person_xref }} where delivery < {{ current_delivery() }})
-        and hx.match_rule like 'residence:building_only:flat_reads_empty%'
+        and (
+            hx.match_rule like 'residence:building_only:flat_reads_empty%'
+            or hx.match_rule like 'residence:building_only:flat_dark_since_last_change%'
+            or hx.match_rule like 'residence:building_only:family_changed_after_reading%'
+        )
 ),
 {% else %}
     gone_last_month as (
-        select null::string as cluster_key, null::string as building
+        select null::string as cluster_key, null::string as building, null::boolean as changed
         where false
     ),
 {% endif %}
@@ -287,7 +309,93 @@ aid_flats as (
     where kind = 'own:civil_affairs_assistance'
 ),
 
-moved_out as (
+police_changed as (
+    -- each person's police record (the newest where there are several): their 户号 ('?' where it is
+    -- blank: those of a flat are taken together), whether the police changed it (更新日期) after the
+    -- electricity export's latest reading month, this month, and in which month
+    select
+        r.cluster_key, coalesce(max(r.family_key), '?') as family_key,
+        coalesce({{ format_date('max(s.updated_on)', 'YYYY-MM') }} > {{ latest_reading_month() }}, false)
+            as changed_after_reading,
+        coalesce(
+            {{ format_date('max(s.updated_on)', 'YYYY-MM') }} > {{ previous_month(current_delivery()) }}, false
+        ) as changed_this_month,
+        {{ format_date('max(s.updated_on)', 'YYYY-MM') }} as changed_month
+    from records r
+    join {{ ref('stg_police_population') }} s
+        on s.delivery = r.delivery and s.source_file = r.source_file and s.source_row = r.source_row
+    where r.source = 'police_population'
+    group by r.cluster_key
+    having count(distinct r.family_key) <= 1
+),
+
+family_changed_at_flat as (
+    -- a 户号 whose every living member the police place at a flat (their 居住地址 names it) had
+    -- their record changed after the export's latest reading, at a flat lived in at that reading
+    -- and the month before: the whole family's records changed together after the meter last read
+    -- them there (a move the 居住地址 does not show yet: a family that moves in after the reading
+    -- comes to a flat that read empty, or to a new account)
+    select p.building, p.room, c.family_key
+    from placed p
+    join police_changed c on c.cluster_key = p.cluster_key
+    join dwelling_use u on u.building = p.building and u.room = p.room
+    left join golden g on g.cluster_key = p.cluster_key
+    where
+        p.room is not null and u.lived_in and u.lived_in_before
+        and coalesce(g.person_status, '正常') = '正常'
+        and p.residence_sources not like 'evidence:%'
+    group by p.building, p.room, c.family_key
+    -- (someone grown up among them: a newborn's record is the one that changes at a birth)
+    having
+        bool_and(c.changed_after_reading)
+        and bool_or(coalesce({{ age_at('g.birth_date', delivery_month_end()) }} >= 18, false))
+),
+
+family_changed_before_dark as (
+    -- a 户号 whose every living member the police place at a flat that reads empty in the
+    -- export's latest month had their record last changed in the month it went dark or the month
+    -- before: the change was their move out, and nothing they told the police since says they are
+    -- there (a family that moved in after the flat went dark registered after it; one whose records
+    -- changed long before may be away for a while; a record with no 更新日期 tells nothing)
+    select p.building, p.room, c.family_key
+    from placed p
+    join police_changed c on c.cluster_key = p.cluster_key
+    join dwelling_use u on u.building = p.building and u.room = p.room
+    left join golden g on g.cluster_key = p.cluster_key
+    where
+        p.room is not null and u.reads_empty
+        and coalesce(g.person_status, '正常') = '正常'
+        and p.residence_sources not like 'evidence:%'
+    group by p.building, p.room, c.family_key
+    having
+        bool_and(
+            coalesce(
+                c.changed_month <= u.empty_since and c.changed_month >= {{ previous_month('u.empty_since') }}, false
+            )
+        )
+        and bool_or(coalesce({{ age_at('g.birth_date', delivery_month_end()) }} >= 18, false))
+),
+
+left_before_dark as (
+    select distinct p.cluster_key
+    from placed p
+    join police_changed c on c.cluster_key = p.cluster_key
+    join family_changed_before_dark fc on fc.building = p.building and fc.room = p.room and fc.family_key = c.family_key
+    left join facts f on f.cluster_key = p.cluster_key
+    left join aid_flats af on af.building = p.building and af.room = p.room
+    where not coalesce(f.elderly_listed, false) and af.building is null
+),
+
+moved_after_reading as (
+    select distinct p.cluster_key
+    from placed p
+    join police_changed c on c.cluster_key = p.cluster_key
+    join family_changed_at_flat fc on fc.building = p.building and fc.room = p.room and fc.family_key = c.family_key
+    left join facts f on f.cluster_key = p.cluster_key
+    where not coalesce(f.elderly_listed, false)
+),
+
+flat_reads_empty as (
     select distinct r.cluster_key
     from placed r
     join dwelling_use u on u.building = r.building and u.room = r.room
@@ -305,18 +413,68 @@ moved_out as (
         and (lm.cluster_key is not null or gl.cluster_key is not null)
 ),
 
+still_out_of_date as (
+    -- kept in the building last month because their family's records changed after the flat's last
+    -- reading, and the police have not changed their record since: it is still out of date
+    select distinct p.cluster_key
+    from placed p
+    join gone_last_month gl on gl.cluster_key = p.cluster_key and gl.building = p.building and gl.changed
+    join police_changed c on c.cluster_key = p.cluster_key
+    where p.room is not null and not c.changed_this_month
+),
+
+moved_out as (
+    select cluster_key, min(reason) as reason
+    from (
+        select cluster_key, 'flat_reads_empty' as reason from flat_reads_empty
+        union all
+        select cluster_key, 'family_changed_after_reading' as reason from moved_after_reading
+        union all
+        select cluster_key, 'family_changed_after_reading' as reason from still_out_of_date
+        union all
+        select cluster_key, 'flat_dark_since_last_change' as reason from left_before_dark
+    ) m
+    group by cluster_key
+),
+
+family_went as (
+    -- a person the two rules above take out of the flat whose 户号 has members the police place at
+    -- one other flat, their records changed in the same month or later (the police caught up with
+    -- them there): the family went there together
+    select o.cluster_key, any_value(p.building) as building, any_value(p.room) as room
+    from moved_out o
+    join placed r on r.cluster_key = o.cluster_key
+    join police_changed c on c.cluster_key = o.cluster_key and c.family_key <> '?'
+    join police_changed c2 on c2.family_key = c.family_key and c2.cluster_key <> o.cluster_key
+    join placed p on p.cluster_key = c2.cluster_key
+    left join moved_out o2 on o2.cluster_key = c2.cluster_key
+    where
+        o.reason in ('family_changed_after_reading', 'flat_dark_since_last_change')
+        and o2.cluster_key is null
+        and p.room is not null and p.residence_sources not like 'evidence:%'
+        and p.building || '#' || p.room <> r.building || '#' || coalesce(r.room, '')
+        and c2.changed_month >= c.changed_month
+    group by o.cluster_key
+    having count(distinct p.building || '#' || p.room) = 1
+),
+
 resolved as (
     select
-        r.cluster_key, r.building,
-        case when o.cluster_key is null then r.room end as room,
+        r.cluster_key,
+        coalesce(fw.building, r.building) as building,
+        case when o.cluster_key is null then r.room else fw.room end as room,
         case
             when o.cluster_key is null then r.residence_sources
-            else 'building_only:flat_reads_empty(' || r.residence_sources || ')'
+            when fw.cluster_key is not null
+                then 'evidence:moved(family,' || o.reason || '),police_population_stale'
+            else 'building_only:' || o.reason || '(' || r.residence_sources || ')'
         end as residence_sources,
-        case when o.cluster_key is null then r.residence_evidence else 0.0 end as residence_evidence,
+        case when o.cluster_key is null or fw.cluster_key is not null then r.residence_evidence else 0.0 end
+            as residence_evidence,
         r.candidate_dwellings
     from placed r
     left join moved_out o using (cluster_key)
+    left join family_went fw using (cluster_key)
 ),
 
 final as (
