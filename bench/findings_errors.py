@@ -20,21 +20,13 @@ only: for an earlier delivery run the hub on an inbox holding that delivery alon
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import duckdb
 
 import quality.evaluate_findings as ef
-from sharing.masking import mask_name, mask_text
-
-# an aid certificate number tells who receives aid: keep its district prefix and last three characters
-_CERTIFICATE = re.compile(r"(?<![0-9A-Z])(\d{6})([0-9A-Z]{6,14})([0-9A-Z]{3})(?![0-9A-Z])")
-
-
-def _mask(value: object) -> str:
-    return _CERTIFICATE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), mask_text(value))
-
+from sharing.masking import mask_name
+from sharing.masking import mask_text_and_certificates as _mask
 
 # fields whose observed value is a person's name
 _NAME_FIELDS = {"户名", "姓名", "成员姓名", "户主姓名", "联系人", "法定代表人"}

@@ -146,6 +146,17 @@ def mask_text(value: object) -> str:
     return s
 
 
+# an aid certificate number (the district's 6 digits, then letters and digits): it tells who receives
+# aid; the district prefix and the last three characters are kept
+_CERTIFICATE_RE = re.compile(r"(?<![0-9A-Z])([0-9]{6})([0-9A-Z]{6,14})([0-9A-Z]{3})(?![0-9A-Z])")
+
+
+def mask_text_and_certificates(value: object) -> str:
+    """mask_text, and aid certificate numbers inside the text too (diagnostics that print a
+    finding's observed value, which may be a certificate number)."""
+    return _CERTIFICATE_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), mask_text(value))
+
+
 PYTHON_MASKS = {
     "id_number": mask_id_number,
     "phone": mask_phone,

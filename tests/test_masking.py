@@ -160,3 +160,11 @@ def test_no_other_module_masks_by_itself():
             if SECOND_IMPLEMENTATION.search(line) and not line.lstrip().startswith(("#", "--")):
                 offenders.append(f"{rel}:{n}: {line.strip()}")
     assert not offenders, "mask through sharing/masking.py instead:\n" + "\n".join(offenders)
+
+
+def test_an_aid_certificate_number_in_a_diagnostic_line_is_masked_with_the_other_identifiers():
+    from sharing.masking import mask_text_and_certificates
+
+    line = mask_text_and_certificates("证号 310106D202400004, 户主 310106197708191120, 电话 13812345678")
+    assert line == "证号 310106*******004, 户主 310106********1120, 电话 138****5678"
+    assert mask_text_and_certificates(None) == ""
