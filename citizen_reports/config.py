@@ -81,6 +81,9 @@ class Duplicates(StrictModel):
     # the district whose photo fingerprint is at most this far from its own (a forwarded photo); 0:
     # not at all
     photo_anywhere_bits: int = Field(default=0, ge=0, le=16)
+    # Hamming bits: with `average`, a pair whose photos are at most this far apart (the same scene)
+    # speaks for itself: the incident is judged by the better of the mean and that pair; 0: not at all
+    scene_bits: int = Field(default=0, ge=0, le=16)
 
     @model_validator(mode="after")
     def _order(self):

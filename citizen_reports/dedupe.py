@@ -485,9 +485,11 @@ def _levels(
     far: np.ndarray | None = None,
     street: np.ndarray | None = None,
     since: np.ndarray | None = None,
+    scene_bits: int = -1,
 ):
     """Levels (and values) of the seven comparisons of pairs (a, b). `since`: the row whose time the
-    gap is measured from, for each pair (default b)."""
+    gap is measured from, for each pair (default b). `scene_bits`: photos at most this far apart show
+    one scene; the pair's category (another 小类 or 大类) and drifted distance are then left out."""
     out: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     rel = _relation(df, a, b)
@@ -528,6 +530,19 @@ def _levels(
     both = has_photo[a] & has_photo[b]
     out["photo"] = np.where(~both, NULL_LEVEL, _cut(bits, [same_photo_bits, *PHOTO_EDGES], LEVELS["photo"]))
     values["photo"] = np.where(both, bits, -1)
+    # a photo of the same scene (scene_bits) says what and where the problem is: a category of
+    # another 小类 beside it says the citizen filed it elsewhere, a drifted distance that the phone
+    # drifted; both are left out of the pair, as the category is of a far pair
+    scene = both & (bits <= scene_bits)
+    values["scene"] = scene
+    if scene.any():
+        off = scene & np.isin(out["category"], ["major", "other"])
+        out["category"] = np.where(off, NULL_LEVEL, out["category"]).astype(object)
+        if "distance" in out:
+            drift = scene & np.isin(out["distance"], FAR_LEVELS)
+            out["distance"] = np.where(drift, NULL_LEVEL, out["distance"]).astype(object)
+            off |= drift
+        values["scene"] = off
     road, door = df["road"].to_numpy(), df["door"].to_numpy()
     both_road = (road[a] != "") & (road[b] != "")
     same_road = both_road & (road[a] == road[b])
@@ -787,6 +802,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         far=cand_pairs["far"].to_numpy(),
         street=cand_pairs["street"].to_numpy(),
         since=_latest_before(df, ca, cb) if cfg.duplicates.gap_from == "latest" else None,
+        scene_bits=cfg.duplicates.scene_bits or -1,
     )
     values["anywhere"] = cand_pairs["anywhere"].to_numpy()  # paired by the photo alone (_photo_pairs)
     t2 = time.perf_counter()
@@ -865,6 +881,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     average = cfg.duplicates.linkage == "average"
     top = cfg.duplicates.average_of
     different = cfg.duplicates.different_photo_bits
+    scene_bits = cfg.duplicates.scene_bits if average and cfg.duplicates.scene_bits > 0 else -1
     photo_bits = np.asarray(values["photo"]) if len(pairs) else np.zeros(0, dtype=np.int64)
     # pairs whose distance is a level within reach (d0 … d11): both reports placed, near each other
     in_reach = np.isin(np.asarray(levels["distance"], dtype=object), LEVELS["distance"][: len(DISTANCE_EDGES) + 1])
@@ -873,6 +890,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
         linked: dict[str, list[float]] = {}  # incident -> the scores of all its pairs with this report
         placed: dict[str, list[float]] = {}  # the same, its pairs within reach only (both placed)
         alike: dict[str, bool] = {}  # incident -> some report of it has a photo less than different_photo_bits away
+        scene: dict[str, float] = {}  # incident -> the best score of its pairs whose photos show the same scene
         for k in by_a.get(a, ()):
             inc = incident[pb[k]]
             if inc is None:
@@ -883,6 +901,8 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
                 placed.setdefault(inc, []).append(score[k])
             if photo_bits[k] >= 0:
                 alike[inc] = alike.get(inc, False) or bool(photo_bits[k] < different)
+                if photo_bits[k] <= scene_bits and score[k] > scene.get(inc, -math.inf):
+                    scene[inc] = score[k]
             if inc not in best or score[k] > score[best[inc]]:
                 best[inc] = k
         # the report against the incident: its best pair (single linkage) or, with `average`, the
@@ -895,6 +915,8 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
             inc: (_mean_of_best(placed.get(inc) or linked[inc], top) if average else float(score[k]))
             for inc, k in best.items()
         }
+        for inc, s in scene.items():  # the same scene photographed: that pair is not outvoted
+            of[inc] = max(of[inc], float(s))
         ranked = sorted(best.items(), key=lambda kv: -of[kv[0]])
         if not ranked:
             incident[a] = "new:" + report_no[a]
@@ -982,6 +1004,9 @@ def explain(levels, values, k: int, model: Model, p: float, cols: _ExplainColumn
                 words.append("一方无位置，全区比对照片")
             elif math.isnan(d):
                 words.append("一方无位置，同一道路")
+            elif lv == NULL_LEVEL:  # a drifted fix beside a photo of the same scene: left out
+                item["value"] = round(d, 1)
+                words.append(f"相距{d:.0f}米（超出半径{r:.0f}米，定位可能漂移，不计）")
             elif lv in FAR_LEVELS:
                 item["value"] = round(d, 1)
                 kind = "同一小类" if lv == "fs" else "相近小类"
@@ -1004,6 +1029,8 @@ def explain(levels, values, k: int, model: Model, p: float, cols: _ExplainColumn
         elif f == "photo" and lv != NULL_LEVEL:
             item["value"] = int(values["photo"][k])
             words.append(f"照片指纹相差{item['value']}位")
+            if "scene" in values and values["scene"][k]:
+                words.append("同一场景照片（类别或定位漂移不计）")
         elif f in LEVEL_TEXT and lv != NULL_LEVEL:
             words.append(LEVEL_TEXT[f][lv])
         evidence.append(item)

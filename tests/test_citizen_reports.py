@@ -1118,9 +1118,15 @@ def test_a_report_at_the_spot_is_not_outvoted_by_an_incidents_far_reports():
     new = item("P9", 6.0, 3, 2, scene ^ (0b1111 << 20), "U9")
     (decision,) = detect(held + [new], cfg, None, estimate_model=False).decisions
     assert decision.incident == "SJ-1", decision.explanation["summary"]
-    every = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"average_of": 0}))
+    # the mean of all five (and the photo of the same scene not deciding by itself: scene_bits off)
+    every = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"average_of": 0, "scene_bits": 0}))
     (by_all,) = detect(held + [new], every, None, estimate_model=False).decisions
     assert by_all.incident is None and by_all.probability < decision.probability
+    # P1's photo is 7 bits from P9's, the same scene (scene_bits 10): that pair is not outvoted
+    assert cfg.duplicates.scene_bits >= 7
+    every_scene = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"average_of": 0}))
+    (by_scene,) = detect(held + [new], every_scene, None, estimate_model=False).decisions
+    assert by_scene.incident == "SJ-1", by_scene.explanation["summary"]
 
 
 def test_the_intake_s_fast_paths_give_what_pandas_and_numpy_give():
@@ -1148,3 +1154,32 @@ def test_the_intake_s_fast_paths_give_what_pandas_and_numpy_give():
             for top in (0, 2, 3):
                 best = sorted(scores, reverse=True)[:top] if top and n > top else scores
                 assert _mean_of_best(scores, top) == float(np.mean(best))
+
+
+def test_a_photo_of_the_same_scene_leaves_out_a_category_filed_elsewhere():
+    """Two photos at most `scene_bits` apart show one scene: a report of it filed under another 大类
+    (the citizen picked a wrong category) is judged without the category's evidence, and its
+    explanation says so; without the rule the wrong category keeps it apart."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    scene = 0x3C3C3C3C3C3C3C3C
+
+    def item(no, hours, x, photo, who, minor="道路破损", major="市政设施"):
+        return Item(no, 1000.0 + hours, major, minor, x, 0.0, "", photo, None, None, who, batch=True)
+
+    first = item("P1", 0.0, 0.0, scene ^ 0b1, "U1")
+    misfiled = item("P2", 3.0, 30.0, scene ^ 0b1110000, "U2", "乱设摊", "综合执法")
+    elsewhere = item("Q1", 3.0, -30.0, scene ^ ((1 << 24) - 1), "U3", "乱设摊", "综合执法")  # another scene
+    assert 0 < cfg.duplicates.scene_bits
+    decided = {d.report_no: d for d in detect([first, misfiled, elsewhere], cfg, None, False).decisions}
+    assert decided["P2"].incident == "new:P1", decided["P2"].explanation["summary"]
+    assert "同一场景照片" in decided["P2"].explanation["summary"]
+    category = next(e for e in decided["P2"].explanation["evidence"] if e["field"] == "category")
+    assert category["weight"] == 0.0
+    assert decided["Q1"].incident is None
+    off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"scene_bits": 0}))
+    decided_off = {d.report_no: d for d in detect([first, misfiled], off, None, False).decisions}
+    assert decided_off["P2"].incident is None and decided_off["P2"].probability < decided["P2"].probability
