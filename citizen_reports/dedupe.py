@@ -39,7 +39,9 @@ department's review; below, it opens its own incident. With `linkage: average` a
 against an incident by the mean of its pairs with the incident's reports within reach (of the best
 `average_of` of them when set). A photo `different_photo_bits` or more from
 the photo of every report of the incident it was compared with (where both have one) shows another
-scene: the report is not joined however sure the rest is, the pair goes to review. A resolved or closed incident is never a
+scene: the report is not joined however sure the rest is, the pair goes to review. Photos at most
+`scene_bits` apart show one scene: the pair's category (another 小类 or 大类) and a drifted distance
+are left out of it, and that pair is not outvoted by the mean. A resolved or closed incident is never a
 candidate: a report at the same place after the department has closed it is a new problem.
 """
 
