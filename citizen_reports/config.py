@@ -84,6 +84,9 @@ class Duplicates(StrictModel):
     # Hamming bits: with `average`, a pair whose photos are at most this far apart (the same scene)
     # speaks for itself: the incident is judged by the better of the mean and that pair; 0: not at all
     scene_bits: int = Field(default=0, ge=0, le=16)
+    # true: a report whose photo is `different_photo_bits` or more from the photos of most of the
+    # incident's reports it was compared with (not only all of them) is not joined automatically
+    different_photo_majority: bool = False
 
     @model_validator(mode="after")
     def _order(self):

@@ -883,6 +883,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     average = cfg.duplicates.linkage == "average"
     top = cfg.duplicates.average_of
     different = cfg.duplicates.different_photo_bits
+    photo_majority = cfg.duplicates.different_photo_majority
     scene_bits = cfg.duplicates.scene_bits if average and cfg.duplicates.scene_bits > 0 else -1
     photo_bits = np.asarray(values["photo"]) if len(pairs) else np.zeros(0, dtype=np.int64)
     # pairs whose distance is a level within reach (d0 … d11): both reports placed, near each other
@@ -891,7 +892,10 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
         best: dict[str, int] = {}  # incident -> best pair
         linked: dict[str, list[float]] = {}  # incident -> the scores of all its pairs with this report
         placed: dict[str, list[float]] = {}  # the same, its pairs within reach only (both placed)
-        alike: dict[str, bool] = {}  # incident -> some report of it has a photo less than different_photo_bits away
+        alike: dict[
+            str, int
+        ] = {}  # incident -> how many of its reports have a photo less than different_photo_bits away
+        unlike_n: dict[str, int] = {}  # incident -> how many have one that far or farther (another scene)
         scene: dict[str, float] = {}  # incident -> the best score of its pairs whose photos show the same scene
         for k in by_a.get(a, ()):
             inc = incident[pb[k]]
@@ -902,7 +906,9 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
             if in_reach[k]:
                 placed.setdefault(inc, []).append(score[k])
             if photo_bits[k] >= 0:
-                alike[inc] = alike.get(inc, False) or bool(photo_bits[k] < different)
+                near_photo = bool(photo_bits[k] < different)
+                alike[inc] = alike.get(inc, 0) + near_photo
+                unlike_n[inc] = unlike_n.get(inc, 0) + (not near_photo)
                 if photo_bits[k] <= scene_bits and score[k] > scene.get(inc, -math.inf):
                     scene[inc] = score[k]
             if inc not in best or score[k] > score[best[inc]]:
@@ -928,9 +934,15 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
         inc, k = ranked[0]
         p = 1.0 / (1.0 + 2.0 ** (-of[inc]))
         why = explain(levels, values, k, model, p, cols)
-        unlike = alike.get(inc) is False  # photos on both sides, none of the incident's like this one
+        # photos on both sides, and none of the incident's like this one, or (with
+        # `different_photo_majority`) most of them of another scene: the report matched a few of
+        # the incident's reports, but the scene most of them show is not its own
+        unlike = alike.get(inc) == 0 or (photo_majority and unlike_n.get(inc, 0) > alike.get(inc, 0))
         if p >= accept and unlike:
-            why["summary"] += f"；照片与该事件各上报的照片均相差{different}位以上（不同场景），不自动合并，转部门复核"
+            most = "均" if alike.get(inc) == 0 else "多数"
+            why["summary"] += (
+                f"；照片与该事件各上报的照片{most}相差{different}位以上（不同场景），不自动合并，转部门复核"
+            )
             why["different_photos"] = True
         if p >= accept and not unlike:
             # the best pair's incident: joining the oldest of two likely ones would let the weaker

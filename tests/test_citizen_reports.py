@@ -1183,3 +1183,49 @@ def test_a_photo_of_the_same_scene_leaves_out_a_category_filed_elsewhere():
     off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"scene_bits": 0}))
     decided_off = {d.report_no: d for d in detect([first, misfiled], off, None, False).decisions}
     assert decided_off["P2"].incident is None and decided_off["P2"].probability < decided["P2"].probability
+
+
+def test_a_photo_unlike_most_of_the_incident_s_photos_is_not_joined():
+    """An incident whose three reports show its scene but for one (a neighbouring problem joined it
+    before): a new report whose photo is like that one only and 30 bits from the others is not
+    joined automatically (categories.yml different_photo_majority); the pair goes to review. With
+    the rule off, one alike photo is enough and it joins."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    assert cfg.duplicates.different_photo_majority
+    scene = 0x3C3C3C3C3C3C3C3C
+    other = scene ^ ((1 << 30) - 1)
+
+    def item(no, hours, x, photo, who, inc=None):
+        return Item(
+            no,
+            1000.0 + hours,
+            "市政设施",
+            "道路破损",
+            x,
+            0.0,
+            "路面有个大坑",
+            photo,
+            None,
+            None,
+            who,
+            incident=inc,
+            batch=inc is None,
+        )
+
+    held = [
+        item("K1", 0.0, 0.0, scene, "U1", "SJ-1"),
+        item("K2", 0.5, 3.0, scene ^ 0b111, "U2", "SJ-1"),
+        item("K3", 1.0, 6.0, other ^ 0b1, "U3", "SJ-1"),
+    ]
+    new = item("R1", 1.5, 5.0, other ^ 0b110, "U4")
+    (d,) = detect(held + [new], cfg, None, estimate_model=False).decisions
+    assert d.probability >= cfg.duplicates.accept, d.explanation["summary"]
+    assert d.incident is None and d.review["incident"] == "SJ-1", d.explanation["summary"]
+    assert "多数相差" in d.explanation["summary"] and d.explanation["different_photos"]
+    off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"different_photo_majority": False}))
+    (d_off,) = detect(held + [new], off, None, estimate_model=False).decisions
+    assert d_off.incident == "SJ-1", d_off.explanation["summary"]
