@@ -191,11 +191,21 @@ def report(con, delivery: str, show: int) -> None:
 
 
 def id_changes(con, first: str, second: str, show: int) -> None:
-    # the majority hub id of each true household, ties to the smallest id (as `civichub evaluate`)
+    # the majority hub id of each true household, ties to the smallest id, and in the second month
+    # to the first month's id where it is one of the tied (as `civichub evaluate`)
     con.execute(
-        """create or replace table maj as select delivery, tid, pred from (
-               select delivery, tid, pred, count(*) as n from rec where pred is not null group by all
-           ) qualify row_number() over (partition by delivery, tid order by n desc, pred) = 1"""
+        """create or replace table cnt as
+           select delivery, tid, pred, count(*) as n from rec where pred is not null group by all"""
+    )
+    con.execute(
+        """create or replace table maj as select delivery, tid, pred from cnt
+           qualify row_number() over (partition by delivery, tid order by n desc, pred) = 1"""
+    )
+    con.execute(
+        """update maj set pred = a.pred from maj a, cnt k
+           where maj.delivery = ? and a.delivery = ? and a.tid = maj.tid and k.delivery = ? and k.tid = maj.tid
+             and k.pred = a.pred and k.n = (select max(n) from cnt t where t.delivery = ? and t.tid = maj.tid)""",
+        [second, first, second, second],
     )
     con.execute(
         "create or replace table hist as select distinct old_id, new_id from hub.master.id_history"

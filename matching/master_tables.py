@@ -155,6 +155,46 @@ def _record_rooms_found(con, previous: str, delivery: str, now: _dt.datetime) ->
         )
 
 
+def _record_meters_placed(con, previous: str, delivery: str, now: _dt.datetime) -> None:
+    """A meter whose 用电地址 named the building only last delivery, placed by the hub's evidence (its
+    holder's flat, int_household_meters) in a household that goes on, and whose 用电地址 now names
+    another room of that building: its readings were that flat's all along (a landlord's name on a
+    tenant's meter). id_history records a split from the household it was placed in to the one it
+    names, so that the records can be followed; the old household keeps its id and its people."""
+    pairs = con.execute(
+        """
+        with before_meters as (
+            select distinct u.account_no, x.household_id as old_id,
+                   split_part(h.dwelling_key, '#', 1) as old_building
+            from master.household_xref x
+            join staging.stg_utility_electricity u
+              on u.source_file = x.source_file and u.source_row = x.source_row and u.delivery = $previous
+            join master.household h on h.household_id = x.household_id
+            where x.delivery = $previous and x.source = 'utility_electricity'
+              and x.match_rule like 'meter_evidence:%'
+        ),
+        meters_now as (
+            select distinct md.account_no, hm.household_id as new_id, md.dwelling_key
+            from matching.int_household_meters md join household_map hm using (dwelling_key)
+            where md.match_rule like 'supply_address:%'
+        )
+        select distinct b.old_id, n.new_id
+        from before_meters b join meters_now n using (account_no)
+        where n.new_id <> b.old_id and split_part(n.dwelling_key, '#', 1) = b.old_building
+          and b.old_id in (select household_id from person_household)
+          and (b.old_id, n.new_id) not in (
+              select (old_id, new_id) from master.id_history where delivery = $delivery and entity_type = 'household'
+          )
+        order by 1, 2
+        """,
+        {"previous": previous, "delivery": delivery},
+    ).fetchall()
+    for old_id, new_id in pairs:
+        con.execute(
+            "insert into master.id_history values (?, ?, 'household', 'split', ?, ?)", [old_id, new_id, delivery, now]
+        )
+
+
 def _record_moves(con, previous: str, delivery: str, now: _dt.datetime) -> None:
     """Household ids are dwellings', so a household whose people moved, or whose records were placed
     in another room this delivery, goes on under another id. id_history records where it went, so
@@ -325,6 +365,7 @@ def _build(con, delivery: str) -> MasterSummary:
     if previous:
         _record_rooms_found(con, previous, delivery, now)
         _record_moves(con, previous, delivery, now)
+        _record_meters_placed(con, previous, delivery, now)
 
     # --- master.person -------------------------------------------------------------------------
     con.execute(

@@ -16,7 +16,10 @@ For every delivery in the answer key (or one, with `delivery=`) and every entity
 - per source: pairwise recall/precision of the pairs that involve that source's records,
   Σ(n_PT − 1)/Σ(n_T − 1) and Σ(n_PT − 1)/Σ(n_P − 1) over the source's records;
 - stability: for truth entities present in two consecutive deliveries, whether their majority
-  predicted id is the same; a change is "explained" when `master.id_history` holds
+  predicted id is the same (where the second month's largest share is a tie, the first month's id
+  keeps the majority if it is one of the tied: an entity that grew by records of another hub id as
+  many as its own has not changed id; a tie in the first month goes to the smallest id); a change
+  is "explained" when `master.id_history` holds
   old_id = first month's id, new_id = second month's id; an unexplained change is further marked
   when the entity was split over both ids in both months and only its majority moved (no hub id
   was renamed; the split itself is counted by pairwise recall).
@@ -356,9 +359,16 @@ def _stability(con, entity: str, pairs: list[tuple[str, str]]) -> list[dict]:
     for d0, d1 in pairs:
         row = con.execute(
             f"""
-            WITH both_m AS (
-                SELECT a.tid, a.pred AS id0, b.pred AS id1
+            WITH counts AS (
+                SELECT tid, pred, sum(c) AS c FROM {r}
+                WHERE delivery = ? AND NOT unresolved AND NOT extra GROUP BY ALL
+            ), both_m AS (
+                -- a tie in the second month keeps the first month's id where it is one of the tied
+                SELECT a.tid, a.pred AS id0,
+                       CASE WHEN k.c = (SELECT max(t.c) FROM counts t WHERE t.tid = a.tid) THEN a.pred ELSE b.pred END
+                           AS id1
                 FROM ent_{entity} a JOIN ent_{entity} b ON a.tid = b.tid
+                LEFT JOIN counts k ON k.tid = a.tid AND k.pred = a.pred
                 WHERE a.delivery = ? AND b.delivery = ?
             ), h AS (
                 SELECT DISTINCT old_id, new_id FROM id_hist
@@ -378,7 +388,7 @@ def _stability(con, entity: str, pairs: list[tuple[str, str]]) -> list[dict]:
                                                   AND y.pred = both_m.id0))
             FROM both_m LEFT JOIN h ON h.old_id = both_m.id0 AND h.new_id = both_m.id1
         """,
-            [d0, d1, entity + "%", d0, d1],
+            [d1, d0, d1, entity + "%", d0, d1],
         ).fetchone()
         present, compared, same, changed, explained, tipped = (int(v) for v in row)
         out.append(

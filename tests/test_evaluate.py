@@ -284,3 +284,28 @@ def test_stability_tells_a_tipped_split_from_a_renamed_household(tmp_path, capsy
     assert (s["changed"], s["changed_unexplained"], s["changed_split_majority_tipped"]) == (2, 2, 1)
     print_report(evaluate(ib, db))
     assert "1 of them a split whose majority tipped" in capsys.readouterr().out
+
+
+def test_stability_keeps_the_id_of_a_household_that_grew_to_a_tie(tmp_path):
+    """H1 is one hub household Y in October; in November as many of its records are in hub household
+    X (another family moved in, its records still at their old address): a tie, and Y still holds what
+    it held. Y keeps the majority (not the smaller X); a tie that drops Y's share below X's would not."""
+    ib = tmp_path / "inbox_tie"
+    write_truth(ib, months=("2026-10", "2026-11"))
+    oct_ = {
+        ("police_population", 1): "Y",
+        ("police_population", 2): "Y",
+        ("hr_graduates", 1): "Y",
+        ("utility_electricity", 1): "Y",
+        ("police_population", 3): "Z",
+    }
+    tie = {**oct_, ("police_population", 2): "X", ("hr_graduates", 1): "X"}
+    db = tmp_path / "hub_tie.duckdb"
+    write_db(db, {"household": {"2026-10": oct_, "2026-11": tie}})
+    (s,) = evaluate(ib, db)["entities"]["household"]["stability"]
+    assert (s["same"], s["changed"]) == (2, 0)
+    fewer = {**tie, ("utility_electricity", 1): "X"}
+    db2 = tmp_path / "hub_fewer.duckdb"
+    write_db(db2, {"household": {"2026-10": oct_, "2026-11": fewer}})
+    (s2,) = evaluate(ib, db2)["entities"]["household"]["stability"]
+    assert (s2["changed"], s2["changed_unexplained"]) == (1, 1)

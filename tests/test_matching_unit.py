@@ -490,3 +490,47 @@ def test_a_bad_matching_yml_fails_naming_the_file_and_the_key(tmp_path, case):
     assert str(path) in message
     for word in words:
         assert word in message, message
+
+
+def test_a_meter_the_hub_placed_by_its_holder_that_now_names_its_room_is_recorded_as_a_split():
+    """Account 1's 用电地址 named the building only in October and the hub placed it by its holder (a
+    landlord's name) in the landlord's household H1 (B#1005); in November it names B#1902 (H2, the
+    tenants'): id_history records H1 → H2 as a split, H1 keeping its people. Not recorded: a meter
+    whose room was written last month too (account 2), one now in another building (account 3), one
+    placed in a household with nobody left (account 4: _record_moves' business)."""
+    import datetime as dt
+
+    import duckdb
+
+    from matching.master_tables import DDL, _record_meters_placed
+
+    con = duckdb.connect()
+    con.execute(DDL)
+    con.execute("create schema staging; create schema matching")
+    con.execute(
+        "insert into master.household (household_id, dwelling_key) values "
+        "('H1', 'B#1005'), ('H2', 'B#1902'), ('H3', 'B#301'), ('H4', 'B#302'), ('H5', 'C#101'), ('H6', 'B#401')"
+    )
+    oct_ = [(1, "H1", "meter_evidence:holder"), (2, "H3", "supply_address:exact"), (3, "H1", "meter_evidence:holder")]
+    oct_ += [(4, "H6", "meter_evidence:holder")]
+    con.execute(
+        "create table staging.stg_utility_electricity (delivery varchar, source_file varchar, source_row int, account_no varchar)"
+    )
+    for row, hid, rule in oct_:
+        con.execute("insert into staging.stg_utility_electricity values ('2026-10', 'f', ?, ?)", [row, str(row)])
+        con.execute(
+            "insert into master.household_xref values ('2026-10', 'utility_electricity', 'f', ?, ?, ?, 1.0)",
+            [row, hid, rule],
+        )
+    con.execute(
+        "create table matching.int_household_meters as select * from (values "
+        "('1', 'B#1902', 'supply_address:exact'), ('2', 'B#302', 'supply_address:exact'),"
+        " ('3', 'C#101', 'supply_address:exact'), ('4', 'B#1902', 'supply_address:exact')"
+        ") t(account_no, dwelling_key, match_rule)"
+    )
+    con.execute("create temp table household_map as select dwelling_key, household_id from master.household")
+    con.execute("create temp table person_household as select * from (values ('H1'), ('H2'), ('H3')) t(household_id)")
+    _record_meters_placed(con, "2026-10", "2026-11", dt.datetime(2026, 11, 5))
+    assert con.execute("select old_id, new_id, kind, delivery from master.id_history").fetchall() == [
+        ("H1", "H2", "split", "2026-11")
+    ]

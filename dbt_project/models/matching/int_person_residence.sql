@@ -329,51 +329,51 @@ police_changed as (
     having count(distinct r.family_key) <= 1
 ),
 
-family_changed_at_flat as (
-    -- a 户号 whose every living member the police place at a flat (their 居住地址 names it) had
-    -- their record changed after the export's latest reading, at a flat lived in at that reading
-    -- and the month before: the whole family's records changed together after the meter last read
-    -- them there (a move the 居住地址 does not show yet: a family that moves in after the reading
-    -- comes to a flat that read empty, or to a new account)
-    select p.building, p.room, c.family_key
-    from placed p
-    join police_changed c on c.cluster_key = p.cluster_key
-    join dwelling_use u on u.building = p.building and u.room = p.room
-    left join golden g on g.cluster_key = p.cluster_key
-    where
-        p.room is not null and u.lived_in and u.lived_in_before
-        and coalesce(g.person_status, '正常') = '正常'
-        and p.residence_sources not like 'evidence:%'
-    group by p.building, p.room, c.family_key
-    -- (someone grown up among them: a newborn's record is the one that changes at a birth)
-    having
-        bool_and(c.changed_after_reading)
-        and bool_or(coalesce({{ age_at('g.birth_date', delivery_month_end()) }} >= 18, false))
-),
-
-family_changed_before_dark as (
-    -- a 户号 whose every living member the police place at a flat that reads empty in the
-    -- export's latest month had their record last changed in the month it went dark or the month
-    -- before: the change was their move out, and nothing they told the police since says they are
-    -- there (a family that moved in after the flat went dark registered after it; one whose records
-    -- changed long before may be away for a while; a record with no 更新日期 tells nothing)
-    select p.building, p.room, c.family_key
-    from placed p
-    join police_changed c on c.cluster_key = p.cluster_key
-    join dwelling_use u on u.building = p.building and u.room = p.room
-    left join golden g on g.cluster_key = p.cluster_key
-    where
-        p.room is not null and u.reads_empty
-        and coalesce(g.person_status, '正常') = '正常'
-        and p.residence_sources not like 'evidence:%'
-    group by p.building, p.room, c.family_key
-    having
+families_at_flat as (
+    -- each 户号 at each flat where the police place its living members (their 居住地址 names it),
+    -- with the flat's meter: whether every member's record changed after the export's latest reading,
+    -- whether every one last changed in the month the flat went dark or the month before, and
+    -- whether someone grown up is among them (a newborn's record is the one that changes at a birth)
+    select
+        p.building, p.room, c.family_key,
+        any_value(u.lived_in and u.lived_in_before) as lived_in_at_reading,
+        any_value(u.reads_empty) as reads_empty,
+        bool_and(c.changed_after_reading) as all_changed_after_reading,
         bool_and(
             coalesce(
                 c.changed_month <= u.empty_since and c.changed_month >= {{ previous_month('u.empty_since') }}, false
             )
-        )
-        and bool_or(coalesce({{ age_at('g.birth_date', delivery_month_end()) }} >= 18, false))
+        ) as all_changed_as_it_went_dark,
+        bool_or(coalesce({{ age_at('g.birth_date', delivery_month_end()) }} >= 18, false)) as has_adult
+    from placed p
+    join police_changed c on c.cluster_key = p.cluster_key
+    join dwelling_use u on u.building = p.building and u.room = p.room
+    left join golden g on g.cluster_key = p.cluster_key
+    where
+        p.room is not null
+        and coalesce(g.person_status, '正常') = '正常'
+        and p.residence_sources not like 'evidence:%'
+    group by p.building, p.room, c.family_key
+),
+
+family_changed_at_flat as (
+    -- a 户号 whose every living member the police place at a flat had their record changed after
+    -- the export's latest reading, at a flat lived in at that reading and the month before: the
+    -- whole family's records changed together after the meter last read them there (a move the
+    -- 居住地址 does not show yet: a family that moves in after the reading comes to a flat that read
+    -- empty, or to a new account)
+    select building, room, family_key from families_at_flat
+    where lived_in_at_reading and all_changed_after_reading and has_adult
+),
+
+family_changed_before_dark as (
+    -- a 户号 whose every living member the police place at a flat that reads empty in the export's
+    -- latest month had their record last changed in the month it went dark or the month before: the
+    -- change was their move out, and nothing they told the police since says they are there (a
+    -- family that moved in after the flat went dark registered after it; one whose records changed
+    -- long before may be away for a while; a record with no 更新日期 tells nothing)
+    select building, room, family_key from families_at_flat
+    where reads_empty and all_changed_as_it_went_dark and has_adult
 ),
 
 left_before_dark as (
