@@ -8,6 +8,8 @@
     python -m bench.profile dbt --db D
     # DuckDB's EXPLAIN ANALYZE of a model's compiled SQL (read-only; the model's own tables are read)
     python -m bench.profile explain --db D stg_utility_electricity
+    # the slowest operators of a model's plan (DuckDB's JSON profile: seconds, rows, what it does)
+    python -m bench.profile ops --db D int_person_residence --limit 8
     # a model's SQL alone (CPU seconds), or a rewrite against the original: same rows?
     python -m bench.profile time --db D int_person_residence
     python -m bench.profile time --db D --sql before.sql after.sql
@@ -147,6 +149,46 @@ def explain(args) -> int:
     return 0
 
 
+def ops(args) -> int:
+    """A model's compiled SQL run into memory with DuckDB's JSON profile on: its slowest operators
+    (an ordered aggregate, a window, a Python UDF in a projection) with their rows and details."""
+    import tempfile
+
+    import duckdb
+
+    from normalize.duckdb_udfs import register_udfs
+
+    sql = _compiled(args.db, args.model).read_text()
+    con = duckdb.connect()
+    con.execute(f"attach '{Path(args.db).resolve()}' as hub (read_only)")
+    con.execute("use hub")
+    register_udfs(con)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "profile.json"
+        con.execute("pragma enable_profiling='json'")
+        con.execute(f"pragma profiling_output='{out}'")
+        con.execute("create table memory.main.t as " + sql)
+        con.execute("pragma disable_profiling")
+        profile = json.loads(out.read_text())
+    found = []
+
+    def walk(node):
+        found.append(
+            (node.get("timing", 0.0), node.get("type"), node.get("intermediate_rows"), node.get("extra_info", {}))
+        )
+        for child in node.get("children", []):
+            walk(child)
+
+    for node in profile.get("operator", profile.get("children", [])):
+        walk(node)
+    print(
+        f"{args.model}: {profile.get('query', profile).get('cpu_time', 0):.2f}s of operator CPU (the UDFs' caches cold)"
+    )
+    for seconds, kind, rows, info in sorted(found, key=lambda x: -(x[0] or 0))[: args.limit]:
+        print(f"  {seconds:7.3f}s  {kind:<16} {rows or 0:>11,} rows  {json.dumps(info, ensure_ascii=False)[:160]}")
+    return 0
+
+
 def time_model(args) -> int:
     """A model's SQL (compiled by the last run, or --sql files) run into memory on a database opened
     read-only: rows, wall and CPU seconds (every DuckDB thread); with two files, whether their rows
@@ -236,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--db", required=True)
     e.add_argument("model")
     e.set_defaults(func=explain)
+    o = sub.add_parser("ops", help="the slowest operators of a model's compiled SQL (DuckDB's profile)")
+    o.add_argument("--db", required=True)
+    o.add_argument("model")
+    o.add_argument("--limit", type=int, default=12)
+    o.set_defaults(func=ops)
     tm = sub.add_parser("time", help="a model's SQL run into memory: rows, wall, CPU; two --sql files compared")
     tm.add_argument("--db", required=True)
     tm.add_argument("model", nargs="?", default="", help="the model whose compiled SQL the last run left")

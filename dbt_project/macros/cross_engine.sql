@@ -107,10 +107,14 @@
     select * from {{ relation_sql }} order by md5({{ key }} || '|{{ seed }}') limit {{ n }}
 {%- endmacro %}
 
-{# string_agg in a stable order (optionally of distinct values). #}
+{# string_agg in a stable order (optionally of distinct values): null when every value is null.
+   DuckDB: the values as a list, sorted and joined, the same text as `string_agg([distinct] expr, sep
+   order by expr)`, whose ordered aggregate sorts each group on its own (100k: int_household_meters
+   1.33 -> 0.68 s, int_person_residence 1.34 -> 0.89 s of CPU). #}
 {% macro ordered_string_agg(expr, sep, distinct=false) -%}{{ return(adapter.dispatch('ordered_string_agg', 'civichub')(expr, sep, distinct)) }}{%- endmacro %}
 {% macro default__ordered_string_agg(expr, sep, distinct) -%}
-    string_agg({% if distinct %}distinct {% endif %}{{ expr }}, '{{ sep }}' order by {{ expr }})
+    {%- set values = 'list(' ~ expr ~ ') filter (where ' ~ expr ~ ' is not null)' -%}
+    case when count({{ expr }}) > 0 then array_to_string(list_sort({% if distinct %}list_distinct({{ values }}){% else %}{{ values }}{% endif %}), '{{ sep }}') end
 {%- endmacro %}
 {% macro spark__ordered_string_agg(expr, sep, distinct) -%}
     nullif(array_join(array_sort({% if distinct %}collect_set{% else %}collect_list{% endif %}({{ expr }})), '{{ sep }}'), '')

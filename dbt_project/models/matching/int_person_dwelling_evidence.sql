@@ -117,10 +117,21 @@ families as (
         and count(distinct cluster_key) filter (where relation_to_head = '户主') <= 1
 ),
 
-names as (
-    select cluster_key, name, cn_name_pinyin_key(name) as name_key
-    from {{ ref('int_person_golden') }}
+golden_names as (
+    select distinct name from {{ ref('int_person_golden') }}
     where name is not null
+),
+
+name_keys as (
+    -- the name key (a Python UDF) of each distinct name once (1M persons have ~250k names)
+    select name, cn_name_pinyin_key(name) as name_key
+    from golden_names
+),
+
+names as (
+    select g.cluster_key, g.name, k.name_key
+    from {{ ref('int_person_golden') }} g
+    join name_keys k on k.name = g.name
 ),
 
 meters as (

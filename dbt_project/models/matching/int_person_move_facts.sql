@@ -29,9 +29,16 @@ person_names as (
         cluster_key, name, name_key,
         count(*) over (partition by name) = 1 as name_unique
     from (
-        select cluster_key, name, coalesce(cn_name_pinyin_key(name), '#' || name) as name_key
-        from {{ ref('int_person_golden') }}
-        where name is not null
+        -- the name key (a Python UDF) of each distinct name once, joined
+        select g.cluster_key, g.name, coalesce(k.name_key, '#' || g.name) as name_key
+        from {{ ref('int_person_golden') }} g
+        join (
+            select name, cn_name_pinyin_key(name) as name_key
+            from (
+                select distinct name from {{ ref('int_person_golden') }}
+                where name is not null
+            ) as d
+        ) as k on k.name = g.name
     ) n
 ),
 

@@ -98,18 +98,32 @@ located as (
     left join {{ ref('int_quality_road_routing') }} rr on rr.level = 'road' and rr.road = a.road
 ),
 
+-- the name key (a Python UDF) of each distinct name once: 1M persons have ~250k names
+name_keys as (
+    select name, cn_name_pinyin_key(name) as name_key
+    from (
+        select name from {{ source('master', 'person') }}
+        union
+        select name from {{ source('master', 'household_member') }}
+        where delivery = {{ current_delivery() }}
+    ) as n
+    where name is not null
+),
+
 members as (
-    select m.household_id, m.person_id, m.name, cn_name_pinyin_key(m.name) as name_key, m.status
+    select m.household_id, m.person_id, m.name, k.name_key, m.status
     from {{ source('master', 'household_member') }} m
+    left join name_keys k on k.name = m.name
     where m.delivery = {{ current_delivery() }}
 ),
 
 persons as (
     select
-        p.person_id, p.name, cn_name_pinyin_key(p.name) as name_key, p.status, p.household_id,
+        p.person_id, p.name, k.name_key, p.status, p.household_id,
         p.in_latest_delivery, split_part(h.dwelling_key, '#', 1) as building, h.room
     from {{ source('master', 'person') }} p
     left join {{ source('master', 'household') }} h on h.household_id = p.household_id
+    left join name_keys k on k.name = p.name
     where p.name is not null
 ),
 
