@@ -44,7 +44,8 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    his flat 1202 empty in 2026-10, a meter in his name lived in at his son's flat (1302).
 13. a family the police caught up with for one member only, after the export's latest reading: the
    田 family left 1401 for 1402 in November; the November police file names 1402 for the wife
-   only, 1401 (the husband's meter) still reads lived in, 1402 (the landlord's) empty.
+   only, 1401 (the husband's meter) still reads lived in, 1402 (the landlord's) empty; the
+   husband's parents, of the same 户号, live in their own flat 2101.
    The 韩 family likewise from 1501 to 1502, where the police updated the 12-year-old son only.
 14. doors outside the library on roads that are not misspellings: 柏文海 at 梅源路8弄3号 (梅源路 is a
    library road, one character from 梅园路, which has 8弄3号), 殷志超 at 文德路38弄7号 (one syllable from
@@ -384,6 +385,10 @@ def build(inbox: Path) -> dict:
         Person("田志明", True, "1983-04-09", "10000023", "户主", (*A26, "1401"), TIAN_HUKOU),
         Person("吕晓红", False, "1985-10-02", "10000023", "配偶", (*A26, "1401"), TIAN_HUKOU),
         Person("田浩宇", True, "2014-07-15", "10000023", "子", (*A26, "1401"), TIAN_HUKOU),
+        # the husband's parents, of the same 户号, live in their own flat (2101, the father's meter):
+        # the 户号 holds two households, and the police place its people in three flats in November
+        Person("田德顺", True, "1952-08-14", "10000023", "父亲", (*A26, "2101"), TIAN_HUKOU),
+        Person("卢秀珍", False, "1954-12-01", "10000023", "母亲", (*A26, "2101"), TIAN_HUKOU),
     ]
     # the same in 1501 -> 1502, where the police updated the 12-year-old son's record only (a child
     # does not move alone)
@@ -724,6 +729,7 @@ def build(inbox: Path) -> dict:
             ("3100099040", "邬长根", (*A26, "1302"), 150),  # his son's flat, the account in his name
             ("3100099011", "贺文斌", (*A26, "1402"), 5),  # the landlord's: the 田 family moved in after its readings
             ("3100099012", "贺文华", (*A26, "1502"), 5),  # the landlord's: the 韩 family moved in after its readings
+            ("3100099013", "田德顺", (*A26, "2101"), 150),  # the 田 husband's parents' flat
             *((f"310009903{k}", "邵德明", (*A26, f"120{k}"), 150) for k in range(1, 3)),  # namesakes
             *((f"310009901{k}", "韦国平", (*A26, f"100{k}"), 150) for k in range(1, 4)),  # namesakes
         ]

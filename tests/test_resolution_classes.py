@@ -342,7 +342,9 @@ def test_a_family_the_police_caught_up_with_for_one_member_after_the_latest_read
     """The 田 family left 1401 for 1402 in November, after the export's latest reading: 1401 (the
     husband's meter) still reads lived in, 1402 empty, and only the wife's November police record
     names 1402 (in October the hub placed her in 1401 with the others). Her husband and son go with
-    her, each with the explanation; 1401 keeps its id and its meter, and id_history records the move."""
+    her, each with the explanation; 1401 keeps its id and its meter, and id_history records the move.
+    The husband's parents, of the same 户号, live in 2101 (placed there last month too): a household
+    of their own, which neither keeps the family from moving nor moves with it."""
     _, db = district
     before, after, old_flat, new_flat = _family_moved_with_police_caught_up(
         db, TIAN_FAMILY, ("1401", "1402"), followers=("田志明", "田浩宇")
@@ -356,6 +358,10 @@ def test_a_family_the_police_caught_up_with_for_one_member_after_the_latest_read
         ).fetchall()
     assert before["田志明"][0] == flat_ids[old_flat] and after["田志明"][0] == flat_ids[new_flat]
     assert history == [("move",)]
+    parents_flat = f"{ADDRESS_ID[('阳曲路', '15', '26')]}#2101"
+    for name in ("田德顺", "卢秀珍"):
+        assert before[name][1] == after[name][1] == parents_flat, name
+        assert after[name][0] == before[name][0] == flat_ids[parents_flat], name
     # the husband's meter stays with the flat it measures
     assert meter_flat == [(old_flat,)]
 

@@ -109,35 +109,46 @@ police_family as (
     where e.kind = 'last_month' and r.family_key is null and coalesce(r.relation_to_head, '') <> '其他'
 ),
 
-family_flats as (
-    -- how many flats the police place the people of each family in
-    select f.family_key, count(distinct o.building || '#' || o.room) as flats
+family_last_month as (
+    -- the people of each family with the flat the hub placed them in last month: one 户号 may hold
+    -- several households (a 户口 shared with relatives who live in the registered flat), and only
+    -- those placed together last month are the household the police may have caught up with in part
+    select distinct f.family_key, f.cluster_key, e.building || '#' || e.room as last_flat
     from police_family f
-    join police_room o on o.cluster_key = f.cluster_key
-    group by f.family_key
+    join evidence e on e.cluster_key = f.cluster_key and e.kind = 'last_month'
+),
+
+family_flats as (
+    -- how many flats the police place the people of each family whom the hub placed together last
+    -- month in
+    select l.family_key, l.last_flat, count(distinct o.building || '#' || o.room) as flats
+    from family_last_month l
+    join police_room o on o.cluster_key = l.cluster_key
+    group by l.family_key, l.last_flat
 ),
 
 police_caught_up as (
     -- a person the police now place in a flat that reads empty in the export's latest month (nobody
     -- lived there then: they came after that reading) or has no reading there, away from the one
-    -- other flat where the rest of their 户号 is still placed, and where the hub placed them last
+    -- other flat where the rest of their 户号 placed with them last month is still placed (people of
+    -- the 户号 the hub placed elsewhere last month live apart), and where the hub placed them last
     -- month on the police's word then (the police changed their record since: the newest word; on a
     -- first delivery nothing tells who of a split family is out of date)
     select distinct p.cluster_key, f.family_key, o.building as old_building, o.room as old_room, p.building, p.room
     from police_room p
-    join police_family f on f.cluster_key = p.cluster_key
-    join family_flats ff on ff.family_key = f.family_key and ff.flats = 2
+    join family_last_month f on f.cluster_key = p.cluster_key
+    join family_flats ff on ff.family_key = f.family_key and ff.last_flat = f.last_flat and ff.flats = 2
     left join dwelling_use new on new.building = p.building and new.room = p.room
-    join police_family fo on fo.family_key = f.family_key and fo.cluster_key <> p.cluster_key
+    join family_last_month fo
+        on fo.family_key = f.family_key and fo.last_flat = f.last_flat and fo.cluster_key <> p.cluster_key
     join police_room o on o.cluster_key = fo.cluster_key
-    join evidence lm on lm.cluster_key = p.cluster_key and lm.kind = 'last_month'
     join police_placed_last_month pl on pl.cluster_key = p.cluster_key
     where
         coalesce(new.reads_empty, true)
         -- (a flat outside the library may be the same flat with its road misspelt)
         and p.building not like 'unlisted:%' and o.building not like 'unlisted:%'
         and o.building || '#' || o.room <> p.building || '#' || p.room
-        and lm.building || '#' || lm.room = o.building || '#' || o.room
+        and f.last_flat = o.building || '#' || o.room
 ),
 
 police_caught_up_strangers as (
