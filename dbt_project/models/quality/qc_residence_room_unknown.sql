@@ -24,9 +24,13 @@ persons as (
 ),
 
 moved_out as (
-    select distinct source_file, source_row from {{ source('master', 'household_xref') }}
+    -- (the police record itself names the room: one whose room came from another record, an aid
+    -- file's 家庭地址, is room-less all the same)
+    select distinct x.source_file, x.source_row from {{ source('master', 'household_xref') }} x
+    join {{ ref('int_person_records') }} r
+        on r.source = 'police_population' and r.source_file = x.source_file and r.source_row = x.source_row
     where
-        delivery = {{ current_delivery() }}
+        x.delivery = {{ current_delivery() }} and r.room is not null
         and (
             match_rule like 'residence:building_only:flat_reads_empty(%'
             or match_rule like 'residence:building_only:flat_dark_since_last_change(%'
