@@ -71,6 +71,7 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    flat: the 龙 family left 1701 in October (nothing tells where to); each of their October records
    has an October 更新日期 while 1701 read lived in up to 2026-09: the hub keeps them in the building
    with the room unknown in both months, apart from 1701's meter (which reads empty in 2026-10);
+   their aid file (310106D202400007) names 1701 too: the street is asked where they live;
    the 龚 family's newborn, the one record changed in 1801, stays there with her father. The 邹
    couple left 1901 in August: their records changed in August, the flat dark since August: kept
    in the building likewise; the 温 family, whose records changed in September, came to 1902 after
@@ -664,6 +665,25 @@ def build(inbox: Path) -> dict:
                     STREET[1],
                     COMMITTEES[0][1],
                     "2023-01",
+                ]
+            )
+        # the 龙 family's aid file, at 1701 like the police (the family left it in October)
+        for member, relation in (("龙海涛", "户主"), ("邱丽君", "配偶"), ("龙子墨", "子")):
+            rows["civil_affairs_assistance"].append(
+                [
+                    "310106D202400007",
+                    "低收入",
+                    "龙海涛",
+                    cast["龙海涛"].id,
+                    member,
+                    cast[member].id,
+                    relation,
+                    "3",
+                    "1100",
+                    address("阳曲路", "15", "26", "1701", month),
+                    STREET[1],
+                    COMMITTEES[0][1],
+                    "2024-09",
                 ]
             )
         # 邬长根's aid family of one, at his flat

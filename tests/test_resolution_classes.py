@@ -747,3 +747,34 @@ def test_a_family_whose_records_last_changed_when_the_flat_went_dark_is_kept_in_
         assert room is None and dwelling_key.startswith(building + "#?"), delivery
         assert why.startswith("residence:building_only:flat_dark_since_last_change("), (delivery, why)
         assert placed["温振宇"][1] == placed["华晓静"][1] == f"{building}#1902"
+
+
+def test_an_aid_family_the_hub_took_out_of_its_family_flat_is_asked_where_it_lives(district):
+    """The 龙 family's aid file gives 1701 as its 家庭地址, as the police do; the hub keeps the family
+    in the building with the room unknown (their records all changed after 1701's latest reading):
+    the family has left its 家庭地址, so in both months the street is asked where it lives
+    (aid_renhu_fenli, on the family's household in the building, saying why)."""
+    _, db = district
+    building = ADDRESS_ID[("阳曲路", "15", "26")]
+    for delivery in ("2026-10", "2026-11"):
+        with duckdb.connect(str(db), read_only=True) as con:
+            flats = dict(con.execute("select household_id, dwelling_key from master.household").fetchall())
+            rows = dict(
+                con.execute(
+                    "select source_row, aid_certificate_no from staging.stg_civil_affairs_assistance "
+                    "where delivery = ?",
+                    [delivery],
+                ).fetchall()
+            )
+            messages = [
+                m
+                for (m,) in con.execute(
+                    "select message from quality.finding where rule = 'aid_renhu_fenli' "
+                    "and message like '%310106D202400007%'"
+                ).fetchall()
+            ]
+        asked = [f for f in _findings(db, delivery, "aid_renhu_fenli") if rows.get(f[1]) == "310106D202400007"]
+        assert len(asked) == 1, delivery
+        assert flats.get(asked[0][3], "").startswith(building + "#?"), delivery
+        assert _placements(db, delivery)["龙海涛"][0] == asked[0][3]
+    assert len(messages) == 1 and "最近一次抄表后一并变更" in messages[0]

@@ -14,7 +14,10 @@
 --   head's name (a name nobody else in the district carries) reads lived in (not of a head the
 --   police report dead or moved out); and where no meter of the head's tells where they went, the
 --   flat at the 家庭地址 itself gone dark with everyone on file under the elderly age (the
---   account_vacant reading of qc_electricity: a family that has left). The police, the aid
+--   account_vacant reading of qc_electricity: a family that has left); and where the hub took the
+--   family out of the flat the police give at the 家庭地址 (kept in the building with the room
+--   unknown: their records all changed after its latest reading, or it went dark when they last
+--   changed), the family has left the 家庭地址 as well. The police, the aid
 --   file and the elderly list are often all behind an old person's move (the meter rules of the
 --   residence model do not move anyone of 60 or over: an empty home is a reason to knock).
 with members as (
@@ -364,6 +367,66 @@ dark_renhu_fenli as (
     where l.dwelling_key = f.family_dwelling_key and mr.subject_key is null and me.aid_certificate_no is null
 ),
 
+-- the family the police place at its 家庭地址 whom the hub took out of that flat and keeps in the
+-- building with the room unknown (the residence model's building_only: the family's records changed
+-- after the flat's last reading, or the flat reads empty or went dark when they last changed:
+-- int_person_residence): the family has left the 家庭地址, and where to the records do not tell yet.
+-- Every member the hub keeps there so, none of them placed in another room of the building
+left_flat_members as (
+    select
+        a.aid_certificate_no, a.household_id,
+        bool_and(
+            -- the police flat is the 家庭地址's (its building, where the 家庭地址 names no room)
+            coalesce(l.address_id, 'unlisted:' || r.address_key) = f.family_address_building
+            and coalesce(
+                coalesce(l.address_id, 'unlisted:' || r.address_key) || '#' || r.room = f.family_dwelling_key,
+                f.family_dwelling_key is null
+            )
+            and (
+                hx.match_rule like 'residence:building_only:family_changed_after_reading%'
+                or hx.match_rule like 'residence:building_only:flat_reads_empty%'
+                or hx.match_rule like 'residence:building_only:flat_dark_since_last_change%'
+            )
+        ) as all_left,
+        string_agg(distinct regexp_extract(hx.match_rule, 'building_only:([a-z_]+)', 1), ',') as reasons
+    from aid a
+    join families f on f.aid_certificate_no = a.aid_certificate_no
+    join {{ source('master', 'household_xref') }} hx
+        on hx.household_id = a.household_id and hx.source = 'police_population' and hx.delivery = {{ current_delivery() }}
+    join {{ source('master', 'person_xref') }} px
+        on
+            px.source_file = hx.source_file and px.source_row = hx.source_row and px.person_id = a.person_id
+            and px.delivery = {{ current_delivery() }}
+    join {{ ref('int_person_records') }} r
+        on r.source = 'police_population' and r.source_file = hx.source_file and r.source_row = hx.source_row
+    left join {{ ref('int_address_lookup') }} l on l.address_key = r.address_key
+    group by a.aid_certificate_no, a.household_id
+),
+
+left_renhu_fenli as (
+    select
+        'aid_renhu_fenli', 'low',
+        'household', l.household_id, 'cert:' || f.aid_certificate_no,
+        f.source, f.source_file, f.source_row, l.street_code, l.community_code,
+        '家庭地址',
+        f.family_address_raw,
+        null::string,
+        coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
+        || '”，公安实有人口也登记其居住在此，但'
+        || case
+            when lm.reasons like '%family_changed_after_reading%'
+                then '该户成员的公安登记信息在该处电表最近一次抄表后一并变更'
+            else '该处电表已像无人居住'
+        end
+        || '，疑已搬离（人户分离？），请核实实际居住地并更新家庭地址。'
+    from families f
+    join lives l using (aid_certificate_no)
+    join left_flat_members lm on lm.aid_certificate_no = f.aid_certificate_no and lm.household_id = l.household_id
+    where
+        l.dwelling_key like '%#?%' and split_part(l.dwelling_key, '#', 1) = f.family_address_building
+        and lm.all_left
+),
+
 final as (
     select * from not_alone
     union all
@@ -376,6 +439,8 @@ final as (
     select * from member_renhu_fenli
     union all
     select * from dark_renhu_fenli
+    union all
+    select * from left_renhu_fenli
 )
 
 select * from final

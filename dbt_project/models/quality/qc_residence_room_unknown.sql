@@ -24,13 +24,17 @@ persons as (
 ),
 
 moved_out as (
-    select distinct source_file, source_row from {{ source('master', 'household_xref') }}
+    -- (the police record itself names the room: one whose room came from another record, an aid
+    -- file's 家庭地址, is room-less all the same)
+    select distinct x.source_file, x.source_row from {{ source('master', 'household_xref') }} x
+    join {{ ref('int_person_records') }} r
+        on r.source = 'police_population' and r.source_file = x.source_file and r.source_row = x.source_row
     where
-        delivery = {{ current_delivery() }}
+        x.delivery = {{ current_delivery() }} and r.room is not null
         and (
-            match_rule like 'residence:building_only:flat_reads_empty(police_population%'
-            or match_rule like 'residence:building_only:flat_dark_since_last_change(police_population%'
-            or match_rule like 'residence:building_only:family_changed_after_reading(police_population%'
+            match_rule like 'residence:building_only:flat_reads_empty(%'
+            or match_rule like 'residence:building_only:flat_dark_since_last_change(%'
+            or match_rule like 'residence:building_only:family_changed_after_reading(%'
         )
 ),
 
@@ -50,7 +54,8 @@ room_unknown as (
     join households h on h.household_id = pr.household_id
     join persons ps on ps.person_id = pr.person_id
     -- (not a person whose 居住地址 names a room the hub no longer takes, the flat reading empty or the
-    -- family's records all changed after the flat's last reading: that record is out of date, not
+    -- family's records all changed after the flat's last reading, whichever records named the flat
+    -- with the police's (an aid file's 家庭地址): that record is out of date, not
     -- room-less)
     left join moved_out mo on mo.source_file = pr.source_file and mo.source_row = pr.source_row
     where h.room is null and h.dwelling_key like '%#?%' and ps.status = '正常' and mo.source_row is null
