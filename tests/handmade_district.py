@@ -57,7 +57,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
 17. a mall (梅园路110号, two registered shops with their units): a visit in November under a sign
    nobody was seen under (老罗生煎馆), without the unit, the one record of it; an unregistered
    watch repairer (阿王修表店, 梅园路112号) the streets visit every two to four months, last found
-   open in July, with no meter.
+   open in July, with no meter; two shops seen at the mall without the unit: 小吴奶茶 every two
+   months since December 2025 (unregistered), 阿刘修表店 in November 2025 and in October 2026 only,
+   eleven months apart (further than the streets' rhythm of visits: nothing is claimed).
 18. a family the police still place in a flat that has read empty for two months: the 董 family
    left 1601 in September (nothing tells where to); in November the hub, which placed them in 1601
    in October, keeps them in the building with the room unknown, apart from 1601's meter.
@@ -858,6 +860,17 @@ def build(inbox: Path) -> dict:
                 # a sign nobody at the mall was seen under, the unit left out: the one record of it
                 ("2026-11-01", "老罗生煎馆", ("梅园路", "", "110"), "赵紫欣", "13911110000", "餐饮", "合格"),
             ]
+        # at the mall, without the unit: 小吴奶茶 every two months, 阿刘修表店 in November 2025 and again
+        # in October 2026, eleven months apart, further than the streets' rhythm of visits
+        visits += [
+            *(
+                (f"2026-{m:02d}-08", "小吴奶茶", ("梅园路", "", "110"), "吴敏", "13911110001", "餐饮", "合格")
+                for m in (2, 4, 6, 8, 10)
+            ),
+            ("2025-12-08", "小吴奶茶", ("梅园路", "", "110"), "吴敏", "13911110001", "餐饮", "合格"),
+            ("2025-11-05", "阿刘修表店", ("梅园路", "", "110"), "刘强", "13911110002", "服务", "合格"),
+            ("2026-10-15", "阿刘修表店", ("梅园路", "", "110"), "刘强", "13911110002", "服务", "合格"),
+        ]
         for day, sign, (road, lane, no, *unit), contact, phone, fmt, result in visits:
             rows["street_shop_visits"].append(
                 [

@@ -207,9 +207,11 @@ def test_visits_by_a_shop_assistant_land_on_their_shop(district, delivery):
     # usual power in the export's latest month says it still trades. 阿王修表店 (no meter) was last
     # found open in July, more than three months before November's end but within the streets' rhythm
     # of visits (90% of the gaps between a shop's visits are four months or less). 老罗生煎馆, one
-    # visit without the unit at the mall of 梅园路110号, is not known to be a shop of its own
+    # visit without the unit at the mall of 梅园路110号, is not known to be a shop of its own; nor is
+    # 阿刘修表店, seen there without the unit twice, eleven months apart (further than the streets'
+    # rhythm of visits, four months), while 小吴奶茶, seen there every two months, is
     unregistered = sorted(f[2] for f in _findings(db, delivery, "unregistered_operating"))
-    assert unregistered == ["老陈面馆", "阿王修表店", "阿芳裁缝"]
+    assert unregistered == ["小吴奶茶", "老陈面馆", "阿王修表店", "阿芳裁缝"]
 
 
 @pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])

@@ -64,6 +64,16 @@ visit_rhythm as (
     where k <= ceil(0.9 * n)
 ),
 
+-- the visit before the last one (on an earlier day): whether the shop was seen again within the
+-- streets' rhythm of visits
+previous_visits as (
+    select vr.cluster_key, max(vr.visited_on) as previous_visit
+    from visit_rows vr
+    join visits v using (cluster_key)
+    where vr.visited_on < v.last_visit_date
+    group by vr.cluster_key
+),
+
 open_streak as (
     -- the first open visit after the last one finding it closed
     select vr.cluster_key, min(vr.visited_on) as open_since
@@ -100,6 +110,8 @@ evidence as (
         me.as_of,
         coalesce(vc.visit_count, 0) as visit_count,
         v.last_visit_date,
+        pv.previous_visit,
+        vr.months as visit_rhythm_months,
         v.last_inspection_result,
         v.last_sign_name,
         v.last_open,
@@ -127,6 +139,7 @@ evidence as (
     cross join visit_rhythm vr
     left join visit_counts vc using (cluster_key)
     left join visits v using (cluster_key)
+    left join previous_visits pv using (cluster_key)
     left join open_streak os using (cluster_key)
     left join meters m using (cluster_key)
 ),

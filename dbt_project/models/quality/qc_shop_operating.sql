@@ -78,6 +78,7 @@ visit_places as (
         x.shop_code,
         count(*) as records,
         count(r.unit) filter (where x.source in ('street_shop_visits', 'street_shop_visits_app')) as visits_with_unit,
+        count(*) filter (where x.source not in ('street_shop_visits', 'street_shop_visits_app')) as other_records,
         max(p.units) as premises_units
     from xref x
     join {{ ref('int_shop_records') }} r on r.source_file = x.source_file and r.source_row = x.source_row
@@ -88,7 +89,7 @@ visit_places as (
 activity as (
     select
         m.shop_code, a.last_open, a.last_closed, a.open_at_last_visit, a.seen_open_recently, a.seen_open_in_rhythm,
-        a.powered, a.as_of
+        a.powered, a.as_of, a.last_visit_date, a.previous_visit, a.visit_rhythm_months
     from {{ ref('int_shop_activity') }} a
     join {{ source('master', 'shop_code_map') }} m
         on m.cluster_key = a.cluster_key and m.delivery = {{ current_delivery() }}
@@ -169,6 +170,14 @@ unregistered as (
         -- for 百味本帮菜馆 at 北渔路11号), so nothing is claimed until a visit names the unit, it is
         -- seen again or a record of its own (a meter) turns up
         and not (vp.records = 1 and vp.visits_with_unit = 0 and vp.premises_units >= 2)
+        -- the same where its visits, none naming the unit, lie further apart than the streets' rhythm
+        -- of visits and no record of its own backs them: the latest visit was not a return to a shop
+        -- the streets know, and the earlier one may have been another of the premises' shops under
+        -- the same sign (阿刘修表店 at 大木桥路14号, visited 2025-10 and 2026-09, a building of ~20 units)
+        and not (
+            vp.visits_with_unit = 0 and vp.premises_units >= 2 and vp.other_records = 0
+            and coalesce({{ months_between('a.previous_visit', 'a.last_visit_date') }} > a.visit_rhythm_months, false)
+        )
         -- a registration or licence at the same address and unit whose legal representative is the
         -- visit's contact (by pinyin: names are often misspelt) is this shop's, even where matching
         -- could not join them (e.g. an address missing from the library)
