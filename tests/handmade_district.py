@@ -78,6 +78,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    couple left 1901 in August: their records changed in August, the flat dark since August: kept
    in the building likewise; the 温 family, whose records changed in September, came to 1902 after
    it had gone dark in May: they stay.
+22. an old woman on the elderly-alone list at her own flat (14号1801, her meter), whose 户口 (户号)
+   she shares with her son's family (户籍 elsewhere), he a 户主 too: the police 居住地址 is his flat
+   (14号1802), where he lives with his wife: 骆秀梅.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -472,6 +475,15 @@ def build(inbox: Path) -> dict:
     # an old man alone at 26号2002 (not on the elderly-alone list), whose use collapses in 2026-10;
     # the police still hold the flat
     people += [Person("龚伯年", True, "1948-12-01", "10000036", "户主", (*A26, "2002"))]
+    # an old woman on the elderly-alone list at her own flat (14号1801, her meter), her 户口 shared
+    # with her son's family (their 户籍 elsewhere): one 户号 with two 户主s; her police 居住地址 is
+    # 14号1802, where her son (户主 too) lives with his wife
+    LUO_HUKOU = "上海市虹口区四平路92弄9号301室"
+    people += [
+        Person("骆秀梅", False, "1942-03-14", "10000045", "户主", (*A2, "1801"), LUO_HUKOU),
+        Person("骆建军", True, "1968-07-22", "10000045", "户主", (*A2, "1802"), LUO_HUKOU),
+        Person("傅丽", False, "1970-01-30", "10000045", "配偶", (*A2, "1802"), LUO_HUKOU),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -544,6 +556,8 @@ def build(inbox: Path) -> dict:
                 residence = address("闻西路", lane, no, room, month)  # 喜 typed as 西
             elif p.name == "章桂珍":
                 residence = address("阳曲路", "15", "16", "101", month)  # a family's flat
+            elif p.name == "骆秀梅":
+                residence = address(road, lane, no, "1802", month)  # the registered flat, her son's
             elif p.name == "任桂兰":
                 residence = address(road, lane, no, "1702", month)  # the flat she let out
             elif p.name == "贺强":
@@ -707,7 +721,7 @@ def build(inbox: Path) -> dict:
             ]
         )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
-        for p in (cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"], cast["任桂兰"]):
+        for p in (cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"], cast["任桂兰"], cast["骆秀梅"]):
             road, lane, no, room = p.home
             rows["civil_affairs_elderly_alone"].append(
                 [

@@ -780,3 +780,16 @@ def test_an_aid_family_the_hub_took_out_of_its_family_flat_is_asked_where_it_liv
         assert flats.get(asked[0][3], "").startswith(building + "#?"), delivery
         assert _placements(db, delivery)["龙海涛"][0] == asked[0][3]
     assert len(messages) == 1 and "最近一次抄表后一并变更" in messages[0]
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_a_listed_person_whose_police_flat_is_another_households_of_her_hukou_is_at_the_lists(district, delivery):
+    """骆秀梅 (84) lives alone at 14号1801 (her meter), as the elderly list says; her 户口 is shared with
+    her son's family (one 户号, two 户主s), and the police 居住地址 is the registered flat 14号1802 where
+    her son, a 户主 too, lives with his wife: another household, strangers to her list's word as a
+    family of another 户号 would be. The hub places her at the list's flat, apart from her son's."""
+    _, db = district
+    placed = _placements(db, delivery)
+    assert placed["骆秀梅"][1] == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#1801"
+    assert placed["骆建军"][1] == placed["傅丽"][1] == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#1802"
+    assert placed["骆秀梅"][0] != placed["骆建军"][0]

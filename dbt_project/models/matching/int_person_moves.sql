@@ -224,13 +224,23 @@ same_police_family as (
     join police_families as pf on pf.family_key = f.family_key
 ),
 
+police_heads as (
+    -- the 户主s of each 户号 (a 户号 may hold several households: a 户口 shared with relatives)
+    select distinct cluster_key, family_key from records
+    where source = 'police_population' and family_key is not null and relation_to_head = '户主'
+),
+
 police_flat_strangers as (
-    -- the people the police place at a flat together with someone not of their 户号
+    -- the people the police place at a flat together with someone not of their 户号, or, a 户主,
+    -- with another 户主 of their 户号 (the household of a relative the 户口 is shared with: an
+    -- elderly 户主 the police place at the registered flat where the other 户主's family lives)
     select distinct p.cluster_key
     from police_room p
     join police_room o on o.building = p.building and o.room = p.room and o.cluster_key <> p.cluster_key
     left join same_police_family s on s.person = p.cluster_key and s.other = o.cluster_key
-    where s.person is null
+    left join police_heads ph on ph.cluster_key = p.cluster_key
+    left join police_heads oh on oh.cluster_key = o.cluster_key and oh.family_key = ph.family_key
+    where s.person is null or oh.cluster_key is not null
 ),
 
 police_occupancy as (
