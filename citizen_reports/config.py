@@ -87,6 +87,10 @@ class Duplicates(StrictModel):
     # true: a report whose photo is `different_photo_bits` or more from the photos of most of the
     # incident's reports it was compared with (not only all of them) is not joined automatically
     different_photo_majority: bool = False
+    # true: the pairs that are not one problem are of two kinds, estimated apart: another problem at
+    # the same spot (placed, categorised and addressed as the same problem would be: a pothole
+    # back after the repair, a second one beside it) and an unrelated one (dedupe.estimate)
+    same_spot_class: bool = False
 
     @model_validator(mode="after")
     def _order(self):
