@@ -91,13 +91,19 @@ class Duplicates(StrictModel):
     # the same spot (placed, categorised and addressed as the same problem would be: a pothole
     # back after the repair, a second one beside it) and an unrelated one (dedupe.estimate)
     same_spot_class: bool = False
+    # `accept` for a model estimated with `same_spot_class` (its posterior is against both kinds of
+    # other problem: a pair at the very spot is less sure than two classes make it); the cold start
+    # (two classes) keeps `accept`
+    same_spot_accept: float = Field(default=0.95, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _order(self):
         if self.review > self.accept:
             raise ValueError("review must not exceed accept")
-        if self.merge < self.accept:
+        if self.merge < max(self.accept, self.same_spot_accept):
             raise ValueError("merge must not be below accept")
+        if self.review > self.same_spot_accept:
+            raise ValueError("review must not exceed same_spot_accept")
         if self.different_photo_bits <= self.same_photo_bits:
             raise ValueError("different_photo_bits must exceed same_photo_bits")
         return self

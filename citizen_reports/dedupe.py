@@ -1011,6 +1011,8 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     another open incident, the two are one problem reported twice and that one is merged into the
     joined one (`Decision.merges`)."""
     accept, merge, review = cfg.duplicates.accept, cfg.duplicates.merge, cfg.duplicates.review
+    if isinstance(model, SpotModel):  # the odds against both other kinds: a posterior of its own
+        accept = cfg.duplicates.same_spot_accept
     incident = list(df["incident"])
     hours = df["hours"].to_numpy()
     first: dict[str, float] = {}
