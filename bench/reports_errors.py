@@ -95,6 +95,8 @@ def _why(o: Report, t: str, truth: dict[str, str], review: float, accept: float)
 def diagnose(inbox: Path, db: Path) -> dict[str, Counter]:
     cfg = load_reports_config()
     accept, review = cfg.duplicates.accept, cfg.duplicates.review
+    if cfg.duplicates.same_spot_class:  # the estimated models' threshold (dedupe._assign)
+        accept = cfg.duplicates.same_spot_accept
     problems = {r["incident_id"]: r for r in _rows(inbox / "_truth" / "reports_incidents.csv")}
     truth, no_id, kinds = _key(inbox)
     with app_session(db) as s:
