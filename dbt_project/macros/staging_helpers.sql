@@ -24,13 +24,19 @@
     cn_id_sex(cn_normalize_id({{ col }})) as {{ prefix }}_sex
 {%- endmacro %}
 
-{# reused: the CTE before has {{ prefix }}_known and the values of last delivery (known_names). #}
+{# reused: the CTE before has <prefix>_normalized (cn_normalize_name(col), or null where known:
+   unless_known) and, in a build that reuses (reuse_normalized), <prefix>_known and the values of last
+   delivery (known_names); the name is normalised once either way. #}
 {% macro name_columns(col, prefix='name', reused=false) -%}
     {{ col }} as {{ prefix }}_raw,
-    {% if reused -%}
-    case when {{ prefix }}_known then {{ prefix }}_k_name else cn_normalize_name({{ col }}) end as {{ prefix }},
-    case when {{ prefix }}_known then {{ prefix }}_k_pinyin else cn_name_pinyin(cn_normalize_name({{ col }})) end as {{ prefix }}_pinyin,
-    case when {{ prefix }}_known then {{ prefix }}_k_pinyin_key else cn_name_pinyin_key(cn_normalize_name({{ col }})) end as {{ prefix }}_pinyin_key
+    {% if reused and reuse_normalized() -%}
+    case when {{ prefix }}_known then {{ prefix }}_k_name else {{ prefix }}_normalized end as {{ prefix }},
+    case when {{ prefix }}_known then {{ prefix }}_k_pinyin else cn_name_pinyin({{ prefix }}_normalized) end as {{ prefix }}_pinyin,
+    case when {{ prefix }}_known then {{ prefix }}_k_pinyin_key else cn_name_pinyin_key({{ prefix }}_normalized) end as {{ prefix }}_pinyin_key
+    {%- elif reused -%}
+    {{ prefix }}_normalized as {{ prefix }},
+    cn_name_pinyin({{ prefix }}_normalized) as {{ prefix }}_pinyin,
+    cn_name_pinyin_key({{ prefix }}_normalized) as {{ prefix }}_pinyin_key
     {%- else -%}
     cn_normalize_name({{ col }}) as {{ prefix }},
     cn_name_pinyin(cn_normalize_name({{ col }})) as {{ prefix }}_pinyin,
@@ -48,7 +54,7 @@
 {% macro address_columns(col, prefix, reused=false) -%}
     {{ col }} as {{ prefix }}_address_raw,
     {%- for f in address_fields() %}
-    {% if reused -%}
+    {% if reused and reuse_normalized() -%}
     case when {{ prefix }}_known then {{ prefix }}_k_{{ f }} else {{ prefix }}_parsed.{{ f }} end
     {%- else -%}
     {{ prefix }}_parsed.{{ f }}
@@ -69,6 +75,16 @@
     {%- if not (execute and is_incremental() and var('normalizers', '')) -%}{{ return(false) }}{%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {{ return('normalized_by' in columns) }}
+{%- endmacro %}
+
+{# expr, or null where the join aliased `alias` found the value staged last delivery (a build that
+   reuses: the Python UDF in expr then runs on the other rows only). #}
+{% macro unless_known(alias, expr) -%}
+    {%- if reuse_normalized() -%}
+    case when {{ alias }}.raw is null then {{ expr }} end
+    {%- else -%}
+    {{ expr }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro normalized_by() -%}

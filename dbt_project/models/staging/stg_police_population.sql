@@ -18,8 +18,9 @@ parsed as (
         {{ known_address_columns('kr', 'registered') }},
         {{ known_address_columns('ks', 'residence') }},
         {{ known_name_columns('kn', 'name') }},
-        case when kr.raw is null then cn_parse_address(source.registered_address) end as registered_parsed,
-        case when ks.raw is null then cn_parse_address(source.residence_address) end as residence_parsed
+        {{ unless_known('kr', 'cn_parse_address(source.registered_address)') }} as registered_parsed,
+        {{ unless_known('ks', 'cn_parse_address(source.residence_address)') }} as residence_parsed,
+        {{ unless_known('kn', 'cn_normalize_name(source.name)') }} as name_normalized
     from source
     left join known_addresses as kr on source.registered_address = kr.raw
     left join known_addresses as ks on source.residence_address = ks.raw

@@ -17,7 +17,8 @@ parsed as (
         source.*,
         {{ known_address_columns('ka', 'supply') }},
         {{ known_name_columns('kn', 'account_name') }},
-        case when ka.raw is null then cn_parse_address(source.supply_address) end as supply_parsed
+        {{ unless_known('ka', 'cn_parse_address(source.supply_address)') }} as supply_parsed,
+        {{ unless_known('kn', 'cn_normalize_name(source.account_name)') }} as account_name_normalized
     from source
     left join known_addresses as ka on source.supply_address = ka.raw
     left join known_names as kn on source.account_name = kn.raw
