@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 
 from normalize.domain_rules import load_domain_rules
+from normalize.version import normalizers_version
 from pipelines.yaml_models import StrictModel, load_yaml_model
 
 DEFAULT_PATH = Path(__file__).with_name("matching.yml")
@@ -94,10 +95,12 @@ def load_matching_config(path: Path | None = None) -> MatchingConfig:
 
 
 def dbt_vars(delivery: str | None = None) -> dict:
-    """Every dbt var of a run: the delivery, the matching settings and the domain rules
-    (normalize/domain_rules.yml: the elderly age, the meter shares)."""
+    """Every dbt var of a run: the delivery, the matching settings, the domain rules
+    (normalize/domain_rules.yml: the elderly age, the meter shares) and the normalisers' fingerprint
+    (normalize/version.py: staging reuses last delivery's normalised values made by the same code)."""
     return (
         ({"delivery": delivery} if delivery else {})
         | load_matching_config().dbt_vars()
         | load_domain_rules().dbt_vars()
+        | {"normalizers": normalizers_version()}
     )

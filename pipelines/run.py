@@ -30,6 +30,7 @@ from connectors.ingest import list_deliveries, pending_deliveries
 from pipelines import settings
 from pipelines.dagster_storage import instance as dagster_instance
 from pipelines.dbt_runner import CONSOLE_ENV as DBT_CONSOLE_ENV
+from pipelines.dbt_runner import freeze_long_lived, long_lived_frozen
 from pipelines.definitions import build_definitions
 from pipelines.partitions import deliveries as delivery_partitions
 from quality.corrections import describe, unprocessed_files
@@ -346,13 +347,14 @@ def run_hub(inbox: Path, db: Path, verbose: bool = False, progress: bool = True)
     except settings.ConfigError as e:
         raise SystemExit(f"civichub: {e}") from None
     os.environ[DBT_CONSOLE_ENV] = "1" if verbose else "0"
-    with warnings.catch_warnings(record=True) as caught:
+    with long_lived_frozen(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         # pyspark (the spark extra) warns on import that pandas 3 is not fully supported: the hub
         # converts between Spark and pandas through Arrow only (pipelines/spark_step.py)
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
         settings.prepare_dagster_home(hub)
         defs = build_definitions()
+        freeze_long_lived()
         if not verbose:
             logging.getLogger("dagster").setLevel(logging.WARNING)
         pending = _pending(inbox, db)

@@ -24,11 +24,24 @@
     cn_id_sex(cn_normalize_id({{ col }})) as {{ prefix }}_sex
 {%- endmacro %}
 
-{% macro name_columns(col, prefix='name') -%}
+{# reused: the CTE before has <prefix>_normalized (cn_normalize_name(col), or null where known:
+   unless_known) and, in a build that reuses (reuse_normalized), <prefix>_known and the values of last
+   delivery (known_names); the name is normalised once either way. #}
+{% macro name_columns(col, prefix='name', reused=false) -%}
     {{ col }} as {{ prefix }}_raw,
+    {% if reused and reuse_normalized() -%}
+    case when {{ prefix }}_known then {{ prefix }}_k_name else {{ prefix }}_normalized end as {{ prefix }},
+    case when {{ prefix }}_known then {{ prefix }}_k_pinyin else cn_name_pinyin({{ prefix }}_normalized) end as {{ prefix }}_pinyin,
+    case when {{ prefix }}_known then {{ prefix }}_k_pinyin_key else cn_name_pinyin_key({{ prefix }}_normalized) end as {{ prefix }}_pinyin_key
+    {%- elif reused -%}
+    {{ prefix }}_normalized as {{ prefix }},
+    cn_name_pinyin({{ prefix }}_normalized) as {{ prefix }}_pinyin,
+    cn_name_pinyin_key({{ prefix }}_normalized) as {{ prefix }}_pinyin_key
+    {%- else -%}
     cn_normalize_name({{ col }}) as {{ prefix }},
     cn_name_pinyin(cn_normalize_name({{ col }})) as {{ prefix }}_pinyin,
     cn_name_pinyin_key(cn_normalize_name({{ col }})) as {{ prefix }}_pinyin_key
+    {%- endif %}
 {%- endmacro %}
 
 {% macro phone_columns(col, prefix='phone') -%}
@@ -36,19 +49,127 @@
     cn_normalize_phone({{ col }}) as {{ prefix }}
 {%- endmacro %}
 
-{# Expects a struct column <prefix>_parsed = cn_parse_address(<col>) computed in an earlier CTE. #}
-{% macro address_columns(col, prefix) -%}
+{# Expects a struct column <prefix>_parsed = cn_parse_address(<col>) computed in an earlier CTE
+   (reused: null where <prefix>_known, whose values of last delivery are <prefix>_k_<field>). #}
+{% macro address_columns(col, prefix, reused=false) -%}
     {{ col }} as {{ prefix }}_address_raw,
-    {{ prefix }}_parsed.district as {{ prefix }}_district,
-    {{ prefix }}_parsed.street as {{ prefix }}_street,
-    {{ prefix }}_parsed.community as {{ prefix }}_community,
-    {{ prefix }}_parsed.road as {{ prefix }}_road,
-    {{ prefix }}_parsed.lane as {{ prefix }}_lane,
-    {{ prefix }}_parsed.number as {{ prefix }}_number,
-    {{ prefix }}_parsed.building as {{ prefix }}_building,
-    {{ prefix }}_parsed.room as {{ prefix }}_room,
-    {{ prefix }}_parsed.rest as {{ prefix }}_rest,
-    {{ prefix }}_parsed.address_key as {{ prefix }}_address_key
+    {%- for f in address_fields() %}
+    {% if reused and reuse_normalized() -%}
+    case when {{ prefix }}_known then {{ prefix }}_k_{{ f }} else {{ prefix }}_parsed.{{ f }} end
+    {%- else -%}
+    {{ prefix }}_parsed.{{ f }}
+    {%- endif %} as {{ prefix }}_{{ f }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro address_fields() -%}
+    {{ return(['district', 'street', 'community', 'road', 'lane', 'number', 'building', 'room', 'rest', 'address_key']) }}
+{%- endmacro %}
+
+{# Reuse of last delivery's normalised values (normalize/version.py). A normalised address or name
+   is a function of its raw text and the normalisers' code alone, so the large registries'
+   staging (a month's values are almost all last month's) takes a raw value staged in the last
+   delivery by the same code (`normalized_by` = var normalizers) from there and calls the Python
+   normalisers only on the rest. True in an incremental build whose table has that column. #}
+{% macro reuse_normalized() -%}
+    {%- if not (execute and is_incremental() and var('normalizers', '')) -%}{{ return(false) }}{%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {{ return('normalized_by' in columns) }}
+{%- endmacro %}
+
+{# expr, or null where the join aliased `alias` found the value staged last delivery (a build that
+   reuses: the Python UDF in expr then runs on the other rows only). #}
+{% macro unless_known(alias, expr) -%}
+    {%- if reuse_normalized() -%}
+    case when {{ alias }}.raw is null then {{ expr }} end
+    {%- else -%}
+    {{ expr }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro normalized_by() -%}
+    '{{ var("normalizers", "") }}' as normalized_by
+{%- endmacro %}
+
+{# This table's rows of its last delivery staged by the same normalisers (only when reused). #}
+{% macro previous_normalized_rows() -%}
+    (
+        select * from {{ this }}
+        where
+            normalized_by = '{{ var("normalizers") }}'
+            and delivery = (select max(delivery) from {{ this }} where normalized_by = '{{ var("normalizers") }}')
+    )
+{%- endmacro %}
+
+{# One row per raw address staged last delivery (columns <prefix>_address_raw, <prefix>_<field> of
+   each prefix): raw and the ten fields; no rows when not reused. #}
+{% macro known_addresses(prefixes) -%}
+    {%- if reuse_normalized() -%}
+    select
+        raw,
+        {%- for f in address_fields() %}
+        min({{ f }}) as {{ f }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        {%- for p in prefixes %}
+        select
+            {{ p }}_address_raw as raw,
+            {%- for f in address_fields() %}
+            {{ p }}_{{ f }} as {{ f }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ previous_normalized_rows() }} as previous
+        where {{ p }}_address_raw is not null
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ) as addresses
+    group by raw
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as raw,
+        {%- for f in address_fields() %}
+        cast(null as {{ dbt.type_string() }}) as {{ f }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    where false
+    {%- endif %}
+{%- endmacro %}
+
+{# The columns a join with known_addresses aliased `alias` adds for address_columns(reused=true). #}
+{% macro known_address_columns(alias, prefix) -%}
+    {{ alias }}.raw is not null as {{ prefix }}_known,
+    {%- for f in address_fields() %}
+    {{ alias }}.{{ f }} as {{ prefix }}_k_{{ f }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{# One row per raw name staged last delivery (name_columns' output with this prefix); no rows when
+   not reused. #}
+{% macro known_names(prefix) -%}
+    {%- if reuse_normalized() -%}
+    select
+        {{ prefix }}_raw as raw,
+        min({{ prefix }}) as name,
+        min({{ prefix }}_pinyin) as pinyin,
+        min({{ prefix }}_pinyin_key) as pinyin_key
+    from {{ previous_normalized_rows() }} as previous
+    where {{ prefix }}_raw is not null
+    group by {{ prefix }}_raw
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as raw,
+        cast(null as {{ dbt.type_string() }}) as name,
+        cast(null as {{ dbt.type_string() }}) as pinyin,
+        cast(null as {{ dbt.type_string() }}) as pinyin_key
+    where false
+    {%- endif %}
+{%- endmacro %}
+
+{% macro known_name_columns(alias, prefix) -%}
+    {{ alias }}.raw is not null as {{ prefix }}_known,
+    {{ alias }}.name as {{ prefix }}_k_name,
+    {{ alias }}.pinyin as {{ prefix }}_k_pinyin,
+    {{ alias }}.pinyin_key as {{ prefix }}_k_pinyin_key
 {%- endmacro %}
 
 {% macro sex_value(col) -%}

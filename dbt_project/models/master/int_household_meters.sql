@@ -51,14 +51,22 @@ meters as (
     group by account_no, building, room
 ),
 
+name_keys as (
+    -- the name key (a Python UDF) of each distinct name once (1M persons have ~250k names)
+    select name, cn_name_pinyin_key(name) as name_key
+    from (
+        select distinct name from {{ ref('int_person_golden') }}
+        where name is not null
+    ) as n
+),
+
 residents as (
     -- everyone placed in a building, with the room or with the room unknown (room null)
     select
-        r.address_id, split_part(r.dwelling_key, '#', 1) as building, r.room, g.name,
-        cn_name_pinyin_key(g.name) as name_key
+        r.address_id, split_part(r.dwelling_key, '#', 1) as building, r.room, g.name, k.name_key
     from {{ ref('int_person_residence') }} r
     join {{ ref('int_person_golden') }} g using (cluster_key)
-    where g.name is not null
+    join name_keys k on g.name = k.name
 ),
 
 holder_candidates as (

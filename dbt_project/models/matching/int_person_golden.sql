@@ -76,17 +76,45 @@ pivoted as (
     group by cluster_key
 ),
 
+-- (a cluster's sources as a bit mask, one bit a source, and the masks' few distinct sets spelt out
+-- after, rather than sorting and joining each of 1M clusters' sources)
+source_bits as (
+    select source, (power(2, row_number() over (order by source) - 1))::bigint as bit
+    from (
+        select distinct source from records
+        where source is not null
+    ) as s
+),
+
+flag_masks as (
+    select
+        r.cluster_key,
+        count(*) as record_count,
+        bit_or(b.bit) as mask,
+        bool_or(r.source = 'police_population') as in_police,
+        max(case when r.source = 'civil_affairs_assistance' then r.family_key end) as aid_certificate_no,
+        bool_or(r.source = 'civil_affairs_elderly_alone') as on_elderly_alone_list,
+        bool_or(r.source = 'hr_graduates') as is_graduate
+    from records r
+    left join source_bits b on r.source = b.source
+    group by r.cluster_key
+),
+
+mask_sources as (
+    select
+        m.mask,
+        {{ ordered_string_agg('b.source', ',', distinct=true) }} as sources
+    from (select distinct mask from flag_masks) as m
+    join source_bits b on (m.mask & b.bit) <> 0
+    group by m.mask
+),
+
 flags as (
     select
-        cluster_key,
-        count(*) as record_count,
-        {{ ordered_string_agg('source', ',', distinct=true) }} as sources,
-        bool_or(source = 'police_population') as in_police,
-        max(case when source = 'civil_affairs_assistance' then family_key end) as aid_certificate_no,
-        bool_or(source = 'civil_affairs_elderly_alone') as on_elderly_alone_list,
-        bool_or(source = 'hr_graduates') as is_graduate
-    from records
-    group by cluster_key
+        f.cluster_key, f.record_count, s.sources, f.in_police, f.aid_certificate_no, f.on_elderly_alone_list,
+        f.is_graduate
+    from flag_masks f
+    left join mask_sources s on f.mask = s.mask
 ),
 
 final as (
