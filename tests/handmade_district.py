@@ -81,6 +81,10 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
 22. an old woman on the elderly-alone list at her own flat (14号1801, her meter), whose 户口 (户号)
    she shares with her son's family (户籍 elsewhere), he a 户主 too: the police 居住地址 is his flat
    (14号1802), where he lives with his wife: 骆秀梅.
+23. an old woman on the elderly-alone list who moved in September from her flat (14号1901, her meter,
+   her 户籍; the police still name it) to 14号1902, which the November list names (the October one
+   gives her building only; the landlord's meter, nobody on file): 1901 has read empty since, 1902
+   lived in from September and reads zero in 2026-10: 窦玉兰.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -484,6 +488,10 @@ def build(inbox: Path) -> dict:
         Person("骆建军", True, "1968-07-22", "10000045", "户主", (*A2, "1802"), LUO_HUKOU),
         Person("傅丽", False, "1970-01-30", "10000045", "配偶", (*A2, "1802"), LUO_HUKOU),
     ]
+    # an old woman on the elderly-alone list who moved from her flat 14号1901 (her 户籍, her meter; the
+    # police still name it) to 14号1902 in September, the list's 居住地址 (the landlord's meter, empty
+    # until she came); 1902's use collapses in 2026-10
+    people += [Person("窦玉兰", False, "1945-07-21", "10000046", "户主", (*A2, "1902"), registered=(*A2, "1901"))]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -560,6 +568,8 @@ def build(inbox: Path) -> dict:
                 residence = address(road, lane, no, "1802", month)  # the registered flat, her son's
             elif p.name == "任桂兰":
                 residence = address(road, lane, no, "1702", month)  # the flat she let out
+            elif p.name == "窦玉兰":
+                residence = address(road, lane, no, "1901", month)  # the flat she left in September
             elif p.name == "贺强":
                 residence = address("延长西路", lane, no, room, month)  # another direction
             elif p.name == "唐亮":
@@ -721,8 +731,12 @@ def build(inbox: Path) -> dict:
             ]
         )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
-        for p in (cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"], cast["任桂兰"], cast["骆秀梅"]):
+        for p in (
+            cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"], cast["任桂兰"], cast["骆秀梅"], cast["窦玉兰"]
+        ):  # fmt: skip
             road, lane, no, room = p.home
+            if p.name == "窦玉兰" and month == 0:
+                room = None  # the October list names her building only
             rows["civil_affairs_elderly_alone"].append(
                 [
                     p.name,
@@ -745,7 +759,7 @@ def build(inbox: Path) -> dict:
         meters = []
         for k, p in enumerate(people):
             if p.relation == "户主" and p.name not in (
-                "刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英", "章桂珍", "任桂兰"
+                "刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英", "章桂珍", "任桂兰", "窦玉兰"
             ):  # fmt: skip
                 meters.append((f"31000{k:05d}", p.name, p.home, 150))
         meters += [
@@ -755,6 +769,8 @@ def build(inbox: Path) -> dict:
             ("3100099050", "马丽华", (*A2, ""), 100),  # 冯桂英's, written with the building only
             ("3100099060", "包志华", (*A2, "1701"), 150),  # 任桂兰's home, in a former tenant's name
             ("3100099061", "任桂兰", (*A2, "1702"), 150),  # the flat she let out
+            ("3100099070", "窦玉兰", (*A2, "1901"), 150),  # the flat she left in September
+            ("3100099071", "邢志刚", (*A2, "1902"), 150),  # her home since September, the landlord's
             ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
             ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
             ("3100099009", "阿芳裁缝", ("梅园路", "", "108", ""), 300),  # an unregistered shop, visited in May
@@ -783,6 +799,12 @@ def build(inbox: Path) -> dict:
                     use = 5  # 任桂兰's use collapsed in 2026-10
                 if holder == "晏子豪" and m >= "2026-05":
                     use = 7  # the couple left in May
+                if holder == "窦玉兰" and m >= "2026-09":
+                    use = 5  # she left 1901 in September
+                if holder == "邢志刚" and m <= "2026-08":
+                    use = 5  # 1902 empty until she came
+                if holder == "邢志刚" and m == "2026-10":
+                    use = 0  # her use collapsed in 2026-10
                 if holder == "龚伯年" and m_i == 11 and month == 1:
                     use = 8  # he left in 2026-10
                 if holder == "马丽华" and m_i == 11 and month == 1:

@@ -9,8 +9,8 @@
 -- * account_holder_unknown: nobody in the district's person data has the holder's name;
 -- * account_vacant: nobody lives in the dwelling per the household file, and its meter reads like an
 --   empty flat (or its people have just died or left), yet the account is active; or the people on
---   file are all living, under the elderly age or not on the elderly-alone list, and the meter has
---   gone dark: its latest reading fell
+--   file are all living, under the elderly age or not on the elderly-alone list (or a listed person
+--   the meters show moved to the list's flat), and the meter has gone dark: its latest reading fell
 --   below the drop ratio of the flat's earlier lived-in level, this month or months ago (they have most
 --   likely moved);
 -- * elderly_power_drop: a listed elderly person's dwelling whose latest reading fell below the drop
@@ -21,7 +21,9 @@
 --   already the month before): the meter is most likely theirs, and not taken for an empty flat; and
 --   where the list's own 居住地址 names another flat than the hub's (room included, nobody on file
 --   there) while the hub's flat shows no arrival of theirs this year, the meter at the list's flat
---   (the police are behind, the list is up to date).
+--   (the police are behind, the list is up to date); likewise where the hub's flat went dark while
+--   the list's started to read lived in (a move to the list's flat): not the flat they left, whose
+--   darkness is account_vacant's (the street is asked whether they moved).
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
 with shop_meters as (
     select source_file, source_row from {{ ref('int_shop_records') }}
@@ -331,6 +333,69 @@ elderly_homes as (
     where pr.source = 'civil_affairs_elderly_alone' and pr.household_id is not null
 ),
 
+-- a listed person the hub places alone at one flat (the police's 居住地址) while the list's own
+-- 居住地址 names another, room included, where nobody is on file, and the meters tell a move: the
+-- hub's flat stopped reading lived in (its latest reading does not) and the list's flat started to
+-- (a month lived in after one that was not) no earlier than the hub's flat last read lived in. The
+-- person moved to the list's flat (the police are behind): its meter is theirs to watch, and the
+-- hub's flat going dark was their leaving, no alarm (the street is asked whether they moved:
+-- account_vacant on the reading). Lived in: the lived-in share of that month's district median
+-- (normalize/domain_rules.yml)
+meter_months as (
+    select r.account_no, r.reading_month, bool_or(r.kwh >= {{ var('meter_lived_in_from_share') }} * mm.median_kwh) as lived_in
+    from readings r
+    join month_medians mm using (reading_month)
+    where r.kwh is not null
+    group by r.account_no, r.reading_month
+),
+
+meters_left as (
+    -- meters that read lived in once and not in the export's latest month: the last month they did
+    select account_no, max(reading_month) filter (where lived_in) as last_lived_month
+    from meter_months
+    group by account_no
+    having
+        max(reading_month) = {{ latest_reading_month() }}
+        and max(reading_month) filter (where lived_in) < max(reading_month)
+),
+
+meter_arrivals as (
+    -- the latest month a meter read lived in after a month it did not (someone came)
+    select cur.account_no, max(cur.reading_month) as arrival_month
+    from meter_months cur
+    join meter_months prev
+        on prev.account_no = cur.account_no and prev.reading_month = {{ previous_month('cur.reading_month') }}
+    where cur.lived_in and not prev.lived_in
+    group by cur.account_no
+),
+
+elderly_list_moves as (
+    select distinct ph.household_id as left_household_id, lh.household_id
+    from {{ ref('int_quality_person_rows') }} pr
+    join {{ source('master', 'household') }} ph on ph.household_id = pr.household_id
+    join {{ source('master', 'household') }} lh on lh.dwelling_key = pr.row_address_id || '#' || pr.room
+    join located pl on pl.household_id = ph.household_id
+    join meters_left ml on ml.account_no = pl.account_no
+    join located ll on ll.household_id = lh.household_id
+    join meter_arrivals ma on ma.account_no = ll.account_no
+    where
+        pr.source = 'civil_affairs_elderly_alone' and pr.room is not null and pr.row_address_id is not null
+        and lh.household_id <> ph.household_id
+        and lh.member_count = 0 and ph.member_count = 1
+        and ma.arrival_month >= ml.last_lived_month
+),
+
+left_flats as (
+    select left_household_id, min(household_id) as list_household_id from elderly_list_moves
+    group by left_household_id
+),
+
+-- the listed people's homes whose meters are watched: not a flat they moved from
+watched_homes as (
+    select household_id from elderly_homes
+    where household_id not in (select left_household_id from elderly_list_moves)
+),
+
 -- a listed person the hub places at one flat (the police's 居住地址) while the list's own 居住地址
 -- names another, room included, where nobody lives on file: the list is up to date and the police
 -- behind when the hub's flat shows no arrival of theirs (its meter read in every month of the
@@ -368,6 +433,8 @@ elderly_list_flats as (
             join steady_meters sm on sm.account_no = pl.account_no
             where pl.household_id = ph.household_id
         )
+    union
+    select household_id from elderly_list_moves
 ),
 
 -- listed people placed in a room that no meter of this export was placed at, one per building: the
@@ -467,16 +534,28 @@ vacant_on_file as (
         '用电量',
         j.last_kwh::string,
         null::string,
-        '住址“' || j.full_address || '”登记有' || o.people || '名居住人员（均未满{{ var("elderly_min_age") }}周岁），但电表（户号' || j.account_no || '）'
-        || j.last_month || '用电量仅' || j.last_kwh::integer || '度，此前有人居住时月均' || j.lived_median_kwh::integer
-        || '度，像已无人居住，请核实是否已搬离并更新居住地址。'
+        case
+            when mv.left_household_id is not null
+                then
+                    '住址“' || j.full_address || '”登记的独居老人，民政名单的居住地址为“' || lf.full_address
+                    || '”，该处电表显示已有人入住；本处电表（户号' || j.account_no || '）' || j.last_month || '用电量仅'
+                    || j.last_kwh::integer || '度，此前有人居住时月均' || j.lived_median_kwh::integer
+                    || '度，老人应已搬离，请核实并更新居住地址。'
+            else
+                '住址“' || j.full_address || '”登记有' || o.people || '名居住人员（均未满{{ var("elderly_min_age") }}周岁），但电表（户号' || j.account_no || '）'
+                || j.last_month || '用电量仅' || j.last_kwh::integer || '度，此前有人居住时月均' || j.lived_median_kwh::integer
+                || '度，像已无人居住，请核实是否已搬离并更新居住地址。'
+        end
     from judged j
     join on_file_members o on o.household_id = j.household_id
+    -- a listed person's flat they left for the list's (elderly_list_moves)
+    left join left_flats mv on mv.left_household_id = j.household_id
+    left join {{ source('master', 'household') }} lf on lf.household_id = mv.list_household_id
     where
         j.member_count > 0
         and (
             o.all_living_under_elderly_age
-            or (o.all_living and j.household_id not in (select household_id from elderly_homes))
+            or (o.all_living and j.household_id not in (select household_id from watched_homes))
         )
         and j.gone_dark
         and j.last_kwh < {{ var('meter_lived_in_from_share') }} * (
@@ -498,7 +577,7 @@ power_drop as (
     from judged j
     where
         (
-            j.household_id in (select household_id from elderly_homes)
+            j.household_id in (select household_id from watched_homes)
             or j.household_id in (select household_id from elderly_list_flats)
         )
         -- (a meter whose readings stopped months ago has no latest reading to compare: no drop)
