@@ -81,6 +81,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
 22. an old woman on the elderly-alone list at her own flat (14号1801, her meter), whose 户口 (户号)
    she shares with her son's family (户籍 elsewhere), he a 户主 too: the police 居住地址 is his flat
    (14号1802), where he lives with his wife: 骆秀梅.
+23. a blank police 居住地址 (October) of an aid recipient living alone at 12号2201, the one meter in his
+   name (a name no one else in the district carries) lived in; his aid file's 家庭地址 and his 户籍
+   are 12号2202, where 童志明 (another 户号) lives: 邱文彬.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -484,6 +487,13 @@ def build(inbox: Path) -> dict:
         Person("骆建军", True, "1968-07-22", "10000045", "户主", (*A2, "1802"), LUO_HUKOU),
         Person("傅丽", False, "1970-01-30", "10000045", "配偶", (*A2, "1802"), LUO_HUKOU),
     ]
+    # an aid recipient whose 家庭地址 and 户籍 are a flat another man lives in now (12号2202, 童志明):
+    # 邱文彬 lives alone at 12号2201, the meter in his name (a name no one else carries); his police
+    # 居住地址 is blank in October (the police name 2201 in November)
+    people += [
+        Person("邱文彬", True, "1979-04-16", "10000061", "户主", (*A1, "2201"), (*A1, "2202")),
+        Person("童志明", True, "1975-11-02", "10000062", "户主", (*A1, "2202")),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -543,6 +553,8 @@ def build(inbox: Path) -> dict:
             elif p.name == "王芳" and month == 1:
                 residence = ""
             elif p.name == "蔡康文" and month == 0:
+                residence = ""
+            elif p.name == "邱文彬" and month == 0:
                 residence = ""
             elif p.name == "刘洋" or (p.name == "邵德明" and p.status == "死亡"):
                 residence = ""
@@ -718,6 +730,24 @@ def build(inbox: Path) -> dict:
                 STREET[1],
                 COMMITTEES[0][1],
                 "2021-03",
+            ]
+        )
+        # 邱文彬's aid family of one, its 家庭地址 the flat 童志明 lives in
+        rows["civil_affairs_assistance"].append(
+            [
+                "310106D202400008",
+                "低保",
+                "邱文彬",
+                cast["邱文彬"].id,
+                "邱文彬",
+                cast["邱文彬"].id,
+                "户主",
+                "1",
+                "1500",
+                address("阳曲路", "15", "12", "2202", month),
+                STREET[1],
+                COMMITTEES[0][1],
+                "2022-05",
             ]
         )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])

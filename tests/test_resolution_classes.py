@@ -793,3 +793,29 @@ def test_a_listed_person_whose_police_flat_is_another_households_of_her_hukou_is
     assert placed["骆秀梅"][1] == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#1801"
     assert placed["骆建军"][1] == placed["傅丽"][1] == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#1802"
     assert placed["骆秀梅"][0] != placed["骆建军"][0]
+
+
+def test_a_blank_residence_with_the_own_meter_where_nobody_else_lives_is_that_flat(district):
+    """邱文彬's police 居住地址 is blank in October; the one meter in his name (nobody else carries it)
+    reads lived in at 12号2201, where nobody else lives; his aid file's 家庭地址 and his 户籍 are
+    12号2202, 童志明's home (another 户号). The hub places him at his meter's flat (evidence:sole_meter), and
+    the street is asked about the 家庭地址 he does not live at (aid_renhu_fenli), in both months."""
+    _, db = district
+    flat = f"{ADDRESS_ID[('阳曲路', '15', '12')]}#2201"
+    placed = _placements(db, "2026-10")
+    assert placed["邱文彬"][1] == flat
+    assert placed["邱文彬"][3] == "residence:evidence:sole_meter"
+    assert placed["邱文彬"][0] != placed["童志明"][0]
+    assert _placements(db, "2026-11")["邱文彬"][1] == flat
+    for delivery in ("2026-10", "2026-11"):
+        with duckdb.connect(str(db), read_only=True) as con:
+            rows = dict(
+                con.execute(
+                    "select source_row, aid_certificate_no from staging.stg_civil_affairs_assistance "
+                    "where delivery = ?",
+                    [delivery],
+                ).fetchall()
+            )
+        asked = [f for f in _findings(db, delivery, "aid_renhu_fenli") if rows.get(f[1]) == "310106D202400008"]
+        assert len(asked) == 1, delivery
+        assert asked[0][3] == _placements(db, delivery)["邱文彬"][0], delivery
