@@ -479,23 +479,26 @@ family_changed_before_dark as (
     where reads_empty and all_changed_as_it_went_dark and has_adult
 ),
 
-left_before_dark as (
-    select distinct p.cluster_key
-    from placed p
-    join police_changed c on c.cluster_key = p.cluster_key
-    join family_changed_before_dark fc on fc.building = p.building and fc.room = p.room and fc.family_key = c.family_key
-    left join facts f on f.cluster_key = p.cluster_key
-    left join aid_flats af on af.building = p.building and af.room = p.room
-    where not coalesce(f.elderly_listed, false) and af.building is null
+families_that_left as (
+    select building, room, family_key, 'family_changed_after_reading' as reason
+    from family_changed_at_flat
+    union all
+    select building, room, family_key, 'flat_dark_since_last_change' as reason
+    from family_changed_before_dark
 ),
 
-moved_after_reading as (
-    select distinct p.cluster_key
+family_left as (
+    -- the people of those 户号s at those flats, and why (never anyone on the elderly-alone list; a
+    -- flat gone dark at an aid file's 家庭地址 is the street's to ask about, aid_renhu_fenli)
+    select distinct p.cluster_key, fc.reason
     from placed p
     join police_changed c on c.cluster_key = p.cluster_key
-    join family_changed_at_flat fc on fc.building = p.building and fc.room = p.room and fc.family_key = c.family_key
+    join families_that_left fc on fc.building = p.building and fc.room = p.room and fc.family_key = c.family_key
     left join facts f on f.cluster_key = p.cluster_key
-    where not coalesce(f.elderly_listed, false)
+    left join aid_flats af on af.building = p.building and af.room = p.room
+    where
+        not coalesce(f.elderly_listed, false)
+        and (fc.reason = 'family_changed_after_reading' or af.building is null)
 ),
 
 flat_reads_empty as (
@@ -531,11 +534,9 @@ moved_out as (
     from (
         select cluster_key, 'flat_reads_empty' as reason from flat_reads_empty
         union all
-        select cluster_key, 'family_changed_after_reading' as reason from moved_after_reading
+        select cluster_key, reason from family_left
         union all
         select cluster_key, 'family_changed_after_reading' as reason from still_out_of_date
-        union all
-        select cluster_key, 'flat_dark_since_last_change' as reason from left_before_dark
     ) m
     group by cluster_key
 ),
