@@ -111,24 +111,39 @@ def previous_fingerprints(con, xref: str, id_column: str, delivery: str) -> tupl
     return previous, votes
 
 
+def _previous_meters(con, previous: str) -> None:
+    """The previous delivery's electricity accounts, each with the household it was placed in, that
+    household's dwelling and whether the hub's evidence placed it (temp table before_meters): one scan
+    for the id_history rules below."""
+    con.execute(
+        """
+        create or replace temp table before_meters as
+        select distinct u.account_no, x.household_id as old_id, h.dwelling_key as old_key,
+               x.match_rule like 'meter_evidence:%' as by_evidence
+        from master.household_xref x
+        join staging.stg_utility_electricity u
+          on u.source_file = x.source_file and u.source_row = x.source_row and u.delivery = $previous
+        left join master.household h on h.household_id = x.household_id
+        where x.delivery = $previous and x.source = 'utility_electricity'
+        """,
+        {"previous": previous},
+    )
+
+
 def _record_rooms_found(con, previous: str, delivery: str, now: _dt.datetime) -> None:
     """A household kept at building level last delivery (室号不详) whose people or meter are now
     placed in a room of that building was that dwelling all along: id_history records a merge into
     it (a split when its people went to several rooms), so that its old id can be followed."""
-    pairs = con.execute(
+    con.execute(
         """
+        insert into master.id_history
         with before_people as (
             select m.person_id, m.household_id as old_id, h.dwelling_key as old_key
             from master.household_member m join master.household h using (household_id)
             where m.delivery = $previous and h.dwelling_key like '%#?%'
         ),
-        before_meters as (
-            select distinct u.account_no, x.household_id as old_id, h.dwelling_key as old_key
-            from master.household_xref x
-            join staging.stg_utility_electricity u
-              on u.source_file = x.source_file and u.source_row = x.source_row and u.delivery = $previous
-            join master.household h on h.household_id = x.household_id
-            where x.delivery = $previous and x.source = 'utility_electricity' and h.dwelling_key like '%#?%'
+        building_meters as (
+            select distinct account_no, old_id, old_key from before_meters where old_key like '%#?%'
         ),
         moved as (
             select b.old_id, b.old_key, p.household_id as new_id, m.dwelling_key as new_key
@@ -137,22 +152,21 @@ def _record_rooms_found(con, previous: str, delivery: str, now: _dt.datetime) ->
             join household_map m on m.household_id = p.household_id
             union
             select b.old_id, b.old_key, hm.household_id, md.dwelling_key
-            from before_meters b
+            from building_meters b
             join matching.int_household_meters md using (account_no)
             join household_map hm on hm.dwelling_key = md.dwelling_key
+        ),
+        found as (
+            select distinct old_id, new_id, count(distinct new_id) over (partition by old_id) as targets
+            from moved
+            where new_key not like '%#?%' and split_part(new_key, '#', 1) = split_part(old_key, '#', 1)
         )
-        select distinct old_id, new_id, count(distinct new_id) over (partition by old_id) as targets
-        from moved
-        where new_key not like '%#?%' and split_part(new_key, '#', 1) = split_part(old_key, '#', 1)
+        select old_id, new_id, 'household', case when targets = 1 then 'merge' else 'split' end, $delivery, $now
+        from found
         order by old_id, new_id
         """,
-        {"previous": previous},
-    ).fetchall()
-    for old_id, new_id, targets in pairs:
-        kind = "merge" if targets == 1 else "split"
-        con.execute(
-            "insert into master.id_history values (?, ?, 'household', ?, ?, ?)", [old_id, new_id, kind, delivery, now]
-        )
+        {"previous": previous, "delivery": delivery, "now": now},
+    )
 
 
 def _record_meters_placed(con, previous: str, delivery: str, now: _dt.datetime) -> None:
@@ -161,25 +175,20 @@ def _record_meters_placed(con, previous: str, delivery: str, now: _dt.datetime) 
     another room of that building: its readings were that flat's all along (a landlord's name on a
     tenant's meter). id_history records a split from the household it was placed in to the one it
     names, so that the records can be followed; the old household keeps its id and its people."""
-    pairs = con.execute(
+    con.execute(
         """
-        with before_meters as (
-            select distinct u.account_no, x.household_id as old_id,
-                   split_part(h.dwelling_key, '#', 1) as old_building
-            from master.household_xref x
-            join staging.stg_utility_electricity u
-              on u.source_file = x.source_file and u.source_row = x.source_row and u.delivery = $previous
-            join master.household h on h.household_id = x.household_id
-            where x.delivery = $previous and x.source = 'utility_electricity'
-              and x.match_rule like 'meter_evidence:%'
+        insert into master.id_history
+        with placed_meters as (
+            select distinct account_no, old_id, split_part(old_key, '#', 1) as old_building
+            from before_meters where by_evidence and old_key is not null
         ),
         meters_now as (
             select distinct md.account_no, hm.household_id as new_id, md.dwelling_key
             from matching.int_household_meters md join household_map hm using (dwelling_key)
             where md.match_rule like 'supply_address:%'
         )
-        select distinct b.old_id, n.new_id
-        from before_meters b join meters_now n using (account_no)
+        select distinct b.old_id, n.new_id, 'household', 'split', $delivery, $now
+        from placed_meters b join meters_now n using (account_no)
         where n.new_id <> b.old_id and split_part(n.dwelling_key, '#', 1) = b.old_building
           and b.old_id in (select household_id from person_household)
           and (b.old_id, n.new_id) not in (
@@ -187,12 +196,8 @@ def _record_meters_placed(con, previous: str, delivery: str, now: _dt.datetime) 
           )
         order by 1, 2
         """,
-        {"previous": previous, "delivery": delivery},
-    ).fetchall()
-    for old_id, new_id in pairs:
-        con.execute(
-            "insert into master.id_history values (?, ?, 'household', 'split', ?, ?)", [old_id, new_id, delivery, now]
-        )
+        {"delivery": delivery, "now": now},
+    )
 
 
 def _record_moves(con, previous: str, delivery: str, now: _dt.datetime) -> None:
@@ -202,26 +207,20 @@ def _record_moves(con, previous: str, delivery: str, now: _dt.datetime) -> None:
     household now, none left behind, has moved there ('move'; the flat keeps its id and its meter);
     a household with no record at all this delivery merged into the household its people and meters
     went to ('merge', or 'split' when they went to several)."""
-    pairs = con.execute(
+    con.execute(
         """
+        insert into master.id_history
         with before_people as (
             select m.person_id, m.household_id as old_id
             from master.household_member m
             where m.delivery = $previous
-        ),
-        before_meters as (
-            select distinct u.account_no, x.household_id as old_id
-            from master.household_xref x
-            join staging.stg_utility_electricity u
-              on u.source_file = x.source_file and u.source_row = x.source_row and u.delivery = $previous
-            where x.delivery = $previous and x.source = 'utility_electricity'
         ),
         people_now as (
             select b.old_id, p.household_id as new_id
             from before_people b join person_household p using (person_id)
         ),
         meters_now as (
-            select b.old_id, hm.household_id as new_id
+            select distinct b.old_id, hm.household_id as new_id
             from before_meters b
             join matching.int_household_meters md using (account_no)
             join household_map hm on hm.dwelling_key = md.dwelling_key
@@ -249,19 +248,16 @@ def _record_moves(con, previous: str, delivery: str, now: _dt.datetime) -> None:
                 where old_id not in (select household_id from present)
             )
         )
-        select old_id, new_id, kind from (select * from moved union all select * from vanished)
+        select old_id, new_id, 'household', kind, $delivery, $now
+        from (select * from moved union all select * from vanished)
         where old_id <> new_id
           and (old_id, new_id) not in (
               select (old_id, new_id) from master.id_history where delivery = $delivery and entity_type = 'household'
           )
         order by old_id, new_id
         """,
-        {"previous": previous, "delivery": delivery},
-    ).fetchall()
-    for old_id, new_id, kind in pairs:
-        con.execute(
-            "insert into master.id_history values (?, ?, 'household', ?, ?, ?)", [old_id, new_id, kind, delivery, now]
-        )
+        {"previous": previous, "delivery": delivery, "now": now},
+    )
 
 
 def person_soft_keys(con, relation: str, key: str) -> pd.DataFrame:
@@ -363,6 +359,7 @@ def _build(con, delivery: str) -> MasterSummary:
         """
     )
     if previous:
+        _previous_meters(con, previous)
         _record_rooms_found(con, previous, delivery, now)
         _record_moves(con, previous, delivery, now)
         _record_meters_placed(con, previous, delivery, now)

@@ -455,6 +455,33 @@ def _meters(recs, entities, shop_cores, shop_people, unregistered, rules: ShopRu
             shops_at.setdefault(info.premises, []).append("uscc:" + ent)
     for prem, cks in unregistered.items():
         shops_at.setdefault(prem, []).extend(cks)
+    # the months each account (as keyed below) was read in this export
+    read_months: dict[tuple, list[str]] = {}
+    for row in meters.itertuples(index=False):
+        if row.reading_month is not None:
+            key = (row.account_no, row.premises_key, row.name_core, row.person_name)
+            read_months.setdefault(key, []).append(str(row.reading_month))
+
+    def trading_when_read(ck: str, key: tuple) -> bool:
+        # a business founded after the account's last reading, or ended before its first, did not
+        # draw that power
+        ent = entities.get(ck[5:]) if ck.startswith("uscc:") else None
+        months = read_months.get(key)
+        if ent is None or not months:
+            return True
+        if ent.established is not None and _month(ent.established) > max(months):
+            return False
+        return not (ent.ended_on is not None and ent.ended_on != _dt.date.min and _month(ent.ended_on) < min(months))
+
+    def newest(ck: str) -> tuple:
+        ent = entities.get(ck[5:]) if ck.startswith("uscc:") else None
+        return (
+            ent is not None,
+            ent is not None and ent.ended_on is None,
+            (ent and ent.established) or _dt.date.min,
+            ck,
+        )
+
     meter_choice: dict[tuple, tuple[str, str, float]] = {}
     for row in meters.itertuples(index=False):
         key = (row.account_no, row.premises_key, row.name_core, row.person_name)
@@ -479,8 +506,10 @@ def _meters(recs, entities, shop_cores, shop_people, unregistered, rules: ShopRu
             elif len(candidates) == 1:
                 meter_choice[key] = (candidates[0], "meter_only_shop_at_premises", rules.premises_score)
             elif candidates:
-                # several shops and no evidence: the most recently registered one operates now
-                meter_choice[key] = (sorted(candidates)[-1], "meter_premises_ambiguous", 0.3)
+                # several shops and no evidence: of those trading while the account was read, a
+                # registered one still registered, the most recently founded
+                pool = [ck for ck in candidates if trading_when_read(ck, key)] or candidates
+                meter_choice[key] = (max(pool, key=newest), "meter_premises_ambiguous", 0.3)
             else:
                 meter_choice[key] = (f"meter:{row.account_no}", "meter_unmatched", 0.0)
         out[row.record_key] = meter_choice[key]

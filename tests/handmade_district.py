@@ -85,6 +85,12 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    her 户籍; the police still name it) to 14号1902, which the November list names (the October one
    gives her building only; the landlord's meter, nobody on file): 1901 has read empty since, 1902
    lived in from September and reads zero in 2026-10: 窦玉兰.
+24. a blank police 居住地址 (October) of an aid recipient living alone at 12号2201, the one meter in his
+   name (a name no one else in the district carries) lived in; his aid file's 家庭地址 and his 户籍
+   are 12号2202, where 童志明 (another 户号) lives: 邱文彬.
+25. a road typed by sound as a library road's homophone, at a door the library does not list: 石磊's
+   October 居住地址 says 严长中路1弄9号 for 延长中路1弄9号 (yan zhang zhong, as 延长中路 reads: a library road,
+   its 1弄9号 outside the library), one character from 严庄中路, which has 1弄9号: he is at 延长中路.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -134,6 +140,7 @@ LIBRARY = [
     ("31010600000020", "梅园路", "", "100", 0),
     ("31010600000021", "梅园路", "", "110", 1),  # a mall
     ("31010600000022", "梅园路", "", "112", 1),
+    ("31010600000023", "严庄中路", "1", "9", 1),
 ]
 ADDRESS_ID: dict[tuple[str, str, str], str] = {}
 for _code, _road, _lane, _no, _ in LIBRARY:
@@ -492,6 +499,26 @@ def build(inbox: Path) -> dict:
     # police still name it) to 14号1902 in September, the list's 居住地址 (the landlord's meter, empty
     # until she came); 1902's use collapses in 2026-10
     people += [Person("窦玉兰", False, "1945-07-21", "10000046", "户主", (*A2, "1902"), registered=(*A2, "1901"))]
+    # an aid recipient whose 家庭地址 and 户籍 are a flat another man lives in now (12号2202, 童志明):
+    # 邱文彬 lives alone at 12号2201, the meter in his name (a name no one else carries); his police
+    # 居住地址 is blank in October (the police name 2201 in November)
+    people += [
+        Person("邱文彬", True, "1979-04-16", "10000061", "户主", (*A1, "2201"), (*A1, "2202")),
+        Person("童志明", True, "1975-11-02", "10000062", "户主", (*A1, "2202")),
+    ]
+    # a door of a library road outside the library, its road typed by sound in October: 石磊 at
+    # 延长中路1弄9号 (the library lists 延长中路 with other doors, and 严庄中路1弄9号), written 严长中路
+    people += [
+        Person(
+            "石磊",
+            True,
+            "1983-09-27",
+            "10000063",
+            "户主",
+            ("延长中路", "1", "9", "301"),
+            "上海市虹口区四平路94弄2号101室",
+        )
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -551,6 +578,10 @@ def build(inbox: Path) -> dict:
             elif p.name == "王芳" and month == 1:
                 residence = ""
             elif p.name == "蔡康文" and month == 0:
+                residence = ""
+            elif p.name == "石磊" and month == 0:
+                residence = address("严长中路", lane, no, room, month)  # 延 typed as 严 (yan)
+            elif p.name == "邱文彬" and month == 0:
                 residence = ""
             elif p.name == "刘洋" or (p.name == "邵德明" and p.status == "死亡"):
                 residence = ""
@@ -728,6 +759,24 @@ def build(inbox: Path) -> dict:
                 STREET[1],
                 COMMITTEES[0][1],
                 "2021-03",
+            ]
+        )
+        # 邱文彬's aid family of one, its 家庭地址 the flat 童志明 lives in
+        rows["civil_affairs_assistance"].append(
+            [
+                "310106D202400008",
+                "低保",
+                "邱文彬",
+                cast["邱文彬"].id,
+                "邱文彬",
+                cast["邱文彬"].id,
+                "户主",
+                "1",
+                "1500",
+                address("阳曲路", "15", "12", "2202", month),
+                STREET[1],
+                COMMITTEES[0][1],
+                "2022-05",
             ]
         )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])

@@ -502,7 +502,7 @@ def test_a_meter_the_hub_placed_by_its_holder_that_now_names_its_room_is_recorde
 
     import duckdb
 
-    from matching.master_tables import DDL, _record_meters_placed
+    from matching.master_tables import DDL, _previous_meters, _record_meters_placed
 
     con = duckdb.connect()
     con.execute(DDL)
@@ -530,6 +530,7 @@ def test_a_meter_the_hub_placed_by_its_holder_that_now_names_its_room_is_recorde
     )
     con.execute("create temp table household_map as select dwelling_key, household_id from master.household")
     con.execute("create temp table person_household as select * from (values ('H1'), ('H2'), ('H3')) t(household_id)")
+    _previous_meters(con, "2026-10")
     _record_meters_placed(con, "2026-10", "2026-11", dt.datetime(2026, 11, 5))
     assert con.execute("select old_id, new_id, kind, delivery from master.id_history").fetchall() == [
         ("H1", "H2", "split", "2026-11")

@@ -113,8 +113,10 @@ def test_a_road_name_one_homophone_off_a_unique_library_road_is_that_road(distri
         "上海市静安区文德路38弄7号305室",  # one syllable off 闻喜路, no rhyme (the last test)
         "上海市静安区汾水路38弄7号203室",  # two syllables off 闻喜路 (the next test)
         "上海市静安区延长西路1弄1号101室",  # 延长中路 is another road (the test after)
+        "上海市静安区严长中路1弄9号301室",  # reads as 延长中路, whose 1弄9号 is outside the library
         "上海市静安区梅源路8弄3号301室",  # the meters of 柏文海 and 殷志超 (the last test)
         "上海市静安区文德路38弄7号305室",
+        "上海市静安区延长中路1弄9号301室",  # 石磊's meter
     ]
 
 
@@ -822,3 +824,40 @@ def test_a_listed_person_whose_police_flat_is_another_households_of_her_hukou_is
     assert placed["骆秀梅"][1] == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#1801"
     assert placed["骆建军"][1] == placed["傅丽"][1] == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#1802"
     assert placed["骆秀梅"][0] != placed["骆建军"][0]
+
+
+def test_a_blank_residence_with_the_own_meter_where_nobody_else_lives_is_that_flat(district):
+    """邱文彬's police 居住地址 is blank in October; the one meter in his name (nobody else carries it)
+    reads lived in at 12号2201, where nobody else lives; his aid file's 家庭地址 and his 户籍 are
+    12号2202, 童志明's home (another 户号). The hub places him at his meter's flat (evidence:sole_meter), and
+    the street is asked about the 家庭地址 he does not live at (aid_renhu_fenli), in both months."""
+    _, db = district
+    flat = f"{ADDRESS_ID[('阳曲路', '15', '12')]}#2201"
+    placed = _placements(db, "2026-10")
+    assert placed["邱文彬"][1] == flat
+    assert placed["邱文彬"][3] == "residence:evidence:sole_meter"
+    assert placed["邱文彬"][0] != placed["童志明"][0]
+    assert _placements(db, "2026-11")["邱文彬"][1] == flat
+    for delivery in ("2026-10", "2026-11"):
+        with duckdb.connect(str(db), read_only=True) as con:
+            rows = dict(
+                con.execute(
+                    "select source_row, aid_certificate_no from staging.stg_civil_affairs_assistance "
+                    "where delivery = ?",
+                    [delivery],
+                ).fetchall()
+            )
+        asked = [f for f in _findings(db, delivery, "aid_renhu_fenli") if rows.get(f[1]) == "310106D202400008"]
+        assert len(asked) == 1, delivery
+        assert asked[0][3] == _placements(db, delivery)["邱文彬"][0], delivery
+
+
+def test_a_road_typed_as_a_library_roads_homophone_is_that_road_outside_the_library(district):
+    """石磊's October 居住地址 says 严长中路1弄9号: it reads as 延长中路 (a library road, whose 1弄9号 the
+    library does not list), and is one character from 严庄中路, which has a 1弄9号. He is at 延长中路
+    (outside the library) in both months, one household, never at 严庄中路."""
+    _, db = district
+    before, after = _placements(db, "2026-10"), _placements(db, "2026-11")
+    for placed in (before, after):
+        assert placed["石磊"][1] == "unlisted:延长中路1弄9号#301"
+    assert before["石磊"][0] == after["石磊"][0]

@@ -307,3 +307,35 @@ def test_a_sign_guessed_among_several_businesses_does_not_make_the_newcomers_own
     assert got["v1"][0] == got["old"][0]
     assert got["v2"] == (got["new"][0], "visit_only_shop_at_premises")
     assert got["v3"][0] == got["new"][0]  # (by now the street's sign for it)
+
+
+def meter(key, premises, holder, account, month):
+    return rec(
+        key, "utility_electricity", premises, name=holder, name_core=holder, person_name=holder,
+        person_name_key=holder, account_no=account, reading_month=month,
+    )  # fmt: skip
+
+
+def test_a_meter_nobody_names_at_premises_of_a_closed_shop_and_its_successor_is_the_one_trading_when_read():
+    """协和路26号: 老周饭店 (deregistered in August) and its successor 老陈配钥匙 (founded in September);
+    an account in a third name read in September and October drew the successor's power. 淞虹路63号:
+    明星灯具店 (deregistered in December 2025) and 海棠生煎馆 (founded in November 2026); an account
+    read in November and December 2025 was the lamp shop's. (Not by the credit codes' order.)"""
+    got = clusters(
+        [
+            registered("r1", "92310105ZZ0000001X", "上海市长宁区晟鑫面馆", "晟鑫面馆", "周强", "X26#",
+                       established="2025-11-01", status="注销", approved="2026-08-20"),
+            registered("r2", "91310105AA0000002X", "上海云启生活服务有限公司", "云启生活服务", "陈兵", "X26#",
+                       established="2026-09-05"),
+            meter("e1", "X26#", "王海", "3100000001", "2026-09"),
+            meter("e2", "X26#", "王海", "3100000001", "2026-10"),
+            registered("r3", "91310105AA0000003X", "上海德瑞五金交电有限公司", "德瑞五金交电", "刘明", "X63#",
+                       established="2020-03-01", status="注销", approved="2025-12-15"),
+            registered("r4", "92310105ZZ0000004X", "长宁区恒悦生煎馆", "恒悦生煎馆", "赵云", "X63#",
+                       established="2026-11-02"),
+            meter("e3", "X63#", "孙丽", "3100000002", "2025-11"),
+            meter("e4", "X63#", "孙丽", "3100000002", "2025-12"),
+        ]
+    )  # fmt: skip
+    assert got["e1"] == got["e2"] == (got["r2"][0], "meter_premises_ambiguous")
+    assert got["e3"] == got["e4"] == (got["r3"][0], "meter_premises_ambiguous")

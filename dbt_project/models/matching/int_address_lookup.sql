@@ -9,6 +9,8 @@
 -- syllable and a door number would do, 宝潼路 bao tong is no slip for 保德路 bao de). A road the
 -- library lists is never taken for another (its door is outside the library). A direction before 路
 -- (东南西北中) that sounds different is never the one difference: 延长西路 and 延长中路 are different roads.
+-- A road that reads the same as a library road (a homophone typed for it) is that road, never a
+-- slip for another: 大凝路20号 is 大宁路20号 (outside the library), not 大统路20号.
 with keys as (
     select * from {{ ref('int_address_keys') }}
 ),
@@ -79,6 +81,15 @@ one_char_candidates as (
         and u.road not in (
             select lr.road from library_rows as lr
             where lr.road is not null
+        )
+        -- a road that reads the same as a library road is that road (大凝路 da ning is 大宁路, whose
+        -- 20号 is outside the library), no slip for one that reads otherwise (大统路20号)
+        and (
+            u.road_pinyin = l.road_pinyin
+            or coalesce(u.road_pinyin not in (
+                select lp.road_pinyin from library_rows as lp
+                where lp.road_pinyin is not null
+            ), true)
         )
         and (
             {{ road_one_character_apart('u.road', 'l.road', 'u.road_pinyin', 'l.road_pinyin') }}

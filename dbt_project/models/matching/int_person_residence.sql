@@ -13,6 +13,11 @@
 --    for it (the combination's share, or 1 - Π(1 - p) over its kinds where the combination is
 --    rare) reaches residence_min_confidence and no other dwelling is as well supported; the
 --    registered address is one kind of evidence among others, never the answer by default.
+--    A person the police place nowhere whose one meter (a name no one else of the district carries)
+--    reads lived in where nobody else lives, every other dwelling named for them being a stranger's
+--    home (a registered flat or an aid 家庭地址 another 户号 lives in), lives at the meter
+--    (evidence:sole_meter), where that pattern reaches residence_min_confidence among the people
+--    whose address is complete, their own address set aside.
 -- 3. Otherwise a named building is kept with the room unknown (a household "室号不详" of the
 --    person's 户号), and quality asks the street to confirm the room; a person with no address
 --    at all and no conclusive evidence is left unplaced. (Where the police 居住地址 is blank, the
@@ -295,6 +300,102 @@ from_evidence as (
         and confidence > coalesce(runner_up, 0)
 ),
 
+-- 2b. a meter in the person's own name where no one else lives, every other dwelling a stranger's ---
+-- A person whom the police place nowhere (居住地址 blank, no building named): where a meter in their
+-- name (a name no other meter and no other person of the district carries) reads lived in, nobody's
+-- own record places anyone else at its flat, and every other dwelling the evidence names for them is
+-- a stranger's home (someone not of their 户号 lives there by their own police record or the
+-- elderly-alone list: a registered flat or an aid file's 家庭地址 they left, 人户分离), they live at
+-- the meter. How often that is so is estimated from the people whose police 居住地址 names a room,
+-- with their own address set aside (the 'meter' kind, which needs it, too), and taken where it
+-- reaches residence_min_confidence.
+person_family as (
+    select cluster_key, max(family_key) as family_key
+    from records
+    where source = 'police_population'
+    group by cluster_key
+    having count(distinct family_key) <= 1
+),
+
+occupants as (
+    select cluster_key, building, room from police_room
+    union
+    select cluster_key, building, room from evidence
+    where kind = 'own:civil_affairs_elderly_alone'
+),
+
+blind_candidates as (
+    -- the dwellings the evidence names for a person, their own police 居住地址 set aside
+    select distinct cluster_key, building, room from evidence
+    where room is not null and kind not in ('own:police_population', 'meter')
+),
+
+stranger_homes as (
+    select distinct b.cluster_key, b.building, b.room
+    from blind_candidates b
+    join occupants o on o.building = b.building and o.room = b.room and o.cluster_key <> b.cluster_key
+    left join person_family fb on fb.cluster_key = b.cluster_key
+    left join person_family fo on fo.cluster_key = o.cluster_key
+    where fb.family_key is null or fo.family_key is null or fo.family_key <> fb.family_key
+),
+
+sole_meters as (
+    -- a meter whose holder's name one person of the district carries (meter_anywhere joins a meter
+    -- to every person of its name), that person's one meter
+    select e.building, e.room, any_value(e.cluster_key) as cluster_key
+    from evidence e
+    where e.kind = 'meter_anywhere'
+    group by e.building, e.room
+    having count(distinct e.cluster_key) = 1
+),
+
+own_lived_in_meter as (
+    select s.cluster_key, s.building, s.room
+    from sole_meters s
+    join dwelling_use u on u.building = s.building and u.room = s.room
+    where
+        u.lived_in
+        and s.cluster_key in (
+            select cluster_key from evidence
+            where kind = 'meter_anywhere'
+            group by cluster_key
+            having count(*) = 1
+        )
+),
+
+sole_meter_homes as (
+    -- the meter's flat is the one dwelling named for them that is no stranger's home
+    select s.cluster_key, s.building, s.room, count(*) as candidate_dwellings
+    from own_lived_in_meter s
+    join blind_candidates b on b.cluster_key = s.cluster_key
+    left join stranger_homes h on h.cluster_key = b.cluster_key and h.building = b.building and h.room = b.room
+    group by s.cluster_key, s.building, s.room
+    having
+        count(*) filter (where h.cluster_key is null) = 1
+        and count(*) filter (where h.cluster_key is null and b.building = s.building and b.room = s.room) = 1
+),
+
+sole_meter_reliability as (
+    -- (a police 居住地址 outside the library, a misspelt road, is no label to judge a meter by)
+    select (count(*) filter (where s.building = l.building and s.room = l.room) + 1.0) / (count(*) + 2.0) as p
+    from sole_meter_homes s
+    join labels l using (cluster_key)
+    where l.building not like 'unlisted:%'
+),
+
+from_sole_meter as (
+    select
+        s.cluster_key, s.building, s.room, 'evidence:sole_meter' as residence_sources,
+        round(r.p, 4) as residence_evidence, s.candidate_dwellings
+    from sole_meter_homes s
+    cross join sole_meter_reliability r
+    where
+        r.p >= {{ var('residence_min_confidence') }}
+        and s.cluster_key in (select cluster_key from unplaced)
+        and s.cluster_key not in (select cluster_key from stated_building)
+        and s.cluster_key not in (select cluster_key from from_evidence)
+),
+
 -- 3. the building, room unknown --------------------------------------------------------------------
 group_keys as (
     -- people of one 户号 in one building without a room are taken as one household
@@ -323,6 +424,8 @@ placed as (
     select * from from_police_room
     union all
     select * from from_evidence
+    union all
+    select * from from_sole_meter
     union all
     select * from building_only
 ),
@@ -402,23 +505,26 @@ family_changed_before_dark as (
     where reads_empty and all_changed_as_it_went_dark and has_adult
 ),
 
-left_before_dark as (
-    select distinct p.cluster_key
-    from placed p
-    join police_changed c on c.cluster_key = p.cluster_key
-    join family_changed_before_dark fc on fc.building = p.building and fc.room = p.room and fc.family_key = c.family_key
-    left join facts f on f.cluster_key = p.cluster_key
-    left join aid_flats af on af.building = p.building and af.room = p.room
-    where not coalesce(f.elderly_listed, false) and af.building is null
+families_that_left as (
+    select building, room, family_key, 'family_changed_after_reading' as reason
+    from family_changed_at_flat
+    union all
+    select building, room, family_key, 'flat_dark_since_last_change' as reason
+    from family_changed_before_dark
 ),
 
-moved_after_reading as (
-    select distinct p.cluster_key
+family_left as (
+    -- the people of those 户号s at those flats, and why (never anyone on the elderly-alone list; a
+    -- flat gone dark at an aid file's 家庭地址 is the street's to ask about, aid_renhu_fenli)
+    select distinct p.cluster_key, fc.reason
     from placed p
     join police_changed c on c.cluster_key = p.cluster_key
-    join family_changed_at_flat fc on fc.building = p.building and fc.room = p.room and fc.family_key = c.family_key
+    join families_that_left fc on fc.building = p.building and fc.room = p.room and fc.family_key = c.family_key
     left join facts f on f.cluster_key = p.cluster_key
-    where not coalesce(f.elderly_listed, false)
+    left join aid_flats af on af.building = p.building and af.room = p.room
+    where
+        not coalesce(f.elderly_listed, false)
+        and (fc.reason = 'family_changed_after_reading' or af.building is null)
 ),
 
 flat_reads_empty as (
@@ -454,11 +560,9 @@ moved_out as (
     from (
         select cluster_key, 'flat_reads_empty' as reason from flat_reads_empty
         union all
-        select cluster_key, 'family_changed_after_reading' as reason from moved_after_reading
+        select cluster_key, reason from family_left
         union all
         select cluster_key, 'family_changed_after_reading' as reason from still_out_of_date
-        union all
-        select cluster_key, 'flat_dark_since_last_change' as reason from left_before_dark
     ) m
     group by cluster_key
 ),
