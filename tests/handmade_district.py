@@ -91,6 +91,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
 25. a road typed by sound as a library road's homophone, at a door the library does not list: 石磊's
    October 居住地址 says 严长中路1弄9号 for 延长中路1弄9号 (yan zhang zhong, as 延长中路 reads: a library road,
    its 1弄9号 outside the library), one character from 严庄中路, which has 1弄9号: he is at 延长中路.
+26. an old woman on the elderly-alone list at her own flat (14号2301, her meter), in her son's 户号
+   (he the one 户主) and his family's aid file, whose 户籍 and 家庭地址 are his flat (12号2401, where he
+   lives with his wife; its account still in her name); her police 居住地址 is blank: 柏淑芬.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -506,6 +509,14 @@ def build(inbox: Path) -> dict:
         Person("邱文彬", True, "1979-04-16", "10000061", "户主", (*A1, "2201"), (*A1, "2202")),
         Person("童志明", True, "1975-11-02", "10000062", "户主", (*A1, "2202")),
     ]
+    # an old woman on the elderly-alone list living alone at 14号2301 (the meter in her name), in her
+    # son's 户号 (he its one 户主) and his family's aid file: her 户籍 and the aid 家庭地址 are his flat
+    # 12号2401, where he lives with his wife (its account still in her name); her police 居住地址 is blank
+    people += [
+        Person("柏淑芬", False, "1943-06-18", "10000064", "母亲", (*A2, "2301"), (*A1, "2401")),
+        Person("柏志勇", True, "1969-02-25", "10000064", "户主", (*A1, "2401")),
+        Person("宁晓梅", False, "1971-08-03", "10000064", "配偶", (*A1, "2401")),
+    ]
     # a door of a library road outside the library, its road typed by sound in October: 石磊 at
     # 延长中路1弄9号 (the library lists 延长中路 with other doors, and 严庄中路1弄9号), written 严长中路
     people += [
@@ -582,6 +593,8 @@ def build(inbox: Path) -> dict:
             elif p.name == "石磊" and month == 0:
                 residence = address("严长中路", lane, no, room, month)  # 延 typed as 严 (yan)
             elif p.name == "邱文彬" and month == 0:
+                residence = ""
+            elif p.name == "柏淑芬":
                 residence = ""
             elif p.name == "刘洋" or (p.name == "邵德明" and p.status == "死亡"):
                 residence = ""
@@ -779,9 +792,29 @@ def build(inbox: Path) -> dict:
                 "2022-05",
             ]
         )
+        # the 柏 family's aid file: the son's flat, where his mother does not live
+        for member in ("柏志勇", "宁晓梅", "柏淑芬"):
+            rows["civil_affairs_assistance"].append(
+                [
+                    "310106D202400009",
+                    "低保",
+                    "柏志勇",
+                    cast["柏志勇"].id,
+                    member,
+                    cast[member].id,
+                    cast[member].relation,
+                    "3",
+                    "2100",
+                    address("阳曲路", "15", "12", "2401", month),
+                    STREET[1],
+                    COMMITTEES[0][1],
+                    "2023-07",
+                ]
+            )
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
         for p in (
-            cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"], cast["任桂兰"], cast["骆秀梅"], cast["窦玉兰"]
+            cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"], cast["任桂兰"], cast["骆秀梅"], cast["窦玉兰"],
+            cast["柏淑芬"],
         ):  # fmt: skip
             road, lane, no, room = p.home
             if p.name == "窦玉兰" and month == 0:
@@ -808,7 +841,8 @@ def build(inbox: Path) -> dict:
         meters = []
         for k, p in enumerate(people):
             if p.relation == "户主" and p.name not in (
-                "刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英", "章桂珍", "任桂兰", "窦玉兰"
+                "刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英", "章桂珍", "任桂兰", "窦玉兰",
+                "柏志勇",
             ):  # fmt: skip
                 meters.append((f"31000{k:05d}", p.name, p.home, 150))
         meters += [
@@ -820,6 +854,8 @@ def build(inbox: Path) -> dict:
             ("3100099061", "任桂兰", (*A2, "1702"), 150),  # the flat she let out
             ("3100099070", "窦玉兰", (*A2, "1901"), 150),  # the flat she left in September
             ("3100099071", "邢志刚", (*A2, "1902"), 150),  # her home since September, the landlord's
+            ("3100099080", "柏淑芬", (*A2, "2301"), 150),  # her flat
+            ("3100099081", "柏淑芬", (*A1, "2401"), 150),  # her son's flat, the account still in her name
             ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
             ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
             ("3100099009", "阿芳裁缝", ("梅园路", "", "108", ""), 300),  # an unregistered shop, visited in May

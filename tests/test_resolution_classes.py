@@ -861,3 +861,26 @@ def test_a_road_typed_as_a_library_roads_homophone_is_that_road_outside_the_libr
     for placed in (before, after):
         assert placed["石磊"][1] == "unlisted:延长中路1弄9号#301"
     assert before["石磊"][0] == after["石磊"][0]
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_a_listed_person_with_a_blank_residence_is_at_the_lists_flat_not_her_familys(district, delivery):
+    """柏淑芬 (83) lives alone at 14号2301 (a meter in her name), as the elderly list says; her 户籍 and
+    her son's family's aid 家庭地址 are his flat 12号2401 (one 户号, he its 户主), where he lives with his
+    wife, its account still in her name. Her police 居住地址 is blank: the family, the aid file, the 户籍
+    and a meter in her name all name the son's flat, but someone the list places alone at another flat
+    is not at her family's. The hub places her at the list's flat, apart from her son, and asks the
+    street about the aid family's 家庭地址 (aid_renhu_fenli suggesting 2301), in both months."""
+    _, db = district
+    placed = _placements(db, delivery)
+    assert placed["柏淑芬"][1] == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#2301"
+    assert placed["柏志勇"][1] == placed["宁晓梅"][1] == f"{ADDRESS_ID[('阳曲路', '15', '12')]}#2401"
+    assert placed["柏淑芬"][0] != placed["柏志勇"][0]
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute(
+            """select f.suggested_value from quality.finding_history h join quality.finding f using (finding_id)
+               where h.delivery = ? and h.rule = 'aid_renhu_fenli' and f.message like '%310106D202400009%'""",
+            [delivery],
+        ).fetchall()
+    assert len(found) == 1
+    assert "阳曲路15弄14号2301" in found[0][0]
