@@ -22,12 +22,10 @@ fails, its error lines are raised with the failure.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 
 from matching.config import dbt_vars
 from pipelines import settings
+from pipelines.collector import freeze_long_lived
 from pipelines.dbt_project import civichub_dbt
 from pipelines.engines import current_engine
 
@@ -114,40 +113,8 @@ def parsed_manifest(db_path: str | Path | None = None, target: str = "local"):
                 manifest = res.result
                 _save_parse_cache(cache, manifest)
             _parsed[key] = manifest
-            freeze_long_lived()
+            freeze_long_lived()  # the manifest lives for the run
         return _parsed[key]
-
-
-def freeze_long_lived() -> None:
-    """Inside `long_lived_frozen()` (a `civichub run`): what the process holds now for good (imports,
-    the Dagster definitions, dbt's parsed manifest: hundreds of thousands of objects) out of the
-    cyclic garbage collector's way; each full collection of a step (a union-find, pandas) walked all
-    of it again. Collected first, so nothing already garbage is kept."""
-    if _frozen_run[0]:
-        gc.collect()
-        gc.freeze()
-
-
-_frozen_run = [False]
-
-
-@contextmanager
-def long_lived_frozen() -> Iterator[None]:
-    """The cyclic garbage collector of a whole run: what lives for the run frozen (freeze_long_lived,
-    after the definitions are built and after dbt parses), young objects collected ten times less
-    often (threshold 10,000 allocations, not 700: a million-person delivery allocates hundreds of
-    millions of objects). 10k persons x 2: the main process's collections 5.5 -> 2.4 s (the full ones
-    4.0 -> 1.3 s). Unfrozen at the end,
-    so that what the run held is freed at exit as usual."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(10_000, 10, 10)
-    _frozen_run[0] = True
-    try:
-        yield
-    finally:
-        _frozen_run[0] = False
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
 
 
 PARSE_CACHE_DIR = settings.DBT_PROJECT_DIR / "target" / "civichub_parse"

@@ -28,9 +28,9 @@ from app.intake import pending as app_pending
 from citizen_reports.cli import describe as describe_reports
 from connectors.ingest import list_deliveries, pending_deliveries
 from pipelines import settings
+from pipelines.collector import freeze_long_lived, long_lived_frozen
 from pipelines.dagster_storage import instance as dagster_instance
 from pipelines.dbt_runner import CONSOLE_ENV as DBT_CONSOLE_ENV
-from pipelines.dbt_runner import freeze_long_lived, long_lived_frozen
 from pipelines.definitions import build_definitions
 from pipelines.partitions import deliveries as delivery_partitions
 from quality.corrections import describe, unprocessed_files
