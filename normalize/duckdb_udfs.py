@@ -73,8 +73,18 @@ def _as_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr
 
 
-def _map_unique(fn: Callable[[Any], Any], out_type: pa.DataType, null_value: Any = None):
-    """Arrow UDF applying fn once per distinct value in the batch; NULL -> null_value."""
+_CLEAN_MIN_DISTINCT = 512
+
+
+def _map_unique(
+    fn: Callable[[Any], Any],
+    out_type: pa.DataType,
+    null_value: Any = None,
+    clean: tuple[str | Callable, Callable[[pa.Array], pa.Array]] | None = None,
+):
+    """Arrow UDF applying fn once per distinct value in the batch; NULL -> null_value. With `clean`
+    (pattern, vectorised function): the distinct values matching the pattern are answered all at
+    once by the vectorised function, fn is called on the others only."""
 
     def safe(v: Any) -> Any:
         try:
@@ -82,19 +92,45 @@ def _map_unique(fn: Callable[[Any], Any], out_type: pa.DataType, null_value: Any
         except Exception:
             return None
 
+    def each(values: pa.Array) -> pa.Array:
+        return pa.array([safe(v) for v in values.to_pylist()], type=out_type)
+
     def udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
         a = _as_array(arr)
         if a.type != pa.string():
             a = a.cast(pa.string())
         d = pc.dictionary_encode(a)
-        uniq = d.dictionary.to_pylist()
-        out = pa.array([safe(v) for v in uniq], type=out_type)
+        uniq = d.dictionary
+        # a batch of a few distinct values (a meter's monthly readings) is cheaper value by value
+        if clean is None or len(uniq) < _CLEAN_MIN_DISTINCT:
+            out = each(uniq)
+        else:
+            out = _clean_first(uniq, *clean, each, out_type)
         res = out.take(d.indices)
         if null_value is not None and res.null_count:
             res = pc.if_else(a.is_null(), pa.scalar(null_value, out_type), res)
         return res
 
     return udf
+
+
+def _clean_first(
+    values: pa.Array, pattern: str | Callable, vectorised: Callable, each: Callable, out_type: pa.DataType
+) -> pa.Array:
+    """`vectorised` on the values matching `pattern` (a regex, or a function giving a numpy mask), all
+    at once; `each` on the others."""
+    if callable(pattern):
+        hit = pa.array(pattern(values), type=pa.bool_())
+    else:
+        hit = pc.fill_null(pc.match_substring_regex(values, pattern), False)
+    n = hit.true_count
+    if n == len(values):
+        return vectorised(values)
+    if n == 0:
+        return each(values)
+    rest = pc.invert(hit)
+    out = pc.replace_with_mask(pa.nulls(len(values), out_type), hit, vectorised(values.filter(hit)))
+    return pc.replace_with_mask(out, rest, each(values.filter(rest)))
 
 
 # --- identity numbers, vectorised ------------------------------------------------------------
@@ -111,22 +147,39 @@ _SEX_DICT = pa.array(list(vocabulary("sex")), type=pa.string())
 
 
 def _id_matrix(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(mask of clean rows, their characters as a k x 18 uint8 matrix)."""
-    clean = pc.fill_null(pc.match_substring_regex(a, _ID_CLEAN_RE), False)
-    mask = clean.to_numpy(zero_copy_only=False)
-    if not mask.any():
-        return mask, np.empty((0, 18), dtype=np.uint8)
-    sub = a.filter(clean)
-    k = len(sub)
-    offsets = np.frombuffer(sub.buffers()[1], dtype=np.int32)[sub.offset : sub.offset + k + 1]
-    data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return mask, data.reshape(k, 18)
+    """(mask of clean rows, their characters as a k x 18 uint8 matrix). Clean: 18 bytes, 17 ASCII
+    digits and a digit or X (what _ID_CLEAN_RE matches), checked on the bytes: a regex over the batch
+    cost more than the rest of a function."""
+    n = len(a)
+    offsets = np.frombuffer(a.buffers()[1], dtype=np.int32)[a.offset : a.offset + n + 1]
+    candidate = np.diff(offsets) == 18
+    if a.null_count:
+        candidate &= a.is_valid().to_numpy(zero_copy_only=False)
+    if not candidate.any() or a.buffers()[2] is None:
+        return np.zeros(n, dtype=bool), np.empty((0, 18), dtype=np.uint8)
+    data = np.frombuffer(a.buffers()[2], dtype=np.uint8)
+    if candidate.all():
+        mat = data[offsets[0] : offsets[-1]].reshape(n, 18)
+    else:
+        mat = data[offsets[:-1][candidate][:, None] + np.arange(18)]
+    digit = (mat >= 48) & (mat <= 57)
+    ok = digit[:, :17].all(axis=1) & (digit[:, 17] | (mat[:, 17] == 88))
+    mask = candidate.copy()
+    mask[candidate] = ok
+    return mask, (mat if ok.all() else mat[ok])
 
 
-def _id_eval(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(check digit right, birth date real and plausible, days since 1970-01-01, male)."""
+def _clean_ids(values: pa.Array) -> np.ndarray:
+    return _id_matrix(values)[0]
+
+
+def _id_eval(mat: np.ndarray, check: bool = True, birth: bool = True) -> tuple:
+    """(check digit right, birth date real and plausible, days since 1970-01-01): None for what was
+    not asked."""
     d = mat.astype(np.int64) - 48
-    check_ok = _ID_CHECK_CODES[(d[:, :17] @ _ID_WEIGHTS) % 11] == mat[:, 17]
+    check_ok = _ID_CHECK_CODES[(d[:, :17] @ _ID_WEIGHTS) % 11] == mat[:, 17] if check else None
+    if not birth:
+        return check_ok, None, None
     y = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
     m = d[:, 10] * 10 + d[:, 11]
     dd = d[:, 12] * 10 + d[:, 13]
@@ -147,8 +200,7 @@ def _id_eval(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         ys.astype("datetime64[Y]").astype("datetime64[M]") + (np.where(date_ok, m, 1) - 1).astype("timedelta64[M]")
     ).astype("datetime64[D]")
     days = (days + (np.where(date_ok, dd, 1) - 1).astype("timedelta64[D]")).astype(np.int64)
-    male = d[:, 16] % 2 == 1
-    return check_ok, date_ok, days, male
+    return check_ok, date_ok, days
 
 
 def _others(a: pa.Array, clean: np.ndarray) -> tuple[np.ndarray, list]:
@@ -168,7 +220,7 @@ def _id_status_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     clean, mat = _id_matrix(a)
     codes = np.full(len(a), _STATUS_INDEX["blank"], dtype=np.int8)
     if len(mat):
-        check_ok, date_ok, _, _ = _id_eval(mat)
+        check_ok, date_ok, _ = _id_eval(mat)
         codes[clean] = np.where(
             ~date_ok, _STATUS_INDEX["bad_date"], np.where(check_ok, _STATUS_INDEX["valid"], _STATUS_INDEX["bad_check"])
         )
@@ -184,7 +236,7 @@ def _id_birth_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     days = np.zeros(len(a), dtype=np.int32)
     valid = np.zeros(len(a), dtype=bool)
     if len(mat):
-        _, date_ok, d, _ = _id_eval(mat)
+        _, date_ok, d = _id_eval(mat, check=False)
         days[clean] = d
         valid[clean] = date_ok
     idx, vals = _others(a, clean)
@@ -200,7 +252,7 @@ def _id_sex_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     clean, mat = _id_matrix(a)
     codes = np.full(len(a), -1, dtype=np.int8)
     if len(mat):
-        codes[clean] = np.where(_id_eval(mat)[3], 0, 1)
+        codes[clean] = np.where(mat[:, 16] % 2 == 1, 0, 1)  # the 17th digit odd: male
     idx, vals = _others(a, clean)
     for i, v in zip(idx, vals):
         sx = id_sex(v)
@@ -215,11 +267,53 @@ def _id_check_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     clean, mat = _id_matrix(a)
     ok = np.zeros(len(a), dtype=bool)
     if len(mat):
-        ok[clean] = _id_eval(mat)[0]
+        ok[clean] = _id_eval(mat, birth=False)[0]
     idx, vals = _others(a, clean)
     for i, v in zip(idx, vals):
         ok[i] = id_check_ok(v)
     return pa.array(ok, mask=a.is_null().to_numpy(zero_copy_only=False))
+
+
+# --- clean values, vectorised -----------------------------------------------------------------
+# Most cells of the large registries are already in the form the normaliser returns (an 18-character
+# ID, an 11-digit mobile, a YYYY-MM-DD date, a YYYY-MM month): for those distinct values of a batch
+# the answer is computed all at once (the value itself, or the date from its digits), and only the
+# other values go through the Python function (`_map_unique(..., clean=...)`). The same answers as
+# the Python functions for every value (tests/test_normalize_udfs.py).
+_PHONE_CLEAN_RE = r"^1[3-9][0-9]{9}$"
+_DATE_CLEAN_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_YM_CLEAN_RE = r"^(1[89][0-9][0-9]|2[01][0-9][0-9]|2200)-(0[1-9]|1[0-2])$"  # parse_year_month's years and months
+_MINYEAR, _MAXYEAR = 1, 9999  # datetime.date's range: date(0, 1, 1) is no date (parse_date gives None)
+
+
+def _fixed_width(sub: pa.Array, width: int) -> np.ndarray:
+    """The characters of strings all `width` ASCII bytes long, as a len x width uint8 matrix."""
+    k = len(sub)
+    offsets = np.frombuffer(sub.buffers()[1], dtype=np.int32)[sub.offset : sub.offset + k + 1]
+    data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data.reshape(k, width)
+
+
+def _iso_dates(sub: pa.Array) -> pa.Array:
+    """YYYY-MM-DD strings as dates, null where the date does not exist (as `date(y, m, d)` raises)."""
+    d = _fixed_width(sub, 10).astype(np.int64) - 48
+    y = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    m = d[:, 5] * 10 + d[:, 6]
+    dd = d[:, 8] * 10 + d[:, 9]
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    month_ok = (m >= 1) & (m <= 12)
+    dim = _DAYS_IN_MONTH[np.where(month_ok, m, 0)] + ((m == 2) & leap)
+    ok = month_ok & (dd >= 1) & (dd <= dim) & (y >= _MINYEAR) & (y <= _MAXYEAR)
+    ys = np.where(ok, y, 1970) - 1970
+    days = (
+        ys.astype("datetime64[Y]").astype("datetime64[M]") + (np.where(ok, m, 1) - 1).astype("timedelta64[M]")
+    ).astype("datetime64[D]")
+    days = (days + (np.where(ok, dd, 1) - 1).astype("timedelta64[D]")).astype(np.int64)
+    return pa.array(days.astype(np.int32), mask=~ok).cast(pa.date32())
+
+
+def _as_is(a: pa.Array) -> pa.Array:
+    return a
 
 
 def _address_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -273,7 +367,12 @@ def udf_specs() -> list[tuple[str, Callable, list[str], str]]:
     DuckDB registers it here, Spark in normalize/spark_udfs.py: the same functions on both engines."""
     V = "VARCHAR"
     return [
-        ("cn_normalize_id", _map_unique(normalize_id, pa.string()), [V], V),
+        (
+            "cn_normalize_id",
+            _map_unique(normalize_id, pa.string(), clean=(_clean_ids, _as_is)),
+            [V],
+            V,
+        ),
         ("cn_id_status", _id_status_udf, [V], V),
         ("cn_id_check_ok", _id_check_udf, [V], "BOOLEAN"),
         ("cn_id_birth_date", _id_birth_udf, [V], "DATE"),
@@ -286,10 +385,25 @@ def udf_specs() -> list[tuple[str, Callable, list[str], str]]:
         ("cn_name_pinyin", _map_unique(name_pinyin, pa.string()), [V], V),
         ("cn_name_pinyin_key", _map_unique(name_pinyin_key, pa.string()), [V], V),
         ("cn_split_surname", _surname_udf, [V], _SURNAME_SQL_TYPE),
-        ("cn_normalize_phone", _map_unique(normalize_phone, pa.string()), [V], V),
+        (
+            "cn_normalize_phone",
+            _map_unique(normalize_phone, pa.string(), clean=(_PHONE_CLEAN_RE, _as_is)),
+            [V],
+            V,
+        ),
         ("cn_phone_kind", _map_unique(phone_kind, pa.string(), "blank"), [V], V),
-        ("cn_parse_date", _map_unique(parse_date, pa.date32()), [V], "DATE"),
-        ("cn_parse_year_month", _map_unique(parse_year_month, pa.string()), [V], V),
+        (
+            "cn_parse_date",
+            _map_unique(parse_date, pa.date32(), clean=(_DATE_CLEAN_RE, _iso_dates)),
+            [V],
+            "DATE",
+        ),
+        (
+            "cn_parse_year_month",
+            _map_unique(parse_year_month, pa.string(), clean=(_YM_CLEAN_RE, _as_is)),
+            [V],
+            V,
+        ),
         ("cn_parse_address", _address_udf, [V], _ADDRESS_SQL_TYPE),
         ("cn_address_key", _map_unique(lambda v: address_tuple(v)[_KEY_INDEX], pa.string()), [V], V),
         ("cn_road_pinyin", _map_unique(road_pinyin, pa.string()), [V], V),

@@ -185,3 +185,30 @@ def test_large_batch(con):
     assert got == [None if v is None else parse_address(v).address_key for v in values]
     got = _column(con, "cn_normalize_id", values)
     assert got == [None if v is None else normalize_id(v) for v in values]
+
+
+def test_clean_values_vectorised_match_python(con):
+    """Clean IDs, mobiles, YYYY-MM-DD dates and YYYY-MM months are answered for the whole batch at
+    once (duckdb_udfs._with_clean_path), the rest by the Python functions: the same answers, in
+    batches of only clean values, of none, and of both mixed with NULLs."""
+    rng = random.Random(11)
+    dates = ["2023-02-29", "2024-02-29", "1900-02-29", "2000-02-29", "0000-01-01", "0001-01-01", "9999-12-31"]
+    dates += ["1990-13-01", "1990-00-10", "1990-01-00", "1990-04-31", "1990-01-32", " 1990-01-02", "1990-1-2"]
+    dates += [f"{rng.randint(0, 9999):04d}-{rng.randint(0, 13):02d}-{rng.randint(0, 32):02d}" for _ in range(3000)]
+    months = ["1799-12", "1800-01", "2200-12", "2201-01", "2026-00", "2026-13", "2026-1", "2026年10月", "0000-01"]
+    months += [f"{rng.randint(1700, 2300):04d}-{rng.randint(0, 13):02d}" for _ in range(3000)]
+    phones = ["13812345678", "12345678901", "10012345678", " 13812345678", "1381234567", "138123456789"]
+    phones += ["+86 138 1234 5678", "62345678", "021-62345678", "１３８１２３４５６７８", "13812345678.0"]
+    phones += [f"1{rng.randint(0, 9)}{rng.randint(0, 999_999_999):09d}" for _ in range(3000)]
+    cases = {
+        "cn_parse_date": (parse_date, dates),
+        "cn_parse_year_month": (parse_year_month, months),
+        "cn_normalize_phone": (normalize_phone, phones),
+        "cn_normalize_id": (normalize_id, _ids()),
+    }
+    for fn, (py, values) in cases.items():
+        mixed = values + [None] * 50
+        rng.shuffle(mixed)
+        for batch in (mixed, [v for v in values if v is not None], [None, "x"] * 10):
+            got = _column(con, fn, batch)
+            assert got == [None if v is None else py(v) for v in batch], fn
