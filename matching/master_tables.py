@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from matching import stable_ids
 
@@ -98,17 +99,22 @@ def carry_forward(con, table: str, key: str, now: str, delivery: str, merged_awa
     con.execute("drop table _next")
 
 
-def previous_fingerprints(con, xref: str, id_column: str, delivery: str) -> tuple[str | None, pd.DataFrame]:
+def previous_fingerprints(
+    con, xref: str, id_column: str, delivery: str, arrow: bool = False
+) -> tuple[str | None, pd.DataFrame | pa.Table]:
     """The delivery before `delivery` in master.<xref> (person_xref, shop_xref) and its records'
-    fingerprint → id (entity_id): what each record of this delivery votes with for its stable id."""
+    fingerprint → id (entity_id): what each record of this delivery votes with for its stable id
+    (a DataFrame, or an Arrow table with `arrow`)."""
     row = con.execute(f"select max(delivery) from master.{xref} where delivery < ?", [delivery]).fetchall()
     previous = row[0][0] if row and row[0][0] else None
     if previous is None:
+        if arrow:
+            return None, pa.table({"fingerprint": pa.array([], pa.string()), "entity_id": pa.array([], pa.string())})
         return None, pd.DataFrame(columns=["fingerprint", "entity_id"])
-    votes = con.execute(
-        f"select fingerprint, {id_column} as entity_id from master.{xref} where delivery = ?", [previous]
-    ).df()
-    return previous, votes
+    sql = f"select fingerprint, {id_column} as entity_id from master.{xref} where delivery = ?"
+    if arrow:
+        return previous, con.sql(sql, params=[previous]).to_arrow_table()
+    return previous, con.execute(sql, [previous]).df()
 
 
 def _previous_meters(con, previous: str) -> None:
@@ -260,13 +266,13 @@ def _record_moves(con, previous: str, delivery: str, now: _dt.datetime) -> None:
     )
 
 
-def person_soft_keys(con, relation: str, key: str) -> pd.DataFrame:
+def person_soft_keys(con, relation: str, key: str, arrow: bool = False, as_key: str | None = None):
     """Weak evidence that keeps the id of a person whose every record changed since last month (no
     fingerprint, no valid ID number in common), as a person not otherwise claimed: the same name and
     birth date, the same (unchecked) ID number, or the same name and phone (an export without the ID
-    number whose birth date was typed a day off). `relation` has name, birth_date, id_number, phone."""
-    return con.execute(
-        f"""
+    number whose birth date was typed a day off). `relation` has name, birth_date, id_number, phone.
+    Columns `key` (or `as_key`) and soft_key, as a DataFrame or (`arrow`) an Arrow table."""
+    sql = f"""
         select {key}, name || '|' || birth_date as soft_key from {relation}
         where name is not null and birth_date is not null
         union all
@@ -274,7 +280,9 @@ def person_soft_keys(con, relation: str, key: str) -> pd.DataFrame:
         union all
         select {key}, 'tel|' || name || '|' || phone from {relation} where name is not null and phone is not null
         """
-    ).df()
+    if as_key is not None:
+        sql = f"select {key} as {as_key}, soft_key from ({sql})"
+    return con.sql(sql).to_arrow_table() if arrow else con.execute(sql).df()
 
 
 def build(con: duckdb.DuckDBPyConnection, delivery: str) -> MasterSummary:
@@ -296,30 +304,48 @@ def _build(con, delivery: str) -> MasterSummary:
         con.execute(f"delete from master.{table} where delivery = ?", [delivery])
 
     # --- persons -------------------------------------------------------------------------------
-    clusters = con.execute(
+    # the votes' frames as Arrow tables (no pandas conversion either way: stable_ids.Frame)
+    clusters = con.sql(
         """
         select c.cluster_key, r.fingerprint, case when r.has_valid_id then r.id_number end as hard_key
         from matching.int_person_clusters c join matching.int_person_records r using (record_key)
         """
-    ).df()
-    previous, prev_fp = previous_fingerprints(con, "person_xref", "person_id", delivery)
-    prev_hard = con.execute(
+    ).to_arrow_table()
+    previous, prev_fp = previous_fingerprints(con, "person_xref", "person_id", delivery, arrow=True)
+    prev_hard = con.sql(
         "select id_number as hard_key, person_id as entity_id from master.person where id_number_valid"
-    ).df()
-    soft = person_soft_keys(con, "matching.int_person_golden", "cluster_key")
-    prev_soft = person_soft_keys(con, "master.person", "person_id").rename(columns={"person_id": "entity_id"})
+    ).to_arrow_table()
+    soft = person_soft_keys(con, "matching.int_person_golden", "cluster_key", arrow=True)
+    prev_soft = person_soft_keys(con, "master.person", "person_id", arrow=True, as_key="entity_id")
     assignment = stable_ids.assign(
         clusters, prev_fp, prev_hard, "P", _next_seq(con, "person"), soft_keys=soft, previous_soft_keys=prev_soft
     )
     _save_seq(con, "person", assignment.next_seq)
-    ids = pd.DataFrame(list(assignment.cluster_ids.items()), columns=["cluster_key", "person_id"])
+    ids = pa.table(
+        {
+            "cluster_key": pa.array(list(assignment.cluster_ids.keys()), pa.string()),
+            "person_id": pa.array(list(assignment.cluster_ids.values()), pa.string()),
+        }
+    )
     con.register("person_ids_df", ids)
     con.execute("create or replace temp table person_ids as select * from person_ids_df")
     con.unregister("person_ids_df")
     merges = [h for h in assignment.history if h[2] == "merge"]
     splits = [h for h in assignment.history if h[2] == "split"]
-    for old, new, kind in assignment.history:
-        con.execute("insert into master.id_history values (?, ?, 'person', ?, ?, ?)", [old, new, kind, delivery, now])
+    if assignment.history:
+        history = pa.table(
+            {
+                name: pa.array(list(col), pa.string())
+                for name, col in zip(("old", "new", "kind"), zip(*assignment.history))
+            }
+        )
+        con.register("person_history_df", history)
+        con.execute(
+            """insert into master.id_history
+               select old, new, 'person', kind, $delivery, $now from person_history_df""",
+            {"delivery": delivery, "now": now},
+        )
+        con.unregister("person_history_df")
 
     con.execute(
         """
@@ -333,7 +359,6 @@ def _build(con, delivery: str) -> MasterSummary:
     )
 
     # --- households (dwellings, matching.int_household_dwellings) ---------------------------------
-    known = con.execute("select dwelling_key, household_id from master.household").df()
     new_keys = con.execute(
         """select dwelling_key from matching.int_household_dwellings
            where dwelling_key not in (select dwelling_key from master.household) order by dwelling_key"""
@@ -344,9 +369,19 @@ def _build(con, delivery: str) -> MasterSummary:
         new_rows.append((key, stable_ids.make_id("H", seq)))
         seq += 1
     _save_seq(con, "household", seq)
-    mapping = pd.concat([known, pd.DataFrame(new_rows, columns=["dwelling_key", "household_id"])], ignore_index=True)
-    con.register("household_map_df", mapping)
-    con.execute("create or replace temp table household_map as select * from household_map_df")
+    new_map = pa.table(
+        {
+            "dwelling_key": pa.array([k for k, _ in new_rows], pa.string()),
+            "household_id": pa.array([h for _, h in new_rows], pa.string()),
+        }
+    )
+    con.register("household_map_df", new_map)
+    con.execute(
+        """create or replace temp table household_map as
+           select dwelling_key, household_id from master.household
+           union all
+           select dwelling_key, household_id from household_map_df"""
+    )
     con.unregister("household_map_df")
 
     con.execute(

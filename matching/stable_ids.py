@@ -19,6 +19,13 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# The frames of `assign` are pandas DataFrames or Arrow tables (the person master step fetches them
+# from the hub as Arrow: DuckDB scans an Arrow table in place, where pandas' string columns cost a
+# conversion each way, ~40% of the votes' time at 1M).
+Frame = pd.DataFrame | pa.Table
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -58,12 +65,22 @@ class Assignment:
     new_ids: int = 0
 
 
+def _columns(frame: Frame, columns: list[str]) -> Frame:
+    return frame.select(columns) if isinstance(frame, pa.Table) else frame[columns]
+
+
+def _unique_keys(clusters: Frame) -> list:
+    if isinstance(clusters, pa.Table):
+        return pc.unique(clusters.column("cluster_key")).to_pylist()
+    return list(clusters["cluster_key"].unique())
+
+
 def _ranked_votes(
-    clusters: pd.DataFrame,
-    previous_fingerprints: pd.DataFrame,
-    previous_hard_keys: pd.DataFrame,
-    soft_keys: pd.DataFrame | None,
-    previous_soft_keys: pd.DataFrame | None,
+    clusters: Frame,
+    previous_fingerprints: Frame,
+    previous_hard_keys: Frame,
+    soft_keys: Frame | None,
+    previous_soft_keys: Frame | None,
 ) -> list[tuple]:
     """(cluster_key, previous id, votes) of every pair with a vote, the most votes first, then by
     cluster and id. The votes: each record's fingerprint seen last delivery (the first id it had
@@ -72,14 +89,17 @@ def _ranked_votes(
     (a 1M district has ~1M fingerprints and ~3M soft keys: pandas' groupby over them took ~25 s);
     missing keys never vote; fingerprints are compared as pandas' merge compares them (a missing
     one equals a missing one)."""
-    frames: dict[str, pd.DataFrame] = {}
+    frames: dict[str, Frame] = {}
     parts: list[str] = []
 
-    def first_per(frame: pd.DataFrame, key: str) -> pd.DataFrame:  # drop_duplicates(key) keeps the first row
-        return frame[[key, "entity_id"]].assign(_row=np.arange(len(frame)))
+    def first_per(frame: Frame, key: str) -> Frame:  # drop_duplicates(key) keeps the first row
+        rows = np.arange(len(frame))
+        if isinstance(frame, pa.Table):
+            return frame.select([key, "entity_id"]).append_column("_row", pa.array(rows))
+        return frame[[key, "entity_id"]].assign(_row=rows)
 
     if len(previous_fingerprints):
-        frames["fp_now"] = clusters[["cluster_key", "fingerprint"]]
+        frames["fp_now"] = _columns(clusters, ["cluster_key", "fingerprint"])
         frames["fp_before"] = first_per(previous_fingerprints, "fingerprint")
         parts.append(
             """select n.cluster_key, b.entity_id, 1.0 as w
@@ -87,7 +107,7 @@ def _ranked_votes(
                  on n.fingerprint is not distinct from b.fingerprint"""
         )
     if len(previous_hard_keys):
-        frames["hard_now"] = clusters[["cluster_key", "hard_key"]]
+        frames["hard_now"] = _columns(clusters, ["cluster_key", "hard_key"])
         frames["hard_before"] = first_per(previous_hard_keys, "hard_key")
         parts.append(
             f"""select n.cluster_key, b.entity_id, {float(HARD_KEY_VOTE)} as w
@@ -98,8 +118,8 @@ def _ranked_votes(
         )
     if soft_keys is not None and previous_soft_keys is not None and len(previous_soft_keys) and len(soft_keys):
         # a soft key shared by several previous entities says nothing
-        frames["soft_now"] = soft_keys[["cluster_key", "soft_key"]]
-        frames["soft_before"] = previous_soft_keys[["soft_key", "entity_id"]]
+        frames["soft_now"] = _columns(soft_keys, ["cluster_key", "soft_key"])
+        frames["soft_before"] = _columns(previous_soft_keys, ["soft_key", "entity_id"])
         parts.append(
             f"""select n.cluster_key, b.entity_id, {SOFT_KEY_VOTE} as w
                from (select distinct cluster_key, soft_key::varchar as soft_key from soft_now
@@ -126,15 +146,15 @@ def _ranked_votes(
 
 
 def assign(
-    clusters: pd.DataFrame,
-    previous_fingerprints: pd.DataFrame,
-    previous_hard_keys: pd.DataFrame,
+    clusters: Frame,
+    previous_fingerprints: Frame,
+    previous_hard_keys: Frame,
     prefix: str,
     next_seq: int,
-    soft_keys: pd.DataFrame | None = None,
-    previous_soft_keys: pd.DataFrame | None = None,
+    soft_keys: Frame | None = None,
+    previous_soft_keys: Frame | None = None,
 ) -> Assignment:
-    """clusters: cluster_key, fingerprint, hard_key (per record).
+    """Frames: pandas DataFrames or Arrow tables. clusters: cluster_key, fingerprint, hard_key (per record).
     previous_fingerprints: fingerprint, entity_id. previous_hard_keys: hard_key, entity_id.
     soft_keys: cluster_key, soft_key; previous_soft_keys: soft_key, entity_id — weak evidence (e.g.
     name + birth date) that keeps the id of a person whose records all changed since last month."""
@@ -151,7 +171,7 @@ def assign(
     voted_for: dict[str, list[str]] = {}
     for ck, eid, _n in ranked:
         voted_for.setdefault(ck, []).append(eid)
-    for ck in sorted(clusters["cluster_key"].unique()):
+    for ck in sorted(_unique_keys(clusters)):
         if ck in cluster_ids:
             continue
         new = make_id(prefix, result.next_seq)
