@@ -1,0 +1,51 @@
+"""The master person frame GX validates: its ID number check and masked number are what the
+per-row Python functions give (computed on the whole column at once for clean numbers)."""
+
+import random
+
+import duckdb
+import pandas as pd
+
+from normalize.id_number import check_char, id_check_ok
+from quality.gx_master import person_frame
+from sharing.masking import mask_id_number
+
+
+def test_person_frame_check_and_mask_match_the_python_functions():
+    rng = random.Random(3)
+    ids = [
+        "11010519491231002X",
+        "11010519491231002x",
+        "370802940221002",
+        "123",
+        "",
+        "１１０１０５１９４９１２３１００２Ｘ",
+    ]
+    ids += ["11010519491231002Y", "3101061990010100", "310106199001010011234", None, None]
+    for _ in range(2000):
+        f17 = (
+            f"310106{rng.randint(1900, 2020)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+        )
+        ids.append(f17 + (check_char(f17) if rng.random() < 0.9 else rng.choice("0123456789X")))
+    rng.shuffle(ids)
+    con = duckdb.connect()
+    con.execute("create schema master")
+    con.execute(
+        """create table master.person (person_id varchar, id_number varchar, id_number_valid boolean, sex varchar,
+           birth_date date, household_id varchar, status varchar, in_latest_delivery boolean)"""
+    )
+    con.executemany(
+        "insert into master.person values (?, ?, true, '男', '1990-01-01', 'H1', '正常', true)",
+        [[f"P{i}", v] for i, v in enumerate(ids)],
+    )
+    df = person_frame(con)
+    # what a call per row gives, put in the frame the same way (a list: pandas infers the dtype)
+    raw = con.execute("select id_number from master.person where in_latest_delivery").df()["id_number"]
+    expected = df.copy()
+    expected["id_number_check_ok"] = [None if not isinstance(v, str) else id_check_ok(v) for v in raw]
+    expected["id_number_masked"] = [mask_id_number(v) if isinstance(v, str) else None for v in raw]
+    pd.testing.assert_frame_equal(df, expected)
+    assert df["id_number_check_ok"].dtype == object  # None among the booleans
+    # only clean numbers: the column holds booleans, as a list of bools would
+    con.execute("delete from master.person where id_number is null or length(id_number) <> 18")
+    assert person_frame(con)["id_number_check_ok"].dtype == bool
