@@ -103,7 +103,8 @@ def _ranked_votes(
         frames["fp_before"] = first_per(previous_fingerprints, "fingerprint")
         parts.append(
             """select n.cluster_key, b.entity_id, 1.0 as w
-               from fp_now n join (select * from fp_before qualify row_number() over (partition by fingerprint order by _row) = 1) b
+               from fp_now n join (select fingerprint, arg_min_null(entity_id, _row) as entity_id
+                                   from fp_before group by fingerprint) b
                  on n.fingerprint is not distinct from b.fingerprint"""
         )
     if len(previous_hard_keys):
@@ -112,9 +113,8 @@ def _ranked_votes(
         parts.append(
             f"""select n.cluster_key, b.entity_id, {float(HARD_KEY_VOTE)} as w
                from (select distinct cluster_key, hard_key::varchar as hard_key from hard_now where hard_key is not null) n
-               join (select hard_key::varchar as hard_key, entity_id from hard_before
-                     where hard_key is not null
-                     qualify row_number() over (partition by hard_key order by _row) = 1) b using (hard_key)"""
+               join (select hard_key::varchar as hard_key, arg_min_null(entity_id, _row) as entity_id
+                     from hard_before where hard_key is not null group by hard_key::varchar) b using (hard_key)"""
         )
     if soft_keys is not None and previous_soft_keys is not None and len(previous_soft_keys) and len(soft_keys):
         # a soft key shared by several previous entities says nothing
@@ -168,9 +168,9 @@ def assign(
         used.add(eid)
 
     result = Assignment(cluster_ids=cluster_ids, next_seq=next_seq)
-    voted_for: dict[str, list[str]] = {}
+    voted_for: dict[str, str] = {}  # a cluster's best-voted previous id
     for ck, eid, _n in ranked:
-        voted_for.setdefault(ck, []).append(eid)
+        voted_for.setdefault(ck, eid)
     for ck in sorted(_unique_keys(clusters)):
         if ck in cluster_ids:
             continue
@@ -179,7 +179,7 @@ def assign(
         result.new_ids += 1
         cluster_ids[ck] = new
         if ck in voted_for:  # its records belonged to an id that another cluster kept
-            result.history.append((voted_for[ck][0], new, "split"))
+            result.history.append((voted_for[ck], new, "split"))
     # an old id none of whose records kept it, but whose records are now in another cluster
     merged_into: dict[str, str] = {}
     for ck, eid, _n in ranked:

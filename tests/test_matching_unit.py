@@ -535,3 +535,46 @@ def test_a_meter_the_hub_placed_by_its_holder_that_now_names_its_room_is_recorde
     assert con.execute("select old_id, new_id, kind, delivery from master.id_history").fetchall() == [
         ("H1", "H2", "split", "2026-11")
     ]
+
+
+def test_assign_on_arrow_tables_is_assign_on_dataframes():
+    """The person master step hands assign() Arrow tables: the same ids, history and sequence as the
+    same rows in DataFrames (ties, missing fingerprints and keys, merges and splits included)."""
+    import random
+
+    import pyarrow as pa
+
+    rng = random.Random(7)
+    ids = [stable_ids.make_id("P", i) for i in range(1, 60)]
+    prev = pd.DataFrame(
+        {
+            "fingerprint": [f"f{rng.randint(0, 150)}" if rng.random() > 0.05 else None for _ in range(200)],
+            "entity_id": [rng.choice(ids) for _ in range(200)],
+        }
+    )
+    now = _clusters(
+        [
+            (
+                f"c{rng.randint(0, 70)}",
+                f"f{rng.randint(0, 170)}" if rng.random() > 0.05 else None,
+                rng.choice([None, None, "110105194912310021", "37080219940221002X"]),
+            )
+            for _ in range(220)
+        ]
+    )
+    hard = pd.DataFrame({"hard_key": ["110105194912310021", "37080219940221002X"], "entity_id": ids[:2]})
+    soft = pd.DataFrame(
+        {
+            "cluster_key": [f"c{rng.randint(0, 70)}" for _ in range(80)],
+            "soft_key": [f"s{rng.randint(0, 40)}" for _ in range(80)],
+        }
+    )
+    prev_soft = pd.DataFrame(
+        {"soft_key": [f"s{rng.randint(0, 40)}" for _ in range(60)], "entity_id": [rng.choice(ids) for _ in range(60)]}
+    )
+    frames = (now, prev, hard, soft, prev_soft)
+    tables = tuple(pa.Table.from_pandas(f, preserve_index=False) for f in frames)
+    a = stable_ids.assign(frames[0], frames[1], frames[2], "P", 100, soft_keys=frames[3], previous_soft_keys=frames[4])
+    b = stable_ids.assign(tables[0], tables[1], tables[2], "P", 100, soft_keys=tables[3], previous_soft_keys=tables[4])
+    assert a.history and a.new_ids  # the case has splits or merges and new persons
+    assert (a.cluster_ids, a.history, a.next_seq, a.new_ids) == (b.cluster_ids, b.history, b.next_seq, b.new_ids)
