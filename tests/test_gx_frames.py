@@ -1,5 +1,6 @@
-"""The master person frame GX validates: its ID number check and masked number are what the
-per-row Python functions give (computed on the whole column at once for clean numbers)."""
+"""The frames GX validates: a delivery's rows read through Arrow are the frame DuckDB's .df() gives;
+the master person frame's ID number check and masked number are what the per-row Python functions
+give (computed on the whole column at once for clean numbers)."""
 
 import random
 
@@ -8,6 +9,7 @@ import pandas as pd
 
 from normalize.id_number import check_char, id_check_ok
 from quality.gx_master import person_frame
+from quality.gx_suites import read_frame
 from sharing.masking import mask_id_number
 
 
@@ -49,3 +51,27 @@ def test_person_frame_check_and_mask_match_the_python_functions():
     # only clean numbers: the column holds booleans, as a list of bools would
     con.execute("delete from master.person where id_number is null or length(id_number) <> 18")
     assert person_frame(con)["id_number_check_ok"].dtype == bool
+
+
+def test_read_frame_is_the_frame_of_df():
+    con = duckdb.connect()
+    con.execute(
+        """create table raw as select
+             case when i % 7 = 0 then null else '户' || (i % 13)::varchar end as a,
+             null::varchar as all_null,
+             case when i < 3000 then null else 'late' end as mostly_null,
+             case when i % 2 = 0 then ' 11010519491231002x ' else '' end as b,
+             i::varchar as c, i as n, (i % 3)::varchar as d
+           from range(5000) t(i)"""
+    )
+    queries = [
+        ("select a, all_null, mostly_null, b, c, d from raw where d = ?", ["1"]),
+        ("select a, all_null from raw where d = ?", ["9"]),  # no rows
+        ("select a, n from raw where d = ?", ["2"]),  # not all text: .df() itself
+        (
+            "select * from (select a, b, all_null from raw where d = ?) using sample reservoir(700 rows) repeatable (42)",
+            ["0"],
+        ),
+    ]
+    for sql, params in queries:
+        pd.testing.assert_frame_equal(read_frame(con, sql, params), con.execute(sql, params).df())
