@@ -26,6 +26,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from normalize.duckdb_udfs import _id_check_udf, _id_matrix
 from normalize.vocabularies import vocabulary
 from pipelines.settings import output_dir
+from quality.frames import read_frame
 from sharing.masking import ID_NUMBER_MIN_LENGTH, mask_id_number
 
 SITE = "civichub_master"
@@ -41,10 +42,11 @@ def data_docs_index(db_path: str | Path) -> Path:
 
 
 def person_frame(con) -> pd.DataFrame:
-    df = con.execute(
+    df = read_frame(
+        con,
         """select person_id, id_number, id_number_valid, sex, birth_date, household_id, status
-           from master.person where in_latest_delivery"""
-    ).df()
+           from master.person where in_latest_delivery""",
+    )
     ids = pa.array(df["id_number"], from_pandas=True).cast(pa.string())
     # id_check_ok(v) of each number, None where missing: a clean number's check computed on the whole
     # column at once (the cn_id_check_ok function); the same values as a call per row (1M persons: ~4 s)
@@ -75,18 +77,20 @@ def _masked_ids(ids: pa.Array) -> list[str | None]:
 
 
 def household_frame(con) -> pd.DataFrame:
-    return con.execute(
+    return read_frame(
+        con,
         """select household_id, address_id, room, street_code, community_code, member_count, in_address_library
-           from master.household where in_latest_delivery"""
-    ).df()
+           from master.household where in_latest_delivery""",
+    )
 
 
 def shop_frame(con) -> pd.DataFrame:
-    return con.execute(
+    return read_frame(
+        con,
         """select shop_code, uscc, address_id, street_code, community_code, status, registration_status,
                   licence_valid_until, visit_count
-           from master.shop where in_latest_delivery"""
-    ).df()
+           from master.shop where in_latest_delivery""",
+    )
 
 
 def expectations(table: str) -> list:

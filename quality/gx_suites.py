@@ -16,8 +16,9 @@ from itertools import count
 
 import great_expectations as gx
 import pandas as pd
-import pyarrow as pa
 from great_expectations.data_context.types.base import ProgressBarsConfig
+
+from quality.frames import read_frame
 
 # Raw text of an ID number: 15 or 18 characters, full-width digits and a lowercase x allowed.
 RAW_ID_PATTERN = r"^\s*[0-9０-９]{15}([0-9０-９]{2}[0-9Xxｘ Ｘ０-９])?\s*$"
@@ -157,21 +158,6 @@ def validate_dataframe(suite_name: str, expectations: list, df: pd.DataFrame) ->
 # percent, and every row's problems are quality findings anyway. Loading five million meter
 # readings into pandas for GX cost more time and memory than the rest of their stage.
 GX_MAX_ROWS = 500_000
-
-
-def read_frame(con, sql: str, params: list) -> pd.DataFrame:
-    """`con.execute(sql, params).df()`, the same frame, through Arrow when every column is text: DuckDB's
-    pandas conversion builds each text column from Python strings (a delivery of 500,000 meter readings:
-    ~0.5 s), Arrow's hands pandas its buffers (~0.05 s). An all-null column is what .df() makes of it
-    (object dtype, None); an empty result or another type goes through .df() itself."""
-    table = con.sql(sql, params=params).to_arrow_table()
-    if table.num_rows == 0 or not all(pa.types.is_string(t) for t in table.schema.types):
-        return con.execute(sql, params).df()
-    df = table.to_pandas()
-    for i, column in enumerate(table.columns):
-        if column.null_count == table.num_rows:
-            df.isetitem(i, pd.Series([None] * table.num_rows, dtype=object, index=df.index))
-    return df
 
 
 def validate_source_delivery(con, spec, delivery: str) -> SuiteOutcome:

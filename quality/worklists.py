@@ -30,6 +30,7 @@ import pandas as pd
 from pipelines.settings import output_dir
 from quality import cells
 from quality import worklist_format as wf
+from quality.frames import read_frame
 from quality.writing import (
     XLSX_OPTIONS,
     FileTask,
@@ -196,14 +197,15 @@ def open_findings(con) -> pd.DataFrame:
         joins.append("left join master.shop s on f.entity_type = 'shop' and s.shop_code = f.entity_id")
         name_expr.append("s.name")
         addr_expr.append("s.full_address")
-    return con.execute(
+    return read_frame(
+        con,
         f"""
         select f.*, coalesce({", ".join(name_expr)}) as entity_name, coalesce({", ".join(addr_expr)}) as entity_address
         from quality.finding f {" ".join(joins)}
         where f.status = 'open'
         order by f.community_code, f.rule, f.entity_id, f.source_file, f.source_row, f.finding_id
-        """
-    ).df()
+        """,
+    )
 
 
 def locked_values(row: pd.Series, seq: int) -> list[str]:
@@ -501,7 +503,8 @@ def roster_frame(con, community_code: str | None = None) -> pd.DataFrame:
         if _has_table(con, "quality", "finding")
         else "left join (select null::varchar as entity_id, 0 as n) fo on false"
     )
-    return con.execute(
+    return read_frame(
+        con,
         f"""
         select h.community_code, h.household_id, h.full_address, h.member_count, h.in_address_library,
                p.person_id, p.name, m.relation_to_head, p.sex, p.birth_date, p.id_number, p.phone, p.status,
@@ -518,7 +521,7 @@ def roster_frame(con, community_code: str | None = None) -> pd.DataFrame:
         order by h.full_address, h.household_id, case m.relation_to_head when '户主' then 0 else 1 end, p.birth_date, p.person_id
         """,
         {"c": community_code} if community_code else {},
-    ).df()
+    )
 
 
 def build_roster(path: Path, title: str, roster: pd.DataFrame) -> int:

@@ -8,8 +8,8 @@ import duckdb
 import pandas as pd
 
 from normalize.id_number import check_char, id_check_ok
+from quality.frames import read_frame
 from quality.gx_master import person_frame
-from quality.gx_suites import read_frame
 from sharing.masking import mask_id_number
 
 
@@ -62,12 +62,23 @@ def test_read_frame_is_the_frame_of_df():
              case when i < 3000 then null else 'late' end as mostly_null,
              case when i % 2 = 0 then ' 11010519491231002x ' else '' end as b,
              i::varchar as c, i as n, (i % 3)::varchar as d
+             , case when i % 5 = 0 then null else i % 11 end::integer as maybe_int,
+             i % 4 = 0 as flag, case when i % 6 = 0 then null else i % 2 = 0 end as maybe_flag,
+             date '2020-01-01' + (i % 400)::integer as day, case when i % 9 = 0 then null else date '1950-05-05' end as maybe_day,
+             (i / 7)::decimal(12, 2) as amount, timestamp '2026-10-01 08:00:00' + to_seconds(i) as stamp,
+             i::hugeint as huge, [i, i + 1] as pair
            from range(5000) t(i)"""
     )
     queries = [
         ("select a, all_null, mostly_null, b, c, d from raw where d = ?", ["1"]),
         ("select a, all_null from raw where d = ?", ["9"]),  # no rows
-        ("select a, n from raw where d = ?", ["2"]),  # not all text: .df() itself
+        (
+            "select a, n, maybe_int, flag, maybe_flag, day, maybe_day, amount, stamp, all_null, c from raw where d = ?",
+            ["2"],
+        ),
+        ("select n, maybe_int, day from raw where d = $d", {"d": "1"}),  # no text column; named parameters
+        ("select a, huge from raw where d = ?", ["2"]),  # HUGEINT comes back from Arrow as DECIMAL: .df() itself
+        ("select a, pair, b from raw where d = ?", ["0"]),
         (
             "select * from (select a, b, all_null from raw where d = ?) using sample reservoir(700 rows) repeatable (42)",
             ["0"],
