@@ -2,13 +2,18 @@
 
 from matching.clustering import cluster
 from matching.config import load_matching_config
+from quality.frames import read_frame
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     cfg = load_matching_config().person
-    records = (
-        dbt.ref("int_person_records").project("record_key, case when has_valid_id then id_number end as hard_key").df()
+    # the frame .df() gives, through Arrow (quality/frames.py: 1M records ~0.7 s less)
+    records = read_frame(
+        session,
+        dbt.ref("int_person_records")
+        .project("record_key, case when has_valid_id then id_number end as hard_key")
+        .sql_query(),
     )
     pairs = dbt.ref("int_person_pair_scores").project("record_a, record_b, probability").df()
     decisions = None
