@@ -47,7 +47,8 @@ def person_frame(con) -> pd.DataFrame:
         """select person_id, id_number, id_number_valid, sex, birth_date, household_id, status
            from master.person where in_latest_delivery""",
     )
-    ids = pa.array(df["id_number"], from_pandas=True).cast(pa.string())
+    ids = pa.array(df["id_number"], from_pandas=True)  # chunked when pandas holds it in chunks (1M rows)
+    ids = (ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids).cast(pa.string())
     # id_check_ok(v) of each number, None where missing: a clean number's check computed on the whole
     # column at once (the cn_id_check_ok function); the same values as a call per row (1M persons: ~4 s)
     df["id_number_check_ok"] = _id_check_udf(ids).to_pylist()

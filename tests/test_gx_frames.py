@@ -86,3 +86,31 @@ def test_read_frame_is_the_frame_of_df():
     ]
     for sql, params in queries:
         pd.testing.assert_frame_equal(read_frame(con, sql, params), con.execute(sql, params).df())
+
+
+def test_person_frame_of_a_column_pandas_holds_in_chunks(monkeypatch):
+    """A million-row frame read through Arrow holds its text columns in chunks: the check and the
+    mask still see the whole column (it failed on the 1M district before)."""
+    import pyarrow as pa
+
+    import quality.gx_master as gx_master
+
+    ids = ["11010519491231002X", None, "370802940221002", "11010519491231002x"]
+    frame = pd.DataFrame(
+        {
+            "person_id": ["P1", "P2", "P3", "P4"],
+            "id_number": pa.chunked_array([ids[:2], ids[2:]], pa.string()).to_pandas(),
+            "id_number_valid": [True] * 4,
+            "sex": ["男"] * 4,
+            "birth_date": pd.to_datetime(["1990-01-01"] * 4),
+            "household_id": ["H1"] * 4,
+            "status": ["正常"] * 4,
+        }
+    )
+    assert isinstance(pa.array(frame["id_number"], from_pandas=True), pa.ChunkedArray)
+    monkeypatch.setattr(gx_master, "read_frame", lambda con, sql: frame.copy())
+    df = gx_master.person_frame(None)
+    assert list(df["id_number_check_ok"]) == [None if v is None else id_check_ok(v) for v in ids]
+    assert [None if pd.isna(v) else v for v in df["id_number_masked"]] == [
+        None if v is None else mask_id_number(v) for v in ids
+    ]
