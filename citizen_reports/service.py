@@ -225,6 +225,7 @@ def take_in(
             )
         )
     history: list[Item] = []
+    stored = repo.latest_model()
     explicit = estimate is not None
     estimate = len(fresh) >= ESTIMATE_FROM if estimate is None else estimate
     if fresh:
@@ -248,15 +249,18 @@ def take_in(
             # photo forwarded (dedupe._photo_pairs); the rest of the district says nothing of it
             lost = [r.photo_hash for r, p in zip(fresh, placements) if p.x is None and r.photo_hash is not None]
             if lost and rules.photo_anywhere_bits:
+                # as far as the latest estimate read the photos' same-scene range (photo_anywhere_estimated)
+                bits = rules.photo_anywhere_bits
+                if rules.photo_anywhere_estimated and stored is not None:
+                    bits = max(bits, getattr(model_from_json(stored), "scene_range", None) or bits)
                 seen = {h.report_no for h in history}
                 history += [
                     _stored_item(s, lib)
                     for s in repo.open_reports(since)
                     if s.photo_hash
                     and s.report_no not in seen
-                    and any((int(s.photo_hash, 16) ^ h).bit_count() <= rules.photo_anywhere_bits for h in lost)
+                    and any((int(s.photo_hash, 16) ^ h).bit_count() <= bits for h in lost)
                 ]
-    stored = repo.latest_model()
     learn = estimate and (explicit or stored is None or estimate_due(*repo.estimates_and_reports_since(), len(fresh)))
     outcome = detect(history + batch_items, cfg, model_from_json(stored) if stored else None, learn)
     res.model_estimated, res.candidate_pairs = outcome.estimated, outcome.candidate_pairs
