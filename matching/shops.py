@@ -66,7 +66,8 @@ class _Entity:
     people_keys: set = field(default_factory=set)  # … and by pinyin
     office: bool = True
     established: _dt.date | None = None
-    ended_on: _dt.date | None = None  # deregistered / revoked on (核准日期 of that status)
+    ended: bool = False  # deregistered / revoked
+    ended_on: _dt.date | None = None  # … on (核准日期 of that status); None where the registry gives none
 
 
 def _text(v) -> str | None:
@@ -203,7 +204,7 @@ def _learn(info: _Entity, row) -> None:
     if row.source == REGISTRY:
         info.established = _date(row.established_on) or info.established
         if row.registration_status in ENDED:
-            info.ended_on = _date(row.event_date) or _dt.date.min
+            info.ended, info.ended_on = True, _date(row.event_date)
 
 
 def _licences_without_credit_code(recs: pd.DataFrame, entities: dict[str, _Entity], out: dict) -> None:
@@ -243,9 +244,15 @@ def _existed_on(info: _Entity, day: _dt.date | None, found_closed: _dt.date | No
     return not (found_closed and found_closed < day)
 
 
+def _ended_by(info: _Entity, day: _dt.date) -> bool:
+    """Had this registered business been deregistered (or revoked) by `day`? (Yes where the registry
+    gives no date.)"""
+    return info.ended and (info.ended_on is None or info.ended_on <= day)
+
+
 def _operating_on(info: _Entity, day: _dt.date | None, found_closed: _dt.date | None) -> bool:
     """Could this registered business be the one trading at its premises on `day`, on paper too?"""
-    if info.ended_on is not None and (day is None or info.ended_on < day):
+    if info.ended and (day is None or info.ended_on is None or info.ended_on < day):
         return False
     return _existed_on(info, day, found_closed)
 
@@ -275,10 +282,11 @@ def _taken_over(info: _Entity, prem: str, day: _dt.date | None, new_meters: dict
     account opened there after the business was deregistered (first read in a later month, by the
     visit's month), in the name of neither its legal representative nor the business: the shop the
     street finds open is a successor, not the business trading on after its deregistration."""
-    if info.ended_on is None or day is None:
+    if not info.ended or day is None:
         return False
     for first, holder, key, core in new_meters.get(prem, []):
-        if not (_month(info.ended_on) < first <= _month(day)):
+        opened_after_end = info.ended_on is None or _month(info.ended_on) < first  # no date: any account
+        if not (opened_after_end and first <= _month(day)):
             continue
         if (holder and (holder in info.people or holder in info.names)) or (key and key in info.people_keys):
             continue
@@ -362,11 +370,7 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict, new
             # a visit that finds the premises closed, where one business there had been deregistered
             # by then: the street confirms that business closed (a successor registered there is
             # not yet trading, or is what the next visit finds), rather than closing the successor
-            ended = [
-                e
-                for e in existing
-                if entities[e].ended_on is not None and day is not None and entities[e].ended_on <= day
-            ]
+            ended = [e for e in existing if day is not None and _ended_by(entities[e], day)]
             if located and row.inspection_result == CLOSED_RESULT and len(ended) == 1:
                 best, best_score, best_rule = (
                     "uscc:" + ended[0],
@@ -447,6 +451,12 @@ def _visits(recs, entities: dict[str, _Entity], rules: ShopRules, out: dict, new
 # ---- 3. meters ------------------------------------------------------------------------------------
 
 
+def _entity_of(ck: str, entities: dict[str, _Entity]) -> _Entity | None:
+    """The registered business a shop's cluster key names (`uscc:<code>`); None for a shop no
+    registration claims."""
+    return entities.get(ck[5:]) if ck.startswith("uscc:") else None
+
+
 def _meters(recs, entities, shop_cores, shop_people, unregistered, rules: ShopRules, out: dict) -> None:
     meters = recs[recs["source"] == METERS]
     shops_at: dict[str, list[str]] = {}
@@ -465,19 +475,19 @@ def _meters(recs, entities, shop_cores, shop_people, unregistered, rules: ShopRu
     def trading_when_read(ck: str, key: tuple) -> bool:
         # a business founded after the account's last reading, or ended before its first, did not
         # draw that power
-        ent = entities.get(ck[5:]) if ck.startswith("uscc:") else None
+        ent = _entity_of(ck, entities)
         months = read_months.get(key)
         if ent is None or not months:
             return True
         if ent.established is not None and _month(ent.established) > max(months):
             return False
-        return not (ent.ended_on is not None and ent.ended_on != _dt.date.min and _month(ent.ended_on) < min(months))
+        return not (ent.ended_on is not None and _month(ent.ended_on) < min(months))
 
     def newest(ck: str) -> tuple:
-        ent = entities.get(ck[5:]) if ck.startswith("uscc:") else None
+        ent = _entity_of(ck, entities)
         return (
             ent is not None,
-            ent is not None and ent.ended_on is None,
+            ent is not None and not ent.ended,
             (ent and ent.established) or _dt.date.min,
             ck,
         )
@@ -489,7 +499,7 @@ def _meters(recs, entities, shop_cores, shop_people, unregistered, rules: ShopRu
             candidates = shops_at.get(row.premises_key, [])
             best, best_score = None, 0.0
             for ck in candidates:
-                ent = entities.get(ck[5:]) if ck.startswith("uscc:") else None
+                ent = _entity_of(ck, entities)
                 cores = set(shop_cores.get(ck, set()))
                 people = set(shop_people.get(ck, set()))
                 if ent:

@@ -339,3 +339,26 @@ def test_a_meter_nobody_names_at_premises_of_a_closed_shop_and_its_successor_is_
     )  # fmt: skip
     assert got["e1"] == got["e2"] == (got["r2"][0], "meter_premises_ambiguous")
     assert got["e3"] == got["e4"] == (got["r3"][0], "meter_premises_ambiguous")
+
+
+def test_a_deregistration_the_registry_gives_no_date_for_has_ended_by_any_day():
+    """At 江苏路5号: 福康药房 (注销, the registry's 核准日期 blank) and 万家便利店 (存续, since 2020). A visit
+    by staff under another sign is the one business trading there; a visit finding the premises
+    closed is about the deregistered one; an account in a third name is the business still
+    registered (the deregistered one ended, when is not known)."""
+    old = registered(
+        "old", "92310105ZZ0000005X", "上海市长宁区福康药房", "福康药房", "何平", "X5#", "2019-04-01", status="注销"
+    )
+    old["event_date"] = None
+    got = clusters(
+        [
+            old,
+            registered("new", "92310105ZZ0000006X", "上海市长宁区万家便利店", "万家便利店", "林芳", "X5#", "2020-05-01"),
+            visit("v1", "X5#", "好邻居", "小赵", "2026-03-01"),
+            visit("v2", "X5#", "老街面馆", "小钱", "2026-05-01", result="已停业"),
+            meter("e1", "X5#", "郑强", "3100000005", "2026-09"),
+        ]
+    )  # fmt: skip
+    assert got["v1"] == (got["new"][0], "visit_only_shop_at_premises")
+    assert got["v2"] == (got["old"][0], "visit_found_closed_deregistered_shop")
+    assert got["e1"] == (got["new"][0], "meter_premises_ambiguous")

@@ -170,14 +170,11 @@ reliability as (
 -- kinds are not independent (a family's 户号 is often its registered address): where a combination
 -- of kinds names a dwelling often enough among the labelled people, its own share of agreement is
 -- the estimate
--- (the kinds of a candidate dwelling as a bit mask, one bit a kind, and the masks' few distinct sets
--- spelt out after: sorting and joining each of 1.7M candidates' kinds took most of the model at 1M)
+-- (the kinds of a candidate dwelling as a bit mask, the masks' few distinct sets spelt out after:
+-- value_bits, mask_values; sorting and joining each of 1.7M candidates' kinds took most of the model
+-- at 1M)
 kind_bits as (
-    select kind, (power(2, row_number() over (order by kind) - 1))::bigint as bit
-    from (
-        select distinct kind from evidence
-        where kind is not null
-    ) as k
+    {{ value_bits('kind', 'evidence') }}
 ),
 
 labelled_masks as (
@@ -194,12 +191,7 @@ labelled_masks as (
 ),
 
 mask_kinds as (
-    select
-        m.mask,
-        {{ ordered_string_agg('b.kind', '+', distinct=true) }} as kinds
-    from (select distinct mask from labelled_masks) as m
-    join kind_bits b on (m.mask & b.bit) <> 0
-    group by m.mask
+    {{ mask_values('labelled_masks', 'kind_bits', 'kind', '+', 'kinds') }}
 ),
 
 labelled_candidates as (
@@ -248,6 +240,18 @@ stated_building as (
     having count(distinct building) = 1
 ),
 
+listed_flat as (
+    -- the flats (with their room) the elderly-alone list places each person at: how many, and one
+    select
+        cluster_key,
+        count(distinct building || '#' || room) as flats,
+        any_value(building) as building,
+        any_value(room) as room
+    from evidence
+    where kind = 'own:civil_affairs_elderly_alone' and room is not null
+    group by cluster_key
+),
+
 inferred_candidates as (
     select
         u.cluster_key, e.building, e.room, e.kind,
@@ -256,20 +260,13 @@ inferred_candidates as (
     join evidence e on e.cluster_key = u.cluster_key and e.room is not null
     left join stated_building s on s.cluster_key = u.cluster_key
     join reliability rl on rl.kind = e.kind
+    left join listed_flat lf on lf.cluster_key = u.cluster_key and e.kind = 'family'
     where
         -- a person the police place in a building lives in that building
         (s.building is null or e.building = s.building)
         -- a person the elderly-alone list places at a flat (with its room) lives alone there, not
         -- at the flat where the police place their family: the family's flat is no evidence for them
-        and not (
-            e.kind = 'family'
-            and exists (
-                select 1 from evidence as l
-                where
-                    l.cluster_key = u.cluster_key and l.kind = 'own:civil_affairs_elderly_alone'
-                    and l.room is not null and (l.building <> e.building or l.room <> e.room)
-            )
-        )
+        and (lf.cluster_key is null or (lf.flats = 1 and lf.building = e.building and lf.room = e.room))
 ),
 
 inferred_combined as (
