@@ -249,7 +249,9 @@ def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district)
     # home going dark is still a reason to knock (the aid finding asks where he lives). 冯桂英's is the
     # meter written with her building only (the quality rule's elderly_power_drop takes it for hers).
     # 龚伯年 (77) lives alone, not on the list: the scenario's own search finds him. 窦玉兰 (81) and
-    # 卓秀云 are placed at the list's flat they moved to, which reads zero
+    # 卓秀云 are placed at the list's flat they moved to, which reads zero. 任桂兰 (80) is placed at
+    # the flat she let out (the police's, ordinary power): the scenario reads the flat the quality
+    # rule's elderly_power_drop watches for her, the list's (her home), whose use collapsed
     assert sorted(alerts) == sorted(
         [
             ("钱国强", "power_drop", "2026-10"),
@@ -258,6 +260,7 @@ def test_alerts_use_the_latest_month_of_the_lagging_electricity_export(district)
             ("龚伯年", "power_drop", "2026-10"),
             ("窦玉兰", "zero_use", "2026-10"),
             ("卓秀云", "zero_use", "2026-10"),
+            ("任桂兰", "power_drop", "2026-10"),
         ]
     )
 
