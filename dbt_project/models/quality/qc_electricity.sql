@@ -307,13 +307,10 @@ holder as (
 
 holder_findings as (
     select
-        rule,
-        case rule when 'account_holder_dead' then 'high' else 'low' end as severity,
-        'household' as entity_type, household_id as entity_id, 'account:' || account_no as subject_key,
-        source, source_file, source_row, street_code, community_code,
-        '户名' as field,
-        holder_raw as observed_value,
-        null::string as suggested_value,
+        {{ finding_row(
+            'rule', "case rule when 'account_holder_dead' then 'high' else 'low' end", "'household'",
+            'household_id', "'account:' || account_no", '', 'street_code', 'community_code', "'户名'", 'holder_raw'
+        ) }},
         case rule
             when 'account_holder_dead' then '用电户（户号' || account_no || '）户名为已故居民，请提醒家属办理电力过户。'
             when 'account_holder_not_resident'
@@ -393,13 +390,12 @@ building_meter_drops as (
 
 vacant as (
     select
-        'account_vacant', 'low',
-        'household', j.household_id, 'account:' || j.account_no,
-        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
-        '用电地址',
-        j.full_address,
-        null::string,
+        {{ finding_row(
+            "'account_vacant'", "'low'", "'household'", 'j.household_id', "'account:' || j.account_no", 'j',
+            'j.street_code', 'j.community_code', "'用电地址'", 'j.full_address'
+        ) }},
         '住址“' || j.full_address || '”在人口数据中无人居住，但电表（户号' || j.account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
+            as message
     from judged j
     -- a building-level meter taken for a listed elderly person's (power_drop_building_meter)
     left join building_meter_drops bm on bm.account_no = j.account_no
@@ -454,12 +450,10 @@ on_file_members as (
 
 vacant_on_file as (
     select
-        'account_vacant', 'low',
-        'household', j.household_id, 'account:' || j.account_no,
-        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
-        '用电量',
-        j.last_kwh::string,
-        null::string,
+        {{ finding_row(
+            "'account_vacant'", "'low'", "'household'", 'j.household_id', "'account:' || j.account_no", 'j',
+            'j.street_code', 'j.community_code', "'用电量'", 'j.last_kwh::string'
+        ) }},
         case
             when mv.left_household_id is not null
                 then
@@ -471,7 +465,7 @@ vacant_on_file as (
                 '住址“' || j.full_address || '”登记有' || o.people || '名居住人员（均未满{{ var("elderly_min_age") }}周岁），但电表（户号' || j.account_no || '）'
                 || j.last_month || '用电量仅' || j.last_kwh::integer || '度，此前有人居住时月均' || j.lived_median_kwh::integer
                 || '度，像已无人居住，请核实是否已搬离并更新居住地址。'
-        end
+        end as message
     from judged j
     join on_file_members o on o.household_id = j.household_id
     -- a listed person's flat they left for the list's (elderly_list_moves)
@@ -492,14 +486,12 @@ vacant_on_file as (
 
 power_drop as (
     select
-        'elderly_power_drop', 'high',
-        'household', j.household_id, 'account:' || j.account_no,
-        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
-        '用电量',
-        j.last_kwh::string,
-        null::string,
+        {{ finding_row(
+            "'elderly_power_drop'", "'high'", "'household'", 'j.household_id', "'account:' || j.account_no", 'j',
+            'j.street_code', 'j.community_code', "'用电量'", 'j.last_kwh::string'
+        ) }},
         '独居老人住处（' || j.full_address || '）' || j.last_month || '用电量' || j.last_kwh::integer
-        || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。'
+        || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。' as message
     from judged j
     where
         (
@@ -512,15 +504,13 @@ power_drop as (
 
 power_drop_building_meter as (
     select
-        'elderly_power_drop', 'high',
-        'household', b.elderly_household_id, 'account:' || j.account_no,
-        j.source, j.source_file, j.source_row, h.street_code, h.community_code,
-        '用电量',
-        j.last_kwh::string,
-        null::string,
+        {{ finding_row(
+            "'elderly_power_drop'", "'high'", "'household'", 'b.elderly_household_id', "'account:' || j.account_no", 'j',
+            'h.street_code', 'h.community_code', "'用电量'", 'j.last_kwh::string'
+        ) }},
         '独居老人住处（' || h.full_address || '）所在楼栋的电表（户号' || j.account_no || '，用电地址无室号）' || j.last_month
         || '用电量' || j.last_kwh::integer || '度，远低于此前月均' || j.median_kwh::integer
-        || '度，该楼栋仅此老人住处未匹配到电表，请尽快上门或电话确认老人安全。'
+        || '度，该楼栋仅此老人住处未匹配到电表，请尽快上门或电话确认老人安全。' as message
     from judged j
     join building_meter_drops b using (account_no)
     join {{ source('master', 'household') }} h on h.household_id = b.elderly_household_id
