@@ -94,6 +94,10 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
 26. an old woman on the elderly-alone list at her own flat (14号2301, her meter), in her son's 户号
    (he the one 户主) and his family's aid file, whose 户籍 and 家庭地址 are his flat (12号2401, where he
    lives with his wife; its account still in her name); her police 居住地址 is blank: 柏淑芬.
+27. an old woman on the elderly-alone list who moved in August from her flat (14号2501, her meter,
+   her 户籍; the police still name it) to 14号2502, which both months' lists name (the landlord's
+   meter, nobody on file): 2501 has read empty since, 2502 lived in from August and reads zero in
+   2026-10 (an emergency there, not her going back): 卓秀云.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -530,6 +534,10 @@ def build(inbox: Path) -> dict:
             "上海市虹口区四平路94弄2号101室",
         )
     ]
+    # an old woman on the elderly-alone list who moved from her flat 14号2501 (her 户籍, her meter; the
+    # police still name it) to 14号2502 in August, the list's 居住地址 in both months (the landlord's
+    # meter, empty until she came); 2502's use collapses in 2026-10
+    people += [Person("卓秀云", False, "1944-03-12", "10000065", "户主", (*A2, "2502"), registered=(*A2, "2501"))]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -614,6 +622,8 @@ def build(inbox: Path) -> dict:
                 residence = address(road, lane, no, "1702", month)  # the flat she let out
             elif p.name == "窦玉兰":
                 residence = address(road, lane, no, "1901", month)  # the flat she left in September
+            elif p.name == "卓秀云":
+                residence = address(road, lane, no, "2501", month)  # the flat she left in August
             elif p.name == "贺强":
                 residence = address("延长西路", lane, no, room, month)  # another direction
             elif p.name == "唐亮":
@@ -814,7 +824,7 @@ def build(inbox: Path) -> dict:
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
         for p in (
             cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"], cast["任桂兰"], cast["骆秀梅"], cast["窦玉兰"],
-            cast["柏淑芬"],
+            cast["柏淑芬"], cast["卓秀云"],
         ):  # fmt: skip
             road, lane, no, room = p.home
             if p.name == "窦玉兰" and month == 0:
@@ -842,7 +852,7 @@ def build(inbox: Path) -> dict:
         for k, p in enumerate(people):
             if p.relation == "户主" and p.name not in (
                 "刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英", "章桂珍", "任桂兰", "窦玉兰",
-                "柏志勇",
+                "柏志勇", "卓秀云",
             ):  # fmt: skip
                 meters.append((f"31000{k:05d}", p.name, p.home, 150))
         meters += [
@@ -856,6 +866,8 @@ def build(inbox: Path) -> dict:
             ("3100099071", "邢志刚", (*A2, "1902"), 150),  # her home since September, the landlord's
             ("3100099080", "柏淑芬", (*A2, "2301"), 150),  # her flat
             ("3100099081", "柏淑芬", (*A1, "2401"), 150),  # her son's flat, the account still in her name
+            ("3100099090", "卓秀云", (*A2, "2501"), 150),  # the flat she left in August
+            ("3100099091", "甘立平", (*A2, "2502"), 150),  # her home since August, the landlord's
             ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
             ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
             ("3100099009", "阿芳裁缝", ("梅园路", "", "108", ""), 300),  # an unregistered shop, visited in May
@@ -890,6 +902,10 @@ def build(inbox: Path) -> dict:
                     use = 5  # 1902 empty until she came
                 if holder == "邢志刚" and m == "2026-10":
                     use = 0  # her use collapsed in 2026-10
+                if holder == "卓秀云" and m >= "2026-08":
+                    use = 5  # she left 2501 in August
+                if holder == "甘立平" and (m <= "2026-07" or m == "2026-10"):
+                    use = 5 if m <= "2026-07" else 0  # 2502 empty until she came; her use collapsed in 2026-10
                 if holder == "龚伯年" and m_i == 11 and month == 1:
                     use = 8  # he left in 2026-10
                 if holder == "马丽华" and m_i == 11 and month == 1:

@@ -1,5 +1,7 @@
 -- Each dwelling's electricity use in the export's latest month and the month before it, whether it
--- reads empty or lived in then, and since which month it has read empty (part of int_person_moves
+-- reads empty or lived in then, since which month it has read empty, the last month it read lived
+-- in and the latest month it started to (a month lived in after one that was not: someone came)
+-- (part of int_person_moves
 -- and int_person_residence). A table of its own: the move rules read it five times, and Spark
 -- inlines a CTE at every reference (int_person_moves' plan had grown to ~9,000 operators, most of a
 -- delivery's Spark time on a small district).
@@ -44,6 +46,29 @@ empty_run as (
     group by building, room
 ),
 
+lived_months as (
+    -- the last month each flat read lived in, and the latest month it read lived in after a month it
+    -- did not (someone came), by the lived-in share of each month's median dwelling
+    select
+        building, room,
+        max(reading_month) filter (where lived_in) as last_lived_month,
+        max(reading_month) filter (
+            where lived_in and not before_lived_in and before_month = {{ previous_month('reading_month') }}
+        ) as arrival_month
+    from (
+        select
+            u.building, u.room, u.reading_month,
+            u.kwh >= {{ var('meter_lived_in_from_share') }} * m.median_kwh as lived_in,
+            lag(u.kwh >= {{ var('meter_lived_in_from_share') }} * m.median_kwh) over (
+                partition by u.building, u.room order by u.reading_month
+            ) as before_lived_in,
+            lag(u.reading_month) over (partition by u.building, u.room order by u.reading_month) as before_month
+        from meter_use u
+        join monthly_median m using (reading_month)
+    ) r
+    group by building, room
+),
+
 dwelling_use as (
     -- a flat "reads empty" in a month when its use is under 15% of the district's median dwelling
     -- that month, and "lived in" above 30% of it (medians of this delivery's export), in the
@@ -67,9 +92,11 @@ dwelling_use as (
 ),
 
 final as (
-    select d.*, case when d.reads_empty then e.empty_since end as empty_since
+    select
+        d.*, case when d.reads_empty then e.empty_since end as empty_since, l.last_lived_month, l.arrival_month
     from dwelling_use d
     left join empty_run e using (building, room)
+    left join lived_months l using (building, room)
 )
 
 select * from final

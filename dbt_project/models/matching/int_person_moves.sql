@@ -255,7 +255,11 @@ listed_elsewhere as (
     -- a person on the elderly-alone list whose list 居住地址 (the committee visits them) names
     -- another dwelling, lived in, while the police's reads empty, or is lived in by people of
     -- another 户号 the police place there while nobody else lives at the list's (the list says
-    -- alone): the list is up to date (joins, not correlated subqueries: Spark plans these too)
+    -- alone); or where the police place her alone at a flat that no longer reads lived in, and the
+    -- list's flat, where the police place nobody, started to read lived in (a month lived in after
+    -- one that was not) no earlier than hers last did: she moved there, whatever its meter read
+    -- since (its going dark is her emergency, not her going back): the list is up to date (joins,
+    -- not correlated subqueries: Spark plans these too)
     select
         p.cluster_key, any_value(e.building) as building, any_value(e.room) as room,
         'civil_affairs_elderly_alone' as kinds
@@ -265,14 +269,23 @@ listed_elsewhere as (
     join dwelling_use new on new.building = e.building and new.room = e.room
     left join police_flat_strangers ps on ps.cluster_key = p.cluster_key
     left join police_occupancy lo on lo.building = e.building and lo.room = e.room
+    join police_occupancy po on po.building = p.building and po.room = p.room
     where
         e.building || '#' || e.room <> p.building || '#' || p.room
-        and new.lived_in
         and (
-            coalesce(old.reads_empty, false)
+            (
+                new.lived_in
+                and (
+                    coalesce(old.reads_empty, false)
+                    or (
+                        ps.cluster_key is not null
+                        and (lo.building is null or (lo.first_person = p.cluster_key and lo.last_person = p.cluster_key))
+                    )
+                )
+            )
             or (
-                ps.cluster_key is not null
-                and (lo.building is null or (lo.first_person = p.cluster_key and lo.last_person = p.cluster_key))
+                not old.lived_in and new.arrival_month >= old.last_lived_month
+                and lo.building is null and po.first_person = p.cluster_key and po.last_person = p.cluster_key
             )
         )
     group by p.cluster_key

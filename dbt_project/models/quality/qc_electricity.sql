@@ -307,13 +307,10 @@ holder as (
 
 holder_findings as (
     select
-        rule,
-        case rule when 'account_holder_dead' then 'high' else 'low' end as severity,
-        'household' as entity_type, household_id as entity_id, 'account:' || account_no as subject_key,
-        source, source_file, source_row, street_code, community_code,
-        '户名' as field,
-        holder_raw as observed_value,
-        null::string as suggested_value,
+        {{ finding_row(
+            'rule', "case rule when 'account_holder_dead' then 'high' else 'low' end", "'household'",
+            'household_id', "'account:' || account_no", '', 'street_code', 'community_code', "'户名'", 'holder_raw'
+        ) }},
         case rule
             when 'account_holder_dead' then '用电户（户号' || account_no || '）户名为已故居民，请提醒家属办理电力过户。'
             when 'account_holder_not_resident'
@@ -333,56 +330,19 @@ elderly_homes as (
     where pr.source = 'civil_affairs_elderly_alone' and pr.household_id is not null
 ),
 
--- a listed person the hub places alone at one flat (the police's 居住地址) while the list's own
--- 居住地址 names another, room included, where nobody is on file, and the meters tell a move: the
--- hub's flat stopped reading lived in (its latest reading does not) and the list's flat started to
--- (a month lived in after one that was not) no earlier than the hub's flat last read lived in. The
--- person moved to the list's flat (the police are behind): its meter is theirs to watch, and the
--- hub's flat going dark was their leaving, no alarm (the street is asked whether they moved:
--- account_vacant on the reading). Lived in: the lived-in share of that month's district median
--- (normalize/domain_rules.yml)
-meter_months as (
-    select r.account_no, r.reading_month, bool_or(r.kwh >= {{ var('meter_lived_in_from_share') }} * mm.median_kwh) as lived_in
-    from readings r
-    join month_medians mm using (reading_month)
-    where r.kwh is not null
-    group by r.account_no, r.reading_month
-),
-
-meters_left as (
-    -- meters that read lived in once and not in the export's latest month: the last month they did
-    select account_no, max(reading_month) filter (where lived_in) as last_lived_month
-    from meter_months
-    group by account_no
-    having
-        max(reading_month) = {{ latest_reading_month() }}
-        and max(reading_month) filter (where lived_in) < max(reading_month)
-),
-
-meter_arrivals as (
-    -- the latest month a meter read lived in after a month it did not (someone came)
-    select cur.account_no, max(cur.reading_month) as arrival_month
-    from meter_months cur
-    join meter_months prev
-        on prev.account_no = cur.account_no and prev.reading_month = {{ previous_month('cur.reading_month') }}
-    where cur.lived_in and not prev.lived_in
-    group by cur.account_no
+-- a listed person the hub places alone at one flat while the list's own 居住地址 names another where
+-- nobody is on file, and the meters say the list is up to date (int_quality_elderly_watch: the rule
+-- the scenario elderly_power_alert reads too): where they moved to the list's flat (moved), its
+-- meter is theirs to watch and the flat they left going dark was their leaving, no alarm (the
+-- street is asked whether they moved: account_vacant on the reading); where the police are behind
+-- (police_behind), the list's flat is watched as well as the hub's
+elderly_watch as (
+    select * from {{ ref('int_quality_elderly_watch') }}
 ),
 
 elderly_list_moves as (
-    select distinct ph.household_id as left_household_id, lh.household_id
-    from {{ ref('int_quality_person_rows') }} pr
-    join {{ source('master', 'household') }} ph on ph.household_id = pr.household_id
-    join {{ source('master', 'household') }} lh on lh.dwelling_key = pr.row_address_id || '#' || pr.room
-    join located pl on pl.household_id = ph.household_id
-    join meters_left ml on ml.account_no = pl.account_no
-    join located ll on ll.household_id = lh.household_id
-    join meter_arrivals ma on ma.account_no = ll.account_no
-    where
-        pr.source = 'civil_affairs_elderly_alone' and pr.room is not null and pr.row_address_id is not null
-        and lh.household_id <> ph.household_id
-        and lh.member_count = 0 and ph.member_count = 1
-        and ma.arrival_month >= ml.last_lived_month
+    select distinct household_id as left_household_id, list_household_id as household_id from elderly_watch
+    where watch = 'moved'
 ),
 
 left_flats as (
@@ -396,45 +356,8 @@ watched_homes as (
     where household_id not in (select left_household_id from elderly_list_moves)
 ),
 
--- a listed person the hub places at one flat (the police's 居住地址) while the list's own 居住地址
--- names another, room included, where nobody lives on file: the list is up to date and the police
--- behind when the hub's flat shows no arrival of theirs (its meter read in every month of the
--- export and never read empty: nobody moved in this year) and nobody else is on file there; then
--- the meter of the list's flat is theirs to watch (where they did move from the list's flat to the
--- hub's, that one's meter shows them arriving, and the list's flat going dark is their leaving)
-export_months as (
-    select min(reading_month) as first_month from readings
-),
-
-steady_meters as (
-    -- meters read from the export's first month on that never read empty (under the empty share of
-    -- that month's median: normalize/domain_rules.yml)
-    select r.account_no
-    from readings r
-    join month_medians mm using (reading_month)
-    where r.kwh is not null
-    group by r.account_no
-    having
-        min(r.reading_month) = (select first_month from export_months)
-        and bool_and(r.kwh >= {{ var('meter_empty_below_share') }} * mm.median_kwh)
-),
-
 elderly_list_flats as (
-    select distinct lh.household_id
-    from {{ ref('int_quality_person_rows') }} pr
-    join {{ source('master', 'household') }} ph on ph.household_id = pr.household_id
-    join {{ source('master', 'household') }} lh on lh.dwelling_key = pr.row_address_id || '#' || pr.room
-    where
-        pr.source = 'civil_affairs_elderly_alone' and pr.room is not null and pr.row_address_id is not null
-        and lh.household_id <> ph.household_id
-        and lh.member_count = 0 and ph.member_count = 1
-        and exists (
-            select 1 from located pl
-            join steady_meters sm on sm.account_no = pl.account_no
-            where pl.household_id = ph.household_id
-        )
-    union
-    select household_id from elderly_list_moves
+    select distinct list_household_id as household_id from elderly_watch
 ),
 
 -- listed people placed in a room that no meter of this export was placed at, one per building: the
@@ -467,13 +390,12 @@ building_meter_drops as (
 
 vacant as (
     select
-        'account_vacant', 'low',
-        'household', j.household_id, 'account:' || j.account_no,
-        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
-        '用电地址',
-        j.full_address,
-        null::string,
+        {{ finding_row(
+            "'account_vacant'", "'low'", "'household'", 'j.household_id', "'account:' || j.account_no", 'j',
+            'j.street_code', 'j.community_code', "'用电地址'", 'j.full_address'
+        ) }},
         '住址“' || j.full_address || '”在人口数据中无人居住，但电表（户号' || j.account_no || '）仍在用电，请核实是否有未登记的实际居住人员。'
+            as message
     from judged j
     -- a building-level meter taken for a listed elderly person's (power_drop_building_meter)
     left join building_meter_drops bm on bm.account_no = j.account_no
@@ -528,12 +450,10 @@ on_file_members as (
 
 vacant_on_file as (
     select
-        'account_vacant', 'low',
-        'household', j.household_id, 'account:' || j.account_no,
-        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
-        '用电量',
-        j.last_kwh::string,
-        null::string,
+        {{ finding_row(
+            "'account_vacant'", "'low'", "'household'", 'j.household_id', "'account:' || j.account_no", 'j',
+            'j.street_code', 'j.community_code', "'用电量'", 'j.last_kwh::string'
+        ) }},
         case
             when mv.left_household_id is not null
                 then
@@ -545,7 +465,7 @@ vacant_on_file as (
                 '住址“' || j.full_address || '”登记有' || o.people || '名居住人员（均未满{{ var("elderly_min_age") }}周岁），但电表（户号' || j.account_no || '）'
                 || j.last_month || '用电量仅' || j.last_kwh::integer || '度，此前有人居住时月均' || j.lived_median_kwh::integer
                 || '度，像已无人居住，请核实是否已搬离并更新居住地址。'
-        end
+        end as message
     from judged j
     join on_file_members o on o.household_id = j.household_id
     -- a listed person's flat they left for the list's (elderly_list_moves)
@@ -566,14 +486,12 @@ vacant_on_file as (
 
 power_drop as (
     select
-        'elderly_power_drop', 'high',
-        'household', j.household_id, 'account:' || j.account_no,
-        j.source, j.source_file, j.source_row, j.street_code, j.community_code,
-        '用电量',
-        j.last_kwh::string,
-        null::string,
+        {{ finding_row(
+            "'elderly_power_drop'", "'high'", "'household'", 'j.household_id', "'account:' || j.account_no", 'j',
+            'j.street_code', 'j.community_code', "'用电量'", 'j.last_kwh::string'
+        ) }},
         '独居老人住处（' || j.full_address || '）' || j.last_month || '用电量' || j.last_kwh::integer
-        || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。'
+        || '度，远低于此前月均' || j.median_kwh::integer || '度，请尽快上门或电话确认老人安全。' as message
     from judged j
     where
         (
@@ -586,15 +504,13 @@ power_drop as (
 
 power_drop_building_meter as (
     select
-        'elderly_power_drop', 'high',
-        'household', b.elderly_household_id, 'account:' || j.account_no,
-        j.source, j.source_file, j.source_row, h.street_code, h.community_code,
-        '用电量',
-        j.last_kwh::string,
-        null::string,
+        {{ finding_row(
+            "'elderly_power_drop'", "'high'", "'household'", 'b.elderly_household_id', "'account:' || j.account_no", 'j',
+            'h.street_code', 'h.community_code', "'用电量'", 'j.last_kwh::string'
+        ) }},
         '独居老人住处（' || h.full_address || '）所在楼栋的电表（户号' || j.account_no || '，用电地址无室号）' || j.last_month
         || '用电量' || j.last_kwh::integer || '度，远低于此前月均' || j.median_kwh::integer
-        || '度，该楼栋仅此老人住处未匹配到电表，请尽快上门或电话确认老人安全。'
+        || '度，该楼栋仅此老人住处未匹配到电表，请尽快上门或电话确认老人安全。' as message
     from judged j
     join building_meter_drops b using (account_no)
     join {{ source('master', 'household') }} h on h.household_id = b.elderly_household_id

@@ -85,12 +85,10 @@ co_residents as (
 
 not_alone as (
     select
-        'elderly_not_alone' as rule, 'medium' as severity,
-        'person' as entity_type, e.person_id as entity_id, e.person_id as subject_key,
-        e.source, e.source_file, e.source_row, e.street_code, e.community_code,
-        '居住地址' as field,
-        coalesce(h.full_address, e.residence_address_raw) as observed_value,
-        null::string as suggested_value,
+        {{ finding_row(
+            "'elderly_not_alone'", "'medium'", "'person'", 'e.person_id', 'e.person_id', 'e',
+            'e.street_code', 'e.community_code', "'居住地址'", 'coalesce(h.full_address, e.residence_address_raw)'
+        ) }},
         '该老人在独居老人名单中，但同一住址（' || coalesce(h.full_address, e.residence_address_raw) || '）还登记有'
         || c.others || '名其他居住人员，请上门核实是否仍为独居。' as message
     from elderly e
@@ -168,15 +166,13 @@ families as (
 
 size_mismatch as (
     select
-        'aid_family_size_mismatch', 'medium',
-        'household', f.head_household_id, 'cert:' || f.aid_certificate_no,
-        f.source, f.source_file, f.source_row,
-        coalesce(f.street_code, h.street_code), coalesce(f.community_code, h.community_code),
-        '家庭人口数',
-        f.declared::string,
-        f.listed::string,
+        {{ finding_row(
+            "'aid_family_size_mismatch'", "'medium'", "'household'", 'f.head_household_id',
+            "'cert:' || f.aid_certificate_no", 'f', 'coalesce(f.street_code, h.street_code)',
+            'coalesce(f.community_code, h.community_code)', "'家庭人口数'", 'f.declared::string', 'f.listed::string'
+        ) }},
         coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记家庭人口数为' || f.declared
-        || '人，但名单中列出的成员为' || f.listed || '人，请核实家庭人口并更正。'
+        || '人，但名单中列出的成员为' || f.listed || '人，请核实家庭人口并更正。' as message
     from families f
     left join households h on h.household_id = f.head_household_id
     where f.declared is not null and f.declared <> f.listed
@@ -213,14 +209,12 @@ lives as (
 
 renhu_fenli as (
     select
-        'aid_renhu_fenli', 'low',
-        'household', l.household_id, 'cert:' || f.aid_certificate_no,
-        f.source, f.source_file, f.source_row, l.street_code, l.community_code,
-        '家庭地址',
-        f.family_address_raw,
-        l.full_address,
+        {{ finding_row(
+            "'aid_renhu_fenli'", "'low'", "'household'", 'l.household_id', "'cert:' || f.aid_certificate_no", 'f',
+            'l.street_code', 'l.community_code', "'家庭地址'", 'f.family_address_raw', 'l.full_address'
+        ) }},
         coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
-        || '”，但公安实有人口登记其实际居住在“' || l.full_address || '”（人户分离），请核实实际居住地并更新家庭地址。'
+        || '”，但公安实有人口登记其实际居住在“' || l.full_address || '”（人户分离），请核实实际居住地并更新家庭地址。' as message
     from families f
     join lives l using (aid_certificate_no)
     -- another building; or, where both rooms are known, another room (a 家庭地址 without its room,
@@ -292,15 +286,13 @@ head_meters as (
 
 meter_renhu_fenli as (
     select
-        'aid_renhu_fenli', 'low',
-        'household', h.household_id, 'cert:' || f.aid_certificate_no as subject_key,
-        f.source, f.source_file, f.source_row, h.street_code, h.community_code,
-        '家庭地址',
-        f.family_address_raw,
-        h.full_address,
+        {{ finding_row(
+            "'aid_renhu_fenli'", "'low'", "'household'", 'h.household_id', "'cert:' || f.aid_certificate_no", 'f',
+            'h.street_code', 'h.community_code', "'家庭地址'", 'f.family_address_raw', 'h.full_address'
+        ) }},
         coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
         || '”，该处电表本月已无正常用电，而户主名下另一处住址“' || h.full_address
-        || '”的电表正常用电（人户分离？），请核实实际居住地并更新家庭地址。'
+        || '”的电表正常用电（人户分离？），请核实实际居住地并更新家庭地址。' as message
     from families f
     join lives l using (aid_certificate_no)
     join head_meters hm using (aid_certificate_no)
@@ -322,15 +314,13 @@ meter_renhu_fenli as (
 member_renhu_fenli as (
     -- one finding a family: the meters' word on where the family lives comes first
     select
-        'aid_renhu_fenli', 'low',
-        'household', me.household_id, 'cert:' || f.aid_certificate_no,
-        f.source, f.source_file, f.source_row, me.street_code, me.community_code,
-        '家庭地址',
-        f.family_address_raw,
-        me.full_address,
+        {{ finding_row(
+            "'aid_renhu_fenli'", "'low'", "'household'", 'me.household_id', "'cert:' || f.aid_certificate_no", 'f',
+            'me.street_code', 'me.community_code', "'家庭地址'", 'f.family_address_raw', 'me.full_address'
+        ) }},
         coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
         || '”，但公安实有人口登记其' || me.members || '名成员实际居住在“' || me.full_address
-        || '”（人户分离），请核实家庭成员的实际居住地并更新家庭信息。'
+        || '”（人户分离），请核实家庭成员的实际居住地并更新家庭信息。' as message
     from families f
     join members_elsewhere me on me.aid_certificate_no = f.aid_certificate_no
     left join meter_renhu_fenli mr on mr.subject_key = 'cert:' || f.aid_certificate_no
@@ -350,15 +340,13 @@ dark_flats as (
 
 dark_renhu_fenli as (
     select
-        'aid_renhu_fenli', 'low',
-        'household', l.household_id, 'cert:' || f.aid_certificate_no,
-        f.source, f.source_file, f.source_row, l.street_code, l.community_code,
-        '家庭地址',
-        f.family_address_raw,
-        null::string,
+        {{ finding_row(
+            "'aid_renhu_fenli'", "'low'", "'household'", 'l.household_id', "'cert:' || f.aid_certificate_no", 'f',
+            'l.street_code', 'l.community_code', "'家庭地址'", 'f.family_address_raw'
+        ) }},
         coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
         || '”，公安实有人口也登记其居住在此，但该处电表最近一月用电仅' || v.kwh
-        || '度，已像无人居住（人户分离或已搬离？），请核实实际居住地并更新家庭地址。'
+        || '度，已像无人居住（人户分离或已搬离？），请核实实际居住地并更新家庭地址。' as message
     from families f
     join lives l using (aid_certificate_no)
     join dark_flats v on v.entity_id = l.household_id
@@ -405,12 +393,10 @@ left_flat_members as (
 
 left_renhu_fenli as (
     select
-        'aid_renhu_fenli', 'low',
-        'household', l.household_id, 'cert:' || f.aid_certificate_no,
-        f.source, f.source_file, f.source_row, l.street_code, l.community_code,
-        '家庭地址',
-        f.family_address_raw,
-        null::string,
+        {{ finding_row(
+            "'aid_renhu_fenli'", "'low'", "'household'", 'l.household_id', "'cert:' || f.aid_certificate_no", 'f',
+            'l.street_code', 'l.community_code', "'家庭地址'", 'f.family_address_raw'
+        ) }},
         coalesce(f.aid_type, '救助') || '家庭（救助证' || f.aid_certificate_no || '）登记的家庭地址为“' || f.family_address_raw
         || '”，公安实有人口也登记其居住在此，但'
         || case
@@ -418,7 +404,7 @@ left_renhu_fenli as (
                 then '该户成员的公安登记信息在该处电表最近一次抄表后一并变更'
             else '该处电表已像无人居住'
         end
-        || '，疑已搬离（人户分离？），请核实实际居住地并更新家庭地址。'
+        || '，疑已搬离（人户分离？），请核实实际居住地并更新家庭地址。' as message
     from families f
     join lives l using (aid_certificate_no)
     join left_flat_members lm on lm.aid_certificate_no = f.aid_certificate_no and lm.household_id = l.household_id

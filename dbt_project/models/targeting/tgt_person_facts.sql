@@ -83,6 +83,15 @@ elderly_list_person as (
     where source = 'civil_affairs_elderly_alone'
 ),
 
+elderly_watch as (
+    -- a listed person whose elderly-alone list names another flat, up to date by the meters: the
+    -- flat whose meter the elderly alarm watches (int_quality_elderly_watch, the quality rule
+    -- elderly_power_drop's)
+    select person_id, min(list_household_id) as list_household_id
+    from {{ ref('int_quality_elderly_watch') }}
+    group by person_id
+),
+
 registered as (
     -- 户籍地址 from the police record: a dwelling of the district's address library, or elsewhere
     select
@@ -106,6 +115,9 @@ final as (
     select
         p.person_id,
         p.household_id,
+        -- the flat whose electricity the elderly alarm reads (elderly_power_alert): the list's where it
+        -- is up to date and names another (elderly_watch), else the household's
+        coalesce(w.list_household_id, p.household_id) as watched_household_id,
         h.dwelling_key,
         h.full_address,
         h.street_code,
@@ -155,6 +167,7 @@ final as (
     left join graduate_person g using (person_id)
     left join elderly_list_person e using (person_id)
     left join registered r using (person_id)
+    left join elderly_watch w using (person_id)
 )
 
 select * from final
