@@ -240,18 +240,6 @@ stated_building as (
     having count(distinct building) = 1
 ),
 
-listed_flat as (
-    -- the flats (with their room) the elderly-alone list places each person at: how many, and one
-    select
-        cluster_key,
-        count(distinct building || '#' || room) as flats,
-        any_value(building) as building,
-        any_value(room) as room
-    from evidence
-    where kind = 'own:civil_affairs_elderly_alone' and room is not null
-    group by cluster_key
-),
-
 inferred_candidates as (
     select
         u.cluster_key, e.building, e.room, e.kind,
@@ -260,13 +248,20 @@ inferred_candidates as (
     join evidence e on e.cluster_key = u.cluster_key and e.room is not null
     left join stated_building s on s.cluster_key = u.cluster_key
     join reliability rl on rl.kind = e.kind
-    left join listed_flat lf on lf.cluster_key = u.cluster_key and e.kind = 'family'
     where
         -- a person the police place in a building lives in that building
         (s.building is null or e.building = s.building)
         -- a person the elderly-alone list places at a flat (with its room) lives alone there, not
         -- at the flat where the police place their family: the family's flat is no evidence for them
-        and (lf.cluster_key is null or (lf.flats = 1 and lf.building = e.building and lf.room = e.room))
+        and not (
+            e.kind = 'family'
+            and exists (
+                select 1 from evidence as l
+                where
+                    l.cluster_key = u.cluster_key and l.kind = 'own:civil_affairs_elderly_alone'
+                    and l.room is not null and (l.building <> e.building or l.room <> e.room)
+            )
+        )
 ),
 
 inferred_combined as (
