@@ -76,10 +76,14 @@ pivoted as (
     group by cluster_key
 ),
 
--- (a cluster's sources as a bit mask, the masks' few distinct sets spelt out after: value_bits,
--- mask_values)
+-- (a cluster's sources as a bit mask, one bit a source, and the masks' few distinct sets spelt out
+-- after, rather than sorting and joining each of 1M clusters' sources)
 source_bits as (
-    {{ value_bits('source', 'records') }}
+    select source, (power(2, row_number() over (order by source) - 1))::bigint as bit
+    from (
+        select distinct source from records
+        where source is not null
+    ) as s
 ),
 
 flag_masks as (
@@ -97,7 +101,12 @@ flag_masks as (
 ),
 
 mask_sources as (
-    {{ mask_values('flag_masks', 'source_bits', 'source', ',', 'sources') }}
+    select
+        m.mask,
+        {{ ordered_string_agg('b.source', ',', distinct=true) }} as sources
+    from (select distinct mask from flag_masks) as m
+    join source_bits b on (m.mask & b.bit) <> 0
+    group by m.mask
 ),
 
 flags as (
