@@ -262,7 +262,10 @@ def _id_sex_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, _SEX_DICT).cast(pa.string())
 
 
-def _id_check_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+def id_numbers_check_ok(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """id_check_ok of every value at once (null where null): the cn_id_check_ok function, and the
+    master person frame's check (quality/gx_master.py); a clean 18-character number's check is
+    computed on its bytes, the rest through id_check_ok."""
     a = _string_input(arr)
     clean, mat = _id_matrix(a)
     ok = np.zeros(len(a), dtype=bool)
@@ -374,7 +377,7 @@ def udf_specs() -> list[tuple[str, Callable, list[str], str]]:
             V,
         ),
         ("cn_id_status", _id_status_udf, [V], V),
-        ("cn_id_check_ok", _id_check_udf, [V], "BOOLEAN"),
+        ("cn_id_check_ok", id_numbers_check_ok, [V], "BOOLEAN"),
         ("cn_id_birth_date", _id_birth_udf, [V], "DATE"),
         ("cn_id_sex", _id_sex_udf, [V], V),
         ("cn_id_region", _map_unique(id_region, pa.string()), [V], V),
