@@ -180,27 +180,35 @@ def _id_eval(mat: np.ndarray, check: bool = True, birth: bool = True) -> tuple:
     check_ok = _ID_CHECK_CODES[(d[:, :17] @ _ID_WEIGHTS) % 11] == mat[:, 17] if check else None
     if not birth:
         return check_ok, None, None
-    y = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
-    m = d[:, 10] * 10 + d[:, 11]
-    dd = d[:, 12] * 10 + d[:, 13]
+    y, m, dd, exists = _calendar_dates(d, 6, 10, 12)
+    today = date.today()
+    date_ok = (
+        exists
+        & (y >= _MIN_BIRTH_YEAR)
+        & (y * 10000 + m * 100 + dd <= today.year * 10000 + today.month * 100 + today.day)
+    )
+    return check_ok, date_ok, _epoch_days(y, m, dd, date_ok)
+
+
+def _calendar_dates(d: np.ndarray, year_at: int, month_at: int, day_at: int) -> tuple:
+    """(year, month, day, whether that date exists) of each row of the digit matrix `d`: a 4-digit year
+    and 2-digit month and day starting at those columns (an ID number's birth date, a YYYY-MM-DD date)."""
+    y = d[:, year_at] * 1000 + d[:, year_at + 1] * 100 + d[:, year_at + 2] * 10 + d[:, year_at + 3]
+    m = d[:, month_at] * 10 + d[:, month_at + 1]
+    dd = d[:, day_at] * 10 + d[:, day_at + 1]
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     month_ok = (m >= 1) & (m <= 12)
     dim = _DAYS_IN_MONTH[np.where(month_ok, m, 0)] + ((m == 2) & leap)
-    today = date.today()
-    ymd = y * 10000 + m * 100 + dd
-    date_ok = (
-        month_ok
-        & (dd >= 1)
-        & (dd <= dim)
-        & (y >= _MIN_BIRTH_YEAR)
-        & (ymd <= today.year * 10000 + today.month * 100 + today.day)
-    )
-    ys = np.where(date_ok, y, 1970) - 1970
+    return y, m, dd, month_ok & (dd >= 1) & (dd <= dim)
+
+
+def _epoch_days(y: np.ndarray, m: np.ndarray, dd: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of the dates where `ok` (0 elsewhere)."""
+    ys = np.where(ok, y, 1970) - 1970
     days = (
-        ys.astype("datetime64[Y]").astype("datetime64[M]") + (np.where(date_ok, m, 1) - 1).astype("timedelta64[M]")
+        ys.astype("datetime64[Y]").astype("datetime64[M]") + (np.where(ok, m, 1) - 1).astype("timedelta64[M]")
     ).astype("datetime64[D]")
-    days = (days + (np.where(date_ok, dd, 1) - 1).astype("timedelta64[D]")).astype(np.int64)
-    return check_ok, date_ok, days
+    return (days + (np.where(ok, dd, 1) - 1).astype("timedelta64[D]")).astype(np.int64)
 
 
 def _others(a: pa.Array, clean: np.ndarray) -> tuple[np.ndarray, list]:
@@ -262,7 +270,10 @@ def _id_sex_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, _SEX_DICT).cast(pa.string())
 
 
-def _id_check_udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+def id_numbers_check_ok(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """id_check_ok of every value at once (null where null): the cn_id_check_ok function, and the
+    master person frame's check (quality/gx_master.py); a clean 18-character number's check is
+    computed on its bytes, the rest through id_check_ok."""
     a = _string_input(arr)
     clean, mat = _id_matrix(a)
     ok = np.zeros(len(a), dtype=bool)
@@ -296,20 +307,9 @@ def _fixed_width(sub: pa.Array, width: int) -> np.ndarray:
 
 def _iso_dates(sub: pa.Array) -> pa.Array:
     """YYYY-MM-DD strings as dates, null where the date does not exist (as `date(y, m, d)` raises)."""
-    d = _fixed_width(sub, 10).astype(np.int64) - 48
-    y = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    m = d[:, 5] * 10 + d[:, 6]
-    dd = d[:, 8] * 10 + d[:, 9]
-    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    month_ok = (m >= 1) & (m <= 12)
-    dim = _DAYS_IN_MONTH[np.where(month_ok, m, 0)] + ((m == 2) & leap)
-    ok = month_ok & (dd >= 1) & (dd <= dim) & (y >= _MINYEAR) & (y <= _MAXYEAR)
-    ys = np.where(ok, y, 1970) - 1970
-    days = (
-        ys.astype("datetime64[Y]").astype("datetime64[M]") + (np.where(ok, m, 1) - 1).astype("timedelta64[M]")
-    ).astype("datetime64[D]")
-    days = (days + (np.where(ok, dd, 1) - 1).astype("timedelta64[D]")).astype(np.int64)
-    return pa.array(days.astype(np.int32), mask=~ok).cast(pa.date32())
+    y, m, dd, exists = _calendar_dates(_fixed_width(sub, 10).astype(np.int64) - 48, 0, 5, 8)
+    ok = exists & (y >= _MINYEAR) & (y <= _MAXYEAR)
+    return pa.array(_epoch_days(y, m, dd, ok).astype(np.int32), mask=~ok).cast(pa.date32())
 
 
 def _as_is(a: pa.Array) -> pa.Array:
@@ -374,7 +374,7 @@ def udf_specs() -> list[tuple[str, Callable, list[str], str]]:
             V,
         ),
         ("cn_id_status", _id_status_udf, [V], V),
-        ("cn_id_check_ok", _id_check_udf, [V], "BOOLEAN"),
+        ("cn_id_check_ok", id_numbers_check_ok, [V], "BOOLEAN"),
         ("cn_id_birth_date", _id_birth_udf, [V], "DATE"),
         ("cn_id_sex", _id_sex_udf, [V], V),
         ("cn_id_region", _map_unique(id_region, pa.string()), [V], V),

@@ -7,7 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from sharing.masking import (
     DBT_MACROS_PATH,
@@ -16,6 +20,7 @@ from sharing.masking import (
     mask_address,
     mask_birth_year,
     mask_id_number,
+    mask_id_numbers,
     mask_name,
     mask_phone,
     mask_text,
@@ -143,9 +148,50 @@ def test_committee_workbooks_and_find_show_a_compound_surname_as_published():
     ]
 
 
-# A masking rule written anywhere else: 6 + 4 of an ID, 3 + 4 of a mobile, a row of stars.
+# ID numbers as they come: clean, with a lower-case x, old 15-digit, a digit lost or doubled, full-width,
+# spaced, short, empty, any text (CJK included)
+_DIGITS = st.text("0123456789", min_size=17, max_size=17)
+ID_LIKE = st.one_of(
+    st.none(),
+    st.builds(lambda d, c: d + c, _DIGITS, st.sampled_from("0123456789Xx")),
+    st.text("0123456789", min_size=15, max_size=15),
+    st.text("0123456789Xx", min_size=0, max_size=20),
+    st.text("０１２３４５６７８９ｘＸ0123456789 ", min_size=0, max_size=20),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=24),
+)
+
+
+@given(st.lists(ID_LIKE, max_size=40))
+@example(
+    list(ID_NUMBERS) + [None, "310104199001011234x", "３１０１０４１９９００１０１１２３４", "31010419900101123X "]
+)
+def test_mask_id_numbers_masks_every_value_as_mask_id_number(values):
+    expected = [mask_id_number(v) for v in values]
+    assert mask_id_numbers(values).to_pylist() == expected
+    arrow = pa.array(values, pa.string())
+    assert mask_id_numbers(arrow).to_pylist() == expected
+    assert mask_id_numbers(arrow.slice(len(values) // 2)).to_pylist() == expected[len(values) // 2 :]
+    chunked = pa.chunked_array([arrow[: len(values) // 3], arrow[len(values) // 3 :]], pa.string())
+    assert mask_id_numbers(chunked).to_pylist() == expected
+    assert mask_id_numbers(arrow.cast(pa.large_string())).to_pylist() == expected
+    if None not in values and not any(v.endswith("\x00") for v in values):  # numpy drops trailing NULs
+        assert mask_id_numbers(np.array(values, dtype=str)).to_pylist() == expected
+
+
+def test_mask_id_numbers_takes_what_mask_id_number_takes():
+    assert mask_id_numbers([310104199001011234, None, 12345]).to_pylist() == [
+        mask_id_number(310104199001011234),
+        None,
+        "*****",
+    ]
+    assert mask_id_numbers([]).to_pylist() == []
+
+
+# A masking rule written anywhere else: 6 + 4 of an ID, 3 + 4 of a mobile, a row of stars, stars
+# written into bytes.
 SECOND_IMPLEMENTATION = re.compile(
     r"""repeat\('\*'|["']\*["']\s*\*|\*\*\*\*["']|\[:\d\]\s*\+\s*f?["']\*|left\([^)]*,\s*[36]\)\s*\|\|"""
+    r"""|ord\(["']\*["']\)"""
 )
 ALLOWED = {"sharing/masking.py", "dbt_project/macros/masking.sql"}
 

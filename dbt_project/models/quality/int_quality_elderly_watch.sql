@@ -14,22 +14,11 @@
 --   flat to the hub's, that one's meter shows them arriving, and the list's flat going dark is their
 --   leaving); the hub's flat stays watched as well.
 -- Lived in, empty: the lived-in and empty shares of that month's district median
--- (normalize/domain_rules.yml). Meters: the accounts of dwellings (not shop meters), each at the
--- household its latest row was placed in (as qc_electricity).
-with shop_meters as (
-    select source_file, source_row from {{ ref('int_shop_records') }}
-    where source = 'utility_electricity'
-),
-
-readings as (
-    select u.account_no, u.reading_month, u.kwh, u.source_file, u.source_row
-    from {{ ref('stg_utility_electricity') }} u
-    where
-        u.delivery = {{ current_delivery() }} and u.account_no is not null
-        and not exists (
-            select 1 from shop_meters s
-            where s.source_file = u.source_file and s.source_row = u.source_row
-        )
+-- (normalize/domain_rules.yml). Meters: the accounts of dwellings (int_quality_household_readings,
+-- as qc_electricity), each at the household its latest row was placed in.
+with readings as (
+    select account_no, reading_month, kwh, source_file, source_row
+    from {{ ref('int_quality_household_readings') }}
 ),
 
 month_medians as (

@@ -25,20 +25,8 @@
 --   the list's started to read lived in (a move to the list's flat): not the flat they left, whose
 --   darkness is account_vacant's (the street is asked whether they moved).
 -- Names are compared by characters or by pinyin (homophones, traditional characters).
-with shop_meters as (
-    select source_file, source_row from {{ ref('int_shop_records') }}
-    where source = 'utility_electricity'
-),
-
-readings as (
-    select u.*
-    from {{ ref('stg_utility_electricity') }} u
-    where
-        u.delivery = {{ current_delivery() }} and u.account_no is not null
-        and not exists (
-            select 1 from shop_meters s
-            where s.source_file = u.source_file and s.source_row = u.source_row
-        )
+with readings as (
+    select * from {{ ref('int_quality_household_readings') }}
 ),
 
 accounts as (
