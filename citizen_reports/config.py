@@ -84,19 +84,10 @@ class Duplicates(StrictModel):
     # Hamming bits: with `average`, a pair whose photos are at most this far apart (the same scene)
     # speaks for itself: the incident is judged by the better of the mean and that pair; 0: not at all
     scene_bits: int = Field(default=0, ge=0, le=16)
-    # true: photo_anywhere_bits / scene_bits are the least; the range is read from the fingerprints
-    # in hand at every estimate (dedupe.scene_range: up to where the pairs seen are mostly of one
-    # scene, not chance), and stored with the weights for a single post
+    # true: photo_anywhere_bits is the least; the range is read from the fingerprints in hand at
+    # every estimate (dedupe.scene_range: up to where the pairs seen are mostly of one scene, not
+    # chance), and stored with the weights for a single post
     photo_anywhere_estimated: bool = False
-    scene_bits_estimated: bool = False
-    # true: beyond reach and up to far_m, a report is also compared with the reports of any other
-    # category whose photo is within scene_bits of its own (one scene, filed elsewhere, drifted fix)
-    far_scene: bool = False
-    # true (with same_spot_class): the photo of two reports placed within reach of each other and
-    # filed under the same or a sibling 小类 is weighed against how photos fall for two different
-    # problems at such a place (learned apart from u's photo, started from the same spot outside the
-    # window): a photo of the same corner looks alike whatever the problem
-    photo_u_near: bool = False
     # true: a report whose photo is `different_photo_bits` or more from the photos of most of the
     # incident's reports it was compared with (not only all of them) is not joined automatically
     different_photo_majority: bool = False

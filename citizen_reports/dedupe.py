@@ -47,13 +47,10 @@ scene: the report is not joined however sure the rest is, the pair goes to revie
 are left out of it, and that pair is not outvoted by the mean. A resolved or closed incident is never a
 candidate: a report at the same place after the department has closed it is a new problem.
 
-Three options read more from the photos (categories.yml, all off unless set): `photo_anywhere_estimated`
-/ `scene_bits_estimated` take the same-scene range from the fingerprints in hand at each estimate
-(`scene_range`: up to the Hamming distance where the pairs seen are still mostly not chance, never
-below the configured bits; stored with the weights for a single post); `far_scene` also compares,
-beyond reach and up to `far_m`, a report of any other category whose photo is within `scene_bits`
-(one scene filed elsewhere by a phone whose fix drifted); `photo_u_near` weighs the photo of a pair
-placed within reach of each other with a related 小类 against its own u (SpotModel.u_photo_near).
+With `photo_anywhere_estimated` (categories.yml) the range of `photo_anywhere_bits` is read from the
+fingerprints in hand at each estimate (`scene_range`: up to the Hamming distance where the pairs seen
+are still mostly not chance, never below the configured bits; stored with the weights for a single
+post).
 """
 
 from __future__ import annotations
@@ -198,17 +195,6 @@ class SpotModel(Model):
 
     s: dict = field(default_factory=dict)
     prior_s: float = DEFAULT_PRIOR_SPOT
-    # with `photo_u_near`: how the photo levels fall for two different problems placed within reach
-    # of each other and filed under the same or a sibling 小类 (u's `photo` is then the others'): a
-    # photo of the same corner looks alike, whatever the problem (None: one u for all pairs)
-    u_photo_near: dict | None = None
-
-    def photo_weight(self, level: str, near: bool) -> float:
-        """log2(m/u) of a photo level, against the u of its kind of pair (near and related or not)."""
-        if level == NULL_LEVEL:
-            return 0.0
-        u = self.u_photo_near if near and self.u_photo_near is not None else self.u["photo"]
-        return math.log2(self.m["photo"][level] / u[level])
 
     def spot_weight(self, field_: str, level: str) -> float:
         """log2(m/s): how much a level says one problem rather than another at the same spot."""
@@ -225,8 +211,6 @@ def model_to_json(model: Model) -> str:
     d = {"m": model.m, "u": model.u, "prior": model.prior, "iterations": model.iterations}
     if isinstance(model, SpotModel):
         d.update({"s": model.s, "prior_s": model.prior_s})
-        if model.u_photo_near is not None:
-            d["u_photo_near"] = model.u_photo_near
     if getattr(model, "scene_range", None) is not None:
         d["scene_range"] = model.scene_range
     return json.dumps(d)
@@ -239,8 +223,6 @@ def model_from_json(text: str) -> Model:
         return default_model()
     if "s" in d and all(set(d["s"].get(f, {})) == set(LEVELS[f]) for f in FIELDS):
         model = SpotModel(FIELDS, LEVELS, d["m"], d["u"], d["prior"], d.get("iterations", 0), d["s"], d["prior_s"])
-        if set(d.get("u_photo_near") or {}) == set(LEVELS["photo"]):
-            model.u_photo_near = d["u_photo_near"]
     else:
         model = Model(FIELDS, LEVELS, d["m"], d["u"], d["prior"], d.get("iterations", 0))
     if d.get("scene_range") is not None:
@@ -381,12 +363,7 @@ def _within(df: pd.DataFrame, queries: np.ndarray, targets: np.ndarray, radius: 
 
 
 def _spatial_pairs(
-    df: pd.DataFrame,
-    batch_only: bool,
-    reach: float = 1.0,
-    far_m: float = 0.0,
-    photo_bits: int = 0,
-    scene_far_bits: int = 0,
+    df: pd.DataFrame, batch_only: bool, reach: float = 1.0, far_m: float = 0.0, photo_bits: int = 0
 ) -> pd.DataFrame:
     """Every (report, earlier report) within `reach` times the earlier report's radius, any category;
     the later one from the batch only when `batch_only`, else from the batch and the open incidents.
@@ -411,9 +388,6 @@ def _spatial_pairs(
             parts.append(found)
         if far_m > 0:
             parts.append(_far_pairs(df, queries, has, reach, far_m))
-        if far_m > 0 and scene_far_bits > 0:  # the batch's only: the stored ones' were looked for before
-            batch = queries[df["batch"].to_numpy()[queries]]
-            parts.append(_scene_far_pairs(df, batch, has, reach, far_m, scene_far_bits))
     parts.append(_road_pairs(df, has, later))
     parts.append(_street_pairs(df, has, later))
     if photo_bits > 0:
@@ -543,48 +517,6 @@ def scene_range(df: pd.DataFrame, floor: int, cap: int = 16, seed: int = 0) -> i
     return out
 
 
-def _scene_far_pairs(
-    df: pd.DataFrame, queries: np.ndarray, has: np.ndarray, reach: float, far_m: float, bits: int
-) -> pd.DataFrame:
-    """(report, earlier report) farther than `reach` times the earlier one's radius and at most
-    `far_m` metres, of a category that is neither the same 小类 nor a sibling (those are `_far_pairs`),
-    whose photos are at most `bits` apart: one scene filed under another category by a phone whose
-    fix drifted (both are then left out of the pair: _levels). Found photo first, among the reports
-    in the grid cells of `far_m` around each query."""
-    with_photo = has & df["has_photo"].to_numpy()
-    queries = queries[with_photo[queries]]
-    targets = np.nonzero(with_photo)[0]
-    if not len(queries) or not len(targets) or bits <= 0 or far_m <= 0:
-        return _no_pairs().assign(far=np.zeros(0, dtype=bool))
-    x, y, photo = df["x"].to_numpy(), df["y"].to_numpy(), df["photo"].to_numpy()
-    cat, radius, sibling = df["cat"].to_numpy(), df["radius"].to_numpy(), df.attrs["sibling"]
-
-    def cell(i):
-        return np.floor(x[i] / far_m).astype(np.int64), np.floor(y[i] / far_m).astype(np.int64)
-
-    tx, ty = cell(targets)
-    by_cell = pd.Series(targets).groupby([tx, ty]).apply(np.asarray).to_dict()
-    qx, qy = cell(queries)
-    aa, bb = [], []
-    for (cx, cy), q in pd.Series(queries).groupby([qx, qy]).apply(np.asarray).items():
-        near = [by_cell[k] for k in ((cx + dx, cy + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)) if k in by_cell]
-        if not near:
-            continue
-        t = np.concatenate(near)
-        i, j = np.nonzero(np.bitwise_count(photo[q][:, None] ^ photo[t][None, :]) <= bits)
-        a, b = q[i], t[j]
-        keep = b < a
-        aa.append(a[keep])
-        bb.append(b[keep])
-    if not aa:
-        return _no_pairs().assign(far=np.zeros(0, dtype=bool))
-    a, b = np.concatenate(aa), np.concatenate(bb)
-    d = np.hypot(x[a] - x[b], y[a] - y[b])
-    related = (cat[a] == cat[b]) | sibling[cat[a], cat[b]]
-    keep = (d > radius[b] * reach) & (d <= far_m) & ~related
-    return pd.DataFrame({"a": a[keep], "b": b[keep], "d": d[keep], "radius": radius[b][keep], "far": True})
-
-
 def _far_pairs(df: pd.DataFrame, queries: np.ndarray, has: np.ndarray, reach: float, far_m: float) -> pd.DataFrame:
     """(report, earlier report) of the same or a sibling 小类, farther than `reach` times the earlier
     one's radius and at most `far_m` metres: one grid join per 小类 of the earlier report."""
@@ -709,9 +641,6 @@ def _levels(
         "a2",
     )
     values["doors"] = np.where(same_road & doors, gap_doors, -1)
-    # placed within reach of each other and filed under the same or a sibling 小类 (SpotModel.u_photo_near)
-    in_reach = np.isin(out["distance"], LEVELS["distance"][: len(DISTANCE_EDGES) + 1]) if "distance" in out else False
-    values["near"] = np.asarray(in_reach & np.isin(rel, ["same", "sibling"]), dtype=bool) & np.ones(len(a), bool)
     who, frequent = df["reporter"].to_numpy(), df["frequent_reporter"].to_numpy()
     known = (who[a] != "") & (who[b] != "")
     same = who[a] == who[b]
@@ -808,8 +737,6 @@ def measure_u(
     for f in SPOT_TIED:
         s[f] = dict(start.m[f])
     u.update({f: _distribution(anywhere[f], LEVELS[f], start.u[f], strength) for f in ("text", "photo")})
-    near_start = start.u_photo_near if isinstance(start, SpotModel) and start.u_photo_near else s_start["photo"]
-    u["photo_near"] = _distribution(scene["photo"], LEVELS["photo"], near_start, strength)
     return u, s
 
 
@@ -908,22 +835,12 @@ def estimate_spot(
     (measure_u), u from the unrelated pairs, m from the previous estimate, each weighing `strength`
     pairs' worth."""
     names = {f: LEVELS[f] + [NULL_LEVEL] for f in FIELDS}
-    # with u's photo apart for pairs near each other of a related 小类 (u["photo_near"], the flag in
-    # patterns["near"]): one more column, 1 for such a pair
-    near_u = dict(u["photo_near"]) if "photo_near" in u and patterns.get("near") is not None else None
-    columns = [_level_codes(patterns[f], names[f]) for f in FIELDS]
-    sizes = [len(names[f]) for f in FIELDS]
-    if near_u is not None:
-        columns.append(np.asarray(patterns["near"], dtype=np.int64))
-        sizes.append(2)
-    uniq, counts = _unique_rows(np.stack(columns, axis=1), sizes)
+    codes = np.stack([_level_codes(patterns[f], names[f]) for f in FIELDS], axis=1)
+    uniq, counts = _unique_rows(codes, [len(names[f]) for f in FIELDS])
     counts = counts.astype("float64")
-    near_rows = uniq[:, len(FIELDS)] == 1 if near_u is not None else None
-    jp = FIELDS.index("photo")
     m = {f: dict(start.m[f]) for f in FIELDS}
     s = {f: dict(m[f]) if f in SPOT_TIED else dict(s[f]) for f in FIELDS}
     u = {f: dict(u[f]) for f in FIELDS}
-    pseudo_near = np.array([strength * near_u[lv] for lv in LEVELS["photo"]]) if near_u is not None else None
     start_s = start.prior_s if isinstance(start, SpotModel) else DEFAULT_PRIOR_SPOT
     pseudo = {
         key: {f: np.array([strength * dist[f][lv] for lv in LEVELS[f]]) for f in FIELDS}
@@ -938,10 +855,6 @@ def estimate_spot(
             total = np.full(len(uniq), math.log2(prior))
             for j, f in enumerate(FIELDS):
                 total += np.log2(np.array([dist[f][lv] for lv in LEVELS[f]] + [1.0]))[uniq[:, j]]
-            if near_u is not None and dist is u:  # the near, related pairs' photo against their own u
-                table = np.log2(np.array([near_u[lv] for lv in LEVELS["photo"]] + [1.0]))
-                plain = np.log2(np.array([u["photo"][lv] for lv in LEVELS["photo"]] + [1.0]))
-                total += np.where(near_rows, table[uniq[:, jp]] - plain[uniq[:, jp]], 0.0)
             logs.append(total)
         top = np.maximum.reduce(logs)
         share = [2.0 ** (lg - top) for lg in logs]
@@ -967,18 +880,9 @@ def estimate_spot(
                     new["s"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
                 else:
                     new["s"][f] = s[f]  # as measured at the same spot outside the window
-            if near_u is not None and f == "photo":
-                c = by_level(np.where(near_rows, 0.0, wu)) + pseudo["u"][f] + SMOOTHING
-                new["u"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
-                c = by_level(np.where(near_rows, wu, 0.0)) + pseudo_near + SMOOTHING
-                new_near = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
-                continue
             c = by_level(wu) + pseudo["u"][f] + SMOOTHING
             new["u"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
         delta = abs(new_m_prior - prior_m) + abs(new_s_prior - prior_s)
-        if near_u is not None:
-            delta += max(abs(new_near[lv] - near_u[lv]) for lv in LEVELS["photo"])
-            near_u = new_near
         delta += max(
             abs(new[key][f][lv] - old[f][lv])
             for key, old in (("m", m), ("s", s), ("u", u))
@@ -990,7 +894,7 @@ def estimate_spot(
         prior_s = min(max(new_s_prior, 1e-4), 1 - prior_m - 1e-4)
         if delta < 1e-6:
             break
-    return SpotModel(FIELDS, LEVELS, m, u, prior_m, it, s, prior_s, near_u)
+    return SpotModel(FIELDS, LEVELS, m, u, prior_m, it, s, prior_s)
 
 
 def _level_codes(values, names: list[str]) -> np.ndarray:
@@ -1040,11 +944,6 @@ def _log_odds(model: Model, levels: dict[str, np.ndarray]) -> np.ndarray:
             for f in FIELDS:
                 names = LEVELS[f] + [NULL_LEVEL]
                 total += np.log2(np.array([dist[f][lv] for lv in LEVELS[f]] + [1.0]))[_level_codes(levels[f], names)]
-            if dist is model.u and model.u_photo_near is not None and levels.get("near") is not None:
-                codes = _level_codes(levels["photo"], LEVELS["photo"] + [NULL_LEVEL])
-                table = np.log2(np.array([model.u_photo_near[lv] for lv in LEVELS["photo"]] + [1.0]))
-                plain = np.log2(np.array([model.u["photo"][lv] for lv in LEVELS["photo"]] + [1.0]))
-                total += np.where(np.asarray(levels["near"], dtype=bool), table[codes] - plain[codes], 0.0)
             logs.append(total)
         return logs[0] - np.logaddexp2(logs[1], logs[2])
     total = np.full(n, math.log2(model.prior / (1 - model.prior)))
@@ -1071,7 +970,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         return Outcome([Decision(items[0].report_no, None, None, None)], stored_model or default_model(), 0, False)
     df = frame(items, cfg)
     _drop_fallback_fixes(df)
-    anywhere_bits, scene_bits, seen_range = photo_ranges(df, cfg, stored_model, estimate_model)
+    anywhere_bits, seen_range = photo_ranges(df, cfg, stored_model, estimate_model)
     # estimating looks at every pair of the reports in hand (the open incidents' and the batch's);
     # deciding only at the batch's
     spatial = _spatial_pairs(
@@ -1080,7 +979,6 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         reach=cfg.duplicates.reach,
         far_m=cfg.duplicates.far_m,
         photo_bits=anywhere_bits,
-        scene_far_bits=scene_bits if cfg.duplicates.far_scene else 0,
     )
     a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
     rel = _relation(df, a, b)
@@ -1102,11 +1000,9 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         far=cand_pairs["far"].to_numpy(),
         street=cand_pairs["street"].to_numpy(),
         since=_latest_before(df, ca, cb) if cfg.duplicates.gap_from == "latest" else None,
-        scene_bits=scene_bits or -1,
+        scene_bits=cfg.duplicates.scene_bits or -1,
     )
     values["anywhere"] = cand_pairs["anywhere"].to_numpy()  # paired by the photo alone (_photo_pairs)
-    if cfg.duplicates.photo_u_near:  # the photo of a pair near each other, of a related 小类, against its own u
-        levels["near"] = values["near"]
     t2 = time.perf_counter()
     model, estimated = stored_model or default_model(), False
     if estimate_model and cfg.duplicates.same_spot_class:
@@ -1128,7 +1024,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         model.scene_range = seen_range
     score = _log_odds(model, levels) if len(ca) else np.zeros(0)
     t3 = time.perf_counter()
-    decisions = _assign(df, cand_pairs, score, levels, values, cfg, model, scene_bits)
+    decisions = _assign(df, cand_pairs, score, levels, values, cfg, model)
     t4 = time.perf_counter()
     return Outcome(
         decisions,
@@ -1141,22 +1037,20 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
 
 def photo_ranges(
     df: pd.DataFrame, cfg: ReportsConfig, stored: Model | None, estimate_model: bool
-) -> tuple[int, int, int | None]:
-    """(photo_anywhere_bits, scene_bits, the range read) for this step: as configured, or, where
-    categories.yml says `…_estimated`, the same-scene range of the fingerprints in hand
-    (`scene_range`, never below the configured value) when the weights are estimated, else the one
+) -> tuple[int, int | None]:
+    """(photo_anywhere_bits, the range read) for this step: as configured, or, with
+    `photo_anywhere_estimated`, the same-scene range of the fingerprints in hand (`scene_range`,
+    never below the configured value nor `scene_bits`) when the weights are estimated, else the one
     stored with the weights."""
     rules = cfg.duplicates
-    anywhere, scene = rules.photo_anywhere_bits, rules.scene_bits
-    if not (rules.photo_anywhere_estimated or rules.scene_bits_estimated):
-        return anywhere, scene, None
-    floor = max(anywhere, scene)
+    anywhere = rules.photo_anywhere_bits
+    if not rules.photo_anywhere_estimated:
+        return anywhere, None
+    floor = max(anywhere, rules.scene_bits)
     k = scene_range(df, floor) if estimate_model else (getattr(stored, "scene_range", None) or floor)
-    if rules.photo_anywhere_estimated and anywhere > 0:
+    if anywhere > 0:
         anywhere = max(anywhere, k)
-    if rules.scene_bits_estimated and scene > 0:
-        scene = max(scene, k)
-    return anywhere, scene, k if estimate_model else None
+    return anywhere, k if estimate_model else None
 
 
 def _latest_before(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -1181,9 +1075,7 @@ def _latest_before(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray
     return out
 
 
-def _assign(
-    df, pairs, score, levels, values, cfg: ReportsConfig, model: Model, scene_bits: int | None = None
-) -> list[Decision]:
+def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) -> list[Decision]:
     """In order of time: join the best open incident, or open a new one (with a review when borderline).
     A report joins the incident of its best pair; when it is also a very sure duplicate (`merge`) of
     another open incident, the two are one problem reported twice and that one is merged into the
@@ -1215,8 +1107,7 @@ def _assign(
     top = cfg.duplicates.average_of
     different = cfg.duplicates.different_photo_bits
     photo_majority = cfg.duplicates.different_photo_majority
-    scene_bits = cfg.duplicates.scene_bits if scene_bits is None else scene_bits
-    scene_bits = scene_bits if average and scene_bits > 0 else -1
+    scene_bits = cfg.duplicates.scene_bits if average and cfg.duplicates.scene_bits > 0 else -1
     photo_bits = np.asarray(values["photo"]) if len(pairs) else np.zeros(0, dtype=np.int64)
     # pairs whose distance is a level within reach (d0 … d11): both reports placed, near each other
     in_reach = np.isin(np.asarray(levels["distance"], dtype=object), LEVELS["distance"][: len(DISTANCE_EDGES) + 1])
@@ -1337,8 +1228,6 @@ def explain(levels, values, k: int, model: Model, p: float, cols: _ExplainColumn
         lv = str(levels[f][k])
         if lv == NULL_LEVEL:
             w = 0.0
-        elif f == "photo" and isinstance(model, SpotModel) and model.u_photo_near is not None and "near" in levels:
-            w = model.photo_weight(lv, bool(levels["near"][k]))
         else:
             w = cols.weights.get((f, lv))
             if w is None:

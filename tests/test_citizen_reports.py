@@ -564,37 +564,6 @@ def test_a_report_without_position_is_compared_as_far_as_the_estimated_scene_ran
     assert decided["L1"].incident is None and decided["L1"].probability is None
 
 
-def test_a_drifted_report_of_another_category_with_the_same_scene_is_compared():
-    """With far_scene, a report 200 m from a pothole (beyond reach: a drifted fix) filed under
-    another 大类 (环境卫生, no sibling of 道路破损) whose photo is the pothole's scene (within
-    scene_bits) is compared with it and joins, the category and the distance left out of the pair;
-    without far_scene it is not compared at all, nor is one of another scene with it."""
-    import dataclasses
-
-    from citizen_reports.dedupe import Item, detect
-
-    cfg = load_reports_config()
-    on = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"far_scene": True}))
-    off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"far_scene": False}))
-    assert cfg.rule("市政设施", "道路破损").radius_m * cfg.duplicates.reach < 200 <= cfg.duplicates.far_m
-    assert cfg.relation(("市政设施", "道路破损"), ("环境卫生", "暴露垃圾")) is None
-    scene = 0x3C3C3C3C3C3C3C3C
-
-    def item(no, hours, x, photo, who, major="市政设施", minor="道路破损"):
-        return Item(no, 1000.0 + hours, major, minor, x, 0.0, "路面有个大坑", photo, None, None, who, batch=True)
-
-    pothole = [item("P1", 0.0, 0.0, scene ^ 0b11, "U1"), item("P2", 0.4, 5.0, scene ^ 0b1100, "U2")]
-    drifted = item("F1", 1.0, 200.0, scene ^ 0b110000, "U3", "环境卫生", "暴露垃圾")
-    other = item("F2", 1.1, 210.0, scene ^ ((1 << 30) - 1), "U4", "环境卫生", "暴露垃圾")
-    decided = {d.report_no: d for d in detect([*pothole, drifted, other], on, None, False).decisions}
-    assert decided["F1"].incident == "new:P1", decided["F1"].explanation
-    levels = {e["field"]: e["level"] for e in decided["F1"].explanation["evidence"]}
-    assert levels["category"] == "null" and levels["distance"] == "null", levels
-    assert decided["F2"].incident != "new:P1"
-    decided = {d.report_no: d for d in detect([*pothole, drifted], off, None, False).decisions}
-    assert decided["F1"].incident is None and decided["F1"].probability is None
-
-
 def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
     """A report stamped in the future is taken as its file's day at noon (intake): its hours to the
     other reports are not its own, so the gap is no evidence either way and the rest decides."""
@@ -1333,60 +1302,6 @@ def test_a_photo_unlike_most_of_the_incident_s_photos_is_not_joined():
     off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"different_photo_majority": False}))
     (d_off,) = detect(held + [new], off, None, estimate_model=False).decisions
     assert d_off.incident == "SJ-1", d_off.explanation["summary"]
-
-
-def test_the_photo_of_two_problems_near_each_other_is_learned_apart():
-    """photo_u_near: among the pairs that are not one problem, those near each other of a related
-    小类 (a second pothole 30 m away, the pothole back) have alike photos, the unrelated ones far
-    apart do not. With the flag in the patterns, estimate_spot learns the photo of the near pairs
-    apart (u_photo_near): it puts far more of them at 12-20 bits than u's own photo does (here the
-    pothole back after a silence, told apart by its time), and a near pair with such a photo is less
-    sure to be one problem than the plain u would make it; a far pair is scored as before."""
-    from citizen_reports.dedupe import (
-        DEFAULT_U,
-        FIELDS,
-        _log_odds,
-        _norm,
-        default_model,
-        estimate_spot,
-        model_from_json,
-        model_to_json,
-    )
-
-    rng = np.random.default_rng(3)
-    rows = []
-
-    def add(n, near, **levels):
-        for _ in range(n):
-            rows.append({**{f: v() if callable(v) else v for f, v in levels.items()}, "near": near})
-
-    def pick(*options):
-        return lambda: options[int(rng.integers(len(options)))]
-
-    base = {"address": "null", "reporter": "other"}
-    add(2000, True, distance=pick("d1", "d2", "d3"), gap=pick("t0", "t1"), category="same", text=pick("x3", "x4"),
-        photo=pick("p1", "p2", "p3"), **base)  # fmt: skip
-    add(400, True, distance=pick("d4", "d5", "d6"), gap=pick("t5", "t6", "t7"), category="same", text=pick("x6", "x7"),
-        photo=pick("p3", "p4"), **base)  # fmt: skip
-    add(20000, False, distance=pick("d7", "d8", "d9"), gap=pick("t3", "t4", "t5"), category="other",
-        text=pick("x6", "x7"), photo=pick("p6", "p7", "p7", "p7"), **base)  # fmt: skip
-    patterns = {f: np.array([r[f] for r in rows], dtype=object) for f in FIELDS}
-    patterns["near"] = np.array([r["near"] for r in rows], dtype=bool)
-    u = _norm(DEFAULT_U)
-    s = {f: dict(v) for f, v in u.items()}
-    u["photo_near"] = dict(u["photo"])
-    model = estimate_spot(patterns, u, s, 50, default_model())
-    near_u, plain_u = model.u_photo_near, model.u["photo"]
-    assert near_u is not None
-    assert near_u["p3"] + near_u["p4"] > 10 * (plain_u["p3"] + plain_u["p4"]), (near_u, plain_u)
-    assert model_from_json(model_to_json(model)).u_photo_near == near_u
-    second = {f: np.array([v]) for f, v in
-              {"distance": "d5", "gap": "t3", "category": "same", "text": "x6", "photo": "p4", **base}.items()}  # fmt: skip
-    apart = _log_odds(model, {**second, "near": np.array([True])})[0]
-    plain = _log_odds(model, second)[0]
-    assert apart < plain, (apart, plain)
-    far = {**second, "distance": np.array(["d8"]), "category": np.array(["other"])}
-    assert _log_odds(model, {**far, "near": np.array([False])})[0] == pytest.approx(_log_odds(model, far)[0])
 
 
 def _pothole_days(seed: int):
