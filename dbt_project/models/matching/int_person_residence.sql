@@ -170,14 +170,11 @@ reliability as (
 -- kinds are not independent (a family's 户号 is often its registered address): where a combination
 -- of kinds names a dwelling often enough among the labelled people, its own share of agreement is
 -- the estimate
--- (the kinds of a candidate dwelling as a bit mask, one bit a kind, and the masks' few distinct sets
--- spelt out after: sorting and joining each of 1.7M candidates' kinds took most of the model at 1M)
+-- (the kinds of a candidate dwelling as a bit mask, the masks' few distinct sets spelt out after:
+-- value_bits, mask_values; sorting and joining each of 1.7M candidates' kinds took most of the model
+-- at 1M)
 kind_bits as (
-    select kind, (power(2, row_number() over (order by kind) - 1))::bigint as bit
-    from (
-        select distinct kind from evidence
-        where kind is not null
-    ) as k
+    {{ value_bits('kind', 'evidence') }}
 ),
 
 labelled_masks as (
@@ -194,12 +191,7 @@ labelled_masks as (
 ),
 
 mask_kinds as (
-    select
-        m.mask,
-        {{ ordered_string_agg('b.kind', '+', distinct=true) }} as kinds
-    from (select distinct mask from labelled_masks) as m
-    join kind_bits b on (m.mask & b.bit) <> 0
-    group by m.mask
+    {{ mask_values('labelled_masks', 'kind_bits', 'kind', '+', 'kinds') }}
 ),
 
 labelled_candidates as (
