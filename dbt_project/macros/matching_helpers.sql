@@ -145,3 +145,28 @@
     {%- endfor -%}
     {{ return(found) }}
 {%- endmacro %}
+
+{#
+  A set of values (a cluster's sources, a candidate dwelling's kinds of evidence) as a bit mask, one
+  bit a value: groups take bit_or of their values' bits, and the masks' few distinct sets are spelt
+  out after, rather than sorting and joining each group's values (1M clusters' sources, 1.7M
+  candidates' kinds). value_bits: the bit of each distinct value of `value` in `relation`.
+  mask_values: each distinct `mask` of `masks` with its values (`value` of `bits`) sorted and joined
+  by `sep`, as `alias`.
+#}
+{% macro value_bits(value, relation) -%}
+    select {{ value }}, (power(2, row_number() over (order by {{ value }}) - 1))::bigint as bit
+    from (
+        select distinct {{ value }} from {{ relation }}
+        where {{ value }} is not null
+    ) as v
+{%- endmacro %}
+
+{% macro mask_values(masks, bits, value, sep, alias) -%}
+    select
+        m.mask,
+        {{ ordered_string_agg('b.' ~ value, sep, distinct=true) }} as {{ alias }}
+    from (select distinct mask from {{ masks }}) as m
+    join {{ bits }} b on (m.mask & b.bit) <> 0
+    group by m.mask
+{%- endmacro %}

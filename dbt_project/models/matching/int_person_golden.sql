@@ -76,14 +76,10 @@ pivoted as (
     group by cluster_key
 ),
 
--- (a cluster's sources as a bit mask, one bit a source, and the masks' few distinct sets spelt out
--- after, rather than sorting and joining each of 1M clusters' sources)
+-- (a cluster's sources as a bit mask, the masks' few distinct sets spelt out after: value_bits,
+-- mask_values)
 source_bits as (
-    select source, (power(2, row_number() over (order by source) - 1))::bigint as bit
-    from (
-        select distinct source from records
-        where source is not null
-    ) as s
+    {{ value_bits('source', 'records') }}
 ),
 
 flag_masks as (
@@ -101,12 +97,7 @@ flag_masks as (
 ),
 
 mask_sources as (
-    select
-        m.mask,
-        {{ ordered_string_agg('b.source', ',', distinct=true) }} as sources
-    from (select distinct mask from flag_masks) as m
-    join source_bits b on (m.mask & b.bit) <> 0
-    group by m.mask
+    {{ mask_values('flag_masks', 'source_bits', 'source', ',', 'sources') }}
 ),
 
 flags as (

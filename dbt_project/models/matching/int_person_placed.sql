@@ -1,0 +1,341 @@
+-- Where each person is placed by parts 1-3 of int_person_residence (their police 居住地址 with a
+-- room, the other evidence, a meter in their own name, or the building with the room unknown),
+-- before part 4 takes out those who have moved out; the rules are told in int_person_residence.
+-- A table of its own: part 4 reads `placed` at seven places (through moved_out and family_went,
+-- eighteen copies in all), and Spark inlines a CTE at every reference: as one model the plan had
+-- ~18,800 physical operators and 2,020 broadcast joins, and a small change in parts 1-3 could
+-- exhaust the driver's heap ("Not enough memory to build and broadcast the table").
+with records as (
+    select * from {{ ref('int_person_cluster_records') }}
+),
+
+evidence as (
+    select * from {{ ref('int_person_dwelling_evidence') }}
+),
+
+police_room as (
+    select * from {{ ref('int_person_police_room') }}
+),
+
+moved as (
+    -- the moves the police have not caught up with, and why (int_person_moves)
+    select * from {{ ref('int_person_moves') }}
+),
+
+dwelling_use as (
+    select * from {{ ref('int_dwelling_meter_use') }}
+),
+
+from_police_room as (
+    select
+        p.cluster_key,
+        coalesce(m.building, p.building) as building,
+        coalesce(m.room, p.room) as room,
+        case
+            when m.cluster_key is not null then 'evidence:moved(' || m.kinds || '),police_population_stale'
+            else p.residence_sources
+        end as residence_sources,
+        p.residence_evidence,
+        p.candidate_dwellings
+    from police_room p
+    left join moved m using (cluster_key)
+),
+
+-- how often each kind of evidence names the dwelling the police name, where they name a room ------
+labels as (
+    -- (a person the police have not caught up with is labelled with where they moved: their
+    -- police record is known to be out of date)
+    select
+        e.cluster_key,
+        coalesce(any_value(m.building), any_value(e.building)) as building,
+        coalesce(any_value(m.room), any_value(e.room)) as room
+    from evidence e
+    left join moved m using (cluster_key)
+    where e.kind = 'own:police_population'
+    group by e.cluster_key
+    having count(distinct e.building || '#' || e.room) = 1
+),
+
+agreement as (
+    select
+        e.kind,
+        count(*) filter (where e.building = l.building) as n_building,
+        count(*) filter (where e.building = l.building and e.room = l.room) as agree_building,
+        count(*) as n_any,
+        count(*) filter (where e.building = l.building and e.room = l.room) as agree_any
+    from evidence e
+    join labels l using (cluster_key)
+    where e.kind <> 'own:police_population' and e.room is not null
+    group by e.kind
+),
+
+reliability as (
+    -- Laplace-smoothed share of agreement: a kind seen rarely is trusted little
+    select
+        kind,
+        (agree_building + 1.0) / (n_building + 2.0) as p_building,
+        (agree_any + 1.0) / (n_any + 2.0) as p_any,
+        n_building, n_any
+    from agreement
+),
+
+-- kinds are not independent (a family's 户号 is often its registered address): where a combination
+-- of kinds names a dwelling often enough among the labelled people, its own share of agreement is
+-- the estimate
+-- (the kinds of a candidate dwelling as a bit mask, the masks' few distinct sets spelt out after:
+-- value_bits, mask_values; sorting and joining each of 1.7M candidates' kinds took most of the model
+-- at 1M)
+kind_bits as (
+    {{ value_bits('kind', 'evidence') }}
+),
+
+labelled_masks as (
+    select
+        e.cluster_key, e.building, e.room,
+        bit_or(b.bit) as mask,
+        any_value(e.building = l.building) as in_label_building,
+        any_value(e.building = l.building and e.room = l.room) as correct
+    from evidence e
+    join labels l using (cluster_key)
+    join kind_bits b on e.kind = b.kind
+    where e.kind <> 'own:police_population' and e.room is not null
+    group by e.cluster_key, e.building, e.room
+),
+
+mask_kinds as (
+    {{ mask_values('labelled_masks', 'kind_bits', 'kind', '+', 'kinds') }}
+),
+
+labelled_candidates as (
+    select c.cluster_key, c.building, c.room, k.kinds, c.in_label_building, c.correct
+    from labelled_masks c
+    join mask_kinds k on c.mask = k.mask
+),
+
+combination_reliability as (
+    select
+        kinds,
+        count(*) filter (where in_label_building) as n_building,
+        (count(*) filter (where correct) + 1.0) / (count(*) filter (where in_label_building) + 2.0) as p_building,
+        count(*) as n_any,
+        (count(*) filter (where correct) + 1.0) / (count(*) + 2.0) as p_any
+    from labelled_candidates
+    group by kinds
+),
+
+-- 2. people whose police record names the building only, or nothing -------------------------------
+unplaced as (
+    select distinct cluster_key from records
+    where cluster_key not in (select cluster_key from from_police_room)
+),
+
+stated_building as (
+    -- the building the police record names without a room; where the police 居住地址 is blank, the
+    -- building the elderly-alone list's 居住地址 names without a room (the committee visits them
+    -- there; the aid file's 家庭地址 may be the registered one, 人户分离)
+    select cluster_key, any_value(building) as building, any_value(source) as source
+    from (
+        select pb.cluster_key, pb.building, 'police_population' as source
+        from evidence as pb
+        where pb.kind = 'building:police_population'
+        union all
+        select lb.cluster_key, lb.building, 'civil_affairs_elderly_alone' as source
+        from evidence as lb
+        where
+            lb.kind = 'building:civil_affairs_elderly_alone'
+            and lb.cluster_key not in (
+                select pe.cluster_key from evidence as pe
+                where pe.kind in ('building:police_population', 'own:police_population')
+            )
+    ) as named
+    group by cluster_key
+    having count(distinct building) = 1
+),
+
+inferred_candidates as (
+    select
+        u.cluster_key, e.building, e.room, e.kind,
+        case when s.building is not null then rl.p_building else rl.p_any end as p
+    from unplaced u
+    join evidence e on e.cluster_key = u.cluster_key and e.room is not null
+    left join stated_building s on s.cluster_key = u.cluster_key
+    join reliability rl on rl.kind = e.kind
+    where
+        -- a person the police place in a building lives in that building
+        (s.building is null or e.building = s.building)
+        -- a person the elderly-alone list places at a flat (with its room) lives alone there, not
+        -- at the flat where the police place their family: the family's flat is no evidence for them
+        and not (
+            e.kind = 'family'
+            and exists (
+                select 1 from evidence as l
+                where
+                    l.cluster_key = u.cluster_key and l.kind = 'own:civil_affairs_elderly_alone'
+                    and l.room is not null and (l.building <> e.building or l.room <> e.room)
+            )
+        )
+),
+
+inferred_combined as (
+    select
+        i.cluster_key, i.building, i.room,
+        1 - exp(sum(ln(greatest(1 - i.p, 1e-9)))) as independent_confidence,
+        {{ ordered_string_agg('i.kind', '+') }} as kinds,
+        any_value(s.building is not null) as in_stated_building
+    from inferred_candidates i
+    left join stated_building s using (cluster_key)
+    group by i.cluster_key, i.building, i.room
+),
+
+inferred_scored as (
+    select
+        i.cluster_key, i.building, i.room, i.kinds,
+        case
+            when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases') }}
+                then c.p_building
+            when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases') }}
+                then c.p_any
+            else i.independent_confidence
+        end as confidence
+    from inferred_combined i
+    left join combination_reliability c using (kinds)
+),
+
+inferred_ranked as (
+    select
+        *,
+        row_number() over (partition by cluster_key order by confidence desc, building asc, room asc) as rank,
+        lead(confidence) over (partition by cluster_key order by confidence desc, building asc, room asc) as runner_up,
+        count(*) over (partition by cluster_key) as candidate_dwellings
+    from inferred_scored
+),
+
+from_evidence as (
+    select
+        cluster_key, building, room, 'evidence:' || kinds as residence_sources,
+        round(confidence, 4) as residence_evidence, candidate_dwellings
+    from inferred_ranked
+    where
+        rank = 1
+        and confidence >= {{ var('residence_min_confidence') }}
+        and confidence > coalesce(runner_up, 0)
+),
+
+-- 2b. a meter in the person's own name where no one else lives, every other dwelling a stranger's ---
+-- A person whom the police place nowhere (居住地址 blank, no building named): where a meter in their
+-- name (a name no other meter and no other person of the district carries) reads lived in, nobody's
+-- own record places anyone else at its flat, and every other dwelling the evidence names for them is
+-- a stranger's home (someone not of their 户号 lives there by their own police record or the
+-- elderly-alone list: a registered flat or an aid file's 家庭地址 they left, 人户分离), they live at
+-- the meter. How often that is so is estimated from the people whose police 居住地址 names a room,
+-- with their own address set aside (the 'meter' kind, which needs it, too), and taken where it
+-- reaches residence_min_confidence.
+person_family as (
+    select cluster_key, max(family_key) as family_key
+    from records
+    where source = 'police_population'
+    group by cluster_key
+    having count(distinct family_key) <= 1
+),
+
+occupants as (
+    select cluster_key, building, room from police_room
+    union
+    select cluster_key, building, room from evidence
+    where kind = 'own:civil_affairs_elderly_alone'
+),
+
+blind_candidates as (
+    -- the dwellings the evidence names for a person, their own police 居住地址 set aside
+    select distinct cluster_key, building, room from evidence
+    where room is not null and kind not in ('own:police_population', 'meter')
+),
+
+stranger_homes as (
+    select distinct b.cluster_key, b.building, b.room
+    from blind_candidates b
+    join occupants o on o.building = b.building and o.room = b.room and o.cluster_key <> b.cluster_key
+    left join person_family fb on fb.cluster_key = b.cluster_key
+    left join person_family fo on fo.cluster_key = o.cluster_key
+    where fb.family_key is null or fo.family_key is null or fo.family_key <> fb.family_key
+),
+
+sole_meters as (
+    -- a meter whose holder's name one person of the district carries (meter_anywhere joins a meter
+    -- to every person of its name), that person's one meter
+    select e.building, e.room, any_value(e.cluster_key) as cluster_key
+    from evidence e
+    where e.kind = 'meter_anywhere'
+    group by e.building, e.room
+    having count(distinct e.cluster_key) = 1
+),
+
+own_lived_in_meter as (
+    select s.cluster_key, s.building, s.room
+    from sole_meters s
+    join dwelling_use u on u.building = s.building and u.room = s.room
+    where
+        u.lived_in
+        and s.cluster_key in (
+            select cluster_key from evidence
+            where kind = 'meter_anywhere'
+            group by cluster_key
+            having count(*) = 1
+        )
+),
+
+sole_meter_homes as (
+    -- the meter's flat is the one dwelling named for them that is no stranger's home
+    select s.cluster_key, s.building, s.room, count(*) as candidate_dwellings
+    from own_lived_in_meter s
+    join blind_candidates b on b.cluster_key = s.cluster_key
+    left join stranger_homes h on h.cluster_key = b.cluster_key and h.building = b.building and h.room = b.room
+    group by s.cluster_key, s.building, s.room
+    having
+        count(*) filter (where h.cluster_key is null) = 1
+        and count(*) filter (where h.cluster_key is null and b.building = s.building and b.room = s.room) = 1
+),
+
+sole_meter_reliability as (
+    -- (a police 居住地址 outside the library, a misspelt road, is no label to judge a meter by)
+    select (count(*) filter (where s.building = l.building and s.room = l.room) + 1.0) / (count(*) + 2.0) as p
+    from sole_meter_homes s
+    join labels l using (cluster_key)
+    where l.building not like 'unlisted:%'
+),
+
+from_sole_meter as (
+    select
+        s.cluster_key, s.building, s.room, 'evidence:sole_meter' as residence_sources,
+        round(r.p, 4) as residence_evidence, s.candidate_dwellings
+    from sole_meter_homes s
+    cross join sole_meter_reliability r
+    where
+        r.p >= {{ var('residence_min_confidence') }}
+        and s.cluster_key in (select cluster_key from unplaced)
+        and s.cluster_key not in (select cluster_key from stated_building)
+        and s.cluster_key not in (select cluster_key from from_evidence)
+),
+
+-- 3. the building, room unknown --------------------------------------------------------------------
+building_only as (
+    select
+        s.cluster_key, s.building, null::string as room, 'building_only:' || s.source as residence_sources,
+        0.0 as residence_evidence, 0 as candidate_dwellings
+    from stated_building s
+    where
+        s.cluster_key in (select cluster_key from unplaced)
+        and s.cluster_key not in (select cluster_key from from_evidence)
+),
+
+placed as (
+    select * from from_police_room
+    union all
+    select * from from_evidence
+    union all
+    select * from from_sole_meter
+    union all
+    select * from building_only
+)
+
+select * from placed
