@@ -141,13 +141,12 @@ stale_family_flats as (
 
 listed_alone_flats as (
     -- the flats the elderly-alone list names (room included) for someone alive: they live alone there
-    select e.building, e.room, min(e.cluster_key) as first_listed, max(e.cluster_key) as last_listed
+    select distinct e.building, e.room
     from evidence e
     left join golden g on g.cluster_key = e.cluster_key
     where
         e.kind = 'own:civil_affairs_elderly_alone' and e.room is not null
         and coalesce(g.person_status, '正常') = '正常'
-    group by e.building, e.room
 ),
 
 inferred_candidates as (
@@ -204,13 +203,16 @@ inferred_scored as (
             c.kinds = i.kinds and c.has_last_month = (w.cluster_key is not null)
             and c.scope = case when i.in_stated_building then 'building' else 'any' end
     left join listed_alone_flats l on l.building = i.building and l.room = i.room
-    -- nobody is placed by evidence at a flat where the elderly-alone list has someone else living
-    -- alone (a flat registered to them or metered in their name that they let), unless their family
-    -- lives there or the hub placed them there last month
+    -- a person the police place nowhere is not placed by evidence at a flat where the elderly-alone
+    -- list has someone else living alone (a flat registered to them or metered in their name that
+    -- they let), unless their family lives there, the hub placed them there last month, or the list
+    -- names them there too (where it names two people at one flat, each is still placed by their own
+    -- record). Not for one the police place in that building: on a first delivery (no last month)
+    -- that cost right placements of people living with the listed person (3 in f1_9111's October)
     where
-        l.building is null
+        l.building is null or i.in_stated_building
         or '+' || i.kinds || '+' like '%+family+%' or '+' || i.kinds || '+' like '%+last_month+%'
-        or (l.first_listed = i.cluster_key and l.last_listed = i.cluster_key)
+        or '+' || i.kinds || '+' like '%+own:civil_affairs_elderly_alone+%'
 ),
 
 inferred_ranked as (

@@ -19,10 +19,10 @@
 --    where the police place their family is no evidence for them (family evidence seen with the aid
 --    file and the 户籍 naming the family's flat is rare and mostly wrong for them: among such people
 --    whose police 居住地址 names a room, in the November deliveries of seven 20k districts, the
---    list's flat was the police's 15 times in 19, the family's 4). Nor is anyone else placed by
---    evidence at a flat the list has someone alive living alone in (a flat registered to them or
---    metered in their name that they let), unless family or last month's dwelling is among that
---    evidence. Family evidence at a flat only the stale police record of a member the hub moved
+--    list's flat was the police's 15 times in 19, the family's 4). Nor is anyone the police place
+--    nowhere placed by evidence at a flat the list has someone else alive living alone in (a flat
+--    registered to them or metered in their name that they let), unless family or last month's
+--    dwelling is among that evidence. Family evidence at a flat only the stale police record of a member the hub moved
 --    elsewhere names (no other member of the 户号 placed there) is no evidence.
 --    A person the police place nowhere whose one meter (a name no one else of the district carries)
 --    reads lived in where nobody else lives, every other dwelling named for them being a stranger's
