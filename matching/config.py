@@ -26,6 +26,7 @@ class PersonMatching(StrictModel):
     residence_trust: dict[str, int]
     residence_min_confidence: float = Field(gt=0.5, lt=1)
     residence_min_combination_cases: int = Field(ge=1)
+    residence_combination_bound_z: float = Field(gt=0)
     meter_min_confidence: float = Field(gt=0.5, lt=1)
     birth_conflict_cap: float = Field(gt=0, lt=1)
     rare_name_max_records: int = Field(ge=1)
@@ -80,6 +81,7 @@ class MatchingConfig(StrictModel):
             "residence_trust": dict(p.residence_trust),
             "residence_min_confidence": p.residence_min_confidence,
             "residence_min_combination_cases": p.residence_min_combination_cases,
+            "residence_combination_bound_z": p.residence_combination_bound_z,
             "meter_min_confidence": p.meter_min_confidence,
             "person_birth_conflict_cap": p.birth_conflict_cap,
             "rare_name_max_records": p.rare_name_max_records,

@@ -98,6 +98,9 @@ the contract's inbox layout, two monthly deliveries (2026-10, 2026-11):
    her 户籍; the police still name it) to 14号2502, which both months' lists name (the landlord's
    meter, nobody on file): 2501 has read empty since, 2502 lived in from August and reads zero in
    2026-10 (an emergency there, not her going back): 卓秀云.
+28. an old woman on the elderly-alone list living alone at 14号2601 (the police say the same), a flat
+   whose 户籍 and meter are a man's of another 户号 who lets it to her: his police 居住地址 is blank and
+   nothing tells where he lives: 柴玉珍, 包国栋.
 
 Filler families with complete addresses give each kind of evidence enough cases for its weight to
 be estimated from the delivery itself. Ids are valid GB 11643 / GB 32100 numbers.
@@ -538,6 +541,13 @@ def build(inbox: Path) -> dict:
     # police still name it) to 14号2502 in August, the list's 居住地址 in both months (the landlord's
     # meter, empty until she came); 2502's use collapses in 2026-10
     people += [Person("卓秀云", False, "1944-03-12", "10000065", "户主", (*A2, "2502"), registered=(*A2, "2501"))]
+    # an old woman on the elderly-alone list living alone at 14号2601, the flat of a man of another 户号
+    # (his 户籍, the meter in his name, a name no one else carries) who lets it to her; his police
+    # 居住地址 is blank, and nothing tells where he lives
+    people += [
+        Person("柴玉珍", False, "1942-05-09", "10000067", "户主", (*A2, "2601"), "上海市虹口区四平路98弄1号101室"),
+        Person("包国栋", True, "1970-08-15", "10000066", "户主", ("延长中路", "1", "1", "102"), (*A2, "2601")),
+    ]
     for i, p in enumerate(people):
         p.id = id_number("310106", p.birth, 10 + i, p.male)
     cast = {p.name: p for p in people}  # (the living 邵德明, listed after the dead one)
@@ -602,7 +612,7 @@ def build(inbox: Path) -> dict:
                 residence = address("严长中路", lane, no, room, month)  # 延 typed as 严 (yan)
             elif p.name == "邱文彬" and month == 0:
                 residence = ""
-            elif p.name == "柏淑芬":
+            elif p.name == "柏淑芬" or p.name == "包国栋":
                 residence = ""
             elif p.name == "刘洋" or (p.name == "邵德明" and p.status == "死亡"):
                 residence = ""
@@ -824,7 +834,7 @@ def build(inbox: Path) -> dict:
         rows["hr_graduates"].append([cast["刘洋"].name, cast["刘洋"].id, "上海大学", "本科", "2012", "已就业", ""])
         for p in (
             cast["孙秀英"], cast["钱国强"], cast["冯桂英"], cast["章桂珍"], cast["任桂兰"], cast["骆秀梅"], cast["窦玉兰"],
-            cast["柏淑芬"], cast["卓秀云"],
+            cast["柏淑芬"], cast["卓秀云"], cast["柴玉珍"],
         ):  # fmt: skip
             road, lane, no, room = p.home
             if p.name == "窦玉兰" and month == 0:
@@ -852,7 +862,7 @@ def build(inbox: Path) -> dict:
         for k, p in enumerate(people):
             if p.relation == "户主" and p.name not in (
                 "刘洋", "赵强", "孙秀英", "钱国强", "陈静", "孙浩然", "冯桂英", "章桂珍", "任桂兰", "窦玉兰",
-                "柏志勇", "卓秀云",
+                "柏志勇", "卓秀云", "柴玉珍", "包国栋",
             ):  # fmt: skip
                 meters.append((f"31000{k:05d}", p.name, p.home, 150))
         meters += [
@@ -868,6 +878,7 @@ def build(inbox: Path) -> dict:
             ("3100099081", "柏淑芬", (*A1, "2401"), 150),  # her son's flat, the account still in her name
             ("3100099090", "卓秀云", (*A2, "2501"), 150),  # the flat she left in August
             ("3100099091", "甘立平", (*A2, "2502"), 150),  # her home since August, the landlord's
+            ("3100099100", "包国栋", (*A2, "2601"), 150),  # 柴玉珍's home, in her landlord's name
             ("3100099004", "上海市静安区明珠花店", ("梅园路", "", "100", ""), 600),
             ("3100099005", "冯涛", ("梅园路", "", "106", ""), 400),  # the legal representative's name
             ("3100099009", "阿芳裁缝", ("梅园路", "", "108", ""), 300),  # an unregistered shop, visited in May

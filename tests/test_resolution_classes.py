@@ -906,3 +906,18 @@ def test_a_listed_person_with_a_blank_residence_is_at_the_lists_flat_not_her_fam
         ).fetchall()
     assert len(found) == 1
     assert "阳曲路15弄14号2301" in found[0][0]
+
+
+@pytest.mark.parametrize("delivery", ["2026-10", "2026-11"])
+def test_nobody_is_placed_by_evidence_where_the_elderly_list_has_someone_else_living_alone(district, delivery):
+    """柴玉珍 (84) lives alone at 14号2601, as the elderly-alone list and the police say; the flat's 户籍
+    and its meter (a name no one else carries) are her landlord 包国栋's, of another 户号, whose police
+    居住地址 is blank. His 户籍 and his meter name 2601, but a flat the list has someone else living alone
+    in is no home of his (he lets it): he is not placed there, and she is not taken for living with
+    him (no elderly_not_alone)."""
+    _, db = district
+    placed = _placements(db, delivery)
+    assert placed["柴玉珍"][1] == f"{ADDRESS_ID[('阳曲路', '15', '14')]}#2601"
+    assert placed["包国栋"][0] != placed["柴玉珍"][0]
+    assert placed["包国栋"][1] != placed["柴玉珍"][1]
+    assert _findings(db, delivery, "elderly_not_alone") == []

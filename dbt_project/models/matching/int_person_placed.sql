@@ -26,6 +26,10 @@ dwelling_use as (
     select * from {{ ref('int_dwelling_meter_use') }}
 ),
 
+golden as (
+    select cluster_key, person_status from {{ ref('int_person_golden') }}
+),
+
 from_police_room as (
     select
         p.cluster_key,
@@ -43,17 +47,8 @@ from_police_room as (
 
 -- how often each kind of evidence names the dwelling the police name, where they name a room ------
 labels as (
-    -- (a person the police have not caught up with is labelled with where they moved: their
-    -- police record is known to be out of date)
-    select
-        e.cluster_key,
-        coalesce(any_value(m.building), any_value(e.building)) as building,
-        coalesce(any_value(m.room), any_value(e.room)) as room
-    from evidence e
-    left join moved m using (cluster_key)
-    where e.kind = 'own:police_population'
-    group by e.cluster_key
-    having count(distinct e.building || '#' || e.room) = 1
+    -- the people whose police 居住地址 names one room (int_person_residence_labels)
+    select * from {{ ref('int_person_residence_labels') }}
 ),
 
 agreement as (
@@ -81,46 +76,15 @@ reliability as (
 
 -- kinds are not independent (a family's 户号 is often its registered address): where a combination
 -- of kinds names a dwelling often enough among the labelled people, its own share of agreement is
--- the estimate
--- (the kinds of a candidate dwelling as a bit mask, the masks' few distinct sets spelt out after:
--- value_bits, mask_values; sorting and joining each of 1.7M candidates' kinds took most of the model
--- at 1M)
-kind_bits as (
-    {{ value_bits('kind', 'evidence') }}
-),
-
-labelled_masks as (
-    select
-        e.cluster_key, e.building, e.room,
-        bit_or(b.bit) as mask,
-        any_value(e.building = l.building) as in_label_building,
-        any_value(e.building = l.building and e.room = l.room) as correct
-    from evidence e
-    join labels l using (cluster_key)
-    join kind_bits b on e.kind = b.kind
-    where e.kind <> 'own:police_population' and e.room is not null
-    group by e.cluster_key, e.building, e.room
-),
-
-mask_kinds as (
-    {{ mask_values('labelled_masks', 'kind_bits', 'kind', '+', 'kinds') }}
-),
-
-labelled_candidates as (
-    select c.cluster_key, c.building, c.room, k.kinds, c.in_label_building, c.correct
-    from labelled_masks c
-    join mask_kinds k on c.mask = k.mask
-),
-
+-- the estimate, counted among the labelled people in the same position as the person to place
+-- (int_person_residence_combinations, a table of its own: Spark inlines a CTE at every reference)
 combination_reliability as (
-    select
-        kinds,
-        count(*) filter (where in_label_building) as n_building,
-        (count(*) filter (where correct) + 1.0) / (count(*) filter (where in_label_building) + 2.0) as p_building,
-        count(*) as n_any,
-        (count(*) filter (where correct) + 1.0) / (count(*) + 2.0) as p_any
-    from labelled_candidates
-    group by kinds
+    select * from {{ ref('int_person_residence_combinations') }}
+),
+
+with_last_month as (
+    select distinct cluster_key from evidence
+    where kind = 'last_month'
 ),
 
 -- 2. people whose police record names the building only, or nothing -------------------------------
@@ -152,6 +116,39 @@ stated_building as (
     having count(distinct building) = 1
 ),
 
+family_placed as (
+    -- where the hub places each member of a 户号 whose police 居住地址 names a room (moves applied)
+    select distinct r.family_key, f.cluster_key, f.building, f.room
+    from from_police_room f
+    join records r on r.cluster_key = f.cluster_key and r.source = 'police_population' and r.family_key is not null
+),
+
+stale_family_flats as (
+    -- a flat the police 居住地址 of a family member names whom the hub moved elsewhere (int_person_moves:
+    -- the police behind), where the hub places no other member of the 户号: the family evidence there
+    -- is as stale as that record (the member's flat is where the family lives now, and theirs too)
+    select distinct x.cluster_key, p.building, p.room
+    from moved m
+    join police_room p on p.cluster_key = m.cluster_key
+    join records y on y.cluster_key = m.cluster_key and y.source = 'police_population' and y.family_key is not null
+    join records x on x.family_key = y.family_key and x.source = 'police_population' and x.cluster_key <> y.cluster_key
+    left join family_placed f
+        on
+            f.family_key = y.family_key and f.building = p.building and f.room = p.room
+            and f.cluster_key <> x.cluster_key
+    where f.cluster_key is null
+),
+
+listed_alone_flats as (
+    -- the flats the elderly-alone list names (room included) for someone alive: they live alone there
+    select distinct e.building, e.room
+    from evidence e
+    left join golden g on g.cluster_key = e.cluster_key
+    where
+        e.kind = 'own:civil_affairs_elderly_alone' and e.room is not null
+        and coalesce(g.person_status, '正常') = '正常'
+),
+
 inferred_candidates as (
     select
         u.cluster_key, e.building, e.room, e.kind,
@@ -160,9 +157,11 @@ inferred_candidates as (
     join evidence e on e.cluster_key = u.cluster_key and e.room is not null
     left join stated_building s on s.cluster_key = u.cluster_key
     join reliability rl on rl.kind = e.kind
+    left join stale_family_flats sf on sf.cluster_key = u.cluster_key and sf.building = e.building and sf.room = e.room
     where
         -- a person the police place in a building lives in that building
         (s.building is null or e.building = s.building)
+        and not (e.kind = 'family' and sf.cluster_key is not null)
         -- a person the elderly-alone list places at a flat (with its room) lives alone there, not
         -- at the flat where the police place their family: the family's flat is no evidence for them
         and not (
@@ -188,17 +187,32 @@ inferred_combined as (
 ),
 
 inferred_scored as (
+    -- a combination seen residence_min_combination_cases times: its own share; a rarer one: the kinds
+    -- as independent, never above what its own cases allow (right in 0 of 3 is not .9999; a
+    -- combination never seen, or right in every case, is scored as independent)
     select
         i.cluster_key, i.building, i.room, i.kinds,
         case
-            when i.in_stated_building and c.n_building >= {{ var('residence_min_combination_cases') }}
-                then c.p_building
-            when not i.in_stated_building and c.n_any >= {{ var('residence_min_combination_cases') }}
-                then c.p_any
-            else i.independent_confidence
+            when c.cases >= {{ var('residence_min_combination_cases') }} then c.p
+            else least(i.independent_confidence, coalesce(c.p_upper, 1.0))
         end as confidence
     from inferred_combined i
-    left join combination_reliability c using (kinds)
+    left join with_last_month w on w.cluster_key = i.cluster_key
+    left join combination_reliability c
+        on
+            c.kinds = i.kinds and c.has_last_month = (w.cluster_key is not null)
+            and c.scope = case when i.in_stated_building then 'building' else 'any' end
+    left join listed_alone_flats l on l.building = i.building and l.room = i.room
+    -- a person the police place nowhere is not placed by evidence at a flat where the elderly-alone
+    -- list has someone else living alone (a flat registered to them or metered in their name that
+    -- they let), unless their family lives there, the hub placed them there last month, or the list
+    -- names them there too (where it names two people at one flat, each is still placed by their own
+    -- record). Not for one the police place in that building: on a first delivery (no last month)
+    -- that cost right placements of people living with the listed person (3 in f1_9111's October)
+    where
+        l.building is null or i.in_stated_building
+        or '+' || i.kinds || '+' like '%+family+%' or '+' || i.kinds || '+' like '%+last_month+%'
+        or '+' || i.kinds || '+' like '%+own:civil_affairs_elderly_alone+%'
 ),
 
 inferred_ranked as (

@@ -9,15 +9,21 @@
 --    members, a meter in their name, the elderly or aid file, the 户籍地址), each kind weighed by how
 --    often it agrees with the police 居住地址 of the people whose address is complete — estimated
 --    from this delivery's own data, per kind (and per combination of kinds, which are not
---    independent), in the same building and anywhere. The best dwelling is taken when the evidence
---    for it (the combination's share, or 1 - Π(1 - p) over its kinds where the combination is
---    rare) reaches residence_min_confidence and no other dwelling is as well supported; the
---    registered address is one kind of evidence among others, never the answer by default.
+--    independent, among the people in the same position: the kinds seen without a police address,
+--    last month's dwelling among their evidence or not), in the same building and anywhere. The
+--    best dwelling is taken when the evidence for it (the combination's share, or 1 - Π(1 - p) over
+--    its kinds where the combination is rare, no higher than its own few cases allow) reaches
+--    residence_min_confidence and no other dwelling is as well supported; the registered address
+--    is one kind of evidence among others, never the answer by default.
 --    Someone the elderly-alone list places at a flat (with its room) lives alone there: the flat
 --    where the police place their family is no evidence for them (family evidence seen with the aid
 --    file and the 户籍 naming the family's flat is rare and mostly wrong for them: among such people
 --    whose police 居住地址 names a room, in the November deliveries of seven 20k districts, the
---    list's flat was the police's 15 times in 19, the family's 4).
+--    list's flat was the police's 15 times in 19, the family's 4). Nor is anyone the police place
+--    nowhere placed by evidence at a flat the list has someone else alive living alone in (a flat
+--    registered to them or metered in their name that they let), unless family or last month's
+--    dwelling is among that evidence. Family evidence at a flat only the stale police record of a member the hub moved
+--    elsewhere names (no other member of the 户号 placed there) is no evidence.
 --    A person the police place nowhere whose one meter (a name no one else of the district carries)
 --    reads lived in where nobody else lives, every other dwelling named for them being a stranger's
 --    home (a registered flat or an aid 家庭地址 another 户号 lives in), lives at the meter
