@@ -99,6 +99,10 @@ class Duplicates(StrictModel):
     # other problem: a pair at the very spot is less sure than two classes make it); the cold start
     # (two classes) keeps `accept`
     same_spot_accept: float = Field(default=0.95, gt=0, lt=1)
+    # with same_spot_class: how far apart another problem of the kind lies ("tied": as the same
+    # problem's reports, pooled with m; "measured": as the related pairs within reach outside the
+    # window, held; "learned": started there and learned with the rest)
+    same_spot_distance: Literal["tied", "measured", "learned"] = "tied"
 
     @model_validator(mode="after")
     def _order(self):

@@ -692,6 +692,7 @@ def measure_u(
     gap = df["hours"].to_numpy()[a] - df["hours"].to_numpy()[b]
     beyond = spatial["far"].to_numpy() if "far" in spatial else np.zeros(len(spatial), dtype=bool)
     far = spatial[(rel != "other") & placed & ~beyond & (gap > df["window"].to_numpy()[b])]
+    nearby = far  # within reach, a related category, outside the window: other problems near it
     same_spot = far[far["d"] <= 0.25 * far["radius"]]
     if len(same_spot) >= 200:  # the very spot: what a photo of the same corner looks like
         far = same_spot
@@ -736,6 +737,20 @@ def measure_u(
     s.update({"gap": u["gap"], "reporter": u["reporter"]})
     for f in SPOT_TIED:
         s[f] = dict(start.m[f])
+    if cfg.duplicates.same_spot_distance != "tied" and len(nearby) >= 200:
+        # another problem of its kind near it (the pothole back, a second one 30 m away) lies as far
+        # as the related pairs within reach outside the window do
+        if len(nearby) > U_SAMPLE:
+            nearby = nearby.sample(U_SAMPLE, random_state=seed)
+        spread, _ = _levels(
+            df,
+            nearby["a"].to_numpy(),
+            nearby["b"].to_numpy(),
+            nearby["d"].to_numpy(),
+            nearby["radius"].to_numpy(),
+            bits,
+        )
+        s["distance"] = _distribution(spread["distance"], LEVELS["distance"], s_start["distance"], strength)
     u.update({f: _distribution(anywhere[f], LEVELS[f], start.u[f], strength) for f in ("text", "photo")})
     return u, s
 
@@ -822,6 +837,7 @@ def estimate_spot(
     strength: float,
     start: Model,
     max_iterations: int = 200,
+    distance: str = "tied",
 ) -> SpotModel:
     """m, s, u and the shares of duplicates and of other problems at the same spot, by EM over the
     candidate pairs' level patterns with three latent classes: one problem (m), another problem at
@@ -839,7 +855,9 @@ def estimate_spot(
     uniq, counts = _unique_rows(codes, [len(names[f]) for f in FIELDS])
     counts = counts.astype("float64")
     m = {f: dict(start.m[f]) for f in FIELDS}
-    s = {f: dict(m[f]) if f in SPOT_TIED else dict(s[f]) for f in FIELDS}
+    tied = SPOT_TIED if distance == "tied" else tuple(f for f in SPOT_TIED if f != "distance")
+    learned = SPOT_LEARNED + (("distance",) if distance == "learned" else ())
+    s = {f: dict(m[f]) if f in tied else dict(s[f]) for f in FIELDS}
     u = {f: dict(u[f]) for f in FIELDS}
     start_s = start.prior_s if isinstance(start, SpotModel) else DEFAULT_PRIOR_SPOT
     pseudo = {
@@ -869,13 +887,13 @@ def estimate_spot(
             def by_level(weights, j=j, f=f):
                 return np.bincount(uniq[:, j], weights=weights, minlength=len(names[f]))[: len(LEVELS[f])]
 
-            if f in SPOT_TIED:
+            if f in tied:
                 c = by_level(wm + ws) + pseudo["m"][f] + pseudo["s"][f] + SMOOTHING
                 new["m"][f] = new["s"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
             else:
                 c = by_level(wm) + pseudo["m"][f] + SMOOTHING
                 new["m"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
-                if f in SPOT_LEARNED:
+                if f in learned:
                     c = by_level(ws) + pseudo["s"][f] + SMOOTHING
                     new["s"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
                 else:
@@ -1008,7 +1026,9 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     if estimate_model and cfg.duplicates.same_spot_class:
         u, s = measure_u(df, spatial, cfg, model, window[cb], levels["distance"], spot=True)
         if u is not None and len(ca) >= 50:
-            model = estimate_spot(levels, u, s, cfg.duplicates.prior_strength, model)
+            model = estimate_spot(
+                levels, u, s, cfg.duplicates.prior_strength, model, distance=cfg.duplicates.same_spot_distance
+            )
             estimated = True
     elif estimate_model:
         u = measure_u(df, spatial, cfg, model, window[cb], levels["distance"])

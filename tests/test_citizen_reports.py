@@ -1304,6 +1304,90 @@ def test_a_photo_unlike_most_of_the_incident_s_photos_is_not_joined():
     assert d_off.incident == "SJ-1", d_off.explanation["summary"]
 
 
+def _twin_days(seed: int):
+    """Hand-made reports of a few days in a 3 km square (no generator): 160 potholes reported one to
+    four times within metres and hours of each other, photos a few bits off their scene; near each,
+    an older pothole repaired four days before, at the very spot (half of them) or 20-85 m away;
+    beside 60 of them a second pothole 30-40 m away in the same hours, its scene 18 bits from the
+    first one's (two potholes 30 m apart); 300 reports of litter and stalls. Returns the items and
+    each report's problem."""
+    from citizen_reports.dedupe import Item
+
+    rng = np.random.default_rng(seed)
+
+    def flip(h: int, k: int) -> int:
+        for b in rng.choice(64, k, replace=False):
+            h ^= 1 << int(b)
+        return h
+
+    words = ["路面有个大坑", "这里路坏了", "马路破了一个洞", "路面塌陷", "坑很深注意安全"]
+    items, problem = [], {}
+
+    def report(key, t, x, y, scene, spread, minor=("市政设施", "道路破损"), text=None, photo=None):
+        no = f"R{len(items) + 1:04d}"
+        photo = photo if photo is not None else flip(scene, int(rng.integers(3, 9)))
+        x, y = x + rng.normal(0, spread), y + rng.normal(0, spread)
+        text = text or words[int(rng.integers(len(words)))]
+        items.append(Item(no, 1000.0 + t, *minor, x, y, text, photo, None, None, f"U{len(items)}", batch=True))
+        problem[no] = key
+
+    def reports(key, t, x, y, scene, spread, most):
+        for _ in range(int(rng.integers(1, most))):
+            report(key, t, x, y, scene, spread)
+            t += rng.exponential(2.0)
+
+    spots = []
+    for p in range(160):
+        x, y = rng.uniform(0, 3000, 2)
+        scene, t = int(rng.integers(0, 1 << 62)), rng.uniform(0, 48)
+        spots.append((x, y, scene, t))
+        reports(f"P{p}", t, x, y, scene, 6, 5)
+    for q, (x, y, scene, t) in enumerate(spots):  # older, repaired: at the very spot or beside it
+        ang, dist = rng.uniform(0, 2 * np.pi), 0.0 if q % 2 else rng.uniform(20, 85)
+        x, y = x + dist * np.cos(ang), y + dist * np.sin(ang)
+        reports(f"O{q}", t - 100 + rng.uniform(0, 10), x, y, flip(scene, 18), 5, 5)
+    for q, (x, y, scene, t) in enumerate(spots[:60]):  # a second pothole 30-40 m away, the same hours
+        ang, dist = rng.uniform(0, 2 * np.pi), rng.uniform(30, 40)
+        x, y = x + dist * np.cos(ang), y + dist * np.sin(ang)
+        reports(f"T{q}", t + rng.uniform(-5, 5), x, y, flip(scene, 18), 5, 3)
+    for k in range(300):
+        minor = (("环境卫生", "暴露垃圾"), ("综合执法", "乱设摊"))[k % 2]
+        x, y = rng.uniform(0, 3000, 2)
+        report(f"L{k}", rng.uniform(0, 90), x, y, 0, 0, minor, "有垃圾", int(rng.integers(0, 1 << 62)))
+    return items, problem
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_a_second_pothole_30_m_away_is_another_problem_of_its_kind(seed):
+    """Two potholes 30-40 m apart reported in the same hours, their photos 18 bits apart (the same
+    street corner): with another problem's distance tied to the same problem's (`same_spot_distance:
+    tied`) the second pothole's reports are sure to be the first one's (close enough, the same 小类,
+    a photo far more alike than two unrelated ones) and join it. Measured from the day's related
+    pairs within reach outside the window (the older potholes at the spot and beside it), another
+    problem of the kind lies anywhere within reach: the second pothole opens its own incident, and
+    every re-report of a pothole still joins."""
+    import dataclasses
+    from itertools import combinations
+
+    from citizen_reports.dedupe import detect
+
+    cfg = load_reports_config()
+    assert cfg.duplicates.same_spot_distance != "tied"
+    items, problem = _twin_days(seed)
+    truth = {(a, b) for a, b in combinations(sorted(problem), 2) if problem[a] == problem[b]}
+
+    def wrong_and_missed(c):
+        found = {d.report_no: d.incident or "new:" + d.report_no for d in detect(items, c, None, True).decisions}
+        together = {(a, b) for a, b in combinations(sorted(found), 2) if found[a] == found[b]}
+        return together - truth, truth - together
+
+    wrong, missed = wrong_and_missed(cfg)
+    assert not missed and len(wrong) <= 3, (len(missed), sorted(wrong)[:5])
+    tied = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"same_spot_distance": "tied"}))
+    wrong, _ = wrong_and_missed(tied)
+    assert len({(problem[a], problem[b]) for a, b in wrong}) > 20  # tied: the second potholes join the first
+
+
 def _pothole_days(seed: int):
     """Hand-made reports of five days in a 1.5 km square (no generator): 160 potholes reported one to
     four times within metres and hours of each other, photos a few bits off their scene; at 80 of
