@@ -103,6 +103,9 @@ class Duplicates(StrictModel):
     # problem's reports, pooled with m; "measured": as the related pairs within reach outside the
     # window, held; "learned": started there and learned with the rest)
     same_spot_distance: Literal["tied", "measured", "learned"] = "tied"
+    # true: beyond reach and up to far_m, a report is also compared with the reports of any other
+    # category whose photo is within scene_bits of its own (one scene, filed elsewhere, drifted fix)
+    far_scene: bool = False
 
     @model_validator(mode="after")
     def _order(self):

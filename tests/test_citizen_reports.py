@@ -386,7 +386,8 @@ def test_a_drifted_fix_of_the_same_scene_is_still_compared():
     """An old phone's fix 250 m off (beyond `reach` radii of a pothole's 60 m): a report of the same
     小类 that far is still a candidate (categories.yml far_m), its distance a level of its own; a
     photo of the same scene decides, so it joins. A report as far of another scene (a photo 30 bits
-    off) and one of an unrelated 小类 at the same distance stay apart."""
+    off) stays apart; one of an unrelated 小类 at the same distance is compared only for its photo
+    of the same scene (far_scene), and stays apart without far_scene."""
     import dataclasses
 
     from citizen_reports.dedupe import Item, detect
@@ -406,7 +407,13 @@ def test_a_drifted_fix_of_the_same_scene_is_still_compared():
     decided = {d.report_no: d for d in detect([*first, drifted, other_scene, unrelated], cfg, None, False).decisions}
     assert decided["P3"].incident == "new:P1", decided["P3"].explanation
     assert "定位可能漂移" in decided["P3"].explanation["summary"]
-    assert decided["Q1"].incident is None and decided["Q2"].incident is None
+    assert decided["Q1"].incident is None
+    # an unrelated 小类 that far: compared only for a photo of the same scene (far_scene: one scene
+    # filed elsewhere, test_a_drifted_report_of_another_category_with_the_same_scene_is_compared)
+    assert cfg.duplicates.far_scene and decided["Q2"].incident == "new:P1", decided["Q2"].explanation
+    off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"far_scene": False}))
+    decided = {d.report_no: d for d in detect([*first, drifted, other_scene, unrelated], off, None, False).decisions}
+    assert decided["Q2"].incident is None
     assert decided["Q2"].probability is None  # another 小类 that far is not even compared
     # without the far band the drifted report is not compared at all
     near_only = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"far_m": 0}))
@@ -562,6 +569,37 @@ def test_a_report_without_position_is_compared_as_far_as_the_estimated_scene_ran
     assert "全区比对照片" in decided["L1"].explanation["summary"]
     decided = {d.report_no: d for d in detect([*pothole, lost], fixed, stored, False).decisions}
     assert decided["L1"].incident is None and decided["L1"].probability is None
+
+
+def test_a_drifted_report_of_another_category_with_the_same_scene_is_compared():
+    """With far_scene, a report 200 m from a pothole (beyond reach: a drifted fix) filed under
+    another 大类 (环境卫生, no sibling of 道路破损) whose photo is the pothole's scene (within
+    scene_bits) is compared with it and joins, the category and the distance left out of the pair;
+    without far_scene it is not compared at all, nor is one of another scene with it."""
+    import dataclasses
+
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    on = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"far_scene": True}))
+    off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"far_scene": False}))
+    assert cfg.rule("市政设施", "道路破损").radius_m * cfg.duplicates.reach < 200 <= cfg.duplicates.far_m
+    assert cfg.relation(("市政设施", "道路破损"), ("环境卫生", "暴露垃圾")) is None
+    scene = 0x3C3C3C3C3C3C3C3C
+
+    def item(no, hours, x, photo, who, major="市政设施", minor="道路破损"):
+        return Item(no, 1000.0 + hours, major, minor, x, 0.0, "路面有个大坑", photo, None, None, who, batch=True)
+
+    pothole = [item("P1", 0.0, 0.0, scene ^ 0b11, "U1"), item("P2", 0.4, 5.0, scene ^ 0b1100, "U2")]
+    drifted = item("F1", 1.0, 200.0, scene ^ 0b110000, "U3", "环境卫生", "暴露垃圾")
+    other = item("F2", 1.1, 210.0, scene ^ ((1 << 30) - 1), "U4", "环境卫生", "暴露垃圾")
+    decided = {d.report_no: d for d in detect([*pothole, drifted, other], on, None, False).decisions}
+    assert decided["F1"].incident == "new:P1", decided["F1"].explanation
+    levels = {e["field"]: e["level"] for e in decided["F1"].explanation["evidence"]}
+    assert levels["category"] == "null" and levels["distance"] == "null", levels
+    assert decided["F2"].incident != "new:P1"
+    decided = {d.report_no: d for d in detect([*pothole, drifted], off, None, False).decisions}
+    assert decided["F1"].incident is None and decided["F1"].probability is None
 
 
 def test_a_report_whose_clock_was_wrong_counts_no_time_gap():
