@@ -324,9 +324,11 @@ def main(argv=None) -> int:
         f"{'noise':8s} {'seed':>5s} {'reports':>8s} {'pairs':>7s}   {'P':>6s} {'R':>6s} {'F1':>6s}   taken only: P R F1   s"
     )
     for noise in a.noise:
+        pooled = Counter()
         for seed in a.seeds:
             r = run_one(district, work, a.persons, seed, noise, a.config, a.close_fixed, a.breakdown)
             e, t = r["all"], r["taken"]
+            pooled.update(true=e.true_pairs, found=e.found_pairs, correct=e.correct_pairs)
             print(
                 f"{noise:8s} {seed:>5d} {e.reports:>8,d} {e.true_pairs:>7,d}   {e.precision:.4f} {e.recall:.4f} "
                 f"{e.f1:.4f}   {t.precision:.4f} {t.recall:.4f} {t.f1:.4f}   {r['seconds']:.0f}",
@@ -334,6 +336,11 @@ def main(argv=None) -> int:
             )
             if r["breakdown"]:
                 print_breakdown(r["breakdown"])
+        if len(a.seeds) > 1:  # the seeds' pairs together (not the mean of their figures)
+            p = pooled["correct"] / pooled["found"] if pooled["found"] else 1.0
+            rc = pooled["correct"] / pooled["true"] if pooled["true"] else 1.0
+            f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+            print(f"{noise:8s} {'pool':>5s} {'':>8s} {pooled['true']:>7,d}   {p:.4f} {rc:.4f} {f1:.4f}", flush=True)
     return 0
 
 

@@ -99,6 +99,13 @@ class Duplicates(StrictModel):
     # other problem: a pair at the very spot is less sure than two classes make it); the cold start
     # (two classes) keeps `accept`
     same_spot_accept: float = Field(default=0.95, gt=0, lt=1)
+    # with same_spot_class: how far apart another problem of the kind lies ("tied": as the same
+    # problem's reports, pooled with m; "measured": as the related pairs within reach outside the
+    # window, held; "learned": started there and learned with the rest)
+    same_spot_distance: Literal["tied", "measured", "learned"] = "tied"
+    # true: beyond reach and up to far_m, a report is also compared with the reports of any other
+    # category whose photo is within scene_bits of its own (one scene, filed elsewhere, drifted fix)
+    far_scene: bool = False
 
     @model_validator(mode="after")
     def _order(self):

@@ -4,7 +4,9 @@ Each incoming report is paired with the earlier reports of open incidents within
 incident's radius (a grid join on metres, citizen_reports/geo.py) whose category is the same 小类, a
 sibling 小类 or the same 大类 (any category with `other_categories`) and whose latest report is
 inside the category's time window (categories.yml); beyond `reach` and up to `far_m` metres, those of
-the same or a sibling 小类 (a drifted fix; the category is then part of the distance level). A report
+the same or a sibling 小类 (a drifted fix; the category is then part of the distance level), and with
+`far_scene` those of any other category whose photo is within `scene_bits` (one scene filed
+elsewhere: the category and the distance are left out of such a pair). A report
 without a usable position (none given, or a fallback fix that several reports share to the
 centimetre) is paired along its road instead: the road its address text names, or a positioned
 report's nearest library address; with no road either (a fallback fix without address text), with
@@ -363,7 +365,12 @@ def _within(df: pd.DataFrame, queries: np.ndarray, targets: np.ndarray, radius: 
 
 
 def _spatial_pairs(
-    df: pd.DataFrame, batch_only: bool, reach: float = 1.0, far_m: float = 0.0, photo_bits: int = 0
+    df: pd.DataFrame,
+    batch_only: bool,
+    reach: float = 1.0,
+    far_m: float = 0.0,
+    photo_bits: int = 0,
+    scene_far_bits: int = 0,
 ) -> pd.DataFrame:
     """Every (report, earlier report) within `reach` times the earlier report's radius, any category;
     the later one from the batch only when `batch_only`, else from the batch and the open incidents.
@@ -388,6 +395,9 @@ def _spatial_pairs(
             parts.append(found)
         if far_m > 0:
             parts.append(_far_pairs(df, queries, has, reach, far_m))
+        if far_m > 0 and scene_far_bits > 0:  # the batch's only: the stored ones' were looked for before
+            batch = queries[df["batch"].to_numpy()[queries]]
+            parts.append(_scene_far_pairs(df, batch, has, reach, far_m, scene_far_bits))
     parts.append(_road_pairs(df, has, later))
     parts.append(_street_pairs(df, has, later))
     if photo_bits > 0:
@@ -515,6 +525,48 @@ def scene_range(df: pd.DataFrame, floor: int, cap: int = 16, seed: int = 0) -> i
             break
         out = k
     return out
+
+
+def _scene_far_pairs(
+    df: pd.DataFrame, queries: np.ndarray, has: np.ndarray, reach: float, far_m: float, bits: int
+) -> pd.DataFrame:
+    """(report, earlier report) farther than `reach` times the earlier one's radius and at most
+    `far_m` metres, of a category that is neither the same 小类 nor a sibling (those are `_far_pairs`),
+    whose photos are at most `bits` apart: one scene filed under another category by a phone whose
+    fix drifted (both are then left out of the pair: _levels). Found photo first, among the reports
+    in the grid cells of `far_m` around each query."""
+    with_photo = has & df["has_photo"].to_numpy()
+    queries = queries[with_photo[queries]]
+    targets = np.nonzero(with_photo)[0]
+    if not len(queries) or not len(targets) or bits <= 0 or far_m <= 0:
+        return _no_pairs().assign(far=np.zeros(0, dtype=bool))
+    x, y, photo = df["x"].to_numpy(), df["y"].to_numpy(), df["photo"].to_numpy()
+    cat, radius, sibling = df["cat"].to_numpy(), df["radius"].to_numpy(), df.attrs["sibling"]
+
+    def cell(i):
+        return np.floor(x[i] / far_m).astype(np.int64), np.floor(y[i] / far_m).astype(np.int64)
+
+    tx, ty = cell(targets)
+    by_cell = pd.Series(targets).groupby([tx, ty]).apply(np.asarray).to_dict()
+    qx, qy = cell(queries)
+    aa, bb = [], []
+    for (cx, cy), q in pd.Series(queries).groupby([qx, qy]).apply(np.asarray).items():
+        near = [by_cell[k] for k in ((cx + dx, cy + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)) if k in by_cell]
+        if not near:
+            continue
+        t = np.concatenate(near)
+        i, j = np.nonzero(np.bitwise_count(photo[q][:, None] ^ photo[t][None, :]) <= bits)
+        a, b = q[i], t[j]
+        keep = b < a
+        aa.append(a[keep])
+        bb.append(b[keep])
+    if not aa:
+        return _no_pairs().assign(far=np.zeros(0, dtype=bool))
+    a, b = np.concatenate(aa), np.concatenate(bb)
+    d = np.hypot(x[a] - x[b], y[a] - y[b])
+    related = (cat[a] == cat[b]) | sibling[cat[a], cat[b]]
+    keep = (d > radius[b] * reach) & (d <= far_m) & ~related
+    return pd.DataFrame({"a": a[keep], "b": b[keep], "d": d[keep], "radius": radius[b][keep], "far": True})
 
 
 def _far_pairs(df: pd.DataFrame, queries: np.ndarray, has: np.ndarray, reach: float, far_m: float) -> pd.DataFrame:
@@ -692,6 +744,7 @@ def measure_u(
     gap = df["hours"].to_numpy()[a] - df["hours"].to_numpy()[b]
     beyond = spatial["far"].to_numpy() if "far" in spatial else np.zeros(len(spatial), dtype=bool)
     far = spatial[(rel != "other") & placed & ~beyond & (gap > df["window"].to_numpy()[b])]
+    nearby = far  # within reach, a related category, outside the window: other problems near it
     same_spot = far[far["d"] <= 0.25 * far["radius"]]
     if len(same_spot) >= 200:  # the very spot: what a photo of the same corner looks like
         far = same_spot
@@ -736,6 +789,20 @@ def measure_u(
     s.update({"gap": u["gap"], "reporter": u["reporter"]})
     for f in SPOT_TIED:
         s[f] = dict(start.m[f])
+    if cfg.duplicates.same_spot_distance != "tied" and len(nearby) >= 200:
+        # another problem of its kind near it (the pothole back, a second one 30 m away) lies as far
+        # as the related pairs within reach outside the window do
+        if len(nearby) > U_SAMPLE:
+            nearby = nearby.sample(U_SAMPLE, random_state=seed)
+        spread, _ = _levels(
+            df,
+            nearby["a"].to_numpy(),
+            nearby["b"].to_numpy(),
+            nearby["d"].to_numpy(),
+            nearby["radius"].to_numpy(),
+            bits,
+        )
+        s["distance"] = _distribution(spread["distance"], LEVELS["distance"], s_start["distance"], strength)
     u.update({f: _distribution(anywhere[f], LEVELS[f], start.u[f], strength) for f in ("text", "photo")})
     return u, s
 
@@ -822,6 +889,7 @@ def estimate_spot(
     strength: float,
     start: Model,
     max_iterations: int = 200,
+    distance: str = "tied",
 ) -> SpotModel:
     """m, s, u and the shares of duplicates and of other problems at the same spot, by EM over the
     candidate pairs' level patterns with three latent classes: one problem (m), another problem at
@@ -839,7 +907,9 @@ def estimate_spot(
     uniq, counts = _unique_rows(codes, [len(names[f]) for f in FIELDS])
     counts = counts.astype("float64")
     m = {f: dict(start.m[f]) for f in FIELDS}
-    s = {f: dict(m[f]) if f in SPOT_TIED else dict(s[f]) for f in FIELDS}
+    tied = SPOT_TIED if distance == "tied" else tuple(f for f in SPOT_TIED if f != "distance")
+    learned = SPOT_LEARNED + (("distance",) if distance == "learned" else ())
+    s = {f: dict(m[f]) if f in tied else dict(s[f]) for f in FIELDS}
     u = {f: dict(u[f]) for f in FIELDS}
     start_s = start.prior_s if isinstance(start, SpotModel) else DEFAULT_PRIOR_SPOT
     pseudo = {
@@ -869,13 +939,13 @@ def estimate_spot(
             def by_level(weights, j=j, f=f):
                 return np.bincount(uniq[:, j], weights=weights, minlength=len(names[f]))[: len(LEVELS[f])]
 
-            if f in SPOT_TIED:
+            if f in tied:
                 c = by_level(wm + ws) + pseudo["m"][f] + pseudo["s"][f] + SMOOTHING
                 new["m"][f] = new["s"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
             else:
                 c = by_level(wm) + pseudo["m"][f] + SMOOTHING
                 new["m"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
-                if f in SPOT_LEARNED:
+                if f in learned:
                     c = by_level(ws) + pseudo["s"][f] + SMOOTHING
                     new["s"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
                 else:
@@ -979,6 +1049,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         reach=cfg.duplicates.reach,
         far_m=cfg.duplicates.far_m,
         photo_bits=anywhere_bits,
+        scene_far_bits=cfg.duplicates.scene_bits if cfg.duplicates.far_scene else 0,
     )
     a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
     rel = _relation(df, a, b)
@@ -1008,7 +1079,9 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     if estimate_model and cfg.duplicates.same_spot_class:
         u, s = measure_u(df, spatial, cfg, model, window[cb], levels["distance"], spot=True)
         if u is not None and len(ca) >= 50:
-            model = estimate_spot(levels, u, s, cfg.duplicates.prior_strength, model)
+            model = estimate_spot(
+                levels, u, s, cfg.duplicates.prior_strength, model, distance=cfg.duplicates.same_spot_distance
+            )
             estimated = True
     elif estimate_model:
         u = measure_u(df, spatial, cfg, model, window[cb], levels["distance"])
