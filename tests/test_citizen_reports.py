@@ -1342,6 +1342,21 @@ def test_a_photo_unlike_most_of_the_incident_s_photos_is_not_joined():
     assert d_off.incident == "SJ-1", d_off.explanation["summary"]
 
 
+_POTHOLE_WORDS = ["路面有个大坑", "这里路坏了", "马路破了一个洞", "路面塌陷", "坑很深注意安全"]
+
+
+def _bit_flipper(rng):
+    """flip(h, k): the 64-bit photo fingerprint h with k distinct bits flipped, drawn from rng (a
+    picture of the same scene a few bits off, or another scene further off)."""
+
+    def flip(h: int, k: int) -> int:
+        for b in rng.choice(64, k, replace=False):
+            h ^= 1 << int(b)
+        return h
+
+    return flip
+
+
 def _twin_days(seed: int):
     """Hand-made reports of a few days in a 3 km square (no generator): 160 potholes reported one to
     four times within metres and hours of each other, photos a few bits off their scene; near each,
@@ -1352,13 +1367,7 @@ def _twin_days(seed: int):
     from citizen_reports.dedupe import Item
 
     rng = np.random.default_rng(seed)
-
-    def flip(h: int, k: int) -> int:
-        for b in rng.choice(64, k, replace=False):
-            h ^= 1 << int(b)
-        return h
-
-    words = ["路面有个大坑", "这里路坏了", "马路破了一个洞", "路面塌陷", "坑很深注意安全"]
+    flip, words = _bit_flipper(rng), _POTHOLE_WORDS
     items, problem = [], {}
 
     def report(key, t, x, y, scene, spread, minor=("市政设施", "道路破损"), text=None, photo=None):
@@ -1437,13 +1446,7 @@ def _pothole_days(seed: int):
     from citizen_reports.dedupe import Item
 
     rng = np.random.default_rng(seed)
-
-    def flip(h: int, k: int) -> int:
-        for b in rng.choice(64, k, replace=False):
-            h ^= 1 << int(b)
-        return h
-
-    words = ["路面有个大坑", "这里路坏了", "马路破了一个洞", "路面塌陷", "坑很深注意安全"]
+    flip, words = _bit_flipper(rng), _POTHOLE_WORDS
     items, problem = [], {}
 
     def report(key, t, x, y, scene, spread, minor=("市政设施", "道路破损"), text=None, photo=None):
