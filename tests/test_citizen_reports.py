@@ -1357,6 +1357,14 @@ def _bit_flipper(rng):
     return flip
 
 
+def _litter_and_stalls(rng, report, side: float) -> None:
+    """300 reports of litter and stalls anywhere in the side x side square (unrelated to the potholes)."""
+    for k in range(300):
+        minor = (("环境卫生", "暴露垃圾"), ("综合执法", "乱设摊"))[k % 2]
+        x, y = rng.uniform(0, side, 2)
+        report(f"L{k}", rng.uniform(0, 90), x, y, 0, 0, minor, "有垃圾", int(rng.integers(0, 1 << 62)))
+
+
 def _twin_days(seed: int):
     """Hand-made reports of a few days in a 3 km square (no generator): 160 potholes reported one to
     four times within metres and hours of each other, photos a few bits off their scene; near each,
@@ -1397,10 +1405,7 @@ def _twin_days(seed: int):
         ang, dist = rng.uniform(0, 2 * np.pi), rng.uniform(30, 40)
         x, y = x + dist * np.cos(ang), y + dist * np.sin(ang)
         reports(f"T{q}", t + rng.uniform(-5, 5), x, y, flip(scene, 18), 5, 3)
-    for k in range(300):
-        minor = (("环境卫生", "暴露垃圾"), ("综合执法", "乱设摊"))[k % 2]
-        x, y = rng.uniform(0, 3000, 2)
-        report(f"L{k}", rng.uniform(0, 90), x, y, 0, 0, minor, "有垃圾", int(rng.integers(0, 1 << 62)))
+    _litter_and_stalls(rng, report, 3000)
     return items, problem
 
 
@@ -1483,10 +1488,7 @@ def _pothole_days(seed: int):
             for _ in range(int(rng.integers(1, 5 if label == "O" else 3))):
                 report(f"{label}{q}", t, x, y, other, 5)
                 t += rng.exponential(2.0)
-    for k in range(300):
-        minor = (("环境卫生", "暴露垃圾"), ("综合执法", "乱设摊"))[k % 2]
-        x, y = rng.uniform(0, 1500, 2)
-        report(f"L{k}", rng.uniform(0, 90), x, y, 0, 0, minor, "有垃圾", int(rng.integers(0, 1 << 62)))
+    _litter_and_stalls(rng, report, 1500)
     return items, problem
 
 
