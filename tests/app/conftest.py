@@ -362,10 +362,14 @@ def reports_world(world, hub_run):
             .order_by(AddressPoint.address_id)
         ).all()
     engine.dispose()
-    # a small district is small: places at least 130 m apart (two 综合执法 radii) are few; one of them in
-    # my street (for the street's scope), the rest anywhere
+    # a small district is small (about 700 m across): places beyond `reach` of each other (1.5 x the
+    # 60 m radius of 综合执法: nearer, another 小类 of the 大类 is compared too) are few; one of them in
+    # my street (for the street's scope), the rest anywhere. They are within `far_m` of each other all
+    # the same: test_reports.py closes what each test opened
+    rule = cfg.rule("综合执法", "占道经营")
+    apart = rule.radius_m * cfg.duplicates.reach + 10
     mine = next((float(a), float(b)) for a, b, in_mine in points if in_mine)
-    spots = _apart([mine] + [(float(a), float(b)) for a, b, _ in points], 130.0)
+    spots = _apart([mine] + [(float(a), float(b)) for a, b, _ in points], apart)
     return {"mine": mine, "spots": spots[1:], "next": 0}
 
 

@@ -22,10 +22,42 @@ PHONE = "13812345678"
 
 
 def _spot(reports_world) -> tuple[float, float]:
-    """A place no other test of this session posts at (their reports do not meet)."""
+    """A place no other test of this session posts at, beyond `reach` of the others (each is handed
+    out once: when they run out, the test says so rather than share one)."""
     k = reports_world["next"]
+    assert k < len(reports_world["spots"]), "the tests want more separate places than the district has"
     reports_world["next"] = k + 1
-    return reports_world["spots"][k % len(reports_world["spots"])]
+    return reports_world["spots"][k]
+
+
+@pytest.fixture(autouse=True)
+def _leave_nothing_open(request):
+    """What a test posts meets no other test's report: the incidents it opened are closed when it ends.
+    Separate places are not enough: a report of the same or a sibling 小类 is compared up to `far_m`
+    (400 m, a phone whose fix drifted), and the session district is about 700 m across; two 占道经营
+    posts 200 m apart minutes apart with the same words (this file's default description) are the
+    same problem at p .79 (joined at same_spot_accept .75, not at .80)."""
+    if "reports_world" not in request.fixturenames:
+        yield
+        return
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from app.db import make_engine
+    from citizen_reports.models import OPEN_STATES, Incident
+    from citizen_reports.states import CLOSED, change_state
+
+    engine = make_engine(request.getfixturevalue("world").url)
+    opened = select(Incident).where(Incident.status.in_(OPEN_STATES), Incident.merged_into.is_(None))
+    with Session(engine) as s:
+        before = {i.id for i in s.scalars(opened)}
+    yield
+    with Session(engine) as s:
+        for incident in s.scalars(opened):
+            if incident.id not in before:
+                change_state(s, incident, CLOSED, "tests", public_note="测试结束", close_reason="no_further_action")
+        s.commit()
+    engine.dispose()
 
 
 def _code(minor: str) -> str:
@@ -209,17 +241,14 @@ def test_the_department_decides_a_borderline_pair_side_by_side(app, world, repor
     c, token = logged_in(app, world, "chengguan1")
     page = c.get("/r/review").text
     assert a["service_request_id"] in page and b["service_request_id"] in page and "夜宵摊" in page
-    with app.state.session_factory() as s:  # other tests' posts may have joined either (the spots wrap)
-        before = s.get(Incident, a["incident_id"]).report_count + s.get(Incident, b["incident_id"]).report_count
     r = c.post(f"/r/review/{item_id}", data={"same": "1", "csrf_token": token})
     assert r.status_code == 303
     with app.state.session_factory() as s:
         merged = s.get(Incident, b["incident_id"])
         assert merged.merged_into == a["incident_id"] and merged.close_reason == "duplicate"
-        assert s.get(Incident, a["incident_id"]).report_count == before
-        first = s.get(Incident, a["incident_id"]).first_report_no  # a's, or an earlier report's a joined
+        assert s.get(Incident, a["incident_id"]).report_count == 2  # each opened its own: no other test's joined
     (view,) = anon.get(f"/open311/v2/requests/{b['service_request_id']}.json").json()
-    assert view["incident_id"] == a["incident_id"] and view["duplicate_of"] == first
+    assert view["incident_id"] == a["incident_id"] and view["duplicate_of"] == a["service_request_id"]
 
 
 def test_the_district_desk_places_an_unroutable_incident(app, world, reports_world):
