@@ -1526,3 +1526,60 @@ def test_another_problem_at_the_same_spot_is_a_class_of_its_own(seed):
     two_class, _ = pairs(two)
     wrong = {(problem[a][0], problem[b][0]) for a, b in two_class - truth}
     assert ("B", "P") in wrong or ("P", "B") in wrong  # without it, the pothole back joins the old one
+
+
+def test_another_problem_at_the_same_spot_is_filed_as_the_spots_pairs_outside_the_window_say():
+    """`same_spot_category: measured`: how another problem of its kind at the same spot is filed
+    against the first is read from the pairs of related categories at the very spot (within a
+    quarter of the radius) whose gap is beyond the earlier report's window: here a pothole back at
+    150 spots (the same 小类), a broken pavement at 40 (a sibling), litter at 10 (unrelated: not
+    another problem of its kind). Pairs inside the window (one open problem) and pairs 50 m apart
+    (not the very spot) are not read; with too few pairs, nothing is said."""
+    from citizen_reports.dedupe import Item, _spatial_pairs, frame, same_spot_categories
+
+    cfg = load_reports_config()
+    items = []
+
+    def report(t, x, y, minor):
+        items.append(Item(f"R{len(items):04d}", 1000.0 + t, *minor, x, y, "", None, None, None, "", batch=True))
+
+    pothole, pavement = ("市政设施", "道路破损"), ("市政设施", "人行道破损")
+    litter = ("环境卫生", "暴露垃圾")
+    for k in range(200):
+        x, y = 500.0 * (k % 20), 500.0 * (k // 20)
+        report(0, x, y, pothole)
+        report(1, x + 2, y, pothole)  # re-reported within the hour: inside the window
+        report(100, x, y + 3, pothole if k < 150 else pavement if k < 190 else litter)  # four days on, at the spot
+        report(100, x + 50, y, pothole)  # four days on, 50 m away: not the very spot
+
+    def measured(rows):
+        df = frame(rows, cfg)
+        spatial = _spatial_pairs(df, batch_only=False, reach=cfg.duplicates.reach)
+        even = {lv: 0.25 for lv in ("same", "sibling", "major", "other")}
+        return same_spot_categories(df, spatial, cfg.duplicates.prior_strength, even)
+
+    s = measured(items)
+    # 2 x 150 pairs of one 小类 and 2 x 40 of siblings beyond the window at the spot (with the
+    # prior's 50 pairs' worth spread evenly and one of smoothing for each level)
+    assert s["same"] == pytest.approx((300 + 12.5 + 1) / (380 + 50 + 4))
+    assert s["sibling"] == pytest.approx((80 + 12.5 + 1) / (380 + 50 + 4))
+    assert s["other"] == pytest.approx((0 + 12.5 + 1) / (380 + 50 + 4))
+    assert measured(items[: 4 * 40]) is None  # 80 pairs at the spot: too few to say
+
+
+def test_another_problem_of_its_kind_at_the_same_spot_is_never_of_an_unrelated_category():
+    """`same_spot_category: kind`: another problem at the same spot is filed as the same problem's
+    reports are (m's category, tied in the estimate) but only among related categories (the pothole
+    back is a pothole, a broken pavement or another 市政设施 problem): its share of unrelated ones is
+    left at UNRELATED_SPOT_SHARE, the rest in m's proportions. A pair of unrelated categories at
+    the spot is then weighed against an unrelated problem only."""
+    from citizen_reports.dedupe import UNRELATED_SPOT_SHARE, _of_its_kind
+
+    m = {"same": 0.70, "sibling": 0.15, "major": 0.05, "other": 0.10}
+    s = _of_its_kind(m)
+    assert sum(s.values()) == pytest.approx(1.0)
+    assert s["other"] == pytest.approx(UNRELATED_SPOT_SHARE / (0.90 + UNRELATED_SPOT_SHARE))
+    assert s["same"] / s["sibling"] == pytest.approx(0.70 / 0.15) and s["major"] / s["same"] == pytest.approx(
+        0.05 / 0.70
+    )
+    assert m["other"] / s["other"] > 80  # log2: 6+ bits for one problem against the pothole back
