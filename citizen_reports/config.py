@@ -103,11 +103,6 @@ class Duplicates(StrictModel):
     # problem's reports, pooled with m; "measured": as the related pairs within reach outside the
     # window, held; "learned": started there and learned with the rest)
     same_spot_distance: Literal["tied", "measured", "learned"] = "tied"
-    # with same_spot_class: how another problem at the same spot is filed against the first ("tied":
-    # as the same problem's reports, pooled with m; "measured": as the pairs of related categories at
-    # the very spot outside the window, held: dedupe.same_spot_categories; "kind": tied, but never
-    # under an unrelated category: dedupe._of_its_kind)
-    same_spot_category: Literal["tied", "measured", "kind"] = "tied"
     # true: beyond reach and up to far_m, a report is also compared with the reports of any other
     # category whose photo is within scene_bits of its own (one scene, filed elsewhere, drifted fix)
     far_scene: bool = False

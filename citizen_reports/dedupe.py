@@ -803,44 +803,8 @@ def measure_u(
             bits,
         )
         s["distance"] = _distribution(spread["distance"], LEVELS["distance"], s_start["distance"], strength)
-    if cfg.duplicates.same_spot_category == "measured":
-        found = same_spot_categories(df, spatial, strength, s_start["category"])
-        if found is not None:
-            s["category"] = found
     u.update({f: _distribution(anywhere[f], LEVELS[f], start.u[f], strength) for f in ("text", "photo")})
     return u, s
-
-
-SAME_SPOT_SHARE = 0.25  # of the radius: "the very spot" (as measure_u's same spot outside the window)
-SAME_SPOT_MIN_PAIRS = 200
-
-
-def same_spot_categories(
-    df: pd.DataFrame, spatial: pd.DataFrame, strength: float, start: dict[str, float]
-) -> dict[str, float] | None:
-    """How another problem of its kind at the same spot is filed against the first one, from the
-    reports in hand: the category relation (same 小类, sibling, another 小类 of the 大类) of the pairs
-    at the very spot (within SAME_SPOT_SHARE of the radius, both placed, within reach) of related
-    categories whose gap is beyond the earlier one's window (not one open problem): the pairs
-    measure_u reads another problem at the same spot's words and photo from. None when there are too
-    few such pairs.
-
-    Tied to m (the default), another problem at the same spot is filed as the same problem's reports
-    are, unrelated categories as often as a citizen's wrong category: a pair of unrelated categories
-    is then as likely the pothole back as a duplicate filed elsewhere. Measured, "another" is left to
-    the smoothing (such a pair is another problem of an unrelated kind: u), and a pair of one 小类 is
-    as likely another problem of its kind as the spot's pairs outside the window say."""
-    a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
-    d, radius = spatial["d"].to_numpy(), spatial["radius"].to_numpy()
-    beyond = spatial["far"].to_numpy() if "far" in spatial else np.zeros(len(spatial), dtype=bool)
-    hours, window = df["hours"].to_numpy(), df["window"].to_numpy()
-    rel = _relation(df, a, b)
-    spot = (
-        (rel != "other") & ~np.isnan(d) & ~beyond & (d <= SAME_SPOT_SHARE * radius) & (hours[a] - hours[b] > window[b])
-    )
-    if np.count_nonzero(spot) < SAME_SPOT_MIN_PAIRS:
-        return None
-    return _distribution(rel[spot], LEVELS["category"], start, strength)
 
 
 def _with_far(near: dict[str, float], candidate_distance: np.ndarray) -> dict[str, float]:
@@ -926,8 +890,6 @@ def estimate_spot(
     start: Model,
     max_iterations: int = 200,
     distance: str = "tied",
-    untied: tuple[str, ...] = (),
-    of_its_kind: bool = False,
 ) -> SpotModel:
     """m, s, u and the shares of duplicates and of other problems at the same spot, by EM over the
     candidate pairs' level patterns with three latent classes: one problem (m), another problem at
@@ -945,11 +907,9 @@ def estimate_spot(
     uniq, counts = _unique_rows(codes, [len(names[f]) for f in FIELDS])
     counts = counts.astype("float64")
     m = {f: dict(start.m[f]) for f in FIELDS}
-    tied = tuple(f for f in SPOT_TIED if not (f == "distance" and distance != "tied") and f not in untied)
+    tied = SPOT_TIED if distance == "tied" else tuple(f for f in SPOT_TIED if f != "distance")
     learned = SPOT_LEARNED + (("distance",) if distance == "learned" else ())
     s = {f: dict(m[f]) if f in tied else dict(s[f]) for f in FIELDS}
-    if of_its_kind and "category" in tied:
-        s["category"] = _of_its_kind(s["category"])
     u = {f: dict(u[f]) for f in FIELDS}
     start_s = start.prior_s if isinstance(start, SpotModel) else DEFAULT_PRIOR_SPOT
     pseudo = {
@@ -982,8 +942,6 @@ def estimate_spot(
             if f in tied:
                 c = by_level(wm + ws) + pseudo["m"][f] + pseudo["s"][f] + SMOOTHING
                 new["m"][f] = new["s"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
-                if of_its_kind and f == "category":
-                    new["s"][f] = _of_its_kind(new["m"][f])
             else:
                 c = by_level(wm) + pseudo["m"][f] + SMOOTHING
                 new["m"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
@@ -1007,20 +965,6 @@ def estimate_spot(
         if delta < 1e-6:
             break
     return SpotModel(FIELDS, LEVELS, m, u, prior_m, it, s, prior_s)
-
-
-UNRELATED_SPOT_SHARE = 1e-3
-
-
-def _of_its_kind(category: dict[str, float]) -> dict[str, float]:
-    """The category of another problem of its kind at the same spot (`same_spot_category: kind`):
-    filed as the same problem's reports are (m's distribution) among related categories (the same
-    小类, a sibling, the same 大类), never under an unrelated one (left at UNRELATED_SPOT_SHARE): two
-    reports of unrelated categories at the same spot are one problem filed elsewhere or two
-    problems of unrelated kinds (u), not the pothole back."""
-    out = {lv: (UNRELATED_SPOT_SHARE if lv == "other" else v) for lv, v in category.items()}
-    total = sum(out.values())
-    return {lv: v / total for lv, v in out.items()}
 
 
 def _level_codes(values, names: list[str]) -> np.ndarray:
@@ -1136,15 +1080,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         u, s = measure_u(df, spatial, cfg, model, window[cb], levels["distance"], spot=True)
         if u is not None and len(ca) >= 50:
             model = estimate_spot(
-                levels,
-                u,
-                s,
-                cfg.duplicates.prior_strength,
-                model,
-                distance=cfg.duplicates.same_spot_distance,
-                # s's category as measured (same_spot_categories), held like its words and photo
-                untied=("category",) if cfg.duplicates.same_spot_category == "measured" else (),
-                of_its_kind=cfg.duplicates.same_spot_category == "kind",
+                levels, u, s, cfg.duplicates.prior_strength, model, distance=cfg.duplicates.same_spot_distance
             )
             estimated = True
     elif estimate_model:
