@@ -101,8 +101,9 @@ class Duplicates(StrictModel):
     same_spot_accept: float = Field(default=0.95, gt=0, lt=1)
     # with same_spot_class: how far apart another problem of the kind lies ("tied": as the same
     # problem's reports, pooled with m; "measured": as the related pairs within reach outside the
-    # window, held; "learned": started there and learned with the rest)
-    same_spot_distance: Literal["tied", "measured", "learned"] = "tied"
+    # window, held; "learned", started there and learned with the rest, measured and removed: field
+    # 602 R .8264)
+    same_spot_distance: Literal["tied", "measured"] = "tied"
     # true: beyond reach and up to far_m, a report is also compared with the reports of any other
     # category whose photo is within scene_bits of its own (one scene, filed elsewhere, drifted fix)
     far_scene: bool = False

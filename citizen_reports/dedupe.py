@@ -908,7 +908,6 @@ def estimate_spot(
     counts = counts.astype("float64")
     m = {f: dict(start.m[f]) for f in FIELDS}
     tied = SPOT_TIED if distance == "tied" else tuple(f for f in SPOT_TIED if f != "distance")
-    learned = SPOT_LEARNED + (("distance",) if distance == "learned" else ())
     s = {f: dict(m[f]) if f in tied else dict(s[f]) for f in FIELDS}
     u = {f: dict(u[f]) for f in FIELDS}
     start_s = start.prior_s if isinstance(start, SpotModel) else DEFAULT_PRIOR_SPOT
@@ -945,7 +944,7 @@ def estimate_spot(
             else:
                 c = by_level(wm) + pseudo["m"][f] + SMOOTHING
                 new["m"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
-                if f in learned:
+                if f in SPOT_LEARNED:
                     c = by_level(ws) + pseudo["s"][f] + SMOOTHING
                     new["s"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
                 else:
