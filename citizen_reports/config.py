@@ -107,6 +107,12 @@ class Duplicates(StrictModel):
     # true: beyond reach and up to far_m, a report is also compared with the reports of any other
     # category whose photo is within scene_bits of its own (one scene, filed elsewhere, drifted fix)
     far_scene: bool = False
+    # after a batch: the reports of an incident it added to that are one problem among themselves
+    # but whose pairs with the incident's other reports have a mean posterior below this leave it and
+    # open an incident of their own (dedupe.split_incidents); 0: never
+    split_below: float = Field(default=0.0, ge=0, lt=1)
+    # at least this many reports leave together (one report alone is judged when it comes)
+    split_min_reports: int = Field(default=2, ge=1)
 
     @model_validator(mode="after")
     def _order(self):

@@ -166,12 +166,24 @@ class Decision:
 
 
 @dataclass
+class Split:
+    """Reports of one incident that are another problem: they leave it and open an incident of their own."""
+
+    incident: str  # the incident they leave: its id, or "new:<编号>" for one this batch opened
+    report_nos: list[str]  # in order of time: the first opens the new incident
+    mean: float  # the mean posterior of their pairs within reach with the reports that stay
+    within: float  # the mean posterior of their pairs with one another
+    stay: int  # how many of the incident's reports compared stay
+
+
+@dataclass
 class Outcome:
     decisions: list[Decision]
     model: Model
     candidate_pairs: int
     estimated: bool
     seconds: dict[str, float] = field(default_factory=dict)
+    splits: list[Split] = field(default_factory=list)
 
 
 # With `same_spot_class`, the pairs that are not one problem are of two kinds (dedupe.estimate):
@@ -1098,12 +1110,15 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     t3 = time.perf_counter()
     decisions = _assign(df, cand_pairs, score, levels, values, cfg, model)
     t4 = time.perf_counter()
+    splits = split_incidents(df, decisions, cfg, model) if cfg.duplicates.split_below > 0 else []
+    t5 = time.perf_counter()
     return Outcome(
         decisions,
         model,
         len(ca),
         estimated,
-        {"pairs": t1 - t0, "compare": t2 - t1, "estimate": t3 - t2, "assign": t4 - t3},
+        {"pairs": t1 - t0, "compare": t2 - t1, "estimate": t3 - t2, "assign": t4 - t3, "split": t5 - t4},
+        splits,
     )
 
 
@@ -1260,6 +1275,122 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
             if p >= review:
                 d.review = {"incident": inc, "report_no": report_no[pb[k]], "probability": p, "explanation": why}
             out.append(d)
+    return out
+
+
+def average_linkage(p: np.ndarray, below: float) -> list[list[int]]:
+    """Groups of the rows of a symmetric matrix of pair posteriors: the two groups whose pairs have
+    the highest mean posterior are joined, again and again, while that mean reaches `below`. Each
+    group is in order of rows; groups are in order of their first row."""
+    n = len(p)
+    groups = [[k] for k in range(n)]
+    if n < 2:
+        return groups
+    sums = np.array(p, dtype="float64", copy=True)  # sum of the pair posteriors between two groups
+    np.fill_diagonal(sums, 0.0)
+    size = np.ones(n)
+    alive = np.ones(n, dtype=bool)
+    while alive.sum() > 1:
+        mean = sums / np.outer(size, size)
+        mean[~alive, :] = -1.0
+        mean[:, ~alive] = -1.0
+        np.fill_diagonal(mean, -1.0)
+        i, j = np.unravel_index(int(np.argmax(mean)), mean.shape)
+        if mean[i, j] < below:
+            break
+        i, j = min(i, j), max(i, j)
+        sums[i, :] += sums[j, :]
+        sums[:, i] += sums[:, j]
+        sums[i, i] = 0.0
+        size[i] += size[j]
+        alive[j] = False
+        groups[i] += groups[j]
+        groups[j] = []
+    return [sorted(g) for g in groups if g]
+
+
+def _final_incidents(df: pd.DataFrame, decisions: list[Decision]) -> list[str | None]:
+    """Each row's incident once the batch is decided: a stored report's (or the incident it was
+    merged into), a batch report's joined one or "new:<编号>" for the one it opened."""
+    alias = {other: target for d in decisions for other, target, _ in d.merges}
+
+    def current(inc):
+        while inc in alias:
+            inc = alias[inc]
+        return inc
+
+    of = {d.report_no: (d.incident or "new:" + d.report_no) for d in decisions}
+    out = []
+    for no, inc, batch in zip(df["report_no"], df["incident"], df["batch"]):
+        out.append(current(of[no] if batch else inc))
+    return out
+
+
+def split_incidents(df: pd.DataFrame, decisions: list[Decision], cfg: ReportsConfig, model: Model) -> list[Split]:
+    """The incidents this batch added to, looked at again with every pair of their reports: a group of
+    at least `split_min_reports` later reports that are one problem among themselves but whose pairs
+    with the rest have a mean posterior below `split_below` is another problem that joined it (a
+    second pothole 40 m away whose first report was just sure enough, followed by its own). Each
+    report is judged when it comes, against what is there; the pairs of the reports that came after
+    say more (average linkage, `average_linkage`). As when a report joins (`_assign`), the group is
+    judged by its pairs within reach with the reports that stay: one with none (its reports placed
+    by a drifted fix, or not placed at all) stays, as does one whose photo shows the scene of a
+    report that stays (`scene_bits`): one scene is one problem."""
+    rules = cfg.duplicates
+    final = _final_incidents(df, decisions)
+    touched = {final[k] for k in np.nonzero(df["batch"].to_numpy())[0].tolist()}
+    rows_of: dict[str, list[int]] = {}
+    for k, inc in enumerate(final):
+        if inc in touched:
+            rows_of.setdefault(inc, []).append(k)
+    groups = [(inc, rows) for inc, rows in rows_of.items() if len(rows) > rules.split_min_reports]
+    if not groups:
+        return []
+    a_parts, b_parts = [], []
+    for _, rows in groups:
+        r = np.asarray(rows, dtype=np.int64)  # in order of time: the later report of a pair is a
+        a, b = np.tril_indices(len(r), -1)
+        a_parts.append(r[a])
+        b_parts.append(r[b])
+    a, b = np.concatenate(a_parts), np.concatenate(b_parts)
+    x, y = df["x"].to_numpy(), df["y"].to_numpy()
+    d = np.hypot(x[a] - x[b], y[a] - y[b])
+    radius = df["radius"].to_numpy()[b]
+    with np.errstate(invalid="ignore"):
+        far = d > radius * rules.reach
+    within_reach = ~np.isnan(d) & ~far
+    levels, values = _levels(df, a, b, d, radius, rules.same_photo_bits, far=far, scene_bits=rules.scene_bits or -1)
+    post = 1.0 / (1.0 + 2.0 ** (-_log_odds(model, levels)))
+    bits = np.asarray(values["photo"])
+    out: list[Split] = []
+    at = 0
+    report_no = df["report_no"].to_numpy()
+    for inc, rows in groups:
+        n = len(rows)
+        k = n * (n - 1) // 2
+        ia, ib = np.tril_indices(n, -1)
+        p = np.zeros((n, n))
+        p[ia, ib] = p[ib, ia] = post[at : at + k]
+        scene = np.zeros((n, n), dtype=bool)
+        one_scene = (bits[at : at + k] >= 0) & (bits[at : at + k] <= rules.scene_bits)
+        scene[ia, ib] = scene[ib, ia] = one_scene
+        near = np.zeros((n, n), dtype=bool)
+        near[ia, ib] = near[ib, ia] = within_reach[at : at + k]
+        at += k
+        found = average_linkage(p, rules.split_below)
+        if len(found) < 2:
+            continue
+        stay = next(g for g in found if 0 in g)  # with the incident's first report compared
+        leave = [g for g in found if g is not stay and len(g) >= rules.split_min_reports]
+        for g in leave:
+            kept = [i for i in range(n) if i not in g and not any(i in h for h in leave)]
+            cross, placed = p[np.ix_(g, kept)], near[np.ix_(g, kept)]
+            if not placed.any() or scene[np.ix_(g, kept)].any() or cross[placed].mean() >= rules.split_below:
+                continue
+            within = p[np.ix_(g, g)][np.triu_indices(len(g), 1)].mean()
+            out.append(
+                Split(inc, [report_no[rows[i]] for i in g], float(cross[placed].mean()), float(within), len(kept))
+            )
     return out
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 
 from citizen_reports.config import ReportsConfig
 from citizen_reports.dedupe import Item, detect, model_from_json, model_to_json
@@ -44,7 +45,7 @@ from citizen_reports.models import (
 )
 from citizen_reports.repository import SqlRepository, notes_json
 from citizen_reports.routing import AddressLibrary, Placement
-from citizen_reports.states import merge_into
+from citizen_reports.states import merge_into, split_off
 
 # A batch smaller than this is scored with the stored weights (a single post must be fast, and a
 # handful of reports says too little to estimate from).
@@ -78,6 +79,7 @@ class TakeInResult:
     time_estimated: list[tuple[int | None, str]] = field(default_factory=list)
     incidents_opened: int = 0
     incidents_merged: int = 0  # open incidents found to be one problem and merged
+    incidents_split: int = 0  # groups of reports found to be another problem than their incident's
     merged: int = 0
     review: int = 0
     queued: int = 0
@@ -411,6 +413,12 @@ def take_in(
             repo.add_all(objects)
             repo.commit()
             objects = []
+    if outcome.splits:
+        repo.add_all(objects)
+        objects = []
+        repo.session.flush()
+        for sp in outcome.splits:
+            objects += _split(repo, incidents, resolve(sp.incident), sp, cfg, received_at, res)
     if file_log is not None and file_log.id is None:
         repo.add(file_log)
         repo.session.flush()
@@ -490,6 +498,57 @@ def _merge(repo, incidents, batch_reports, other_id, target_id, report_no, why, 
         if iid == other.id:
             res.incident_of[no] = target.id
     res.incidents_merged += 1
+    return events
+
+
+def _split(repo, incidents, inc_id: str, sp, cfg: ReportsConfig, at: dt.datetime, res) -> list:
+    """Reports found to be another problem than the rest of their incident (dedupe.split_incidents)
+    open an incident of their own, numbered on the day of the first of them."""
+    inc = incidents.get(inc_id) or repo.incidents([inc_id]).get(inc_id)
+    while inc is not None and inc.merged_into:
+        inc = incidents.get(inc.merged_into) or repo.incidents([inc.merged_into]).get(inc.merged_into)
+    if inc is None or inc.status not in OPEN_STATES:
+        return []
+    reports = sorted(
+        repo.session.scalars(select(Report).where(Report.report_no.in_(sp.report_nos), Report.incident_id == inc.id)),
+        key=lambda r: (r.reported_at, r.report_no),
+    )
+    if len(reports) < len(sp.report_nos):  # moved meanwhile (a merge of this batch): left as it is
+        return []
+    first = reports[0]
+    day = first.reported_at.replace(tzinfo=dt.UTC).astimezone(CST).date()
+    iid = incident_id(day, repo.allocate_incident_numbers(day.strftime("%Y%m%d"), 1))
+    rule = cfg.rule(first.major, first.minor if first.minor_known else None)
+    queued = first.street_code is None
+    new = Incident(
+        id=iid,
+        major=first.major,
+        minor=first.minor,
+        department=cfg.district_queue.id if queued else rule.department,
+        street_code=first.street_code,
+        community_code=first.community_code,
+        lon=first.pos_lon,
+        lat=first.pos_lat,
+        status=RECEIVED,
+        first_report_no=first.report_no,
+        report_count=0,
+        opened_at=first.reported_at,
+        last_report_at=first.reported_at,
+        due_at=first.reported_at + dt.timedelta(hours=rule.due_hours),
+        updated_at=at,
+        queue_reason=(inc.queue_reason or "位置不明") if queued else None,
+    )
+    repo.add(new)
+    repo.session.flush()
+    note = (
+        f"与该事件其余 {sp.stay} 条上报为同一问题的平均概率 {sp.mean:.2f}（低于 {cfg.duplicates.split_below:.2f}），"
+        f"彼此为同一问题的平均概率 {sp.within:.2f}"
+    )
+    events = split_off(repo.session, inc, reports, new, "system", at, note)
+    incidents[new.id] = new
+    for r in reports:
+        res.incident_of[r.report_no] = new.id
+    res.incidents_split += 1
     return events
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from citizen_reports.models import (
     ACCEPTED,
@@ -211,6 +211,47 @@ def merge_into(session, other: Incident, target: Incident, actor: str, at: dt.da
             action="merged",
             report_no=report_no,
             internal_note=f"{other.id} 并入（{other.report_count} 条上报）：{note}",
+        ),
+    ]
+
+
+def split_off(
+    session, incident: Incident, reports: list[Report], new: Incident, actor: str, at: dt.datetime, note: str
+) -> list[IncidentEvent]:
+    """`reports` (in order of time) are another problem than the rest of `incident`: they leave it for
+    `new`, which the first of them opens (their duplicate_of: that report; its own: none), and the
+    counts follow. Returns the two events (the caller adds them)."""
+    nos = [r.report_no for r in reports]
+    session.execute(
+        update(Report)
+        .where(Report.report_no.in_(nos))
+        .values(incident_id=new.id, duplicate_of=new.first_report_no)
+        .execution_options(synchronize_session="fetch")
+    )
+    reports[0].duplicate_of = None
+    new.report_count = len(reports)
+    new.last_report_at = max(r.reported_at for r in reports)
+    incident.report_count -= len(reports)
+    last = session.scalar(select(func.max(Report.reported_at)).where(Report.incident_id == incident.id))
+    incident.last_report_at = last or incident.opened_at
+    incident.updated_at = at
+    return [
+        IncidentEvent(
+            incident_id=incident.id,
+            at=at,
+            actor=actor,
+            action="split",
+            report_no=nos[0],
+            internal_note=f"{len(nos)} 条上报（{'、'.join(nos[:5])}{'等' if len(nos) > 5 else ''}）为另一问题，拆分为{new.id}：{note}",
+        ),
+        IncidentEvent(
+            incident_id=new.id,
+            at=at,
+            actor=actor,
+            action="split",
+            to_status=new.status,
+            report_no=nos[0],
+            internal_note=f"自{incident.id}拆分（{len(nos)} 条上报）：{note}",
         ),
     ]
 

@@ -28,7 +28,7 @@ def public_status(db: Session, app, report_no: str) -> dict | None:
         street = db.scalar(select(Division.street_name).where(Division.street_code == inc.street_code).limit(1))
     history = []
     for e in inc.events:
-        if e.action == "created":
+        if e.action == "created" or (e.action == "split" and e.to_status):  # opened, or opened by a split
             history.append((as_cst(e.at), "已受理", None))
         elif e.action == "status":
             label = STATE_LABELS.get(e.to_status, e.to_status)
