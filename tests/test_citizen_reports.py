@@ -216,6 +216,9 @@ def test_the_same_numbers_again_are_a_no_op_and_a_conflict_is_refused(inbox, rep
     assert len(first.result.taken) == 2
     again = take(inbox, repo, "2026-11-03", rows)
     assert again.status == "already"
+    # delivered again with its rows in another order: other bytes, nothing new (and nothing to compare)
+    moved = take(inbox, repo, "2026-11-03", rows[::-1])
+    assert moved.status == "loaded" and moved.result.taken == [] and sorted(moved.result.already) == ["R1", "R2"]
     changed = rows + [report("R3", "2026-11-03T10:00:00+08:00", 300, 0)]
     changed[1] = {**changed[1], "描述": "改过的描述"}
     third = take(inbox, repo, "2026-11-03", changed)
@@ -716,6 +719,51 @@ def test_incident_ids_are_readable_and_the_same_in_a_fresh_database(inbox, tmp_p
     assert sorted(set(ids[0].values()))[:2] == ["SJ-20261103-0001", "SJ-20261103-0002"]
 
 
+def test_reports_that_leave_an_incident_open_their_own_and_the_counts_follow(inbox, repo):
+    """What the service does with a split (dedupe.split_incidents): the reports that leave open an
+    incident numbered on the day of the first of them, their duplicate_of that report; the counts and
+    latest report of both incidents follow, and both say why in their history."""
+    from citizen_reports.dedupe import Split
+    from citizen_reports.models import IncidentEvent
+    from citizen_reports.service import TakeInResult, _split
+
+    rows = [
+        report(
+            f"P{k}",
+            f"2026-11-03T{8 + k:02d}:00:00+08:00",
+            -300 + k,
+            0,
+            描述="路面有个大坑",
+            照片指纹="a5a5a5a5a5a5a5a5",
+            上报人=f"U{k}",
+        )
+        for k in range(6)
+    ]
+    take(inbox, repo, "2026-11-03", rows)
+    inc_id = repo.session.scalar(select(Report.incident_id).where(Report.report_no == "P0"))
+    assert repo.incident(inc_id).report_count == 6
+    res = TakeInResult()
+    split = Split(inc_id, ["P3", "P4", "P5"], 0.2, 0.9, 3)
+    repo.add_all(_split(repo, {}, inc_id, split, load_reports_config(), dt.datetime(2026, 11, 3, 6), res))
+    repo.commit()
+    by_no = {r.report_no: r for r in repo.session.scalars(select(Report))}
+    new_id = by_no["P3"].incident_id
+    assert new_id != inc_id and new_id.startswith("SJ-20261103-") and res.incidents_split == 1
+    assert res.incident_of["P4"] == new_id
+    assert by_no["P3"].duplicate_of is None and by_no["P4"].duplicate_of == by_no["P5"].duplicate_of == "P3"
+    assert {by_no[n].incident_id for n in ("P0", "P1", "P2")} == {inc_id}
+    old, new = repo.incident(inc_id), repo.incident(new_id)
+    assert (old.report_count, new.report_count) == (3, 3)
+    assert old.last_report_at == by_no["P2"].reported_at
+    assert (new.opened_at, new.last_report_at) == (by_no["P3"].reported_at, by_no["P5"].reported_at)
+    assert (new.department, new.street_code, new.status) == (old.department, old.street_code, RECEIVED)
+    notes = {
+        e.incident_id: e.internal_note
+        for e in repo.session.scalars(select(IncidentEvent).where(IncidentEvent.action == "split"))
+    }
+    assert new_id in notes[inc_id] and inc_id in notes[new_id] and "0.20" in notes[new_id]
+
+
 def test_a_borderline_pair_goes_to_the_departments_review(inbox, repo):
     # sibling 小类, 45 m apart, hours apart, two citizens, photos 16 bits apart: not sure
     rows = [
@@ -1138,9 +1186,13 @@ def test_an_incident_is_judged_by_its_reports_within_reach_not_its_drifted_ones(
     held = [item("P1", 0.0, -300, 0, scene ^ 0b111, "U1", "路面有个大坑", "SJ-1")]
     held += [item(f"D{k}", 0.5 + k, -100 + 30 * k, 40 * k, None, f"V{k}", "", "SJ-1") for k in range(3)]
     new = item("P9", 4.0, -292, 5, scene ^ (0b1111 << 20), "U9", "路面塌陷了")
-    (decision,) = detect(held + [new], cfg, None, estimate_model=False).decisions
+    out = detect(held + [new], cfg, None, estimate_model=False)
+    (decision,) = out.decisions
     assert decision.incident == "SJ-1", decision.explanation["summary"]
     assert decision.explanation["candidate"] == "P1"
+    # nor do the drifted reports leave it as another problem when it is looked at again: among
+    # themselves they are close, but they have no pair within reach with the reports at the spot
+    assert cfg.duplicates.split_below > 0 and not out.splits, out.splits
 
 
 def test_the_time_to_an_incident_runs_from_its_latest_report():
@@ -1439,6 +1491,63 @@ def test_a_second_pothole_30_m_away_is_another_problem_of_its_kind(seed):
     tied = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"same_spot_distance": "tied"}))
     wrong, _ = wrong_and_missed(tied)
     assert len({(problem[a], problem[b]) for a, b in wrong}) > 20  # tied: the second potholes join the first
+
+
+def test_average_linkage_joins_groups_while_their_mean_reaches_the_threshold():
+    from citizen_reports.dedupe import average_linkage
+
+    # rows 0-2 one problem, rows 3-4 another; row 3 is sure of row 0 alone (the pair it joined by)
+    p = np.full((5, 5), 0.05)
+    p[np.ix_([0, 1, 2], [0, 1, 2])] = 0.95
+    p[np.ix_([3, 4], [3, 4])] = 0.9
+    p[0, 3] = p[3, 0] = 0.8
+    assert average_linkage(p, 0.4) == [[0, 1, 2], [3, 4]]
+    # the mean of the two groups' six pairs is (0.8 + 5 x 0.05) / 6 = 0.175
+    assert average_linkage(p, 0.17) == [[0, 1, 2, 3, 4]]
+    assert average_linkage(p, 0.96) == [[0], [1], [2], [3], [4]]
+    assert average_linkage(np.zeros((1, 1)), 0.4) == [[0]]
+
+
+@pytest.mark.parametrize("seed", [7, 10])
+def test_a_second_problem_that_joined_an_incident_leaves_it_with_its_reports(seed):
+    """The twin days: where a second pothole 30-40 m away joined the first one's incident (its first
+    report was just sure enough, the next ones followed it), looking again at every pair of the
+    incident's reports after the batch (split_incidents, categories.yml split_below) finds its
+    reports one problem among themselves and unlike the first pothole's: they leave together and
+    open an incident of their own. No group of one problem's reports is split from its own."""
+    from itertools import combinations
+
+    from citizen_reports.dedupe import detect
+
+    cfg = load_reports_config()
+    assert cfg.duplicates.split_below > 0
+    items, problem = _twin_days(seed)
+    out = detect(items, cfg, None, True)
+    alias = {other: target for d in out.decisions for other, target, _ in d.merges}
+
+    def current(inc):
+        while inc in alias:
+            inc = alias[inc]
+        return inc
+
+    found = {d.report_no: current(d.incident or "new:" + d.report_no) for d in out.decisions}
+    truth = {(a, b) for a, b in combinations(sorted(problem), 2) if problem[a] == problem[b]}
+
+    def wrong_and_missed():
+        together = {(a, b) for a, b in combinations(sorted(found), 2) if found[a] == found[b]}
+        return len(together - truth), len(truth - together)
+
+    wrong, missed = wrong_and_missed()
+    assert out.splits
+    for sp in out.splits:
+        left = {problem[no] for no in sp.report_nos}
+        stayed = {problem[no] for no, inc in found.items() if inc == sp.incident and no not in sp.report_nos}
+        assert len(left) == 1 and not left & stayed, (left, stayed)
+        assert sp.mean < cfg.duplicates.split_below <= sp.within
+        for no in sp.report_nos:
+            found[no] = "split:" + sp.report_nos[0]
+    wrong_after, missed_after = wrong_and_missed()
+    assert wrong_after < wrong and missed_after == missed
 
 
 def _pothole_days(seed: int):
