@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizen_reports.config import ReportsConfigError, load_reports_config
@@ -154,7 +154,7 @@ def test_configuration_relations_and_owners():
 def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox, repo):
     rows = [
         report("R1", "2026-11-03T08:00:00+08:00", -300, 0),
-        report("", "2026-11-03T08:01:00+08:00", -300, 0),  # no 编号
+        report("", "2026-11-03T08:01:00+08:00", -300, 0),  # no 编号: taken under one the platform gives it
         report("R3", "2026-11-03T08:02:00+08:00", -300, 0, major="交通管理", minor="乱停车"),  # neither says which
         report("R4", "2027-01-03T08:02:00+08:00", -300, 0),  # in the future: the phone's clock; taken as the file's day
         report("R5", "2026-11-03T08:03:00+08:00", -200, 0, 照片指纹="xyz"),  # broken photo hash: kept, hash dropped
@@ -173,11 +173,13 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
     ]
     out = take(inbox, repo, "2026-11-03", rows)
     codes = {r.source_row: r.code for r in out.result.rejected}
-    assert codes == {2: "missing_id", 3: "unknown_category", 11: "bad_time"}
+    assert codes == {3: "unknown_category", 11: "bad_time"}
     reasons = {r.source_row: r.reason for r in out.result.rejected}
     assert "大类“交通管理”不在六类" in reasons[3] and "小类“乱停车”不在目录中" in reasons[3]
     stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
-    assert set(stored) == {"R1", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R12", "R13", "R14", "R15"}
+    (assigned,) = [no for no in stored if no.startswith("WBH-")]
+    assert set(stored) == {"R1", assigned, "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R12", "R13", "R14", "R15"}
+    assert stored[assigned].source_row == 2 and f"缺少编号，平台编为 {assigned}" in stored[assigned].notes
     # a time the day's file cannot carry: the phone's clock; the report is the file's day's, noted
     noon = dt.datetime(2026, 11, 3, 4, 0)  # 12:00 Beijing time, stored in UTC
     assert stored["R4"].reported_at == noon and "上报时间 2027-01-03 08:02 晚于当前时间" in stored["R4"].notes
@@ -206,8 +208,61 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
     assert (r8.placement, r8.street_code, r8.community_code) == ("address", "310106011000", "310106011002")
     assert "小类“井盖丢了”不在市政设施的目录中" in stored["R10"].notes
     refused = repo.session.scalars(select(RejectedRow).order_by(RejectedRow.source_row)).all()
-    assert [r.source_row for r in refused] == [2, 3, 11]
-    assert json.loads(refused[1].raw)["大类"] == "交通管理"  # the row as sent is kept
+    assert [r.source_row for r in refused] == [3, 11]
+    assert json.loads(refused[0].raw)["大类"] == "交通管理"  # the row as sent is kept
+
+
+def test_a_row_without_its_number_is_taken_under_one_from_its_content(inbox, repo):
+    """A file's row without 编号 is the citizen's report all the same: taken in under "WBH-" and a hash
+    of its content, with a note; the same row delivered again (the same file, a corrected file whose
+    rows moved, the next day's file) is a no-op, never a second report."""
+    import re
+
+    from citizen_reports.intake import assigned_report_no, validate
+
+    a = report("", "2026-11-03T08:01:00+08:00", -300, 0, 描述="路面有个大坑")
+    b = report("", "2026-11-03T09:30:00+08:00", 300, 0, 描述="井盖松了", 上报人="U2")
+    rows = [report("R1", "2026-11-03T08:00:00+08:00", 100, 0), a, b, a]  # a twice: one report
+    first = take(inbox, repo, "2026-11-03", rows)
+    no_a, no_b = assigned_report_no(a), assigned_report_no(b)
+    assert re.fullmatch(r"WBH-[0-9a-f]{12}", no_a) and no_a != no_b
+    assert first.result.taken == ["R1", no_a, no_b] and first.result.rejected == []
+    stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
+    assert (stored[no_a].source_file, stored[no_a].source_row, stored[no_b].source_row) == (
+        "reports/2026-11-03.csv",
+        2,
+        3,
+    )
+    assert stored[no_a].description == "路面有个大坑" and stored[no_a].incident.department == "jianguanwei"
+    assert json.loads(stored[no_b].notes)[0].startswith(f"缺少编号，平台编为 {no_b}")
+    from citizen_reports.cli import describe
+
+    assert f"2 taken without 编号, numbered by the platform: e.g. row 2: 缺少编号，平台编为 {no_a}" in "\n".join(
+        describe(first)
+    )
+    # the same file again
+    assert take(inbox, repo, "2026-11-03", rows).status == "already"
+    # delivered again with its rows moved: nothing new (and nothing to compare)
+    moved = take(inbox, repo, "2026-11-03", rows[::-1])
+    assert (
+        moved.status == "loaded"
+        and moved.result.taken == []
+        and sorted(moved.result.already) == sorted(["R1", no_a, no_b])
+    )
+    # corrected and delivered again, its rows moved, a report added: only that one is new
+    again = take(inbox, repo, "2026-11-03", [b, report("R2", "2026-11-03T10:00:00+08:00", 200, 0), a, rows[0]])
+    assert again.result.taken == ["R2"] and sorted(again.result.already) == sorted(["R1", no_a, no_b])
+    # the same row in the next day's file (sent late): already taken
+    late = take(inbox, repo, "2026-11-04", [a, report("R3", "2026-11-04T08:00:00+08:00", 200, 2)])
+    assert late.result.taken == ["R3"] and late.result.already == [no_a]
+    assert repo.session.scalar(select(func.count()).select_from(Report)) == 5  # R1, R2, R3 and the two
+    # other bad input without 编号 is still refused, under no number
+    bad = take(inbox, repo, "2026-11-05", [report("", "not a time", 100, 0)])
+    assert [(r.report_no, r.code) for r in bad.result.rejected] == [(None, "bad_time")]
+    # a post (Open311) has the server's number; without one it is refused, never numbered here
+    cfg = load_reports_config()
+    posted = validate({**a, "编号": ""}, cfg, source="open311", now=NOW)
+    assert posted.code == "missing_id" and posted.reason == "缺少编号"
 
 
 def test_the_same_numbers_again_are_a_no_op_and_a_conflict_is_refused(inbox, repo):
@@ -719,51 +774,6 @@ def test_incident_ids_are_readable_and_the_same_in_a_fresh_database(inbox, tmp_p
     assert sorted(set(ids[0].values()))[:2] == ["SJ-20261103-0001", "SJ-20261103-0002"]
 
 
-def test_reports_that_leave_an_incident_open_their_own_and_the_counts_follow(inbox, repo):
-    """What the service does with a split (dedupe.split_incidents): the reports that leave open an
-    incident numbered on the day of the first of them, their duplicate_of that report; the counts and
-    latest report of both incidents follow, and both say why in their history."""
-    from citizen_reports.dedupe import Split
-    from citizen_reports.models import IncidentEvent
-    from citizen_reports.service import TakeInResult, _split
-
-    rows = [
-        report(
-            f"P{k}",
-            f"2026-11-03T{8 + k:02d}:00:00+08:00",
-            -300 + k,
-            0,
-            描述="路面有个大坑",
-            照片指纹="a5a5a5a5a5a5a5a5",
-            上报人=f"U{k}",
-        )
-        for k in range(6)
-    ]
-    take(inbox, repo, "2026-11-03", rows)
-    inc_id = repo.session.scalar(select(Report.incident_id).where(Report.report_no == "P0"))
-    assert repo.incident(inc_id).report_count == 6
-    res = TakeInResult()
-    split = Split(inc_id, ["P3", "P4", "P5"], 0.2, 0.9, 3)
-    repo.add_all(_split(repo, {}, inc_id, split, load_reports_config(), dt.datetime(2026, 11, 3, 6), res))
-    repo.commit()
-    by_no = {r.report_no: r for r in repo.session.scalars(select(Report))}
-    new_id = by_no["P3"].incident_id
-    assert new_id != inc_id and new_id.startswith("SJ-20261103-") and res.incidents_split == 1
-    assert res.incident_of["P4"] == new_id
-    assert by_no["P3"].duplicate_of is None and by_no["P4"].duplicate_of == by_no["P5"].duplicate_of == "P3"
-    assert {by_no[n].incident_id for n in ("P0", "P1", "P2")} == {inc_id}
-    old, new = repo.incident(inc_id), repo.incident(new_id)
-    assert (old.report_count, new.report_count) == (3, 3)
-    assert old.last_report_at == by_no["P2"].reported_at
-    assert (new.opened_at, new.last_report_at) == (by_no["P3"].reported_at, by_no["P5"].reported_at)
-    assert (new.department, new.street_code, new.status) == (old.department, old.street_code, RECEIVED)
-    notes = {
-        e.incident_id: e.internal_note
-        for e in repo.session.scalars(select(IncidentEvent).where(IncidentEvent.action == "split"))
-    }
-    assert new_id in notes[inc_id] and inc_id in notes[new_id] and "0.20" in notes[new_id]
-
-
 def test_a_borderline_pair_goes_to_the_departments_review(inbox, repo):
     # sibling 小类, 45 m apart, hours apart, two citizens, photos 16 bits apart: not sure
     rows = [
@@ -806,7 +816,7 @@ def test_cli_import_export_and_run_path(inbox, tmp_path, capsys):
     db = tmp_path / "hub" / "hub.duckdb"
     assert main(["reports", "import", "--db", str(db), "--file", str(inbox / "reports" / "2026-11-03.csv")]) == 0
     out = capsys.readouterr().out
-    assert "1 new reports" in out and "missing_id: e.g. row 2: 缺少编号" in out
+    assert "2 new reports" in out and "0 refused" in out and "1 taken without 编号, numbered by the platform" in out
     assert (db.parent / "app.sqlite").exists()
     from citizen_reports.cli import take_in_inbox
 
@@ -827,7 +837,8 @@ def test_cli_import_export_and_run_path(inbox, tmp_path, capsys):
         "status",
     ]
     assert rows[0]["编号"] == "R1" and rows[0]["street_code"] == "310106011000" and rows[0]["status"] == "received"
-    assert rows[1]["duplicate_of"] == "R1" and rows[1]["incident_id"] == rows[0]["incident_id"]
+    assert rows[1]["编号"].startswith("WBH-") and rows[1]["status"] == "received"  # the row without 编号, exported
+    assert rows[2]["duplicate_of"] == "R1" and rows[2]["incident_id"] == rows[0]["incident_id"]
 
 
 def test_civichub_run_takes_the_reports_in_beside_the_deliveries(inbox, tmp_path):
@@ -848,8 +859,8 @@ def test_civichub_run_takes_the_reports_in_beside_the_deliveries(inbox, tmp_path
     ReportsIntake.start(summary).finish(summary)
     assert summary.reports_error is None and summary.ok
     (taken,) = summary.reports
-    assert taken.name == "reports/2026-11-03.csv" and len(taken.result.taken) == 1
-    assert [x.code for x in taken.result.rejected] == ["missing_id"]
+    assert taken.name == "reports/2026-11-03.csv" and len(taken.result.taken) == 2  # one without 编号
+    assert taken.result.rejected == [] and len(taken.result.id_assigned) == 1
     assert summary.reports_seconds[1] > 0  # the child's CPU, from os.wait4
 
     (inbox / "reference" / "standard_addresses.csv").unlink()
@@ -1020,8 +1031,8 @@ def test_generated_bad_rows_are_refused_or_queued_and_nothing_is_lost(generated_
         }
         notes = {(r.source_file, r.source_row): r.notes or "" for r in s.scalars(select(Report))}
     for where, kind in kinds.items():
-        if kind == "missing_id":
-            assert refused_rows.get(where) == kind, (where, kind)
+        if kind == "missing_id":  # taken under a number the platform gives it, and says so
+            assert where not in refused_rows and "缺少编号，平台编为 WBH-" in notes[where], (where, kind)
         elif kind == "future_time":  # a date days to months after the file's day: taken as the file's day
             assert where not in refused_rows and "上报时间按文件日期" in notes[where], (where, kind)
         elif kind == "unknown_category":  # a 大类 outside the six: the row's 小类 names its 大类
@@ -1186,13 +1197,9 @@ def test_an_incident_is_judged_by_its_reports_within_reach_not_its_drifted_ones(
     held = [item("P1", 0.0, -300, 0, scene ^ 0b111, "U1", "路面有个大坑", "SJ-1")]
     held += [item(f"D{k}", 0.5 + k, -100 + 30 * k, 40 * k, None, f"V{k}", "", "SJ-1") for k in range(3)]
     new = item("P9", 4.0, -292, 5, scene ^ (0b1111 << 20), "U9", "路面塌陷了")
-    out = detect(held + [new], cfg, None, estimate_model=False)
-    (decision,) = out.decisions
+    (decision,) = detect(held + [new], cfg, None, estimate_model=False).decisions
     assert decision.incident == "SJ-1", decision.explanation["summary"]
     assert decision.explanation["candidate"] == "P1"
-    # nor do the drifted reports leave it as another problem when it is looked at again: among
-    # themselves they are close, but they have no pair within reach with the reports at the spot
-    assert cfg.duplicates.split_below > 0 and not out.splits, out.splits
 
 
 def test_the_time_to_an_incident_runs_from_its_latest_report():
@@ -1491,63 +1498,6 @@ def test_a_second_pothole_30_m_away_is_another_problem_of_its_kind(seed):
     tied = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"same_spot_distance": "tied"}))
     wrong, _ = wrong_and_missed(tied)
     assert len({(problem[a], problem[b]) for a, b in wrong}) > 20  # tied: the second potholes join the first
-
-
-def test_average_linkage_joins_groups_while_their_mean_reaches_the_threshold():
-    from citizen_reports.dedupe import average_linkage
-
-    # rows 0-2 one problem, rows 3-4 another; row 3 is sure of row 0 alone (the pair it joined by)
-    p = np.full((5, 5), 0.05)
-    p[np.ix_([0, 1, 2], [0, 1, 2])] = 0.95
-    p[np.ix_([3, 4], [3, 4])] = 0.9
-    p[0, 3] = p[3, 0] = 0.8
-    assert average_linkage(p, 0.4) == [[0, 1, 2], [3, 4]]
-    # the mean of the two groups' six pairs is (0.8 + 5 x 0.05) / 6 = 0.175
-    assert average_linkage(p, 0.17) == [[0, 1, 2, 3, 4]]
-    assert average_linkage(p, 0.96) == [[0], [1], [2], [3], [4]]
-    assert average_linkage(np.zeros((1, 1)), 0.4) == [[0]]
-
-
-@pytest.mark.parametrize("seed", [7, 10])
-def test_a_second_problem_that_joined_an_incident_leaves_it_with_its_reports(seed):
-    """The twin days: where a second pothole 30-40 m away joined the first one's incident (its first
-    report was just sure enough, the next ones followed it), looking again at every pair of the
-    incident's reports after the batch (split_incidents, categories.yml split_below) finds its
-    reports one problem among themselves and unlike the first pothole's: they leave together and
-    open an incident of their own. No group of one problem's reports is split from its own."""
-    from itertools import combinations
-
-    from citizen_reports.dedupe import detect
-
-    cfg = load_reports_config()
-    assert cfg.duplicates.split_below > 0
-    items, problem = _twin_days(seed)
-    out = detect(items, cfg, None, True)
-    alias = {other: target for d in out.decisions for other, target, _ in d.merges}
-
-    def current(inc):
-        while inc in alias:
-            inc = alias[inc]
-        return inc
-
-    found = {d.report_no: current(d.incident or "new:" + d.report_no) for d in out.decisions}
-    truth = {(a, b) for a, b in combinations(sorted(problem), 2) if problem[a] == problem[b]}
-
-    def wrong_and_missed():
-        together = {(a, b) for a, b in combinations(sorted(found), 2) if found[a] == found[b]}
-        return len(together - truth), len(truth - together)
-
-    wrong, missed = wrong_and_missed()
-    assert out.splits
-    for sp in out.splits:
-        left = {problem[no] for no in sp.report_nos}
-        stayed = {problem[no] for no, inc in found.items() if inc == sp.incident and no not in sp.report_nos}
-        assert len(left) == 1 and not left & stayed, (left, stayed)
-        assert sp.mean < cfg.duplicates.split_below <= sp.within
-        for no in sp.report_nos:
-            found[no] = "split:" + sp.report_nos[0]
-    wrong_after, missed_after = wrong_and_missed()
-    assert wrong_after < wrong and missed_after == missed
 
 
 def _pothole_days(seed: int):
