@@ -282,6 +282,50 @@ def test_the_same_numbers_again_are_a_no_op_and_a_conflict_is_refused(inbox, rep
     assert repo.session.scalar(select(Report.description).where(Report.report_no == "R2")) == ""
 
 
+def test_the_evaluation_finds_a_row_without_its_number_by_where_it_was_read(inbox, repo):
+    """A truth row whose daily row has no 编号 is scored by the report the platform took in for it
+    (Report.source_file, source_row); one not taken in is an incident of its own, as before."""
+    from citizen_reports.evaluate import evaluate
+
+    def key(day: str, incidents: list[str]):
+        (inbox / "_truth" / "reports").mkdir(parents=True, exist_ok=True)
+        with open(inbox / "_truth" / "reports" / f"{day}.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["source_row", "incident_id"])
+            w.writerows(enumerate(incidents, start=1))
+
+    second = report(
+        "",
+        "2026-11-03T08:20:00+08:00",
+        -292,
+        4,
+        描述="马路上有坑，车子颠得厉害",
+        照片指纹="a5a5a5a5a5a5a5a4",
+        上报人="U2",
+    )
+    rows = [
+        report("E1", "2026-11-03T08:00:00+08:00", -300, 0, 描述="路面有个大坑", 照片指纹="a5a5a5a5a5a5a5a5"),
+        second,  # no 编号: joins E1's incident under the platform's number
+        report("E3", "2026-11-03T08:30:00+08:00", 300, 0, 描述="路面有个大坑", 照片指纹="0f0f0f0f0f0f0f0f"),
+        second,  # the same row twice: one report, on both sides
+    ]
+    key("2026-11-03", ["P1", "P1", "P2", "P1"])
+    take(inbox, repo, "2026-11-03", rows)
+    s = evaluate(inbox, repo.session)
+    assert (s.reports, s.true_pairs, s.found_pairs, s.correct_pairs, s.refused) == (3, 1, 1, 1, 0), s
+    # a day not taken in: its row without 编号 is refused, its row with one not held
+    write_day(
+        inbox,
+        "2026-11-04",
+        [report("", "2026-11-04T08:00:00+08:00", 0, 0), report("E5", "2026-11-04T08:05:00+08:00", 0, 0)],
+    )
+    key("2026-11-04", ["P3", "P3"])
+    s = evaluate(inbox, repo.session)
+    assert (s.reports, s.true_pairs, s.correct_pairs, s.refused, s.not_taken) == (5, 2, 1, 2, 1), s
+    t = evaluate(inbox, repo.session, taken_only=True)
+    assert (t.reports, t.true_pairs, t.correct_pairs) == (3, 1, 1), t
+
+
 def test_a_file_without_the_contract_header_is_refused_whole(inbox, repo):
     path = inbox / "reports" / "2026-11-04.csv"
     path.write_text("id,time\n1,2\n", encoding="utf-8")
