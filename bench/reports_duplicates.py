@@ -25,6 +25,7 @@ from pathlib import Path
 
 from citizen_reports.cli import app_session, take_in_inbox
 from citizen_reports.evaluate import evaluate
+from citizen_reports.intake import assigned_report_no
 from citizen_reports.models import CST, OPEN_STATES, RESOLVED, Incident
 from citizen_reports.states import change_state
 from synthetic.citizen_reports import REPORT_NOISE, write_citizen_reports
@@ -59,9 +60,10 @@ def take_in_closing(inbox: Path, db: Path, config: Path | None = None) -> None:
     for tf in sorted((inbox / "_truth" / "reports").glob("*.csv")):
         day = rows(inbox / "reports" / tf.name)
         for t in rows(tf):
-            no = (day[int(t["source_row"]) - 1].get("编号") or "").strip()
-            if no:
-                problem.setdefault(no, t["incident_id"])
+            row = day[int(t["source_row"]) - 1]
+            # a row without 编号 is taken in under the one the platform gives it
+            no = (row.get("编号") or "").strip() or assigned_report_no(row)
+            problem.setdefault(no, t["incident_id"])
     cfg = load_reports_config(config)
     lib = AddressLibrary.from_inbox(inbox)
     with app_session(db) as session:
@@ -143,9 +145,9 @@ def breakdown(inbox: Path, session, config: Path | None = None) -> dict[str, Cou
     for tf in sorted((inbox / "_truth" / "reports").glob("*.csv")):
         day = rows(inbox / "reports" / tf.name)
         for t in rows(tf):
-            no = (day[int(t["source_row"]) - 1].get("编号") or "").strip()
-            if no:
-                truth.setdefault(no, t["incident_id"])
+            row = day[int(t["source_row"]) - 1]
+            no = (row.get("编号") or "").strip() or assigned_report_no(row)  # the platform's, without one
+            truth.setdefault(no, t["incident_id"])
     merged = dict(
         session.execute(select(Incident.id, Incident.merged_into).where(Incident.merged_into.is_not(None))).all()
     )

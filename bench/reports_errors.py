@@ -36,6 +36,7 @@ from sqlalchemy import select
 
 from citizen_reports.cli import app_session
 from citizen_reports.config import load_reports_config
+from citizen_reports.intake import assigned_report_no
 from citizen_reports.models import Incident, Report
 
 BANDS = [0.3, 0.6, 0.8, 0.9, 0.95, 0.99, 0.999]
@@ -47,12 +48,12 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _key(inbox: Path) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, str]]:
-    """编号 -> true incident; (true incident, kind) of each row without a 编号; 编号 -> planted kind."""
+def _key(inbox: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """编号 -> true incident; 编号 -> planted kind. A row without 编号 goes by the one the platform
+    gives it (intake.assigned_report_no); when the hub does not hold it, it was refused."""
     planted = {(r["file"], int(r["source_row"])): r["kind"] for r in _rows(inbox / "_truth" / "reports_planted.csv")}
     truth: dict[str, str] = {}
     kinds: dict[str, str] = {}
-    no_id: list[tuple[str, str]] = []
     for tf in sorted((inbox / "_truth" / "reports").glob("*.csv")):
         rows = _rows(inbox / "reports" / tf.name)
         for t in _rows(tf):
@@ -60,11 +61,10 @@ def _key(inbox: Path) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, 
             no = (row.get("编号") or "").strip()
             kind = planted.get((f"reports/{tf.name}", int(t["source_row"])), "")
             if not no:
-                no_id.append((t["incident_id"], kind or "missing_id"))
-                continue
+                no, kind = assigned_report_no(row), kind or "missing_id"
             truth.setdefault(no, t["incident_id"])
             kinds.setdefault(no, kind)
-    return truth, no_id, kinds
+    return truth, kinds
 
 
 def _band(value: float, edges: list, whole: bool = False) -> str:
@@ -98,7 +98,7 @@ def diagnose(inbox: Path, db: Path) -> dict[str, Counter]:
     if cfg.duplicates.same_spot_class:  # the estimated models' threshold (dedupe._assign)
         accept = cfg.duplicates.same_spot_accept
     problems = {r["incident_id"]: r for r in _rows(inbox / "_truth" / "reports_incidents.csv")}
-    truth, no_id, kinds = _key(inbox)
+    truth, kinds = _key(inbox)
     with app_session(db) as s:
         merged = dict(
             s.execute(select(Incident.id, Incident.merged_into).where(Incident.merged_into.is_not(None))).all()
@@ -117,8 +117,6 @@ def diagnose(inbox: Path, db: Path) -> dict[str, Counter]:
     by_truth: dict[str, list[str]] = defaultdict(list)
     for no, t in truth.items():
         by_truth[t].append(no)
-    for t, kind in no_id:  # a row without a 编号 misses a pair with every report of its problem
-        missed[f"refused at intake: {kind}"] += len(by_truth.get(t, ()))
     order = {r.report_no: k for k, r in enumerate(reports)}
     for t, nos in by_truth.items():
         for a, b in itertools.combinations(nos, 2):

@@ -87,6 +87,11 @@ def describe(outcome: FileOutcome) -> list[str]:
     for code, n in reasons.most_common():
         example = next(x for x in r.rejected if x.code == code)
         lines.append(f"      {n:>5} {code}: e.g. row {example.source_row}: {example.reason}")
+    if r.id_assigned:
+        row, note = r.id_assigned[0]
+        lines.append(
+            f"      {len(r.id_assigned):>5} taken without 编号, numbered by the platform: e.g. row {row}: {note}"
+        )
     if r.time_estimated:
         row, note = r.time_estimated[0]
         lines.append(

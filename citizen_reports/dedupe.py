@@ -1047,6 +1047,8 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     import time
 
     t0 = time.perf_counter()
+    if not items:  # a file whose every row was refused or already taken: nothing to decide nor learn
+        return Outcome([], stored_model or default_model(), 0, False)
     if not estimate_model and len(items) == 1:  # a single post with no open incident near it: a new one
         return Outcome([Decision(items[0].report_no, None, None, None)], stored_model or default_model(), 0, False)
     df = frame(items, cfg)

@@ -1,9 +1,15 @@
 """Reading a day's reports (`reports/YYYY-MM-DD.csv`, contracts.md) row by row, with reasons.
 
 A row is either taken in (possibly with notes: a malformed photo hash is dropped, an unknown 小类 is
-kept as written) or rejected with its reason (no 编号, no or unreadable time, a time in the future
-posted directly, a 大类 outside the six whose 小类 does not say which). Rejected rows are kept with their content,
+kept as written) or rejected with its reason (no or unreadable time, a time in the future posted
+directly, a 大类 outside the six whose 小类 does not say which). Rejected rows are kept with their content,
 never silently dropped; the rest of the file goes in.
+
+A file's row without 编号 is taken in under a 编号 the platform gives it (assigned_report_no: "WBH-"
+and a hash of the row's content), with the note "缺少编号，平台编为 …": the citizen's report reaches
+duplicate detection and the department all the same. The number depends on the content alone, so the
+same row delivered again is a no-op. A post (Open311) without one is refused (missing_id); the server
+gives every post its 编号, so that does not happen.
 
 A row is placed as far as its evidence goes rather than refused, and the note says so: a 大类
 outside the six with a 小类 that one 大类 lists is taken under that 大类 (the citizen's client or
@@ -48,6 +54,24 @@ FILE_DAY_TOLERANCE = dt.timedelta(hours=12)
 # file's day, and duplicate detection does not count the hours between it and another report
 TIME_ESTIMATED = "上报时间按文件日期"
 MAX_FIELD = 2000  # characters kept of a free-text field
+# A file's row without 编号 is the citizen's report all the same: it is taken in under a number the
+# platform gives it, with a note (ID_ASSIGNED). The number is made from the row's content, not its
+# place in the file, so the same row delivered again (the same file, a corrected file whose rows
+# moved, the next day's file) is the same report and a no-op, never a second one.
+ID_ASSIGNED = "缺少编号"
+ASSIGNED_PREFIX = "WBH-"  # 无编号
+ASSIGNED_FROM = ("上报时间", "大类", "小类", "描述", "经度", "纬度", "地址", "照片指纹", "上报人")
+
+
+def assigned_report_no(fields: dict[str, str]) -> str:
+    """The 编号 the platform gives a file's row that has none: "WBH-" and 12 hex digits (48 bits) of a
+    hash of the row's fields as written (NFKC, trimmed), the 编号 column aside. Two rows of identical
+    content get the same number: within a file the second is a repeat of the first (one report, as
+    for a row sent twice with its 编号); in a later file it is already taken."""
+    import hashlib
+
+    text = "\x1f".join(unicodedata.normalize("NFKC", fields.get(c) or "").strip() for c in ASSIGNED_FROM)
+    return ASSIGNED_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 class ReportFileError(ValueError):
@@ -73,6 +97,7 @@ class IncomingReport:
     notes: list[str] = field(default_factory=list)  # problems that did not stop the report
     position_problem: str | None = None  # 'swapped' | 'not_a_position': the position cannot be used
     time_estimated: bool = False  # 上报时间 was in the future: the file's day stands in (TIME_ESTIMATED)
+    id_assigned: bool = False  # a file's row without 编号: report_no is the platform's (assigned_report_no)
     raw_lon: str | None = None
     raw_lat: str | None = None
 
@@ -129,7 +154,10 @@ def validate(
         return Rejected(source_row, report_no or None, code, reason, dict(get))
 
     report_no = unicodedata.normalize("NFKC", get.get("编号", "")).strip()
-    if not report_no:
+    # a file's row without 编号 is taken in under a number the platform gives it (assigned_report_no,
+    # below, once the row is known to be taken); a post (Open311) always has one, the server's
+    assign = not report_no and source == "file"
+    if not report_no and not assign:
         return reject("missing_id", "缺少编号")
     if len(report_no) > 64:
         return reject("bad_id", "编号超过64个字符")
@@ -201,6 +229,9 @@ def validate(
         else:
             position_problem = "not_a_position"
             notes.append(f"经纬度不在境内（{raw_lon}, {raw_lat}）")
+    if assign:
+        report_no = assigned_report_no(get)
+        notes.insert(0, f"{ID_ASSIGNED}，平台编为 {report_no}（按内容编号，同一行再次送达不重复接收）")
     return IncomingReport(
         report_no=report_no,
         reported_at=reported_at,
@@ -219,6 +250,7 @@ def validate(
         notes=notes,
         position_problem=position_problem,
         time_estimated=time_estimated,
+        id_assigned=assign,
         raw_lon=raw_lon or None,
         raw_lat=raw_lat or None,
     )
@@ -300,6 +332,8 @@ def read_report_file(path: Path, cfg: ReportsConfig, now: dt.datetime | None = N
             rejected.append(r)
             continue
         first = seen.get(r.report_no)
+        # a row without 编号 has its number from its content: two byte-identical such rows are one
+        # report here, the second a repeat, as a row sent twice with its 编号 is
         if first is not None:
             if first.same_content(r):
                 repeated += 1

