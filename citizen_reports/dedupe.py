@@ -171,7 +171,7 @@ class Split:
 
     incident: str  # the incident they leave: its id, or "new:<编号>" for one this batch opened
     report_nos: list[str]  # in order of time: the first opens the new incident
-    mean: float  # the mean posterior of their pairs within reach with the reports that stay
+    mean: float  # the mean posterior of their pairs (within reach, when any) with the reports that stay
     within: float  # the mean posterior of their pairs with one another
     stay: int  # how many of the incident's reports compared stay
 
@@ -1335,9 +1335,10 @@ def split_incidents(df: pd.DataFrame, decisions: list[Decision], cfg: ReportsCon
     second pothole 40 m away whose first report was just sure enough, followed by its own). Each
     report is judged when it comes, against what is there; the pairs of the reports that came after
     say more (average linkage, `average_linkage`). As when a report joins (`_assign`), the group is
-    judged by its pairs within reach with the reports that stay: one with none (its reports placed
-    by a drifted fix, or not placed at all) stays, as does one whose photo shows the scene of a
-    report that stays (`scene_bits`): one scene is one problem."""
+    judged by its pairs within reach with the reports that stay, by all of them when it has none
+    (another problem 340 m away whose first report joined through a drifted fix's far pair); one
+    whose photo shows the scene of a report that stays (`scene_bits`) stays: one scene is one
+    problem."""
     rules = cfg.duplicates
     final = _final_incidents(df, decisions)
     touched = {final[k] for k in np.nonzero(df["batch"].to_numpy())[0].tolist()}
@@ -1387,11 +1388,12 @@ def split_incidents(df: pd.DataFrame, decisions: list[Decision], cfg: ReportsCon
         for g in leave:
             kept = [i for i in range(n) if i not in g and not any(i in h for h in leave)]
             cross, placed = p[np.ix_(g, kept)], near[np.ix_(g, kept)]
-            if not placed.any() or scene[np.ix_(g, kept)].any() or cross[placed].mean() >= rules.split_below:
+            mean = cross[placed].mean() if placed.any() else cross.mean()
+            if scene[np.ix_(g, kept)].any() or mean >= rules.split_below:
                 continue
             within = p[np.ix_(g, g)][np.triu_indices(len(g), 1)].mean()
             out.append(
-                Split(inc, [report_no[rows[i]] for i in g], float(cross[placed].mean()), float(within), len(kept))
+                Split(inc, [report_no[rows[i]] for i in g], float(mean), float(within), len(kept))
             )
     return out
 
