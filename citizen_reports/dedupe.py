@@ -1392,9 +1392,7 @@ def split_incidents(df: pd.DataFrame, decisions: list[Decision], cfg: ReportsCon
             if scene[np.ix_(g, kept)].any() or mean >= rules.split_below:
                 continue
             within = p[np.ix_(g, g)][np.triu_indices(len(g), 1)].mean()
-            out.append(
-                Split(inc, [report_no[rows[i]] for i in g], float(mean), float(within), len(kept))
-            )
+            out.append(Split(inc, [report_no[rows[i]] for i in g], float(mean), float(within), len(kept)))
     return out
 
 

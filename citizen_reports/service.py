@@ -360,7 +360,9 @@ def take_in(
             )
             res.merged += 1
         else:
-            inc = _open_incident(ids[r.report_no], r, p, rule, cfg, received_at)
+            inc = _open_incident(
+                ids[r.report_no], r, rule, cfg, received_at, p.street_code, p.community_code, p.queue_reason, p.note
+            )
             inc.lon, inc.lat = pos_lon, pos_lat
             incidents[inc.id] = inc
             objects.append(inc)
@@ -525,24 +527,17 @@ def _split(repo, incidents, inc_id: str, sp, cfg: ReportsConfig, at: dt.datetime
     iid = incident_id(day, repo.allocate_incident_numbers(day.strftime("%Y%m%d"), 1))
     rule = cfg.rule(first.major, first.minor if first.minor_known else None)
     queued = first.street_code is None
-    new = Incident(
-        id=iid,
-        major=first.major,
-        minor=first.minor,
-        department=cfg.district_queue.id if queued else rule.department,
-        street_code=first.street_code,
-        community_code=first.community_code,
-        lon=first.pos_lon,
-        lat=first.pos_lat,
-        status=RECEIVED,
-        first_report_no=first.report_no,
-        report_count=0,
-        opened_at=first.reported_at,
-        last_report_at=first.reported_at,
-        due_at=first.reported_at + dt.timedelta(hours=rule.due_hours),
-        updated_at=at,
-        queue_reason=(inc.queue_reason or "位置不明") if queued else None,
+    new = _open_incident(
+        iid,
+        first,
+        rule,
+        cfg,
+        at,
+        first.street_code,
+        first.community_code,
+        (inc.queue_reason or "位置不明") if queued else None,
     )
+    new.lon, new.lat = first.pos_lon, first.pos_lat
     repo.add(new)
     repo.session.flush()
     note = (
@@ -557,26 +552,37 @@ def _split(repo, incidents, inc_id: str, sp, cfg: ReportsConfig, at: dt.datetime
     return events
 
 
-def _open_incident(iid: str, r: IncomingReport, p: Placement, rule, cfg: ReportsConfig, at: dt.datetime) -> Incident:
-    queued = p.queue_reason is not None
+def _open_incident(
+    iid: str,
+    first,
+    rule,
+    cfg: ReportsConfig,
+    at: dt.datetime,
+    street_code: str | None,
+    community_code: str | None,
+    queue_reason: str | None,
+    routing_note: str | None = None,
+) -> Incident:
+    """The incident `first` (an incoming or a stored report) opens; a queue reason sends it to the
+    district's queue instead of the category's department."""
     return Incident(
         id=iid,
-        major=r.major,
-        minor=r.minor,
-        department=cfg.district_queue.id if queued else rule.department,
-        street_code=p.street_code,
-        community_code=p.community_code,
+        major=first.major,
+        minor=first.minor,
+        department=cfg.district_queue.id if queue_reason is not None else rule.department,
+        street_code=street_code,
+        community_code=community_code,
         lon=None,
         lat=None,
         status=RECEIVED,
-        first_report_no=r.report_no,
+        first_report_no=first.report_no,
         report_count=1,
-        opened_at=utc(r.reported_at),
-        last_report_at=utc(r.reported_at),
-        due_at=utc(r.reported_at + dt.timedelta(hours=rule.due_hours)),
+        opened_at=utc(first.reported_at),
+        last_report_at=utc(first.reported_at),
+        due_at=utc(first.reported_at + dt.timedelta(hours=rule.due_hours)),
         updated_at=at,
-        queue_reason=p.queue_reason,
-        routing_note=p.note,
+        queue_reason=queue_reason,
+        routing_note=routing_note,
     )
 
 

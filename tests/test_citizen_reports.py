@@ -294,15 +294,7 @@ def test_the_evaluation_finds_a_row_without_its_number_by_where_it_was_read(inbo
             w.writerow(["source_row", "incident_id"])
             w.writerows(enumerate(incidents, start=1))
 
-    second = report(
-        "",
-        "2026-11-03T08:20:00+08:00",
-        -292,
-        4,
-        描述="马路上有坑，车子颠得厉害",
-        照片指纹="a5a5a5a5a5a5a5a4",
-        上报人="U2",
-    )
+    second = _second_pothole_report("")
     rows = [
         report("E1", "2026-11-03T08:00:00+08:00", -300, 0, 描述="路面有个大坑", 照片指纹="a5a5a5a5a5a5a5a5"),
         second,  # no 编号: joins E1's incident under the platform's number
@@ -376,19 +368,25 @@ def test_routing_by_position_address_text_and_crossing(inbox):
 # ----------------------------------------------------------------------------------- duplicates
 
 
+def _second_pothole_report(no: str) -> dict:
+    """A second citizen's report of the pothole at (-300, 0): 8 m away, 20 minutes later, other words,
+    its photo 1 bit from a5a5a5a5a5a5a5a5."""
+    return report(
+        no,
+        "2026-11-03T08:20:00+08:00",
+        -292,
+        4,
+        描述="马路上有坑，车子颠得厉害",
+        照片指纹="a5a5a5a5a5a5a5a4",
+        上报人="U2",
+    )
+
+
 def test_duplicates_join_near_and_far_problems_stay_apart_with_an_explanation(inbox, repo):
     photo = "a5a5a5a5a5a5a5a5"
     rows = [
         report("P1", "2026-11-03T08:00:00+08:00", -300, 0, 描述="路面有个大坑", 照片指纹=photo),
-        report(
-            "P2",
-            "2026-11-03T08:20:00+08:00",
-            -292,
-            4,
-            描述="马路上有坑，车子颠得厉害",
-            照片指纹="a5a5a5a5a5a5a5a4",
-            上报人="U2",
-        ),
+        _second_pothole_report("P2"),
         report("P3", "2026-11-03T09:10:00+08:00", -296, -3, minor="人行道破损", 描述="路面塌陷了", 上报人="U3"),
         report(
             "Q1", "2026-11-03T08:30:00+08:00", 300, 0, 描述="路面有个大坑", 照片指纹="0f0f0f0f0f0f0f0f"
