@@ -251,6 +251,45 @@ def test_the_department_decides_a_borderline_pair_side_by_side(app, world, repor
     assert view["incident_id"] == a["incident_id"] and view["duplicate_of"] == a["service_request_id"]
 
 
+def test_a_split_shows_in_both_histories_and_the_citizen_reads_the_new_incident(app, world, reports_world):
+    """What a split (dedupe.split_incidents: reports found to be another problem leave their incident)
+    leaves in the app: both incidents' histories say 拆分 and name the other, and the public status
+    of a report that left shows its new incident, received (已受理) in its history."""
+    from sqlalchemy.orm import Session
+
+    from app.db import make_engine
+    from citizen_reports.config import load_reports_config
+    from citizen_reports.dedupe import Split
+    from citizen_reports.repository import SqlRepository
+    from citizen_reports.service import TakeInResult, _split
+
+    anon = TestClient(app, follow_redirects=False)
+    spot = _spot(reports_world)
+    words = ("人行道上有摊贩占道经营", "门口有人摆摊卖水果", "摊贩占了人行道")
+    outs = [_posted(anon, spot, description=w, photo="a5a5a5a5a5a5a5a5") for w in words]
+    iid, nos = outs[0]["incident_id"], [o["service_request_id"] for o in outs]
+    assert {o["incident_id"] for o in outs} == {iid}
+    engine = make_engine(world.url)
+    res = TakeInResult()
+    with Session(engine, expire_on_commit=False) as s:
+        repo = SqlRepository(s)
+        at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        repo.add_all(_split(repo, {}, iid, Split(iid, nos[1:], 0.2, 0.9, 1), load_reports_config(), at, res))
+        repo.commit()
+    engine.dispose()
+    new_id = res.incident_of[nos[1]]
+    assert new_id != iid and res.incident_of[nos[2]] == new_id
+
+    c, _ = logged_in(app, world, "chengguan1")
+    old_page, new_page = c.get(f"/r/incidents/{iid}"), c.get(f"/r/incidents/{new_id}")
+    assert old_page.status_code == new_page.status_code == 200
+    assert "拆分" in old_page.text and new_id in old_page.text
+    assert "拆分" in new_page.text and iid in new_page.text
+    status = anon.get(f"/status/{nos[2]}")
+    assert status.status_code == 200 and new_id in status.text
+    assert re.search(r"</span> 已受理", status.text), status.text[-1500:]
+
+
 def test_the_district_desk_places_an_unroutable_incident(app, world, reports_world):
     anon = TestClient(app, follow_redirects=False)
     lon, lat = _spot(reports_world)
