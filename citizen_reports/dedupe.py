@@ -1351,7 +1351,7 @@ def split_incidents(df: pd.DataFrame, decisions: list[Decision], cfg: ReportsCon
         return []
     a_parts, b_parts = [], []
     for _, rows in groups:
-        r = np.asarray(rows, dtype=np.int64)  # in order of time: the later report of a pair is a
+        r = np.asarray(rows, dtype=np.int64)  # in order of time: a is the later report of each pair
         a, b = np.tril_indices(len(r), -1)
         a_parts.append(r[a])
         b_parts.append(r[b])

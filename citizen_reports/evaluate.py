@@ -5,11 +5,10 @@ placed (`_truth/reports_incidents.csv`, when the generator wrote it).
 Two reports form a true pair when the key gives them the same incident, a found pair when the hub
 put them in the same incident. Each 编号 counts once (a row sent again is the same report); a row
 refused at intake is an incident of its own, so a refused duplicate costs recall. A row without 编号
-is found by where it was read (`Report.source_file`, `source_row`: the report the platform took in
-for it, under the 编号 it gave); rows without 编号 of identical content count once, like a 编号 sent
-again, and one the hub does not hold counts as refused. With `taken_only`, the rows refused at
-intake (bad input: a 大类 that cannot be placed, a row without 编号 not taken in) are left out of
-both sides: how well the reports the hub holds were grouped.
+goes by the 编号 the platform gives it (intake.assigned_report_no, from its content): rows without
+编号 of identical content count once, like a 编号 sent again, and one the hub does not hold counts as
+refused. With `taken_only`, the rows refused at intake (bad input: a 大类 that cannot be placed, an
+unreadable time) are left out of both sides: how well the reports the hub holds were grouped.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizen_reports.intake import assigned_report_no
 from citizen_reports.models import Incident, Report
 
 
@@ -73,42 +73,13 @@ def evaluate(inbox: Path, session: Session, days: list[str] | None = None, taken
     if not files:
         raise ReportsEvaluateError(f"{truth_dir}: no day to evaluate")
     truth_of: dict[str, str] = {}  # 编号 -> true incident
-    refused_rows: list[str] = []
-    # rows without 编号, by their content: where each was read (file as import_file names it, row)
-    # and its true incident
-    no_id: dict[tuple, tuple[list[tuple[str, int]], str]] = {}
     for tf in files:
         reports = _rows(inbox / "reports" / tf.name)
         for t in _rows(tf):
             row = reports[int(t["source_row"]) - 1]
-            no = (row.get("编号") or "").strip()
-            if not no:
-                content = tuple(
-                    sorted((k, v.strip()) for k, v in row.items() if isinstance(k, str) and isinstance(v, str))
-                )
-                where, _ = no_id.setdefault(content, ([], t["incident_id"]))
-                where.append((f"reports/{tf.name}", int(t["source_row"])))
-                continue
+            # a row without 编号 goes by the one the platform gives it (its content's), as intake does
+            no = (row.get("编号") or "").strip() or assigned_report_no(row)
             truth_of.setdefault(no, t["incident_id"])
-    if no_id:
-        # the report the platform took in for such a row, under the 编号 it gave: found by its place
-        # (a report there that carries another row's 编号 is not it: the file was delivered again
-        # with its rows moved, and the row is looked for at its other places)
-        names = sorted({f for where, _ in no_id.values() for f, _ in where})
-        at: dict[tuple[str, int], str] = {}
-        for i in range(0, len(names), 500):
-            q = select(Report.source_file, Report.source_row, Report.report_no).where(
-                Report.source_file.in_(names[i : i + 500])
-            )
-            for f, n, no in session.execute(q):
-                if no not in truth_of:
-                    at[(f, n)] = no
-        for where, t in no_id.values():
-            no = next((at[w] for w in where if w in at), None)
-            if no is None or no in truth_of:
-                refused_rows.append(t)
-            else:
-                truth_of[no] = t
     found: dict[str, tuple[str, str | None, str | None]] = {}
     merged = dict(
         session.execute(select(Incident.id, Incident.merged_into).where(Incident.merged_into.is_not(None))).all()
@@ -136,16 +107,12 @@ def evaluate(inbox: Path, session: Session, days: list[str] | None = None, taken
         true_c[t] += 1
         found_c[f[0]] += 1
         both[(t, f[0])] += 1
-    for k, t in enumerate([] if taken_only else refused_rows):  # no 编号, not taken in: an incident of its own
-        true_c[t] += 1
-        found_c[f"no-id:{k}"] += 1
-        both[(t, f"no-id:{k}")] += 1
     scores = PairScores(
-        reports=len(truth_of) - (not_taken if taken_only else 0) + (0 if taken_only else len(refused_rows)),
+        reports=len(truth_of) - (not_taken if taken_only else 0),
         true_pairs=_pairs(true_c),
         found_pairs=_pairs(found_c),
         correct_pairs=_pairs(both),
-        refused=len(refused_rows) + not_taken,
+        refused=not_taken,
         not_taken=not_taken,
     )
     key = inbox / "_truth" / "reports_incidents.csv"

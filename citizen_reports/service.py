@@ -46,7 +46,7 @@ from citizen_reports.models import (
 )
 from citizen_reports.repository import SqlRepository, notes_json
 from citizen_reports.routing import AddressLibrary, Placement
-from citizen_reports.states import merge_into, split_off
+from citizen_reports.states import merge_into, resolve_merged, split_off
 
 # A batch smaller than this is scored with the stored weights (a single post must be fast, and a
 # handful of reports says too little to estimate from).
@@ -511,9 +511,7 @@ def _merge(repo, incidents, batch_reports, other_id, target_id, report_no, why, 
 def _split(repo, incidents, inc_id: str, sp, cfg: ReportsConfig, at: dt.datetime, res) -> list:
     """Reports found to be another problem than the rest of their incident (dedupe.split_incidents)
     open an incident of their own, numbered on the day of the first of them."""
-    inc = incidents.get(inc_id) or repo.incidents([inc_id]).get(inc_id)
-    while inc is not None and inc.merged_into:
-        inc = incidents.get(inc.merged_into) or repo.incidents([inc.merged_into]).get(inc.merged_into)
+    inc = resolve_merged(repo.session, inc_id)  # merged into another in this batch: that one
     if inc is None or inc.status not in OPEN_STATES:
         return []
     reports = sorted(

@@ -282,9 +282,9 @@ def test_the_same_numbers_again_are_a_no_op_and_a_conflict_is_refused(inbox, rep
     assert repo.session.scalar(select(Report.description).where(Report.report_no == "R2")) == ""
 
 
-def test_the_evaluation_finds_a_row_without_its_number_by_where_it_was_read(inbox, repo):
-    """A truth row whose daily row has no 编号 is scored by the report the platform took in for it
-    (Report.source_file, source_row); one not taken in is an incident of its own, as before."""
+def test_the_evaluation_finds_a_row_without_its_number_by_the_number_the_platform_gives_it(inbox, repo):
+    """A truth row whose daily row has no 编号 is scored by the report the platform took in for it,
+    under the 编号 intake gives it from its content; one not taken in is an incident of its own."""
     from citizen_reports.evaluate import evaluate
 
     def key(day: str, incidents: list[str]):
@@ -305,7 +305,7 @@ def test_the_evaluation_finds_a_row_without_its_number_by_where_it_was_read(inbo
     take(inbox, repo, "2026-11-03", rows)
     s = evaluate(inbox, repo.session)
     assert (s.reports, s.true_pairs, s.found_pairs, s.correct_pairs, s.refused) == (3, 1, 1, 1, 0), s
-    # a day not taken in: its row without 编号 is refused, its row with one not held
+    # a day not taken in: neither its row without 编号 nor its row with one is held
     write_day(
         inbox,
         "2026-11-04",
@@ -313,7 +313,7 @@ def test_the_evaluation_finds_a_row_without_its_number_by_where_it_was_read(inbo
     )
     key("2026-11-04", ["P3", "P3"])
     s = evaluate(inbox, repo.session)
-    assert (s.reports, s.true_pairs, s.correct_pairs, s.refused, s.not_taken) == (5, 2, 1, 2, 1), s
+    assert (s.reports, s.true_pairs, s.correct_pairs, s.refused, s.not_taken) == (5, 2, 1, 2, 2), s
     t = evaluate(inbox, repo.session, taken_only=True)
     assert (t.reports, t.true_pairs, t.correct_pairs) == (3, 1, 1), t
 
