@@ -1654,6 +1654,72 @@ def test_a_second_problem_that_joined_an_incident_leaves_it_with_its_reports(see
     assert wrong_after < wrong and missed_after == missed
 
 
+def _incident_with_a_second_problem(photo_bits_from_the_stall: int, stall_at: float):
+    """An open pothole incident (SJ-1) holding two reports of another problem `stall_at` metres east
+    (a loose paving stone, its own photo and words) and one report at the pothole whose photo is
+    `photo_bits_from_the_stall` bits from the stone's (a passer-by photographed the wrong thing); a
+    new report without photo at the pothole joins it, so it is looked at again. Returns detect's
+    outcome."""
+    from citizen_reports.dedupe import Item, detect
+
+    scene = 0xA5A5A5A5A5A5A5A5
+    stone = scene ^ ((1 << 30) - 1)
+
+    def item(no, hours, x, y, photo, who, text, inc=None):
+        return Item(
+            no,
+            1000.0 + hours,
+            "市政设施",
+            "道路破损",
+            x,
+            y,
+            text,
+            photo,
+            None,
+            None,
+            who,
+            incident=inc,
+            batch=inc is None,
+        )
+
+    wrong_thing = stone ^ (((1 << photo_bits_from_the_stall) - 1) << 40)
+    held = [
+        item("P1", 0.0, 0, 0, scene ^ 0b111, "U1", "路面有个大坑", "SJ-1"),
+        item("P2", 1.0, 5, 3, wrong_thing, "U2", "这里路面坏了个坑", "SJ-1"),
+        item("Q1", 20.0, stall_at, 0, stone, "U3", "人行道砖头松动", "SJ-1"),
+        item("Q2", 21.0, stall_at + 4, 2, stone ^ (1 << 63), "U4", "人行道砖松了", "SJ-1"),
+    ]
+    new = item("P3", 22.0, -6, -3, None, "U9", "路面有个坑")
+    return detect(held + [new], load_reports_config(), None, estimate_model=False)
+
+
+def test_a_group_whose_photo_shows_the_scene_of_a_report_that_stays_stays():
+    """The split's photo guard on its own: the stone's two reports 80 m from the pothole are one
+    problem among themselves and unlike the pothole's reports (mean posterior below split_below), so
+    they leave; but when a report that stays has a photo within scene_bits (10) of theirs, one scene
+    is one problem and they stay. 10 and 11 bits are the same photo level (p2), so the posteriors
+    are the same and only the guard differs."""
+    cfg = load_reports_config()
+    assert cfg.duplicates.scene_bits == 10
+    apart = _incident_with_a_second_problem(11, 80)
+    assert apart.decisions[0].incident == "SJ-1"
+    (split,) = apart.splits
+    assert split.report_nos == ["Q1", "Q2"] and split.mean < cfg.duplicates.split_below
+    same_scene = _incident_with_a_second_problem(10, 80)
+    assert same_scene.decisions[0].incident == "SJ-1" and not same_scene.splits
+
+
+def test_a_group_with_no_pair_within_reach_is_judged_by_all_its_pairs():
+    """The stone's reports 200 m away (beyond reach, e.g. joined through a drifted fix's far pair)
+    have no pair within reach with the pothole's reports: their mean is taken over all their pairs
+    with them (not over none), and they leave."""
+    cfg = load_reports_config()
+    out = _incident_with_a_second_problem(20, 200)
+    (split,) = out.splits
+    assert split.report_nos == ["Q1", "Q2"] and split.stay == 3
+    assert 0 <= split.mean < cfg.duplicates.split_below
+
+
 def _pothole_days(seed: int):
     """Hand-made reports of five days in a 1.5 km square (no generator): 160 potholes reported one to
     four times within metres and hours of each other, photos a few bits off their scene; at 80 of
