@@ -1255,6 +1255,15 @@ def test_board_counts_the_day_and_writes_a_workbook(inbox, repo):
     assert list(wb["超期（按类别）"].iter_rows(min_row=2, values_only=True)) == [("综合执法", "占道经营", 1)]
 
 
+def _road_damage_item(no, hours, x, y, photo, who, text, inc=None):
+    """A 道路破损 report as duplicate detection sees it: stored in incident `inc`, or new in the batch."""
+    from citizen_reports.dedupe import Item
+
+    return Item(
+        no, 1000.0 + hours, "市政设施", "道路破损", x, y, text, photo, None, None, who, incident=inc, batch=inc is None
+    )
+
+
 def test_an_incident_is_judged_by_its_reports_within_reach_not_its_drifted_ones():
     """A pothole reported once at the spot and three times from phones whose fix drifted 200-270 m
     (no photo, no words): a new report at the spot with a photo of the same scene joins it. Its pairs
@@ -1262,28 +1271,13 @@ def test_an_incident_is_judged_by_its_reports_within_reach_not_its_drifted_ones(
     incident's mean down (categories.yml linkage: average, within reach)."""
     import dataclasses
 
-    from citizen_reports.dedupe import Item, detect
+    from citizen_reports.dedupe import detect
 
     cfg = load_reports_config()
     assert cfg.duplicates.linkage == "average"
     scene = 0xA5A5A5A5A5A5A5A5
 
-    def item(no, hours, x, y, photo, who, text, inc=None):
-        return Item(
-            no,
-            1000.0 + hours,
-            "市政设施",
-            "道路破损",
-            x,
-            y,
-            text,
-            photo,
-            None,
-            None,
-            who,
-            incident=inc,
-            batch=inc is None,
-        )
+    item = _road_damage_item
 
     held = [item("P1", 0.0, -300, 0, scene ^ 0b111, "U1", "路面有个大坑", "SJ-1")]
     held += [item(f"D{k}", 0.5 + k, -100 + 30 * k, 40 * k, None, f"V{k}", "", "SJ-1") for k in range(3)]
@@ -1660,27 +1654,12 @@ def _incident_with_a_second_problem(photo_bits_from_the_stall: int, stall_at: fl
     `photo_bits_from_the_stall` bits from the stone's (a passer-by photographed the wrong thing); a
     new report without photo at the pothole joins it, so it is looked at again. Returns detect's
     outcome."""
-    from citizen_reports.dedupe import Item, detect
+    from citizen_reports.dedupe import detect
 
     scene = 0xA5A5A5A5A5A5A5A5
     stone = scene ^ ((1 << 30) - 1)
 
-    def item(no, hours, x, y, photo, who, text, inc=None):
-        return Item(
-            no,
-            1000.0 + hours,
-            "市政设施",
-            "道路破损",
-            x,
-            y,
-            text,
-            photo,
-            None,
-            None,
-            who,
-            incident=inc,
-            batch=inc is None,
-        )
+    item = _road_damage_item
 
     wrong_thing = stone ^ (((1 << photo_bits_from_the_stall) - 1) << 40)
     held = [
