@@ -115,7 +115,9 @@ def test_configuration_names_file_and_key_and_refuses_unknown_keys(tmp_path):
     good = Path("citizen_reports/categories.yml").read_text(encoding="utf-8")
     bad = tmp_path / "categories.yml"
     bad.write_text(
-        good.replace("    radius_m: 60\n    window_hours: 72\n", "    radius_m: -5\n    windw_hours: 72\n", 1),
+        good.replace("    radius_m: 60\n", "    radius_m: -5\n", 1).replace(
+            "    window_hours: 120\n", "    windw_hours: 120\n", 1
+        ),
         encoding="utf-8",
     )
     with pytest.raises(ReportsConfigError) as e:
@@ -1515,10 +1517,17 @@ def _litter_and_stalls(rng, report, side: float) -> None:
         report(f"L{k}", rng.uniform(0, 90), x, y, 0, 0, minor, "有垃圾", int(rng.integers(0, 1 << 62)))
 
 
+def _repaired_before() -> float:
+    """Hours before a hand-made day's potholes that an older one at the spot was last reported: a day
+    beyond 道路破损's window (4 days at 72 h), as a repaired pothole whose incident was closed is
+    never a candidate (the hand-made days do not close incidents)."""
+    return load_reports_config().rule("市政设施", "道路破损").window_hours + 28.0
+
+
 def _twin_days(seed: int):
     """Hand-made reports of a few days in a 3 km square (no generator): 160 potholes reported one to
     four times within metres and hours of each other, photos a few bits off their scene; near each,
-    an older pothole repaired four days before, at the very spot (half of them) or 20-85 m away;
+    an older pothole repaired before (`_repaired_before`), at the very spot (half of them) or 20-85 m away;
     beside 60 of them a second pothole 30-40 m away in the same hours, its scene 18 bits from the
     first one's (two potholes 30 m apart); 300 reports of litter and stalls. Returns the items and
     each report's problem."""
@@ -1527,6 +1536,7 @@ def _twin_days(seed: int):
     rng = np.random.default_rng(seed)
     flip, words = _bit_flipper(rng), _POTHOLE_WORDS
     items, problem = [], {}
+    repaired = _repaired_before()
 
     def report(key, t, x, y, scene, spread, minor=("市政设施", "道路破损"), text=None, photo=None):
         no = f"R{len(items) + 1:04d}"
@@ -1550,7 +1560,7 @@ def _twin_days(seed: int):
     for q, (x, y, scene, t) in enumerate(spots):  # older, repaired: at the very spot or beside it
         ang, dist = rng.uniform(0, 2 * np.pi), 0.0 if q % 2 else rng.uniform(20, 85)
         x, y = x + dist * np.cos(ang), y + dist * np.sin(ang)
-        reports(f"O{q}", t - 100 + rng.uniform(0, 10), x, y, flip(scene, 18), 5, 5)
+        reports(f"O{q}", t - repaired + rng.uniform(0, 10), x, y, flip(scene, 18), 5, 5)
     for q, (x, y, scene, t) in enumerate(spots[:60]):  # a second pothole 30-40 m away, the same hours
         ang, dist = rng.uniform(0, 2 * np.pi), rng.uniform(30, 40)
         x, y = x + dist * np.cos(ang), y + dist * np.sin(ang)
@@ -1702,7 +1712,7 @@ def test_a_group_with_no_pair_within_reach_is_judged_by_all_its_pairs():
 def _pothole_days(seed: int):
     """Hand-made reports of five days in a 1.5 km square (no generator): 160 potholes reported one to
     four times within metres and hours of each other, photos a few bits off their scene; at 80 of
-    the spots an older pothole there, repaired four days before; at 40 of them the pothole back a
+    the spots an older pothole there, repaired before (`_repaired_before`); at 40 of them the pothole back a
     day and a half after its last report (the same spot, a new problem: its photo 16 bits from the
     old scene, then a few more for each picture); 300 reports of litter and stalls around the
     blocks. Returns the items and each report's problem."""
@@ -1739,7 +1749,7 @@ def _pothole_days(seed: int):
         for _ in range(int(rng.integers(1, 5))):
             report(f"P{p}", t, x, y, scene, 8)
             t += rng.exponential(2.0)
-    for when, label, count in ((-100.0, "O", 80), (30.0, "B", 40)):  # before / after the repair
+    for when, label, count in ((-_repaired_before(), "O", 80), (30.0, "B", 40)):  # before / after the repair
         for q, (x, y, scene, t) in enumerate(spots[:count]):
             other = flip(scene, 16)
             t += when + rng.uniform(0, 10)
