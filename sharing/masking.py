@@ -105,7 +105,9 @@ def mask_id_numbers(values) -> pa.StringArray:
     if isinstance(values, pa.Array):
         a = values if values.type == pa.string() else values.cast(pa.string())
     elif isinstance(values, np.ndarray) and values.dtype.kind == "U":
-        a = pa.array(values, pa.string())
+        # through Python strings: Arrow's own conversion of a numpy string array ends each value at
+        # its first NUL ('\x000' became '', masked as '' instead of '**'); as fast (1M in ~0.2 s)
+        a = pa.array(values.tolist(), pa.string())
     else:
         a = pa.array([None if v is None else str(v) for v in values], pa.string())
     n = pc.utf8_length(a)

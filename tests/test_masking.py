@@ -165,6 +165,7 @@ ID_LIKE = st.one_of(
 @example(
     list(ID_NUMBERS) + [None, "310104199001011234x", "３１０１０４１９９００１０１１２３４", "31010419900101123X "]
 )
+@example(["\x000", "31010\x004199001011234"])  # a NUL inside a value (found by hypothesis in CI)
 def test_mask_id_numbers_masks_every_value_as_mask_id_number(values):
     expected = [mask_id_number(v) for v in values]
     assert mask_id_numbers(values).to_pylist() == expected
