@@ -1658,25 +1658,23 @@ def test_a_second_problem_that_joined_an_incident_leaves_it_with_its_reports(see
     assert wrong_after < wrong and missed_after == missed
 
 
-def _incident_with_a_second_problem(photo_bits_from_the_stall: int, stall_at: float):
-    """An open pothole incident (SJ-1) holding two reports of another problem `stall_at` metres east
+def _incident_with_a_second_problem(photo_bits_from_the_stone: int, stone_at: float):
+    """An open pothole incident (SJ-1) holding two reports of another problem `stone_at` metres east
     (a loose paving stone, its own photo and words) and one report at the pothole whose photo is
-    `photo_bits_from_the_stall` bits from the stone's (a passer-by photographed the wrong thing); a
+    `photo_bits_from_the_stone` bits from the stone's (a passer-by photographed the wrong thing); a
     new report without photo at the pothole joins it, so it is looked at again. Returns detect's
     outcome."""
     from citizen_reports.dedupe import detect
 
     scene = 0xA5A5A5A5A5A5A5A5
     stone = scene ^ ((1 << 30) - 1)
-
     item = _road_damage_item
-
-    wrong_thing = stone ^ (((1 << photo_bits_from_the_stall) - 1) << 40)
+    wrong_thing = stone ^ (((1 << photo_bits_from_the_stone) - 1) << 40)
     held = [
         item("P1", 0.0, 0, 0, scene ^ 0b111, "U1", "路面有个大坑", "SJ-1"),
         item("P2", 1.0, 5, 3, wrong_thing, "U2", "这里路面坏了个坑", "SJ-1"),
-        item("Q1", 20.0, stall_at, 0, stone, "U3", "人行道砖头松动", "SJ-1"),
-        item("Q2", 21.0, stall_at + 4, 2, stone ^ (1 << 63), "U4", "人行道砖松了", "SJ-1"),
+        item("Q1", 20.0, stone_at, 0, stone, "U3", "人行道砖头松动", "SJ-1"),
+        item("Q2", 21.0, stone_at + 4, 2, stone ^ (1 << 63), "U4", "人行道砖松了", "SJ-1"),
     ]
     new = item("P3", 22.0, -6, -3, None, "U9", "路面有个坑")
     return detect(held + [new], load_reports_config(), None, estimate_model=False)
