@@ -49,6 +49,12 @@ scene: the report is not joined however sure the rest is, the pair goes to revie
 are left out of it, and that pair is not outvoted by the mean. A resolved or closed incident is never a
 candidate: a report at the same place after the department has closed it is a new problem.
 
+Fingerprints that are not perceptual (another export's 照片指纹 may be a digest of the file or
+filled in at random: no more photos alike than chance gives, perceptual_fingerprints) are left out as
+if blank, and the photo guard holds a report back only where the weights in hand say a photo that far
+is clear evidence of another scene (photos_tell_scenes): where only a re-sent photo matches, two
+citizens' photos of one problem are as far apart as two problems'.
+
 With `photo_anywhere_estimated` (categories.yml) the range of `photo_anywhere_bits` is read from the
 fingerprints in hand at each estimate (`scene_range`: up to the Hamming distance where the pairs seen
 are still mostly not chance, never below the configured bits; stored with the weights for a single
@@ -227,6 +233,8 @@ def model_to_json(model: Model) -> str:
         d.update({"s": model.s, "prior_s": model.prior_s})
     if getattr(model, "scene_range", None) is not None:
         d["scene_range"] = model.scene_range
+    if getattr(model, "perceptual", True) is False:
+        d["perceptual"] = False
     return json.dumps(d)
 
 
@@ -241,6 +249,8 @@ def model_from_json(text: str) -> Model:
         model = Model(FIELDS, LEVELS, d["m"], d["u"], d["prior"], d.get("iterations", 0))
     if d.get("scene_range") is not None:
         model.scene_range = int(d["scene_range"])  # the photos' same-scene range read with it (scene_range)
+    if d.get("perceptual") is False:
+        model.perceptual = False  # the fingerprints said nothing when it was estimated: left out
     return model
 
 
@@ -510,6 +520,24 @@ SCENE_CHANCE_SHARE = 0.25
 SCENE_SAMPLE = 3_000  # photos: the share is the same in a random sample (both kinds scale as its square)
 
 
+def _photo_distances(df: pd.DataFrame, seed: int = 0) -> tuple[np.ndarray, float] | None:
+    """How many pairs of the photos in hand (a random sample of SCENE_SAMPLE) lie at each Hamming
+    distance, and how many pairs that is; None when fewer than 50 photos are in hand."""
+    photo = df["photo"].to_numpy()[df["has_photo"].to_numpy()]
+    if len(photo) > SCENE_SAMPLE:
+        photo = np.random.default_rng(seed).choice(photo, SCENE_SAMPLE, replace=False)
+    n = len(photo)
+    if n < 50:
+        return None
+    seen = np.zeros(65, dtype=np.int64)
+    for start in range(0, n - 1, 256):  # each row with the later photos, a block at a time
+        rows = photo[start : start + 256]
+        bits = np.bitwise_count(rows[:, None] ^ photo[None, start:]).astype(np.int64)
+        later = np.arange(len(rows))[:, None] < np.arange(n - start)[None, :]
+        seen += np.bincount(bits[later], minlength=65)
+    return seen, n * (n - 1) / 2
+
+
 def scene_range(df: pd.DataFrame, floor: int, cap: int = 16, seed: int = 0) -> int:
     """How far apart (Hamming bits) two photos in hand can be and still mostly show one scene: from
     `floor` up, the largest distance up to which, bit by bit, the pairs seen at that distance are at
@@ -517,19 +545,10 @@ def scene_range(df: pd.DataFrame, floor: int, cap: int = 16, seed: int = 0) -> i
     the reports' own fingerprints, so it narrows as more photos are compared (chance pairs grow
     with the square of the photos, one scene's pairs with their number); `floor` when there are too
     few photos to say."""
-    photo = df["photo"].to_numpy()[df["has_photo"].to_numpy()]
-    if len(photo) > SCENE_SAMPLE:
-        photo = np.random.default_rng(seed).choice(photo, SCENE_SAMPLE, replace=False)
-    n = len(photo)
-    if n < 50 or cap <= floor:
+    counted = _photo_distances(df, seed) if cap > floor else None
+    if counted is None:
         return floor
-    seen = np.zeros(65, dtype=np.int64)
-    for start in range(0, n - 1, 256):  # each row with the later photos, a block at a time
-        rows = photo[start : start + 256]
-        bits = np.bitwise_count(rows[:, None] ^ photo[None, start:]).astype(np.int64)
-        later = np.arange(len(rows))[:, None] < np.arange(n - start)[None, :]
-        seen += np.bincount(bits[later], minlength=65)
-    pairs = n * (n - 1) / 2
+    seen, pairs = counted
     out = floor
     for k in range(floor + 1, cap + 1):
         chance = pairs * math.comb(64, k) / 2.0**64
@@ -537,6 +556,30 @@ def scene_range(df: pd.DataFrame, floor: int, cap: int = 16, seed: int = 0) -> i
             break
         out = k
     return out
+
+
+# A perceptual hash puts photos of one scene (a re-sent or forwarded photo, two of one pothole) a few
+# bits apart; 64-bit fingerprints that are not perceptual put any two ~32 apart. Pairs of the photos in
+# hand within ALIKE_BITS: at least ALIKE_MIN_PAIRS of them, and ALIKE_OVER_CHANCE times what chance
+# gives, or the fingerprints are taken to say nothing (perceptual_fingerprints).
+ALIKE_BITS = 12
+ALIKE_MIN_PAIRS = 3
+ALIKE_OVER_CHANCE = 10.0
+
+
+def perceptual_fingerprints(df: pd.DataFrame, seed: int = 0) -> bool | None:
+    """Whether the fingerprints in hand are perceptual: more photos alike than chance gives (ALIKE_BITS).
+    None when there are too few photos to say. Where they are not (another export's 照片指纹 may be a
+    digest of the file, or filled in at random), they are left out as if blank: a far photo would
+    otherwise count as another scene, and the weights' starting guesses (photos of one problem
+    alike) would take every duplicate for two problems until enough days had been seen."""
+    counted = _photo_distances(df, seed)
+    if counted is None:
+        return None
+    seen, pairs = counted
+    chance = pairs * sum(math.comb(64, k) for k in range(ALIKE_BITS + 1)) / 2.0**64
+    alike = int(seen[: ALIKE_BITS + 1].sum())
+    return alike >= ALIKE_MIN_PAIRS and alike >= ALIKE_OVER_CHANCE * chance
 
 
 def _scene_far_pairs(
@@ -1053,6 +1096,11 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         return Outcome([Decision(items[0].report_no, None, None, None)], stored_model or default_model(), 0, False)
     df = frame(items, cfg)
     _drop_fallback_fixes(df)
+    perceptual = perceptual_fingerprints(df) if estimate_model else None
+    if perceptual is None:  # as read at the latest estimate (none yet: taken as perceptual)
+        perceptual = getattr(stored_model, "perceptual", True)
+    if not perceptual:
+        df["has_photo"] = False  # fingerprints that say nothing: as if blank
     anywhere_bits, seen_range = photo_ranges(df, cfg, stored_model, estimate_model)
     # estimating looks at every pair of the reports in hand (the open incidents' and the batch's);
     # deciding only at the batch's
@@ -1108,6 +1156,8 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     values = {f: v[mine] for f, v in values.items()}
     if estimated and seen_range is not None:  # stored with the weights: a single post reads it
         model.scene_range = seen_range
+    if estimated:
+        model.perceptual = perceptual
     score = _log_odds(model, levels) if len(ca) else np.zeros(0)
     t3 = time.perf_counter()
     decisions = _assign(df, cand_pairs, score, levels, values, cfg, model)
@@ -1164,6 +1214,26 @@ def _latest_before(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray
     return out
 
 
+# The photo guard (`different_photo_bits`) holds a report back only where the fingerprints in hand
+# tell scenes apart: two reports of one problem seldom have photos that far apart, two unrelated
+# problems nearly always do. The weight (log2 m/u) of the photo levels that far must be at most this;
+# where it is not (no fingerprints, or hashes that are not perceptual: any two ~32 bits apart, one
+# problem's as far as two problems'), a far photo is no evidence and holds nothing back. The
+# cold-start guesses give -2.7; estimated on the generator's months -4 to -8; with every fingerprint
+# replaced by a random one, ~0 (and the guard held back 95 % of the duplicates: recall .05)
+PHOTO_GUARD_WEIGHT = -2.0
+
+
+def photos_tell_scenes(model: Model, same_photo_bits: int, different_photo_bits: int) -> bool:
+    """Whether, by `model`, a photo `different_photo_bits` or more from another is clear evidence of
+    another scene (PHOTO_GUARD_WEIGHT)."""
+    uppers = [same_photo_bits, *PHOTO_EDGES, 64]  # the largest distance of each photo level
+    far = [lv for lv, hi in zip(LEVELS["photo"], uppers) if hi >= different_photo_bits]
+    m = sum(model.m["photo"][lv] for lv in far)
+    u = sum(model.u["photo"][lv] for lv in far)
+    return u > 0 and m > 0 and math.log2(m / u) <= PHOTO_GUARD_WEIGHT
+
+
 def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) -> list[Decision]:
     """In order of time: join the best open incident, or open a new one (with a review when borderline).
     A report joins the incident of its best pair; when it is also a very sure duplicate (`merge`) of
@@ -1195,6 +1265,8 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     average = cfg.duplicates.linkage == "average"
     top = cfg.duplicates.average_of
     different = cfg.duplicates.different_photo_bits
+    if not photos_tell_scenes(model, cfg.duplicates.same_photo_bits, different):
+        different = 65  # no two fingerprints are that far apart: the guard never holds a report back
     photo_majority = cfg.duplicates.different_photo_majority
     scene_bits = cfg.duplicates.scene_bits if average and cfg.duplicates.scene_bits > 0 else -1
     photo_bits = np.asarray(values["photo"]) if len(pairs) else np.zeros(0, dtype=np.int64)

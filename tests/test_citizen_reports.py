@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -482,6 +483,15 @@ def test_a_photo_of_another_scene_is_not_joined_however_sure_the_rest_is():
     # without the rule (beyond every hash) the storm's second spot joins the first
     off = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"different_photo_bits": 64}))
     assert {d.report_no: d for d in detect([first, second], off, None, False).decisions}["W2"].incident == "new:W1"
+    # nor where the weights in hand say a photo that far is no evidence (fingerprints that are not
+    # perceptual: one problem's photos as far apart as two problems')
+    from citizen_reports.dedupe import default_model, photos_tell_scenes
+
+    flat = default_model()
+    flat.m["photo"] = dict(flat.u["photo"])
+    bits = (cfg.duplicates.same_photo_bits, cfg.duplicates.different_photo_bits)
+    assert photos_tell_scenes(default_model(), *bits) and not photos_tell_scenes(flat, *bits)
+    assert {d.report_no: d for d in detect([first, second], cfg, flat, False).decisions}["W2"].incident == "new:W1"
 
 
 def test_a_drifted_fix_of_the_same_scene_is_still_compared():
@@ -607,7 +617,6 @@ def test_the_same_scene_range_is_read_from_the_fingerprints_in_hand():
     them (four of each scene, each 5-9 bits off it: two of one scene ~12 bits apart) the pairs seen
     at 11-15 bits are many times chance: the range reaches there, and stops where chance catches up
     (well before 20 bits)."""
-    import pandas as pd
 
     from citizen_reports.dedupe import scene_range
 
@@ -1043,6 +1052,77 @@ def test_duplicates_on_a_month_with_field_noise(field_month):
     assert scores.f1 >= 0.895, scores
 
 
+def _month_with_fingerprints(generated_month, tmp_path, days: int, fingerprint) -> tuple:
+    """The first `days` files of the generated month, each row's 照片指纹 replaced by
+    `fingerprint(old)`, taken in afresh; (scores, the latest weights)."""
+    import shutil
+
+    from citizen_reports.cli import app_session, take_in_inbox
+    from citizen_reports.evaluate import evaluate
+
+    src = generated_month[0]
+    inbox = tmp_path / "inbox"
+    shutil.copytree(src / "reference", inbox / "reference")
+    for folder in ("reports", "_truth/reports"):
+        (inbox / folder).mkdir(parents=True)
+        for f in sorted((src / folder).glob("*.csv"))[:days]:
+            shutil.copy(f, inbox / folder / f.name)
+    shutil.copy(src / "_truth" / "reports_incidents.csv", inbox / "_truth" / "reports_incidents.csv")
+    for f in (inbox / "reports").glob("*.csv"):
+        with open(f, encoding="utf-8-sig", newline="") as h:
+            rows = list(csv.DictReader(h))
+        for r in rows:
+            r["照片指纹"] = fingerprint(r["照片指纹"])
+        with open(f, "w", encoding="utf-8", newline="") as h:
+            w = csv.DictWriter(h, COLUMNS)
+            w.writeheader()
+            w.writerows(rows)
+    db = tmp_path / "hub.duckdb"
+    take_in_inbox(inbox, db)
+    with app_session(db) as s:
+        return evaluate(inbox, s), SqlRepository(s).latest_model()
+
+
+@pytest.mark.slow
+def test_fingerprints_that_are_not_perceptual_hold_no_duplicate_back(generated_month, tmp_path):
+    """Another export's 照片指纹 may not be a perceptual hash (a digest of the file, or filled in at
+    random): two photos of one pothole then lie as far apart as two unrelated pictures (~32 bits).
+    Read from the fingerprints in hand (dedupe.perceptual_fingerprints), such a month's photos are
+    left out as if blank: the month goes as it goes without any fingerprint. Before, a far photo
+    held every report back as "another scene" (on a 100k month recall .96 -> .05)."""
+    import random
+
+    from citizen_reports.dedupe import model_from_json
+
+    rng = random.Random(3)
+    blank, _ = _month_with_fingerprints(generated_month, tmp_path / "blank", 12, lambda old: "")
+    scores, stored = _month_with_fingerprints(
+        generated_month, tmp_path / "random", 12, lambda old: f"{rng.getrandbits(64):016x}" if old else ""
+    )
+    assert getattr(model_from_json(stored), "perceptual", True) is False
+    assert blank.true_pairs > 150
+    assert scores.recall >= blank.recall - 0.02, (scores, blank)
+    assert scores.precision >= blank.precision - 0.02, (scores, blank)
+
+
+def test_perceptual_fingerprints_are_told_from_random_ones():
+    """Fingerprints of which some pairs are a few bits apart (a photo re-sent, two of one scene) are
+    perceptual; 64-bit fingerprints drawn at random are not; too few photos say nothing."""
+    from citizen_reports.dedupe import perceptual_fingerprints
+
+    rng = np.random.default_rng(5)
+    scattered = rng.integers(0, 2**63, size=400, dtype=np.int64).astype(np.uint64)
+    alike = scattered.copy()
+    alike[200:210] = scattered[:10] ^ np.uint64(0b10110)  # ten photos re-sent, 3 bits off
+
+    def df(photos):
+        return pd.DataFrame({"photo": photos, "has_photo": np.ones(len(photos), dtype=bool)})
+
+    assert perceptual_fingerprints(df(alike)) is True
+    assert perceptual_fingerprints(df(scattered)) is False
+    assert perceptual_fingerprints(df(alike[:40])) is None
+
+
 @pytest.mark.slow
 def test_a_day_scored_with_the_stored_weights_decides_as_estimating_them_would(generated_month, tmp_path, monkeypatch):
     """The weights are estimated afresh only every few files (service.estimate_due); a file in between
@@ -1397,9 +1477,6 @@ def test_the_intake_s_fast_paths_give_what_pandas_and_numpy_give():
     missing ones -1) and `_mean_of_best` is `np.mean` of the best scores, to the last bit: the intake
     decides the same with them (bench/PROFILE.md, session 12)."""
     import warnings
-
-    import numpy as np
-    import pandas as pd
 
     from citizen_reports.dedupe import _level_codes, _mean_of_best
 
