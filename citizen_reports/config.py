@@ -113,6 +113,11 @@ class Duplicates(StrictModel):
     split_below: float = Field(default=0.0, ge=0, lt=1)
     # at least this many reports leave together (one report alone is judged when it comes)
     split_min_reports: int = Field(default=2, ge=1)
+    # where the photos say nothing of scenes (fingerprints that are not perceptual, few pairs with
+    # photos on both sides, or weights that give a far photo no weight: dedupe.photos_tell_scenes),
+    # these comparisons' u (how the levels fall for two different problems) stays as the reports in
+    # hand measure it (dedupe.measure_u) instead of being re-estimated by EM with m
+    held_u_without_photos: list[Literal["distance", "category"]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _order(self):

@@ -892,7 +892,12 @@ def _gap_u(windows: np.ndarray) -> dict[str, float]:
 
 
 def estimate(
-    patterns: dict[str, np.ndarray] | pd.DataFrame, u: dict, strength: float, start: Model, max_iterations: int = 200
+    patterns: dict[str, np.ndarray] | pd.DataFrame,
+    u: dict,
+    strength: float,
+    start: Model,
+    max_iterations: int = 200,
+    held: tuple[str, ...] = (),
 ) -> Model:
     """m, u and the share of duplicates by EM over the candidate pairs' level patterns (Fellegi–Sunter
     as Winkler estimates it): every pair counts towards m by its posterior and towards u by the rest.
@@ -901,7 +906,8 @@ def estimate(
     from the previous estimate; both pull as `strength` pairs' worth, so a quiet day stays sensible.
     Holding u at the measured value would bias it: the pairs that measure it are not the candidates'
     non-duplicates (two problems at the very same spot agree on the address more often than two
-    problems anywhere within the radius)."""
+    problems anywhere within the radius). The fields in `held` are held all the same: where nothing
+    else tells neighbouring problems apart, EM's drift is the worse bias (_fit_held_without_photos)."""
     names = {f: LEVELS[f] + [NULL_LEVEL] for f in FIELDS}
     codes = np.stack([_level_codes(patterns[f], names[f]) for f in FIELDS], axis=1)
     uniq, counts = _unique_rows(codes, [len(names[f]) for f in FIELDS])
@@ -925,6 +931,9 @@ def estimate(
         new_m, new_u = {}, {}
         for j, f in enumerate(FIELDS):
             for weights, pseudo, out in ((wm, pseudo_m, new_m), (wu, pseudo_u, new_u)):
+                if out is new_u and f in held:
+                    new_u[f] = u[f]  # as measured (held_u_without_photos)
+                    continue
                 by_level = np.bincount(uniq[:, j], weights=weights, minlength=len(names[f]))[: len(LEVELS[f])]
                 c = by_level + pseudo[f] + SMOOTHING
                 out[f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
@@ -945,6 +954,7 @@ def estimate_spot(
     start: Model,
     max_iterations: int = 200,
     distance: str = "tied",
+    held: tuple[str, ...] = (),
 ) -> SpotModel:
     """m, s, u and the shares of duplicates and of other problems at the same spot, by EM over the
     candidate pairs' level patterns with three latent classes: one problem (m), another problem at
@@ -1004,8 +1014,11 @@ def estimate_spot(
                     new["s"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
                 else:
                     new["s"][f] = s[f]  # as measured at the same spot outside the window
-            c = by_level(wu) + pseudo["u"][f] + SMOOTHING
-            new["u"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
+            if f in held:
+                new["u"][f] = u[f]  # as measured (held_u_without_photos)
+            else:
+                c = by_level(wu) + pseudo["u"][f] + SMOOTHING
+                new["u"][f] = {lv: float(v) for lv, v in zip(LEVELS[f], c / c.sum())}
         delta = abs(new_m_prior - prior_m) + abs(new_s_prior - prior_s)
         delta += max(
             abs(new[key][f][lv] - old[f][lv])
@@ -1137,17 +1150,29 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
     values["anywhere"] = cand_pairs["anywhere"].to_numpy()  # paired by the photo alone (_photo_pairs)
     t2 = time.perf_counter()
     model, estimated = stored_model or default_model(), False
-    if estimate_model and cfg.duplicates.same_spot_class:
+    rules = cfg.duplicates
+    if estimate_model and rules.same_spot_class:
         u, s = measure_u(df, spatial, cfg, model, window[cb], levels["distance"], spot=True)
         if u is not None and len(ca) >= 50:
-            model = estimate_spot(
-                levels, u, s, cfg.duplicates.prior_strength, model, distance=cfg.duplicates.same_spot_distance
-            )
+            start = model
+
+            def fit(held):
+                return estimate_spot(
+                    levels, u, s, rules.prior_strength, start, distance=rules.same_spot_distance, held=held
+                )
+
+            model = _fit_held_without_photos(fit, rules, perceptual, levels["photo"])
             estimated = True
     elif estimate_model:
         u = measure_u(df, spatial, cfg, model, window[cb], levels["distance"])
         if u is not None and len(ca) >= 50:
-            model = estimate(levels, u, cfg.duplicates.prior_strength, model)  # a column per field
+            start = model
+            model = _fit_held_without_photos(
+                lambda held: estimate(levels, u, rules.prior_strength, start, held=held),
+                rules,
+                perceptual,
+                levels["photo"],
+            )
             estimated = True
     # decide for the batch's reports only
     mine = df["batch"].to_numpy()[ca]
@@ -1172,6 +1197,30 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         {"pairs": t1 - t0, "compare": t2 - t1, "estimate": t3 - t2, "assign": t4 - t3, "split": t5 - t4},
         splits,
     )
+
+
+# fewer of the candidate pairs than this with a photo on both sides: the photos cannot tell the
+# problems apart, whatever their weights say (_fit_held_without_photos)
+PHOTO_PAIRS_SHARE = 0.2
+
+
+def _fit_held_without_photos(fit, rules, perceptual: bool, photo_levels: np.ndarray) -> Model:
+    """`fit(held)`: the weights with nothing held; where the photos say nothing of scenes (the
+    fingerprints are not perceptual, few pairs have photos on both sides, or the weights give a far
+    photo no weight), fitted again with the u of `held_u_without_photos` held as measured. Without a
+    photo to tell one problem from its neighbours, EM drifts to "the same 小类 near it": m takes every
+    pair of one 小类, far ones too (a far pair's weight +2 instead of -6), and a storm day's 35
+    flooded spots become one incident."""
+    model = fit(())
+    with_photos = float(np.mean(np.asarray(photo_levels, dtype=object) != NULL_LEVEL)) if len(photo_levels) else 0.0
+    weak = (
+        not perceptual
+        or with_photos < PHOTO_PAIRS_SHARE
+        or not photos_tell_scenes(model, rules.same_photo_bits, rules.different_photo_bits)
+    )
+    if weak and rules.held_u_without_photos:
+        model = fit(tuple(rules.held_u_without_photos))
+    return model
 
 
 def photo_ranges(
