@@ -1263,24 +1263,38 @@ def _latest_before(df: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray
     return out
 
 
-# The photo guard (`different_photo_bits`) holds a report back only where the fingerprints in hand
-# tell scenes apart: two reports of one problem seldom have photos that far apart, two unrelated
-# problems nearly always do. The weight (log2 m/u) of the photo levels that far must be at most this;
-# where it is not (no fingerprints, or hashes that are not perceptual: any two ~32 bits apart, one
-# problem's as far as two problems'), a far photo is no evidence and holds nothing back. The
-# cold-start guesses give -2.7; estimated on the generator's months -4 to -8; with every fingerprint
-# replaced by a random one, ~0 (and the guard held back 95 % of the duplicates: recall .05)
-PHOTO_GUARD_WEIGHT = -2.0
+# The photo guard (`different_photo_bits`) holds a report back only as far as the fingerprints in
+# hand tell scenes apart: two reports of one problem seldom have photos that far apart, two unrelated
+# problems nearly always do. Each photo level the guard covers must weigh (log2 m/u) at most this;
+# the guard starts at the nearest of the farthest levels that all do (never nearer than
+# `different_photo_bits`), and where none does (no fingerprints, hashes that are not perceptual, or
+# only a re-sent photo matching: one problem's photos as far apart as two problems') a far photo
+# holds nothing back. The cold-start guesses weigh 25-28 bits -1.5 and beyond -3.6; on the
+# generator's months the levels from 25 bits weigh -1.8 (the first day) to -8; with every
+# fingerprint replaced by a random one ~0 (and the guard held back 95 % of the duplicates: recall
+# .05); with 6-10 more bits off every fingerprint (a coarser hash) 25-28 bits weigh +0.1 and beyond
+# 28 -3.9: the guard starts at 29 bits
+PHOTO_GUARD_WEIGHT = -1.5
+
+
+def scene_guard_bits(model: Model, same_photo_bits: int, different_photo_bits: int) -> int:
+    """From how many Hamming bits, by `model`, a photo is clear evidence of another scene
+    (PHOTO_GUARD_WEIGHT): `different_photo_bits` or more; 65 (never) where the photos do not tell."""
+    uppers = [same_photo_bits, *PHOTO_EDGES, 64]  # the largest distance of each photo level
+    lowers = [0] + [hi + 1 for hi in uppers[:-1]]
+    out = 65
+    for lv, lo, hi in reversed(list(zip(LEVELS["photo"], lowers, uppers))):
+        m, u = model.m["photo"][lv], model.u["photo"][lv]
+        if hi < different_photo_bits or not (m > 0 and u > 0 and math.log2(m / u) <= PHOTO_GUARD_WEIGHT):
+            break
+        out = max(lo, different_photo_bits)
+    return out
 
 
 def photos_tell_scenes(model: Model, same_photo_bits: int, different_photo_bits: int) -> bool:
-    """Whether, by `model`, a photo `different_photo_bits` or more from another is clear evidence of
-    another scene (PHOTO_GUARD_WEIGHT)."""
-    uppers = [same_photo_bits, *PHOTO_EDGES, 64]  # the largest distance of each photo level
-    far = [lv for lv, hi in zip(LEVELS["photo"], uppers) if hi >= different_photo_bits]
-    m = sum(model.m["photo"][lv] for lv in far)
-    u = sum(model.u["photo"][lv] for lv in far)
-    return u > 0 and m > 0 and math.log2(m / u) <= PHOTO_GUARD_WEIGHT
+    """Whether, by `model`, a photo far enough from another is clear evidence of another scene
+    (scene_guard_bits)."""
+    return scene_guard_bits(model, same_photo_bits, different_photo_bits) <= 64
 
 
 def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) -> list[Decision]:
@@ -1313,9 +1327,8 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     out = []
     average = cfg.duplicates.linkage == "average"
     top = cfg.duplicates.average_of
-    different = cfg.duplicates.different_photo_bits
-    if not photos_tell_scenes(model, cfg.duplicates.same_photo_bits, different):
-        different = 65  # no two fingerprints are that far apart: the guard never holds a report back
+    # as far as the weights say a photo that far shows another scene (65: no two are that far apart)
+    different = scene_guard_bits(model, cfg.duplicates.same_photo_bits, cfg.duplicates.different_photo_bits)
     photo_majority = cfg.duplicates.different_photo_majority
     scene_bits = cfg.duplicates.scene_bits if average and cfg.duplicates.scene_bits > 0 else -1
     photo_bits = np.asarray(values["photo"]) if len(pairs) else np.zeros(0, dtype=np.int64)

@@ -494,6 +494,25 @@ def test_a_photo_of_another_scene_is_not_joined_however_sure_the_rest_is():
     assert {d.report_no: d for d in detect([first, second], cfg, flat, False).decisions}["W2"].incident == "new:W1"
 
 
+def test_the_photo_guard_starts_where_the_weights_say_a_photo_shows_another_scene():
+    """A coarser hash (every fingerprint 6-10 bits further off) puts one problem's photos 25-28 bits
+    apart as often as two problems' (that level weighs ~0) while beyond 28 bits still weighs
+    against one problem: the guard starts at 29 bits, not at `different_photo_bits` (26), so such
+    reports are not held back; with the cold-start guesses it starts at 26, and where no far level
+    weighs against one problem it never holds (65)."""
+    from citizen_reports.dedupe import default_model, scene_guard_bits
+
+    cfg = load_reports_config().duplicates
+    bits = (cfg.same_photo_bits, cfg.different_photo_bits)
+    assert bits[1] == 26
+    assert scene_guard_bits(default_model(), *bits) == 26
+    coarse = default_model()
+    coarse.m["photo"]["p6"] = coarse.u["photo"]["p6"]  # 25-28 bits: no evidence
+    assert scene_guard_bits(coarse, *bits) == 29
+    coarse.m["photo"]["p7"] = coarse.u["photo"]["p7"]
+    assert scene_guard_bits(coarse, *bits) == 65
+
+
 def test_a_drifted_fix_of_the_same_scene_is_still_compared():
     """An old phone's fix 250 m off (beyond `reach` radii of a pothole's 60 m): a report of the same
     小类 that far is still a candidate (categories.yml far_m), its distance a level of its own; a
