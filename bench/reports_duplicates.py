@@ -13,8 +13,9 @@ the reports taken in (rows refused at intake as bad input left out of both sides
 `--fingerprints` rewrites the month's 照片指纹 before it is taken in, as another export might give
 them: `blank` (none), `random` (a digest or a random value: no two alike), `per-citizen` (a random
 value per citizen and problem: only a re-sent photo matches, as a perceptual hash of two citizens'
-photos from different places may), `coarser` (6-10 more bits off every fingerprint: a coarser hash). The generator's photos of one problem share most of their hash;
-these say how much of the result rests on that.
+photos from different places may), `coarser` (6-10 more bits off every fingerprint: a coarser
+hash). The generator's photos of one problem share most of their hash; these say how much of the
+result rests on that.
 
 The target of issue 16 is F1 >= 0.95 with precision >= 0.97. Nothing here is tuned: the weights are
 estimated from each run's own reports, the thresholds are those of categories.yml.

@@ -520,9 +520,13 @@ SCENE_CHANCE_SHARE = 0.25
 SCENE_SAMPLE = 3_000  # photos: the share is the same in a random sample (both kinds scale as its square)
 
 
-def _photo_distances(df: pd.DataFrame, seed: int = 0) -> tuple[np.ndarray, float] | None:
+PhotoCounts = tuple[np.ndarray, float]  # pairs of photos at each Hamming distance (0-64), pairs in all
+
+
+def photo_distances(df: pd.DataFrame, seed: int = 0) -> PhotoCounts | None:
     """How many pairs of the photos in hand (a random sample of SCENE_SAMPLE) lie at each Hamming
-    distance, and how many pairs that is; None when fewer than 50 photos are in hand."""
+    distance, and how many pairs that is; None when fewer than 50 photos are in hand. Counted once
+    per estimate, read by scene_range and perceptual_fingerprints."""
     photo = df["photo"].to_numpy()[df["has_photo"].to_numpy()]
     if len(photo) > SCENE_SAMPLE:
         photo = np.random.default_rng(seed).choice(photo, SCENE_SAMPLE, replace=False)
@@ -538,15 +542,14 @@ def _photo_distances(df: pd.DataFrame, seed: int = 0) -> tuple[np.ndarray, float
     return seen, n * (n - 1) / 2
 
 
-def scene_range(df: pd.DataFrame, floor: int, cap: int = 16, seed: int = 0) -> int:
+def scene_range(counted: PhotoCounts | None, floor: int, cap: int = 16) -> int:
     """How far apart (Hamming bits) two photos in hand can be and still mostly show one scene: from
     `floor` up, the largest distance up to which, bit by bit, the pairs seen at that distance are at
     least 1/SCENE_CHANCE_SHARE times what chance gives two unrelated 64-bit fingerprints. Read from
     the reports' own fingerprints, so it narrows as more photos are compared (chance pairs grow
     with the square of the photos, one scene's pairs with their number); `floor` when there are too
-    few photos to say."""
-    counted = _photo_distances(df, seed) if cap > floor else None
-    if counted is None:
+    few photos to say (`counted` None: photo_distances)."""
+    if counted is None or cap <= floor:
         return floor
     seen, pairs = counted
     out = floor
@@ -567,13 +570,12 @@ ALIKE_MIN_PAIRS = 3
 ALIKE_OVER_CHANCE = 10.0
 
 
-def perceptual_fingerprints(df: pd.DataFrame, seed: int = 0) -> bool | None:
+def perceptual_fingerprints(counted: PhotoCounts | None) -> bool | None:
     """Whether the fingerprints in hand are perceptual: more photos alike than chance gives (ALIKE_BITS).
     None when there are too few photos to say. Where they are not (another export's 照片指纹 may be a
     digest of the file, or filled in at random), they are left out as if blank: a far photo would
     otherwise count as another scene, and the weights' starting guesses (photos of one problem
     alike) would take every duplicate for two problems until enough days had been seen."""
-    counted = _photo_distances(df, seed)
     if counted is None:
         return None
     seen, pairs = counted
@@ -1109,12 +1111,14 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         return Outcome([Decision(items[0].report_no, None, None, None)], stored_model or default_model(), 0, False)
     df = frame(items, cfg)
     _drop_fallback_fixes(df)
-    perceptual = perceptual_fingerprints(df) if estimate_model else None
+    counted = photo_distances(df) if estimate_model else None  # a single post reads the stored estimate's
+    perceptual = perceptual_fingerprints(counted)
     if perceptual is None:  # as read at the latest estimate (none yet: taken as perceptual)
         perceptual = getattr(stored_model, "perceptual", True)
     if not perceptual:
         df["has_photo"] = False  # fingerprints that say nothing: as if blank
-    anywhere_bits, seen_range = photo_ranges(df, cfg, stored_model, estimate_model)
+        counted = None
+    anywhere_bits, seen_range = photo_ranges(counted, cfg, stored_model, estimate_model)
     # estimating looks at every pair of the reports in hand (the open incidents' and the batch's);
     # deciding only at the batch's
     spatial = _spatial_pairs(
@@ -1224,7 +1228,7 @@ def _fit_held_without_photos(fit, rules, perceptual: bool, photo_levels: np.ndar
 
 
 def photo_ranges(
-    df: pd.DataFrame, cfg: ReportsConfig, stored: Model | None, estimate_model: bool
+    counted: PhotoCounts | None, cfg: ReportsConfig, stored: Model | None, estimate_model: bool
 ) -> tuple[int, int | None]:
     """(photo_anywhere_bits, the range read) for this step: as configured, or, with
     `photo_anywhere_estimated`, the same-scene range of the fingerprints in hand (`scene_range`,
@@ -1235,7 +1239,7 @@ def photo_ranges(
     if not rules.photo_anywhere_estimated:
         return anywhere, None
     floor = max(anywhere, rules.scene_bits)
-    k = scene_range(df, floor) if estimate_model else (getattr(stored, "scene_range", None) or floor)
+    k = scene_range(counted, floor) if estimate_model else (getattr(stored, "scene_range", None) or floor)
     if anywhere > 0:
         anywhere = max(anywhere, k)
     return anywhere, k if estimate_model else None
