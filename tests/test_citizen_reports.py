@@ -1125,13 +1125,48 @@ def test_fingerprints_that_are_not_perceptual_hold_no_duplicate_back(generated_m
 def test_without_photo_evidence_neighbouring_problems_of_one_kind_are_not_taken_for_one(generated_month, tmp_path):
     """Without photos that tell scenes apart, EM drifts to "the same 小类 near it" (m takes the pairs
     of one 小类, far ones too) unless the u of distance and category stays as the reports in hand
-    measure it (categories.yml held_u_without_photos). Sixteen days of the generated month without
-    any fingerprint: precision .5280 without the rule, .8394 with it (recall .7788, .7545)."""
+    measure it (categories.yml held_u_without_photos) and m of distance stays the cold start's
+    (dedupe.HELD_M_WITHOUT_PHOTOS). Sixteen days of the generated month without any fingerprint:
+    precision .5280 without either rule, .8394 with the held u (recall .7788, .7545), .9157 with
+    both (recall .6926; F1 .7947 -> .7887)."""
     assert load_reports_config().duplicates.held_u_without_photos == ["distance", "category"]
     blank, _ = _month_with_fingerprints(generated_month, tmp_path / "blank", 16, "blank")
     assert blank.true_pairs > 800
-    assert blank.precision >= 0.80, blank
-    assert blank.recall >= 0.70, blank  # not bought by finding less
+    assert blank.precision >= 0.88, blank
+    assert blank.recall >= 0.66, blank  # not bought by finding less
+    assert blank.f1 >= 0.76, blank
+
+
+@pytest.mark.slow
+def test_another_generator_s_month_without_photos_is_not_one_incident_per_kind(generated_month, tmp_path):
+    """A second generator (synthetic/citizen_reports_plain.py, written apart from ours) gives each
+    小类 a few words only, so two problems of one 小类 anywhere say the same thing. Without
+    fingerprints, EM took "one 小类, alike words" for one problem, however far apart (m of a far
+    pair .75): incidents of hundreds of reports, precision .11 on twelve days of this 20k district
+    (.008 on 100k months). Where the photos say nothing of scenes, m of distance is now held at the
+    cold start's too (dedupe.HELD_M_WITHOUT_PHOTOS): P .8472 R .6131. With its photos the month
+    goes as ours do (P .9530 R .9514)."""
+    import shutil
+
+    from bench.reports_duplicates import rewrite_fingerprints
+    from citizen_reports.cli import app_session, take_in_inbox
+    from citizen_reports.evaluate import evaluate
+    from synthetic.citizen_reports_plain import write_plain_reports
+
+    scores = {}
+    for how in ("as-given", "blank"):
+        inbox = tmp_path / how / "inbox"
+        shutil.copytree(generated_month[0] / "reference", inbox / "reference")
+        write_plain_reports(inbox, seed=7, days=12)
+        rewrite_fingerprints(inbox, how, seed=3)
+        take_in_inbox(inbox, inbox.parent / "hub.duckdb")
+        with app_session(inbox.parent / "hub.duckdb") as s:
+            scores[how] = evaluate(inbox, s)
+    given, blank = scores["as-given"], scores["blank"]
+    assert given.true_pairs > 400
+    assert given.precision >= 0.94 and given.f1 >= 0.93, given
+    assert blank.precision >= 0.75, blank
+    assert blank.recall >= 0.55, blank  # not bought by finding less
 
 
 def test_perceptual_fingerprints_are_told_from_random_ones():
