@@ -4,8 +4,8 @@
         [--breakdown]   # also the missed and false pairs by what went wrong (see breakdown())
 
 One district is generated (registries and the standard address library, `--district-seed`); then
-for every seed and noise profile (synthetic/citizen_reports.py REPORT_NOISE; `plain`: the month of
-synthetic/citizen_reports_plain.py, a second generator written apart from ours) a month of daily report
+for every seed and noise profile (synthetic/citizen_reports.py REPORT_NOISE; `plain`, `plain-field`: the
+month of synthetic/citizen_reports_plain.py, a second generator written apart from ours) a month of daily report
 files is written beside a copy of its `reference/`, taken in day by day into a fresh database (the
 `civichub run` path: `take_in_inbox`) and scored against `_truth/reports/` by the code of
 `civichub reports evaluate`. Printed per run: pairwise precision, recall and F1, and the same over
@@ -37,10 +37,8 @@ from citizen_reports.intake import assigned_report_no
 from citizen_reports.models import CST, OPEN_STATES, RESOLVED, Incident
 from citizen_reports.states import change_state
 from synthetic.citizen_reports import KM2_PER_MILLION, REPORT_NOISE, add_coordinates, write_citizen_reports
-from synthetic.citizen_reports_plain import write_plain_reports
+from synthetic.citizen_reports_plain import PLAIN_NOISE, write_plain_reports
 from synthetic.generate import generate
-
-PLAIN = "plain"  # --noise plain: synthetic/citizen_reports_plain.py's month instead of our generator's
 
 
 def take_in_closing(inbox: Path, db: Path, config: Path | None = None) -> None:
@@ -146,9 +144,9 @@ def run_one(
     shutil.rmtree(inbox.parent, ignore_errors=True)
     inbox.mkdir(parents=True)
     shutil.copytree(district / "reference", inbox / "reference")
-    if noise == PLAIN:
+    if noise in PLAIN_NOISE:  # synthetic/citizen_reports_plain.py's month instead of our generator's
         add_coordinates(inbox, max(0.3, KM2_PER_MILLION * persons / 1e6), seed)  # as our generator places the library
-        write_plain_reports(inbox, seed)
+        write_plain_reports(inbox, seed, noise=noise)
     else:
         write_citizen_reports(inbox, persons, seed, noise=noise)
     rewrite_fingerprints(inbox, fingerprints, seed)
@@ -362,7 +360,7 @@ def main(argv=None) -> int:
     ap.add_argument("--persons", type=int, default=100_000)
     ap.add_argument("--district-seed", type=int, default=404)
     ap.add_argument("--seeds", type=int, nargs="+", default=[404, 405, 406])
-    ap.add_argument("--noise", nargs="+", default=["default", "field"], choices=[*sorted(REPORT_NOISE), PLAIN])
+    ap.add_argument("--noise", nargs="+", default=["default", "field"], choices=[*sorted(REPORT_NOISE), *PLAIN_NOISE])
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--config", type=Path, default=None, help="a categories.yml to judge with (default: the project's)")
     ap.add_argument(

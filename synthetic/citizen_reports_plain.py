@@ -1,6 +1,6 @@
 """A second, plainer month of citizen reports (百姓拍), written from issue 16's words alone.
 
-    write_plain_reports(inbox, seed, start="2026-11-01", days=30)
+    write_plain_reports(inbox, seed, start="2026-11-01", days=30, noise="plain")   # or "plain-field"
 
 The hub is judged on deliveries made by other generators. This one shares nothing with
 synthetic/citizen_reports.py but the contract (contracts.md) and the address library's coordinates
@@ -67,10 +67,27 @@ SIBLINGS = {
 }
 ENDINGS = ["，请尽快处理", "，很危险", "", "", "，影响出行", "，好几天了"]
 MAJOR_OF = {minor: major for major, minors in KINDS.items() for minor in minors}
+# How the reports reach the files. plain-field as a street's export looks on a bad week: older
+# phones and fixes indoors (GPS error doubled), photo uploads failing on the mobile network, later
+# reports of a problem spread over a day or two, more filed under another 小类, more without a fix.
+PLAIN_NOISE = {
+    "plain": {"gps": 1.0, "gap_hours": 8.0, "sibling": 0.10, "other_minor": 0.05, "no_position": 0.03, "photo": 0.92},
+    "plain-field": {
+        "gps": 2.0,
+        "gap_hours": 16.0,
+        "sibling": 0.15,
+        "other_minor": 0.08,
+        "no_position": 0.08,
+        "photo": 0.80,
+    },
+}
 
 
-def write_plain_reports(inbox: Path, seed: int, start: str = "2026-11-01", days: int = 30) -> int:
+def write_plain_reports(inbox: Path, seed: int, start: str = "2026-11-01", days: int = 30, noise: str = "plain") -> int:
     """The month's daily files and answer key under `inbox`; returns the number of reports."""
+    if noise not in PLAIN_NOISE:
+        raise ValueError(f"plain report noise {noise!r}: one of {', '.join(PLAIN_NOISE)}")
+    nz = PLAIN_NOISE[noise]
     inbox = Path(inbox)
     rng = random.Random(seed)
     with open(inbox / "reference" / "standard_addresses.csv", encoding="utf-8-sig", newline="") as f:
@@ -99,21 +116,23 @@ def write_plain_reports(inbox: Path, seed: int, start: str = "2026-11-01", days:
         n = 1 + (rng.randint(4, 10) if many else min(8, int(rng.expovariate(1 / 0.8))))
         photos: list[int] = []
         for k in range(n):
-            at = onset + dt.timedelta(minutes=rng.expovariate(1 / 30) if k == 0 else 60 * rng.expovariate(1 / 8))
+            at = onset + dt.timedelta(
+                minutes=rng.expovariate(1 / 30) if k == 0 else 60 * rng.expovariate(1 / nz["gap_hours"])
+            )
             if k and at >= fixed:
                 continue
             u = rng.random()
             filed = minor
-            if k and u >= 0.95:
+            if k and u >= 1 - nz["other_minor"]:
                 filed = rng.choice(list(KINDS[MAJOR_OF[minor]]))
-            elif k and u >= 0.85:
+            elif k and u >= 1 - nz["other_minor"] - nz["sibling"]:
                 filed = rng.choice(SIBLINGS.get(minor, [minor]))
             along = rng.uniform(-100, 100) if along_road else 0.0
-            gps = rng.choices([5, 15, 40], [0.6, 0.3, 0.1])[0]
+            gps = rng.choices([5, 15, 40], [0.6, 0.3, 0.1])[0] * nz["gps"]
             rx = x + along * math.cos(heading) + rng.gauss(0, gps)
             ry = y + along * math.sin(heading) + rng.gauss(0, gps)
             photo = None
-            if rng.random() < 0.92:  # an upload failed otherwise
+            if rng.random() < nz["photo"]:  # an upload failed otherwise
                 if photos and rng.random() < 0.25:  # the photo another citizen sent
                     photo = rng.choice(photos)
                 else:
@@ -122,7 +141,7 @@ def write_plain_reports(inbox: Path, seed: int, start: str = "2026-11-01", days:
                         photo ^= 1 << bit
                 photos.append(photo)
             text = rng.choice(KINDS[MAJOR_OF[filed]][filed][0]) + rng.choice(ENDINGS)
-            placed = rng.random() > 0.03  # else no fix: the address the citizen typed
+            placed = rng.random() > nz["no_position"]  # else no fix: the address the citizen typed
             reports.append(
                 {
                     "at": at,
