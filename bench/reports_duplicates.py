@@ -36,7 +36,7 @@ from citizen_reports.evaluate import evaluate
 from citizen_reports.intake import assigned_report_no
 from citizen_reports.models import CST, OPEN_STATES, RESOLVED, Incident
 from citizen_reports.states import change_state
-from synthetic.citizen_reports import KM2_PER_MILLION, REPORT_NOISE, add_coordinates, write_citizen_reports
+from synthetic.citizen_reports import REPORT_NOISE, add_coordinates, district_area_km2, write_citizen_reports
 from synthetic.citizen_reports_plain import PLAIN_NOISE, write_plain_reports
 from synthetic.generate import generate
 
@@ -145,7 +145,7 @@ def run_one(
     inbox.mkdir(parents=True)
     shutil.copytree(district / "reference", inbox / "reference")
     if noise in PLAIN_NOISE:  # synthetic/citizen_reports_plain.py's month instead of our generator's
-        add_coordinates(inbox, max(0.3, KM2_PER_MILLION * persons / 1e6), seed)  # as our generator places the library
+        add_coordinates(inbox, district_area_km2(persons), seed)  # the library placed as our generator does
         write_plain_reports(inbox, seed, noise=noise)
     else:
         write_citizen_reports(inbox, persons, seed, noise=noise)

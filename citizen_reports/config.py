@@ -118,6 +118,9 @@ class Duplicates(StrictModel):
     # these comparisons' u (how the levels fall for two different problems) stays as the reports in
     # hand measure it (dedupe.measure_u) instead of being re-estimated by EM with m
     held_u_without_photos: list[Literal["distance", "category"]] = Field(default_factory=list)
+    # and these comparisons' m (how the levels fall for one problem) stays the cold start's
+    # (dedupe.PRIOR_M), where EM would otherwise take "one 小类, alike words" for one problem
+    held_m_without_photos: list[Literal["distance"]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _order(self):

@@ -1170,7 +1170,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         if u is not None and len(ca) >= 50:
             start = model
 
-            def fit(held, held_m=None):
+            def fit(held, held_m):
                 return estimate_spot(
                     levels,
                     u,
@@ -1189,7 +1189,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         if u is not None and len(ca) >= 50:
             start = model
             model = _fit_held_without_photos(
-                lambda held, held_m=None: estimate(levels, u, rules.prior_strength, start, held=held, held_m=held_m),
+                lambda held, held_m: estimate(levels, u, rules.prior_strength, start, held=held, held_m=held_m),
                 rules,
                 perceptual,
                 levels["photo"],
@@ -1226,35 +1226,25 @@ PHOTO_PAIRS_SHARE = 0.2
 
 
 def _fit_held_without_photos(fit, rules, perceptual: bool, photo_levels: np.ndarray) -> Model:
-    """`fit(held)`: the weights with nothing held; where the photos say nothing of scenes (the
+    """`fit(held_u, held_m)`: the weights with nothing held; where the photos say nothing of scenes (the
     fingerprints are not perceptual, few pairs have photos on both sides, or the weights give a far
     photo no weight), fitted again with the u of `held_u_without_photos` held as measured. Without a
     photo to tell one problem from its neighbours, EM drifts to "the same 小类 near it": m takes every
     pair of one 小类, far ones too (a far pair's weight +2 instead of -6), and a storm day's 35
-    flooded spots become one incident. m of distance (HELD_M_WITHOUT_PHOTOS) is held then too."""
-    model = fit(())
+    flooded spots become one incident. The m of `held_m_without_photos` stays the cold start's then
+    (PRIOR_M): where citizens write a few words per 小类, EM takes "one 小类, alike words" for one
+    problem however far apart (figures in categories.yml)."""
+    model = fit((), {})
     with_photos = float(np.mean(np.asarray(photo_levels, dtype=object) != NULL_LEVEL)) if len(photo_levels) else 0.0
     weak = (
         not perceptual
         or with_photos < PHOTO_PAIRS_SHARE
         or not photos_tell_scenes(model, rules.same_photo_bits, rules.different_photo_bits)
     )
-    if weak and rules.held_u_without_photos:
-        held_m = {f: default_model().m[f] for f in HELD_M_WITHOUT_PHOTOS}
-        model = fit(tuple(rules.held_u_without_photos), held_m)
+    if weak and (rules.held_u_without_photos or rules.held_m_without_photos):
+        cold = default_model()
+        model = fit(tuple(rules.held_u_without_photos), {f: cold.m[f] for f in rules.held_m_without_photos})
     return model
-
-
-# Where the photos say nothing of scenes, m of these fields stays the cold start's (PRIOR_M: one
-# problem's reports lie within its radius, most of them well inside). Another generator's citizens
-# (synthetic/citizen_reports_plain.py) write a few words per 小类: two problems of one 小类 anywhere
-# say the same thing, and with u held alone EM took "one 小类, alike words" for one problem however
-# far (m of a pair beyond reach .75): incidents of hundreds of reports. Its 100k months (seeds 1-3
-# pooled, district 1212) without fingerprints, P/R: .0075/.3885 -> .8170/.5969. Ours (1212, seeds
-# 1601/1603/1607 pooled, bench.reports_duplicates --fingerprints): blank default .8337/.7446 ->
-# .9162/.7070, field .8099/.5827 -> .9071/.5567; per-citizen default .8397/.7221 -> .9183/.6767.
-# With the photos as generated nothing changes (the rule acts only where the photos say little).
-HELD_M_WITHOUT_PHOTOS = ("distance",)
 
 
 def photo_ranges(

@@ -633,6 +633,11 @@ BAD_KINDS = [
 ]
 
 
+def district_area_km2(persons: int) -> float:
+    """The district's area for its residents (静安区's density; at least 0.3 km²)."""
+    return max(0.3, KM2_PER_MILLION * persons / 1e6)
+
+
 def write_citizen_reports(
     inbox: Path,
     persons: int,
@@ -652,7 +657,7 @@ def write_citizen_reports(
     inbox = Path(inbox)
     scale = persons / 1e6
     rpd = reports_per_day if reports_per_day is not None else max(10.0, REPORTS_PER_MILLION * scale)
-    area = area_km2 if area_km2 is not None else max(0.3, KM2_PER_MILLION * scale)
+    area = area_km2 if area_km2 is not None else district_area_km2(persons)
     m = add_coordinates(inbox, area, seed)
     district = "静安区" if m.rows[0]["街道代码"].startswith("310106") else ""
     if first_day is None:

@@ -1126,7 +1126,7 @@ def test_without_photo_evidence_neighbouring_problems_of_one_kind_are_not_taken_
     """Without photos that tell scenes apart, EM drifts to "the same 小类 near it" (m takes the pairs
     of one 小类, far ones too) unless the u of distance and category stays as the reports in hand
     measure it (categories.yml held_u_without_photos) and m of distance stays the cold start's
-    (dedupe.HELD_M_WITHOUT_PHOTOS). Sixteen days of the generated month without any fingerprint:
+    (categories.yml held_m_without_photos). Sixteen days of the generated month without any fingerprint:
     precision .5280 without either rule, .8394 with the held u (recall .7788, .7545), .9157 with
     both (recall .6926; F1 .7947 -> .7887)."""
     assert load_reports_config().duplicates.held_u_without_photos == ["distance", "category"]
@@ -1144,7 +1144,7 @@ def test_another_generator_s_month_without_photos_is_not_one_incident_per_kind(g
     fingerprints, EM took "one 小类, alike words" for one problem, however far apart (m of a far
     pair .75): incidents of hundreds of reports, precision .11 on twelve days of this 20k district
     (.008 on 100k months). Where the photos say nothing of scenes, m of distance is now held at the
-    cold start's too (dedupe.HELD_M_WITHOUT_PHOTOS): P .8472 R .6131. With its photos the month
+    cold start's too (categories.yml held_m_without_photos): P .8472 R .6131. With its photos the month
     goes as ours do (P .9530 R .9514). Its field profile drifted the same way with a fifth of the
     photos missing (P .1670 R .5983); now P .9751 R .7707."""
     import shutil
@@ -1154,6 +1154,7 @@ def test_another_generator_s_month_without_photos_is_not_one_incident_per_kind(g
     from citizen_reports.evaluate import evaluate
     from synthetic.citizen_reports_plain import write_plain_reports
 
+    assert load_reports_config().duplicates.held_m_without_photos == ["distance"]
     scores = {}
     for noise, how in (("plain", "as-given"), ("plain", "blank"), ("plain-field", "as-given")):
         inbox = tmp_path / f"{noise}-{how}" / "inbox"
