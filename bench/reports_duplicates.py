@@ -4,7 +4,7 @@
         [--breakdown]   # also the missed and false pairs by what went wrong (see breakdown())
 
 One district is generated (registries and the standard address library, `--district-seed`); then
-for every seed and noise profile (synthetic/citizen_reports.py REPORT_NOISE; `plain`, `plain-field`: the
+for every seed and noise profile (synthetic/citizen_reports.py REPORT_NOISE; `plain`, `plain-field`, `plain-days`: the
 month of synthetic/citizen_reports_plain.py, a second generator written apart from ours) a month of daily report
 files is written beside a copy of its `reference/`, taken in day by day into a fresh database (the
 `civichub run` path: `take_in_inbox`) and scored against `_truth/reports/` by the code of

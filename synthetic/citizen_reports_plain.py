@@ -70,8 +70,20 @@ MAJOR_OF = {minor: major for major, minors in KINDS.items() for minor in minors}
 # How the reports reach the files. plain-field as a street's export looks on a bad week: older
 # phones and fixes indoors (GPS error doubled), photo uploads failing on the mobile network, later
 # reports of a problem spread over a day or two, more filed under another 小类, more without a fix.
+# plain-days: the "minutes to days apart" taken at its word: problems that stand for days
+# before the fix (median 72 h, not 30 h) and later reports two days apart on average, as a fence
+# or a broken facility is reported again and again until it is repaired.
 PLAIN_NOISE = {
     "plain": {"gps": 1.0, "gap_hours": 8.0, "sibling": 0.10, "other_minor": 0.05, "no_position": 0.03, "photo": 0.92},
+    "plain-days": {
+        "gps": 1.0,
+        "gap_hours": 48.0,
+        "sibling": 0.10,
+        "other_minor": 0.05,
+        "no_position": 0.03,
+        "photo": 0.92,
+        "fixed_hours": 72.0,
+    },
     "plain-field": {
         "gps": 2.0,
         "gap_hours": 16.0,
@@ -110,7 +122,7 @@ def write_plain_reports(inbox: Path, seed: int, start: str = "2026-11-01", days:
         count += 1
         pid = f"P{count:06d}"
         words, along_road, _ = KINDS[MAJOR_OF[minor]][minor]
-        fixed = onset + dt.timedelta(hours=rng.lognormvariate(math.log(30), 0.8))
+        fixed = onset + dt.timedelta(hours=rng.lognormvariate(math.log(nz.get("fixed_hours", 30.0)), 0.8))
         scene, heading = rng.getrandbits(64), rng.uniform(0, math.pi)
         many = rng.random() < 0.03
         n = 1 + (rng.randint(4, 10) if many else min(8, int(rng.expovariate(1 / 0.8))))
