@@ -121,6 +121,10 @@ class Duplicates(StrictModel):
     # and these comparisons' m (how the levels fall for one problem) stays the cold start's
     # (dedupe.PRIOR_M), where EM would otherwise take "one 小类, alike words" for one problem
     held_m_without_photos: list[Literal["distance"]] = Field(default_factory=list)
+    # true: a 大类's window is at least as long as the delivery shows its open problems' reports
+    # coming (dedupe.observed_windows: the pairs whose photos show one scene), at most the longest
+    # configured window
+    window_estimated: bool = False
 
     @model_validator(mode="after")
     def _order(self):

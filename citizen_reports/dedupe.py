@@ -235,6 +235,8 @@ def model_to_json(model: Model) -> str:
         d["scene_range"] = model.scene_range
     if getattr(model, "perceptual", True) is False:
         d["perceptual"] = False
+    if getattr(model, "windows", None):
+        d["windows"] = model.windows
     return json.dumps(d)
 
 
@@ -251,6 +253,8 @@ def model_from_json(text: str) -> Model:
         model.scene_range = int(d["scene_range"])  # the photos' same-scene range read with it (scene_range)
     if d.get("perceptual") is False:
         model.perceptual = False  # the fingerprints said nothing when it was estimated: left out
+    if d.get("windows"):
+        model.windows = {k: float(v) for k, v in d["windows"].items()}  # observed_windows, read with it
     return model
 
 
@@ -1139,6 +1143,13 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         photo_bits=anywhere_bits,
         scene_far_bits=cfg.duplicates.scene_bits if cfg.duplicates.far_scene else 0,
     )
+    windows: dict[str, float] = {}
+    if cfg.duplicates.window_estimated:  # as long as the delivery shows an open problem's reports coming
+        if estimate_model:
+            windows = observed_windows(df, spatial, cfg.duplicates.scene_bits, cfg.max_window_hours)
+        else:
+            windows = getattr(stored_model, "windows", None) or {}
+        widen_windows(df, windows)
     a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
     rel = _relation(df, a, b)
     hours, window = df["hours"].to_numpy(), df["window"].to_numpy()
@@ -1204,6 +1215,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         model.scene_range = seen_range
     if estimated:
         model.perceptual = perceptual
+        model.windows = windows
     score = _log_odds(model, levels) if len(ca) else np.zeros(0)
     t3 = time.perf_counter()
     decisions = _assign(df, cand_pairs, score, levels, values, cfg, model)
@@ -1245,6 +1257,46 @@ def _fit_held_without_photos(fit, rules, perceptual: bool, photo_levels: np.ndar
         cold = default_model()
         model = fit(tuple(rules.held_u_without_photos), {f: cold.m[f] for f in rules.held_m_without_photos})
     return model
+
+
+# an open problem's reports: the share of the later ones that its window must still reach, and how
+# many must have been seen in a 大类 for its window to be read from them (observed_windows)
+WINDOW_QUANTILE = 0.95
+WINDOW_MIN_REPORTS = 30
+
+
+def observed_windows(df: pd.DataFrame, spatial: pd.DataFrame, scene_bits: int, cap: float) -> dict[str, float]:
+    """Per 大类, how long after an open problem's latest report its next report still comes, as the
+    reports in hand show it: for every report whose photo shows the same scene (at most `scene_bits`
+    apart) as an earlier report of an open incident of its 大类 within reach, the hours since the
+    latest such report; their WINDOW_QUANTILE where WINDOW_MIN_REPORTS were seen, at most `cap`.
+    Two photos of one scene near each other are one problem (98-100 % of such pairs on three
+    generators' months), so the delivery itself says how long its problems stand before the fix;
+    the configured windows (categories.yml) stay the least (widen_windows)."""
+    if scene_bits <= 0 or not len(spatial):
+        return {}
+    a, b = spatial["a"].to_numpy(), spatial["b"].to_numpy()
+    has, photo = df["has_photo"].to_numpy(), df["photo"].to_numpy()
+    major, known = df["major"].to_numpy(), df["time_known"].to_numpy()
+    is_open = df["batch"].to_numpy() | df["open"].to_numpy()
+    placed = np.isfinite(spatial["d"].to_numpy()) & ~spatial["far"].to_numpy()
+    keep = placed & has[a] & has[b] & known[a] & known[b] & is_open[b] & (major[a] == major[b])
+    a, b = a[keep], b[keep]
+    keep = np.bitwise_count(photo[a] ^ photo[b]) <= scene_bits
+    if not keep.any():
+        return {}
+    latest = pd.Series(b[keep]).groupby(a[keep]).max()  # rows are in order of time
+    later = latest.index.to_numpy()
+    hours = df["hours"].to_numpy()
+    gaps = pd.Series(hours[later] - hours[latest.to_numpy()]).groupby(major[later])
+    return {str(m): float(min(g.quantile(WINDOW_QUANTILE), cap)) for m, g in gaps if len(g) >= WINDOW_MIN_REPORTS}
+
+
+def widen_windows(df: pd.DataFrame, windows: dict[str, float]) -> None:
+    """Every report's window (`df["window"]`) at least its 大类's observed window (observed_windows)."""
+    if windows:
+        seen = df["major"].map(windows).fillna(0.0).to_numpy(dtype="float64")
+        df["window"] = np.maximum(df["window"].to_numpy(dtype="float64"), seen)
 
 
 def photo_ranges(

@@ -243,7 +243,11 @@ def take_in(
             rules = cfg.duplicates
             related = cfg.related(kinds) if not rules.other_categories else cfg.every_category()
             reach = max(max(cfg.rule(*k).radius_m for k in related) * rules.reach, rules.far_m)
-            since = start - dt.timedelta(hours=max(cfg.rule(*k).window_hours for k in related))
+            # as far back as the windows reach, as the latest estimate read them (observed_windows)
+            seen = (getattr(model_from_json(stored), "windows", None) or {}) if stored is not None else {}
+            since = start - dt.timedelta(
+                hours=max(max(cfg.rule(*k).window_hours, seen.get(k[0], 0.0)) for k in related)
+            )
             cells = sorted({c for p in placements if p.x is not None for c in cells_near(*_lonlat(lib, p), reach)})
             history = [
                 _stored_item(s, lib)
