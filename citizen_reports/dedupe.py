@@ -1263,13 +1263,15 @@ def _fit_held_without_photos(fit, rules, perceptual: bool, photo_levels: np.ndar
 # many must have been seen in a 大类 for its window to be read from them (observed_windows)
 WINDOW_QUANTILE = 0.95
 WINDOW_MIN_REPORTS = 30
+ANY_MAJOR = ""  # observed_windows' key for the district's window, all 大类 together
 
 
 def observed_windows(df: pd.DataFrame, spatial: pd.DataFrame, scene_bits: int, cap: float) -> dict[str, float]:
     """Per 大类, how long after an open problem's latest report its next report still comes, as the
     reports in hand show it: for every report whose photo shows the same scene (at most `scene_bits`
     apart) as an earlier report of an open incident of its 大类 within reach, the hours since the
-    latest such report; their WINDOW_QUANTILE where WINDOW_MIN_REPORTS were seen, at most `cap`.
+    latest such report; their WINDOW_QUANTILE where WINDOW_MIN_REPORTS were seen, at most `cap`
+    (under ANY_MAJOR, the same of all 大类 together).
     Two photos of one scene near each other are one problem (98-100 % of such pairs on three
     generators' months), so the delivery itself says how long its problems stand before the fix;
     the configured windows (categories.yml) stay the least (widen_windows)."""
@@ -1288,14 +1290,22 @@ def observed_windows(df: pd.DataFrame, spatial: pd.DataFrame, scene_bits: int, c
     latest = pd.Series(b[keep]).groupby(a[keep]).max()  # rows are in order of time
     later = latest.index.to_numpy()
     hours = df["hours"].to_numpy()
-    gaps = pd.Series(hours[later] - hours[latest.to_numpy()]).groupby(major[later])
-    return {str(m): float(min(g.quantile(WINDOW_QUANTILE), cap)) for m, g in gaps if len(g) >= WINDOW_MIN_REPORTS}
+    gaps = pd.Series(hours[later] - hours[latest.to_numpy()])
+    out = {
+        str(m): float(min(g.quantile(WINDOW_QUANTILE), cap))
+        for m, g in gaps.groupby(major[later])
+        if len(g) >= WINDOW_MIN_REPORTS
+    }
+    if len(gaps) >= WINDOW_MIN_REPORTS:  # for a 大类 with fewer of its own (a small district, early days)
+        out[ANY_MAJOR] = float(min(gaps.quantile(WINDOW_QUANTILE), cap))
+    return out
 
 
 def widen_windows(df: pd.DataFrame, windows: dict[str, float]) -> None:
-    """Every report's window (`df["window"]`) at least its 大类's observed window (observed_windows)."""
+    """Every report's window (`df["window"]`) at least its 大类's observed window, or the district's
+    where its 大类 has none (observed_windows)."""
     if windows:
-        seen = df["major"].map(windows).fillna(0.0).to_numpy(dtype="float64")
+        seen = df["major"].map(windows).fillna(windows.get(ANY_MAJOR, 0.0)).to_numpy(dtype="float64")
         df["window"] = np.maximum(df["window"].to_numpy(dtype="float64"), seen)
 
 
