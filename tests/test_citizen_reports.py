@@ -700,6 +700,32 @@ def test_a_report_without_position_is_compared_as_far_as_the_estimated_scene_ran
     assert decided["L1"].incident is None and decided["L1"].probability is None
 
 
+def test_a_report_beyond_the_configured_window_is_compared_within_the_observed_one():
+    """A pile of rubbish reported again 30 h after its latest report (环境卫生's configured window is
+    24 h) is compared and joins where the latest estimate read a 60 h window from the delivery
+    (stored with the weights, observed_windows); read back from storage, a 大类 without its own
+    takes the district's; with the windows as configured it is not compared at all."""
+    from citizen_reports.dedupe import ANY_MAJOR, Item, default_model, detect, model_from_json, model_to_json
+
+    cfg = load_reports_config()
+    assert cfg.rule("环境卫生", "暴露垃圾").window_hours < 30
+    scene = 0x3C3C3C3C3C3C3C3C
+
+    def item(no, hours, x, photo, who, major="环境卫生", minor="暴露垃圾"):
+        return Item(no, 1000.0 + hours, major, minor, x, 0.0, "垃圾堆在路边", photo, None, None, who, batch=True)
+
+    reports = [item("G1", 0.0, 2000.0, scene ^ 0b11, "U1"), item("G2", 30.0, 2004.0, scene ^ 0b1100, "U2")]
+    for windows in ({"环境卫生": 60.0}, {"市政设施": 10.0, ANY_MAJOR: 60.0}):
+        stored = default_model()
+        stored.windows = windows
+        stored = model_from_json(model_to_json(stored))
+        assert stored.windows == windows
+        decided = {d.report_no: d for d in detect(reports, cfg, stored, False).decisions}
+        assert decided["G2"].incident == "new:G1", decided["G2"].explanation
+    decided = {d.report_no: d for d in detect(reports, cfg, default_model(), False).decisions}
+    assert decided["G2"].incident is None and decided["G2"].probability is None
+
+
 def test_a_drifted_report_of_another_category_with_the_same_scene_is_compared():
     """With far_scene, a report 200 m from a pothole (beyond reach: a drifted fix) filed under
     another 大类 (环境卫生, no sibling of 道路破损) whose photo is the pothole's scene (within
@@ -803,6 +829,32 @@ def test_a_day_without_any_position_goes_in(inbox, repo):
     ]
     out = take(inbox, repo, "2026-11-03", rows)
     assert out.status == "loaded" and len(out.result.taken) == 2 and out.result.queued == 1
+
+
+@pytest.mark.parametrize("windows, joins", [({}, False), ({"环境卫生": 60.0}, True)])
+def test_a_posted_report_reads_as_far_back_as_the_stored_windows_reach(inbox, repo, windows, joins):
+    """A single report (the Open311 path: scored with the stored weights) 30 h after an open pile of
+    rubbish with its photo (环境卫生's configured window: 24 h) joins it where the latest weights carry
+    a 60 h window for 环境卫生 (observed_windows, stored with them), and not where they carry none."""
+    from citizen_reports.dedupe import default_model, model_to_json
+    from citizen_reports.models import DedupeModel
+
+    assert load_reports_config().rule("环境卫生", "暴露垃圾").window_hours < 30
+    pile = dict(major="环境卫生", minor="暴露垃圾", 描述="垃圾堆在路边")
+    take(
+        inbox,
+        repo,
+        "2026-11-03",
+        [report("G1", "2026-11-03T08:00:00+08:00", -300, 0, 照片指纹="a5a5a5a5a5a5a5a5", **pile)],
+    )
+    model = default_model()
+    model.windows = windows
+    repo.session.add(DedupeModel(estimated_at=dt.datetime(2026, 11, 3, 12), pairs=100, model=model_to_json(model)))
+    repo.session.flush()
+    again = report("G2", "2026-11-04T14:00:00+08:00", -296, 0, 照片指纹="a5a5a5a5a5a5a5a4", 上报人="U2", **pile)
+    take(inbox, repo, "2026-11-04", [again])
+    stored = {r.report_no: r for r in repo.session.scalars(select(Report))}
+    assert (stored["G2"].incident_id == stored["G1"].incident_id) is joins, stored["G2"].match_explanation
 
 
 def test_a_posted_report_without_position_finds_its_photo_anywhere(inbox, repo):
