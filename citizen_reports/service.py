@@ -231,6 +231,7 @@ def take_in(
         )
     history: list[Item] = []
     stored = repo.latest_model()
+    stored_model = model_from_json(stored) if stored is not None else None
     explicit = estimate is not None
     estimate = len(fresh) >= ESTIMATE_FROM if estimate is None else estimate
     if fresh:
@@ -244,9 +245,11 @@ def take_in(
             related = cfg.related(kinds) if not rules.other_categories else cfg.every_category()
             reach = max(max(cfg.rule(*k).radius_m for k in related) * rules.reach, rules.far_m)
             # as far back as the windows reach, as the latest estimate read them (observed_windows)
-            seen = (getattr(model_from_json(stored), "windows", None) or {}) if stored is not None else {}
+            observed = getattr(stored_model, "windows", None) or {}
             since = start - dt.timedelta(
-                hours=max(max(cfg.rule(*k).window_hours, seen.get(k[0], seen.get(ANY_MAJOR, 0.0))) for k in related)
+                hours=max(
+                    max(cfg.rule(*k).window_hours, observed.get(k[0], observed.get(ANY_MAJOR, 0.0))) for k in related
+                )
             )
             cells = sorted({c for p in placements if p.x is not None for c in cells_near(*_lonlat(lib, p), reach)})
             history = [
@@ -260,8 +263,8 @@ def take_in(
             if lost and rules.photo_anywhere_bits:
                 # as far as the latest estimate read the photos' same-scene range (photo_anywhere_estimated)
                 bits = rules.photo_anywhere_bits
-                if rules.photo_anywhere_estimated and stored is not None:
-                    bits = max(bits, getattr(model_from_json(stored), "scene_range", None) or bits)
+                if rules.photo_anywhere_estimated and stored_model is not None:
+                    bits = max(bits, getattr(stored_model, "scene_range", None) or bits)
                 seen = {h.report_no for h in history}
                 history += [
                     _stored_item(s, lib)
@@ -271,7 +274,7 @@ def take_in(
                     and any((int(s.photo_hash, 16) ^ h).bit_count() <= bits for h in lost)
                 ]
     learn = estimate and (explicit or stored is None or estimate_due(*repo.estimates_and_reports_since(), len(fresh)))
-    outcome = detect(history + batch_items, cfg, model_from_json(stored) if stored else None, learn)
+    outcome = detect(history + batch_items, cfg, stored_model, learn)
     res.model_estimated, res.candidate_pairs = outcome.estimated, outcome.candidate_pairs
     res.seconds.update({f"dedupe_{k}": round(v, 3) for k, v in outcome.seconds.items()})
     t2 = time.perf_counter()
