@@ -82,3 +82,30 @@ def test_household_errors_counts_false_and_missed_pairs_by_class(tmp_path, capsy
     assert "stale police address" in out and "王*" in out and "王芳" not in out
     assert "unresolved" in out  # P2 has no household: its pair with P1 is missed
     assert "id changes 2026-10 -> 2026-11 without a recorded merge/split: 2" in out
+
+
+def test_the_evidence_bound_tells_what_the_comparisons_can_separate():
+    """bench.reports_bound: two problems whose reports differ in what is compared (their photos) are
+    told apart at full recall; the same two with the photos left out fall in one cell, and the
+    best precision is the share of its pairs that are one problem."""
+    import pandas as pd
+
+    from bench.reports_bound import evidence_bound
+
+    scene_a, scene_b = 0xA5A5A5A5A5A5A5A5, 0x0F0F0F0F0F0F0F0F
+    rows = []
+    for k in range(3):  # two problems side by side, three reports each, minutes apart
+        rows.append(("A", 0.0 + k, 0.1 * k, f"{scene_a ^ (1 << k):016x}"))
+        rows.append(("B", 0.5 + k, 0.1 * k + 0.05, f"{scene_b ^ (1 << k):016x}"))
+    month = pd.DataFrame(
+        [
+            {"x": x, "y": 0.0, "hours": h, "major": "市政设施", "minor": "道路破损", "photo": p, "problem": pr}
+            for pr, x, h, p in rows
+        ]
+    )
+    with_photos = evidence_bound(month)
+    assert with_photos.true_pairs == 6
+    assert with_photos.recall_at[0.99] == 1.0 and with_photos.best_f1 == 1.0
+    blind = evidence_bound(month, photos=False)
+    assert blind.recall_at[0.90] == 0.0  # 15 pairs in one cell, 6 of them one problem
+    assert abs(blind.best_f1 - 2 * 0.4 * 1.0 / 1.4) < 1e-9
