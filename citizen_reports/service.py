@@ -245,7 +245,7 @@ def take_in(
             related = cfg.related(kinds) if not rules.other_categories else cfg.every_category()
             reach = max(max(cfg.rule(*k).radius_m for k in related) * rules.reach, rules.far_m)
             # as far back as the windows reach, as the latest estimate read them (observed_windows)
-            observed = getattr(stored_model, "windows", None) or {}
+            observed = (getattr(stored_model, "windows", None) or {}) if rules.window_estimated else {}
             since = start - dt.timedelta(
                 hours=max(
                     max(cfg.rule(*k).window_hours, observed.get(k[0], observed.get(ANY_MAJOR, 0.0))) for k in related
