@@ -16,12 +16,13 @@ limit, not the model. Printed per inbox: recall at precision .99/.98/.97/.95/.90
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from citizen_reports.geo import LocalProjection
 
 MAX_METRES = 150.0
 MAX_HOURS = 72.0
@@ -54,11 +55,11 @@ def read_month(inbox: Path) -> pd.DataFrame:
     at = pd.to_datetime(df["上报时间"], errors="coerce", format="mixed", utc=True)
     keep = lon.notna() & lat.notna() & at.notna()
     df, lon, lat, at = df[keep], lon[keep], lat[keep], at[keep]
-    lat0 = float(lat.median()) if len(lat) else 0.0
+    x, y = LocalProjection(lon.median(), lat.median()).xy(lon, lat) if len(lon) else ([], [])
     return pd.DataFrame(
         {
-            "x": (lon * 111_320 * math.cos(math.radians(lat0))).to_numpy(),
-            "y": (lat * 110_540).to_numpy(),
+            "x": x,
+            "y": y,
             "hours": ((at - at.min()).dt.total_seconds() / 3600).to_numpy(),
             "major": df["大类"].to_numpy(),
             "minor": df["小类"].to_numpy(),

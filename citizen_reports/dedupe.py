@@ -1301,11 +1301,16 @@ def observed_windows(df: pd.DataFrame, spatial: pd.DataFrame, scene_bits: int, c
     return out
 
 
+def observed_window(windows: dict[str, float], major: str) -> float:
+    """The hours a 大类's open problems' reports were seen coming (observed_windows): its own, or the
+    district's where it has none; 0 where nothing was read."""
+    return windows.get(major, windows.get(ANY_MAJOR, 0.0))
+
+
 def widen_windows(df: pd.DataFrame, windows: dict[str, float]) -> None:
-    """Every report's window (`df["window"]`) at least its 大类's observed window, or the district's
-    where its 大类 has none (observed_windows)."""
+    """Every report's window (`df["window"]`) at least its 大类's observed window (observed_window)."""
     if windows:
-        seen = df["major"].map(windows).fillna(windows.get(ANY_MAJOR, 0.0)).to_numpy(dtype="float64")
+        seen = np.array([observed_window(windows, m) for m in df["major"]], dtype="float64")
         df["window"] = np.maximum(df["window"].to_numpy(dtype="float64"), seen)
 
 

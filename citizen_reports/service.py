@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import select
 
 from citizen_reports.config import ReportsConfig
-from citizen_reports.dedupe import ANY_MAJOR, Item, detect, model_from_json, model_to_json
+from citizen_reports.dedupe import Item, detect, model_from_json, model_to_json, observed_window
 from citizen_reports.evidence import address_evidence
 from citizen_reports.geo import cell_of, cells_near
 from citizen_reports.intake import (
@@ -247,9 +247,7 @@ def take_in(
             # as far back as the windows reach, as the latest estimate read them (observed_windows)
             observed = (getattr(stored_model, "windows", None) or {}) if rules.window_estimated else {}
             since = start - dt.timedelta(
-                hours=max(
-                    max(cfg.rule(*k).window_hours, observed.get(k[0], observed.get(ANY_MAJOR, 0.0))) for k in related
-                )
+                hours=max(max(cfg.rule(*k).window_hours, observed_window(observed, k[0])) for k in related)
             )
             cells = sorted({c for p in placements if p.x is not None for c in cells_near(*_lonlat(lib, p), reach)})
             history = [

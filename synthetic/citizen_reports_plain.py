@@ -1,6 +1,6 @@
 """A second, plainer month of citizen reports (百姓拍), written from issue 16's words alone.
 
-    write_plain_reports(inbox, seed, start="2026-11-01", days=30, noise="plain")   # or "plain-field"
+    write_plain_reports(inbox, seed, start="2026-11-01", days=30, noise="plain")   # or "plain-field", "plain-days"
 
 The hub is judged on deliveries made by other generators. This one shares nothing with
 synthetic/citizen_reports.py but the contract (contracts.md) and the address library's coordinates
@@ -73,17 +73,10 @@ MAJOR_OF = {minor: major for major, minors in KINDS.items() for minor in minors}
 # plain-days: the issue's "minutes to days apart" taken at its word: problems that stand for days
 # before the fix (median 72 h, not 30 h) and later reports two days apart on average, as a fence
 # or a broken facility is reported again and again until it is repaired.
+_PLAIN = {"gps": 1.0, "gap_hours": 8.0, "sibling": 0.10, "other_minor": 0.05, "no_position": 0.03, "photo": 0.92}
 PLAIN_NOISE = {
-    "plain": {"gps": 1.0, "gap_hours": 8.0, "sibling": 0.10, "other_minor": 0.05, "no_position": 0.03, "photo": 0.92},
-    "plain-days": {
-        "gps": 1.0,
-        "gap_hours": 48.0,
-        "sibling": 0.10,
-        "other_minor": 0.05,
-        "no_position": 0.03,
-        "photo": 0.92,
-        "fixed_hours": 72.0,
-    },
+    "plain": _PLAIN,
+    "plain-days": {**_PLAIN, "gap_hours": 48.0, "fixed_hours": 72.0},
     "plain-field": {
         "gps": 2.0,
         "gap_hours": 16.0,
