@@ -8,7 +8,8 @@ its output folder) instead of running the job again.
 With `pytest -n 2` (./dev test) every test that uses `hub_run` or `hub_copy` is put in one xdist
 group (`--dist loadgroup`): one worker makes the run and runs those tests, the other worker runs the
 rest meanwhile, so the session pays for one hub run, not one per worker. A new test file (the web
-app, citizen reports) gets this by asking for the fixture; nothing to configure.
+app, citizen reports) gets this by asking for the fixture; nothing to configure. Likewise the tests
+of a module that share a module-scoped fixture (a generated month, a compiled project) form a group.
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ HUB_FIXTURES = {"hub_run", "hub_copy"}  # and every fixture built on them (fixtu
 SPARK_TESTS_ENV = "CIVICHUB_SPARK_TESTS"  # .ci/run sets it: the tests that start a JVM run in CI
 
 
+def _module_fixture(item) -> bool:
+    """Whether the test uses a fixture built once per module (a generated district, a compiled project)."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info else ()
+    return any(d and d[-1].scope == "module" for d in defs)
+
+
+# tryfirst: xdist's own hook (--dist loadgroup) reads the xdist_group markers into the node ids, so they
+# must be on the items before it runs. (pytest 9.2 keeps a node id where pytest-xdist 3.8 does not write
+# it, so with it every group is silently ignored: pytest stays at 9.1 in pyproject.toml.)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     skip_spark = pytest.mark.skip(reason=f"starts a Spark JVM: set {SPARK_TESTS_ENV}=1 (.ci/run does)")
     for item in items:
@@ -44,6 +56,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_spark)
         if HUB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group(HUB_GROUP))
+        elif _module_fixture(item):
+            # the tests of a module that share a module fixture run on one worker: it is built once
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    # the modules with long tests first (stable: a module's tests stay together and in order), so that
+    # no worker is handed a two-minute test while the other has nothing left (xdist hands out the groups
+    # largest first, then the single tests in this order)
+    long_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in long_modules)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 RUFF = Path(sys.executable).with_name("ruff")
 
@@ -23,6 +25,7 @@ def test_ruff_lint_and_format_pass():
     assert fmt.returncode == 0, "not ruff-formatted (run .venv/bin/ruff format):\n" + fmt.stdout[-4000:]
 
 
+@pytest.mark.slow
 def test_sqlfluff_passes_on_the_dbt_models():
     lint = subprocess.run(
         [sys.executable, "-m", "pipelines.sql_lint"], cwd=ROOT, capture_output=True, text=True, timeout=480
