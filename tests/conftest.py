@@ -38,6 +38,11 @@ HUB_FIXTURES = {"hub_run", "hub_copy"}  # and every fixture built on them (fixtu
 SPARK_TESTS_ENV = "CIVICHUB_SPARK_TESTS"  # .ci/run sets it: the tests that start a JVM run in CI
 
 
+def _module(item) -> str:
+    """The test's file, as its node id names it (`tests/test_pipeline.py`)."""
+    return item.nodeid.split("::")[0]
+
+
 def _module_fixture(item) -> bool:
     """Whether the test uses a fixture built once per module (a generated district, a compiled project)."""
     info = getattr(item, "_fixtureinfo", None)
@@ -58,12 +63,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(HUB_GROUP))
         elif _module_fixture(item):
             # the tests of a module that share a module fixture run on one worker: it is built once
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+            item.add_marker(pytest.mark.xdist_group(_module(item)))
     # the modules with long tests first (stable: a module's tests stay together and in order), so that
     # no worker is handed a two-minute test while the other has nothing left (xdist hands out the groups
     # largest first, then the single tests in this order)
-    long_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in long_modules)
+    long_modules = {_module(item) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: _module(item) not in long_modules)
 
 
 @pytest.fixture(scope="session", autouse=True)
