@@ -1310,7 +1310,8 @@ def observed_window(windows: dict[str, float], major: str) -> float:
 def widen_windows(df: pd.DataFrame, windows: dict[str, float]) -> None:
     """Every report's window (`df["window"]`) at least its 大类's observed window (observed_window)."""
     if windows:
-        seen = np.array([observed_window(windows, m) for m in df["major"]], dtype="float64")
+        majors = df["major"]
+        seen = majors.map({m: observed_window(windows, m) for m in majors.unique()}).to_numpy(dtype="float64")
         df["window"] = np.maximum(df["window"].to_numpy(dtype="float64"), seen)
 
 
