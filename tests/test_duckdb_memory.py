@@ -1,14 +1,12 @@
 """DuckDB's memory limit and spill folder: one setting, checked up front, on every hub connection.
 
 A delivery run under a small limit still completes (DuckDB spills to the folder beside the
-database), and every connection the run opens on the hub's database, dbt's included, carries it.
+database), and every connection the run opens on the hub's database, dbt's included, carries it: that
+run is tests/test_run_resilience.py's worst month.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import duckdb
 import pytest
 
 from pipelines import settings
@@ -78,31 +76,4 @@ def test_civichub_run_refuses_a_database_file_named_after_a_duckdb_catalog(tmp_p
     settings.check_database_name(tmp_path / "maintenance.duckdb")
 
 
-@pytest.mark.slow
-def test_a_delivery_completes_under_a_small_memory_limit_on_every_connection(monkeypatch, tmp_path):
-    from pipelines.run import run_hub
-    from synthetic.generate import generate
-
-    inbox = tmp_path / "inbox"
-    generate(out_dir=inbox, persons=600, months=1, seed=5, noise=1.0)
-    db = tmp_path / "hub.duckdb"
-    monkeypatch.setenv(settings.MEMORY_LIMIT_ENV, "200MiB")
-
-    opened: list[dict] = []  # the config of every connection opened on the hub's database
-    real_connect = duckdb.connect
-
-    def recording_connect(database=":memory:", *args, **kwargs):
-        if Path(str(database)).resolve() == db.resolve():
-            opened.append(dict(kwargs.get("config") or {}))
-        return real_connect(database, *args, **kwargs)
-
-    monkeypatch.setattr(duckdb, "connect", recording_connect)
-    summary = run_hub(inbox, db, progress=False)
-
-    assert summary.ok, [d.error for d in summary.deliveries]
-    assert len(opened) > 5, "the resource, the run and dbt all open the hub's database"
-    assert all(c.get("memory_limit") == "200MiB" for c in opened), opened
-    assert all(c.get("temp_directory") == str(tmp_path / "hub.duckdb.tmp") for c in opened)
-    with real_connect(str(db), read_only=True) as con:
-        assert con.execute("select count(*) from master.person").fetchone()[0] > 0
-        assert con.execute("select count(*) from master.shop").fetchone()[0] > 0
+# A delivery run under a small limit: tests/test_run_resilience.py (one run with the month's other troubles).
