@@ -121,6 +121,7 @@ def test_every_role_has_its_files_and_nothing_unshareable(published):
     root = db.parent / "out" / "published"
     assert len(roles) == 8 + 14  # 7 departments, the public shop pages; the demo district (jingan) has 14 streets
     assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == sorted(roles)
+    in_hub = _tables_in_hub(db)
     for rid in roles:
         folder = root / rid
         tables = _tables(folder / f"{rid}.duckdb")
@@ -133,7 +134,7 @@ def test_every_role_has_its_files_and_nothing_unshareable(published):
             assert entry.sharing_class != NOT_SHARED, (rid, name)
             assert not name.startswith(("raw.", "matching.", "review.")) and name != "ingest.quarantine"
         # what the role receives is what roles.yml and the catalog say, no more
-        expected = {d for d in roles[rid].datasets(cat) if d in _tables_in_hub(db)}
+        expected = {d for d in roles[rid].datasets(cat) if d in in_hub}
         assert parquet == expected, rid
 
 
@@ -383,3 +384,24 @@ def test_cli_query_prints_rows_and_refuses_with_reason(published, capsys, tmp_pa
     assert "refused (renshe): " in (err := capsys.readouterr().err) and "read_csv() is not allowed" in err
     assert main(["audit", "--db", str(target), "--tail", "0"]) == 0
     assert "2 record(s), hash chain intact" in capsys.readouterr().out
+
+
+def test_a_role_file_swapped_in_is_read_again_for_its_views(tmp_path):
+    # allowed_views keeps each version of a role's file; a publication swaps a new file in at the same
+    # path, and its views (one more, one fewer) are what the next query is checked against
+    from sharing.gateway import allowed_views
+
+    def role_file(path: Path, tables: list[str]) -> None:
+        with duckdb.connect(str(path)) as con:
+            for name in tables:
+                schema, table = name.split(".")
+                con.execute(f"create schema if not exists {schema}")
+                con.execute(f"create table {schema}.{table} as select 1 as n")
+
+    live = tmp_path / "street_x.duckdb"
+    role_file(live, ["master.person", "quality.finding"])
+    assert allowed_views(live) == {"master.person", "quality.finding"}
+    new = tmp_path / "next.duckdb"
+    role_file(new, ["master.person", "master.household"])
+    new.replace(live)
+    assert allowed_views(live) == {"master.person", "master.household"}
