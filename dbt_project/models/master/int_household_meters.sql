@@ -1,5 +1,5 @@
 -- The dwelling each electricity meter of this delivery's export serves (a meter at a shop's
--- premises serves the shop: int_shop_records). One row per export row.
+-- premises serves the shop: int_household_electricity_rows leaves it out). One row per export row.
 --
 -- * 用电地址 with a room: that dwelling (standard address + room).
 -- * 用电地址 with the building only (real exports leave the room out), or none: the account's own
@@ -12,13 +12,9 @@
 -- * otherwise the building with the room unknown (one household per account, "室号不详"), when
 --   people live in that building; a meter without a room where nobody lives (a shop front outside
 --   the address library, an office) is no dwelling's.
+-- depends_on: {{ ref('stg_utility_electricity') }} (last month's rows of the account, below)
 {% set previous = previous_master(['household', 'household_xref']) %}
-with shop_meters as (
-    select source_file, source_row from {{ ref('int_shop_records') }}
-    where source = 'utility_electricity'
-),
-
-lookup as (
+with lookup as (
     select address_key, address_id, match_rule from {{ ref('int_address_lookup') }}
 ),
 
@@ -30,15 +26,9 @@ export_rows as (
             when u.supply_address_key is not null
                 then coalesce(l.address_id, 'unlisted:' || coalesce(un.building_key, u.supply_address_key))
         end as building
-    from {{ ref('stg_utility_electricity') }} u
+    from {{ ref('int_household_electricity_rows') }} u
     left join lookup l on l.address_key = u.supply_address_key
     left join {{ ref('int_address_unlisted') }} un on un.address_key = u.supply_address_key
-    where
-        u.delivery = {{ current_delivery() }}
-        and not exists (
-            select 1 from shop_meters s
-            where s.source_file = u.source_file and s.source_row = u.source_row
-        )
 ),
 
 meters as (
