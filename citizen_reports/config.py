@@ -84,6 +84,13 @@ class Duplicates(StrictModel):
     # Hamming bits: with `average`, a pair whose photos are at most this far apart (the same scene)
     # speaks for itself: the incident is judged by the better of the mean and that pair; 0: not at all
     scene_bits: int = Field(default=0, ge=0, le=16)
+    # the pairs of scene_bits that speak for themselves so, when they are further apart than this
+    # (0: all of them): only those whose category or drifted distance the scene left out, or that
+    # are at most `scene_sure_hours` after the incident's latest report. A pair of one 小类 at the
+    # very spot, its photos that far apart and a day later, may be the problem back at the same
+    # spot (the same scene, another pothole): the incident's other reports have their say
+    scene_sure_bits: int = Field(default=0, ge=0, le=16)
+    scene_sure_hours: float = Field(default=0.0, ge=0)
     # true: photo_anywhere_bits is the least; the range is read from the fingerprints in hand at
     # every estimate (dedupe.scene_range: up to where the pairs seen are mostly of one scene, not
     # chance), and stored with the weights for a single post
@@ -136,6 +143,8 @@ class Duplicates(StrictModel):
             raise ValueError("review must not exceed same_spot_accept")
         if self.different_photo_bits <= self.same_photo_bits:
             raise ValueError("different_photo_bits must exceed same_photo_bits")
+        if self.scene_bits and self.scene_sure_bits > self.scene_bits:
+            raise ValueError("scene_sure_bits must not exceed scene_bits (0 turns both off)")
         return self
 
 

@@ -46,8 +46,9 @@ against an incident by the mean of its pairs with the incident's reports within 
 the photo of every report of the incident it was compared with (where both have one) shows another
 scene: the report is not joined however sure the rest is, the pair goes to review. Photos at most
 `scene_bits` apart show one scene: the pair's category (another 小类 or 大类) and a drifted distance
-are left out of it, and that pair is not outvoted by the mean. A resolved or closed incident is never a
-candidate: a report at the same place after the department has closed it is a new problem.
+are left out of it, and that pair is not outvoted by the mean (past `scene_sure_bits` only when the
+category or distance was left out, or within `scene_sure_hours`: scene_speaks). A resolved or closed
+incident is never a candidate: a report at the same place after the department has closed it is a new problem.
 
 Fingerprints that are not perceptual (another export's 照片指纹 may be a digest of the file or
 filled in at random: no more photos alike than chance gives, perceptual_fingerprints) are left out as
@@ -1424,6 +1425,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
     photo_majority = cfg.duplicates.different_photo_majority
     scene_bits = cfg.duplicates.scene_bits if average and cfg.duplicates.scene_bits > 0 else -1
     photo_bits = np.asarray(values["photo"]) if len(pairs) else np.zeros(0, dtype=np.int64)
+    speaks = scene_speaks(levels, values, photo_bits, scene_bits, cfg.duplicates)
     # pairs whose distance is a level within reach (d0 … d11): both reports placed, near each other
     in_reach = np.isin(np.asarray(levels["distance"], dtype=object), LEVELS["distance"][: len(DISTANCE_EDGES) + 1])
     for a in np.nonzero(df["batch"].to_numpy())[0].tolist():
@@ -1447,7 +1449,7 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
                 near_photo = bool(photo_bits[k] < different)
                 alike[inc] = alike.get(inc, 0) + near_photo
                 unlike_n[inc] = unlike_n.get(inc, 0) + (not near_photo)
-                if photo_bits[k] <= scene_bits and score[k] > scene.get(inc, -math.inf):
+                if speaks[k] and score[k] > scene.get(inc, -math.inf):
                     scene[inc] = score[k]
             if inc not in best or score[k] > score[best[inc]]:
                 best[inc] = k
@@ -1504,6 +1506,23 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
                 d.review = {"incident": inc, "report_no": report_no[pb[k]], "probability": p, "explanation": why}
             out.append(d)
     return out
+
+
+def scene_speaks(levels: dict, values: dict, photo_bits: np.ndarray, scene_bits: int, rules) -> np.ndarray:
+    """Which pairs (by their `levels` and `values`) show one scene so surely that the incident is
+    judged by the better of its mean and that pair (`_assign`): photos at most `scene_bits` apart,
+    and past `scene_sure_bits` only a pair whose category or drifted distance the scene left out, or
+    one at most `scene_sure_hours` apart (both times known). Photos 11-14 bits apart are a
+    re-report's (another angle, another phone) as often as the problem back at the same spot's (the
+    same scene, another pothole a day later): the time tells them apart."""
+    scene = (photo_bits >= 0) & (photo_bits <= scene_bits)
+    sure = rules.scene_sure_bits
+    if not sure or sure >= scene_bits or not len(photo_bits):
+        return scene
+    left_out = np.asarray(values.get("scene", np.zeros(len(photo_bits), dtype=bool)), dtype=bool)
+    known = np.asarray(levels["gap"], dtype=object) != NULL_LEVEL
+    soon = known & (np.asarray(values["gap"], dtype="float64") <= rules.scene_sure_hours)
+    return scene & ((photo_bits <= sure) | left_out | soon)
 
 
 def average_linkage(p: np.ndarray, below: float) -> list[list[int]]:

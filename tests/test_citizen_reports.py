@@ -136,6 +136,10 @@ def test_configuration_names_file_and_key_and_refuses_unknown_keys(tmp_path):
     sib.write_text(good.replace("  - [树木倒伏, 树枝遮挡]", "  - [树木倒伏, 树枝乱长]"), encoding="utf-8")
     with pytest.raises(ReportsConfigError, match=r"siblings\.\d+\.1: 树枝乱长 is not a 小类"):
         load_reports_config(sib)
+    sure = tmp_path / "sure.yml"
+    sure.write_text(good.replace("  scene_sure_bits: 10\n", "  scene_sure_bits: 15\n"), encoding="utf-8")
+    with pytest.raises(ReportsConfigError, match=r"scene_sure_bits must not exceed scene_bits"):
+        load_reports_config(sure)
 
 
 def test_configuration_relations_and_owners():
@@ -1667,8 +1671,9 @@ def test_a_report_at_the_spot_is_not_outvoted_by_an_incidents_far_reports():
     every = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"average_of": 0, "scene_bits": 0}))
     (by_all,) = detect(held + [new], every, None, estimate_model=False).decisions
     assert by_all.incident is None and by_all.probability < decision.probability
-    # P1's photo is 7 bits from P9's, the same scene (scene_bits 10): that pair is not outvoted
-    assert cfg.duplicates.scene_bits >= 7
+    # P1's photo is 7 bits from P9's, the same scene (within scene_sure_bits, six hours apart
+    # besides): that pair is not outvoted
+    assert cfg.duplicates.scene_sure_bits >= 7
     every_scene = dataclasses.replace(cfg, duplicates=cfg.duplicates.model_copy(update={"average_of": 0}))
     (by_scene,) = detect(held + [new], every_scene, None, estimate_model=False).decisions
     assert by_scene.incident == "SJ-1", by_scene.explanation["summary"]
@@ -1962,17 +1967,49 @@ def _incident_with_a_second_problem(photo_bits_from_the_stone: int, stone_at: fl
 def test_a_group_whose_photo_shows_the_scene_of_a_report_that_stays_stays():
     """The split's photo guard on its own: the stone's two reports 80 m from the pothole are one
     problem among themselves and unlike the pothole's reports (mean posterior below split_below), so
-    they leave; but when a report that stays has a photo within scene_bits (10) of theirs, one scene
-    is one problem and they stay. 10 and 11 bits are the same photo level (p2), so the posteriors
-    are the same and only the guard differs."""
+    they leave; but when a report that stays has a photo within scene_bits of theirs, one scene
+    is one problem and they stay. scene_bits and one bit more are the same photo level, so the
+    posteriors are the same and only the guard differs."""
+    from citizen_reports.dedupe import PHOTO_EDGES
+
     cfg = load_reports_config()
-    assert cfg.duplicates.scene_bits == 10
-    apart = _incident_with_a_second_problem(11, 80)
+    bits = cfg.duplicates.scene_bits
+    assert bits > cfg.duplicates.same_photo_bits and bits not in PHOTO_EDGES  # bits, bits + 1: one level
+    apart = _incident_with_a_second_problem(bits + 1, 80)
     assert apart.decisions[0].incident == "SJ-1"
     (split,) = apart.splits
     assert split.report_nos == ["Q1", "Q2"] and split.mean < cfg.duplicates.split_below
-    same_scene = _incident_with_a_second_problem(10, 80)
+    same_scene = _incident_with_a_second_problem(bits, 80)
     assert same_scene.decisions[0].incident == "SJ-1" and not same_scene.splits
+
+
+def test_a_scene_pair_past_the_sure_bits_speaks_for_the_incident_only_when_soon_or_filed_elsewhere():
+    """`scene_speaks` (which pairs judge an incident by themselves, not outvoted by its mean):
+    photos at most scene_sure_bits apart always; further, up to scene_bits, only a pair whose
+    category or drifted fix the scene left out, or one at most scene_sure_hours apart with both
+    times known; beyond scene_bits or without a photo none. With scene_sure_bits 0 every pair up to
+    scene_bits speaks, as before the setting."""
+    from citizen_reports.dedupe import NULL_LEVEL, scene_speaks
+
+    rules = load_reports_config().duplicates
+    sure, top, soon = rules.scene_sure_bits, rules.scene_bits, rules.scene_sure_hours
+    assert 0 < sure < top and soon > 0
+    later = 3 * soon
+    cases = [  # photo bits, hours apart, time known, category or drift left out -> speaks
+        (sure, later, True, False, True),
+        (sure + 1, soon, True, False, True),
+        (top, later, True, False, False),  # the same spot a day later: maybe the problem back
+        (top, later, True, True, True),  # filed under another category: the scene says what it is
+        (top, 0.5, False, False, False),  # a wrong clock: no time evidence
+        (top + 1, 0.5, True, True, False),
+        (-1, 0.5, True, False, False),  # no photo on one side
+    ]
+    bits = np.array([c[0] for c in cases])
+    levels = {"gap": np.array(["t0" if c[2] else NULL_LEVEL for c in cases], dtype=object)}
+    values = {"gap": np.array([c[1] for c in cases]), "scene": np.array([c[3] for c in cases])}
+    assert scene_speaks(levels, values, bits, top, rules).tolist() == [c[4] for c in cases]
+    every = rules.model_copy(update={"scene_sure_bits": 0})
+    assert scene_speaks(levels, values, bits, top, every).tolist() == [True] * 5 + [False] * 2
 
 
 def test_a_group_with_no_pair_within_reach_is_judged_by_all_its_pairs():
