@@ -45,9 +45,10 @@ against an incident by the mean of its pairs with the incident's reports within 
 `average_of` of them when set). A photo `different_photo_bits` or more from
 the photo of every report of the incident it was compared with (where both have one) shows another
 scene: the report is not joined however sure the rest is, the pair goes to review. Photos at most
-`scene_bits` apart show one scene: the pair's category (another 小类 or 大类) and a drifted distance
-are left out of it, and that pair is not outvoted by the mean (past `scene_sure_bits` only when the
-category or distance was left out, or within `scene_sure_hours`: scene_speaks). A resolved or closed
+`scene_bits` apart show one scene: the pair's category (another 小类 or 大类) is left out of it, and
+that pair is not outvoted by the mean (past `scene_sure_bits` only when the category or distance was
+left out, or within `scene_sure_hours`: scene_speaks); at most `scene_sure_bits` apart a drifted
+distance is left out too (scene_place_bits). A resolved or closed
 incident is never a candidate: a report at the same place after the department has closed it is a new problem.
 
 Fingerprints that are not perceptual (another export's 照片指纹 may be a digest of the file or
@@ -687,10 +688,12 @@ def _levels(
     street: np.ndarray | None = None,
     since: np.ndarray | None = None,
     scene_bits: int = -1,
+    drift_bits: int | None = None,
 ):
     """Levels (and values) of the seven comparisons of pairs (a, b). `since`: the row whose time the
     gap is measured from, for each pair (default b). `scene_bits`: photos at most this far apart show
-    one scene; the pair's category (another 小类 or 大类) and drifted distance are then left out."""
+    one scene; the pair's category (another 小类 or 大类) is then left out, and its drifted distance
+    when they are at most `drift_bits` apart (default scene_bits)."""
     out: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     rel = _relation(df, a, b)
@@ -731,16 +734,17 @@ def _levels(
     both = has_photo[a] & has_photo[b]
     out["photo"] = np.where(~both, NULL_LEVEL, _cut(bits, [same_photo_bits, *PHOTO_EDGES], LEVELS["photo"]))
     values["photo"] = np.where(both, bits, -1)
-    # a photo of the same scene (scene_bits) says what and where the problem is: a category of
-    # another 小类 beside it says the citizen filed it elsewhere, a drifted distance that the phone
-    # drifted; both are left out of the pair, as the category is of a far pair
+    # a photo of the same scene (scene_bits) says what the problem is, and where when it is surely one
+    # (drift_bits): a category of another 小类 beside it says the citizen filed it elsewhere, a drifted
+    # distance that the phone drifted; both are left out of the pair, as the category is of a far pair
     scene = both & (bits <= scene_bits)
     values["scene"] = scene
     if scene.any():
         off = scene & np.isin(out["category"], ["major", "other"])
         out["category"] = np.where(off, NULL_LEVEL, out["category"]).astype(object)
         if "distance" in out:
-            drift = scene & np.isin(out["distance"], FAR_LEVELS)
+            near_photo = bits <= (scene_bits if drift_bits is None else drift_bits)
+            drift = scene & near_photo & np.isin(out["distance"], FAR_LEVELS)
             out["distance"] = np.where(drift, NULL_LEVEL, out["distance"]).astype(object)
             off |= drift
         values["scene"] = off
@@ -1142,12 +1146,12 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         reach=cfg.duplicates.reach,
         far_m=cfg.duplicates.far_m,
         photo_bits=anywhere_bits,
-        scene_far_bits=cfg.duplicates.scene_bits if cfg.duplicates.far_scene else 0,
+        scene_far_bits=cfg.duplicates.scene_place_bits if cfg.duplicates.far_scene else 0,
     )
     windows: dict[str, float] = {}
     if cfg.duplicates.window_estimated:  # as long as the delivery shows an open problem's reports coming
         if estimate_model:
-            windows = observed_windows(df, spatial, cfg.duplicates.scene_bits, cfg.max_window_hours)
+            windows = observed_windows(df, spatial, cfg.duplicates.scene_place_bits, cfg.max_window_hours)
         else:
             windows = getattr(stored_model, "windows", None) or {}
         widen_windows(df, windows)
@@ -1172,6 +1176,7 @@ def detect(items: list[Item], cfg: ReportsConfig, stored_model: Model | None = N
         street=cand_pairs["street"].to_numpy(),
         since=_latest_before(df, ca, cb) if cfg.duplicates.gap_from == "latest" else None,
         scene_bits=cfg.duplicates.scene_bits or -1,
+        drift_bits=cfg.duplicates.scene_place_bits,
     )
     values["anywhere"] = cand_pairs["anywhere"].to_numpy()  # paired by the photo alone (_photo_pairs)
     t2 = time.perf_counter()
@@ -1607,7 +1612,17 @@ def split_incidents(df: pd.DataFrame, decisions: list[Decision], cfg: ReportsCon
     with np.errstate(invalid="ignore"):
         far = d > radius * rules.reach
     within_reach = ~np.isnan(d) & ~far
-    levels, values = _levels(df, a, b, d, radius, rules.same_photo_bits, far=far, scene_bits=rules.scene_bits or -1)
+    levels, values = _levels(
+        df,
+        a,
+        b,
+        d,
+        radius,
+        rules.same_photo_bits,
+        far=far,
+        scene_bits=rules.scene_bits or -1,
+        drift_bits=rules.scene_place_bits,
+    )
     post = 1.0 / (1.0 + 2.0 ** (-_log_odds(model, levels)))
     bits = np.asarray(values["photo"])
     out: list[Split] = []

@@ -1732,6 +1732,36 @@ def test_a_photo_of_the_same_scene_leaves_out_a_category_filed_elsewhere():
     assert decided_off["P2"].incident is None and decided_off["P2"].probability < decided["P2"].probability
 
 
+def test_a_photo_past_the_sure_bits_says_what_the_problem_is_but_not_where():
+    """Photos further apart than scene_sure_bits, up to scene_bits: a category of another 大类 is left
+    out of the pair (one scene, filed elsewhere), a drifted distance is not (scene_place_bits: another
+    export's photos of one problem lie that far apart, and its slow months lost recall when such pairs
+    said where); within scene_sure_bits the drifted distance is left out too."""
+    from citizen_reports.dedupe import Item, detect
+
+    cfg = load_reports_config()
+    sure, top = cfg.duplicates.scene_sure_bits, cfg.duplicates.scene_bits
+    assert cfg.duplicates.scene_place_bits == sure < top
+    assert cfg.rule("市政设施", "道路破损").radius_m * cfg.duplicates.reach < 250 <= cfg.duplicates.far_m
+    scene = 0x5A5A5A5A5A5A5A5A
+
+    def item(no, x, photo, who, minor="道路破损", major="市政设施"):
+        return Item(no, 1001.0, major, minor, x, 0.0, "路面有个大坑", photo, None, None, who, batch=True)
+
+    pothole = Item("P1", 1000.0, "市政设施", "道路破损", 0.0, 0.0, "路面有个大坑", scene, None, None, "U1", batch=True)
+    misfiled = item("M1", 20.0, scene ^ ((1 << top) - 1), "U2", "乱设摊", "综合执法")
+    drifted = item("D1", 250.0, scene ^ (((1 << top) - 1) << 20), "U3")
+    drifted_sure = item("D2", -250.0, scene ^ (((1 << sure) - 1) << 40), "U4")
+    decided = {d.report_no: d for d in detect([pothole, misfiled, drifted, drifted_sure], cfg, None, False).decisions}
+
+    def level(no, field):
+        return next(e["level"] for e in decided[no].explanation["evidence"] if e["field"] == field)
+
+    assert level("M1", "category") == "null"
+    assert level("D1", "distance") == "fs"  # beyond reach, the same 小类: the drifted fix counts
+    assert level("D2", "distance") == "null"
+
+
 def test_a_photo_unlike_most_of_the_incident_s_photos_is_not_joined():
     """An incident whose three reports show its scene but for one (a neighbouring problem joined it
     before): a new report whose photo is like that one only and 30 bits from the others is not
