@@ -85,8 +85,8 @@ class Duplicates(StrictModel):
     # speaks for itself: the incident is judged by the better of the mean and that pair; 0: not at all
     scene_bits: int = Field(default=0, ge=0, le=16)
     # the pairs of scene_bits that speak for themselves so, when they are further apart than this
-    # (0: all of them): only those whose category or drifted distance the scene left out, or that
-    # are at most `scene_sure_hours` after the incident's latest report. A pair of one 小类 at the
+    # (0: all of them): only those whose category the scene left out, or that are at most
+    # `scene_sure_hours` after the incident's latest report. A pair of one 小类 at the
     # very spot, its photos that far apart and a day later, may be the problem back at the same
     # spot (the same scene, another pothole): the incident's other reports have their say. Only
     # photos this close say where and when (scene_place_bits)

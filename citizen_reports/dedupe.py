@@ -46,10 +46,10 @@ against an incident by the mean of its pairs with the incident's reports within 
 the photo of every report of the incident it was compared with (where both have one) shows another
 scene: the report is not joined however sure the rest is, the pair goes to review. Photos at most
 `scene_bits` apart show one scene: the pair's category (another 小类 or 大类) is left out of it, and
-that pair is not outvoted by the mean (past `scene_sure_bits` only when the category or distance was
-left out, or within `scene_sure_hours`: scene_speaks); at most `scene_sure_bits` apart a drifted
-distance is left out too (scene_place_bits). A resolved or closed
-incident is never a candidate: a report at the same place after the department has closed it is a new problem.
+that pair is not outvoted by the mean (past `scene_sure_bits` only when the category was left out,
+or within `scene_sure_hours`: scene_speaks); at most `scene_sure_bits` apart a drifted distance is
+left out too (scene_place_bits). A resolved or closed incident is never a candidate: a report at the
+same place after the department has closed it is a new problem.
 
 Fingerprints that are not perceptual (another export's 照片指纹 may be a digest of the file or
 filled in at random: no more photos alike than chance gives, perceptual_fingerprints) are left out as
@@ -1516,15 +1516,16 @@ def _assign(df, pairs, score, levels, values, cfg: ReportsConfig, model: Model) 
 def scene_speaks(levels: dict, values: dict, photo_bits: np.ndarray, scene_bits: int, rules) -> np.ndarray:
     """Which pairs (by their `levels` and `values`) show one scene so surely that the incident is
     judged by the better of its mean and that pair (`_assign`): photos at most `scene_bits` apart,
-    and past `scene_sure_bits` only a pair whose category or drifted distance the scene left out, or
-    one at most `scene_sure_hours` apart (both times known). Photos 11-14 bits apart are a
-    re-report's (another angle, another phone) as often as the problem back at the same spot's (the
-    same scene, another pothole a day later): the time tells them apart."""
+    and past `scene_sure_bits` only a pair whose category the scene left out (a drifted distance is
+    left out only within scene_place_bits), or one at most `scene_sure_hours` apart (both times
+    known). Photos 11-14 bits apart are a re-report's (another angle, another phone) as often as
+    the problem back at the same spot's (the same scene, another pothole a day later): the time
+    tells them apart."""
     scene = (photo_bits >= 0) & (photo_bits <= scene_bits)
     sure = rules.scene_sure_bits
     if not sure or sure >= scene_bits or not len(photo_bits):
         return scene
-    left_out = np.asarray(values.get("scene", np.zeros(len(photo_bits), dtype=bool)), dtype=bool)
+    left_out = np.asarray(values["scene"], dtype=bool)  # the category (or, within sure, the distance)
     known = np.asarray(levels["gap"], dtype=object) != NULL_LEVEL
     soon = known & (np.asarray(values["gap"], dtype="float64") <= rules.scene_sure_hours)
     return scene & ((photo_bits <= sure) | left_out | soon)
